@@ -1,0 +1,31 @@
+"""Authentication of institutions' systems by API key, and login lockout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import APIKeyHeader
+
+from xinrong.accounts.models import ApiKey
+from xinrong.accounts.services import api_key_authenticate
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """Accept ``X-API-Key: xr_<prefix>_<secret>``; the caller acts as the key's service user."""
+
+    param_name = "X-API-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
+        if not key:
+            return None
+        api_key = api_key_authenticate(key)
+        if api_key is None:
+            return None
+        request.user = api_key.service_user
+        return api_key
+
+
+def request_user(request: Any) -> Any:
+    """Return the acting user of an API request (session user or API-key service user)."""
+    return request.user

@@ -1,0 +1,159 @@
+"""Users, organisations, roles and API keys."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xinrong.accounts.choices import ORG_GROUP, OrgGroup, OrgKind, Role
+from xinrong.common.fields import EncryptedTextField
+from xinrong.common.models import TimeStampedModel
+
+
+class Organisation(TimeStampedModel):
+    """A participant of the platform: an enterprise, an institution, a department, the operator."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=32, choices=OrgKind.choices, db_index=True)
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True
+    )
+    region_code = models.CharField(
+        _("所在/管辖区划代码"),
+        max_length=12,
+        blank=True,
+        default="",
+        help_text=_("子站与政府部门只看本区划；为空表示全省/全国"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("机构")
+        verbose_name_plural = _("机构")
+        ordering = ["kind", "name", "id"]
+        indexes = [models.Index(fields=["kind", "name"], name="accounts_org_kind_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def group(self) -> OrgGroup:
+        """Return which side of the platform this organisation is on."""
+        return ORG_GROUP[self.kind]
+
+
+class User(AbstractUser):
+    """A person who logs in; belongs to one organisation (superusers may have none)."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    display_name = models.CharField(_("姓名"), max_length=64, blank=True, default="")
+    phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    failed_login_count = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
+    last_failed_login_at = models.DateTimeField(_("最近登录失败时间"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role_codes(self) -> frozenset[str]:
+        """Return the codes of this user's roles (cached on the instance)."""
+        cached: frozenset[str] | None = getattr(self, "_role_codes", None)
+        if cached is None:
+            cached = frozenset(self.roles.values_list("role", flat=True))
+            self._role_codes = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        """Return True if the user holds any of ``roles``."""
+        return bool(self.role_codes.intersection(roles))
+
+    @property
+    def group(self) -> OrgGroup | None:
+        """Return the platform side of the user's organisation."""
+        return self.organisation.group if self.organisation_id and self.organisation else None
+
+    def is_locked(self) -> bool:
+        """Return True while a lockout after failed logins is in force."""
+        return bool(self.locked_until and self.locked_until > timezone.now())
+
+
+class UserRole(TimeStampedModel):
+    """One role held by a user inside its organisation."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="roles"
+    )
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("用户角色")
+        verbose_name_plural = _("用户角色")
+        ordering = ["user_id", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="accounts_userrole_unique_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class ApiKey(TimeStampedModel):
+    """A secret for an institution's system; only its hash is stored, shown once at creation."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(_("用途"), max_length=100)
+    prefix = models.CharField(_("前缀"), max_length=16, unique=True)
+    key_hash = models.CharField(_("密钥摘要"), max_length=64)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("创建人"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    service_user = models.OneToOneField(
+        User,
+        verbose_name=_("服务账号"),
+        on_delete=models.PROTECT,
+        related_name="api_key",
+        help_text=_("以此密钥调用接口时的身份；查询日志记在它名下"),
+    )
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, verbose_name=_("吊销人"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("API 密钥")
+        verbose_name_plural = _("API 密钥")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
+                name="accounts_apikey_revoked_after_created",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        """Return True if the key has not been revoked."""
+        return self.revoked_at is None

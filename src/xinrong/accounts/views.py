@@ -1,0 +1,187 @@
+"""Accounts pages: login/logout, password, organisations and users, API keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinrong.accounts import selectors, services
+from xinrong.accounts.choices import INSTITUTION_KINDS, ORG_GROUP, ROLES_BY_GROUP, Role
+from xinrong.accounts.forms import (
+    ApiKeyCreateForm,
+    LockoutAuthenticationForm,
+    OrganisationCreateForm,
+    PasswordChangeForm,
+    UserCreateForm,
+)
+from xinrong.accounts.models import User
+from xinrong.common.errors import ApplicationError
+from xinrong.common.forms import add_service_error
+
+
+class LoginView(auth_views.LoginView):
+    """Log in with lockout after repeated failures."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LockoutAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out (POST only)."""
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_password_change(
+                user=_user(request),
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("密码已修改"))
+            return redirect("web:home")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+def _require_operator(user: User) -> None:
+    if not selectors.is_operator(user) or not (
+        user.is_superuser or user.has_role(Role.OPERATOR_ADMIN)
+    ):
+        raise PermissionDenied(_("只有平台运营管理员可以管理机构与账号"))
+
+
+@login_required
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    """List organisations and create institutions, departments and sub-stations."""
+    user = _user(request)
+    _require_operator(user)
+    form = OrganisationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organisation_create(
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                uscc=form.cleaned_data["uscc"] or None,
+                region_code=form.cleaned_data["region_code"] or "",
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已创建机构：%(name)s") % {"name": org.name})
+            return redirect("accounts:organisation_detail", pk=org.pk)
+    kind = request.GET.get("kind", "")
+    orgs = selectors.organisation_list(user=user, kind=kind or None).exclude(
+        kind__in=["enterprise", "individual_business"]
+    )
+    return render(
+        request, "accounts/organisation_list.html",
+        {"form": form, "organisations": orgs[:500], "kind": kind},
+    )
+
+
+@login_required
+def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an organisation and its users."""
+    user = _user(request)
+    org = get_object_or_404(selectors.organisation_list(user=user), pk=pk)
+    users = org.users.prefetch_related("roles").order_by("username")
+    return render(request, "accounts/organisation_detail.html", {"org": org, "users": users})
+
+
+@login_required
+def user_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a user to an organisation (operator for any, institution admin for its own)."""
+    actor = _user(request)
+    org = get_object_or_404(selectors.organisation_list(user=actor), pk=pk)
+    if not (
+        actor.is_superuser
+        or actor.has_role(Role.OPERATOR_ADMIN)
+        or (actor.organisation_id == org.pk and actor.has_role(Role.INSTITUTION_ADMIN,
+                                                               Role.ENTERPRISE_OWNER))
+    ):
+        raise PermissionDenied(_("您无权为该机构添加用户"))
+    allowed = ROLES_BY_GROUP[ORG_GROUP[org.kind]]
+    form = UserCreateForm(request.POST or None, allowed_roles=allowed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_user = services.user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                organisation=org,
+                roles=form.cleaned_data["roles"],
+                display_name=form.cleaned_data["display_name"],
+                phone=form.cleaned_data["phone"],
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已创建用户：%(name)s") % {"name": new_user.username})
+            return redirect("accounts:organisation_detail", pk=org.pk)
+    return render(request, "accounts/user_create.html", {"form": form, "org": org})
+
+
+@login_required
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    """List and issue the API keys of the user's institution; a new key is shown once."""
+    user = _user(request)
+    org = user.organisation
+    if org is None or org.kind not in INSTITUTION_KINDS:
+        raise PermissionDenied(_("只有金融机构可以管理 API 密钥"))
+    try:
+        keys = list(selectors.api_key_list(user=user, organisation=org))
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    form = ApiKeyCreateForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, new_secret = services.api_key_create(
+                organisation=org, name=form.cleaned_data["name"], actor=user
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            keys.insert(0, key)
+            form = ApiKeyCreateForm()
+    return render(
+        request, "accounts/api_keys.html",
+        {"form": form, "keys": keys, "new_secret": new_secret, "org": org},
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke one of the institution's API keys."""
+    user = _user(request)
+    if user.organisation is None:
+        raise PermissionDenied(_("无权操作"))
+    try:
+        key = get_object_or_404(
+            selectors.api_key_list(user=user, organisation=user.organisation), pk=pk
+        )
+        services.api_key_revoke(key=key, actor=user)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    messages.success(request, _("密钥 %(prefix)s… 已吊销") % {"prefix": key.prefix})
+    return redirect("accounts:api_key_list")

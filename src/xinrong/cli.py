@@ -1,0 +1,131 @@
+"""The `xinrong` command: serve, seed, check-code, and every Django management command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+USAGE = """xinrong <command> [options]
+
+  serve [--host H] [--port P] [--workers N] [--no-worker]
+                       run the web server and a background task worker
+  seed [--scale demo|city|province] [--seed N]
+                       load deterministic demo data (a second run adds nothing)
+  check-code CODE      validate a unified social credit code (GB 32100-2015)
+  <django command>     any Django management command (migrate, createsuperuser, …)
+"""
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinrong.config.settings")
+    import django
+
+    django.setup()
+
+
+def check_code(code: str) -> int:
+    """Print the parts of a USCC, or its exact fault; return the exit status."""
+    _setup_django()
+    from xinrong.reference import divisions
+    from xinrong.reference import uscc as uscc_codec
+
+    try:
+        parsed = uscc_codec.parse(code)
+    except uscc_codec.UsccError as exc:
+        print(f"无效 INVALID: {exc.message}  [{exc.code}]")
+        return 1
+    region = divisions.full_name(parsed.division_code) or "（现行区划表中无此代码）"
+    print(f"有效 VALID: {parsed.code}")
+    print(f"  登记管理部门 (1): {parsed.authority_code} {parsed.authority_name}")
+    print(f"  机构类别     (2): {parsed.entity_type_code} {parsed.entity_type_name}")
+    print(f"  登记管理机关行政区划码 (3-8): {parsed.division_code} {region}")
+    print(f"  主体标识码（组织机构代码） (9-17): {parsed.organisation_code}")
+    print(f"  校验码       (18): {parsed.check_char}")
+    for warning in parsed.warnings:
+        print(f"  警告 WARNING: {warning}")
+    return 0
+
+
+def serve(argv: Sequence[str]) -> int:
+    """Run gunicorn and, unless --no-worker, a django-tasks database worker beside it."""
+    parser = argparse.ArgumentParser(prog="xinrong serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinrong.config.settings")
+    bindir = os.path.dirname(sys.executable)
+    children: list[subprocess.Popen[bytes]] = []
+    if not args.no_worker:
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "xinrong.cli", "db_worker"])  # noqa: S603
+        )
+    gunicorn = os.path.join(bindir, "gunicorn")
+    web = subprocess.Popen(  # noqa: S603
+        [
+            gunicorn, "xinrong.config.wsgi:application",
+            "--bind", f"{args.host}:{args.port}",
+            "--workers", str(args.workers), "--threads", "4",
+            "--access-logfile", "-", "--timeout", "120",
+        ]
+    )
+    children.append(web)
+    _print_demo_logins(args.host, args.port)
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = web.wait()
+    for child in children:
+        child.terminate()
+        child.wait()
+    return status
+
+
+def _print_demo_logins(host: str, port: int) -> None:
+    try:
+        _setup_django()
+        from xinrong.web.seed import DEMO_PASSWORD, demo_logins
+
+        logins = demo_logins()
+    except Exception:  # noqa: BLE001 — the server runs even when the database is empty
+        logins = []
+    print(f"\n信融 xinrong 已启动: http://{host}:{port}/   (Ctrl+C 停止)")
+    if logins:
+        print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+        for role, username in logins:
+            print(f"  {role:<16} {username}")
+    print(flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch a `xinrong` subcommand."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "check-code":
+        if len(rest) != 1:
+            print("用法 usage: xinrong check-code CODE", file=sys.stderr)
+            return 2
+        return check_code(rest[0])
+    if command == "serve":
+        return serve(rest)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinrong.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["xinrong", command, *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

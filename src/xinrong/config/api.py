@@ -1,0 +1,97 @@
+"""Assemble the JSON API at /api/v1 and map errors to the one error contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from xinrong.accounts.api import router as accounts_router
+from xinrong.accounts.auth import ApiKeyAuth
+from xinrong.common.errors import ApplicationError
+from xinrong.enterprises.api import router as enterprises_router
+from xinrong.reference.api import router as reference_router
+
+api = NinjaAPI(
+    title="信融 xinrong API",
+    version="1",
+    description=(
+        "小微企业信用融资服务平台接口。机构系统以请求头 `X-API-Key` 认证；浏览器使用登录会话。"
+        "错误统一返回 `{code, message, extra}`，`extra.field` 指出出错的字段。"
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    auth=[ApiKeyAuth(), django_auth],
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "extra": extra}, status=status
+    )
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+def _loc_field(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    # ninja prefixes the schema's parameter name; keep the innermost names
+    return ".".join(parts[1:] if len(parts) > 1 else parts)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"field": _loc_field(e.get("loc", [])), "message": str(e.get("msg", "")),
+         "type": str(e.get("type", ""))}
+        for e in exc.errors
+    ]
+    first = errors[0] if errors else {"field": "", "message": ""}
+    message = _("输入有误：字段“%(field)s”%(msg)s") % {
+        "field": first["field"], "msg": first["message"],
+    }
+    return _error(request, 422, "invalid_input", message, field=first["field"], errors=errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "message_dict"):
+        field, messages = next(iter(exc.message_dict.items()))
+    else:
+        field, messages = "", exc.messages
+    return _error(request, 422, "invalid_input", "；".join(messages), field=field)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", _("请先登录，或在请求头 X-API-Key 中提供有效的 API 密钥"))
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", str(exc) or _("无权访问"))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("资源不存在"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+api.add_router("/reference", reference_router)
+api.add_router("/accounts", accounts_router)
+api.add_router("/enterprises", enterprises_router)

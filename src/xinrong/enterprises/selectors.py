@@ -1,0 +1,136 @@
+"""Reads of the enterprise registry, each applying the caller's visibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from xinrong.accounts.choices import OrgGroup
+from xinrong.accounts.models import User
+from xinrong.accounts.selectors import region_prefix_for
+from xinrong.common.errors import NotFoundError
+from xinrong.enterprises.models import MarketEntity, Relationship
+from xinrong.reference import divisions, industries
+from xinrong.reference import uscc as uscc_codec
+
+
+@dataclass(frozen=True)
+class EntityFilters:
+    """Search criteria for the registry; empty strings mean "any"."""
+
+    q: str = ""
+    region: str = ""
+    industry: str = ""
+    size_class: str = ""
+    entity_type: str = ""
+    status: str = ""
+
+
+def market_entity_visible(*, user: User) -> QuerySet[MarketEntity]:
+    """Return the entities the user may see in the registry.
+
+    Enterprise users see their own entity only; a sub-station or a regional department sees
+    its region; institutions and the operator see the whole registry (public registration data).
+    """
+    qs = MarketEntity.objects.all()
+    if user.is_superuser:
+        return qs
+    if user.group == OrgGroup.ENTERPRISE:
+        return qs.filter(organisation_id=user.organisation_id)
+    if user.group is None:
+        return qs.none()
+    prefix = region_prefix_for(user)
+    if prefix:
+        qs = qs.filter(division_code__startswith=prefix)
+    return qs
+
+
+def market_entity_search(*, user: User, filters: EntityFilters) -> QuerySet[MarketEntity]:
+    """Search the visible registry by name substring or USCC, region, industry, size and type."""
+    qs = market_entity_visible(user=user)
+    q = filters.q.strip()
+    if q:
+        normalised = uscc_codec.normalize(q)
+        if len(normalised) == 18 and uscc_codec.is_valid(normalised):
+            qs = qs.filter(uscc=normalised)
+        else:
+            qs = qs.filter(Q(name__contains=q) | Q(uscc__startswith=normalised))
+    if filters.region:
+        if divisions.get(filters.region) is None:
+            raise NotFoundError(
+                "division_not_found",
+                _("行政区划代码“%(code)s”不存在") % {"code": filters.region},
+                {"field": "region"},
+            )
+        qs = qs.filter(division_code__startswith=divisions.descendants_prefix(filters.region))
+    if filters.industry:
+        industry = industries.get(filters.industry)
+        if industry is None:
+            raise NotFoundError(
+                "industry_not_found",
+                _("行业代码“%(code)s”不存在") % {"code": filters.industry},
+                {"field": "industry"},
+            )
+        # stored codes may be finer than the division ("K7010" under "K70")
+        qs = qs.filter(industry_code__startswith=industry.code)
+    if filters.size_class:
+        qs = qs.filter(size_class=filters.size_class)
+    if filters.entity_type:
+        qs = qs.filter(entity_type=filters.entity_type)
+    if filters.status:
+        qs = qs.filter(registration_status=filters.status)
+    return qs.select_related("legal_representative").order_by("-id")
+
+
+def market_entity_get(*, user: User, uscc: str) -> MarketEntity:
+    """Return one visible entity by USCC or raise NotFoundError."""
+    code = uscc_codec.normalize(uscc)
+    entity = (
+        market_entity_visible(user=user)
+        .select_related("legal_representative", "organisation")
+        .prefetch_related("tags")
+        .filter(uscc=code)
+        .first()
+    )
+    if entity is None:
+        raise NotFoundError(
+            "entity_not_found",
+            _("未找到统一社会信用代码为 %(code)s 的市场主体") % {"code": code},
+            {"field": "uscc"},
+        )
+    return entity
+
+
+def relationship_list(*, entity: MarketEntity) -> QuerySet[Relationship]:
+    """Return an entity's relationships with their parties (for the detail page and graph)."""
+    return entity.relationships.select_related("person", "holder_entity").order_by("kind", "id")
+
+
+def market_entity_counts(*, user: User) -> dict[str, int]:
+    """Return counts of visible entities by type (real figures for dashboards)."""
+    from django.db.models import Count
+
+    rows = market_entity_visible(user=user).values("entity_type").annotate(n=Count("id"))
+    counts = {row["entity_type"]: row["n"] for row in rows}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def market_entity_breakdown(*, user: User, by: str) -> list[tuple[str, int]]:
+    """Count visible entities grouped by prefecture, size class or industry section."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    qs = market_entity_visible(user=user)
+    if by == "prefecture":
+        rows = qs.annotate(k=Substr("division_code", 1, 4)).values("k").annotate(n=Count("id"))
+        return sorted(((r["k"] + "00", r["n"]) for r in rows), key=lambda kv: kv[0])
+    if by == "size_class":
+        rows = qs.values("size_class").annotate(n=Count("id"))
+        return sorted(((r["size_class"], r["n"]) for r in rows), key=lambda kv: -kv[1])
+    if by == "industry_section":
+        rows = qs.annotate(k=Substr("industry_code", 1, 1)).values("k").annotate(n=Count("id"))
+        return sorted(((r["k"], r["n"]) for r in rows), key=lambda kv: -kv[1])
+    raise ValueError(by)

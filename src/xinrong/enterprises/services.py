@@ -1,0 +1,291 @@
+"""Writes for the enterprise registry: entities, people, relationships, self-registration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xinrong.accounts import services as account_services
+from xinrong.accounts.choices import OrgKind, Role
+from xinrong.accounts.models import User
+from xinrong.common.crypto import blind_index
+from xinrong.common.errors import ApplicationError, ConflictError
+from xinrong.enterprises.choices import EntityType, RelationKind
+from xinrong.enterprises.models import MarketEntity, Person, Relationship
+from xinrong.reference import divisions, idcard, industries, size
+from xinrong.reference import uscc as uscc_codec
+
+ID_INDEX_PURPOSE = "person-id-number"
+
+# USCC positions 1–2 that identify an individual business (市场监管 + 个体工商户).
+INDIVIDUAL_BUSINESS_PREFIX = "92"
+
+
+def entity_type_from_uscc(code: str) -> str:
+    """Return the entity type implied by a USCC's registration authority and type."""
+    return (
+        EntityType.INDIVIDUAL_BUSINESS
+        if code.startswith(INDIVIDUAL_BUSINESS_PREFIX)
+        else EntityType.ENTERPRISE
+    )
+
+
+def person_id_index(id_number: str) -> str:
+    """Return the blind index used to find a person by ID number without decrypting."""
+    return blind_index(id_number, purpose=ID_INDEX_PURPOSE)
+
+
+def person_get_or_create(*, name: str, id_number: str = "", phone: str = "") -> Person:
+    """Return the person with this ID number, creating them if new."""
+    name = name.strip()
+    if not name:
+        raise ApplicationError("invalid_person_name", _("姓名不能为空"), {"field": "name"})
+    if id_number:
+        id_number = idcard.validate(id_number)
+        index = person_id_index(id_number)
+        person = Person.objects.filter(id_number_index=index).first()
+        if person is not None:
+            return person
+        return Person.objects.create(
+            name=name, id_number=id_number, id_number_index=index, phone=phone
+        )
+    return Person.objects.create(name=name, phone=phone)
+
+
+def _check_codes(*, industry_code: str, division_code: str) -> tuple[str, str]:
+    industry = industries.get(industry_code) if industry_code else None
+    if industry is None:
+        raise ApplicationError(
+            "invalid_industry_code",
+            _("行业代码“%(code)s”不在《国民经济行业分类》(GB/T 4754-2017) 中")
+            % {"code": industry_code},
+            {"field": "industry_code"},
+            status=422,
+        )
+    if divisions.get(division_code) is None:
+        raise ApplicationError(
+            "invalid_division_code",
+            _("行政区划代码“%(code)s”不存在") % {"code": division_code},
+            {"field": "division_code"},
+            status=422,
+        )
+    return industries.normalize(industry_code), divisions.normalize_code(division_code)
+
+
+def compute_size_class(
+    *, industry_code: str, employees: int | None, revenue: Decimal | None,
+    assets: Decimal | None,
+) -> str:
+    """Return the size class by the 2011 standard, or "" when the indicators are incomplete."""
+    try:
+        return str(size.classify(industry_code, employees, revenue, assets))
+    except ApplicationError:
+        return ""
+
+
+@transaction.atomic
+def market_entity_create(
+    *,
+    uscc: str,
+    name: str,
+    industry_code: str,
+    division_code: str,
+    entity_type: str | None = None,
+    legal_rep_name: str = "",
+    legal_rep_id_number: str = "",
+    registered_capital: Decimal | None = None,
+    established_on: dt.date | None = None,
+    address: str = "",
+    employees: int | None = None,
+    annual_revenue: Decimal | None = None,
+    total_assets: Decimal | None = None,
+) -> MarketEntity:
+    """Register a market entity after validating its code, industry, region and people."""
+    parsed = uscc_codec.parse(uscc)
+    code = parsed.code
+    implied = entity_type_from_uscc(code)
+    if entity_type and entity_type != implied:
+        raise ApplicationError(
+            "entity_type_mismatch",
+            _("统一社会信用代码 %(code)s 表示“%(implied)s”，与所填主体类型不符")
+            % {"code": code, "implied": EntityType(implied).label},
+            {"field": "entity_type"},
+            status=422,
+        )
+    if not name.strip():
+        raise ApplicationError("invalid_name", _("名称不能为空"), {"field": "name"}, status=422)
+    industry_code, division_code = _check_codes(
+        industry_code=industry_code, division_code=division_code
+    )
+    if MarketEntity.objects.filter(uscc=code).exists():
+        raise ConflictError(
+            "duplicate_uscc", _("统一社会信用代码 %(code)s 已登记") % {"code": code},
+            {"field": "uscc"},
+        )
+    for field, value in (
+        ("registered_capital", registered_capital),
+        ("annual_revenue", annual_revenue),
+        ("total_assets", total_assets),
+    ):
+        if value is not None and value < 0:
+            raise ApplicationError(
+                "negative_amount", _("金额不能为负数"), {"field": field}, status=422
+            )
+    person = (
+        person_get_or_create(name=legal_rep_name, id_number=legal_rep_id_number)
+        if legal_rep_name
+        else None
+    )
+    entity = MarketEntity(
+        uscc=code,
+        name=name.strip(),
+        entity_type=implied,
+        legal_representative=person,
+        registered_capital=registered_capital,
+        established_on=established_on,
+        industry_code=industry_code,
+        division_code=division_code,
+        address=address.strip(),
+        employees=employees,
+        annual_revenue=annual_revenue,
+        total_assets=total_assets,
+        size_class=compute_size_class(
+            industry_code=industry_code, employees=employees, revenue=annual_revenue,
+            assets=total_assets,
+        ),
+    )
+    entity.full_clean(exclude=["organisation", "legal_representative"])
+    entity.save()
+    if person is not None:
+        Relationship.objects.create(
+            entity=entity, kind=RelationKind.LEGAL_REPRESENTATIVE, person=person
+        )
+    return entity
+
+
+def market_entity_size_refresh(*, entity: MarketEntity) -> MarketEntity:
+    """Recompute an entity's size class from its latest employees, revenue and assets."""
+    entity.size_class = compute_size_class(
+        industry_code=entity.industry_code,
+        employees=entity.employees,
+        revenue=entity.annual_revenue,
+        assets=entity.total_assets,
+    )
+    entity.save(update_fields=["size_class", "updated_at"])
+    return entity
+
+
+@transaction.atomic
+def relationship_add(
+    *,
+    entity: MarketEntity,
+    kind: str,
+    person: Person | None = None,
+    holder_entity: MarketEntity | None = None,
+    share_ratio: Decimal | None = None,
+    title: str = "",
+) -> Relationship:
+    """Record a shareholding or an office; shareholdings of one entity may not exceed 100%."""
+    if (person is None) == (holder_entity is None):
+        raise ApplicationError(
+            "relationship_party", _("关联方必须是一个自然人或一个市场主体"), {"field": "person"}
+        )
+    if holder_entity is not None and holder_entity.pk == entity.pk:
+        raise ApplicationError(
+            "relationship_self", _("市场主体不能与自身建立关联"), {"field": "holder_entity"}
+        )
+    if kind == RelationKind.SHAREHOLDER:
+        if share_ratio is None or not (Decimal(0) < share_ratio <= Decimal(100)):
+            raise ApplicationError(
+                "share_ratio_range", _("持股比例必须大于0且不超过100"),
+                {"field": "share_ratio"}, status=422,
+            )
+        held = sum(
+            (r.share_ratio or Decimal(0))
+            for r in MarketEntity.objects.select_for_update()
+            .get(pk=entity.pk)
+            .relationships.filter(kind=RelationKind.SHAREHOLDER)
+        )
+        if held + share_ratio > Decimal(100):
+            raise ApplicationError(
+                "share_ratio_total",
+                _("持股比例合计将超过100%%（已登记 %(held)s%%）") % {"held": held},
+                {"field": "share_ratio"}, status=422,
+            )
+    rel = Relationship(
+        entity=entity, kind=kind, person=person, holder_entity=holder_entity,
+        share_ratio=share_ratio, title=title,
+    )
+    rel.full_clean()
+    rel.save()
+    return rel
+
+
+@transaction.atomic
+def enterprise_register(
+    *,
+    uscc: str,
+    name: str,
+    legal_rep_name: str,
+    legal_rep_id_number: str,
+    username: str,
+    password: str,
+    phone: str = "",
+    industry_code: str = "",
+    division_code: str = "",
+) -> User:
+    """Self-register an enterprise: its organisation, its owner account and its registry entry.
+
+    An entity already in the registry can be claimed only by its recorded legal representative.
+    """
+    parsed = uscc_codec.parse(uscc)
+    code = parsed.code
+    legal_rep_id_number = idcard.validate(legal_rep_id_number, field="legal_rep_id_number")
+    entity = MarketEntity.objects.select_for_update().filter(uscc=code).first()
+    if entity is not None:
+        if entity.organisation_id is not None:
+            raise ConflictError(
+                "already_registered",
+                _("该主体已开通平台账户，请由企业管理员为您添加经办人账号"),
+                {"field": "uscc"},
+            )
+        rep = entity.legal_representative
+        if rep is None or rep.id_number_index != person_id_index(legal_rep_id_number) or (
+            rep.name != legal_rep_name.strip()
+        ):
+            raise ApplicationError(
+                "legal_rep_mismatch",
+                _("法定代表人姓名或身份证号码与登记信息不一致"),
+                {"field": "legal_rep_id_number"},
+                status=422,
+            )
+    else:
+        entity = market_entity_create(
+            uscc=code,
+            name=name,
+            industry_code=industry_code,
+            division_code=division_code,
+            legal_rep_name=legal_rep_name,
+            legal_rep_id_number=legal_rep_id_number,
+        )
+    kind = (
+        OrgKind.INDIVIDUAL_BUSINESS
+        if entity.entity_type == EntityType.INDIVIDUAL_BUSINESS
+        else OrgKind.ENTERPRISE
+    )
+    org = account_services.organisation_create(
+        name=entity.name, kind=kind, uscc=code, region_code=entity.division_code
+    )
+    entity.organisation = org
+    entity.save(update_fields=["organisation", "updated_at"])
+    return account_services.user_create(
+        username=username,
+        password=password,
+        organisation=org,
+        roles=[Role.ENTERPRISE_OWNER],
+        display_name=legal_rep_name.strip(),
+        phone=phone,
+    )

@@ -1,0 +1,83 @@
+"""Registry pages: search, detail, enterprise self-registration."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from xinrong.common.errors import ApplicationError
+from xinrong.common.forms import add_service_error
+from xinrong.enterprises import presenters, selectors, services
+from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
+from xinrong.reference import divisions
+
+
+@login_required
+def entity_list(request: HttpRequest) -> HttpResponse:
+    """Search the registry with filters and a cascading region picker."""
+    form = EntitySearchForm(request.GET or None)
+    error = None
+    page = None
+    if form.is_valid() or not request.GET:
+        data = form.cleaned_data if request.GET else {}
+        filters = selectors.EntityFilters(
+            q=data.get("q", ""), region=data.get("region", ""),
+            industry=data.get("industry", ""), size_class=data.get("size_class", ""),
+            entity_type=data.get("entity_type", ""),
+        )
+        try:
+            qs = selectors.market_entity_search(user=request.user, filters=filters)  # type: ignore[arg-type]
+            paginator = Paginator(qs, 20)
+            page = paginator.get_page(request.GET.get("page"))
+        except ApplicationError as exc:
+            error = exc.message
+    rows = [presenters.entity_row(e) for e in page.object_list] if page else []
+    region = request.GET.get("region", "")
+    region_path = [d for d in divisions.ancestors(region)] if region and divisions.get(region) else []
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "enterprises/entity_list.html",
+        {"form": form, "page": page, "rows": rows, "error": error,
+         "region_path": region_path, "querystring": query.urlencode()},
+    )
+
+
+@login_required
+def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
+    """Show one entity's registry entry (personal data masked)."""
+    try:
+        entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        return render(request, "web/error.html", {"message": exc.message}, status=exc.status)
+    detail = presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
+    return render(request, "enterprises/entity_detail.html", {"entity": detail})
+
+
+def enterprise_register(request: HttpRequest) -> HttpResponse:
+    """Let an enterprise register itself with its USCC and legal representative."""
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    form = EnterpriseRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.enterprise_register(
+                uscc=data["uscc"], name=data["name"], legal_rep_name=data["legal_rep_name"],
+                legal_rep_id_number=data["legal_rep_id_number"], username=data["username"],
+                password=data["password"], phone=data["phone"],
+                industry_code=data["industry_code"], division_code=data["division_code"],
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("注册成功，欢迎使用信融平台"))
+            return redirect("web:home")
+    return render(request, "enterprises/register.html", {"form": form})

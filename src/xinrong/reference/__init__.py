@@ -1,0 +1,1 @@
+"""National standards and reference data: USCC, divisions, industries, enterprise size."""

@@ -1,0 +1,39 @@
+"""Navigation by role for the base layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Return the menu entries the current user may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items: list[tuple[str, str, str]] = [(str(_("首页")), reverse("web:home"), "house")]
+    group = user.group
+    if group == OrgGroup.ENTERPRISE:
+        if user.organisation and hasattr(user.organisation, "market_entity"):
+            items.append(
+                (str(_("本企业档案")),
+                 reverse("enterprises:detail", args=[user.organisation.market_entity.uscc]),
+                 "building")
+            )
+    else:
+        items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
+    if user.organisation and user.organisation.kind in INSTITUTION_KINDS and user.has_role(
+        Role.INSTITUTION_ADMIN
+    ):
+        items.append((str(_("API 密钥")), reverse("accounts:api_key_list"), "key"))
+    if user.is_superuser or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN)):
+        items.append((str(_("机构与账号")), reverse("accounts:organisation_list"), "people"))
+    if user.is_staff:
+        items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
+    items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))
+    return {"nav_items": items}

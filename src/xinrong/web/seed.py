@@ -1,0 +1,523 @@
+"""Deterministic demo data: organisations, users for every role, and the market-entity registry.
+
+``seed(scale, seed)`` creates the same rows for the same arguments and adds nothing on a second
+run. Entities are generated column by column and written with ``bulk_create`` in batches, so the
+province scale (520,000 entities) takes minutes, not hours. Later modules add their own data here.
+
+Distribution: prefectures are weighted by Qinghai's 7th-census resident population (2020);
+74% of entities are individual businesses, as in the source article.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from xinrong.accounts import services as account_services
+from xinrong.accounts.choices import OrgKind, Role
+from xinrong.accounts.models import Organisation, User
+from xinrong.common.crypto import encrypt_text
+from xinrong.enterprises.choices import EntityType, RelationKind
+from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
+from xinrong.enterprises.services import compute_size_class, person_id_index
+from xinrong.reference import divisions, idcard
+from xinrong.reference import uscc as uscc_codec
+
+DEMO_PASSWORD = "Xinrong2026"  # noqa: S105 — printed for the demo; production has no seed users
+SCALES = {"demo": 2_000, "city": 60_000, "province": 520_000}
+INDIVIDUAL_SHARE = 0.74
+REGISTERED_SHARE = 34_000 / 520_000  # enterprises with a platform account (article, Aug 2022)
+BATCH = 5_000
+
+# Resident population, 7th national census (2020), in 10k: the weight of each prefecture.
+PREFECTURE_WEIGHTS = {
+    "630100": 246.8,  # 西宁市
+    "630200": 135.8,  # 海东市
+    "632200": 26.5,  # 海北州
+    "632300": 27.6,  # 黄南州
+    "632500": 44.7,  # 海南州
+    "632600": 21.6,  # 果洛州
+    "632700": 42.5,  # 玉树州
+    "632800": 46.8,  # 海西州
+}
+CITY_PREFECTURE = "630100"
+
+# (industry code, weight, name stem, suffix) — individual businesses lean to retail and catering.
+IB_INDUSTRIES: list[tuple[str, float, tuple[str, ...], str]] = [
+    ("F52", 38, ("便利", "百货", "日杂", "烟酒", "副食", "服装", "五金"), "店"),
+    ("H62", 18, ("拉面", "手抓", "牛肉面", "酿皮", "炕锅", "火锅"), "馆"),
+    ("H61", 3, ("驿站", "民宿", "客栈"), "宾馆"),
+    ("O80", 9, ("理发", "洗衣", "家政", "摄影"), "部"),
+    ("O81", 5, ("汽修", "家电维修", "电脑维修"), "部"),
+    ("G54", 6, ("货运", "客运"), "运输户"),
+    ("A01", 6, ("枸杞", "青稞", "油菜", "蔬菜"), "种植户"),
+    ("A03", 7, ("牦牛", "藏羊", "奶牛"), "养殖户"),
+    ("F51", 4, ("虫草", "枸杞", "农资", "粮油"), "经销部"),
+    ("C13", 2, ("清真食品", "豆腐", "粉条"), "加工坊"),
+    ("R88", 2, ("唐卡", "刺绣", "藏毯"), "工作室"),
+]
+ENT_INDUSTRIES: list[tuple[str, float, tuple[str, ...], str]] = [
+    ("F51", 16, ("商贸", "贸易", "物资"), "有限公司"),
+    ("F52", 9, ("商业", "超市", "连锁"), "有限公司"),
+    ("E47", 7, ("建筑", "建设工程"), "有限公司"),
+    ("E48", 4, ("路桥", "水利工程"), "有限公司"),
+    ("C13", 4, ("牦牛乳业", "清真食品", "肉食品"), "有限公司"),
+    ("C14", 2, ("枸杞科技", "青稞酒业", "饮品"), "有限公司"),
+    ("C30", 2, ("建材", "新型材料"), "有限公司"),
+    ("C38", 2, ("光伏科技", "电气"), "有限公司"),
+    ("D44", 2, ("新能源", "电力"), "有限公司"),
+    ("I65", 5, ("信息技术", "软件", "数字科技"), "有限公司"),
+    ("L72", 7, ("企业管理", "商务咨询", "文化传媒"), "有限公司"),
+    ("L71", 3, ("设备租赁", "汽车租赁"), "有限公司"),
+    ("M75", 3, ("生物科技", "农业科技"), "有限公司"),
+    ("A01", 5, ("农业开发", "生态农业", "种植"), "专业合作社"),
+    ("A03", 5, ("畜牧", "生态牧业"), "专业合作社"),
+    ("H61", 3, ("酒店管理", "旅游"), "有限公司"),
+    ("H62", 4, ("餐饮管理",), "有限公司"),
+    ("G54", 3, ("物流", "运输"), "有限公司"),
+    ("G59", 2, ("仓储",), "有限公司"),
+    ("K7010", 2, ("房地产开发",), "有限公司"),
+    ("K7020", 2, ("物业服务",), "有限公司"),
+    ("O80", 2, ("家政服务",), "有限公司"),
+    ("P83", 1, ("职业培训", "教育咨询"), "有限公司"),
+    ("Q84", 1, ("医疗", "健康管理"), "有限公司"),
+]
+BRAND_CHARS = "鑫源盛达恒通泰丰瑞祥隆昌华宏兴旺金福安康和顺德润嘉雪域高原三江青湖昆仑祁连柴达木"
+SURNAMES = "马王李张刘赵陈杨韩才祁冶索扎周孙朱胡郭何高罗郑梁谢宋唐许邓冯曹彭曾肖田董袁潘"
+GIVEN_CHARS = "明华军建国平海燕红英文伟芳秀兰霞玉梅德才卓玛措吉多杰旦增拉毛尕让加措东措"
+TAGS = [
+    ("zjtx", "专精特新", 0.01),
+    ("hightech", "高新技术企业", 0.02),
+    ("techsme", "科技型中小企业", 0.04),
+    ("agri-leader", "农业产业化龙头企业", 0.01),
+    ("gov-procurement", "政府采购供应商", 0.03),
+]
+
+INSTITUTIONS: list[tuple[str, str]] = [
+    *[(OrgKind.BANK, n) for n in (
+        "中国工商银行青海省分行", "中国农业银行青海省分行", "中国银行青海省分行",
+        "中国建设银行青海省分行", "交通银行青海省分行", "中国邮政储蓄银行青海省分行",
+        "国家开发银行青海省分行", "中国农业发展银行青海省分行", "招商银行西宁分行",
+        "中信银行西宁分行", "兴业银行西宁分行", "中国民生银行西宁分行", "上海浦东发展银行西宁分行",
+        "中国光大银行西宁分行", "平安银行西宁分行", "华夏银行西宁分行", "青海银行",
+        "西宁农村商业银行", "青海省农村信用社联合社", "大通农村商业银行", "海东农村商业银行",
+        "格尔木农村商业银行",
+    )],
+    *[(OrgKind.MICROLOAN, n) for n in (
+        "西宁城投小额贷款有限公司", "海东普惠小额贷款有限公司", "柴达木小额贷款有限公司",
+    )],
+    *[(OrgKind.INSURER, n) for n in (
+        "中国人民财产保险青海省分公司", "中国平安财产保险青海分公司", "中华联合财产保险青海分公司",
+        "太平洋财产保险青海分公司", "中国人寿财产保险青海省分公司", "国元农业保险青海分公司",
+        "阳光财产保险青海省分公司", "大地财产保险青海分公司",
+    )],
+    *[(OrgKind.GUARANTOR, n) for n in (
+        "青海省信用融资担保集团有限公司", "西宁市融资担保有限公司", "海东市融资担保有限公司",
+        "海西州融资担保有限公司", "青海中小企业融资担保有限公司", "格尔木市融资担保有限公司",
+    )],
+    (OrgKind.INVESTOR, "青海股权交易中心"),
+]
+GOVERNMENT: list[tuple[str, str]] = [
+    ("中国人民银行青海省分行", ""),
+    ("青海省发展和改革委员会", ""),
+    ("青海省市场监督管理局", ""),
+    ("国家税务总局青海省税务局", ""),
+    ("青海省人力资源和社会保障厅", ""),
+    ("青海省工业和信息化厅", ""),
+    ("青海省财政厅", ""),
+    ("青海省地方金融管理局", ""),
+    ("青海省高级人民法院", ""),
+    ("西宁市发展和改革委员会", "630100"),
+    ("海西州发展和改革委员会", "632800"),
+]
+OPERATOR_NAME = "青海省小微企业信用融资服务中心"
+SUBSTATION = ("格尔木子站", "632801")
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One demo account to print: its role label, username and organisation."""
+
+    role: str
+    username: str
+    organisation: str
+    roles: tuple[str, ...]
+    kind: str
+
+
+DEMO_USERS: list[DemoLogin] = [
+    DemoLogin("运营管理员", "operator", OPERATOR_NAME, (Role.OPERATOR_ADMIN,), OrgKind.OPERATOR),
+    DemoLogin("审计员", "auditor", OPERATOR_NAME, (Role.AUDITOR,), OrgKind.OPERATOR),
+    DemoLogin("子站运营", "golmud", SUBSTATION[0], (Role.OPERATOR_ADMIN,), OrgKind.SUBSTATION),
+    DemoLogin("机构管理员", "bank_admin", "青海银行", (Role.INSTITUTION_ADMIN,), OrgKind.BANK),
+    DemoLogin("客户经理", "loan_officer", "青海银行", (Role.LOAN_OFFICER,), OrgKind.BANK),
+    DemoLogin("审批人员", "reviewer", "青海银行", (Role.REVIEWER,), OrgKind.BANK),
+    DemoLogin("数据报送员", "gov_data", "青海省市场监督管理局", (Role.DATA_PROVIDER,),
+              OrgKind.GOVERNMENT),
+    DemoLogin("政策发布员", "gov_policy", "青海省工业和信息化厅", (Role.POLICY_PUBLISHER,),
+              OrgKind.GOVERNMENT),
+    DemoLogin("资金审批人", "gov_fund", "青海省财政厅", (Role.FUND_APPROVER,), OrgKind.GOVERNMENT),
+    DemoLogin("企业主", "ent_owner", "", (Role.ENTERPRISE_OWNER,), OrgKind.ENTERPRISE),
+    DemoLogin("企业经办人", "ent_agent", "", (Role.ENTERPRISE_AGENT,), OrgKind.ENTERPRISE),
+    DemoLogin("个体工商户", "ib_owner", "", (Role.ENTERPRISE_OWNER,),
+              OrgKind.INDIVIDUAL_BUSINESS),
+]
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """Return (role label, username) of the demo accounts that exist in the database."""
+    existing = set(
+        User.objects.filter(username__in=[d.username for d in DEMO_USERS]).values_list(
+            "username", flat=True
+        )
+    )
+    return [(d.role, d.username) for d in DEMO_USERS if d.username in existing]
+
+
+@dataclass
+class SeedReport:
+    """What a seed run created (zero everywhere on a repeated run)."""
+
+    organisations: int = 0
+    users: int = 0
+    persons: int = 0
+    entities: int = 0
+    relationships: int = 0
+    tags: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _weighted(rng: random.Random, items: list[tuple[str, float, tuple[str, ...], str]]):
+    weights = [w for _c, w, _s, _x in items]
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+@dataclass
+class _Places:
+    """Counties, townships and villages under each prefecture, for fast random picks."""
+
+    counties: dict[str, list[str]]
+    townships: dict[str, list[str]]
+    villages: dict[str, list[str]]
+
+    @classmethod
+    def load(cls) -> _Places:
+        counties: dict[str, list[str]] = {}
+        townships: dict[str, list[str]] = {}
+        villages: dict[str, list[str]] = {}
+        for pref in PREFECTURE_WEIGHTS:
+            counties[pref] = [d.code for d in divisions.children(pref)]
+            for county in counties[pref]:
+                townships[county] = [d.code for d in divisions.children(county)]
+                for town in townships[county]:
+                    villages[town] = [d.code for d in divisions.children(town)]
+        return cls(counties, townships, villages)
+
+    def pick(self, rng: random.Random, prefecture: str) -> tuple[str, str]:
+        """Return (county code, most specific known code) for an entity."""
+        county = rng.choice(self.counties[prefecture])
+        towns = self.townships.get(county) or []
+        r = rng.random()
+        if not towns or r < 0.3:
+            return county, county
+        town = rng.choice(towns)
+        vills = self.villages.get(town) or []
+        if not vills or r < 0.55:
+            return county, town
+        return county, rng.choice(vills)
+
+
+def _person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(
+        rng.choice(GIVEN_CHARS) for _ in range(rng.choice((1, 2, 2)))
+    )
+
+
+def _short_place(code: str) -> str:
+    d = divisions.get(code)
+    if d is None:
+        return ""
+    name = d.name
+    for suffix in ("藏族自治县", "回族土族自治县", "土族自治县", "回族自治县", "撒拉族自治县",
+                   "蒙古族自治县", "自治县", "县", "市", "区"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class _EntityRow:
+    uscc: str
+    name: str
+    entity_type: str
+    industry_code: str
+    division_code: str
+    address: str
+    established_on: dt.date
+    registered_capital: Decimal | None
+    employees: int
+    revenue: Decimal
+    assets: Decimal
+    rep_name: str
+    rep_id: str
+    shareholders: list[tuple[str, str, Decimal]]  # (name, id number, ratio)
+    tags: list[str]
+    registered: bool
+
+
+def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]) -> Iterator[_EntityRow]:
+    places = _Places.load()
+    pref_codes = list(prefectures)
+    pref_weights = [prefectures[p] for p in pref_codes]
+    seen: set[str] = set()
+    start = dt.date(1995, 1, 1).toordinal()
+    end = dt.date(2025, 12, 31).toordinal()
+    for _ in range(n):
+        pref = rng.choices(pref_codes, weights=pref_weights, k=1)[0]
+        county, division = places.pick(rng, pref)
+        individual = rng.random() < INDIVIDUAL_SHARE
+        industry, _w, stems, suffix = _weighted(rng, IB_INDUSTRIES if individual else ENT_INDUSTRIES)
+        while True:
+            code = uscc_codec.generate(
+                rng, division_code=county, authority="9", entity_type="2" if individual else "1"
+            )
+            if code not in seen:
+                seen.add(code)
+                break
+        rep_name = _person_name(rng)
+        place = _short_place(county)
+        stem = rng.choice(stems)
+        if individual:
+            name = f"{place}{rep_name[0]}记{stem}{suffix}" if rng.random() < 0.6 else (
+                f"{place}{rng.choice(BRAND_CHARS)}{rng.choice(BRAND_CHARS)}{stem}{suffix}"
+            )
+            employees = rng.randint(1, 8)
+            revenue = Decimal(rng.randint(300, 15000)) / 100
+            assets = Decimal(rng.randint(100, 8000)) / 100
+            capital = None
+        else:
+            brand = rng.choice(BRAND_CHARS) + rng.choice(BRAND_CHARS)
+            name = f"青海{brand}{stem}{suffix}" if rng.random() < 0.5 else (
+                f"{place}{brand}{stem}{suffix}"
+            )
+            employees = max(1, int(rng.lognormvariate(2.3, 1.1)))
+            revenue = Decimal(int(rng.lognormvariate(5.5, 1.5) * 100)) / 100
+            assets = Decimal(int(rng.lognormvariate(5.8, 1.5) * 100)) / 100
+            capital = Decimal(rng.choice((10, 50, 100, 200, 300, 500, 1000, 2000, 5000))) * 10000
+        birth = dt.date.fromordinal(rng.randint(dt.date(1958, 1, 1).toordinal(),
+                                                dt.date(2002, 12, 31).toordinal()))
+        rep_id = idcard.generate(rng, division_code=county, birth=birth)
+        shareholders: list[tuple[str, str, Decimal]] = []
+        if not individual:
+            k = rng.choice((1, 1, 2, 2, 3))
+            remaining = Decimal(100)
+            for i in range(k):
+                if i == 0:
+                    sh_name, sh_id = rep_name, rep_id
+                else:
+                    sh_name = _person_name(rng)
+                    sh_birth = dt.date.fromordinal(rng.randint(dt.date(1960, 1, 1).toordinal(),
+                                                               dt.date(2000, 12, 31).toordinal()))
+                    sh_id = idcard.generate(rng, division_code=county, birth=sh_birth)
+                ratio = remaining if i == k - 1 else Decimal(rng.randint(20, 70))
+                ratio = min(ratio, remaining)
+                remaining -= ratio
+                if ratio > 0:
+                    shareholders.append((sh_name, sh_id, ratio))
+        tags = [code for code, _n, p in TAGS if not individual and rng.random() < p]
+        yield _EntityRow(
+            uscc=code, name=name, entity_type=EntityType.INDIVIDUAL_BUSINESS if individual
+            else EntityType.ENTERPRISE, industry_code=industry, division_code=division,
+            address=f"{divisions.full_name(division)}{rng.randint(1, 300)}号",
+            established_on=dt.date.fromordinal(rng.randint(start, end)),
+            registered_capital=capital, employees=employees, revenue=revenue, assets=assets,
+            rep_name=rep_name, rep_id=rep_id, shareholders=shareholders, tags=tags,
+            registered=rng.random() < REGISTERED_SHARE,
+        )
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
+    orgs: dict[str, Organisation] = {o.name: o for o in Organisation.objects.exclude(
+        kind__in=[OrgKind.ENTERPRISE, OrgKind.INDIVIDUAL_BUSINESS])}
+    wanted: list[tuple[str, str, str]] = [
+        (OrgKind.OPERATOR, OPERATOR_NAME, ""),
+        (OrgKind.SUBSTATION, SUBSTATION[0], SUBSTATION[1]),
+        *[(kind, name, "") for kind, name in INSTITUTIONS],
+        *[(OrgKind.GOVERNMENT, name, region) for name, region in GOVERNMENT],
+    ]
+    for kind, name, region in wanted:
+        if name in orgs and orgs[name].kind == kind:
+            continue
+        orgs[name] = account_services.organisation_create(name=name, kind=kind, region_code=region)
+        report.organisations += 1
+    return orgs
+
+
+def _seed_registry(rng: random.Random, n: int, prefectures: dict[str, float],
+                   report: SeedReport, progress: Callable[[str], None]) -> None:
+    rows = list(_generate_entities(rng, n, prefectures))
+    progress(f"generated {len(rows)} entities")
+    existing: set[str] = set()
+    all_codes = [r.uscc for r in rows]
+    for chunk in _chunks(all_codes, 2000):
+        existing.update(MarketEntity.objects.filter(uscc__in=chunk).values_list("uscc", flat=True))
+    rows = [r for r in rows if r.uscc not in existing]
+    if not rows:
+        return
+    # People: one row per distinct ID number, found again through the blind index.
+    people: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        people.setdefault(r.rep_id, (r.rep_name, person_id_index(r.rep_id)))
+        for sh_name, sh_id, _ratio in r.shareholders:
+            people.setdefault(sh_id, (sh_name, person_id_index(sh_id)))
+    index_to_pk: dict[str, int] = {}
+    idx_list = [ix for _n, ix in people.values()]
+    for chunk in _chunks(idx_list, 2000):
+        index_to_pk.update(Person.objects.filter(id_number_index__in=chunk).values_list(
+            "id_number_index", "pk"))
+    new_people = [
+        Person(name=name, id_number=encrypt_text(idn), id_number_index=ix)
+        for idn, (name, ix) in people.items() if ix not in index_to_pk
+    ]
+    for chunk in _chunks(new_people, BATCH):
+        Person.objects.bulk_create(chunk, batch_size=BATCH)
+    report.persons += len(new_people)
+    for chunk in _chunks(idx_list, 2000):
+        index_to_pk.update(Person.objects.filter(id_number_index__in=chunk).values_list(
+            "id_number_index", "pk"))
+    progress(f"persons: {len(new_people)} new")
+    # Organisations for the entities that hold a platform account.
+    reg_orgs = [
+        Organisation(
+            name=r.name, uscc=r.uscc, region_code=r.division_code,
+            kind=OrgKind.INDIVIDUAL_BUSINESS if r.entity_type == EntityType.INDIVIDUAL_BUSINESS
+            else OrgKind.ENTERPRISE,
+        )
+        for r in rows if r.registered
+    ]
+    for chunk in _chunks(reg_orgs, BATCH):
+        Organisation.objects.bulk_create(chunk, batch_size=BATCH)
+    org_pk: dict[str, int] = {}
+    reg_codes = [o.uscc for o in reg_orgs if o.uscc]
+    for chunk in _chunks(reg_codes, 2000):
+        org_pk.update(Organisation.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
+    report.organisations += len(reg_orgs)
+    entities = [
+        MarketEntity(
+            uscc=r.uscc, name=r.name, entity_type=r.entity_type,
+            legal_representative_id=index_to_pk[people[r.rep_id][1]],
+            registered_capital=r.registered_capital, established_on=r.established_on,
+            industry_code=r.industry_code, division_code=r.division_code, address=r.address,
+            employees=r.employees, annual_revenue=r.revenue, total_assets=r.assets,
+            size_class=compute_size_class(industry_code=r.industry_code, employees=r.employees,
+                                          revenue=r.revenue, assets=r.assets),
+            organisation_id=org_pk.get(r.uscc),
+        )
+        for r in rows
+    ]
+    for chunk in _chunks(entities, BATCH):
+        MarketEntity.objects.bulk_create(chunk, batch_size=BATCH)
+    report.entities += len(entities)
+    progress(f"entities: {len(entities)} new")
+    entity_pk: dict[str, int] = {}
+    for chunk in _chunks([r.uscc for r in rows], 2000):
+        entity_pk.update(MarketEntity.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
+    rels: list[Relationship] = []
+    for r in rows:
+        epk = entity_pk[r.uscc]
+        rels.append(Relationship(entity_id=epk, kind=RelationKind.LEGAL_REPRESENTATIVE,
+                                 person_id=index_to_pk[people[r.rep_id][1]]))
+        for _name, sh_id, ratio in r.shareholders:
+            rels.append(Relationship(entity_id=epk, kind=RelationKind.SHAREHOLDER,
+                                     person_id=index_to_pk[people[sh_id][1]], share_ratio=ratio))
+    # A few corporate shareholdings between enterprises, for the relationship graph later.
+    ent_rows = [r for r in rows if r.entity_type == EntityType.ENTERPRISE]
+    for r in ent_rows[: len(ent_rows) // 20]:
+        holder = rng.choice(ent_rows)
+        if holder.uscc != r.uscc:
+            rels.append(Relationship(entity_id=entity_pk[r.uscc], kind=RelationKind.SHAREHOLDER,
+                                     holder_entity_id=entity_pk[holder.uscc],
+                                     share_ratio=Decimal(rng.randint(5, 30))))
+    for chunk in _chunks(rels, BATCH):
+        Relationship.objects.bulk_create(chunk, batch_size=BATCH)
+    report.relationships += len(rels)
+    tag_pk = dict(Tag.objects.values_list("code", "pk"))
+    through = MarketEntity.tags.through
+    links = [through(marketentity_id=entity_pk[r.uscc], tag_id=tag_pk[t]) for r in rows
+             for t in r.tags]
+    for chunk in _chunks(links, BATCH):
+        through.objects.bulk_create(chunk, batch_size=BATCH)
+    progress(f"relationships: {len(rels)}, tag links: {len(links)}")
+
+
+def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
+    password_hash = make_password(DEMO_PASSWORD)
+    existing = set(User.objects.filter(username__in=[d.username for d in DEMO_USERS])
+                   .values_list("username", flat=True))
+    # Enterprise demo users own the first registered enterprise / individual business.
+    ent = (MarketEntity.objects.filter(entity_type=EntityType.ENTERPRISE,
+                                       organisation__isnull=False).order_by("id").first())
+    ib = (MarketEntity.objects.filter(entity_type=EntityType.INDIVIDUAL_BUSINESS,
+                                      organisation__isnull=False).order_by("id").first())
+    for d in DEMO_USERS:
+        if d.username in existing:
+            continue
+        if d.kind == OrgKind.ENTERPRISE:
+            org = ent.organisation if ent else None
+        elif d.kind == OrgKind.INDIVIDUAL_BUSINESS:
+            org = ib.organisation if ib else None
+        else:
+            org = orgs[d.organisation]
+        if org is None:
+            continue
+        user = account_services.user_create(
+            username=d.username, password=DEMO_PASSWORD, organisation=org, roles=list(d.roles),
+            display_name=d.role, validate=False,
+            is_staff=d.username == "operator", is_superuser=d.username == "operator",
+        )
+        User.objects.filter(pk=user.pk).update(password=password_hash)
+        report.users += 1
+
+
+def seed(*, scale: str = "demo", seed_value: int = 20221,
+         progress: Callable[[str], None] = lambda _m: None) -> SeedReport:
+    """Load the demo data set of ``scale``; repeated runs add nothing."""
+    import time
+
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    report = SeedReport()
+    rng = random.Random(seed_value)
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        orgs = _seed_organisations(report)
+        for code, name, _p in TAGS:
+            _tag, created = Tag.objects.get_or_create(code=code, defaults={"name": name})
+            report.tags += int(created)
+    report.timings["organisations"] = time.perf_counter() - t0
+    prefectures = (
+        {CITY_PREFECTURE: 1.0} if scale == "city" else PREFECTURE_WEIGHTS
+    )
+    t1 = time.perf_counter()
+    with transaction.atomic():
+        _seed_registry(rng, SCALES[scale], prefectures, report, progress)
+    report.timings["registry"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    with transaction.atomic():
+        _seed_users(orgs, report)
+    report.timings["users"] = time.perf_counter() - t2
+    return report
+
+
+__all__ = ["DEMO_PASSWORD", "SCALES", "SeedReport", "demo_logins", "seed"]
