@@ -22,7 +22,7 @@ from xinrong.accounts.forms import (
     UserCreateForm,
 )
 from xinrong.accounts.models import User
-from xinrong.common.errors import ApplicationError
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 
 
@@ -54,7 +54,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
             )
-        except ApplicationError as exc:
+        except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
             update_session_auth_hash(request, user)
@@ -84,7 +84,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
                 uscc=form.cleaned_data["uscc"] or None,
                 region_code=form.cleaned_data["region_code"] or "",
             )
-        except ApplicationError as exc:
+        except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, _("已创建机构：%(name)s") % {"name": org.name})
@@ -132,7 +132,7 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
                 display_name=form.cleaned_data["display_name"],
                 phone=form.cleaned_data["phone"],
             )
-        except ApplicationError as exc:
+        except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, _("已创建用户：%(name)s") % {"name": new_user.username})
@@ -158,7 +158,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
             key, new_secret = services.api_key_create(
                 organisation=org, name=form.cleaned_data["name"], actor=user
             )
-        except ApplicationError as exc:
+        except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
             keys.insert(0, key)

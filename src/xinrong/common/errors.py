@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 
 class ApplicationError(Exception):
     """A business rule was broken: carries a stable code, a human message and details.
@@ -50,3 +52,26 @@ class ConflictError(ApplicationError):
     """The request conflicts with existing data (duplicate, wrong state)."""
 
     status = 409
+
+
+# What services may raise for bad input: our own errors and Django's field errors (which the
+# reference data's errors build on). Views catch these and show the message; the API maps them.
+SERVICE_ERRORS: tuple[type[Exception], ...] = (ApplicationError, ValidationError)
+
+
+def error_payload(exc: Exception) -> tuple[int, dict[str, Any]]:
+    """Return (HTTP status, ``{"code", "message", "extra"}``) for a service error."""
+    as_dict = getattr(exc, "as_dict", None)
+    if callable(as_dict):
+        return int(getattr(exc, "status", 400)), as_dict()
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            field, errors = next(iter(exc.error_dict.items()))
+            first = errors[0]
+            message = "；".join(m for e in errors for m in e.messages)
+            code = first.code or "invalid_input"
+        else:
+            field, message, code = "", "；".join(exc.messages), exc.code or "invalid_input"
+        extra = {"field": field} if field and field != "__all__" else {}
+        return 422, {"code": code, "message": message, "extra": extra}
+    return 400, {"code": "bad_request", "message": str(exc), "extra": {}}

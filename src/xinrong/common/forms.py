@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 
-from xinrong.common.errors import ApplicationError
+from xinrong.common.errors import error_payload
 
 
-def add_service_error(form: forms.Form, exc: ApplicationError) -> None:
+def add_service_error(form: forms.Form, exc: Exception) -> None:
     """Attach a service error to the form field it names, or to the form as a whole."""
-    field = exc.extra.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
+    _status, body = error_payload(exc)
+    field = body["extra"].get("field")
+    form.add_error(field if field in form.fields else None, body["message"])

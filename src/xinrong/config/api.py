@@ -9,17 +9,27 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from xinrong.accounts.api import router as accounts_router
 from xinrong.accounts.auth import ApiKeyAuth
-from xinrong.common.errors import ApplicationError
+from xinrong.common.errors import ApplicationError, error_payload
 from xinrong.enterprises.api import router as enterprises_router
 from xinrong.reference.api import router as reference_router
 
+
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Write Chinese text as UTF-8 instead of \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="信融 xinrong API",
     version="1",
     description=(
@@ -43,6 +53,12 @@ def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespo
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    status, body = error_payload(exc)
+    return api.create_response(request, body, status=status)
+
+
 def _loc_field(loc: list[Any] | tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     # ninja prefixes the schema's parameter name; keep the innermost names
@@ -62,14 +78,6 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     }
     return _error(request, 422, "invalid_input", message, field=first["field"], errors=errors)
 
-
-@api.exception_handler(DjangoValidationError)
-def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    if hasattr(exc, "message_dict"):
-        field, messages = next(iter(exc.message_dict.items()))
-    else:
-        field, messages = "", exc.messages
-    return _error(request, 422, "invalid_input", "；".join(messages), field=field)
 
 
 @api.exception_handler(AuthenticationError)

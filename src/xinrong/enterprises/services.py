@@ -16,6 +16,7 @@ from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
 from xinrong.reference import divisions, idcard, industries, size
+from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import uscc as uscc_codec
 
 ID_INDEX_PURPOSE = "person-id-number"
@@ -82,7 +83,7 @@ def compute_size_class(
     """Return the size class by the 2011 standard, or "" when the indicators are incomplete."""
     try:
         return str(size.classify(industry_code, employees, revenue, assets))
-    except ApplicationError:
+    except ReferenceDataError:
         return ""
 
 

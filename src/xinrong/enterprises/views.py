@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from xinrong.common.errors import ApplicationError
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 from xinrong.enterprises import presenters, selectors, services
 from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
@@ -74,7 +74,7 @@ def enterprise_register(request: HttpRequest) -> HttpResponse:
                 password=data["password"], phone=data["phone"],
                 industry_code=data["industry_code"], division_code=data["division_code"],
             )
-        except ApplicationError as exc:
+        except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

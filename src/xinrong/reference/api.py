@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from xinrong.common.errors import NotFoundError
+from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference import divisions, industries, uscc
 from xinrong.reference.schemas import DivisionDetailOut, DivisionOut, IndustryOut, UsccOut
 

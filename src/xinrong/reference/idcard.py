@@ -7,7 +7,7 @@ import random
 
 from django.utils.translation import gettext as _
 
-from xinrong.common.errors import ApplicationError
+from xinrong.reference.errors import ReferenceDataError
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -25,17 +25,17 @@ def normalize(raw: str) -> str:
 
 
 def validate(raw: str, *, field: str = "id_number") -> str:
-    """Return the normalised ID number or raise ApplicationError naming the fault."""
+    """Return the normalised ID number or raise ReferenceDataError naming the fault."""
     value = normalize(raw)
     if len(value) != 18:
-        raise ApplicationError(
+        raise ReferenceDataError(
             "id_number_length",
             _("身份证号码应为18位，实际为%(n)d位") % {"n": len(value)},
             {"field": field},
             status=422,
         )
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise ApplicationError(
+        raise ReferenceDataError(
             "id_number_char",
             _("身份证号码前17位必须是数字，第18位为数字或X"),
             {"field": field},
@@ -44,7 +44,7 @@ def validate(raw: str, *, field: str = "id_number") -> str:
     try:
         dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
-        raise ApplicationError(
+        raise ReferenceDataError(
             "id_number_birth_date",
             _("身份证号码中的出生日期 %(d)s 不是有效日期") % {"d": value[6:14]},
             {"field": field},
@@ -52,7 +52,7 @@ def validate(raw: str, *, field: str = "id_number") -> str:
         ) from exc
     expected = check_character(value[:17])
     if value[17] != expected:
-        raise ApplicationError(
+        raise ReferenceDataError(
             "id_number_check",
             _("身份证号码校验位错误：应为 %(e)s，实际为 %(f)s") % {"e": expected, "f": value[17]},
             {"field": field, "expected": expected, "found": value[17]},

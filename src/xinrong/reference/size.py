@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.common.errors import ApplicationError
+from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import industries
 from xinrong.reference.choices import SizeClass
 
@@ -195,7 +195,7 @@ def category_for(industry_code: str) -> SizeCategory:
     try:
         code = industries.normalize(industry_code)
     except ValueError as exc:
-        raise ApplicationError(
+        raise ReferenceDataError(
             "industry_unknown",
             gettext("行业代码“%(code)s”不在《国民经济行业分类》(GB/T 4754-2017) 中")
             % {"code": industry_code},
@@ -217,7 +217,7 @@ def classify(
 ) -> SizeClass:
     """Return the size class; revenue and assets are in ¥10k (万元).
 
-    Raises ApplicationError ``size_missing_indicator`` when an indicator the category uses is
+    Raises ReferenceDataError ``size_missing_indicator`` when an indicator the category uses is
     missing, and ``size_negative_indicator`` when one is negative.
     """
     category = category_for(industry_code)
@@ -226,7 +226,7 @@ def classify(
         value = values[indicator]
         name, unit = INDICATORS[indicator]
         if value is None:
-            raise ApplicationError(
+            raise ReferenceDataError(
                 "size_missing_indicator",
                 gettext("按“%(category)s”划型需要“%(indicator)s”（%(unit)s）")
                 % {
@@ -238,7 +238,7 @@ def classify(
                 status=422,
             )
         if value < 0:
-            raise ApplicationError(
+            raise ReferenceDataError(
                 "size_negative_indicator",
                 gettext("“%(indicator)s”不能为负数") % {"indicator": gettext(name)},
                 {"field": indicator, "category": category.key},

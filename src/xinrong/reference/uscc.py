@@ -23,7 +23,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.common.errors import ApplicationError
+from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import divisions
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -129,7 +129,7 @@ AUTHORITIES: dict[str, RegistrationAuthority] = {
 }
 
 
-class UsccError(ApplicationError):
+class UsccError(ReferenceDataError):
     """The unified social credit code is malformed; the message names the exact fault."""
 
     status = 422

@@ -6,7 +6,7 @@ import pytest
 from ninja import NinjaAPI
 from ninja.testing import TestClient
 
-from xinrong.common.errors import NotFoundError
+from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference.api import router
 from xinrong.reference.uscc import UsccError
 

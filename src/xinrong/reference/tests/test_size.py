@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinrong.common.errors import ApplicationError
+from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import size
 from xinrong.reference.choices import SizeClass
 
@@ -48,16 +49,19 @@ ROWS = [
     for key, code, indicators, *bounds in STANDARD
     for i, size_class in enumerate(CLASSES)
 ]
-# One case per (category, class, indicator): that indicator just below its bound.
-ROWS_PER_INDICATOR = [
-    pytest.param(
-        code, indicators, size_class, bounds[i], j, id=f"{key}-{size_class.value}-{indicator}"
-    )
-    for key, code, indicators, *bounds in STANDARD
-    for i, size_class in enumerate(CLASSES)
-    for j, indicator in enumerate(indicators)
-]
-ROWS_WITH_TWO_INDICATORS = [row for row in ROWS_PER_INDICATOR if len(row.values[1]) == 2]
+
+
+def per_indicator(*, two_indicators_only: bool = False) -> list[Any]:
+    """Return one case per (category, class, indicator): that indicator just below its bound."""
+    return [
+        pytest.param(
+            code, indicators, size_class, bounds[i], j, id=f"{key}-{size_class.value}-{indicator}"
+        )
+        for key, code, indicators, *bounds in STANDARD
+        if len(indicators) == 2 or not two_indicators_only
+        for i, size_class in enumerate(CLASSES)
+        for j, indicator in enumerate(indicators)
+    ]
 
 
 def below(indicator: str, value: int) -> int | Decimal:
@@ -65,7 +69,7 @@ def below(indicator: str, value: int) -> int | Decimal:
     return value - 1 if indicator == Y else Decimal(value) - Decimal("0.01")
 
 
-def arguments(indicators, values) -> dict[str, int | Decimal | None]:
+def arguments(indicators, values) -> dict[str, Any]:
     """Return classify() keyword arguments with only the given indicators set."""
     given_values = dict(zip(indicators, values, strict=True))
     return {
@@ -126,7 +130,7 @@ def test_category_for(code, key):
 
 
 def test_category_for_unknown_code_is_an_error():
-    with pytest.raises(ApplicationError) as info:
+    with pytest.raises(ReferenceDataError) as info:
         size.category_for("C51")
     assert info.value.code == "industry_unknown"
     assert info.value.status == 422
@@ -137,9 +141,7 @@ def test_exactly_at_lower_bound_is_that_class(code, indicators, size_class, valu
     assert size.classify(code, **arguments(indicators, values)) == size_class
 
 
-@pytest.mark.parametrize(
-    ("code", "indicators", "size_class", "values", "index"), ROWS_PER_INDICATOR
-)
+@pytest.mark.parametrize(("code", "indicators", "size_class", "values", "index"), per_indicator())
 def test_one_unit_below_a_bound_is_the_next_lower_class(
     code, indicators, size_class, values, index
 ):
@@ -150,7 +152,7 @@ def test_one_unit_below_a_bound_is_the_next_lower_class(
 
 
 @pytest.mark.parametrize(
-    ("code", "indicators", "size_class", "values", "index"), ROWS_WITH_TWO_INDICATORS
+    ("code", "indicators", "size_class", "values", "index"), per_indicator(two_indicators_only=True)
 )
 def test_meeting_only_one_of_two_indicators_is_the_next_lower_class(
     code, indicators, size_class, values, index
@@ -187,7 +189,7 @@ def test_unused_indicators_may_be_missing():
     ],
 )
 def test_missing_indicator_is_named(code, employees, revenue, assets, missing):
-    with pytest.raises(ApplicationError) as info:
+    with pytest.raises(ReferenceDataError) as info:
         size.classify(code, employees, revenue, assets)
     assert info.value.code == "size_missing_indicator"
     assert info.value.status == 422
@@ -197,7 +199,7 @@ def test_missing_indicator_is_named(code, employees, revenue, assets, missing):
 
 
 def test_negative_indicator_is_an_error():
-    with pytest.raises(ApplicationError) as info:
+    with pytest.raises(ReferenceDataError) as info:
         size.classify("C13", -1, Decimal(100), None)
     assert info.value.code == "size_negative_indicator"
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinrong.common.errors import ApplicationError
+from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import divisions, uscc
 
 # The example printed in GB 32100-2015 and a real Beijing enterprise: both independent of our
@@ -66,7 +66,8 @@ def test_check_character_follows_weights_mod_31():
 
 
 def test_weights_are_powers_of_three_mod_31():
-    assert uscc.WEIGHTS == tuple(pow(3, i, 31) for i in range(17))
+    powers = tuple(pow(3, i, 31) for i in range(17))
+    assert powers == uscc.WEIGHTS
 
 
 @pytest.mark.parametrize(("code", "authority", "entity", "entity_name", "place"), QINGHAI_EXAMPLES)
@@ -133,7 +134,7 @@ def test_letters_in_organisation_code_are_valid():
 
 
 def test_uscc_error_is_an_application_error_with_status_422():
-    with pytest.raises(ApplicationError) as info:
+    with pytest.raises(ReferenceDataError) as info:
         uscc.parse("123")
     assert isinstance(info.value, uscc.UsccError)
     assert info.value.status == 422

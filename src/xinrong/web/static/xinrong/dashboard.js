@@ -6,7 +6,7 @@
   if (elPref && window.echarts) {
     var c1 = echarts.init(elPref);
     c1.setOption({
-      grid: { left: 110, right: 20, top: 10, bottom: 20 },
+      grid: { left: 150, right: 20, top: 10, bottom: 20 },
       tooltip: {},
       xAxis: { type: "value" },
       yAxis: { type: "category", data: pref.map(function (r) { return r.name; }).reverse() },

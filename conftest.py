@@ -1,0 +1,118 @@
+"""Shared fixtures: one user per role, factories, a browser for Playwright tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop; Django's ORM calls from the test thread are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Test-pass-2026"
+
+
+@pytest.fixture
+def make_user(db: Any):
+    """Return a factory creating a user of an organisation kind with roles."""
+    from xinrong.accounts import services
+
+    counter = {"n": 0}
+
+    def factory(kind: str, roles: list[str], *, region_code: str = "", org=None, **kw: Any):
+        counter["n"] += 1
+        n = counter["n"]
+        if org is None:
+            org = services.organisation_create(
+                name=f"测试机构{n}-{kind}", kind=kind, region_code=region_code
+            )
+        return services.user_create(
+            username=kw.pop("username", f"user{n}_{kind}"),
+            password=PASSWORD,
+            organisation=org,
+            roles=roles,
+            display_name=kw.pop("display_name", f"测试用户{n}"),
+            **kw,
+        )
+
+    return factory
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("operator", ["operator_admin"])
+
+
+@pytest.fixture
+def bank_officer(make_user):
+    return make_user("bank", ["loan_officer"])
+
+
+@pytest.fixture
+def bank_admin(make_user):
+    return make_user("bank", ["institution_admin"])
+
+
+@pytest.fixture
+def gov_reviewer(make_user):
+    return make_user("government", ["fund_approver"])
+
+
+@pytest.fixture
+def substation_operator(make_user):
+    return make_user("substation", ["operator_admin"], region_code="632801")
+
+
+@pytest.fixture
+def enterprise_user(db: Any):
+    """An enterprise owner registered through the self-registration service."""
+    from xinrong.enterprises.services import enterprise_register
+    from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
+
+    return enterprise_register(
+        uscc=valid_uscc(seed=1),
+        name="西宁测试商贸有限公司",
+        legal_rep_name="马明",
+        legal_rep_id_number=valid_id_number(seed=1),
+        username="ent_test",
+        password=PASSWORD,
+        industry_code="F51",
+        division_code="630102",
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Debian Chromium driven by Playwright (no downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Dashboards cache figures briefly; each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,31 @@
+"""Language selection: Chinese unless the user chose another language explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+
+class ExplicitLanguageMiddleware:
+    """Activate the language from the language cookie or ``?lang=``, else ``LANGUAGE_CODE``.
+
+    Browsers' Accept-Language is ignored on purpose: government PCs often run English
+    systems while their users expect the Chinese UI (the issue asks for zh-hans by default).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        lang = request.GET.get("lang") or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if lang not in self.supported:
+            lang = settings.LANGUAGE_CODE
+        translation.activate(lang)
+        request.LANGUAGE_CODE = lang  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", lang)
+        return response

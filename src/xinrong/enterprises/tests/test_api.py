@@ -1,0 +1,85 @@
+import pytest
+
+from xinrong.accounts import services as account_services
+from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api_key(bank_admin):
+    _key, raw = account_services.api_key_create(
+        organisation=bank_admin.organisation, name="test", actor=bank_admin
+    )
+    return raw
+
+
+def test_api_requires_authentication(client):
+    response = client.get("/api/v1/enterprises")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_api_key_lookup_by_uscc_masks_personal_data(client, api_key):
+    entity = MarketEntityFactory(name="西宁某有限公司")
+    response = client.get(f"/api/v1/enterprises/{entity.uscc}", HTTP_X_API_KEY=api_key)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "西宁某有限公司"
+    id_number = entity.legal_representative.id_number
+    assert id_number not in response.content.decode()
+    assert body["legal_representative_id_number"].startswith(id_number[:3])
+    assert "*" in body["legal_representative_id_number"]
+
+
+def test_revoked_key_is_refused(client, bank_admin):
+    key, raw = account_services.api_key_create(
+        organisation=bank_admin.organisation, name="t", actor=bank_admin
+    )
+    account_services.api_key_revoke(key=key, actor=bank_admin)
+    assert client.get("/api/v1/enterprises", HTTP_X_API_KEY=raw).status_code == 401
+
+
+def test_search_paginates_and_counts(client, api_key):
+    MarketEntityFactory.create_batch(3)
+    body = client.get("/api/v1/enterprises?page_size=2", HTTP_X_API_KEY=api_key).json()
+    assert body["count"] == 3
+    assert len(body["results"]) == 2
+
+
+def test_unknown_uscc_is_404_with_contract(client, api_key):
+    from xinrong.enterprises.tests.factories import valid_uscc
+
+    response = client.get(f"/api/v1/enterprises/{valid_uscc(seed=999)}", HTTP_X_API_KEY=api_key)
+    assert response.status_code == 404
+    assert set(response.json()) == {"code", "message", "extra"}
+    assert response.json()["extra"]["field"] == "uscc"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("page=0", "page"), ("page_size=1000", "page_size"), ("region=999999", "region"),
+     ("industry=Z9", "industry")],
+)
+def test_bad_query_is_4xx_naming_the_field(client, api_key, query, field):
+    response = client.get(f"/api/v1/enterprises?{query}", HTTP_X_API_KEY=api_key)
+    assert 400 <= response.status_code < 500
+    assert response.json()["extra"]["field"] == field
+
+
+def test_session_user_can_call_api(client, operator):
+    MarketEntityFactory()
+    client.force_login(operator)
+    assert client.get("/api/v1/enterprises").json()["count"] == 1
+
+
+def test_me_reports_the_api_key_service_account(client, api_key, bank_admin):
+    body = client.get("/api/v1/accounts/me", HTTP_X_API_KEY=api_key).json()
+    assert body["organisation"]["name"] == bank_admin.organisation.name
+
+
+def test_uscc_validation_endpoint_names_the_fault(client):
+    response = client.get("/api/v1/reference/uscc/91630100MA7XXXXX")
+    assert response.status_code == 422
+    assert response.json()["code"] == "uscc_length"
+    assert response.json()["extra"]["field"] == "uscc"

@@ -1,0 +1,63 @@
+import pytest
+
+from xinrong.accounts.models import Organisation, User
+from xinrong.enterprises.models import MarketEntity, Relationship
+from xinrong.reference import uscc as uscc_codec
+from xinrong.web.seed import DEMO_USERS, seed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        first = seed(scale="demo", seed_value=7)
+        second = seed(scale="demo", seed_value=7)
+        yield first, second
+        # leave the module's database clean for other test modules
+        from django.core.management import call_command
+
+        call_command("flush", "--noinput")
+
+
+def test_demo_scale_has_about_2000_entities_with_valid_codes(seeded):
+    first, _ = seeded
+    assert first.entities == 2000
+    codes = list(MarketEntity.objects.values_list("uscc", flat=True))
+    assert len(codes) == 2000
+    assert all(uscc_codec.is_valid(c) for c in codes)
+
+
+def test_second_run_adds_nothing(seeded):
+    _, second = seeded
+    assert (second.entities, second.persons, second.relationships, second.organisations,
+            second.users) == (0, 0, 0, 0, 0)
+
+
+def test_mix_of_institutions_matches_the_article(seeded):
+    kinds = dict(
+        (k, Organisation.objects.filter(kind=k).count())
+        for k in ("bank", "microloan", "insurer", "guarantor", "investor")
+    )
+    assert kinds == {"bank": 22, "microloan": 3, "insurer": 8, "guarantor": 6, "investor": 1}
+
+
+def test_about_three_quarters_are_individual_businesses(seeded):
+    share = MarketEntity.objects.filter(entity_type="individual_business").count() / 2000
+    assert 0.70 < share < 0.78
+
+
+def test_every_entity_is_in_qinghai_and_has_a_legal_representative(seeded):
+    assert not MarketEntity.objects.exclude(division_code__startswith="63").exists()
+    assert not MarketEntity.objects.filter(legal_representative__isnull=True).exists()
+    assert Relationship.objects.filter(kind="shareholder").exists()
+
+
+def test_a_user_for_every_role(seeded):
+    from xinrong.accounts.choices import Role
+
+    held = set(User.objects.values_list("roles__role", flat=True))
+    assert set(Role.values) <= held
+    assert User.objects.filter(username__in=[d.username for d in DEMO_USERS]).count() == len(
+        DEMO_USERS
+    )
