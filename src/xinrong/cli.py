@@ -62,16 +62,22 @@ def serve(argv: Sequence[str]) -> int:
     bindir = os.path.dirname(sys.executable)
     children: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
-        children.append(
-            subprocess.Popen([sys.executable, "-m", "xinrong.cli", "db_worker"])  # noqa: S603
-        )
+        children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "db_worker"]))
     gunicorn = os.path.join(bindir, "gunicorn")
     web = subprocess.Popen(  # noqa: S603
         [
-            gunicorn, "xinrong.config.wsgi:application",
-            "--bind", f"{args.host}:{args.port}",
-            "--workers", str(args.workers), "--threads", "4",
-            "--access-logfile", "-", "--timeout", "120",
+            gunicorn,
+            "xinrong.config.wsgi:application",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "120",
         ]
     )
     children.append(web)
@@ -96,7 +102,7 @@ def _print_demo_logins(host: str, port: int) -> None:
         from xinrong.web.seed import DEMO_PASSWORD, demo_logins
 
         logins = demo_logins()
-    except Exception:  # noqa: BLE001 — the server runs even when the database is empty
+    except Exception:
         logins = []
     print(f"\n信融 xinrong 已启动: http://{host}:{port}/   (Ctrl+C 停止)")
     if logins:

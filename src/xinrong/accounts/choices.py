@@ -61,9 +61,7 @@ class Role(models.TextChoices):
 
 ROLES_BY_GROUP: dict[str, frozenset[str]] = {
     OrgGroup.INSTITUTION: frozenset({Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER, Role.REVIEWER}),
-    OrgGroup.GOVERNMENT: frozenset(
-        {Role.DATA_PROVIDER, Role.POLICY_PUBLISHER, Role.FUND_APPROVER}
-    ),
+    OrgGroup.GOVERNMENT: frozenset({Role.DATA_PROVIDER, Role.POLICY_PUBLISHER, Role.FUND_APPROVER}),
     OrgGroup.OPERATOR: frozenset({Role.OPERATOR_ADMIN, Role.AUDITOR}),
     OrgGroup.ENTERPRISE: frozenset({Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT}),
 }

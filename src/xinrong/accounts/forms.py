@@ -76,11 +76,17 @@ class OrganisationCreateForm(forms.Form):
     name = forms.CharField(label=_("机构名称"), max_length=200)
     kind = forms.ChoiceField(
         label=_("机构类型"),
-        choices=[(k.value, k.label) for k in OrgKind if k not in (OrgKind.ENTERPRISE, OrgKind.INDIVIDUAL_BUSINESS)],
+        choices=[
+            (k.value, k.label)
+            for k in OrgKind
+            if k not in (OrgKind.ENTERPRISE, OrgKind.INDIVIDUAL_BUSINESS)
+        ],
     )
     uscc = forms.CharField(label=_("统一社会信用代码"), max_length=24, required=False)
     region_code = forms.CharField(
-        label=_("所在/管辖区划代码"), max_length=12, required=False,
+        label=_("所在/管辖区划代码"),
+        max_length=12,
+        required=False,
         help_text=_("子站必填；政府部门填写后只能看到本区划的数据"),
     )
 
@@ -92,7 +98,9 @@ class UserCreateForm(forms.Form):
     display_name = forms.CharField(label=_("姓名"), max_length=64)
     phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
     password = forms.CharField(
-        label=_("初始密码"), widget=forms.PasswordInput, help_text=_("至少10位，须同时包含字母和数字")
+        label=_("初始密码"),
+        widget=forms.PasswordInput,
+        help_text=_("至少10位，须同时包含字母和数字"),
     )
     roles = forms.MultipleChoiceField(
         label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple

@@ -135,7 +135,11 @@ class ApiKey(TimeStampedModel):
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        User, verbose_name=_("吊销人"), on_delete=models.SET_NULL, null=True, blank=True,
+        User,
+        verbose_name=_("吊销人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 

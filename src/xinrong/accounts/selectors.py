@@ -35,6 +35,8 @@ def organisation_list(*, user: User, kind: str | None = None) -> QuerySet[Organi
     """Return organisations the user may see: operators see all in their region, others own."""
     qs = Organisation.objects.all()
     if not is_operator(user):
+        if user.organisation_id is None:
+            return qs.none()
         qs = qs.filter(pk=user.organisation_id)
     else:
         prefix = region_prefix_for(user)
@@ -47,8 +49,10 @@ def organisation_list(*, user: User, kind: str | None = None) -> QuerySet[Organi
 
 def api_key_list(*, user: User, organisation: Organisation) -> QuerySet[ApiKey]:
     """Return an organisation's API keys if the user may manage them."""
-    allowed = user.is_superuser or user.has_role(Role.OPERATOR_ADMIN) or (
-        user.organisation_id == organisation.pk and user.has_role(Role.INSTITUTION_ADMIN)
+    allowed = (
+        user.is_superuser
+        or user.has_role(Role.OPERATOR_ADMIN)
+        or (user.organisation_id == organisation.pk and user.has_role(Role.INSTITUTION_ADMIN))
     )
     if not allowed:
         raise PermissionDeniedError("forbidden", "您无权查看该机构的 API 密钥")

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import ORG_GROUP, ROLES_BY_GROUP, INSTITUTION_KINDS, OrgKind, Role
+from xinrong.accounts.choices import INSTITUTION_KINDS, ORG_GROUP, ROLES_BY_GROUP, OrgKind, Role
 from xinrong.accounts.models import ApiKey, Organisation, User, UserRole
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.reference import divisions
@@ -81,8 +81,10 @@ def _check_roles(organisation: Organisation | None, roles: list[str]) -> None:
             raise ApplicationError(
                 "role_not_allowed",
                 _("角色“%(role)s”不适用于%(kind)s类机构")
-                % {"role": Role(role).label if role in Role.values else role,
-                   "kind": organisation.get_kind_display()},
+                % {
+                    "role": Role(role).label if role in Role.values else role,
+                    "kind": organisation.get_kind_display(),
+                },
                 {"field": "roles"},
             )
 
@@ -137,9 +139,7 @@ def user_create(
 def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
     """Change a user's password after checking the old one and the password rules."""
     if not user.check_password(old_password):
-        raise ApplicationError(
-            "wrong_password", _("原密码不正确"), {"field": "old_password"}
-        )
+        raise ApplicationError("wrong_password", _("原密码不正确"), {"field": "old_password"})
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -216,8 +216,12 @@ def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tup
     service_user.save()
     UserRole.objects.create(user=service_user, role=Role.LOAN_OFFICER)
     key = ApiKey.objects.create(
-        organisation=organisation, name=name[:100], prefix=prefix, key_hash=_hash_key(raw),
-        created_by=actor, service_user=service_user,
+        organisation=organisation,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=_hash_key(raw),
+        created_by=actor,
+        service_user=service_user,
     )
     return key, raw
 

@@ -94,7 +94,8 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         kind__in=["enterprise", "individual_business"]
     )
     return render(
-        request, "accounts/organisation_list.html",
+        request,
+        "accounts/organisation_list.html",
         {"form": form, "organisations": orgs[:500], "kind": kind},
     )
 
@@ -116,8 +117,10 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not (
         actor.is_superuser
         or actor.has_role(Role.OPERATOR_ADMIN)
-        or (actor.organisation_id == org.pk and actor.has_role(Role.INSTITUTION_ADMIN,
-                                                               Role.ENTERPRISE_OWNER))
+        or (
+            actor.organisation_id == org.pk
+            and actor.has_role(Role.INSTITUTION_ADMIN, Role.ENTERPRISE_OWNER)
+        )
     ):
         raise PermissionDenied(_("您无权为该机构添加用户"))
     allowed = ROLES_BY_GROUP[ORG_GROUP[org.kind]]
@@ -164,7 +167,8 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
             keys.insert(0, key)
             form = ApiKeyCreateForm()
     return render(
-        request, "accounts/api_keys.html",
+        request,
+        "accounts/api_keys.html",
         {"form": form, "keys": keys, "new_secret": new_secret, "org": org},
     )
 

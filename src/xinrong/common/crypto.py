@@ -26,7 +26,7 @@ def sm3_hex(data: bytes) -> str:
     """Return the SM3 digest of ``data`` as 64 hex characters."""
     if "sm3" in hashlib.algorithms_available:
         return hashlib.new("sm3", data).hexdigest()
-    from gmssl import sm3, func  # pure-Python fallback
+    from gmssl import func, sm3  # pure-Python fallback
 
     return str(sm3.sm3_hash(func.bytes_to_list(data)))
 
@@ -72,7 +72,9 @@ def decrypt_text(token: str) -> str:
     try:
         return (decryptor.update(body) + decryptor.finalize()).decode("utf-8")
     except InvalidTag as exc:
-        raise ApplicationError("crypto_tampered", "密文校验失败：数据可能被篡改或密钥已更换", status=500) from exc
+        raise ApplicationError(
+            "crypto_tampered", "密文校验失败：数据可能被篡改或密钥已更换", status=500
+        ) from exc
 
 
 def blind_index(value: str, *, purpose: str) -> str:

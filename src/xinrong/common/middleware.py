@@ -25,7 +25,7 @@ class ExplicitLanguageMiddleware:
         if lang not in self.supported:
             lang = settings.LANGUAGE_CODE
         translation.activate(lang)
-        request.LANGUAGE_CODE = lang  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = lang
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", lang)
         return response

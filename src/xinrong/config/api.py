@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import django_auth
 
 from xinrong.accounts.api import router as accounts_router
@@ -19,7 +19,6 @@ from xinrong.accounts.auth import ApiKeyAuth
 from xinrong.common.errors import ApplicationError, error_payload
 from xinrong.enterprises.api import router as enterprises_router
 from xinrong.reference.api import router as reference_router
-
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -42,7 +41,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, **extra: Any
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "extra": extra}, status=status
     )
@@ -68,21 +69,26 @@ def _loc_field(loc: list[Any] | tuple[Any, ...]) -> str:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
-        {"field": _loc_field(e.get("loc", [])), "message": str(e.get("msg", "")),
-         "type": str(e.get("type", ""))}
+        {
+            "field": _loc_field(e.get("loc", [])),
+            "message": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
         for e in exc.errors
     ]
     first = errors[0] if errors else {"field": "", "message": ""}
     message = _("输入有误：字段“%(field)s”%(msg)s") % {
-        "field": first["field"], "msg": first["message"],
+        "field": first["field"],
+        "msg": first["message"],
     }
     return _error(request, 422, "invalid_input", message, field=first["field"], errors=errors)
 
 
-
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", _("请先登录，或在请求头 X-API-Key 中提供有效的 API 密钥"))
+    return _error(
+        request, 401, "unauthenticated", _("请先登录，或在请求头 X-API-Key 中提供有效的 API 密钥")
+    )
 
 
 @api.exception_handler(PermissionDenied)

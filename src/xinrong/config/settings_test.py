@@ -4,12 +4,14 @@ import os
 
 os.environ.setdefault("XINRONG_INSECURE_COOKIES", "1")
 
-from xinrong.config.settings import *  # noqa: E402,F403
-from xinrong.config.settings import STORAGES  # noqa: E402
+from xinrong.config.settings import *  # noqa: F403
+from xinrong.config.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES = {**STORAGES, "staticfiles": {
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

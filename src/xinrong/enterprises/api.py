@@ -19,8 +19,11 @@ def entity_search(request: HttpRequest, params: Query[EntitySearchIn]) -> dict[s
     qs = selectors.market_entity_search(
         user=request.user,  # type: ignore[arg-type]
         filters=selectors.EntityFilters(
-            q=params.q, region=params.region, industry=params.industry,
-            size_class=params.size_class, entity_type=params.entity_type,
+            q=params.q,
+            region=params.region,
+            industry=params.industry,
+            size_class=params.size_class,
+            entity_type=params.entity_type,
         ),
     )
     start = (params.page - 1) * params.page_size

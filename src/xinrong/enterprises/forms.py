@@ -45,7 +45,9 @@ class EnterpriseRegisterForm(forms.Form):
     legal_rep_name = forms.CharField(label=_("法定代表人/经营者姓名"), max_length=64)
     legal_rep_id_number = forms.CharField(label=_("法定代表人身份证号码"), max_length=18)
     phone = forms.RegexField(
-        label=_("手机号"), regex=r"^1\d{10}$", max_length=11,
+        label=_("手机号"),
+        regex=r"^1\d{10}$",
+        max_length=11,
         error_messages={"invalid": _("手机号应为以1开头的11位数字")},
     )
     username = forms.CharField(label=_("登录用户名"), max_length=150)

@@ -86,7 +86,11 @@ class MarketEntity(TimeStampedModel):
         _("资产总额（万元）"), max_digits=16, decimal_places=2, null=True, blank=True
     )
     size_class = models.CharField(
-        _("企业规模"), max_length=8, choices=SizeClass.choices, blank=True, default="",
+        _("企业规模"),
+        max_length=8,
+        choices=SizeClass.choices,
+        blank=True,
+        default="",
         db_index=True,
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="entities")
@@ -115,17 +119,27 @@ class Relationship(TimeStampedModel):
     """A tie from a person or another entity to a market entity (shareholding, office)."""
 
     entity = models.ForeignKey(
-        MarketEntity, verbose_name=_("市场主体"), on_delete=models.CASCADE,
+        MarketEntity,
+        verbose_name=_("市场主体"),
+        on_delete=models.CASCADE,
         related_name="relationships",
     )
     kind = models.CharField(_("关系类型"), max_length=24, choices=RelationKind.choices)
     person = models.ForeignKey(
-        Person, verbose_name=_("自然人"), on_delete=models.PROTECT, null=True, blank=True,
+        Person,
+        verbose_name=_("自然人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="relationships",
     )
     holder_entity = models.ForeignKey(
-        MarketEntity, verbose_name=_("关联主体"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="held_relationships",
+        MarketEntity,
+        verbose_name=_("关联主体"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="held_relationships",
     )
     share_ratio = models.DecimalField(
         _("持股比例（%）"), max_digits=7, decimal_places=4, null=True, blank=True

@@ -37,10 +37,10 @@ def market_entity_visible(*, user: User) -> QuerySet[MarketEntity]:
     qs = MarketEntity.objects.all()
     if user.is_superuser:
         return qs
+    if user.group is None or user.organisation_id is None:
+        return qs.none()
     if user.group == OrgGroup.ENTERPRISE:
         return qs.filter(organisation_id=user.organisation_id)
-    if user.group is None:
-        return qs.none()
     prefix = region_prefix_for(user)
     if prefix:
         qs = qs.filter(division_code__startswith=prefix)
@@ -128,8 +128,8 @@ def market_entity_breakdown(*, user: User, by: str) -> list[tuple[str, int]]:
         rows = qs.annotate(k=Substr("division_code", 1, 4)).values("k").annotate(n=Count("id"))
         return sorted(((r["k"] + "00", r["n"]) for r in rows), key=lambda kv: kv[0])
     if by == "size_class":
-        rows = qs.values("size_class").annotate(n=Count("id"))
-        return sorted(((r["size_class"], r["n"]) for r in rows), key=lambda kv: -kv[1])
+        sizes = qs.values("size_class").annotate(n=Count("id"))
+        return sorted(((r["size_class"], r["n"]) for r in sizes), key=lambda kv: -kv[1])
     if by == "industry_section":
         rows = qs.annotate(k=Substr("industry_code", 1, 1)).values("k").annotate(n=Count("id"))
         return sorted(((r["k"], r["n"]) for r in rows), key=lambda kv: -kv[1])

@@ -16,8 +16,8 @@ from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
 from xinrong.reference import divisions, idcard, industries, size
-from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import uscc as uscc_codec
+from xinrong.reference.errors import ReferenceDataError
 
 ID_INDEX_PURPOSE = "person-id-number"
 
@@ -77,7 +77,10 @@ def _check_codes(*, industry_code: str, division_code: str) -> tuple[str, str]:
 
 
 def compute_size_class(
-    *, industry_code: str, employees: int | None, revenue: Decimal | None,
+    *,
+    industry_code: str,
+    employees: int | None,
+    revenue: Decimal | None,
     assets: Decimal | None,
 ) -> str:
     """Return the size class by the 2011 standard, or "" when the indicators are incomplete."""
@@ -123,7 +126,8 @@ def market_entity_create(
     )
     if MarketEntity.objects.filter(uscc=code).exists():
         raise ConflictError(
-            "duplicate_uscc", _("统一社会信用代码 %(code)s 已登记") % {"code": code},
+            "duplicate_uscc",
+            _("统一社会信用代码 %(code)s 已登记") % {"code": code},
             {"field": "uscc"},
         )
     for field, value in (
@@ -154,7 +158,9 @@ def market_entity_create(
         annual_revenue=annual_revenue,
         total_assets=total_assets,
         size_class=compute_size_class(
-            industry_code=industry_code, employees=employees, revenue=annual_revenue,
+            industry_code=industry_code,
+            employees=employees,
+            revenue=annual_revenue,
             assets=total_assets,
         ),
     )
@@ -201,8 +207,10 @@ def relationship_add(
     if kind == RelationKind.SHAREHOLDER:
         if share_ratio is None or not (Decimal(0) < share_ratio <= Decimal(100)):
             raise ApplicationError(
-                "share_ratio_range", _("持股比例必须大于0且不超过100"),
-                {"field": "share_ratio"}, status=422,
+                "share_ratio_range",
+                _("持股比例必须大于0且不超过100"),
+                {"field": "share_ratio"},
+                status=422,
             )
         held = sum(
             (r.share_ratio or Decimal(0))
@@ -214,11 +222,16 @@ def relationship_add(
             raise ApplicationError(
                 "share_ratio_total",
                 _("持股比例合计将超过100%%（已登记 %(held)s%%）") % {"held": held},
-                {"field": "share_ratio"}, status=422,
+                {"field": "share_ratio"},
+                status=422,
             )
     rel = Relationship(
-        entity=entity, kind=kind, person=person, holder_entity=holder_entity,
-        share_ratio=share_ratio, title=title,
+        entity=entity,
+        kind=kind,
+        person=person,
+        holder_entity=holder_entity,
+        share_ratio=share_ratio,
+        title=title,
     )
     rel.full_clean()
     rel.save()
@@ -254,8 +267,10 @@ def enterprise_register(
                 {"field": "uscc"},
             )
         rep = entity.legal_representative
-        if rep is None or rep.id_number_index != person_id_index(legal_rep_id_number) or (
-            rep.name != legal_rep_name.strip()
+        if (
+            rep is None
+            or rep.id_number_index != person_id_index(legal_rep_id_number)
+            or (rep.name != legal_rep_name.strip())
         ):
             raise ApplicationError(
                 "legal_rep_mismatch",

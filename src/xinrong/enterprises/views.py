@@ -26,8 +26,10 @@ def entity_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
         filters = selectors.EntityFilters(
-            q=data.get("q", ""), region=data.get("region", ""),
-            industry=data.get("industry", ""), size_class=data.get("size_class", ""),
+            q=data.get("q", ""),
+            region=data.get("region", ""),
+            industry=data.get("industry", ""),
+            size_class=data.get("size_class", ""),
             entity_type=data.get("entity_type", ""),
         )
         try:
@@ -38,14 +40,21 @@ def entity_list(request: HttpRequest) -> HttpResponse:
             error = exc.message
     rows = [presenters.entity_row(e) for e in page.object_list] if page else []
     region = request.GET.get("region", "")
-    region_path = [d for d in divisions.ancestors(region)] if region and divisions.get(region) else []
+    selected = divisions.get(region) if region else None
+    region_path = [*divisions.ancestors(region), selected] if selected else []
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "enterprises/entity_list.html",
-        {"form": form, "page": page, "rows": rows, "error": error,
-         "region_path": region_path, "querystring": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "error": error,
+            "region_path": region_path,
+            "querystring": query.urlencode(),
+        },
     )
 
 
@@ -69,10 +78,15 @@ def enterprise_register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.enterprise_register(
-                uscc=data["uscc"], name=data["name"], legal_rep_name=data["legal_rep_name"],
-                legal_rep_id_number=data["legal_rep_id_number"], username=data["username"],
-                password=data["password"], phone=data["phone"],
-                industry_code=data["industry_code"], division_code=data["division_code"],
+                uscc=data["uscc"],
+                name=data["name"],
+                legal_rep_name=data["legal_rep_name"],
+                legal_rep_id_number=data["legal_rep_id_number"],
+                username=data["username"],
+                password=data["password"],
+                phone=data["phone"],
+                industry_code=data["industry_code"],
+                division_code=data["division_code"],
             )
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)

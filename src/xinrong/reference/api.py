@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference import divisions, industries, uscc
+from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference.schemas import DivisionDetailOut, DivisionOut, IndustryOut, UsccOut
 
 router = Router(tags=["reference"])

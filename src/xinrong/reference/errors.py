@@ -36,7 +36,7 @@ class ReferenceDataError(ValidationError):
             self.status = status
 
     def __str__(self) -> str:
-        return self.message
+        return str(self.message)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the error body of the API contract."""

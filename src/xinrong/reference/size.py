@@ -15,9 +15,9 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import industries
 from xinrong.reference.choices import SizeClass
+from xinrong.reference.errors import ReferenceDataError
 
 EMPLOYEES = "employees"
 REVENUE = "revenue"

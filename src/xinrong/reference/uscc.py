@@ -23,8 +23,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import divisions
+from xinrong.reference.errors import ReferenceDataError
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUES = {char: value for value, char in enumerate(CHARSET)}

@@ -21,14 +21,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if group == OrgGroup.ENTERPRISE:
         if user.organisation and hasattr(user.organisation, "market_entity"):
             items.append(
-                (str(_("本企业档案")),
-                 reverse("enterprises:detail", args=[user.organisation.market_entity.uscc]),
-                 "building")
+                (
+                    str(_("本企业档案")),
+                    reverse("enterprises:detail", args=[user.organisation.market_entity.uscc]),
+                    "building",
+                )
             )
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
-    if user.organisation and user.organisation.kind in INSTITUTION_KINDS and user.has_role(
-        Role.INSTITUTION_ADMIN
+    if (
+        user.organisation
+        and user.organisation.kind in INSTITUTION_KINDS
+        and user.has_role(Role.INSTITUTION_ADMIN)
     ):
         items.append((str(_("API 密钥")), reverse("accounts:api_key_list"), "key"))
     if user.is_superuser or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN)):

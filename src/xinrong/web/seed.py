@@ -100,27 +100,65 @@ TAGS = [
 ]
 
 INSTITUTIONS: list[tuple[str, str]] = [
-    *[(OrgKind.BANK, n) for n in (
-        "中国工商银行青海省分行", "中国农业银行青海省分行", "中国银行青海省分行",
-        "中国建设银行青海省分行", "交通银行青海省分行", "中国邮政储蓄银行青海省分行",
-        "国家开发银行青海省分行", "中国农业发展银行青海省分行", "招商银行西宁分行",
-        "中信银行西宁分行", "兴业银行西宁分行", "中国民生银行西宁分行", "上海浦东发展银行西宁分行",
-        "中国光大银行西宁分行", "平安银行西宁分行", "华夏银行西宁分行", "青海银行",
-        "西宁农村商业银行", "青海省农村信用社联合社", "大通农村商业银行", "海东农村商业银行",
-        "格尔木农村商业银行",
-    )],
-    *[(OrgKind.MICROLOAN, n) for n in (
-        "西宁城投小额贷款有限公司", "海东普惠小额贷款有限公司", "柴达木小额贷款有限公司",
-    )],
-    *[(OrgKind.INSURER, n) for n in (
-        "中国人民财产保险青海省分公司", "中国平安财产保险青海分公司", "中华联合财产保险青海分公司",
-        "太平洋财产保险青海分公司", "中国人寿财产保险青海省分公司", "国元农业保险青海分公司",
-        "阳光财产保险青海省分公司", "大地财产保险青海分公司",
-    )],
-    *[(OrgKind.GUARANTOR, n) for n in (
-        "青海省信用融资担保集团有限公司", "西宁市融资担保有限公司", "海东市融资担保有限公司",
-        "海西州融资担保有限公司", "青海中小企业融资担保有限公司", "格尔木市融资担保有限公司",
-    )],
+    *[
+        (OrgKind.BANK, n)
+        for n in (
+            "中国工商银行青海省分行",
+            "中国农业银行青海省分行",
+            "中国银行青海省分行",
+            "中国建设银行青海省分行",
+            "交通银行青海省分行",
+            "中国邮政储蓄银行青海省分行",
+            "国家开发银行青海省分行",
+            "中国农业发展银行青海省分行",
+            "招商银行西宁分行",
+            "中信银行西宁分行",
+            "兴业银行西宁分行",
+            "中国民生银行西宁分行",
+            "上海浦东发展银行西宁分行",
+            "中国光大银行西宁分行",
+            "平安银行西宁分行",
+            "华夏银行西宁分行",
+            "青海银行",
+            "西宁农村商业银行",
+            "青海省农村信用社联合社",
+            "大通农村商业银行",
+            "海东农村商业银行",
+            "格尔木农村商业银行",
+        )
+    ],
+    *[
+        (OrgKind.MICROLOAN, n)
+        for n in (
+            "西宁城投小额贷款有限公司",
+            "海东普惠小额贷款有限公司",
+            "柴达木小额贷款有限公司",
+        )
+    ],
+    *[
+        (OrgKind.INSURER, n)
+        for n in (
+            "中国人民财产保险青海省分公司",
+            "中国平安财产保险青海分公司",
+            "中华联合财产保险青海分公司",
+            "太平洋财产保险青海分公司",
+            "中国人寿财产保险青海省分公司",
+            "国元农业保险青海分公司",
+            "阳光财产保险青海省分公司",
+            "大地财产保险青海分公司",
+        )
+    ],
+    *[
+        (OrgKind.GUARANTOR, n)
+        for n in (
+            "青海省信用融资担保集团有限公司",
+            "西宁市融资担保有限公司",
+            "海东市融资担保有限公司",
+            "海西州融资担保有限公司",
+            "青海中小企业融资担保有限公司",
+            "格尔木市融资担保有限公司",
+        )
+    ],
     (OrgKind.INVESTOR, "青海股权交易中心"),
 ]
 GOVERNMENT: list[tuple[str, str]] = [
@@ -158,15 +196,20 @@ DEMO_USERS: list[DemoLogin] = [
     DemoLogin("机构管理员", "bank_admin", "青海银行", (Role.INSTITUTION_ADMIN,), OrgKind.BANK),
     DemoLogin("客户经理", "loan_officer", "青海银行", (Role.LOAN_OFFICER,), OrgKind.BANK),
     DemoLogin("审批人员", "reviewer", "青海银行", (Role.REVIEWER,), OrgKind.BANK),
-    DemoLogin("数据报送员", "gov_data", "青海省市场监督管理局", (Role.DATA_PROVIDER,),
-              OrgKind.GOVERNMENT),
-    DemoLogin("政策发布员", "gov_policy", "青海省工业和信息化厅", (Role.POLICY_PUBLISHER,),
-              OrgKind.GOVERNMENT),
+    DemoLogin(
+        "数据报送员", "gov_data", "青海省市场监督管理局", (Role.DATA_PROVIDER,), OrgKind.GOVERNMENT
+    ),
+    DemoLogin(
+        "政策发布员",
+        "gov_policy",
+        "青海省工业和信息化厅",
+        (Role.POLICY_PUBLISHER,),
+        OrgKind.GOVERNMENT,
+    ),
     DemoLogin("资金审批人", "gov_fund", "青海省财政厅", (Role.FUND_APPROVER,), OrgKind.GOVERNMENT),
     DemoLogin("企业主", "ent_owner", "", (Role.ENTERPRISE_OWNER,), OrgKind.ENTERPRISE),
     DemoLogin("企业经办人", "ent_agent", "", (Role.ENTERPRISE_AGENT,), OrgKind.ENTERPRISE),
-    DemoLogin("个体工商户", "ib_owner", "", (Role.ENTERPRISE_OWNER,),
-              OrgKind.INDIVIDUAL_BUSINESS),
+    DemoLogin("个体工商户", "ib_owner", "", (Role.ENTERPRISE_OWNER,), OrgKind.INDIVIDUAL_BUSINESS),
 ]
 
 
@@ -244,8 +287,18 @@ def _short_place(code: str) -> str:
     if d is None:
         return ""
     name = d.name
-    for suffix in ("藏族自治县", "回族土族自治县", "土族自治县", "回族自治县", "撒拉族自治县",
-                   "蒙古族自治县", "自治县", "县", "市", "区"):
+    for suffix in (
+        "藏族自治县",
+        "回族土族自治县",
+        "土族自治县",
+        "回族自治县",
+        "撒拉族自治县",
+        "蒙古族自治县",
+        "自治县",
+        "县",
+        "市",
+        "区",
+    ):
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             return name[: -len(suffix)]
     return name
@@ -271,7 +324,9 @@ class _EntityRow:
     registered: bool
 
 
-def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]) -> Iterator[_EntityRow]:
+def _generate_entities(
+    rng: random.Random, n: int, prefectures: dict[str, float]
+) -> Iterator[_EntityRow]:
     places = _Places.load()
     pref_codes = list(prefectures)
     pref_weights = [prefectures[p] for p in pref_codes]
@@ -282,7 +337,9 @@ def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]
         pref = rng.choices(pref_codes, weights=pref_weights, k=1)[0]
         county, division = places.pick(rng, pref)
         individual = rng.random() < INDIVIDUAL_SHARE
-        industry, _w, stems, suffix = _weighted(rng, IB_INDUSTRIES if individual else ENT_INDUSTRIES)
+        industry, _w, stems, suffix = _weighted(
+            rng, IB_INDUSTRIES if individual else ENT_INDUSTRIES
+        )
         while True:
             code = uscc_codec.generate(
                 rng, division_code=county, authority="9", entity_type="2" if individual else "1"
@@ -294,8 +351,10 @@ def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]
         place = _short_place(county)
         stem = rng.choice(stems)
         if individual:
-            name = f"{place}{rep_name[0]}记{stem}{suffix}" if rng.random() < 0.6 else (
-                f"{place}{rng.choice(BRAND_CHARS)}{rng.choice(BRAND_CHARS)}{stem}{suffix}"
+            name = (
+                f"{place}{rep_name[0]}记{stem}{suffix}"
+                if rng.random() < 0.6
+                else (f"{place}{rng.choice(BRAND_CHARS)}{rng.choice(BRAND_CHARS)}{stem}{suffix}")
             )
             employees = rng.randint(1, 8)
             revenue = Decimal(rng.randint(300, 15000)) / 100
@@ -303,15 +362,18 @@ def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]
             capital = None
         else:
             brand = rng.choice(BRAND_CHARS) + rng.choice(BRAND_CHARS)
-            name = f"青海{brand}{stem}{suffix}" if rng.random() < 0.5 else (
-                f"{place}{brand}{stem}{suffix}"
+            name = (
+                f"青海{brand}{stem}{suffix}"
+                if rng.random() < 0.5
+                else (f"{place}{brand}{stem}{suffix}")
             )
             employees = max(1, int(rng.lognormvariate(2.3, 1.1)))
             revenue = Decimal(int(rng.lognormvariate(5.5, 1.5) * 100)) / 100
             assets = Decimal(int(rng.lognormvariate(5.8, 1.5) * 100)) / 100
             capital = Decimal(rng.choice((10, 50, 100, 200, 300, 500, 1000, 2000, 5000))) * 10000
-        birth = dt.date.fromordinal(rng.randint(dt.date(1958, 1, 1).toordinal(),
-                                                dt.date(2002, 12, 31).toordinal()))
+        birth = dt.date.fromordinal(
+            rng.randint(dt.date(1958, 1, 1).toordinal(), dt.date(2002, 12, 31).toordinal())
+        )
         rep_id = idcard.generate(rng, division_code=county, birth=birth)
         shareholders: list[tuple[str, str, Decimal]] = []
         if not individual:
@@ -322,8 +384,11 @@ def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]
                     sh_name, sh_id = rep_name, rep_id
                 else:
                     sh_name = _person_name(rng)
-                    sh_birth = dt.date.fromordinal(rng.randint(dt.date(1960, 1, 1).toordinal(),
-                                                               dt.date(2000, 12, 31).toordinal()))
+                    sh_birth = dt.date.fromordinal(
+                        rng.randint(
+                            dt.date(1960, 1, 1).toordinal(), dt.date(2000, 12, 31).toordinal()
+                        )
+                    )
                     sh_id = idcard.generate(rng, division_code=county, birth=sh_birth)
                 ratio = remaining if i == k - 1 else Decimal(rng.randint(20, 70))
                 ratio = min(ratio, remaining)
@@ -332,12 +397,21 @@ def _generate_entities(rng: random.Random, n: int, prefectures: dict[str, float]
                     shareholders.append((sh_name, sh_id, ratio))
         tags = [code for code, _n, p in TAGS if not individual and rng.random() < p]
         yield _EntityRow(
-            uscc=code, name=name, entity_type=EntityType.INDIVIDUAL_BUSINESS if individual
-            else EntityType.ENTERPRISE, industry_code=industry, division_code=division,
+            uscc=code,
+            name=name,
+            entity_type=EntityType.INDIVIDUAL_BUSINESS if individual else EntityType.ENTERPRISE,
+            industry_code=industry,
+            division_code=division,
             address=f"{divisions.full_name(division)}{rng.randint(1, 300)}号",
             established_on=dt.date.fromordinal(rng.randint(start, end)),
-            registered_capital=capital, employees=employees, revenue=revenue, assets=assets,
-            rep_name=rep_name, rep_id=rep_id, shareholders=shareholders, tags=tags,
+            registered_capital=capital,
+            employees=employees,
+            revenue=revenue,
+            assets=assets,
+            rep_name=rep_name,
+            rep_id=rep_id,
+            shareholders=shareholders,
+            tags=tags,
             registered=rng.random() < REGISTERED_SHARE,
         )
 
@@ -348,8 +422,12 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
-    orgs: dict[str, Organisation] = {o.name: o for o in Organisation.objects.exclude(
-        kind__in=[OrgKind.ENTERPRISE, OrgKind.INDIVIDUAL_BUSINESS])}
+    orgs: dict[str, Organisation] = {
+        o.name: o
+        for o in Organisation.objects.exclude(
+            kind__in=[OrgKind.ENTERPRISE, OrgKind.INDIVIDUAL_BUSINESS]
+        )
+    }
     wanted: list[tuple[str, str, str]] = [
         (OrgKind.OPERATOR, OPERATOR_NAME, ""),
         (OrgKind.SUBSTATION, SUBSTATION[0], SUBSTATION[1]),
@@ -364,8 +442,13 @@ def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
     return orgs
 
 
-def _seed_registry(rng: random.Random, n: int, prefectures: dict[str, float],
-                   report: SeedReport, progress: Callable[[str], None]) -> None:
+def _seed_registry(
+    rng: random.Random,
+    n: int,
+    prefectures: dict[str, float],
+    report: SeedReport,
+    progress: Callable[[str], None],
+) -> None:
     rows = list(_generate_entities(rng, n, prefectures))
     progress(f"generated {len(rows)} entities")
     existing: set[str] = set()
@@ -381,47 +464,65 @@ def _seed_registry(rng: random.Random, n: int, prefectures: dict[str, float],
         people.setdefault(r.rep_id, (r.rep_name, person_id_index(r.rep_id)))
         for sh_name, sh_id, _ratio in r.shareholders:
             people.setdefault(sh_id, (sh_name, person_id_index(sh_id)))
-    index_to_pk: dict[str, int] = {}
+    index_to_pk: dict[str | None, int] = {}
     idx_list = [ix for _n, ix in people.values()]
     for chunk in _chunks(idx_list, 2000):
-        index_to_pk.update(Person.objects.filter(id_number_index__in=chunk).values_list(
-            "id_number_index", "pk"))
+        index_to_pk.update(
+            Person.objects.filter(id_number_index__in=chunk).values_list("id_number_index", "pk")
+        )
     new_people = [
         Person(name=name, id_number=encrypt_text(idn), id_number_index=ix)
-        for idn, (name, ix) in people.items() if ix not in index_to_pk
+        for idn, (name, ix) in people.items()
+        if ix not in index_to_pk
     ]
     for chunk in _chunks(new_people, BATCH):
         Person.objects.bulk_create(chunk, batch_size=BATCH)
     report.persons += len(new_people)
     for chunk in _chunks(idx_list, 2000):
-        index_to_pk.update(Person.objects.filter(id_number_index__in=chunk).values_list(
-            "id_number_index", "pk"))
+        index_to_pk.update(
+            Person.objects.filter(id_number_index__in=chunk).values_list("id_number_index", "pk")
+        )
     progress(f"persons: {len(new_people)} new")
     # Organisations for the entities that hold a platform account.
     reg_orgs = [
         Organisation(
-            name=r.name, uscc=r.uscc, region_code=r.division_code,
-            kind=OrgKind.INDIVIDUAL_BUSINESS if r.entity_type == EntityType.INDIVIDUAL_BUSINESS
+            name=r.name,
+            uscc=r.uscc,
+            region_code=r.division_code,
+            kind=OrgKind.INDIVIDUAL_BUSINESS
+            if r.entity_type == EntityType.INDIVIDUAL_BUSINESS
             else OrgKind.ENTERPRISE,
         )
-        for r in rows if r.registered
+        for r in rows
+        if r.registered
     ]
     for chunk in _chunks(reg_orgs, BATCH):
         Organisation.objects.bulk_create(chunk, batch_size=BATCH)
-    org_pk: dict[str, int] = {}
+    org_pk: dict[str | None, int] = {}
     reg_codes = [o.uscc for o in reg_orgs if o.uscc]
     for chunk in _chunks(reg_codes, 2000):
         org_pk.update(Organisation.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
     report.organisations += len(reg_orgs)
     entities = [
         MarketEntity(
-            uscc=r.uscc, name=r.name, entity_type=r.entity_type,
+            uscc=r.uscc,
+            name=r.name,
+            entity_type=r.entity_type,
             legal_representative_id=index_to_pk[people[r.rep_id][1]],
-            registered_capital=r.registered_capital, established_on=r.established_on,
-            industry_code=r.industry_code, division_code=r.division_code, address=r.address,
-            employees=r.employees, annual_revenue=r.revenue, total_assets=r.assets,
-            size_class=compute_size_class(industry_code=r.industry_code, employees=r.employees,
-                                          revenue=r.revenue, assets=r.assets),
+            registered_capital=r.registered_capital,
+            established_on=r.established_on,
+            industry_code=r.industry_code,
+            division_code=r.division_code,
+            address=r.address,
+            employees=r.employees,
+            annual_revenue=r.revenue,
+            total_assets=r.assets,
+            size_class=compute_size_class(
+                industry_code=r.industry_code,
+                employees=r.employees,
+                revenue=r.revenue,
+                assets=r.assets,
+            ),
             organisation_id=org_pk.get(r.uscc),
         )
         for r in rows
@@ -436,26 +537,43 @@ def _seed_registry(rng: random.Random, n: int, prefectures: dict[str, float],
     rels: list[Relationship] = []
     for r in rows:
         epk = entity_pk[r.uscc]
-        rels.append(Relationship(entity_id=epk, kind=RelationKind.LEGAL_REPRESENTATIVE,
-                                 person_id=index_to_pk[people[r.rep_id][1]]))
+        rels.append(
+            Relationship(
+                entity_id=epk,
+                kind=RelationKind.LEGAL_REPRESENTATIVE,
+                person_id=index_to_pk[people[r.rep_id][1]],
+            )
+        )
         for _name, sh_id, ratio in r.shareholders:
-            rels.append(Relationship(entity_id=epk, kind=RelationKind.SHAREHOLDER,
-                                     person_id=index_to_pk[people[sh_id][1]], share_ratio=ratio))
+            rels.append(
+                Relationship(
+                    entity_id=epk,
+                    kind=RelationKind.SHAREHOLDER,
+                    person_id=index_to_pk[people[sh_id][1]],
+                    share_ratio=ratio,
+                )
+            )
     # A few corporate shareholdings between enterprises, for the relationship graph later.
     ent_rows = [r for r in rows if r.entity_type == EntityType.ENTERPRISE]
     for r in ent_rows[: len(ent_rows) // 20]:
         holder = rng.choice(ent_rows)
         if holder.uscc != r.uscc:
-            rels.append(Relationship(entity_id=entity_pk[r.uscc], kind=RelationKind.SHAREHOLDER,
-                                     holder_entity_id=entity_pk[holder.uscc],
-                                     share_ratio=Decimal(rng.randint(5, 30))))
+            rels.append(
+                Relationship(
+                    entity_id=entity_pk[r.uscc],
+                    kind=RelationKind.SHAREHOLDER,
+                    holder_entity_id=entity_pk[holder.uscc],
+                    share_ratio=Decimal(rng.randint(5, 30)),
+                )
+            )
     for chunk in _chunks(rels, BATCH):
         Relationship.objects.bulk_create(chunk, batch_size=BATCH)
     report.relationships += len(rels)
     tag_pk = dict(Tag.objects.values_list("code", "pk"))
     through = MarketEntity.tags.through
-    links = [through(marketentity_id=entity_pk[r.uscc], tag_id=tag_pk[t]) for r in rows
-             for t in r.tags]
+    links = [
+        through(marketentity_id=entity_pk[r.uscc], tag_id=tag_pk[t]) for r in rows for t in r.tags
+    ]
     for chunk in _chunks(links, BATCH):
         through.objects.bulk_create(chunk, batch_size=BATCH)
     progress(f"relationships: {len(rels)}, tag links: {len(links)}")
@@ -463,13 +581,24 @@ def _seed_registry(rng: random.Random, n: int, prefectures: dict[str, float],
 
 def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
     password_hash = make_password(DEMO_PASSWORD)
-    existing = set(User.objects.filter(username__in=[d.username for d in DEMO_USERS])
-                   .values_list("username", flat=True))
+    existing = set(
+        User.objects.filter(username__in=[d.username for d in DEMO_USERS]).values_list(
+            "username", flat=True
+        )
+    )
     # Enterprise demo users own the first registered enterprise / individual business.
-    ent = (MarketEntity.objects.filter(entity_type=EntityType.ENTERPRISE,
-                                       organisation__isnull=False).order_by("id").first())
-    ib = (MarketEntity.objects.filter(entity_type=EntityType.INDIVIDUAL_BUSINESS,
-                                      organisation__isnull=False).order_by("id").first())
+    ent = (
+        MarketEntity.objects.filter(entity_type=EntityType.ENTERPRISE, organisation__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    ib = (
+        MarketEntity.objects.filter(
+            entity_type=EntityType.INDIVIDUAL_BUSINESS, organisation__isnull=False
+        )
+        .order_by("id")
+        .first()
+    )
     for d in DEMO_USERS:
         if d.username in existing:
             continue
@@ -482,16 +611,25 @@ def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
         if org is None:
             continue
         user = account_services.user_create(
-            username=d.username, password=DEMO_PASSWORD, organisation=org, roles=list(d.roles),
-            display_name=d.role, validate=False,
-            is_staff=d.username == "operator", is_superuser=d.username == "operator",
+            username=d.username,
+            password=DEMO_PASSWORD,
+            organisation=org,
+            roles=list(d.roles),
+            display_name=d.role,
+            validate=False,
+            is_staff=d.username == "operator",
+            is_superuser=d.username == "operator",
         )
         User.objects.filter(pk=user.pk).update(password=password_hash)
         report.users += 1
 
 
-def seed(*, scale: str = "demo", seed_value: int = 20221,
-         progress: Callable[[str], None] = lambda _m: None) -> SeedReport:
+def seed(
+    *,
+    scale: str = "demo",
+    seed_value: int = 20221,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> SeedReport:
     """Load the demo data set of ``scale``; repeated runs add nothing."""
     import time
 
@@ -506,9 +644,7 @@ def seed(*, scale: str = "demo", seed_value: int = 20221,
             _tag, created = Tag.objects.get_or_create(code=code, defaults={"name": name})
             report.tags += int(created)
     report.timings["organisations"] = time.perf_counter() - t0
-    prefectures = (
-        {CITY_PREFECTURE: 1.0} if scale == "city" else PREFECTURE_WEIGHTS
-    )
+    prefectures = {CITY_PREFECTURE: 1.0} if scale == "city" else PREFECTURE_WEIGHTS
     t1 = time.perf_counter()
     with transaction.atomic():
         _seed_registry(rng, SCALES[scale], prefectures, report, progress)

@@ -22,6 +22,11 @@ from xinrong.reference.choices import SizeClass
 DASHBOARD_CACHE_SECONDS = 60
 
 
+def _division_name(code: str) -> str:
+    division = divisions.get(code)
+    return division.name if division else code
+
+
 def _registry_figures(user: User) -> dict[str, Any]:
     """Counts and breakdowns of the registry visible to ``user`` (cached briefly)."""
     prefix = account_selectors.region_prefix_for(user) or "all"
@@ -30,13 +35,19 @@ def _registry_figures(user: User) -> dict[str, Any]:
     if figures is None:
         counts = entity_selectors.market_entity_counts(user=user)
         by_prefecture = [
-            {"code": code, "name": (divisions.get(code).name if divisions.get(code) else code),
-             "count": n}
+            {
+                "code": code,
+                "name": _division_name(code),
+                "count": n,
+            }
             for code, n in entity_selectors.market_entity_breakdown(user=user, by="prefecture")
         ]
         by_size = [
-            {"key": k, "name": str(SizeClass(k).label) if k in SizeClass.values else "未划型",
-             "count": n}
+            {
+                "key": k,
+                "name": str(SizeClass(k).label) if k in SizeClass.values else "未划型",
+                "count": n,
+            }
             for k, n in entity_selectors.market_entity_breakdown(user=user, by="size_class")
         ]
         by_section = []
@@ -65,12 +76,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if group == OrgGroup.ENTERPRISE:
         entity = getattr(user.organisation, "market_entity", None)
         context["entity"] = presenters.entity_row(entity) if entity else None
-        context["members"] = user.organisation.users.filter(is_active=True).count() if user.organisation else 0
+        context["members"] = (
+            user.organisation.users.filter(is_active=True).count() if user.organisation else 0
+        )
         template = "web/home_enterprise.html"
     elif group == OrgGroup.INSTITUTION:
         context["registry"] = _registry_figures(user)
         org = user.organisation
-        context["members"] = org.users.filter(is_active=True, api_key__isnull=True).count() if org else 0
+        context["members"] = (
+            org.users.filter(is_active=True, api_key__isnull=True).count() if org else 0
+        )
         context["active_keys"] = org.api_keys.filter(revoked_at__isnull=True).count() if org else 0
         template = "web/home_institution.html"
     elif group == OrgGroup.GOVERNMENT:

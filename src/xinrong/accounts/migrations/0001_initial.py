@@ -4,108 +4,352 @@ import django.contrib.auth.models
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import xinrong.common.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import xinrong.common.fields
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('enterprise', '企业'), ('individual_business', '个体工商户'), ('bank', '银行'), ('microloan', '小额贷款公司'), ('insurer', '保险机构'), ('guarantor', '融资担保机构'), ('investor', '投资机构/股权交易中心'), ('government', '政府部门'), ('operator', '平台运营方'), ('substation', '子站')], db_index=True, max_length=32, verbose_name='类型')),
-                ('uscc', models.CharField(blank=True, max_length=18, null=True, unique=True, verbose_name='统一社会信用代码')),
-                ('region_code', models.CharField(blank=True, default='', help_text='子站与政府部门只看本区划；为空表示全省/全国', max_length=12, verbose_name='所在/管辖区划代码')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("enterprise", "企业"),
+                            ("individual_business", "个体工商户"),
+                            ("bank", "银行"),
+                            ("microloan", "小额贷款公司"),
+                            ("insurer", "保险机构"),
+                            ("guarantor", "融资担保机构"),
+                            ("investor", "投资机构/股权交易中心"),
+                            ("government", "政府部门"),
+                            ("operator", "平台运营方"),
+                            ("substation", "子站"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "uscc",
+                    models.CharField(
+                        blank=True,
+                        max_length=18,
+                        null=True,
+                        unique=True,
+                        verbose_name="统一社会信用代码",
+                    ),
+                ),
+                (
+                    "region_code",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="子站与政府部门只看本区划；为空表示全省/全国",
+                        max_length=12,
+                        verbose_name="所在/管辖区划代码",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '机构',
-                'verbose_name_plural': '机构',
-                'ordering': ['kind', 'name', 'id'],
-                'indexes': [models.Index(fields=['kind', 'name'], name='accounts_org_kind_name_idx')],
+                "verbose_name": "机构",
+                "verbose_name_plural": "机构",
+                "ordering": ["kind", "name", "id"],
+                "indexes": [
+                    models.Index(fields=["kind", "name"], name="accounts_org_kind_name_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, default='', max_length=64, verbose_name='姓名')),
-                ('phone', xinrong.common.fields.EncryptedTextField(blank=True, default='', verbose_name='手机号')),
-                ('failed_login_count', models.PositiveIntegerField(default=0, verbose_name='连续登录失败次数')),
-                ('last_failed_login_at', models.DateTimeField(blank=True, null=True, verbose_name='最近登录失败时间')),
-                ('locked_until', models.DateTimeField(blank=True, null=True, verbose_name='锁定至')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='accounts.organisation', verbose_name='所属机构')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(blank=True, default="", max_length=64, verbose_name="姓名"),
+                ),
+                (
+                    "phone",
+                    xinrong.common.fields.EncryptedTextField(
+                        blank=True, default="", verbose_name="手机号"
+                    ),
+                ),
+                (
+                    "failed_login_count",
+                    models.PositiveIntegerField(default=0, verbose_name="连续登录失败次数"),
+                ),
+                (
+                    "last_failed_login_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近登录失败时间"),
+                ),
+                (
+                    "locked_until",
+                    models.DateTimeField(blank=True, null=True, verbose_name="锁定至"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="accounts.organisation",
+                        verbose_name="所属机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
-                'ordering': ['username'],
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
+                "ordering": ["username"],
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=100, verbose_name='用途')),
-                ('prefix', models.CharField(max_length=16, unique=True, verbose_name='前缀')),
-                ('key_hash', models.CharField(max_length=64, verbose_name='密钥摘要')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='最近使用')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='吊销时间')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='吊销人')),
-                ('service_user', models.OneToOneField(help_text='以此密钥调用接口时的身份；查询日志记在它名下', on_delete=django.db.models.deletion.PROTECT, related_name='api_key', to=settings.AUTH_USER_MODEL, verbose_name='服务账号')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='accounts.organisation', verbose_name='机构')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("name", models.CharField(max_length=100, verbose_name="用途")),
+                ("prefix", models.CharField(max_length=16, unique=True, verbose_name="前缀")),
+                ("key_hash", models.CharField(max_length=64, verbose_name="密钥摘要")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近使用"),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="吊销时间"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="吊销人",
+                    ),
+                ),
+                (
+                    "service_user",
+                    models.OneToOneField(
+                        help_text="以此密钥调用接口时的身份；查询日志记在它名下",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_key",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="服务账号",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="accounts.organisation",
+                        verbose_name="机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API 密钥',
-                'verbose_name_plural': 'API 密钥',
-                'ordering': ['-created_at', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('revoked_at__isnull', True), ('revoked_at__gte', models.F('created_at')), _connector='OR'), name='accounts_apikey_revoked_after_created')],
+                "verbose_name": "API 密钥",
+                "verbose_name_plural": "API 密钥",
+                "ordering": ["-created_at", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("revoked_at__isnull", True),
+                            ("revoked_at__gte", models.F("created_at")),
+                            _connector="OR",
+                        ),
+                        name="accounts_apikey_revoked_after_created",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='UserRole',
+            name="UserRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('role', models.CharField(choices=[('institution_admin', '机构管理员'), ('loan_officer', '客户经理'), ('reviewer', '审批人员'), ('data_provider', '数据报送员'), ('policy_publisher', '政策发布员'), ('fund_approver', '资金审批人'), ('operator_admin', '运营管理员'), ('auditor', '审计员'), ('enterprise_owner', '企业主'), ('enterprise_agent', '企业经办人')], max_length=32, verbose_name='角色')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("institution_admin", "机构管理员"),
+                            ("loan_officer", "客户经理"),
+                            ("reviewer", "审批人员"),
+                            ("data_provider", "数据报送员"),
+                            ("policy_publisher", "政策发布员"),
+                            ("fund_approver", "资金审批人"),
+                            ("operator_admin", "运营管理员"),
+                            ("auditor", "审计员"),
+                            ("enterprise_owner", "企业主"),
+                            ("enterprise_agent", "企业经办人"),
+                        ],
+                        max_length=32,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roles",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户角色',
-                'verbose_name_plural': '用户角色',
-                'ordering': ['user_id', 'role'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'role'), name='accounts_userrole_unique_role')],
+                "verbose_name": "用户角色",
+                "verbose_name_plural": "用户角色",
+                "ordering": ["user_id", "role"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "role"), name="accounts_userrole_unique_role"
+                    )
+                ],
             },
         ),
     ]

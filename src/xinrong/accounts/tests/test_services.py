@@ -59,8 +59,10 @@ def test_weak_password_is_refused_with_the_rule():
 def test_duplicate_username_case_insensitive(bank_officer):
     with pytest.raises(ApplicationError) as exc:
         services.user_create(
-            username=bank_officer.username.upper(), password="Abcdef12345",
-            organisation=bank_officer.organisation, roles=["loan_officer"],
+            username=bank_officer.username.upper(),
+            password="Abcdef12345",
+            organisation=bank_officer.organisation,
+            roles=["loan_officer"],
         )
     assert exc.value.code == "duplicate_username"
 

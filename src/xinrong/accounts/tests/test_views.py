@@ -43,14 +43,23 @@ def test_wrong_password_message_names_the_limit(client, bank_officer):
 def test_password_change_checks_old_password_and_rules(client, bank_officer):
     client.force_login(bank_officer)
     url = reverse("accounts:password_change")
-    bad = client.post(url, {"old_password": "x", "new_password": "Newpass12345",
-                             "new_password_again": "Newpass12345"})
+    bad = client.post(
+        url,
+        {"old_password": "x", "new_password": "Newpass12345", "new_password_again": "Newpass12345"},
+    )
     assert "原密码不正确" in bad.content.decode()
-    weak = client.post(url, {"old_password": PASSWORD, "new_password": "short1",
-                              "new_password_again": "short1"})
+    weak = client.post(
+        url, {"old_password": PASSWORD, "new_password": "short1", "new_password_again": "short1"}
+    )
     assert weak.status_code == 200
-    ok = client.post(url, {"old_password": PASSWORD, "new_password": "Newpass12345",
-                           "new_password_again": "Newpass12345"})
+    ok = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password": "Newpass12345",
+            "new_password_again": "Newpass12345",
+        },
+    )
     assert ok.status_code == 302
     bank_officer.refresh_from_db()
     assert bank_officer.check_password("Newpass12345")
@@ -58,16 +67,23 @@ def test_password_change_checks_old_password_and_rules(client, bank_officer):
 
 def test_operator_creates_an_institution_and_its_admin(client, operator):
     client.force_login(operator)
-    response = client.post(reverse("accounts:organisation_list"),
-                           {"name": "测试农商银行", "kind": "bank", "uscc": "", "region_code": ""})
+    response = client.post(
+        reverse("accounts:organisation_list"),
+        {"name": "测试农商银行", "kind": "bank", "uscc": "", "region_code": ""},
+    )
     assert response.status_code == 302
     from xinrong.accounts.models import Organisation, User
 
     org = Organisation.objects.get(name="测试农商银行")
     response = client.post(
         reverse("accounts:user_create", args=[org.pk]),
-        {"username": "nsh_admin", "display_name": "管理员", "phone": "",
-         "password": "Admin123456x", "roles": ["institution_admin"]},
+        {
+            "username": "nsh_admin",
+            "display_name": "管理员",
+            "phone": "",
+            "password": "Admin123456x",
+            "roles": ["institution_admin"],
+        },
     )
     assert response.status_code == 302
     assert User.objects.get(username="nsh_admin").has_role("institution_admin")
@@ -75,8 +91,10 @@ def test_operator_creates_an_institution_and_its_admin(client, operator):
 
 def test_organisation_form_shows_region_error_in_chinese(client, operator):
     client.force_login(operator)
-    response = client.post(reverse("accounts:organisation_list"),
-                           {"name": "X子站", "kind": "substation", "uscc": "", "region_code": ""})
+    response = client.post(
+        reverse("accounts:organisation_list"),
+        {"name": "X子站", "kind": "substation", "uscc": "", "region_code": ""},
+    )
     assert response.status_code == 200
     assert "子站必须指定所辖行政区划" in response.content.decode()
 

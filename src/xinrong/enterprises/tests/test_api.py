@@ -58,8 +58,12 @@ def test_unknown_uscc_is_404_with_contract(client, api_key):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("page=0", "page"), ("page_size=1000", "page_size"), ("region=999999", "region"),
-     ("industry=Z9", "industry")],
+    [
+        ("page=0", "page"),
+        ("page_size=1000", "page_size"),
+        ("region=999999", "region"),
+        ("industry=Z9", "industry"),
+    ],
 )
 def test_bad_query_is_4xx_naming_the_field(client, api_key, query, field):
     response = client.get(f"/api/v1/enterprises?{query}", HTTP_X_API_KEY=api_key)

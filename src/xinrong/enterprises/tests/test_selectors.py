@@ -11,10 +11,18 @@ pytestmark = pytest.mark.django_db
 def entities():
     return {
         "xining": MarketEntityFactory(name="西宁拉面有限公司", division_code="630102001"),
-        "golmud": MarketEntityFactory(name="格尔木枸杞有限公司", division_code="632801",
-                                      industry_code="A01", size_class="micro"),
-        "haidong": MarketEntityFactory(name="海东拉面馆", division_code="630202",
-                                       entity_type="individual_business", industry_code="H62"),
+        "golmud": MarketEntityFactory(
+            name="格尔木枸杞有限公司",
+            division_code="632801",
+            industry_code="A01",
+            size_class="micro",
+        ),
+        "haidong": MarketEntityFactory(
+            name="海东拉面馆",
+            division_code="630202",
+            entity_type="individual_business",
+            industry_code="H62",
+        ),
     }
 
 
@@ -38,8 +46,9 @@ def test_industry_section_and_type_filters(entities, operator):
     assert list(market_entity_search(user=operator, filters=EntityFilters(industry="A"))) == [
         entities["golmud"]
     ]
-    found = market_entity_search(user=operator,
-                                 filters=EntityFilters(entity_type="individual_business"))
+    found = market_entity_search(
+        user=operator, filters=EntityFilters(entity_type="individual_business")
+    )
     assert list(found) == [entities["haidong"]]
 
 
@@ -70,6 +79,5 @@ def test_search_list_does_not_query_per_row(entities, operator, django_assert_ma
     from xinrong.enterprises.presenters import entity_row
 
     with django_assert_max_num_queries(2):
-        rows = [entity_row(e) for e in market_entity_search(user=operator,
-                                                            filters=EntityFilters())]
+        rows = [entity_row(e) for e in market_entity_search(user=operator, filters=EntityFilters())]
     assert len(rows) == 3

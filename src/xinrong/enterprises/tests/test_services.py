@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 
 def _create(**kw):
     args = dict(
-        uscc=valid_uscc(seed=5), name="西宁某商贸有限公司", industry_code="F51",
-        division_code="630102", legal_rep_name="马明", legal_rep_id_number=valid_id_number(seed=5),
-        employees=4, annual_revenue=Decimal("500"), total_assets=Decimal("100"),
+        uscc=valid_uscc(seed=5),
+        name="西宁某商贸有限公司",
+        industry_code="F51",
+        division_code="630102",
+        legal_rep_name="马明",
+        legal_rep_id_number=valid_id_number(seed=5),
+        employees=4,
+        annual_revenue=Decimal("500"),
+        total_assets=Decimal("100"),
     )
     args.update(kw)
     return services.market_entity_create(**args)
@@ -67,8 +73,9 @@ def test_duplicate_uscc_is_a_conflict():
 
 
 def test_individual_business_type_follows_the_code():
-    entity = _create(uscc=valid_uscc(seed=8, individual=True), name="城东区马记拉面馆",
-                     industry_code="H62")
+    entity = _create(
+        uscc=valid_uscc(seed=8, individual=True), name="城东区马记拉面馆", industry_code="H62"
+    )
     assert entity.entity_type == "individual_business"
 
 
@@ -82,28 +89,37 @@ def test_shareholdings_cannot_exceed_100_percent():
     entity = MarketEntityFactory()
     a = services.person_get_or_create(name="甲", id_number=valid_id_number(seed=21))
     b = services.person_get_or_create(name="乙", id_number=valid_id_number(seed=22))
-    services.relationship_add(entity=entity, kind="shareholder", person=a,
-                              share_ratio=Decimal("60"))
+    services.relationship_add(
+        entity=entity, kind="shareholder", person=a, share_ratio=Decimal("60")
+    )
     with pytest.raises(ApplicationError) as exc:
-        services.relationship_add(entity=entity, kind="shareholder", person=b,
-                                  share_ratio=Decimal("41"))
+        services.relationship_add(
+            entity=entity, kind="shareholder", person=b, share_ratio=Decimal("41")
+        )
     assert exc.value.code == "share_ratio_total"
-    services.relationship_add(entity=entity, kind="shareholder", person=b,
-                              share_ratio=Decimal("40"))
+    services.relationship_add(
+        entity=entity, kind="shareholder", person=b, share_ratio=Decimal("40")
+    )
 
 
 def test_entity_cannot_hold_itself():
     entity = MarketEntityFactory()
     with pytest.raises(ApplicationError):
-        services.relationship_add(entity=entity, kind="shareholder", holder_entity=entity,
-                                  share_ratio=Decimal("10"))
+        services.relationship_add(
+            entity=entity, kind="shareholder", holder_entity=entity, share_ratio=Decimal("10")
+        )
 
 
 def test_register_new_enterprise_creates_org_owner_and_entity():
     user = services.enterprise_register(
-        uscc=valid_uscc(seed=9), name="海东测试有限公司", legal_rep_name="韩梅",
-        legal_rep_id_number=valid_id_number(seed=9), username="hd_owner",
-        password="Owner-pass-2026", industry_code="C13", division_code="630202",
+        uscc=valid_uscc(seed=9),
+        name="海东测试有限公司",
+        legal_rep_name="韩梅",
+        legal_rep_id_number=valid_id_number(seed=9),
+        username="hd_owner",
+        password="Owner-pass-2026",
+        industry_code="C13",
+        division_code="630202",
     )
     assert user.has_role("enterprise_owner")
     assert user.organisation.market_entity.uscc == valid_uscc(seed=9)
@@ -113,21 +129,30 @@ def test_existing_entity_can_be_claimed_only_by_its_legal_representative():
     entity = _create()
     with pytest.raises(ApplicationError) as exc:
         services.enterprise_register(
-            uscc=entity.uscc, name="x", legal_rep_name="马明",
-            legal_rep_id_number=valid_id_number(seed=77), username="impostor",
+            uscc=entity.uscc,
+            name="x",
+            legal_rep_name="马明",
+            legal_rep_id_number=valid_id_number(seed=77),
+            username="impostor",
             password="Owner-pass-2026",
         )
     assert exc.value.code == "legal_rep_mismatch"
     user = services.enterprise_register(
-        uscc=entity.uscc, name="x", legal_rep_name="马明",
-        legal_rep_id_number=valid_id_number(seed=5), username="real_owner",
+        uscc=entity.uscc,
+        name="x",
+        legal_rep_name="马明",
+        legal_rep_id_number=valid_id_number(seed=5),
+        username="real_owner",
         password="Owner-pass-2026",
     )
     assert user.organisation.market_entity == entity
     with pytest.raises(ApplicationError) as exc:
         services.enterprise_register(
-            uscc=entity.uscc, name="x", legal_rep_name="马明",
-            legal_rep_id_number=valid_id_number(seed=5), username="second",
+            uscc=entity.uscc,
+            name="x",
+            legal_rep_name="马明",
+            legal_rep_id_number=valid_id_number(seed=5),
+            username="second",
             password="Owner-pass-2026",
         )
     assert exc.value.code == "already_registered"
@@ -138,9 +163,14 @@ def test_failed_registration_leaves_nothing_behind():
 
     with pytest.raises(SERVICE_ERRORS):
         services.enterprise_register(
-            uscc=valid_uscc(seed=10), name="弱密码公司", legal_rep_name="祁红",
-            legal_rep_id_number=valid_id_number(seed=10), username="weak",
-            password="123", industry_code="F52", division_code="630102",
+            uscc=valid_uscc(seed=10),
+            name="弱密码公司",
+            legal_rep_name="祁红",
+            legal_rep_id_number=valid_id_number(seed=10),
+            username="weak",
+            password="123",
+            industry_code="F52",
+            division_code="630102",
         )
     assert not MarketEntity.objects.exists()
     assert not Organisation.objects.exists()

@@ -38,13 +38,22 @@ def test_detail_outside_substation_region_is_404(client, substation_operator):
 
 
 def test_self_registration_logs_in_and_shows_enterprise_home(client):
-    response = client.post(reverse("enterprises:register"), {
-        "uscc": valid_uscc(seed=31), "name": "西宁注册测试有限公司", "industry_code": "F52",
-        "division_code": "630102", "legal_rep_name": "李华",
-        "legal_rep_id_number": valid_id_number(seed=31), "phone": "13800001111",
-        "username": "reg_owner", "password": "Owner-pass-2026",
-        "password_again": "Owner-pass-2026", "agree": "on",
-    })
+    response = client.post(
+        reverse("enterprises:register"),
+        {
+            "uscc": valid_uscc(seed=31),
+            "name": "西宁注册测试有限公司",
+            "industry_code": "F52",
+            "division_code": "630102",
+            "legal_rep_name": "李华",
+            "legal_rep_id_number": valid_id_number(seed=31),
+            "phone": "13800001111",
+            "username": "reg_owner",
+            "password": "Owner-pass-2026",
+            "password_again": "Owner-pass-2026",
+            "agree": "on",
+        },
+    )
     assert response.status_code == 302
     home = client.get(reverse("web:home")).content.decode()
     assert "企业中心" in home
@@ -54,11 +63,21 @@ def test_self_registration_logs_in_and_shows_enterprise_home(client):
 def test_self_registration_with_bad_check_digit_explains(client):
     code = valid_uscc(seed=32)
     bad = code[:-1] + ("0" if code[-1] != "0" else "1")
-    response = client.post(reverse("enterprises:register"), {
-        "uscc": bad, "name": "X", "industry_code": "F52", "division_code": "630102",
-        "legal_rep_name": "李华", "legal_rep_id_number": valid_id_number(seed=32),
-        "phone": "13800001111", "username": "bad_owner", "password": "Owner-pass-2026",
-        "password_again": "Owner-pass-2026", "agree": "on",
-    })
+    response = client.post(
+        reverse("enterprises:register"),
+        {
+            "uscc": bad,
+            "name": "X",
+            "industry_code": "F52",
+            "division_code": "630102",
+            "legal_rep_name": "李华",
+            "legal_rep_id_number": valid_id_number(seed=32),
+            "phone": "13800001111",
+            "username": "bad_owner",
+            "password": "Owner-pass-2026",
+            "password_again": "Owner-pass-2026",
+            "agree": "on",
+        },
+    )
     assert response.status_code == 200
     assert "校验" in response.content.decode()

@@ -6,8 +6,8 @@ import pytest
 from ninja import NinjaAPI
 from ninja.testing import TestClient
 
-from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference.api import router
+from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference.uscc import UsccError
 
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import size
 from xinrong.reference.choices import SizeClass
+from xinrong.reference.errors import ReferenceDataError
 
 Y, R, A = size.EMPLOYEES, size.REVENUE, size.ASSETS
 

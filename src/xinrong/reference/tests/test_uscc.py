@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinrong.reference.errors import ReferenceDataError
 from xinrong.reference import divisions, uscc
+from xinrong.reference.errors import ReferenceDataError
 
 # The example printed in GB 32100-2015 and a real Beijing enterprise: both independent of our
 # generator, so they check the algorithm against the standard.

@@ -30,8 +30,13 @@ def test_demo_scale_has_about_2000_entities_with_valid_codes(seeded):
 
 def test_second_run_adds_nothing(seeded):
     _, second = seeded
-    assert (second.entities, second.persons, second.relationships, second.organisations,
-            second.users) == (0, 0, 0, 0, 0)
+    assert (
+        second.entities,
+        second.persons,
+        second.relationships,
+        second.organisations,
+        second.users,
+    ) == (0, 0, 0, 0, 0)
 
 
 def test_mix_of_institutions_matches_the_article(seeded):

@@ -43,8 +43,12 @@ def test_substation_dashboard_counts_only_its_region(client, substation_operator
 def test_pages_reference_no_external_host(client, operator):
     MarketEntityFactory()
     client.force_login(operator)
-    for url in (reverse("web:home"), reverse("enterprises:list"), reverse("accounts:login"),
-                "/api/v1/docs"):
+    for url in (
+        reverse("web:home"),
+        reverse("enterprises:list"),
+        reverse("accounts:login"),
+        "/api/v1/docs",
+    ):
         body = client.get(url).content.decode()
         hosts = re.findall(r'(?:src|href)=["\'](?:https?:)?//([^/"\']+)', body)
         assert hosts == [], (url, hosts)

@@ -21,18 +21,21 @@ class Command(BaseCommand):
         start = time.perf_counter()
         try:
             report = seed(
-                scale=options["scale"], seed_value=options["seed"],
+                scale=options["scale"],
+                seed_value=options["seed"],
                 progress=lambda m: self.stdout.write(f"  {m}"),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - start
-        self.stdout.write(self.style.SUCCESS(
-            f"seed {options['scale']} (seed {options['seed']}): "
-            f"{report.entities} entities, {report.persons} persons, "
-            f"{report.relationships} relationships, {report.organisations} organisations, "
-            f"{report.users} users created in {elapsed:.1f}s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"seed {options['scale']} (seed {options['seed']}): "
+                f"{report.entities} entities, {report.persons} persons, "
+                f"{report.relationships} relationships, {report.organisations} organisations, "
+                f"{report.users} users created in {elapsed:.1f}s"
+            )
+        )
         logins = demo_logins()
         if logins:
             self.stdout.write(f"demo logins (password {DEMO_PASSWORD}):")
