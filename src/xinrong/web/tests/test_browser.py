@@ -1,0 +1,114 @@
+"""User journeys in a real Chromium (Debian's /usr/bin/chromium) driven by Playwright."""
+
+import pytest
+
+from conftest import PASSWORD
+from xinrong.enterprises.tests.factories import MarketEntityFactory, valid_id_number, valid_uscc
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROLES = [
+    # (fixture, organisation kind, roles, heading)
+    ("operator", "operator", ["operator_admin"], "运营驾驶舱"),
+    ("auditor", "operator", ["auditor"], "运营驾驶舱"),
+    ("golmud", "substation", ["operator_admin"], "运营驾驶舱"),
+    ("bank_admin", "bank", ["institution_admin"], "机构工作台"),
+    ("loan_officer", "bank", ["loan_officer"], "机构工作台"),
+    ("reviewer", "bank", ["reviewer"], "机构工作台"),
+    ("guarantor", "guarantor", ["institution_admin"], "机构工作台"),
+    ("gov_data", "government", ["data_provider"], "政府工作台"),
+    ("gov_policy", "government", ["policy_publisher"], "政府工作台"),
+    ("gov_fund", "government", ["fund_approver"], "政府工作台"),
+]
+
+
+def _login(page, base_url, username, password=PASSWORD):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("#login-button")
+
+
+@pytest.mark.parametrize(("username", "kind", "roles", "heading"), ROLES)
+def test_each_role_logs_in_and_sees_its_chinese_dashboard(
+    page, live_server, make_user, username, kind, roles, heading
+):
+    MarketEntityFactory(division_code="632801")
+    MarketEntityFactory(division_code="630102", entity_type="individual_business")
+    region = "632801" if kind == "substation" else ""
+    make_user(kind, roles, username=username, region_code=region)
+    _login(page, live_server.url, username)
+    assert page.locator("h1").first.inner_text().startswith(heading)
+    assert page.evaluate("document.documentElement.lang") == "zh-hans"
+    if kind != "enterprise":
+        expected = "1" if kind == "substation" else "2"
+        assert page.locator('[data-stat="total"]').inner_text().strip() == expected
+
+
+def test_enterprise_owner_registers_and_sees_enterprise_centre(page, live_server, db):
+    page.goto(f"{live_server.url}/enterprises/register/")
+    page.fill("#id_uscc", valid_uscc(seed=41))
+    page.fill("#id_name", "西宁浏览器测试有限公司")
+    page.select_option("#id_industry_code", "F52")
+    # cascading picker: province → prefecture → county
+    picker = page.locator("[data-region-picker] select")
+    picker.nth(0).select_option("630000")
+    page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 2")
+    picker.nth(1).select_option("630100")
+    page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 3")
+    picker.nth(2).select_option("630102")
+    page.fill("#id_legal_rep_name", "马明")
+    page.fill("#id_legal_rep_id_number", valid_id_number(seed=41))
+    page.fill("#id_phone", "13800002222")
+    page.fill("#id_username", "browser_owner")
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password_again", PASSWORD)
+    page.check("#id_agree")
+    with page.expect_navigation():
+        page.click("#register-button")
+    assert page.locator("h1").first.inner_text() == "企业中心"
+    assert "西宁浏览器测试有限公司" in page.content()
+
+
+def test_registration_error_is_shown_in_chinese_next_to_the_field(page, live_server, db):
+    page.goto(f"{live_server.url}/enterprises/register/")
+    code = valid_uscc(seed=42)
+    page.fill("#id_uscc", code[:-1] + ("0" if code[-1] != "0" else "1"))
+    page.fill("#id_name", "错误代码公司")
+    page.select_option("#id_industry_code", "F52")
+    page.evaluate("document.getElementById('id_division_code').value = '630102'")
+    page.fill("#id_legal_rep_name", "马明")
+    page.fill("#id_legal_rep_id_number", valid_id_number(seed=42))
+    page.fill("#id_phone", "13800002222")
+    page.fill("#id_username", "bad_code_owner")
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password_again", PASSWORD)
+    page.check("#id_agree")
+    with page.expect_navigation():
+        page.click("#register-button")
+    feedback = page.locator(".invalid-feedback").first.inner_text()
+    assert "校验位错误" in feedback
+
+
+def test_registry_search_with_region_picker_and_language_switch(
+    page, live_server, make_user
+):
+    MarketEntityFactory(name="格尔木枸杞有限公司", division_code="632801")
+    MarketEntityFactory(name="城东拉面有限公司", division_code="630102")
+    make_user("operator", ["operator_admin"], username="op2")
+    _login(page, live_server.url, "op2")
+    page.goto(f"{live_server.url}/enterprises/")
+    picker = page.locator("[data-region-picker] select")
+    picker.nth(0).select_option("630000")
+    page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 2")
+    picker.nth(1).select_option("632800")
+    with page.expect_navigation():
+        page.click("#search-form button[type=submit]")
+    table = page.locator("#entity-table").inner_text()
+    assert "格尔木枸杞有限公司" in table
+    assert "城东拉面有限公司" not in table
+    with page.expect_navigation():
+        page.select_option("#language-form select", "en")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.lang") == "en"
