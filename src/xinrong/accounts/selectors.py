@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import ApiKey, Organisation, User
@@ -55,7 +56,7 @@ def api_key_list(*, user: User, organisation: Organisation) -> QuerySet[ApiKey]:
         or (user.organisation_id == organisation.pk and user.has_role(Role.INSTITUTION_ADMIN))
     )
     if not allowed:
-        raise PermissionDeniedError("forbidden", "您无权查看该机构的 API 密钥")
+        raise PermissionDeniedError("forbidden", _("您无权查看该机构的 API 密钥"))
     return ApiKey.objects.filter(organisation=organisation).select_related("created_by")
 
 

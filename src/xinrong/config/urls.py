@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from xinrong.config.api import api
 
-admin.site.site_header = "信融平台管理后台"
-admin.site.site_title = "信融 xinrong"
-admin.site.index_title = "运营管理"
+admin.site.site_header = _("信融平台管理后台")
+admin.site.site_title = _("信融 xinrong")
+admin.site.index_title = _("运营管理")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,7 +12,7 @@ from xinrong.reference import divisions, industries
 def industry_name(code: str) -> str:
     """Return "C13 农副食品加工业" style label, or the bare code when unknown."""
     item = industries.get(code)
-    return f"{item.code} {item.name}" if item else code
+    return item.label if item else code
 
 
 def entity_row(entity: MarketEntity) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from xinrong.accounts import selectors as account_selectors
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, OrgKind
@@ -30,7 +32,7 @@ def _division_name(code: str) -> str:
 def _registry_figures(user: User) -> dict[str, Any]:
     """Counts and breakdowns of the registry visible to ``user`` (cached briefly)."""
     prefix = account_selectors.region_prefix_for(user) or "all"
-    key = f"dashboard:registry:{user.group}:{prefix}"
+    key = f"dashboard:registry:{user.group}:{prefix}:{get_language()}"
     figures = cache.get(key)
     if figures is None:
         counts = entity_selectors.market_entity_counts(user=user)
@@ -45,7 +47,7 @@ def _registry_figures(user: User) -> dict[str, Any]:
         by_size = [
             {
                 "key": k,
-                "name": str(SizeClass(k).label) if k in SizeClass.values else "未划型",
+                "name": str(SizeClass(k).label) if k in SizeClass.values else _("未划型"),
                 "count": n,
             }
             for k, n in entity_selectors.market_entity_breakdown(user=user, by="size_class")
@@ -53,7 +55,7 @@ def _registry_figures(user: User) -> dict[str, Any]:
         by_section = []
         for k, n in entity_selectors.market_entity_breakdown(user=user, by="industry_section"):
             item = industries.get(k)
-            by_section.append({"key": k, "name": item.name if item else k, "count": n})
+            by_section.append({"key": k, "name": item.display_name if item else k, "count": n})
         figures = {
             "total": counts.get("total", 0),
             "enterprises": counts.get(EntityType.ENTERPRISE, 0),

@@ -91,9 +91,7 @@ def test_registration_error_is_shown_in_chinese_next_to_the_field(page, live_ser
     assert "校验位错误" in feedback
 
 
-def test_registry_search_with_region_picker_and_language_switch(
-    page, live_server, make_user
-):
+def test_registry_search_with_region_picker_and_language_switch(page, live_server, make_user):
     MarketEntityFactory(name="格尔木枸杞有限公司", division_code="632801")
     MarketEntityFactory(name="城东拉面有限公司", division_code="630102")
     make_user("operator", ["operator_admin"], username="op2")

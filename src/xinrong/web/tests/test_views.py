@@ -70,3 +70,15 @@ def test_security_headers(client):
 
 def test_healthz(client):
     assert client.get(reverse("web:healthz")).json() == {"status": "ok"}
+
+
+def test_operator_admin_lists_registry_with_masked_people(client, db):
+    from xinrong.accounts.models import User
+
+    entity = MarketEntityFactory()
+    admin = User.objects.create_superuser("root", password="Root-pass-2026")
+    client.force_login(admin)
+    assert client.get("/admin/enterprises/marketentity/").status_code == 200
+    body = client.get("/admin/enterprises/person/").content.decode()
+    assert entity.legal_representative.id_number not in body
+    assert client.get("/admin/accounts/apikey/add/").status_code == 403

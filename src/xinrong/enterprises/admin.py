@@ -1,0 +1,45 @@
+"""Operator admin for the registry (personal identifiers stay masked)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from xinrong.common.masking import mask_id_number, mask_name
+from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+
+
+class RelationshipInline(admin.TabularInline):
+    model = Relationship
+    fk_name = "entity"
+    extra = 0
+    raw_id_fields = ("person", "holder_entity")
+
+
+@admin.register(MarketEntity)
+class MarketEntityAdmin(admin.ModelAdmin):
+    list_display = ("name", "uscc", "entity_type", "industry_code", "division_code", "size_class")
+    list_filter = ("entity_type", "size_class", "registration_status")
+    search_fields = ("=uscc", "name")
+    raw_id_fields = ("legal_representative", "organisation")
+    inlines = (RelationshipInline,)
+    show_full_result_count = False  # the province registry has 520,000 rows
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ("masked_name", "masked_id_number", "created_at")
+    exclude = ("id_number", "phone", "id_number_index")
+    readonly_fields = ("masked_name", "masked_id_number")
+    show_full_result_count = False
+
+    @admin.display(description=_("姓名"))
+    def masked_name(self, obj: Person) -> str:
+        return mask_name(obj.name)
+
+    @admin.display(description=_("身份证号码"))
+    def masked_id_number(self, obj: Person) -> str:
+        return mask_id_number(obj.id_number)
