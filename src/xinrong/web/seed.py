@@ -11,6 +11,7 @@ Distribution: prefectures are weighted by Qinghai's 7th-census resident populati
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ DEMO_PASSWORD = "Xinrong2026"  # noqa: S105 — printed for the demo; production
 SCALES = {"demo": 2_000, "city": 60_000, "province": 520_000}
 INDIVIDUAL_SHARE = 0.74
 REGISTERED_SHARE = 34_000 / 520_000  # enterprises with a platform account (article, Aug 2022)
-BATCH = 5_000
+BATCH = 5_000  # rows per INSERT
+CHUNK = 20_000  # entities generated, written and committed together
 
 # Resident population, 7th national census (2020), in 10k: the weight of each prefecture.
 PREFECTURE_WEIGHTS = {
@@ -449,8 +451,18 @@ def _seed_registry(
     report: SeedReport,
     progress: Callable[[str], None],
 ) -> None:
-    rows = list(_generate_entities(rng, n, prefectures))
-    progress(f"generated {len(rows)} entities")
+    """Generate and write the registry chunk by chunk: memory stays flat, each chunk commits."""
+    done = 0
+    generated = _generate_entities(rng, n, prefectures)
+    while rows := list(itertools.islice(generated, CHUNK)):
+        with transaction.atomic():
+            _seed_registry_chunk(rows, report)
+        done += len(rows)
+        progress(f"{done:,}/{n:,} entities")
+
+
+def _seed_registry_chunk(rows: list[_EntityRow], report: SeedReport) -> None:
+    """Write one chunk of generated entities, skipping those already present."""
     existing: set[str] = set()
     all_codes = [r.uscc for r in rows]
     for chunk in _chunks(all_codes, 2000):
@@ -482,7 +494,6 @@ def _seed_registry(
         index_to_pk.update(
             Person.objects.filter(id_number_index__in=chunk).values_list("id_number_index", "pk")
         )
-    progress(f"persons: {len(new_people)} new")
     # Organisations for the entities that hold a platform account.
     reg_orgs = [
         Organisation(
@@ -530,7 +541,6 @@ def _seed_registry(
     for chunk in _chunks(entities, BATCH):
         MarketEntity.objects.bulk_create(chunk, batch_size=BATCH)
     report.entities += len(entities)
-    progress(f"entities: {len(entities)} new")
     entity_pk: dict[str, int] = {}
     for chunk in _chunks([r.uscc for r in rows], 2000):
         entity_pk.update(MarketEntity.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
@@ -556,14 +566,16 @@ def _seed_registry(
     # A few corporate shareholdings between enterprises, for the relationship graph later.
     ent_rows = [r for r in rows if r.entity_type == EntityType.ENTERPRISE]
     for r in ent_rows[: len(ent_rows) // 20]:
-        holder = rng.choice(ent_rows)
+        # drawn from the row's own code, so a re-run that skips rows stays deterministic
+        link_rng = random.Random(r.uscc)
+        holder = link_rng.choice(ent_rows)
         if holder.uscc != r.uscc:
             rels.append(
                 Relationship(
                     entity_id=entity_pk[r.uscc],
                     kind=RelationKind.SHAREHOLDER,
                     holder_entity_id=entity_pk[holder.uscc],
-                    share_ratio=Decimal(rng.randint(5, 30)),
+                    share_ratio=Decimal(link_rng.randint(5, 30)),
                 )
             )
     for chunk in _chunks(rels, BATCH):
@@ -576,7 +588,6 @@ def _seed_registry(
     ]
     for chunk in _chunks(links, BATCH):
         through.objects.bulk_create(chunk, batch_size=BATCH)
-    progress(f"relationships: {len(rels)}, tag links: {len(links)}")
 
 
 def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
@@ -646,8 +657,7 @@ def seed(
     report.timings["organisations"] = time.perf_counter() - t0
     prefectures = {CITY_PREFECTURE: 1.0} if scale == "city" else PREFECTURE_WEIGHTS
     t1 = time.perf_counter()
-    with transaction.atomic():
-        _seed_registry(rng, SCALES[scale], prefectures, report, progress)
+    _seed_registry(rng, SCALES[scale], prefectures, report, progress)
     report.timings["registry"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     with transaction.atomic():

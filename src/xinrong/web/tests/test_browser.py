@@ -110,3 +110,29 @@ def test_registry_search_with_region_picker_and_language_switch(page, live_serve
         page.select_option("#language-form select", "en")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+@pytest.mark.parametrize("role", ["enterprise_owner", "enterprise_agent"])
+def test_enterprise_roles_log_in_and_see_their_own_archive(
+    page, live_server, enterprise_user, role
+):
+    from xinrong.accounts.services import user_create
+
+    username = enterprise_user.username
+    if role == "enterprise_agent":
+        username = "ent_agent_browser"
+        user_create(username=username, password=PASSWORD,
+                    organisation=enterprise_user.organisation, roles=[role])
+    _login(page, live_server.url, username)
+    assert page.locator("h1").first.inner_text() == "企业中心"
+    with page.expect_navigation():
+        page.click("text=查看登记档案")
+    assert "西宁测试商贸有限公司" in page.locator("h1").first.inner_text()
+    # the legal representative's name and ID number are masked on the page
+    import re
+
+    from xinrong.enterprises.tests.factories import valid_id_number as id_for
+
+    text = page.locator("dd", has_text="马").first.inner_text()
+    assert re.search(r"马\*.*\d{3}\*{11}\d{3}[\dX]", text)
+    assert id_for(seed=1) not in page.content()
