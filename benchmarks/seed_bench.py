@@ -39,7 +39,9 @@ class Run:
 def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run a command; return (wall seconds, peak RSS MiB of that process)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     out = proc.stdout.read().decode() if proc.stdout else ""
@@ -54,8 +56,11 @@ def _psql(sql: str) -> None:
 
 def measure(backend: str, scale: str, seed: int) -> Run:
     """Seed ``scale`` into a fresh database of ``backend``; return its cost."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "xinrong.config.settings",
-           "PYTHONPATH": str(ROOT / "src")}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "xinrong.config.settings",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
     tmp = Path(tempfile.mkdtemp(prefix="xinrong-bench-"))
     env["XINRONG_VAR"] = str(tmp)
     env["SECRET_KEY"] = "benchmark-only-secret-key-0123456789abcdef"
@@ -86,18 +91,26 @@ def main() -> None:
     results: dict[str, tuple[Run, Run]] = {}
     for backend in args.backends.split(","):
         base = measure(backend, "demo", args.seed)
-        print(f"{backend:<9} {'demo':<9} {ENTITIES['demo']:>9,} {base.seconds:>9.1f} "
-              f"{base.peak_mib:>9.0f}", flush=True)
+        print(
+            f"{backend:<9} {'demo':<9} {ENTITIES['demo']:>9,} {base.seconds:>9.1f} "
+            f"{base.peak_mib:>9.0f}",
+            flush=True,
+        )
         big = measure(backend, args.scale, args.seed)
-        print(f"{backend:<9} {args.scale:<9} {ENTITIES[args.scale]:>9,} {big.seconds:>9.1f} "
-              f"{big.peak_mib:>9.0f}", flush=True)
+        print(
+            f"{backend:<9} {args.scale:<9} {ENTITIES[args.scale]:>9,} {big.seconds:>9.1f} "
+            f"{big.peak_mib:>9.0f}",
+            flush=True,
+        )
         results[backend] = (base, big)
     print("\nratios against the demo baseline of the same backend and run:")
     for backend, (base, big) in results.items():
         n = ENTITIES[args.scale] / ENTITIES["demo"]
         per_entity = (big.seconds / ENTITIES[args.scale]) / (base.seconds / ENTITIES["demo"])
-        print(f"  {backend}: time x{big.seconds / base.seconds:.1f} for x{n:.0f} entities "
-              f"(per-entity cost x{per_entity:.2f}); peak memory x{big.peak_mib / base.peak_mib:.1f}")
+        print(
+            f"  {backend}: time x{big.seconds / base.seconds:.1f} for x{n:.0f} entities "
+            f"(per-entity cost x{per_entity:.2f}); peak memory x{big.peak_mib / base.peak_mib:.1f}"
+        )
     if "sqlite" in results and "postgres" in results:
         ratio = results["postgres"][1].seconds / results["sqlite"][1].seconds
         print(f"  postgres/sqlite time at {args.scale} scale: x{ratio:.2f}")

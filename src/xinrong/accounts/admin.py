@@ -1,8 +1,8 @@
 """Operator admin for organisations, users and API keys (secrets are never shown)."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import ApiKey, Organisation, User, UserRole

@@ -8,7 +8,6 @@ from schemathesis.checks import not_a_server_error
 
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
-
 # Loading the schema needs no database: ninja builds it from the routers.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
@@ -23,8 +22,11 @@ def api_key(bank_admin):
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @pytest.mark.django_db
 def test_api_never_answers_500(case, api_key):
     case.call_and_validate(headers={"X-API-Key": api_key}, checks=[not_a_server_error])

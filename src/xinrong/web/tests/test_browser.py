@@ -121,8 +121,12 @@ def test_enterprise_roles_log_in_and_see_their_own_archive(
     username = enterprise_user.username
     if role == "enterprise_agent":
         username = "ent_agent_browser"
-        user_create(username=username, password=PASSWORD,
-                    organisation=enterprise_user.organisation, roles=[role])
+        user_create(
+            username=username,
+            password=PASSWORD,
+            organisation=enterprise_user.organisation,
+            roles=[role],
+        )
     _login(page, live_server.url, username)
     assert page.locator("h1").first.inner_text() == "企业中心"
     with page.expect_navigation():
