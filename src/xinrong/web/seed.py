@@ -544,6 +544,16 @@ def _seed_registry_chunk(rows: list[_EntityRow], report: SeedReport) -> None:
     entity_pk: dict[str, int] = {}
     for chunk in _chunks([r.uscc for r in rows], 2000):
         entity_pk.update(MarketEntity.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
+    # A few corporate shareholdings between enterprises, for the relationship graph later;
+    # the stake is taken from the largest personal holding so the total stays 100%.
+    ent_rows = [r for r in rows if r.entity_type == EntityType.ENTERPRISE]
+    corporate: dict[str, tuple[str, Decimal]] = {}
+    for r in ent_rows[: len(ent_rows) // 20]:
+        # drawn from the row's own code, so a re-run that skips rows stays deterministic
+        link_rng = random.Random(r.uscc)
+        holder = link_rng.choice(ent_rows)
+        if holder.uscc != r.uscc:
+            corporate[r.uscc] = (holder.uscc, Decimal(link_rng.randint(5, 30)))
     rels: list[Relationship] = []
     for r in rows:
         epk = entity_pk[r.uscc]
@@ -554,29 +564,40 @@ def _seed_registry_chunk(rows: list[_EntityRow], report: SeedReport) -> None:
                 person_id=index_to_pk[people[r.rep_id][1]],
             )
         )
-        for _name, sh_id, ratio in r.shareholders:
+        stakes = {sh_id: ratio for _name, sh_id, ratio in r.shareholders}
+        if r.uscc in corporate:
+            holder_uscc, corp_ratio = corporate[r.uscc]
+            largest = max(stakes, key=lambda k: stakes[k])
+            stakes[largest] -= corp_ratio
             rels.append(
                 Relationship(
                     entity_id=epk,
                     kind=RelationKind.SHAREHOLDER,
-                    person_id=index_to_pk[people[sh_id][1]],
-                    share_ratio=ratio,
+                    holder_entity_id=entity_pk[holder_uscc],
+                    share_ratio=corp_ratio,
                 )
             )
-    # A few corporate shareholdings between enterprises, for the relationship graph later.
-    ent_rows = [r for r in rows if r.entity_type == EntityType.ENTERPRISE]
-    for r in ent_rows[: len(ent_rows) // 20]:
-        # drawn from the row's own code, so a re-run that skips rows stays deterministic
-        link_rng = random.Random(r.uscc)
-        holder = link_rng.choice(ent_rows)
-        if holder.uscc != r.uscc:
-            rels.append(
+        rels.extend(
+            Relationship(
+                entity_id=epk,
+                kind=RelationKind.SHAREHOLDER,
+                person_id=index_to_pk[people[sh_id][1]],
+                share_ratio=ratio,
+            )
+            for sh_id, ratio in stakes.items()
+        )
+        if r.entity_type == EntityType.ENTERPRISE:
+            # as in most small companies: the legal representative runs it, a partner supervises
+            officers = [(r.rep_id, "执行董事兼总经理")]
+            officers += [(sh_id, "监事") for _n, sh_id, _r in r.shareholders[1:2]]
+            rels.extend(
                 Relationship(
-                    entity_id=entity_pk[r.uscc],
-                    kind=RelationKind.SHAREHOLDER,
-                    holder_entity_id=entity_pk[holder.uscc],
-                    share_ratio=Decimal(link_rng.randint(5, 30)),
+                    entity_id=epk,
+                    kind=RelationKind.EXECUTIVE,
+                    person_id=index_to_pk[people[pid][1]],
+                    title=title,
                 )
+                for pid, title in officers
             )
     for chunk in _chunks(rels, BATCH):
         Relationship.objects.bulk_create(chunk, batch_size=BATCH)

@@ -66,3 +66,16 @@ def test_a_user_for_every_role(seeded):
     assert User.objects.filter(username__in=[d.username for d in DEMO_USERS]).count() == len(
         DEMO_USERS
     )
+
+
+def test_enterprises_have_officers_and_shareholdings_within_100_percent(seeded):
+    from django.db.models import Sum
+
+    assert Relationship.objects.filter(kind="executive", title="执行董事兼总经理").exists()
+    over = (
+        Relationship.objects.filter(kind="shareholder")
+        .values("entity")
+        .annotate(total=Sum("share_ratio"))
+        .filter(total__gt=100)
+    )
+    assert not over.exists()
