@@ -1,8 +1,6 @@
-"""Authentication of institutions' systems by API key, and login lockout."""
+"""Authentication of institutions' systems by API key."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader
@@ -25,7 +23,3 @@ class ApiKeyAuth(APIKeyHeader):
         request.user = api_key.service_user
         return api_key
 
-
-def request_user(request: Any) -> Any:
-    """Return the acting user of an API request (session user or API-key service user)."""
-    return request.user

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
 
 class EntitySearchIn(Schema):
     """Query parameters of the registry search."""
@@ -17,7 +19,7 @@ class EntitySearchIn(Schema):
     size_class: str = Field("", description="large / medium / small / micro")
     entity_type: str = Field("", description="enterprise / individual_business")
     page: int = Field(1, ge=1, le=100000)
-    page_size: int = Field(20, ge=1, le=100)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class EntityListItemOut(Schema):

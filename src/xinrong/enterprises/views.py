@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE
 from xinrong.enterprises import presenters, selectors, services
 from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
 from xinrong.reference import divisions
@@ -34,7 +35,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         )
         try:
             qs = selectors.market_entity_search(user=request.user, filters=filters)  # type: ignore[arg-type]
-            paginator = Paginator(qs, 20)
+            paginator = Paginator(qs, DEFAULT_PAGE_SIZE)
             page = paginator.get_page(request.GET.get("page"))
         except ApplicationError as exc:
             error = exc.message

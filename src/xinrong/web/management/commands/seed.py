@@ -36,6 +36,9 @@ class Command(BaseCommand):
                 f"{report.users} users created in {elapsed:.1f}s"
             )
         )
+        if report.timings:
+            parts = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
+            self.stdout.write(f"  timings: {parts}")
         logins = demo_logins()
         if logins:
             self.stdout.write(f"demo logins (password {DEMO_PASSWORD}):")
