@@ -140,3 +140,20 @@ def test_enterprise_roles_log_in_and_see_their_own_archive(
     text = page.locator("dd", has_text="马").first.inner_text()
     assert re.search(r"马\*.*\d{3}\*{11}\d{3}[\dX]", text)
     assert id_for(seed=1) not in page.content()
+
+
+def test_dashboard_fits_a_phone_screen(browser, live_server, make_user):
+    make_user("bank", ["loan_officer"], username="mobile_officer")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        _login(page, live_server.url, "mobile_officer")
+        assert page.locator(".navbar-toggler").is_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        page.click(".navbar-toggler")
+        page.locator("#mainnav a", has_text="市场主体库").wait_for(state="visible")
+    finally:
+        context.close()
