@@ -13,7 +13,7 @@
       return load(parent).then(function (items) {
         if (!items.length) return;
         var sel = document.createElement("select");
-        sel.className = "form-select form-select-sm";
+        sel.className = "form-select form-select-sm w-auto";
         sel.setAttribute("aria-label", placeholder);
         sel.dataset.level = index;
         var opt = document.createElement("option");
