@@ -22,4 +22,3 @@ class ApiKeyAuth(APIKeyHeader):
             return None
         request.user = api_key.service_user
         return api_key
-
