@@ -69,7 +69,7 @@ lint: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 
 messages: install-dev
-	cd src/xinrong && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete --keyword=N_ --keyword=_t --ignore "*/tests/*" && ../../$(PY) ../../manage.py compilemessages
+	cd src/xinrong && XINRONG_VAR=$(CURDIR)/var ../../$(PY) ../../manage.py makemessages -l en --no-obsolete --ignore "*/tests/*" && XINRONG_VAR=$(CURDIR)/var ../../$(PY) ../../manage.py compilemessages
 
 bench: install-dev
 	$(PY) benchmarks/seed_bench.py

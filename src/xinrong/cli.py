@@ -30,7 +30,6 @@ def _setup_django() -> None:
 def check_code(code: str) -> int:
     """Print the parts of a USCC, or its exact fault; return the exit status."""
     _setup_django()
-    from xinrong.reference import divisions
     from xinrong.reference import uscc as uscc_codec
 
     try:
@@ -38,7 +37,7 @@ def check_code(code: str) -> int:
     except uscc_codec.UsccError as exc:
         print(f"无效 INVALID: {exc.message}  [{exc.code}]")
         return 1
-    region = divisions.full_name(parsed.division_code) or "（现行区划表中无此代码）"
+    region = parsed.division_name  # an abolished county shows its parent; a warning says why
     print(f"有效 VALID: {parsed.code}")
     print(f"  登记管理部门 (1): {parsed.authority_code} {parsed.authority_name}")
     print(f"  机构类别     (2): {parsed.entity_type_code} {parsed.entity_type_name}")

@@ -93,7 +93,7 @@ def _check_roles(organisation: Organisation | None, roles: list[str]) -> None:
 def user_create(
     *,
     username: str,
-    password: str,
+    password: str = "",
     organisation: Organisation | None,
     roles: list[str],
     display_name: str = "",
@@ -101,9 +101,13 @@ def user_create(
     email: str = "",
     is_staff: bool = False,
     is_superuser: bool = False,
-    validate: bool = True,
+    password_hash: str = "",
 ) -> User:
-    """Create a user in an organisation with roles valid for that organisation's kind."""
+    """Create a user in an organisation with roles valid for that organisation's kind.
+
+    ``password`` is checked against the password rules and hashed; the demo seeder passes
+    ``password_hash`` instead, one hash computed once for all its accounts.
+    """
     username = username.strip()
     if not username:
         raise ApplicationError("invalid_username", _("用户名不能为空"), {"field": "username"})
@@ -124,12 +128,14 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    if validate:
+    if password_hash:
+        user.password = password_hash
+    else:
         try:
             validate_password(password, user)
         except ValidationError as exc:
             raise _validation_to_error(exc, "password") from exc
-    user.set_password(password)
+        user.set_password(password)
     user.save()
     UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in sorted(set(roles))])
     return user

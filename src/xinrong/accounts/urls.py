@@ -11,6 +11,11 @@ urlpatterns = [
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/users/new/", views.user_create, name="user_create"),
+    path(
+        "organisations/<int:pk>/api-keys/",
+        views.organisation_api_keys,
+        name="organisation_api_keys",
+    ),
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

@@ -21,7 +21,7 @@ from xinrong.accounts.forms import (
     PasswordChangeForm,
     UserCreateForm,
 )
-from xinrong.accounts.models import User
+from xinrong.accounts.models import ApiKey, Organisation, User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 
@@ -106,7 +106,11 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     org = get_object_or_404(selectors.organisation_list(user=user), pk=pk)
     users = org.users.prefetch_related("roles").order_by("username")
-    return render(request, "accounts/organisation_detail.html", {"org": org, "users": users})
+    return render(
+        request,
+        "accounts/organisation_detail.html",
+        {"org": org, "users": users, "is_institution": org.kind in INSTITUTION_KINDS},
+    )
 
 
 @login_required
@@ -143,12 +147,10 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/user_create.html", {"form": form, "org": org})
 
 
-@login_required
-def api_key_list(request: HttpRequest) -> HttpResponse:
-    """List and issue the API keys of the user's institution; a new key is shown once."""
+def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
+    """List and issue an institution's API keys; a new key is shown once."""
     user = _user(request)
-    org = user.organisation
-    if org is None or org.kind not in INSTITUTION_KINDS:
+    if org.kind not in INSTITUTION_KINDS:
         raise PermissionDenied(_("只有金融机构可以管理 API 密钥"))
     try:
         keys = list(selectors.api_key_list(user=user, organisation=org))
@@ -174,18 +176,33 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    """The API keys of the user's own institution."""
+    org = _user(request).organisation
+    if org is None:
+        raise PermissionDenied(_("只有金融机构可以管理 API 密钥"))
+    return _api_key_page(request, org)
+
+
+@login_required
+def organisation_api_keys(request: HttpRequest, pk: int) -> HttpResponse:
+    """An operator manages the API keys of an institution it can see."""
+    org = get_object_or_404(selectors.organisation_list(user=_user(request)), pk=pk)
+    return _api_key_page(request, org)
+
+
+@login_required
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revoke one of the institution's API keys."""
+    """Revoke an API key of an institution the user may manage."""
     user = _user(request)
-    if user.organisation is None:
-        raise PermissionDenied(_("无权操作"))
+    key = get_object_or_404(ApiKey.objects.select_related("organisation"), pk=pk)
     try:
-        key = get_object_or_404(
-            selectors.api_key_list(user=user, organisation=user.organisation), pk=pk
-        )
+        selectors.api_key_list(user=user, organisation=key.organisation)
         services.api_key_revoke(key=key, actor=user)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
     messages.success(request, _("密钥 %(prefix)s… 已吊销") % {"prefix": key.prefix})
-    return redirect("accounts:api_key_list")
+    if key.organisation_id == user.organisation_id:
+        return redirect("accounts:api_key_list")
+    return redirect("accounts:organisation_api_keys", pk=key.organisation_id)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -66,18 +67,47 @@ def _loc_field(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts[1:] if len(parts) > 1 else parts)
 
 
+# Pydantic's error types in the platform's language; unknown types keep pydantic's text.
+_RULES = {
+    "missing": gettext_lazy("为必填项"),
+    "int_parsing": gettext_lazy("应为整数"),
+    "int_from_float": gettext_lazy("应为整数"),
+    "decimal_parsing": gettext_lazy("应为数字"),
+    "date_parsing": gettext_lazy("应为日期（YYYY-MM-DD）"),
+    "date_from_datetime_parsing": gettext_lazy("应为日期（YYYY-MM-DD）"),
+    "greater_than_equal": gettext_lazy("不能小于 %(ge)s"),
+    "greater_than": gettext_lazy("必须大于 %(gt)s"),
+    "less_than_equal": gettext_lazy("不能大于 %(le)s"),
+    "less_than": gettext_lazy("必须小于 %(lt)s"),
+    "string_too_long": gettext_lazy("长度不能超过 %(max_length)s 个字符"),
+    "string_too_short": gettext_lazy("长度不能少于 %(min_length)s 个字符"),
+    "enum": gettext_lazy("取值不在允许范围内：%(expected)s"),
+    "literal_error": gettext_lazy("取值不在允许范围内：%(expected)s"),
+}
+
+
+def _rule_message(error: dict[str, Any]) -> str:
+    rule = _RULES.get(str(error.get("type", "")))
+    if rule is None:
+        return str(error.get("msg", ""))
+    try:
+        return str(rule) % {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return str(error.get("msg", ""))
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
         {
             "field": _loc_field(e.get("loc", [])),
-            "message": str(e.get("msg", "")),
+            "message": _rule_message(e),
             "type": str(e.get("type", "")),
         }
         for e in exc.errors
     ]
     first = errors[0] if errors else {"field": "", "message": ""}
-    message = _("输入有误：字段“%(field)s”%(msg)s") % {
+    message = _("字段“%(field)s”%(msg)s") % {
         "field": first["field"],
         "msg": first["message"],
     }

@@ -85,8 +85,8 @@ def market_entity_search(*, user: User, filters: EntityFilters) -> QuerySet[Mark
 
 
 def market_entity_get(*, user: User, uscc: str) -> MarketEntity:
-    """Return one visible entity by USCC or raise NotFoundError."""
-    code = uscc_codec.normalize(uscc)
+    """Return one visible entity by USCC; a malformed code is a 422 naming its fault."""
+    code = uscc_codec.parse(uscc).code
     entity = (
         market_entity_visible(user=user)
         .select_related("legal_representative", "organisation")

@@ -342,9 +342,11 @@ def _generate_entities(
         industry, _w, stems, suffix = _weighted(
             rng, IB_INDUSTRIES if individual else ENT_INDUSTRIES
         )
+        # USCC position 2 under market regulation: 1 企业, 2 个体工商户, 3 农民专业合作社
+        kind_digit = "2" if individual else ("3" if suffix == "专业合作社" else "1")
         while True:
             code = uscc_codec.generate(
-                rng, division_code=county, authority="9", entity_type="2" if individual else "1"
+                rng, division_code=county, authority="9", entity_type=kind_digit
             )
             if code not in seen:
                 seen.add(code)
@@ -642,17 +644,15 @@ def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
             org = orgs[d.organisation]
         if org is None:
             continue
-        user = account_services.user_create(
+        account_services.user_create(
             username=d.username,
-            password=DEMO_PASSWORD,
+            password_hash=password_hash,
             organisation=org,
             roles=list(d.roles),
             display_name=d.role,
-            validate=False,
             is_staff=d.username == "operator",
             is_superuser=d.username == "operator",
         )
-        User.objects.filter(pk=user.pk).update(password=password_hash)
         report.users += 1
 
 

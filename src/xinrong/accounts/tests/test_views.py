@@ -112,3 +112,31 @@ def test_api_key_page_shows_secret_once(client, bank_admin):
     again = client.get(reverse("accounts:api_key_list")).content.decode()
     assert 'id="new-secret"' not in again
     assert "信贷系统对接" in again
+
+
+def test_operator_issues_and_revokes_keys_for_an_institution(client, operator, bank_admin):
+    from xinrong.accounts.models import ApiKey
+
+    client.force_login(operator)
+    org = bank_admin.organisation
+    url = reverse("accounts:organisation_api_keys", args=[org.pk])
+    body = client.post(url, {"name": "代建对接"}).content.decode()
+    assert 'id="new-secret"' in body
+    key = ApiKey.objects.get(organisation=org)
+    response = client.post(reverse("accounts:api_key_revoke", args=[key.pk]))
+    assert response.status_code == 302 and response.url == url
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_institution_admin_cannot_revoke_another_institutions_key(client, bank_admin, make_user):
+    from xinrong.accounts.services import api_key_create
+
+    other = make_user("bank", ["institution_admin"])
+    key, _raw = api_key_create(organisation=other.organisation, name="x", actor=other)
+    client.force_login(bank_admin)
+    assert client.post(reverse("accounts:api_key_revoke", args=[key.pk])).status_code == 403
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    page = reverse("accounts:organisation_api_keys", args=[other.organisation.pk])
+    assert client.get(page).status_code == 404

@@ -87,3 +87,20 @@ def test_uscc_validation_endpoint_names_the_fault(client):
     assert response.status_code == 422
     assert response.json()["code"] == "uscc_length"
     assert response.json()["extra"]["field"] == "uscc"
+
+
+def test_lookup_with_malformed_code_explains_the_fault(client, api_key):
+    from xinrong.enterprises.tests.factories import valid_uscc
+
+    code = valid_uscc(seed=5)
+    bad = code[:-1] + ("0" if code[-1] != "0" else "1")
+    response = client.get(f"/api/v1/enterprises/{bad}", HTTP_X_API_KEY=api_key)
+    assert response.status_code == 422
+    assert response.json()["code"] == "uscc_check"
+
+
+def test_bad_query_message_is_chinese_and_names_the_rule(client, api_key):
+    body = client.get("/api/v1/enterprises?page_size=1000", HTTP_X_API_KEY=api_key).json()
+    assert body["message"] == "字段“page_size”不能大于 100"
+    body = client.get("/api/v1/enterprises?page=x", HTTP_X_API_KEY=api_key).json()
+    assert body["message"] == "字段“page”应为整数"

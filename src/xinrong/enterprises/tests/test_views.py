@@ -81,3 +81,10 @@ def test_self_registration_with_bad_check_digit_explains(client):
     )
     assert response.status_code == 200
     assert "校验" in response.content.decode()
+
+
+def test_detail_with_malformed_code_explains_instead_of_failing(client, operator):
+    client.force_login(operator)
+    response = client.get(reverse("enterprises:detail", args=["9163"]))
+    assert response.status_code == 422
+    assert "18" in response.content.decode()

@@ -133,7 +133,7 @@ def test_letters_in_organisation_code_are_valid():
     assert parsed.organisation_code.startswith("MA")
 
 
-def test_uscc_error_is_an_application_error_with_status_422():
+def test_uscc_error_follows_the_error_contract_with_status_422():
     with pytest.raises(ReferenceDataError) as info:
         uscc.parse("123")
     assert isinstance(info.value, uscc.UsccError)

@@ -79,3 +79,14 @@ def test_enterprises_have_officers_and_shareholdings_within_100_percent(seeded):
         .filter(total__gt=100)
     )
     assert not over.exists()
+
+
+def test_cooperatives_carry_the_cooperative_entity_type(seeded):
+    coops = MarketEntity.objects.filter(name__endswith="专业合作社")
+    assert coops.exists()
+    assert all(code[:2] == "93" for code in coops.values_list("uscc", flat=True))
+    assert (
+        not MarketEntity.objects.filter(uscc__startswith="93")
+        .exclude(name__endswith="专业合作社")
+        .exists()
+    )
