@@ -30,6 +30,22 @@ def _login(page, base_url, username, password=PASSWORD):
         page.click("#login-button")
 
 
+def _submit_registration(page, uscc, name, *, seed):
+    """Fill the rest of the registration form (region already chosen) and submit it."""
+    page.fill("#id_uscc", uscc)
+    page.fill("#id_name", name)
+    page.select_option("#id_industry_code", "F52")
+    page.fill("#id_legal_rep_name", "马明")
+    page.fill("#id_legal_rep_id_number", valid_id_number(seed=seed))
+    page.fill("#id_phone", "13800002222")
+    page.fill("#id_username", f"owner{seed}")
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password_again", PASSWORD)
+    page.check("#id_agree")
+    with page.expect_navigation():
+        page.click("#register-button")
+
+
 @pytest.mark.parametrize(("username", "kind", "roles", "heading"), ROLES)
 def test_each_role_logs_in_and_sees_its_chinese_dashboard(
     page, live_server, make_user, username, kind, roles, heading
@@ -48,9 +64,6 @@ def test_each_role_logs_in_and_sees_its_chinese_dashboard(
 
 def test_enterprise_owner_registers_and_sees_enterprise_centre(page, live_server, db):
     page.goto(f"{live_server.url}/enterprises/register/")
-    page.fill("#id_uscc", valid_uscc(seed=41))
-    page.fill("#id_name", "西宁浏览器测试有限公司")
-    page.select_option("#id_industry_code", "F52")
     # cascading picker: province → prefecture → county
     picker = page.locator("[data-region-picker] select")
     picker.nth(0).select_option("630000")
@@ -58,35 +71,17 @@ def test_enterprise_owner_registers_and_sees_enterprise_centre(page, live_server
     picker.nth(1).select_option("630100")
     page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 3")
     picker.nth(2).select_option("630102")
-    page.fill("#id_legal_rep_name", "马明")
-    page.fill("#id_legal_rep_id_number", valid_id_number(seed=41))
-    page.fill("#id_phone", "13800002222")
-    page.fill("#id_username", "browser_owner")
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_password_again", PASSWORD)
-    page.check("#id_agree")
-    with page.expect_navigation():
-        page.click("#register-button")
+    _submit_registration(page, valid_uscc(seed=41), "西宁浏览器测试有限公司", seed=41)
     assert page.locator("h1").first.inner_text() == "企业中心"
     assert "西宁浏览器测试有限公司" in page.content()
 
 
 def test_registration_error_is_shown_in_chinese_next_to_the_field(page, live_server, db):
     page.goto(f"{live_server.url}/enterprises/register/")
-    code = valid_uscc(seed=42)
-    page.fill("#id_uscc", code[:-1] + ("0" if code[-1] != "0" else "1"))
-    page.fill("#id_name", "错误代码公司")
-    page.select_option("#id_industry_code", "F52")
     page.evaluate("document.getElementById('id_division_code').value = '630102'")
-    page.fill("#id_legal_rep_name", "马明")
-    page.fill("#id_legal_rep_id_number", valid_id_number(seed=42))
-    page.fill("#id_phone", "13800002222")
-    page.fill("#id_username", "bad_code_owner")
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_password_again", PASSWORD)
-    page.check("#id_agree")
-    with page.expect_navigation():
-        page.click("#register-button")
+    code = valid_uscc(seed=42)
+    bad = code[:-1] + ("0" if code[-1] != "0" else "1")
+    _submit_registration(page, bad, "错误代码公司", seed=42)
     feedback = page.locator(".invalid-feedback").first.inner_text()
     assert "校验位错误" in feedback
 
