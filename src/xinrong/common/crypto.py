@@ -14,6 +14,7 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from xinrong.common.errors import ApplicationError
 
@@ -64,7 +65,7 @@ def encrypt_text(plaintext: str) -> str:
 def decrypt_text(token: str) -> str:
     """Decrypt a value made by :func:`encrypt_text`; raise ApplicationError if it was altered."""
     if not token.startswith(CIPHERTEXT_PREFIX):
-        raise ApplicationError("crypto_format", "密文格式不正确", status=500)
+        raise ApplicationError("crypto_format", _("密文格式不正确"), status=500)
     raw = base64.urlsafe_b64decode(token[len(CIPHERTEXT_PREFIX) :].encode("ascii"))
     nonce, body, tag = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:-_TAG_BYTES], raw[-_TAG_BYTES:]
     key = _derive(_master(), "field-encryption")
@@ -73,7 +74,7 @@ def decrypt_text(token: str) -> str:
         return (decryptor.update(body) + decryptor.finalize()).decode("utf-8")
     except InvalidTag as exc:
         raise ApplicationError(
-            "crypto_tampered", "密文校验失败：数据可能被篡改或密钥已更换", status=500
+            "crypto_tampered", _("密文校验失败：数据可能被篡改或密钥已更换"), status=500
         ) from exc
 
 

@@ -68,3 +68,9 @@ def test_secret_key_is_generated_once(tmp_path):
     first = (tmp_path / "secret_key").read_text()
     _settings(tmp_path)
     assert (tmp_path / "secret_key").read_text() == first
+
+
+def test_missing_var_folder_is_created_for_sqlite(tmp_path):
+    var = tmp_path / "not" / "yet"
+    _settings(var, SECRET_KEY="k" * 50)
+    assert var.is_dir()
