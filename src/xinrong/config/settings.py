@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "xinrong.reference",
     "xinrong.accounts",
     "xinrong.enterprises",
+    "xinrong.datahub",
     "xinrong.web",
 ]
 

@@ -54,6 +54,9 @@ class MarketEntity(TimeStampedModel):
 
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("名称"), max_length=200, db_index=True)
+    name_key = models.CharField(
+        _("名称匹配键"), max_length=200, db_index=True, editable=False, default=""
+    )
     entity_type = models.CharField(
         _("主体类型"), max_length=24, choices=EntityType.choices, db_index=True
     )

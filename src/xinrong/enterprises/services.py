@@ -15,6 +15,7 @@ from xinrong.common.crypto import blind_index
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
+from xinrong.enterprises.names import name_key
 from xinrong.reference import divisions, idcard, industries, size
 from xinrong.reference import uscc as uscc_codec
 from xinrong.reference.errors import ReferenceDataError
@@ -147,6 +148,7 @@ def market_entity_create(
     entity = MarketEntity(
         uscc=code,
         name=name.strip(),
+        name_key=name_key(name),
         entity_type=implied,
         legal_representative=person,
         registered_capital=registered_capital,

@@ -26,6 +26,7 @@ from xinrong.accounts.models import Organisation, User
 from xinrong.common.crypto import encrypt_text
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
+from xinrong.enterprises.names import name_key
 from xinrong.enterprises.services import compute_size_class, person_id_index
 from xinrong.reference import divisions, idcard
 from xinrong.reference import uscc as uscc_codec
@@ -520,6 +521,7 @@ def _seed_registry_chunk(rows: list[_EntityRow], report: SeedReport) -> None:
         MarketEntity(
             uscc=r.uscc,
             name=r.name,
+            name_key=name_key(r.name),
             entity_type=r.entity_type,
             legal_representative_id=index_to_pk[people[r.rep_id][1]],
             registered_capital=r.registered_capital,

@@ -9,6 +9,7 @@ from decimal import Decimal
 import factory
 
 from xinrong.enterprises.models import MarketEntity, Person
+from xinrong.enterprises.names import name_key
 from xinrong.reference import idcard
 from xinrong.reference import uscc as uscc_codec
 
@@ -39,6 +40,7 @@ class MarketEntityFactory(factory.django.DjangoModelFactory):
 
     uscc = factory.Sequence(lambda n: valid_uscc(seed=100_000 + n))
     name = factory.Sequence(lambda n: f"青海测试{n}有限公司")
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
     entity_type = "enterprise"
     industry_code = "F51"
     division_code = "630102"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DatahubConfig(AppConfig):
+    name = "xinrong.datahub"
+    label = "datahub"
+    verbose_name = _("信息归集")

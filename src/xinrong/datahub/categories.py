@@ -1,0 +1,529 @@
+"""Fact categories as data: the fields each department delivers, their rules and where they go.
+
+Every category shares the identity columns (USCC, or name and region) and maps its own fields
+onto the typed columns of ``Fact`` (amount, arrears, quantity, grade, status, flag, reference
+number, dates) so credit scoring can read them column-wise; the full row is kept in ``data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
+
+# Field kinds understood by the row validator (datahub.rows).
+TEXT, DECIMAL, INT, DATE, PERIOD, CHOICE, BOOL = (
+    "text",
+    "decimal",
+    "int",
+    "date",
+    "period",
+    "choice",
+    "bool",
+)
+
+# Typed columns of Fact a field may fill.
+FACT_COLUMNS = frozenset(
+    {
+        "amount",
+        "arrears",
+        "quantity",
+        "grade",
+        "status",
+        "flag",
+        "reference_no",
+        "occurred_on",
+        "period",
+        "behaviour_end",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column of a category's template."""
+
+    key: str
+    header: str  # Chinese column header of the Excel template
+    kind: str = TEXT
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    column: str = ""  # the Fact column it fills, if any
+    note: str = ""
+    example: str = ""
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """A kind of public credit information, e.g. tax or court judgements."""
+
+    code: str
+    name: str
+    fields: tuple[FieldSpec, ...]
+    # a row is negative information when this field is truthy (or > 0 for numbers)
+    negative_when: tuple[str, ...] = ()
+    # ...or when a choice field has one of these values
+    negative_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    always_negative: bool = False
+    description: str = ""
+    by_key: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_key", {f.key: f for f in self.all_fields})
+
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        """Return the identity columns followed by the category's own fields."""
+        return IDENTITY_FIELDS + self.fields
+
+
+IDENTITY_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "uscc",
+        N_("统一社会信用代码"),
+        note=N_("18位；没有时须填写主体名称"),
+        example="91630100MA752L1X3K",
+        max_length=24,
+    ),
+    FieldSpec(
+        "name",
+        N_("主体名称"),
+        note=N_("与登记名称一致；用于无代码时的名称匹配"),
+        example="青海示例商贸有限公司",
+    ),
+    FieldSpec(
+        "region",
+        N_("行政区划代码"),
+        note=N_("可选，6位区县代码，帮助名称匹配"),
+        example="630102",
+        max_length=12,
+    ),
+)
+
+_GRADES = ("A", "B", "M", "C", "D")
+_SEVERITY = ("minor", "general", "serious")
+
+CATEGORIES: dict[str, CategorySpec] = {
+    spec.code: spec
+    for spec in (
+        CategorySpec(
+            "registration_change",
+            N_("登记变更"),
+            (
+                FieldSpec(
+                    "item",
+                    N_("变更事项"),
+                    required=True,
+                    column="status",
+                    example="法定代表人",
+                    max_length=32,
+                ),
+                FieldSpec("before", N_("变更前"), example="马某"),
+                FieldSpec("after", N_("变更后"), example="韩某"),
+                FieldSpec(
+                    "changed_on",
+                    N_("变更日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2024-03-15",
+                ),
+                FieldSpec("legal_rep_name", N_("法定代表人"), example="韩某"),
+                FieldSpec("address", N_("住所"), example="西宁市城东区八一路1号"),
+            ),
+        ),
+        CategorySpec(
+            "tax",
+            N_("纳税"),
+            (
+                FieldSpec(
+                    "period",
+                    N_("所属期"),
+                    PERIOD,
+                    required=True,
+                    column="period",
+                    note=N_("年 YYYY 或年月 YYYY-MM"),
+                    example="2024-06",
+                ),
+                FieldSpec(
+                    "tax_paid",
+                    N_("实缴税额（元）"),
+                    DECIMAL,
+                    required=True,
+                    column="amount",
+                    example="12800.50",
+                ),
+                FieldSpec(
+                    "credit_grade",
+                    N_("纳税信用等级"),
+                    CHOICE,
+                    choices=_GRADES,
+                    column="grade",
+                    note=N_("A/B/M/C/D"),
+                    example="B",
+                ),
+                FieldSpec("arrears", N_("欠税金额（元）"), DECIMAL, column="arrears", example="0"),
+                FieldSpec("legal_rep_name", N_("法定代表人"), example="马某"),
+                FieldSpec("address", N_("生产经营地址"), example="西宁市城东区八一路1号"),
+                FieldSpec("employees", N_("从业人数"), INT, column="quantity", example="12"),
+            ),
+            negative_when=("arrears",),
+        ),
+        CategorySpec(
+            "social_security",
+            N_("社会保险"),
+            (
+                FieldSpec(
+                    "period",
+                    N_("所属期"),
+                    PERIOD,
+                    required=True,
+                    column="period",
+                    example="2024-06",
+                ),
+                FieldSpec(
+                    "insured", N_("参保人数"), INT, required=True, column="quantity", example="11"
+                ),
+                FieldSpec(
+                    "paid", N_("缴费金额（元）"), DECIMAL, column="amount", example="23000.00"
+                ),
+                FieldSpec("arrears", N_("欠费金额（元）"), DECIMAL, column="arrears", example="0"),
+            ),
+            negative_when=("arrears",),
+        ),
+        CategorySpec(
+            "housing_fund",
+            N_("住房公积金"),
+            (
+                FieldSpec(
+                    "period",
+                    N_("所属期"),
+                    PERIOD,
+                    required=True,
+                    column="period",
+                    example="2024-06",
+                ),
+                FieldSpec(
+                    "depositors",
+                    N_("缴存人数"),
+                    INT,
+                    required=True,
+                    column="quantity",
+                    example="10",
+                ),
+                FieldSpec(
+                    "paid", N_("缴存金额（元）"), DECIMAL, column="amount", example="8000.00"
+                ),
+                FieldSpec("arrears", N_("欠缴金额（元）"), DECIMAL, column="arrears", example="0"),
+            ),
+            negative_when=("arrears",),
+        ),
+        CategorySpec(
+            "utility",
+            N_("水电气"),
+            (
+                FieldSpec(
+                    "utility",
+                    N_("类别"),
+                    CHOICE,
+                    required=True,
+                    choices=("water", "electricity", "gas"),
+                    column="status",
+                    note=N_("water 水 / electricity 电 / gas 气"),
+                    example="electricity",
+                ),
+                FieldSpec(
+                    "period",
+                    N_("所属期"),
+                    PERIOD,
+                    required=True,
+                    column="period",
+                    example="2024-06",
+                ),
+                FieldSpec(
+                    "consumption",
+                    N_("用量"),
+                    DECIMAL,
+                    column="quantity",
+                    note=N_("吨/千瓦时/立方米"),
+                    example="5230",
+                ),
+                FieldSpec(
+                    "billed",
+                    N_("应缴金额（元）"),
+                    DECIMAL,
+                    required=True,
+                    column="amount",
+                    example="3660.10",
+                ),
+                FieldSpec("months_in_arrears", N_("欠费月数"), INT, column="arrears", example="0"),
+            ),
+            negative_when=("months_in_arrears",),
+        ),
+        CategorySpec(
+            "judicial",
+            N_("司法诉讼"),
+            (
+                FieldSpec(
+                    "case_no",
+                    N_("案号"),
+                    required=True,
+                    column="reference_no",
+                    example="(2024)青0102民初1234号",
+                    max_length=64,
+                ),
+                FieldSpec(
+                    "role",
+                    N_("诉讼地位"),
+                    CHOICE,
+                    required=True,
+                    choices=("plaintiff", "defendant", "third_party", "executed"),
+                    column="status",
+                    note=N_(
+                        "plaintiff 原告 / defendant 被告 / third_party 第三人 / executed 被执行人"
+                    ),
+                    example="defendant",
+                ),
+                FieldSpec("cause", N_("案由"), example="买卖合同纠纷"),
+                FieldSpec(
+                    "amount", N_("标的金额（元）"), DECIMAL, column="amount", example="150000"
+                ),
+                FieldSpec(
+                    "filed_on",
+                    N_("立案日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2024-02-01",
+                ),
+                FieldSpec(
+                    "case_status",
+                    N_("案件状态"),
+                    CHOICE,
+                    choices=("pending", "closed", "enforcing"),
+                    note=N_("pending 审理中 / closed 已结案 / enforcing 执行中"),
+                    example="closed",
+                    column="grade",
+                ),
+                FieldSpec(
+                    "closed_on", N_("结案日期"), DATE, column="behaviour_end", example="2024-08-20"
+                ),
+                FieldSpec(
+                    "dishonest",
+                    N_("失信被执行人"),
+                    BOOL,
+                    column="flag",
+                    note=N_("是/否"),
+                    example="否",
+                ),
+            ),
+            negative_when=("dishonest",),
+            negative_values={"role": ("executed",)},
+        ),
+        CategorySpec(
+            "penalty",
+            N_("行政处罚"),
+            (
+                FieldSpec(
+                    "decision_no",
+                    N_("决定书文号"),
+                    required=True,
+                    column="reference_no",
+                    example="西市监罚〔2024〕12号",
+                    max_length=64,
+                ),
+                FieldSpec(
+                    "severity",
+                    N_("严重程度"),
+                    CHOICE,
+                    required=True,
+                    choices=_SEVERITY,
+                    column="grade",
+                    note=N_("minor 轻微 / general 一般 / serious 严重"),
+                    example="general",
+                ),
+                FieldSpec(
+                    "decided_on",
+                    N_("处罚日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2024-04-10",
+                ),
+                FieldSpec("fine", N_("罚没金额（元）"), DECIMAL, column="amount", example="5000"),
+                FieldSpec(
+                    "publication_end",
+                    N_("公示截止日期"),
+                    DATE,
+                    column="behaviour_end",
+                    example="2025-04-10",
+                ),
+                FieldSpec("authority", N_("处罚机关"), example="西宁市市场监督管理局"),
+            ),
+            always_negative=True,
+        ),
+        CategorySpec(
+            "abnormal_operation",
+            N_("经营异常名录"),
+            (
+                FieldSpec(
+                    "listed_on",
+                    N_("列入日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2023-07-01",
+                ),
+                FieldSpec(
+                    "reason",
+                    N_("列入原因"),
+                    required=True,
+                    column="status",
+                    example="未按规定报送年度报告",
+                    max_length=64,
+                ),
+                FieldSpec("removed_on", N_("移出日期"), DATE, column="behaviour_end", example=""),
+            ),
+            always_negative=True,
+        ),
+        CategorySpec(
+            "real_estate",
+            N_("不动产与抵押"),
+            (
+                FieldSpec(
+                    "certificate_no",
+                    N_("不动产权证号"),
+                    required=True,
+                    column="reference_no",
+                    example="青(2022)西宁市不动产权第001234号",
+                    max_length=64,
+                ),
+                FieldSpec(
+                    "kind",
+                    N_("类型"),
+                    CHOICE,
+                    required=True,
+                    choices=("ownership", "mortgage"),
+                    column="status",
+                    note=N_("ownership 所有权 / mortgage 抵押"),
+                    example="ownership",
+                ),
+                FieldSpec(
+                    "area", N_("面积（平方米）"), DECIMAL, column="quantity", example="120.5"
+                ),
+                FieldSpec(
+                    "value",
+                    N_("评估价值/抵押金额（元）"),
+                    DECIMAL,
+                    column="amount",
+                    example="800000",
+                ),
+                FieldSpec(
+                    "registered_on",
+                    N_("登记日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2022-05-20",
+                ),
+            ),
+        ),
+        CategorySpec(
+            "intellectual_property",
+            N_("专利与商标"),
+            (
+                FieldSpec(
+                    "ip_no",
+                    N_("专利号/注册号"),
+                    required=True,
+                    column="reference_no",
+                    example="ZL202310001234.5",
+                    max_length=64,
+                ),
+                FieldSpec(
+                    "kind",
+                    N_("类型"),
+                    CHOICE,
+                    required=True,
+                    choices=("invention", "utility_model", "design", "trademark"),
+                    column="status",
+                    example="utility_model",
+                ),
+                FieldSpec("title", N_("名称"), example="一种牦牛奶保鲜装置"),
+                FieldSpec(
+                    "granted_on",
+                    N_("授权日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2023-11-02",
+                ),
+            ),
+        ),
+        CategorySpec(
+            "procurement",
+            N_("政府采购"),
+            (
+                FieldSpec(
+                    "contract_no",
+                    N_("合同编号"),
+                    required=True,
+                    column="reference_no",
+                    example="QHCG-2024-0567",
+                    max_length=64,
+                ),
+                FieldSpec("buyer", N_("采购人"), example="西宁市教育局"),
+                FieldSpec(
+                    "amount",
+                    N_("合同金额（元）"),
+                    DECIMAL,
+                    required=True,
+                    column="amount",
+                    example="360000",
+                ),
+                FieldSpec(
+                    "signed_on",
+                    N_("签订日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2024-03-01",
+                ),
+            ),
+        ),
+        CategorySpec(
+            "honour",
+            N_("荣誉与资质"),
+            (
+                FieldSpec(
+                    "title",
+                    N_("荣誉/资质名称"),
+                    required=True,
+                    column="status",
+                    example="专精特新中小企业",
+                    max_length=64,
+                ),
+                FieldSpec("awarded_by", N_("认定机关"), example="青海省工业和信息化厅"),
+                FieldSpec(
+                    "awarded_on",
+                    N_("认定日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2023-09-01",
+                ),
+                FieldSpec(
+                    "valid_until",
+                    N_("有效期至"),
+                    DATE,
+                    column="behaviour_end",
+                    example="2026-08-31",
+                ),
+            ),
+        ),
+    )
+}
+
+CATEGORY_CHOICES = [(c.code, _(c.name)) for c in CATEGORIES.values()]

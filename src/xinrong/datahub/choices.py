@@ -1,0 +1,43 @@
+"""Choices of the data hub."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BatchStatus(models.TextChoices):
+    """Where an ingestion batch stands; only completed batches' facts are visible."""
+
+    PENDING = "pending", _("排队中")
+    PROCESSING = "processing", _("处理中")
+    COMPLETED = "completed", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class BatchChannel(models.TextChoices):
+    """Which door the data came through."""
+
+    UPLOAD = "upload", _("网页上传")
+    API = "api", _("接口")
+    CLI = "cli", _("命令行")
+    SEED = "seed", _("演示数据")
+
+
+class ResolutionStatus(models.TextChoices):
+    """State of a row that carried no USCC and matched no registered name."""
+
+    OPEN = "open", _("待处理")
+    RESOLVED = "resolved", _("已关联")
+    DISCARDED = "discarded", _("已舍弃")
+
+
+class Cadence(models.TextChoices):
+    """How often a source is expected to deliver."""
+
+    DAILY = "daily", _("每日")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    YEARLY = "yearly", _("每年")
+    ON_EVENT = "on_event", _("按事件")
+
+
+CADENCE_DAYS = {"daily": 1, "monthly": 31, "quarterly": 92, "yearly": 366, "on_event": 0}

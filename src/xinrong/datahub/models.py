@@ -1,0 +1,224 @@
+"""Sources, ingestion batches, typed facts, row errors and the name-resolution queue."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from xinrong.accounts.models import Organisation
+from xinrong.common.models import TimeStampedModel
+from xinrong.datahub.categories import CATEGORY_CHOICES
+from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence, ResolutionStatus
+from xinrong.enterprises.models import MarketEntity
+
+
+class Source(TimeStampedModel):
+    """A department or institution that delivers public credit information."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属机构"),
+        on_delete=models.PROTECT,
+        related_name="data_sources",
+    )
+    categories = models.JSONField(_("数据类别"), default=list)
+    cadence = models.CharField(
+        _("更新频率"), max_length=16, choices=Cadence.choices, default=Cadence.MONTHLY
+    )
+    description = models.TextField(_("说明"), blank=True, default="")
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("数据来源")
+        verbose_name_plural = _("数据来源")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IngestBatch(TimeStampedModel):
+    """One delivery of one category from one source; its facts appear only when completed."""
+
+    source = models.ForeignKey(
+        Source, verbose_name=_("数据来源"), on_delete=models.PROTECT, related_name="batches"
+    )
+    category = models.CharField(_("数据类别"), max_length=32, choices=CATEGORY_CHOICES)
+    channel = models.CharField(_("渠道"), max_length=16, choices=BatchChannel.choices)
+    filename = models.CharField(_("文件名"), max_length=255, blank=True, default="")
+    content_hash = models.CharField(_("内容摘要"), max_length=64)
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=BatchStatus.choices,
+        default=BatchStatus.PENDING,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    received = models.PositiveIntegerField(_("收到行数"), default=0)
+    accepted = models.PositiveIntegerField(_("接收行数"), default=0)
+    rejected = models.PositiveIntegerField(_("拒绝行数"), default=0)
+    duplicates = models.PositiveIntegerField(_("重复行数"), default=0)
+    unresolved = models.PositiveIntegerField(_("待关联行数"), default=0)
+    conflicts = models.PositiveIntegerField(_("冲突数"), default=0)
+    processed = models.PositiveIntegerField(_("已处理行数"), default=0)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    failure = models.TextField(_("失败原因"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("归集批次")
+        verbose_name_plural = _("归集批次")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "category", "content_hash"],
+                name="datahub_ingestbatch_unique_content",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} · {self.get_category_display()} · {self.filename or self.pk}"
+
+
+class Fact(models.Model):
+    """One row of public credit information, typed for column-wise scoring."""
+
+    batch = models.ForeignKey(
+        IngestBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="facts"
+    )
+    source = models.ForeignKey(
+        Source, verbose_name=_("数据来源"), on_delete=models.PROTECT, related_name="facts"
+    )
+    category = models.CharField(_("数据类别"), max_length=32, choices=CATEGORY_CHOICES)
+    entity = models.ForeignKey(
+        MarketEntity,
+        verbose_name=_("市场主体"),
+        on_delete=models.CASCADE,
+        related_name="facts",
+    )
+    row_hash = models.CharField(_("行摘要"), max_length=64)
+    period = models.CharField(_("所属期"), max_length=7, blank=True, default="")
+    occurred_on = models.DateField(_("发生日期"), null=True, blank=True)
+    behaviour_end = models.DateField(_("行为终止日期"), null=True, blank=True)
+    amount = models.DecimalField(
+        _("金额（元）"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    arrears = models.DecimalField(_("欠缴"), max_digits=16, decimal_places=2, null=True, blank=True)
+    quantity = models.DecimalField(
+        _("数量"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    grade = models.CharField(_("等级/状态"), max_length=16, blank=True, default="")
+    status = models.CharField(_("事项/类型"), max_length=64, blank=True, default="")
+    flag = models.BooleanField(_("标记"), default=False)
+    reference_no = models.CharField(_("编号"), max_length=64, blank=True, default="")
+    negative = models.BooleanField(_("负面信息"), default=False, db_index=True)
+    retention_until = models.DateField(
+        _("负面信息保存截止"),
+        null=True,
+        blank=True,
+        help_text=_("《征信业管理条例》第十六条：自不良行为终止之日起5年"),
+    )
+    data = models.JSONField(_("原始数据"), default=dict)
+    created_at = models.DateTimeField(_("入库时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("信用信息")
+        verbose_name_plural = _("信用信息")
+        ordering = ["entity_id", "category", "-occurred_on", "-period", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "category", "row_hash"], name="datahub_fact_unique_row"
+            ),
+            models.CheckConstraint(
+                condition=Q(negative=False) | Q(retention_until__isnull=False),
+                name="datahub_fact_negative_has_retention",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["entity", "category"], name="datahub_fact_entity_cat_idx"),
+            models.Index(fields=["category", "period"], name="datahub_fact_cat_period_idx"),
+            models.Index(fields=["batch"], name="datahub_fact_batch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_category_display()} · {self.entity_id} · {self.period or self.occurred_on}"
+        )
+
+
+class RowError(models.Model):
+    """Why a delivered row was refused: row, column, value and the rule it broke."""
+
+    batch = models.ForeignKey(
+        IngestBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="errors"
+    )
+    row_number = models.PositiveIntegerField(_("行号"))
+    column = models.CharField(_("列"), max_length=64)
+    value = models.CharField(_("值"), max_length=255, blank=True, default="")
+    rule = models.CharField(_("规则"), max_length=255)
+
+    class Meta:
+        verbose_name = _("错误行")
+        verbose_name_plural = _("错误行")
+        ordering = ["batch_id", "row_number", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.row_number} {self.column}: {self.rule}"
+
+
+class UnresolvedRow(TimeStampedModel):
+    """A valid row whose subject could not be tied to a USCC; an operator resolves it."""
+
+    batch = models.ForeignKey(
+        IngestBatch,
+        verbose_name=_("批次"),
+        on_delete=models.CASCADE,
+        related_name="unresolved_rows",
+    )
+    row_number = models.PositiveIntegerField(_("行号"))
+    name = models.CharField(_("主体名称"), max_length=200)
+    region = models.CharField(_("行政区划代码"), max_length=12, blank=True, default="")
+    values = models.JSONField(_("行数据"), default=dict)
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ResolutionStatus.choices,
+        default=ResolutionStatus.OPEN,
+        db_index=True,
+    )
+    resolved_entity = models.ForeignKey(
+        MarketEntity,
+        verbose_name=_("关联主体"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("待关联记录")
+        verbose_name_plural = _("待关联记录")
+        ordering = ["status", "-created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.row_number})"

@@ -1,0 +1,306 @@
+"""Writes of the data hub: sources and the one ingestion pipeline behind upload, API and CLI."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import IO
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts.models import Organisation, User
+from xinrong.common.errors import ApplicationError, NotFoundError
+from xinrong.datahub import rows as row_io
+from xinrong.datahub.categories import CATEGORIES, CategorySpec
+from xinrong.datahub.choices import BatchStatus
+from xinrong.datahub.models import Fact, IngestBatch, RowError, Source, UnresolvedRow
+from xinrong.enterprises.models import MarketEntity
+from xinrong.enterprises.names import name_key
+from xinrong.reference import divisions
+
+CHUNK = 5_000  # rows validated, resolved and written together
+
+Progress = Callable[[IngestBatch], None]
+
+
+def source_create(
+    *,
+    code: str,
+    name: str,
+    organisation: Organisation,
+    categories: list[str],
+    cadence: str = "monthly",
+    description: str = "",
+) -> Source:
+    """Register a data source with the categories it may deliver."""
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ApplicationError(
+            "unknown_category",
+            _("未知的数据类别：%(c)s") % {"c": "、".join(unknown)},
+            {"field": "categories"},
+            status=422,
+        )
+    if Source.objects.filter(code=code).exists():
+        raise ApplicationError(
+            "duplicate_source",
+            _("数据来源代码“%(c)s”已存在") % {"c": code},
+            {"field": "code"},
+            status=409,
+        )
+    source = Source(
+        code=code,
+        name=name,
+        organisation=organisation,
+        categories=categories,
+        cadence=cadence,
+        description=description,
+    )
+    source.full_clean()
+    source.save()
+    return source
+
+
+def _check_delivery(source: Source, category: str, actor: User | None) -> CategorySpec:
+    spec = CATEGORIES.get(category)
+    if spec is None:
+        raise ApplicationError(
+            "unknown_category",
+            _("未知的数据类别：%(c)s") % {"c": category},
+            {"field": "category"},
+            status=422,
+        )
+    if category not in source.categories:
+        raise ApplicationError(
+            "category_not_allowed",
+            _("数据来源“%(s)s”未登记报送“%(c)s”") % {"s": source.name, "c": _(spec.name)},
+            {"field": "category"},
+            status=422,
+        )
+    if not source.is_active:
+        raise ApplicationError("source_inactive", _("数据来源已停用"), {"field": "source"})
+    if (
+        actor is not None
+        and not actor.is_superuser
+        and actor.organisation_id != (source.organisation_id)
+    ):
+        from xinrong.common.errors import PermissionDeniedError
+
+        raise PermissionDeniedError(
+            "forbidden", _("只有“%(o)s”的用户可以报送该来源的数据") % {"o": source.organisation}
+        )
+    return spec
+
+
+class _Resolver:
+    """Tie rows to entities: by USCC, else by exact name, else by normalised name (+ region)."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, int | None] = {}
+        self.by_name: dict[tuple[str, str], int | None] = {}
+
+    def prime(self, rows: list[row_io.ParsedRow]) -> None:
+        codes = {r.values["uscc"] for r in rows if "uscc" in r.values} - self.by_code.keys()
+        for chunk in _chunks(sorted(codes), 900):
+            found = dict(MarketEntity.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
+            for c in chunk:
+                self.by_code[c] = found.get(c)
+
+    def resolve(self, values: dict) -> int | None:
+        code = values.get("uscc")
+        if code:
+            return self.by_code.get(code)
+        name, region = values.get("name", ""), values.get("region", "")
+        key = (name, region)
+        if key not in self.by_name:
+            self.by_name[key] = self._by_name(name, region)
+        return self.by_name[key]
+
+    @staticmethod
+    def _by_name(name: str, region: str) -> int | None:
+        qs = MarketEntity.objects.all()
+        if region and divisions.get(region):
+            qs = qs.filter(division_code__startswith=divisions.descendants_prefix(region))
+        exact = list(qs.filter(name=name).values_list("pk", flat=True)[:2])
+        if len(exact) == 1:
+            return exact[0]
+        if len(exact) > 1:
+            return None  # ambiguous: an operator decides
+        loose = list(qs.filter(name_key=name_key(name)).values_list("pk", flat=True)[:2])
+        return loose[0] if len(loose) == 1 else None
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def batch_ingest(
+    *,
+    source: Source,
+    category: str,
+    fileobj: IO[bytes],
+    filename: str,
+    channel: str,
+    actor: User | None = None,
+    progress: Progress | None = None,
+) -> IngestBatch:
+    """Validate, resolve and store a delivered file; return its batch.
+
+    The same content again returns the completed batch unchanged. Facts of a batch become
+    visible only when it completes; a batch interrupted midway is cleaned and redone when the
+    same content is delivered again.
+    """
+    spec = _check_delivery(source, category, actor)
+    digest = row_io.file_hash(fileobj)
+    batch, created = IngestBatch.objects.get_or_create(
+        source=source,
+        category=category,
+        content_hash=digest,
+        defaults={"channel": channel, "filename": filename[:255], "created_by": actor},
+    )
+    if not created and batch.status == BatchStatus.COMPLETED:
+        return batch
+    if not created:
+        _batch_reset(batch)
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.PROCESSING, started_at=timezone.now(), failure=""
+    )
+    batch.refresh_from_db()
+    try:
+        _ingest_rows(batch, spec, fileobj, filename, progress)
+    except row_io.FileFormatError as exc:
+        IngestBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED, failure=str(exc), finished_at=timezone.now()
+        )
+        _batch_reset(batch, keep_status=True)
+        raise ApplicationError("file_format", str(exc), {"field": "file"}, status=422) from exc
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
+    """Remove whatever an interrupted run of this batch left behind."""
+    with transaction.atomic():
+        Fact.objects.filter(batch=batch).delete()
+        RowError.objects.filter(batch=batch).delete()
+        UnresolvedRow.objects.filter(batch=batch).delete()
+        fields: dict[str, object] = {
+            "received": 0,
+            "accepted": 0,
+            "rejected": 0,
+            "duplicates": 0,
+            "unresolved": 0,
+            "conflicts": 0,
+            "processed": 0,
+        }
+        if not keep_status:
+            fields["status"] = BatchStatus.PENDING
+        IngestBatch.objects.filter(pk=batch.pk).update(**fields)
+
+
+def _raw_rows(
+    spec: CategorySpec, fileobj: IO[bytes], filename: str
+) -> Iterator[tuple[int, dict[str, str]]]:
+    table = row_io.iter_table(fileobj, filename)
+    try:
+        headers = next(table)
+    except StopIteration:
+        raise row_io.FileFormatError(_("文件是空的")) from None
+    mapping = row_io.header_map(spec, headers)
+    for number, cells in enumerate(table, start=2):
+        if not any(cells):
+            continue
+        yield number, {f.key: (cells[i] if i < len(cells) else "") for i, f in mapping.items()}
+
+
+def _ingest_rows(
+    batch: IngestBatch,
+    spec: CategorySpec,
+    fileobj: IO[bytes],
+    filename: str,
+    progress: Progress | None,
+) -> None:
+    resolver = _Resolver()
+    seen: set[str] = set()
+    counts = {"received": 0, "accepted": 0, "rejected": 0, "duplicates": 0, "unresolved": 0}
+    raw_rows = _raw_rows(spec, fileobj, filename)
+    while chunk := list(itertools.islice(raw_rows, CHUNK)):
+        parsed = [row_io.validate_row(spec, n, raw) for n, raw in chunk]
+        counts["received"] += len(parsed)
+        good = [r for r in parsed if r.ok]
+        resolver.prime(good)
+        errors = [
+            RowError(batch=batch, row_number=r.number, column=col, value=val[:255], rule=rule[:255])
+            for r in parsed
+            if not r.ok
+            for col, val, rule in r.errors
+        ]
+        counts["rejected"] += len(parsed) - len(good)
+        hashes = {id(r): row_io.row_hash(spec.code, r.values) for r in good}
+        existing = set(
+            Fact.objects.filter(
+                source=batch.source, category=spec.code, row_hash__in=list(hashes.values())
+            ).values_list("row_hash", flat=True)
+        )
+        facts: list[Fact] = []
+        unresolved: list[UnresolvedRow] = []
+        for r in good:
+            h = hashes[id(r)]
+            if h in seen or h in existing:
+                counts["duplicates"] += 1
+                continue
+            seen.add(h)
+            entity_id = resolver.resolve(r.values)
+            if entity_id is None:
+                unresolved.append(
+                    UnresolvedRow(
+                        batch=batch,
+                        row_number=r.number,
+                        name=r.values.get("name", "")[:200],
+                        region=r.values.get("region", ""),
+                        values=row_io.json_ready(r.values),
+                    )
+                )
+                continue
+            facts.append(
+                Fact(
+                    batch=batch,
+                    source=batch.source,
+                    category=spec.code,
+                    entity_id=entity_id,
+                    row_hash=h,
+                    data=row_io.json_ready(r.values),
+                    **row_io.fact_columns(spec, r.values),
+                )
+            )
+        counts["accepted"] += len(facts)
+        counts["unresolved"] += len(unresolved)
+        with transaction.atomic():
+            Fact.objects.bulk_create(facts, batch_size=1000)
+            RowError.objects.bulk_create(errors, batch_size=1000)
+            UnresolvedRow.objects.bulk_create(unresolved, batch_size=1000)
+            IngestBatch.objects.filter(pk=batch.pk).update(
+                processed=counts["received"], **{k: v for k, v in counts.items() if k != "received"}
+            )
+        if progress is not None:
+            batch.refresh_from_db()
+            progress(batch)
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.COMPLETED,
+        finished_at=timezone.now(),
+        processed=counts["received"],
+        **counts,
+    )
+
+
+def source_get(*, code: str) -> Source:
+    """Return a source by code or raise NotFoundError naming it."""
+    source = Source.objects.select_related("organisation").filter(code=code).first()
+    if source is None:
+        raise NotFoundError(
+            "source_not_found", _("数据来源“%(c)s”不存在") % {"c": code}, {"field": "source"}
+        )
+    return source
