@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("xinrong.accounts.urls")),
     path("enterprises/", include("xinrong.enterprises.urls")),
+    path("datahub/", include("xinrong.datahub.urls")),
     path("", include("xinrong.web.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -117,7 +118,8 @@ def iter_table(fileobj: IO[bytes], filename: str) -> Iterator[list[str]]:
         except UnicodeDecodeError as exc:
             raise FileFormatError(_("文件编码无法识别：请保存为 UTF-8 或 GBK 编码的 CSV")) from exc
         finally:
-            text.detach()  # the caller owns (and closes) the binary file
+            with contextlib.suppress(ValueError):  # already closed by its owner
+                text.detach()  # the caller owns (and closes) the binary file
         return
     raise FileFormatError(_("只接受 .xlsx 或 .csv 文件"))
 

@@ -3,11 +3,49 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from xinrong.accounts.choices import OrgGroup, Role
+from xinrong.accounts.models import User
+from xinrong.common.errors import NotFoundError, PermissionDeniedError
 from xinrong.datahub.choices import BatchStatus
-from xinrong.datahub.models import Fact
+from xinrong.datahub.models import Fact, IngestBatch, Source
 
 
 def fact_visible() -> QuerySet[Fact]:
     """Return facts of completed batches (who may read them is decided by credit)."""
     return Fact.objects.filter(batch__status=BatchStatus.COMPLETED)
+
+
+def _is_hub_operator(user: User) -> bool:
+    return user.is_superuser or (
+        user.group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
+    )
+
+
+def source_list(*, user: User) -> QuerySet[Source]:
+    """Return the sources a user may deliver to or oversee.
+
+    A department's data provider sees its own organisation's sources; operators see all.
+    """
+    qs = Source.objects.select_related("organisation")
+    if _is_hub_operator(user):
+        return qs
+    if user.has_role(Role.DATA_PROVIDER) and user.organisation_id is not None:
+        return qs.filter(organisation_id=user.organisation_id)
+    raise PermissionDeniedError("forbidden", _("只有数据报送员和平台运营方可以使用信息归集"))
+
+
+def batch_list(*, user: User) -> QuerySet[IngestBatch]:
+    """Return the batches of the sources the user may see, newest first."""
+    return IngestBatch.objects.filter(source__in=source_list(user=user)).select_related(
+        "source", "created_by"
+    )
+
+
+def batch_get(*, user: User, pk: int) -> IngestBatch:
+    """Return one visible batch or raise NotFoundError."""
+    batch = batch_list(user=user).filter(pk=pk).first()
+    if batch is None:
+        raise NotFoundError("batch_not_found", _("归集批次不存在"), {"field": "batch"})
+    return batch

@@ -137,6 +137,57 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i : i + size]
 
 
+def batch_register(
+    *,
+    source: Source,
+    category: str,
+    fileobj: IO[bytes],
+    filename: str,
+    channel: str,
+    actor: User | None = None,
+) -> IngestBatch:
+    """Check the delivery and return its batch (the existing one for the same content)."""
+    _check_delivery(source, category, actor)
+    digest = row_io.file_hash(fileobj)
+    batch, _created = IngestBatch.objects.get_or_create(
+        source=source,
+        category=category,
+        content_hash=digest,
+        defaults={"channel": channel, "filename": filename[:255], "created_by": actor},
+    )
+    return batch
+
+
+def batch_process(
+    *, batch: IngestBatch, fileobj: IO[bytes], progress: Progress | None = None
+) -> IngestBatch:
+    """Run the pipeline for a registered batch; a completed batch is returned unchanged.
+
+    Facts of a batch become visible only when it completes; a batch interrupted midway is
+    cleaned and redone.
+    """
+    batch.refresh_from_db()
+    if batch.status == BatchStatus.COMPLETED:
+        return batch
+    spec = CATEGORIES[batch.category]
+    if batch.status != BatchStatus.PENDING or batch.processed:
+        _batch_reset(batch)
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.PROCESSING, started_at=timezone.now(), failure=""
+    )
+    batch.refresh_from_db()
+    try:
+        _ingest_rows(batch, spec, fileobj, batch.filename, progress)
+    except row_io.FileFormatError as exc:
+        IngestBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED, failure=str(exc), finished_at=timezone.now()
+        )
+        _batch_reset(batch, keep_status=True)
+        raise ApplicationError("file_format", str(exc), {"field": "file"}, status=422) from exc
+    batch.refresh_from_db()
+    return batch
+
+
 def batch_ingest(
     *,
     source: Source,
@@ -147,38 +198,19 @@ def batch_ingest(
     actor: User | None = None,
     progress: Progress | None = None,
 ) -> IngestBatch:
-    """Validate, resolve and store a delivered file; return its batch.
+    """Register and process a delivered file in this process; return its batch.
 
-    The same content again returns the completed batch unchanged. Facts of a batch become
-    visible only when it completes; a batch interrupted midway is cleaned and redone when the
-    same content is delivered again.
+    The same content again returns the completed batch unchanged.
     """
-    spec = _check_delivery(source, category, actor)
-    digest = row_io.file_hash(fileobj)
-    batch, created = IngestBatch.objects.get_or_create(
+    batch = batch_register(
         source=source,
         category=category,
-        content_hash=digest,
-        defaults={"channel": channel, "filename": filename[:255], "created_by": actor},
+        fileobj=fileobj,
+        filename=filename,
+        channel=channel,
+        actor=actor,
     )
-    if not created and batch.status == BatchStatus.COMPLETED:
-        return batch
-    if not created:
-        _batch_reset(batch)
-    IngestBatch.objects.filter(pk=batch.pk).update(
-        status=BatchStatus.PROCESSING, started_at=timezone.now(), failure=""
-    )
-    batch.refresh_from_db()
-    try:
-        _ingest_rows(batch, spec, fileobj, filename, progress)
-    except row_io.FileFormatError as exc:
-        IngestBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.FAILED, failure=str(exc), finished_at=timezone.now()
-        )
-        _batch_reset(batch, keep_status=True)
-        raise ApplicationError("file_format", str(exc), {"field": "file"}, status=422) from exc
-    batch.refresh_from_db()
-    return batch
+    return batch_process(batch=batch, fileobj=fileobj, progress=progress)
 
 
 def _batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:

@@ -30,6 +30,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if (
+        user.is_superuser
+        or user.has_role(Role.DATA_PROVIDER)
+        or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR))
+    ):
+        items.append((str(_("信息归集")), reverse("datahub:home"), "database-up"))
+    if (
         user.organisation
         and user.organisation.kind in INSTITUTION_KINDS
         and user.has_role(Role.INSTITUTION_ADMIN)

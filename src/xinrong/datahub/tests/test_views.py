@@ -1,0 +1,108 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from xinrong.datahub.models import Fact
+from xinrong.datahub.tests.test_pipeline import _csv
+from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_template_has_chinese_headers_an_example_and_notes(client, tax_source):
+    client.force_login(tax_source.provider)
+    response = client.get(reverse("datahub:template", args=["tax"]))
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    sheet = wb.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert "所属期*" in headers and "统一社会信用代码" in headers
+    assert sheet.max_row == 2  # the example row
+    notes = [row[0] for row in wb.worksheets[1].iter_rows(values_only=True)]
+    assert "纳税信用等级" in notes
+
+
+def test_template_round_trips_through_the_pipeline(client, tax_source):
+    """The downloaded template, filled in, is accepted as it is."""
+    entity = MarketEntityFactory()
+    client.force_login(tax_source.provider)
+    wb = load_workbook(io.BytesIO(client.get(reverse("datahub:template", args=["tax"])).content))
+    ws = wb.worksheets[0]
+    ws.delete_rows(2)
+    # columns: code, name, region, period, tax paid, grade, arrears, legal rep, address, staff
+    ws.append([entity.uscc, entity.name, "", "2024-06", 100, "A", 0, "", "", 12])
+    buf = io.BytesIO()
+    wb.save(buf)
+    upload = SimpleUploadedFile("tax.xlsx", buf.getvalue())
+    response = client.post(
+        reverse("datahub:home"), {"source": tax_source.pk, "category": "tax", "file": upload}
+    )
+    assert response.status_code == 302
+    assert Fact.objects.filter(entity=entity).count() == 1
+
+
+def test_upload_with_bad_rows_shows_summary_and_error_file(client, tax_source):
+    entity = MarketEntityFactory()
+    client.force_login(tax_source.provider)
+    content = _csv(
+        [
+            [entity.uscc, "", "2024-06", "100", "A", "0"],
+            [entity.uscc, "", "2024-99", "100", "A", "0"],
+        ]
+    ).getvalue()
+    response = client.post(
+        reverse("datahub:home"),
+        {
+            "source": tax_source.pk,
+            "category": "tax",
+            "file": SimpleUploadedFile("tax.csv", content),
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert 'data-stat="accepted">1<' in page and 'data-stat="rejected">1<' in page
+    batch_id = int(response.url.rstrip("/").split("/")[-1])
+    errors = client.get(reverse("datahub:batch_errors", args=[batch_id]))
+    rows = list(load_workbook(io.BytesIO(errors.content)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == ("行号", "列", "值", "规则")
+    assert rows[1][:3] == (3, "所属期", "2024-99")
+
+
+def test_wrong_file_type_is_refused_in_chinese(client, tax_source):
+    client.force_login(tax_source.provider)
+    response = client.post(
+        reverse("datahub:home"),
+        {
+            "source": tax_source.pk,
+            "category": "tax",
+            "file": SimpleUploadedFile("tax.pdf", b"%PDF"),
+        },
+    )
+    assert response.status_code == 200
+    assert "只接受 .xlsx 或 .csv 文件" in response.content.decode()
+
+
+def test_bank_user_cannot_use_the_hub(client, bank_officer):
+    client.force_login(bank_officer)
+    assert client.get(reverse("datahub:home")).status_code == 403
+
+
+def test_other_departments_cannot_see_a_batch(client, tax_source, make_user):
+    entity = MarketEntityFactory()
+    client.force_login(tax_source.provider)
+    response = client.post(
+        reverse("datahub:home"),
+        {
+            "source": tax_source.pk,
+            "category": "tax",
+            "file": SimpleUploadedFile(
+                "t.csv", _csv([[entity.uscc, "", "2024-06", "1", "A", "0"]]).getvalue()
+            ),
+        },
+    )
+    other = make_user("government", ["data_provider"])
+    client.force_login(other)
+    assert client.get(response.url).status_code == 404

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from xinrong.datahub import views
+
+app_name = "datahub"
+
+urlpatterns = [
+    path("", views.hub_home, name="home"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/errors.xlsx", views.batch_errors, name="batch_errors"),
+    path("templates/<slug:category>.xlsx", views.template_download, name="template"),
+]

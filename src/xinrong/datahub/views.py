@@ -1,0 +1,129 @@
+"""Data hub pages: deliver files, follow batches, download templates and error files."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from xinrong.accounts.models import User
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
+from xinrong.common.forms import add_service_error
+from xinrong.datahub import selectors, services, workbooks
+from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.choices import BatchChannel, BatchStatus
+from xinrong.datahub.forms import UploadForm
+from xinrong.datahub.models import Source
+from xinrong.datahub.tasks import ingest_stored_file
+
+# Files up to this size are processed during the request; larger ones by the task worker.
+INLINE_BYTES = 5 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _sources(user: User) -> QuerySet[Source]:
+    try:
+        return selectors.source_list(user=user)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+
+
+@login_required
+def hub_home(request: HttpRequest) -> HttpResponse:
+    """List the user's sources with their templates, take uploads, show recent batches."""
+    user = _user(request)
+    sources = _sources(user)
+    form = UploadForm(request.POST or None, request.FILES or None, sources=sources)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.batch_register(
+                source=form.cleaned_data["source"],
+                category=form.cleaned_data["category"],
+                fileobj=upload,
+                filename=upload.name,
+                channel=BatchChannel.UPLOAD,
+                actor=user,
+            )
+            if batch.status == BatchStatus.COMPLETED:
+                messages.info(request, _("同样内容的文件已经归集过，未做任何改动。"))
+            elif upload.size <= INLINE_BYTES:
+                services.batch_process(batch=batch, fileobj=upload)
+            else:
+                folder = Path(settings.MEDIA_ROOT) / "uploads"
+                folder.mkdir(parents=True, exist_ok=True)
+                stored = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+                with stored.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                ingest_stored_file.enqueue(batch.pk, str(stored))
+                messages.info(request, _("文件较大，已转入后台处理，本页会显示进度。"))
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            return redirect("datahub:batch_detail", pk=batch.pk)
+    batches = selectors.batch_list(user=user)[:20]
+    rows = [
+        {
+            "source": s,
+            "categories": [(c, CATEGORIES[c].name) for c in s.categories if c in CATEGORIES],
+        }
+        for s in sources
+    ]
+    return render(request, "datahub/home.html", {"form": form, "sources": rows, "batches": batches})
+
+
+@login_required
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a batch's summary; while it runs the progress part refreshes itself."""
+    try:
+        batch = selectors.batch_get(user=_user(request), pk=pk)
+    except SERVICE_ERRORS as exc:
+        status, body = error_payload(exc)
+        return render(request, "web/error.html", {"message": body["message"]}, status=status)
+    template = (
+        "datahub/_batch_summary.html"
+        if request.headers.get("HX-Request")
+        else ("datahub/batch_detail.html")
+    )
+    return render(
+        request,
+        template,
+        {"batch": batch, "running": batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING)},
+    )
+
+
+@login_required
+def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a batch's refused rows as Excel."""
+    try:
+        batch = selectors.batch_get(user=_user(request), pk=pk)
+    except SERVICE_ERRORS as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(workbooks.errors_workbook(batch), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.xlsx"'
+    return response
+
+
+@login_required
+def template_download(request: HttpRequest, category: str) -> HttpResponse:
+    """Download the Excel template of a category."""
+    _sources(_user(request))
+    if category not in CATEGORIES:
+        raise Http404(category)
+    response = HttpResponse(workbooks.template_workbook(category), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="template-{category}.xlsx"'
+    return response
