@@ -42,6 +42,8 @@ ORG_GROUP: dict[str, OrgGroup] = {
 }
 
 INSTITUTION_KINDS = frozenset(k for k, g in ORG_GROUP.items() if g == OrgGroup.INSTITUTION)
+# Organisations whose systems call the API: institutions, and departments delivering data.
+API_KEY_KINDS = INSTITUTION_KINDS | {OrgKind.GOVERNMENT}
 
 
 class Role(models.TextChoices):
@@ -65,3 +67,9 @@ ROLES_BY_GROUP: dict[str, frozenset[str]] = {
     OrgGroup.OPERATOR: frozenset({Role.OPERATOR_ADMIN, Role.AUDITOR}),
     OrgGroup.ENTERPRISE: frozenset({Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT}),
 }
+
+
+# Who manages an organisation's API keys, besides the platform operator's admins.
+KEY_MANAGER_ROLES = (Role.INSTITUTION_ADMIN, Role.DATA_PROVIDER)
+# The role an API key's service user acts with, by platform side.
+SERVICE_ROLE = {OrgGroup.INSTITUTION: Role.LOAN_OFFICER, OrgGroup.GOVERNMENT: Role.DATA_PROVIDER}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup, OrgKind, Role
+from xinrong.accounts.choices import KEY_MANAGER_ROLES, OrgGroup, OrgKind, Role
 from xinrong.accounts.models import ApiKey, Organisation, User
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.reference import divisions
@@ -48,14 +48,16 @@ def organisation_list(*, user: User, kind: str | None = None) -> QuerySet[Organi
     return qs
 
 
+def can_manage_api_keys(user: User, organisation: Organisation) -> bool:
+    """Return True for the operator's admins and the organisation's own key managers."""
+    if user.is_superuser or user.has_role(Role.OPERATOR_ADMIN):
+        return True
+    return user.organisation_id == organisation.pk and user.has_role(*KEY_MANAGER_ROLES)
+
+
 def api_key_list(*, user: User, organisation: Organisation) -> QuerySet[ApiKey]:
     """Return an organisation's API keys if the user may manage them."""
-    allowed = (
-        user.is_superuser
-        or user.has_role(Role.OPERATOR_ADMIN)
-        or (user.organisation_id == organisation.pk and user.has_role(Role.INSTITUTION_ADMIN))
-    )
-    if not allowed:
+    if not can_manage_api_keys(user, organisation):
         raise PermissionDeniedError("forbidden", _("您无权查看该机构的 API 密钥"))
     return ApiKey.objects.filter(organisation=organisation).select_related("created_by")
 

@@ -13,8 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, ORG_GROUP, ROLES_BY_GROUP, OrgKind, Role
+from xinrong.accounts.choices import (
+    API_KEY_KINDS,
+    ORG_GROUP,
+    ROLES_BY_GROUP,
+    SERVICE_ROLE,
+    OrgKind,
+    Role,
+)
 from xinrong.accounts.models import ApiKey, Organisation, User, UserRole
+from xinrong.accounts.selectors import can_manage_api_keys
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.reference import divisions
 
@@ -193,20 +201,14 @@ def _hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode("ascii")).hexdigest()
 
 
-def _can_manage_keys(actor: User, organisation: Organisation) -> bool:
-    if actor.is_superuser or actor.has_role(Role.OPERATOR_ADMIN):
-        return True
-    return actor.organisation_id == organisation.pk and actor.has_role(Role.INSTITUTION_ADMIN)
-
-
 @transaction.atomic
 def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tuple[ApiKey, str]:
     """Issue an API key for an institution; return it with the raw secret (shown once)."""
-    if organisation.kind not in INSTITUTION_KINDS:
+    if organisation.kind not in API_KEY_KINDS:
         raise ApplicationError(
-            "api_key_kind", _("只有金融机构可以申请 API 密钥"), {"field": "organisation"}
+            "api_key_kind", _("只有金融机构和政府部门可以申请 API 密钥"), {"field": "organisation"}
         )
-    if not _can_manage_keys(actor, organisation):
+    if not can_manage_api_keys(actor, organisation):
         raise PermissionDeniedError("forbidden", _("您无权为该机构管理 API 密钥"))
     name = name.strip()
     if not name:
@@ -220,7 +222,7 @@ def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tup
     )
     service_user.set_unusable_password()
     service_user.save()
-    UserRole.objects.create(user=service_user, role=Role.LOAN_OFFICER)
+    UserRole.objects.create(user=service_user, role=SERVICE_ROLE[organisation.group])
     key = ApiKey.objects.create(
         organisation=organisation,
         name=name[:100],
@@ -235,7 +237,7 @@ def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tup
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor: User) -> ApiKey:
     """Revoke an API key; it stops working at once."""
-    if not _can_manage_keys(actor, key.organisation):
+    if not can_manage_api_keys(actor, key.organisation):
         raise PermissionDeniedError("forbidden", _("您无权为该机构管理 API 密钥"))
     if key.revoked_at is None:
         key.revoked_at = timezone.now()

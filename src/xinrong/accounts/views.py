@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts import selectors, services
-from xinrong.accounts.choices import INSTITUTION_KINDS, ORG_GROUP, ROLES_BY_GROUP, Role
+from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, Role
 from xinrong.accounts.forms import (
     ApiKeyCreateForm,
     LockoutAuthenticationForm,
@@ -109,7 +109,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts/organisation_detail.html",
-        {"org": org, "users": users, "is_institution": org.kind in INSTITUTION_KINDS},
+        {"org": org, "users": users, "has_api_keys": org.kind in API_KEY_KINDS},
     )
 
 
@@ -150,8 +150,8 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
 def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
     """List and issue an institution's API keys; a new key is shown once."""
     user = _user(request)
-    if org.kind not in INSTITUTION_KINDS:
-        raise PermissionDenied(_("只有金融机构可以管理 API 密钥"))
+    if org.kind not in API_KEY_KINDS:
+        raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
     try:
         keys = list(selectors.api_key_list(user=user, organisation=org))
     except ApplicationError as exc:
@@ -180,7 +180,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     """The API keys of the user's own institution."""
     org = _user(request).organisation
     if org is None:
-        raise PermissionDenied(_("只有金融机构可以管理 API 密钥"))
+        raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
     return _api_key_page(request, org)
 
 

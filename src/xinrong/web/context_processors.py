@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
+from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, Role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -37,8 +37,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("信息归集")), reverse("datahub:home"), "database-up"))
     if (
         user.organisation
-        and user.organisation.kind in INSTITUTION_KINDS
-        and user.has_role(Role.INSTITUTION_ADMIN)
+        and user.organisation.kind in API_KEY_KINDS
+        and user.has_role(*KEY_MANAGER_ROLES)
     ):
         items.append((str(_("API 密钥")), reverse("accounts:api_key_list"), "key"))
     if user.is_superuser or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN)):

@@ -119,10 +119,13 @@ def test_admin_of_one_bank_cannot_issue_keys_for_another(bank_admin, make_user):
         services.api_key_create(organisation=other.organisation, name="x", actor=bank_admin)
 
 
-def test_government_department_cannot_get_api_keys(make_user, operator):
+def test_departments_get_keys_for_data_delivery_but_enterprises_do_not(make_user, operator):
     gov = make_user("government", ["data_provider"])
+    key, _raw = services.api_key_create(organisation=gov.organisation, name="报送", actor=gov)
+    assert key.service_user.has_role("data_provider")
+    ent = make_user("enterprise", ["enterprise_owner"])
     with pytest.raises(ApplicationError) as exc:
-        services.api_key_create(organisation=gov.organisation, name="x", actor=operator)
+        services.api_key_create(organisation=ent.organisation, name="x", actor=operator)
     assert exc.value.code == "api_key_kind"
 
 
