@@ -24,6 +24,7 @@ from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.crypto import encrypt_text
+from xinrong.datahub import demo as datahub_demo
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
 from xinrong.enterprises.names import name_key
@@ -174,6 +175,9 @@ GOVERNMENT: list[tuple[str, str]] = [
     ("青海省财政厅", ""),
     ("青海省地方金融管理局", ""),
     ("青海省高级人民法院", ""),
+    ("青海省住房和城乡建设厅", ""),
+    ("青海省能源局", ""),
+    ("青海省自然资源厅", ""),
     ("西宁市发展和改革委员会", "630100"),
     ("海西州发展和改革委员会", "632800"),
 ]
@@ -235,6 +239,7 @@ class SeedReport:
     persons: int = 0
     entities: int = 0
     relationships: int = 0
+    facts: int = 0
     tags: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -682,6 +687,9 @@ def seed(
     t1 = time.perf_counter()
     _seed_registry(rng, SCALES[scale], prefectures, report, progress)
     report.timings["registry"] = time.perf_counter() - t1
+    t_facts = time.perf_counter()
+    report.facts = datahub_demo.seed_facts(orgs=orgs, seed_value=seed_value, progress=progress)
+    report.timings["facts"] = time.perf_counter() - t_facts
     t2 = time.perf_counter()
     with transaction.atomic():
         _seed_users(orgs, report)

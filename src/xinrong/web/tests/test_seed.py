@@ -90,3 +90,21 @@ def test_cooperatives_carry_the_cooperative_entity_type(seeded):
         .exclude(name__endswith="专业合作社")
         .exists()
     )
+
+
+def test_facts_cover_every_entity_and_category_and_hang_together(seeded):
+    from xinrong.datahub.categories import CATEGORIES
+    from xinrong.datahub.models import Fact
+    from xinrong.datahub.selectors import fact_visible
+
+    assert fact_visible().values("entity").distinct().count() == 2000
+    assert set(fact_visible().values_list("category", flat=True).distinct()) == set(CATEGORIES)
+    # troubled firms: those with negative court records are far likelier to owe tax
+    troubled = set(
+        Fact.objects.filter(category="judicial", negative=True).values_list("entity", flat=True)
+    )
+    owing = set(Fact.objects.filter(category="tax", arrears__gt=0).values_list("entity", flat=True))
+    rate_troubled = len(owing & troubled) / len(troubled)
+    rate_others = len(owing - troubled) / (2000 - len(troubled))
+    assert rate_troubled > 3 * rate_others
+    assert not Fact.objects.filter(negative=True, retention_until__isnull=True).exists()

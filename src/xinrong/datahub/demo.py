@@ -1,0 +1,339 @@
+"""Demo public-credit facts for seeded entities (called by `xinrong seed`).
+
+Each entity gets a latent health drawn from its own code, so the facts agree with each other:
+healthy firms pay tax steadily with good grades; troubled ones accumulate arrears, court cases,
+penalties and abnormal-operation listings. Rows are turned into facts by the same functions the
+ingestion pipeline uses (validation aside), written in chunks, and skipped when already present,
+so a second seed adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from xinrong.accounts.models import Organisation
+from xinrong.datahub import rows as row_io
+from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
+from xinrong.datahub.models import Fact, IngestBatch, Source
+from xinrong.enterprises.models import MarketEntity
+
+# (code, name, organisation name, categories, cadence)
+DEMO_SOURCES: list[tuple[str, str, str, list[str], str]] = [
+    (
+        "market",
+        "市场监管登记与执法",
+        "青海省市场监督管理局",
+        ["registration_change", "penalty", "abnormal_operation", "intellectual_property"],
+        Cadence.DAILY,
+    ),
+    ("tax", "税务征管", "国家税务总局青海省税务局", ["tax"], Cadence.MONTHLY),
+    ("hrss", "社会保险", "青海省人力资源和社会保障厅", ["social_security"], Cadence.MONTHLY),
+    ("housing-fund", "住房公积金", "青海省住房和城乡建设厅", ["housing_fund"], Cadence.MONTHLY),
+    ("energy", "水电气缴费", "青海省能源局", ["utility"], Cadence.MONTHLY),
+    ("court", "司法诉讼与执行", "青海省高级人民法院", ["judicial"], Cadence.DAILY),
+    ("land", "不动产登记", "青海省自然资源厅", ["real_estate"], Cadence.MONTHLY),
+    ("procurement", "政府采购", "青海省财政厅", ["procurement"], Cadence.MONTHLY),
+    ("miit", "专精特新与资质认定", "青海省工业和信息化厅", ["honour"], Cadence.YEARLY),
+]
+DEMO_DEPARTMENTS = sorted({org for _c, _n, org, _cats, _cad in DEMO_SOURCES})
+CHUNK = 10_000
+CAUSES = ("买卖合同纠纷", "借款合同纠纷", "劳务合同纠纷", "租赁合同纠纷", "金融借款合同纠纷")
+PENALTY_AUTHORITIES = ("市场监督管理局", "税务局", "生态环境局", "应急管理局")
+HONOURS = {
+    "zjtx": "专精特新中小企业",
+    "hightech": "高新技术企业",
+    "techsme": "科技型中小企业",
+    "agri-leader": "农业产业化重点龙头企业",
+    "gov-procurement": "政府采购诚信供应商",
+}
+
+
+@dataclass
+class _Entity:
+    pk: int
+    uscc: str
+    name: str
+    enterprise: bool
+    employees: int
+    revenue: Decimal
+    established: dt.date | None
+    tags: list[str]
+
+
+def seed_sources(orgs: dict[str, Organisation]) -> dict[str, Source]:
+    """Create the demo data sources (idempotent) and return them by code."""
+    sources = {s.code: s for s in Source.objects.all()}
+    for code, name, org_name, categories, cadence in DEMO_SOURCES:
+        if code not in sources:
+            sources[code] = Source.objects.create(
+                code=code,
+                name=name,
+                organisation=orgs[org_name],
+                categories=categories,
+                cadence=cadence,
+            )
+    return sources
+
+
+def _batches(sources: dict[str, Source], seed_value: int) -> dict[str, IngestBatch]:
+    batches: dict[str, IngestBatch] = {}
+    for source in sources.values():
+        for category in source.categories:
+            batch, _created = IngestBatch.objects.get_or_create(
+                source=source,
+                category=category,
+                content_hash=f"seed-{seed_value}",
+                defaults={
+                    "channel": BatchChannel.SEED,
+                    "filename": "demo",
+                    "status": BatchStatus.PROCESSING,
+                    "started_at": timezone.now(),
+                },
+            )
+            batches[category] = batch
+    return batches
+
+
+def _q(x: float) -> Decimal:
+    return Decimal(str(round(max(x, 0.0), 2)))
+
+
+def _rows_for(e: _Entity, rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (category, values) for one entity, consistent with its latent health."""
+    troubled = rng.random() < 0.12
+    young = e.established is not None and e.established > dt.date(2023, 1, 1)
+    yearly_tax = float(e.revenue) * 10000 * (0.03 if e.enterprise else 0.008)
+    periods = ("2024-03", "2024-06", "2024-09", "2024-12") if e.enterprise else ("2024",)
+    for period in periods:
+        grade = "M" if young else (rng.choice("CD") if troubled else rng.choice("AAB"))
+        arrears = (
+            _q(yearly_tax * rng.uniform(0.05, 0.4))
+            if troubled and rng.random() < 0.5
+            else Decimal("0.00")
+        )
+        yield (
+            "tax",
+            {
+                "uscc": e.uscc,
+                "period": period,
+                "tax_paid": _q(yearly_tax / len(periods) * rng.uniform(0.7, 1.3)),
+                "credit_grade": grade,
+                "arrears": arrears,
+                "employees": e.employees,
+            },
+        )
+    if e.enterprise:
+        for period in ("2024-06", "2024-12"):
+            insured = max(1, int(e.employees * rng.uniform(0.6, 1.0)))
+            yield (
+                "social_security",
+                {
+                    "uscc": e.uscc,
+                    "period": period,
+                    "insured": insured,
+                    "paid": _q(insured * 1100 * 6),
+                    "arrears": _q(insured * 1100 * rng.uniform(1, 3))
+                    if troubled and rng.random() < 0.4
+                    else Decimal("0.00"),
+                },
+            )
+        if e.employees >= 10:
+            yield (
+                "housing_fund",
+                {
+                    "uscc": e.uscc,
+                    "period": "2024-12",
+                    "depositors": max(1, int(e.employees * 0.7)),
+                    "paid": _q(e.employees * 0.7 * 800 * 12),
+                    "arrears": Decimal("0.00"),
+                },
+            )
+    kwh = rng.uniform(2000, 20000) * (5 if e.enterprise else 1)
+    yield (
+        "utility",
+        {
+            "uscc": e.uscc,
+            "utility": "electricity",
+            "period": "2024",
+            "consumption": _q(kwh),
+            "billed": _q(kwh * 0.55),
+            "months_in_arrears": rng.randint(1, 4) if troubled and rng.random() < 0.5 else 0,
+        },
+    )
+    if rng.random() < (0.5 if troubled else 0.04):
+        filed = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 600))
+        role = rng.choice(("defendant", "executed")) if troubled else "plaintiff"
+        closed = filed + dt.timedelta(days=rng.randint(60, 300))
+        yield (
+            "judicial",
+            {
+                "uscc": e.uscc,
+                "case_no": f"({filed.year})青{rng.randint(100, 2899):04d}"
+                f"民初{rng.randint(1, 9999)}号",
+                "role": role,
+                "cause": rng.choice(CAUSES),
+                "amount": _q(rng.uniform(2e4, 5e5)),
+                "filed_on": filed,
+                "case_status": "closed",
+                "closed_on": closed,
+                "dishonest": troubled and role == "executed" and rng.random() < 0.4,
+            },
+        )
+    if rng.random() < (0.3 if troubled else 0.02):
+        decided = dt.date(2022, 6, 1) + dt.timedelta(days=rng.randint(0, 900))
+        severity = rng.choice(("general", "serious")) if troubled else "minor"
+        yield (
+            "penalty",
+            {
+                "uscc": e.uscc,
+                "decision_no": f"青罚〔{decided.year}〕{rng.randint(1, 999)}号",
+                "severity": severity,
+                "decided_on": decided,
+                "fine": _q(rng.uniform(500, 50000)),
+                "publication_end": decided
+                + dt.timedelta(days={"minor": 90, "general": 365, "serious": 1095}[severity]),
+                "authority": rng.choice(PENALTY_AUTHORITIES),
+            },
+        )
+    if troubled and rng.random() < 0.25:
+        yield (
+            "abnormal_operation",
+            {"uscc": e.uscc, "listed_on": dt.date(2024, 7, 1), "reason": "未按规定报送年度报告"},
+        )
+    if rng.random() < 0.15:
+        yield (
+            "registration_change",
+            {"uscc": e.uscc, "item": "住所", "changed_on": dt.date(2024, rng.randint(1, 12), 1)},
+        )
+    if e.enterprise and rng.random() < 0.15:
+        kind = "mortgage" if rng.random() < 0.4 else "ownership"
+        yield (
+            "real_estate",
+            {
+                "uscc": e.uscc,
+                "certificate_no": f"青(2022)不动产权第{rng.randint(1, 999999):06d}号",
+                "kind": kind,
+                "area": _q(rng.uniform(50, 3000)),
+                "value": _q(rng.uniform(3e5, 8e6)),
+                "registered_on": dt.date(2022, rng.randint(1, 12), 1),
+            },
+        )
+    ip_count = (
+        rng.randint(1, 3)
+        if {"zjtx", "hightech"} & set(e.tags)
+        else int(e.enterprise and rng.random() < 0.03)
+    )
+    for i in range(ip_count):
+        yield (
+            "intellectual_property",
+            {
+                "uscc": e.uscc,
+                "ip_no": f"ZL2023{e.pk:07d}{i}",
+                "kind": rng.choice(("invention", "utility_model", "trademark")),
+                "granted_on": dt.date(2023, rng.randint(1, 12), 1),
+            },
+        )
+    if "gov-procurement" in e.tags:
+        yield (
+            "procurement",
+            {
+                "uscc": e.uscc,
+                "contract_no": f"QHCG-2024-{e.pk:06d}",
+                "buyer": "青海省政府采购中心",
+                "amount": _q(rng.uniform(5e4, 2e6)),
+                "signed_on": dt.date(2024, rng.randint(1, 12), 1),
+            },
+        )
+    for tag in e.tags:
+        yield (
+            "honour",
+            {
+                "uscc": e.uscc,
+                "title": HONOURS[tag],
+                "awarded_by": "青海省工业和信息化厅",
+                "awarded_on": dt.date(2023, 9, 1),
+                "valid_until": dt.date(2026, 8, 31),
+            },
+        )
+
+
+def _entities(after: int) -> list[_Entity]:
+    qs = (
+        MarketEntity.objects.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "pk", "uscc", "name", "entity_type", "employees", "annual_revenue", "established_on"
+        )[:CHUNK]
+    )
+    rows = list(qs)
+    tags: dict[int, list[str]] = {}
+    if rows:
+        through = MarketEntity.tags.through
+        for eid, code in through.objects.filter(
+            marketentity_id__gte=rows[0][0], marketentity_id__lte=rows[-1][0]
+        ).values_list("marketentity_id", "tag__code"):
+            tags.setdefault(eid, []).append(code)
+    return [
+        _Entity(
+            pk,
+            uscc,
+            name,
+            etype == "enterprise",
+            employees or 1,
+            revenue or Decimal("10"),
+            established,
+            tags.get(pk, []),
+        )
+        for pk, uscc, name, etype, employees, revenue, established in rows
+    ]
+
+
+def seed_facts(
+    *, orgs: dict[str, Organisation], seed_value: int, progress: Callable[[str], None]
+) -> int:
+    """Add demo facts for every entity; return how many were created."""
+    sources = seed_sources(orgs)
+    batches = _batches(sources, seed_value)
+    if all(b.status == BatchStatus.COMPLETED for b in batches.values()):
+        return 0
+    created = 0
+    last = 0
+    while chunk := _entities(last):
+        last = chunk[-1].pk
+        facts: list[Fact] = []
+        for e in chunk:
+            rng = random.Random(f"{seed_value}:{e.uscc}")
+            for category, values in _rows_for(e, rng):
+                spec = CATEGORIES[category]
+                batch = batches[category]
+                facts.append(
+                    Fact(
+                        batch=batch,
+                        source_id=batch.source_id,
+                        category=category,
+                        entity_id=e.pk,
+                        row_hash=row_io.row_hash(category, values),
+                        data=row_io.json_ready(values),
+                        **row_io.fact_columns(spec, values),
+                    )
+                )
+        with transaction.atomic():
+            Fact.objects.bulk_create(facts, batch_size=2000, ignore_conflicts=True)
+        created += len(facts)
+        progress(f"facts for entities up to #{last:,}")
+    now = timezone.now()
+    for batch in batches.values():
+        n = Fact.objects.filter(batch=batch).count()
+        IngestBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.COMPLETED, finished_at=now, received=n, accepted=n, processed=n
+        )
+    return created
