@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "xinrong.accounts",
     "xinrong.enterprises",
     "xinrong.datahub",
+    "xinrong.credit",
     "xinrong.web",
 ]
 

@@ -1,0 +1,35 @@
+"""Choices of credit information access."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.TextChoices):
+    """How much of its archive an enterprise lets an institution see."""
+
+    PUBLIC = "public", _("公开信息")
+    FULL = "full", _("全部信息")
+    CHOSEN = "chosen", _("指定类别")
+
+
+class Purpose(models.TextChoices):
+    """Why an institution reads (征信业管理条例 第十八条: a stated purpose)."""
+
+    LOAN_APPLICATION = "loan_application", _("贷款审批")
+    POST_LOAN = "post_loan", _("贷后管理")
+    GUARANTEE = "guarantee", _("担保审查")
+    INSURANCE = "insurance", _("保险审核")
+    OTHER = "other", _("其他")
+
+
+class Channel(models.TextChoices):
+    """Where a read happened."""
+
+    PAGE = "page", _("网页")
+    API = "api", _("接口")
+    EXPORT = "export", _("导出")
+
+
+# Categories published by law (企业信用信息公示): readable without authorisation.
+PUBLIC_CATEGORIES = frozenset({"registration_change", "penalty", "abnormal_operation", "honour"})
+MAX_AUTHORISATION_DAYS = 366

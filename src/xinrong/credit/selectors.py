@@ -1,0 +1,109 @@
+"""Reads of credit information: who may see what of an enterprise's archive, and the logs."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
+from xinrong.accounts.models import User
+from xinrong.common.errors import PermissionDeniedError
+from xinrong.credit import services
+from xinrong.credit.choices import PUBLIC_CATEGORIES, Scope
+from xinrong.credit.models import Authorisation, QueryLog
+from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.models import Fact
+from xinrong.datahub.selectors import fact_visible
+from xinrong.enterprises.models import MarketEntity
+
+
+@dataclass
+class Archive:
+    """What one reader may see of one enterprise's credit archive."""
+
+    entity: MarketEntity
+    categories: list[str]  # readable categories, in display order
+    facts: OrderedDict[str, list[Fact]] = field(default_factory=OrderedDict)
+    authorisation: Authorisation | None = None
+    own: bool = False
+    hidden: list[str] = field(default_factory=list)  # categories that need authorisation
+
+
+def authorisation_live(*, entity: MarketEntity, organisation_id: int) -> Authorisation | None:
+    """Return the widest live authorisation of an institution for an entity."""
+    now = timezone.now()
+    live = list(
+        Authorisation.objects.filter(
+            entity=entity,
+            institution_id=organisation_id,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
+    )
+    order = {Scope.FULL: 0, Scope.CHOSEN: 1, Scope.PUBLIC: 2}
+    live.sort(key=lambda a: (order[Scope(a.scope)], -len(a.categories)))
+    return live[0] if live else None
+
+
+def _readable(user: User, entity: MarketEntity) -> tuple[list[str], Authorisation | None, bool]:
+    all_cats = list(CATEGORIES)
+    if user.group == OrgGroup.ENTERPRISE:
+        if entity.organisation_id is None or user.organisation_id != entity.organisation_id:
+            raise PermissionDeniedError("forbidden", _("只能查看本企业的信用档案"))
+        return all_cats, None, True
+    public = [c for c in all_cats if c in PUBLIC_CATEGORIES]
+    org = user.organisation
+    if org is None or org.kind not in INSTITUTION_KINDS:
+        return public, None, False
+    auth = authorisation_live(entity=entity, organisation_id=org.pk)
+    if auth is None or auth.scope == Scope.PUBLIC:
+        return public, auth, False
+    if auth.scope == Scope.FULL:
+        return all_cats, auth, False
+    return [c for c in all_cats if c in PUBLIC_CATEGORIES or c in auth.categories], auth, False
+
+
+def archive_read(*, user: User, entity: MarketEntity, channel: str) -> Archive:
+    """Return the archive the user may see; log the read when it includes non-public data.
+
+    Institutions never see negative information past its retention date (5 years).
+    """
+    categories, auth, own = _readable(user, entity)
+    qs = fact_visible().filter(entity=entity, category__in=categories).select_related("source")
+    if not own:
+        qs = qs.exclude(negative=True, retention_until__lt=timezone.localdate())
+    archive = Archive(
+        entity=entity,
+        categories=categories,
+        authorisation=auth,
+        own=own,
+        hidden=[c for c in CATEGORIES if c not in categories],
+    )
+    for c in categories:
+        archive.facts[c] = []
+    for fact in qs.order_by("category", "-occurred_on", "-period", "-id"):
+        archive.facts[fact.category].append(fact)
+    non_public = [c for c in categories if c not in PUBLIC_CATEGORIES]
+    if not own and auth is not None and non_public:
+        services.query_log_record(
+            entity=entity, user=user, authorisation=auth, channel=channel, categories=non_public
+        )
+    return archive
+
+
+def authorisation_list(*, user: User, entity: MarketEntity) -> QuerySet[Authorisation]:
+    """Return an enterprise's authorisations, for its own users."""
+    if user.organisation_id is None or entity.organisation_id != user.organisation_id:
+        raise PermissionDeniedError("forbidden", _("只能查看本企业的授权"))
+    return entity.authorisations.select_related("institution", "granted_by")
+
+
+def query_log_list(*, user: User, entity: MarketEntity) -> QuerySet[QueryLog]:
+    """Return who read the enterprise's non-public data, for its own users."""
+    if user.organisation_id is None or entity.organisation_id != user.organisation_id:
+        raise PermissionDeniedError("forbidden", _("只能查看本企业的查询记录"))
+    return entity.query_logs.select_related("user", "organisation")

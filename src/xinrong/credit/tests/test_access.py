@@ -1,0 +1,165 @@
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+
+from xinrong.common.errors import ApplicationError, PermissionDeniedError
+from xinrong.credit import selectors, services
+from xinrong.credit.models import QueryLog
+from xinrong.datahub.services import batch_ingest, source_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def entity(enterprise_user):
+    return enterprise_user.organisation.market_entity
+
+
+@pytest.fixture
+def facts(entity, make_user):
+    """A tax fact (non-public), a penalty (public) and an old negative tax fact."""
+    dept = make_user("government", ["data_provider"])
+    src = source_create(
+        code="tax", name="税务", organisation=dept.organisation, categories=["tax", "penalty"]
+    )
+    tax = (
+        "统一社会信用代码,所属期,实缴税额（元）,欠税金额（元）\n"
+        f"{entity.uscc},2024-06,1000,0\n{entity.uscc},2015-06,0,300\n"
+    )
+    batch_ingest(
+        source=src,
+        category="tax",
+        fileobj=io.BytesIO(tax.encode()),
+        filename="t.csv",
+        channel="cli",
+    )
+    pen = (
+        "统一社会信用代码,决定书文号,严重程度,处罚日期\n"
+        f"{entity.uscc},青罚〔2024〕1号,minor,2024-05-01\n"
+    )
+    batch_ingest(
+        source=src,
+        category="penalty",
+        fileobj=io.BytesIO(pen.encode()),
+        filename="p.csv",
+        channel="cli",
+    )
+
+
+def _grant(enterprise_user, institution, **kw):
+    args = dict(
+        entity=enterprise_user.organisation.market_entity,
+        actor=enterprise_user,
+        institution=institution,
+        scope="full",
+        purpose="loan_application",
+        expires_on=timezone.localdate() + dt.timedelta(days=30),
+    )
+    args.update(kw)
+    return services.authorisation_grant(**args)
+
+
+def test_institution_without_authorisation_sees_public_only_and_is_not_logged(
+    facts, entity, bank_officer
+):
+    archive = selectors.archive_read(user=bank_officer, entity=entity, channel="page")
+    assert archive.facts["penalty"] and "tax" not in archive.facts
+    assert "tax" in archive.hidden
+    assert not QueryLog.objects.exists()
+
+
+def test_full_authorisation_shows_everything_and_logs_the_read(
+    facts, entity, enterprise_user, bank_officer
+):
+    auth = _grant(enterprise_user, bank_officer.organisation)
+    archive = selectors.archive_read(user=bank_officer, entity=entity, channel="api")
+    assert [f.period for f in archive.facts["tax"]] == ["2024-06"]  # 2015 arrears past retention
+    log = QueryLog.objects.get()
+    assert (log.user, log.organisation, log.authorisation, log.channel, log.purpose) == (
+        bank_officer,
+        bank_officer.organisation,
+        auth,
+        "api",
+        "loan_application",
+    )
+    assert "tax" in log.categories
+    assert list(selectors.query_log_list(user=enterprise_user, entity=entity)) == [log]
+
+
+def test_enterprise_sees_its_own_archive_including_old_negative_information(
+    facts, entity, enterprise_user
+):
+    archive = selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
+    assert len(archive.facts["tax"]) == 2
+    assert not QueryLog.objects.exists()
+
+
+def test_chosen_scope_limits_categories(facts, entity, enterprise_user, bank_officer):
+    _grant(enterprise_user, bank_officer.organisation, scope="chosen", categories=["utility"])
+    archive = selectors.archive_read(user=bank_officer, entity=entity, channel="page")
+    assert "tax" not in archive.facts and "utility" in archive.facts
+
+
+def test_revoked_or_expired_authorisation_stops_reads(facts, entity, enterprise_user, bank_officer):
+    auth = _grant(enterprise_user, bank_officer.organisation)
+    services.authorisation_revoke(authorisation=auth, actor=enterprise_user)
+    assert (
+        "tax" not in selectors.archive_read(user=bank_officer, entity=entity, channel="page").facts
+    )
+    auth2 = _grant(enterprise_user, bank_officer.organisation)
+    type(auth2).objects.filter(pk=auth2.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert (
+        "tax" not in selectors.archive_read(user=bank_officer, entity=entity, channel="page").facts
+    )
+
+
+def test_authorisation_is_for_another_institution_only(
+    facts, entity, enterprise_user, bank_officer, make_user
+):
+    other_bank = make_user("bank", ["loan_officer"])
+    _grant(enterprise_user, other_bank.organisation)
+    assert (
+        "tax" not in selectors.archive_read(user=bank_officer, entity=entity, channel="page").facts
+    )
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"scope": "chosen", "categories": []}, "categories"),
+        ({"scope": "chosen", "categories": ["nope"]}, "categories"),
+        ({"expires_on": dt.date(2020, 1, 1)}, "expires_on"),
+        ({"purpose": "gossip"}, "purpose"),
+    ],
+)
+def test_bad_grants_name_the_field(entity, enterprise_user, bank_officer, kw, field):
+    with pytest.raises(ApplicationError) as exc:
+        _grant(enterprise_user, bank_officer.organisation, **kw)
+    assert exc.value.extra["field"] == field
+
+
+def test_only_the_enterprise_grants_and_only_to_institutions(
+    entity, enterprise_user, bank_officer, gov_reviewer
+):
+    with pytest.raises(PermissionDeniedError):
+        services.authorisation_grant(
+            entity=entity,
+            actor=bank_officer,
+            institution=bank_officer.organisation,
+            scope="full",
+            purpose="other",
+            expires_on=dt.date.today() + dt.timedelta(days=3),
+        )
+    with pytest.raises(ApplicationError) as exc:
+        _grant(enterprise_user, gov_reviewer.organisation)
+    assert exc.value.code == "institution_kind"
+
+
+def test_other_enterprises_cannot_read_an_archive(facts, entity, make_user):
+    other = make_user("enterprise", ["enterprise_owner"])
+    with pytest.raises(PermissionDeniedError):
+        selectors.archive_read(user=other, entity=entity, channel="page")
