@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("xinrong.accounts.urls")),
     path("enterprises/", include("xinrong.enterprises.urls")),
     path("datahub/", include("xinrong.datahub.urls")),
+    path("credit/", include("xinrong.credit.urls")),
     path("", include("xinrong.web.urls")),
 ]

@@ -27,6 +27,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "building",
                 )
             )
+            items.append((str(_("查询授权")), reverse("credit:authorisations"), "shield-lock"))
+            items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if (

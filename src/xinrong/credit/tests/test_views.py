@@ -1,0 +1,76 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from xinrong.credit.models import Authorisation, QueryLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_enterprise_grants_then_bank_reads_and_the_read_is_in_the_log(
+    client, facts, entity, enterprise_user, bank_officer
+):
+    client.force_login(bank_officer)
+    page = client.get(reverse("credit:archive", args=[entity.uscc])).content.decode()
+    assert 'data-category="tax"' not in page and 'id="no-auth-banner"' in page
+    client.force_login(enterprise_user)
+    response = client.post(
+        reverse("credit:authorisations"),
+        {
+            "institution": bank_officer.organisation.pk,
+            "scope": "full",
+            "purpose": "loan_application",
+            "purpose_note": "",
+            "expires_on": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    client.force_login(bank_officer)
+    page = client.get(reverse("credit:archive", args=[entity.uscc])).content.decode()
+    assert 'data-category="tax"' in page and 'id="auth-banner"' in page
+    client.force_login(enterprise_user)
+    log = client.get(reverse("credit:query_log")).content.decode()
+    assert bank_officer.organisation.name in log and "纳税" in log
+    assert QueryLog.objects.count() == 1
+
+
+def test_grant_errors_are_shown_on_the_field(client, entity, enterprise_user, bank_officer):
+    client.force_login(enterprise_user)
+    response = client.post(
+        reverse("credit:authorisations"),
+        {
+            "institution": bank_officer.organisation.pk,
+            "scope": "chosen",
+            "purpose": "loan_application",
+            "expires_on": "2099-01-01",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "指定类别时须至少选择一个有效类别" in body
+    assert not Authorisation.objects.exists()
+
+
+def test_enterprise_revokes(client, entity, enterprise_user, bank_officer):
+    client.force_login(enterprise_user)
+    client.post(
+        reverse("credit:authorisations"),
+        {
+            "institution": bank_officer.organisation.pk,
+            "scope": "full",
+            "purpose": "post_loan",
+            "expires_on": (timezone.localdate() + dt.timedelta(days=5)).isoformat(),
+        },
+    )
+    auth = Authorisation.objects.get()
+    client.post(reverse("credit:revoke", args=[auth.pk]))
+    auth.refresh_from_db()
+    assert auth.revoked_at is not None
+
+
+def test_bank_cannot_open_the_enterprise_pages(client, bank_officer):
+    client.force_login(bank_officer)
+    assert client.get(reverse("credit:authorisations")).status_code == 403
+    assert client.get(reverse("credit:query_log")).status_code == 403

@@ -1,0 +1,133 @@
+"""Credit pages: the archive, the enterprise's authorisations and its query log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinrong.accounts.models import User
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
+from xinrong.common.forms import add_service_error
+from xinrong.credit import selectors, services
+from xinrong.credit.choices import Channel
+from xinrong.credit.forms import AuthorisationForm
+from xinrong.credit.models import Authorisation
+from xinrong.datahub.categories import CATEGORIES
+from xinrong.enterprises import selectors as entity_selectors
+from xinrong.enterprises.models import MarketEntity
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _own_entity(user: User) -> MarketEntity:
+    entity = getattr(user.organisation, "market_entity", None) if user.organisation else None
+    if entity is None:
+        raise PermissionDenied(_("您的账户没有关联的市场主体"))
+    return entity
+
+
+@login_required
+def archive(request: HttpRequest, uscc: str) -> HttpResponse:
+    """Show the credit archive the user may see (the read is logged when non-public)."""
+    user = _user(request)
+    try:
+        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+        data = selectors.archive_read(user=user, entity=entity, channel=Channel.PAGE)
+    except SERVICE_ERRORS as exc:
+        status, body = error_payload(exc)
+        return render(request, "web/error.html", {"message": body["message"]}, status=status)
+    sections = [
+        {
+            "code": c,
+            "name": CATEGORIES[c].name,
+            "facts": facts,
+            "fields": [f for f in CATEGORIES[c].fields],
+        }
+        for c, facts in data.facts.items()
+    ]
+    return render(
+        request,
+        "credit/archive.html",
+        {
+            "entity": entity,
+            "archive": data,
+            "sections": sections,
+            "hidden": [CATEGORIES[c].name for c in data.hidden],
+        },
+    )
+
+
+@login_required
+def authorisations(request: HttpRequest) -> HttpResponse:
+    """The enterprise grants, lists and revokes authorisations."""
+    user = _user(request)
+    entity = _own_entity(user)
+    form = AuthorisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.authorisation_grant(
+                entity=entity,
+                actor=user,
+                institution=d["institution"],
+                scope=d["scope"],
+                categories=d["categories"],
+                purpose=d["purpose"],
+                purpose_note=d["purpose_note"],
+                expires_on=d["expires_on"],
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已授权“%(o)s”") % {"o": d["institution"].name})
+            return redirect("credit:authorisations")
+    try:
+        rows = list(selectors.authorisation_list(user=user, entity=entity))
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    return render(
+        request, "credit/authorisations.html", {"form": form, "rows": rows, "entity": entity}
+    )
+
+
+@login_required
+@require_POST
+def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw an authorisation."""
+    user = _user(request)
+    entity = _own_entity(user)
+    auth = get_object_or_404(Authorisation, pk=pk, entity=entity)
+    try:
+        services.authorisation_revoke(authorisation=auth, actor=user)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    messages.success(request, _("授权已撤销"))
+    return redirect("credit:authorisations")
+
+
+@login_required
+def query_log(request: HttpRequest) -> HttpResponse:
+    """Who read the enterprise's non-public information."""
+    user = _user(request)
+    entity = _own_entity(user)
+    try:
+        logs = selectors.query_log_list(user=user, entity=entity)[:500]
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    return render(
+        request,
+        "credit/query_log.html",
+        {
+            "logs": logs,
+            "entity": entity,
+            "categories": {c: _(s.name) for c, s in CATEGORIES.items()},
+        },
+    )
