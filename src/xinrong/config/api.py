@@ -18,6 +18,7 @@ from ninja.security import django_auth
 from xinrong.accounts.api import router as accounts_router
 from xinrong.accounts.auth import ApiKeyAuth
 from xinrong.common.errors import ApplicationError, error_payload
+from xinrong.credit.api import router as credit_router
 from xinrong.datahub.api import router as datahub_router
 from xinrong.enterprises.api import router as enterprises_router
 from xinrong.reference.api import router as reference_router
@@ -141,3 +142,4 @@ api.add_router("/reference", reference_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/enterprises", enterprises_router)
 api.add_router("/datahub", datahub_router)
+api.add_router("/credit", credit_router)

@@ -1,0 +1,45 @@
+"""Credit API: an institution reads an enterprise's archive within its authorisation."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.http import HttpRequest
+from ninja import Router
+
+from xinrong.accounts.models import User
+from xinrong.credit import selectors
+from xinrong.credit.choices import Channel, Scope
+from xinrong.credit.schemas import ArchiveOut
+from xinrong.enterprises import selectors as entity_selectors
+
+router = Router(tags=["credit"])
+
+
+@router.get("/archive/{uscc}", response=ArchiveOut, summary="查询信用档案（按授权，记入查询记录）")
+def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
+    """Return the readable archive; non-public reads are written to the query log."""
+    user = cast(User, request.user)
+    entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+    data = selectors.archive_read(user=user, entity=entity, channel=Channel.API)
+    auth = data.authorisation
+    return {
+        "uscc": entity.uscc,
+        "name": entity.name,
+        "authorised": auth is not None,
+        "scope": auth.scope if auth else Scope.PUBLIC,
+        "categories": data.categories,
+        "hidden_categories": data.hidden,
+        "facts": [
+            {
+                "category": f.category,
+                "source": f.source.name,
+                "period": f.period,
+                "occurred_on": f.occurred_on,
+                "negative": f.negative,
+                "data": f.data,
+            }
+            for facts in data.facts.values()
+            for f in facts
+        ],
+    }
