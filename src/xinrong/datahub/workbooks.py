@@ -35,7 +35,8 @@ def template_workbook(category: str) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = _(spec.name)[:31]
-    ws.append([_(f.header) + ("*" if f.required else "") for f in spec.all_fields])
+    # headers stay Chinese in every UI language: departments exchange these files as they are
+    ws.append([f.header + ("*" if f.required else "") for f in spec.all_fields])
     ws.append([f.example for f in spec.all_fields])
     for cell, f in zip(ws[1], spec.all_fields, strict=True):
         cell.font = _HEADER_FONT
