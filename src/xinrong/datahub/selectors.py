@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import NotFoundError, PermissionDeniedError
-from xinrong.datahub.choices import BatchStatus
-from xinrong.datahub.models import Fact, IngestBatch, Source
+from xinrong.datahub.choices import BatchStatus, ResolutionStatus
+from xinrong.datahub.models import Fact, IngestBatch, Source, UnresolvedRow
 
 
 def fact_visible() -> QuerySet[Fact]:
@@ -17,7 +17,7 @@ def fact_visible() -> QuerySet[Fact]:
     return Fact.objects.filter(batch__status=BatchStatus.COMPLETED)
 
 
-def _is_hub_operator(user: User) -> bool:
+def is_hub_operator(user: User) -> bool:
     return user.is_superuser or (
         user.group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
     )
@@ -29,7 +29,7 @@ def source_list(*, user: User) -> QuerySet[Source]:
     A department's data provider sees its own organisation's sources; operators see all.
     """
     qs = Source.objects.select_related("organisation")
-    if _is_hub_operator(user):
+    if is_hub_operator(user):
         return qs
     if user.has_role(Role.DATA_PROVIDER) and user.organisation_id is not None:
         return qs.filter(organisation_id=user.organisation_id)
@@ -49,3 +49,12 @@ def batch_get(*, user: User, pk: int) -> IngestBatch:
     if batch is None:
         raise NotFoundError("batch_not_found", _("归集批次不存在"), {"field": "batch"})
     return batch
+
+
+def unresolved_open(*, user: User) -> QuerySet[UnresolvedRow]:
+    """Return rows waiting for association, for platform operators."""
+    if not is_hub_operator(user):
+        raise PermissionDeniedError("forbidden", _("只有平台运营方可以处理待关联记录"))
+    return UnresolvedRow.objects.filter(status=ResolutionStatus.OPEN).select_related(
+        "batch__source"
+    )

@@ -336,3 +336,75 @@ def source_get(*, code: str) -> Source:
             "source_not_found", _("数据来源“%(c)s”不存在") % {"c": code}, {"field": "source"}
         )
     return source
+
+
+def _require_hub_operator(actor: User) -> None:
+    from xinrong.accounts.choices import OrgGroup, Role
+    from xinrong.common.errors import PermissionDeniedError
+
+    if not (
+        actor.is_superuser
+        or (actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN))
+    ):
+        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以处理待关联记录"))
+
+
+@transaction.atomic
+def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | None:
+    """Attach a waiting row to the entity with this USCC and store it as a fact.
+
+    Returns None when the same row is already a fact (it is then only closed).
+    """
+    from xinrong.datahub.choices import ResolutionStatus
+    from xinrong.reference import uscc as uscc_codec
+
+    _require_hub_operator(actor)
+    row = UnresolvedRow.objects.select_for_update().select_related("batch").get(pk=row.pk)
+    if row.status != ResolutionStatus.OPEN:
+        raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
+    code = uscc_codec.parse(uscc).code
+    entity = MarketEntity.objects.filter(uscc=code).first()
+    if entity is None:
+        raise NotFoundError(
+            "entity_not_found",
+            _("未找到统一社会信用代码为 %(code)s 的市场主体") % {"code": code},
+            {"field": "uscc"},
+        )
+    spec = CATEGORIES[row.batch.category]
+    values: dict[str, object] = {}
+    for f in spec.all_fields:
+        text = row.values.get(f.key, "")
+        if text != "" and f.key not in ("uscc",):
+            values[f.key] = text if f.key in ("name", "region") else row_io.parse_field(f, text)
+    values["uscc"] = code
+    digest = row_io.row_hash(spec.code, values)
+    fact = None
+    if not Fact.objects.filter(
+        source=row.batch.source, category=spec.code, row_hash=digest
+    ).exists():
+        fact = Fact.objects.create(
+            batch=row.batch,
+            source=row.batch.source,
+            category=spec.code,
+            entity=entity,
+            row_hash=digest,
+            data=row_io.json_ready(values),
+            **row_io.fact_columns(spec, values),
+        )
+    row.status = ResolutionStatus.RESOLVED
+    row.resolved_entity = entity
+    row.resolved_by = actor
+    row.save(update_fields=["status", "resolved_entity", "resolved_by", "updated_at"])
+    return fact
+
+
+@transaction.atomic
+def unresolved_discard(*, row: UnresolvedRow, actor: User) -> UnresolvedRow:
+    """Close a waiting row without storing it (e.g. the subject is not a market entity)."""
+    from xinrong.datahub.choices import ResolutionStatus
+
+    _require_hub_operator(actor)
+    row.status = ResolutionStatus.DISCARDED
+    row.resolved_by = actor
+    row.save(update_fields=["status", "resolved_by", "updated_at"])
+    return row

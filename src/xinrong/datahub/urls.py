@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.hub_home, name="home"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/errors.xlsx", views.batch_errors, name="batch_errors"),
+    path("resolution/", views.resolution_queue, name="resolution"),
     path("templates/<slug:category>.xlsx", views.template_download, name="template"),
 ]

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
@@ -83,7 +83,13 @@ def hub_home(request: HttpRequest) -> HttpResponse:
         }
         for s in sources
     ]
-    return render(request, "datahub/home.html", {"form": form, "sources": rows, "batches": batches})
+    context = {
+        "form": form,
+        "sources": rows,
+        "batches": batches,
+        "can_resolve": selectors.is_hub_operator(user),
+    }
+    return render(request, "datahub/home.html", context)
 
 
 @login_required
@@ -127,3 +133,26 @@ def template_download(request: HttpRequest, category: str) -> HttpResponse:
     response = HttpResponse(workbooks.template_workbook(category), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="template-{category}.xlsx"'
     return response
+
+
+@login_required
+def resolution_queue(request: HttpRequest) -> HttpResponse:
+    """Operators tie rows that carried no usable USCC to an entity, or discard them."""
+    user = _user(request)
+    try:
+        rows = selectors.unresolved_open(user=user)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    if request.method == "POST":
+        row = get_object_or_404(rows, pk=request.POST.get("row"))
+        try:
+            if request.POST.get("action") == "discard":
+                services.unresolved_discard(row=row, actor=user)
+                messages.success(request, _("已舍弃第 %(n)s 行") % {"n": row.row_number})
+            else:
+                services.unresolved_resolve(row=row, uscc=request.POST.get("uscc", ""), actor=user)
+                messages.success(request, _("已关联第 %(n)s 行") % {"n": row.row_number})
+        except SERVICE_ERRORS as exc:
+            messages.error(request, error_payload(exc)[1]["message"])
+        return redirect("datahub:resolution")
+    return render(request, "datahub/resolution.html", {"rows": rows[:200], "total": rows.count()})

@@ -106,3 +106,35 @@ def test_other_departments_cannot_see_a_batch(client, tax_source, make_user):
     other = make_user("government", ["data_provider"])
     client.force_login(other)
     assert client.get(response.url).status_code == 404
+
+
+def test_operator_resolves_and_discards_queued_rows(client, tax_source, operator):
+    from xinrong.datahub.models import UnresolvedRow
+
+    target = MarketEntityFactory(name="真实名称有限公司")
+    content = _csv(
+        [["", "简称公司", "2024-06", "100", "A", "0"], ["", "另一个未知", "2024-06", "5", "A", "0"]]
+    ).getvalue()
+    client.force_login(tax_source.provider)
+    client.post(
+        reverse("datahub:home"),
+        {"source": tax_source.pk, "category": "tax", "file": SimpleUploadedFile("q.csv", content)},
+    )
+    assert client.get(reverse("datahub:resolution")).status_code == 403
+    client.force_login(operator)
+    first, second = UnresolvedRow.objects.order_by("row_number")
+    bad = client.post(
+        reverse("datahub:resolution"),
+        {"row": first.pk, "action": "resolve", "uscc": "123"},
+        follow=True,
+    )
+    assert "长度" in bad.content.decode()
+    client.post(
+        reverse("datahub:resolution"), {"row": first.pk, "action": "resolve", "uscc": target.uscc}
+    )
+    client.post(reverse("datahub:resolution"), {"row": second.pk, "action": "discard"})
+    fact = Fact.objects.get(entity=target)
+    assert fact.period == "2024-06" and fact.amount == 100
+    assert set(UnresolvedRow.objects.values_list("status", flat=True)) == {"resolved", "discarded"}
+    page = client.get(reverse("datahub:resolution")).content.decode()
+    assert "没有待关联的记录" in page
