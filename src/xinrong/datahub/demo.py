@@ -330,6 +330,7 @@ def seed_facts(
             Fact.objects.bulk_create(facts, batch_size=2000, ignore_conflicts=True)
         created += len(facts)
         progress(f"facts for entities up to #{last:,}")
+    seed_demo_delivery(sources=sources, seed_value=seed_value)
     now = timezone.now()
     for batch in batches.values():
         n = Fact.objects.filter(batch=batch).count()
@@ -337,3 +338,41 @@ def seed_facts(
             status=BatchStatus.COMPLETED, finished_at=now, received=n, accepted=n, processed=n
         )
     return created
+
+
+def seed_demo_delivery(*, sources: dict[str, Source], seed_value: int) -> IngestBatch | None:
+    """Deliver one small tax file through the real pipeline, with the usual imperfections.
+
+    It has good rows, rows carrying only a (differently written) name, names nobody has, and
+    rows breaking rules, so the batch page, the error file and the resolution queue have
+    something to show. Same content every time, so a second seed changes nothing.
+    """
+    import io
+
+    from xinrong.datahub.services import batch_ingest
+
+    picks = list(
+        MarketEntity.objects.filter(entity_type="enterprise")
+        .order_by("pk")
+        .values_list("uscc", "name")[:6]
+    )
+    if len(picks) < 6:
+        return None
+    lines = ["统一社会信用代码,主体名称,所属期,实缴税额（元）,纳税信用等级,欠税金额（元）"]
+    for code, _name in picks[:3]:
+        lines.append(f"{code},,2025-03,{1000 + seed_value % 97}.00,B,0")
+    for _code, name in picks[3:5]:  # name only, written with full-width brackets and spaces
+        alias = name.replace("有限公司", "有限责任公司").replace("(", "（").replace(")", "）")
+        lines.append(f",{alias} ,2025-03,800.00,A,0")
+    lines.append(",柴达木无名商行,2025-03,300.00,B,0")
+    lines.append(",青海某某贸易部,2025-03,150.00,A,0")
+    lines.append(f"{picks[5][0]},,2025-13,100.00,A,0")
+    lines.append(f"{picks[5][0]},,2025-03,-20,E,0")
+    content = ("\n".join(lines) + "\n").encode("utf-8")
+    return batch_ingest(
+        source=sources["tax"],
+        category="tax",
+        fileobj=io.BytesIO(content),
+        filename="2025年3月纳税信息.csv",
+        channel=BatchChannel.SEED,
+    )

@@ -108,3 +108,10 @@ def test_facts_cover_every_entity_and_category_and_hang_together(seeded):
     rate_others = len(owing - troubled) / (2000 - len(troubled))
     assert rate_troubled > 3 * rate_others
     assert not Fact.objects.filter(negative=True, retention_until__isnull=True).exists()
+
+
+def test_seed_delivers_a_file_with_errors_and_queued_rows(seeded):
+    from xinrong.datahub.models import IngestBatch
+
+    batch = IngestBatch.objects.get(channel="seed", filename__endswith=".csv")
+    assert (batch.accepted, batch.unresolved, batch.rejected) == (5, 2, 2)
