@@ -10,15 +10,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import Organisation, User
-from xinrong.common.errors import ApplicationError, NotFoundError
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
-from xinrong.datahub.choices import BatchStatus
+from xinrong.datahub.choices import BatchStatus, ResolutionStatus
 from xinrong.datahub.models import Fact, IngestBatch, RowError, Source, UnresolvedRow
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 from xinrong.reference import divisions
+from xinrong.reference import uscc as uscc_codec
 
 CHUNK = 5_000  # rows validated, resolved and written together
 
@@ -86,8 +88,6 @@ def _check_delivery(source: Source, category: str, actor: User | None) -> Catego
         and not actor.is_superuser
         and actor.organisation_id != (source.organisation_id)
     ):
-        from xinrong.common.errors import PermissionDeniedError
-
         raise PermissionDeniedError(
             "forbidden", _("只有“%(o)s”的用户可以报送该来源的数据") % {"o": source.organisation}
         )
@@ -339,9 +339,6 @@ def source_get(*, code: str) -> Source:
 
 
 def _require_hub_operator(actor: User) -> None:
-    from xinrong.accounts.choices import OrgGroup, Role
-    from xinrong.common.errors import PermissionDeniedError
-
     if not (
         actor.is_superuser
         or (actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN))
@@ -355,9 +352,6 @@ def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | 
 
     Returns None when the same row is already a fact (it is then only closed).
     """
-    from xinrong.datahub.choices import ResolutionStatus
-    from xinrong.reference import uscc as uscc_codec
-
     _require_hub_operator(actor)
     row = UnresolvedRow.objects.select_for_update().select_related("batch").get(pk=row.pk)
     if row.status != ResolutionStatus.OPEN:
@@ -401,8 +395,6 @@ def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | 
 @transaction.atomic
 def unresolved_discard(*, row: UnresolvedRow, actor: User) -> UnresolvedRow:
     """Close a waiting row without storing it (e.g. the subject is not a market entity)."""
-    from xinrong.datahub.choices import ResolutionStatus
-
     _require_hub_operator(actor)
     row.status = ResolutionStatus.DISCARDED
     row.resolved_by = actor
