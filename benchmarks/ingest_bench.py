@@ -30,14 +30,14 @@ sys.path.insert(0, str(ROOT / "src"))
 PG_ADMIN = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 SETUP = """
-import sys
+import os
 from xinrong.accounts.services import organisation_create
 from xinrong.datahub.services import source_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 org = organisation_create(name="税务局", kind="government")
 source_create(code="tax", name="税务局", organisation=org, categories=["tax"])
-codes = open(sys.argv[-1]).read().split()
+codes = open(os.environ["BENCH_CODES"]).read().split()
 MarketEntity.objects.bulk_create(
     [MarketEntity(uscc=c, name=f"企业{i}", name_key=name_key(f"企业{i}"), entity_type="enterprise",
                   industry_code="F51", division_code="630102") for i, c in enumerate(codes)],
@@ -62,6 +62,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="postgres")
     args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="xinrong-ingest-bench-"))
+    os.environ.update(
+        XINRONG_VAR=str(tmp),
+        SECRET_KEY="bench-" + "x" * 40,
+        DJANGO_SETTINGS_MODULE="xinrong.config.settings",
+    )
+    import django
+
+    django.setup()  # only to generate valid codes; this process never opens the database
     from xinrong.reference import uscc
 
     rng = random.Random(7)
@@ -73,7 +82,6 @@ def main() -> None:
         if c not in seen:
             seen.add(c)
             codes.append(c)
-    tmp = Path(tempfile.mkdtemp(prefix="xinrong-ingest-bench-"))
     csv_path, codes_path = tmp / "tax.csv", tmp / "codes.txt"
     codes_path.write_text("\n".join(codes))
     with csv_path.open("w", encoding="utf-8", newline="") as fh:
@@ -108,7 +116,7 @@ def main() -> None:
     try:
         xr = [sys.executable, "-m", "xinrong.cli"]
         _timed([*xr, "migrate", "--noinput", "-v", "0"], env)
-        _timed([*xr, "shell", "-v", "0", "-c", SETUP, str(codes_path)], env)
+        _timed([*xr, "shell", "-v", "0", "-c", SETUP], {**env, "BENCH_CODES": str(codes_path)})
         pipe_s, pipe_mib = _timed(
             [*xr, "ingest", "--source", "tax", "--category", "tax", str(csv_path)], env
         )
