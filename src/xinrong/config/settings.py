@@ -186,6 +186,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+# JSON deliveries of up to 50,000 rows (about 10 MB); larger batches go as files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
 
 # Security: safe production defaults; the plain-HTTP demo opts out explicitly.
 _insecure_cookies = DEBUG or env_bool("XINRONG_INSECURE_COOKIES")
