@@ -23,6 +23,7 @@ from xinrong.accounts.models import Organisation
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
+from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, Source
 from xinrong.enterprises.models import MarketEntity
 
@@ -110,6 +111,7 @@ def _q(x: float) -> Decimal:
 def _rows_for(e: _Entity, rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (category, values) for one entity, consistent with its latent health."""
     troubled = rng.random() < 0.12
+    conflicted = rng.random() < 0.01
     young = e.established is not None and e.established > dt.date(2023, 1, 1)
     yearly_tax = float(e.revenue) * 10000 * (0.03 if e.enterprise else 0.008)
     periods = ("2024-03", "2024-06", "2024-09", "2024-12") if e.enterprise else ("2024",)
@@ -120,20 +122,26 @@ def _rows_for(e: _Entity, rng: random.Random) -> Iterator[tuple[str, dict[str, A
             if troubled and rng.random() < 0.5
             else Decimal("0.00")
         )
-        yield (
-            "tax",
-            {
-                "uscc": e.uscc,
-                "period": period,
-                "tax_paid": _q(yearly_tax / len(periods) * rng.uniform(0.7, 1.3)),
-                "credit_grade": grade,
-                "arrears": arrears,
-                "employees": e.employees,
-            },
-        )
+        row: dict[str, Any] = {
+            "uscc": e.uscc,
+            "period": period,
+            "tax_paid": _q(yearly_tax / len(periods) * rng.uniform(0.7, 1.3)),
+            "credit_grade": grade,
+            "arrears": arrears,
+            "employees": e.employees,
+        }
+        if conflicted and period == periods[-1]:
+            # a deliberate disagreement with the registry, for the cross-validation demo
+            row["legal_rep_name"] = rng.choice("马王李张刘赵陈杨") + "某某"
+        yield "tax", row
     if e.enterprise:
         for period in ("2024-06", "2024-12"):
-            insured = max(1, int(e.employees * rng.uniform(0.6, 1.0)))
+            share = (
+                rng.uniform(0.05, 0.2)
+                if conflicted and e.employees >= 12
+                else rng.uniform(0.6, 1.0)
+            )
+            insured = max(1, int(e.employees * share))
             yield (
                 "social_security",
                 {
@@ -331,6 +339,13 @@ def seed_facts(
         created += len(facts)
         progress(f"facts for entities up to #{last:,}")
     seed_demo_delivery(sources=sources, seed_value=seed_value)
+    last = 0
+    while ids := list(
+        MarketEntity.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK]
+    ):
+        last = ids[-1]
+        conflicts_detect(ids)
+    progress("cross-validation done")
     now = timezone.now()
     for batch in batches.values():
         n = Fact.objects.filter(batch=batch).count()

@@ -222,3 +222,33 @@ class UnresolvedRow(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} (#{self.row_number})"
+
+
+class Conflict(TimeStampedModel):
+    """Two sources disagree about an enterprise (交叉验证): flagged for review, never auto-fixed."""
+
+    entity = models.ForeignKey(
+        MarketEntity,
+        verbose_name=_("市场主体"),
+        on_delete=models.CASCADE,
+        related_name="conflicts",
+    )
+    rule = models.CharField(_("校验规则"), max_length=40, db_index=True)
+    severity = models.CharField(_("严重程度"), max_length=16)
+    sources = models.JSONField(_("涉及来源"), default=list)
+    detail = models.JSONField(_("详情"), default=dict)
+    fingerprint = models.CharField(_("指纹"), max_length=64)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("数据冲突")
+        verbose_name_plural = _("数据冲突")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "rule", "fingerprint"], name="datahub_conflict_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} · {self.rule}"

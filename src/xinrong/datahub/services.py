@@ -16,6 +16,7 @@ from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDen
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 from xinrong.datahub.choices import BatchStatus, ResolutionStatus
+from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, RowError, Source, UnresolvedRow
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
@@ -326,6 +327,9 @@ def _ingest_rows(
         processed=counts["received"],
         **counts,
     )
+    touched = Fact.objects.filter(batch=batch).values_list("entity_id", flat=True).distinct()
+    found = conflicts_detect(touched.iterator(chunk_size=5000))
+    IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
 
 
 def source_get(*, code: str) -> Source:

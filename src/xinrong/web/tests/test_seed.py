@@ -115,3 +115,11 @@ def test_seed_delivers_a_file_with_errors_and_queued_rows(seeded):
 
     batch = IngestBatch.objects.get(channel="seed", filename__endswith=".csv")
     assert (batch.accepted, batch.unresolved, batch.rejected) == (5, 2, 2)
+
+
+def test_seed_leaves_cross_validation_conflicts_to_review(seeded):
+    from xinrong.datahub.models import Conflict
+
+    rules = set(Conflict.objects.values_list("rule", flat=True))
+    assert {"legal_rep_mismatch", "employees_vs_insured"} <= rules
+    assert Conflict.objects.count() < 100  # deliberate, not noise

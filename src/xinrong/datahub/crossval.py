@@ -1,0 +1,192 @@
+"""Cross-validation (交叉验证): rules as data that flag disagreements between sources.
+
+Each rule reads, for a set of entities, the registry and the latest visible facts in a few
+queries, and returns the conflicts it finds. ``conflicts_detect`` runs every rule for the
+entities a batch touched and stores new conflicts (a conflict already recorded is not repeated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
+
+from xinrong.datahub.models import Conflict, Fact
+from xinrong.datahub.selectors import fact_visible
+from xinrong.enterprises.models import MarketEntity
+from xinrong.enterprises.names import name_key
+
+Finding = tuple[int, list[str], dict[str, Any]]  # (entity id, source codes, detail)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One cross-validation rule."""
+
+    id: str
+    description: str
+    severity: str  # "high" | "medium" | "low"
+    check: Callable[[list[int]], Iterable[Finding]]
+
+
+def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
+    """Return each entity's most recent visible fact of a category."""
+    qs = fact_visible().filter(category=category, entity_id__in=entity_ids).select_related("source")
+    latest: dict[int, Fact] = {}
+    for f in qs.order_by("entity_id", "period", "occurred_on", "id"):
+        latest[f.entity_id] = f
+    return latest
+
+
+def _registry(entity_ids: list[int]) -> dict[int, MarketEntity]:
+    return {
+        e.pk: e
+        for e in MarketEntity.objects.filter(pk__in=entity_ids).select_related(
+            "legal_representative"
+        )
+    }
+
+
+def _squash(text: str) -> str:
+    return name_key(text).replace("号", "")
+
+
+def _registry_vs_tax(field: str, label: str) -> Callable[[list[int]], Iterable[Finding]]:
+    def check(entity_ids: list[int]) -> Iterable[Finding]:
+        registry = _registry(entity_ids)
+        for eid, fact in _latest("tax", entity_ids).items():
+            declared = fact.data.get(field, "")
+            entity = registry.get(eid)
+            if not declared or entity is None:
+                continue
+            if field == "legal_rep_name":
+                recorded = entity.legal_representative.name if entity.legal_representative else ""
+            elif field == "address":
+                recorded = entity.address
+            else:
+                recorded = entity.name
+            if recorded and _squash(declared) != _squash(recorded):
+                yield (
+                    eid,
+                    ["registry", fact.source.code],
+                    {"field": label, "registry": recorded, "tax": declared, "period": fact.period},
+                )
+
+    return check
+
+
+def _employees_vs_insured(entity_ids: list[int]) -> Iterable[Finding]:
+    tax = _latest("tax", entity_ids)
+    insured = _latest("social_security", entity_ids)
+    for eid, t in tax.items():
+        s = insured.get(eid)
+        if s is None or t.quantity is None or s.quantity is None:
+            continue
+        declared, covered = t.quantity, s.quantity
+        if declared - covered > max(Decimal(5), declared / 2):
+            yield (
+                eid,
+                [t.source.code, s.source.code],
+                {
+                    "declared_employees": str(declared),
+                    "insured": str(covered),
+                    "tax_period": t.period,
+                    "insurance_period": s.period,
+                },
+            )
+
+
+def _deregistered_but_billed(entity_ids: list[int]) -> Iterable[Finding]:
+    gone = set(
+        MarketEntity.objects.filter(
+            pk__in=entity_ids, registration_status__in=("cancelled", "revoked")
+        ).values_list("pk", flat=True)
+    )
+    if not gone:
+        return
+    rows = (
+        fact_visible()
+        .filter(category="utility", entity_id__in=gone, amount__gt=0)
+        .values("entity_id", "source__code")
+        .annotate(last=Max("period"))
+    )
+    for row in rows:
+        yield row["entity_id"], ["registry", row["source__code"]], {"last_period": row["last"]}
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "legal_rep_mismatch",
+        N_("登记与纳税信息的法定代表人不一致"),
+        "high",
+        _registry_vs_tax("legal_rep_name", N_("法定代表人")),
+    ),
+    Rule(
+        "address_mismatch",
+        N_("登记住所与纳税生产经营地址不一致"),
+        "low",
+        _registry_vs_tax("address", N_("住所")),
+    ),
+    Rule(
+        "name_mismatch",
+        N_("纳税信息中的名称与登记名称不一致"),
+        "medium",
+        _registry_vs_tax("name", N_("名称")),
+    ),
+    Rule(
+        "employees_vs_insured", N_("申报从业人数明显多于参保人数"), "medium", _employees_vs_insured
+    ),
+    Rule(
+        "deregistered_billed",
+        N_("已注销或吊销的主体仍在产生水电气费用"),
+        "high",
+        _deregistered_but_billed,
+    ),
+)
+RULES_BY_ID = {r.id: r for r in RULES}
+SEVERITY_LABELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+
+
+def _fingerprint(detail: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(detail, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+
+
+def conflicts_detect(entity_ids: Iterable[int], *, chunk: int = 2000) -> int:
+    """Run every rule for these entities; store new conflicts and return how many."""
+    ids = sorted(set(entity_ids))
+    created = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        found = [
+            Conflict(
+                entity_id=eid,
+                rule=rule.id,
+                severity=rule.severity,
+                sources=sources,
+                detail=detail,
+                fingerprint=_fingerprint(detail),
+            )
+            for rule in RULES
+            for eid, sources, detail in rule.check(part)
+        ]
+        if not found:
+            continue
+        keys = {(c.entity_id, c.rule, c.fingerprint) for c in found}
+        existing = set(
+            Conflict.objects.filter(entity_id__in=part).values_list(
+                "entity_id", "rule", "fingerprint"
+            )
+        )
+        new = [c for c in found if (c.entity_id, c.rule, c.fingerprint) not in existing]
+        Conflict.objects.bulk_create(new, ignore_conflicts=True)
+        created += len({(c.entity_id, c.rule, c.fingerprint) for c in new} & keys)
+    return created
