@@ -339,6 +339,12 @@ def seed_facts(
         created += len(facts)
         progress(f"facts for entities up to #{last:,}")
     seed_demo_delivery(sources=sources, seed_value=seed_value)
+    now = timezone.now()
+    for batch in batches.values():
+        n = Fact.objects.filter(batch=batch).count()
+        IngestBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.COMPLETED, finished_at=now, received=n, accepted=n, processed=n
+        )
     last = 0
     while ids := list(
         MarketEntity.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK]
@@ -346,12 +352,6 @@ def seed_facts(
         last = ids[-1]
         conflicts_detect(ids)
     progress("cross-validation done")
-    now = timezone.now()
-    for batch in batches.values():
-        n = Fact.objects.filter(batch=batch).count()
-        IngestBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.COMPLETED, finished_at=now, received=n, accepted=n, processed=n
-        )
     return created
 
 
