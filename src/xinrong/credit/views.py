@@ -18,6 +18,8 @@ from xinrong.credit.choices import Channel
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Authorisation
 from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.crossval import RULES_BY_ID, SEVERITY_LABELS
+from xinrong.datahub.selectors import conflict_list
 from xinrong.enterprises import selectors as entity_selectors
 from xinrong.enterprises.models import MarketEntity
 
@@ -53,6 +55,17 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
         }
         for c, facts in data.facts.items()
     ]
+    conflicts = []
+    if data.own:  # details quote non-public source data: the enterprise sees its own
+        conflicts = [
+            {
+                "rule": _(RULES_BY_ID[c.rule].description) if c.rule in RULES_BY_ID else c.rule,
+                "severity": SEVERITY_LABELS.get(c.severity, c.severity),
+                "detail": c.detail,
+                "found": c.created_at,
+            }
+            for c in conflict_list(entity=entity)
+        ]
     return render(
         request,
         "credit/archive.html",
@@ -61,6 +74,7 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
             "archive": data,
             "sections": sections,
             "hidden": [CATEGORIES[c].name for c in data.hidden],
+            "conflicts": conflicts,
         },
     )
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/errors.xlsx", views.batch_errors, name="batch_errors"),
     path("resolution/", views.resolution_queue, name="resolution"),
+    path("quality/", views.quality, name="quality"),
     path("templates/<slug:category>.xlsx", views.template_download, name="template"),
 ]

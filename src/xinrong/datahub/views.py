@@ -156,3 +156,13 @@ def resolution_queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, error_payload(exc)[1]["message"])
         return redirect("datahub:resolution")
     return render(request, "datahub/resolution.html", {"rows": rows[:200], "total": rows.count()})
+
+
+@login_required
+def quality(request: HttpRequest) -> HttpResponse:
+    """Per source: coverage, timeliness against cadence, rejection rate, open conflicts."""
+    try:
+        rows = selectors.source_quality(user=_user(request))
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    return render(request, "datahub/quality.html", {"rows": rows})

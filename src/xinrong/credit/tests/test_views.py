@@ -74,3 +74,30 @@ def test_bank_cannot_open_the_enterprise_pages(client, bank_officer):
     client.force_login(bank_officer)
     assert client.get(reverse("credit:authorisations")).status_code == 403
     assert client.get(reverse("credit:query_log")).status_code == 403
+
+
+def test_enterprise_sees_its_conflicts_and_the_bank_does_not(
+    client, entity, enterprise_user, bank_officer, make_user
+):
+    import io
+
+    from xinrong.datahub.services import batch_ingest, source_create
+
+    dept = make_user("government", ["data_provider"])
+    src = source_create(
+        code="tax2", name="税务", organisation=dept.organisation, categories=["tax"]
+    )
+    text = f"统一社会信用代码,所属期,实缴税额（元）,法定代表人\n{entity.uscc},2024-06,1,别人\n"
+    batch_ingest(
+        source=src,
+        category="tax",
+        fileobj=io.BytesIO(text.encode()),
+        filename="t.csv",
+        channel="cli",
+    )
+    client.force_login(enterprise_user)
+    page = client.get(reverse("credit:archive", args=[entity.uscc])).content.decode()
+    assert 'id="conflicts"' in page and "法定代表人不一致" in page
+    client.force_login(bank_officer)
+    page = client.get(reverse("credit:archive", args=[entity.uscc])).content.decode()
+    assert 'id="conflicts"' not in page

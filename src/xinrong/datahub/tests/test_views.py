@@ -138,3 +138,34 @@ def test_operator_resolves_and_discards_queued_rows(client, tax_source, operator
     assert set(UnresolvedRow.objects.values_list("status", flat=True)) == {"resolved", "discarded"}
     page = client.get(reverse("datahub:resolution")).content.decode()
     assert "没有待关联的记录" in page
+
+
+def test_quality_view_reports_rejections_coverage_conflicts_and_lateness(
+    client, tax_source, operator
+):
+    from xinrong.datahub.models import Source
+
+    entity = MarketEntityFactory()
+    MarketEntityFactory()  # a second registered entity without tax data
+    client.force_login(tax_source.provider)
+    content = _csv(
+        [[entity.uscc, "", "2024-06", "1", "A", "0"], [entity.uscc, "", "bad", "1", "A", "0"]]
+    ).getvalue()
+    client.post(
+        reverse("datahub:home"),
+        {"source": tax_source.pk, "category": "tax", "file": SimpleUploadedFile("t.csv", content)},
+    )
+    Source.objects.filter(pk=tax_source.pk).update(cadence="daily")
+    client.force_login(operator)
+    page = client.get(reverse("datahub:quality")).content.decode()
+    row = page[page.index('data-source="tax"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-stat="rejection">50.0%' in row
+    assert "50.0%" in row  # one of two registered entities covered
+    assert 'data-late="1"' not in row  # delivered just now
+
+
+def test_quality_view_flags_sources_that_never_delivered(client, tax_source, operator):
+    client.force_login(operator)
+    page = client.get(reverse("datahub:quality")).content.decode()
+    assert 'data-late="1"' in page
