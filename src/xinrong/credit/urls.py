@@ -6,6 +6,7 @@ app_name = "credit"
 
 urlpatterns = [
     path("archive/<str:uscc>/", views.archive, name="archive"),
+    path("archive/<str:uscc>/export.xlsx", views.archive_export, name="archive_export"),
     path("authorisations/", views.authorisations, name="authorisations"),
     path("authorisations/<int:pk>/revoke/", views.authorisation_revoke, name="revoke"),
     path("query-log/", views.query_log, name="query_log"),

@@ -13,10 +13,12 @@ from django.views.decorators.http import require_POST
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
+from xinrong.common.http import xlsx_response
 from xinrong.credit import selectors, services
 from xinrong.credit.choices import Channel
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Authorisation
+from xinrong.credit.workbooks import archive_workbook
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.crossval import RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.selectors import conflict_list
@@ -145,3 +147,16 @@ def query_log(request: HttpRequest) -> HttpResponse:
             "categories": {c: _(s.name) for c, s in CATEGORIES.items()},
         },
     )
+
+
+@login_required
+def archive_export(request: HttpRequest, uscc: str) -> HttpResponse:
+    """Download the readable archive as Excel; a non-public export is logged like any read."""
+    user = _user(request)
+    try:
+        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+        data = selectors.archive_read(user=user, entity=entity, channel=Channel.EXPORT)
+    except SERVICE_ERRORS as exc:
+        status, body = error_payload(exc)
+        return render(request, "web/error.html", {"message": body["message"]}, status=status)
+    return xlsx_response(archive_workbook(data), f"archive-{entity.uscc}.xlsx")

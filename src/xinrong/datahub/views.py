@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
+from xinrong.common.http import xlsx_response
 from xinrong.datahub import selectors, services, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus
@@ -26,7 +27,6 @@ from xinrong.datahub.tasks import ingest_stored_file
 
 # Files up to this size are processed during the request; larger ones by the task worker.
 INLINE_BYTES = 5 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user(request: HttpRequest) -> User:
@@ -119,9 +119,7 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
         batch = selectors.batch_get(user=_user(request), pk=pk)
     except SERVICE_ERRORS as exc:
         raise Http404(str(exc)) from exc
-    response = HttpResponse(workbooks.errors_workbook(batch), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.xlsx"'
-    return response
+    return xlsx_response(workbooks.errors_workbook(batch), f"batch-{batch.pk}-errors.xlsx")
 
 
 @login_required
@@ -130,9 +128,7 @@ def template_download(request: HttpRequest, category: str) -> HttpResponse:
     _sources(_user(request))
     if category not in CATEGORIES:
         raise Http404(category)
-    response = HttpResponse(workbooks.template_workbook(category), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="template-{category}.xlsx"'
-    return response
+    return xlsx_response(workbooks.template_workbook(category), f"template-{category}.xlsx")
 
 
 @login_required

@@ -101,3 +101,31 @@ def test_enterprise_sees_its_conflicts_and_the_bank_does_not(
     client.force_login(bank_officer)
     page = client.get(reverse("credit:archive", args=[entity.uscc])).content.decode()
     assert 'id="conflicts"' not in page
+
+
+def test_export_follows_the_authorisation_and_is_logged_as_export(
+    client, facts, entity, enterprise_user, bank_officer
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    from xinrong.credit.services import authorisation_grant
+
+    client.force_login(bank_officer)
+    url = reverse("credit:archive_export", args=[entity.uscc])
+    sheets = load_workbook(io.BytesIO(client.get(url).content)).sheetnames
+    assert "纳税" not in sheets and "行政处罚" in sheets
+    assert not QueryLog.objects.exists()
+    authorisation_grant(
+        entity=entity,
+        actor=enterprise_user,
+        institution=bank_officer.organisation,
+        scope="full",
+        purpose="post_loan",
+        expires_on=timezone.localdate() + dt.timedelta(days=3),
+    )
+    wb = load_workbook(io.BytesIO(client.get(url).content))
+    rows = list(wb["纳税"].iter_rows(values_only=True))
+    assert rows[0][1] == "所属期" and rows[1][1] == "2024-06"
+    assert QueryLog.objects.get().channel == "export"
