@@ -37,11 +37,27 @@ class Rule:
 
 
 def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
-    """Return each entity's most recent visible fact of a category."""
-    qs = fact_visible().filter(category=category, entity_id__in=entity_ids).select_related("source")
+    """Return each entity's most recent visible fact of a category.
+
+    Two light queries: the (id, period, date) columns of every candidate first, then the full
+    rows of the winners only, so a chunk of thousands of entities stays cheap.
+    """
+    candidates = (
+        fact_visible()
+        .filter(category=category, entity_id__in=entity_ids)
+        .order_by()
+        .values_list("id", "entity_id", "period", "occurred_on")
+    )
+    best: dict[int, tuple[str, str, int]] = {}
+    for fid, eid, period, occurred in candidates.iterator(chunk_size=10_000):
+        key = (period or "", occurred.isoformat() if occurred else "", fid)
+        if eid not in best or key > best[eid]:
+            best[eid] = key
+    winners = [key[2] for key in best.values()]
     latest: dict[int, Fact] = {}
-    for f in qs.order_by("entity_id", "period", "occurred_on", "id"):
-        latest[f.entity_id] = f
+    for start in range(0, len(winners), 900):
+        for f in Fact.objects.filter(pk__in=winners[start : start + 900]).select_related("source"):
+            latest[f.entity_id] = f
     return latest
 
 

@@ -4,6 +4,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from openpyxl import Workbook
 
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
@@ -203,3 +204,13 @@ def test_interrupted_batch_is_invisible_and_completed_on_rerun(tax_source):
     rerun = _ingest(tax_source, io.BytesIO(content.getvalue()))
     assert rerun.pk == batch.pk and rerun.status == BatchStatus.COMPLETED
     assert fact_visible().count() == 12
+
+
+def test_bulk_written_facts_read_back_typed_with_aware_timestamps(tax_source):
+    entity = MarketEntityFactory()
+    _ingest(tax_source, _csv([[entity.uscc, "", "2024-06", "10.5", "A", "2"]]))
+    fact = Fact.objects.get()
+    assert fact.created_at.tzinfo is not None
+    assert abs((timezone.now() - fact.created_at).total_seconds()) < 60
+    assert fact.data["tax_paid"] == "10.50" and fact.arrears == Decimal("2.00")
+    assert fact.negative is True and fact.flag is False
