@@ -26,6 +26,25 @@ from xinrong.enterprises.names import name_key
 Finding = tuple[int, list[str], dict[str, Any]]  # (entity id, source codes, detail)
 
 
+class _Chunk:
+    """The entities of one detection pass, with the registry and latest facts read once."""
+
+    def __init__(self, entity_ids: list[int]) -> None:
+        self.ids = entity_ids
+        self._registry: dict[int, MarketEntity] | None = None
+        self._latest: dict[str, dict[int, Fact]] = {}
+
+    def registry(self) -> dict[int, MarketEntity]:
+        if self._registry is None:
+            self._registry = _registry(self.ids)
+        return self._registry
+
+    def latest(self, category: str) -> dict[int, Fact]:
+        if category not in self._latest:
+            self._latest[category] = _latest(category, self.ids)
+        return self._latest[category]
+
+
 @dataclass(frozen=True)
 class Rule:
     """One cross-validation rule."""
@@ -33,7 +52,7 @@ class Rule:
     id: str
     description: str
     severity: str  # "high" | "medium" | "low"
-    check: Callable[[list[int]], Iterable[Finding]]
+    check: Callable[[_Chunk], Iterable[Finding]]
 
 
 def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
@@ -74,10 +93,10 @@ def _squash(text: str) -> str:
     return name_key(text).replace("号", "")
 
 
-def _registry_vs_tax(field: str, label: str) -> Callable[[list[int]], Iterable[Finding]]:
-    def check(entity_ids: list[int]) -> Iterable[Finding]:
-        registry = _registry(entity_ids)
-        for eid, fact in _latest("tax", entity_ids).items():
+def _registry_vs_tax(field: str, label: str) -> Callable[[_Chunk], Iterable[Finding]]:
+    def check(chunk: _Chunk) -> Iterable[Finding]:
+        registry = chunk.registry()
+        for eid, fact in chunk.latest("tax").items():
             declared = fact.data.get(field, "")
             entity = registry.get(eid)
             if not declared or entity is None:
@@ -98,9 +117,9 @@ def _registry_vs_tax(field: str, label: str) -> Callable[[list[int]], Iterable[F
     return check
 
 
-def _employees_vs_insured(entity_ids: list[int]) -> Iterable[Finding]:
-    tax = _latest("tax", entity_ids)
-    insured = _latest("social_security", entity_ids)
+def _employees_vs_insured(chunk: _Chunk) -> Iterable[Finding]:
+    tax = chunk.latest("tax")
+    insured = chunk.latest("social_security")
     for eid, t in tax.items():
         s = insured.get(eid)
         if s is None or t.quantity is None or s.quantity is None:
@@ -119,12 +138,12 @@ def _employees_vs_insured(entity_ids: list[int]) -> Iterable[Finding]:
             )
 
 
-def _deregistered_but_billed(entity_ids: list[int]) -> Iterable[Finding]:
-    gone = set(
-        MarketEntity.objects.filter(
-            pk__in=entity_ids, registration_status__in=("cancelled", "revoked")
-        ).values_list("pk", flat=True)
-    )
+def _deregistered_but_billed(chunk: _Chunk) -> Iterable[Finding]:
+    gone = {
+        pk
+        for pk, e in chunk.registry().items()
+        if e.registration_status in ("cancelled", "revoked")
+    }
     if not gone:
         return
     rows = (
@@ -182,6 +201,7 @@ def conflicts_detect(entity_ids: Iterable[int], *, chunk: int = 2000) -> int:
     created = 0
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
+        context = _Chunk(part)
         found = [
             Conflict(
                 entity_id=eid,
@@ -192,7 +212,7 @@ def conflicts_detect(entity_ids: Iterable[int], *, chunk: int = 2000) -> int:
                 fingerprint=_fingerprint(detail),
             )
             for rule in RULES
-            for eid, sources, detail in rule.check(part)
+            for eid, sources, detail in rule.check(context)
         ]
         if not found:
             continue

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
@@ -210,6 +211,12 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
     return text
 
 
+@lru_cache(maxsize=200_000)
+def _uscc_code(text: str) -> str:
+    """Return the normalised code of a valid USCC (cached: a file repeats its entities)."""
+    return uscc_codec.parse(text).code
+
+
 def validate_row(spec: CategorySpec, number: int, raw: dict[str, str]) -> ParsedRow:
     """Validate one row; every error names the column, the value and the rule."""
     row = ParsedRow(number=number, raw=raw)
@@ -221,7 +228,7 @@ def validate_row(spec: CategorySpec, number: int, raw: dict[str, str]) -> Parsed
             continue
         if f.key == "uscc":
             try:
-                row.values["uscc"] = uscc_codec.parse(text).code
+                row.values["uscc"] = _uscc_code(text)
             except ReferenceDataError as exc:
                 row.errors.append((_(f.header), text, str(exc.message)))
             continue

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
-from typing import IO
+from typing import IO, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -278,7 +279,7 @@ def _ingest_rows(
                 source=batch.source, category=spec.code, row_hash__in=list(hashes.values())
             ).values_list("row_hash", flat=True)
         )
-        facts: list[Fact] = []
+        facts: list[tuple[Any, ...]] = []  # in _FACT_COLUMNS order, without created_at
         unresolved: list[UnresolvedRow] = []
         for r in good:
             h = hashes[id(r)]
@@ -298,15 +299,27 @@ def _ingest_rows(
                     )
                 )
                 continue
+            cols = row_io.fact_columns(spec, r.values)
             facts.append(
-                Fact(
-                    batch=batch,
-                    source=batch.source,
-                    category=spec.code,
-                    entity_id=entity_id,
-                    row_hash=h,
-                    data=row_io.json_ready(r.values),
-                    **row_io.fact_columns(spec, r.values),
+                (
+                    batch.pk,
+                    batch.source_id,
+                    spec.code,
+                    entity_id,
+                    h,
+                    cols.get("period", ""),
+                    cols.get("occurred_on"),
+                    cols.get("behaviour_end"),
+                    cols.get("amount"),
+                    cols.get("arrears"),
+                    cols.get("quantity"),
+                    cols.get("grade", ""),
+                    cols.get("status", ""),
+                    cols.get("flag", False),
+                    cols.get("reference_no", ""),
+                    cols["negative"],
+                    cols.get("retention_until"),
+                    json.dumps(row_io.json_ready(r.values), ensure_ascii=False),
                 )
             )
         counts["accepted"] += len(facts)
@@ -429,42 +442,16 @@ _FACT_COLUMNS = (
 )
 
 
-def _facts_insert(facts: list[Fact]) -> None:
-    """Write facts in bulk without per-row ORM work: COPY on PostgreSQL, executemany elsewhere.
+def _facts_insert(facts: list[tuple[Any, ...]]) -> None:
+    """Write fact rows in bulk without ORM objects: COPY on PostgreSQL, executemany elsewhere.
 
+    Each row holds the values of ``_FACT_COLUMNS`` but the last (``created_at``, added here).
     Duplicates were filtered before; the unique constraint still guards against a race.
     """
     if not facts:
         return
-    import json
-
-    from django.db import connection
-
     now = timezone.now()
-    rows = [
-        (
-            f.batch_id,
-            f.source_id,
-            f.category,
-            f.entity_id,
-            f.row_hash,
-            f.period,
-            f.occurred_on,
-            f.behaviour_end,
-            f.amount,
-            f.arrears,
-            f.quantity,
-            f.grade,
-            f.status,
-            f.flag,
-            f.reference_no,
-            f.negative,
-            f.retention_until,
-            json.dumps(f.data, ensure_ascii=False),
-            now,
-        )
-        for f in facts
-    ]
+    rows = [(*row, now) for row in facts]
     table = Fact._meta.db_table
     columns = ", ".join(_FACT_COLUMNS)
     with connection.cursor() as cursor:
