@@ -84,7 +84,7 @@ IDENTITY_FIELDS: tuple[FieldSpec, ...] = (
         "uscc",
         N_("统一社会信用代码"),
         note=N_("18位；没有时须填写主体名称"),
-        example="91630100MA752L1X3K",
+        example="91630100MA752L1X3M",
         max_length=24,
     ),
     FieldSpec(
