@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader
 
-from xinrong.accounts.models import ApiKey
+from xinrong.accounts.models import ApiKey, User
 from xinrong.accounts.services import api_key_authenticate
 
 
@@ -22,3 +22,10 @@ class ApiKeyAuth(APIKeyHeader):
             return None
         request.user = api_key.service_user
         return api_key
+
+
+def request_user(request: HttpRequest) -> User:
+    """Return the logged-in platform user of a view guarded by ``login_required``."""
+    user = request.user
+    assert isinstance(user, User), "view must require login"
+    return user

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts import selectors, services
+from xinrong.accounts.auth import request_user
 from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, Role
 from xinrong.accounts.forms import (
     ApiKeyCreateForm,
@@ -38,11 +39,6 @@ class LogoutView(auth_views.LogoutView):
     """Log out (POST only)."""
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password."""
@@ -50,7 +46,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_password_change(
-                user=_user(request),
+                user=request_user(request),
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
             )
@@ -73,7 +69,7 @@ def _require_operator(user: User) -> None:
 @login_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
     """List organisations and create institutions, departments and sub-stations."""
-    user = _user(request)
+    user = request_user(request)
     _require_operator(user)
     form = OrganisationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -103,7 +99,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an organisation and its users."""
-    user = _user(request)
+    user = request_user(request)
     org = get_object_or_404(selectors.organisation_list(user=user), pk=pk)
     users = org.users.prefetch_related("roles").order_by("username")
     return render(
@@ -116,7 +112,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def user_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a user to an organisation (operator for any, institution admin for its own)."""
-    actor = _user(request)
+    actor = request_user(request)
     org = get_object_or_404(selectors.organisation_list(user=actor), pk=pk)
     if not (
         actor.is_superuser
@@ -149,7 +145,7 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
     """List and issue an institution's API keys; a new key is shown once."""
-    user = _user(request)
+    user = request_user(request)
     if org.kind not in API_KEY_KINDS:
         raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
     try:
@@ -178,7 +174,7 @@ def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
 @login_required
 def api_key_list(request: HttpRequest) -> HttpResponse:
     """The API keys of the user's own institution."""
-    org = _user(request).organisation
+    org = request_user(request).organisation
     if org is None:
         raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
     return _api_key_page(request, org)
@@ -187,7 +183,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def organisation_api_keys(request: HttpRequest, pk: int) -> HttpResponse:
     """An operator manages the API keys of an institution it can see."""
-    org = get_object_or_404(selectors.organisation_list(user=_user(request)), pk=pk)
+    org = get_object_or_404(selectors.organisation_list(user=request_user(request)), pk=pk)
     return _api_key_page(request, org)
 
 
@@ -195,7 +191,7 @@ def organisation_api_keys(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke an API key of an institution the user may manage."""
-    user = _user(request)
+    user = request_user(request)
     key = get_object_or_404(ApiKey.objects.select_related("organisation"), pk=pk)
     try:
         selectors.api_key_list(user=user, organisation=key.organisation)

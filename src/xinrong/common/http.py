@@ -1,6 +1,6 @@
 """HTTP helpers shared by views."""
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -10,3 +10,13 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def error_page(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Render a service error as the platform's error page with its 4xx status."""
+    from django.shortcuts import render
+
+    from xinrong.common.errors import error_payload
+
+    status, body = error_payload(exc)
+    return render(request, "web/error.html", {"message": body["message"]}, status=status)

@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
-from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import xlsx_response
+from xinrong.common.http import error_page, xlsx_response
 from xinrong.credit import selectors, services
 from xinrong.credit.choices import Channel
 from xinrong.credit.forms import AuthorisationForm
@@ -26,11 +27,6 @@ from xinrong.enterprises import selectors as entity_selectors
 from xinrong.enterprises.models import MarketEntity
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _own_entity(user: User) -> MarketEntity:
     entity = getattr(user.organisation, "market_entity", None) if user.organisation else None
     if entity is None:
@@ -38,16 +34,21 @@ def _own_entity(user: User) -> MarketEntity:
     return entity
 
 
+def _archive_read(request: HttpRequest, uscc: str, channel: str) -> selectors.Archive:
+    """Read (and, when non-public, log) the archive of ``uscc`` for the requesting user."""
+    user = request_user(request)
+    entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+    return selectors.archive_read(user=user, entity=entity, channel=channel)
+
+
 @login_required
 def archive(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show the credit archive the user may see (the read is logged when non-public)."""
-    user = _user(request)
     try:
-        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
-        data = selectors.archive_read(user=user, entity=entity, channel=Channel.PAGE)
+        data = _archive_read(request, uscc, Channel.PAGE)
     except SERVICE_ERRORS as exc:
-        status, body = error_payload(exc)
-        return render(request, "web/error.html", {"message": body["message"]}, status=status)
+        return error_page(request, exc)
+    entity = data.entity
     sections = [
         {
             "code": c,
@@ -84,7 +85,7 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
 @login_required
 def authorisations(request: HttpRequest) -> HttpResponse:
     """The enterprise grants, lists and revokes authorisations."""
-    user = _user(request)
+    user = request_user(request)
     entity = _own_entity(user)
     form = AuthorisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -118,7 +119,7 @@ def authorisations(request: HttpRequest) -> HttpResponse:
 @require_POST
 def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw an authorisation."""
-    user = _user(request)
+    user = request_user(request)
     entity = _own_entity(user)
     auth = get_object_or_404(Authorisation, pk=pk, entity=entity)
     try:
@@ -132,7 +133,7 @@ def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def query_log(request: HttpRequest) -> HttpResponse:
     """Who read the enterprise's non-public information."""
-    user = _user(request)
+    user = request_user(request)
     entity = _own_entity(user)
     try:
         logs = selectors.query_log_list(user=user, entity=entity)[:500]
@@ -152,11 +153,8 @@ def query_log(request: HttpRequest) -> HttpResponse:
 @login_required
 def archive_export(request: HttpRequest, uscc: str) -> HttpResponse:
     """Download the readable archive as Excel; a non-public export is logged like any read."""
-    user = _user(request)
     try:
-        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
-        data = selectors.archive_read(user=user, entity=entity, channel=Channel.EXPORT)
+        data = _archive_read(request, uscc, Channel.EXPORT)
     except SERVICE_ERRORS as exc:
-        status, body = error_payload(exc)
-        return render(request, "web/error.html", {"message": body["message"]}, status=status)
-    return xlsx_response(archive_workbook(data), f"archive-{entity.uscc}.xlsx")
+        return error_page(request, exc)
+    return xlsx_response(archive_workbook(data), f"archive-{data.entity.uscc}.xlsx")

@@ -47,7 +47,6 @@ class ParsedRow:
     number: int
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (header, value, rule)
-    raw: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -219,7 +218,7 @@ def _uscc_code(text: str) -> str:
 
 def validate_row(spec: CategorySpec, number: int, raw: dict[str, str]) -> ParsedRow:
     """Validate one row; every error names the column, the value and the rule."""
-    row = ParsedRow(number=number, raw=raw)
+    row = ParsedRow(number=number)
     for f in spec.all_fields:
         text = raw.get(f.key, "")
         if text == "":

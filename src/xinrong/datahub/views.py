@@ -14,10 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import xlsx_response
+from xinrong.common.http import error_page, xlsx_response
 from xinrong.datahub import selectors, services, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus
@@ -27,11 +28,6 @@ from xinrong.datahub.tasks import ingest_stored_file
 
 # Files up to this size are processed during the request; larger ones by the task worker.
 INLINE_BYTES = 5 * 1024 * 1024
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -44,7 +40,7 @@ def _sources(user: User) -> QuerySet[Source]:
 @login_required
 def hub_home(request: HttpRequest) -> HttpResponse:
     """List the user's sources with their templates, take uploads, show recent batches."""
-    user = _user(request)
+    user = request_user(request)
     sources = _sources(user)
     form = UploadForm(request.POST or None, request.FILES or None, sources=sources)
     if request.method == "POST" and form.is_valid():
@@ -96,10 +92,9 @@ def hub_home(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a batch's summary; while it runs the progress part refreshes itself."""
     try:
-        batch = selectors.batch_get(user=_user(request), pk=pk)
+        batch = selectors.batch_get(user=request_user(request), pk=pk)
     except SERVICE_ERRORS as exc:
-        status, body = error_payload(exc)
-        return render(request, "web/error.html", {"message": body["message"]}, status=status)
+        return error_page(request, exc)
     template = (
         "datahub/_batch_summary.html"
         if request.headers.get("HX-Request")
@@ -116,7 +111,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """Download a batch's refused rows as Excel."""
     try:
-        batch = selectors.batch_get(user=_user(request), pk=pk)
+        batch = selectors.batch_get(user=request_user(request), pk=pk)
     except SERVICE_ERRORS as exc:
         raise Http404(str(exc)) from exc
     return xlsx_response(workbooks.errors_workbook(batch), f"batch-{batch.pk}-errors.xlsx")
@@ -125,7 +120,7 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def template_download(request: HttpRequest, category: str) -> HttpResponse:
     """Download the Excel template of a category."""
-    _sources(_user(request))
+    _sources(request_user(request))
     if category not in CATEGORIES:
         raise Http404(category)
     return xlsx_response(workbooks.template_workbook(category), f"template-{category}.xlsx")
@@ -134,7 +129,7 @@ def template_download(request: HttpRequest, category: str) -> HttpResponse:
 @login_required
 def resolution_queue(request: HttpRequest) -> HttpResponse:
     """Operators tie rows that carried no usable USCC to an entity, or discard them."""
-    user = _user(request)
+    user = request_user(request)
     try:
         rows = selectors.unresolved_open(user=user)
     except ApplicationError as exc:
@@ -158,7 +153,7 @@ def resolution_queue(request: HttpRequest) -> HttpResponse:
 def quality(request: HttpRequest) -> HttpResponse:
     """Per source: coverage, timeliness against cadence, rejection rate, open conflicts."""
     try:
-        rows = selectors.source_quality(user=_user(request))
+        rows = selectors.source_quality(user=request_user(request))
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
     return render(request, "datahub/quality.html", {"rows": rows})

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
+from xinrong.common.http import error_page
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE
 from xinrong.enterprises import presenters, selectors, services
 from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
@@ -65,8 +66,7 @@ def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     try:
         entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
     except SERVICE_ERRORS as exc:
-        status, body = error_payload(exc)
-        return render(request, "web/error.html", {"message": body["message"]}, status=status)
+        return error_page(request, exc)
     detail = presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
     return render(request, "enterprises/entity_detail.html", {"entity": detail})
 

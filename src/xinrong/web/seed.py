@@ -240,7 +240,6 @@ class SeedReport:
     entities: int = 0
     relationships: int = 0
     facts: int = 0
-    tags: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -680,8 +679,7 @@ def seed(
     with transaction.atomic():
         orgs = _seed_organisations(report)
         for code, name, _p in TAGS:
-            _tag, created = Tag.objects.get_or_create(code=code, defaults={"name": name})
-            report.tags += int(created)
+            Tag.objects.get_or_create(code=code, defaults={"name": name})
     report.timings["organisations"] = time.perf_counter() - t0
     prefectures = {CITY_PREFECTURE: 1.0} if scale == "city" else PREFECTURE_WEIGHTS
     t1 = time.perf_counter()

@@ -129,3 +129,12 @@ def test_export_follows_the_authorisation_and_is_logged_as_export(
     rows = list(wb["纳税"].iter_rows(values_only=True))
     assert rows[0][1] == "所属期" and rows[1][1] == "2024-06"
     assert QueryLog.objects.get().channel == "export"
+
+
+def test_archive_and_export_with_a_malformed_code_explain_the_fault(client, bank_officer):
+    client.force_login(bank_officer)
+    for name in ("credit:archive", "credit:archive_export"):
+        response = client.get(reverse(name, args=["9163"]))
+        assert response.status_code == 422
+        assert "18" in response.content.decode()
+    assert not QueryLog.objects.exists()
