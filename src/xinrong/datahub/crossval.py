@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import F, Max, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
@@ -53,31 +54,29 @@ class Rule:
     description: str
     severity: str  # "high" | "medium" | "low"
     check: Callable[[_Chunk], Iterable[Finding]]
+    reads: frozenset[str]  # the fact categories it compares (a delivery of others can't matter)
 
 
 def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
-    """Return each entity's most recent visible fact of a category.
-
-    Two light queries: the (id, period, date) columns of every candidate first, then the full
-    rows of the winners only, so a chunk of thousands of entities stays cheap.
-    """
-    candidates = (
+    """Return each entity's most recent visible fact of a category, ranked in the database."""
+    ranked = (
         fact_visible()
         .filter(category=category, entity_id__in=entity_ids)
-        .order_by()
-        .values_list("id", "entity_id", "period", "occurred_on")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("entity_id")],
+                order_by=[
+                    F("period").desc(),
+                    F("occurred_on").desc(nulls_last=True),
+                    F("id").desc(),
+                ],
+            )
+        )
+        .filter(rank=1)
+        .select_related("source")
     )
-    best: dict[int, tuple[str, str, int]] = {}
-    for fid, eid, period, occurred in candidates.iterator(chunk_size=10_000):
-        key = (period or "", occurred.isoformat() if occurred else "", fid)
-        if eid not in best or key > best[eid]:
-            best[eid] = key
-    winners = [key[2] for key in best.values()]
-    latest: dict[int, Fact] = {}
-    for start in range(0, len(winners), 900):
-        for f in Fact.objects.filter(pk__in=winners[start : start + 900]).select_related("source"):
-            latest[f.entity_id] = f
-    return latest
+    return {f.entity_id: f for f in ranked}
 
 
 def _registry(entity_ids: list[int]) -> dict[int, MarketEntity]:
@@ -162,27 +161,35 @@ RULES: tuple[Rule, ...] = (
         N_("登记与纳税信息的法定代表人不一致"),
         "high",
         _registry_vs_tax("legal_rep_name", N_("法定代表人")),
+        frozenset({"tax", "registration_change"}),
     ),
     Rule(
         "address_mismatch",
         N_("登记住所与纳税生产经营地址不一致"),
         "low",
         _registry_vs_tax("address", N_("住所")),
+        frozenset({"tax", "registration_change"}),
     ),
     Rule(
         "name_mismatch",
         N_("纳税信息中的名称与登记名称不一致"),
         "medium",
         _registry_vs_tax("name", N_("名称")),
+        frozenset({"tax", "registration_change"}),
     ),
     Rule(
-        "employees_vs_insured", N_("申报从业人数明显多于参保人数"), "medium", _employees_vs_insured
+        "employees_vs_insured",
+        N_("申报从业人数明显多于参保人数"),
+        "medium",
+        _employees_vs_insured,
+        frozenset({"tax", "social_security"}),
     ),
     Rule(
         "deregistered_billed",
         N_("已注销或吊销的主体仍在产生水电气费用"),
         "high",
         _deregistered_but_billed,
+        frozenset({"utility", "registration_change"}),
     ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
@@ -195,9 +202,15 @@ def _fingerprint(detail: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def conflicts_detect(entity_ids: Iterable[int], *, chunk: int = 2000) -> int:
-    """Run every rule for these entities; store new conflicts and return how many."""
-    ids = sorted(set(entity_ids))
+def conflicts_detect(
+    entity_ids: Iterable[int], *, categories: set[str] | None = None, chunk: int = 2000
+) -> int:
+    """Run the rules for these entities; store new conflicts and return how many.
+
+    With ``categories`` (those a delivery brought), only rules reading one of them run.
+    """
+    rules = [r for r in RULES if categories is None or r.reads & categories]
+    ids = sorted(set(entity_ids)) if rules else []
     created = 0
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
@@ -211,7 +224,7 @@ def conflicts_detect(entity_ids: Iterable[int], *, chunk: int = 2000) -> int:
                 detail=detail,
                 fingerprint=_fingerprint(detail),
             )
-            for rule in RULES
+            for rule in rules
             for eid, sources, detail in rule.check(context)
         ]
         if not found:

@@ -16,15 +16,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import transaction
 from django.utils import timezone
 
 from xinrong.accounts.models import Organisation
-from xinrong.datahub import rows as row_io
+from xinrong.datahub.columns import canonical, canonical_rows, hash64
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, Source
+from xinrong.datahub.services import facts_store, first_seen
 from xinrong.enterprises.models import MarketEntity
 
 # (code, name, organisation name, categories, cadence)
@@ -317,26 +321,36 @@ def seed_facts(
     last = 0
     while chunk := _entities(last):
         last = chunk[-1].pk
-        facts: list[Fact] = []
+        rows: dict[str, tuple[list[int], list[dict[str, Any]]]] = {}
         for e in chunk:
             rng = random.Random(f"{seed_value}:{e.uscc}")
             for category, values in _rows_for(e, rng):
-                spec = CATEGORIES[category]
-                batch = batches[category]
-                facts.append(
-                    Fact(
-                        batch=batch,
-                        source_id=batch.source_id,
-                        category=category,
-                        entity_id=e.pk,
-                        row_hash=row_io.row_hash(category, values),
-                        data=row_io.json_ready(values),
-                        **row_io.fact_columns(spec, values),
-                    )
-                )
+                ids, dicts = rows.setdefault(category, ([], []))
+                ids.append(e.pk)
+                dicts.append(values)
         with transaction.atomic():
-            Fact.objects.bulk_create(facts, batch_size=2000, ignore_conflicts=True)
-        created += len(facts)
+            for category, (ids, dicts) in rows.items():
+                spec = CATEGORIES[category]
+                cols = {
+                    f.key: pa.array(
+                        [
+                            None if d.get(f.key) in (None, "") else canonical(d[f.key])
+                            for d in dicts
+                        ],
+                        pa.string(),
+                    )
+                    for f in spec.all_fields
+                }
+                hashes = hash64(canonical_rows(category, cols))
+                fresh = first_seen(hashes, set())  # rows of different entities never meet
+                keep = pa.array(fresh)
+                created += facts_store(
+                    batch=batches[category],
+                    spec=spec,
+                    values={k: pc.filter(v, keep) for k, v in cols.items()},
+                    entity_ids=np.array(ids, dtype=np.int64)[fresh],
+                    hashes=hashes[fresh],
+                )
         progress(f"facts for entities up to #{last:,}")
     seed_demo_delivery(sources=sources, seed_value=seed_value)
     now = timezone.now()

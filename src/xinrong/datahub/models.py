@@ -93,13 +93,28 @@ class IngestBatch(TimeStampedModel):
 
 
 class Fact(models.Model):
-    """One row of public credit information, typed for column-wise scoring."""
+    """One row of public credit information, typed for column-wise scoring.
+
+    The table takes millions of rows per delivery, so it carries only the indexes its reads
+    need, and its foreign keys are kept by the application (Django's on_delete still cascades
+    and protects) rather than by per-row database triggers: see docs/decisions/0004.
+    """
 
     batch = models.ForeignKey(
-        IngestBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="facts"
+        IngestBatch,
+        verbose_name=_("批次"),
+        on_delete=models.CASCADE,
+        related_name="facts",
+        db_index=False,  # datahub_fact_batch_idx
+        db_constraint=False,
     )
     source = models.ForeignKey(
-        Source, verbose_name=_("数据来源"), on_delete=models.PROTECT, related_name="facts"
+        Source,
+        verbose_name=_("数据来源"),
+        on_delete=models.PROTECT,
+        related_name="facts",
+        db_index=False,
+        db_constraint=False,
     )
     category = models.CharField(_("数据类别"), max_length=32, choices=CATEGORY_CHOICES)
     entity = models.ForeignKey(
@@ -107,8 +122,12 @@ class Fact(models.Model):
         verbose_name=_("市场主体"),
         on_delete=models.CASCADE,
         related_name="facts",
+        db_index=False,  # the unique (entity, category, source, row_hash) index leads with it
+        db_constraint=False,
     )
-    row_hash = models.CharField(_("行摘要"), max_length=64)
+    row_hash = models.BigIntegerField(
+        _("行摘要"), help_text=_("行内容的64位摘要，用于识别重复报送")
+    )
     period = models.CharField(_("所属期"), max_length=7, blank=True, default="")
     occurred_on = models.DateField(_("发生日期"), null=True, blank=True)
     behaviour_end = models.DateField(_("行为终止日期"), null=True, blank=True)
@@ -123,7 +142,7 @@ class Fact(models.Model):
     status = models.CharField(_("事项/类型"), max_length=64, blank=True, default="")
     flag = models.BooleanField(_("标记"), default=False)
     reference_no = models.CharField(_("编号"), max_length=64, blank=True, default="")
-    negative = models.BooleanField(_("负面信息"), default=False, db_index=True)
+    negative = models.BooleanField(_("负面信息"), default=False)
     retention_until = models.DateField(
         _("负面信息保存截止"),
         null=True,
@@ -139,7 +158,7 @@ class Fact(models.Model):
         ordering = ["entity_id", "category", "-occurred_on", "-period", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "category", "row_hash"], name="datahub_fact_unique_row"
+                fields=["entity", "category", "source", "row_hash"], name="datahub_fact_unique_row"
             ),
             models.CheckConstraint(
                 condition=Q(negative=False) | Q(retention_until__isnull=False),
@@ -147,8 +166,6 @@ class Fact(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["entity", "category"], name="datahub_fact_entity_cat_idx"),
-            models.Index(fields=["category", "period"], name="datahub_fact_cat_period_idx"),
             models.Index(fields=["batch"], name="datahub_fact_batch_idx"),
         ]
 

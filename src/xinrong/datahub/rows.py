@@ -1,4 +1,8 @@
-"""Read delivered files row by row and validate each row against its category's fields."""
+"""Read delivered files and parse single cells by their field's rules.
+
+The column-wise pipeline (``datahub.columns``) falls back to ``parse_field`` for every cell its
+vectorised rules cannot settle, so this is the one place a cell's rule is written down.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import IO, Any
@@ -27,30 +30,16 @@ from xinrong.datahub.categories import (
     FieldSpec,
 )
 from xinrong.reference import uscc as uscc_codec
-from xinrong.reference.errors import ReferenceDataError
 
 RETENTION_YEARS = 5  # 征信业管理条例 第十六条
-_TRUE = {"是", "y", "yes", "true", "1", "t"}
-_FALSE = {"否", "n", "no", "false", "0", "f", ""}
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "t"}
+FALSE_WORDS = {"否", "n", "no", "false", "0", "f", ""}
 _PERIOD = re.compile(r"^(\d{4})(?:[-/.年]?(\d{1,2})月?)?$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$|^(\d{4})(\d{2})(\d{2})$")
 
 
 class FileFormatError(ValueError):
     """The file cannot be read as CSV or XLSX with the category's headers."""
-
-
-@dataclass
-class ParsedRow:
-    """A validated row: typed values, Fact columns, and the errors if any."""
-
-    number: int
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (header, value, rule)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def header_map(spec: CategorySpec, headers: list[str]) -> dict[int, FieldSpec]:
@@ -146,22 +135,6 @@ def _parse_period(text: str) -> str:
     return f"{year:04d}-{int(month):02d}"
 
 
-def period_end(period: str) -> dt.date:
-    """Return the last day of a "YYYY" or "YYYY-MM" period."""
-    if len(period) == 4:
-        return dt.date(int(period), 12, 31)
-    y, m = int(period[:4]), int(period[5:7])
-    nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def parse_field(spec: FieldSpec, text: str) -> Any:
     """Return the typed value of one cell; raise ValueError with the rule broken."""
     if spec.kind == DECIMAL:
@@ -200,9 +173,9 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
             return lowered[text.lower()]
         raise ValueError(_("只能是：%(c)s") % {"c": " / ".join(spec.choices)})
     if spec.kind == BOOL:
-        if text.lower() in _TRUE:
+        if text.lower() in TRUE_WORDS:
             return True
-        if text.lower() in _FALSE:
+        if text.lower() in FALSE_WORDS:
             return False
         raise ValueError(_("应为“是”或“否”"))
     if len(text) > spec.max_length:
@@ -211,59 +184,9 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
 
 
 @lru_cache(maxsize=200_000)
-def _uscc_code(text: str) -> str:
+def uscc_code(text: str) -> str:
     """Return the normalised code of a valid USCC (cached: a file repeats its entities)."""
     return uscc_codec.parse(text).code
-
-
-def validate_row(spec: CategorySpec, number: int, raw: dict[str, str]) -> ParsedRow:
-    """Validate one row; every error names the column, the value and the rule."""
-    row = ParsedRow(number=number)
-    for f in spec.all_fields:
-        text = raw.get(f.key, "")
-        if text == "":
-            if f.required:
-                row.errors.append((_(f.header), "", _("必填")))
-            continue
-        if f.key == "uscc":
-            try:
-                row.values["uscc"] = _uscc_code(text)
-            except ReferenceDataError as exc:
-                row.errors.append((_(f.header), text, str(exc.message)))
-            continue
-        try:
-            row.values[f.key] = parse_field(f, text)
-        except ValueError as exc:
-            row.errors.append((_(f.header), text[:255], str(exc)))
-    if not raw.get("uscc") and not raw.get("name"):
-        row.errors.append((_("统一社会信用代码"), "", _("统一社会信用代码与主体名称至少填写一项")))
-    return row
-
-
-def fact_columns(spec: CategorySpec, values: dict[str, Any]) -> dict[str, Any]:
-    """Return the typed Fact columns for validated values, with negativity and retention."""
-    cols: dict[str, Any] = {}
-    for f in spec.fields:
-        if f.column and f.key in values:
-            cols[f.column] = values[f.key]
-    negative = (
-        spec.always_negative
-        or any(bool(values.get(k)) for k in spec.negative_when)
-        or any(values.get(k) in vals for k, vals in spec.negative_values.items())
-    )
-    cols["negative"] = negative
-    if negative:
-        end = cols.get("behaviour_end") or cols.get("occurred_on")
-        if end is None and cols.get("period"):
-            end = period_end(cols["period"])
-        cols["retention_until"] = _add_years(end or dt.date.today(), RETENTION_YEARS)
-    return cols
-
-
-def row_hash(category: str, values: dict[str, Any]) -> str:
-    """Return a digest identifying the row's content (same content → same digest)."""
-    parts = [category] + [f"{k}={values[k]}" for k in sorted(values)]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def file_hash(fileobj: IO[bytes]) -> str:
@@ -274,8 +197,3 @@ def file_hash(fileobj: IO[bytes]) -> str:
         digest.update(block)
     fileobj.seek(0)
     return digest.hexdigest()
-
-
-def json_ready(values: dict[str, Any]) -> dict[str, str]:
-    """Return values as JSON-safe strings for the Fact's raw data."""
-    return {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in values.items()}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from xinrong.datahub import columns
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 from xinrong.datahub.choices import BatchStatus, ResolutionStatus
@@ -23,8 +25,6 @@ from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 from xinrong.reference import divisions
 from xinrong.reference import uscc as uscc_codec
-
-CHUNK = 5_000  # rows validated, resolved and written together
 
 Progress = Callable[[IngestBatch], None]
 
@@ -96,25 +96,29 @@ def _check_delivery(source: Source, category: str, actor: User | None) -> Catego
     return spec
 
 
-class _Resolver:
-    """Tie rows to entities: by USCC, else by exact name, else by normalised name (+ region)."""
+class _CodeRegistry:
+    """USCC → id of registered entities; each distinct code is read from the database once."""
 
     def __init__(self) -> None:
-        self.by_code: dict[str, int | None] = {}
+        self.ids: dict[str, int] = {}
+        self.absent: set[str] = set()
+
+    def __call__(self, codes: list[str]) -> dict[str, int]:
+        new = [c for c in codes if c not in self.ids and c not in self.absent]
+        for part in _chunks(new, 5000):
+            found = dict(MarketEntity.objects.filter(uscc__in=part).values_list("uscc", "pk"))
+            self.ids.update(found)
+            self.absent.update(c for c in part if c not in found)
+        return {c: self.ids[c] for c in codes if c in self.ids}
+
+
+class _NameResolver:
+    """Tie rows without a USCC to entities: by exact name, else by normalised name (+ region)."""
+
+    def __init__(self) -> None:
         self.by_name: dict[tuple[str, str], int | None] = {}
 
-    def prime(self, rows: list[row_io.ParsedRow]) -> None:
-        codes = {r.values["uscc"] for r in rows if "uscc" in r.values} - self.by_code.keys()
-        for chunk in _chunks(sorted(codes), 900):
-            found = dict(MarketEntity.objects.filter(uscc__in=chunk).values_list("uscc", "pk"))
-            for c in chunk:
-                self.by_code[c] = found.get(c)
-
-    def resolve(self, values: dict) -> int | None:
-        code = values.get("uscc")
-        if code:
-            return self.by_code.get(code)
-        name, region = values.get("name", ""), values.get("region", "")
+    def __call__(self, name: str, region: str) -> int | None:
         key = (name, region)
         if key not in self.by_name:
             self.by_name[key] = self._by_name(name, region)
@@ -235,19 +239,130 @@ def _batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
         IngestBatch.objects.filter(pk=batch.pk).update(**fields)
 
 
-def _raw_rows(
-    spec: CategorySpec, fileobj: IO[bytes], filename: str
-) -> Iterator[tuple[int, dict[str, str]]]:
-    table = row_io.iter_table(fileobj, filename)
-    try:
-        headers = next(table)
-    except StopIteration:
-        raise row_io.FileFormatError(_("文件是空的")) from None
-    mapping = row_io.header_map(spec, headers)
-    for number, cells in enumerate(table, start=2):
-        if not any(cells):
-            continue
-        yield number, {f.key: (cells[i] if i < len(cells) else "") for i, f in mapping.items()}
+def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:
+    """Mark rows whose hash is neither earlier in ``hashes`` nor in ``seen``; add them to it."""
+    first = np.zeros(len(hashes), dtype=bool)
+    _values, index = np.unique(hashes, return_index=True)
+    first[index] = True
+    fresh = first & np.fromiter((h not in seen for h in hashes.tolist()), bool, len(hashes))
+    seen.update(hashes[fresh].tolist())
+    return fresh
+
+
+def _stored_hashes(source_id: int, category: str, entity_ids: np.ndarray) -> np.ndarray:
+    """Return the row hashes already stored for these entities from this source and category."""
+    stored: list[int] = []
+    for part in _chunks(np.unique(entity_ids).tolist(), 10_000):
+        stored.extend(
+            Fact.objects.filter(
+                entity_id__in=part, category=category, source_id=source_id
+            ).values_list("row_hash", flat=True)
+        )
+    return np.array(stored, dtype=np.int64)
+
+
+def facts_store(
+    *,
+    batch: IngestBatch,
+    spec: CategorySpec,
+    values: dict[str, pa.Array],
+    entity_ids: np.ndarray,
+    hashes: np.ndarray,
+) -> int:
+    """Store validated rows (canonical text per field) as facts of a batch; return how many.
+
+    Rows whose hash is already stored for the same entity, source and category are skipped
+    (the caller counts them as duplicates). Written column-wise: COPY on PostgreSQL,
+    executemany elsewhere; no model objects.
+    """
+    if not len(entity_ids):
+        return 0
+    new = ~np.isin(hashes, _stored_hashes(batch.source_id, spec.code, entity_ids))
+    if not new.all():
+        keep = pa.array(new)
+        values = {k: pc.filter(v, keep) for k, v in values.items()}
+        entity_ids, hashes = entity_ids[new], hashes[new]
+    n = len(entity_ids)
+    if not n:
+        return 0
+    typed = columns.fact_columns(spec, values)
+
+    def col(name: str, default: str | None) -> pa.Array:
+        arr = typed.get(name)
+        if arr is None:
+            return pa.nulls(n, pa.string()) if default is None else pa.array([default] * n)
+        return pc.fill_null(arr, default) if default is not None else arr
+
+    flag = typed.get("flag")
+    table: dict[str, Any] = {
+        "batch_id": batch.pk,
+        "source_id": batch.source_id,
+        "category": spec.code,
+        "entity_id": pa.array(entity_ids, pa.int64()),
+        "row_hash": pa.array(hashes, pa.int64()),
+        "period": col("period", ""),
+        "occurred_on": col("occurred_on", None),
+        "behaviour_end": col("behaviour_end", None),
+        "amount": col("amount", None),
+        "arrears": col("arrears", None),
+        "quantity": col("quantity", None),
+        "grade": col("grade", ""),
+        "status": col("status", ""),
+        "flag": pc.fill_null(pc.equal(flag, "True"), False)
+        if flag is not None
+        else pa.array([False] * n),
+        "reference_no": col("reference_no", ""),
+        "negative": typed["negative"],
+        "retention_until": typed["retention_until"],
+        "data": columns.json_objects(values, [f.key for f in spec.all_fields if f.key in values]),
+    }
+    now = timezone.now()
+    _facts_write(columns.to_text_table(table, n), now)
+    return n
+
+
+_FACT_COLUMNS = (
+    "batch_id",
+    "source_id",
+    "category",
+    "entity_id",
+    "row_hash",
+    "period",
+    "occurred_on",
+    "behaviour_end",
+    "amount",
+    "arrears",
+    "quantity",
+    "grade",
+    "status",
+    "flag",
+    "reference_no",
+    "negative",
+    "retention_until",
+    "data",
+    "created_at",
+)
+
+
+def _facts_write(table: pa.Table, now: Any) -> None:
+    """Append fact rows (columns in ``_FACT_COLUMNS`` order but ``created_at``) in bulk."""
+    target = Fact._meta.db_table
+    names = ", ".join(_FACT_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            table = table.append_column("created_at", pa.array([now.isoformat()] * len(table)))
+            payload = columns.write_csv(table)
+            with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
+                for start in range(0, len(payload), 1 << 20):
+                    cp.write(payload[start : start + (1 << 20)])
+        else:
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            lists = [table.column(i).to_pylist() for i in range(table.num_columns)]
+            marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO {target} ({names}) VALUES ({marks})",  # noqa: S608
+                [(*row, stamp) for row in zip(*lists, strict=True)],
+            )
 
 
 def _ingest_rows(
@@ -257,80 +372,62 @@ def _ingest_rows(
     filename: str,
     progress: Progress | None,
 ) -> None:
-    resolver = _Resolver()
-    seen: set[str] = set()
+    registry = _CodeRegistry()
+    by_name = _NameResolver()
+    seen: set[int] = set()
+    touched: set[int] = set()
     counts = {"received": 0, "accepted": 0, "rejected": 0, "duplicates": 0, "unresolved": 0}
-    raw_rows = _raw_rows(spec, fileobj, filename)
-    while chunk := list(itertools.islice(raw_rows, CHUNK)):
-        parsed = [row_io.validate_row(spec, n, raw) for n, raw in chunk]
-        counts["received"] += len(parsed)
-        good = [r for r in parsed if r.ok]
-        resolver.prime(good)
+    for chunk in columns.read_chunks(spec, fileobj, filename):
+        checked = columns.check_chunk(spec, chunk, registry)
+        counts["received"] += len(chunk)
+        good = np.flatnonzero(checked.ok)
+        counts["rejected"] += len(chunk) - len(good)
         errors = [
-            RowError(batch=batch, row_number=r.number, column=col, value=val[:255], rule=rule[:255])
-            for r in parsed
-            if not r.ok
-            for col, val, rule in r.errors
+            RowError(batch=batch, row_number=n, column=col, value=val, rule=rule)
+            for n, col, val, rule in checked.errors
         ]
-        counts["rejected"] += len(parsed) - len(good)
-        hashes = {id(r): row_io.row_hash(spec.code, r.values) for r in good}
-        existing = set(
-            Fact.objects.filter(
-                source=batch.source, category=spec.code, row_hash__in=list(hashes.values())
-            ).values_list("row_hash", flat=True)
-        )
-        facts: list[tuple[Any, ...]] = []  # in _FACT_COLUMNS order, without created_at
-        unresolved: list[UnresolvedRow] = []
-        for r in good:
-            h = hashes[id(r)]
-            if h in seen or h in existing:
-                counts["duplicates"] += 1
-                continue
-            seen.add(h)
-            entity_id = resolver.resolve(r.values)
-            if entity_id is None:
-                unresolved.append(
-                    UnresolvedRow(
-                        batch=batch,
-                        row_number=r.number,
-                        name=r.values.get("name", "")[:200],
-                        region=r.values.get("region", ""),
-                        values=row_io.json_ready(r.values),
-                    )
-                )
-                continue
-            cols = row_io.fact_columns(spec, r.values)
-            facts.append(
-                (
-                    batch.pk,
-                    batch.source_id,
-                    spec.code,
-                    entity_id,
-                    h,
-                    cols.get("period", ""),
-                    cols.get("occurred_on"),
-                    cols.get("behaviour_end"),
-                    cols.get("amount"),
-                    cols.get("arrears"),
-                    cols.get("quantity"),
-                    cols.get("grade", ""),
-                    cols.get("status", ""),
-                    cols.get("flag", False),
-                    cols.get("reference_no", ""),
-                    cols["negative"],
-                    cols.get("retention_until"),
-                    json.dumps(row_io.json_ready(r.values), ensure_ascii=False),
-                )
+        take = pa.array(good)
+        values = {k: v.take(take) for k, v in checked.values.items()}
+        entity_ids = checked.entity_ids[good]
+        numbers = checked.numbers[good]
+        hashes = columns.hash64(columns.canonical_rows(spec.code, values))
+        fresh = first_seen(hashes, seen)
+        counts["duplicates"] += int((~fresh).sum())
+        nameless = fresh & (entity_ids < 0) & ~columns.present(values["uscc"])
+        for i in np.flatnonzero(nameless).tolist():
+            found = by_name(values["name"][i].as_py() or "", values["region"][i].as_py() or "")
+            if found is not None:
+                entity_ids[i] = found
+        waiting = np.flatnonzero(fresh & (entity_ids < 0))
+        unresolved = [
+            UnresolvedRow(
+                batch=batch,
+                row_number=int(numbers[i]),
+                name=(values["name"][i].as_py() or "")[:200],
+                region=values["region"][i].as_py() or "",
+                values=columns.row_values(values, i),
             )
-        counts["accepted"] += len(facts)
+            for i in waiting.tolist()
+        ]
         counts["unresolved"] += len(unresolved)
+        ready = fresh & (entity_ids >= 0)
+        keep = pa.array(ready)
         with transaction.atomic():
-            _facts_insert(facts)
-            RowError.objects.bulk_create(errors, batch_size=1000)
+            stored = facts_store(
+                batch=batch,
+                spec=spec,
+                values={k: pc.filter(v, keep) for k, v in values.items()},
+                entity_ids=entity_ids[ready],
+                hashes=hashes[ready],
+            )
+            RowError.objects.bulk_create(errors, batch_size=2000)
             UnresolvedRow.objects.bulk_create(unresolved, batch_size=1000)
+            counts["accepted"] += stored
+            counts["duplicates"] += int(ready.sum()) - stored
             IngestBatch.objects.filter(pk=batch.pk).update(
                 processed=counts["received"], **{k: v for k, v in counts.items() if k != "received"}
             )
+        touched.update(np.unique(entity_ids[ready]).tolist())
         if progress is not None:
             batch.refresh_from_db()
             progress(batch)
@@ -340,8 +437,7 @@ def _ingest_rows(
         processed=counts["received"],
         **counts,
     )
-    touched = Fact.objects.filter(batch=batch).values_list("entity_id", flat=True).distinct()
-    found = conflicts_detect(touched.iterator(chunk_size=5000))
+    found = conflicts_detect(touched, categories={spec.code})
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
 
 
@@ -382,26 +478,24 @@ def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | 
             {"field": "uscc"},
         )
     spec = CATEGORIES[row.batch.category]
-    values: dict[str, object] = {}
-    for f in spec.all_fields:
-        text = row.values.get(f.key, "")
-        if text != "" and f.key not in ("uscc",):
-            values[f.key] = text if f.key in ("name", "region") else row_io.parse_field(f, text)
+    values = {f.key: row.values.get(f.key) or None for f in spec.all_fields}
     values["uscc"] = code
-    digest = row_io.row_hash(spec.code, values)
-    fact = None
-    if not Fact.objects.filter(
-        source=row.batch.source, category=spec.code, row_hash=digest
-    ).exists():
-        fact = Fact.objects.create(
-            batch=row.batch,
-            source=row.batch.source,
-            category=spec.code,
-            entity=entity,
-            row_hash=digest,
-            data=row_io.json_ready(values),
-            **row_io.fact_columns(spec, values),
+    cols = {k: pa.array([v], pa.string()) for k, v in values.items()}
+    digest = columns.hash64(columns.canonical_rows(spec.code, cols))
+    stored = facts_store(
+        batch=row.batch,
+        spec=spec,
+        values=cols,
+        entity_ids=np.array([entity.pk], dtype=np.int64),
+        hashes=digest,
+    )
+    fact = (
+        Fact.objects.get(
+            entity=entity, category=spec.code, source=row.batch.source, row_hash=int(digest[0])
         )
+        if stored
+        else None
+    )
     row.status = ResolutionStatus.RESOLVED
     row.resolved_entity = entity
     row.resolved_by = actor
@@ -417,51 +511,3 @@ def unresolved_discard(*, row: UnresolvedRow, actor: User) -> UnresolvedRow:
     row.resolved_by = actor
     row.save(update_fields=["status", "resolved_by", "updated_at"])
     return row
-
-
-_FACT_COLUMNS = (
-    "batch_id",
-    "source_id",
-    "category",
-    "entity_id",
-    "row_hash",
-    "period",
-    "occurred_on",
-    "behaviour_end",
-    "amount",
-    "arrears",
-    "quantity",
-    "grade",
-    "status",
-    "flag",
-    "reference_no",
-    "negative",
-    "retention_until",
-    "data",
-    "created_at",
-)
-
-
-def _facts_insert(facts: list[tuple[Any, ...]]) -> None:
-    """Write fact rows in bulk without ORM objects: COPY on PostgreSQL, executemany elsewhere.
-
-    Each row holds the values of ``_FACT_COLUMNS`` but the last (``created_at``, added here).
-    Duplicates were filtered before; the unique constraint still guards against a race.
-    """
-    if not facts:
-        return
-    now = timezone.now()
-    rows = [(*row, now) for row in facts]
-    table = Fact._meta.db_table
-    columns = ", ".join(_FACT_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # the psycopg 3 cursor behind Django's wrapper
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            stamp = connection.ops.adapt_datetimefield_value(now)
-            params = [(*row[:-1], stamp) for row in rows]
-            marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)  # noqa: S608

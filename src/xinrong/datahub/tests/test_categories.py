@@ -1,14 +1,18 @@
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from xinrong.datahub.categories import CATEGORIES, FACT_COLUMNS
-from xinrong.datahub.rows import validate_row
+from xinrong.datahub.columns import Chunk, check_chunk
 
 
 @pytest.mark.parametrize("code", sorted(CATEGORIES))
 def test_every_template_example_row_is_valid(code):
     spec = CATEGORIES[code]
-    row = validate_row(spec, 2, {f.key: f.example for f in spec.all_fields})
-    assert row.errors == []
+    chunk = Chunk(np.array([2]), {f.key: pa.array([f.example]) for f in spec.all_fields})
+    checked = check_chunk(spec, chunk, lambda codes: {})
+    assert checked.errors == []
+    assert checked.ok.tolist() == [True]
 
 
 @pytest.mark.parametrize("code", sorted(CATEGORIES))
