@@ -37,7 +37,7 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
                 "period": f.period,
                 "occurred_on": f.occurred_on,
                 "negative": f.negative,
-                "data": f.data,
+                "data": f.values(),
             }
             for facts in data.facts.values()
             for f in facts

@@ -38,7 +38,7 @@ def archive_workbook(archive: Archive) -> bytes:
             ws.append(
                 [
                     fact.source.name,
-                    *[fact.data.get(f.key, "") for f in spec.fields],
+                    *[v.get(f.key, "") for v in [fact.values()] for f in spec.fields],
                     _("是") if fact.negative else "",
                 ]
             )

@@ -443,10 +443,19 @@ def hash64(texts: pa.Array) -> np.ndarray:
 
 def canonical_rows(category: str, values: dict[str, pa.Array]) -> pa.Array:
     """Return "category␟key=value␟…" per row, keys sorted, empty values left out."""
-    parts = [pc.binary_join_element_wise(f"{k}=", values[k], "") for k in sorted(values)]
     n = len(next(iter(values.values()))) if values else 0
-    head = pa.array([category] * n, pa.string())
-    return pc.binary_join_element_wise(head, *parts, "\x1f", null_handling="skip")
+    parts = [_tagged(f"\x1f{k}=", values[k], "") for k in sorted(values)]
+    return _concat([pa.array([category] * n, pa.string()), *parts])
+
+
+def _tagged(prefix: str, arr: pa.Array, suffix: str) -> pa.Array:
+    """prefix + value + suffix where a value is present, else ""."""
+    return pc.fill_null(pc.binary_join_element_wise(prefix, arr, suffix, ""), "")
+
+
+def _concat(parts: list[pa.Array]) -> pa.Array:
+    # Not null_handling="skip": pyarrow 26 drops rows whose inputs are all null with it.
+    return pc.binary_join_element_wise(*parts, "")
 
 
 def row_hash(category: str, values: dict[str, Any]) -> int:
@@ -460,15 +469,15 @@ def row_hash(category: str, values: dict[str, Any]) -> int:
 
 def json_objects(values: dict[str, pa.Array], keys: list[str]) -> pa.Array:
     """Return each row's present values as a JSON object text (what ``data`` stores)."""
+    n = len(next(iter(values.values())))
+    if not keys:
+        return pa.array(["{}"] * n, pa.string())
     parts = []
     for k in keys:
         escaped = pc.replace_substring(pc.replace_substring(values[k], "\\", "\\\\"), '"', '\\"')
-        parts.append(pc.binary_join_element_wise(f'"{k}": "', escaped, '"', ""))
-    n = len(values[keys[0]])
-    body = pc.binary_join_element_wise(*parts, ", ", null_handling="skip") if parts else None
-    out = pc.binary_join_element_wise("{", body, "}", "") if body is not None else None
-    if out is None:
-        return pa.array(["{}"] * n, pa.string())
+        parts.append(_tagged(f', "{k}": "', escaped, '"'))
+    body = pc.utf8_slice_codeunits(_concat(parts), 2)  # without the first ", "
+    out = pc.binary_join_element_wise("{", body, "}", "")
     control = np.zeros(n, dtype=bool)
     for k in keys:
         control |= _mask(pc.match_substring_regex(values[k], _CONTROL))

@@ -54,7 +54,9 @@ class Rule:
     description: str
     severity: str  # "high" | "medium" | "low"
     check: Callable[[_Chunk], Iterable[Finding]]
-    reads: frozenset[str]  # the fact categories it compares (a delivery of others can't matter)
+    # the (category, field) values it compares: a delivery without any of them can only replace
+    # the latest fact by one lacking the value, which never raises a new conflict
+    reads: frozenset[tuple[str, str]]
 
 
 def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
@@ -161,35 +163,35 @@ RULES: tuple[Rule, ...] = (
         N_("登记与纳税信息的法定代表人不一致"),
         "high",
         _registry_vs_tax("legal_rep_name", N_("法定代表人")),
-        frozenset({"tax", "registration_change"}),
+        frozenset({("tax", "legal_rep_name")}),
     ),
     Rule(
         "address_mismatch",
         N_("登记住所与纳税生产经营地址不一致"),
         "low",
         _registry_vs_tax("address", N_("住所")),
-        frozenset({"tax", "registration_change"}),
+        frozenset({("tax", "address")}),
     ),
     Rule(
         "name_mismatch",
         N_("纳税信息中的名称与登记名称不一致"),
         "medium",
         _registry_vs_tax("name", N_("名称")),
-        frozenset({"tax", "registration_change"}),
+        frozenset({("tax", "name")}),
     ),
     Rule(
         "employees_vs_insured",
         N_("申报从业人数明显多于参保人数"),
         "medium",
         _employees_vs_insured,
-        frozenset({"tax", "social_security"}),
+        frozenset({("tax", "employees"), ("social_security", "insured")}),
     ),
     Rule(
         "deregistered_billed",
         N_("已注销或吊销的主体仍在产生水电气费用"),
         "high",
         _deregistered_but_billed,
-        frozenset({"utility", "registration_change"}),
+        frozenset({("utility", "billed")}),
     ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
@@ -203,13 +205,17 @@ def _fingerprint(detail: dict[str, Any]) -> str:
 
 
 def conflicts_detect(
-    entity_ids: Iterable[int], *, categories: set[str] | None = None, chunk: int = 2000
+    entity_ids: Iterable[int],
+    *,
+    delivered: set[tuple[str, str]] | None = None,
+    chunk: int = 2000,
 ) -> int:
     """Run the rules for these entities; store new conflicts and return how many.
 
-    With ``categories`` (those a delivery brought), only rules reading one of them run.
+    With ``delivered`` (the (category, field) values a delivery brought), only the rules
+    reading one of them run.
     """
-    rules = [r for r in RULES if categories is None or r.reads & categories]
+    rules = [r for r in RULES if delivered is None or r.reads & delivered]
     ids = sorted(set(entity_ids)) if rules else []
     created = 0
     for start in range(0, len(ids), chunk):

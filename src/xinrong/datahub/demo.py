@@ -23,9 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from xinrong.accounts.models import Organisation
-from xinrong.datahub.columns import canonical, canonical_rows, hash64
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
+from xinrong.datahub.columns import canonical, canonical_rows, hash64
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, Source
 from xinrong.datahub.services import facts_store, first_seen

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.models import TimeStampedModel
-from xinrong.datahub.categories import CATEGORY_CHOICES
+from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES, INT
 from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence, ResolutionStatus
+from xinrong.datahub.columns import canonical
 from xinrong.enterprises.models import MarketEntity
 
 
@@ -122,7 +124,7 @@ class Fact(models.Model):
         verbose_name=_("市场主体"),
         on_delete=models.CASCADE,
         related_name="facts",
-        db_index=False,  # the unique (entity, category, source, row_hash) index leads with it
+        db_index=False,  # the unique (entity, source, row_hash) index leads with it
         db_constraint=False,
     )
     row_hash = models.BigIntegerField(
@@ -149,8 +151,10 @@ class Fact(models.Model):
         blank=True,
         help_text=_("《征信业管理条例》第十六条：自不良行为终止之日起5年"),
     )
-    data = models.JSONField(_("原始数据"), default=dict)
-    created_at = models.DateTimeField(_("入库时间"), auto_now_add=True)
+    data = models.JSONField(
+        _("其他字段"), default=dict, help_text=_("报送行中没有对应类型列的字段（如地址、案由）")
+    )
+    created_at = models.DateTimeField(_("入库时间"), db_default=Now())
 
     class Meta:
         verbose_name = _("信用信息")
@@ -158,7 +162,9 @@ class Fact(models.Model):
         ordering = ["entity_id", "category", "-occurred_on", "-period", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["entity", "category", "source", "row_hash"], name="datahub_fact_unique_row"
+                # the hash covers the category; the entity leads so the archive reads by it
+                fields=["entity", "source", "row_hash"],
+                name="datahub_fact_unique_row",
             ),
             models.CheckConstraint(
                 condition=Q(negative=False) | Q(retention_until__isnull=False),
@@ -173,6 +179,17 @@ class Fact(models.Model):
         return (
             f"{self.get_category_display()} · {self.entity_id} · {self.period or self.occurred_on}"
         )
+
+    def values(self) -> dict[str, str]:
+        """Return the delivered row: typed columns and other fields, as canonical text by key."""
+        out = {k: v for k, v in self.data.items() if k != "uscc"}
+        spec = CATEGORIES.get(self.category)
+        for f in spec.fields if spec else ():
+            value = getattr(self, f.column) if f.column else None
+            if value is None or value == "":
+                continue
+            out[f.key] = str(int(value)) if f.kind == INT else canonical(value)
+        return out
 
 
 class RowError(models.Model):

@@ -249,14 +249,23 @@ def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:
     return fresh
 
 
-def _stored_hashes(source_id: int, category: str, entity_ids: np.ndarray) -> np.ndarray:
-    """Return the row hashes already stored for these entities from this source and category."""
+def _stored_hashes(source_id: int, entity_ids: np.ndarray) -> np.ndarray:
+    """Return the row hashes already stored for these entities from this source."""
+    ids = np.unique(entity_ids).tolist()
+    if connection.vendor == "postgresql":  # one array parameter instead of thousands
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT row_hash FROM {Fact._meta.db_table} "  # noqa: S608
+                "WHERE entity_id = ANY(%s) AND source_id = %s",  # the hash covers the category
+                [ids, source_id],
+            )
+            return np.array([h for (h,) in cursor.fetchall()], dtype=np.int64)
     stored: list[int] = []
-    for part in _chunks(np.unique(entity_ids).tolist(), 10_000):
+    for part in _chunks(ids, 10_000):
         stored.extend(
-            Fact.objects.filter(
-                entity_id__in=part, category=category, source_id=source_id
-            ).values_list("row_hash", flat=True)
+            Fact.objects.filter(entity_id__in=part, source_id=source_id).values_list(
+                "row_hash", flat=True
+            )
         )
     return np.array(stored, dtype=np.int64)
 
@@ -271,13 +280,13 @@ def facts_store(
 ) -> int:
     """Store validated rows (canonical text per field) as facts of a batch; return how many.
 
-    Rows whose hash is already stored for the same entity, source and category are skipped
+    Rows whose hash is already stored for the same entity and source are skipped
     (the caller counts them as duplicates). Written column-wise: COPY on PostgreSQL,
     executemany elsewhere; no model objects.
     """
     if not len(entity_ids):
         return 0
-    new = ~np.isin(hashes, _stored_hashes(batch.source_id, spec.code, entity_ids))
+    new = ~np.isin(hashes, _stored_hashes(batch.source_id, entity_ids))
     if not new.all():
         keep = pa.array(new)
         values = {k: pc.filter(v, keep) for k, v in values.items()}
@@ -314,10 +323,11 @@ def facts_store(
         "reference_no": col("reference_no", ""),
         "negative": typed["negative"],
         "retention_until": typed["retention_until"],
-        "data": columns.json_objects(values, [f.key for f in spec.all_fields if f.key in values]),
+        "data": columns.json_objects(
+            values, [k for k in values if k != "uscc" and not spec.by_key[k].column]
+        ),
     }
-    now = timezone.now()
-    _facts_write(columns.to_text_table(table, n), now)
+    _facts_write(columns.to_text_table(table, n))
     return n
 
 
@@ -340,28 +350,25 @@ _FACT_COLUMNS = (
     "negative",
     "retention_until",
     "data",
-    "created_at",
 )
 
 
-def _facts_write(table: pa.Table, now: Any) -> None:
-    """Append fact rows (columns in ``_FACT_COLUMNS`` order but ``created_at``) in bulk."""
+def _facts_write(table: pa.Table) -> None:
+    """Append fact rows (columns in ``_FACT_COLUMNS`` order) in bulk; the database stamps them."""
     target = Fact._meta.db_table
     names = ", ".join(_FACT_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            table = table.append_column("created_at", pa.array([now.isoformat()] * len(table)))
             payload = columns.write_csv(table)
             with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
                 for start in range(0, len(payload), 1 << 20):
                     cp.write(payload[start : start + (1 << 20)])
         else:
-            stamp = connection.ops.adapt_datetimefield_value(now)
             lists = [table.column(i).to_pylist() for i in range(table.num_columns)]
             marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
             cursor.executemany(
                 f"INSERT INTO {target} ({names}) VALUES ({marks})",  # noqa: S608
-                [(*row, stamp) for row in zip(*lists, strict=True)],
+                list(zip(*lists, strict=True)),
             )
 
 
@@ -376,6 +383,7 @@ def _ingest_rows(
     by_name = _NameResolver()
     seen: set[int] = set()
     touched: set[int] = set()
+    delivered: set[tuple[str, str]] = set()
     counts = {"received": 0, "accepted": 0, "rejected": 0, "duplicates": 0, "unresolved": 0}
     for chunk in columns.read_chunks(spec, fileobj, filename):
         checked = columns.check_chunk(spec, chunk, registry)
@@ -428,6 +436,7 @@ def _ingest_rows(
                 processed=counts["received"], **{k: v for k, v in counts.items() if k != "received"}
             )
         touched.update(np.unique(entity_ids[ready]).tolist())
+        delivered.update((spec.code, k) for k, v in values.items() if v.null_count < len(v))
         if progress is not None:
             batch.refresh_from_db()
             progress(batch)
@@ -437,7 +446,7 @@ def _ingest_rows(
         processed=counts["received"],
         **counts,
     )
-    found = conflicts_detect(touched, categories={spec.code})
+    found = conflicts_detect(touched, delivered=delivered)
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
 
 

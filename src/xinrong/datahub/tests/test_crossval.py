@@ -96,3 +96,13 @@ def test_name_in_tax_data_differing_from_registry(src):
         f"统一社会信用代码,主体名称,所属期,实缴税额（元）\n{entity.uscc},青海乙公司,2024-06,1\n",
     )
     assert Conflict.objects.get().rule == "name_mismatch"
+
+
+def test_every_rule_reads_fields_that_exist():
+    from xinrong.datahub.categories import CATEGORIES
+    from xinrong.datahub.crossval import RULES
+
+    for rule in RULES:
+        assert rule.reads
+        for category, key in rule.reads:
+            assert key in CATEGORIES[category].by_key, (rule.id, category, key)

@@ -212,5 +212,5 @@ def test_bulk_written_facts_read_back_typed_with_aware_timestamps(tax_source):
     fact = Fact.objects.get()
     assert fact.created_at.tzinfo is not None
     assert abs((timezone.now() - fact.created_at).total_seconds()) < 60
-    assert fact.data["tax_paid"] == "10.50" and fact.arrears == Decimal("2.00")
+    assert fact.values()["tax_paid"] == "10.50" and fact.arrears == Decimal("2.00")
     assert fact.negative is True and fact.flag is False
