@@ -406,6 +406,7 @@ def _check_uscc(
 # ---------------------------------------------------------------- hashing
 
 
+_SEED = np.uint64(0x6A09E667F3BCC908)
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
@@ -428,11 +429,12 @@ def hash64(texts: pa.Array) -> np.ndarray:
     fixed = np.array(data.to_numpy(zero_copy_only=False), dtype=f"S{width}")
     words = fixed.view("<u8").reshape(n, width // 8)
     with np.errstate(over="ignore"):
-        h = lengths * _M1
+        h = (lengths * _M1) ^ _SEED
         for j in range(width // 8):
-            h ^= words[:, j]
-            h *= _M2
-            h ^= h >> _S[1]
+            mixed = (h ^ words[:, j]) * _M2
+            mixed ^= mixed >> _S[1]
+            # only a text's own words: the hash must not depend on the longest text beside it
+            h = np.where(lengths > np.uint64(8 * j), mixed, h)
         h ^= h >> _S[0]
         h *= _M3
         h ^= h >> _S[3]
