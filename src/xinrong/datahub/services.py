@@ -105,11 +105,23 @@ class _CodeRegistry:
 
     def __call__(self, codes: list[str]) -> dict[str, int]:
         new = [c for c in codes if c not in self.ids and c not in self.absent]
-        for part in _chunks(new, 5000):
-            found = dict(MarketEntity.objects.filter(uscc__in=part).values_list("uscc", "pk"))
+        for part in _chunks(new, 50_000 if connection.vendor == "postgresql" else 5000):
+            found = self._read(part)
             self.ids.update(found)
             self.absent.update(c for c in part if c not in found)
-        return {c: self.ids[c] for c in codes if c in self.ids}
+        return self.ids
+
+    @staticmethod
+    def _read(codes: list[str]) -> dict[str, int]:
+        if connection.vendor == "postgresql":  # one array parameter instead of thousands
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT uscc, id FROM {MarketEntity._meta.db_table} "  # noqa: S608
+                    "WHERE uscc = ANY(%s)",
+                    [codes],
+                )
+                return dict(cursor.fetchall())
+        return dict(MarketEntity.objects.filter(uscc__in=codes).values_list("uscc", "pk"))
 
 
 class _NameResolver:
@@ -241,33 +253,13 @@ def _batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
 
 def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:
     """Mark rows whose hash is neither earlier in ``hashes`` nor in ``seen``; add them to it."""
-    first = np.zeros(len(hashes), dtype=bool)
-    _values, index = np.unique(hashes, return_index=True)
-    first[index] = True
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    first = np.ones(len(hashes), dtype=bool)
+    first[order[1:]] = ordered[1:] != ordered[:-1]  # the earliest row of equal hashes stays
     fresh = first & np.fromiter((h not in seen for h in hashes.tolist()), bool, len(hashes))
     seen.update(hashes[fresh].tolist())
     return fresh
-
-
-def _stored_hashes(source_id: int, entity_ids: np.ndarray) -> np.ndarray:
-    """Return the row hashes already stored for these entities from this source."""
-    ids = np.unique(entity_ids).tolist()
-    if connection.vendor == "postgresql":  # one array parameter instead of thousands
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT row_hash FROM {Fact._meta.db_table} "  # noqa: S608
-                "WHERE entity_id = ANY(%s) AND source_id = %s",  # the hash covers the category
-                [ids, source_id],
-            )
-            return np.array([h for (h,) in cursor.fetchall()], dtype=np.int64)
-    stored: list[int] = []
-    for part in _chunks(ids, 10_000):
-        stored.extend(
-            Fact.objects.filter(entity_id__in=part, source_id=source_id).values_list(
-                "row_hash", flat=True
-            )
-        )
-    return np.array(stored, dtype=np.int64)
 
 
 def facts_store(
@@ -280,17 +272,10 @@ def facts_store(
 ) -> int:
     """Store validated rows (canonical text per field) as facts of a batch; return how many.
 
-    Rows whose hash is already stored for the same entity and source are skipped
-    (the caller counts them as duplicates). Written column-wise: COPY on PostgreSQL,
-    executemany elsewhere; no model objects.
+    A row whose hash is already stored for the same entity and source is skipped by the
+    unique index (the caller counts it as a duplicate). Written column-wise, without model
+    objects: COPY into a staging table on PostgreSQL, executemany elsewhere.
     """
-    if not len(entity_ids):
-        return 0
-    new = ~np.isin(hashes, _stored_hashes(batch.source_id, entity_ids))
-    if not new.all():
-        keep = pa.array(new)
-        values = {k: pc.filter(v, keep) for k, v in values.items()}
-        entity_ids, hashes = entity_ids[new], hashes[new]
     n = len(entity_ids)
     if not n:
         return 0
@@ -327,10 +312,10 @@ def facts_store(
             values, [k for k in values if k != "uscc" and not spec.by_key[k].column]
         ),
     }
-    _facts_write(columns.to_text_table(table, n))
-    return n
+    return _facts_write(columns.to_text_table(table, n))
 
 
+_STAGE = "xinrong_fact_stage"  # per-connection temporary table the COPY lands in
 _FACT_COLUMNS = (
     "batch_id",
     "source_id",
@@ -353,23 +338,30 @@ _FACT_COLUMNS = (
 )
 
 
-def _facts_write(table: pa.Table) -> None:
-    """Append fact rows (columns in ``_FACT_COLUMNS`` order) in bulk; the database stamps them."""
+def _facts_write(table: pa.Table) -> int:
+    """Append fact rows (columns in ``_FACT_COLUMNS`` order); return how many were new."""
     target = Fact._meta.db_table
     names = ", ".join(_FACT_COLUMNS)
+    insert = f"INSERT INTO {target} ({names}) "
+    skip = " ON CONFLICT (entity_id, source_id, row_hash) DO NOTHING"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {names} FROM {target} WITH NO DATA"
+            )
             payload = columns.write_csv(table)
-            with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
+            with cursor.cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
                 for start in range(0, len(payload), 1 << 20):
                     cp.write(payload[start : start + (1 << 20)])
-        else:
-            lists = [table.column(i).to_pylist() for i in range(table.num_columns)]
-            marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {target} ({names}) VALUES ({marks})",  # noqa: S608
-                list(zip(*lists, strict=True)),
-            )
+            cursor.execute(f"{insert} SELECT {names} FROM {_STAGE}{skip}")  # noqa: S608
+            stored = cursor.rowcount
+            cursor.execute(f"TRUNCATE {_STAGE}")
+            return stored
+        lists = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
+        cursor.executemany(f"{insert} VALUES ({marks}){skip}", list(zip(*lists, strict=True)))
+        return cursor.rowcount
 
 
 def _ingest_rows(

@@ -135,9 +135,9 @@ def test_rows_without_any_value_keep_their_place():
 
 @given(st.lists(st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=8))
 def test_json_objects_round_trip(texts):
-    cols = {"a": pa.array(texts, pa.string()), "b": pa.array(["引号\"与\\反斜杠"] * len(texts))}
+    cols = {"a": pa.array(texts, pa.string()), "b": pa.array(['引号"与\\反斜杠'] * len(texts))}
     for text, obj in zip(texts, columns.json_objects(cols, ["a", "b"]).to_pylist(), strict=True):
-        expected = {"b": "引号\"与\\反斜杠"} | ({"a": text} if text is not None else {})
+        expected = {"b": '引号"与\\反斜杠'} | ({"a": text} if text is not None else {})
         assert json.loads(obj) == expected
 
 
@@ -202,7 +202,10 @@ def test_csv_rows_keep_their_numbers_through_blank_ragged_and_multiline_rows():
 
 
 def test_gbk_csv_is_read():
-    text = f"统一社会信用代码,主体名称,所属期,实缴税额（元）,纳税信用等级\n{CODE},青海甲公司,2024-01,1,A\n"
+    text = (
+        "统一社会信用代码,主体名称,所属期,实缴税额（元）,纳税信用等级\n"
+        f"{CODE},青海甲公司,2024-01,1,A\n"
+    )
     assert _read(text, "gb18030") == [
         (
             2,
