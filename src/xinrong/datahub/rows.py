@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import IO, Any
@@ -77,7 +77,7 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def iter_table(fileobj: IO[bytes], filename: str) -> Iterator[list[str]]:
+def iter_table(fileobj: IO[bytes], filename: str) -> Generator[list[str], None, None]:
     """Yield rows of cells (as text) from an XLSX or CSV file, streaming."""
     name = filename.lower()
     if name.endswith(".xlsx"):

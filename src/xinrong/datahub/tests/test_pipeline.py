@@ -214,3 +214,38 @@ def test_bulk_written_facts_read_back_typed_with_aware_timestamps(tax_source):
     assert abs((timezone.now() - fact.created_at).total_seconds()) < 60
     assert fact.values()["tax_paid"] == "10.50" and fact.arrears == Decimal("2.00")
     assert fact.negative is True and fact.flag is False
+
+
+def test_facts_follow_their_entity_and_batch_and_protect_their_source(tax_source):
+    # The fact table has no database foreign keys (ADR 0004): Django's on_delete keeps them.
+    from django.db.models import ProtectedError
+
+    kept, gone = MarketEntityFactory(), MarketEntityFactory()
+    batch = _ingest(
+        tax_source,
+        _csv(
+            [[kept.uscc, "", "2024-06", "1", "A", "0"], [gone.uscc, "", "2024-06", "2", "A", "0"]]
+        ),
+    )
+    gone.delete()
+    assert list(Fact.objects.values_list("entity_id", flat=True)) == [kept.pk]
+    with pytest.raises(ProtectedError):
+        tax_source.delete()
+    batch.delete()
+    assert not Fact.objects.exists()
+
+
+def test_a_row_delivered_again_in_another_file_is_a_duplicate_and_values_read_back(tax_source):
+    entity = MarketEntityFactory()
+    row = [entity.uscc, "", "2024-06", "1,000", "a", "3"]
+    first = _ingest(tax_source, _csv([row]))
+    second = _ingest(tax_source, _csv([row, [entity.uscc, "", "2024-07", "5", "A", "0"]]))
+    assert (first.accepted, second.accepted, second.duplicates) == (1, 1, 1)
+    fact = Fact.objects.get(period="2024-06")
+    assert fact.values() == {
+        "period": "2024-06",
+        "tax_paid": "1000.00",
+        "credit_grade": "A",
+        "arrears": "3.00",
+    }
+    assert fact.negative and fact.retention_until == dt.date(2029, 6, 30)

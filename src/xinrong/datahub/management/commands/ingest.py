@@ -68,3 +68,9 @@ class Command(BaseCommand):
             f"{batch.accepted}, rejected {batch.rejected}, duplicates {batch.duplicates}, "
             f"unresolved {batch.unresolved}"
         )
+        if batch.started_at and batch.finished_at:
+            seconds = max((batch.finished_at - batch.started_at).total_seconds(), 1e-6)
+            self.stdout.write(
+                f"pipeline {seconds:.2f} s, {batch.received / seconds:,.0f} rows/s "
+                f"(检查、关联、去重、入库)"
+            )
