@@ -33,3 +33,19 @@ class Channel(models.TextChoices):
 # Categories published by law (企业信用信息公示): readable without authorisation.
 PUBLIC_CATEGORIES = frozenset({"registration_change", "penalty", "abnormal_operation", "honour"})
 MAX_AUTHORISATION_DAYS = 366
+
+
+class ModelStatus(models.TextChoices):
+    """Life of a scoring-model version: one is active at a time."""
+
+    DRAFT = "draft", _("待启用")
+    ACTIVE = "active", _("启用中")
+    RETIRED = "retired", _("已停用")
+
+
+class TrainingData(models.TextChoices):
+    """Where a model's outcomes came from."""
+
+    SYNTHETIC = "synthetic", _("合成数据（潜在风险→违约）")
+    PLATFORM = "platform", _("平台贷款结果")
+    EXTERNAL = "external", _("外部数据集")

@@ -1,0 +1,107 @@
+"""`xinrong model train|list|report|activate`: the credit scorecard's model registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from xinrong.common.errors import SERVICE_ERRORS, error_payload
+from xinrong.credit import services
+from xinrong.credit.features import FEATURES_BY_NAME
+from xinrong.credit.models import ScoreModel
+from xinrong.credit.scorecard import Scorecard
+
+
+class Command(BaseCommand):
+    help = "Train, list, report on and activate credit scoring models."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        train = sub.add_parser("train", help="train a new version (a draft)")
+        train.add_argument("--seed", type=int, default=20221)
+        train.add_argument("--name", default="")
+        train.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
+        train.add_argument("--base-points", type=float, default=600.0)
+        train.add_argument("--base-odds", type=float, default=50.0)
+        train.add_argument("--pdo", type=float, default=20.0)
+        train.add_argument("--activate", action="store_true", help="activate it at once")
+        sub.add_parser("list", help="list versions")
+        report = sub.add_parser("report", help="bins, points, IV and metrics of a version")
+        report.add_argument("--version", type=int, default=None, help="default: the active one")
+        activate = sub.add_parser("activate", help="activate a version")
+        activate.add_argument("version", type=int)
+        activate.add_argument("--note", default="")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, f"_{options['action']}")(options)
+        except SERVICE_ERRORS as exc:
+            _status, body = error_payload(exc)
+            raise CommandError(body["message"]) from exc
+
+    def _get(self, version: int | None) -> ScoreModel:
+        qs = ScoreModel.objects.all()
+        model = (
+            qs.filter(version=version).first() if version else qs.filter(status="active").first()
+        )
+        if model is None:
+            raise CommandError(f"模型版本不存在 no such model: {version or 'active'}")
+        return model
+
+    def _train(self, options: dict[str, Any]) -> None:
+        model = services.model_train(
+            actor=None,
+            name=options["name"],
+            seed=options["seed"],
+            as_of=options["as_of"],
+            base_points=options["base_points"],
+            base_odds=options["base_odds"],
+            pdo=options["pdo"],
+        )
+        m = model.metrics
+        self.stdout.write(
+            f"model v{model.version} trained on {model.training['entities']:,} entities: "
+            f"test AUC {m['auc_test']:.3f}, KS {m['ks_test']:.3f} "
+            f"(oracle AUC {m['oracle_auc_test']:.3f})"
+        )
+        if options["activate"]:
+            services.model_activate(model=model, actor=None, note="xinrong model train --activate")
+            self.stdout.write(f"model v{model.version} activated")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        for model in ScoreModel.objects.all():
+            m = model.metrics
+            self.stdout.write(
+                f"v{model.version:<4} {model.status:<8} AUC {m.get('auc_test', 0):.3f} "
+                f"KS {m.get('ks_test', 0):.3f}  {model.created_at:%Y-%m-%d %H:%M}  {model.name}"
+            )
+
+    def _report(self, options: dict[str, Any]) -> None:
+        model = self._get(options["version"])
+        card = Scorecard.from_json(model.card)
+        self.stdout.write(f"model v{model.version} ({model.status}) {model.name}")
+        self.stdout.write(
+            f"scaling: {card.base_points:g} points at odds {card.base_odds:g}:1, PDO {card.pdo:g}; "
+            f"intercept {card.intercept:.4f}"
+        )
+        for key, value in model.metrics.items():
+            if key != "iv":
+                self.stdout.write(f"  {key}: {value}")
+        for f in card.features:
+            label = str(FEATURES_BY_NAME[f.name].label) if f.name in FEATURES_BY_NAME else f.name
+            self.stdout.write(f"\n{f.name} {label}  IV {f.iv:.4f}  coef {f.coef:.4f}")
+            for bin_label, count, rate, woe, pts in zip(
+                f.labels(), f.counts, f.event_rates, f.woe, f.points, strict=True
+            ):
+                self.stdout.write(
+                    f"  {bin_label:<24} n={count:<7} bad={rate:.3f} woe={woe:+.3f} points={pts:.1f}"
+                )
+        self.stdout.write("\ngrades: " + ", ".join(f"{g} ≥ {v:g}" for g, v in card.bands))
+
+    def _activate(self, options: dict[str, Any]) -> None:
+        model = services.model_activate(
+            model=self._get(options["version"]), actor=None, note=options["note"]
+        )
+        self.stdout.write(f"model v{model.version} activated")
