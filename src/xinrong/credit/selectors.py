@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,8 +16,10 @@ from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
 from xinrong.accounts.models import User
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.credit import services
-from xinrong.credit.choices import PUBLIC_CATEGORIES, Scope
-from xinrong.credit.models import Authorisation, QueryLog
+from xinrong.credit.choices import PUBLIC_CATEGORIES, ModelStatus, Scope
+from xinrong.credit.features import DIMENSIONS, FEATURES, FEATURES_BY_NAME, feature_matrix
+from xinrong.credit.models import Authorisation, CreditProfile, QueryLog, ScoreModel
+from xinrong.credit.scorecard import BANKABLE_GRADE, Scorecard
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
@@ -107,3 +112,159 @@ def query_log_list(*, user: User, entity: MarketEntity) -> QuerySet[QueryLog]:
     if user.organisation_id is None or entity.organisation_id != user.organisation_id:
         raise PermissionDeniedError("forbidden", _("只能查看本企业的查询记录"))
     return entity.query_logs.select_related("user", "organisation")
+
+
+# ---------------------------------------------------------------- scoring and portraits
+
+
+def model_active() -> ScoreModel | None:
+    """Return the active scoring model, if any."""
+    return ScoreModel.objects.filter(status=ModelStatus.ACTIVE).first()
+
+
+def model_list(*, user: User) -> QuerySet[ScoreModel]:
+    """Return every model version, for the platform operator."""
+    if not (user.is_superuser or user.group == OrgGroup.OPERATOR):
+        raise PermissionDeniedError("forbidden", _("只有平台运营方可以查看评分模型"))
+    return ScoreModel.objects.select_related("created_by")
+
+
+def profile_latest(*, entity: MarketEntity) -> CreditProfile | None:
+    """Return an entity's latest score snapshot (no permission check: callers check)."""
+    return (
+        CreditProfile.objects.filter(entity=entity, is_latest=True).select_related("model").first()
+    )
+
+
+@dataclass
+class Improvement:
+    """One attainable change and what it would do to the score."""
+
+    feature: str
+    label: str
+    advice: str
+    current: str
+    target: str
+    gain: int
+    score_after: int
+    grade_after: str
+
+
+@dataclass
+class Portrait:
+    """What a reader may see of an enterprise's credit portrait (画像)."""
+
+    entity: MarketEntity
+    own: bool
+    profile: CreditProfile | None
+    history: list[tuple[str, int]]  # (date, score), oldest first
+    dimensions: list[tuple[str, str, float]]  # (code, label, 0–100)
+    reasons: list[tuple[str, str]]  # (feature label, advice or "")
+    features: list[tuple[str, str, str]]  # (label, value, dimension label)
+    improvements: list[Improvement]
+    bankable: bool
+
+
+def _portrait_access(user: User, entity: MarketEntity) -> tuple[bool, Authorisation | None]:
+    """The enterprise itself, or an institution holding a live full authorisation."""
+    if user.group == OrgGroup.ENTERPRISE:
+        if entity.organisation_id is None or user.organisation_id != entity.organisation_id:
+            raise PermissionDeniedError("forbidden", _("只能查看本企业的信用画像"))
+        return True, None
+    org = user.organisation
+    auth = (
+        authorisation_live(entity=entity, organisation_id=org.pk)
+        if org is not None and org.kind in INSTITUTION_KINDS
+        else None
+    )
+    if auth is None or auth.scope != Scope.FULL:
+        raise PermissionDeniedError(
+            "authorisation_required",
+            _("信用画像基于企业的全部信用信息，需要企业授予“全部信息”范围的有效授权"),
+        )
+    return False, auth
+
+
+def _fmt(value: float, unit: str) -> str:
+    if np.isnan(value):
+        return _("无数据")
+    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+    return f"{text} {_(unit)}".strip()
+
+
+def portrait_read(
+    *, user: User, entity: MarketEntity, channel: str, as_of: dt.date | None = None
+) -> Portrait:
+    """Return the portrait the user may see; an institution's read is logged."""
+    own, auth = _portrait_access(user, entity)
+    profile = profile_latest(entity=entity)
+    history = [
+        (p.computed_at.date().isoformat(), p.score)
+        for p in CreditProfile.objects.filter(entity=entity).order_by("computed_at", "id")
+    ]
+    dims: list[tuple[str, str, float]] = []
+    reasons: list[tuple[str, str]] = []
+    features: list[tuple[str, str, str]] = []
+    improvements: list[Improvement] = []
+    bankable = False
+    if profile is not None:
+        card = Scorecard.from_json(profile.model.card)
+        dims = [
+            (code, str(DIMENSIONS[code]), value)
+            for code, value in profile.dimensions().items()
+            if value is not None
+        ]
+        for code in profile.reason_codes():
+            spec = FEATURES_BY_NAME.get(code)
+            if spec is not None:
+                reasons.append((_(spec.label), _(spec.advice) if spec.actionable else ""))
+        X = feature_matrix(entity_ids=[entity.pk], as_of=as_of)
+        features = [
+            (_(f.label), _fmt(float(X[f.name].iloc[0]), f.unit), str(DIMENSIONS[f.dimension]))
+            for f in FEATURES
+        ]
+        improvements = _improvements(card, X, profile.score)
+        bankable = _grade_rank(card, profile.grade) <= _grade_rank(card, BANKABLE_GRADE)
+    if not own and auth is not None:
+        services.query_log_record(
+            entity=entity, user=user, authorisation=auth, channel=channel, categories=["portrait"]
+        )
+    return Portrait(entity, own, profile, history, dims, reasons, features, improvements, bankable)
+
+
+def _grade_rank(card: Scorecard, grade: str) -> int:
+    names = [g for g, _floor in card.bands]
+    return names.index(grade) if grade in names else len(names)
+
+
+def _improvements(card: Scorecard, X: pd.DataFrame, score: int) -> list[Improvement]:
+    """Attainable changes ranked by the points they add, applied one after another."""
+    result = card.score(X)
+    options = []
+    for j, f in enumerate(card.features):
+        spec = FEATURES_BY_NAME.get(f.name)
+        if spec is None or not spec.actionable:
+            continue
+        best = int(np.argmax(f.points[:-1]))  # a real bin, not "missing"
+        gain = f.points[best] - result.points[0, j]
+        if gain >= 1.0:
+            value = float(X[f.name].iloc[0])
+            options.append((gain, f, spec, best, value))
+    options.sort(key=lambda o: -o[0])
+    out: list[Improvement] = []
+    running = float(score)
+    for gain, f, spec, best, value in options:
+        running += gain
+        out.append(
+            Improvement(
+                feature=f.name,
+                label=_(spec.label),
+                advice=_(spec.advice),
+                current=_fmt(value, spec.unit),
+                target=f.labels()[best],
+                gain=round(gain),
+                score_after=round(running),
+                grade_after=str(card.grade(np.array([running]))[0]),
+            )
+        )
+    return out
