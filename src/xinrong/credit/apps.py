@@ -6,3 +6,9 @@ class CreditConfig(AppConfig):
     name = "xinrong.credit"
     label = "credit"
     verbose_name = _("信用信息")
+
+    def ready(self) -> None:
+        from xinrong.credit.tasks import on_batch_completed
+        from xinrong.datahub.signals import batch_completed
+
+        batch_completed.connect(on_batch_completed, dispatch_uid="credit.rescore_batch")

@@ -5,20 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
 from xinrong.accounts.models import User
-from xinrong.common.errors import PermissionDeniedError
+from xinrong.common.errors import NotFoundError, PermissionDeniedError
 from xinrong.credit import services
 from xinrong.credit.choices import PUBLIC_CATEGORIES, ModelStatus, Scope
 from xinrong.credit.features import DIMENSIONS, FEATURES, FEATURES_BY_NAME, feature_matrix
-from xinrong.credit.models import Authorisation, CreditProfile, QueryLog, ScoreModel
+from xinrong.credit.models import (
+    Authorisation,
+    CreditProfile,
+    ModelEvent,
+    QueryLog,
+    ScoreModel,
+    ScoringRun,
+)
 from xinrong.credit.scorecard import BANKABLE_GRADE, Scorecard
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact
@@ -268,3 +276,60 @@ def _improvements(card: Scorecard, X: pd.DataFrame, score: int) -> list[Improvem
             )
         )
     return out
+
+
+@dataclass
+class ModelDetail:
+    """A model version as the operator's page shows it."""
+
+    model: ScoreModel
+    card: Scorecard
+    features: list[dict[str, Any]]
+    events: list[ModelEvent]
+    runs: list[ScoringRun]
+    chart: dict[str, Any]
+    grades: list[tuple[str, int]]  # latest profiles per grade, for the active model
+
+
+def model_detail(*, user: User, version: int) -> ModelDetail:
+    """Return a version's bins, points, metrics, audit events and recent runs' PSI."""
+    model = model_list(user=user).filter(version=version).first()
+    if model is None:
+        raise NotFoundError(
+            "model_not_found", _("评分模型 v%(v)d 不存在") % {"v": version}, {"field": "version"}
+        )
+    card = Scorecard.from_json(model.card)
+    features = []
+    for f in card.features:
+        spec = FEATURES_BY_NAME.get(f.name)
+        features.append(
+            {
+                "name": f.name,
+                "label": _(spec.label) if spec else f.name,
+                "dimension": str(DIMENSIONS[spec.dimension]) if spec else "",
+                "iv": f.iv,
+                "coef": f.coef,
+                "bins": list(
+                    zip(f.labels(), f.counts, f.event_rates, f.woe, f.points, strict=True)
+                ),
+            }
+        )
+    runs = list(model.runs.order_by("-started_at")[:30])
+    full = [r for r in reversed(runs) if r.psi_score is not None]
+    chart = {
+        "psi": [
+            {"at": r.started_at.strftime("%Y-%m-%d %H:%M"), "psi": round(r.psi_score or 0.0, 4)}
+            for r in full
+        ],
+        "features": (full[-1].psi_features if full else {}),
+        "distribution": model.score_distribution,
+    }
+    grades = list(
+        CreditProfile.objects.filter(is_latest=True, model=model)
+        .values_list("grade")
+        .annotate(n=Count("id"))
+        .order_by("grade")
+    )
+    return ModelDetail(
+        model, card, features, list(model.events.select_related("actor")), runs, chart, grades
+    )

@@ -384,3 +384,14 @@ def profiles_score(
         }
     run.save(update_fields=["entities", "finished_at", "psi_score", "psi_features"])
     return run
+
+
+def rescore_schedule(*, entity_ids: list[int] | None) -> None:
+    """Queue a rescoring after the current transaction commits (all entities when None)."""
+    from xinrong.credit import tasks
+
+    if entity_ids is None:
+        transaction.on_commit(lambda: tasks.rescore_all.enqueue())
+    else:
+        ids = list(entity_ids)
+        transaction.on_commit(lambda: tasks.rescore_entities.enqueue(ids))

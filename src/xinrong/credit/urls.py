@@ -10,4 +10,9 @@ urlpatterns = [
     path("authorisations/", views.authorisations, name="authorisations"),
     path("authorisations/<int:pk>/revoke/", views.authorisation_revoke, name="revoke"),
     path("query-log/", views.query_log, name="query_log"),
+    path("portrait/", views.portrait_own, name="portrait_own"),
+    path("portrait/<str:uscc>/", views.portrait, name="portrait"),
+    path("models/", views.model_list, name="models"),
+    path("models/<int:version>/", views.model_detail, name="model"),
+    path("models/<int:version>/activate/", views.model_activate, name="model_activate"),
 ]

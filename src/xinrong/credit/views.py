@@ -158,3 +158,67 @@ def archive_export(request: HttpRequest, uscc: str) -> HttpResponse:
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
     return xlsx_response(archive_workbook(data), f"archive-{data.entity.uscc}.xlsx")
+
+
+# ---------------------------------------------------------------- portrait
+
+
+@login_required
+def portrait_own(request: HttpRequest) -> HttpResponse:
+    """The enterprise's own portrait."""
+    entity = _own_entity(request_user(request))
+    return redirect("credit:portrait", uscc=entity.uscc)
+
+
+@login_required
+def portrait(request: HttpRequest, uscc: str) -> HttpResponse:
+    """Show a credit portrait (画像); an institution's view is logged as a query."""
+    user = request_user(request)
+    try:
+        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+        data = selectors.portrait_read(user=user, entity=entity, channel=Channel.PAGE)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    chart = {
+        "radar": [{"name": label, "value": value} for _code, label, value in data.dimensions],
+        "trend": [{"date": d, "score": s} for d, s in data.history],
+    }
+    return render(request, "credit/portrait.html", {"p": data, "entity": entity, "chart": chart})
+
+
+# ---------------------------------------------------------------- model registry
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    """The operator's list of scoring-model versions."""
+    try:
+        models = list(selectors.model_list(user=request_user(request)))
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(request, "credit/models.html", {"models": models})
+
+
+@login_required
+def model_detail(request: HttpRequest, version: int) -> HttpResponse:
+    """One version: metrics, bins and points, events, and stability of recent scoring runs."""
+    try:
+        data = selectors.model_detail(user=request_user(request), version=version)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(request, "credit/model.html", {"d": data, "chart": data.chart})
+
+
+@login_required
+@require_POST
+def model_activate(request: HttpRequest, version: int) -> HttpResponse:
+    """Activate a version (the audit record names the operator)."""
+    user = request_user(request)
+    try:
+        model = selectors.model_detail(user=user, version=version).model
+        services.model_activate(model=model, actor=user, note=request.POST.get("note", "")[:500])
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    messages.success(request, _("模型 v%(v)d 已启用；全量评分已排入后台任务") % {"v": version})
+    services.rescore_schedule(entity_ids=None)
+    return redirect("credit:model", version=version)

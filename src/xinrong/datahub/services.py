@@ -21,6 +21,7 @@ from xinrong.datahub.categories import CATEGORIES, CategorySpec
 from xinrong.datahub.choices import BatchStatus, ResolutionStatus
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, RowError, Source, UnresolvedRow
+from xinrong.datahub.signals import batch_completed
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 from xinrong.reference import divisions
@@ -440,6 +441,8 @@ def _ingest_rows(
     )
     found = conflicts_detect(touched, delivered=delivered)
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
+    batch_id = batch.pk
+    transaction.on_commit(lambda: batch_completed.send(sender=IngestBatch, batch_id=batch_id))
 
 
 def source_get(*, code: str) -> Source:

@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "building",
                 )
             )
+            items.append((str(_("信用画像")), reverse("credit:portrait_own"), "person-vcard"))
             items.append((str(_("查询授权")), reverse("credit:authorisations"), "shield-lock"))
             items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
     else:
@@ -45,6 +46,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("API 密钥")), reverse("accounts:api_key_list"), "key"))
     if user.is_superuser or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN)):
         items.append((str(_("机构与账号")), reverse("accounts:organisation_list"), "people"))
+    if user.is_superuser or group == OrgGroup.OPERATOR:
+        items.append((str(_("评分模型")), reverse("credit:models"), "graph-up"))
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
     items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))

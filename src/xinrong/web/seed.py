@@ -24,6 +24,8 @@ from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.crypto import encrypt_text
+from xinrong.credit import services as credit_services
+from xinrong.credit.models import ScoreModel
 from xinrong.datahub import demo as datahub_demo
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
@@ -240,6 +242,7 @@ class SeedReport:
     entities: int = 0
     relationships: int = 0
     facts: int = 0
+    scored: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -662,6 +665,16 @@ def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
         report.users += 1
 
 
+def _seed_scores(seed_value: int, progress: Callable[[str], None]) -> int:
+    """Train, activate and run the first scorecard on the demo facts (once)."""
+    if ScoreModel.objects.exists():
+        return 0
+    model = credit_services.model_train(actor=None, seed=seed_value)
+    credit_services.model_activate(model=model, actor=None, note="demo seed")
+    progress(f"scorecard v{model.version}: test AUC {model.metrics['auc_test']:.3f}")
+    return credit_services.profiles_score().entities
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -688,6 +701,9 @@ def seed(
     t_facts = time.perf_counter()
     report.facts = datahub_demo.seed_facts(orgs=orgs, seed_value=seed_value, progress=progress)
     report.timings["facts"] = time.perf_counter() - t_facts
+    t_score = time.perf_counter()
+    report.scored = _seed_scores(seed_value, progress)
+    report.timings["scoring"] = time.perf_counter() - t_score
     t2 = time.perf_counter()
     with transaction.atomic():
         _seed_users(orgs, report)

@@ -138,3 +138,30 @@ def test_archive_and_export_with_a_malformed_code_explain_the_fault(client, bank
         assert response.status_code == 422
         assert "18" in response.content.decode()
     assert not QueryLog.objects.exists()
+
+
+def test_enterprise_sees_its_portrait_page_and_operator_the_model_pages(
+    client, enterprise_user, operator, bank_officer
+):
+    from xinrong.credit.models import ScoreModel
+    from xinrong.credit.services import model_activate, profiles_score
+    from xinrong.credit.tests.test_scoring import _card
+
+    model = ScoreModel.objects.create(version=1, name="测试卡", card=_card().to_json())
+    model_activate(model=model, actor=None)
+    entity = enterprise_user.organisation.market_entity
+    profiles_score(entity_ids=[entity.pk])
+    client.force_login(enterprise_user)
+    page = client.get("/credit/portrait/", follow=True)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "信用画像" in html and 'id="score"' in html and 'id="improvements"' in html
+    assert client.get("/credit/models/").status_code == 403
+    client.force_login(bank_officer)
+    assert client.get(f"/credit/portrait/{entity.uscc}/").status_code == 403
+    client.force_login(operator)
+    listing = client.get("/credit/models/").content.decode()
+    assert "v1" in listing and "测试卡" in listing
+    detail = client.get("/credit/models/1/").content.decode()
+    assert 'data-feature="tax_grade"' in detail and "activated" in detail
+    assert client.get("/credit/models/9/").status_code == 404

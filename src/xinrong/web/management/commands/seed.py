@@ -33,6 +33,7 @@ class Command(BaseCommand):
                 f"seed {options['scale']} (seed {options['seed']}): "
                 f"{report.entities} entities, {report.persons} persons, "
                 f"{report.relationships} relationships, {report.facts} facts, "
+                f"{report.scored} entities scored, "
                 f"{report.organisations} organisations, "
                 f"{report.users} users created in {elapsed:.1f}s"
             )

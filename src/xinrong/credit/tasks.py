@@ -1,0 +1,45 @@
+"""Background scoring (run by `xinrong db_worker`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks import task
+
+from xinrong.credit import services
+from xinrong.credit.selectors import model_active
+from xinrong.datahub.models import Fact
+
+
+@task()
+def rescore_batch(batch_id: int) -> int:
+    """Rescore the entities a completed ingestion batch touched; return how many."""
+    if model_active() is None:
+        return 0
+    ids = list(
+        Fact.objects.filter(batch_id=batch_id).values_list("entity_id", flat=True).distinct()
+    )
+    if not ids:
+        return 0
+    return services.profiles_score(entity_ids=ids).entities
+
+
+@task()
+def rescore_all() -> int:
+    """Score every entity with the active model; return how many."""
+    if model_active() is None:
+        return 0
+    return services.profiles_score().entities
+
+
+def on_batch_completed(sender: Any, batch_id: int, **kwargs: Any) -> None:
+    """Receiver of datahub's batch_completed: schedule the rescoring."""
+    rescore_batch.enqueue(batch_id)
+
+
+@task()
+def rescore_entities(entity_ids: list[int]) -> int:
+    """Rescore some entities with the active model; return how many."""
+    if model_active() is None or not entity_ids:
+        return 0
+    return services.profiles_score(entity_ids=entity_ids).entities
