@@ -72,7 +72,11 @@ messages: install-dev
 	cd src/xinrong && XINRONG_VAR=$(CURDIR)/var ../../$(PY) ../../manage.py makemessages -l en --no-obsolete --ignore "*/tests/*" && XINRONG_VAR=$(CURDIR)/var ../../$(PY) ../../manage.py compilemessages
 
 bench: install-dev
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) benchmarks/seed_bench.py
+	$(PY) benchmarks/ingest_bench.py --rows 1000000 --backend postgres
+	$(PY) benchmarks/german_credit.py
+	$(PY) benchmarks/score_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules var src/xinrong/web/static/vendor

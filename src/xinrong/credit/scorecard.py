@@ -49,15 +49,45 @@ class BinnedFeature:
     iv: float
     coef: float
     trend: str = ""
+    # categorical features: the categories of each regular bin (splits unused)
+    categories: list[list[str]] | None = None
+
+    @property
+    def n_regular(self) -> int:
+        return len(self.categories) if self.categories is not None else len(self.splits) + 1
 
     def bin_index(self, x: np.ndarray) -> np.ndarray:
-        """Return each value's bin; NaN goes to the last (missing) bin."""
-        idx = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
-        idx[np.isnan(x)] = len(self.splits) + 1
+        """Return each value's bin (uint8); missing values and unseen categories go last."""
+        missing = self.n_regular
+        if self.categories is not None:
+            known = [c for group in self.categories for c in group]
+            lookup = np.array(
+                [b for b, group in enumerate(self.categories) for _c in group] + [missing],
+                dtype=np.uint8,
+            )
+            codes = pd.Categorical(np.asarray(x, dtype=object), categories=known).codes
+            return lookup[np.where(codes < 0, len(known), codes)]
+        idx = np.empty(len(x), dtype=np.uint8)
+        self.fill_bins(np.asarray(x, dtype=np.float64), idx, np.empty(len(x), dtype=bool))
         return idx
 
+    def fill_bins(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+        """Write the bins of numeric values into ``out`` (uint8), using ``scratch`` (bool).
+
+        A value's bin is the number of split points it is not below: SIMD comparisons count
+        it far faster than a binary search finds it. NaN starts in the missing bin and is
+        not above any split.
+        """
+        np.isnan(x, out=scratch)
+        np.multiply(scratch, self.n_regular, out=out, casting="unsafe")
+        for split in self.splits:
+            np.greater_equal(x, split, out=scratch)
+            np.add(out, scratch, out=out, casting="unsafe")
+
     def labels(self) -> list[str]:
-        """Human-readable bin intervals, like optbinning's."""
+        """Human-readable bins, like optbinning's."""
+        if self.categories is not None:
+            return [*("、".join(map(str, group)) for group in self.categories), "缺失"]
         edges = [-math.inf, *self.splits, math.inf]
         out = []
         for lo, hi in itertools.pairwise(edges):
@@ -72,8 +102,13 @@ class ScoreResult:
     """Scores of many entities at once."""
 
     score: np.ndarray  # float points
-    bins: np.ndarray  # (n, features) bin indices
-    points: np.ndarray  # (n, features) points per feature
+    bins: np.ndarray  # (features, n) bin indices, uint8, feature-major
+    tables: list[np.ndarray]  # each feature's points per bin
+
+    @property
+    def points(self) -> np.ndarray:
+        """(n, features) points of each row's bin."""
+        return np.stack([t[b] for t, b in zip(self.tables, self.bins, strict=True)], axis=1)
 
 
 @dataclass
@@ -95,16 +130,34 @@ class Scorecard:
     def offset(self) -> float:
         return self.base_points - self.factor * math.log(self.base_odds)
 
-    def score(self, frame: pd.DataFrame) -> ScoreResult:
-        """Score every row of a feature frame (columns by feature name)."""
+    def score(self, frame: pd.DataFrame, *, block: int = 65_536) -> ScoreResult:
+        """Score every row of a feature frame (columns by feature name).
+
+        Numeric features are binned block by block, so that a block's values, bins and
+        points stay in the CPU cache across the comparisons and the gather.
+        """
         n, k = len(frame), len(self.features)
-        bins = np.empty((n, k), dtype=np.int32)
-        points = np.empty((n, k), dtype=np.float64)
+        bins = np.empty((k, n), dtype=np.uint8)
+        tables = [np.asarray(f.points, dtype=np.float64) for f in self.features]
+        total = np.zeros(n)
+        numeric: list[tuple[int, BinnedFeature, np.ndarray]] = []
         for j, f in enumerate(self.features):
-            idx = f.bin_index(frame[f.name].to_numpy(dtype=np.float64))
-            bins[:, j] = idx
-            points[:, j] = np.asarray(f.points)[idx]
-        return ScoreResult(points.sum(axis=1), bins, points)
+            if f.categories is not None:
+                bins[j] = f.bin_index(frame[f.name].to_numpy(dtype=object))
+                total += np.take(tables[j], bins[j])
+            else:
+                numeric.append((j, f, frame[f.name].to_numpy(dtype=np.float64)))
+        scratch = np.empty(min(block, n), dtype=bool)
+        gathered = np.empty(min(block, n))
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            m = stop - start
+            part = total[start:stop]
+            for j, f, x in numeric:
+                f.fill_bins(x[start:stop], bins[j, start:stop], scratch[:m])
+                np.take(tables[j], bins[j, start:stop], out=gathered[:m])
+                part += gathered[:m]
+        return ScoreResult(total, bins, tables)
 
     def log_odds(self, score: np.ndarray) -> np.ndarray:
         """ln(good : bad odds) a score stands for."""
@@ -155,9 +208,12 @@ def fit(
     bands: Sequence[tuple[str, float]] = DEFAULT_BANDS,
     min_iv: float = 0.02,
     max_n_bins: int = 8,
+    min_bin_size: float = 0.02,
     regularisation: float = 1.0,
 ) -> Scorecard:
-    """Fit a scorecard on features X (float columns, NaN = missing) and outcomes y (1 = bad).
+    """Fit a scorecard on features X and outcomes y (1 = bad).
+
+    Numeric columns are binned by value (NaN = missing), other columns as categories.
 
     Features with IV below ``min_iv`` are left out. A feature whose coefficient comes out with
     the wrong sign (a safer bin adding risk, a symptom of collinearity) is dropped and the
@@ -170,15 +226,19 @@ def fit(
     trends = trends or {}
     binned: list[tuple[BinnedFeature, Any]] = []
     for name in X.columns:
-        x = X[name].to_numpy(dtype=np.float64)
-        if np.all(np.isnan(x)) or np.nanmin(x) == np.nanmax(x):
+        categorical = not pd.api.types.is_numeric_dtype(X[name])
+        x = X[name].to_numpy(dtype=object if categorical else np.float64)
+        if categorical:
+            if X[name].nunique(dropna=True) < 2:
+                continue
+        elif np.all(np.isnan(x)) or np.nanmin(x) == np.nanmax(x):
             continue
         ob = OptimalBinning(
             name=name,
-            dtype="numerical",
-            monotonic_trend=trends.get(name, "auto_asc_desc"),
+            dtype="categorical" if categorical else "numerical",
+            monotonic_trend=None if categorical else trends.get(name, "auto_asc_desc"),
             max_n_bins=max_n_bins,
-            min_bin_size=0.02,
+            min_bin_size=min_bin_size,
             solver="cp",
         )
         ob.fit(x, y)
@@ -192,7 +252,8 @@ def fit(
         woe = [*regular["WoE"].astype(float), float(missing["WoE"])]
         feature = BinnedFeature(
             name=name,
-            splits=[float(s) for s in ob.splits],
+            splits=[] if categorical else [float(s) for s in ob.splits],
+            categories=[[str(c) for c in group] for group in ob.splits] if categorical else None,
             woe=woe,
             points=[0.0] * len(woe),
             counts=[*regular["Count"].astype(int), int(missing["Count"])],
@@ -279,11 +340,12 @@ def dimension_scores(
 ) -> dict[str, np.ndarray]:
     """Per dimension, 0–100: where the row's points sit between the dimension's worst and best."""
     lows, highs = card.point_ranges()
+    points = result.points
     out: dict[str, np.ndarray] = {}
     for dim in dict.fromkeys(dimension_of.get(f.name, "") for f in card.features):
         cols = [j for j, f in enumerate(card.features) if dimension_of.get(f.name) == dim]
         lo, hi = lows[cols].sum(), highs[cols].sum()
-        got = result.points[:, cols].sum(axis=1)
+        got = points[:, cols].sum(axis=1)
         out[dim] = (
             np.round(100.0 * (got - lo) / (hi - lo), 1) if hi > lo else np.full(len(got), 100.0)
         )

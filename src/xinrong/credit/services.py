@@ -377,7 +377,7 @@ def profiles_score(
         )
         run.psi_features = {
             f.name: round(
-                scorecard.psi(f.counts, np.bincount(result.bins[:, j], minlength=len(f.counts))),
+                scorecard.psi(f.counts, np.bincount(result.bins[j], minlength=len(f.counts))),
                 4,
             )
             for j, f in enumerate(card.features)

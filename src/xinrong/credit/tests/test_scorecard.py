@@ -36,7 +36,7 @@ def test_points_reproduce_the_models_log_odds(fitted):
     result = card.score(X)
     woe_sum = np.zeros(len(X))
     for j, f in enumerate(card.features):
-        woe_sum += f.coef * np.asarray(f.woe)[result.bins[:, j]]
+        woe_sum += f.coef * np.asarray(f.woe)[result.bins[j]]
     logit_bad = card.intercept + woe_sum
     assert np.allclose(card.log_odds(result.score), -logit_bad, atol=1e-6)
     odds_at_base = math.exp(card.log_odds(np.array([card.base_points]))[0])
