@@ -28,6 +28,14 @@ class Organisation(TimeStampedModel):
         default="",
         help_text=_("子站与政府部门只看本区划；为空表示全省/全国"),
     )
+    industry_sections = models.JSONField(
+        _("主管行业门类"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "行业主管部门负责的国民经济行业门类（GB/T 4754 字母），用于信用培植；为空表示不限"
+        ),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

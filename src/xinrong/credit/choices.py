@@ -49,3 +49,19 @@ class TrainingData(models.TextChoices):
     SYNTHETIC = "synthetic", _("合成数据（潜在风险→违约）")
     PLATFORM = "platform", _("平台贷款结果")
     EXTERNAL = "external", _("外部数据集")
+
+
+class AlertStatus(models.TextChoices):
+    """An early-warning alert's life in an institution's inbox."""
+
+    OPEN = "open", _("待处理")
+    ACKNOWLEDGED = "acknowledged", _("已确认")
+    CLOSED = "closed", _("已关闭")
+
+
+class CultivationStatus(models.TextChoices):
+    """An enterprise's path through credit cultivation (信用培植)."""
+
+    ACTIVE = "active", _("培植中")
+    GRADUATED = "graduated", _("已达标")
+    DROPPED = "dropped", _("已终止")

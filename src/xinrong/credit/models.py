@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.models import TimeStampedModel
-from xinrong.credit.choices import Channel, ModelStatus, Purpose, Scope
+from xinrong.credit.choices import (
+    AlertStatus,
+    Channel,
+    CultivationStatus,
+    ModelStatus,
+    Purpose,
+    Scope,
+)
 from xinrong.enterprises.models import MarketEntity
 
 
@@ -251,3 +258,118 @@ class CreditProfile(models.Model):
 
     def reason_codes(self) -> list[str]:
         return [r for r in self.reasons.split(",") if r]
+
+
+# ---------------------------------------------------------------- early warning
+
+
+class Alert(TimeStampedModel):
+    """An early-warning alert (风险预警) for one institution about one enterprise."""
+
+    entity = models.ForeignKey(
+        MarketEntity, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="+"
+    )
+    institution = models.ForeignKey(
+        Organisation, verbose_name=_("接收机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    rule = models.CharField(_("预警规则"), max_length=40)
+    severity = models.CharField(_("严重程度"), max_length=16)
+    detail = models.JSONField(_("详情"), default=dict)
+    fingerprint = models.CharField(_("指纹"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    note = models.TextField(_("处理说明"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("风险预警")
+        verbose_name_plural = _("风险预警")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "entity", "rule", "fingerprint"],
+                name="credit_alert_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["institution", "status"], name="credit_alert_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} · {self.entity_id} → {self.institution_id}"
+
+
+# ---------------------------------------------------------------- credit cultivation
+
+
+class CultivationCase(TimeStampedModel):
+    """An enterprise below the bankable grade taken into credit cultivation (信用培植)."""
+
+    entity = models.ForeignKey(
+        MarketEntity, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="+"
+    )
+    authority = models.ForeignKey(
+        Organisation, verbose_name=_("培植部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=CultivationStatus.choices,
+        default=CultivationStatus.ACTIVE,
+    )
+    plan = models.TextField(_("培植计划"))
+    score_at_start = models.PositiveSmallIntegerField(_("入选时信用分"))
+    grade_at_start = models.CharField(_("入选时等级"), max_length=4)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("信用培植")
+        verbose_name_plural = _("信用培植")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity"],
+                condition=models.Q(status="active"),
+                name="credit_cultivation_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} · {self.get_status_display()}"
+
+
+class CultivationNote(models.Model):
+    """A follow-up note on a cultivation case."""
+
+    case = models.ForeignKey(
+        CultivationCase, verbose_name=_("培植"), on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("跟进记录"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("培植跟进")
+        verbose_name_plural = _("培植跟进")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.at:%Y-%m-%d}"

@@ -17,7 +17,9 @@ from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.credit import scorecard, synthetic
 from xinrong.credit.choices import (
     MAX_AUTHORISATION_DAYS,
+    AlertStatus,
     Channel,
+    CultivationStatus,
     ModelStatus,
     Purpose,
     Scope,
@@ -25,8 +27,11 @@ from xinrong.credit.choices import (
 )
 from xinrong.credit.features import FEATURES, feature_matrix
 from xinrong.credit.models import (
+    Alert,
     Authorisation,
     CreditProfile,
+    CultivationCase,
+    CultivationNote,
     ModelEvent,
     QueryLog,
     ScoreModel,
@@ -369,6 +374,7 @@ def profiles_score(
             ],
             batch_size=5000,
         )
+    cultivation_graduate(entity_ids=None if entity_ids is None else ids.tolist())
     run.entities = len(ids)
     run.finished_at = timezone.now()
     if entity_ids is None and len(ids):
@@ -395,3 +401,181 @@ def rescore_schedule(*, entity_ids: list[int] | None) -> None:
     else:
         ids = list(entity_ids)
         transaction.on_commit(lambda: tasks.rescore_entities.enqueue(ids))
+
+
+# ---------------------------------------------------------------- early warning
+
+
+def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
+    """Run every warning rule and alert the institutions holding a live authorisation.
+
+    Returns the number of new alerts (repeats of an alert already raised are skipped).
+    """
+    from xinrong.credit import warnings
+
+    if not entity_ids:
+        return 0
+    ctx = warnings.Context(batch_id=batch_id, entity_ids=entity_ids)
+    findings = [(rule, eid, detail) for rule in warnings.RULES for eid, detail in rule.check(ctx)]
+    if not findings:
+        return 0
+    watchers: dict[int, set[int]] = {}
+    for eid, org in Authorisation.objects.filter(
+        entity_id__in={eid for _r, eid, _d in findings},
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).values_list("entity_id", "institution_id"):
+        watchers.setdefault(eid, set()).add(org)
+    alerts = [
+        Alert(
+            entity_id=eid,
+            institution_id=org,
+            rule=rule.id,
+            severity=rule.severity,
+            detail=detail,
+            fingerprint=warnings.fingerprint(detail),
+        )
+        for rule, eid, detail in findings
+        for org in sorted(watchers.get(eid, ()))
+    ]
+    seen = set(
+        Alert.objects.filter(entity_id__in={a.entity_id for a in alerts}).values_list(
+            "institution_id", "entity_id", "rule", "fingerprint"
+        )
+    )
+    new = [a for a in alerts if (a.institution_id, a.entity_id, a.rule, a.fingerprint) not in seen]
+    Alert.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    return len(new)
+
+
+def _require_alert_owner(alert: Alert, actor: User) -> None:
+    if actor.organisation_id != alert.institution_id or actor.group != OrgGroup.INSTITUTION:
+        raise PermissionDeniedError("forbidden", _("只能处理本机构收到的预警"))
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, actor: User, note: str = "") -> Alert:
+    """The institution has seen the alert and is looking into it."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    _require_alert_owner(alert, actor)
+    if alert.status != AlertStatus.OPEN:
+        raise ApplicationError(
+            "alert_not_open", _("只有待处理的预警可以确认"), {"field": "status"}, status=409
+        )
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.handled_by, alert.handled_at, alert.note = actor, timezone.now(), note[:2000]
+    alert.save(update_fields=["status", "handled_by", "handled_at", "note", "updated_at"])
+    return alert
+
+
+@transaction.atomic
+def alert_close(*, alert: Alert, actor: User, note: str) -> Alert:
+    """Close an alert with what was done about it."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    _require_alert_owner(alert, actor)
+    if alert.status == AlertStatus.CLOSED:
+        raise ApplicationError("alert_closed", _("该预警已关闭"), {"field": "status"}, status=409)
+    if not note.strip():
+        raise ApplicationError(
+            "note_required", _("关闭预警须填写处理说明"), {"field": "note"}, status=422
+        )
+    alert.status = AlertStatus.CLOSED
+    alert.handled_by, alert.handled_at, alert.note = actor, timezone.now(), note.strip()[:2000]
+    alert.save(update_fields=["status", "handled_by", "handled_at", "note", "updated_at"])
+    return alert
+
+
+# ---------------------------------------------------------------- credit cultivation
+
+
+def _require_authority(actor: User) -> None:
+    if actor.group != OrgGroup.GOVERNMENT or actor.organisation_id is None:
+        raise PermissionDeniedError("forbidden", _("信用培植由行业主管部门办理"))
+
+
+@transaction.atomic
+def cultivation_start(*, entity: MarketEntity, actor: User, plan: str) -> CultivationCase:
+    """Take an enterprise below the bankable grade into cultivation with a plan."""
+    _require_authority(actor)
+    if not plan.strip():
+        raise ApplicationError("plan_required", _("请填写培植计划"), {"field": "plan"}, status=422)
+    profile = CreditProfile.objects.filter(entity=entity, is_latest=True).first()
+    if profile is None:
+        raise ApplicationError(
+            "no_score", _("该企业尚无信用评分，无法纳入培植"), {"field": "entity"}, status=409
+        )
+    names = [g for g, _floor in scorecard.DEFAULT_BANDS]
+    if names.index(profile.grade) <= names.index(scorecard.BANKABLE_GRADE):
+        raise ApplicationError(
+            "already_bankable",
+            _("该企业信用等级为 %(g)s，已达到可授信等级，无需培植") % {"g": profile.grade},
+            {"field": "entity"},
+            status=409,
+        )
+    org = actor.organisation
+    if (
+        org is not None
+        and org.industry_sections
+        and entity.industry_code[:1] not in org.industry_sections
+    ):
+        raise PermissionDeniedError("forbidden", _("该企业不属于本部门主管的行业"))
+    if CultivationCase.objects.filter(entity=entity, status=CultivationStatus.ACTIVE).exists():
+        raise ApplicationError(
+            "already_cultivated", _("该企业已在培植中"), {"field": "entity"}, status=409
+        )
+    case = CultivationCase(
+        entity=entity,
+        authority=org,
+        plan=plan.strip(),
+        score_at_start=profile.score,
+        grade_at_start=profile.grade,
+        started_by=actor,
+    )
+    case.full_clean()
+    case.save()
+    return case
+
+
+def _require_case_owner(case: CultivationCase, actor: User) -> None:
+    if actor.organisation_id != case.authority_id:
+        raise PermissionDeniedError("forbidden", _("只能办理本部门的培植记录"))
+
+
+@transaction.atomic
+def cultivation_note_add(*, case: CultivationCase, actor: User, text: str) -> CultivationNote:
+    """Record a follow-up."""
+    _require_case_owner(case, actor)
+    if not text.strip():
+        raise ApplicationError("note_required", _("请填写跟进内容"), {"field": "text"}, status=422)
+    return CultivationNote.objects.create(case=case, author=actor, text=text.strip()[:4000])
+
+
+@transaction.atomic
+def cultivation_end(*, case: CultivationCase, actor: User, reason: str) -> CultivationCase:
+    """Stop cultivating (e.g. the enterprise closed or declined)."""
+    case = CultivationCase.objects.select_for_update().get(pk=case.pk)
+    _require_case_owner(case, actor)
+    if case.status != CultivationStatus.ACTIVE:
+        raise ApplicationError("case_closed", _("该培植已结束"), {"field": "status"}, status=409)
+    if not reason.strip():
+        raise ApplicationError(
+            "reason_required", _("请填写终止原因"), {"field": "reason"}, status=422
+        )
+    case.status, case.ended_at = CultivationStatus.DROPPED, timezone.now()
+    case.save(update_fields=["status", "ended_at", "updated_at"])
+    CultivationNote.objects.create(case=case, author=actor, text=_("终止：") + reason.strip())
+    return case
+
+
+def cultivation_graduate(*, entity_ids: list[int] | None = None) -> int:
+    """Close as graduated every active case whose enterprise became bankable; return how many."""
+    names = [g for g, _floor in scorecard.DEFAULT_BANDS]
+    bankable = names[: names.index(scorecard.BANKABLE_GRADE) + 1]
+    cases = CultivationCase.objects.filter(
+        status=CultivationStatus.ACTIVE,
+        entity__credit_profiles__is_latest=True,
+        entity__credit_profiles__grade__in=bankable,
+    )
+    if entity_ids is not None:
+        cases = cases.filter(entity_id__in=entity_ids)
+    return cases.update(status=CultivationStatus.GRADUATED, ended_at=timezone.now())

@@ -13,15 +13,18 @@ from xinrong.datahub.models import Fact
 
 @task()
 def rescore_batch(batch_id: int) -> int:
-    """Rescore the entities a completed ingestion batch touched; return how many."""
-    if model_active() is None:
-        return 0
+    """Rescore the entities a completed ingestion batch touched, then run the warning rules.
+
+    Returns the number of new alerts.
+    """
     ids = list(
         Fact.objects.filter(batch_id=batch_id).values_list("entity_id", flat=True).distinct()
     )
     if not ids:
         return 0
-    return services.profiles_score(entity_ids=ids).entities
+    if model_active() is not None:
+        services.profiles_score(entity_ids=ids)
+    return services.alerts_raise(entity_ids=ids, batch_id=batch_id)
 
 
 @task()

@@ -18,7 +18,9 @@ from xinrong.common.http import error_page, xlsx_response
 from xinrong.credit import selectors, services
 from xinrong.credit.choices import Channel
 from xinrong.credit.forms import AuthorisationForm
-from xinrong.credit.models import Authorisation
+from xinrong.credit.models import Alert, Authorisation
+from xinrong.credit.warnings import RULES_BY_ID as WARNING_RULES
+from xinrong.credit.warnings import SEVERITY_LABELS as WARNING_SEVERITY
 from xinrong.credit.workbooks import archive_workbook
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.crossval import RULES_BY_ID, SEVERITY_LABELS
@@ -222,3 +224,99 @@ def model_activate(request: HttpRequest, version: int) -> HttpResponse:
     messages.success(request, _("模型 v%(v)d 已启用；全量评分已排入后台任务") % {"v": version})
     services.rescore_schedule(entity_ids=None)
     return redirect("credit:model", version=version)
+
+
+# ---------------------------------------------------------------- early warning
+
+
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    """The institution's early-warning inbox."""
+    status = request.GET.get("status", "open")
+    if status not in {"open", "acknowledged", "closed", "all"}:
+        status = "open"
+    try:
+        rows = list(
+            selectors.alert_inbox(
+                user=request_user(request), status=None if status == "all" else status
+            )[:500]
+        )
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    for a in rows:
+        rule = WARNING_RULES.get(a.rule)
+        a.label = _(rule.description) if rule else a.rule  # type: ignore[attr-defined]
+        a.severity_label = WARNING_SEVERITY.get(a.severity, a.severity)  # type: ignore[attr-defined]
+    return render(request, "credit/alerts.html", {"rows": rows, "status": status})
+
+
+@login_required
+@require_POST
+def alert_handle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge or close an alert."""
+    user = request_user(request)
+    alert = get_object_or_404(Alert, pk=pk)
+    note = request.POST.get("note", "")
+    try:
+        if request.POST.get("action") == "close":
+            services.alert_close(alert=alert, actor=user, note=note)
+            messages.success(request, _("预警已关闭"))
+        else:
+            services.alert_acknowledge(alert=alert, actor=user, note=note)
+            messages.success(request, _("预警已确认"))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, str(getattr(exc, "message", exc)))
+    return redirect("credit:alerts")
+
+
+# ---------------------------------------------------------------- credit cultivation
+
+
+@login_required
+def cultivation(request: HttpRequest) -> HttpResponse:
+    """Candidates for cultivation and the department's cases."""
+    user = request_user(request)
+    industry = request.GET.get("industry", "").strip().upper()[:1]
+    try:
+        if request.method == "POST":
+            entity = get_object_or_404(MarketEntity, pk=request.POST.get("entity"))
+            case = services.cultivation_start(
+                entity=entity, actor=user, plan=request.POST.get("plan", "")
+            )
+            messages.success(request, _("已纳入信用培植：%(n)s") % {"n": entity.name})
+            return redirect("credit:cultivation_case", pk=case.pk)
+        candidates = selectors.cultivation_candidates(user=user, industry=industry)
+        cases = list(selectors.cultivation_list(user=user)[:300])
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(
+        request,
+        "credit/cultivation.html",
+        {"candidates": candidates, "cases": cases, "industry": industry},
+    )
+
+
+@login_required
+def cultivation_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """One case: plan, follow-up notes, score since the start; add notes or end it."""
+    user = request_user(request)
+    try:
+        case = selectors.cultivation_get(user=user, pk=pk)
+        if request.method == "POST":
+            if request.POST.get("action") == "end":
+                services.cultivation_end(case=case, actor=user, reason=request.POST.get("text", ""))
+                messages.success(request, _("培植已终止"))
+            else:
+                services.cultivation_note_add(
+                    case=case, actor=user, text=request.POST.get("text", "")
+                )
+                messages.success(request, _("已记录跟进"))
+            return redirect("credit:cultivation_case", pk=case.pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    profile = selectors.profile_latest(entity=case.entity)
+    return render(
+        request,
+        "credit/cultivation_case.html",
+        {"case": case, "notes": list(case.notes.select_related("author")), "profile": profile},
+    )

@@ -32,6 +32,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
+    if group == OrgGroup.INSTITUTION:
+        items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
+    if group == OrgGroup.GOVERNMENT:
+        items.append((str(_("信用培植")), reverse("credit:cultivation"), "flower1"))
     if (
         user.is_superuser
         or user.has_role(Role.DATA_PROVIDER)

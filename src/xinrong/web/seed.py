@@ -183,6 +183,12 @@ GOVERNMENT: list[tuple[str, str]] = [
     ("西宁市发展和改革委员会", "630100"),
     ("海西州发展和改革委员会", "632800"),
 ]
+# Industry authorities (行业主管部门) and the GB/T 4754 sections they oversee (credit cultivation).
+INDUSTRY_SECTIONS: dict[str, list[str]] = {
+    "青海省工业和信息化厅": ["B", "C", "D", "I"],
+    "青海省住房和城乡建设厅": ["E", "K"],
+    "青海省能源局": ["D"],
+}
 OPERATOR_NAME = "青海省小微企业信用融资服务中心"
 SUBSTATION = ("格尔木子站", "632801")
 
@@ -451,6 +457,11 @@ def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
             continue
         orgs[name] = account_services.organisation_create(name=name, kind=kind, region_code=region)
         report.organisations += 1
+    for name, sections in INDUSTRY_SECTIONS.items():
+        org = orgs.get(name)
+        if org is not None and org.industry_sections != sections:
+            org.industry_sections = sections
+            org.save(update_fields=["industry_sections", "updated_at"])
     return orgs
 
 

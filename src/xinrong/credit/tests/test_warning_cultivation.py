@@ -1,0 +1,190 @@
+"""Early warning after ingestion, and credit cultivation by industry authorities."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+
+from xinrong.common.errors import ApplicationError, PermissionDeniedError
+from xinrong.credit import selectors, services
+from xinrong.credit.models import Alert, CreditProfile, CultivationCase, ScoreModel
+from xinrong.credit.tests.test_scoring import _card
+from xinrong.datahub.services import batch_ingest, source_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def source(make_user):
+    dept = make_user("government", ["data_provider"])
+    return source_create(
+        code="dept",
+        name="部门",
+        organisation=dept.organisation,
+        categories=["tax", "judicial", "utility", "social_security", "abnormal_operation"],
+    )
+
+
+def _deliver(source, category, text, capture):
+    with capture(execute=True):
+        return batch_ingest(
+            source=source,
+            category=category,
+            fileobj=io.BytesIO(text.encode()),
+            filename=f"{category}.csv",
+            channel="cli",
+        )
+
+
+def _authorise(enterprise_user, institution, days=30):
+    return services.authorisation_grant(
+        entity=enterprise_user.organisation.market_entity,
+        actor=enterprise_user,
+        institution=institution,
+        scope="full",
+        purpose="post_loan",
+        expires_on=timezone.localdate() + dt.timedelta(days=days),
+    )
+
+
+def test_new_negative_facts_alert_only_institutions_holding_live_authorisations(
+    entity, enterprise_user, bank_officer, make_user, source, django_capture_on_commit_callbacks
+):
+    other_bank = make_user("bank", ["loan_officer"])
+    _authorise(enterprise_user, bank_officer.organisation)
+    today = timezone.localdate()
+    _deliver(
+        source,
+        "judicial",
+        "统一社会信用代码,案号,诉讼地位,立案日期,标的金额（元）,失信被执行人\n"
+        f"{entity.uscc},(2026)青01执9号,executed,{today},80000,是\n",
+        django_capture_on_commit_callbacks,
+    )
+    _deliver(
+        source,
+        "utility",
+        "统一社会信用代码,类别,所属期,应缴金额（元）,欠费月数\n"
+        f"{entity.uscc},electricity,2026-10,500,4\n{entity.uscc},water,2026-10,80,1\n",
+        django_capture_on_commit_callbacks,
+    )
+    rules = sorted(Alert.objects.values_list("rule", flat=True))
+    assert rules == ["dishonest_listing", "new_enforcement", "utility_arrears"]
+    assert set(Alert.objects.values_list("institution_id", flat=True)) == {
+        bank_officer.organisation_id
+    }
+    assert not selectors.alert_inbox(user=other_bank).exists()
+    # the same event again raises nothing new
+    assert services.alerts_raise(entity_ids=[entity.pk]) == 0
+
+
+def test_score_drop_alerts(entity, enterprise_user, bank_officer):
+    _authorise(enterprise_user, bank_officer.organisation)
+    model = ScoreModel.objects.create(version=1, name="t", card=_card().to_json())
+    CreditProfile.objects.create(entity=entity, model=model, score=650, grade="A", is_latest=False)
+    CreditProfile.objects.create(entity=entity, model=model, score=610, grade="BBB")
+    assert services.alerts_raise(entity_ids=[entity.pk]) == 1
+    alert = Alert.objects.get()
+    assert alert.rule == "score_drop" and alert.detail["from"] == 650
+
+
+def test_alert_inbox_acknowledge_and_close(entity, enterprise_user, bank_officer, make_user):
+    _authorise(enterprise_user, bank_officer.organisation)
+    model = ScoreModel.objects.create(version=1, name="t", card=_card().to_json())
+    CreditProfile.objects.create(entity=entity, model=model, score=700, grade="AA", is_latest=False)
+    CreditProfile.objects.create(entity=entity, model=model, score=500, grade="B")
+    services.alerts_raise(entity_ids=[entity.pk])
+    alert = selectors.alert_inbox(user=bank_officer, status="open").get()
+    stranger = make_user("bank", ["loan_officer"])
+    with pytest.raises(PermissionDeniedError):
+        services.alert_acknowledge(alert=alert, actor=stranger)
+    services.alert_acknowledge(alert=alert, actor=bank_officer, note="已联系企业")
+    with pytest.raises(ApplicationError) as err:
+        services.alert_close(alert=alert, actor=bank_officer, note=" ")
+    assert err.value.extra == {"field": "note"}
+    closed = services.alert_close(alert=alert, actor=bank_officer, note="企业已还清欠费")
+    assert closed.status == "closed" and closed.handled_by == bank_officer
+    assert selectors.alert_open_count(user=bank_officer) == 0
+    with pytest.raises(PermissionDeniedError):
+        selectors.alert_inbox(user=enterprise_user)
+
+
+@pytest.fixture
+def authority(make_user):
+    user = make_user("government", ["policy_publisher"])
+    user.organisation.industry_sections = ["F"]
+    user.organisation.save()
+    return user
+
+
+def _history(entity, scores, grade="BB"):
+    model = ScoreModel.objects.first() or ScoreModel.objects.create(
+        version=1, name="t", card=_card().to_json()
+    )
+    now = timezone.now()
+    for i, score in enumerate(scores):
+        CreditProfile.objects.create(
+            entity=entity,
+            model=model,
+            score=score,
+            grade=grade,
+            is_latest=i == len(scores) - 1,
+            computed_at=now - dt.timedelta(days=30 * (len(scores) - 1 - i)),
+        )
+
+
+def test_rising_enterprises_below_bankable_grade_are_candidates(entity, authority, make_user):
+    _history(entity, [540, 565, 580])
+    found = selectors.cultivation_candidates(user=authority)
+    assert [(c.entity, c.score_before, c.score) for c in found] == [(entity, 540, 580)]
+    other = make_user("government", ["policy_publisher"])
+    other.organisation.industry_sections = ["C"]  # the entity is in F (wholesale/retail)
+    other.organisation.save()
+    assert selectors.cultivation_candidates(user=other) == []
+    with pytest.raises(PermissionDeniedError):
+        selectors.cultivation_candidates(user=make_user("bank", ["loan_officer"]))
+
+
+def test_falling_or_bankable_enterprises_are_not_candidates(entity, authority):
+    _history(entity, [600, 560])
+    assert selectors.cultivation_candidates(user=authority) == []
+
+
+def test_cultivation_plan_notes_and_graduation(entity, authority):
+    _history(entity, [540, 580])
+    with pytest.raises(ApplicationError):
+        services.cultivation_start(entity=entity, actor=authority, plan="")
+    case = services.cultivation_start(entity=entity, actor=authority, plan="辅导规范纳税申报")
+    assert (case.score_at_start, case.grade_at_start) == (580, "BB")
+    with pytest.raises(ApplicationError):
+        services.cultivation_start(entity=entity, actor=authority, plan="again")
+    services.cultivation_note_add(case=case, actor=authority, text="上门走访，已补缴欠税")
+    assert selectors.cultivation_candidates(user=authority) == []  # already in cultivation
+    CreditProfile.objects.filter(entity=entity).update(is_latest=False)
+    _history(entity, [610], grade="BBB")
+    assert services.cultivation_graduate(entity_ids=[entity.pk]) == 1
+    case.refresh_from_db()
+    assert case.status == "graduated" and case.ended_at is not None
+
+
+def test_only_the_entitys_industry_authority_may_start(entity, make_user):
+    _history(entity, [540, 580])
+    manufacturing = make_user("government", ["policy_publisher"])
+    manufacturing.organisation.industry_sections = ["C"]
+    manufacturing.organisation.save()
+    with pytest.raises(PermissionDeniedError):
+        services.cultivation_start(entity=entity, actor=manufacturing, plan="计划")
+    assert not CultivationCase.objects.exists()
+
+
+def test_cultivation_pages(client, entity, authority):
+    _history(entity, [540, 580])
+    client.force_login(authority)
+    page = client.get("/credit/cultivation/").content.decode()
+    assert entity.name in page
+    response = client.post("/credit/cultivation/", {"entity": entity.pk, "plan": "培植计划一"})
+    case = CultivationCase.objects.get()
+    assert response.status_code == 302 and response.url.endswith(f"/credit/cultivation/{case.pk}/")
+    client.post(f"/credit/cultivation/{case.pk}/", {"action": "note", "text": "第一次走访"})
+    detail = client.get(f"/credit/cultivation/{case.pk}/").content.decode()
+    assert "第一次走访" in detail and "培植计划一" in detail

@@ -1,0 +1,137 @@
+"""Early-warning rules (风险预警) as data, evaluated after every ingestion batch.
+
+Each rule has an id, a description, a severity and a check. A check reads the batch's new facts
+(or the entities' score history) and returns (entity id, detail) findings. Every institution
+holding a live authorisation for that entity gets an alert. An alert already raised for the same
+rule and fingerprint is not raised again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
+
+from xinrong.credit.models import CreditProfile
+from xinrong.datahub.models import Fact
+from xinrong.datahub.selectors import fact_visible
+
+Finding = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class Context:
+    """What one evaluation looks at: a batch's new facts and the entities it touched."""
+
+    batch_id: int | None
+    entity_ids: list[int]
+
+    def new_facts(self, category: str) -> QuerySet[Fact]:
+        qs = fact_visible().filter(category=category, entity_id__in=self.entity_ids)
+        if self.batch_id is not None:
+            qs = qs.filter(batch_id=self.batch_id)
+        return qs
+
+
+@dataclass(frozen=True)
+class WarningRule:
+    """One early-warning rule."""
+
+    id: str
+    description: str
+    severity: str  # "high" | "medium" | "low"
+    check: Callable[[Context], Iterable[Finding]]
+
+
+def _facts(
+    category: str, keys: tuple[str, ...], **filters: Any
+) -> Callable[[Context], Iterable[Finding]]:
+    def check(ctx: Context) -> Iterable[Finding]:
+        for fact in ctx.new_facts(category).filter(**filters).order_by("id"):
+            values = fact.values()
+            yield fact.entity_id, {"fact": fact.pk, **{k: values.get(k, "") for k in keys}}
+
+    return check
+
+
+def _score_drop(ctx: Context) -> Iterable[Finding]:
+    threshold = getattr(settings, "XINRONG_SCORE_DROP_ALERT", 30)
+    latest = {
+        p.entity_id: p
+        for p in CreditProfile.objects.filter(entity_id__in=ctx.entity_ids, is_latest=True)
+    }
+    previous: dict[int, CreditProfile] = {}
+    for p in CreditProfile.objects.filter(entity_id__in=list(latest), is_latest=False).order_by(
+        "entity_id", "-computed_at", "-id"
+    ):
+        previous.setdefault(p.entity_id, p)
+    for eid, now in latest.items():
+        before = previous.get(eid)
+        if before is not None and before.score - now.score >= threshold:
+            yield (
+                eid,
+                {
+                    "profile": now.pk,
+                    "from": before.score,
+                    "to": now.score,
+                    "grade_from": before.grade,
+                    "grade_to": now.grade,
+                },
+            )
+
+
+RULES: tuple[WarningRule, ...] = (
+    WarningRule(
+        "new_enforcement",
+        N_("新增被执行案件"),
+        "high",
+        _facts("judicial", ("case_no", "filed_on", "amount"), status="executed"),
+    ),
+    WarningRule(
+        "dishonest_listing",
+        N_("被列为失信被执行人"),
+        "high",
+        _facts("judicial", ("case_no", "filed_on"), flag=True),
+    ),
+    WarningRule(
+        "tax_grade_d",
+        N_("纳税信用等级降为D级"),
+        "high",
+        _facts("tax", ("period", "credit_grade"), grade="D"),
+    ),
+    WarningRule(
+        "utility_arrears",
+        N_("水电气欠费达到3个月及以上"),
+        "medium",
+        _facts("utility", ("utility", "period", "months_in_arrears"), arrears__gte=3),
+    ),
+    WarningRule(
+        "social_security_arrears",
+        N_("社会保险欠费"),
+        "medium",
+        _facts("social_security", ("period", "arrears"), arrears__gt=0),
+    ),
+    WarningRule(
+        "abnormal_listing",
+        N_("被列入经营异常名录"),
+        "medium",
+        _facts("abnormal_operation", ("listed_on", "reason"), behaviour_end__isnull=True),
+    ),
+    WarningRule("score_drop", N_("信用分大幅下降"), "medium", _score_drop),
+)
+RULES_BY_ID = {r.id: r for r in RULES}
+SEVERITY_LABELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+
+
+def fingerprint(detail: dict[str, Any]) -> str:
+    """Identify a finding, so that the same event never raises two alerts."""
+    return hashlib.sha256(
+        json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    ).hexdigest()
