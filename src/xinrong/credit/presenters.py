@@ -49,7 +49,7 @@ def graph_out(graph: Graph) -> dict[str, Any]:
         "nodes": [
             {
                 "id": ids[key],
-                "kind": node.kind,
+                "kind": str(node.kind),
                 "kind_label": str(NodeKind(node.kind).label),
                 "label": node.label,
                 "uscc": node.uscc or None,
@@ -67,7 +67,7 @@ def graph_out(graph: Graph) -> dict[str, Any]:
             {
                 "source": ids[edge.source],
                 "target": ids[edge.target],
-                "kind": edge.kind,
+                "kind": str(edge.kind),
                 "kind_label": str(EdgeKind(edge.kind).label),
                 "label": edge.label,
                 "amount": edge.amount,
