@@ -1,16 +1,16 @@
-"""Credit API: an institution reads an enterprise's archive within its authorisation."""
+"""Credit API: an institution reads an enterprise's archive and graph within its authorisation."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Query, Router
 
 from xinrong.accounts.models import User
-from xinrong.credit import selectors
+from xinrong.credit import presenters, selectors
 from xinrong.credit.choices import Channel, Scope
-from xinrong.credit.schemas import ArchiveOut
+from xinrong.credit.schemas import ArchiveOut, GraphIn, GraphOut
 from xinrong.enterprises import selectors as entity_selectors
 
 router = Router(tags=["credit"])
@@ -43,3 +43,20 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
             for f in facts
         ],
     }
+
+
+@router.get(
+    "/graph/{uscc}", response=GraphOut, summary="查询关系图谱与担保圈（按授权，记入查询记录）"
+)
+def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, Any]:
+    """Return the entity's relationship graph within ``hops`` ties, as the caller may see it.
+
+    Published ties are public; guarantees, circles and shared phones need a full-scope
+    authorisation; risk flags follow the authorised categories. Non-public reads are logged.
+    """
+    user = cast(User, request.user)
+    entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+    data = selectors.relationship_graph(
+        user=user, entity=entity, hops=params.hops, channel=Channel.API
+    )
+    return presenters.graph_out(data)

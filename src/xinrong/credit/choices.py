@@ -65,3 +65,40 @@ class CultivationStatus(models.TextChoices):
     ACTIVE = "active", _("培植中")
     GRADUATED = "graduated", _("已达标")
     DROPPED = "dropped", _("已终止")
+
+
+class EdgeKind(models.TextChoices):
+    """How two nodes of the relationship graph (图谱) are linked."""
+
+    LEGAL_REPRESENTATIVE = "legal_representative", _("法定代表人")
+    SHAREHOLDER = "shareholder", _("持股")
+    EXECUTIVE = "executive", _("任职")
+    ACTUAL_CONTROLLER = "actual_controller", _("实际控制")
+    GUARANTEE = "guarantee", _("担保")
+    SHARED_ADDRESS = "shared_address", _("同一住所")
+    SHARED_PHONE = "shared_phone", _("同一联系电话")
+
+
+class NodeKind(models.TextChoices):
+    """What a node of the relationship graph stands for."""
+
+    ENTERPRISE = "enterprise", _("企业")
+    INDIVIDUAL_BUSINESS = "individual_business", _("个体工商户")
+    PERSON = "person", _("自然人")
+
+
+class RiskFlag(models.TextChoices):
+    """A related-party risk shown on a node of the relationship graph."""
+
+    DISHONEST = "dishonest", _("失信被执行人")
+    NEGATIVE_INFO = "negative_info", _("负面信息")
+    REVOKED = "revoked", _("已吊销")
+    CANCELLED = "cancelled", _("已注销")
+    GUARANTEE_CIRCLE = "guarantee_circle", _("处于担保圈")
+
+
+# Query-log content code of a graph read that showed guarantees and shared phones (besides the
+# fact categories behind its risk flags).
+GRAPH_CONTENT = "relationship_graph"
+GRAPH_CONTENT_LABEL = _("关系图谱（担保关系、关联联系电话）")
+GRAPH_HOPS = (1, 2, 3)

@@ -17,9 +17,11 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
 from xinrong.accounts.models import User
 from xinrong.accounts.selectors import region_prefix_for
-from xinrong.common.errors import NotFoundError, PermissionDeniedError
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.credit import services
 from xinrong.credit.choices import (
+    GRAPH_CONTENT,
+    GRAPH_HOPS,
     PUBLIC_CATEGORIES,
     AlertStatus,
     CultivationStatus,
@@ -27,6 +29,7 @@ from xinrong.credit.choices import (
     Scope,
 )
 from xinrong.credit.features import DIMENSIONS, FEATURES, FEATURES_BY_NAME, feature_matrix
+from xinrong.credit.graph import Graph, ego_graph
 from xinrong.credit.models import (
     Alert,
     Authorisation,
@@ -116,6 +119,63 @@ def archive_read(*, user: User, entity: MarketEntity, channel: str) -> Archive:
             entity=entity, user=user, authorisation=auth, channel=channel, categories=non_public
         )
     return archive
+
+
+def graph_access(
+    *, user: User, entity: MarketEntity
+) -> tuple[list[str], Authorisation | None, bool]:
+    """Return (readable categories, authorisation, own) for the entity's graph, or refuse.
+
+    The enterprise sees its own graph; an institution needs a live authorisation from it (its
+    scope decides how much shows); government and the operator see the public layer, as in the
+    archive. Reading nothing, this writes no query log: the page shell calls it.
+    """
+    categories, auth, own = _readable(user, entity)
+    org = user.organisation
+    if not own and auth is None and org is not None and org.kind in INSTITUTION_KINDS:
+        raise PermissionDeniedError(
+            "authorisation_required",
+            _("查看“%(name)s”的关系图谱须取得该企业的有效查询授权") % {"name": entity.name},
+        )
+    return categories, auth, own
+
+
+def relationship_graph(*, user: User, entity: MarketEntity, hops: int, channel: str) -> Graph:
+    """Return the entity's relationship graph as the user may see it; log non-public reads.
+
+    Published ties (legal representative, shareholders, officers, controllers) and shared
+    registered addresses are public. Guarantees, guarantee circles and shared phone numbers show
+    to the enterprise itself and under a full-scope authorisation. Risk flags count the negative
+    facts (within retention) of the categories the reader may see, as the archive does; a read
+    that shows anything non-public is written to the enterprise's query log.
+    """
+    if isinstance(hops, bool) or hops not in GRAPH_HOPS:
+        raise ApplicationError(
+            "invalid_hops",
+            _("字段“hops”（展开层数）只能是 1、2 或 3，收到的是“%(value)s”") % {"value": hops},
+            {"field": "hops"},
+            status=422,
+        )
+    categories, auth, own = graph_access(user=user, entity=entity)
+    private = own or (auth is not None and auth.scope == Scope.FULL)
+    graph = ego_graph(
+        entity,
+        hops=hops,
+        guarantees=private,
+        shared_phones=private,
+        fact_categories=categories,
+    )
+    graph.own, graph.authorisation = own, auth
+    non_public = [c for c in categories if c not in PUBLIC_CATEGORIES]
+    if not own and auth is not None and (non_public or private):
+        services.query_log_record(
+            entity=entity,
+            user=user,
+            authorisation=auth,
+            channel=channel,
+            categories=[*non_public, *([GRAPH_CONTENT] if private else [])],
+        )
+    return graph
 
 
 def authorisation_list(*, user: User, entity: MarketEntity) -> QuerySet[Authorisation]:

@@ -1,22 +1,29 @@
-"""Credit pages: the archive, the enterprise's authorisations and its query log."""
+"""Credit pages: the archive, the relationship graph, authorisations and the query log."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
-from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
+from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page, xlsx_response
-from xinrong.credit import selectors, services
-from xinrong.credit.choices import Channel
+from xinrong.credit import presenters, selectors, services
+from xinrong.credit.choices import (
+    GRAPH_CONTENT,
+    GRAPH_CONTENT_LABEL,
+    GRAPH_HOPS,
+    Channel,
+    EdgeKind,
+    NodeKind,
+)
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Alert, Authorisation
 from xinrong.credit.warnings import RULES_BY_ID as WARNING_RULES
@@ -147,7 +154,10 @@ def query_log(request: HttpRequest) -> HttpResponse:
         {
             "logs": logs,
             "entity": entity,
-            "categories": {c: _(s.name) for c, s in CATEGORIES.items()},
+            "categories": {
+                **{c: _(s.name) for c, s in CATEGORIES.items()},
+                GRAPH_CONTENT: GRAPH_CONTENT_LABEL,
+            },
         },
     )
 
@@ -320,3 +330,74 @@ def cultivation_case(request: HttpRequest, pk: int) -> HttpResponse:
         "credit/cultivation_case.html",
         {"case": case, "notes": list(case.notes.select_related("author")), "profile": profile},
     )
+
+
+DEFAULT_HOPS = 2
+
+
+def _hops(raw: str | None) -> int:
+    """Parse the ``hops`` query parameter; the selector checks its range."""
+    try:
+        return int(raw) if raw not in (None, "") else DEFAULT_HOPS
+    except ValueError:
+        raise ApplicationError(
+            "invalid_hops",
+            _("字段“hops”（展开层数）只能是 1、2 或 3，收到的是“%(value)s”")
+            % {"value": (raw or "")[:20]},
+            {"field": "hops"},
+            status=422,
+        ) from None
+
+
+@login_required
+def graph(request: HttpRequest, uscc: str) -> HttpResponse:
+    """Show the relationship graph page; its data comes from ``graph_data`` (read and logged)."""
+    user = request_user(request)
+    try:
+        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+        _categories, auth, own = selectors.graph_access(user=user, entity=entity)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    raw = request.GET.get("hops", "")
+    hops = int(raw) if raw.isdigit() and int(raw) in GRAPH_HOPS else DEFAULT_HOPS
+    return render(
+        request,
+        "credit/graph.html",
+        {
+            "entity": entity,
+            "authorisation": auth,
+            "own": own,
+            "hops": hops,
+            "hop_choices": GRAPH_HOPS,
+            "labels": {
+                "nodes": {k.value: str(k.label) for k in NodeKind},
+                "edges": {k.value: str(k.label) for k in EdgeKind},
+                "text": {
+                    "summary": _("节点 {nodes} 个，关系 {edges} 条"),
+                    "truncated": _("超过 {max} 个节点，已截断，请减少层数"),
+                    "loading": _("正在加载…"),
+                    "failed": _("图谱加载失败，请稍后重试"),
+                    "center": _("本主体"),
+                    "hop": _("第 {n} 层"),
+                    "outside": _("超出当前层数"),
+                    "amount": _("圈内担保金额合计 {amount}"),
+                },
+            },
+        },
+    )
+
+
+@login_required
+def graph_data(request: HttpRequest, uscc: str) -> JsonResponse:
+    """Return the graph as JSON for the page; a non-public read is logged like the archive."""
+    user = request_user(request)
+    try:
+        hops = _hops(request.GET.get("hops"))
+        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+        data = selectors.relationship_graph(
+            user=user, entity=entity, hops=hops, channel=Channel.PAGE
+        )
+    except SERVICE_ERRORS as exc:
+        status, body = error_payload(exc)
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(presenters.graph_out(data), json_dumps_params={"ensure_ascii": False})

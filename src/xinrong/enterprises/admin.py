@@ -1,10 +1,14 @@
 """Operator admin for the registry (personal identifiers stay masked)."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.common.masking import mask_id_number, mask_name
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
+from xinrong.enterprises.names import address_key, name_key
 
 
 @admin.register(Tag)
@@ -28,11 +32,17 @@ class MarketEntityAdmin(admin.ModelAdmin):
     inlines = (RelationshipInline,)
     show_full_result_count = False  # the province registry has 520,000 rows
 
+    def save_model(self, request: HttpRequest, obj: MarketEntity, form: Any, change: bool) -> None:
+        # the matching keys follow an edited name or address (association, shared addresses)
+        obj.name_key = name_key(obj.name)
+        obj.address_key = address_key(obj.address)
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ("masked_name", "masked_id_number", "created_at")
-    exclude = ("id_number", "phone", "id_number_index")
+    exclude = ("id_number", "phone", "id_number_index", "phone_index")
     readonly_fields = ("masked_name", "masked_id_number")
     show_full_result_count = False
 

@@ -22,9 +22,25 @@ class RegistrationStatus(models.TextChoices):
 
 
 class RelationKind(models.TextChoices):
-    """How a person or an entity is related to a market entity."""
+    """How a person or an entity is related to a market entity.
+
+    For ``GUARANTOR`` the direction matters: the person or ``holder_entity`` guarantees the debts
+    of ``entity`` (担保人 → 被担保人).
+    """
 
     SHAREHOLDER = "shareholder", _("股东")
     EXECUTIVE = "executive", _("高管")
     LEGAL_REPRESENTATIVE = "legal_representative", _("法定代表人")
     ACTUAL_CONTROLLER = "actual_controller", _("实际控制人")
+    GUARANTOR = "guarantor", _("担保人")
+
+
+# Ties published by market regulation (企业信用信息公示): public registration data.
+REGISTRATION_KINDS = frozenset(
+    {
+        RelationKind.SHAREHOLDER,
+        RelationKind.EXECUTIVE,
+        RelationKind.LEGAL_REPRESENTATIVE,
+        RelationKind.ACTUAL_CONTROLLER,
+    }
+)

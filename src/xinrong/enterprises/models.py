@@ -22,6 +22,9 @@ class Person(TimeStampedModel):
         _("身份证号码索引"), max_length=64, null=True, blank=True, unique=True, editable=False
     )
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    phone_index = models.CharField(
+        _("手机号索引"), max_length=64, blank=True, default="", db_index=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("自然人")
@@ -81,6 +84,9 @@ class MarketEntity(TimeStampedModel):
     industry_code = models.CharField(_("行业代码"), max_length=5, db_index=True)
     division_code = models.CharField(_("行政区划代码"), max_length=12, db_index=True)
     address = models.CharField(_("住所/经营场所"), max_length=255, blank=True, default="")
+    address_key = models.CharField(
+        _("住所匹配键"), max_length=255, blank=True, default="", db_index=True, editable=False
+    )
     employees = models.PositiveIntegerField(_("从业人员（人）"), null=True, blank=True)
     annual_revenue = models.DecimalField(
         _("营业收入（万元）"), max_digits=16, decimal_places=2, null=True, blank=True
@@ -119,7 +125,7 @@ class MarketEntity(TimeStampedModel):
 
 
 class Relationship(TimeStampedModel):
-    """A tie from a person or another entity to a market entity (shareholding, office)."""
+    """A tie from a person or another entity to a market entity: holding, office, guarantee."""
 
     entity = models.ForeignKey(
         MarketEntity,
@@ -148,6 +154,9 @@ class Relationship(TimeStampedModel):
         _("持股比例（%）"), max_digits=7, decimal_places=4, null=True, blank=True
     )
     title = models.CharField(_("职务"), max_length=40, blank=True, default="")
+    guaranteed_amount = models.DecimalField(
+        _("担保金额（元）"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("关联关系")
@@ -168,8 +177,21 @@ class Relationship(TimeStampedModel):
                 condition=~Q(holder_entity=models.F("entity")),
                 name="enterprises_relationship_not_self",
             ),
+            models.CheckConstraint(
+                condition=Q(guaranteed_amount__isnull=True)
+                | (Q(kind=RelationKind.GUARANTOR) & Q(guaranteed_amount__gte=0)),
+                name="enterprises_relationship_guaranteed_amount",
+            ),
         ]
-        indexes = [models.Index(fields=["person", "kind"], name="ent_rel_person_kind_idx")]
+        indexes = [
+            models.Index(fields=["person", "kind"], name="ent_rel_person_kind_idx"),
+            # the guarantee graph is walked both ways and read whole for circle detection
+            models.Index(
+                fields=["holder_entity", "entity"],
+                condition=Q(kind=RelationKind.GUARANTOR),
+                name="ent_rel_guarantee_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         party = self.person if self.person_id else self.holder_entity

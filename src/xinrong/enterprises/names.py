@@ -1,4 +1,4 @@
-"""Normalised enterprise names for one-code association by name (一码关联)."""
+"""Normalised names and addresses: one-code association by name (一码关联), shared addresses."""
 
 from __future__ import annotations
 
@@ -20,4 +20,14 @@ def name_key(name: str) -> str:
     text = text.replace("[", "(").replace("]", ")").replace("【", "(").replace("】", ")")
     for long, short in _FORM_VARIANTS:
         text = text.replace(long, short)
+    return text.upper()
+
+
+def address_key(address: str) -> str:
+    """Return the matching key of an address: half-width, no whitespace, unified brackets.
+
+    "西宁市城东区 八一路１号" and "西宁市城东区八一路1号" share one key; "" stays "".
+    """
+    text = unicodedata.normalize("NFKC", address or "")
+    text = _SPACES.sub("", text).replace("（", "(").replace("）", ")")
     return text.upper()

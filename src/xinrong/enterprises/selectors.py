@@ -11,6 +11,7 @@ from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
 from xinrong.accounts.selectors import region_prefix_for
 from xinrong.common.errors import NotFoundError
+from xinrong.enterprises.choices import REGISTRATION_KINDS
 from xinrong.enterprises.models import MarketEntity, Relationship
 from xinrong.reference import divisions, industries
 from xinrong.reference import uscc as uscc_codec
@@ -104,8 +105,15 @@ def market_entity_get(*, user: User, uscc: str) -> MarketEntity:
 
 
 def relationship_list(*, entity: MarketEntity) -> QuerySet[Relationship]:
-    """Return an entity's relationships with their parties (for the detail page and graph)."""
-    return entity.relationships.select_related("person", "holder_entity").order_by("kind", "id")
+    """Return an entity's published ties (shareholders, officers) with their parties.
+
+    Guarantees are not registration data: credit reads them under the enterprise's authorisation.
+    """
+    return (
+        entity.relationships.filter(kind__in=REGISTRATION_KINDS)
+        .select_related("person", "holder_entity")
+        .order_by("kind", "id")
+    )
 
 
 def market_entity_counts(*, user: User) -> dict[str, int]:

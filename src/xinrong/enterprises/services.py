@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,12 +16,15 @@ from xinrong.common.crypto import blind_index
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
-from xinrong.enterprises.names import name_key
+from xinrong.enterprises.names import address_key, name_key
 from xinrong.reference import divisions, idcard, industries, size
 from xinrong.reference import uscc as uscc_codec
 from xinrong.reference.errors import ReferenceDataError
 
 ID_INDEX_PURPOSE = "person-id-number"
+PHONE_INDEX_PURPOSE = "person-phone"
+_PHONE_JUNK = re.compile(r"[\s\-()（）]")
+_MAINLAND_MOBILE = re.compile(r"^(?:\+?86)?(1\d{10})$")
 
 # USCC positions 1–2 that identify an individual business (市场监管 + 个体工商户).
 INDIVIDUAL_BUSINESS_PREFIX = "92"
@@ -40,11 +44,25 @@ def person_id_index(id_number: str) -> str:
     return blind_index(id_number, purpose=ID_INDEX_PURPOSE)
 
 
+def person_phone_index(phone: str) -> str:
+    """Return the blind index that finds people sharing a phone number ("" for no number).
+
+    Separators and a mainland "+86"/"86" prefix are ignored, so "+86 138-1234-5678" and
+    "13812345678" share one index.
+    """
+    compact = _PHONE_JUNK.sub("", phone or "")
+    if not compact:
+        return ""
+    match = _MAINLAND_MOBILE.match(compact)
+    return blind_index(match.group(1) if match else compact, purpose=PHONE_INDEX_PURPOSE)
+
+
 def person_get_or_create(*, name: str, id_number: str = "", phone: str = "") -> Person:
     """Return the person with this ID number, creating them if new."""
     name = name.strip()
     if not name:
         raise ApplicationError("invalid_person_name", _("姓名不能为空"), {"field": "name"})
+    phone = phone.strip()
     if id_number:
         id_number = idcard.validate(id_number)
         index = person_id_index(id_number)
@@ -52,9 +70,13 @@ def person_get_or_create(*, name: str, id_number: str = "", phone: str = "") -> 
         if person is not None:
             return person
         return Person.objects.create(
-            name=name, id_number=id_number, id_number_index=index, phone=phone
+            name=name,
+            id_number=id_number,
+            id_number_index=index,
+            phone=phone,
+            phone_index=person_phone_index(phone),
         )
-    return Person.objects.create(name=name, phone=phone)
+    return Person.objects.create(name=name, phone=phone, phone_index=person_phone_index(phone))
 
 
 def _check_codes(*, industry_code: str, division_code: str) -> tuple[str, str]:
@@ -156,6 +178,7 @@ def market_entity_create(
         industry_code=industry_code,
         division_code=division_code,
         address=address.strip(),
+        address_key=address_key(address),
         employees=employees,
         annual_revenue=annual_revenue,
         total_assets=total_assets,
@@ -196,16 +219,51 @@ def relationship_add(
     holder_entity: MarketEntity | None = None,
     share_ratio: Decimal | None = None,
     title: str = "",
+    guaranteed_amount: Decimal | None = None,
 ) -> Relationship:
-    """Record a shareholding or an office; shareholdings of one entity may not exceed 100%."""
+    """Record a shareholding, an office or a guarantee of ``entity``'s debts.
+
+    Shareholdings of one entity may not exceed 100%; for a guarantee the person or
+    ``holder_entity`` is the guarantor, and the guaranteed amount (yuan) is optional.
+    """
+    if kind not in RelationKind.values:
+        raise ApplicationError(
+            "relationship_kind",
+            _("关系类型“%(kind)s”不正确，应为：%(allowed)s")
+            % {"kind": kind, "allowed": "、".join(str(k.label) for k in RelationKind)},
+            {"field": "kind"},
+            status=422,
+        )
     if (person is None) == (holder_entity is None):
         raise ApplicationError(
             "relationship_party", _("关联方必须是一个自然人或一个市场主体"), {"field": "person"}
         )
     if holder_entity is not None and holder_entity.pk == entity.pk:
+        if kind == RelationKind.GUARANTOR:
+            raise ApplicationError(
+                "guarantee_self",
+                _("市场主体不能为自身债务提供担保"),
+                {"field": "holder_entity"},
+                status=422,
+            )
         raise ApplicationError(
             "relationship_self", _("市场主体不能与自身建立关联"), {"field": "holder_entity"}
         )
+    if guaranteed_amount is not None:
+        if kind != RelationKind.GUARANTOR:
+            raise ApplicationError(
+                "guaranteed_amount_kind",
+                _("只有担保关系可以填写担保金额"),
+                {"field": "guaranteed_amount"},
+                status=422,
+            )
+        if not guaranteed_amount.is_finite() or guaranteed_amount < 0:
+            raise ApplicationError(
+                "guaranteed_amount_range",
+                _("担保金额不能为负数（单位：元）"),
+                {"field": "guaranteed_amount"},
+                status=422,
+            )
     if kind == RelationKind.SHAREHOLDER:
         if share_ratio is None or not (Decimal(0) < share_ratio <= Decimal(100)):
             raise ApplicationError(
@@ -234,6 +292,7 @@ def relationship_add(
         holder_entity=holder_entity,
         share_ratio=share_ratio,
         title=title,
+        guaranteed_amount=guaranteed_amount,
     )
     rel.full_clean()
     rel.save()

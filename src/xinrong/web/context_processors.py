@@ -28,6 +28,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 )
             )
             items.append((str(_("信用画像")), reverse("credit:portrait_own"), "person-vcard"))
+            items.append(
+                (
+                    str(_("关系图谱")),
+                    reverse("credit:graph", args=[user.organisation.market_entity.uscc]),
+                    "diagram-3",
+                )
+            )
             items.append((str(_("查询授权")), reverse("credit:authorisations"), "shield-lock"))
             items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
     else:

@@ -103,3 +103,45 @@ def test_tax_data_reaches_the_archive_only_under_authorisation(
     page.goto(f"{base}/credit/query-log/")
     log = page.locator("#query-log").inner_text()
     assert "贷款审批" in log and "纳税" in log
+
+
+def test_enterprise_sees_its_relationship_graph_with_its_guarantee_circle(
+    page, live_server, enterprise_user
+):
+    from decimal import Decimal
+
+    from xinrong.enterprises.services import relationship_add
+    from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+    base = live_server.url
+    entity = enterprise_user.organisation.market_entity
+    partner = MarketEntityFactory(name="互保伙伴有限公司")
+    third = MarketEntityFactory(name="循环担保第三方有限公司")
+    for guarantor, debtor in ((entity, partner), (partner, third), (third, entity)):
+        relationship_add(
+            entity=debtor,
+            kind="guarantor",
+            holder_entity=guarantor,
+            guaranteed_amount=Decimal("1000000"),
+        )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    _login(page, base, enterprise_user.username)
+    page.goto(f"{base}/")
+    with page.expect_navigation():
+        page.click("#home-graph-link")
+    assert page.url.endswith(f"/credit/graph/{entity.uscc}/")
+    page.wait_for_selector("#graph-chart canvas")
+    page.wait_for_selector("#circle-list li")
+    circle = page.locator("#circle-list li").first.inner_text()
+    assert "互保伙伴有限公司" in circle and "循环担保第三方有限公司" in circle
+    assert page.locator("#circle-count").inner_text() == "1"
+    assert "处于担保圈" in page.locator("#risk-list").inner_text()
+    assert page.locator("#own-banner").is_visible()
+    # fewer hops: the page reloads its data and says how many nodes it shows
+    page.click("label[for=hops-1]")
+    page.wait_for_function("document.getElementById('graph-chart').dataset.loaded === '1'")
+    assert "节点" in page.locator("#graph-summary").inner_text()
+    assert "hops=1" in page.url
+    assert errors == []

@@ -104,3 +104,23 @@ def test_bad_query_message_is_chinese_and_names_the_rule(client, api_key):
     assert body["message"] == "字段“page_size”不能大于 100"
     body = client.get("/api/v1/enterprises?page=x", HTTP_X_API_KEY=api_key).json()
     assert body["message"] == "字段“page”应为整数"
+
+
+def test_registry_entry_lists_shareholders_but_not_guarantees(client, api_key):
+    from decimal import Decimal
+
+    from xinrong.enterprises import services
+
+    debtor, guarantor, holder = MarketEntityFactory(), MarketEntityFactory(), MarketEntityFactory()
+    services.relationship_add(
+        entity=debtor, kind="shareholder", holder_entity=holder, share_ratio=Decimal("30")
+    )
+    services.relationship_add(
+        entity=debtor,
+        kind="guarantor",
+        holder_entity=guarantor,
+        guaranteed_amount=Decimal("1000000"),
+    )
+    body = client.get(f"/api/v1/enterprises/{debtor.uscc}", HTTP_X_API_KEY=api_key).json()
+    parties = {r["party_uscc"] for r in body["relationships"]}
+    assert holder.uscc in parties and guarantor.uscc not in parties

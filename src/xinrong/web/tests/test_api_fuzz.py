@@ -12,6 +12,23 @@ from xinrong.enterprises.tests.factories import MarketEntityFactory
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Keep the test's database connection open across the WSGI calls, as Django's test client does.
+
+    The handler closes "old" connections when a request starts and ends; inside the test's
+    transaction that closes PostgreSQL's connection (SQLite's in-memory one survives).
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_key(bank_admin):
     from xinrong.accounts.services import api_key_create

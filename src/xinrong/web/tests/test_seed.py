@@ -1,4 +1,5 @@
 import pytest
+from django.db import models
 
 from xinrong.accounts.models import Organisation, User
 from xinrong.enterprises.models import MarketEntity, Relationship
@@ -34,9 +35,11 @@ def test_second_run_adds_nothing(seeded):
         second.entities,
         second.persons,
         second.relationships,
+        second.guarantees,
+        second.shared_phones,
         second.organisations,
         second.users,
-    ) == (0, 0, 0, 0, 0)
+    ) == (0, 0, 0, 0, 0, 0, 0)
 
 
 def test_mix_of_institutions_matches_the_article(seeded):
@@ -123,3 +126,35 @@ def test_seed_leaves_cross_validation_conflicts_to_review(seeded):
     rules = set(Conflict.objects.values_list("rule", flat=True))
     assert {"legal_rep_mismatch", "employees_vs_insured"} <= rules
     assert Conflict.objects.count() < 100  # deliberate, not noise
+
+
+def test_guarantees_include_circles_and_the_demo_owner_sits_in_one(seeded):
+    from xinrong.credit.graph import guarantee_circles
+
+    first, _ = seeded
+    guarantees = Relationship.objects.filter(kind="guarantor")
+    assert first.guarantees == guarantees.count() >= 40
+    assert guarantees.filter(holder_entity__isnull=False).count() >= 40
+    assert guarantees.filter(person__isnull=False).exists()  # personal guarantees too
+    assert not guarantees.filter(guaranteed_amount__lte=0).exists()
+    assert not guarantees.filter(entity_id=models.F("holder_entity_id")).exists()
+    circles = guarantee_circles()
+    assert {2, 3} <= {len(c) for c in circles}
+    owner = User.objects.get(username="ent_owner").organisation.market_entity
+    assert any(owner.pk in c for c in guarantee_circles([owner.pk]))
+
+
+def test_some_legal_representatives_share_a_phone(seeded):
+    from django.db.models import Count
+
+    from xinrong.enterprises.models import Person
+
+    first, _ = seeded
+    assert first.shared_phones >= 2
+    shared = (
+        Person.objects.exclude(phone_index="")
+        .values("phone_index")
+        .annotate(n=Count("id"))
+        .filter(n__gte=2)
+    )
+    assert shared.exists()

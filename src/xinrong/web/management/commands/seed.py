@@ -32,7 +32,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"seed {options['scale']} (seed {options['seed']}): "
                 f"{report.entities} entities, {report.persons} persons, "
-                f"{report.relationships} relationships, {report.facts} facts, "
+                f"{report.relationships} relationships "
+                f"({report.guarantees} guarantees), {report.facts} facts, "
                 f"{report.scored} entities scored, "
                 f"{report.organisations} organisations, "
                 f"{report.users} users created in {elapsed:.1f}s"

@@ -1,0 +1,95 @@
+"""Turn credit reads into display dicts shared by the pages, their JSON and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xinrong.credit.choices import EdgeKind, NodeKind, Scope
+from xinrong.credit.graph import ENTITY, Graph, NodeKey, yuan_label
+from xinrong.enterprises.choices import RegistrationStatus
+
+
+def graph_out(graph: Graph) -> dict[str, Any]:
+    """Return the graph for ECharts and the API.
+
+    Entities are named by their USCC ("e:<uscc>"); persons get ids that hold only within this
+    answer ("p:1", "p:2", ...), so no internal key or personal identifier leaves the platform.
+    """
+    ids: dict[NodeKey, str] = {}
+    people = 0
+    for key, node in graph.nodes.items():
+        if key[0] == ENTITY:
+            ids[key] = f"e:{node.uscc}"
+        else:
+            people += 1
+            ids[key] = f"p:{people}"
+    center = graph.nodes[graph.center]
+    auth = graph.authorisation
+    if graph.own:
+        scope = Scope.FULL
+    elif auth is not None:
+        scope = Scope(auth.scope)
+    else:
+        scope = Scope.PUBLIC
+    return {
+        "uscc": center.uscc,
+        "name": center.label,
+        "hops": graph.hops,
+        "max_nodes": graph.max_nodes,
+        "truncated": graph.truncated,
+        "access": {
+            "own": graph.own,
+            "authorised": auth is not None,
+            "scope": str(scope),
+            "scope_label": str(scope.label),
+            "expires_at": auth.expires_at if auth else None,
+            "guarantees": graph.guarantees,
+            "fact_categories": list(graph.fact_categories),
+        },
+        "nodes": [
+            {
+                "id": ids[key],
+                "kind": str(node.kind),
+                "kind_label": str(NodeKind(node.kind).label),
+                "label": node.label,
+                "uscc": node.uscc or None,
+                "hop": node.hop,
+                "center": key == graph.center,
+                "status": node.status or None,
+                "status_label": str(RegistrationStatus(node.status).label) if node.status else None,
+                "flags": [
+                    {"code": f.code, "label": f.label, "detail": f.detail} for f in node.flags
+                ],
+            }
+            for key, node in graph.nodes.items()
+        ],
+        "edges": [
+            {
+                "source": ids[edge.source],
+                "target": ids[edge.target],
+                "kind": str(edge.kind),
+                "kind_label": str(EdgeKind(edge.kind).label),
+                "label": edge.label,
+                "amount": edge.amount,
+                "directed": edge.directed,
+            }
+            for edge in graph.edges
+        ],
+        "circles": [
+            {
+                "members": [
+                    {
+                        "id": ids.get((ENTITY, m.entity_id)),
+                        "uscc": m.uscc,
+                        "name": m.name,
+                        "in_graph": (ENTITY, m.entity_id) in ids,
+                    }
+                    for m in circle.members
+                ],
+                "amount": circle.amount,
+                "amount_label": yuan_label(circle.amount) if circle.amount is not None else "",
+            }
+            for circle in graph.circles
+        ],
+        "circles_truncated": graph.circles_truncated,
+    }
