@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from xinrong.credit.graph import guarantee_circles
 from xinrong.credit.models import CreditProfile
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
@@ -87,6 +88,26 @@ def _score_drop(ctx: Context) -> Iterable[Finding]:
             )
 
 
+def _circle_member_default(ctx: Context) -> Iterable[Finding]:
+    """Members of a guarantee circle in which another member newly defaulted.
+
+    Until the marketplace records loan defaults, a default is a new enforcement case or a
+    失信 listing of the member: its guarantors inside the circle now carry its debts.
+    """
+    defaulted = set(
+        ctx.new_facts("judicial")
+        .filter(Q(status="executed") | Q(flag=True))
+        .values_list("entity_id", flat=True)
+    )
+    if not defaulted:
+        return
+    for circle in guarantee_circles(defaulted):
+        for member in circle:
+            for debtor in sorted(defaulted & set(circle)):
+                if member != debtor:
+                    yield member, {"defaulted": debtor, "circle": circle}
+
+
 RULES: tuple[WarningRule, ...] = (
     WarningRule(
         "new_enforcement",
@@ -125,6 +146,12 @@ RULES: tuple[WarningRule, ...] = (
         _facts("abnormal_operation", ("listed_on", "reason"), behaviour_end__isnull=True),
     ),
     WarningRule("score_drop", N_("信用分大幅下降"), "medium", _score_drop),
+    WarningRule(
+        "guarantee_circle_default",
+        N_("担保圈内其他成员出现违约（被执行或失信）"),
+        "high",
+        _circle_member_default,
+    ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
 SEVERITY_LABELS = {"high": _("高"), "medium": _("中"), "low": _("低")}

@@ -188,3 +188,29 @@ def test_cultivation_pages(client, entity, authority):
     client.post(f"/credit/cultivation/{case.pk}/", {"action": "note", "text": "第一次走访"})
     detail = client.get(f"/credit/cultivation/{case.pk}/").content.decode()
     assert "第一次走访" in detail and "培植计划一" in detail
+
+
+def test_default_in_a_guarantee_circle_alerts_the_other_members_institutions(
+    entity, enterprise_user, bank_officer, source, django_capture_on_commit_callbacks
+):
+    from xinrong.enterprises import services as registry
+    from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+    b, c = MarketEntityFactory(), MarketEntityFactory()
+    for guarantor, debtor in ((entity, b), (b, c), (c, entity)):
+        registry.relationship_add(entity=debtor, kind="guarantor", holder_entity=guarantor)
+    _authorise(enterprise_user, bank_officer.organisation)
+    _deliver(
+        source,
+        "judicial",
+        "统一社会信用代码,案号,诉讼地位,立案日期\n"
+        f"{c.uscc},(2026)青01执77号,executed,{timezone.localdate()}\n",
+        django_capture_on_commit_callbacks,
+    )
+    alert = Alert.objects.get(rule="guarantee_circle_default")
+    assert (alert.entity, alert.institution_id) == (entity, bank_officer.organisation_id)
+    assert alert.detail["defaulted"] == c.pk and set(alert.detail["circle"]) == {
+        entity.pk,
+        b.pk,
+        c.pk,
+    }
