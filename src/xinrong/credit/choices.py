@@ -49,3 +49,17 @@ class TrainingData(models.TextChoices):
     SYNTHETIC = "synthetic", _("合成数据（潜在风险→违约）")
     PLATFORM = "platform", _("平台贷款结果")
     EXTERNAL = "external", _("外部数据集")
+
+
+# ---------------------------------------------------------------- credit reports
+
+
+class ReportAudience(models.TextChoices):
+    """Who a credit report was generated for."""
+
+    OWN = "own", _("企业本身")
+    INSTITUTION = "institution", _("授权机构")
+
+
+# Query-log entries that are not fact categories.
+QUERY_LOG_ITEMS = {"portrait": _("信用画像"), "report": _("信用报告")}
