@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Query, Router
 
 from xinrong.accounts.models import User
 from xinrong.credit import selectors
 from xinrong.credit.choices import Channel, Scope
-from xinrong.credit.schemas import ArchiveOut
+from xinrong.credit.schemas import ArchiveOut, ReportVerifyOut
 from xinrong.enterprises import selectors as entity_selectors
 
 router = Router(tags=["credit"])
@@ -43,3 +43,19 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
             for f in facts
         ],
     }
+
+
+@router.get(
+    "/reports/{number}/verify",
+    response=ReportVerifyOut,
+    auth=None,
+    summary="核验信用报告（公开接口，无需认证）",
+)
+def report_verify(
+    request: HttpRequest, number: str, digest: str = Query("", max_length=200)
+) -> selectors.ReportVerification:
+    """Return the platform's record of a report; with ``digest`` (SM3, hex), whether it matches.
+
+    An unknown or malformed number is a 404 with a Chinese message; a malformed digest a 422.
+    """
+    return selectors.report_verify(number=number, digest=digest or None)

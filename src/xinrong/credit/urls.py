@@ -11,3 +11,9 @@ urlpatterns = [
     path("authorisations/<int:pk>/revoke/", views.authorisation_revoke, name="revoke"),
     path("query-log/", views.query_log, name="query_log"),
 ]
+
+# credit reports (the public verification page is mounted at /verify/ by config.urls)
+urlpatterns += [
+    path("report/<str:uscc>/new", views.report_new, name="report_new"),
+    path("report/file/<str:number>", views.report_download, name="report_download"),
+]
