@@ -12,6 +12,21 @@ from xinrong.enterprises.tests.factories import MarketEntityFactory
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Calls through the WSGI app fire request_started/finished, whose close_old_connections
+    closes a connection left out of autocommit: on PostgreSQL that is the test's own
+    connection, mid-transaction. Django's test client disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_key(bank_admin):
     from xinrong.accounts.services import api_key_create
