@@ -57,8 +57,8 @@ class TrainingData(models.TextChoices):
 class ReportAudience(models.TextChoices):
     """Who a credit report was generated for."""
 
-    OWN = "own", _("企业本身")
-    INSTITUTION = "institution", _("授权机构")
+    OWN = "own", _("企业自查版")
+    INSTITUTION = "institution", _("机构查询版")
 
 
 # Query-log entries that are not fact categories.

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 (
                     "audience",
                     models.CharField(
-                        choices=[("own", "企业本身"), ("institution", "授权机构")],
+                        choices=[("own", "企业自查版"), ("institution", "机构查询版")],
                         max_length=16,
                         verbose_name="报告类型",
                     ),
