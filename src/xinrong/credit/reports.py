@@ -33,6 +33,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from xinrong.accounts.choices import OrgKind
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.common.masking import mask_bank_card, mask_id_number, mask_name, mask_phone
 from xinrong.credit.choices import PUBLIC_CATEGORIES, Purpose, ReportAudience, Scope
@@ -432,9 +433,13 @@ def compose(
                 "k": len(query_records.rows)
             }
     else:
+        kind_labels = dict(OrgKind.choices)
         queries = Table(
             [_("查询机构类型"), _("机构数"), _("查询次数")],
-            [[label, str(orgs), str(n)] for label, orgs, n in query_records.by_kind],
+            [
+                [str(kind_labels.get(kind, kind)), str(orgs), str(n)]
+                for kind, orgs, n in query_records.by_kind
+            ],
             weights=[4, 2, 2],
         )
         query_note = _(

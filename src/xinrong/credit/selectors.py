@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, OrgKind, Role
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
 from xinrong.accounts.models import User
 from xinrong.common.crypto import sm3_hex
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
@@ -318,7 +318,7 @@ class QueryRecords:
 
     total: int
     rows: list[QueryLog] = field(default_factory=list)  # own report: the latest reads
-    # institution's report: (organisation kind, organisations, reads), never other names
+    # institution's report: (organisation kind code, organisations, reads), never names
     by_kind: list[tuple[str, int, int]] = field(default_factory=list)
 
 
@@ -335,13 +335,8 @@ def report_query_records(*, entity: MarketEntity, own: bool, limit: int) -> Quer
         .annotate(orgs=Count("organisation", distinct=True), n=Count("id"))
         .order_by("-n", "organisation__kind")
     )
-    labels = dict(OrgKind.choices)
     return QueryRecords(
-        total=total,
-        by_kind=[
-            (str(labels.get(r["organisation__kind"], r["organisation__kind"])), r["orgs"], r["n"])
-            for r in grouped
-        ],
+        total=total, by_kind=[(r["organisation__kind"], r["orgs"], r["n"]) for r in grouped]
     )
 
 

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
@@ -501,19 +501,20 @@ def report_generate(
     )
     now = timezone.now()
     number = reports.new_number(now)
-    content = reports.compose(
-        number=number,
-        generated_at=now,
-        archive=archive,
-        requester=requester,
-        purpose=purpose,
-        profile=profile,
-        score_allowed=score_allowed,
-        query_records=records,
-        disputed_fact_ids=_pending_disputes(entity),
-        verify_url=report_verify_url(number, base=verify_base),
-    )
-    rendered = reports.render(content)
+    with translation.override("zh-hans"):  # the report is a Chinese document in any UI language
+        content = reports.compose(
+            number=number,
+            generated_at=now,
+            archive=archive,
+            requester=requester,
+            purpose=purpose,
+            profile=profile,
+            score_allowed=score_allowed,
+            query_records=records,
+            disputed_fact_ids=_pending_disputes(entity),
+            verify_url=report_verify_url(number, base=verify_base),
+        )
+        rendered = reports.render(content)
     report = CreditReport(
         number=number,
         entity=entity,

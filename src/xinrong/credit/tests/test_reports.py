@@ -290,3 +290,18 @@ def test_masking_helpers():
     names = "欧阳娜娜、西宁某某商贸有限公司"
     assert reports.mask_person_names(names) == "欧阳**、西宁某某商贸有限公司"
     assert reports.money("1234.5") == "¥1,234.50" and reports.money(None) == ""
+
+
+def test_report_is_chinese_whatever_the_ui_language(
+    scored, entity, enterprise_user, bank_officer, tmp_path
+):
+    from django.utils import translation
+
+    grant(entity, enterprise_user, bank_officer.organisation)
+    with translation.override("en"):
+        own = _generate(enterprise_user, entity)
+        institution = _generate(bank_officer, entity)
+    text = pdf_text(pdf_bytes(own), tmp_path)
+    assert "纳税（2）" in text and "Tax" not in text
+    text = pdf_text(pdf_bytes(institution), tmp_path)
+    assert "银行" in text and "Bank" not in text and "贷款审批" in text
