@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,8 @@ from xinrong.credit.models import (
 )
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises.models import MarketEntity
+
+logger = logging.getLogger(__name__)
 
 
 def _require_owner(actor: User, entity: MarketEntity) -> None:
@@ -533,7 +536,15 @@ def report_generate(
         grade=profile.grade if profile else "",
     )
     report.full_clean(exclude=["file"])
-    report.file.save(f"{number}.pdf", ContentFile(rendered.pdf), save=False)
+    try:
+        report.file.save(f"{number}.pdf", ContentFile(rendered.pdf), save=False)
+    except OSError as exc:
+        logger.exception("credit report %s: the PDF could not be stored", number)
+        raise ApplicationError(
+            "report_storage",
+            _("信用报告文件保存失败，请稍后重试；如持续出现请联系平台运营方"),
+            status=503,
+        ) from exc
     try:
         report.save()
     except Exception:

@@ -305,3 +305,18 @@ def test_report_is_chinese_whatever_the_ui_language(
     assert "纳税（2）" in text and "Tax" not in text
     text = pdf_text(pdf_bytes(institution), tmp_path)
     assert "银行" in text and "Bank" not in text and "贷款审批" in text
+
+
+def test_storage_failure_is_a_clear_503_and_nothing_is_kept(
+    scored, entity, enterprise_user, monkeypatch
+):
+    from django.core.files.storage import FileSystemStorage
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", full_disk)
+    with pytest.raises(ApplicationError) as exc:
+        _generate(enterprise_user, entity)
+    assert exc.value.status == 503 and "保存失败" in exc.value.message
+    assert not CreditReport.objects.exists()
