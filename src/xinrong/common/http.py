@@ -20,3 +20,23 @@ def error_page(request: HttpRequest, exc: Exception) -> HttpResponse:
 
     status, body = error_payload(exc)
     return render(request, "web/error.html", {"message": body["message"]}, status=status)
+
+
+def attachment_response(
+    content: bytes, *, filename: str, fallback: str, content_type: str
+) -> HttpResponse:
+    """Return a download whose file name may be Chinese (RFC 6266 with RFC 5987 encoding).
+
+    ``fallback`` is the plain-ASCII name for clients that ignore ``filename*``.
+    """
+    from urllib.parse import quote
+
+    safe = filename.replace("/", "_").replace("\\", "_").replace("\r", "").replace("\n", "")
+    ascii_name = fallback.encode("ascii", "ignore").decode().replace('"', "")
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"
+    )
+    response["Content-Length"] = str(len(content))
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -218,3 +218,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Credit reports (docs/credit-report.md).
+# The CJK TrueType font embedded in report PDFs; STSong-Light (not embedded) when missing.
+XINRONG_CJK_FONT = os.environ.get(
+    "XINRONG_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+)
+# Public address printed in reports for verification, e.g. https://xinrong.example.gov.cn;
+# unset: the address the report was requested on.
+XINRONG_PUBLIC_URL = os.environ.get("XINRONG_PUBLIC_URL", "").rstrip("/")
+# Reports one user may generate for one entity per day.
+XINRONG_REPORT_DAILY_LIMIT = int(os.environ.get("XINRONG_REPORT_DAILY_LIMIT", "20"))
+# Rows printed per category (and query records) at most; the archive has the rest.
+XINRONG_REPORT_MAX_ROWS = int(os.environ.get("XINRONG_REPORT_MAX_ROWS", "300"))

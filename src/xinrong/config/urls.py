@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.config.api import api
+from xinrong.credit import views as credit_views
 
 admin.site.site_header = _("信融平台管理后台")
 admin.site.site_title = _("信融 xinrong")
@@ -18,5 +19,8 @@ urlpatterns = [
     path("enterprises/", include("xinrong.enterprises.urls")),
     path("datahub/", include("xinrong.datahub.urls")),
     path("credit/", include("xinrong.credit.urls")),
+    # public verification of credit reports (no login): the address printed in every report
+    path("verify/", credit_views.report_verify_lookup, name="report_verify_lookup"),
+    path("verify/<str:number>", credit_views.report_verify, name="report_verify"),
     path("", include("xinrong.web.urls")),
 ]

@@ -10,7 +10,7 @@ from ninja import Query, Router
 from xinrong.accounts.models import User
 from xinrong.credit import presenters, selectors
 from xinrong.credit.choices import Channel, Scope
-from xinrong.credit.schemas import ArchiveOut, GraphIn, GraphOut
+from xinrong.credit.schemas import ArchiveOut, GraphIn, GraphOut, ReportVerifyOut
 from xinrong.enterprises import selectors as entity_selectors
 
 router = Router(tags=["credit"])
@@ -60,3 +60,19 @@ def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, 
         user=user, entity=entity, hops=params.hops, channel=Channel.API
     )
     return presenters.graph_out(data)
+
+
+@router.get(
+    "/reports/{number}/verify",
+    response=ReportVerifyOut,
+    auth=None,
+    summary="核验信用报告（公开接口，无需认证）",
+)
+def report_verify(
+    request: HttpRequest, number: str, digest: str = Query("", max_length=200)
+) -> selectors.ReportVerification:
+    """Return the platform's record of a report; with ``digest`` (SM3, hex), whether it matches.
+
+    An unknown or malformed number is a 404 with a Chinese message; a malformed digest a 422.
+    """
+    return selectors.report_verify(number=number, digest=digest or None)

@@ -102,3 +102,17 @@ class RiskFlag(models.TextChoices):
 GRAPH_CONTENT = "relationship_graph"
 GRAPH_CONTENT_LABEL = _("关系图谱（担保关系、关联联系电话）")
 GRAPH_HOPS = (1, 2, 3)
+
+
+# ---------------------------------------------------------------- credit reports
+
+
+class ReportAudience(models.TextChoices):
+    """Who a credit report was generated for."""
+
+    OWN = "own", _("企业自查版")
+    INSTITUTION = "institution", _("机构查询版")
+
+
+# Query-log entries that are not fact categories.
+QUERY_LOG_ITEMS = {"portrait": _("信用画像"), "report": _("信用报告")}

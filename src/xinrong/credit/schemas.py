@@ -119,3 +119,22 @@ class GraphOut(Schema):
     edges: list[GraphEdgeOut]
     circles: list[GraphCircleOut]
     circles_truncated: bool
+
+
+class ReportVerifyOut(Schema):
+    """What the platform's record says about a credit report, and whether a digest matches."""
+
+    number: str
+    entity_name: str
+    uscc: str
+    generated_at: dt.datetime
+    audience: str
+    audience_label: str
+    model_version: int | None
+    score: int | None
+    grade: str
+    pages: int
+    size: int
+    sm3: str
+    checked: str = Field(description='"digest" when a digest was compared, else ""')
+    matches: bool | None = Field(description="whether the digest matches; null when none given")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +16,12 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
 from xinrong.accounts.models import User
 from xinrong.accounts.selectors import region_prefix_for
+from xinrong.common.crypto import sm3_hex
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.credit import services
+from xinrong.credit import reports, services
 from xinrong.credit.choices import (
     GRAPH_CONTENT,
     GRAPH_HOPS,
@@ -34,6 +37,7 @@ from xinrong.credit.models import (
     Alert,
     Authorisation,
     CreditProfile,
+    CreditReport,
     CultivationCase,
     ModelEvent,
     QueryLog,
@@ -45,6 +49,8 @@ from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.models import MarketEntity
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -93,10 +99,12 @@ def _readable(user: User, entity: MarketEntity) -> tuple[list[str], Authorisatio
     return [c for c in all_cats if c in PUBLIC_CATEGORIES or c in auth.categories], auth, False
 
 
-def archive_read(*, user: User, entity: MarketEntity, channel: str) -> Archive:
+def archive_read(*, user: User, entity: MarketEntity, channel: str, log: bool = True) -> Archive:
     """Return the archive the user may see; log the read when it includes non-public data.
 
-    Institutions never see negative information past its retention date (5 years).
+    Institutions never see negative information past its retention date (5 years). A caller
+    passing ``log=False`` writes the query log itself (the credit report logs one row naming
+    the report).
     """
     categories, auth, own = _readable(user, entity)
     qs = fact_visible().filter(entity=entity, category__in=categories).select_related("source")
@@ -114,7 +122,7 @@ def archive_read(*, user: User, entity: MarketEntity, channel: str) -> Archive:
     for fact in qs.order_by("category", "-occurred_on", "-period", "-id"):
         archive.facts[fact.category].append(fact)
     non_public = [c for c in categories if c not in PUBLIC_CATEGORIES]
-    if not own and auth is not None and non_public:
+    if log and not own and auth is not None and non_public:
         services.query_log_record(
             entity=entity, user=user, authorisation=auth, channel=channel, categories=non_public
         )
@@ -241,6 +249,7 @@ class Portrait:
     features: list[tuple[str, str, str]]  # (label, value, dimension label)
     improvements: list[Improvement]
     bankable: bool
+    authorisation: Authorisation | None = None
 
 
 def _portrait_access(user: User, entity: MarketEntity) -> tuple[bool, Authorisation | None]:
@@ -307,7 +316,9 @@ def portrait_read(
         services.query_log_record(
             entity=entity, user=user, authorisation=auth, channel=channel, categories=["portrait"]
         )
-    return Portrait(entity, own, profile, history, dims, reasons, features, improvements, bankable)
+    return Portrait(
+        entity, own, profile, history, dims, reasons, features, improvements, bankable, auth
+    )
 
 
 def _grade_rank(card: Scorecard, grade: str) -> int:
@@ -508,3 +519,180 @@ def cultivation_get(*, user: User, pk: int) -> CultivationCase:
     if case is None:
         raise NotFoundError("case_not_found", _("培植记录不存在"), {"field": "case"})
     return case
+
+
+# ---------------------------------------------------------------- credit reports
+
+QUERY_RECORD_DAYS = 2 * 365 + 1  # the report's query records cover the last two years
+
+
+def report_access(*, user: User, entity: MarketEntity) -> tuple[bool, Authorisation | None]:
+    """Return (own, authorisation) when the user may generate the entity's credit report.
+
+    The enterprise's own owner or agent may; so may an institution holding a live authorisation
+    wider than public information. Everyone else is refused (403).
+    """
+    if user.group == OrgGroup.ENTERPRISE:
+        if not (
+            entity.organisation_id is not None
+            and user.organisation_id == entity.organisation_id
+            and user.has_role(Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT)
+        ):
+            raise PermissionDeniedError("forbidden", _("只能生成本企业的信用报告"))
+        return True, None
+    org = user.organisation
+    if org is None or org.kind not in INSTITUTION_KINDS:
+        raise PermissionDeniedError(
+            "forbidden", _("只有企业本身和获得企业授权的金融机构可以生成信用报告")
+        )
+    auth = authorisation_live(entity=entity, organisation_id=org.pk)
+    if auth is None or auth.scope == Scope.PUBLIC:
+        raise PermissionDeniedError(
+            "authorisation_required",
+            _(
+                "生成信用报告需要企业的有效授权（授权范围为“全部信息”或“指定类别”），请先取得企业授权"
+            ),
+        )
+    return False, auth
+
+
+@dataclass
+class QueryRecords:
+    """The entity's query log of the last two years, as a report prints it."""
+
+    total: int
+    rows: list[QueryLog] = field(default_factory=list)  # own report: the latest reads
+    # institution's report: (organisation kind code, organisations, reads), never names
+    by_kind: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def report_query_records(*, entity: MarketEntity, own: bool, limit: int) -> QueryRecords:
+    """Return the query records a report shows: rows for the enterprise, counts for others."""
+    since = timezone.now() - dt.timedelta(days=QUERY_RECORD_DAYS)
+    qs = QueryLog.objects.filter(entity=entity, accessed_at__gte=since)
+    total = qs.count()
+    if own:
+        rows = list(qs.select_related("organisation").order_by("-accessed_at", "-id")[:limit])
+        return QueryRecords(total=total, rows=rows)
+    grouped = (
+        qs.values("organisation__kind")
+        .annotate(orgs=Count("organisation", distinct=True), n=Count("id"))
+        .order_by("-n", "organisation__kind")
+    )
+    return QueryRecords(
+        total=total, by_kind=[(r["organisation__kind"], r["orgs"], r["n"]) for r in grouped]
+    )
+
+
+def report_list(*, user: User, entity: MarketEntity) -> QuerySet[CreditReport]:
+    """Return the entity's reports generated by the user's own organisation, newest first."""
+    if user.organisation_id is None:
+        return CreditReport.objects.none()
+    return CreditReport.objects.filter(
+        entity=entity, organisation_id=user.organisation_id
+    ).select_related("requested_by")
+
+
+def report_get(*, user: User, number: str) -> CreditReport:
+    """Return a report for download by its generating organisation; others get 404."""
+    code = reports.normalise_number(number)
+    report = (
+        CreditReport.objects.select_related("entity")
+        .filter(number=code, organisation_id=user.organisation_id)
+        .first()
+        if user.organisation_id is not None
+        else None
+    )
+    if report is None:
+        raise NotFoundError(
+            "report_not_found",
+            _("未找到编号为 %(n)s 的信用报告，或该报告不是本机构生成的") % {"n": code},
+            {"field": "number"},
+        )
+    return report
+
+
+def report_file_read(*, report: CreditReport) -> bytes:
+    """Return the stored PDF after checking it still has the SM3 digest it was issued with."""
+    try:
+        with report.file.open("rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, ValueError) as exc:
+        raise NotFoundError(
+            "report_file_missing",
+            _("报告 %(n)s 的文件已不存在，请重新生成信用报告") % {"n": report.number},
+            {"field": "number"},
+        ) from exc
+    if sm3_hex(data) != report.sm3:
+        logger.error("credit report %s: stored file does not match its SM3 digest", report.number)
+        raise ApplicationError(
+            "report_integrity",
+            _("报告 %(n)s 的存储文件与生成时的 SM3 摘要不一致，已停止下载，请联系平台运营方")
+            % {"n": report.number},
+            {"field": "number"},
+            status=409,
+        )
+    return data
+
+
+@dataclass
+class ReportVerification:
+    """What the public may learn from a report number, and whether a copy matches it."""
+
+    number: str
+    entity_name: str
+    uscc: str
+    generated_at: dt.datetime
+    audience: str
+    audience_label: str
+    model_version: int | None
+    score: int | None
+    grade: str
+    pages: int
+    size: int
+    sm3: str
+    checked: str = ""  # "file", "digest" or "" (number only)
+    matches: bool | None = None
+
+
+def report_verify(
+    *, number: str, digest: str | None = None, document: bytes | None = None
+) -> ReportVerification:
+    """Look a report up by number (public); compare an uploaded copy or a pasted SM3 digest.
+
+    An unknown or malformed number raises NotFoundError (404). Name and USCC are public
+    registration information; the generating institution is not disclosed.
+    """
+    code = reports.normalise_number(number)
+    report = CreditReport.objects.select_related("entity").filter(number=code).first()
+    if report is None:
+        raise NotFoundError(
+            "report_not_found",
+            _("未找到编号为 %(n)s 的信用报告：请核对报告页脚的报告编号。该报告可能不是本平台出具的")
+            % {"n": code},
+            {"field": "number"},
+        )
+    result = ReportVerification(
+        number=report.number,
+        entity_name=report.entity.name,
+        uscc=report.entity.uscc,
+        generated_at=report.generated_at,
+        audience=report.audience,
+        audience_label=str(report.get_audience_display()),
+        model_version=report.model_version,
+        score=report.score,
+        grade=report.grade,
+        pages=report.pages,
+        size=report.size,
+        sm3=report.sm3,
+    )
+    if document is not None:
+        result.checked = "file"
+        # a copy of another size cannot match: no need to hash it
+        result.matches = len(document) == report.size and hmac.compare_digest(
+            sm3_hex(document), report.sm3
+        )
+    elif digest:
+        result.checked = "digest"
+        result.matches = hmac.compare_digest(reports.normalise_digest(digest), report.sm3)
+    return result

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.common.crypto import sm3_hex
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.credit import scorecard, synthetic
 from xinrong.credit.choices import (
     MAX_AUTHORISATION_DAYS,
+    PUBLIC_CATEGORIES,
     AlertStatus,
     Channel,
     CultivationStatus,
     ModelStatus,
     Purpose,
+    ReportAudience,
     Scope,
     TrainingData,
 )
@@ -30,6 +37,7 @@ from xinrong.credit.models import (
     Alert,
     Authorisation,
     CreditProfile,
+    CreditReport,
     CultivationCase,
     CultivationNote,
     ModelEvent,
@@ -39,6 +47,8 @@ from xinrong.credit.models import (
 )
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises.models import MarketEntity
+
+logger = logging.getLogger(__name__)
 
 
 def _require_owner(actor: User, entity: MarketEntity) -> None:
@@ -579,3 +589,160 @@ def cultivation_graduate(*, entity_ids: list[int] | None = None) -> int:
     if entity_ids is not None:
         cases = cases.filter(entity_id__in=entity_ids)
     return cases.update(status=CultivationStatus.GRADUATED, ended_at=timezone.now())
+
+
+# ---------------------------------------------------------------- credit reports
+
+
+def _pending_disputes(entity: MarketEntity) -> list[int]:
+    """Return the ids of the entity's facts under a pending objection (异议), for the report.
+
+    Hook for the disputes work on another branch: the lead wires it at merge to
+    ``credit.selectors.disputed_fact_ids`` (pending disputes only). The report then lists those
+    facts under 异议信息 and marks them 异议中 in their category. Empty until then.
+    """
+    return []
+
+
+def _report_purpose(purpose: str, auth: Authorisation | None) -> str:
+    """An institution's report serves its authorisation's purpose; the enterprise may name one."""
+    purpose = (purpose or "").strip()
+    if purpose and purpose not in Purpose.values:
+        raise ApplicationError(
+            "invalid_purpose",
+            _("查询用途不正确，可选：%(choices)s")
+            % {"choices": "、".join(str(label) for label in Purpose.labels)},
+            {"field": "purpose"},
+            status=422,
+        )
+    if auth is None:
+        return purpose
+    if purpose and purpose != auth.purpose:
+        raise ApplicationError(
+            "purpose_mismatch",
+            _("查询用途须与企业授权的用途“%(p)s”一致") % {"p": auth.get_purpose_display()},
+            {"field": "purpose"},
+            status=422,
+        )
+    return auth.purpose
+
+
+def _report_quota(*, user: User, entity: MarketEntity) -> None:
+    """Refuse (429) once the user generated ``XINRONG_REPORT_DAILY_LIMIT`` reports today."""
+    limit = int(getattr(settings, "XINRONG_REPORT_DAILY_LIMIT", 20))
+    # Lock the user's row so two simultaneous requests cannot both pass the count.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    done = CreditReport.objects.filter(
+        entity=entity, requested_by=user, generated_at__gte=start
+    ).count()
+    if done >= limit:
+        raise ApplicationError(
+            "report_daily_limit",
+            _("今天已为该企业生成 %(n)d 份信用报告，达到每日上限（%(limit)d 份），请明天再试")
+            % {"n": done, "limit": limit},
+            {"field": "entity", "limit": limit},
+            status=429,
+        )
+
+
+def report_verify_url(number: str, *, base: str = "") -> str:
+    """Return the absolute address of a report's public verification page.
+
+    ``XINRONG_PUBLIC_URL`` wins (reports outlive the request's host name); ``base`` is the
+    requesting page's scheme and host otherwise.
+    """
+    root = str(getattr(settings, "XINRONG_PUBLIC_URL", "") or base).rstrip("/")
+    return f"{root}{reverse('report_verify', args=[number])}"
+
+
+@transaction.atomic
+def report_generate(
+    *,
+    user: User,
+    entity: MarketEntity,
+    channel: str,
+    purpose: str = "",
+    verify_base: str = "",
+) -> CreditReport:
+    """Generate the entity's credit report (PDF) for the user, store it and record its digest.
+
+    The enterprise's own users get everything in its archive; an institution gets what its live
+    authorisation allows, exactly as the archive shows it (``selectors.archive_read``), the
+    score only under a "full" authorisation (as the portrait), and its generation is written to
+    the query log with the categories read and "report".
+    """
+    from xinrong.credit import reports, selectors  # selectors imports this module
+
+    if channel not in Channel.values:
+        raise ValueError(channel)
+    own, auth = selectors.report_access(user=user, entity=entity)
+    purpose = _report_purpose(purpose, auth)
+    _report_quota(user=user, entity=entity)
+    archive = selectors.archive_read(user=user, entity=entity, channel=channel, log=False)
+    requester = user.organisation
+    assert requester is not None  # report_access admits organisation members only
+    score_allowed = own or (auth is not None and auth.scope == Scope.FULL)
+    profile = selectors.profile_latest(entity=entity) if score_allowed else None
+    if not own:
+        assert archive.authorisation is not None
+        read = [c for c in archive.categories if c not in PUBLIC_CATEGORIES]
+        query_log_record(
+            entity=entity,
+            user=user,
+            authorisation=archive.authorisation,
+            channel=channel,
+            categories=[*read, "report"],
+        )
+    records = selectors.report_query_records(
+        entity=entity, own=own, limit=reports.max_rows_per_category()
+    )
+    now = timezone.now()
+    number = reports.new_number(now)
+    with translation.override("zh-hans"):  # the report is a Chinese document in any UI language
+        content = reports.compose(
+            number=number,
+            generated_at=now,
+            archive=archive,
+            requester=requester,
+            purpose=purpose,
+            profile=profile,
+            score_allowed=score_allowed,
+            query_records=records,
+            disputed_fact_ids=_pending_disputes(entity),
+            verify_url=report_verify_url(number, base=verify_base),
+        )
+        rendered = reports.render(content)
+    report = CreditReport(
+        number=number,
+        entity=entity,
+        requested_by=user,
+        organisation=requester,
+        audience=ReportAudience.OWN if own else ReportAudience.INSTITUTION,
+        authorisation=archive.authorisation if not own else None,
+        purpose=purpose,
+        channel=channel,
+        generated_at=now,
+        sm3=sm3_hex(rendered.pdf),
+        pages=rendered.pages,
+        size=len(rendered.pdf),
+        model_version=profile.model.version if profile else None,
+        score=profile.score if profile else None,
+        grade=profile.grade if profile else "",
+    )
+    report.full_clean(exclude=["file"])
+    try:
+        report.file.save(f"{number}.pdf", ContentFile(rendered.pdf), save=False)
+    except OSError as exc:
+        logger.exception("credit report %s: the PDF could not be stored", number)
+        raise ApplicationError(
+            "report_storage",
+            _("信用报告文件保存失败，请稍后重试；如持续出现请联系平台运营方"),
+            status=503,
+        ) from exc
+    try:
+        report.save()
+    except Exception:
+        report.file.delete(save=False)  # no file without its record
+        raise
+    return report

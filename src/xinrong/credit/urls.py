@@ -22,3 +22,9 @@ urlpatterns = [
     path("models/<int:version>/", views.model_detail, name="model"),
     path("models/<int:version>/activate/", views.model_activate, name="model_activate"),
 ]
+
+# credit reports (the public verification page is mounted at /verify/ by config.urls)
+urlpatterns += [
+    path("report/<str:uscc>/new", views.report_new, name="report_new"),
+    path("report/file/<str:number>", views.report_download, name="report_download"),
+]
