@@ -161,13 +161,7 @@ def _csv_chunks(
     mapping: dict[int, FieldSpec], width: int, fileobj: IO[bytes], size: int
 ) -> Iterator[Chunk]:
     """Parse CSV with Arrow; rows of the wrong width are re-read like csv.reader would."""
-    head = fileobj.read(4096)
-    fileobj.seek(0)
-    try:
-        head.decode("utf-8")
-        encoding = "utf8"
-    except UnicodeDecodeError:
-        encoding = "gb18030"
+    encoding = "utf8" if row_io.csv_encoding(fileobj) == "utf-8" else "gb18030"
     names = [f"c{i}" for i in range(width)]
     wanted = {f"c{i}": f.key for i, f in mapping.items()}
     ragged: list[tuple[int, str]] = []

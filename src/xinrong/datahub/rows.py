@@ -6,6 +6,7 @@ vectorised rules cannot settle, so this is the one place a cell's rule is writte
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -93,13 +94,7 @@ def iter_table(fileobj: IO[bytes], filename: str) -> Generator[list[str], None, 
         wb.close()
         return
     if name.endswith(".csv") or name.endswith(".txt") or not name:
-        head = fileobj.read(4096)
-        fileobj.seek(0)
-        encoding = "utf-8-sig"
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "gb18030"  # departments' Excel often saves CSV in GBK
+        encoding = "utf-8-sig" if csv_encoding(fileobj) == "utf-8" else "gb18030"
         text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
         try:
             for row in csv.reader(text):
@@ -111,6 +106,20 @@ def iter_table(fileobj: IO[bytes], filename: str) -> Generator[list[str], None, 
                 text.detach()  # the caller owns (and closes) the binary file
         return
     raise FileFormatError(_("只接受 .xlsx 或 .csv 文件"))
+
+
+def csv_encoding(fileobj: IO[bytes], sample: int = 65_536) -> str:
+    """Return "utf-8" or "gb18030" (departments' Excel often saves CSV in GBK) from the start.
+
+    The sample is decoded incrementally, so a multi-byte character cut by its end is no error.
+    """
+    head = fileobj.read(sample)
+    fileobj.seek(0)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
 
 
 def _parse_date(text: str) -> dt.date:

@@ -231,3 +231,17 @@ def test_dates_out_of_range_or_impossible_fall_to_the_written_rule():
     checked = _check(spec, cells)
     assert checked.values[f.key].to_pylist()[3] == "2023-02-28"
     assert [r for r, h, _v, _r in checked.errors if h == str(f.header)] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("cut", range(1, 4))
+def test_utf8_file_whose_sample_ends_inside_a_character_is_still_utf8(cut):
+    from xinrong.datahub.rows import csv_encoding
+
+    header = "统一社会信用代码,主体名称,所属期,实缴税额（元）,纳税信用等级\n".encode()
+    filler = b"x" * (100 - len(header) % 100)
+    body = f"{CODE},青海甲公司,2024-01,1,A\n".encode()
+    data = header + filler + body
+    # cut the sample inside the three-byte "青"
+    cut_at = data.index("青".encode()) + cut
+    assert csv_encoding(io.BytesIO(data), sample=cut_at) == "utf-8"
+    assert csv_encoding(io.BytesIO("甲公司".encode("gb18030")), sample=64) == "gb18030"
