@@ -18,5 +18,6 @@ urlpatterns = [
     path("enterprises/", include("xinrong.enterprises.urls")),
     path("datahub/", include("xinrong.datahub.urls")),
     path("credit/", include("xinrong.credit.urls")),
+    path("notifications/", include("xinrong.notifications.urls")),
     path("", include("xinrong.web.urls")),
 ]

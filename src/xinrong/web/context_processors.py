@@ -9,13 +9,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, Role
+from xinrong.notifications.selectors import notification_unread_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Return the menu entries the current user may use."""
+    """Return the menu entries the current user may use, and its unread notifications."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "unread_notifications": 0}
     items: list[tuple[str, str, str]] = [(str(_("首页")), reverse("web:home"), "house")]
     group = user.group
     if group == OrgGroup.ENTERPRISE:
@@ -48,4 +49,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
     items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))
-    return {"nav_items": items}
+    return {
+        "nav_items": items,
+        "unread_notifications": notification_unread_count(user=user),
+    }
