@@ -10,4 +10,26 @@ urlpatterns = [
     path("authorisations/", views.authorisations, name="authorisations"),
     path("authorisations/<int:pk>/revoke/", views.authorisation_revoke, name="revoke"),
     path("query-log/", views.query_log, name="query_log"),
+    path("disputes/", views.dispute_list, name="dispute_list"),
+    path("disputes/new/<int:fact_id>/", views.dispute_new, name="dispute_new"),
+    path("disputes/<int:pk>/", views.dispute_detail, name="dispute_detail"),
+    path(
+        "disputes/<int:pk>/<slug:action>/",
+        views.dispute_action,
+        name="dispute_action",
+    ),
+    path(
+        "disputes/<int:pk>/evidence/<int:file_id>/",
+        views.dispute_evidence_download,
+        name="dispute_evidence",
+    ),
+    path("repairs/", views.repair_list, name="repair_list"),
+    path("repairs/new/<int:fact_id>/", views.repair_new, name="repair_new"),
+    path("repairs/<int:pk>/", views.repair_detail, name="repair_detail"),
+    path("repairs/<int:pk>/<slug:action>/", views.repair_decide, name="repair_decide"),
+    path(
+        "repairs/<int:pk>/evidence/<int:file_id>/",
+        views.repair_evidence_download,
+        name="repair_evidence",
+    ),
 ]

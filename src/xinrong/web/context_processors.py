@@ -30,8 +30,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             )
             items.append((str(_("查询授权")), reverse("credit:authorisations"), "shield-lock"))
             items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
+            items.append((str(_("我的异议")), reverse("credit:dispute_list"), "flag"))
+            items.append((str(_("信用修复")), reverse("credit:repair_list"), "patch-check"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
+    if group != OrgGroup.ENTERPRISE and (
+        user.is_superuser
+        or user.has_role(Role.DATA_PROVIDER)
+        or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR))
+    ):
+        items.append((str(_("异议处理")), reverse("credit:dispute_list"), "flag"))
+        items.append((str(_("修复审核")), reverse("credit:repair_list"), "patch-check"))
     if (
         user.is_superuser
         or user.has_role(Role.DATA_PROVIDER)
