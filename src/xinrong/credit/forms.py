@@ -97,7 +97,7 @@ def _value_fields(form: forms.Form, category: str, initial: dict[str, str]) -> l
     for f in spec.fields:
         name = value_field_name(f.key)
         hint = [str(_(f.note))] if f.note else []
-        if f.choices:
+        if f.choices and not f.note:
             hint.append(str(_("可选值：%(c)s") % {"c": " / ".join(f.choices)}))
         form.fields[name] = forms.CharField(
             label=_(f.header),
@@ -129,7 +129,7 @@ class DisputeForm(StyledForm):
         self.value_names = _value_fields(self, fact.category, {})
         self.style()
         for name, f in zip(self.value_names, CATEGORIES[fact.category].fields, strict=True):
-            self.fields[name].help_text = " ".join(
+            self.fields[name].help_text = "；".join(
                 filter(
                     None,
                     [
@@ -166,6 +166,7 @@ class DisputeCorrectForm(StyledForm):
         self.current = fact.values()
         initial = {**self.current, **proposed}
         self.value_names = _value_fields(self, fact.category, initial)
+        self.order_fields([*self.value_names, "note"])
         self.style()
 
     def changes(self) -> dict[str, str]:

@@ -188,11 +188,23 @@ def _text(value: str | None, *, field: str, label: str, required: bool) -> str:
             {"field": field},
             status=422,
         )
-    if _CONTROL.search(text):
+    if _CONTROL.search(text) or not _encodable(text):
         raise ApplicationError(
-            "invalid_text", _("%(l)s不能包含控制字符") % {"l": label}, {"field": field}, status=422
+            "invalid_text",
+            _("%(l)s不能包含控制字符或无效字符") % {"l": label},
+            {"field": field},
+            status=422,
         )
     return text
+
+
+def _encodable(text: str) -> bool:
+    """Return False for text with lone surrogates (not storable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fact_for_update(fact_id: int) -> Fact:

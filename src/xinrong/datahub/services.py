@@ -583,10 +583,10 @@ def fact_values_check(
                 {"field": name},
                 status=422,
             )
-        if _CONTROL_CHARS.search(text):
+        if _CONTROL_CHARS.search(text) or _has_surrogate(text):
             raise ApplicationError(
                 "invalid_value",
-                _("“%(h)s”不能包含控制字符") % {"h": _(f.header)},
+                _("“%(h)s”不能包含控制字符或无效字符") % {"h": _(f.header)},
                 {"field": name},
                 status=422,
             )
@@ -612,6 +612,15 @@ def fact_values_check(
             ) from exc
         out[f.key] = columns.canonical(value)
     return out
+
+
+def _has_surrogate(text: str) -> bool:
+    """Return True for text with lone surrogates (not storable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _can_correct(actor: User, source: Source) -> bool:

@@ -145,3 +145,15 @@ def test_archive_api_flags_disputed_and_repaired_facts(
     body = client.get(f"/api/v1/credit/archive/{entity.uscc}", HTTP_X_API_KEY=raw).json()
     ids = {f["id"]: f for f in body["facts"]}
     assert repaired.pk not in ids and ids[disputed.pk]["disputed"] is True
+
+
+def test_lone_surrogates_are_refused_not_stored(client, enterprise_user, tax_fact):
+    client.force_login(enterprise_user)
+    head = f'{{"fact_id": {tax_fact.pk}, '
+    raw = head + '"kind": "objection", "claim": "bad \\ud800 text"}'
+    response = client.post(URL, raw, content_type="application/json")
+    assert response.status_code == 422 and response.json()["extra"]["field"] == "claim"
+    raw = head + '"kind": "correction", "claim": "x", "proposed_values": {"address": "\\udfff"}}'
+    response = client.post(URL, raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["extra"]["field"] == "proposed_values.address"

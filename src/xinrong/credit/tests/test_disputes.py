@@ -328,3 +328,24 @@ def test_today_defaults_to_the_local_date(enterprise_user, tax_fact):
     dispute = _file(enterprise_user, tax_fact)
     assert dispute.due_on == timezone.localdate() + dt.timedelta(days=20)
     assert not dispute.is_overdue()
+
+
+def test_a_disputed_fact_cannot_be_deleted_but_its_entity_can(
+    entity, enterprise_user, tax_fact, make_penalty
+):
+    from django.db import IntegrityError, connection, transaction
+
+    from xinrong.credit.models import RepairApplication
+
+    dispute = _file(enterprise_user, tax_fact, evidence=[pdf()])
+    penalty = make_penalty("minor", "2024-01-10")
+    services.repair_apply(actor=enterprise_user, fact=penalty, statement="已整改", evidence=[pdf()])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Fact.objects.filter(pk=tax_fact.pk).delete()  # one statement: no per-row collection
+        connection.check_constraints()
+    assert Fact.objects.filter(pk=tax_fact.pk).exists()
+    with transaction.atomic():
+        entity.delete()
+        connection.check_constraints()
+    assert not Dispute.objects.filter(pk=dispute.pk).exists()
+    assert not RepairApplication.objects.exists() and not Fact.objects.exists()
