@@ -688,9 +688,12 @@ def dispute_escalate_overdue(
 
         def send() -> None:
             by_user: dict[int, list[Dispute]] = {}
+            known: dict[tuple[int, str], list[User]] = {}  # disputes share sources and regions
             for d in overdue:
-                users = recipients.escalation_users(source=d.source, entity=d.entity)
-                for user in users:
+                key = (d.source_id, d.entity.division_code)
+                if key not in known:
+                    known[key] = recipients.escalation_users(source=d.source, entity=d.entity)
+                for user in known[key]:
                     by_user.setdefault(user.pk, []).append(d)
             link = reverse("credit:dispute_list") + "?overdue=1"
             for user_id, items in by_user.items():

@@ -243,3 +243,26 @@ def test_navigation_shows_dispute_pages_by_role(client, enterprise_user, tax_cle
     client.force_login(bank_officer)
     body = client.get(reverse("web:home")).content.decode()
     assert "异议处理" not in body and "我的异议" not in body
+
+
+def test_list_pages_read_a_fixed_number_of_queries(
+    client, enterprise_user, tax_clerk, make_penalty
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(tax_clerk)
+    counts = []
+    for n in (1, 4):
+        while Dispute.objects.count() < n:
+            day = f"2020-01-{Dispute.objects.count() + 1:02d}"
+            fact = make_penalty("minor", day)
+            _file(enterprise_user, fact)
+            services.repair_apply(
+                actor=enterprise_user, fact=fact, statement="已整改", evidence=[pdf()]
+            )
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("credit:dispute_list")).status_code == 200
+            assert client.get(reverse("credit:repair_list")).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
