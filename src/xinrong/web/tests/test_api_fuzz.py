@@ -12,6 +12,24 @@ from xinrong.enterprises.tests.factories import MarketEntityFactory
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Serve requests as Django's test client does, without closing the connection at the end.
+
+    The raw WSGI handler runs ``close_old_connections`` after each request; inside the test's
+    transaction that really closes a PostgreSQL connection (SQLite's in-memory test database
+    ignores it), and every later query fails with "the connection is closed".
+    """
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_key(bank_admin):
     from xinrong.accounts.services import api_key_create
