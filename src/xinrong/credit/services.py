@@ -169,8 +169,7 @@ def query_log_record(
 # event row (the timeline); notifications go out after the transaction commits.
 # ============================================================================================
 
-CLAIM_MAX = 2000
-NOTE_MAX = 2000
+CLAIM_MAX = 2000  # characters of any free text: claim, note, reason, statement
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -440,6 +439,7 @@ def dispute_file(
         submitted_at=now,
         due_on=timezone.localdate(now) + dt.timedelta(days=DISPUTE_ANSWER_DAYS),
     )
+    dispute.full_clean(validate_constraints=False)  # checked above with clear messages
     try:
         with transaction.atomic():
             dispute.save()
@@ -817,6 +817,7 @@ def repair_apply(
         filed_by=actor,
         submitted_at=now,
     )
+    application.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             application.save()
