@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "xinrong.common",
     "xinrong.reference",
     "xinrong.accounts",
+    "xinrong.notifications",
     "xinrong.enterprises",
     "xinrong.datahub",
     "xinrong.credit",

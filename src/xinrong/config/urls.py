@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("xinrong.accounts.urls")),
     path("enterprises/", include("xinrong.enterprises.urls")),
     path("datahub/", include("xinrong.datahub.urls")),
+    path("notifications/", include("xinrong.notifications.urls")),
     path("credit/", include("xinrong.credit.urls")),
     # public verification of credit reports (no login): the address printed in every report
     path("verify/", credit_views.report_verify_lookup, name="report_verify_lookup"),

@@ -5,12 +5,27 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router
+from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.credit import presenters, selectors
+from xinrong.credit import presenters, selectors, services
 from xinrong.credit.choices import Channel, Scope
-from xinrong.credit.schemas import ArchiveOut, GraphIn, GraphOut, ReportVerifyOut
+from xinrong.credit.models import Dispute
+from xinrong.credit.schemas import (
+    ArchiveOut,
+    DisputeCreateIn,
+    DisputeDetailOut,
+    DisputeListIn,
+    DisputeOut,
+    DisputePageOut,
+    GraphIn,
+    GraphOut,
+    ReportVerifyOut,
+)
+from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises import selectors as entity_selectors
 
 router = Router(tags=["credit"])
@@ -32,11 +47,14 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
         "hidden_categories": data.hidden,
         "facts": [
             {
+                "id": f.pk,
                 "category": f.category,
                 "source": f.source.name,
                 "period": f.period,
                 "occurred_on": f.occurred_on,
                 "negative": f.negative,
+                "disputed": f.pk in data.disputed,
+                "repaired": f.pk in data.repaired,
                 "data": f.values(),
             }
             for facts in data.facts.values()
@@ -76,3 +94,89 @@ def report_verify(
     An unknown or malformed number is a 404 with a Chinese message; a malformed digest a 422.
     """
     return selectors.report_verify(number=number, digest=digest or None)
+
+
+def _dispute_out(d: Dispute) -> dict[str, Any]:
+    spec = CATEGORIES.get(d.category)
+    return {
+        "id": d.pk,
+        "uscc": d.entity.uscc,
+        "entity_name": d.entity.name,
+        "fact_id": d.fact_id,
+        "category": d.category,
+        "category_label": str(_(spec.name)) if spec else d.category,
+        "source": d.source.name,
+        "kind": d.kind,
+        "kind_label": str(d.get_kind_display()),
+        "status": d.status,
+        "status_label": str(d.get_status_display()),
+        "claim": d.claim,
+        "proposed_values": d.proposed_values,
+        "original_values": d.original_values,
+        "submitted_at": d.submitted_at,
+        "due_on": d.due_on,
+        "overdue": d.is_overdue(timezone.localdate()),
+        "escalated": d.is_escalated,
+        "resolution": d.resolution,
+        "resolved_at": d.resolved_at,
+    }
+
+
+@router.post(
+    "/disputes", response={201: DisputeOut}, summary="企业对本企业信用信息提出异议/更正/补充"
+)
+def dispute_create(request: HttpRequest, payload: DisputeCreateIn) -> Status[dict[str, Any]]:
+    """File a dispute about a fact of the caller's own archive; the answer is due in 20 days.
+
+    Evidence files are uploaded on the dispute's web page.
+    """
+    dispute = services.dispute_file(
+        actor=cast(User, request.user),
+        fact=payload.fact_id,
+        kind=payload.kind,
+        claim=payload.claim,
+        proposed_values=dict(payload.proposed_values),
+    )
+    dispute = selectors.dispute_get(user=cast(User, request.user), pk=dispute.pk)
+    return Status(201, _dispute_out(dispute))
+
+
+@router.get(
+    "/disputes", response=DisputePageOut, summary="查询异议（企业：本企业；部门：本部门数据）"
+)
+def dispute_list(request: HttpRequest, params: Query[DisputeListIn]) -> dict[str, Any]:
+    """List the disputes the caller may see, open ones first by deadline."""
+    qs = selectors.dispute_list(
+        user=cast(User, request.user), status=params.status, overdue=params.overdue
+    )
+    start = (params.page - 1) * params.page_size
+    rows = list(qs[start : start + params.page_size])
+    return {
+        "count": qs.count(),
+        "page": params.page,
+        "page_size": params.page_size,
+        "results": [_dispute_out(d) for d in rows],
+    }
+
+
+@router.get("/disputes/{dispute_id}", response=DisputeDetailOut, summary="异议详情与处理记录")
+def dispute_detail(request: HttpRequest, dispute_id: int) -> dict[str, Any]:
+    """Return one visible dispute with its timeline."""
+    user = cast(User, request.user)
+    d = selectors.dispute_get(user=user, pk=dispute_id)
+    out = _dispute_out(d)
+    out["events"] = [
+        {
+            "kind": e.kind,
+            "kind_label": str(e.get_kind_display()),
+            "actor": str(e.actor) if e.actor else str(_("系统")),
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "note": e.note,
+            "data": e.data,
+            "at": e.created_at,
+        }
+        for e in selectors.dispute_events(dispute=d)
+    ]
+    out["evidence"] = [f.original_name for f in selectors.dispute_evidence(dispute=d)]
+    return out

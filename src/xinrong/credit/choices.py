@@ -116,3 +116,72 @@ class ReportAudience(models.TextChoices):
 
 # Query-log entries that are not fact categories.
 QUERY_LOG_ITEMS = {"portrait": _("信用画像"), "report": _("信用报告")}
+
+
+# ---------------------------------------------------------------- disputes and credit repair
+
+# 征信业管理条例 第二十五条: the information provider or credit agency answers an objection
+# within 20 days of receiving it. Counted in calendar days from the day the dispute is filed.
+DISPUTE_ANSWER_DAYS = 20
+
+
+class DisputeKind(models.TextChoices):
+    """What the enterprise asks for about one fact."""
+
+    OBJECTION = "objection", _("异议")
+    CORRECTION = "correction", _("更正")
+    ADDITION = "addition", _("补充")
+
+
+class DisputeStatus(models.TextChoices):
+    """Where a dispute stands; the first two are open."""
+
+    SUBMITTED = "submitted", _("已提交")
+    IN_REVIEW = "in_review", _("核查中")
+    CORRECTED = "corrected", _("已更正")
+    UPHELD = "upheld", _("维持原记录")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+OPEN_DISPUTE_STATUSES = (DisputeStatus.SUBMITTED, DisputeStatus.IN_REVIEW)
+DISPUTE_TRANSITIONS: dict[str, frozenset[str]] = {
+    DisputeStatus.SUBMITTED: frozenset(
+        {
+            DisputeStatus.IN_REVIEW,
+            DisputeStatus.CORRECTED,
+            DisputeStatus.UPHELD,
+            DisputeStatus.WITHDRAWN,
+        }
+    ),
+    DisputeStatus.IN_REVIEW: frozenset(
+        {DisputeStatus.CORRECTED, DisputeStatus.UPHELD, DisputeStatus.WITHDRAWN}
+    ),
+}
+
+
+class DisputeEventKind(models.TextChoices):
+    """What happened to a dispute (one row per step: the timeline)."""
+
+    FILED = "filed", _("提交异议")
+    EVIDENCE_ADDED = "evidence_added", _("补充证据")
+    REVIEW_STARTED = "review_started", _("开始核查")
+    CORRECTED = "corrected", _("更正信息")
+    UPHELD = "upheld", _("维持原记录")
+    WITHDRAWN = "withdrawn", _("撤回异议")
+    ESCALATED = "escalated", _("逾期提请运营方督办")
+
+
+class RepairStatus(models.TextChoices):
+    """Where a credit-repair application stands."""
+
+    SUBMITTED = "submitted", _("待审核")
+    APPROVED = "approved", _("准予修复")
+    REJECTED = "rejected", _("不予修复")
+
+
+class RepairEventKind(models.TextChoices):
+    """What happened to a repair application."""
+
+    FILED = "filed", _("提交申请")
+    APPROVED = "approved", _("准予修复")
+    REJECTED = "rejected", _("不予修复")

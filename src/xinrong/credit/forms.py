@@ -7,14 +7,17 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import INSTITUTION_KINDS
 from xinrong.accounts.models import Organisation
 from xinrong.common.errors import ApplicationError
-from xinrong.credit.choices import Purpose, Scope
+from xinrong.credit.choices import DisputeKind, Purpose, Scope
+from xinrong.credit.evidence import EVIDENCE_ACCEPT
 from xinrong.credit.reports import normalise_digest
-from xinrong.datahub.categories import CATEGORY_CHOICES
+from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES
+from xinrong.datahub.models import Fact
 
 
 class AuthorisationForm(forms.Form):
@@ -107,3 +110,175 @@ class ReportVerifyForm(forms.Form):
         if has_file and has_digest:
             raise forms.ValidationError(_("请只选择一种核验方式：上传文件或粘贴摘要"))
         return data
+
+
+# ---------------------------------------------------------------- disputes and credit repair
+
+
+class StyledForm(forms.Form):
+    """A form whose widgets carry Bootstrap classes (rendered by credit/_fields.html)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style()
+
+    def style(self) -> None:
+        """Set the Bootstrap class of every widget (call again after adding fields)."""
+        for f in self.fields.values():
+            w = f.widget
+            w.attrs["class"] = "form-select" if isinstance(w, forms.Select) else "form-control"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that takes several files."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field whose cleaned value is a list of files (possibly empty)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": EVIDENCE_ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(d, initial) for d in data if d]
+        return [one(data, initial)] if data else []
+
+
+EVIDENCE_HELP = _("可选多个文件：PDF、JPG、PNG、XLSX，每个不超过 10 MB，最多 10 个")
+
+
+def value_field_name(key: str) -> str:
+    """Return the form field holding the value of a fact's field ``key``."""
+    return f"value_{key}"
+
+
+def _value_fields(form: forms.Form, category: str, initial: dict[str, str]) -> list[str]:
+    """Add one optional text input per field of the category; return their names."""
+    spec = CATEGORIES[category]
+    names = []
+    for f in spec.fields:
+        name = value_field_name(f.key)
+        hint = [str(_(f.note))] if f.note else []
+        if f.choices and not f.note:
+            hint.append(str(_("可选值：%(c)s") % {"c": " / ".join(f.choices)}))
+        form.fields[name] = forms.CharField(
+            label=_(f.header),
+            required=False,
+            max_length=max(f.max_length, 64),
+            initial=initial.get(f.key, ""),
+            help_text="；".join(hint),
+        )
+        names.append(name)
+    return names
+
+
+class DisputeForm(StyledForm):
+    """The enterprise files a dispute about one fact."""
+
+    kind = forms.ChoiceField(label=_("异议类型"), choices=DisputeKind.choices)
+    claim = forms.CharField(
+        label=_("异议说明"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("说明哪里不对、事实应当如何；可附证据文件"),
+    )
+    evidence = MultipleFileField(label=_("证据文件"), required=False, help_text=EVIDENCE_HELP)
+
+    def __init__(self, *args: Any, fact: Fact, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fact = fact
+        self.current = fact.values()
+        self.value_names = _value_fields(self, fact.category, {})
+        self.style()
+        for name, f in zip(self.value_names, CATEGORIES[fact.category].fields, strict=True):
+            self.fields[name].help_text = "；".join(
+                filter(
+                    None,
+                    [
+                        str(_("现值：%(v)s") % {"v": self.current.get(f.key) or "—"}),
+                        str(self.fields[name].help_text),
+                    ],
+                )
+            )
+
+    def proposed_values(self) -> dict[str, str]:
+        """Return the values the enterprise filled in (only non-empty inputs)."""
+        spec = CATEGORIES[self.fact.category]
+        out = {}
+        for f in spec.fields:
+            text = (self.cleaned_data.get(value_field_name(f.key)) or "").strip()
+            if text:
+                out[f.key] = text
+        return out
+
+
+class DisputeCorrectForm(StyledForm):
+    """The department corrects the fact: pre-filled with the asked-for or current values."""
+
+    note = forms.CharField(
+        label=_("处理意见"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, fact: Fact, proposed: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fact = fact
+        self.current = fact.values()
+        initial = {**self.current, **proposed}
+        self.value_names = _value_fields(self, fact.category, initial)
+        self.order_fields([*self.value_names, "note"])
+        self.style()
+
+    def changes(self) -> dict[str, str]:
+        """Return the fields whose submitted value differs from the stored one."""
+        spec = CATEGORIES[self.fact.category]
+        out = {}
+        for f in spec.fields:
+            text = (self.cleaned_data.get(value_field_name(f.key)) or "").strip()
+            if text != self.current.get(f.key, ""):
+                out[f.key] = text
+        return out
+
+
+class ReasonForm(StyledForm):
+    """A required reason (upholding a fact, refusing a repair)."""
+
+    reason = forms.CharField(
+        label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(StyledForm):
+    """An optional note (withdrawing, starting review, approving a repair)."""
+
+    note = forms.CharField(
+        label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EvidenceForm(StyledForm):
+    """More evidence files for an open dispute."""
+
+    evidence = MultipleFileField(label=_("证据文件"), help_text=EVIDENCE_HELP)
+
+
+class RepairForm(StyledForm):
+    """The enterprise applies to repair a penalty record."""
+
+    statement = forms.CharField(
+        label=_("整改情况说明"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("说明已履行的处罚决定、已纠正的失信行为和整改措施"),
+    )
+    evidence = MultipleFileField(
+        label=_("整改证明材料"),
+        help_text=format_lazy("{}{}", _("如罚款缴纳凭证、整改报告；"), EVIDENCE_HELP),
+    )

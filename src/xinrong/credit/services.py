@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,20 +21,34 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.crypto import sm3_hex
-from xinrong.common.errors import ApplicationError, PermissionDeniedError
-from xinrong.credit import scorecard, synthetic
+from xinrong.common.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from xinrong.credit import permissions, recipients, scorecard, synthetic
 from xinrong.credit.choices import (
+    DISPUTE_ANSWER_DAYS,
+    DISPUTE_TRANSITIONS,
     MAX_AUTHORISATION_DAYS,
+    OPEN_DISPUTE_STATUSES,
     PUBLIC_CATEGORIES,
     AlertStatus,
     Channel,
     CultivationStatus,
+    DisputeEventKind,
+    DisputeKind,
+    DisputeStatus,
     ModelStatus,
     Purpose,
+    RepairEventKind,
+    RepairStatus,
     ReportAudience,
     Scope,
     TrainingData,
 )
+from xinrong.credit.evidence import CheckedFile, evidence_check
 from xinrong.credit.features import FEATURES, feature_matrix
 from xinrong.credit.models import (
     Alert,
@@ -40,13 +57,28 @@ from xinrong.credit.models import (
     CreditReport,
     CultivationCase,
     CultivationNote,
+    Dispute,
+    DisputeEvent,
+    DisputeEvidence,
     ModelEvent,
     QueryLog,
+    RepairApplication,
+    RepairEvent,
+    RepairEvidence,
     ScoreModel,
     ScoringRun,
 )
+from xinrong.credit.publication import (
+    PUBLICATION_PERIODS,
+    REPAIRABLE_CATEGORY,
+    repair_earliest_on,
+)
 from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.models import Fact
+from xinrong.datahub.selectors import fact_visible
+from xinrong.datahub.services import fact_correct, fact_values_check
 from xinrong.enterprises.models import MarketEntity
+from xinrong.notifications.services import notification_send
 
 logger = logging.getLogger(__name__)
 
@@ -298,8 +330,12 @@ def model_activate(*, model: ScoreModel, actor: User | None, note: str = "") -> 
 
 
 def repaired_fact_ids_for_scoring() -> list[int]:
-    """Facts that must not count in scores (repaired penalties); none until repair exists."""
-    return []
+    """Facts that must not count in scores: penalties whose credit repair was approved."""
+    return list(
+        RepairApplication.objects.filter(status=RepairStatus.APPROVED).values_list(
+            "fact_id", flat=True
+        )
+    )
 
 
 def profiles_score(
@@ -597,11 +633,14 @@ def cultivation_graduate(*, entity_ids: list[int] | None = None) -> int:
 def _pending_disputes(entity: MarketEntity) -> list[int]:
     """Return the ids of the entity's facts under a pending objection (异议), for the report.
 
-    Hook for the disputes work on another branch: the lead wires it at merge to
-    ``credit.selectors.disputed_fact_ids`` (pending disputes only). The report then lists those
-    facts under 异议信息 and marks them 异议中 in their category. Empty until then.
+    The same rule as ``selectors.disputed_fact_ids``: disputes submitted or in review. The
+    report lists those facts under 异议信息 and marks them 异议中 in their category.
     """
-    return []
+    return sorted(
+        Dispute.objects.filter(entity=entity, status__in=OPEN_DISPUTE_STATUSES).values_list(
+            "fact_id", flat=True
+        )
+    )
 
 
 def _report_purpose(purpose: str, auth: Authorisation | None) -> str:
@@ -746,3 +785,753 @@ def report_generate(
         report.file.delete(save=False)  # no file without its record
         raise
     return report
+
+
+# ============================================================================================
+# Disputes (异议) and credit repair (信用修复): one service per transition, each writing an
+# event row (the timeline); notifications go out after the transaction commits.
+# ============================================================================================
+
+CLAIM_MAX = 2000  # characters of any free text: claim, note, reason, statement
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: str | None, *, field: str, label: str, required: bool) -> str:
+    """Return cleaned free text or raise an error naming the field."""
+    text = (value or "").strip()
+    if required and not text:
+        raise ApplicationError(
+            "required", _("请填写%(l)s") % {"l": label}, {"field": field}, status=422
+        )
+    if len(text) > CLAIM_MAX:
+        raise ApplicationError(
+            "too_long",
+            _("%(l)s不能超过 %(n)d 个字符") % {"l": label, "n": CLAIM_MAX},
+            {"field": field},
+            status=422,
+        )
+    if _CONTROL.search(text) or not _encodable(text):
+        raise ApplicationError(
+            "invalid_text",
+            _("%(l)s不能包含控制字符或无效字符") % {"l": label},
+            {"field": field},
+            status=422,
+        )
+    return text
+
+
+def _encodable(text: str) -> bool:
+    """Return False for text with lone surrogates (not storable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fact_for_update(fact_id: int) -> Fact:
+    """Lock a visible fact (serialises filings about it) or raise NotFoundError."""
+    fact = (
+        fact_visible()
+        .select_for_update(of=("self",))
+        .select_related("source", "entity")
+        .filter(pk=fact_id)
+        .first()
+        if 0 < fact_id < 2**63
+        else None
+    )
+    if fact is None:
+        raise NotFoundError("fact_not_found", _("信用信息不存在"), {"field": "fact_id"})
+    return fact
+
+
+def _store_evidence(
+    model: type[DisputeEvidence] | type[RepairEvidence],
+    owner: dict[str, Any],
+    files: list[CheckedFile],
+    actor: User,
+) -> list[Any]:
+    """Save checked files to storage and their rows; remove stored files if anything fails."""
+    rows: list[Any] = []
+    try:
+        for f in files:
+            row = model(
+                original_name=f.name,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                uploaded_by=actor,
+                **owner,
+            )
+            row.file.save(f.name, f.upload, save=False)
+            rows.append(row)
+        model.objects.bulk_create(rows)
+    except Exception:
+        for row in rows:
+            row.file.delete(save=False)
+        raise
+    return rows
+
+
+def _dispute_locked(dispute: Dispute) -> Dispute:
+    return (
+        Dispute.objects.select_for_update(of=("self",))
+        .select_related("entity", "source", "fact")
+        .get(pk=dispute.pk)
+    )
+
+
+def _dispute_event(
+    dispute: Dispute,
+    *,
+    kind: str,
+    actor: User | None,
+    from_status: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> DisputeEvent:
+    return DisputeEvent.objects.create(
+        dispute=dispute,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=dispute.status,
+        note=note,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _ensure_dispute_transition(dispute: Dispute, to: str) -> None:
+    if to not in DISPUTE_TRANSITIONS.get(dispute.status, frozenset()):
+        raise ConflictError(
+            "invalid_transition",
+            _("异议当前状态为“%(s)s”，不能变更为“%(t)s”")
+            % {"s": dispute.get_status_display(), "t": DisputeStatus(to).label},
+            {"field": "status"},
+        )
+
+
+def _require_handler(actor: User, dispute: Dispute | RepairApplication) -> None:
+    if not permissions.can_handle(actor, source=dispute.source, entity=dispute.entity):
+        raise PermissionDeniedError(
+            "forbidden",
+            _("只有“%(o)s”的数据报送员或平台运营管理员可以处理")
+            % {"o": dispute.source.organisation},
+        )
+
+
+def _category_label(category: str) -> str:
+    spec = CATEGORIES.get(category)
+    return str(_(spec.name)) if spec else category
+
+
+def _field_label(category: str, key: str) -> str:
+    spec = CATEGORIES.get(category)
+    f = spec.by_key.get(key) if spec else None
+    return str(_(f.header)) if f else key
+
+
+def _notify(
+    recipients: Any, *, kind: str, title: str, body: str, link: str, organisation_id: int | None
+) -> None:
+    """Send after commit: the recipients are read then, so they see the committed state."""
+
+    def send() -> None:
+        users = list(recipients()) if callable(recipients) else list(recipients)
+        notification_send(
+            recipients=users,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            organisation_id=organisation_id,
+        )
+
+    transaction.on_commit(send)
+
+
+def _dispute_link(dispute: Dispute) -> str:
+    return reverse("credit:dispute_detail", args=[dispute.pk])
+
+
+def _notify_enterprise_dispute(dispute: Dispute, *, kind: str, title: str, body: str) -> None:
+    entity = dispute.entity
+    _notify(
+        lambda: recipients.entity_users(entity=entity),
+        kind=kind,
+        title=title,
+        body=body,
+        link=_dispute_link(dispute),
+        organisation_id=entity.organisation_id,
+    )
+
+
+def _notify_handlers_dispute(dispute: Dispute, *, kind: str, title: str, body: str) -> None:
+    source, entity = dispute.source, dispute.entity
+    _notify(
+        lambda: recipients.handler_users(source=source, entity=entity),
+        kind=kind,
+        title=title,
+        body=body,
+        link=_dispute_link(dispute),
+        organisation_id=source.organisation_id,
+    )
+
+
+@transaction.atomic
+def dispute_file(
+    *,
+    actor: User,
+    fact: Fact | int,
+    kind: str,
+    claim: str,
+    proposed_values: dict[str, Any] | None = None,
+    evidence: Sequence[File] = (),
+    now: dt.datetime | None = None,
+) -> Dispute:
+    """File a dispute about a fact of the enterprise's own archive (due in 20 days).
+
+    ``proposed_values`` maps field keys to the values the enterprise asks for: required for a
+    correction (different from the stored values), for an addition only fields now empty.
+    """
+    now = now or timezone.now()
+    locked = _fact_for_update(fact if isinstance(fact, int) else fact.pk)
+    entity = locked.entity
+    if not permissions.is_entity_member(actor, entity):
+        raise PermissionDeniedError("forbidden", _("只能对本企业档案中的信息提出异议"))
+    if kind not in DisputeKind.values:
+        raise ApplicationError(
+            "invalid_kind",
+            _("异议类型只能是：%(k)s") % {"k": " / ".join(DisputeKind.values)},
+            {"field": "kind"},
+            status=422,
+        )
+    claim = _text(claim, field="claim", label=_("异议说明"), required=True)
+    if not isinstance(proposed_values, dict | None):
+        raise ApplicationError(
+            "invalid_values", _("更正值应为对象"), {"field": "proposed_values"}, status=422
+        )
+    values = fact_values_check(
+        category=locked.category, changes=proposed_values or {}, field_prefix="proposed_values"
+    )
+    current = locked.values()
+    for key, value in values.items():
+        label = _field_label(locked.category, key)
+        if current.get(key, "") == value:
+            raise ApplicationError(
+                "same_value",
+                _("“%(h)s”与现有记录相同，无需更正") % {"h": label},
+                {"field": f"proposed_values.{key}"},
+                status=422,
+            )
+        if kind == DisputeKind.ADDITION and current.get(key):
+            raise ApplicationError(
+                "not_empty",
+                _("“%(h)s”已有记录值，修改已有值请选择“更正”") % {"h": label},
+                {"field": f"proposed_values.{key}"},
+                status=422,
+            )
+    if kind in (DisputeKind.CORRECTION, DisputeKind.ADDITION) and not values:
+        raise ApplicationError(
+            "values_required",
+            _("申请%(k)s时须填写至少一个字段的值") % {"k": DisputeKind(kind).label},
+            {"field": "proposed_values"},
+            status=422,
+        )
+    checked = evidence_check(list(evidence))
+    open_one = Dispute.objects.filter(fact=locked, status__in=OPEN_DISPUTE_STATUSES).first()
+    if open_one is not None:
+        raise ConflictError(
+            "dispute_open",
+            _("该信息已有处理中的异议（编号 %(n)d），请等待答复或撤回后再提交")
+            % {"n": open_one.pk},
+            {"field": "fact_id"},
+        )
+    dispute = Dispute(
+        entity=entity,
+        fact=locked,
+        source=locked.source,
+        category=locked.category,
+        kind=kind,
+        claim=claim,
+        proposed_values=values,
+        original_values=current,
+        filed_by=actor,
+        submitted_at=now,
+        due_on=timezone.localdate(now) + dt.timedelta(days=DISPUTE_ANSWER_DAYS),
+    )
+    dispute.full_clean(validate_constraints=False)  # checked above with clear messages
+    try:
+        with transaction.atomic():
+            dispute.save()
+    except IntegrityError as exc:  # a concurrent filing won the race
+        raise ConflictError(
+            "dispute_open", _("该信息已有处理中的异议"), {"field": "fact_id"}
+        ) from exc
+    _store_evidence(DisputeEvidence, {"dispute": dispute}, checked, actor)
+    _dispute_event(
+        dispute,
+        kind=DisputeEventKind.FILED,
+        actor=actor,
+        from_status="",
+        note=claim,
+        data={"proposed_values": values, "evidence": [f.name for f in checked]},
+        at=now,
+    )
+    _notify_handlers_dispute(
+        dispute,
+        kind="dispute.filed",
+        title=_("新的异议待处理：%(e)s") % {"e": entity.name},
+        body=_("%(k)s · %(c)s · 答复期限 %(d)s\n%(claim)s")
+        % {
+            "k": dispute.get_kind_display(),
+            "c": _category_label(dispute.category),
+            "d": dispute.due_on.isoformat(),
+            "claim": claim[:200],
+        },
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_evidence_add(
+    *, dispute: Dispute, actor: User, evidence: Sequence[File]
+) -> list[DisputeEvidence]:
+    """Add evidence files to an open dispute of the enterprise."""
+    dispute = _dispute_locked(dispute)
+    if not permissions.is_entity_member(actor, dispute.entity):
+        raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以补充证据"))
+    if not dispute.is_open:
+        raise ConflictError(
+            "dispute_closed", _("异议已办结，不能再补充证据"), {"field": "evidence"}
+        )
+    if not evidence:
+        raise ApplicationError(
+            "required", _("请选择要上传的证据文件"), {"field": "evidence"}, status=422
+        )
+    checked = evidence_check(list(evidence), already=dispute.evidence.count())
+    rows = _store_evidence(DisputeEvidence, {"dispute": dispute}, checked, actor)
+    _dispute_event(
+        dispute,
+        kind=DisputeEventKind.EVIDENCE_ADDED,
+        actor=actor,
+        from_status=dispute.status,
+        note="、".join(f.name for f in checked),
+    )
+    return rows
+
+
+@transaction.atomic
+def dispute_withdraw(*, dispute: Dispute, actor: User, note: str = "") -> Dispute:
+    """The enterprise withdraws its open dispute."""
+    dispute = _dispute_locked(dispute)
+    if not permissions.is_entity_member(actor, dispute.entity):
+        raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以撤回"))
+    _ensure_dispute_transition(dispute, DisputeStatus.WITHDRAWN)
+    note = _text(note, field="note", label=_("撤回说明"), required=False)
+    before = dispute.status
+    dispute.status = DisputeStatus.WITHDRAWN
+    dispute.resolved_at = timezone.now()
+    dispute.save(update_fields=["status", "resolved_at", "updated_at"])
+    _dispute_event(
+        dispute, kind=DisputeEventKind.WITHDRAWN, actor=actor, from_status=before, note=note
+    )
+    _notify_handlers_dispute(
+        dispute,
+        kind="dispute.withdrawn",
+        title=_("异议已撤回：%(e)s") % {"e": dispute.entity.name},
+        body=note,
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_review_start(*, dispute: Dispute, actor: User, note: str = "") -> Dispute:
+    """The department (or operator) takes the dispute up for checking."""
+    dispute = _dispute_locked(dispute)
+    _require_handler(actor, dispute)
+    _ensure_dispute_transition(dispute, DisputeStatus.IN_REVIEW)
+    note = _text(note, field="note", label=_("说明"), required=False)
+    dispute.status = DisputeStatus.IN_REVIEW
+    dispute.handled_by = actor
+    dispute.save(update_fields=["status", "handled_by", "updated_at"])
+    _dispute_event(
+        dispute,
+        kind=DisputeEventKind.REVIEW_STARTED,
+        actor=actor,
+        from_status=DisputeStatus.SUBMITTED,
+        note=note,
+    )
+    _notify_enterprise_dispute(
+        dispute,
+        kind="dispute.in_review",
+        title=_("您的异议已开始核查"),
+        body=_("%(o)s 正在核查您对“%(c)s”信息提出的异议，答复期限 %(d)s。")
+        % {
+            "o": dispute.source.organisation.name,
+            "c": _category_label(dispute.category),
+            "d": dispute.due_on.isoformat(),
+        },
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve_correct(
+    *,
+    dispute: Dispute,
+    actor: User,
+    values: dict[str, Any] | None = None,
+    note: str = "",
+) -> Dispute:
+    """Correct the fact as the dispute asks (or with the department's own values) and close it.
+
+    ``values`` defaults to the enterprise's proposed values. The original values stay in the
+    event for audit.
+    """
+    dispute = _dispute_locked(dispute)
+    _require_handler(actor, dispute)
+    _ensure_dispute_transition(dispute, DisputeStatus.CORRECTED)
+    note = _text(note, field="note", label=_("处理意见"), required=False)
+    changes = dispute.proposed_values if values is None else values
+    if not changes:
+        raise ApplicationError(
+            "values_required",
+            _("请填写更正后的值（至少一个字段）"),
+            {"field": "values"},
+            status=422,
+        )
+    correction = fact_correct(fact=dispute.fact, changes=changes, actor=actor)
+    before = dispute.status
+    now = timezone.now()
+    dispute.status = DisputeStatus.CORRECTED
+    dispute.handled_by = actor
+    dispute.resolution = note or _("已按异议更正")
+    dispute.resolved_at = now
+    dispute.save(update_fields=["status", "handled_by", "resolution", "resolved_at", "updated_at"])
+    changed = {
+        k: {"before": correction.before.get(k, ""), "after": correction.after.get(k, "")}
+        for k in correction.changed
+    }
+    _dispute_event(
+        dispute,
+        kind=DisputeEventKind.CORRECTED,
+        actor=actor,
+        from_status=before,
+        note=dispute.resolution,
+        data={"changes": changed, "original_values": correction.before},
+        at=now,
+    )
+    lines = [
+        _("%(h)s：%(a)s → %(b)s")
+        % {
+            "h": _field_label(dispute.category, k),
+            "a": v["before"] or "—",
+            "b": v["after"] or "—",
+        }
+        for k, v in changed.items()
+    ]
+    _notify_enterprise_dispute(
+        dispute,
+        kind="dispute.corrected",
+        title=_("异议已办结：信息已更正"),
+        body="\n".join([*lines, dispute.resolution]),
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve_uphold(*, dispute: Dispute, actor: User, reason: str) -> Dispute:
+    """Keep the fact as delivered, giving the reason, and close the dispute."""
+    dispute = _dispute_locked(dispute)
+    _require_handler(actor, dispute)
+    _ensure_dispute_transition(dispute, DisputeStatus.UPHELD)
+    reason = _text(reason, field="reason", label=_("维持原记录的理由"), required=True)
+    before = dispute.status
+    now = timezone.now()
+    dispute.status = DisputeStatus.UPHELD
+    dispute.handled_by = actor
+    dispute.resolution = reason
+    dispute.resolved_at = now
+    dispute.save(update_fields=["status", "handled_by", "resolution", "resolved_at", "updated_at"])
+    _dispute_event(
+        dispute, kind=DisputeEventKind.UPHELD, actor=actor, from_status=before, note=reason, at=now
+    )
+    _notify_enterprise_dispute(
+        dispute,
+        kind="dispute.upheld",
+        title=_("异议已办结：维持原记录"),
+        body=reason,
+    )
+    return dispute
+
+
+def dispute_escalate_overdue(
+    *, today: dt.date | None = None, now: dt.datetime | None = None
+) -> list[Dispute]:
+    """Flag open disputes past their deadline and tell the operators and the departments.
+
+    Each dispute is escalated once (its ``escalated_at`` is set and an event written); each
+    recipient gets one message listing its newly overdue disputes. Pass ``today``/``now`` to
+    run for another day (tests, catch-up runs).
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    with transaction.atomic():
+        overdue = list(
+            Dispute.objects.select_for_update(of=("self",))
+            .select_related("entity", "source")
+            .filter(status__in=OPEN_DISPUTE_STATUSES, due_on__lt=today, escalated_at__isnull=True)
+            .order_by("due_on", "id")
+        )
+        if not overdue:
+            return []
+        Dispute.objects.filter(pk__in=[d.pk for d in overdue]).update(
+            escalated_at=now, updated_at=now
+        )
+        DisputeEvent.objects.bulk_create(
+            [
+                DisputeEvent(
+                    dispute=d,
+                    kind=DisputeEventKind.ESCALATED,
+                    actor=None,
+                    from_status=d.status,
+                    to_status=d.status,
+                    note=_("答复期限 %(d)s 已过（逾期 %(n)d 天），已提请平台运营方督办")
+                    % {"d": d.due_on.isoformat(), "n": (today - d.due_on).days},
+                    created_at=now,
+                )
+                for d in overdue
+            ]
+        )
+        for d in overdue:
+            d.escalated_at = now
+
+        def send() -> None:
+            by_user: dict[int, list[Dispute]] = {}
+            known: dict[tuple[int, str], list[User]] = {}  # disputes share sources and regions
+            for d in overdue:
+                key = (d.source_id, d.entity.division_code)
+                if key not in known:
+                    known[key] = recipients.escalation_users(source=d.source, entity=d.entity)
+                for user in known[key]:
+                    by_user.setdefault(user.pk, []).append(d)
+            link = reverse("credit:dispute_list") + "?overdue=1"
+            for user_id, items in by_user.items():
+                notification_send(
+                    recipients=[user_id],
+                    kind="dispute.overdue",
+                    title=_("%(n)d 件异议逾期未答复") % {"n": len(items)},
+                    body="\n".join(
+                        _("#%(id)d %(e)s · %(c)s · 期限 %(d)s")
+                        % {
+                            "id": d.pk,
+                            "e": d.entity.name,
+                            "c": _category_label(d.category),
+                            "d": d.due_on.isoformat(),
+                        }
+                        for d in items[:20]
+                    ),
+                    link=link,
+                )
+
+        transaction.on_commit(send)
+    return overdue
+
+
+# ---------------------------------------------------------------- credit repair
+
+
+def _repair_link(application: RepairApplication) -> str:
+    return reverse("credit:repair_detail", args=[application.pk])
+
+
+def repair_eligibility(*, fact: Fact) -> dt.date:
+    """Return the first day repair may be asked for this fact; raise if it never may.
+
+    Only administrative-penalty facts with a known severity and decision date qualify.
+    """
+    if fact.category != REPAIRABLE_CATEGORY:
+        raise ApplicationError(
+            "not_repairable",
+            _("只有行政处罚信息可以申请信用修复"),
+            {"field": "fact_id"},
+            status=422,
+        )
+    period = PUBLICATION_PERIODS.get(fact.grade)
+    if period is None or fact.occurred_on is None:
+        raise ApplicationError(
+            "severity_unknown",
+            _("该处罚信息缺少严重程度或处罚日期，无法确定公示期，请先就该信息提出异议"),
+            {"field": "fact_id"},
+            status=422,
+        )
+    return repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
+
+
+@transaction.atomic
+def repair_apply(
+    *,
+    actor: User,
+    fact: Fact | int,
+    statement: str,
+    evidence: Sequence[File] = (),
+    now: dt.datetime | None = None,
+) -> RepairApplication:
+    """Apply to repair a penalty record after its minimum publication period, with evidence."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    locked = _fact_for_update(fact if isinstance(fact, int) else fact.pk)
+    entity = locked.entity
+    if not permissions.is_entity_member(actor, entity):
+        raise PermissionDeniedError("forbidden", _("只能为本企业的处罚信息申请信用修复"))
+    earliest = repair_eligibility(fact=locked)
+    assert locked.occurred_on is not None
+    if today < earliest:
+        period = PUBLICATION_PERIODS[locked.grade]
+        raise ApplicationError(
+            "too_early",
+            _(
+                "“%(s)s”行政处罚的最短公示期为 %(m)d 个月：自处罚日期 %(d)s 起至 %(end)s 届满，"
+                "%(first)s 起方可申请信用修复"
+            )
+            % {
+                "s": period.label,
+                "m": period.min_months,
+                "d": locked.occurred_on.isoformat(),
+                "end": (earliest - dt.timedelta(days=1)).isoformat(),
+                "first": earliest.isoformat(),
+            },
+            {"field": "fact_id", "earliest": earliest.isoformat()},
+            status=422,
+        )
+    existing = (
+        RepairApplication.objects.filter(
+            fact=locked, status__in=(RepairStatus.SUBMITTED, RepairStatus.APPROVED)
+        )
+        .order_by("status")
+        .first()
+    )
+    if existing is not None:
+        message = (
+            _("该处罚信息已经修复")
+            if existing.status == RepairStatus.APPROVED
+            else _("该处罚信息已有待审核的修复申请（编号 %(n)d）") % {"n": existing.pk}
+        )
+        raise ConflictError("repair_exists", message, {"field": "fact_id"})
+    statement = _text(statement, field="statement", label=_("整改情况说明"), required=True)
+    if not evidence:
+        raise ApplicationError(
+            "evidence_required",
+            _("请上传整改证明材料（如罚款缴纳凭证、整改报告）"),
+            {"field": "evidence"},
+            status=422,
+        )
+    checked = evidence_check(list(evidence))
+    application = RepairApplication(
+        entity=entity,
+        fact=locked,
+        source=locked.source,
+        severity=locked.grade,
+        decided_on=locked.occurred_on,
+        statement=statement,
+        filed_by=actor,
+        submitted_at=now,
+    )
+    application.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as exc:
+        raise ConflictError(
+            "repair_exists", _("该处罚信息已有待审核的修复申请"), {"field": "fact_id"}
+        ) from exc
+    _store_evidence(RepairEvidence, {"application": application}, checked, actor)
+    RepairEvent.objects.create(
+        application=application,
+        kind=RepairEventKind.FILED,
+        actor=actor,
+        from_status="",
+        to_status=application.status,
+        note=statement,
+        created_at=now,
+    )
+    source = locked.source
+    _notify(
+        lambda: recipients.handler_users(source=source, entity=entity),
+        kind="repair.filed",
+        title=_("新的信用修复申请：%(e)s") % {"e": entity.name},
+        body=_("决定书文号 %(no)s · 处罚日期 %(d)s\n%(s)s")
+        % {"no": locked.reference_no, "d": locked.occurred_on.isoformat(), "s": statement[:200]},
+        link=_repair_link(application),
+        organisation_id=source.organisation_id,
+    )
+    return application
+
+
+def _repair_decide(
+    *, application: RepairApplication, actor: User, to: str, reason: str
+) -> RepairApplication:
+    application = (
+        RepairApplication.objects.select_for_update(of=("self",))
+        .select_related("entity", "source")
+        .get(pk=application.pk)
+    )
+    _require_handler(actor, application)
+    if application.status != RepairStatus.SUBMITTED:
+        raise ConflictError(
+            "invalid_transition",
+            _("该申请已审核（%(s)s）") % {"s": application.get_status_display()},
+            {"field": "status"},
+        )
+    now = timezone.now()
+    application.status = to
+    application.decided_by = actor
+    application.decided_at = now
+    application.reason = reason
+    application.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
+    RepairEvent.objects.create(
+        application=application,
+        kind=RepairEventKind.APPROVED if to == RepairStatus.APPROVED else RepairEventKind.REJECTED,
+        actor=actor,
+        from_status=RepairStatus.SUBMITTED,
+        to_status=to,
+        note=reason,
+        created_at=now,
+    )
+    entity = application.entity
+    approved = to == RepairStatus.APPROVED
+    _notify(
+        lambda: recipients.entity_users(entity=entity),
+        kind="repair.approved" if approved else "repair.rejected",
+        title=_("信用修复申请已通过：该处罚信息不再公示") if approved else _("信用修复申请未通过"),
+        body=reason,
+        link=_repair_link(application),
+        organisation_id=entity.organisation_id,
+    )
+    return application
+
+
+@transaction.atomic
+def repair_approve(
+    *, application: RepairApplication, actor: User, reason: str = ""
+) -> RepairApplication:
+    """Approve repair: the record stops being shown publicly and stops counting in scores."""
+    reason = _text(reason, field="reason", label=_("审核意见"), required=False)
+    return _repair_decide(
+        application=application,
+        actor=actor,
+        to=RepairStatus.APPROVED,
+        reason=reason or _("整改到位，准予信用修复"),
+    )
+
+
+@transaction.atomic
+def repair_reject(*, application: RepairApplication, actor: User, reason: str) -> RepairApplication:
+    """Refuse repair, giving the reason; the enterprise may apply again later."""
+    reason = _text(reason, field="reason", label=_("不予修复的理由"), required=True)
+    return _repair_decide(
+        application=application, actor=actor, to=RepairStatus.REJECTED, reason=reason
+    )

@@ -1,4 +1,4 @@
-"""Background scoring (run by `xinrong db_worker`)."""
+"""Background work of credit: scoring, warnings, dispute deadlines (run by `xinrong db_worker`)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,12 @@ def rescore_entities(entity_ids: list[int]) -> int:
     if model_active() is None or not entity_ids:
         return 0
     return services.profiles_score(entity_ids=entity_ids).entities
+
+
+@task()
+def disputes_escalate_overdue() -> int:
+    """Flag disputes past their 20-day deadline and notify the operator; return how many.
+
+    Enqueue once a day (e.g. from cron: ``xinrong disputes escalate`` does the same inline).
+    """
+    return len(services.dispute_escalate_overdue())

@@ -2,42 +2,80 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
+from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
-from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
+from xinrong.common.errors import (
+    SERVICE_ERRORS,
+    ApplicationError,
+    ConflictError,
+    PermissionDeniedError,
+    error_payload,
+)
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import attachment_response, error_page, xlsx_response
-from xinrong.credit import presenters, reports, selectors, services
+from xinrong.credit import permissions, presenters, reports, selectors, services
 from xinrong.credit.choices import (
+    DISPUTE_ANSWER_DAYS,
     GRAPH_CONTENT,
     GRAPH_CONTENT_LABEL,
     GRAPH_HOPS,
     QUERY_LOG_ITEMS,
     Channel,
+    DisputeStatus,
     EdgeKind,
     NodeKind,
+    RepairStatus,
 )
 from xinrong.credit.forms import (
     REPORT_UPLOAD_MAX_BYTES,
     AuthorisationForm,
+    DisputeCorrectForm,
+    DisputeForm,
+    EvidenceForm,
+    NoteForm,
+    ReasonForm,
+    RepairForm,
     ReportGenerateForm,
     ReportVerifyForm,
+    value_field_name,
 )
-from xinrong.credit.models import Alert, Authorisation
+from xinrong.credit.models import (
+    Alert,
+    Authorisation,
+    Dispute,
+    DisputeEvidence,
+    RepairApplication,
+    RepairEvidence,
+)
+from xinrong.credit.publication import (
+    PUBLICATION_PERIODS,
+    REPAIRABLE_CATEGORY,
+    maximum_period_end,
+    repair_earliest_on,
+)
 from xinrong.credit.warnings import RULES_BY_ID as WARNING_RULES
 from xinrong.credit.warnings import SEVERITY_LABELS as WARNING_SEVERITY
 from xinrong.credit.workbooks import archive_workbook
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.crossval import RULES_BY_ID, SEVERITY_LABELS
+from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import conflict_list
 from xinrong.enterprises import selectors as entity_selectors
 from xinrong.enterprises.models import MarketEntity
@@ -57,6 +95,33 @@ def _archive_read(request: HttpRequest, uscc: str, channel: str) -> selectors.Ar
     return selectors.archive_read(user=user, entity=entity, channel=channel)
 
 
+def _archive_row(data: selectors.Archive, fact: Fact, today: dt.date) -> dict[str, Any]:
+    """One archive row: its values, dispute and repair marks, and the owner's actions."""
+    repaired = fact.pk in data.repaired
+    pending = fact.pk in data.repair_pending
+    repair_from = None
+    if (
+        data.own
+        and fact.category == REPAIRABLE_CATEGORY
+        and fact.grade in PUBLICATION_PERIODS
+        and fact.occurred_on is not None
+        and not repaired
+        and not pending
+    ):
+        repair_from = repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
+    return {
+        "fact": fact,
+        "values": fact.values(),
+        "disputed": fact.pk in data.disputed,
+        "dispute_id": data.open_disputes.get(fact.pk),
+        "repaired": repaired,
+        "repair_pending": pending,
+        "can_dispute": data.own and fact.pk not in data.disputed,
+        "repair_from": repair_from,
+        "can_repair": repair_from is not None and repair_from <= today,
+    }
+
+
 @login_required
 def archive(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show the credit archive the user may see (the read is logged when non-public)."""
@@ -65,11 +130,13 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
     entity = data.entity
+    today = timezone.localdate()
     sections = [
         {
             "code": c,
             "name": CATEGORIES[c].name,
             "facts": facts,
+            "rows": [_archive_row(data, fact, today) for fact in facts],
             "fields": [f for f in CATEGORIES[c].fields],
         }
         for c, facts in data.facts.items()
@@ -538,3 +605,369 @@ def report_verify(request: HttpRequest, number: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+# ============================================================================================
+# Disputes (异议) and credit repair (信用修复)
+# ============================================================================================
+
+
+def _add_error(form: forms.Form, exc: Exception) -> None:
+    """Show a service error on its field; ``values.<key>`` maps to the value input of key."""
+    _status, body = error_payload(exc)
+    field = str(body["extra"].get("field") or "")
+    if "." in field:
+        field = value_field_name(field.split(".", 1)[1])
+    if field == "fact_id":
+        field = ""
+    form.add_error(field if field in form.fields else None, body["message"])
+
+
+def _case_role(user: User) -> str:
+    """Return how the user takes part in disputes: enterprise, handler, operator, auditor."""
+    if user.group == OrgGroup.ENTERPRISE:
+        return "enterprise"
+    if permissions.is_platform_operator(user):
+        return "operator"
+    if permissions.is_platform_auditor(user):
+        return "auditor"
+    return "handler"
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    """The enterprise's disputes, a department's inbox, or all disputes for the operator."""
+    user = request_user(request)
+    status = request.GET.get("status", "")
+    overdue = request.GET.get("overdue") == "1"
+    today = timezone.localdate()
+    try:
+        qs = selectors.dispute_list(user=user, status=status, overdue=overdue, today=today)
+        counts = selectors.dispute_counts(user=user, today=today)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credit/dispute_list.html",
+        {
+            "page": page,
+            "role": _case_role(user),
+            "status": status,
+            "overdue": overdue,
+            "statuses": DisputeStatus.choices,
+            "counts": counts,
+            "today": today,
+            "categories": {c: s.name for c, s in CATEGORIES.items()},
+        },
+    )
+
+
+@login_required
+def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
+    """The enterprise files a dispute about one fact of its archive, with evidence."""
+    user = request_user(request)
+    try:
+        fact = selectors.own_fact_get(user=user, pk=fact_id)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    form = DisputeForm(request.POST or None, request.FILES or None, fact=fact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dispute = services.dispute_file(
+                actor=user,
+                fact=fact,
+                kind=form.cleaned_data["kind"],
+                claim=form.cleaned_data["claim"],
+                proposed_values=form.proposed_values(),
+                evidence=form.cleaned_data["evidence"],
+            )
+        except SERVICE_ERRORS as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("异议已提交，%(d)s 前将收到答复") % {"d": dispute.due_on.isoformat()},
+            )
+            return redirect("credit:dispute_detail", pk=dispute.pk)
+    return render(
+        request,
+        "credit/dispute_form.html",
+        {
+            "form": form,
+            "fact": fact,
+            "category": CATEGORIES[fact.category],
+            "values": fact.values(),
+            "answer_days": DISPUTE_ANSWER_DAYS,
+        },
+    )
+
+
+def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict[str, Any]:
+    spec = CATEGORIES.get(dispute.category)
+    handler = permissions.can_handle(user, source=dispute.source, entity=dispute.entity)
+    member = permissions.is_entity_member(user, dispute.entity)
+    fields = spec.fields if spec else ()
+    current = dispute.fact.values()
+    return {
+        "dispute": dispute,
+        "category": spec,
+        "rows": [
+            {
+                "key": f.key,
+                "header": f.header,
+                "original": dispute.original_values.get(f.key, ""),
+                "proposed": dispute.proposed_values.get(f.key, ""),
+                "current": current.get(f.key, ""),
+            }
+            for f in fields
+        ],
+        "events": list(selectors.dispute_events(dispute=dispute)),
+        "labels": {f.key: _(f.header) for f in fields},
+        "evidence": list(selectors.dispute_evidence(dispute=dispute)),
+        "can_handle": handler and dispute.is_open,
+        "can_review": handler and dispute.status == DisputeStatus.SUBMITTED,
+        "can_withdraw": member and dispute.is_open,
+        "overdue": dispute.is_overdue(timezone.localdate()),
+        "correct_form": DisputeCorrectForm(
+            fact=dispute.fact, proposed=dispute.proposed_values, auto_id="correct_%s"
+        ),
+        "uphold_form": ReasonForm(auto_id="uphold_%s"),
+        "note_form": NoteForm(auto_id="note_%s"),
+        "evidence_form": EvidenceForm(auto_id="evidence_%s"),
+    }
+
+
+@login_required
+def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A dispute: the fact, the claim, evidence, the timeline and the actions the user may take."""
+    user = request_user(request)
+    try:
+        dispute = selectors.dispute_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(request, "credit/dispute_detail.html", _dispute_context(request, dispute, user))
+
+
+@login_required
+@require_POST
+def dispute_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Run one transition of a dispute from its page; errors are shown on the page."""
+    user = request_user(request)
+    try:
+        dispute = selectors.dispute_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    context = _dispute_context(request, dispute, user)
+    form: forms.Form
+    if action == "correct":
+        form = DisputeCorrectForm(
+            request.POST, fact=dispute.fact, proposed={}, auto_id="correct_%s"
+        )
+        context["correct_form"] = form
+    elif action == "uphold":
+        form = ReasonForm(request.POST, auto_id="uphold_%s")
+        context["uphold_form"] = form
+    elif action == "evidence":
+        form = EvidenceForm(request.POST, request.FILES, auto_id="evidence_%s")
+        context["evidence_form"] = form
+    elif action in ("withdraw", "review"):
+        form = NoteForm(request.POST, auto_id="note_%s")
+        context["note_form"] = form
+    else:
+        raise Http404
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            if action == "correct":
+                assert isinstance(form, DisputeCorrectForm)
+                services.dispute_resolve_correct(
+                    dispute=dispute, actor=user, values=form.changes(), note=d["note"]
+                )
+                messages.success(request, _("已更正该信息，异议办结，企业已收到通知"))
+            elif action == "uphold":
+                services.dispute_resolve_uphold(dispute=dispute, actor=user, reason=d["reason"])
+                messages.success(request, _("已维持原记录，异议办结，企业已收到通知"))
+            elif action == "evidence":
+                services.dispute_evidence_add(dispute=dispute, actor=user, evidence=d["evidence"])
+                messages.success(request, _("证据已上传"))
+            elif action == "withdraw":
+                services.dispute_withdraw(dispute=dispute, actor=user, note=d["note"])
+                messages.success(request, _("异议已撤回"))
+            else:
+                services.dispute_review_start(dispute=dispute, actor=user, note=d["note"])
+                messages.success(request, _("已开始核查"))
+        except PermissionDeniedError as exc:
+            return error_page(request, exc)
+        except ConflictError as exc:  # e.g. answered meanwhile in another tab
+            messages.error(request, exc.message)
+        except SERVICE_ERRORS as exc:
+            _add_error(form, exc)
+            return render(request, "credit/dispute_detail.html", context, status=422)
+        return redirect("credit:dispute_detail", pk=dispute.pk)
+    return render(request, "credit/dispute_detail.html", context, status=422)
+
+
+def _file_response(row: DisputeEvidence | RepairEvidence) -> FileResponse:
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=row.original_name, content_type=row.content_type
+    )
+
+
+@login_required
+def dispute_evidence_download(request: HttpRequest, pk: int, file_id: int) -> HttpResponseBase:
+    """Download an evidence file of a dispute the user may see."""
+    user = request_user(request)
+    try:
+        dispute = selectors.dispute_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    row = get_object_or_404(DisputeEvidence, pk=file_id, dispute=dispute)
+    return _file_response(row)
+
+
+@login_required
+def repair_list(request: HttpRequest) -> HttpResponse:
+    """The enterprise's repair applications, or those a department or the operator decides."""
+    user = request_user(request)
+    status = request.GET.get("status", "")
+    try:
+        qs = selectors.repair_list(user=user, status=status)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credit/repair_list.html",
+        {
+            "page": page,
+            "role": _case_role(user),
+            "status": status,
+            "statuses": RepairStatus.choices,
+            "periods": PUBLICATION_PERIODS.values(),
+            "severity_labels": {k: p.label for k, p in PUBLICATION_PERIODS.items()},
+        },
+    )
+
+
+@login_required
+def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
+    """The enterprise applies to repair a penalty record, with rectification evidence."""
+    user = request_user(request)
+    try:
+        fact = selectors.own_fact_get(user=user, pk=fact_id)
+        earliest = services.repair_eligibility(fact=fact)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    form = RepairForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.repair_apply(
+                actor=user,
+                fact=fact,
+                statement=form.cleaned_data["statement"],
+                evidence=form.cleaned_data["evidence"],
+            )
+        except SERVICE_ERRORS as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("信用修复申请已提交，等待审核"))
+            return redirect("credit:repair_detail", pk=application.pk)
+    period = PUBLICATION_PERIODS[fact.grade]
+    assert fact.occurred_on is not None
+    return render(
+        request,
+        "credit/repair_form.html",
+        {
+            "form": form,
+            "fact": fact,
+            "values": fact.values(),
+            "period": period,
+            "earliest": earliest,
+            "too_early": timezone.localdate() < earliest,
+            "maximum_end": maximum_period_end(severity=fact.grade, decided_on=fact.occurred_on),
+        },
+    )
+
+
+def _repair_context(application: RepairApplication, user: User) -> dict[str, Any]:
+    handler = permissions.can_handle(user, source=application.source, entity=application.entity)
+    return {
+        "application": application,
+        "values": application.fact.values(),
+        "period": PUBLICATION_PERIODS.get(application.severity),
+        "events": list(selectors.repair_events(application=application)),
+        "evidence": list(selectors.repair_evidence(application=application)),
+        "can_decide": handler and application.status == RepairStatus.SUBMITTED,
+        "approve_form": NoteForm(auto_id="approve_%s"),
+        "reject_form": ReasonForm(auto_id="reject_%s"),
+    }
+
+
+@login_required
+def repair_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A repair application with its evidence, timeline and the decision forms."""
+    user = request_user(request)
+    try:
+        application = selectors.repair_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(request, "credit/repair_detail.html", _repair_context(application, user))
+
+
+@login_required
+@require_POST
+def repair_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Approve or reject a repair application."""
+    user = request_user(request)
+    try:
+        application = selectors.repair_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    context = _repair_context(application, user)
+    form: forms.Form
+    if action == "approve":
+        form = NoteForm(request.POST, auto_id="approve_%s")
+        context["approve_form"] = form
+    elif action == "reject":
+        form = ReasonForm(request.POST, auto_id="reject_%s")
+        context["reject_form"] = form
+    else:
+        raise Http404
+    if form.is_valid():
+        try:
+            if action == "approve":
+                services.repair_approve(
+                    application=application, actor=user, reason=form.cleaned_data["note"]
+                )
+                messages.success(request, _("已准予修复：该处罚信息不再向机构公示"))
+            else:
+                services.repair_reject(
+                    application=application, actor=user, reason=form.cleaned_data["reason"]
+                )
+                messages.success(request, _("已决定不予修复，企业已收到通知"))
+        except PermissionDeniedError as exc:
+            return error_page(request, exc)
+        except ConflictError as exc:
+            messages.error(request, exc.message)
+        except SERVICE_ERRORS as exc:
+            _add_error(form, exc)
+            return render(request, "credit/repair_detail.html", context, status=422)
+        return redirect("credit:repair_detail", pk=application.pk)
+    return render(request, "credit/repair_detail.html", context, status=422)
+
+
+@login_required
+def repair_evidence_download(request: HttpRequest, pk: int, file_id: int) -> HttpResponseBase:
+    """Download an evidence file of a repair application the user may see."""
+    user = request_user(request)
+    try:
+        application = selectors.repair_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    row = get_object_or_404(RepairEvidence, pk=file_id, application=application)
+    return _file_response(row)

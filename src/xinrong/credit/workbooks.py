@@ -31,15 +31,21 @@ def archive_workbook(archive: Archive) -> bytes:
     for code, facts in archive.facts.items():
         spec = CATEGORIES[code]
         ws = wb.create_sheet(_(spec.name)[:31])
-        ws.append([_("来源"), *[_(f.header) for f in spec.fields], _("负面信息")])
+        ws.append([_("来源"), *[_(f.header) for f in spec.fields], _("负面信息"), _("标注")])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for fact in facts:
+            marks = []
+            if fact.pk in archive.disputed:
+                marks.append(_("异议处理中"))
+            if fact.pk in archive.repaired:
+                marks.append(_("已修复"))
             ws.append(
                 [
                     fact.source.name,
                     *[v.get(f.key, "") for v in [fact.values()] for f in spec.fields],
                     _("是") if fact.negative else "",
+                    "、".join(marks),
                 ]
             )
     buf = io.BytesIO()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
 from xinrong.accounts.selectors import region_prefix_for
-from xinrong.common.errors import NotFoundError
+from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.enterprises.choices import REGISTRATION_KINDS
 from xinrong.enterprises.models import MarketEntity, Relationship
 from xinrong.reference import divisions, industries
@@ -50,6 +50,14 @@ def market_entity_visible(*, user: User) -> QuerySet[MarketEntity]:
 
 def market_entity_search(*, user: User, filters: EntityFilters) -> QuerySet[MarketEntity]:
     """Search the visible registry by name substring or USCC, region, industry, size and type."""
+    for name, value in asdict(filters).items():
+        if "\x00" in value:  # PostgreSQL cannot compare text with NUL: refuse, don't fail
+            raise ApplicationError(
+                "invalid_input",
+                _("检索条件“%(f)s”不能包含空字符") % {"f": name},
+                {"field": name},
+                status=422,
+            )
     qs = market_entity_visible(user=user)
     q = filters.q.strip()
     if q:

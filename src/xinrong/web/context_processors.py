@@ -9,13 +9,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, Role
+from xinrong.notifications.selectors import notification_unread_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Return the menu entries the current user may use."""
+    """Return the menu entries the current user may use, and its unread notifications."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "unread_notifications": 0}
     items: list[tuple[str, str, str]] = [(str(_("首页")), reverse("web:home"), "house")]
     group = user.group
     if group == OrgGroup.ENTERPRISE:
@@ -37,8 +38,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             )
             items.append((str(_("查询授权")), reverse("credit:authorisations"), "shield-lock"))
             items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
+            items.append((str(_("我的异议")), reverse("credit:dispute_list"), "flag"))
+            items.append((str(_("信用修复")), reverse("credit:repair_list"), "patch-check"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
+    if group != OrgGroup.ENTERPRISE and (
+        user.is_superuser
+        or user.has_role(Role.DATA_PROVIDER)
+        or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR))
+    ):
+        items.append((str(_("异议处理")), reverse("credit:dispute_list"), "flag"))
+        items.append((str(_("修复审核")), reverse("credit:repair_list"), "patch-check"))
     if group == OrgGroup.INSTITUTION:
         items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
     if group == OrgGroup.GOVERNMENT:
@@ -62,4 +72,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
     items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))
-    return {"nav_items": items}
+    return {
+        "nav_items": items,
+        "unread_notifications": notification_unread_count(user=user),
+    }

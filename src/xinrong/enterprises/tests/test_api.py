@@ -106,6 +106,14 @@ def test_bad_query_message_is_chinese_and_names_the_rule(client, api_key):
     assert body["message"] == "字段“page”应为整数"
 
 
+def test_search_with_a_nul_character_is_a_422_naming_the_field(client, operator):
+    client.force_login(operator)
+    for param in ("q", "size_class", "entity_type"):
+        response = client.get(f"/api/v1/enterprises?{param}=a%00b")
+        assert response.status_code == 422
+        assert response.json()["extra"]["field"] == param
+
+
 def test_registry_entry_lists_shareholders_but_not_guarantees(client, api_key):
     from decimal import Decimal
 
