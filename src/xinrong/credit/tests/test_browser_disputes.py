@@ -1,11 +1,15 @@
-"""The dispute journey in a real Chromium: file with evidence, department corrects, outcome seen."""
+"""The issue's journey in a real Chromium: portrait, report download, dispute with evidence,
+the department corrects it, the enterprise sees the outcome."""
 
 from pathlib import Path
 
 import pytest
 
+from xinrong.credit.models import ScoreModel
+from xinrong.credit.services import model_activate, profiles_score
 from xinrong.credit.tests.conftest import PDF_BYTES
 from xinrong.credit.tests.test_browser import _login, _logout
+from xinrong.credit.tests.test_scoring import _card
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,8 +21,20 @@ def test_enterprise_disputes_a_fact_and_sees_the_department_correct_it(
     evidence = Path(tmp_path) / "完税证明.pdf"
     evidence.write_bytes(PDF_BYTES)
 
-    # 1. the enterprise opens its archive and files a correction with an evidence file
+    # 0. the enterprise opens its portrait and downloads its credit report from there
+    model = ScoreModel.objects.create(version=1, name="测试评分卡", card=_card().to_json())
+    model_activate(model=model, actor=None)
+    profiles_score(entity_ids=[entity.pk])
     _login(page, base, enterprise_user.username)
+    page.goto(f"{base}/credit/portrait/")
+    assert page.locator("#score").inner_text().strip().isdigit()
+    assert page.locator("#grade").inner_text().strip()
+    with page.expect_download() as download:
+        page.click("#report-download")
+    report = Path(download.value.path()).read_bytes()
+    assert report.startswith(b"%PDF")
+
+    # 1. the enterprise opens its archive and files a correction with an evidence file
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     row = page.locator(f'tr[data-fact="{tax_fact.pk}"]')
     assert "1000.00" in row.inner_text()

@@ -278,3 +278,41 @@ def test_demo_seed_trains_activates_and_scores_everyone():
     assert run.psi_score is not None and run.psi_score < 0.1  # scored population ≈ training
     scores = np.array(CreditProfile.objects.values_list("score", flat=True))
     assert 400 < np.median(scores) < 800
+
+
+def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
+    entity, source, enterprise_user
+):
+    from xinrong.datahub.models import Fact
+
+    source_user = source.organisation.users.first()
+    today = timezone.localdate()
+    _deliver(
+        source,
+        "penalty",
+        "统一社会信用代码,决定书文号,严重程度,处罚日期\n"
+        f"{entity.uscc},罚3,serious,{today - dt.timedelta(days=500)}\n",
+    )
+    card = _card()
+    _activate(card)
+    services.profiles_score(entity_ids=[entity.pk])
+    before = CreditProfile.objects.get(entity=entity, is_latest=True).score
+    fact = Fact.objects.get(entity=entity, category="penalty")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xinrong.credit.tests.conftest import PDF_BYTES
+
+    application = services.repair_apply(
+        actor=enterprise_user,
+        fact=fact,
+        statement="已整改，罚款已缴清",
+        evidence=[SimpleUploadedFile("整改报告.pdf", PDF_BYTES, "application/pdf")],
+    )
+    services.repair_approve(application=application, actor=source_user, reason="整改到位")
+    services.profiles_score(entity_ids=[entity.pk])
+    after = CreditProfile.objects.get(entity=entity, is_latest=True).score
+    pen, tax = card.features
+    assert (before, after) == (
+        round(pen.points[1] + tax.points[3]),
+        round(pen.points[0] + tax.points[3]),
+    )
