@@ -22,6 +22,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
+from django.utils.translation import pgettext_lazy
 
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
@@ -34,7 +35,7 @@ DIMENSIONS: dict[str, Any] = {
     "tax": _("纳税"),
     "compliance": _("合规"),
     "judicial": _("司法"),
-    "related": _("关联"),
+    "related": pgettext_lazy("credit dimension", "关联"),
 }
 
 TAX_GRADE_VALUE = {"A": 5.0, "B": 4.0, "M": 3.0, "C": 2.0, "D": 1.0}

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.models import TimeStampedModel
@@ -242,7 +243,9 @@ class CreditProfile(models.Model):
     dim_tax = models.FloatField(_("纳税"), null=True, blank=True)
     dim_compliance = models.FloatField(_("合规"), null=True, blank=True)
     dim_judicial = models.FloatField(_("司法"), null=True, blank=True)
-    dim_related = models.FloatField(_("关联"), null=True, blank=True)
+    dim_related = models.FloatField(
+        pgettext_lazy("credit dimension", "关联"), null=True, blank=True
+    )
     reasons = models.CharField(
         _("主要扣分原因"), max_length=200, blank=True, default="", help_text=_("特征代码，逗号分隔")
     )
