@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.common import bulk
 from xinrong.common.crypto import sm3_hex
 from xinrong.common.errors import (
     ApplicationError,
@@ -367,59 +370,63 @@ def profiles_score(
     scores = np.clip(np.rint(result.score), 0, 999).astype(np.int64)
     grades = card.grade(scores.astype(np.float64))
     dims = scorecard.dimension_scores(card, result, {f.name: f.dimension for f in FEATURES})
-    top = scorecard.reasons(card, result)
     names = np.array([f.name for f in card.features] + [""], dtype=object)
-    reason_text = [",".join(r for r in row if r) for row in names[top].tolist()]
     ids = X.index.to_numpy(dtype=np.int64)
-    previous = (
-        dict(
-            (eid, (s, g, m))
-            for eid, s, g, m in CreditProfile.objects.filter(
-                is_latest=True, entity_id__in=ids.tolist()
-            )
-            .values_list("entity_id", "score", "grade", "model_id")
-            .iterator(chunk_size=20_000)
+    # the latest snapshots, aligned to ids: a new one is written only where something changed
+    latest = CreditProfile.objects.filter(is_latest=True)
+    if entity_ids is not None:
+        latest = latest.filter(entity_id__in=ids.tolist())
+    rows = list(latest.values_list("entity_id", "score", "grade", "model_id"))
+    prev_ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    order = np.argsort(prev_ids)
+    prev_ids = prev_ids[order]
+    pos = np.minimum(np.searchsorted(prev_ids, ids), max(len(prev_ids) - 1, 0))
+    had = (prev_ids[pos] == ids) if len(prev_ids) else np.zeros(len(ids), dtype=bool)
+    prev_score = np.fromiter((r[1] for r in rows), np.int64, len(rows))[order]
+    prev_grade = np.array([r[2] for r in rows], dtype=object)[order]
+    prev_model = np.fromiter((r[3] for r in rows), np.int64, len(rows))[order]
+    changed = ~had
+    if len(prev_ids):
+        changed |= (
+            (prev_score[pos] != scores)
+            | (prev_grade[pos] != grades)
+            | (prev_model[pos] != model.pk)
         )
-        if entity_ids is not None
-        else {
-            eid: (s, g, m)
-            for eid, s, g, m in CreditProfile.objects.filter(is_latest=True)
-            .values_list("entity_id", "score", "grade", "model_id")
-            .iterator(chunk_size=20_000)
-        }
-    )
-    changed = np.fromiter(
-        (
-            previous.get(eid) != (s, g, model.pk)
-            for eid, s, g in zip(ids.tolist(), scores.tolist(), grades.tolist(), strict=True)
+    write = np.flatnonzero(changed)
+    stale = ids[write[had[write]]].tolist()
+    top = names[scorecard.reasons(card, result)[write]]  # (rows, 3) feature names or ""
+    reasons = pc.utf8_rtrim(
+        pc.binary_join_element_wise(
+            *(pa.array(top[:, r], pa.string()) for r in range(top.shape[1])), ","
         ),
-        bool,
-        len(ids),
+        ",",
     )
     now = timezone.now()
-    rows = np.flatnonzero(changed)
-    stale = [int(ids[i]) for i in rows if int(ids[i]) in previous]
+    stamp = (
+        now.isoformat()
+        if connection.vendor == "postgresql"
+        else (connection.ops.adapt_datetimefield_value(now))
+    )
+    table = bulk.table_of(
+        {
+            "entity_id": pa.array(ids[write]),
+            "model_id": model.pk,
+            "run_id": run.pk,
+            "score": pa.array(scores[write]),
+            "grade": pa.array(grades[write].astype(str)),
+            **{f"dim_{d}": pa.array(dims[d][write]) for d in dims},
+            "reasons": reasons,
+            "is_latest": True,
+            "computed_at": stamp,
+        },
+        len(write),
+    )
     with transaction.atomic():
         for start in range(0, len(stale), 10_000):
             CreditProfile.objects.filter(
                 entity_id__in=stale[start : start + 10_000], is_latest=True
             ).update(is_latest=False)
-        CreditProfile.objects.bulk_create(
-            [
-                CreditProfile(
-                    entity_id=int(ids[i]),
-                    model=model,
-                    run=run,
-                    score=int(scores[i]),
-                    grade=str(grades[i]),
-                    reasons=reason_text[i],
-                    computed_at=now,
-                    **{f"dim_{d}": float(dims[d][i]) for d in dims},
-                )
-                for i in rows.tolist()
-            ],
-            batch_size=5000,
-        )
+        bulk.insert_rows(CreditProfile._meta.db_table, table)
     cultivation_graduate(entity_ids=None if entity_ids is None else ids.tolist())
     run.entities = len(ids)
     run.finished_at = timezone.now()

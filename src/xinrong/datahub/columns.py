@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -562,21 +561,3 @@ def present(arr: pa.Array) -> np.ndarray:
 def row_values(values: dict[str, pa.Array], i: int) -> dict[str, str]:
     """Return one row's present canonical values (for the resolution queue)."""
     return {k: v for k, arr in values.items() if (v := arr[i].as_py()) is not None}
-
-
-def to_text_table(columns: dict[str, pa.Array | Any], n: int) -> pa.Table:
-    """Return a table whose constant columns (plain values) are repeated n times."""
-    data = {}
-    for name, col in columns.items():
-        if isinstance(col, pa.Array | pa.ChunkedArray):
-            data[name] = col
-        else:
-            data[name] = pa.array([col] * n)
-    return pa.table(data)
-
-
-def write_csv(table: pa.Table) -> bytes:
-    """Return the table as headerless CSV (null unquoted, "" quoted) for PostgreSQL COPY."""
-    sink = io.BytesIO()
-    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
-    return sink.getvalue()

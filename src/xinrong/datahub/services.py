@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.common import bulk
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.datahub import columns
 from xinrong.datahub import rows as row_io
@@ -317,56 +318,33 @@ def facts_store(
             values, [k for k in values if k != "uscc" and not spec.by_key[k].column]
         ),
     }
-    return _facts_write(columns.to_text_table(table, n))
+    return _facts_write(bulk.table_of(table, n))
 
 
 _STAGE = "xinrong_fact_stage"  # per-connection temporary table the COPY lands in
-_FACT_COLUMNS = (
-    "batch_id",
-    "source_id",
-    "category",
-    "entity_id",
-    "row_hash",
-    "period",
-    "occurred_on",
-    "behaviour_end",
-    "amount",
-    "arrears",
-    "quantity",
-    "grade",
-    "status",
-    "flag",
-    "reference_no",
-    "negative",
-    "retention_until",
-    "data",
-)
 
 
 def _facts_write(table: pa.Table) -> int:
-    """Append fact rows (columns in ``_FACT_COLUMNS`` order); return how many were new."""
+    """Append fact rows; return how many were new (the unique key skips stored rows).
+
+    On PostgreSQL the rows are copied into a per-connection staging table and inserted from
+    there, because COPY itself cannot skip conflicts.
+    """
     target = Fact._meta.db_table
-    names = ", ".join(_FACT_COLUMNS)
-    insert = f"INSERT INTO {target} ({names}) "
     skip = " ON CONFLICT (entity_id, source_id, row_hash) DO NOTHING"
+    if connection.vendor != "postgresql":
+        return bulk.insert_rows(target, table, suffix=skip)
+    names = ", ".join(table.column_names)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                f"SELECT {names} FROM {target} WITH NO DATA"
-            )
-            payload = columns.write_csv(table)
-            with cursor.cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
-                for start in range(0, len(payload), 1 << 20):
-                    cp.write(payload[start : start + (1 << 20)])
-            cursor.execute(f"{insert} SELECT {names} FROM {_STAGE}{skip}")  # noqa: S608
-            stored = cursor.rowcount
-            cursor.execute(f"TRUNCATE {_STAGE}")
-            return stored
-        lists = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
-        cursor.executemany(f"{insert} VALUES ({marks}){skip}", list(zip(*lists, strict=True)))
-        return cursor.rowcount
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {names} FROM {target} WITH NO DATA"
+        )
+        bulk.copy_into(cursor, _STAGE, table)
+        cursor.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {_STAGE}{skip}")  # noqa: S608
+        stored = int(cursor.rowcount)
+        cursor.execute(f"TRUNCATE {_STAGE}")
+        return stored
 
 
 def _ingest_rows(
