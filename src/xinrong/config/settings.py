@@ -145,6 +145,9 @@ TASKS = {
     }
 }
 
+# Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
+XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

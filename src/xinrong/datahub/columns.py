@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,9 +83,13 @@ class Checked:
 
 
 def read_chunks(
-    spec: CategorySpec, fileobj: IO[bytes], filename: str, size: int = CHUNK_ROWS
+    spec: CategorySpec, fileobj: IO[bytes], filename: str, size: int | None = None
 ) -> Iterator[Chunk]:
-    """Yield the file's non-empty rows as column chunks; raise FileFormatError for bad files."""
+    """Yield the file's non-empty rows as column chunks; raise FileFormatError for bad files.
+
+    The chunk size is ``settings.XINRONG_INGEST_CHUNK_ROWS`` (default 100,000) unless given.
+    """
+    size = size or int(getattr(settings, "XINRONG_INGEST_CHUNK_ROWS", CHUNK_ROWS))
     name = filename.lower()
     if name.endswith(".xlsx"):
         yield from _chunks_from_rows(spec, row_io.iter_table(fileobj, filename), size)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROWS = 30_000  # six chunks of the pipeline
+ROWS = 30_000  # six chunks of the pipeline (XINRONG_INGEST_CHUNK_ROWS below)
 
 SETUP = """
 import random
@@ -45,6 +45,8 @@ def isolated_env(tmp_path):
         XINRONG_VAR=str(tmp_path),
         SECRET_KEY="kill-test-" + "k" * 40,
         DJANGO_SETTINGS_MODULE="xinrong.config.settings",
+        # several chunks, so the kill lands between two of them and never after the last
+        XINRONG_INGEST_CHUNK_ROWS="5000",
     )
     url = os.environ.get("DATABASE_URL", "")
     dbname = None
