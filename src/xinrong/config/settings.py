@@ -145,6 +145,8 @@ TASKS = {
     }
 }
 
+# Score drop (points) between two snapshots that raises an early-warning alert.
+XINRONG_SCORE_DROP_ALERT = int(os.environ.get("XINRONG_SCORE_DROP_ALERT", "30"))
 # Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
 XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
 
