@@ -184,9 +184,13 @@ class _Columns:
 
 
 def scorable_facts(*, as_of: dt.date, exclude_ids: Iterable[int] = ()) -> QuerySet[Fact]:
-    """Facts that count in the score at ``as_of``: visible, within retention, not excluded."""
+    """Facts that count in the score at ``as_of``: visible, within retention, not excluded,
+    and about that date or earlier (so a past ``as_of`` rebuilds the score as it was)."""
+    month = f"{as_of.year:04d}-{as_of.month:02d}"
     qs = fact_visible().filter(
-        Q(negative=False) | Q(retention_until__isnull=True) | Q(retention_until__gte=as_of)
+        Q(negative=False) | Q(retention_until__isnull=True) | Q(retention_until__gte=as_of),
+        Q(period="") | Q(period__lte=month),
+        Q(occurred_on__isnull=True) | Q(occurred_on__lte=as_of),
     )
     excluded = list(exclude_ids)
     if excluded:

@@ -402,6 +402,8 @@ def profiles_score(
         ",",
     )
     now = timezone.now()
+    if as_of is not None and as_of < timezone.localdate():  # a score rebuilt for a past date
+        now = timezone.make_aware(dt.datetime.combine(as_of, dt.time(12)))
     stamp = (
         now.isoformat()
         if connection.vendor == "postgresql"

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
@@ -834,6 +835,10 @@ def _seed_scores(seed_value: int, progress: Callable[[str], None]) -> int:
     model = credit_services.model_train(actor=None, seed=seed_value)
     credit_services.model_activate(model=model, actor=None, note="demo seed")
     progress(f"scorecard v{model.version}: test AUC {model.metrics['auc_test']:.3f}")
+    # the score as the facts stood half a year ago, then today: a real history (trend charts,
+    # cultivation candidates) computed from the demo facts, not invented
+    half_year_ago = timezone.localdate() - dt.timedelta(days=182)
+    credit_services.profiles_score(as_of=half_year_ago)
     return credit_services.profiles_score().entities
 
 
