@@ -274,7 +274,8 @@ def test_demo_seed_trains_activates_and_scores_everyone():
     assert CreditProfile.objects.filter(is_latest=True).count() == report.entities
     grades = set(CreditProfile.objects.values_list("grade", flat=True))
     assert len(grades) >= 4
-    run = model.runs.get()
+    past, run = model.runs.order_by("started_at", "id")  # half a year ago, then today
+    assert past.entities == run.entities == report.entities
     assert run.psi_score is not None and run.psi_score < 0.1  # scored population ≈ training
     scores = np.array(CreditProfile.objects.values_list("score", flat=True))
     assert 400 < np.median(scores) < 800
