@@ -288,7 +288,7 @@ def _apply_terms(version: ProductVersion, terms: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- permissions
 
 
-def _is_operator(user: User) -> bool:
+def is_operator(user: User) -> bool:
     return user.is_superuser or (
         user.organisation is not None
         and user.organisation.kind == OrgKind.OPERATOR
@@ -306,7 +306,7 @@ def _ensure_institution_user(user: User, institution: Organisation) -> None:
 
 
 def _ensure_operator(user: User) -> None:
-    if not _is_operator(user):
+    if not is_operator(user):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以审核产品"))
 
 
