@@ -35,7 +35,7 @@ class Product(TimeStampedModel):
     current_version = models.ForeignKey(
         "ProductVersion",
         verbose_name=_("生效版本"),
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
