@@ -48,7 +48,12 @@ def product_filter_parse(data: Mapping[str, object]) -> ProductFilter:
 
     def text(name: str) -> str:
         value = data.get(name)
-        return str(value).strip() if value is not None else ""
+        out = str(value).strip() if value is not None else ""
+        if "\x00" in out:  # PostgreSQL cannot compare text with NUL: refuse, don't fail
+            raise ValidationError(
+                {name: _("筛选条件“%(f)s”不能包含空字符") % {"f": name}}, code="invalid"
+            )
+        return out
 
     ptype = text("type")
     if ptype and ptype not in ProductType.values:
@@ -168,7 +173,7 @@ def product_search(*, filters: ProductFilter) -> QuerySet[Product]:
 
 def product_published_get(*, code: str) -> Product:
     """Return one published product by code, or raise NotFoundError."""
-    product = _published().filter(code=code).first()
+    product = _published().filter(code=code).first() if "\x00" not in code else None
     if product is None:
         raise NotFoundError("not_found", _("产品“%(c)s”不存在或未上架") % {"c": code})
     return product

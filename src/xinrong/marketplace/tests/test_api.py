@@ -66,3 +66,11 @@ def test_bad_filters_are_422_naming_the_field(client, enterprise_user, params, f
 
 def test_requires_authentication(client):
     assert client.get("/api/v1/marketplace/products").status_code == 401
+
+
+def test_nul_bytes_are_refused_not_500(client, enterprise_user, catalogue):
+    client.force_login(enterprise_user)
+    response = client.get("/api/v1/marketplace/products", {"q": "a\x00b"})
+    assert response.status_code == 422 and response.json()["extra"]["field"] == "q"
+    assert client.get("/api/v1/marketplace/products/A%00B").status_code == 404
+    assert client.get("/marketplace/", {"tag": "\x00"}).status_code == 200
