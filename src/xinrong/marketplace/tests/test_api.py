@@ -74,3 +74,21 @@ def test_nul_bytes_are_refused_not_500(client, enterprise_user, catalogue):
     assert response.status_code == 422 and response.json()["extra"]["field"] == "q"
     assert client.get("/api/v1/marketplace/products/A%00B").status_code == 404
     assert client.get("/marketplace/", {"tag": "\x00"}).status_code == 200
+
+
+def test_list_query_count_does_not_grow_with_products(
+    client, enterprise_user, bank_officer, operator, django_assert_max_num_queries
+):
+    for n in range(25):
+        published_product(bank_officer, operator, code=f"QC-{n}")
+    client.force_login(enterprise_user)
+    with django_assert_max_num_queries(8):
+        body = client.get("/api/v1/marketplace/products", {"page_size": 25}).json()
+    assert len(body["results"]) == 25
+
+
+def test_admin_lists_products_read_only(admin_client, bank_officer, operator):
+    published_product(bank_officer, operator, code="ADM-1")
+    assert admin_client.get("/admin/marketplace/product/").status_code == 200
+    product = published_product(bank_officer, operator, code="ADM-2")
+    assert admin_client.get(f"/admin/marketplace/product/{product.pk}/change/").status_code == 200
