@@ -163,3 +163,48 @@ def test_navigation_entries_per_role(client, enterprise_user, bank_officer, oper
     ):
         client.force_login(user)
         assert label in client.get("/").content.decode()
+
+
+def test_forms_and_manage_pages_render(client, bank_officer, operator, shelf):
+    client.force_login(bank_officer)
+    assert client.get("/marketplace/mine/new/").status_code == 200
+    response = client.get(f"/marketplace/manage/{shelf[0].pk}/edit/")
+    assert response.status_code == 200
+    assert "生成新的草稿版本" in response.content.decode()
+    assert client.get(f"/marketplace/manage/{shelf[0].pk}/").status_code == 200
+    client.force_login(operator)
+    assert client.get("/marketplace/review/").status_code == 200
+    assert client.get(f"/marketplace/manage/{shelf[0].pk}/").status_code == 200
+
+
+def test_editing_a_live_product_in_the_page_keeps_the_old_terms_live(
+    client, bank_officer, enterprise_user, shelf
+):
+    product = shelf[0]
+    client.force_login(bank_officer)
+    data = {
+        **terms(rate_min="2.95", rate_max="4.00"),
+        "name": product.name,
+        "tags": "银税贷",
+        "industries": "",
+        "regions": "",
+    }
+    response = client.post(f"/marketplace/manage/{product.pk}/edit/", data)
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.draft_version.number == 2
+    client.force_login(enterprise_user)
+    assert "3.20%" in client.get("/marketplace/p/V-1/").content.decode()
+
+
+def test_list_of_the_seeded_catalogue_stays_cheap(
+    client, enterprise_user, django_assert_max_num_queries
+):
+    from xinrong.web.seed import SeedReport, _seed_organisations, _seed_products
+
+    _seed_products(_seed_organisations(SeedReport()), 20221)
+    client.force_login(enterprise_user)
+    with django_assert_max_num_queries(45):
+        response = client.get("/marketplace/", {"sort": "rate"})
+    assert response.context["page"].paginator.count == 392
+    assert len(response.context["rows"]) == 20
