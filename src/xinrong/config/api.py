@@ -21,6 +21,7 @@ from xinrong.common.errors import ApplicationError, error_payload
 from xinrong.credit.api import router as credit_router
 from xinrong.datahub.api import router as datahub_router
 from xinrong.enterprises.api import router as enterprises_router
+from xinrong.marketplace.api import router as marketplace_router
 from xinrong.reference.api import router as reference_router
 
 
@@ -152,3 +153,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/enterprises", enterprises_router)
 api.add_router("/datahub", datahub_router)
 api.add_router("/credit", credit_router)
+api.add_router("/marketplace", marketplace_router)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "xinrong.enterprises",
     "xinrong.datahub",
     "xinrong.credit",
+    "xinrong.marketplace",
     "xinrong.web",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("datahub/", include("xinrong.datahub.urls")),
     path("notifications/", include("xinrong.notifications.urls")),
     path("credit/", include("xinrong.credit.urls")),
+    path("marketplace/", include("xinrong.marketplace.urls")),
     # public verification of credit reports (no login): the address printed in every report
     path("verify/", credit_views.report_verify_lookup, name="report_verify_lookup"),
     path("verify/<str:number>", credit_views.report_verify, name="report_verify"),

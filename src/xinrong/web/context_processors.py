@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, Role
+from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, OrgKind, Role
+from xinrong.marketplace.choices import PRODUCT_KINDS
 from xinrong.notifications.selectors import notification_unread_count
 
 
@@ -40,6 +41,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
             items.append((str(_("我的异议")), reverse("credit:dispute_list"), "flag"))
             items.append((str(_("信用修复")), reverse("credit:repair_list"), "patch-check"))
+        items.append((str(_("金融产品超市")), reverse("marketplace:list"), "shop"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if group != OrgGroup.ENTERPRISE and (
@@ -51,6 +53,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("修复审核")), reverse("credit:repair_list"), "patch-check"))
     if group == OrgGroup.INSTITUTION:
         items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
+        if user.organisation and user.organisation.kind in PRODUCT_KINDS:
+            items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
     if group == OrgGroup.GOVERNMENT:
         items.append((str(_("信用培植")), reverse("credit:cultivation"), "flower1"))
     if (
@@ -69,6 +73,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("机构与账号")), reverse("accounts:organisation_list"), "people"))
     if user.is_superuser or group == OrgGroup.OPERATOR:
         items.append((str(_("评分模型")), reverse("credit:models"), "graph-up"))
+    if user.is_superuser or (
+        user.organisation
+        and user.organisation.kind == OrgKind.OPERATOR
+        and user.has_role(Role.OPERATOR_ADMIN)
+    ):
+        items.append((str(_("产品审核")), reverse("marketplace:review"), "clipboard-check"))
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
     items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))

@@ -36,6 +36,9 @@ from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
 from xinrong.enterprises.names import name_key
 from xinrong.enterprises.services import compute_size_class, person_id_index, person_phone_index
+from xinrong.marketplace.choices import EventKind, ProductStatus, VersionStatus
+from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.services import region_index, tag_index, terms_clean
 from xinrong.reference import divisions, idcard
 from xinrong.reference import uscc as uscc_codec
 
@@ -264,6 +267,7 @@ class SeedReport:
     shared_phones: int = 0
     facts: int = 0
     scored: int = 0
+    products: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -842,6 +846,482 @@ def _seed_scores(seed_value: int, progress: Callable[[str], None]) -> int:
     return credit_services.profiles_score().entities
 
 
+# ---------------------------------------------------------------- financial products (issue 5)
+
+# (name, type, tags, amount yuan (min, max), term months (min, max), rate % (min, max), extra terms)
+_ProductTemplate = tuple[
+    str, str, tuple[str, ...], tuple[int, int], tuple[int, int], tuple[float, float], dict
+]
+BANK_PRODUCTS: list[_ProductTemplate] = [
+    (
+        "银税贷",
+        "credit",
+        ("银税贷",),
+        (100_000, 3_000_000),
+        (12, 36),
+        (3.45, 5.5),
+        {"tax_grades": ["A", "B"], "min_years_in_business": 2, "collateral_modes": ["none"]},
+    ),
+    (
+        "首贷通",
+        "credit",
+        ("首贷", "普惠"),
+        (100_000, 1_000_000),
+        (12, 36),
+        (3.6, 5.2),
+        {"collateral_modes": ["none"]},
+    ),
+    (
+        "无还本续贷",
+        "credit",
+        ("续贷", "无还本续贷"),
+        (100_000, 3_000_000),
+        (12, 36),
+        (3.5, 5.8),
+        {"min_years_in_business": 2, "min_credit_grade": "BBB", "collateral_modes": ["none"]},
+    ),
+    (
+        "拉面贷",
+        "credit",
+        ("拉面贷", "创业担保贷"),
+        (50_000, 500_000),
+        (12, 36),
+        (3.85, 4.35),
+        {
+            "entity_types": ["individual_business"],
+            "industries": ["H62"],
+            "regions": ["630200"],
+            "supports_relending": True,
+            "collateral_modes": ["none", "guarantor"],
+        },
+    ),
+    (
+        "虫草贷",
+        "credit",
+        ("虫草贷", "乡村振兴"),
+        (100_000, 2_000_000),
+        (6, 12),
+        (3.9, 5.5),
+        {
+            "regions": ["632700", "632600", "632300"],
+            "industries": ["A", "F"],
+            "supports_relending": True,
+            "collateral_modes": ["none", "guarantor"],
+        },
+    ),
+    (
+        "枸杞贷",
+        "credit",
+        ("枸杞贷", "乡村振兴"),
+        (100_000, 3_000_000),
+        (6, 24),
+        (3.8, 5.2),
+        {
+            "regions": ["632800"],
+            "industries": ["A01", "C13", "F51"],
+            "supports_relending": True,
+            "collateral_modes": ["none"],
+        },
+    ),
+    (
+        "知识产权质押贷",
+        "pledge",
+        ("知识产权贷", "科创贷"),
+        (500_000, 10_000_000),
+        (12, 36),
+        (3.5, 4.8),
+        {"entity_types": ["enterprise"], "collateral_modes": ["pledge"]},
+    ),
+    (
+        "政采贷",
+        "credit",
+        ("政采贷",),
+        (100_000, 5_000_000),
+        (3, 12),
+        (3.6, 5.0),
+        {"entity_types": ["enterprise"], "collateral_modes": ["none"]},
+    ),
+    (
+        "创业担保贷",
+        "policy_special",
+        ("创业担保贷",),
+        (50_000, 3_000_000),
+        (12, 36),
+        (1.5, 3.45),
+        {"collateral_modes": ["guarantee_company"], "supports_relending": True},
+    ),
+    (
+        "经营抵押贷",
+        "mortgage",
+        ("续贷",),
+        (500_000, 10_000_000),
+        (12, 120),
+        (3.3, 4.8),
+        {"min_years_in_business": 1, "collateral_modes": ["mortgage"]},
+    ),
+    (
+        "供应链订单贷",
+        "supply_chain",
+        ("普惠",),
+        (100_000, 5_000_000),
+        (3, 12),
+        (3.7, 5.5),
+        {
+            "entity_types": ["enterprise"],
+            "collateral_modes": ["pledge", "none"],
+            "supports_rediscount": True,
+        },
+    ),
+    (
+        "乡村振兴贷",
+        "credit",
+        ("乡村振兴", "首贷"),
+        (50_000, 1_000_000),
+        (12, 36),
+        (3.7, 5.0),
+        {"industries": ["A"], "supports_relending": True, "collateral_modes": ["none"]},
+    ),
+    (
+        "绿色能源贷",
+        "credit",
+        ("绿色金融",),
+        (1_000_000, 20_000_000),
+        (12, 96),
+        (3.2, 4.5),
+        {
+            "industries": ["D", "C38"],
+            "min_credit_grade": "A",
+            "collateral_modes": ["none", "pledge"],
+        },
+    ),
+    (
+        "普惠快贷",
+        "credit",
+        ("普惠", "首贷"),
+        (100_000, 3_000_000),
+        (12, 36),
+        (3.8, 6.5),
+        {"min_credit_grade": "BB", "collateral_modes": ["none"]},
+    ),
+    (
+        "个体工商户经营贷",
+        "credit",
+        ("普惠",),
+        (30_000, 500_000),
+        (12, 36),
+        (3.9, 6.2),
+        {"entity_types": ["individual_business"], "collateral_modes": ["none"]},
+    ),
+    (
+        "科创信用贷",
+        "credit",
+        ("科创贷", "首贷"),
+        (500_000, 5_000_000),
+        (12, 36),
+        (3.3, 4.6),
+        {
+            "entity_types": ["enterprise"],
+            "industries": ["C", "I", "M"],
+            "min_credit_grade": "BBB",
+            "collateral_modes": ["none"],
+        },
+    ),
+]
+MICROLOAN_PRODUCTS: list[_ProductTemplate] = [
+    (
+        "小微周转贷",
+        "credit",
+        ("普惠",),
+        (50_000, 1_000_000),
+        (3, 24),
+        (7.2, 14.4),
+        {"collateral_modes": ["none", "guarantor"]},
+    ),
+    (
+        "商户快贷",
+        "credit",
+        ("首贷",),
+        (20_000, 300_000),
+        (3, 12),
+        (8.0, 15.4),
+        {"entity_types": ["individual_business"], "collateral_modes": ["none"]},
+    ),
+    (
+        "过桥续贷",
+        "credit",
+        ("续贷",),
+        (100_000, 2_000_000),
+        (1, 6),
+        (9.0, 15.4),
+        {"min_years_in_business": 1, "collateral_modes": ["guarantor"]},
+    ),
+    (
+        "农牧贷",
+        "credit",
+        ("乡村振兴",),
+        (30_000, 500_000),
+        (6, 24),
+        (7.5, 12.0),
+        {"industries": ["A"], "collateral_modes": ["guarantor"]},
+    ),
+    (
+        "车辆抵押贷",
+        "mortgage",
+        ("普惠",),
+        (50_000, 1_000_000),
+        (6, 36),
+        (6.5, 12.0),
+        {"collateral_modes": ["mortgage"]},
+    ),
+    (
+        "订单融资",
+        "supply_chain",
+        ("政采贷",),
+        (100_000, 2_000_000),
+        (3, 12),
+        (6.8, 12.0),
+        {"entity_types": ["enterprise"], "collateral_modes": ["pledge"]},
+    ),
+    (
+        "税信贷",
+        "credit",
+        ("银税贷",),
+        (50_000, 1_000_000),
+        (6, 24),
+        (6.5, 11.0),
+        {"tax_grades": ["A", "B", "M"], "collateral_modes": ["none"]},
+    ),
+    (
+        "创业启航贷",
+        "credit",
+        ("首贷",),
+        (20_000, 300_000),
+        (6, 24),
+        (7.0, 13.0),
+        {"collateral_modes": ["guarantor"]},
+    ),
+]
+GUARANTOR_PRODUCTS: list[_ProductTemplate] = [
+    (
+        "批量担保",
+        "guarantee",
+        ("普惠",),
+        (100_000, 3_000_000),
+        (12, 36),
+        (0.5, 1.0),
+        {"collateral_modes": ["guarantee_company"], "supports_relending": True},
+    ),
+    (
+        "创业担保",
+        "guarantee",
+        ("创业担保贷",),
+        (50_000, 3_000_000),
+        (12, 36),
+        (0.0, 0.5),
+        {"collateral_modes": ["guarantee_company"]},
+    ),
+    (
+        "续贷担保",
+        "guarantee",
+        ("续贷",),
+        (100_000, 5_000_000),
+        (12, 36),
+        (0.8, 1.5),
+        {"min_years_in_business": 2, "collateral_modes": ["guarantee_company"]},
+    ),
+    (
+        "知识产权担保",
+        "guarantee",
+        ("知识产权贷", "科创贷"),
+        (500_000, 10_000_000),
+        (12, 36),
+        (0.8, 1.5),
+        {"entity_types": ["enterprise"], "collateral_modes": ["guarantee_company"]},
+    ),
+    (
+        "农牧业担保",
+        "guarantee",
+        ("乡村振兴", "虫草贷", "枸杞贷"),
+        (50_000, 2_000_000),
+        (6, 24),
+        (0.5, 1.0),
+        {"industries": ["A"], "collateral_modes": ["guarantee_company"]},
+    ),
+    (
+        "政采合同担保",
+        "guarantee",
+        ("政采贷",),
+        (100_000, 5_000_000),
+        (3, 12),
+        (0.8, 1.2),
+        {"entity_types": ["enterprise"], "collateral_modes": ["guarantee_company"]},
+    ),
+]
+INSURER_PRODUCTS: list[_ProductTemplate] = [
+    (
+        "小额贷款保证保险",
+        "guarantee",
+        ("普惠", "首贷"),
+        (50_000, 1_000_000),
+        (6, 36),
+        (1.0, 2.5),
+        {"collateral_modes": ["insurance"]},
+    ),
+    (
+        "农业贷款保证保险",
+        "guarantee",
+        ("乡村振兴",),
+        (30_000, 500_000),
+        (6, 24),
+        (0.8, 2.0),
+        {"industries": ["A"], "collateral_modes": ["insurance"]},
+    ),
+    (
+        "科技贷款保证保险",
+        "guarantee",
+        ("科创贷", "知识产权贷"),
+        (300_000, 5_000_000),
+        (12, 36),
+        (1.0, 2.0),
+        {"entity_types": ["enterprise"], "collateral_modes": ["insurance"]},
+    ),
+]
+# Products per institution kind: 22×14 + 3×8 + 6×6 + 8×3 = 392 (the article: "390+ products")
+PRODUCTS_PER_KIND: dict[str, tuple[int, list[_ProductTemplate]]] = {
+    OrgKind.BANK: (14, BANK_PRODUCTS),
+    OrgKind.MICROLOAN: (8, MICROLOAN_PRODUCTS),
+    OrgKind.GUARANTOR: (6, GUARANTOR_PRODUCTS),
+    OrgKind.INSURER: (3, INSURER_PRODUCTS),
+}
+_KIND_LETTER: dict[str, str] = {
+    OrgKind.BANK: "B",
+    OrgKind.MICROLOAN: "M",
+    OrgKind.GUARANTOR: "G",
+    OrgKind.INSURER: "I",
+}
+_REPAYMENTS = ["equal_instalment", "equal_principal", "interest_first", "bullet", "flexible"]
+
+
+def _short_institution(name: str) -> str:
+    for suffix in ("青海省分行", "青海分行", "西宁分行", "青海省分公司", "青海分公司", "有限公司"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _product_terms(rng: random.Random, template: _ProductTemplate) -> dict:
+    """Jitter a template's terms deterministically, keeping them within its ranges."""
+    _name, ptype, tags, (amin, amax), (tmin, tmax), (rmin, rmax), extra = template
+    step = 10_000 if amin < 1_000_000 else 100_000
+    lo = amin + step * rng.randint(0, 2)
+    hi = max(lo, amax - step * rng.randint(0, 4))
+    r_lo = round(rmin + rng.choice([0, 0.05, 0.1, 0.15, 0.2]), 2)
+    r_hi = max(r_lo, round(rmax - rng.choice([0, 0.05, 0.1, 0.2]), 2))
+    return {
+        "product_type": ptype,
+        "amount_min": Decimal(lo),
+        "amount_max": Decimal(hi),
+        "term_min_months": tmin,
+        "term_max_months": tmax,
+        "rate_min": Decimal(str(r_lo)),
+        "rate_max": Decimal(str(r_hi)),
+        "repayment_methods": rng.sample(_REPAYMENTS, rng.randint(1, 3)),
+        "entity_types": [],
+        "industries": [],
+        "regions": [],
+        "min_years_in_business": 0,
+        "min_credit_grade": "",
+        "tax_grades": [],
+        "collateral_modes": [],
+        "tags": list(tags),
+        "supports_relending": False,
+        "supports_rediscount": False,
+        "days_to_accept": rng.choice([1, 2, 3, 3, 5]),
+        "days_to_decide": rng.choice([3, 5, 7, 7, 10, 15]),
+        "description": "",
+        **extra,
+    }
+
+
+def _seed_products(orgs: dict[str, Organisation], seed_value: int) -> int:
+    """Publish about 390 products over the seeded institutions; existing codes are skipped."""
+    rng = random.Random(f"products:{seed_value}")
+    now = timezone.now()
+    planned: list[tuple[Organisation, str, str, dict, dt.datetime]] = []
+    counters: dict[str, int] = {}
+    for kind, name in INSTITUTIONS:
+        if kind not in PRODUCTS_PER_KIND or name not in orgs:
+            continue
+        count, templates = PRODUCTS_PER_KIND[kind]
+        letter = _KIND_LETTER[kind]
+        counters[letter] = counters.get(letter, 0) + 1
+        org = orgs[name]
+        short = _short_institution(name)
+        for j, template in enumerate(rng.sample(templates, min(count, len(templates)))):
+            code = f"QH-{letter}{counters[letter]:02d}-{j + 1:02d}"
+            terms = terms_clean(_product_terms(rng, template))
+            terms["description"] = f"{short}面向青海小微企业和个体工商户推出的{template[0]}产品。"
+            published = now - dt.timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 1440))
+            planned.append((org, code, f"{short}·{template[0]}", terms, published))
+    existing = set(
+        Product.objects.filter(code__in=[p[1] for p in planned]).values_list("code", flat=True)
+    )
+    todo = [p for p in planned if p[1] not in existing]
+    if not todo:
+        return 0
+    products = Product.objects.bulk_create(
+        [
+            Product(
+                institution=org,
+                code=code,
+                name=name,
+                status=ProductStatus.PUBLISHED,
+                published_at=published,
+            )
+            for org, code, name, _t, published in todo
+        ]
+    )
+    versions = ProductVersion.objects.bulk_create(
+        [
+            ProductVersion(
+                product=product,
+                number=1,
+                status=VersionStatus.PUBLISHED,
+                region_index=region_index(terms["regions"]),
+                tag_index=tag_index(terms["tags"]),
+                submitted_at=published - dt.timedelta(days=2),
+                published_at=published,
+                **terms,
+            )
+            for product, (_o, _c, _n, terms, published) in zip(products, todo, strict=True)
+        ]
+    )
+    for product, version in zip(products, versions, strict=True):
+        product.current_version = version
+    Product.objects.bulk_update(products, ["current_version"])
+    steps = (
+        (EventKind.CREATED, "", ProductStatus.DRAFT, 3),
+        (EventKind.SUBMITTED, ProductStatus.DRAFT, ProductStatus.IN_REVIEW, 2),
+        (EventKind.APPROVED, ProductStatus.IN_REVIEW, ProductStatus.PUBLISHED, 0),
+    )
+    ProductEvent.objects.bulk_create(
+        [
+            ProductEvent(
+                product=product,
+                version=version,
+                kind=kind,
+                from_status=before,
+                to_status=after,
+                note="演示数据" if kind == EventKind.CREATED else "",
+                created_at=(product.published_at or now) - dt.timedelta(days=days_before),
+            )
+            for product, version in zip(products, versions, strict=True)
+            for kind, before, after, days_before in steps
+        ]
+    )
+    return len(products)
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -879,6 +1359,10 @@ def seed(
     with transaction.atomic():
         _seed_users(orgs, report)
     report.timings["users"] = time.perf_counter() - t2
+    t_products = time.perf_counter()
+    with transaction.atomic():
+        report.products = _seed_products(orgs, seed_value)
+    report.timings["products"] = time.perf_counter() - t_products
     return report
 
 

@@ -39,7 +39,16 @@ def test_second_run_adds_nothing(seeded):
         second.shared_phones,
         second.organisations,
         second.users,
-    ) == (0, 0, 0, 0, 0, 0, 0)
+        second.products,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def test_about_390_products_are_published(seeded):
+    from xinrong.marketplace.models import Product
+
+    first, _ = seeded
+    assert first.products == 392
+    assert Product.objects.filter(status="published").count() == 392
 
 
 def test_mix_of_institutions_matches_the_article(seeded):

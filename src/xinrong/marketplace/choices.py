@@ -1,0 +1,90 @@
+"""Choices of the financial product supermarket."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProductStatus(models.TextChoices):
+    """Where a product is in its publication workflow."""
+
+    DRAFT = "draft", _("草稿")
+    IN_REVIEW = "in_review", _("待审核")
+    PUBLISHED = "published", _("已上架")
+    WITHDRAWN = "withdrawn", _("已下架")
+
+
+class ProductType(models.TextChoices):
+    """The kind of financing a product offers."""
+
+    CREDIT = "credit", _("信用贷款")
+    MORTGAGE = "mortgage", _("抵押贷款")
+    PLEDGE = "pledge", _("质押贷款")
+    GUARANTEE = "guarantee", _("担保/保证")
+    SUPPLY_CHAIN = "supply_chain", _("供应链金融")
+    POLICY_SPECIAL = "policy_special", _("政策性专项")
+
+
+class VersionStatus(models.TextChoices):
+    """Where one version of a product's terms is: edited, reviewed, live or replaced."""
+
+    DRAFT = "draft", _("草稿")
+    IN_REVIEW = "in_review", _("待审核")
+    PUBLISHED = "published", _("生效")
+    SUPERSEDED = "superseded", _("已被替代")
+    RETURNED = "returned", _("已退回")
+
+
+class RepaymentMethod(models.TextChoices):
+    """How a loan is repaid."""
+
+    EQUAL_INSTALMENT = "equal_instalment", _("等额本息")
+    EQUAL_PRINCIPAL = "equal_principal", _("等额本金")
+    INTEREST_FIRST = "interest_first", _("先息后本")
+    BULLET = "bullet", _("到期一次还本付息")
+    FLEXIBLE = "flexible", _("随借随还")
+
+
+class CollateralMode(models.TextChoices):
+    """What secures a product."""
+
+    NONE = "none", _("纯信用")
+    MORTGAGE = "mortgage", _("抵押")
+    PLEDGE = "pledge", _("质押")
+    GUARANTOR = "guarantor", _("保证人")
+    GUARANTEE_COMPANY = "guarantee_company", _("担保公司担保")
+    INSURANCE = "insurance", _("保证保险")
+
+
+class EventKind(models.TextChoices):
+    """What happened to a product (the timeline)."""
+
+    CREATED = "created", _("创建")
+    EDITED = "edited", _("修改条款")
+    SUBMITTED = "submitted", _("提交审核")
+    APPROVED = "approved", _("审核通过并上架")
+    RETURNED = "returned", _("退回修改")
+    WITHDRAWN = "withdrawn", _("下架")
+
+
+TAX_GRADES = ("A", "B", "M", "C", "D")
+PRODUCT_TAGS = (
+    "首贷",
+    "续贷",
+    "拉面贷",
+    "虫草贷",
+    "枸杞贷",
+    "银税贷",
+    "知识产权贷",
+    "创业担保贷",
+    "政采贷",
+    "普惠",
+    "无还本续贷",
+    "科创贷",
+    "乡村振兴",
+    "绿色金融",
+)
+# Which organisation kinds may offer which product types: lenders lend; guarantors and insurers
+# offer guarantee products only.
+LENDER_KINDS = frozenset({"bank", "microloan"})
+GUARANTEE_KINDS = frozenset({"guarantor", "insurer"})
+PRODUCT_KINDS = LENDER_KINDS | GUARANTEE_KINDS

@@ -1,0 +1,75 @@
+"""API schemas of the product supermarket."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+
+class ProductSearchIn(Schema):
+    """Filters of the published-product list (all optional)."""
+
+    q: str = Field("", max_length=100, description="名称、机构或标签关键词")
+    type: str = Field("", max_length=20, description="产品类型：credit、mortgage、pledge…")
+    tag: str = Field("", max_length=20, description="标签，如 首贷、银税贷")
+    amount: str = Field("", max_length=20, description="拟融资金额（元），额度区间须覆盖")
+    term: str = Field("", max_length=4, description="拟融资期限（月），期限区间须覆盖")
+    max_rate: str = Field("", max_length=8, description="可接受的最高年利率（%）")
+    region: str = Field("", max_length=12, description="所在行政区划代码")
+    institution_kind: str = Field(
+        "", max_length=16, description="bank、microloan、guarantor、insurer"
+    )
+    sort: str = Field("newest", max_length=10, description="newest、rate、amount、service")
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ProductListItemOut(Schema):
+    """One published product with its live terms."""
+
+    code: str
+    name: str
+    institution: str
+    institution_kind: str
+    version: int
+    product_type: str
+    product_type_label: str
+    amount_min: Decimal
+    amount_max: Decimal
+    term_min_months: int
+    term_max_months: int
+    rate_min: Decimal
+    rate_max: Decimal
+    tags: list[str]
+    days_to_accept: int
+    days_to_decide: int
+    published_at: dt.datetime | None
+
+
+class ProductPageOut(Schema):
+    """A page of published products."""
+
+    count: int
+    page: int
+    page_size: int
+    results: list[ProductListItemOut]
+
+
+class ProductDetailOut(ProductListItemOut):
+    """A published product's full live terms."""
+
+    repayment_methods: list[str]
+    entity_types: list[str]
+    industries: list[str]
+    regions: list[str]
+    min_years_in_business: Decimal
+    min_credit_grade: str
+    tax_grades: list[str]
+    collateral_modes: list[str]
+    supports_relending: bool
+    supports_rediscount: bool
+    description: str

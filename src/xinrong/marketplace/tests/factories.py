@@ -1,0 +1,46 @@
+"""Helpers building products for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xinrong.marketplace import services
+from xinrong.marketplace.models import Product
+
+
+def terms(**overrides: Any) -> dict[str, Any]:
+    """Return valid credit-loan terms, overridden by keyword."""
+    base: dict[str, Any] = {
+        "product_type": "credit",
+        "amount_min": "100000",
+        "amount_max": "3000000",
+        "term_min_months": 12,
+        "term_max_months": 36,
+        "rate_min": "3.45",
+        "rate_max": "5.80",
+        "repayment_methods": ["equal_instalment", "interest_first"],
+        "entity_types": [],
+        "industries": [],
+        "regions": [],
+        "min_years_in_business": "0",
+        "min_credit_grade": "",
+        "tax_grades": [],
+        "collateral_modes": ["none"],
+        "tags": ["首贷"],
+        "supports_relending": True,
+        "supports_rediscount": False,
+        "days_to_accept": 2,
+        "days_to_decide": 5,
+        "description": "测试产品",
+    }
+    base.update(overrides)
+    return base
+
+
+def published_product(officer, operator, *, code: str, name: str = "", **overrides: Any) -> Product:
+    """Create, submit and approve a product; return it published."""
+    product = services.product_create(
+        actor=officer, code=code, name=name or f"测试产品{code}", terms=terms(**overrides)
+    )
+    services.product_submit(product=product, actor=officer)
+    return services.product_approve(product=product, actor=operator)

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from xinrong.marketplace import views
+
+app_name = "marketplace"
+
+urlpatterns = [
+    path("", views.product_list, name="list"),
+    path("compare/", views.product_compare, name="compare"),
+    path("p/<str:code>/", views.product_detail, name="detail"),
+    path("mine/", views.my_products, name="mine"),
+    path("mine/new/", views.product_new, name="new"),
+    path("manage/<int:pk>/", views.product_manage, name="manage"),
+    path("manage/<int:pk>/edit/", views.product_edit, name="edit"),
+    path("manage/<int:pk>/<slug:action>/", views.product_action, name="action"),
+    path("review/", views.review_queue, name="review"),
+]
