@@ -17,13 +17,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 from django.utils.translation import pgettext_lazy
 
+from xinrong.credit.choices import RepairStatus
+from xinrong.credit.models import RepairApplication
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.models import MarketEntity, Relationship
@@ -184,13 +186,19 @@ class _Columns:
 
 
 def scorable_facts(*, as_of: dt.date, exclude_ids: Iterable[int] = ()) -> QuerySet[Fact]:
-    """Facts that count in the score at ``as_of``: visible, within retention, not excluded,
-    and about that date or earlier (so a past ``as_of`` rebuilds the score as it was)."""
+    """Facts that count in the score at ``as_of``: visible, within retention, not repaired, not
+    excluded, and about that date or earlier (so a past ``as_of`` rebuilds the score as it was)."""
     month = f"{as_of.year:04d}-{as_of.month:02d}"
     qs = fact_visible().filter(
         Q(negative=False) | Q(retention_until__isnull=True) | Q(retention_until__gte=as_of),
         Q(period="") | Q(period__lte=month),
         Q(occurred_on__isnull=True) | Q(occurred_on__lte=as_of),
+    )
+    # approved credit repairs take a penalty out of the score (one NOT EXISTS, any number)
+    qs = qs.exclude(
+        Exists(
+            RepairApplication.objects.filter(fact_id=OuterRef("pk"), status=RepairStatus.APPROVED)
+        )
     )
     excluded = list(exclude_ids)
     if excluded:

@@ -348,7 +348,6 @@ def portrait_read(
         X = feature_matrix(
             entity_ids=[entity.pk],
             as_of=as_of,
-            exclude_fact_ids=repaired_fact_ids(entity_ids=[entity.pk]),
         )
         features = [
             (_(f.label), _fmt(float(X[f.name].iloc[0]), f.unit), str(DIMENSIONS[f.dimension]))

@@ -193,6 +193,7 @@ def query_log_record(
 # ---------------------------------------------------------------- scoring
 
 SCORE_BUCKETS = np.arange(300, 920, 20, dtype=np.float64)  # score histogram edges for PSI
+SCORE_PART = 20_000  # entities scored per part when a list is given (bounded IN lists)
 
 
 def _require_model_admin(actor: User | None) -> None:
@@ -237,7 +238,7 @@ def model_train(
             {"field": "pdo" if pdo <= 0 else "base_odds"},
             status=422,
         )
-    X = feature_matrix(as_of=as_of, exclude_fact_ids=repaired_fact_ids_for_scoring())
+    X = feature_matrix(as_of=as_of)
     if len(X) < 200:
         raise ApplicationError(
             "too_few_entities",
@@ -332,40 +333,16 @@ def model_activate(*, model: ScoreModel, actor: User | None, note: str = "") -> 
     return model
 
 
-def repaired_fact_ids_for_scoring() -> list[int]:
-    """Facts that must not count in scores: penalties whose credit repair was approved."""
-    return list(
-        RepairApplication.objects.filter(status=RepairStatus.APPROVED).values_list(
-            "fact_id", flat=True
-        )
-    )
-
-
-def profiles_score(
+def _score_part(
     *,
-    entity_ids: list[int] | None = None,
-    as_of: dt.date | None = None,
-    model: ScoreModel | None = None,
-) -> ScoringRun:
-    """Score entities (all when ``entity_ids`` is None) with the active model, column-wise.
-
-    A new profile snapshot is written only where score, grade or model changed, so the history
-    holds every change and nothing else. The run records PSI of the score and of each feature
-    against the training distribution (full runs only).
-    """
-    model = model or ScoreModel.objects.filter(status=ModelStatus.ACTIVE).first()
-    if model is None:
-        raise ApplicationError(
-            "no_active_model",
-            _("没有启用中的评分模型，请先训练并启用"),
-            {"field": "model"},
-            status=409,
-        )
-    card = scorecard.Scorecard.from_json(model.card)
-    run = ScoringRun.objects.create(model=model, full=entity_ids is None)
-    X = feature_matrix(
-        entity_ids=entity_ids, as_of=as_of, exclude_fact_ids=repaired_fact_ids_for_scoring()
-    )
+    model: ScoreModel,
+    card: scorecard.Scorecard,
+    run: ScoringRun,
+    entity_ids: list[int] | None,
+    as_of: dt.date | None,
+) -> tuple[np.ndarray, scorecard.ScoreResult]:
+    """Score one part of the population and write its changed snapshots; return (ids, result)."""
+    X = feature_matrix(entity_ids=entity_ids, as_of=as_of)
     result = card.score(X)
     scores = np.clip(np.rint(result.score), 0, 999).astype(np.int64)
     grades = card.grade(scores.astype(np.float64))
@@ -429,7 +406,53 @@ def profiles_score(
                 entity_id__in=stale[start : start + 10_000], is_latest=True
             ).update(is_latest=False)
         bulk.insert_rows(CreditProfile._meta.db_table, table)
-    cultivation_graduate(entity_ids=None if entity_ids is None else ids.tolist())
+    return ids, result
+
+
+def profiles_score(
+    *,
+    entity_ids: list[int] | None = None,
+    as_of: dt.date | None = None,
+    model: ScoreModel | None = None,
+) -> ScoringRun:
+    """Score entities (all when ``entity_ids`` is None) with the active model, column-wise.
+
+    A new profile snapshot is written only where score, grade or model changed, so the history
+    holds every change and nothing else. The run records PSI of the score and of each feature
+    against the training distribution (full runs only).
+    """
+    model = model or ScoreModel.objects.filter(status=ModelStatus.ACTIVE).first()
+    if model is None:
+        raise ApplicationError(
+            "no_active_model",
+            _("没有启用中的评分模型，请先训练并启用"),
+            {"field": "model"},
+            status=409,
+        )
+    card = scorecard.Scorecard.from_json(model.card)
+    run = ScoringRun.objects.create(model=model, full=entity_ids is None)
+    if entity_ids is None:
+        ids, result = _score_part(model=model, card=card, run=run, entity_ids=None, as_of=as_of)
+    else:
+        # in parts, so that no query carries more ids than the database takes as parameters
+        wanted = sorted(set(entity_ids))
+        parts = [
+            _score_part(
+                model=model,
+                card=card,
+                run=run,
+                entity_ids=wanted[start : start + SCORE_PART],
+                as_of=as_of,
+            )[0]
+            for start in range(0, len(wanted), SCORE_PART)
+        ]
+        ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    for start in range(0, len(ids), SCORE_PART):
+        cultivation_graduate(
+            entity_ids=None if entity_ids is None else ids[start : start + SCORE_PART].tolist()
+        )
+        if entity_ids is None:
+            break
     run.entities = len(ids)
     run.finished_at = timezone.now()
     if entity_ids is None and len(ids):
@@ -470,6 +493,12 @@ def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
 
     if not entity_ids:
         return 0
+    if len(entity_ids) > SCORE_PART:  # bounded IN lists: evaluate in parts
+        wanted = sorted(set(entity_ids))
+        return sum(
+            alerts_raise(entity_ids=wanted[start : start + SCORE_PART], batch_id=batch_id)
+            for start in range(0, len(wanted), SCORE_PART)
+        )
     ctx = warnings.Context(batch_id=batch_id, entity_ids=entity_ids)
     findings = [(rule, eid, detail) for rule in warnings.RULES for eid, detail in rule.check(ctx)]
     if not findings:

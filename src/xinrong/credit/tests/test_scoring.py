@@ -317,3 +317,18 @@ def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
         round(pen.points[1] + tax.points[3]),
         round(pen.points[0] + tax.points[3]),
     )
+
+
+def test_scoring_a_long_list_in_parts_gives_the_same_snapshots(monkeypatch, entity):
+    from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+    others = [MarketEntityFactory() for _ in range(4)]
+    ids = [entity.pk, *(o.pk for o in others)]
+    _activate(_card())
+    monkeypatch.setattr(services, "SCORE_PART", 2)  # three parts of at most two entities
+    run = services.profiles_score(entity_ids=ids)
+    assert run.entities == 5
+    assert sorted(
+        CreditProfile.objects.filter(is_latest=True).values_list("entity_id", flat=True)
+    ) == sorted(ids)
+    assert services.alerts_raise(entity_ids=ids) == 0
