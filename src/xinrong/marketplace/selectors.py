@@ -14,9 +14,16 @@ from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import NotFoundError
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace.choices import PRODUCT_KINDS, ProductStatus, ProductType, VersionStatus
+from xinrong.marketplace.choices import (
+    PRODUCT_KINDS,
+    DemandStatus,
+    ProductStatus,
+    ProductType,
+    VersionStatus,
+)
 from xinrong.marketplace.eligibility import EntityFacts, Verdict, entity_facts, evaluate
-from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.matching import MatchResult, catalogue, rank_products
+from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
 from xinrong.reference import divisions
 
 SORTS = {
@@ -262,3 +269,41 @@ def eligibility_for(
     if facts is None:
         return {}
     return {v.pk: evaluate(v, facts) for v in versions}
+
+
+# ---------------------------------------------------------------- financing demands
+
+
+def entity_demands(*, user: User) -> QuerySet[Demand]:
+    """Return the demands of the user's own entity, newest first (none for other users)."""
+    entity = user_entity(user=user)
+    if entity is None:
+        return Demand.objects.none()
+    return (
+        Demand.objects.filter(entity=entity).select_related("entity").order_by("-created_at", "-id")
+    )
+
+
+def demand_visible_get(*, user: User, pk: int) -> Demand:
+    """Return a demand the user may read: its entity's users, institutions (open ones), operator."""
+    demand = Demand.objects.select_related("entity", "created_by").filter(pk=pk).first()
+    if demand is None:
+        raise NotFoundError("not_found", _("融资需求不存在"))
+    own = (
+        user.group == OrgGroup.ENTERPRISE and user.organisation_id == demand.entity.organisation_id
+    )
+    institution = user.group == OrgGroup.INSTITUTION and demand.status == DemandStatus.OPEN
+    if not (own or institution or _is_operator(user)):
+        raise NotFoundError("not_found", _("融资需求不存在"))
+    return demand
+
+
+def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = False) -> MatchResult:
+    """Rank published products for a demand (the caller has checked the demand is visible)."""
+    facts = entity_facts(entity_ids=[demand.entity_id]).get(demand.entity_id)
+    return rank_products(catalogue(), demand, facts, limit=limit, with_excluded=with_excluded)
+
+
+def products_by_id(*, ids: Iterable[int]) -> dict[int, Product]:
+    """Return published products by id (one query) for rendering matches."""
+    return {p.pk: p for p in _published().filter(pk__in=list(ids))}

@@ -5,40 +5,9 @@ from django.core.exceptions import ValidationError
 
 from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.marketplace import selectors, services
+from xinrong.marketplace.tests.factories import demand_data
 
 pytestmark = pytest.mark.django_db
-
-
-def demand_data(**overrides):
-    base = {
-        "amount": "500000",
-        "term_months": 24,
-        "purpose_category": "working_capital",
-        "purpose": "采购原材料",
-        "collateral_modes": ["none"],
-        "max_rate": "6",
-        "urgency": "urgent",
-    }
-    base.update(overrides)
-    return base
-
-
-@pytest.fixture
-def other_enterprise_user(db):
-    from conftest import PASSWORD
-    from xinrong.enterprises.services import enterprise_register
-    from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
-
-    return enterprise_register(
-        uscc=valid_uscc(seed=2),
-        name="海东测试农牧有限公司",
-        legal_rep_name="韩青",
-        legal_rep_id_number=valid_id_number(seed=2),
-        username="ent_other",
-        password=PASSWORD,
-        industry_code="A03",
-        division_code="632801",
-    )
 
 
 def publish(user, **overrides):
