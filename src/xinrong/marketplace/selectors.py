@@ -284,6 +284,15 @@ def entity_demands(*, user: User) -> QuerySet[Demand]:
     )
 
 
+def demand_is_own(*, user: User, demand: Demand) -> bool:
+    """Return whether the user acts for the demand's entity."""
+    return (
+        user.group == OrgGroup.ENTERPRISE
+        and user.organisation_id is not None
+        and user.organisation_id == demand.entity.organisation_id
+    )
+
+
 def demand_visible_get(*, user: User, pk: int) -> Demand:
     """Return a demand the user may read: its entity's users, institutions (open ones), operator."""
     demand = Demand.objects.select_related("entity", "created_by").filter(pk=pk).first()

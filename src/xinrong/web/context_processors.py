@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((str(_("我的异议")), reverse("credit:dispute_list"), "flag"))
             items.append((str(_("信用修复")), reverse("credit:repair_list"), "patch-check"))
         items.append((str(_("金融产品超市")), reverse("marketplace:list"), "shop"))
+        if user.organisation and hasattr(user.organisation, "market_entity"):
+            items.append((str(_("我的需求")), reverse("marketplace:my_demands"), "cash-coin"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if group != OrgGroup.ENTERPRISE and (
