@@ -259,6 +259,8 @@ class Demand(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "division_code"], name="mkt_demand_status_div_idx"),
+            # the demand hall's cache stamp reads Max(updated_at)
+            models.Index(fields=["updated_at"], name="mkt_demand_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

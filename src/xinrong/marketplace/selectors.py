@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
@@ -22,7 +23,15 @@ from xinrong.marketplace.choices import (
     VersionStatus,
 )
 from xinrong.marketplace.eligibility import EntityFacts, Verdict, entity_facts, evaluate
-from xinrong.marketplace.matching import MatchResult, catalogue, rank_products
+from xinrong.marketplace.matching import (
+    HallEntry,
+    MatchResult,
+    catalogue,
+    demand_board,
+    rank_demands,
+    rank_products,
+    region_ranges,
+)
 from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
 from xinrong.reference import divisions
 
@@ -316,3 +325,41 @@ def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = Fal
 def products_by_id(*, ids: Iterable[int]) -> dict[int, Product]:
     """Return published products by id (one query) for rendering matches."""
     return {p.pk: p for p in _published().filter(pk__in=list(ids))}
+
+
+def institution_service_regions(*, institution_id: int) -> list[str] | None:
+    """Return the union of the institution's published products' regions (None: everywhere)."""
+    rows = Product.objects.filter(
+        institution_id=institution_id,
+        status=ProductStatus.PUBLISHED,
+        current_version__isnull=False,
+    ).values_list("current_version__regions", flat=True)
+    regions: set[str] = set()
+    for value in rows:
+        if not value:  # a product open everywhere serves everywhere
+            return None
+        regions.update(value)
+    return sorted(regions) or None
+
+
+def demand_hall(*, user: User, limit: int = 50) -> tuple[list[tuple[HallEntry, Demand]], int]:
+    """Return open demands in the institution's service regions, best for it first, and count."""
+    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+        return [], 0
+    regions = institution_service_regions(institution_id=user.organisation_id)
+    amounts = list(
+        Product.objects.filter(
+            institution_id=user.organisation_id,
+            status=ProductStatus.PUBLISHED,
+            current_version__isnull=False,
+        ).values_list("current_version__amount_min", "current_version__amount_max")
+    )
+    entries, total = rank_demands(
+        demand_board(),
+        ranges=None if regions is None else region_ranges(regions),
+        amount_ranges=amounts,
+        now=timezone.now(),
+        limit=limit,
+    )
+    demands = Demand.objects.select_related("entity").in_bulk([e.demand_id for e in entries])
+    return [(e, demands[e.demand_id]) for e in entries if e.demand_id in demands], total

@@ -47,6 +47,7 @@ INSTITUTION_KIND_CHOICES = [
     ("insurer", gettext_lazy("保险机构")),
 ]
 MATCH_LIMIT = 20
+HALL_LIMIT = 50
 SORT_CHOICES = [
     ("newest", gettext_lazy("最新上架")),
     ("rate", gettext_lazy("利率从低到高")),
@@ -402,3 +403,24 @@ def demand_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("marketplace:my_demands")
     messages.success(request, _("融资需求已撤回"))
     return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+def demand_hall(request: HttpRequest) -> HttpResponse:
+    """Institutions: open demands in their service regions, ranked for them."""
+    user = request_user(request)
+    if user.group != OrgGroup.INSTITUTION:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+    rows, total = selectors.demand_hall(user=user, limit=HALL_LIMIT)
+    regions = selectors.institution_service_regions(institution_id=user.organisation_id or 0)
+    return render(
+        request,
+        "marketplace/demand_hall.html",
+        {
+            "rows": rows,
+            "total": total,
+            "regions": "、".join(divisions.full_name(r) or r for r in regions)
+            if regions
+            else _("全部地区"),
+        },
+    )

@@ -55,6 +55,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("修复审核")), reverse("credit:repair_list"), "patch-check"))
     if group == OrgGroup.INSTITUTION:
         items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
+        items.append((str(_("需求大厅")), reverse("marketplace:demand_hall"), "megaphone"))
         if user.organisation and user.organisation.kind in PRODUCT_KINDS:
             items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
     if group == OrgGroup.GOVERNMENT:
