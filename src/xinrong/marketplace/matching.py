@@ -29,9 +29,11 @@ falling by 1 per factor of 10 away from the nearest range), ``urgency`` (normal 
 very urgent 1) and ``freshness`` (1 for a demand published now, 0 at 30 days or older).
 
 Speed: the catalogue is loaded column-wise (one ``values_list``) into NumPy arrays and kept in
-process memory until any product changes (``catalogue_stamp``). Eligibility is evaluated once per
-distinct set of eligibility terms, not once per product; everything else is vectorised. Only the
-returned top matches get their Chinese explanations.
+process memory until any product changes (``catalogue_stamp``). Each eligibility condition is
+checked once per distinct value in the catalogue (there are few: a handful of entity-type sets,
+a few dozen region lists…) and combined per product by indexing; everything else is vectorised.
+Only the returned top matches get their Chinese explanations. The entity's facts are cached for
+``FACTS_TTL`` seconds (grades change daily, not per request).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ import numpy.typing as npt
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
+from xinrong.marketplace import eligibility
 from xinrong.marketplace.choices import CollateralMode, DemandStatus, DemandUrgency, ProductStatus
 from xinrong.marketplace.eligibility import EntityFacts, evaluate
 from xinrong.marketplace.models import Demand, Product
@@ -61,6 +64,23 @@ WEIGHTS: dict[str, float] = {
     "reputation": 0.20,
 }
 NEUTRAL_REPUTATION = 0.5
+FACTS_TTL = 300
+ELIGIBILITY_DIMS = (
+    "entity_types",
+    "industries",
+    "regions",
+    "min_years_in_business",
+    "min_credit_grade",
+    "tax_grades",
+)
+ELIGIBILITY_CHECKS: dict[str, Callable[[Any, EntityFacts], bool]] = {
+    "entity_types": eligibility.entity_type_ok,
+    "industries": eligibility.industry_ok,
+    "regions": eligibility.region_ok,
+    "min_years_in_business": lambda v, f: eligibility.years_ok(Decimal(v or 0), f),
+    "min_credit_grade": eligibility.grade_ok,
+    "tax_grades": eligibility.tax_ok,
+}
 FILTERS = ("eligibility", "amount", "term", "rate", "guarantee")
 MODE_BIT = {mode: 1 << i for i, mode in enumerate(CollateralMode.values)}
 
@@ -104,8 +124,20 @@ class Catalogue:
     rate_max: FloatArray
     service_days: IntArray
     modes_mask: IntArray
-    signature: IntArray  # index into ``signatures``
-    signatures: list[EligibilityTerms]
+    dim_codes: dict[str, IntArray]  # per eligibility condition: index into ``dim_values``
+    dim_values: dict[str, list[Any]]  # per condition: its distinct values in the catalogue
+
+    def terms(self, i: int) -> EligibilityTerms:
+        """Return the eligibility terms of row ``i``."""
+        v = {name: self.dim_values[name][int(self.dim_codes[name][i])] for name in self.dim_values}
+        return EligibilityTerms(
+            entity_types=v["entity_types"],
+            industries=v["industries"],
+            regions=v["regions"],
+            min_years_in_business=Decimal(v["min_years_in_business"] or 0),
+            min_credit_grade=v["min_credit_grade"],
+            tax_grades=v["tax_grades"],
+        )
 
     def __len__(self) -> int:
         return int(self.product_id.shape[0])
@@ -170,29 +202,23 @@ def catalogue_stamp() -> tuple[int, str]:
 def catalogue_build(rows: Sequence[Sequence[Any]]) -> Catalogue:
     """Return columns from rows of ``CATALOGUE_COLUMNS`` (pure; used by the loader and tests)."""
     n = len(rows)
-    sig_index: dict[tuple[Any, ...], int] = {}
-    signatures: list[EligibilityTerms] = []
-    signature = np.empty(n, dtype=np.int64)
+    codes = {name: np.empty(n, dtype=np.int64) for name in ELIGIBILITY_DIMS}
+    values: dict[str, list[Any]] = {name: [] for name in ELIGIBILITY_DIMS}
+    seen: dict[str, dict[Any, int]] = {name: {} for name in ELIGIBILITY_DIMS}
     modes_mask = np.zeros(n, dtype=np.int64)
     for i, row in enumerate(rows):
-        etypes, inds, regions, years, grade, taxes, modes = row[11:18]
-        key = (tuple(etypes), tuple(inds), tuple(regions), str(years), grade, tuple(taxes))
-        idx = sig_index.get(key)
-        if idx is None:
-            idx = sig_index[key] = len(signatures)
-            signatures.append(
-                EligibilityTerms(
-                    entity_types=list(etypes),
-                    industries=list(inds),
-                    regions=list(regions),
-                    min_years_in_business=Decimal(years),
-                    min_credit_grade=grade or "",
-                    tax_grades=list(taxes),
+        for k, name in enumerate(ELIGIBILITY_DIMS):
+            value = row[11 + k]
+            key = tuple(value) if isinstance(value, list) else str(value or "")
+            idx = seen[name].get(key)
+            if idx is None:
+                idx = seen[name][key] = len(values[name])
+                values[name].append(
+                    list(value) if isinstance(value, list) else (value if value else "")
                 )
-            )
-        signature[i] = idx
+            codes[name][i] = idx
         mask = 0
-        for mode in modes or ():
+        for mode in row[17] or ():
             mask |= MODE_BIT.get(mode, 0)
         modes_mask[i] = mask
 
@@ -211,8 +237,8 @@ def catalogue_build(rows: Sequence[Sequence[Any]]) -> Catalogue:
         rate_max=np.fromiter((float(r[8]) for r in rows), dtype=np.float64, count=n),
         service_days=np.fromiter((r[9] + r[10] for r in rows), dtype=np.int64, count=n),
         modes_mask=modes_mask,
-        signature=signature,
-        signatures=signatures,
+        dim_codes=codes,
+        dim_values=values,
     )
 
 
@@ -302,11 +328,17 @@ def rank_products(
     n = len(cat)
     if n == 0:
         return MatchResult(matches=[], eligible_count=0, considered=0)
-    # Eligibility: once per distinct set of terms (no facts = nobody qualifies, e.g. no entity).
-    sig_ok = np.array(
-        [facts is not None and evaluate(t, facts).eligible for t in cat.signatures], dtype=bool
-    )
-    eligible = sig_ok[cat.signature]
+    # Eligibility: each condition once per distinct value, combined per product in NumPy
+    # (no facts = nobody qualifies, e.g. no entity).
+    eligible = np.full(n, facts is not None)
+    if facts is not None:
+        for name, check in ELIGIBILITY_CHECKS.items():
+            holds = np.fromiter(
+                (check(value, facts) for value in cat.dim_values[name]),
+                dtype=bool,
+                count=len(cat.dim_values[name]),
+            )
+            eligible &= holds[cat.dim_codes[name]]
     amount_fen = int(demand.amount * 100)
     fits_amount = (cat.amount_min_fen <= amount_fen) & (amount_fen <= cat.amount_max_fen)
     term = int(demand.term_months)
@@ -434,7 +466,7 @@ def _exclusion_message(
     if code == "eligibility":
         if facts is None:
             return _("缺少企业信息，无法判断准入条件")
-        verdict = evaluate(cat.signatures[int(cat.signature[i])], facts)
+        verdict = evaluate(cat.terms(i), facts)
         return verdict.reasons[0].message
     if code == "amount":
         return _("额度 %(lo)s–%(hi)s，不覆盖您需要的 %(want)s") % {
@@ -570,12 +602,14 @@ def rank_demands(
     idx = np.flatnonzero(inside)
     amount = board.amount_fen[idx].astype(np.float64)
     if amount_ranges:
-        # Distance in decades to the nearest product range (0 inside one).
-        lows = np.array([float(lo) * 100 for lo, _hi in amount_ranges])
-        highs = np.array([float(hi) * 100 for _lo, hi in amount_ranges])
-        below = np.log10(np.maximum(lows[None, :] / amount[:, None], 1.0))
-        above = np.log10(np.maximum(amount[:, None] / highs[None, :], 1.0))
-        gap = np.min(below + above, axis=1)
+        # Distance in decades to the nearest product range (0 inside one); distinct ranges only.
+        pairs = sorted({(float(lo) * 100, float(hi) * 100) for lo, hi in amount_ranges})
+        log_amount = np.log10(np.maximum(amount, 1.0))
+        gap = np.full(idx.shape[0], np.inf)
+        for low, high in pairs:
+            below = np.maximum(np.log10(low) - log_amount, 0.0)
+            above = np.maximum(log_amount - np.log10(high), 0.0)
+            np.minimum(gap, below + above, out=gap)
         fit = np.clip(1.0 - gap, 0.0, 1.0)
     else:
         fit = np.full(idx.shape[0], 0.5)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -24,6 +25,7 @@ from xinrong.marketplace.choices import (
 )
 from xinrong.marketplace.eligibility import EntityFacts, Verdict, entity_facts, evaluate
 from xinrong.marketplace.matching import (
+    FACTS_TTL,
     HallEntry,
     MatchResult,
     catalogue,
@@ -318,7 +320,11 @@ def demand_visible_get(*, user: User, pk: int) -> Demand:
 
 def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = False) -> MatchResult:
     """Rank published products for a demand (the caller has checked the demand is visible)."""
-    facts = entity_facts(entity_ids=[demand.entity_id]).get(demand.entity_id)
+    key = f"marketplace:facts:{demand.entity_id}:{timezone.localdate().isoformat()}"
+    facts: EntityFacts | None = cache.get(key)
+    if facts is None:
+        facts = entity_facts(entity_ids=[demand.entity_id]).get(demand.entity_id)
+        cache.set(key, facts, FACTS_TTL)
     return rank_products(catalogue(), demand, facts, limit=limit, with_excluded=with_excluded)
 
 

@@ -124,7 +124,7 @@ def test_reputation_hook_reorders_equal_products():
     ]
     rows = [[1, 11, 100, *row[3:]], [2, 12, 200, *row[3:]]]
     cat = matching.catalogue_build(rows)
-    assert len(cat.signatures) == 1  # eligibility evaluated once for both
+    assert all(len(v) == 1 for v in cat.dim_values.values())  # each condition checked once
 
     class D:
         amount = Decimal("500000")
@@ -158,3 +158,33 @@ def test_only_own_users_institutions_and_operator_read_a_demand(
     services.demand_withdraw(demand=demand, actor=enterprise_user)
     with pytest.raises(NotFoundError):
         selectors.demand_visible_get(user=bank_officer, pk=demand.pk)
+
+
+def test_fast_eligibility_checks_agree_with_evaluate():
+    import random
+
+    from xinrong.marketplace.eligibility import EntityFacts, evaluate
+
+    rng = random.Random(7)
+    for _ in range(500):
+        terms = matching.EligibilityTerms(
+            entity_types=rng.choice([[], ["enterprise"], ["individual_business"]]),
+            industries=rng.choice([[], ["F"], ["F51"], ["A", "C"]]),
+            regions=rng.choice([[], ["630000"], ["630100"], ["632801"]]),
+            min_years_in_business=Decimal(rng.choice(["0", "1", "3.5"])),
+            min_credit_grade=rng.choice(["", "A", "BBB", "AAA"]),
+            tax_grades=rng.choice([[], ["A"], ["A", "B"]]),
+        )
+        facts = EntityFacts(
+            rng.choice(["enterprise", "individual_business"]),
+            rng.choice(["F51", "A01", "C13", ""]),
+            rng.choice(["630102", "632801", "620102"]),
+            rng.choice([None, 0.5, 2.0, 5.0]),
+            rng.choice([None, "AAA", "A", "BBB", "C"]),
+            rng.choice([None, "A", "B", "D"]),
+        )
+        fast = all(
+            check(getattr(terms, name), facts)
+            for name, check in matching.ELIGIBILITY_CHECKS.items()
+        )
+        assert fast == evaluate(terms, facts).eligible, (terms, facts)
