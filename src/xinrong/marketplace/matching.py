@@ -126,6 +126,7 @@ class Catalogue:
     modes_mask: IntArray
     dim_codes: dict[str, IntArray]  # per eligibility condition: index into ``dim_values``
     dim_values: dict[str, list[Any]]  # per condition: its distinct values in the catalogue
+    region_prefixes: list[tuple[str, ...]]  # per distinct region list: descendants' prefixes
 
     def terms(self, i: int) -> EligibilityTerms:
         """Return the eligibility terms of row ``i``."""
@@ -239,7 +240,20 @@ def catalogue_build(rows: Sequence[Sequence[Any]]) -> Catalogue:
         modes_mask=modes_mask,
         dim_codes=codes,
         dim_values=values,
+        region_prefixes=[_prefixes(regions) for regions in values["regions"]],
     )
+
+
+def _prefixes(regions: list[str]) -> tuple[str, ...]:
+    """Return the descendants' prefixes of regions, as ``eligibility.region_ok`` tests them."""
+    out = []
+    for region in regions:
+        try:
+            out.append(divisions.descendants_prefix(region))
+        except ValueError:
+            continue
+    # A list of only malformed codes matches nobody (as in eligibility): a prefix no code has.
+    return tuple(out) if out or not regions else ("\x00",)
 
 
 CATALOGUE_COLUMNS = (
@@ -333,6 +347,15 @@ def rank_products(
     eligible = np.full(n, facts is not None)
     if facts is not None:
         for name, check in ELIGIBILITY_CHECKS.items():
+            if name == "regions":  # the hot one: many distinct lists; prefixes precomputed
+                division = facts.division_code
+                region_holds = np.fromiter(
+                    (not p or division.startswith(p) for p in cat.region_prefixes),
+                    dtype=bool,
+                    count=len(cat.region_prefixes),
+                )
+                eligible &= region_holds[cat.dim_codes[name]]
+                continue
             holds = np.fromiter(
                 (check(value, facts) for value in cat.dim_values[name]),
                 dtype=bool,
