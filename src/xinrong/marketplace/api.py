@@ -61,8 +61,13 @@ def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[
     "/demands/{demand_id}/matches", response=DemandMatchesOut, summary="查询融资需求的匹配产品"
 )
 def demand_matches(request: HttpRequest, demand_id: int) -> dict[str, Any]:
-    """Return the top 20 products for a demand the caller may read, with scores and reasons."""
-    demand = selectors.demand_visible_get(user=request_user(request), pk=demand_id)
+    """Return the top 20 products for one's own demand, with scores and reasons."""
+    user = request_user(request)
+    demand = selectors.demand_visible_get(user=user, pk=demand_id)
+    if not selectors.demand_matches_visible(user=user, demand=demand):
+        raise PermissionDeniedError(
+            "forbidden", _("匹配结果涉及企业的信用与纳税等级，仅该企业的用户可以查看")
+        )
     result = selectors.demand_matches(demand=demand)
     products = selectors.products_by_id(ids=[m.product_id for m in result.matches])
     rows: list[dict[str, Any]] = []

@@ -318,6 +318,15 @@ def demand_visible_get(*, user: User, pk: int) -> Demand:
     return demand
 
 
+def demand_matches_visible(*, user: User, demand: Demand) -> bool:
+    """Return whether the user may see a demand's matches.
+
+    Matches reveal which eligibility conditions (credit and tax grades) the entity meets, which is
+    non-public: only its own users and the operator see them, not institutions.
+    """
+    return demand_is_own(user=user, demand=demand) or _is_operator(user)
+
+
 def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = False) -> MatchResult:
     """Rank published products for a demand (the caller has checked the demand is visible)."""
     key = f"marketplace:facts:{demand.entity_id}:{timezone.localdate().isoformat()}"

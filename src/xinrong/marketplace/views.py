@@ -370,12 +370,12 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         demand = selectors.demand_visible_get(user=user, pk=pk)
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
-    own = (
-        user.group == OrgGroup.ENTERPRISE and user.organisation_id == demand.entity.organisation_id
-    )
-    result = selectors.demand_matches(demand=demand, limit=MATCH_LIMIT)
-    products = selectors.products_by_id(ids=[m.product_id for m in result.matches])
-    rows = [(m, products[m.product_id]) for m in result.matches if m.product_id in products]
+    own = selectors.demand_is_own(user=user, demand=demand)
+    show = selectors.demand_matches_visible(user=user, demand=demand)
+    result = selectors.demand_matches(demand=demand, limit=MATCH_LIMIT) if show else None
+    matches = result.matches if result else []
+    products = selectors.products_by_id(ids=[m.product_id for m in matches])
+    rows = [(m, products[m.product_id]) for m in matches if m.product_id in products]
     return render(
         request,
         "marketplace/demand_detail.html",

@@ -66,7 +66,10 @@ def test_institution_cannot_publish_but_reads_open_demand(
     client.force_login(bank_officer)
     assert client.get("/marketplace/demands/new/").status_code == 403
     page = client.get(f"/marketplace/demands/{demand.pk}/").content.decode()
-    assert "低息首贷" in page and 'id="withdraw"' not in page
+    assert "500,000" in page or "500000" in page
+    # matches reveal the entity's grades: not for institutions
+    assert "低息首贷" not in page and 'id="matches-hidden"' in page
+    assert 'id="withdraw"' not in page
 
 
 def test_other_enterprise_cannot_see_or_withdraw(client, enterprise_user, other_enterprise_user):
@@ -144,6 +147,6 @@ def test_api_institution_cannot_publish_and_stranger_cannot_read(
     )
     assert response.status_code == 403
     demand = publish(enterprise_user)
-    assert client.get(f"/api/v1/marketplace/demands/{demand.pk}/matches").status_code == 200
+    assert client.get(f"/api/v1/marketplace/demands/{demand.pk}/matches").status_code == 403
     client.force_login(other_enterprise_user)
     assert client.get(f"/api/v1/marketplace/demands/{demand.pk}/matches").status_code == 404
