@@ -78,3 +78,15 @@ def test_hall_page_for_institutions_only(client, enterprise_user, bank_officer):
     assert "西宁测试商贸有限公司" in page
     client.force_login(enterprise_user)
     assert client.get("/marketplace/demands/hall/").status_code == 403
+
+
+def test_hall_query_count_does_not_grow_with_demands(
+    client, enterprise_user, other_enterprise_user, bank_officer, django_assert_max_num_queries
+):
+    for _ in range(3):
+        publish(enterprise_user)
+        publish(other_enterprise_user)
+    client.force_login(bank_officer)
+    with django_assert_max_num_queries(15):
+        page = client.get("/marketplace/demands/hall/").content.decode()
+    assert page.count("data-id=") == 6
