@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -48,6 +48,21 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "institution__name")
     list_select_related = ("institution",)
     inlines = [VersionInline, EventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Demand)
+class DemandAdmin(admin.ModelAdmin):
+    list_display = ("id", "entity", "amount", "term_months", "urgency", "status", "created_at")
+    list_filter = ("status", "urgency", "purpose_category")
+    search_fields = ("entity__name", "entity__uscc")
+    list_select_related = ("entity",)
+    raw_id_fields = ("entity", "held_by", "created_by")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,14 +1,26 @@
-"""Product supermarket API: published products with filters (read-only)."""
+"""Product supermarket API: published products, financing demands and their matches."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router
+from ninja.responses import Status
 
-from xinrong.marketplace import presenters, selectors
-from xinrong.marketplace.schemas import ProductDetailOut, ProductPageOut, ProductSearchIn
+from xinrong.accounts.auth import request_user
+from xinrong.common.errors import PermissionDeniedError
+from xinrong.marketplace import presenters, selectors, services
+from xinrong.marketplace.matching import WEIGHTS
+from xinrong.marketplace.schemas import (
+    DemandCreateIn,
+    DemandMatchesOut,
+    DemandOut,
+    ProductDetailOut,
+    ProductPageOut,
+    ProductSearchIn,
+)
 
 router = Router(tags=["marketplace"])
 
@@ -32,3 +44,52 @@ def product_list(request: HttpRequest, params: Query[ProductSearchIn]) -> dict[s
 def product_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     """Return one published product's live terms."""
     return presenters.product_detail(selectors.product_published_get(code=code[:32].upper()))
+
+
+@router.post("/demands", response={201: DemandOut}, summary="发布融资需求（企业）")
+def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[str, Any]]:
+    """Publish a demand for the caller's own entity; bad values are 422 naming the field."""
+    user = request_user(request)
+    entity = selectors.user_entity(user=user)
+    if entity is None:
+        raise PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
+    demand = services.demand_publish(actor=user, entity=entity, data=payload.dict())
+    return Status(201, presenters.demand_out(demand))
+
+
+@router.get(
+    "/demands/{demand_id}/matches", response=DemandMatchesOut, summary="查询融资需求的匹配产品"
+)
+def demand_matches(request: HttpRequest, demand_id: int) -> dict[str, Any]:
+    """Return the top 20 products for one's own demand, with scores and reasons."""
+    user = request_user(request)
+    demand = selectors.demand_visible_get(user=user, pk=demand_id)
+    if not selectors.demand_matches_visible(user=user, demand=demand):
+        raise PermissionDeniedError(
+            "forbidden", _("匹配结果涉及企业的信用与纳税等级，仅该企业的用户可以查看")
+        )
+    result = selectors.demand_matches(demand=demand)
+    products = selectors.products_by_id(ids=[m.product_id for m in result.matches])
+    rows: list[dict[str, Any]] = []
+    for m in result.matches:
+        p = products.get(m.product_id)
+        if p is None:
+            continue
+        rows.append(
+            {
+                "rank": len(rows) + 1,
+                "code": p.code,
+                "name": p.name,
+                "institution": p.institution.name,
+                "score": m.score,
+                "components": m.components,
+                "explanations": m.explanations,
+            }
+        )
+    return {
+        "demand_id": demand.pk,
+        "considered": result.considered,
+        "eligible_count": result.eligible_count,
+        "weights": WEIGHTS,
+        "results": rows,
+    }

@@ -88,3 +88,31 @@ PRODUCT_TAGS = (
 LENDER_KINDS = frozenset({"bank", "microloan"})
 GUARANTEE_KINDS = frozenset({"guarantor", "insurer"})
 PRODUCT_KINDS = LENDER_KINDS | GUARANTEE_KINDS
+
+
+class DemandStatus(models.TextChoices):
+    """Where a financing demand is: open to matching, closed or withdrawn by the enterprise."""
+
+    OPEN = "open", _("征集中")
+    CLOSED = "closed", _("已关闭")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class DemandUrgency(models.TextChoices):
+    """How soon the enterprise needs the money."""
+
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    VERY_URGENT = "very_urgent", _("非常紧急")
+
+
+class DemandPurpose(models.TextChoices):
+    """What the money is for."""
+
+    WORKING_CAPITAL = "working_capital", _("流动资金")
+    EQUIPMENT = "equipment", _("设备购置")
+    EXPANSION = "expansion", _("扩大经营")
+    TECHNOLOGY = "technology", _("技术研发")
+    AGRICULTURE = "agriculture", _("农牧生产")
+    REFINANCE = "refinance", _("续贷周转")
+    OTHER = "other", _("其他")

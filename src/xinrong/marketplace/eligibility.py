@@ -222,3 +222,45 @@ def entity_facts(
             tax_grade=tax,
         )
     return out
+
+
+# ---------------------------------------------------------------- per-condition checks (fast)
+# Each returns whether one condition of ``evaluate`` holds, without building messages, so that
+# matching can check each distinct value of a condition once and combine the answers in NumPy.
+# They mirror ``evaluate`` exactly (a test compares them).
+
+
+def entity_type_ok(entity_types: list[str], facts: EntityFacts) -> bool:
+    """Return whether the entity type condition holds."""
+    return not entity_types or facts.entity_type in entity_types
+
+
+def industry_ok(wanted: list[str], facts: EntityFacts) -> bool:
+    """Return whether the industry condition holds."""
+    return _industry_matches(facts.industry_code, wanted)
+
+
+def region_ok(wanted: list[str], facts: EntityFacts) -> bool:
+    """Return whether the region condition holds."""
+    return _region_matches(facts.division_code, wanted)
+
+
+def years_ok(min_years: Decimal, facts: EntityFacts) -> bool:
+    """Return whether the years-in-business condition holds."""
+    need = float(min_years or 0)
+    if need <= 0:
+        return True
+    return facts.years_in_business is not None and facts.years_in_business >= need
+
+
+def grade_ok(min_grade: str, facts: EntityFacts) -> bool:
+    """Return whether the credit grade condition holds."""
+    if not min_grade:
+        return True
+    grade = facts.credit_grade
+    return bool(grade) and GRADE_RANK.get(grade or "", len(GRADE_RANK)) <= GRADE_RANK[min_grade]
+
+
+def tax_ok(tax_grades: list[str], facts: EntityFacts) -> bool:
+    """Return whether the tax grade condition holds."""
+    return not tax_grades or (facts.tax_grade is not None and facts.tax_grade in tax_grades)

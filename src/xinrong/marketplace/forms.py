@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.choices import EntityType
-from xinrong.marketplace.choices import TAX_GRADES, CollateralMode, ProductType, RepaymentMethod
+from xinrong.marketplace.choices import (
+    TAX_GRADES,
+    CollateralMode,
+    DemandPurpose,
+    DemandUrgency,
+    ProductType,
+    RepaymentMethod,
+)
 from xinrong.marketplace.models import ProductVersion
 
 CHECKS = forms.CheckboxSelectMultiple
@@ -137,3 +144,31 @@ class ProductForm(forms.Form):
             "days_to_decide": version.days_to_decide,
             "description": version.description,
         }
+
+
+class DemandForm(forms.Form):
+    """A financing demand (typing only; ``services.demand_clean`` validates the values)."""
+
+    amount = forms.DecimalField(
+        label=_("融资金额（元）"), max_digits=16, decimal_places=2, help_text=_("不超过 1 亿元")
+    )
+    term_months = forms.IntegerField(label=_("期限（月）"), help_text=_("1–360 个月"))
+    purpose_category = forms.ChoiceField(label=_("用途类别"), choices=DemandPurpose.choices)
+    purpose = forms.CharField(
+        label=_("资金用途说明"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    collateral_modes = forms.MultipleChoiceField(
+        label=_("可接受的担保方式（不选表示不限）"),
+        choices=CollateralMode.choices,
+        required=False,
+        widget=CHECKS,
+    )
+    max_rate = forms.DecimalField(
+        label=_("可接受的最高年利率（%）"), max_digits=5, decimal_places=2
+    )
+    urgency = forms.ChoiceField(
+        label=_("紧急程度"), choices=DemandUrgency.choices, initial=DemandUrgency.NORMAL
+    )

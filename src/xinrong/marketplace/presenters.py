@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinrong.marketplace.models import Product, ProductVersion
+from xinrong.marketplace.models import Demand, Product, ProductVersion
 
 
 def _version(product: Product) -> ProductVersion:
@@ -53,4 +53,22 @@ def product_detail(product: Product) -> dict[str, Any]:
         "supports_relending": v.supports_relending,
         "supports_rediscount": v.supports_rediscount,
         "description": v.description,
+    }
+
+
+def demand_out(demand: Demand) -> dict[str, Any]:
+    """Return the API shape of a demand."""
+    return {
+        "id": demand.pk,
+        "entity_uscc": demand.entity.uscc,
+        "entity_name": demand.entity.name,
+        "amount": demand.amount,
+        "term_months": demand.term_months,
+        "purpose_category": demand.purpose_category,
+        "purpose": demand.purpose,
+        "collateral_modes": demand.collateral_modes,
+        "max_rate": demand.max_rate,
+        "urgency": demand.urgency,
+        "status": demand.status,
+        "created_at": demand.created_at,
     }

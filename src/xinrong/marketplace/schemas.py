@@ -73,3 +73,58 @@ class ProductDetailOut(ProductListItemOut):
     supports_relending: bool
     supports_rediscount: bool
     description: str
+
+
+class DemandCreateIn(Schema):
+    """A financing demand to publish (values are checked by the service, errors name the field)."""
+
+    amount: str = Field(..., max_length=20, description="融资金额（元），大于 0 且不超过 1 亿")
+    term_months: int = Field(..., description="期限（月），1–360")
+    purpose_category: str = Field(
+        ..., max_length=20, description="用途类别：working_capital、equipment、expansion…"
+    )
+    purpose: str = Field("", max_length=1000, description="资金用途说明")
+    collateral_modes: list[str] = Field(
+        default_factory=list, max_length=10, description="可接受的担保方式；为空表示不限"
+    )
+    max_rate: str = Field(..., max_length=8, description="可接受的最高年利率（%），0–36")
+    urgency: str = Field("normal", max_length=12, description="normal、urgent、very_urgent")
+
+
+class DemandOut(Schema):
+    """A published financing demand."""
+
+    id: int
+    entity_uscc: str
+    entity_name: str
+    amount: Decimal
+    term_months: int
+    purpose_category: str
+    purpose: str
+    collateral_modes: list[str]
+    max_rate: Decimal
+    urgency: str
+    status: str
+    created_at: dt.datetime
+
+
+class MatchOut(Schema):
+    """One ranked product for a demand, with its score, the score's parts and why it fits."""
+
+    rank: int
+    code: str
+    name: str
+    institution: str
+    score: float
+    components: dict[str, float]
+    explanations: list[str]
+
+
+class DemandMatchesOut(Schema):
+    """The ranked matches of a demand."""
+
+    demand_id: int
+    considered: int
+    eligible_count: int
+    weights: dict[str, float]
+    results: list[MatchOut]

@@ -6,17 +6,35 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import NotFoundError
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace.choices import PRODUCT_KINDS, ProductStatus, ProductType, VersionStatus
+from xinrong.marketplace.choices import (
+    PRODUCT_KINDS,
+    DemandStatus,
+    ProductStatus,
+    ProductType,
+    VersionStatus,
+)
 from xinrong.marketplace.eligibility import EntityFacts, Verdict, entity_facts, evaluate
-from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.matching import (
+    FACTS_TTL,
+    HallEntry,
+    MatchResult,
+    catalogue,
+    demand_board,
+    rank_demands,
+    rank_products,
+    region_ranges,
+)
+from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
 from xinrong.reference import divisions
 
 SORTS = {
@@ -262,3 +280,101 @@ def eligibility_for(
     if facts is None:
         return {}
     return {v.pk: evaluate(v, facts) for v in versions}
+
+
+# ---------------------------------------------------------------- financing demands
+
+
+def entity_demands(*, user: User) -> QuerySet[Demand]:
+    """Return the demands of the user's own entity, newest first (none for other users)."""
+    entity = user_entity(user=user)
+    if entity is None:
+        return Demand.objects.none()
+    return (
+        Demand.objects.filter(entity=entity).select_related("entity").order_by("-created_at", "-id")
+    )
+
+
+def demand_is_own(*, user: User, demand: Demand) -> bool:
+    """Return whether the user acts for the demand's entity."""
+    return (
+        user.group == OrgGroup.ENTERPRISE
+        and user.organisation_id is not None
+        and user.organisation_id == demand.entity.organisation_id
+    )
+
+
+def demand_visible_get(*, user: User, pk: int) -> Demand:
+    """Return a demand the user may read: its entity's users, institutions (open ones), operator."""
+    demand = Demand.objects.select_related("entity", "created_by").filter(pk=pk).first()
+    if demand is None:
+        raise NotFoundError("not_found", _("融资需求不存在"))
+    own = (
+        user.group == OrgGroup.ENTERPRISE and user.organisation_id == demand.entity.organisation_id
+    )
+    institution = user.group == OrgGroup.INSTITUTION and demand.status == DemandStatus.OPEN
+    if not (own or institution or _is_operator(user)):
+        raise NotFoundError("not_found", _("融资需求不存在"))
+    return demand
+
+
+def demand_matches_visible(*, user: User, demand: Demand) -> bool:
+    """Return whether the user may see a demand's matches.
+
+    Matches reveal which eligibility conditions (credit and tax grades) the entity meets, which is
+    non-public: only its own users and the operator see them, not institutions.
+    """
+    return demand_is_own(user=user, demand=demand) or _is_operator(user)
+
+
+def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = False) -> MatchResult:
+    """Rank published products for a demand (the caller has checked the demand is visible)."""
+    key = f"marketplace:facts:{demand.entity_id}:{timezone.localdate().isoformat()}"
+    facts: EntityFacts | None = cache.get(key)
+    if facts is None:
+        facts = entity_facts(entity_ids=[demand.entity_id]).get(demand.entity_id)
+        cache.set(key, facts, FACTS_TTL)
+    return rank_products(catalogue(), demand, facts, limit=limit, with_excluded=with_excluded)
+
+
+def products_by_id(*, ids: Iterable[int]) -> dict[int, Product]:
+    """Return published products by id (one query) for rendering matches."""
+    return {p.pk: p for p in _published().filter(pk__in=list(ids))}
+
+
+def institution_service_regions(*, institution_id: int) -> list[str] | None:
+    """Return the union of the institution's published products' regions (None: everywhere)."""
+    rows = Product.objects.filter(
+        institution_id=institution_id,
+        status=ProductStatus.PUBLISHED,
+        current_version__isnull=False,
+    ).values_list("current_version__regions", flat=True)
+    regions: set[str] = set()
+    for value in rows:
+        if not value:  # a product open everywhere serves everywhere
+            return None
+        regions.update(value)
+    return sorted(regions) or None
+
+
+def demand_hall(*, user: User, limit: int = 50) -> tuple[list[tuple[HallEntry, Demand]], int]:
+    """Return open demands in the institution's service regions, best for it first, and count."""
+    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+        return [], 0
+    regions = institution_service_regions(institution_id=user.organisation_id)
+    amounts = list(
+        Product.objects.filter(
+            institution_id=user.organisation_id,
+            status=ProductStatus.PUBLISHED,
+            current_version__isnull=False,
+        ).values_list("current_version__amount_min", "current_version__amount_max")
+    )
+    entries, total = rank_demands(
+        demand_board(),
+        ranges=None if regions is None else region_ranges(regions),
+        amount_ranges=amounts,
+        now=timezone.now(),
+        limit=limit,
+    )
+    demands = Demand.objects.select_related("entity").in_bulk([e.demand_id for e in entries])
+    return [(e, demands[e.demand_id]) for e in entries if e.demand_id in demands], total

@@ -23,18 +23,22 @@ from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.choices import EntityType
+from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     GUARANTEE_KINDS,
     PRODUCT_KINDS,
     TAX_GRADES,
     CollateralMode,
+    DemandPurpose,
+    DemandStatus,
+    DemandUrgency,
     EventKind,
     ProductStatus,
     ProductType,
     RepaymentMethod,
     VersionStatus,
 )
-from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
 from xinrong.reference import divisions, industries
 
 GRADES = tuple(g for g, _floor in DEFAULT_BANDS)
@@ -564,3 +568,108 @@ def product_withdraw(*, product: Product, actor: User, note: str = "") -> Produc
         note=note.strip()[:2000],
     )
     return product
+
+
+# ---------------------------------------------------------------- financing demands
+
+DEMAND_AMOUNT_MAX = Decimal("100000000")
+ENTERPRISE_ROLES = (Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT)
+
+
+def _ensure_entity_user(user: User, entity: MarketEntity) -> None:
+    if (
+        user.group != OrgGroup.ENTERPRISE
+        or user.organisation_id is None
+        or user.organisation_id != entity.organisation_id
+        or not user.has_role(*ENTERPRISE_ROLES)
+    ):
+        raise PermissionDeniedError(
+            "forbidden", _("只有该企业的企业主或经办人可以发布或撤回其融资需求")
+        )
+
+
+def demand_clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Return normalised demand fields, or raise ValidationError naming the field in Chinese."""
+    amount = _decimal(data, "amount", _("融资金额"))
+    if not Decimal("0") < amount <= DEMAND_AMOUNT_MAX:
+        raise ValidationError(
+            {
+                "amount": _("融资金额应大于 0 元且不超过 100,000,000 元，实际为 %(v)s")
+                % {"v": amount}
+            },
+            code="out_of_range",
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": _("融资金额最多保留两位小数（分）")}, code="invalid")
+    term = _int(data, "term_months", _("期限"))
+    if not 1 <= term <= 360:
+        raise ValidationError(
+            {"term_months": _("期限应为 1–360 个月，实际为 %(v)s") % {"v": term}},
+            code="out_of_range",
+        )
+    rate = _decimal(data, "max_rate", _("可接受最高年利率"))
+    if not Decimal("0") <= rate <= RATE_CEILING:
+        raise ValidationError(
+            {"max_rate": _("可接受最高年利率应为 0–36（%%），实际为 %(v)s") % {"v": rate}},
+            code="out_of_range",
+        )
+    if rate != rate.quantize(Decimal("0.01")):
+        raise ValidationError({"max_rate": _("年利率最多保留两位小数")}, code="invalid")
+    category = str(data.get("purpose_category") or "").strip()
+    if category not in DemandPurpose.values:
+        raise ValidationError(
+            {
+                "purpose_category": _("用途类别“%(v)s”无效，可选：%(a)s")
+                % {"v": category, "a": "、".join(DemandPurpose.values)}
+            },
+            code="invalid_choice",
+        )
+    purpose = str(data.get("purpose") or "").strip()
+    if len(purpose) > 1000:
+        raise ValidationError({"purpose": _("资金用途说明不超过 1000 字")}, code="invalid")
+    urgency = str(data.get("urgency") or DemandUrgency.NORMAL).strip()
+    if urgency not in DemandUrgency.values:
+        raise ValidationError(
+            {
+                "urgency": _("紧急程度“%(v)s”无效，可选：%(a)s")
+                % {"v": urgency, "a": "、".join(DemandUrgency.values)}
+            },
+            code="invalid_choice",
+        )
+    modes = _choices(data, "collateral_modes", _("可接受的担保方式"), CollateralMode.values)
+    return {
+        "amount": amount,
+        "term_months": term,
+        "max_rate": rate,
+        "purpose_category": category,
+        "purpose": purpose,
+        "urgency": urgency,
+        "collateral_modes": modes,
+    }
+
+
+@transaction.atomic
+def demand_publish(*, actor: User, entity: MarketEntity, data: dict[str, Any]) -> Demand:
+    """Publish an open financing demand of an entity (its owner or agent only)."""
+    _ensure_entity_user(actor, entity)
+    fields = demand_clean(data)
+    demand = Demand(entity=entity, created_by=actor, division_code=entity.division_code, **fields)
+    demand.full_clean()
+    demand.save()
+    return demand
+
+
+@transaction.atomic
+def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
+    """Withdraw an open demand; it leaves matching and the institutions' hall."""
+    demand = Demand.objects.select_for_update().select_related("entity").get(pk=demand.pk)
+    _ensure_entity_user(actor, demand.entity)
+    if demand.status != DemandStatus.OPEN:
+        raise ConflictError(
+            "not_open",
+            _("只有征集中的需求可以撤回，当前状态为“%(s)s”") % {"s": demand.get_status_display()},
+        )
+    demand.status = DemandStatus.WITHDRAWN
+    demand.closed_at = timezone.now()
+    demand.save(update_fields=["status", "closed_at", "updated_at"])
+    return demand

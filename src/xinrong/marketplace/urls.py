@@ -14,4 +14,9 @@ urlpatterns = [
     path("manage/<int:pk>/edit/", views.product_edit, name="edit"),
     path("manage/<int:pk>/<slug:action>/", views.product_action, name="action"),
     path("review/", views.review_queue, name="review"),
+    path("demands/", views.my_demands, name="my_demands"),
+    path("demands/hall/", views.demand_hall, name="demand_hall"),
+    path("demands/new/", views.demand_new, name="demand_new"),
+    path("demands/<int:pk>/", views.demand_detail, name="demand"),
+    path("demands/<int:pk>/withdraw/", views.demand_withdraw, name="demand_withdraw"),
 ]

@@ -30,12 +30,13 @@ from xinrong.marketplace import selectors, services
 from xinrong.marketplace.choices import (
     PRODUCT_TAGS,
     CollateralMode,
+    DemandStatus,
     ProductType,
     RepaymentMethod,
     VersionStatus,
 )
 from xinrong.marketplace.eligibility import Verdict, entity_facts, evaluate
-from xinrong.marketplace.forms import ProductForm
+from xinrong.marketplace.forms import DemandForm, ProductForm
 from xinrong.marketplace.models import Product
 from xinrong.reference import divisions
 
@@ -45,6 +46,8 @@ INSTITUTION_KIND_CHOICES = [
     ("guarantor", gettext_lazy("融资担保机构")),
     ("insurer", gettext_lazy("保险机构")),
 ]
+MATCH_LIMIT = 20
+HALL_LIMIT = 50
 SORT_CHOICES = [
     ("newest", gettext_lazy("最新上架")),
     ("rate", gettext_lazy("利率从低到高")),
@@ -321,3 +324,103 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营管理员可用")))
     rows = list(selectors.review_queue(user=user)[:500])
     return render(request, "marketplace/review_queue.html", {"rows": rows})
+
+
+# ---------------------------------------------------------------- financing demands
+
+
+@login_required
+def demand_new(request: HttpRequest) -> HttpResponse:
+    """An enterprise publishes a financing demand."""
+    user = request_user(request)
+    entity = selectors.user_entity(user=user)
+    if entity is None:
+        return error_page(
+            request, PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
+        )
+    form = DemandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            demand = services.demand_publish(actor=user, entity=entity, data=form.cleaned_data)
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("融资需求已发布，以下是为您匹配的产品"))
+            return redirect("marketplace:demand", pk=demand.pk)
+    return render(request, "marketplace/demand_form.html", {"form": form, "entity": entity})
+
+
+@login_required
+def my_demands(request: HttpRequest) -> HttpResponse:
+    """The enterprise's own demands."""
+    user = request_user(request)
+    if selectors.user_entity(user=user) is None:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅企业用户可用")))
+    page = Paginator(selectors.entity_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "marketplace/my_demands.html", {"page": page})
+
+
+@login_required
+def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A demand with its ranked matches (top 20) and why each fits."""
+    user = request_user(request)
+    try:
+        demand = selectors.demand_visible_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    own = selectors.demand_is_own(user=user, demand=demand)
+    show = selectors.demand_matches_visible(user=user, demand=demand)
+    result = selectors.demand_matches(demand=demand, limit=MATCH_LIMIT) if show else None
+    matches = result.matches if result else []
+    products = selectors.products_by_id(ids=[m.product_id for m in matches])
+    rows = [(m, products[m.product_id]) for m in matches if m.product_id in products]
+    return render(
+        request,
+        "marketplace/demand_detail.html",
+        {
+            "demand": demand,
+            "rows": rows,
+            "result": result,
+            "own": own,
+            "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
+            "can_withdraw": own and demand.status == DemandStatus.OPEN,
+        },
+    )
+
+
+@login_required
+@require_POST
+def demand_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw one's own open demand."""
+    user = request_user(request)
+    try:
+        demand = selectors.demand_visible_get(user=user, pk=pk)
+        services.demand_withdraw(demand=demand, actor=user)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+        return redirect("marketplace:my_demands")
+    messages.success(request, _("融资需求已撤回"))
+    return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+def demand_hall(request: HttpRequest) -> HttpResponse:
+    """Institutions: open demands in their service regions, ranked for them."""
+    user = request_user(request)
+    if user.group != OrgGroup.INSTITUTION:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+    rows, total = selectors.demand_hall(user=user, limit=HALL_LIMIT)
+    regions = selectors.institution_service_regions(institution_id=user.organisation_id or 0)
+    return render(
+        request,
+        "marketplace/demand_hall.html",
+        {
+            "rows": rows,
+            "total": total,
+            "regions": "、".join(divisions.full_name(r) or r for r in regions)
+            if regions
+            else _("全部地区"),
+        },
+    )

@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((str(_("我的异议")), reverse("credit:dispute_list"), "flag"))
             items.append((str(_("信用修复")), reverse("credit:repair_list"), "patch-check"))
         items.append((str(_("金融产品超市")), reverse("marketplace:list"), "shop"))
+        if user.organisation and hasattr(user.organisation, "market_entity"):
+            items.append((str(_("我的需求")), reverse("marketplace:my_demands"), "cash-coin"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if group != OrgGroup.ENTERPRISE and (
@@ -53,6 +55,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("修复审核")), reverse("credit:repair_list"), "patch-check"))
     if group == OrgGroup.INSTITUTION:
         items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
+        items.append((str(_("需求大厅")), reverse("marketplace:demand_hall"), "megaphone"))
         if user.organisation and user.organisation.kind in PRODUCT_KINDS:
             items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
     if group == OrgGroup.GOVERNMENT:

@@ -44,3 +44,18 @@ def published_product(officer, operator, *, code: str, name: str = "", **overrid
     )
     services.product_submit(product=product, actor=officer)
     return services.product_approve(product=product, actor=operator)
+
+
+def demand_data(**overrides: Any) -> dict[str, Any]:
+    """Return valid demand fields (50 万元, 24 months, 6%, credit only), overridden by keyword."""
+    base = {
+        "amount": "500000",
+        "term_months": 24,
+        "purpose_category": "working_capital",
+        "purpose": "采购原材料",
+        "collateral_modes": ["none"],
+        "max_rate": "6",
+        "urgency": "urgent",
+    }
+    base.update(overrides)
+    return base

@@ -64,3 +64,43 @@ def test_enterprise_filters_opens_a_product_and_compares_two(
         "PW-2",
     ]
     assert "3.45%" in page.locator("#compare").inner_text()
+
+
+def test_enterprise_publishes_a_demand_and_sees_ranked_matches(
+    page, live_server, enterprise_user, bank_officer, operator
+):
+    published_product(bank_officer, operator, code="PD-1", name="普通经营贷", rate_min="5.20")
+    published_product(bank_officer, operator, code="PD-2", name="低息首贷", rate_min="3.85")
+    published_product(
+        bank_officer, operator, code="PD-3", name="抵押大额贷", collateral_modes=["mortgage"]
+    )
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", enterprise_user.username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-button")
+
+    with page.expect_navigation():
+        page.click("text=我的需求")
+    with page.expect_navigation():
+        page.click("text=发布融资需求")
+    page.fill("#id_amount", "500000")
+    page.fill("#id_term_months", "24")
+    page.select_option("#id_purpose_category", "working_capital")
+    page.fill("#id_purpose", "采购原材料")
+    page.check('input[name="collateral_modes"][value="none"]')
+    page.fill("#id_max_rate", "6")
+    page.select_option("#id_urgency", "urgent")
+    with page.expect_navigation():
+        page.click("#demand-form button.btn-primary")
+
+    matches = page.locator("#matches li[data-code]")
+    assert [matches.nth(i).get_attribute("data-code") for i in range(matches.count())] == [
+        "PD-2",
+        "PD-1",
+    ]
+    assert "低于您可接受的 6%" in matches.first.inner_text()
+    with page.expect_navigation():
+        matches.first.locator("a").first.click()
+    assert "/marketplace/p/PD-2/" in page.url

@@ -1,0 +1,190 @@
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from xinrong.common.errors import NotFoundError
+from xinrong.marketplace import matching, selectors, services
+from xinrong.marketplace.tests.factories import demand_data, published_product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalogue():
+    matching.catalogue_forget()
+    yield
+    matching.catalogue_forget()
+
+
+@pytest.fixture
+def demand(enterprise_user):
+    entity = selectors.user_entity(user=enterprise_user)
+    return services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+
+
+def codes_of(result):
+    return {e.product_id: e.code for e in result.excluded}
+
+
+def test_each_hard_filter_excludes_with_its_reason(demand, bank_officer, operator):
+    good = published_product(bank_officer, operator, code="OK-1")
+    region = published_product(bank_officer, operator, code="F-REGION", regions=["632801"])
+    amount = published_product(bank_officer, operator, code="F-AMOUNT", amount_min="1000000")
+    term = published_product(
+        bank_officer, operator, code="F-TERM", term_min_months=60, term_max_months=120
+    )
+    rate = published_product(bank_officer, operator, code="F-RATE", rate_min="7", rate_max="9")
+    modes = published_product(bank_officer, operator, code="F-MODE", collateral_modes=["mortgage"])
+
+    result = selectors.demand_matches(demand=demand, with_excluded=True)
+
+    assert [m.product_id for m in result.matches] == [good.pk]
+    assert result.eligible_count == 1 and result.considered == 6
+    assert codes_of(result) == {
+        region.pk: "eligibility",
+        amount.pk: "amount",
+        term.pk: "term",
+        rate.pk: "rate",
+        modes.pk: "guarantee",
+    }
+    messages = {e.product_id: e.message for e in result.excluded}
+    assert "所在地区不符" in messages[region.pk]
+    assert "不覆盖您需要的 50 万元" in messages[amount.pk]
+    assert "最低利率 7% 高于您可接受的 6%" in messages[rate.pk]
+    assert "抵押" in messages[modes.pk] and "纯信用" in messages[modes.pk]
+
+
+def test_first_failing_filter_is_the_reason(demand, bank_officer, operator):
+    both = published_product(
+        bank_officer, operator, code="F-BOTH", regions=["632801"], rate_min="7", rate_max="9"
+    )
+    result = selectors.demand_matches(demand=demand, with_excluded=True)
+    assert codes_of(result) == {both.pk: "eligibility"}
+
+
+def test_cheaper_faster_product_ranks_first_and_explains_itself(demand, bank_officer, operator):
+    dear = published_product(
+        bank_officer, operator, code="R-DEAR", rate_min="5.50", rate_max="5.90", days_to_decide=20
+    )
+    cheap = published_product(
+        bank_officer, operator, code="R-CHEAP", rate_min="3.85", rate_max="6.50"
+    )
+    result = selectors.demand_matches(demand=demand)
+    assert [m.product_id for m in result.matches] == [cheap.pk, dear.pk]
+    best = result.matches[0]
+    assert best.score > result.matches[1].score
+    assert set(best.components) == set(matching.WEIGHTS)
+    text = " ".join(best.explanations)
+    assert "利率 3.85% 起，低于您可接受的 6%" in text
+    assert "覆盖您需要的 50 万元" in text
+    assert "覆盖您需要的 24 个月" in text
+    assert "暂无评价" in text
+
+
+def test_demand_accepting_any_guarantee_matches_secured_products(
+    enterprise_user, bank_officer, operator
+):
+    entity = selectors.user_entity(user=enterprise_user)
+    demand = services.demand_publish(
+        actor=enterprise_user, entity=entity, data=demand_data(collateral_modes=[])
+    )
+    secured = published_product(bank_officer, operator, code="M-1", collateral_modes=["mortgage"])
+    result = selectors.demand_matches(demand=demand)
+    assert [m.product_id for m in result.matches] == [secured.pk]
+
+
+def test_catalogue_reloads_when_a_product_changes(demand, bank_officer, operator):
+    first = published_product(bank_officer, operator, code="C-1")
+    assert len(selectors.demand_matches(demand=demand).matches) == 1
+    services.product_withdraw(product=first, actor=bank_officer)
+    assert selectors.demand_matches(demand=demand).matches == []
+
+
+def test_reputation_hook_reorders_equal_products():
+    row = [
+        None,
+        None,
+        None,
+        Decimal("100000"),
+        Decimal("3000000"),
+        12,
+        36,
+        Decimal("4"),
+        Decimal("5"),
+        2,
+        5,
+        [],
+        [],
+        [],
+        Decimal("0"),
+        "",
+        [],
+        ["none"],
+    ]
+    rows = [[1, 11, 100, *row[3:]], [2, 12, 200, *row[3:]]]
+    cat = matching.catalogue_build(rows)
+    assert all(len(v) == 1 for v in cat.dim_values.values())  # each condition checked once
+
+    class D:
+        amount = Decimal("500000")
+        term_months = 24
+        max_rate = Decimal("6")
+        collateral_modes = ["none"]
+
+    from xinrong.marketplace.eligibility import EntityFacts
+
+    facts = EntityFacts("enterprise", "F51", "630102", 5.0, "A", "A")
+    plain = matching.rank_products(cat, D(), facts)
+    assert [m.product_id for m in plain.matches] == [1, 2]  # tie: by id
+    favoured = matching.rank_products(
+        cat, D(), facts, reputation=lambda ids: np.where(ids == 200, 0.9, 0.5)
+    )
+    assert [m.product_id for m in favoured.matches] == [2, 1]
+    assert "机构信誉得分 90 / 100" in favoured.matches[0].explanations
+
+
+def test_only_own_users_institutions_and_operator_read_a_demand(
+    demand,
+    enterprise_user,
+    other_enterprise_user,
+    bank_officer,
+    operator,
+):
+    for user in (enterprise_user, bank_officer, operator):
+        assert selectors.demand_visible_get(user=user, pk=demand.pk) == demand
+    with pytest.raises(NotFoundError):
+        selectors.demand_visible_get(user=other_enterprise_user, pk=demand.pk)
+    services.demand_withdraw(demand=demand, actor=enterprise_user)
+    with pytest.raises(NotFoundError):
+        selectors.demand_visible_get(user=bank_officer, pk=demand.pk)
+
+
+def test_fast_eligibility_checks_agree_with_evaluate():
+    import random
+
+    from xinrong.marketplace.eligibility import EntityFacts, evaluate
+
+    rng = random.Random(7)
+    for _ in range(500):
+        terms = matching.EligibilityTerms(
+            entity_types=rng.choice([[], ["enterprise"], ["individual_business"]]),
+            industries=rng.choice([[], ["F"], ["F51"], ["A", "C"]]),
+            regions=rng.choice([[], ["630000"], ["630100"], ["632801"]]),
+            min_years_in_business=Decimal(rng.choice(["0", "1", "3.5"])),
+            min_credit_grade=rng.choice(["", "A", "BBB", "AAA"]),
+            tax_grades=rng.choice([[], ["A"], ["A", "B"]]),
+        )
+        facts = EntityFacts(
+            rng.choice(["enterprise", "individual_business"]),
+            rng.choice(["F51", "A01", "C13", ""]),
+            rng.choice(["630102", "632801", "620102"]),
+            rng.choice([None, 0.5, 2.0, 5.0]),
+            rng.choice([None, "AAA", "A", "BBB", "C"]),
+            rng.choice([None, "A", "B", "D"]),
+        )
+        fast = all(
+            check(getattr(terms, name), facts)
+            for name, check in matching.ELIGIBILITY_CHECKS.items()
+        )
+        assert fast == evaluate(terms, facts).eligible, (terms, facts)
