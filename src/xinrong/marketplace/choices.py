@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProductStatus(models.TextChoices):
@@ -101,7 +102,7 @@ class DemandStatus(models.TextChoices):
 class DemandUrgency(models.TextChoices):
     """How soon the enterprise needs the money."""
 
-    NORMAL = "normal", _("一般")
+    NORMAL = "normal", pgettext_lazy("urgency", "一般")
     URGENT = "urgent", _("紧急")
     VERY_URGENT = "very_urgent", _("非常紧急")
 
