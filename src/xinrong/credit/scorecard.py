@@ -295,11 +295,6 @@ def _woe(f: BinnedFeature, x: np.ndarray) -> np.ndarray:
     return np.asarray(f.woe)[f.bin_index(x)]
 
 
-def predict_bad(card: Scorecard, frame: pd.DataFrame) -> np.ndarray:
-    """Probability of the bad outcome implied by the scorecard."""
-    return 1.0 / (1.0 + np.exp(card.log_odds(card.score(frame).score)))
-
-
 # ---------------------------------------------------------------- metrics
 
 

@@ -470,15 +470,11 @@ def profiles_score(
     return run
 
 
-def rescore_schedule(*, entity_ids: list[int] | None) -> None:
-    """Queue a rescoring after the current transaction commits (all entities when None)."""
+def rescore_all_schedule() -> None:
+    """Queue a full rescoring after the current transaction commits."""
     from xinrong.credit import tasks
 
-    if entity_ids is None:
-        transaction.on_commit(lambda: tasks.rescore_all.enqueue())
-    else:
-        ids = list(entity_ids)
-        transaction.on_commit(lambda: tasks.rescore_entities.enqueue(ids))
+    transaction.on_commit(lambda: tasks.rescore_all.enqueue())
 
 
 # ---------------------------------------------------------------- early warning

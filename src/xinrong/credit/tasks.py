@@ -41,14 +41,6 @@ def on_batch_completed(sender: Any, batch_id: int, **kwargs: Any) -> None:
 
 
 @task()
-def rescore_entities(entity_ids: list[int]) -> int:
-    """Rescore some entities with the active model; return how many."""
-    if model_active() is None or not entity_ids:
-        return 0
-    return services.profiles_score(entity_ids=entity_ids).entities
-
-
-@task()
 def disputes_escalate_overdue() -> int:
     """Flag disputes past their 20-day deadline and notify the operator; return how many.
 

@@ -269,6 +269,7 @@ def portrait(request: HttpRequest, uscc: str) -> HttpResponse:
     chart = {
         "radar": [{"name": label, "value": value} for _code, label, value in data.dimensions],
         "trend": [{"date": d, "score": s} for d, s in data.history],
+        "label": _("维度得分"),
     }
     return render(request, "credit/portrait.html", {"p": data, "entity": entity, "chart": chart})
 
@@ -307,7 +308,7 @@ def model_activate(request: HttpRequest, version: int) -> HttpResponse:
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
     messages.success(request, _("模型 v%(v)d 已启用；全量评分已排入后台任务") % {"v": version})
-    services.rescore_schedule(entity_ids=None)
+    services.rescore_all_schedule()
     return redirect("credit:model", version=version)
 
 

@@ -128,16 +128,14 @@ def _chunk(numbers: list[int] | np.ndarray, cells: dict[str, pa.Array]) -> Chunk
     return Chunk(nums[filled], {k: pc.filter(v, keep) for k, v in cells.items()})
 
 
-def _chunks_from_rows(
-    spec: CategorySpec, table: Iterator[list[str]], size: int, first_number: int = 2
-) -> Iterator[Chunk]:
+def _chunks_from_rows(spec: CategorySpec, table: Iterator[list[str]], size: int) -> Iterator[Chunk]:
     """Turn rows of cells (XLSX, or CSV rows Arrow could not split) into column chunks."""
     try:
         headers = next(table)
     except StopIteration:
         raise row_io.FileFormatError(_("文件是空的")) from None
     mapping = row_io.header_map(spec, headers)
-    yield from _rows_to_chunks(mapping, enumerate(table, start=first_number), size)
+    yield from _rows_to_chunks(mapping, enumerate(table, start=2), size)
 
 
 def _rows_to_chunks(

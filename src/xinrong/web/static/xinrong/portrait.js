@@ -9,7 +9,7 @@
     radar.setOption({
       tooltip: {},
       radar: { indicator: data.radar.map(function (d) { return { name: d.name, max: 100 }; }), radius: "65%" },
-      series: [{ type: "radar", data: [{ value: data.radar.map(function (d) { return d.value; }), name: "得分", areaStyle: { opacity: 0.2 } }], itemStyle: { color: "#b52a2a" } }]
+      series: [{ type: "radar", data: [{ value: data.radar.map(function (d) { return d.value; }), name: data.label, areaStyle: { opacity: 0.2 } }], itemStyle: { color: "#b52a2a" } }]
     });
     window.addEventListener("resize", function () { radar.resize(); });
   }
