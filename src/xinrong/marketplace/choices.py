@@ -117,3 +117,84 @@ class DemandPurpose(models.TextChoices):
     AGRICULTURE = "agriculture", _("农牧生产")
     REFINANCE = "refinance", _("续贷周转")
     OTHER = "other", _("其他")
+
+
+class ApplicationStatus(models.TextChoices):
+    """Where a loan application is, from submission to the loan's end (进度可视化)."""
+
+    SUBMITTED = "submitted", _("已提交")
+    ACCEPTED = "accepted", _("已受理")
+    UNDER_REVIEW = "under_review", _("审批中")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未获批准")
+    CONTRACT_SIGNED = "contract_signed", _("已签约")
+    DISBURSED = "disbursed", _("已放款")
+    REPAYING = "repaying", _("还款中")
+    SETTLED = "settled", _("已结清")
+    OVERDUE = "overdue", _("逾期")
+    DEFAULTED = "defaulted", _("违约")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# Statuses in which an application still waits for the institution, and those of a live loan.
+PENDING_STATUSES = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.ACCEPTED,
+    ApplicationStatus.UNDER_REVIEW,
+)
+ACTIVE_STATUSES = (
+    *PENDING_STATUSES,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.CONTRACT_SIGNED,
+)
+LOAN_STATUSES = (
+    ApplicationStatus.DISBURSED,
+    ApplicationStatus.REPAYING,
+    ApplicationStatus.OVERDUE,
+)
+FINAL_STATUSES = (
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.WITHDRAWN,
+    ApplicationStatus.SETTLED,
+    ApplicationStatus.DEFAULTED,
+)
+
+
+class RejectReason(models.TextChoices):
+    """Why an institution declined an application (the code the enterprise and statistics see)."""
+
+    CREDIT = "credit", _("信用状况不符合要求")
+    CAPACITY = "capacity", _("经营或还款能力不足")
+    COLLATERAL = "collateral", _("担保或抵质押不足")
+    SCOPE = "scope", _("不在产品服务范围")
+    DOCUMENTS = "documents", _("材料不全或不实")
+    POLICY = "policy", _("机构授信政策限制")
+    OTHER = "other", _("其他原因")
+
+
+class ApplicationEventKind(models.TextChoices):
+    """One step of an application's timeline."""
+
+    SUBMITTED = "submitted", _("提交申请")
+    ACCEPTED = "accepted", _("受理")
+    REVIEW_STARTED = "review_started", _("进入审批")
+    APPROVED = "approved", _("批准")
+    REJECTED = "rejected", _("拒绝")
+    CONTRACT_SIGNED = "contract_signed", _("签订合同")
+    DISBURSED = "disbursed", _("放款")
+    REPAID = "repaid", _("还款")
+    OVERDUE = "overdue", _("逾期")
+    DEFAULTED = "defaulted", _("认定违约")
+    SETTLED = "settled", _("结清")
+    WITHDRAWN = "withdrawn", _("撤回申请")
+    REFERRED = "referred", _("拒贷转介")
+    SLA_BREACHED = "sla_breached", _("超出服务时限")
+
+
+class LoanStatus(models.TextChoices):
+    """The state of a disbursed loan."""
+
+    CURRENT = "current", _("正常")
+    OVERDUE = "overdue", _("逾期")
+    DEFAULTED = "defaulted", _("违约")
+    SETTLED = "settled", _("已结清")

@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.credit.choices import Scope
 from xinrong.credit.scorecard import DEFAULT_BANDS
+from xinrong.datahub.categories import CATEGORY_CHOICES
 from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     TAX_GRADES,
@@ -15,6 +17,7 @@ from xinrong.marketplace.choices import (
     DemandPurpose,
     DemandUrgency,
     ProductType,
+    RejectReason,
     RepaymentMethod,
 )
 from xinrong.marketplace.models import ProductVersion
@@ -172,3 +175,112 @@ class DemandForm(forms.Form):
     urgency = forms.ChoiceField(
         label=_("紧急程度"), choices=DemandUrgency.choices, initial=DemandUrgency.NORMAL
     )
+
+
+# ---------------------------------------------------------------- loan applications
+
+CONSENT_DAYS_CHOICES = [(90, _("90 天")), (180, _("180 天")), (365, _("365 天"))]
+
+
+class ApplicationForm(forms.Form):
+    """Apply to a product; the consent to the institution is part of the same form."""
+
+    amount = forms.DecimalField(label=_("申请金额（元）"), max_digits=16, decimal_places=2)
+    term_months = forms.IntegerField(label=_("申请期限（月）"))
+    repayment_method = forms.ChoiceField(label=_("还款方式"), choices=RepaymentMethod.choices)
+    purpose = forms.CharField(label=_("资金用途"), max_length=500, required=False)
+    consent_scope = forms.ChoiceField(
+        label=_("授权该机构查询的信息范围"),
+        choices=Scope.choices,
+        initial=Scope.FULL,
+        help_text=_("提交申请即授权受理机构为贷款审批查询本企业信用信息；可随时在“查询授权”中撤销"),
+    )
+    consent_categories = forms.MultipleChoiceField(
+        label=_("指定类别（授权范围为“指定类别”时填写）"),
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=CHECKS,
+    )
+    consent_days = forms.TypedChoiceField(
+        label=_("授权有效期"), choices=CONSENT_DAYS_CHOICES, coerce=int, initial=180
+    )
+    without_principal_repayment = forms.BooleanField(
+        label=_("申请无还本续贷（到期贷款不还本金直接续期）"), required=False
+    )
+    consent = forms.BooleanField(
+        label=_("我已阅读并同意上述信息查询授权"),
+        error_messages={"required": _("须同意信息查询授权才能提交申请")},
+    )
+
+    def __init__(
+        self, *args: Any, version: ProductVersion, renewal: bool = False, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        methods = version.repayment_methods or list(RepaymentMethod.values)
+        method = self.fields["repayment_method"]
+        assert isinstance(method, forms.ChoiceField)
+        method.choices = [(m, RepaymentMethod(m).label) for m in methods]
+        self.fields["amount"].help_text = _("产品额度 %(lo)s–%(hi)s 元") % {
+            "lo": version.amount_min,
+            "hi": version.amount_max,
+        }
+        self.fields["term_months"].help_text = _("产品期限 %(lo)s–%(hi)s 个月") % {
+            "lo": version.term_min_months,
+            "hi": version.term_max_months,
+        }
+        if not renewal or "无还本续贷" not in version.tags:
+            del self.fields["without_principal_repayment"]
+
+
+class ApproveForm(forms.Form):
+    """The reviewer's approval terms."""
+
+    amount = forms.DecimalField(label=_("批准金额（元）"), max_digits=16, decimal_places=2)
+    rate = forms.DecimalField(label=_("年利率（%）"), max_digits=5, decimal_places=2)
+    term_months = forms.IntegerField(label=_("期限（月）"), min_value=1, max_value=360)
+    note = forms.CharField(label=_("审批意见"), max_length=2000, required=False)
+
+
+class RejectForm(forms.Form):
+    """Why the application is declined."""
+
+    reason = forms.ChoiceField(label=_("拒绝原因"), choices=RejectReason.choices)
+    note = forms.CharField(label=_("拒绝说明（企业可见）"), max_length=2000)
+
+
+class SignForm(forms.Form):
+    """The signed contract."""
+
+    contract_no = forms.CharField(label=_("合同编号"), max_length=64)
+    signed_on = forms.DateField(label=_("签约日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DisburseForm(forms.Form):
+    """The disbursement."""
+
+    amount = forms.DecimalField(label=_("放款金额（元）"), max_digits=16, decimal_places=2)
+    disbursed_on = forms.DateField(
+        label=_("放款日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    loan_no = forms.CharField(
+        label=_("贷款编号"), max_length=64, required=False, help_text=_("为空时由平台生成")
+    )
+
+
+class RepayForm(forms.Form):
+    """A repayment received."""
+
+    amount = forms.DecimalField(label=_("还款金额（元）"), max_digits=16, decimal_places=2)
+    paid_on = forms.DateField(label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class NoteForm(forms.Form):
+    """A note for transitions that need only one (accept, review, withdraw, default)."""
+
+    note = forms.CharField(label=_("说明"), max_length=2000, required=False)
+
+
+class DefaultForm(forms.Form):
+    """Why the loan is declared in default."""
+
+    note = forms.CharField(label=_("违约认定说明"), max_length=2000)

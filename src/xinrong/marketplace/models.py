@@ -7,18 +7,25 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.models import TimeStampedModel
+from xinrong.credit.models import Authorisation
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
+    ApplicationEventKind,
+    ApplicationStatus,
     DemandPurpose,
     DemandStatus,
     DemandUrgency,
     EventKind,
+    LoanStatus,
     ProductStatus,
     ProductType,
+    RejectReason,
+    RepaymentMethod,
     VersionStatus,
 )
 
@@ -279,3 +286,302 @@ class Demand(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.entity_id} · {self.amount} 元 · {self.term_months} 月"
+
+
+class LoanApplication(TimeStampedModel):
+    """An enterprise's application for one product, tracked from submission to the loan's end."""
+
+    number = models.CharField(_("申请编号"), max_length=24, unique=True)
+    entity = models.ForeignKey(
+        MarketEntity,
+        verbose_name=_("申请主体"),
+        on_delete=models.PROTECT,
+        related_name="loan_applications",
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("产品"), on_delete=models.PROTECT, related_name="applications"
+    )
+    product_version = models.ForeignKey(
+        ProductVersion,
+        verbose_name=_("申请时的产品版本"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    institution = models.ForeignKey(
+        Organisation,
+        verbose_name=_("受理机构"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    demand = models.ForeignKey(
+        Demand,
+        verbose_name=_("来源需求"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+    referred_from = models.ForeignKey(
+        "self",
+        verbose_name=_("转介自"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+    )
+    renewal_of = models.ForeignKey(
+        "Loan",
+        verbose_name=_("续贷的原贷款"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewal_applications",
+    )
+    without_principal_repayment = models.BooleanField(_("无还本续贷"), default=False)
+    authorisation = models.ForeignKey(
+        Authorisation,
+        verbose_name=_("信息查询授权"),
+        on_delete=models.PROTECT,
+        related_name="loan_applications",
+    )
+    amount = models.DecimalField(_("申请金额（元）"), max_digits=16, decimal_places=2)
+    term_months = models.PositiveSmallIntegerField(_("申请期限（月）"))
+    repayment_method = models.CharField(
+        _("还款方式"), max_length=20, choices=RepaymentMethod.choices
+    )
+    purpose = models.TextField(_("资金用途"), blank=True, default="")
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.SUBMITTED,
+        db_index=True,
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受理客户经理"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(
+        _("当前环节时限"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("受理或审批须在此时间前完成；为空表示当前环节无时限"),
+    )
+    sla_breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    approved_amount = models.DecimalField(
+        _("批准金额（元）"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    approved_rate = models.DecimalField(
+        _("批准年利率（%）"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    approved_term_months = models.PositiveSmallIntegerField(
+        _("批准期限（月）"), null=True, blank=True
+    )
+    reject_reason = models.CharField(
+        _("拒绝原因"), max_length=16, choices=RejectReason.choices, blank=True, default=""
+    )
+    reject_note = models.TextField(_("拒绝说明"), blank=True, default="")
+    contract_no = models.CharField(_("合同编号"), max_length=64, blank=True, default="")
+    contract_signed_on = models.DateField(_("签约日期"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("贷款申请")
+        verbose_name_plural = _("贷款申请")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["institution", "status"], name="mkt_app_inst_status_idx"),
+            models.Index(fields=["entity", "status"], name="mkt_app_entity_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="marketplace_loanapplication_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__gte=1) & Q(term_months__lte=360),
+                name="marketplace_loanapplication_term_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}（{self.get_status_display()}）"
+
+
+class ApplicationEvent(models.Model):
+    """One step of an application's timeline: who did what, when, from which status to which."""
+
+    application = models.ForeignKey(
+        LoanApplication, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("事件"), max_length=16, choices=ApplicationEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("操作机构"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    via_api = models.BooleanField(_("经机构系统接口"), default=False)
+    from_status = models.CharField(_("原状态"), max_length=16, blank=True, default="")
+    to_status = models.CharField(_("新状态"), max_length=16, blank=True, default="")
+    note = models.TextField(_("说明"), blank=True, default="")
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("申请事件")
+        verbose_name_plural = _("申请事件")
+        ordering = ["application_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} · {self.get_kind_display()}"
+
+
+class Loan(TimeStampedModel):
+    """A disbursed loan: terms, schedule, repayments and its outcome (fed back to credit)."""
+
+    application = models.OneToOneField(
+        LoanApplication, verbose_name=_("申请"), on_delete=models.PROTECT, related_name="loan"
+    )
+    entity = models.ForeignKey(
+        MarketEntity, verbose_name=_("借款主体"), on_delete=models.PROTECT, related_name="loans"
+    )
+    institution = models.ForeignKey(
+        Organisation, verbose_name=_("放款机构"), on_delete=models.PROTECT, related_name="loans"
+    )
+    number = models.CharField(_("贷款编号"), max_length=64, unique=True)
+    principal = models.DecimalField(_("放款金额（元）"), max_digits=16, decimal_places=2)
+    annual_rate = models.DecimalField(_("年利率（%）"), max_digits=5, decimal_places=2)
+    term_months = models.PositiveSmallIntegerField(_("期限（月）"))
+    repayment_method = models.CharField(
+        _("还款方式"), max_length=20, choices=RepaymentMethod.choices
+    )
+    disbursed_on = models.DateField(_("放款日期"), db_index=True)
+    maturity_on = models.DateField(_("到期日期"), db_index=True)
+    first_loan = models.BooleanField(
+        _("首贷"), default=False, help_text=_("放款时该主体在平台上没有更早的贷款")
+    )
+    renewal = models.BooleanField(_("续贷"), default=False)
+    outstanding = models.DecimalField(_("贷款余额（元）"), max_digits=16, decimal_places=2)
+    overdue_days = models.PositiveIntegerField(_("逾期天数"), default=0)
+    max_overdue_days = models.PositiveIntegerField(_("最长逾期天数"), default=0)
+    status = models.CharField(
+        _("贷款状态"),
+        max_length=12,
+        choices=LoanStatus.choices,
+        default=LoanStatus.CURRENT,
+        db_index=True,
+    )
+    settled_on = models.DateField(_("结清日期"), null=True, blank=True)
+    defaulted_on = models.DateField(_("违约认定日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("贷款")
+        verbose_name_plural = _("贷款")
+        ordering = ["-disbursed_on", "-id"]
+        indexes = [
+            models.Index(fields=["entity", "disbursed_on"], name="mkt_loan_entity_disb_idx"),
+            models.Index(fields=["status", "maturity_on"], name="mkt_loan_status_maturity_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal__gt=0) & Q(outstanding__gte=0),
+                name="marketplace_loan_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.principal} 元"
+
+
+class LoanInstalment(models.Model):
+    """One scheduled repayment of a loan and how much of it has been paid."""
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("贷款"), on_delete=models.CASCADE, related_name="instalments"
+    )
+    seq = models.PositiveSmallIntegerField(_("期次"))
+    due_on = models.DateField(_("应还日期"), db_index=True)
+    principal_due = models.DecimalField(_("应还本金（元）"), max_digits=16, decimal_places=2)
+    interest_due = models.DecimalField(_("应还利息（元）"), max_digits=16, decimal_places=2)
+    principal_paid = models.DecimalField(
+        _("已还本金（元）"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
+    interest_paid = models.DecimalField(
+        _("已还利息（元）"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
+    paid_on = models.DateField(_("还清日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("还款计划")
+        verbose_name_plural = _("还款计划")
+        ordering = ["loan_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "seq"], name="marketplace_loaninstalment_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.seq} {self.due_on}"
+
+    @property
+    def due_left(self) -> Decimal:
+        """Return what is still owed on this instalment."""
+        return self.principal_due + self.interest_due - self.principal_paid - self.interest_paid
+
+
+class Repayment(models.Model):
+    """Money the borrower paid back, split into interest and principal (append-only)."""
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("贷款"), on_delete=models.CASCADE, related_name="repayments"
+    )
+    paid_on = models.DateField(_("还款日期"), db_index=True)
+    amount = models.DecimalField(_("还款金额（元）"), max_digits=16, decimal_places=2)
+    principal = models.DecimalField(_("其中本金（元）"), max_digits=16, decimal_places=2)
+    interest = models.DecimalField(_("其中利息（元）"), max_digits=16, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("还款记录")
+        verbose_name_plural = _("还款记录")
+        ordering = ["loan_id", "paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="marketplace_repayment_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} · {self.paid_on} · {self.amount} 元"

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,8 @@ from xinrong.accounts.models import User
 from xinrong.common.errors import NotFoundError
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
+    ACTIVE_STATUSES,
+    PENDING_STATUSES,
     PRODUCT_KINDS,
     DemandStatus,
     ProductStatus,
@@ -34,7 +36,15 @@ from xinrong.marketplace.matching import (
     rank_products,
     region_ranges,
 )
-from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
+from xinrong.marketplace.models import (
+    ApplicationEvent,
+    Demand,
+    Loan,
+    LoanApplication,
+    Product,
+    ProductEvent,
+    ProductVersion,
+)
 from xinrong.reference import divisions
 
 SORTS = {
@@ -378,3 +388,131 @@ def demand_hall(*, user: User, limit: int = 50) -> tuple[list[tuple[HallEntry, D
     )
     demands = Demand.objects.select_related("entity").in_bulk([e.demand_id for e in entries])
     return [(e, demands[e.demand_id]) for e in entries if e.demand_id in demands], total
+
+
+# ---------------------------------------------------------------- loan applications
+
+
+def applications_visible(
+    *, user: User, status: str | None = None, late_only: bool = False
+) -> QuerySet[LoanApplication]:
+    """Return the applications the user may see: its entity's, its institution's, or (operator)
+    all of them; a regional sub-station sees its region's. Newest first."""
+    qs = LoanApplication.objects.select_related(
+        "entity", "product", "institution", "product_version"
+    )
+    if user.group == OrgGroup.ENTERPRISE:
+        entity = user_entity(user=user)
+        qs = qs.filter(entity=entity) if entity is not None else qs.none()
+    elif user.group == OrgGroup.INSTITUTION:
+        qs = qs.filter(institution_id=user.organisation_id)
+    elif _is_operator(user):
+        pass
+    elif _is_substation(user):
+        assert user.organisation is not None
+        prefix = divisions.descendants_prefix(user.organisation.region_code)
+        qs = qs.filter(entity__division_code__startswith=prefix)
+    else:
+        qs = qs.none()
+    if status:
+        qs = qs.filter(status=status)
+    if late_only:
+        qs = qs.filter(status__in=PENDING_STATUSES, sla_due_at__lt=timezone.now())
+    return qs.order_by("-submitted_at", "-id")
+
+
+def _is_substation(user: User) -> bool:
+    org = user.organisation
+    return (
+        org is not None
+        and org.kind == OrgKind.SUBSTATION
+        and bool(org.region_code)
+        and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
+    )
+
+
+def application_visible_get(*, user: User, pk: int) -> LoanApplication:
+    """Return one application the user may see, or 404 (never reveal others' applications)."""
+    app = applications_visible(user=user).filter(pk=pk).first()
+    if app is None:
+        raise NotFoundError("not_found", _("贷款申请不存在"))
+    return app
+
+
+def application_by_number(*, user: User, number: str) -> LoanApplication:
+    """Return one visible application by its number, or 404."""
+    app = applications_visible(user=user).filter(number=number).first()
+    if app is None:
+        raise NotFoundError("not_found", _("贷款申请不存在"))
+    return app
+
+
+def application_events(*, application: LoanApplication) -> QuerySet[ApplicationEvent]:
+    """Return an application's timeline, oldest first."""
+    return application.events.select_related("actor", "organisation").order_by("created_at", "id")
+
+
+def application_status_counts(*, user: User) -> dict[str, int]:
+    """Return how many visible applications are in each status (one grouped query)."""
+    rows = (
+        applications_visible(user=user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return dict(rows)
+
+
+@dataclass
+class _ReferralTerms:
+    amount: Decimal
+    term_months: int
+    max_rate: Decimal
+    collateral_modes: list[str]
+
+
+def referral_candidates(*, application: LoanApplication, limit: int = 5) -> list[Product]:
+    """Return other institutions' products that fit a rejected application, best first."""
+    demand = application.demand
+    terms = _referral_terms(application, demand)
+    facts = entity_facts(entity_ids=[application.entity_id]).get(application.entity_id)
+    result = rank_products(catalogue(), terms, facts, limit=limit + 20)
+    taken = set(
+        LoanApplication.objects.filter(
+            entity_id=application.entity_id, status__in=ACTIVE_STATUSES
+        ).values_list("product_id", flat=True)
+    )
+    ids = [
+        m.product_id
+        for m in result.matches
+        if m.institution_id != application.institution_id and m.product_id not in taken
+    ][:limit]
+    found = products_by_id(ids=ids)
+    return [found[i] for i in ids if i in found]
+
+
+def _referral_terms(application: LoanApplication, demand: Demand | None) -> _ReferralTerms:
+    return _ReferralTerms(
+        amount=application.amount,
+        term_months=application.term_months,
+        max_rate=demand.max_rate if demand is not None else Decimal("36"),
+        collateral_modes=list(demand.collateral_modes) if demand is not None else [],
+    )
+
+
+def loan_of(*, application: LoanApplication) -> Loan | None:
+    """Return the application's loan, if disbursed."""
+    return Loan.objects.filter(application=application).first()
+
+
+def loan_visible_get(*, user: User, pk: int) -> Loan:
+    """Return a loan whose application the user may see, or 404."""
+    loan = (
+        Loan.objects.select_related("application")
+        .filter(pk=pk, application__in=applications_visible(user=user))
+        .first()
+    )
+    if loan is None:
+        raise NotFoundError("not_found", _("贷款不存在"))
+    return loan

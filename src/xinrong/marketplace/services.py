@@ -8,37 +8,75 @@ unchanged until the operator approves the new one, which then supersedes it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min
+from django.db.models.functions import Greatest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import Organisation, User
-from xinrong.common.errors import ConflictError, PermissionDeniedError
+from xinrong.common.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from xinrong.credit import recipients
+from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.scorecard import DEFAULT_BANDS
+from xinrong.credit.services import authorisation_grant, authorisation_revoke
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
+    ACTIVE_STATUSES,
     GUARANTEE_KINDS,
+    PENDING_STATUSES,
     PRODUCT_KINDS,
     TAX_GRADES,
+    ApplicationEventKind,
+    ApplicationStatus,
     CollateralMode,
     DemandPurpose,
     DemandStatus,
     DemandUrgency,
     EventKind,
+    LoanStatus,
     ProductStatus,
     ProductType,
+    RejectReason,
     RepaymentMethod,
     VersionStatus,
 )
-from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
+from xinrong.marketplace.eligibility import entity_facts, evaluate
+from xinrong.marketplace.lifecycle import (
+    ENTERPRISE,
+    OFFICER_ROLES,
+    REVIEWER_ROLES,
+    TRANSITIONS,
+    Transition,
+    schedule,
+)
+from xinrong.marketplace.models import (
+    ApplicationEvent,
+    Demand,
+    Loan,
+    LoanApplication,
+    LoanInstalment,
+    Product,
+    ProductEvent,
+    ProductVersion,
+    Repayment,
+)
+from xinrong.notifications.services import notification_send
 from xinrong.reference import divisions, industries
 
 GRADES = tuple(g for g, _floor in DEFAULT_BANDS)
@@ -673,3 +711,918 @@ def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
     demand.closed_at = timezone.now()
     demand.save(update_fields=["status", "closed_at", "updated_at"])
     return demand
+
+
+# ---------------------------------------------------------------- loan applications
+# Each transition of TRANSITIONS (lifecycle.py) is one service below. Every one locks the
+# application row, checks the actor's side, role and organisation against the table, writes the
+# new status and an ApplicationEvent (the timeline), and tells the other side after commit.
+
+APPLICATION_PREFIX = "SQ"
+DEFAULT_CONSENT_DAYS = 180
+REFER_LIMIT = 5
+
+
+def _application_number() -> str:
+    today = timezone.localdate().strftime("%Y%m%d")
+    while True:
+        number = f"{APPLICATION_PREFIX}{today}{secrets.token_hex(4).upper()}"
+        if not LoanApplication.objects.filter(number=number).exists():
+            return number
+
+
+def _app_event(
+    app: LoanApplication,
+    *,
+    kind: str,
+    actor: User | None,
+    from_status: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    via_api: bool = False,
+) -> ApplicationEvent:
+    return ApplicationEvent.objects.create(
+        application=app,
+        kind=kind,
+        actor=actor,
+        organisation_id=actor.organisation_id if actor is not None else None,
+        via_api=via_api,
+        from_status=from_status,
+        to_status=app.status,
+        note=note,
+        data=data or {},
+        created_at=timezone.now(),
+    )
+
+
+def _app_locked(app: LoanApplication) -> LoanApplication:
+    return (
+        LoanApplication.objects.select_for_update()
+        .select_related("entity", "institution", "product", "product_version")
+        .get(pk=app.pk)
+    )
+
+
+def application_can(*, app: LoanApplication, actor: User | None, action: str) -> bool:
+    """Return whether ``actor`` may take ``action`` on ``app`` now (status, side, role, object)."""
+    t = TRANSITIONS[action]
+    if app.status not in t.sources:
+        return False
+    if actor is None:
+        return t.system
+    if t.side == ENTERPRISE:
+        return (
+            actor.group == OrgGroup.ENTERPRISE
+            and actor.organisation_id is not None
+            and actor.organisation_id == app.entity.organisation_id
+            and bool(actor.role_codes & t.roles)
+        )
+    return (
+        actor.group == OrgGroup.INSTITUTION
+        and actor.organisation_id == app.institution_id
+        and bool(actor.role_codes & t.roles)
+    )
+
+
+def _ensure_can(app: LoanApplication, actor: User | None, action: str) -> Transition:
+    t = TRANSITIONS[action]
+    if app.status not in t.sources:
+        raise ConflictError(
+            "invalid_transition",
+            _("申请当前状态为“%(s)s”，不能执行“%(a)s”")
+            % {"s": app.get_status_display(), "a": t.label},
+            {"status": app.status, "action": action},
+        )
+    if not application_can(app=app, actor=actor, action=action):
+        if t.side == ENTERPRISE:
+            message = _("只有申请企业的企业主或经办人可以%(a)s") % {"a": t.label}
+        else:
+            roles = "、".join(str(Role(r).label) for r in sorted(t.roles))
+            message = _("只有受理机构的%(r)s可以%(a)s") % {"r": roles, "a": t.label}
+        raise PermissionDeniedError("forbidden", message, {"action": action})
+    return t
+
+
+def _notify_entity_app(app: LoanApplication, *, title: str, body: str = "") -> None:
+    entity = app.entity
+    _notify_after_commit(
+        lambda: recipients.entity_users(entity=entity),
+        kind="loan_application",
+        title=title,
+        body=body,
+        link=reverse("marketplace:application_detail", args=[app.pk]),
+        organisation_id=entity.organisation_id,
+    )
+
+
+def _notify_institution_app(app: LoanApplication, *, title: str, body: str = "") -> None:
+    institution_id = app.institution_id
+
+    def users() -> list[User]:
+        return list(
+            User.objects.filter(
+                organisation_id=institution_id, is_active=True, api_key__isnull=True
+            )
+            .filter(roles__role__in=sorted(OFFICER_ROLES | REVIEWER_ROLES))
+            .distinct()
+        )
+
+    _notify_after_commit(
+        users,
+        kind="loan_application",
+        title=title,
+        body=body,
+        link=reverse("marketplace:application_detail", args=[app.pk]),
+        organisation_id=institution_id,
+    )
+
+
+def _notify_after_commit(
+    who: Any, *, kind: str, title: str, body: str, link: str, organisation_id: int | None
+) -> None:
+    def send() -> None:
+        notification_send(
+            recipients=who(),
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            organisation_id=organisation_id,
+        )
+
+    transaction.on_commit(send)
+
+
+def _deadline(start: dt.datetime, days: int) -> dt.datetime:
+    return start + dt.timedelta(days=days)
+
+
+def application_clean(
+    *, version: ProductVersion, data: dict[str, Any]
+) -> tuple[Decimal, int, str, str]:
+    """Return amount, term, repayment method and purpose checked against the product's terms."""
+    amount = _decimal(data, "amount", _("申请金额"))
+    if not version.amount_min <= amount <= version.amount_max:
+        raise ValidationError(
+            {
+                "amount": _("申请金额须在产品额度 %(lo)s–%(hi)s 元之间，实际为 %(v)s 元")
+                % {"lo": version.amount_min, "hi": version.amount_max, "v": amount}
+            },
+            code="out_of_range",
+        )
+    term = _int(data, "term_months", _("申请期限"))
+    if not version.term_min_months <= term <= version.term_max_months:
+        raise ValidationError(
+            {
+                "term_months": _("申请期限须在产品期限 %(lo)s–%(hi)s 个月之间，实际为 %(v)s 个月")
+                % {"lo": version.term_min_months, "hi": version.term_max_months, "v": term}
+            },
+            code="out_of_range",
+        )
+    methods = version.repayment_methods or list(RepaymentMethod.values)
+    method = str(data.get("repayment_method") or methods[0])
+    if method not in methods:
+        raise ValidationError(
+            {
+                "repayment_method": _("该产品不支持此还款方式，可选：%(m)s")
+                % {"m": "、".join(str(RepaymentMethod(m).label) for m in methods)}
+            },
+            code="invalid_choice",
+        )
+    purpose = str(data.get("purpose") or "").strip()
+    if len(purpose) > 500:
+        raise ValidationError(
+            {"purpose": _("资金用途不超过 500 字，实际 %(n)s 字") % {"n": len(purpose)}},
+            code="max_length",
+        )
+    return amount, term, method, purpose
+
+
+def _ensure_eligible(entity: MarketEntity, version: ProductVersion) -> None:
+    facts = entity_facts(entity_ids=[entity.pk]).get(entity.pk)
+    if facts is None:
+        raise NotFoundError("not_found", _("申请主体不存在"))
+    verdict = evaluate(version, facts)
+    if not verdict.eligible:
+        raise ApplicationError(
+            "not_eligible",
+            _("不符合该产品的申请条件：%(r)s")
+            % {"r": "；".join(r.message for r in verdict.reasons)},
+            {"reasons": [r.code for r in verdict.reasons]},
+            status=422,
+        )
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    actor: User,
+    entity: MarketEntity,
+    product: Product,
+    data: dict[str, Any],
+    consent_scope: str = Scope.FULL,
+    consent_categories: list[str] | None = None,
+    consent_days: int = DEFAULT_CONSENT_DAYS,
+    demand: Demand | None = None,
+    renewal_of: Loan | None = None,
+    referred_from: LoanApplication | None = None,
+) -> LoanApplication:
+    """Apply to a published product and, in the same step, authorise its institution to read.
+
+    The application keeps the product version it was made on. The enterprise must meet the
+    product's eligibility conditions and may have only one open application per product.
+    """
+    _ensure_entity_user(actor, entity)
+    product = (
+        Product.objects.select_for_update().select_related("current_version").get(pk=product.pk)
+    )
+    version = product.current_version
+    if product.status != ProductStatus.PUBLISHED or version is None:
+        raise ConflictError("not_published", _("该产品未上架，不能申请"), {"field": "product"})
+    amount, term, method, purpose = application_clean(version=version, data=data)
+    _ensure_eligible(entity, version)
+    if demand is not None and demand.entity_id != entity.pk:
+        raise PermissionDeniedError("forbidden", _("只能基于本企业的融资需求申请"))
+    without_principal = bool(data.get("without_principal_repayment"))
+    if renewal_of is not None:
+        if renewal_of.entity_id != entity.pk:
+            raise PermissionDeniedError("forbidden", _("只能为本企业的贷款申请续贷"))
+        if renewal_of.status == LoanStatus.SETTLED or renewal_of.status == LoanStatus.DEFAULTED:
+            raise ConflictError(
+                "not_renewable",
+                _("贷款“%(n)s”已%(s)s，不能续贷")
+                % {"n": renewal_of.number, "s": renewal_of.get_status_display()},
+                {"field": "renewal_of"},
+            )
+    if without_principal and (renewal_of is None or "无还本续贷" not in version.tags):
+        raise ValidationError(
+            {
+                "without_principal_repayment": _(
+                    "只有标注“无还本续贷”的产品可以为到期贷款办理无还本续贷"
+                )
+            },
+            code="invalid",
+        )
+    open_one = (
+        LoanApplication.objects.filter(entity=entity, product=product, status__in=ACTIVE_STATUSES)
+        .only("number")
+        .first()
+    )
+    if open_one is not None:
+        raise ConflictError(
+            "duplicate_application",
+            _("本企业已有该产品的在办申请（%(n)s），请勿重复申请") % {"n": open_one.number},
+            {"field": "product", "application": open_one.number},
+        )
+    authorisation = authorisation_grant(
+        entity=entity,
+        actor=actor,
+        institution=product.institution,
+        scope=consent_scope,
+        categories=consent_categories,
+        purpose=Purpose.LOAN_APPLICATION,
+        purpose_note=_("贷款申请：%(p)s") % {"p": product.name},
+        expires_on=timezone.localdate() + dt.timedelta(days=consent_days),
+    )
+    now = timezone.now()
+    app = LoanApplication(
+        number=_application_number(),
+        entity=entity,
+        product=product,
+        product_version=version,
+        institution_id=product.institution_id,
+        demand=demand,
+        referred_from=referred_from,
+        renewal_of=renewal_of,
+        without_principal_repayment=without_principal,
+        authorisation=authorisation,
+        amount=amount,
+        term_months=term,
+        repayment_method=method,
+        purpose=purpose,
+        submitted_by=actor,
+        submitted_at=now,
+        sla_due_at=_deadline(now, version.days_to_accept),
+    )
+    app.full_clean(exclude=["authorisation", "product_version", "institution"])
+    app.save()
+    _app_event(
+        app,
+        kind=ApplicationEventKind.SUBMITTED,
+        actor=actor,
+        from_status="",
+        data={"version": version.number, "authorisation": authorisation.pk},
+        note=_("同时授权%(i)s查询本企业信用信息（%(s)s，至 %(d)s）")
+        % {
+            "i": product.institution.name,
+            "s": Scope(consent_scope).label,
+            "d": timezone.localtime(authorisation.expires_at).date().isoformat(),
+        },
+    )
+    _notify_institution_app(
+        app,
+        title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s 元")
+        % {"e": entity.name, "p": product.name, "a": amount},
+    )
+    return app
+
+
+def _move(
+    app: LoanApplication,
+    *,
+    action: str,
+    actor: User | None,
+    kind: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    via_api: bool = False,
+    target: str | None = None,
+    fields: tuple[str, ...] = (),
+) -> LoanApplication:
+    """Set the new status (the table's, or ``target``), save the named fields and record it."""
+    before = app.status
+    app.status = target or TRANSITIONS[action].target
+    app.save(update_fields=["status", "updated_at", *fields])
+    _app_event(
+        app, kind=kind, actor=actor, from_status=before, note=note, data=data, via_api=via_api
+    )
+    return app
+
+
+@transaction.atomic
+def application_accept(
+    *, application: LoanApplication, actor: User, note: str = "", via_api: bool = False
+) -> LoanApplication:
+    """Accept the application for review (受理); the decision's service-level timer starts."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "accept")
+    now = timezone.now()
+    app.accepted_at = now
+    app.officer = actor
+    app.sla_due_at = _deadline(now, app.product_version.days_to_decide)
+    app.sla_breached_at = None
+    _move(
+        app,
+        action="accept",
+        actor=actor,
+        kind=ApplicationEventKind.ACCEPTED,
+        note=note,
+        via_api=via_api,
+        fields=("accepted_at", "officer", "sla_due_at", "sla_breached_at"),
+    )
+    _notify_entity_app(
+        app,
+        title=_("%(i)s 已受理您的贷款申请 %(n)s") % {"i": app.institution.name, "n": app.number},
+    )
+    return app
+
+
+@transaction.atomic
+def application_review_start(
+    *, application: LoanApplication, actor: User, note: str = "", via_api: bool = False
+) -> LoanApplication:
+    """Hand the accepted application to the reviewers (进入审批)."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "review")
+    return _move(
+        app,
+        action="review",
+        actor=actor,
+        kind=ApplicationEventKind.REVIEW_STARTED,
+        note=note,
+        via_api=via_api,
+    )
+
+
+@transaction.atomic
+def application_approve(
+    *,
+    application: LoanApplication,
+    actor: User,
+    amount: Decimal,
+    rate: Decimal,
+    term_months: int,
+    note: str = "",
+    via_api: bool = False,
+) -> LoanApplication:
+    """Approve with the granted amount, annual rate and term, within the product's ranges."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "approve")
+    version = app.product_version
+    errors: dict[str, str] = {}
+    if not Decimal("0") < amount <= version.amount_max:
+        errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s 元") % {
+            "hi": version.amount_max
+        }
+    if not version.rate_min <= rate <= version.rate_max:
+        errors["rate"] = _("批准年利率须在产品利率 %(lo)s%%–%(hi)s%% 之间") % {
+            "lo": version.rate_min,
+            "hi": version.rate_max,
+        }
+    if not version.term_min_months <= term_months <= version.term_max_months:
+        errors["term_months"] = _("批准期限须在产品期限 %(lo)s–%(hi)s 个月之间") % {
+            "lo": version.term_min_months,
+            "hi": version.term_max_months,
+        }
+    if errors:
+        raise ValidationError(errors, code="out_of_range")
+    app.approved_amount = amount
+    app.approved_rate = rate
+    app.approved_term_months = term_months
+    app.decided_at = timezone.now()
+    app.sla_due_at = None
+    _move(
+        app,
+        action="approve",
+        actor=actor,
+        kind=ApplicationEventKind.APPROVED,
+        note=note,
+        via_api=via_api,
+        data={"amount": str(amount), "rate": str(rate), "term_months": term_months},
+        fields=(
+            "approved_amount",
+            "approved_rate",
+            "approved_term_months",
+            "decided_at",
+            "sla_due_at",
+        ),
+    )
+    _notify_entity_app(
+        app,
+        title=_("您的贷款申请 %(n)s 已获批准") % {"n": app.number},
+        body=_("批准金额 %(a)s 元，年利率 %(r)s%%，期限 %(t)s 个月")
+        % {"a": amount, "r": rate, "t": term_months},
+    )
+    return app
+
+
+@transaction.atomic
+def application_reject(
+    *,
+    application: LoanApplication,
+    actor: User,
+    reason: str,
+    note: str,
+    via_api: bool = False,
+) -> LoanApplication:
+    """Decline with a reason code and a written explanation the enterprise reads."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "reject")
+    if reason not in RejectReason.values:
+        raise ValidationError(
+            {"reason": _("请选择拒绝原因，可选：%(c)s") % {"c": "、".join(RejectReason.values)}},
+            code="invalid_choice",
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写拒绝说明，企业会看到它")}, code="required")
+    now = timezone.now()
+    app.reject_reason = reason
+    app.reject_note = note[:2000]
+    app.decided_at = now
+    app.closed_at = now
+    app.sla_due_at = None
+    _move(
+        app,
+        action="reject",
+        actor=actor,
+        kind=ApplicationEventKind.REJECTED,
+        note=app.reject_note,
+        via_api=via_api,
+        data={"reason": reason},
+        fields=("reject_reason", "reject_note", "decided_at", "closed_at", "sla_due_at"),
+    )
+    _notify_entity_app(
+        app,
+        title=_("您的贷款申请 %(n)s 未获批准") % {"n": app.number},
+        body=_("原因：%(r)s。可在申请详情页一键转介给其他匹配的机构。")
+        % {"r": RejectReason(reason).label},
+    )
+    return app
+
+
+@transaction.atomic
+def application_withdraw(
+    *, application: LoanApplication, actor: User, note: str = ""
+) -> LoanApplication:
+    """Withdraw before approval; the authorisation granted with it is revoked too."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "withdraw")
+    app.closed_at = timezone.now()
+    app.sla_due_at = None
+    _move(
+        app,
+        action="withdraw",
+        actor=actor,
+        kind=ApplicationEventKind.WITHDRAWN,
+        note=note,
+        fields=("closed_at", "sla_due_at"),
+    )
+    authorisation_revoke(authorisation=app.authorisation, actor=actor)
+    _notify_institution_app(app, title=_("贷款申请 %(n)s 已被企业撤回") % {"n": app.number})
+    return app
+
+
+@transaction.atomic
+def application_sign(
+    *,
+    application: LoanApplication,
+    actor: User,
+    contract_no: str,
+    signed_on: dt.date | None = None,
+    via_api: bool = False,
+) -> LoanApplication:
+    """Record the signed loan contract."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "sign")
+    contract_no = (contract_no or "").strip()
+    if not contract_no or len(contract_no) > 64:
+        raise ValidationError({"contract_no": _("请填写合同编号（1–64 个字符）")}, code="required")
+    day = signed_on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"signed_on": _("签约日期不能晚于今天")}, code="future")
+    app.contract_no = contract_no
+    app.contract_signed_on = day
+    _move(
+        app,
+        action="sign",
+        actor=actor,
+        kind=ApplicationEventKind.CONTRACT_SIGNED,
+        via_api=via_api,
+        data={"contract_no": contract_no, "signed_on": day.isoformat()},
+        fields=("contract_no", "contract_signed_on"),
+    )
+    _notify_entity_app(app, title=_("贷款合同 %(c)s 已签订") % {"c": contract_no})
+    return app
+
+
+@transaction.atomic
+def application_disburse(
+    *,
+    application: LoanApplication,
+    actor: User,
+    amount: Decimal,
+    disbursed_on: dt.date | None = None,
+    loan_no: str = "",
+    via_api: bool = False,
+) -> Loan:
+    """Disburse the loan: create it with its repayment schedule, first-loan and renewal flags."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "disburse")
+    assert app.approved_amount is not None and app.approved_rate is not None
+    assert app.approved_term_months is not None
+    if not Decimal("0") < amount <= app.approved_amount:
+        raise ValidationError(
+            {
+                "amount": _("放款金额须大于 0 且不超过批准金额 %(a)s 元")
+                % {"a": app.approved_amount}
+            },
+            code="out_of_range",
+        )
+    day = disbursed_on or timezone.localdate()
+    if (app.contract_signed_on and day < app.contract_signed_on) or day > timezone.localdate():
+        raise ValidationError(
+            {"disbursed_on": _("放款日期须在签约日期之后且不晚于今天")}, code="out_of_range"
+        )
+    loan_no = (loan_no or "").strip() or f"DK{app.number[len(APPLICATION_PREFIX) :]}"
+    if Loan.objects.filter(number=loan_no).exists():
+        raise ConflictError(
+            "duplicate_loan_no", _("贷款编号 %(n)s 已存在") % {"n": loan_no}, {"field": "loan_no"}
+        )
+    earlier = Loan.objects.filter(entity_id=app.entity_id, disbursed_on__lte=day).exists()
+    lines = schedule(
+        principal=amount,
+        annual_rate=app.approved_rate,
+        term_months=app.approved_term_months,
+        method=app.repayment_method,
+        start=day,
+    )
+    loan = Loan.objects.create(
+        application=app,
+        entity_id=app.entity_id,
+        institution_id=app.institution_id,
+        number=loan_no,
+        principal=amount,
+        annual_rate=app.approved_rate,
+        term_months=app.approved_term_months,
+        repayment_method=app.repayment_method,
+        disbursed_on=day,
+        maturity_on=lines[-1].due_on,
+        first_loan=not earlier,
+        renewal=app.renewal_of_id is not None,
+        outstanding=amount,
+    )
+    LoanInstalment.objects.bulk_create(
+        LoanInstalment(
+            loan=loan,
+            seq=line.seq,
+            due_on=line.due_on,
+            principal_due=line.principal,
+            interest_due=line.interest,
+        )
+        for line in lines
+    )
+    _move(
+        app,
+        action="disburse",
+        actor=actor,
+        kind=ApplicationEventKind.DISBURSED,
+        via_api=via_api,
+        data={"loan": loan.number, "amount": str(amount), "disbursed_on": day.isoformat()},
+    )
+    _notify_entity_app(
+        app,
+        title=_("贷款 %(n)s 已放款 %(a)s 元") % {"n": loan.number, "a": amount},
+        body=_("首期还款日 %(d)s，到期日 %(m)s")
+        % {"d": lines[0].due_on.isoformat(), "m": loan.maturity_on.isoformat()},
+    )
+    return loan
+
+
+def _loan_locked(loan: Loan) -> tuple[Loan, LoanApplication]:
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    return loan, _app_locked(loan.application)
+
+
+def _overdue_days(loan: Loan, today: dt.date) -> int:
+    first_unpaid = (
+        loan.instalments.filter(paid_on__isnull=True, due_on__lt=today)
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    return (today - first_unpaid).days if first_unpaid else 0
+
+
+@transaction.atomic
+def loan_repayment_record(
+    *,
+    loan: Loan,
+    actor: User,
+    amount: Decimal,
+    paid_on: dt.date | None = None,
+    via_api: bool = False,
+) -> Repayment:
+    """Record a repayment: it pays the oldest instalments first, interest before principal.
+
+    When nothing is left owed the loan is settled; a repayment that cures all past-due
+    instalments moves an overdue loan back to repaying.
+    """
+    loan, app = _loan_locked(loan)
+    _ensure_can(app, actor, "repay")
+    day = paid_on or timezone.localdate()
+    if day < loan.disbursed_on or day > timezone.localdate():
+        raise ValidationError(
+            {"paid_on": _("还款日期须在放款日期之后且不晚于今天")}, code="out_of_range"
+        )
+    instalments = list(loan.instalments.filter(paid_on__isnull=True).order_by("seq"))
+    owed = sum((i.due_left for i in instalments), Decimal("0"))
+    if not Decimal("0") < amount <= owed:
+        raise ValidationError(
+            {"amount": _("还款金额须大于 0 且不超过尚欠本息 %(o)s 元") % {"o": owed}},
+            code="out_of_range",
+        )
+    left = amount
+    principal = interest = Decimal("0")
+    for inst in instalments:
+        if left <= 0:
+            break
+        pay_i = min(left, inst.interest_due - inst.interest_paid)
+        inst.interest_paid += pay_i
+        left -= pay_i
+        pay_p = min(left, inst.principal_due - inst.principal_paid)
+        inst.principal_paid += pay_p
+        left -= pay_p
+        interest += pay_i
+        principal += pay_p
+        if inst.due_left == 0:
+            inst.paid_on = day
+        inst.save(update_fields=["interest_paid", "principal_paid", "paid_on"])
+    repayment = Repayment.objects.create(
+        loan=loan,
+        paid_on=day,
+        amount=amount,
+        principal=principal,
+        interest=interest,
+        recorded_by=actor,
+    )
+    loan.outstanding -= principal
+    settled = not loan.instalments.filter(paid_on__isnull=True).exists()
+    loan.overdue_days = 0 if settled else _overdue_days(loan, timezone.localdate())
+    if settled:
+        loan.status = LoanStatus.SETTLED
+        loan.settled_on = day
+    elif loan.overdue_days == 0 and loan.status == LoanStatus.OVERDUE:
+        loan.status = LoanStatus.CURRENT
+    loan.save(update_fields=["outstanding", "overdue_days", "status", "settled_on", "updated_at"])
+    data = {"amount": str(amount), "principal": str(principal), "interest": str(interest)}
+    if settled:
+        app.closed_at = timezone.now()
+        app.save(update_fields=["closed_at"])
+        _move(
+            app,
+            action="repay",
+            actor=actor,
+            kind=ApplicationEventKind.SETTLED,
+            via_api=via_api,
+            data=data,
+            target=ApplicationStatus.SETTLED,
+        )
+        _notify_entity_app(app, title=_("贷款 %(n)s 已结清") % {"n": loan.number})
+    else:
+        target = ApplicationStatus.OVERDUE if loan.overdue_days > 0 else ApplicationStatus.REPAYING
+        _move(
+            app,
+            action="repay",
+            actor=actor,
+            kind=ApplicationEventKind.REPAID,
+            via_api=via_api,
+            data=data,
+            target=target,
+        )
+    return repayment
+
+
+@transaction.atomic
+def loan_overdue_mark(
+    *, loan: Loan, actor: User | None, as_of: dt.date | None = None, via_api: bool = False
+) -> Loan:
+    """Mark a loan overdue because an instalment due before ``as_of`` is unpaid."""
+    loan, app = _loan_locked(loan)
+    _ensure_can(app, actor, "overdue")
+    today = as_of or timezone.localdate()
+    days = _overdue_days(loan, today)
+    if days == 0:
+        raise ConflictError("not_overdue", _("贷款 %(n)s 没有逾期未还的期次") % {"n": loan.number})
+    loan.overdue_days = days
+    loan.max_overdue_days = max(loan.max_overdue_days, days)
+    loan.status = LoanStatus.OVERDUE
+    loan.save(update_fields=["overdue_days", "max_overdue_days", "status", "updated_at"])
+    _move(
+        app,
+        action="overdue",
+        actor=actor,
+        kind=ApplicationEventKind.OVERDUE,
+        via_api=via_api,
+        data={"overdue_days": days},
+    )
+    _notify_entity_app(
+        app,
+        title=_("贷款 %(n)s 已逾期 %(d)s 天，请尽快还款") % {"n": loan.number, "d": days},
+    )
+    return loan
+
+
+@transaction.atomic
+def loan_default_declare(
+    *, loan: Loan, actor: User, note: str, on: dt.date | None = None, via_api: bool = False
+) -> Loan:
+    """Declare an overdue loan in default (the reviewer's decision, with a written reason)."""
+    loan, app = _loan_locked(loan)
+    _ensure_can(app, actor, "default")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写违约认定说明")}, code="required")
+    loan.status = LoanStatus.DEFAULTED
+    loan.defaulted_on = on or timezone.localdate()
+    loan.save(update_fields=["status", "defaulted_on", "updated_at"])
+    app.closed_at = timezone.now()
+    app.save(update_fields=["closed_at"])
+    _move(
+        app,
+        action="default",
+        actor=actor,
+        kind=ApplicationEventKind.DEFAULTED,
+        note=note,
+        via_api=via_api,
+        data={"outstanding": str(loan.outstanding), "overdue_days": loan.overdue_days},
+    )
+    _notify_entity_app(app, title=_("贷款 %(n)s 已被认定违约") % {"n": loan.number}, body=note)
+    return loan
+
+
+def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
+    """Mark every current loan with an unpaid past-due instalment overdue; update the days of
+    loans already overdue. Returns how many loans became overdue (one query finds them)."""
+    today = as_of or timezone.localdate()
+    late = (
+        LoanInstalment.objects.filter(
+            paid_on__isnull=True,
+            due_on__lt=today,
+            loan__status__in=(LoanStatus.CURRENT, LoanStatus.OVERDUE),
+        )
+        .values("loan_id")
+        .annotate(first_due=Min("due_on"))
+    )
+    newly = 0
+    for row in late:
+        days = (today - row["first_due"]).days
+        loan = Loan.objects.get(pk=row["loan_id"])
+        if loan.status == LoanStatus.CURRENT:
+            loan_overdue_mark(loan=loan, actor=None, as_of=today)
+            newly += 1
+        else:
+            Loan.objects.filter(pk=loan.pk).update(
+                overdue_days=days, max_overdue_days=Greatest("max_overdue_days", days)
+            )
+    return newly
+
+
+def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
+    """Flag applications whose acceptance or decision is past its service-level time limit.
+
+    Each breach is recorded once on the timeline and both sides are told. Returns the count.
+    """
+    moment = now or timezone.now()
+    ids = list(
+        LoanApplication.objects.filter(
+            status__in=PENDING_STATUSES, sla_due_at__lt=moment, sla_breached_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            app = _app_locked(LoanApplication(pk=pk))
+            if app.sla_breached_at is not None or app.status not in PENDING_STATUSES:
+                continue
+            app.sla_breached_at = moment
+            app.save(update_fields=["sla_breached_at", "updated_at"])
+            stage = _("受理") if app.status == ApplicationStatus.SUBMITTED else _("审批")
+            _app_event(
+                app,
+                kind=ApplicationEventKind.SLA_BREACHED,
+                actor=None,
+                from_status=app.status,
+                note=_("%(s)s超出产品承诺的服务时限（截止 %(d)s）")
+                % {"s": stage, "d": timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M")},
+            )
+            title = _("贷款申请 %(n)s %(s)s已超时") % {"n": app.number, "s": stage}
+            _notify_institution_app(app, title=title)
+            _notify_entity_app(app, title=title)
+    return len(ids)
+
+
+@transaction.atomic
+def application_refer(
+    *, application: LoanApplication, actor: User, products: list[Product]
+) -> list[LoanApplication]:
+    """Pass a rejected application on to other institutions' products in one step (拒贷转介).
+
+    Each new application copies amount, term, purpose and the consent scope of the original,
+    grants the new institution its own authorisation and records where it came from.
+    """
+    app = _app_locked(application)
+    _ensure_entity_user(actor, app.entity)
+    if app.status != ApplicationStatus.REJECTED:
+        raise ConflictError(
+            "not_rejected", _("只有未获批准的申请可以转介给其他机构"), {"status": app.status}
+        )
+    chosen = [p for p in products if p.institution_id != app.institution_id]
+    if not chosen:
+        raise ValidationError({"products": _("请至少选择一个其他机构的产品")}, code="required")
+    if len(chosen) > REFER_LIMIT:
+        raise ValidationError(
+            {"products": _("一次最多转介 %(n)s 个产品") % {"n": REFER_LIMIT}}, code="too_many"
+        )
+    auth = app.authorisation
+    new = []
+    for product in chosen:
+        version = product.current_version
+        data: dict[str, Any] = {
+            "amount": app.amount,
+            "term_months": app.term_months,
+            "purpose": app.purpose,
+        }
+        if version is not None and app.repayment_method in (version.repayment_methods or []):
+            data["repayment_method"] = app.repayment_method
+        try:
+            new.append(
+                application_submit(
+                    actor=actor,
+                    entity=app.entity,
+                    product=product,
+                    data=data,
+                    consent_scope=auth.scope,
+                    consent_categories=auth.categories,
+                    demand=app.demand,
+                    renewal_of=app.renewal_of,
+                    referred_from=app,
+                )
+            )
+        except (ApplicationError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ApplicationError) else "；".join(exc.messages)
+            raise ApplicationError(
+                "referral_failed",
+                _("不能转介到“%(p)s”：%(m)s") % {"p": product.name, "m": message},
+                {"field": "products", "product": product.pk},
+                status=422,
+            ) from exc
+    _app_event(
+        app,
+        kind=ApplicationEventKind.REFERRED,
+        actor=actor,
+        from_status=app.status,
+        note=_("转介至：%(l)s")
+        % {"l": "、".join(f"{a.institution.name}（{a.number}）" for a in new)},
+        data={"applications": [a.number for a in new]},
+    )
+    return new

@@ -19,4 +19,13 @@ urlpatterns = [
     path("demands/new/", views.demand_new, name="demand_new"),
     path("demands/<int:pk>/", views.demand_detail, name="demand"),
     path("demands/<int:pk>/withdraw/", views.demand_withdraw, name="demand_withdraw"),
+    path("p/<str:code>/apply/", views.application_new, name="apply"),
+    path("applications/", views.application_list, name="applications"),
+    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/refer/", views.application_refer, name="application_refer"),
+    path(
+        "applications/<int:pk>/<slug:action>/",
+        views.application_action,
+        name="application_action",
+    ),
 ]

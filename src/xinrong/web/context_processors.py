@@ -44,6 +44,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("金融产品超市")), reverse("marketplace:list"), "shop"))
         if user.organisation and hasattr(user.organisation, "market_entity"):
             items.append((str(_("我的需求")), reverse("marketplace:my_demands"), "cash-coin"))
+            items.append((str(_("我的申请")), reverse("marketplace:applications"), "list-check"))
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if group != OrgGroup.ENTERPRISE and (
@@ -56,6 +57,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if group == OrgGroup.INSTITUTION:
         items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
         items.append((str(_("需求大厅")), reverse("marketplace:demand_hall"), "megaphone"))
+        items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
         if user.organisation and user.organisation.kind in PRODUCT_KINDS:
             items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
     if group == OrgGroup.GOVERNMENT:
@@ -76,6 +78,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("机构与账号")), reverse("accounts:organisation_list"), "people"))
     if user.is_superuser or group == OrgGroup.OPERATOR:
         items.append((str(_("评分模型")), reverse("credit:models"), "graph-up"))
+        items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
     if user.is_superuser or (
         user.organisation
         and user.organisation.kind == OrgKind.OPERATOR

@@ -1,0 +1,435 @@
+"""Loan applications: submission with consent, every transition per role, timers, loans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+from xinrong.credit.models import Authorisation
+from xinrong.marketplace import services
+from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
+from xinrong.marketplace.lifecycle import (
+    ENTERPRISE,
+    TRANSITIONS,
+    add_months,
+    schedule,
+)
+from xinrong.marketplace.models import ApplicationEvent, LoanApplication
+from xinrong.marketplace.tests.factories import published_product
+from xinrong.notifications.models import Notification
+
+S = ApplicationStatus
+
+
+@pytest.fixture
+def bank(bank_officer, make_user):
+    """One bank with an officer, a reviewer and an admin."""
+    org = bank_officer.organisation
+    return {
+        "loan_officer": bank_officer,
+        "reviewer": make_user("bank", ["reviewer"], org=org),
+        "institution_admin": make_user("bank", ["institution_admin"], org=org),
+    }
+
+
+@pytest.fixture
+def product(bank, operator):
+    return published_product(bank["loan_officer"], operator, code="LOAN-A", days_to_accept=2)
+
+
+@pytest.fixture
+def entity(enterprise_user):
+    return enterprise_user.organisation.market_entity
+
+
+def _apply(user, entity, product, **data):
+    base = {"amount": "500000", "term_months": 12, "repayment_method": "equal_instalment"}
+    base.update(data)
+    return services.application_submit(actor=user, entity=entity, product=product, data=base)
+
+
+def _to(app, status, bank):
+    """Drive an application along the happy path to ``status``."""
+    path = [
+        (
+            S.ACCEPTED,
+            lambda a: services.application_accept(application=a, actor=bank["loan_officer"]),
+        ),
+        (
+            S.UNDER_REVIEW,
+            lambda a: services.application_review_start(application=a, actor=bank["loan_officer"]),
+        ),
+        (
+            S.APPROVED,
+            lambda a: services.application_approve(
+                application=a,
+                actor=bank["reviewer"],
+                amount=Decimal("400000"),
+                rate=Decimal("4.35"),
+                term_months=12,
+            ),
+        ),
+        (
+            S.CONTRACT_SIGNED,
+            lambda a: services.application_sign(
+                application=a, actor=bank["loan_officer"], contract_no="HT-1"
+            ),
+        ),
+    ]
+    for _target, step in path:
+        if app.status == status:
+            return app
+        app = step(app)
+    if status == S.DISBURSED:
+        services.application_disburse(
+            application=app, actor=bank["loan_officer"], amount=Decimal("400000")
+        )
+        app.refresh_from_db()
+    return app
+
+
+def test_submit_grants_consent_keeps_version_and_starts_the_accept_timer(
+    enterprise_user, entity, product, bank, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        app = _apply(enterprise_user, entity, product, purpose="采购")
+    assert app.status == S.SUBMITTED
+    assert app.product_version_id == product.current_version_id
+    auth = Authorisation.objects.get(pk=app.authorisation_id)
+    assert auth.institution_id == product.institution_id and auth.purpose == "loan_application"
+    assert auth.is_live()
+    assert app.sla_due_at == app.submitted_at + dt.timedelta(days=2)
+    assert ApplicationEvent.objects.filter(application=app, kind="submitted").count() == 1
+    assert Notification.objects.filter(
+        recipient=bank["loan_officer"], kind="loan_application"
+    ).exists()
+
+
+def test_application_keeps_its_version_when_the_product_terms_change(
+    enterprise_user, entity, product, bank, operator
+):
+    app = _apply(enterprise_user, entity, product)
+    from xinrong.marketplace.tests.factories import terms
+
+    services.product_update(
+        product=product, actor=bank["loan_officer"], name=product.name, terms=terms(rate_max="6.5")
+    )
+    services.product_submit(product=product, actor=bank["loan_officer"])
+    services.product_approve(product=product, actor=operator)
+    product.refresh_from_db()
+    app.refresh_from_db()
+    assert app.product_version_id != product.current_version_id
+    assert app.product_version.rate_max == Decimal("5.80")
+
+
+@pytest.mark.parametrize(
+    ("field", "data"),
+    [
+        ("amount", {"amount": "50000"}),
+        ("amount", {"amount": "abc"}),
+        ("term_months", {"term_months": 48}),
+        ("repayment_method", {"repayment_method": "bullet"}),
+    ],
+)
+def test_submit_names_the_field_of_bad_input_and_writes_nothing(
+    enterprise_user, entity, product, field, data
+):
+    with pytest.raises(ValidationError) as exc:
+        _apply(enterprise_user, entity, product, **data)
+    assert field in exc.value.message_dict
+    assert not LoanApplication.objects.exists() and not Authorisation.objects.exists()
+
+
+def test_submit_refuses_an_ineligible_enterprise_with_the_reasons(
+    enterprise_user, entity, bank, operator
+):
+    product = published_product(bank["loan_officer"], operator, code="LOAN-R", regions=["632801"])
+    with pytest.raises(ApplicationError) as exc:
+        _apply(enterprise_user, entity, product)
+    assert exc.value.code == "not_eligible" and exc.value.extra["reasons"] == ["region"]
+    assert not Authorisation.objects.exists()
+
+
+def test_one_open_application_per_product(enterprise_user, entity, product):
+    _apply(enterprise_user, entity, product)
+    with pytest.raises(ConflictError):
+        _apply(enterprise_user, entity, product)
+
+
+def test_other_users_cannot_apply_for_the_entity(bank, entity, product, other_enterprise_user):
+    for user in (bank["loan_officer"], other_enterprise_user):
+        with pytest.raises(PermissionDeniedError):
+            _apply(user, entity, product)
+
+
+# ---------------------------------------------------------------- the transition matrix
+
+CALLS = {
+    "accept": lambda a, u: services.application_accept(application=a, actor=u),
+    "review": lambda a, u: services.application_review_start(application=a, actor=u),
+    "approve": lambda a, u: services.application_approve(
+        application=a, actor=u, amount=Decimal("400000"), rate=Decimal("4.35"), term_months=12
+    ),
+    "reject": lambda a, u: services.application_reject(
+        application=a, actor=u, reason="credit", note="信用不足"
+    ),
+    "sign": lambda a, u: services.application_sign(application=a, actor=u, contract_no="HT-9"),
+    "disburse": lambda a, u: services.application_disburse(
+        application=a, actor=u, amount=Decimal("400000")
+    ),
+    "withdraw": lambda a, u: services.application_withdraw(application=a, actor=u),
+}
+PRE_LOAN = (S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW, S.APPROVED, S.CONTRACT_SIGNED)
+ROLES = (
+    "enterprise_owner",
+    "loan_officer",
+    "reviewer",
+    "institution_admin",
+    "other_bank",
+    "operator",
+)
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "role"), list(itertools.product(CALLS, PRE_LOAN, ROLES))
+)
+def test_every_transition_is_allowed_exactly_for_its_statuses_and_roles(
+    action, status, role, enterprise_user, entity, product, bank, make_user, operator
+):
+    app = _to(_apply(enterprise_user, entity, product), status, bank)
+    actor = {
+        "enterprise_owner": enterprise_user,
+        "other_bank": make_user("bank", ["loan_officer", "reviewer", "institution_admin"]),
+        "operator": operator,
+        **bank,
+    }[role]
+    t = TRANSITIONS[action]
+    side_ok = (t.side == ENTERPRISE and role == "enterprise_owner") or (
+        t.side != ENTERPRISE and role in bank and role in t.roles
+    )
+    allowed = status in t.sources and side_ok
+    if allowed:
+        CALLS[action](app, actor)
+        app.refresh_from_db()
+        assert app.status == t.target
+        assert app.events.order_by("-id").first().to_status == t.target
+    else:
+        events = app.events.count()
+        with pytest.raises((ConflictError, PermissionDeniedError)):
+            CALLS[action](app, actor)
+        app.refresh_from_db()
+        assert app.status == status and app.events.count() == events
+
+
+def test_reviewer_separation_officer_cannot_approve(enterprise_user, entity, product, bank):
+    app = _to(_apply(enterprise_user, entity, product), S.UNDER_REVIEW, bank)
+    with pytest.raises(PermissionDeniedError) as exc:
+        CALLS["approve"](app, bank["loan_officer"])
+    assert "审批人员" in exc.value.message
+
+
+def test_approval_outside_product_terms_names_the_fields(enterprise_user, entity, product, bank):
+    app = _to(_apply(enterprise_user, entity, product), S.UNDER_REVIEW, bank)
+    with pytest.raises(ValidationError) as exc:
+        services.application_approve(
+            application=app,
+            actor=bank["reviewer"],
+            amount=Decimal("9000000"),
+            rate=Decimal("9"),
+            term_months=60,
+        )
+    assert set(exc.value.message_dict) == {"amount", "rate", "term_months"}
+    app.refresh_from_db()
+    assert app.status == S.UNDER_REVIEW
+
+
+def test_reject_needs_reason_and_note(enterprise_user, entity, product, bank):
+    app = _apply(enterprise_user, entity, product)
+    with pytest.raises(ValidationError):
+        services.application_reject(
+            application=app, actor=bank["reviewer"], reason="nope", note="x"
+        )
+    with pytest.raises(ValidationError):
+        services.application_reject(
+            application=app, actor=bank["reviewer"], reason="credit", note=" "
+        )
+
+
+def test_withdraw_revokes_the_consent(enterprise_user, entity, product):
+    app = _apply(enterprise_user, entity, product)
+    services.application_withdraw(application=app, actor=enterprise_user)
+    assert not Authorisation.objects.get(pk=app.authorisation_id).is_live()
+
+
+# ---------------------------------------------------------------- service levels
+
+
+def test_sla_sweep_flags_late_acceptance_once_and_tells_both_sides(
+    enterprise_user, entity, product, bank, django_capture_on_commit_callbacks
+):
+    app = _apply(enterprise_user, entity, product)
+    assert services.applications_sla_sweep(now=timezone.now() + dt.timedelta(days=1)) == 0
+    later = timezone.now() + dt.timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.applications_sla_sweep(now=later) == 1
+    assert services.applications_sla_sweep(now=later) == 0
+    app.refresh_from_db()
+    assert app.sla_breached_at == later
+    assert app.events.filter(kind=ApplicationEventKind.SLA_BREACHED).count() == 1
+    assert Notification.objects.filter(recipient=enterprise_user, title__contains="超时").exists()
+
+
+def test_acceptance_restarts_the_timer_for_the_decision(enterprise_user, entity, product, bank):
+    app = _to(_apply(enterprise_user, entity, product), S.ACCEPTED, bank)
+    assert app.sla_due_at == app.accepted_at + dt.timedelta(days=5)
+    assert services.applications_sla_sweep(now=app.accepted_at + dt.timedelta(days=4)) == 0
+    assert services.applications_sla_sweep(now=app.accepted_at + dt.timedelta(days=6)) == 1
+
+
+# ---------------------------------------------------------------- loans
+
+
+def test_schedule_sums_to_the_principal_for_every_method():
+    for method in ("equal_instalment", "equal_principal", "interest_first", "bullet", "flexible"):
+        lines = schedule(
+            principal=Decimal("100000"),
+            annual_rate=Decimal("4.35"),
+            term_months=12,
+            method=method,
+            start=dt.date(2026, 1, 31),
+        )
+        assert sum(line.principal for line in lines) == Decimal("100000")
+        assert lines[-1].due_on == dt.date(2027, 1, 31)
+    equal = schedule(
+        principal=Decimal("100000"),
+        annual_rate=Decimal("4.35"),
+        term_months=12,
+        method="equal_instalment",
+        start=dt.date(2026, 1, 31),
+    )
+    # 等额本息: 100,000 at 4.35% over 12 months pays 8,530.99 a month (bank calculators agree)
+    assert {line.total for line in equal[:-1]} == {Decimal("8530.99")}
+    assert equal[0].due_on == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+
+
+def test_disbursement_creates_the_loan_with_first_loan_flag(enterprise_user, entity, product, bank):
+    app = _to(_apply(enterprise_user, entity, product), S.CONTRACT_SIGNED, bank)
+    loan = services.application_disburse(
+        application=app, actor=bank["loan_officer"], amount=Decimal("400000")
+    )
+    assert loan.first_loan and not loan.renewal
+    assert loan.instalments.count() == 12 and loan.outstanding == Decimal("400000")
+    app.refresh_from_db()
+    assert app.status == S.DISBURSED
+    # a second loan of the same entity is not a first loan
+    other = published_product(bank["loan_officer"], services_operator(bank), code="LOAN-B")
+    app2 = _to(_apply(enterprise_user, entity, other), S.CONTRACT_SIGNED, bank)
+    loan2 = services.application_disburse(
+        application=app2, actor=bank["loan_officer"], amount=Decimal("100000")
+    )
+    assert not loan2.first_loan
+
+
+def services_operator(bank):
+    from xinrong.accounts import services as accounts
+
+    org = accounts.organisation_create(name="运营方X", kind="operator")
+    return accounts.user_create(
+        username="op_x",
+        password="Xinrong2026!",
+        organisation=org,
+        roles=["operator_admin"],
+        display_name="运营",
+    )
+
+
+def test_repayments_overdue_and_settlement(enterprise_user, entity, product, bank):
+    app = _to(_apply(enterprise_user, entity, product), S.CONTRACT_SIGNED, bank)
+    start = timezone.localdate() - dt.timedelta(days=100)
+    app.contract_signed_on = start
+    app.save(update_fields=["contract_signed_on"])
+    loan = services.application_disburse(
+        application=app, actor=bank["loan_officer"], amount=Decimal("120000"), disbursed_on=start
+    )
+    assert services.loans_overdue_sweep() == 1
+    loan.refresh_from_db()
+    first = loan.instalments.get(seq=1)
+    assert (
+        loan.status == LoanStatus.OVERDUE
+        and loan.overdue_days == (timezone.localdate() - first.due_on).days
+    )
+    app.refresh_from_db()
+    assert app.status == S.OVERDUE
+    # paying every past-due instalment cures the loan
+    owed = sum(i.due_left for i in loan.instalments.filter(due_on__lt=timezone.localdate()))
+    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=owed)
+    loan.refresh_from_db()
+    app.refresh_from_db()
+    assert loan.status == LoanStatus.CURRENT and loan.overdue_days == 0 and app.status == S.REPAYING
+    assert loan.max_overdue_days > 0
+    # overpaying is refused, paying the rest settles
+    rest = sum(i.due_left for i in loan.instalments.all())
+    with pytest.raises(ValidationError):
+        services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest + 1)
+    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
+    loan.refresh_from_db()
+    app.refresh_from_db()
+    assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0 and app.status == S.SETTLED
+    assert sum(r.principal for r in loan.repayments.all()) == Decimal("120000")
+
+
+def test_default_needs_overdue_and_a_reviewer(enterprise_user, entity, product, bank):
+    app = _to(_apply(enterprise_user, entity, product), S.CONTRACT_SIGNED, bank)
+    start = timezone.localdate() - dt.timedelta(days=200)
+    app.contract_signed_on = start
+    app.save(update_fields=["contract_signed_on"])
+    loan = services.application_disburse(
+        application=app, actor=bank["loan_officer"], amount=Decimal("120000"), disbursed_on=start
+    )
+    with pytest.raises(ConflictError):
+        services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+    services.loans_overdue_sweep()
+    with pytest.raises(PermissionDeniedError):
+        services.loan_default_declare(loan=loan, actor=bank["loan_officer"], note="失联")
+    services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.DEFAULTED
+
+
+# ---------------------------------------------------------------- referral
+
+
+def test_rejected_application_is_referred_in_one_step(
+    enterprise_user, entity, product, bank, make_user, operator
+):
+    other_bank = make_user("bank", ["loan_officer"])
+    other = published_product(other_bank, operator, code="LOAN-O")
+    app = _apply(enterprise_user, entity, product, purpose="周转")
+    services.application_reject(
+        application=app, actor=bank["reviewer"], reason="capacity", note="流水不足"
+    )
+    with pytest.raises(ValidationError):
+        services.application_refer(application=app, actor=enterprise_user, products=[product])
+    new = services.application_refer(application=app, actor=enterprise_user, products=[other])
+    assert len(new) == 1
+    ref = new[0]
+    assert ref.referred_from_id == app.pk and ref.institution_id == other_bank.organisation_id
+    assert ref.amount == app.amount and ref.purpose == "周转"
+    assert ref.authorisation.institution_id == other_bank.organisation_id
+    assert app.events.filter(kind=ApplicationEventKind.REFERRED).exists()
+
+
+def test_only_rejected_applications_can_be_referred(
+    enterprise_user, entity, product, bank, make_user, operator
+):
+    other = published_product(make_user("bank", ["loan_officer"]), operator, code="LOAN-P")
+    app = _apply(enterprise_user, entity, product)
+    with pytest.raises(ConflictError):
+        services.application_refer(application=app, actor=enterprise_user, products=[other])
