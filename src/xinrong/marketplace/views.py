@@ -669,6 +669,13 @@ def _detail_page(
             initial=_initial(t.action, app), prefix=t.action
         )
         actions.append((t, form))
+    shown = {t.action for t, _f in actions}
+    refused = [
+        str(e)
+        for action, form in forms_by_action.items()
+        if action not in shown
+        for e in form.non_field_errors()
+    ]
     loan = selectors.loan_of(application=app)
     own = app.entity.organisation_id == user.organisation_id
     referral = (
@@ -694,6 +701,7 @@ def _detail_page(
             "institution_side": user.group == OrgGroup.INSTITUTION,
             "referral": referral,
             "referrals": app.referrals.select_related("institution"),
+            "refused": refused,
         },
         status=400 if forms_by_action else 200,
     )

@@ -36,6 +36,7 @@ from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
 from xinrong.enterprises.names import name_key
 from xinrong.enterprises.services import compute_size_class, person_id_index, person_phone_index
+from xinrong.marketplace import demo as marketplace_demo
 from xinrong.marketplace.choices import EventKind, ProductStatus, VersionStatus
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
 from xinrong.marketplace.services import region_index, tag_index, terms_clean
@@ -268,6 +269,9 @@ class SeedReport:
     facts: int = 0
     scored: int = 0
     products: int = 0
+    applications: int = 0
+    loans: int = 0
+    demands: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -1363,6 +1367,11 @@ def seed(
     with transaction.atomic():
         report.products = _seed_products(orgs, seed_value)
     report.timings["products"] = time.perf_counter() - t_products
+    t_financing = time.perf_counter()
+    financing = marketplace_demo.seed_financing(seed_value=seed_value, progress=progress)
+    report.applications, report.loans = financing.applications, financing.loans
+    report.demands = financing.demands
+    report.timings["financing"] = time.perf_counter() - t_financing
     return report
 
 

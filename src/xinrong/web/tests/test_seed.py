@@ -40,7 +40,9 @@ def test_second_run_adds_nothing(seeded):
         second.organisations,
         second.users,
         second.products,
-    ) == (0, 0, 0, 0, 0, 0, 0, 0)
+        second.applications,
+        second.demands,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_about_390_products_are_published(seeded):
@@ -167,3 +169,41 @@ def test_some_legal_representatives_share_a_phone(seeded):
         .filter(n__gte=2)
     )
     assert shared.exists()
+
+
+def test_financing_history_covers_every_status_and_stays_consistent(seeded):
+    from django.db.models import Sum
+
+    from xinrong.marketplace.choices import ApplicationStatus
+    from xinrong.marketplace.models import Loan, LoanApplication, Repayment
+
+    first, _ = seeded
+    assert first.applications > 300 and first.loans > 200 and first.demands > 0
+    statuses = set(LoanApplication.objects.values_list("status", flat=True))
+    assert statuses == set(ApplicationStatus.values)
+    # every disbursed application has exactly one loan whose repaid principal matches its balance
+    assert Loan.objects.count() == first.loans
+    for loan in Loan.objects.all()[:100]:
+        repaid = Repayment.objects.filter(loan=loan).aggregate(p=Sum("principal"))["p"] or 0
+        assert loan.outstanding == loan.principal - repaid
+        assert loan.application.events.filter(kind="disbursed").count() == 1
+    # the demo owners have applications of their own
+    assert LoanApplication.objects.filter(
+        entity__organisation__users__username="ent_owner"
+    ).exists()
+
+
+def test_loan_outcomes_follow_latent_risk(seeded):
+    """Defaults are drawn from the synthetic process: riskier borrowers default more often."""
+    import numpy as np
+
+    from xinrong.credit.features import feature_matrix
+    from xinrong.credit.synthetic import latent_risk
+    from xinrong.marketplace.models import Loan
+
+    rows = list(Loan.objects.values_list("entity_id", "status"))
+    ids = [e for e, _s in rows]
+    z = latent_risk(feature_matrix(entity_ids=ids).reindex(ids))
+    bad = np.array([s in ("defaulted", "overdue") for _e, s in rows])
+    assert 0.03 < bad.mean() < 0.25
+    assert z[bad].mean() > z[~bad].mean()

@@ -34,7 +34,9 @@ class Command(BaseCommand):
                 f"{report.entities} entities, {report.persons} persons, "
                 f"{report.relationships} relationships "
                 f"({report.guarantees} guarantees), {report.facts} facts, "
-                f"{report.scored} entities scored, "
+                f"{report.scored} entities scored, {report.products} products, "
+                f"{report.demands} demands, {report.applications} loan applications "
+                f"({report.loans} loans), "
                 f"{report.organisations} organisations, "
                 f"{report.users} users created in {elapsed:.1f}s"
             )
