@@ -17,6 +17,10 @@ urlpatterns = [
     path("demands/", views.my_demands, name="my_demands"),
     path("demands/hall/", views.demand_hall, name="demand_hall"),
     path("demands/new/", views.demand_new, name="demand_new"),
+    path("demands/held/", views.demands_held, name="demands_held"),
+    path("demands/escalated/", views.demands_escalated, name="demands_escalated"),
     path("demands/<int:pk>/", views.demand_detail, name="demand"),
     path("demands/<int:pk>/withdraw/", views.demand_withdraw, name="demand_withdraw"),
+    path("demands/<int:pk>/take/", views.demand_take, name="demand_take"),
+    path("demands/<int:pk>/release/", views.demand_release, name="demand_release"),
 ]
