@@ -719,11 +719,9 @@ def _demand_event(
 
 
 def _demand_locked(demand: Demand) -> Demand:
-    return (
-        Demand.objects.select_for_update(of=("self",))
-        .select_related("entity", "held_by")
-        .get(pk=demand.pk)
-    )
+    # No join on held_by: after waiting for the lock, PostgreSQL returns the row's new held_by_id
+    # but the outer-joined holder as it was before, so the holder is read after locking.
+    return Demand.objects.select_for_update(of=("self",)).select_related("entity").get(pk=demand.pk)
 
 
 def _notify_entity(demand: Demand, *, kind: str, title: str, body: str) -> None:
