@@ -150,6 +150,10 @@ TASKS = {
 XINRONG_SCORE_DROP_ALERT = int(os.environ.get("XINRONG_SCORE_DROP_ALERT", "30"))
 # Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
 XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
+# 抢单: hours an institution holds a financing demand it took before it returns to the pool.
+XINRONG_DEMAND_HOLD_HOURS = int(os.environ.get("XINRONG_DEMAND_HOLD_HOURS", "72"))
+# Days an open demand may stay untaken before it is escalated to the platform operator.
+XINRONG_DEMAND_ESCALATE_DAYS = int(os.environ.get("XINRONG_DEMAND_ESCALATE_DAYS", "7"))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -15,8 +15,10 @@ from xinrong.marketplace import presenters, selectors, services
 from xinrong.marketplace.matching import WEIGHTS
 from xinrong.marketplace.schemas import (
     DemandCreateIn,
+    DemandHoldOut,
     DemandMatchesOut,
     DemandOut,
+    DemandReleaseIn,
     ProductDetailOut,
     ProductPageOut,
     ProductSearchIn,
@@ -93,3 +95,31 @@ def demand_matches(request: HttpRequest, demand_id: int) -> dict[str, Any]:
         "weights": WEIGHTS,
         "results": rows,
     }
+
+
+@router.post(
+    "/demands/{demand_id}/take", response=DemandHoldOut, summary="抢单：承接融资需求（机构）"
+)
+def demand_take(request: HttpRequest, demand_id: int) -> dict[str, Any]:
+    """Take an open demand for the caller's lending institution for the hold period.
+
+    403: not a lending institution's admin or loan officer, or outside its service regions;
+    409: another institution holds it (``extra.held_by``, ``extra.held_until``) or it is not
+    open. Taking one's own held demand again returns it unchanged.
+    """
+    user = request_user(request)
+    demand = selectors.demand_visible_get(user=user, pk=demand_id)
+    return presenters.demand_hold_out(services.demand_take(demand=demand, actor=user))
+
+
+@router.post(
+    "/demands/{demand_id}/release", response=DemandHoldOut, summary="放弃承接融资需求（机构）"
+)
+def demand_release(
+    request: HttpRequest, demand_id: int, payload: DemandReleaseIn | None = None
+) -> dict[str, Any]:
+    """Give a demand one's institution holds back to the pool; 409 if it does not hold it."""
+    user = request_user(request)
+    demand = selectors.demand_visible_get(user=user, pk=demand_id)
+    note = payload.note if payload else ""
+    return presenters.demand_hold_out(services.demand_release(demand=demand, actor=user, note=note))

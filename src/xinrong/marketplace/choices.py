@@ -99,6 +99,18 @@ class DemandStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+class DemandEventKind(models.TextChoices):
+    """What happened to a financing demand (its timeline)."""
+
+    PUBLISHED = "published", _("发布")
+    TAKEN = "taken", _("机构承接（抢单）")
+    RELEASED = "released", _("机构放弃承接")
+    EXPIRED = "expired", _("承接超时，退回需求池")
+    ESCALATED = "escalated", _("长期无人承接，提请运营方跟进")
+    WITHDRAWN = "withdrawn", _("企业撤回")
+    CLOSED = "closed", pgettext_lazy("demand event", "关闭")
+
+
 class DemandUrgency(models.TextChoices):
     """How soon the enterprise needs the money."""
 

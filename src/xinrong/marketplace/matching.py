@@ -600,6 +600,14 @@ def region_ranges(regions: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+def division_in_ranges(code: str, ranges: Sequence[tuple[int, int]] | None) -> bool:
+    """Return whether a division code lies in one of the ranges (None: everywhere)."""
+    if ranges is None:
+        return True
+    value = _division6(code)
+    return any(lo <= value < hi for lo, hi in ranges)
+
+
 def rank_demands(
     board: DemandBoard,
     *,

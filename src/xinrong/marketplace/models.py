@@ -17,6 +17,7 @@ from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     ApplicationEventKind,
     ApplicationStatus,
+    DemandEventKind,
     DemandPurpose,
     DemandStatus,
     DemandUrgency,
@@ -249,7 +250,13 @@ class Demand(TimeStampedModel):
         blank=True,
         related_name="held_demands",
     )
-    held_until = models.DateTimeField(_("承接截止"), null=True, blank=True)
+    held_until = models.DateTimeField(_("承接截止"), null=True, blank=True, db_index=True)
+    escalated_at = models.DateTimeField(
+        _("提请运营方时间"),
+        null=True,
+        blank=True,
+        help_text=_("长期无人承接、已提请平台运营方跟进的时间"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("发布人"),
@@ -286,6 +293,42 @@ class Demand(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.entity_id} · {self.amount} 元 · {self.term_months} 月"
+
+
+class DemandEvent(models.Model):
+    """One step of a demand's timeline: published, taken, released, expired, escalated…"""
+
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("融资需求"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("事件"), max_length=16, choices=DemandEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("相关机构"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("承接、放弃或超时所涉及的机构"),
+    )
+    note = models.TextField(_("说明"), blank=True, default="")
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("融资需求事件")
+        verbose_name_plural = _("融资需求事件")
+        ordering = ["demand_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} · {self.get_kind_display()}"
 
 
 class LoanApplication(TimeStampedModel):

@@ -72,3 +72,13 @@ def demand_out(demand: Demand) -> dict[str, Any]:
         "status": demand.status,
         "created_at": demand.created_at,
     }
+
+
+def demand_hold_out(demand: Demand) -> dict[str, Any]:
+    """Return the API shape of a demand's hold."""
+    return {
+        "id": demand.pk,
+        "status": demand.status,
+        "held_by": demand.held_by.name if demand.held_by else None,
+        "held_until": demand.held_until,
+    }

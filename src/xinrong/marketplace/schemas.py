@@ -108,6 +108,21 @@ class DemandOut(Schema):
     created_at: dt.datetime
 
 
+class DemandReleaseIn(Schema):
+    """Why the institution gives a held demand back (optional)."""
+
+    note: str = Field("", max_length=2000, description="放弃承接的原因（可选）")
+
+
+class DemandHoldOut(Schema):
+    """Who holds a demand (抢单) and until when; nobody when ``held_by`` is null."""
+
+    id: int
+    status: str
+    held_by: str | None = Field(None, description="承接机构名称")
+    held_until: dt.datetime | None = Field(None, description="承接截止时间；到期退回需求池")
+
+
 class MatchOut(Schema):
     """One ranked product for a demand, with its score, the score's parts and why it fits."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,10 +15,13 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import User
-from xinrong.common.errors import NotFoundError
+from xinrong.accounts.selectors import region_prefix_for
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from xinrong.credit.permissions import is_platform_auditor, is_platform_operator
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     ACTIVE_STATUSES,
+    LENDER_KINDS,
     PENDING_STATUSES,
     PRODUCT_KINDS,
     DemandStatus,
@@ -32,6 +36,7 @@ from xinrong.marketplace.matching import (
     MatchResult,
     catalogue,
     demand_board,
+    division_in_ranges,
     rank_demands,
     rank_products,
     region_ranges,
@@ -39,6 +44,7 @@ from xinrong.marketplace.matching import (
 from xinrong.marketplace.models import (
     ApplicationEvent,
     Demand,
+    DemandEvent,
     Loan,
     LoanApplication,
     Product,
@@ -316,7 +322,7 @@ def demand_is_own(*, user: User, demand: Demand) -> bool:
 
 def demand_visible_get(*, user: User, pk: int) -> Demand:
     """Return a demand the user may read: its entity's users, institutions (open ones), operator."""
-    demand = Demand.objects.select_related("entity", "created_by").filter(pk=pk).first()
+    demand = Demand.objects.select_related("entity", "created_by", "held_by").filter(pk=pk).first()
     if demand is None:
         raise NotFoundError("not_found", _("融资需求不存在"))
     own = (
@@ -386,8 +392,96 @@ def demand_hall(*, user: User, limit: int = 50) -> tuple[list[tuple[HallEntry, D
         now=timezone.now(),
         limit=limit,
     )
-    demands = Demand.objects.select_related("entity").in_bulk([e.demand_id for e in entries])
+    demands = Demand.objects.select_related("entity", "held_by").in_bulk(
+        [e.demand_id for e in entries]
+    )
     return [(e, demands[e.demand_id]) for e in entries if e.demand_id in demands], total
+
+
+# ---------------------------------------------------------------- 抢单 (institutions take demands)
+
+GRAB_ROLES = (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
+
+
+def grab_refusal(*, user: User) -> ApplicationError | None:
+    """Return why the user may not take (抢单) demands at all, or None if its role allows it.
+
+    Only the institution admins and loan officers of a lending institution (bank, microloan
+    company) take demands; guarantors, insurers and investors do not lend.
+    """
+    org = user.organisation
+    if user.group != OrgGroup.INSTITUTION or org is None:
+        return PermissionDeniedError("forbidden", _("只有金融机构的用户可以承接融资需求"))
+    if org.kind not in LENDER_KINDS:
+        return PermissionDeniedError(
+            "not_lender",
+            _("%(k)s不发放贷款，不能承接融资需求；只有银行和小额贷款公司可以抢单")
+            % {"k": org.get_kind_display()},
+        )
+    if not org.is_active:
+        return PermissionDeniedError("forbidden", _("本机构已停用，不能承接融资需求"))
+    if not user.has_role(*GRAB_ROLES):
+        return PermissionDeniedError("forbidden", _("只有机构管理员或客户经理可以承接融资需求"))
+    return None
+
+
+def institution_covers(*, institution_id: int, division_code: str) -> bool:
+    """Return whether the institution's service regions (as in the demand hall) cover a place."""
+    regions = institution_service_regions(institution_id=institution_id)
+    return division_in_ranges(division_code, None if regions is None else region_ranges(regions))
+
+
+def demand_is_held(demand: Demand, *, now: dt.datetime | None = None) -> bool:
+    """Return whether an institution holds the demand right now (an ended hold is free)."""
+    return (
+        demand.held_by_id is not None
+        and demand.held_until is not None
+        and demand.held_until > (now or timezone.now())
+    )
+
+
+def held_demands(*, user: User) -> QuerySet[Demand]:
+    """Return the open demands the user's institution holds now, the nearest deadline first."""
+    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+        return Demand.objects.none()
+    return (
+        Demand.objects.filter(
+            held_by_id=user.organisation_id,
+            status=DemandStatus.OPEN,
+            held_until__gt=timezone.now(),
+        )
+        .select_related("entity")
+        .order_by("held_until", "id")
+    )
+
+
+def escalated_demands(*, user: User) -> QuerySet[Demand]:
+    """Return open demands escalated to the operator (a sub-station: its region), oldest first."""
+    if not (is_platform_operator(user) or is_platform_auditor(user)):
+        return Demand.objects.none()
+    qs = Demand.objects.filter(status=DemandStatus.OPEN, escalated_at__isnull=False)
+    prefix = region_prefix_for(user)
+    if prefix is not None:
+        qs = qs.filter(division_code__startswith=prefix)
+    return qs.select_related("entity", "held_by").order_by("escalated_at", "id")
+
+
+def demand_events(*, demand: Demand) -> QuerySet[DemandEvent]:
+    """Return a demand's timeline, oldest first."""
+    return demand.events.select_related("actor", "organisation").order_by("created_at", "id")
+
+
+def demand_timeline_visible(*, user: User, demand: Demand) -> bool:
+    """Return whether the user sees the timeline: the enterprise, the operator, the holder.
+
+    The timeline names every institution that took or gave up the demand; other institutions
+    see only who holds it now.
+    """
+    return (
+        demand_is_own(user=user, demand=demand)
+        or _is_operator(user)
+        or (user.organisation_id is not None and user.organisation_id == demand.held_by_id)
+    )
 
 
 # ---------------------------------------------------------------- loan applications

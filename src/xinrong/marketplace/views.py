@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -53,7 +54,7 @@ from xinrong.marketplace.forms import (
     SignForm,
 )
 from xinrong.marketplace.lifecycle import TRANSITIONS, actions_from
-from xinrong.marketplace.models import LoanApplication, Product
+from xinrong.marketplace.models import Demand, LoanApplication, Product
 from xinrong.reference import divisions
 
 INSTITUTION_KIND_CHOICES = [
@@ -392,6 +393,8 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     matches = result.matches if result else []
     products = selectors.products_by_id(ids=[m.product_id for m in matches])
     rows = [(m, products[m.product_id]) for m in matches if m.product_id in products]
+    _mark_holds(user, [demand])
+    timeline = selectors.demand_timeline_visible(user=user, demand=demand)
     return render(
         request,
         "marketplace/demand_detail.html",
@@ -402,6 +405,7 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "own": own,
             "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
             "can_withdraw": own and demand.status == DemandStatus.OPEN,
+            "events": list(selectors.demand_events(demand=demand)) if timeline else None,
         },
     )
 
@@ -428,6 +432,7 @@ def demand_hall(request: HttpRequest) -> HttpResponse:
     if user.group != OrgGroup.INSTITUTION:
         return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
     rows, total = selectors.demand_hall(user=user, limit=HALL_LIMIT)
+    _mark_holds(user, [d for _e, d in rows])
     regions = selectors.institution_service_regions(institution_id=user.organisation_id or 0)
     return render(
         request,
@@ -439,6 +444,100 @@ def demand_hall(request: HttpRequest) -> HttpResponse:
             if regions
             else _("全部地区"),
         },
+    )
+
+
+# ---------------------------------------------------------------- 抢单 (institutions take demands)
+
+
+def _mark_holds(user: Any, demands: list[Demand]) -> None:
+    """Set on each demand whether it is held, by the user's institution, and takable by it."""
+    now = timezone.now()
+    may_grab = selectors.grab_refusal(user=user) is None
+    for d in demands:
+        held = selectors.demand_is_held(d, now=now)
+        mine = held and d.held_by_id == user.organisation_id
+        d.is_held = held  # type: ignore[attr-defined]
+        d.held_by_me = mine  # type: ignore[attr-defined]
+        d.can_take = may_grab and not held and d.status == DemandStatus.OPEN  # type: ignore[attr-defined]
+        d.can_release = may_grab and mine  # type: ignore[attr-defined]
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the page the form came from (a path of this site), else to the default."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+@require_POST
+def demand_take(request: HttpRequest, pk: int) -> HttpResponse:
+    """An institution takes (抢单) a demand; errors are shown on the page it came from."""
+    user = request_user(request)
+    try:
+        demand = selectors.demand_visible_get(user=user, pk=pk)
+        demand = services.demand_take(demand=demand, actor=user)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+        return _back(request, "marketplace:demand_hall")
+    assert demand.held_until is not None
+    messages.success(
+        request,
+        _("抢单成功：本机构承接该需求至 %(t)s，请在此之前联系企业办理")
+        % {"t": timezone.localtime(demand.held_until).strftime("%Y-%m-%d %H:%M")},
+    )
+    return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+@require_POST
+def demand_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holding institution gives a demand back to the pool."""
+    user = request_user(request)
+    try:
+        demand = selectors.demand_visible_get(user=user, pk=pk)
+        services.demand_release(demand=demand, actor=user, note=request.POST.get("note", ""))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(request, _("已放弃承接，需求已退回需求池"))
+    return _back(request, "marketplace:demands_held")
+
+
+@login_required
+def demands_held(request: HttpRequest) -> HttpResponse:
+    """Institutions: the demands their institution holds now."""
+    user = request_user(request)
+    if user.group != OrgGroup.INSTITUTION:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+    page = Paginator(selectors.held_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "marketplace/demands_held.html",
+        {"page": page, "hold_hours": services.demand_hold_hours()},
+    )
+
+
+@login_required
+def demands_escalated(request: HttpRequest) -> HttpResponse:
+    """The operator: open demands nobody took within the limit (a sub-station: its region)."""
+    user = request_user(request)
+    if user.group != OrgGroup.OPERATOR and not user.is_superuser:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营方可用")))
+    page = Paginator(selectors.escalated_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    _mark_holds(user, list(page.object_list))
+    return render(
+        request,
+        "marketplace/demands_escalated.html",
+        {"page": page, "days": services.demand_escalate_days()},
     )
 
 

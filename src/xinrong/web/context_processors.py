@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, OrgKind, Role
-from xinrong.marketplace.choices import PRODUCT_KINDS
+from xinrong.marketplace.choices import LENDER_KINDS, PRODUCT_KINDS
 from xinrong.notifications.selectors import notification_unread_count
 
 
@@ -57,6 +57,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if group == OrgGroup.INSTITUTION:
         items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
         items.append((str(_("需求大厅")), reverse("marketplace:demand_hall"), "megaphone"))
+        if user.organisation and user.organisation.kind in LENDER_KINDS:
+            items.append(
+                (str(_("我承接的需求")), reverse("marketplace:demands_held"), "hand-index")
+            )
         items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
         if user.organisation and user.organisation.kind in PRODUCT_KINDS:
             items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
@@ -85,6 +89,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         and user.has_role(Role.OPERATOR_ADMIN)
     ):
         items.append((str(_("产品审核")), reverse("marketplace:review"), "clipboard-check"))
+    if user.is_superuser or (
+        group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
+    ):
+        items.append((str(_("无人承接的需求")), reverse("marketplace:demands_escalated"), "alarm"))
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
     items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))
