@@ -148,6 +148,12 @@ TASKS = {
 
 # Score drop (points) between two snapshots that raises an early-warning alert.
 XINRONG_SCORE_DROP_ALERT = int(os.environ.get("XINRONG_SCORE_DROP_ALERT", "30"))
+# Training on the platform's loan outcomes (credit.outcomes): a loan is bad when it defaults or is
+# this many days overdue within the performance window; enough outcomes are needed to use them.
+XINRONG_OUTCOME_MONTHS = int(os.environ.get("XINRONG_OUTCOME_MONTHS", "12"))
+XINRONG_OUTCOME_BAD_DAYS = int(os.environ.get("XINRONG_OUTCOME_BAD_DAYS", "90"))
+XINRONG_OUTCOME_MIN_BADS = int(os.environ.get("XINRONG_OUTCOME_MIN_BADS", "50"))
+XINRONG_OUTCOME_MIN_ROWS = int(os.environ.get("XINRONG_OUTCOME_MIN_ROWS", "200"))
 # Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
 XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
 # 抢单: hours an institution holds a financing demand it took before it returns to the pool.

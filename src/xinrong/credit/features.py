@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +76,11 @@ FEATURES: tuple[Feature, ...] = (
     Feature("ip_count", N_("专利与商标数"), "operation", N_("件"), "descending"),
     Feature("procurement_36m", N_("近3年政府采购合同数"), "operation", N_("份"), "descending"),
     Feature("honours", N_("荣誉与资质数"), "operation", N_("项"), "descending"),
+    Feature("platform_loans", N_("平台累计贷款笔数"), "operation", N_("笔"), "descending"),
+    Feature(
+        "platform_loan_months", N_("首笔平台贷款至今月数"), "operation", N_("个月"), "descending"
+    ),
+    Feature("platform_settled_share", N_("平台贷款结清比例"), "operation", "", "descending"),
     Feature(
         "tax_paid_12m",
         N_("近12个月纳税额"),
@@ -122,6 +127,16 @@ FEATURES: tuple[Feature, ...] = (
         True,
         N_("补缴社会保险欠费"),
     ),
+    Feature(
+        "loan_overdue_days_24m",
+        N_("近24个月平台贷款最长逾期天数"),
+        "compliance",
+        N_("天"),
+        "ascending",
+        True,
+        N_("按期还本付息，逾期后尽快归还"),
+    ),
+    Feature("loan_defaults_5y", N_("近5年平台贷款违约笔数"), "compliance", N_("笔"), "ascending"),
     Feature("penalties_general", N_("一般行政处罚数"), "compliance", N_("次"), "ascending"),
     Feature("penalties_serious", N_("严重行政处罚数"), "compliance", N_("次"), "ascending"),
     Feature(
@@ -322,6 +337,8 @@ def feature_matrix(
     )
     cols.put("honours", ((r["entity_id"], r["n"]) for r in grouped("honour", n=Count("id"))))
 
+    _loan_history(cols, grouped("loan", **_loan_aggregates(day)), day)
+
     rows = grouped(
         "penalty",
         general=Count("id", filter=Q(grade="general")),
@@ -350,6 +367,48 @@ def feature_matrix(
     return pd.DataFrame(
         {f.name: cols.data[f.name] for f in FEATURES}, index=pd.Index(ids, name="entity_id")
     )
+
+
+def _loan_aggregates(day: dt.date) -> dict[str, Any]:
+    """Per-entity aggregates of the platform's loan events (category ``loan``) up to ``day``.
+
+    A loan is counted by its loan number; an overdue event carries the days overdue so far.
+    """
+    bad = ("overdue", "defaulted")
+    return {
+        "loans": Count("reference_no", filter=Q(status="disbursed"), distinct=True),
+        "settled": Count("reference_no", filter=Q(status="settled"), distinct=True),
+        "first": Min("occurred_on", filter=Q(status="disbursed")),
+        "overdue": Max(
+            "quantity", filter=Q(status__in=bad, occurred_on__gt=day - dt.timedelta(days=730))
+        ),
+        "defaults": Count(
+            "reference_no",
+            filter=Q(status="defaulted", occurred_on__gt=day - dt.timedelta(days=1826)),
+            distinct=True,
+        ),
+    }
+
+
+def _loan_history(cols: _Columns, rows: list[dict[str, Any]], day: dt.date) -> None:
+    """Fill the loan-history columns; an entity without platform loans gets 0 counts and NaN
+    for the history length and the settled share (the scorecard's "missing" bin)."""
+    cols.put("platform_loans", ((r["entity_id"], r["loans"]) for r in rows))
+    cols.put(
+        "platform_loan_months",
+        ((r["entity_id"], (day - r["first"]).days / 30.4375 if r["first"] else None) for r in rows),
+        default=np.nan,
+    )
+    cols.put(
+        "platform_settled_share",
+        (
+            (r["entity_id"], min(r["settled"] / r["loans"], 1.0) if r["loans"] else None)
+            for r in rows
+        ),
+        default=np.nan,
+    )
+    cols.put("loan_overdue_days_24m", ((r["entity_id"], r["overdue"]) for r in rows))
+    cols.put("loan_defaults_5y", ((r["entity_id"], r["defaults"]) for r in rows))
 
 
 def _related_negative(facts: QuerySet[Fact], wanted: list[int] | None) -> list[tuple[int, int]]:

@@ -71,6 +71,7 @@ from xinrong.credit.models import (
     ScoreModel,
     ScoringRun,
 )
+from xinrong.credit.outcomes import PlatformOutcomes, platform_outcomes
 from xinrong.credit.publication import (
     PUBLICATION_PERIODS,
     REPAIRABLE_CATEGORY,
@@ -212,21 +213,29 @@ def _score_histogram(scores: np.ndarray) -> list[int]:
     return [int(c) for c in counts]
 
 
+OUTCOME_SOURCES = ("synthetic", "platform", "auto")
+
+
 def model_train(
     *,
     actor: User | None,
     name: str = "",
     seed: int = 20221,
     as_of: dt.date | None = None,
+    outcomes: str = "auto",
     base_points: float = 600.0,
     base_odds: float = 50.0,
     pdo: float = 20.0,
 ) -> ScoreModel:
-    """Train a scorecard version on the current feature matrix and store it as a draft.
+    """Train a scorecard version and store it as a draft.
 
-    Outcomes: the platform's own loan outcomes once the marketplace records them; until then
-    the documented synthetic process (credit.synthetic), whose true probabilities let the
-    metrics report how much of the true signal the model recovers.
+    ``outcomes`` chooses what the model learns to predict: ``platform``, the platform's own loan
+    outcomes (credit.outcomes: features at a snapshot before each disbursement, bad = default or
+    90+ days overdue within 12 months); ``synthetic``, the documented synthetic process
+    (credit.synthetic) on the feature matrix at ``as_of``, whose true probabilities let the
+    metrics report how much of the true signal the model recovers; ``auto`` (the default),
+    platform outcomes when there are enough of them, else synthetic. ``metrics["outcomes"]`` and
+    ``training["data"]`` say which was used, ``training["fallback"]`` why auto fell back.
     """
     from sklearn.model_selection import train_test_split
 
@@ -238,15 +247,48 @@ def model_train(
             {"field": "pdo" if pdo <= 0 else "base_odds"},
             status=422,
         )
-    X = feature_matrix(as_of=as_of)
-    if len(X) < 200:
+    if outcomes not in OUTCOME_SOURCES:
         raise ApplicationError(
-            "too_few_entities",
-            _("主体数量不足（%(n)d），至少需要200个主体才能训练评分模型") % {"n": len(X)},
-            {"field": "entities"},
+            "invalid_outcomes",
+            _("训练结果来源只能是：%(c)s") % {"c": " / ".join(OUTCOME_SOURCES)},
+            {"field": "outcomes"},
             status=422,
         )
-    y, p_true = synthetic.outcomes(X, seed=seed)
+    day = as_of or timezone.localdate()
+    platform: PlatformOutcomes | None = None
+    fallback = ""
+    if outcomes != "synthetic":
+        try:
+            platform = platform_outcomes(as_of=day)
+        except ApplicationError as exc:
+            if outcomes == "platform" or exc.code != "too_few_outcomes":
+                raise
+            fallback = exc.message
+    p_true: np.ndarray | None = None
+    if platform is not None:
+        X, y = platform.X, platform.y
+        extra_training: dict[str, Any] = {
+            "data": TrainingData.PLATFORM,
+            "loans_from": str(platform.month.min()),
+            "loans_to": str(platform.month.max()),
+            "features_as_of": "month-end before disbursement",
+            "bads": platform.bads,
+        }
+    else:
+        X = feature_matrix(as_of=as_of)
+        if len(X) < 200:
+            raise ApplicationError(
+                "too_few_entities",
+                _("主体数量不足（%(n)d），至少需要200个主体才能训练评分模型") % {"n": len(X)},
+                {"field": "entities"},
+                status=422,
+            )
+        y, p_true = synthetic.outcomes(X, seed=seed)
+        extra_training = (
+            {"data": TrainingData.SYNTHETIC, "fallback": fallback}
+            if fallback
+            else {"data": TrainingData.SYNTHETIC}
+        )
     index = np.arange(len(X))
     train, test = train_test_split(index, test_size=0.3, stratify=y, random_state=seed)
     trends = {f.name: f.trend for f in FEATURES}
@@ -266,20 +308,25 @@ def model_train(
     scores = card.score(X).score
     auc_train, ks_train = scorecard.auc_ks(y[train], -scores[train])
     auc_test, ks_test = scorecard.auc_ks(y[test], -scores[test])
-    oracle_auc, oracle_ks = scorecard.auc_ks(y[test], p_true[test])
-    z = synthetic.latent_risk(X)
-    rank_corr = float(pd.Series(scores).corr(pd.Series(-z), method="spearman"))
-    metrics = {
+    metrics: dict[str, Any] = {
+        "outcomes": TrainingData.PLATFORM if platform is not None else TrainingData.SYNTHETIC,
         "auc_train": round(auc_train, 4),
         "ks_train": round(ks_train, 4),
         "auc_test": round(auc_test, 4),
         "ks_test": round(ks_test, 4),
         "gini_test": round(2 * auc_test - 1, 4),
-        "oracle_auc_test": round(oracle_auc, 4),
-        "oracle_ks_test": round(oracle_ks, 4),
-        "score_vs_true_risk_spearman": round(rank_corr, 4),
-        "iv": {f.name: round(f.iv, 4) for f in card.features},
     }
+    if p_true is not None:
+        oracle_auc, oracle_ks = scorecard.auc_ks(y[test], p_true[test])
+        z = synthetic.latent_risk(X)
+        rank_corr = float(pd.Series(scores).corr(pd.Series(-z), method="spearman"))
+        metrics |= {
+            "oracle_auc_test": round(oracle_auc, 4),
+            "oracle_ks_test": round(oracle_ks, 4),
+            # undefined (NaN, not valid JSON) when every score is the same
+            "score_vs_true_risk_spearman": round(rank_corr, 4) if np.isfinite(rank_corr) else None,
+        }
+    metrics["iv"] = {f.name: round(f.iv, 4) for f in card.features}
     version = (ScoreModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
     model = ScoreModel(
         version=version,
@@ -287,10 +334,11 @@ def model_train(
         card=card.to_json(),
         metrics=metrics,
         training={
-            "data": TrainingData.SYNTHETIC,
+            **extra_training,
             "seed": seed,
-            "as_of": (as_of or timezone.localdate()).isoformat(),
-            "entities": len(X),
+            "as_of": day.isoformat(),
+            "entities": int(X.index.nunique()),
+            "rows": len(X),
             "train_rows": len(train),
             "test_rows": len(test),
             "bad_rate": round(float(y.mean()), 4),
@@ -308,7 +356,7 @@ def model_train(
         model=model,
         kind="trained",
         actor=actor,
-        note=f"AUC {auc_test:.3f} / KS {ks_test:.3f} (test)",
+        note=f"{metrics['outcomes']}: AUC {auc_test:.3f} / KS {ks_test:.3f} (test)",
     )
     return model
 

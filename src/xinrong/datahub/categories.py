@@ -104,6 +104,9 @@ IDENTITY_FIELDS: tuple[FieldSpec, ...] = (
 
 _GRADES = ("A", "B", "M", "C", "D")
 _SEVERITY = ("minor", "general", "serious")
+# Events of a platform loan (category "loan"); overdue and defaulted are negative information.
+LOAN_EVENTS = ("disbursed", "repaid", "overdue", "defaulted", "settled")
+LOAN_NEGATIVE_EVENTS = ("overdue", "defaulted")
 
 CATEGORIES: dict[str, CategorySpec] = {
     spec.code: spec
@@ -522,6 +525,70 @@ CATEGORIES: dict[str, CategorySpec] = {
                     example="2026-08-31",
                 ),
             ),
+        ),
+        CategorySpec(
+            "loan",
+            N_("平台贷款记录"),
+            (
+                FieldSpec(
+                    "loan_no",
+                    N_("贷款编号"),
+                    required=True,
+                    column="reference_no",
+                    example="XR-2025-000123",
+                    max_length=64,
+                ),
+                FieldSpec(
+                    "institution",
+                    N_("放款机构"),
+                    required=True,
+                    example="青海银行西宁城东支行",
+                ),
+                FieldSpec(
+                    "event",
+                    N_("事件"),
+                    CHOICE,
+                    required=True,
+                    choices=LOAN_EVENTS,
+                    column="status",
+                    note=N_(
+                        "disbursed 放款 / repaid 正常还款 / overdue 逾期 / defaulted 违约 / "
+                        "settled 结清"
+                    ),
+                    example="disbursed",
+                ),
+                FieldSpec(
+                    "amount",
+                    N_("金额（元）"),
+                    DECIMAL,
+                    column="amount",
+                    note=N_("放款金额或还款金额"),
+                    example="500000",
+                ),
+                FieldSpec(
+                    "outstanding",
+                    N_("贷款余额（元）"),
+                    DECIMAL,
+                    column="arrears",
+                    example="500000",
+                ),
+                FieldSpec("overdue_days", N_("逾期天数"), INT, column="quantity", example="0"),
+                FieldSpec(
+                    "occurred_on",
+                    N_("发生日期"),
+                    DATE,
+                    required=True,
+                    column="occurred_on",
+                    example="2025-03-15",
+                ),
+                FieldSpec("maturity_on", N_("到期日"), DATE, example="2026-03-14"),
+                FieldSpec(
+                    "first_loan", N_("首贷"), BOOL, column="flag", note=N_("是/否"), example="是"
+                ),
+                FieldSpec("renewal", N_("续贷"), BOOL, note=N_("是/否"), example="否"),
+            ),
+            negative_values={"event": LOAN_NEGATIVE_EVENTS},
+            description=N_("平台撮合贷款的放款、还款、逾期、违约与结清事件，由平台业务系统报送"),
         ),
     )
 }

@@ -20,6 +20,7 @@ class BatchChannel(models.TextChoices):
     API = "api", _("接口")
     CLI = "cli", _("命令行")
     SEED = "seed", _("演示数据")
+    PLATFORM = "platform", _("平台业务")
 
 
 class ResolutionStatus(models.TextChoices):

@@ -28,7 +28,7 @@ from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
 from xinrong.datahub.columns import canonical, canonical_rows, hash64
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, Source
-from xinrong.datahub.services import facts_store, first_seen
+from xinrong.datahub.services import facts_store, first_seen, platform_source_get
 from xinrong.enterprises.models import MarketEntity
 
 # (code, name, organisation name, categories, cadence)
@@ -312,8 +312,12 @@ def _entities(after: int) -> list[_Entity]:
 def seed_facts(
     *, orgs: dict[str, Organisation], seed_value: int, progress: Callable[[str], None]
 ) -> int:
-    """Add demo facts for every entity; return how many were created."""
+    """Add demo facts for every entity; return how many were created.
+
+    The platform's own source (loan events, recorded by the marketplace) is created too.
+    """
     sources = seed_sources(orgs)
+    platform_source_get()
     batches = _batches(sources, seed_value)
     if all(b.status == BatchStatus.COMPLETED for b in batches.values()):
         return 0

@@ -112,7 +112,9 @@ def test_facts_cover_every_entity_and_category_and_hang_together(seeded):
     from xinrong.datahub.selectors import fact_visible
 
     assert fact_visible().values("entity").distinct().count() == 2000
-    assert set(fact_visible().values_list("category", flat=True).distinct()) == set(CATEGORIES)
+    # loan facts are the platform's own: they come with the marketplace's demo loans
+    departments = set(CATEGORIES) - {"loan"}
+    assert set(fact_visible().values_list("category", flat=True).distinct()) >= departments
     # troubled firms: those with negative court records are far likelier to owe tax
     troubled = set(
         Fact.objects.filter(category="judicial", negative=True).values_list("entity", flat=True)

@@ -23,6 +23,13 @@ class Command(BaseCommand):
         train.add_argument("--seed", type=int, default=20221)
         train.add_argument("--name", default="")
         train.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
+        train.add_argument(
+            "--outcomes",
+            choices=services.OUTCOME_SOURCES,
+            default="auto",
+            help="platform: the platform's loan outcomes; synthetic: the documented synthetic "
+            "process; auto (default): platform when there are enough outcomes, else synthetic",
+        )
         train.add_argument("--base-points", type=float, default=600.0)
         train.add_argument("--base-odds", type=float, default=50.0)
         train.add_argument("--pdo", type=float, default=20.0)
@@ -56,15 +63,24 @@ class Command(BaseCommand):
             name=options["name"],
             seed=options["seed"],
             as_of=options["as_of"],
+            outcomes=options["outcomes"],
             base_points=options["base_points"],
             base_odds=options["base_odds"],
             pdo=options["pdo"],
         )
-        m = model.metrics
+        m, t = model.metrics, model.training
+        if t.get("fallback"):
+            self.stdout.write(f"platform outcomes not used: {t['fallback']}")
+        what = (
+            f"platform loan outcomes ({t['rows']:,} loans of {t['entities']:,} entities, "
+            f"disbursed {t['loans_from']}..{t['loans_to']}, {t['bads']:,} bad)"
+            if m["outcomes"] == "platform"
+            else f"synthetic outcomes ({t['entities']:,} entities)"
+        )
+        oracle = f" (oracle AUC {m['oracle_auc_test']:.3f})" if "oracle_auc_test" in m else ""
         self.stdout.write(
-            f"model v{model.version} trained on {model.training['entities']:,} entities: "
-            f"test AUC {m['auc_test']:.3f}, KS {m['ks_test']:.3f} "
-            f"(oracle AUC {m['oracle_auc_test']:.3f})"
+            f"model v{model.version} trained on {what}: "
+            f"test AUC {m['auc_test']:.3f}, KS {m['ks_test']:.3f}{oracle}"
         )
         if options["activate"]:
             services.model_activate(model=model, actor=None, note="xinrong model train --activate")
