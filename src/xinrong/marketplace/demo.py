@@ -29,6 +29,7 @@ from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import Authorisation
 from xinrong.credit.synthetic import outcomes
+from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
@@ -58,10 +59,10 @@ from xinrong.marketplace.models import (
     Repayment,
 )
 
-BORROWER_SHARE = 0.35  # of entities, at the demo scale; capped by MAX_BORROWERS
+BORROWER_SHARE = 0.5  # of entities, at the demo scale; capped by MAX_BORROWERS
 MAX_BORROWERS = 6_000  # the article: 5,200+ financings by Aug 2022
-HISTORY_DAYS = 900  # loans disbursed over the last ~2.5 years
-BAD_RATE = 0.10
+HISTORY_DAYS = 1095  # loans disbursed over the last three years
+BAD_RATE = 0.15
 DEFAULT_AFTER_DAYS = 90
 # share of borrowers whose application is still in the pipeline, by status
 PIPELINE = (
@@ -225,12 +226,14 @@ def seed_financing(
                 break
         else:
             continue
-        if rng.random() < pipeline_share:
+        # a loan comes at least half a year after the business started
+        age = (f.years_in_business or 0) * 365.25
+        if rng.random() < pipeline_share or age < 200:
             status = rng.choices([s for s, _w in PIPELINE], weights)[0]
             submitted = now - dt.timedelta(days=rng.uniform(0.2, 12))
         else:
             status = S.DISBURSED
-            submitted = now - dt.timedelta(days=rng.uniform(10, HISTORY_DAYS))
+            submitted = now - dt.timedelta(days=rng.uniform(10, min(HISTORY_DAYS, age - 180)))
         term = rng.randint(version.term_min_months, version.term_max_months)
         plans.append(
             _Plan(entity_id, 0, version, product, status, submitted, _amount(rng, version), term)
@@ -242,6 +245,7 @@ def seed_financing(
         _draw_outcomes(plans, seed_value)
         _write(plans, owner_of, rng, now, today, report)
         report.demands = _seed_demands(rng, owner_of, now)
+        _record_loan_facts(report)
     progress(
         f"financing: {report.applications} applications, {report.loans} loans "
         f"({report.bad_loans} bad), {report.repayments} repayments, {report.demands} demands"
@@ -562,8 +566,15 @@ def _repay(
     report: FinancingReport,
 ) -> None:
     """Pay the schedule up to today: good loans on time, bad ones stop within the first year."""
-    stop_after = loan.disbursed_on + dt.timedelta(days=rng.randint(45, 330)) if p.bad else None
+    # a bad loan stops paying early enough to be in default within its first year
+    stop_after = loan.disbursed_on + dt.timedelta(days=rng.randint(30, 260)) if p.bad else None
     paid_principal = Decimal("0")
+    facts = report.loan_events
+
+    def fact(event: str, on: dt.date, **kw: Any) -> None:
+        facts.append({"loan": loan, "event": event, "occurred_on": on, **kw})
+
+    fact("disbursed", loan.disbursed_on, amount=loan.principal, outstanding=loan.principal)
     last_paid: dt.date | None = None
     first_unpaid: dt.date | None = None
     for line in lines:
@@ -588,6 +599,13 @@ def _repay(
             paid_on,
         )
         paid_principal += line.principal
+        fact(
+            "repaid",
+            paid_on,
+            amount=line.total,
+            outstanding=loan.principal - paid_principal,
+            overdue_days=late,
+        )
         last_paid = max(last_paid or paid_on, paid_on)
         repayments.append(
             Repayment(
@@ -603,17 +621,33 @@ def _repay(
     loan.outstanding = loan.principal - paid_principal
     if first_unpaid is not None:
         days = (today - first_unpaid).days
+        for milestone in (1, 30, 60, DEFAULT_AFTER_DAYS):
+            if milestone <= days:
+                fact(
+                    "overdue",
+                    first_unpaid + dt.timedelta(days=milestone),
+                    outstanding=loan.principal - paid_principal,
+                    overdue_days=milestone,
+                )
         loan.max_overdue_days = max(loan.max_overdue_days, min(days, DEFAULT_AFTER_DAYS))
         if days >= DEFAULT_AFTER_DAYS:
             loan.status = LoanStatus.DEFAULTED
             loan.defaulted_on = first_unpaid + dt.timedelta(days=DEFAULT_AFTER_DAYS)
             loan.overdue_days = DEFAULT_AFTER_DAYS
+            fact(
+                "defaulted",
+                loan.defaulted_on,
+                outstanding=loan.principal - paid_principal,
+                overdue_days=DEFAULT_AFTER_DAYS,
+            )
         else:
             loan.status = LoanStatus.OVERDUE
             loan.overdue_days = days
     elif loan.outstanding == 0:
         loan.status = LoanStatus.SETTLED
         loan.settled_on = last_paid
+        assert last_paid is not None
+        fact("settled", last_paid, outstanding=Decimal("0"))
 
 
 def _seed_demands(rng: random.Random, owner_of: dict[int, int], now: dt.datetime) -> int:
@@ -656,6 +690,39 @@ def _seed_demands(rng: random.Random, owner_of: dict[int, int], now: dt.datetime
     Demand.objects.bulk_create(demands, batch_size=1000)
     _backdate(demands, [d.created_at for d in demands])
     return len(demands)
+
+
+def _record_loan_facts(report: FinancingReport) -> None:
+    """Deliver every seeded loan event to datahub as one platform batch (what credit reads)."""
+    if not report.loan_events:
+        return
+    loans = {id(e["loan"]): e["loan"] for e in report.loan_events}.values()
+    uscc = dict(
+        MarketEntity.objects.filter(pk__in={loan.entity_id for loan in loans}).values_list(
+            "pk", "uscc"
+        )
+    )
+    names = dict(
+        Organisation.objects.filter(pk__in={loan.institution_id for loan in loans}).values_list(
+            "pk", "name"
+        )
+    )
+    rows = []
+    for e in report.loan_events:
+        loan = e.pop("loan")
+        rows.append(
+            {
+                "uscc": uscc[loan.entity_id],
+                "loan_no": loan.number,
+                "institution": names[loan.institution_id],
+                "maturity_on": loan.maturity_on,
+                "first_loan": loan.first_loan,
+                "renewal": loan.renewal,
+                **e,
+            }
+        )
+    platform_loan_events_record(rows=rows, note="演示数据：平台贷款历史")
+    report.loan_events = []
 
 
 def _backdate(objs: list[Any], when: list[dt.datetime]) -> None:

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, Q
-from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +35,7 @@ from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.recipients import entity_users, operator_users
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.credit.services import authorisation_grant, authorisation_revoke
+from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace import selectors
@@ -1606,6 +1606,7 @@ def application_disburse(
         )
         for line in lines
     )
+    _loan_fact(loan, event="disbursed", on=day, amount=amount)
     _move(
         app,
         action="disburse",
@@ -1623,8 +1624,39 @@ def application_disburse(
     return loan
 
 
+OVERDUE_MILESTONES = (1, 30, 60, 90)  # overdue days recorded as facts (M1, M2, M3 buckets)
+
+
+def loan_event_row(
+    loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = None
+) -> dict[str, Any]:
+    """Return one loan event as datahub's platform loan row (see platform_loan_events_record)."""
+    return {
+        "uscc": loan.entity.uscc,
+        "loan_no": loan.number,
+        "institution": loan.institution.name,
+        "event": event,
+        "occurred_on": on,
+        "amount": amount,
+        "outstanding": loan.outstanding,
+        "overdue_days": loan.overdue_days,
+        "maturity_on": loan.maturity_on,
+        "first_loan": loan.first_loan,
+        "renewal": loan.renewal,
+    }
+
+
+def _loan_fact(loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = None) -> None:
+    """Record the event as a platform fact in the same transaction: credit scores loan history
+    and trains on platform outcomes from these facts, and rescoring follows the batch."""
+    platform_loan_events_record(
+        rows=[loan_event_row(loan, event=event, on=on, amount=amount)],
+        note=f"{loan.number} {event}",
+    )
+
+
 def _loan_locked(loan: Loan) -> tuple[Loan, LoanApplication]:
-    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    loan = Loan.objects.select_for_update().select_related("entity", "institution").get(pk=loan.pk)
     return loan, _app_locked(loan.application)
 
 
@@ -1700,6 +1732,9 @@ def loan_repayment_record(
         loan.status = LoanStatus.CURRENT
     loan.save(update_fields=["outstanding", "overdue_days", "status", "settled_on", "updated_at"])
     data = {"amount": str(amount), "principal": str(principal), "interest": str(interest)}
+    _loan_fact(loan, event="repaid", on=day, amount=amount)
+    if settled:
+        _loan_fact(loan, event="settled", on=day)
     if settled:
         app.closed_at = timezone.now()
         app.save(update_fields=["closed_at"])
@@ -1742,6 +1777,7 @@ def loan_overdue_mark(
     loan.max_overdue_days = max(loan.max_overdue_days, days)
     loan.status = LoanStatus.OVERDUE
     loan.save(update_fields=["overdue_days", "max_overdue_days", "status", "updated_at"])
+    _loan_fact(loan, event="overdue", on=today)
     _move(
         app,
         action="overdue",
@@ -1770,6 +1806,7 @@ def loan_default_declare(
     loan.status = LoanStatus.DEFAULTED
     loan.defaulted_on = on or timezone.localdate()
     loan.save(update_fields=["status", "defaulted_on", "updated_at"])
+    _loan_fact(loan, event="defaulted", on=loan.defaulted_on)
     app.closed_at = timezone.now()
     app.save(update_fields=["closed_at"])
     _move(
@@ -1806,10 +1843,20 @@ def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
             loan_overdue_mark(loan=loan, actor=None, as_of=today)
             newly += 1
         else:
-            Loan.objects.filter(pk=loan.pk).update(
-                overdue_days=days, max_overdue_days=Greatest("max_overdue_days", days)
-            )
+            _overdue_update(loan, days, today)
     return newly
+
+
+@transaction.atomic
+def _overdue_update(loan: Loan, days: int, today: dt.date) -> None:
+    """Advance an overdue loan's days; record a fact when it crosses 30, 60 or 90 days."""
+    loan = Loan.objects.select_for_update().select_related("entity", "institution").get(pk=loan.pk)
+    crossed = [m for m in OVERDUE_MILESTONES if loan.overdue_days < m <= days]
+    loan.overdue_days = days
+    loan.max_overdue_days = max(loan.max_overdue_days, days)
+    loan.save(update_fields=["overdue_days", "max_overdue_days", "updated_at"])
+    if crossed:
+        _loan_fact(loan, event="overdue", on=today)
 
 
 def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:

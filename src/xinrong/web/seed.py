@@ -850,6 +850,20 @@ def _seed_scores(seed_value: int, progress: Callable[[str], None]) -> int:
     return credit_services.profiles_score().entities
 
 
+def _retrain_on_platform_outcomes(seed_value: int, progress: Callable[[str], None]) -> None:
+    """Close the loop: train on the seeded loans' outcomes and, if there are enough, activate."""
+    model = credit_services.model_train(actor=None, seed=seed_value, outcomes="auto")
+    if model.metrics.get("outcomes") != "platform":
+        progress(f"platform outcomes too few, model v{model.version} kept as a draft")
+        return
+    credit_services.model_activate(model=model, actor=None, note="demo seed: platform outcomes")
+    progress(
+        f"scorecard v{model.version} on platform loan outcomes: "
+        f"test AUC {model.metrics['auc_test']:.3f}"
+    )
+    credit_services.profiles_score()
+
+
 # ---------------------------------------------------------------- financial products (issue 5)
 
 # (name, type, tags, amount yuan (min, max), term months (min, max), rate % (min, max), extra terms)
@@ -1372,6 +1386,10 @@ def seed(
     report.applications, report.loans = financing.applications, financing.loans
     report.demands = financing.demands
     report.timings["financing"] = time.perf_counter() - t_financing
+    if financing.loans:
+        t_retrain = time.perf_counter()
+        _retrain_on_platform_outcomes(seed_value, progress)
+        report.timings["platform model"] = time.perf_counter() - t_retrain
     return report
 
 

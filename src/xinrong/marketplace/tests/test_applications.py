@@ -383,6 +383,15 @@ def test_repayments_overdue_and_settlement(enterprise_user, entity, product, ban
     app.refresh_from_db()
     assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0 and app.status == S.SETTLED
     assert sum(r.principal for r in loan.repayments.all()) == Decimal("120000")
+    # every loan event is a platform fact that credit scores and trains on
+    from xinrong.datahub.models import Fact
+
+    events = list(
+        Fact.objects.filter(entity=entity, category="loan", reference_no=loan.number)
+        .order_by("id")
+        .values_list("status", flat=True)
+    )
+    assert events == ["disbursed", "overdue", "repaid", "repaid", "settled"]
 
 
 def test_default_needs_overdue_and_a_reviewer(enterprise_user, entity, product, bank):

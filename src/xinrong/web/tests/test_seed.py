@@ -209,3 +209,11 @@ def test_loan_outcomes_follow_latent_risk(seeded):
     bad = np.array([s in ("defaulted", "overdue") for _e, s in rows])
     assert 0.03 < bad.mean() < 0.25
     assert z[bad].mean() > z[~bad].mean()
+
+
+def test_seed_closes_the_loop_with_a_model_trained_on_platform_outcomes(seeded):
+    from xinrong.credit.models import ScoreModel
+
+    active = ScoreModel.objects.get(status="active")
+    assert active.metrics["outcomes"] == "platform"
+    assert active.metrics["auc_test"] > 0.6
