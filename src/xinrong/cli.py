@@ -12,7 +12,7 @@ from collections.abc import Sequence
 USAGE = """xinrong <command> [options]
 
   serve [--host H] [--port P] [--workers N] [--no-worker]
-                       run the web server and a background task worker
+                       run the web server, a background task worker and the scheduler
   seed [--scale demo|city|province] [--seed N]
                        load deterministic demo data (a second run adds nothing)
   check-code CODE      validate a unified social credit code (GB 32100-2015)
@@ -62,6 +62,8 @@ def serve(argv: Sequence[str]) -> int:
     children: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "db_worker"]))
+        # periodic sweeps (demand holds, service levels, overdue loans, dispute deadlines)
+        children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "schedule"]))
     gunicorn = os.path.join(bindir, "gunicorn")
     web = subprocess.Popen(  # noqa: S603
         [

@@ -160,6 +160,9 @@ XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100
 XINRONG_DEMAND_HOLD_HOURS = int(os.environ.get("XINRONG_DEMAND_HOLD_HOURS", "72"))
 # Days an open demand may stay untaken before it is escalated to the platform operator.
 XINRONG_DEMAND_ESCALATE_DAYS = int(os.environ.get("XINRONG_DEMAND_ESCALATE_DAYS", "7"))
+# Minutes between the periodic sweeps `xinrong schedule` enqueues (demand holds, service
+# levels, overdue loans); dispute deadlines are checked at most once a day.
+XINRONG_SWEEP_MINUTES = int(os.environ.get("XINRONG_SWEEP_MINUTES", "60"))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -17,3 +17,16 @@ def demands_sweep() -> dict[str, int]:
         "expired": services.demands_release_expired(),
         "escalated": services.demands_escalate_stale(),
     }
+
+
+@task()
+def applications_sweep() -> dict[str, int]:
+    """Flag applications past their service-level limits and mark loans with past-due
+    instalments overdue (recording the 30/60/90-day milestones as facts); return the counts.
+
+    Enqueue every hour (``xinrong sweep`` runs every periodic job inline).
+    """
+    return {
+        "sla_breached": services.applications_sla_sweep(),
+        "overdue": services.loans_overdue_sweep(),
+    }

@@ -1,0 +1,29 @@
+"""The periodic jobs: due-time logic and the inline run that cron uses."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from xinrong.web.schedule import jobs, run_due
+
+
+def test_every_job_runs_at_start_then_only_when_its_interval_passed(settings):
+    settings.XINRONG_SWEEP_MINUTES = 60
+    last: dict[str, float] = {}
+    enqueued: list[str] = []
+    first = run_due(last, now=0.0, enqueue=lambda j: enqueued.append(j.name))
+    assert set(first) == {j.name for j in jobs()}
+    assert run_due(last, now=59 * 60, enqueue=lambda j: enqueued.append(j.name)) == []
+    hourly = run_due(last, now=60 * 60, enqueue=lambda j: enqueued.append(j.name))
+    assert set(hourly) == {"demands_sweep", "applications_sweep"}
+    daily = run_due(last, now=24 * 3600, enqueue=lambda j: enqueued.append(j.name))
+    assert "disputes_escalate" in daily
+
+
+@pytest.mark.django_db
+def test_sweep_command_runs_every_job_inline(capsys):
+    call_command("sweep")
+    out = capsys.readouterr().out
+    for job in jobs():
+        assert f"{job.name}:" in out
