@@ -1607,6 +1607,8 @@ def application_disburse(
         for line in lines
     )
     _loan_fact(loan, event="disbursed", on=day, amount=amount)
+    if app.demand_id is not None:
+        _demand_close_funded(app, loan)
     _move(
         app,
         action="disburse",
@@ -1652,6 +1654,24 @@ def _loan_fact(loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = 
     platform_loan_events_record(
         rows=[loan_event_row(loan, event=event, on=on, amount=amount)],
         note=f"{loan.number} {event}",
+    )
+
+
+def _demand_close_funded(app: LoanApplication, loan: Loan) -> None:
+    """Close the demand an application came from once it is funded: it leaves the hall."""
+    demand = _demand_locked(Demand(pk=app.demand_id))
+    if demand.status != DemandStatus.OPEN:
+        return
+    demand.status = DemandStatus.CLOSED
+    demand.closed_at = timezone.now()
+    demand.held_by, demand.held_until = None, None
+    demand.save(update_fields=["status", "closed_at", "held_by", "held_until", "updated_at"])
+    _demand_event(
+        demand=demand,
+        kind=DemandEventKind.CLOSED,
+        organisation_id=loan.institution_id,
+        note=_("已获%(i)s放款 %(a)s 元（贷款 %(n)s）")
+        % {"i": app.institution.name, "a": loan.principal, "n": loan.number},
     )
 
 

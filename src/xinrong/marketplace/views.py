@@ -406,6 +406,9 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
             "can_withdraw": own and demand.status == DemandStatus.OPEN,
             "events": list(selectors.demand_events(demand=demand)) if timeline else None,
+            "applications": selectors.applications_visible(user=user).filter(demand=demand)
+            if own
+            else [],
         },
     )
 

@@ -442,3 +442,25 @@ def test_only_rejected_applications_can_be_referred(
     app = _apply(enterprise_user, entity, product)
     with pytest.raises(ConflictError):
         services.application_refer(application=app, actor=enterprise_user, products=[other])
+
+
+def test_funding_an_application_closes_the_demand_it_came_from(
+    enterprise_user, entity, product, bank
+):
+    from xinrong.marketplace.tests.factories import demand_data
+
+    demand = services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    app = services.application_submit(
+        actor=enterprise_user,
+        entity=entity,
+        product=product,
+        data={"amount": "500000", "term_months": 24},
+        demand=demand,
+    )
+    app = _to(app, S.CONTRACT_SIGNED, bank)
+    services.application_disburse(
+        application=app, actor=bank["loan_officer"], amount=Decimal("400000")
+    )
+    demand.refresh_from_db()
+    assert demand.status == "closed"
+    assert demand.events.filter(kind="closed").count() == 1
