@@ -265,8 +265,11 @@ def test_demo_seed_trains_activates_and_scores_everyone():
     from xinrong.web.seed import seed
 
     report = seed(scale="demo", seed_value=7)
-    model = ScoreModel.objects.get()
-    assert model.status == "active" and report.scored == report.entities
+    # v1 learns the synthetic process; v2, trained on the seeded loans' outcomes, replaces it
+    model, platform = ScoreModel.objects.order_by("version")
+    assert model.status == "retired" and platform.status == "active"
+    assert model.metrics["outcomes"] == "synthetic" and platform.metrics["outcomes"] == "platform"
+    assert report.scored == report.entities
     m = model.metrics
     # the synthetic process is recoverable: the model gets close to the oracle's AUC
     assert m["auc_test"] > 0.65 and m["oracle_auc_test"] - m["auc_test"] < 0.06
@@ -276,6 +279,7 @@ def test_demo_seed_trains_activates_and_scores_everyone():
     assert len(grades) >= 4
     past, run = model.runs.order_by("started_at", "id")  # half a year ago, then today
     assert past.entities == run.entities == report.entities
+    assert platform.runs.get().entities == report.entities
     assert run.psi_score is not None and run.psi_score < 0.1  # scored population ≈ training
     scores = np.array(CreditProfile.objects.values_list("score", flat=True))
     assert 400 < np.median(scores) < 800
