@@ -1763,16 +1763,12 @@ def reserve_intro_update(
 
 
 def _ensure_reserve_enterprise(user: User, candidate: ReserveCandidate) -> None:
-    entity = candidate.entity
-    if (
-        user.group != OrgGroup.ENTERPRISE
-        or user.organisation_id is None
-        or user.organisation_id != entity.organisation_id
-        or not user.has_role(*ENTERPRISE_ROLES)
-    ):
+    try:
+        _ensure_entity_user(user, candidate.entity)
+    except PermissionDeniedError:
         raise PermissionDeniedError(
             "forbidden", _("只有该企业的企业主或经办人可以管理其后备库信息和投资意向")
-        )
+        ) from None
 
 
 @transaction.atomic

@@ -829,14 +829,12 @@ def microloan_column(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.microloan_products())
     rows = list(page.object_list)
     verdicts = _verdicts(request, rows)
-    for p in rows:
-        p.verdict = verdicts.get(p.pk)
     return render(
         request,
         "marketplace/microloan.html",
         {
             "page": page,
-            "rows": rows,
+            "rows": [(p, verdicts.get(p.pk)) for p in rows],
             "companies": list(selectors.microloan_companies()),
             "is_enterprise": selectors.user_entity(user=request_user(request)) is not None,
         },
