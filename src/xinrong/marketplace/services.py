@@ -943,7 +943,9 @@ def application_submit(
     """
     _ensure_entity_user(actor, entity)
     product = (
-        Product.objects.select_for_update().select_related("current_version").get(pk=product.pk)
+        Product.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=product.pk)
     )
     version = product.current_version
     if product.status != ProductStatus.PUBLISHED or version is None:
