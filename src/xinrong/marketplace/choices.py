@@ -210,3 +210,49 @@ class LoanStatus(models.TextChoices):
     OVERDUE = "overdue", _("逾期")
     DEFAULTED = "defaulted", _("违约")
     SETTLED = "settled", _("已结清")
+
+
+# ---------------------------------------------------------------- columns (首贷/续贷/特色/后备库)
+
+# Tags of products made for one local trade (Qinghai's 拉面经济, 虫草, 枸杞, 牦牛, 青稞).
+LOCAL_SPECIAL_TAGS = ("拉面贷", "虫草贷", "枸杞贷", "牦牛贷", "青稞贷")
+FIRST_LOAN_TAG = "首贷"
+RENEWAL_TAGS = ("续贷", "无还本续贷")
+# How far ahead the renewal centre looks at maturities.
+RENEWAL_HORIZON_DAYS = 90
+
+
+class ReserveStatus(models.TextChoices):
+    """Where an enterprise is in the capital-market reserve database (上市挂牌后备库)."""
+
+    ACTIVE = "active", _("在库培育")
+    LISTED = "listed", _("已上市挂牌")
+    REMOVED = "removed", _("已移出")
+
+
+class ReserveEventKind(models.TextChoices):
+    """One step of a reserve entry's timeline."""
+
+    ADDED = "added", _("入库")
+    INTEREST = "interest", _("投资机构表达意向")
+    ACCEPTED = "accepted", _("企业接受意向")
+    DECLINED = "declined", _("企业婉拒意向")
+    INTRO = "intro", _("企业更新展示信息")
+
+
+class InterestStatus(models.TextChoices):
+    """Where an investor's expression of interest is."""
+
+    PENDING = "pending", _("待企业回复")
+    ACCEPTED = "accepted", _("企业已接受")
+    DECLINED = "declined", _("企业已婉拒")
+
+
+class FinancingCaseType(models.TextChoices):
+    """The kind of a direct-financing case."""
+
+    EQUITY = "equity", _("股权融资")
+    BOND = "bond", _("债券融资")
+    LISTING = "listing", _("境内外上市")
+    NEEQ = "neeq", _("新三板挂牌")
+    REGIONAL_EQUITY = "regional_equity", _("区域性股权市场挂牌")

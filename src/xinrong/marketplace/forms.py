@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.accounts.models import Organisation
 from xinrong.credit.choices import Scope
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.datahub.categories import CATEGORY_CHOICES
@@ -16,6 +17,7 @@ from xinrong.marketplace.choices import (
     CollateralMode,
     DemandPurpose,
     DemandUrgency,
+    FinancingCaseType,
     ProductType,
     RejectReason,
     RepaymentMethod,
@@ -284,3 +286,81 @@ class DefaultForm(forms.Form):
     """Why the loan is declared in default."""
 
     note = forms.CharField(label=_("违约认定说明"), max_length=2000)
+
+
+# ---------------------------------------------------------------- capital-market reserve (issue 5)
+
+
+class ReserveCriteriaForm(forms.Form):
+    """The operator's screening criteria (rendering; selectors.reserve_criteria_parse checks)."""
+
+    min_grade = forms.ChoiceField(
+        label=_("信用等级不低于"),
+        choices=[("", _("不限"))] + [(g, g) for g, _f in DEFAULT_BANDS],
+        required=False,
+        initial="A",
+    )
+    honour = forms.CharField(
+        label=_("荣誉/资质"),
+        max_length=40,
+        required=False,
+        help_text=_("如 专精特新、高新技术企业；匹配荣誉资质信息或企业标签"),
+    )
+    min_tax_paid_wan = forms.DecimalField(
+        label=_("近12个月纳税额不低于（万元）"), required=False, min_value=0
+    )
+    min_years = forms.DecimalField(label=_("经营年限不低于（年）"), required=False, min_value=0)
+    region = forms.CharField(label=_("地区（区划代码）"), max_length=12, required=False)
+    include_reserved = forms.BooleanField(label=_("包含已入库企业"), required=False)
+
+
+class ReserveIntroForm(forms.Form):
+    """What the enterprise shows investors."""
+
+    intro = forms.CharField(
+        label=_("向投资机构展示的介绍"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("主营业务、融资计划等；投资机构只能看到公开登记信息和这里的内容"),
+    )
+
+
+class InterestForm(forms.Form):
+    """An investor's expression of interest."""
+
+    note = forms.CharField(
+        label=_("意向说明"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class FinancingCaseForm(forms.Form):
+    """A direct-financing case the operator records."""
+
+    title = forms.CharField(label=_("案例标题"), max_length=120)
+    case_type = forms.ChoiceField(label=_("融资方式"), choices=FinancingCaseType.choices)
+    amount = forms.DecimalField(label=_("融资金额（元）"), max_digits=16, decimal_places=2)
+    occurred_on = forms.DateField(
+        label=_("融资日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    entity_uscc = forms.CharField(
+        label=_("融资企业统一社会信用代码"), max_length=24, required=False
+    )
+    investor = forms.ModelChoiceField(
+        label=_("平台投资机构"), queryset=Organisation.objects.none(), required=False
+    )
+    counterparty = forms.CharField(label=_("投资方/承销机构"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("案例介绍"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, investors: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if investors is not None:
+            self.fields["investor"].queryset = investors  # type: ignore[attr-defined]

@@ -5,28 +5,56 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+import numpy as np
+import pandas as pd
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
-from xinrong.accounts.models import User
+from xinrong.accounts.models import Organisation, User
 from xinrong.accounts.selectors import region_prefix_for
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from xinrong.credit.features import feature_matrix
+from xinrong.credit.models import CreditProfile
 from xinrong.credit.permissions import is_platform_auditor, is_platform_operator
+from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS
+from xinrong.datahub.selectors import fact_visible
+from xinrong.enterprises.choices import RegistrationStatus
 from xinrong.enterprises.models import MarketEntity
+from xinrong.enterprises.selectors import market_entity_visible
 from xinrong.marketplace.choices import (
     ACTIVE_STATUSES,
+    FIRST_LOAN_TAG,
     LENDER_KINDS,
+    LOCAL_SPECIAL_TAGS,
     PENDING_STATUSES,
     PRODUCT_KINDS,
+    RENEWAL_HORIZON_DAYS,
+    RENEWAL_TAGS,
     DemandStatus,
+    InterestStatus,
+    LoanStatus,
     ProductStatus,
     ProductType,
+    ReserveStatus,
     VersionStatus,
 )
 from xinrong.marketplace.eligibility import EntityFacts, Verdict, entity_facts, evaluate
@@ -45,11 +73,15 @@ from xinrong.marketplace.models import (
     ApplicationEvent,
     Demand,
     DemandEvent,
+    DirectFinancingCase,
+    InvestorInterest,
     Loan,
     LoanApplication,
     Product,
     ProductEvent,
     ProductVersion,
+    ReserveCandidate,
+    ReserveEvent,
 )
 from xinrong.reference import divisions
 
@@ -610,3 +642,563 @@ def loan_visible_get(*, user: User, pk: int) -> Loan:
     if loan is None:
         raise NotFoundError("not_found", _("贷款不存在"))
     return loan
+
+
+# ================================================================ columns (issue 5)
+# 首贷中心, 续贷中心, 小额贷款公司, 地方特色产品 and the 上市挂牌后备库 (capital-market reserve).
+# Credit grades are non-public: only the operator (a sub-station for its region) sees or filters by
+# them; institutions and investors see registry information only.
+
+GRADE_NAMES = tuple(g for g, _floor in DEFAULT_BANDS)  # best first
+FIRST_LOAN_RECENT_DAYS = 365  # "recently scored": a profile computed within a year
+FIRST_LOAN_MAX_YEARS = Decimal("1")  # low entry: at most one year in business required
+RENEWAL_OPTIONS = 6  # products offered per maturing loan
+
+
+def sees_grades(user: User) -> bool:
+    """Return whether the user may see credit grades of any entity (the operator's side)."""
+    return _is_operator(user) or _is_substation(user)
+
+
+def _grades_from(grade: str) -> list[str]:
+    """Return the grade names at least as good as ``grade``."""
+    return list(GRADE_NAMES[: GRADE_NAMES.index(grade) + 1])
+
+
+def _grade_param(data: Mapping[str, object], name: str, *, default: str = "") -> str:
+    raw = str(data.get(name) or default).strip().upper()
+    if raw and raw not in GRADE_NAMES:
+        raise ValidationError(
+            {name: _("信用等级“%(v)s”无效，可选：%(a)s") % {"v": raw, "a": "、".join(GRADE_NAMES)}},
+            code="invalid_choice",
+        )
+    return raw
+
+
+def _region_param(data: Mapping[str, object], name: str = "region") -> str:
+    raw = str(data.get(name) or "").strip()
+    if not raw:
+        return ""
+    division = divisions.get(raw) if "\x00" not in raw else None
+    if division is None:
+        raise ValidationError({name: _("行政区划代码“%(c)s”不存在") % {"c": raw[:12]}})
+    return division.code
+
+
+def is_lender_side(user: User) -> bool:
+    """Return whether the user works for an institution that offers products (lender/guarantor)."""
+    org = user.organisation
+    return user.group == OrgGroup.INSTITUTION and org is not None and org.kind in PRODUCT_KINDS
+
+
+# ---------------------------------------------------------------- 首贷中心 first-loan centre
+
+
+@dataclass(frozen=True)
+class FirstLoanOption:
+    """A product suited to a first loan, why it is suited and the entity's verdict."""
+
+    product: Product
+    tagged: bool  # tagged 首贷 (else: a credit product with low entry conditions)
+    verdict: Verdict | None
+
+
+@dataclass(frozen=True)
+class FirstLoanOffer:
+    """What the first-loan centre shows an enterprise."""
+
+    entity: MarketEntity
+    has_loan: bool
+    options: list[FirstLoanOption]
+
+
+def entity_has_loans(*, entity: MarketEntity) -> bool:
+    """Return whether the entity has ever had a loan on the platform."""
+    return Loan.objects.filter(entity=entity).exists()
+
+
+def first_loan_products() -> QuerySet[Product]:
+    """Return published products suited to a first loan: tagged 首贷, or credit loans with low
+    entry conditions (no collateral needed, at most one year in business, no grade above BBB)."""
+    low_grades = ["", *GRADE_NAMES[GRADE_NAMES.index(BANKABLE_GRADE) :]]
+    tagged = Q(current_version__tag_index__contains=f"|{FIRST_LOAN_TAG}|")
+    low_entry = Q(
+        current_version__product_type=ProductType.CREDIT,
+        current_version__min_years_in_business__lte=FIRST_LOAN_MAX_YEARS,
+        current_version__min_credit_grade__in=low_grades,
+    )
+    return _published().filter(tagged | low_entry).order_by("-published_at", "-id")
+
+
+def first_loan_offer(*, user: User, limit: int = 50) -> FirstLoanOffer | None:
+    """Return the enterprise's first-loan offer (None if the user acts for no entity): products
+    suited to a first loan with its verdict on each, those it qualifies for first."""
+    entity = user_entity(user=user)
+    if entity is None:
+        return None
+    products = list(first_loan_products()[:limit])
+    verdicts = eligibility_for(
+        entity=entity, versions=[p.current_version for p in products if p.current_version]
+    )
+    options = [
+        FirstLoanOption(
+            product=p,
+            tagged=FIRST_LOAN_TAG in (p.current_version.tags if p.current_version else []),
+            verdict=verdicts.get(p.current_version_id or 0),
+        )
+        for p in products
+    ]
+    options.sort(key=lambda o: (not (o.verdict and o.verdict.eligible), not o.tagged))
+    return FirstLoanOffer(entity=entity, has_loan=entity_has_loans(entity=entity), options=options)
+
+
+@dataclass(frozen=True)
+class FirstLoanFilter:
+    """Validated filters of the first-loan entity list."""
+
+    region: str = ""
+    grade: str = ""  # at least this grade (operator only)
+
+
+def first_loan_filter_parse(data: Mapping[str, object]) -> FirstLoanFilter:
+    """Return the filters from query parameters, or raise ValidationError naming the field."""
+    return FirstLoanFilter(region=_region_param(data), grade=_grade_param(data, "grade"))
+
+
+def first_loan_entities(*, user: User, filters: FirstLoanFilter) -> QuerySet[MarketEntity]:
+    """Return live entities with no loan on the platform that have an open demand or a recent
+    credit score (NOT EXISTS loan), most open demands first.
+
+    Institutions get registry columns and their open demands; only the operator's side gets
+    the latest grade (annotated as ``grade``) and may filter by it.
+    """
+    operator = sees_grades(user)
+    if not (operator or is_lender_side(user)):
+        raise PermissionDeniedError(
+            "forbidden", _("首贷中心的企业名单仅对金融机构和平台运营方开放")
+        )
+    if filters.grade and not operator:
+        raise PermissionDeniedError(
+            "forbidden", _("信用等级属于非公开信息，只有平台运营方可以按信用等级筛选")
+        )
+    open_demands = Demand.objects.filter(entity=OuterRef("pk"), status=DemandStatus.OPEN)
+    recent = timezone.now() - timedelta(days=FIRST_LOAN_RECENT_DAYS)
+    latest = CreditProfile.objects.filter(entity=OuterRef("pk"), is_latest=True)
+    qs = (
+        market_entity_visible(user=user)
+        .filter(registration_status=RegistrationStatus.ACTIVE)
+        .filter(~Exists(Loan.objects.filter(entity=OuterRef("pk"))))
+        .filter(Exists(open_demands) | Exists(latest.filter(computed_at__gte=recent)))
+        .annotate(
+            open_demands=Coalesce(
+                Subquery(
+                    open_demands.order_by()
+                    .values("entity")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+        )
+    )
+    if filters.region:
+        qs = qs.filter(division_code__startswith=divisions.descendants_prefix(filters.region))
+    if operator:
+        qs = qs.annotate(grade=Subquery(latest.order_by("-computed_at").values("grade")[:1]))
+        if filters.grade:
+            qs = qs.filter(grade__in=_grades_from(filters.grade))
+    return qs.prefetch_related(
+        Prefetch(
+            "demands",
+            queryset=Demand.objects.filter(status=DemandStatus.OPEN).order_by("-created_at"),
+            to_attr="open_demand_list",
+        )
+    ).order_by("-open_demands", "-id")
+
+
+# ---------------------------------------------------------------- 续贷中心 renewal centre
+
+
+@dataclass(frozen=True)
+class RenewalOption:
+    """A product an enterprise may apply to for renewing one loan."""
+
+    product: Product
+    same_institution: bool
+    without_principal: bool  # offers 无还本续贷
+    verdict: Verdict | None
+
+
+def renewal_due_loans(
+    *, user: User, days: int = RENEWAL_HORIZON_DAYS, today: date | None = None
+) -> QuerySet[Loan]:
+    """Return the visible live loans (current or overdue) maturing within ``days``, soonest first:
+    the enterprise's own, the institution's, or (operator) all; each with ``renewals`` pending."""
+    day = today or timezone.localdate()
+    visible = applications_visible(user=user).order_by().values("pk")
+    return (
+        Loan.objects.filter(
+            application__in=visible,
+            status__in=(LoanStatus.CURRENT, LoanStatus.OVERDUE),
+            maturity_on__gte=day,
+            maturity_on__lte=day + timedelta(days=days),
+        )
+        .select_related("entity", "institution", "application__product")
+        .annotate(
+            renewals=Count(
+                "renewal_applications",
+                filter=Q(renewal_applications__status__in=ACTIVE_STATUSES),
+            )
+        )
+        .order_by("maturity_on", "id")
+    )
+
+
+def renewal_options(
+    *, entity: MarketEntity, loans: Iterable[Loan], limit: int = RENEWAL_OPTIONS
+) -> dict[int, list[RenewalOption]]:
+    """Return, per loan, the 续贷/无还本续贷 products to renew it with: the lending institution's
+    first, then those the entity qualifies for, then the rest (one product query, one facts
+    load)."""
+    wanted = Q()
+    for tag in RENEWAL_TAGS:
+        wanted |= Q(current_version__tag_index__contains=f"|{tag}|")
+    products = list(_published().filter(wanted).order_by("-published_at", "-id"))
+    verdicts = eligibility_for(
+        entity=entity, versions=[p.current_version for p in products if p.current_version]
+    )
+    out: dict[int, list[RenewalOption]] = {}
+    for loan in loans:
+        options = [
+            RenewalOption(
+                product=p,
+                same_institution=p.institution_id == loan.institution_id,
+                without_principal="无还本续贷"
+                in (p.current_version.tags if p.current_version else []),
+                verdict=verdicts.get(p.current_version_id or 0),
+            )
+            for p in products
+        ]
+        options.sort(key=lambda o: (not o.same_institution, not (o.verdict and o.verdict.eligible)))
+        out[loan.pk] = options[:limit]
+    return out
+
+
+# ---------------------------------------------------------------- 小额贷款公司, 地方特色产品
+
+
+def microloan_products() -> QuerySet[Product]:
+    """Return published products of microloan companies, newest first (visible to everyone)."""
+    return product_search(filters=ProductFilter(institution_kind=OrgKind.MICROLOAN))
+
+
+def microloan_companies() -> QuerySet[Organisation]:
+    """Return active microloan companies with their number of published products."""
+    return (
+        Organisation.objects.filter(kind=OrgKind.MICROLOAN, is_active=True)
+        .annotate(published=Count("products", filter=Q(products__status=ProductStatus.PUBLISHED)))
+        .order_by("-published", "name", "id")
+    )
+
+
+def local_specials() -> list[tuple[str, list[Product]]]:
+    """Return published local special products grouped by tag, in LOCAL_SPECIAL_TAGS order
+    (one query; a product with two special tags shows under both)."""
+    wanted = Q()
+    for tag in LOCAL_SPECIAL_TAGS:
+        wanted |= Q(current_version__tag_index__contains=f"|{tag}|")
+    products = list(_published().filter(wanted).order_by("-published_at", "-id"))
+    return [
+        (tag, [p for p in products if p.current_version and tag in p.current_version.tags])
+        for tag in LOCAL_SPECIAL_TAGS
+    ]
+
+
+# ---------------------------------------------------------------- 上市挂牌后备库 reserve database
+
+
+def is_investor(user: User) -> bool:
+    """Return whether the user works for an investor (angel/PE/VC, regional equity exchange)."""
+    org = user.organisation
+    return org is not None and org.kind == OrgKind.INVESTOR and org.is_active
+
+
+def reserve_side(user: User) -> str:
+    """Return how the user uses the reserve: "operator", "investor", "enterprise" or ""."""
+    if sees_grades(user):
+        return "operator"
+    if is_investor(user):
+        return "investor"
+    if user_entity(user=user) is not None:
+        return "enterprise"
+    return ""
+
+
+@dataclass(frozen=True)
+class ReserveCriteria:
+    """The operator's screening criteria (each empty one is not applied)."""
+
+    min_grade: str = "A"
+    honour: str = ""  # e.g. 专精特新: an honour fact or a registry tag containing it
+    min_tax_paid_wan: Decimal | None = None  # 近12个月纳税额 (万元)
+    min_years: Decimal | None = None
+    region: str = ""
+    include_reserved: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the criteria as JSON-ready values (the reserve entry's snapshot)."""
+        return {
+            "min_grade": self.min_grade,
+            "honour": self.honour,
+            "min_tax_paid_wan": str(self.min_tax_paid_wan)
+            if self.min_tax_paid_wan is not None
+            else "",
+            "min_years": str(self.min_years) if self.min_years is not None else "",
+            "region": self.region,
+        }
+
+
+def _decimal_param(data: Mapping[str, object], name: str, label: str, top: int) -> Decimal | None:
+    raw = str(data.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal("-1")
+    if not value.is_finite() or not 0 <= value <= top:
+        raise ValidationError(
+            {name: _("%(l)s应为 0–%(t)s 之间的数字") % {"l": label, "t": top}}, code="invalid"
+        )
+    return value
+
+
+def reserve_criteria_parse(data: Mapping[str, object]) -> ReserveCriteria:
+    """Return screening criteria from parameters, or raise ValidationError naming the field."""
+    honour = str(data.get("honour") or "").strip()
+    if len(honour) > 40 or "\x00" in honour:
+        raise ValidationError({"honour": _("荣誉/资质关键词不超过 40 字")}, code="invalid")
+    return ReserveCriteria(
+        min_grade=_grade_param(data, "min_grade"),
+        honour=honour,
+        min_tax_paid_wan=_decimal_param(
+            data, "min_tax_paid_wan", _("近12个月纳税额（万元）"), 10_000_000
+        ),
+        min_years=_decimal_param(data, "min_years", _("经营年限（年）"), 200),
+        region=_region_param(data),
+        include_reserved=str(data.get("include_reserved") or "") in ("1", "on", "true"),
+    )
+
+
+@dataclass(frozen=True)
+class ReserveMetrics:
+    """An entity's screening indicators (non-public: the operator's eyes only)."""
+
+    score: int | None
+    grade: str
+    years_in_business: float | None
+    tax_paid_wan: float | None
+    honours: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "grade": self.grade,
+            "years_in_business": None
+            if self.years_in_business is None
+            else round(self.years_in_business, 1),
+            "tax_paid_wan": None if self.tax_paid_wan is None else round(self.tax_paid_wan, 2),
+            "honours": self.honours,
+        }
+
+
+def _nan_none(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def reserve_metrics(*, entity_ids: Iterable[int]) -> dict[int, ReserveMetrics]:
+    """Return screening indicators of many entities from their latest profile and one
+    column-wise feature matrix."""
+    ids = sorted(set(entity_ids))
+    if not ids:
+        return {}
+    profiles = {
+        eid: (score, grade)
+        for eid, score, grade in CreditProfile.objects.filter(
+            entity_id__in=ids, is_latest=True
+        ).values_list("entity_id", "score", "grade")
+    }
+    matrix = feature_matrix(entity_ids=ids)
+    out: dict[int, ReserveMetrics] = {}
+    for eid in ids:
+        score, grade = profiles.get(eid, (None, ""))
+        row = matrix.loc[eid] if eid in matrix.index else None
+        out[eid] = ReserveMetrics(
+            score=score,
+            grade=grade,
+            years_in_business=None if row is None else _nan_none(row["years_in_business"]),
+            tax_paid_wan=None if row is None else _nan_none(row["tax_paid_12m"]),
+            honours=0 if row is None or np.isnan(row["honours"]) else int(row["honours"]),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ScreenRow:
+    """One entity the screen found."""
+
+    entity: MarketEntity
+    metrics: ReserveMetrics
+    in_reserve: bool
+
+
+def reserve_screen(
+    *, user: User, criteria: ReserveCriteria, limit: int = 200
+) -> tuple[list[ScreenRow], int]:
+    """Screen all live entities for the reserve, best score first, and count the matches.
+
+    Grade, region, honour and "already in the reserve" narrow the entities in SQL; the numeric
+    thresholds (years in business, tax paid in 12 months) are applied column-wise on the feature
+    matrix of the remaining entities.
+    """
+    if not sees_grades(user):
+        raise PermissionDeniedError("forbidden", _("只有平台运营方可以筛选上市挂牌后备企业"))
+    profiles = CreditProfile.objects.filter(
+        is_latest=True, entity__registration_status=RegistrationStatus.ACTIVE
+    )
+    if criteria.min_grade:
+        profiles = profiles.filter(grade__in=_grades_from(criteria.min_grade))
+    if not _is_operator(user) and user.organisation is not None:  # a sub-station: its region
+        own = divisions.descendants_prefix(user.organisation.region_code)
+        profiles = profiles.filter(entity__division_code__startswith=own)
+    if criteria.region:
+        wanted = divisions.descendants_prefix(criteria.region)
+        profiles = profiles.filter(entity__division_code__startswith=wanted)
+    if criteria.honour:
+        honour_fact = fact_visible().filter(
+            entity_id=OuterRef("entity_id"), category="honour", status__contains=criteria.honour
+        )
+        tagged = MarketEntity.tags.through.objects.filter(
+            marketentity_id=OuterRef("entity_id"), tag__name__contains=criteria.honour
+        )
+        profiles = profiles.filter(Exists(honour_fact) | Exists(tagged))
+    if not criteria.include_reserved:
+        profiles = profiles.exclude(
+            Exists(ReserveCandidate.objects.filter(entity_id=OuterRef("entity_id")))
+        )
+    rows = list(profiles.values_list("entity_id", "score"))
+    if not rows:
+        return [], 0
+    ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    frame = pd.DataFrame({"score": [r[1] for r in rows]}, index=ids)
+    if criteria.min_years is not None or criteria.min_tax_paid_wan is not None:
+        matrix = feature_matrix(entity_ids=ids.tolist())
+        frame = frame.join(matrix[["years_in_business", "tax_paid_12m"]])
+        keep = np.ones(len(frame), dtype=bool)
+        if criteria.min_years is not None:  # NaN (unknown) compares False: not selected
+            keep &= frame["years_in_business"].to_numpy() >= float(criteria.min_years)
+        if criteria.min_tax_paid_wan is not None:
+            keep &= frame["tax_paid_12m"].to_numpy() >= float(criteria.min_tax_paid_wan)
+        frame = frame[keep]
+    frame = frame.sort_values("score", ascending=False, kind="stable")
+    top = [int(i) for i in frame.index[:limit]]
+    entities = MarketEntity.objects.in_bulk(top)
+    metrics = reserve_metrics(entity_ids=top)
+    reserved = set(
+        ReserveCandidate.objects.filter(entity_id__in=top).values_list("entity_id", flat=True)
+    )
+    return [
+        ScreenRow(entity=entities[i], metrics=metrics[i], in_reserve=i in reserved)
+        for i in top
+        if i in entities
+    ], len(frame)
+
+
+def reserve_visible(*, user: User, status: str = "") -> QuerySet[ReserveCandidate]:
+    """Return the reserve entries the user may see: all (operator; a sub-station its region),
+    the active ones (investors), the entity's own (enterprise); newest first."""
+    qs = ReserveCandidate.objects.select_related("entity", "added_by")
+    side = reserve_side(user)
+    if side == "operator":
+        if _is_substation(user) and not _is_operator(user):
+            assert user.organisation is not None
+            prefix = divisions.descendants_prefix(user.organisation.region_code)
+            qs = qs.filter(entity__division_code__startswith=prefix)
+    elif side == "investor":
+        qs = qs.filter(status=ReserveStatus.ACTIVE)
+    elif side == "enterprise":
+        qs = qs.filter(entity=user_entity(user=user))
+    else:
+        qs = qs.none()
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def reserve_get(*, user: User, pk: int) -> ReserveCandidate:
+    """Return one visible reserve entry, or 404."""
+    entry = reserve_visible(user=user).filter(pk=pk).first()
+    if entry is None:
+        raise NotFoundError("not_found", _("后备库企业不存在"))
+    return entry
+
+
+def reserve_own(*, user: User) -> ReserveCandidate | None:
+    """Return the reserve entry of the enterprise user's own entity, if it is in the reserve."""
+    entity = user_entity(user=user)
+    if entity is None:
+        return None
+    return ReserveCandidate.objects.filter(entity=entity).select_related("entity").first()
+
+
+def reserve_interests(*, user: User, candidate: ReserveCandidate) -> QuerySet[InvestorInterest]:
+    """Return the interests in an entry the user may see: all of them for the enterprise and the
+    operator, an investor's own otherwise."""
+    qs = candidate.interests.select_related("investor", "created_by", "responded_by")
+    side = reserve_side(user)
+    if side == "investor":
+        qs = qs.filter(investor_id=user.organisation_id)
+    elif side == "enterprise":
+        if user_entity(user=user) != candidate.entity:
+            qs = qs.none()
+    elif side != "operator":
+        qs = qs.none()
+    return qs.order_by("-created_at", "-id")
+
+
+def investor_interests(*, user: User) -> QuerySet[InvestorInterest]:
+    """Return the interests the investor's organisation has expressed, newest first."""
+    if not is_investor(user):
+        return InvestorInterest.objects.none()
+    return (
+        InvestorInterest.objects.filter(investor_id=user.organisation_id)
+        .select_related("candidate__entity")
+        .order_by("-created_at", "-id")
+    )
+
+
+def reserve_events(*, user: User, candidate: ReserveCandidate) -> QuerySet[ReserveEvent]:
+    """Return an entry's timeline for the operator and the enterprise (not for investors)."""
+    side = reserve_side(user)
+    own = side == "enterprise" and user_entity(user=user) == candidate.entity
+    if not (side == "operator" or own):
+        return ReserveEvent.objects.none()
+    return candidate.events.select_related("actor", "organisation").order_by("created_at", "id")
+
+
+def financing_cases() -> QuerySet[DirectFinancingCase]:
+    """Return the direct-financing cases, latest first (a public showcase)."""
+    return DirectFinancingCase.objects.select_related("entity", "investor").order_by(
+        "-occurred_on", "-id"
+    )
+
+
+def investor_organisations() -> QuerySet[Organisation]:
+    """Return the active investor organisations (for recording cases)."""
+    return Organisation.objects.filter(kind=OrgKind.INVESTOR, is_active=True).order_by("name")
+
+
+def interest_pending_count(*, candidate: ReserveCandidate) -> int:
+    """Return how many interests in the entry wait for the enterprise's answer."""
+    return candidate.interests.filter(status=InterestStatus.PENDING).count()

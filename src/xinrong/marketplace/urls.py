@@ -32,4 +32,20 @@ urlpatterns = [
         views.application_action,
         name="application_action",
     ),
+    # columns (issue 5)
+    path("first-loan/", views.first_loan_centre, name="first_loan"),
+    path("renewal/", views.renewal_centre, name="renewal"),
+    path("microloan/", views.microloan_column, name="microloan"),
+    path("specials/", views.local_specials, name="specials"),
+    path("capital-market/", views.capital_market, name="capital_market"),
+    path("capital-market/screen/", views.reserve_screen, name="reserve_screen"),
+    path("capital-market/cases/", views.financing_cases, name="financing_cases"),
+    path("capital-market/intro/", views.reserve_intro, name="reserve_intro"),
+    path("capital-market/<int:pk>/", views.reserve_detail, name="reserve_detail"),
+    path("capital-market/<int:pk>/interest/", views.reserve_interest, name="reserve_interest"),
+    path(
+        "capital-market/interests/<int:pk>/<slug:action>/",
+        views.interest_respond,
+        name="interest_respond",
+    ),
 ]

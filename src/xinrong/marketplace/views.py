@@ -30,14 +30,17 @@ from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE
 from xinrong.enterprises.choices import EntityType
+from xinrong.enterprises.selectors import market_entity_visible
 from xinrong.marketplace import selectors, services
 from xinrong.marketplace.choices import (
     PRODUCT_TAGS,
+    RENEWAL_HORIZON_DAYS,
     ApplicationStatus,
     CollateralMode,
     DemandStatus,
     ProductType,
     RepaymentMethod,
+    ReserveStatus,
     VersionStatus,
 )
 from xinrong.marketplace.eligibility import Verdict, entity_facts, evaluate
@@ -47,15 +50,19 @@ from xinrong.marketplace.forms import (
     DefaultForm,
     DemandForm,
     DisburseForm,
+    FinancingCaseForm,
+    InterestForm,
     NoteForm,
     ProductForm,
     RejectForm,
     RepayForm,
+    ReserveCriteriaForm,
+    ReserveIntroForm,
     SignForm,
 )
 from xinrong.marketplace.lifecycle import TRANSITIONS, actions_from
 from xinrong.marketplace.models import Demand, LoanApplication, Product
-from xinrong.reference import divisions
+from xinrong.reference import divisions, industries
 
 INSTITUTION_KIND_CHOICES = [
     ("bank", gettext_lazy("银行")),
@@ -848,3 +855,361 @@ def application_refer(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("marketplace:application_detail", pk=pk)
     messages.success(request, _("已转介给 %(n)s 家机构") % {"n": len(new)})
     return redirect("marketplace:application_detail", pk=pk)
+
+
+# ================================================================ columns (issue 5)
+# 首贷中心, 续贷中心, 小额贷款公司, 地方特色产品, 上市挂牌后备库. Selectors apply visibility and
+# raise PermissionDeniedError with the reason; these views only pick the page for the user's side.
+
+
+def _page(request: HttpRequest, qs: Any) -> Any:
+    return Paginator(qs, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _querystring(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+def first_loan_centre(request: HttpRequest) -> HttpResponse:
+    """首贷中心: products for a first loan (enterprise), or entities without loans (lenders and
+    the operator)."""
+    user = request_user(request)
+    offer = selectors.first_loan_offer(user=user)
+    if offer is not None:
+        return render(request, "marketplace/first_loan.html", {"offer": offer})
+    error, page = "", None
+    try:
+        filters = selectors.first_loan_filter_parse(request.GET)
+        page = _page(request, selectors.first_loan_entities(user=user, filters=filters))
+    except PermissionDeniedError as exc:
+        return error_page(request, exc)
+    except SERVICE_ERRORS as exc:
+        error = error_payload(exc)[1]["message"]
+    region = request.GET.get("region", "")
+    return render(
+        request,
+        "marketplace/first_loan_entities.html",
+        {
+            "page": page,
+            "error": error,
+            "params": request.GET,
+            "querystring": _querystring(request),
+            "show_grade": selectors.sees_grades(user),
+            "grades": selectors.GRADE_NAMES,
+            "region_name": divisions.full_name(region) if region and not error else "",
+        },
+    )
+
+
+@login_required
+def renewal_centre(request: HttpRequest) -> HttpResponse:
+    """续贷中心: loans maturing within 90 days, with renewal products (enterprise) or as a list
+    to offer renewal to (institution, operator)."""
+    user = request_user(request)
+    today = timezone.localdate()
+    entity = selectors.user_entity(user=user)
+    if entity is None and not (selectors.is_lender_side(user) or selectors.sees_grades(user)):
+        return error_page(
+            request,
+            PermissionDeniedError("forbidden", _("续贷中心仅对企业、放贷机构和平台运营方开放")),
+        )
+    page = _page(request, selectors.renewal_due_loans(user=user, today=today))
+    loans = list(page.object_list)
+    for loan in loans:
+        loan.days_left = (loan.maturity_on - today).days
+    options = selectors.renewal_options(entity=entity, loans=loans) if entity is not None else {}
+    return render(
+        request,
+        "marketplace/renewal.html",
+        {
+            "page": page,
+            "rows": [(loan, options.get(loan.pk, [])) for loan in loans],
+            "is_enterprise": entity is not None,
+            "horizon": RENEWAL_HORIZON_DAYS,
+        },
+    )
+
+
+@login_required
+def microloan_column(request: HttpRequest) -> HttpResponse:
+    """小额贷款公司: their published products and the companies."""
+    page = _page(request, selectors.microloan_products())
+    rows = list(page.object_list)
+    verdicts = _verdicts(request, rows)
+    return render(
+        request,
+        "marketplace/microloan.html",
+        {
+            "page": page,
+            "rows": [(p, verdicts.get(p.pk)) for p in rows],
+            "companies": list(selectors.microloan_companies()),
+            "is_enterprise": selectors.user_entity(user=request_user(request)) is not None,
+        },
+    )
+
+
+@login_required
+def local_specials(request: HttpRequest) -> HttpResponse:
+    """地方特色产品: published products tagged with a local trade, grouped by tag."""
+    groups = selectors.local_specials()
+    products = list({p.pk: p for _tag, ps in groups for p in ps}.values())
+    verdicts = _verdicts(request, products)
+    return render(
+        request,
+        "marketplace/specials.html",
+        {
+            "groups": [(tag, [(p, verdicts.get(p.pk)) for p in ps]) for tag, ps in groups],
+            "is_enterprise": selectors.user_entity(user=request_user(request)) is not None,
+        },
+    )
+
+
+# ---------------------------------------------------------------- 上市挂牌后备库
+
+
+def _reserve_forbidden(request: HttpRequest) -> HttpResponse:
+    return error_page(
+        request,
+        PermissionDeniedError(
+            "forbidden", _("上市挂牌后备库仅对平台运营方、投资机构和入库企业开放")
+        ),
+    )
+
+
+@login_required
+def capital_market(request: HttpRequest) -> HttpResponse:
+    """The reserve database: all entries (operator), active ones to browse (investors), or the
+    enterprise's own entry with the interests in it."""
+    user = request_user(request)
+    side = selectors.reserve_side(user)
+    if not side:
+        return _reserve_forbidden(request)
+    if side == "enterprise":
+        entry = selectors.reserve_own(user=user)
+        return render(
+            request,
+            "marketplace/reserve_own.html",
+            {
+                "entry": entry,
+                "interests": selectors.reserve_interests(user=user, candidate=entry)
+                if entry
+                else [],
+                "events": selectors.reserve_events(user=user, candidate=entry) if entry else [],
+                "intro_form": ReserveIntroForm(initial={"intro": entry.intro}) if entry else None,
+            },
+        )
+    status = request.GET.get("status", "")
+    if status not in ReserveStatus.values:
+        status = ""
+    page = _page(request, selectors.reserve_visible(user=user, status=status))
+    return render(
+        request,
+        "marketplace/reserve_list.html",
+        {
+            "page": page,
+            "side": side,
+            "status": status,
+            "statuses": ReserveStatus.choices,
+            "querystring": _querystring(request),
+            "my_interests": selectors.investor_interests(user=user)[:20]
+            if side == "investor"
+            else [],
+        },
+    )
+
+
+@login_required
+def reserve_screen(request: HttpRequest) -> HttpResponse:
+    """The operator screens entities by criteria and adds the chosen ones to the reserve."""
+    user = request_user(request)
+    if not selectors.sees_grades(user):
+        return error_page(
+            request, PermissionDeniedError("forbidden", _("只有平台运营方可以筛选上市挂牌后备企业"))
+        )
+    data = request.POST if request.method == "POST" else request.GET
+    form = ReserveCriteriaForm(data or None, initial={"min_grade": "A"})
+    error, total = "", 0
+    rows: list[selectors.ScreenRow] = []
+    try:
+        criteria = selectors.reserve_criteria_parse(data if data else {"min_grade": "A"})
+    except SERVICE_ERRORS as exc:
+        error = error_payload(exc)[1]["message"]
+        criteria = None
+    if request.method == "POST" and criteria is not None:
+        ids = [int(v) for v in request.POST.getlist("entities") if v.isdigit()]
+        added = 0
+        try:
+            for entity in market_entity_visible(user=user).filter(pk__in=ids):
+                services.reserve_add(
+                    actor=user,
+                    entity=entity,
+                    criteria=criteria.as_dict(),
+                    note=request.POST.get("note", ""),
+                )
+                added += 1
+        except SERVICE_ERRORS as exc:
+            messages.error(request, error_payload(exc)[1]["message"])
+        if added:
+            messages.success(request, _("已将 %(n)s 家企业纳入后备库") % {"n": added})
+        return redirect(f"{request.path}?{request.POST.get('querystring', '')}")
+    if criteria is not None:
+        rows, total = selectors.reserve_screen(user=user, criteria=criteria)
+    return render(
+        request,
+        "marketplace/reserve_screen.html",
+        {
+            "form": form,
+            "error": error,
+            "rows": rows,
+            "total": total,
+            "querystring": request.GET.urlencode(),
+            "can_add": services.is_operator(user),
+        },
+    )
+
+
+@login_required
+def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One reserve entry: registry information and the enterprise's introduction; investors may
+    express interest; the operator also sees the criteria snapshot and the timeline."""
+    user = request_user(request)
+    side = selectors.reserve_side(user)
+    if not side:
+        return _reserve_forbidden(request)
+    try:
+        entry = selectors.reserve_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(
+        request,
+        "marketplace/reserve_detail.html",
+        {
+            "entry": entry,
+            "entity": entry.entity,
+            "side": side,
+            "industry": industries.get(entry.entity.industry_code),
+            "region": divisions.full_name(entry.entity.division_code),
+            "interests": selectors.reserve_interests(user=user, candidate=entry),
+            "events": selectors.reserve_events(user=user, candidate=entry),
+            "interest_form": InterestForm() if side == "investor" else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def reserve_interest(request: HttpRequest, pk: int) -> HttpResponse:
+    """An investor expresses interest in a reserve enterprise."""
+    user = request_user(request)
+    try:
+        entry = selectors.reserve_get(user=user, pk=pk)
+        form = InterestForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        services.interest_express(actor=user, candidate=entry, note=note)
+    except SERVICE_ERRORS as exc:
+        if isinstance(exc, NotFoundError | PermissionDeniedError):
+            return error_page(request, exc)
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(request, _("已表达投资意向，等待企业回复"))
+    return redirect("marketplace:reserve_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def reserve_intro(request: HttpRequest) -> HttpResponse:
+    """The enterprise updates what investors see about it."""
+    user = request_user(request)
+    entry = selectors.reserve_own(user=user)
+    if entry is None:
+        return error_page(request, NotFoundError("not_found", _("贵企业尚未纳入上市挂牌后备库")))
+    form = ReserveIntroForm(request.POST)
+    try:
+        services.reserve_intro_update(actor=user, candidate=entry, intro=form.data.get("intro", ""))
+    except SERVICE_ERRORS as exc:
+        if isinstance(exc, PermissionDeniedError):
+            return error_page(request, exc)
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(request, _("展示信息已更新"))
+    return redirect("marketplace:capital_market")
+
+
+@login_required
+@require_POST
+def interest_respond(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The enterprise accepts or declines an investor's interest."""
+    user = request_user(request)
+    entry = selectors.reserve_own(user=user)
+    interest = (
+        selectors.reserve_interests(user=user, candidate=entry).filter(pk=pk).first()
+        if entry is not None
+        else None
+    )
+    if interest is None or action not in ("accept", "decline"):
+        return error_page(request, NotFoundError("not_found", _("投资意向不存在")))
+    try:
+        services.interest_respond(
+            actor=user,
+            interest=interest,
+            accept=action == "accept",
+            note=request.POST.get("note", ""),
+        )
+    except SERVICE_ERRORS as exc:
+        if isinstance(exc, PermissionDeniedError):
+            return error_page(request, exc)
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(
+            request, _("已接受投资意向") if action == "accept" else _("已婉拒投资意向")
+        )
+    return redirect("marketplace:capital_market")
+
+
+@login_required
+def financing_cases(request: HttpRequest) -> HttpResponse:
+    """Direct-financing cases (everyone); the operator records new ones on the same page."""
+    user = request_user(request)
+    can_record = services.is_operator(user)
+    investors = selectors.investor_organisations()
+    form = FinancingCaseForm(request.POST or None, investors=investors)
+    if request.method == "POST":
+        if not can_record:
+            return error_page(
+                request,
+                PermissionDeniedError("forbidden", _("只有平台运营管理员可以登记直接融资案例")),
+            )
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            uscc = data.pop("entity_uscc", "")
+            try:
+                data["entity"] = (
+                    market_entity_visible(user=user).filter(uscc=uscc.strip().upper()).first()
+                    if uscc
+                    else None
+                )
+                if uscc and data["entity"] is None:
+                    raise ValidationError(
+                        {
+                            "entity_uscc": _("未找到统一社会信用代码为 %(c)s 的市场主体")
+                            % {"c": uscc}
+                        }
+                    )
+                services.financing_case_record(actor=user, data=data)
+            except SERVICE_ERRORS as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("直接融资案例已登记"))
+                return redirect("marketplace:financing_cases")
+    return render(
+        request,
+        "marketplace/financing_cases.html",
+        {
+            "page": _page(request, selectors.financing_cases()),
+            "form": form if can_record else None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )

@@ -45,6 +45,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.organisation and hasattr(user.organisation, "market_entity"):
             items.append((str(_("我的需求")), reverse("marketplace:my_demands"), "cash-coin"))
             items.append((str(_("我的申请")), reverse("marketplace:applications"), "list-check"))
+            items.append((str(_("首贷中心")), reverse("marketplace:first_loan"), "star"))
+            items.append((str(_("续贷中心")), reverse("marketplace:renewal"), "arrow-repeat"))
+            items.append(
+                (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
+            )
     else:
         items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
     if group != OrgGroup.ENTERPRISE and (
@@ -64,6 +69,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
         if user.organisation and user.organisation.kind in PRODUCT_KINDS:
             items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
+            items.append((str(_("首贷中心")), reverse("marketplace:first_loan"), "star"))
+            items.append((str(_("续贷中心")), reverse("marketplace:renewal"), "arrow-repeat"))
+        if user.organisation and user.organisation.kind == OrgKind.INVESTOR:
+            items.append(
+                (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
+            )
     if group == OrgGroup.GOVERNMENT:
         items.append((str(_("信用培植")), reverse("credit:cultivation"), "flower1"))
     if (
@@ -92,6 +103,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.is_superuser or (
         group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
     ):
+        items.append((str(_("首贷中心")), reverse("marketplace:first_loan"), "star"))
+        items.append(
+            (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
+        )
         items.append((str(_("无人承接的需求")), reverse("marketplace:demands_escalated"), "alarm"))
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
