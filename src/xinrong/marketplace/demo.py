@@ -33,12 +33,8 @@ from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
-    ApplicationEventKind as K,
-)
-from xinrong.marketplace.choices import (
-    ApplicationStatus as S,
-)
-from xinrong.marketplace.choices import (
+    LENDER_KINDS,
+    DemandEventKind,
     DemandPurpose,
     DemandStatus,
     DemandUrgency,
@@ -46,11 +42,18 @@ from xinrong.marketplace.choices import (
     ProductStatus,
     RejectReason,
 )
+from xinrong.marketplace.choices import (
+    ApplicationEventKind as K,
+)
+from xinrong.marketplace.choices import (
+    ApplicationStatus as S,
+)
 from xinrong.marketplace.eligibility import entity_facts, evaluate
 from xinrong.marketplace.lifecycle import schedule
 from xinrong.marketplace.models import (
     ApplicationEvent,
     Demand,
+    DemandEvent,
     Loan,
     LoanApplication,
     LoanInstalment,
@@ -58,6 +61,7 @@ from xinrong.marketplace.models import (
     ProductVersion,
     Repayment,
 )
+from xinrong.marketplace.services import demand_hold_hours
 
 BORROWER_SHARE = 0.5  # of entities, at the demo scale; capped by MAX_BORROWERS
 MAX_BORROWERS = 6_000  # the article: 5,200+ financings by Aug 2022
@@ -687,8 +691,41 @@ def _seed_demands(rng: random.Random, owner_of: dict[int, int], now: dt.datetime
                 updated_at=created,
             )
         )
+    # a third of the open ones are held by a lender (抢单) whose products serve the region
+    lenders = list(
+        Organisation.objects.filter(kind__in=LENDER_KINDS, is_active=True).order_by("pk")
+    )
+    events: list[DemandEvent] = []
+    for d in demands:
+        events.append(
+            DemandEvent(demand=d, kind=DemandEventKind.PUBLISHED, created_at=d.created_at)
+        )
+        if d.status == DemandStatus.OPEN and lenders and rng.random() < 0.33:
+            lender = rng.choice(lenders)
+            hold = demand_hold_hours()
+            # taken within the hold period, so the hold is still running today
+            taken = max(now - dt.timedelta(hours=rng.uniform(1, hold - 1)), d.created_at)
+            d.held_by, d.held_until = lender, taken + dt.timedelta(hours=hold)
+            events.append(
+                DemandEvent(
+                    demand=d,
+                    kind=DemandEventKind.TAKEN,
+                    organisation=lender,
+                    created_at=taken,
+                    note=f"承接至 {timezone.localtime(d.held_until):%Y-%m-%d %H:%M}",
+                )
+            )
+        elif d.status != DemandStatus.OPEN:
+            kind = (
+                DemandEventKind.CLOSED
+                if d.status == DemandStatus.CLOSED
+                else DemandEventKind.WITHDRAWN
+            )
+            assert d.closed_at is not None
+            events.append(DemandEvent(demand=d, kind=kind, created_at=d.closed_at))
     Demand.objects.bulk_create(demands, batch_size=1000)
     _backdate(demands, [d.created_at for d in demands])
+    DemandEvent.objects.bulk_create(events, batch_size=1000)
     return len(demands)
 
 
