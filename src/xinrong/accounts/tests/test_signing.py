@@ -325,3 +325,53 @@ def test_idempotency_records_are_purged_after_their_retention(issued, settings):
     _run(key)
     assert services.api_replay_purge(now=timezone.now() + dt.timedelta(days=29)) == (0, 0)
     assert services.api_replay_purge(now=timezone.now() + dt.timedelta(days=31)) == (0, 1)
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the in-memory SQLite test database refuses a second writer instead of queueing it; "
+    "CI runs this on PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_twins_apply_once_and_get_the_same_answer(bank_admin):
+    import threading
+    import time
+
+    from django.db import connections
+
+    key, _raw = services.api_key_create(
+        organisation=bank_admin.organisation, name="并发", actor=bank_admin
+    )
+    effects: list[int] = []
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def run() -> tuple[int, dict[str, int]]:
+        effects.append(1)
+        time.sleep(0.2)  # keep the first transaction open while the twin arrives
+        return 201, {"effect": len(effects)}
+
+    def twin() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                services.idempotent_run(
+                    key=key, idempotency_key="twin-0001", method="POST", path="/p", body=b"{}",
+                    run=run,
+                )
+            )  # fmt: skip
+        except Exception as exc:  # reported below
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=twin) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(r, services.IdempotentResult) for r in results), results
+    assert effects == [1]
+    assert sorted(r.replayed for r in results) == [False, True]
+    assert {(r.status, r.body["effect"]) for r in results} == {(201, 1)}
+    assert ApiIdempotencyRecord.objects.count() == 1
