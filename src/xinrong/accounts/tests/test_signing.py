@@ -375,3 +375,20 @@ def test_concurrent_twins_apply_once_and_get_the_same_answer(bank_admin):
     assert sorted(r.replayed for r in results) == [False, True]
     assert {(r.status, r.body["effect"]) for r in results} == {(201, 1)}
     assert ApiIdempotencyRecord.objects.count() == 1
+
+
+def test_the_worked_example_of_the_guide_is_what_the_server_computes():
+    """docs/bank-api.md §2 prints these values; keep the guide honest."""
+    canonical = signing.canonical_string(
+        method="POST",
+        path="/api/v1/bank/applications/SQ20260601ABCD1234/approve",
+        timestamp="1780300800",
+        nonce="3f9a1c0e5b7d4a2f8e6c1b0a9d8e7f60",
+        body=b'{"amount": "400000", "rate": "4.35", "term_months": 12}',
+    )
+    assert canonical.endswith("dda783e060b21e786cdda9c7c6bc7f9807199773537a469d95ce90043deecd02")
+    key = "xr_0123456789ab_ExampleSecret-DoNotUse-0000000000000000000000"
+    sha = signing.hmac_hex(algorithm=signing.HMAC_SHA256, secret=key, message=canonical)
+    sm3 = signing.hmac_hex(algorithm=signing.HMAC_SM3, secret=key, message=canonical)
+    assert sha == "3007820467064ab53ed23ddc3378061588cdd35a958378737d0d2a117a85ced2"
+    assert sm3 == "c03905f7db4db3fd652d82e82558389c256f916a476e99cdb770801791ff136d"

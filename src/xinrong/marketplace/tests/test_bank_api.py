@@ -489,3 +489,66 @@ def test_the_openapi_document_describes_every_bank_operation_and_its_headers(cli
         assert all(h.get("description") for h in headers.values())
     scheme = spec["components"]["securitySchemes"]["SignedRequestAuth"]
     assert scheme["name"] == "X-Xinrong-Signature" and "HMAC-SM3" in scheme["description"]
+
+
+# ---------------------------------------------------------------- the example client itself
+
+
+class _UrllibResponse:
+    def __init__(self, response: Any) -> None:
+        self.status = response.status_code
+        self.headers = dict(response.headers.items())
+        self._body = response.content
+
+    def read(self) -> bytes:
+        return self._body
+
+    def __enter__(self) -> _UrllibResponse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_the_example_clients_commands_work_end_to_end(system, app, client, monkeypatch, capsys):
+    """Run the example client's CLI with urllib answered by the Django test client."""
+    import io
+    import urllib.error
+    from urllib.parse import urlsplit
+
+    def urlopen(request: Any, timeout: float) -> _UrllibResponse:
+        url = urlsplit(request.full_url)
+        headers = dict(request.header_items())
+        response = client.generic(
+            request.get_method(),
+            url.path + (f"?{url.query}" if url.query else ""),
+            data=request.data or b"",
+            content_type=headers.pop("Content-type", "application/json"),
+            headers=headers,
+        )
+        if response.status_code >= 400:
+            raise urllib.error.HTTPError(
+                request.full_url,
+                response.status_code,
+                "error",
+                dict(response.headers.items()),  # type: ignore[arg-type]
+                io.BytesIO(response.content),
+            )
+        return _UrllibResponse(response)
+
+    monkeypatch.setattr(EXAMPLE.urllib.request, "urlopen", urlopen)
+    monkeypatch.setenv("XINRONG_URL", "http://testserver")
+    monkeypatch.setenv("XINRONG_API_KEY", system.raw_key)
+    assert EXAMPLE.main(["pull", "--status", "submitted", "--no-archive"]) == 0
+    assert app.number in capsys.readouterr().out
+    assert EXAMPLE.main(["--sm3", "--idempotency-key", "cli-accept-1", "accept", app.number]) == 0
+    assert EXAMPLE.main(["--idempotency-key", "cli-accept-1", "accept", app.number]) == 0
+    assert "(replayed)" in capsys.readouterr().out
+    assert EXAMPLE.main(["review", app.number]) == 0
+    approve = ["approve", app.number, "--amount", "400000", "--rate", "4.35", "--term", "12"]
+    assert EXAMPLE.main(approve) == 0
+    assert EXAMPLE.main(approve) == 1  # a second approval is a new message: refused, 409
+    assert "invalid_transition" in capsys.readouterr().out
+    app.refresh_from_db()
+    assert app.status == S.APPROVED
+    assert ApplicationEvent.objects.filter(application=app, kind="accepted").count() == 1
