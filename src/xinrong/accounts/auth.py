@@ -1,12 +1,13 @@
-"""Authentication of institutions' systems by API key."""
+"""Authentication of institutions' systems by API key: plain (X-API-Key) or signed requests."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader
 
+from xinrong.accounts import signing
 from xinrong.accounts.models import ApiKey, User
-from xinrong.accounts.services import api_key_authenticate
+from xinrong.accounts.services import api_key_authenticate, api_request_verify
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -20,6 +21,42 @@ class ApiKeyAuth(APIKeyHeader):
         api_key = api_key_authenticate(key)
         if api_key is None:
             return None
+        request.user = api_key.service_user
+        return api_key
+
+
+class SignedRequestAuth(APIKeyHeader):
+    """Accept a request signed with an API key's secret (HMAC-SHA256 or HMAC-SM3).
+
+    Every refusal is a 401 with its own code (``signature_missing``, ``unknown_key``,
+    ``key_revoked``, ``timestamp_out_of_window``, ``bad_signature``…) or 409 ``nonce_reused``.
+    The caller acts as the key's service user.
+    """
+
+    param_name = signing.HEADER_SIGNATURE
+    openapi_description = (
+        "对“方法\\n路径（含查询串）\\n时间戳\\n随机串\\nSHA-256(请求体) 的十六进制”"
+        "做 HMAC-SHA256 或 HMAC-SM3（密钥为完整的 API 密钥字符串），以小写十六进制放在 "
+        "X-Xinrong-Signature；同时发送 X-Xinrong-Key（密钥前缀）、X-Xinrong-Timestamp（Unix 秒）、"
+        "X-Xinrong-Nonce（16–64 位随机串）、X-Xinrong-Signature-Method。详见 docs/bank-api.md。"
+    )
+
+    def __call__(self, request: HttpRequest) -> ApiKey | None:
+        # Missing headers are refused with a precise code rather than the generic 401.
+        return self.authenticate(request, request.headers.get(self.param_name, ""))
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
+        h = request.headers
+        api_key = api_request_verify(
+            key_id=h.get(signing.HEADER_KEY, ""),
+            timestamp=h.get(signing.HEADER_TIMESTAMP, "").strip(),
+            nonce=h.get(signing.HEADER_NONCE, "").strip(),
+            signature_method=h.get(signing.HEADER_METHOD, "").strip().upper(),
+            signature=key or "",
+            http_method=request.method or "GET",
+            path=request.get_full_path(),
+            body=request.body,
+        )
         request.user = api_key.service_user
         return api_key
 

@@ -71,5 +71,10 @@ ROLES_BY_GROUP: dict[str, frozenset[str]] = {
 
 # Who manages an organisation's API keys, besides the platform operator's admins.
 KEY_MANAGER_ROLES = (Role.INSTITUTION_ADMIN, Role.DATA_PROVIDER)
-# The role an API key's service user acts with, by platform side.
-SERVICE_ROLE = {OrgGroup.INSTITUTION: Role.LOAN_OFFICER, OrgGroup.GOVERNMENT: Role.DATA_PROVIDER}
+# The roles an API key's service user acts with, by platform side. An institution's system is its
+# system of record: it pushes the officer's steps and the reviewer's decisions alike, so its key
+# holds both roles (docs/decisions/0005-bank-api-signing.md).
+SERVICE_ROLES: dict[str, tuple[str, ...]] = {
+    OrgGroup.INSTITUTION: (Role.LOAN_OFFICER, Role.REVIEWER),
+    OrgGroup.GOVERNMENT: (Role.DATA_PROVIDER,),
+}

@@ -130,6 +130,14 @@ class ApiKey(TimeStampedModel):
     name = models.CharField(_("用途"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=16, unique=True)
     key_hash = models.CharField(_("密钥摘要"), max_length=64)
+    signing_secret = EncryptedTextField(
+        _("签名密钥"),
+        blank=True,
+        default="",
+        help_text=_(
+            "SM4 加密保存，用于校验请求签名；早于签名接口签发的密钥为空，只能以 X-API-Key 认证"
+        ),
+    )
     created_by = models.ForeignKey(
         User, verbose_name=_("创建人"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -169,3 +177,54 @@ class ApiKey(TimeStampedModel):
     def is_active(self) -> bool:
         """Return True if the key has not been revoked."""
         return self.revoked_at is None
+
+
+class ApiNonce(models.Model):
+    """A nonce a key has signed with; kept until its request's timestamp leaves the window."""
+
+    api_key = models.ForeignKey(
+        ApiKey, verbose_name=_("API 密钥"), on_delete=models.CASCADE, related_name="+"
+    )
+    nonce = models.CharField(_("随机串"), max_length=64)
+    expires_at = models.DateTimeField(_("过期时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("请求随机串")
+        verbose_name_plural = _("请求随机串")
+        ordering = ["expires_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "nonce"], name="accounts_apinonce_unique_nonce"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} · {self.nonce}"
+
+
+class ApiIdempotencyRecord(models.Model):
+    """The response to a write sent with an idempotency key; a retry gets it back unapplied."""
+
+    api_key = models.ForeignKey(
+        ApiKey, verbose_name=_("API 密钥"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("幂等键"), max_length=128)
+    fingerprint = models.CharField(_("请求指纹"), max_length=64)
+    method = models.CharField(_("方法"), max_length=8)
+    path = models.CharField(_("路径"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("响应状态"))
+    response = models.JSONField(_("响应内容"), default=dict)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "key"], name="accounts_apiidempotencyrecord_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} · {self.key} → {self.status}"

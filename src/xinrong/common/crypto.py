@@ -32,7 +32,7 @@ def sm3_hex(data: bytes) -> str:
     return str(sm3.sm3_hash(func.bytes_to_list(data)))
 
 
-def _hmac_sm3(key: bytes, data: bytes) -> bytes:
+def hmac_sm3(key: bytes, data: bytes) -> bytes:
     """Return HMAC-SM3 (RFC 2104 construction, 64-byte block) of ``data``."""
     block = 64
     if len(key) > block:
@@ -45,7 +45,7 @@ def _hmac_sm3(key: bytes, data: bytes) -> bytes:
 @lru_cache(maxsize=4)
 def _derive(master: str, purpose: str) -> bytes:
     """Derive a 16-byte key for ``purpose`` from the master secret."""
-    return _hmac_sm3(master.encode("utf-8"), b"xinrong:" + purpose.encode("ascii"))[:16]
+    return hmac_sm3(master.encode("utf-8"), b"xinrong:" + purpose.encode("ascii"))[:16]
 
 
 def _master() -> str:
@@ -81,4 +81,4 @@ def decrypt_text(token: str) -> str:
 def blind_index(value: str, *, purpose: str) -> str:
     """Return a keyed, deterministic HMAC-SM3 digest so encrypted values can be looked up."""
     key = _derive(_master(), "blind-index:" + purpose)
-    return _hmac_sm3(key, value.encode("utf-8")).hex()
+    return hmac_sm3(key, value.encode("utf-8")).hex()

@@ -22,6 +22,7 @@ from xinrong.credit.api import router as credit_router
 from xinrong.datahub.api import router as datahub_router
 from xinrong.enterprises.api import router as enterprises_router
 from xinrong.marketplace.api import router as marketplace_router
+from xinrong.marketplace.bank_api import router as bank_router
 from xinrong.reference.api import router as reference_router
 
 
@@ -37,6 +38,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "小微企业信用融资服务平台接口。机构系统以请求头 `X-API-Key` 认证；浏览器使用登录会话。"
+        "机构对接接口（一网通办，`/api/v1/bank/`）须对每个请求签名（HMAC-SHA256 或 HMAC-SM3），"
+        "写操作须带 `Idempotency-Key`，详见 docs/bank-api.md。"
         "错误统一返回 `{code, message, extra}`，`extra.field` 指出出错的字段。"
     ),
     urls_namespace="api",
@@ -154,3 +157,4 @@ api.add_router("/enterprises", enterprises_router)
 api.add_router("/datahub", datahub_router)
 api.add_router("/credit", credit_router)
 api.add_router("/marketplace", marketplace_router)
+api.add_router("/bank", bank_router)

@@ -251,3 +251,7 @@ XINRONG_PUBLIC_URL = os.environ.get("XINRONG_PUBLIC_URL", "").rstrip("/")
 XINRONG_REPORT_DAILY_LIMIT = int(os.environ.get("XINRONG_REPORT_DAILY_LIMIT", "20"))
 # Rows printed per category (and query records) at most; the archive has the rest.
 XINRONG_REPORT_MAX_ROWS = int(os.environ.get("XINRONG_REPORT_MAX_ROWS", "300"))
+# Signed API requests (docs/bank-api.md): how far a request's timestamp may be from the server's
+# clock, and how long the answer to a write is kept against its idempotency key.
+XINRONG_API_CLOCK_SKEW_SECONDS = int(os.environ.get("XINRONG_API_CLOCK_SKEW_SECONDS", "300"))
+XINRONG_API_IDEMPOTENCY_DAYS = int(os.environ.get("XINRONG_API_IDEMPOTENCY_DAYS", "30"))

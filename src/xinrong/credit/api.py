@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from xinrong.accounts.models import User
 from xinrong.credit import presenters, selectors, services
-from xinrong.credit.choices import Channel, Scope
+from xinrong.credit.choices import Channel
 from xinrong.credit.models import Dispute
 from xinrong.credit.schemas import (
     ArchiveOut,
@@ -36,31 +36,9 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """Return the readable archive; non-public reads are written to the query log."""
     user = cast(User, request.user)
     entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
-    data = selectors.archive_read(user=user, entity=entity, channel=Channel.API)
-    auth = data.authorisation
-    return {
-        "uscc": entity.uscc,
-        "name": entity.name,
-        "authorised": auth is not None,
-        "scope": auth.scope if auth else Scope.PUBLIC,
-        "categories": data.categories,
-        "hidden_categories": data.hidden,
-        "facts": [
-            {
-                "id": f.pk,
-                "category": f.category,
-                "source": f.source.name,
-                "period": f.period,
-                "occurred_on": f.occurred_on,
-                "negative": f.negative,
-                "disputed": f.pk in data.disputed,
-                "repaired": f.pk in data.repaired,
-                "data": f.values(),
-            }
-            for facts in data.facts.values()
-            for f in facts
-        ],
-    }
+    return presenters.archive_out(
+        selectors.archive_read(user=user, entity=entity, channel=Channel.API)
+    )
 
 
 @router.get(

@@ -6,7 +6,36 @@ from typing import Any
 
 from xinrong.credit.choices import EdgeKind, NodeKind, Scope
 from xinrong.credit.graph import ENTITY, Graph, NodeKey, yuan_label
+from xinrong.credit.selectors import Archive
 from xinrong.enterprises.choices import RegistrationStatus
+
+
+def archive_out(archive: Archive) -> dict[str, Any]:
+    """Return the part of an archive a reader may see, for the API (ArchiveOut)."""
+    auth = archive.authorisation
+    return {
+        "uscc": archive.entity.uscc,
+        "name": archive.entity.name,
+        "authorised": auth is not None,
+        "scope": auth.scope if auth else Scope.PUBLIC,
+        "categories": archive.categories,
+        "hidden_categories": archive.hidden,
+        "facts": [
+            {
+                "id": f.pk,
+                "category": f.category,
+                "source": f.source.name,
+                "period": f.period,
+                "occurred_on": f.occurred_on,
+                "negative": f.negative,
+                "disputed": f.pk in archive.disputed,
+                "repaired": f.pk in archive.repaired,
+                "data": f.values(),
+            }
+            for facts in archive.facts.values()
+            for f in facts
+        ],
+    }
 
 
 def graph_out(graph: Graph) -> dict[str, Any]:

@@ -1,10 +1,19 @@
-"""Plain-dict views of products for the API and templates."""
+"""Plain-dict views of products, demands and applications for the API and templates."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from xinrong.marketplace.models import Demand, Product, ProductVersion
+from xinrong.marketplace.lifecycle import INSTITUTION, actions_from
+from xinrong.marketplace.models import (
+    ApplicationEvent,
+    Demand,
+    Loan,
+    LoanApplication,
+    Product,
+    ProductVersion,
+)
 
 
 def _version(product: Product) -> ProductVersion:
@@ -81,4 +90,81 @@ def demand_hold_out(demand: Demand) -> dict[str, Any]:
         "status": demand.status,
         "held_by": demand.held_by.name if demand.held_by else None,
         "held_until": demand.held_until,
+    }
+
+
+# ---------------------------------------------------------------- bank integration API
+
+
+def bank_loan_out(loan: Loan) -> dict[str, Any]:
+    """Return a loan for the bank API (BankLoanOut)."""
+    return {
+        "number": loan.number,
+        "principal": loan.principal,
+        "annual_rate": loan.annual_rate,
+        "term_months": loan.term_months,
+        "repayment_method": loan.repayment_method,
+        "disbursed_on": loan.disbursed_on,
+        "maturity_on": loan.maturity_on,
+        "outstanding": loan.outstanding,
+        "overdue_days": loan.overdue_days,
+        "max_overdue_days": loan.max_overdue_days,
+        "status": loan.status,
+        "status_label": str(loan.get_status_display()),
+        "settled_on": loan.settled_on,
+        "defaulted_on": loan.defaulted_on,
+    }
+
+
+def bank_application_out(
+    app: LoanApplication,
+    *,
+    loan: Loan | None,
+    events: Iterable[ApplicationEvent],
+    archive: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return an application with its loan, timeline and (on pulls) archive (BankApplicationOut)."""
+    return {
+        "number": app.number,
+        "status": app.status,
+        "status_label": str(app.get_status_display()),
+        "next_actions": [t.action for t in actions_from(app.status) if t.side == INSTITUTION],
+        "product": {
+            "code": app.product.code,
+            "name": app.product.name,
+            "version": app.product_version.number,
+        },
+        "entity": {"uscc": app.entity.uscc, "name": app.entity.name},
+        "amount": app.amount,
+        "term_months": app.term_months,
+        "repayment_method": app.repayment_method,
+        "purpose": app.purpose,
+        "submitted_at": app.submitted_at,
+        "updated_at": app.updated_at,
+        "accepted_at": app.accepted_at,
+        "decided_at": app.decided_at,
+        "closed_at": app.closed_at,
+        "approved_amount": app.approved_amount,
+        "approved_rate": app.approved_rate,
+        "approved_term_months": app.approved_term_months,
+        "reject_reason": app.reject_reason,
+        "reject_note": app.reject_note,
+        "contract_no": app.contract_no,
+        "contract_signed_on": app.contract_signed_on,
+        "loan": bank_loan_out(loan) if loan is not None else None,
+        "timeline": [
+            {
+                "kind": e.kind,
+                "kind_label": str(e.get_kind_display()),
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "at": e.created_at,
+                "via_api": e.via_api,
+                "organisation": e.organisation.name if e.organisation is not None else None,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in events
+        ],
+        "archive": archive,
     }

@@ -8,6 +8,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from xinrong.credit.schemas import ArchiveOut
 
 
 class ProductSearchIn(Schema):
@@ -143,3 +144,194 @@ class DemandMatchesOut(Schema):
     eligible_count: int
     weights: dict[str, float]
     results: list[MatchOut]
+
+
+# ---------------------------------------------------------------- bank integration API (一网通办)
+# Institutions' own systems pull applications and push decisions and loan events
+# (marketplace/bank_api.py). Money is a decimal string in yuan with two places.
+
+
+class BankApplicationListIn(Schema):
+    """What to pull: changes after a cursor, optionally of one status."""
+
+    cursor: str = Field(
+        "",
+        max_length=200,
+        description="上次返回的 next_cursor；为空表示从头开始（按更新时间先后返回）",
+    )
+    status: str = Field(
+        "",
+        max_length=16,
+        description="只返回该状态的申请：submitted、accepted、under_review、approved…",
+    )
+    limit: int = Field(20, ge=1, le=50, description="每页条数，1–50")
+    archive: bool = Field(
+        True, description="附带企业授权范围内的信用档案（每次读取都记入企业可见的查询记录）"
+    )
+
+
+class BankProductOut(Schema):
+    """The product an application was made on, and the version whose terms apply."""
+
+    code: str
+    name: str
+    version: int = Field(description="申请时的产品版本号")
+
+
+class BankEntityOut(Schema):
+    """The applying enterprise."""
+
+    uscc: str = Field(description="统一社会信用代码")
+    name: str
+
+
+class BankEventOut(Schema):
+    """One step of an application's timeline."""
+
+    kind: str
+    kind_label: str
+    from_status: str
+    to_status: str
+    at: dt.datetime
+    via_api: bool = Field(description="经机构系统接口推送")
+    organisation: str | None
+    note: str
+    data: dict[str, object]
+
+
+class BankLoanOut(Schema):
+    """A disbursed loan and where it stands."""
+
+    number: str = Field(description="贷款编号（借据号）")
+    principal: Decimal
+    annual_rate: Decimal = Field(description="年利率（%）")
+    term_months: int
+    repayment_method: str
+    disbursed_on: dt.date
+    maturity_on: dt.date
+    outstanding: Decimal = Field(description="贷款余额（元）")
+    overdue_days: int
+    max_overdue_days: int
+    status: str = Field(description="current、overdue、defaulted、settled")
+    status_label: str
+    settled_on: dt.date | None
+    defaulted_on: dt.date | None
+
+
+class BankApplicationOut(Schema):
+    """A loan application as the institution's system sees it."""
+
+    number: str = Field(description="申请编号")
+    status: str
+    status_label: str
+    next_actions: list[str] = Field(description="当前状态下可推送的操作")
+    product: BankProductOut
+    entity: BankEntityOut
+    amount: Decimal = Field(description="申请金额（元）")
+    term_months: int
+    repayment_method: str
+    purpose: str
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    accepted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    approved_amount: Decimal | None
+    approved_rate: Decimal | None
+    approved_term_months: int | None
+    reject_reason: str
+    reject_note: str
+    contract_no: str
+    contract_signed_on: dt.date | None
+    loan: BankLoanOut | None
+    timeline: list[BankEventOut]
+    archive: ArchiveOut | None = Field(
+        description="企业授权本机构查看的信用档案（拉取时读取并记入查询记录；写操作的响应中为空）"
+    )
+
+
+class BankApplicationPageOut(Schema):
+    """One page of the application feed."""
+
+    results: list[BankApplicationOut]
+    next_cursor: str = Field(description="下次拉取时传入的 cursor")
+    has_more: bool
+
+
+class BankAcceptIn(Schema):
+    """Accept an application (受理)."""
+
+    note: str = Field("", max_length=2000)
+
+
+class BankReviewIn(Schema):
+    """Hand an accepted application to the reviewers (进入审批)."""
+
+    note: str = Field("", max_length=2000)
+
+
+class BankApproveIn(Schema):
+    """The credit decision: granted amount, annual rate and term, within the product's ranges."""
+
+    amount: Decimal = Field(gt=0, max_digits=16, decimal_places=2, description="批准金额（元）")
+    rate: Decimal = Field(ge=0, max_digits=5, decimal_places=2, description="批准年利率（%）")
+    term_months: int = Field(ge=1, le=360, description="批准期限（月）")
+    note: str = Field("", max_length=2000)
+
+
+class BankRejectIn(Schema):
+    """Decline with a reason code and an explanation the enterprise reads."""
+
+    reason: str = Field(
+        max_length=16,
+        description="credit、capacity、collateral、scope、documents、policy、other",
+    )
+    note: str = Field(min_length=1, max_length=2000, description="拒绝说明（企业可见）")
+
+
+class BankContractIn(Schema):
+    """The signed loan contract."""
+
+    contract_no: str = Field(min_length=1, max_length=64, description="合同编号")
+    signed_on: dt.date | None = Field(None, description="签约日期，默认今天")
+
+
+class BankDisburseIn(Schema):
+    """The disbursement: amount, date and the institution's loan number."""
+
+    amount: Decimal = Field(
+        gt=0, max_digits=16, decimal_places=2, description="放款金额（元），不超过批准金额"
+    )
+    disbursed_on: dt.date | None = Field(None, description="放款日期，默认今天")
+    loan_no: str = Field("", max_length=64, description="贷款编号（借据号），为空时由平台生成")
+
+
+class BankRepaymentIn(Schema):
+    """A repayment received (paid to the oldest instalments first, interest before principal)."""
+
+    amount: Decimal = Field(gt=0, max_digits=16, decimal_places=2, description="还款金额（元）")
+    paid_on: dt.date | None = Field(None, description="还款日期，默认今天")
+
+
+class BankRepaymentOut(Schema):
+    """The recorded repayment and the loan after it."""
+
+    id: int
+    amount: Decimal
+    principal: Decimal
+    interest: Decimal
+    paid_on: dt.date
+    loan: BankLoanOut
+
+
+class BankOverdueIn(Schema):
+    """Mark a loan overdue as of a date."""
+
+    as_of: dt.date | None = Field(None, description="以该日期判断逾期，默认今天")
+
+
+class BankDefaultIn(Schema):
+    """Declare an overdue loan in default (the reviewer's decision)."""
+
+    note: str = Field(min_length=1, max_length=2000, description="违约认定说明")
+    on: dt.date | None = Field(None, description="违约认定日期，默认今天")

@@ -644,6 +644,39 @@ def loan_visible_get(*, user: User, pk: int) -> Loan:
     return loan
 
 
+def applications_changed(
+    *,
+    user: User,
+    after: tuple[dt.datetime, int] | None = None,
+    status: str | None = None,
+    limit: int = 20,
+) -> list[LoanApplication]:
+    """Return the user's visible applications changed after a (updated_at, id) position, oldest
+    change first, with their loans and timelines (a cursor feed for institutions' systems)."""
+    qs = applications_visible(user=user, status=status).select_related("loan")
+    if after is not None:
+        moment, pk = after
+        qs = qs.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))
+    timeline = ApplicationEvent.objects.select_related("organisation").order_by("created_at", "id")
+    return list(
+        qs.prefetch_related(Prefetch("events", queryset=timeline)).order_by("updated_at", "id")[
+            :limit
+        ]
+    )
+
+
+def loan_by_number(*, user: User, number: str) -> Loan:
+    """Return a loan by its number whose application the user may see, or 404."""
+    loan = (
+        Loan.objects.select_related("application")
+        .filter(number=number, application__in=applications_visible(user=user))
+        .first()
+    )
+    if loan is None:
+        raise NotFoundError("not_found", _("贷款不存在"))
+    return loan
+
+
 # ================================================================ columns (issue 5)
 # 首贷中心, 续贷中心, 小额贷款公司, 地方特色产品 and the 上市挂牌后备库 (capital-market reserve).
 # Credit grades are non-public: only the operator (a sub-station for its region) sees or filters by
