@@ -454,6 +454,8 @@ class LoanApplication(TimeStampedModel):
         indexes = [
             models.Index(fields=["institution", "status"], name="mkt_app_inst_status_idx"),
             models.Index(fields=["entity", "status"], name="mkt_app_entity_status_idx"),
+            # the bank API's change feed: (updated_at, id) after a cursor, per institution
+            models.Index(fields=["institution", "updated_at", "id"], name="mkt_app_inst_feed_idx"),
         ]
         constraints = [
             models.CheckConstraint(

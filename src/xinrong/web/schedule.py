@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
+from xinrong.accounts import tasks as accounts_tasks
 from xinrong.credit import tasks as credit_tasks
 from xinrong.marketplace import tasks as marketplace_tasks
 
@@ -37,6 +38,7 @@ def jobs() -> list[Job]:
         Job("demands_sweep", marketplace_tasks.demands_sweep, every),
         Job("applications_sweep", marketplace_tasks.applications_sweep, every),
         Job("disputes_escalate", credit_tasks.disputes_escalate_overdue, max(every, 24 * 60)),
+        Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, 24 * 60)),
     ]
 
 
