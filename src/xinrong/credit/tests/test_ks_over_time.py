@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from io import StringIO
 
@@ -151,3 +152,39 @@ def test_model_report_without_outcomes_says_so() -> None:
     out = StringIO()
     call_command("model", "report", "--version", "1", stdout=out)
     assert "no platform loan outcomes yet" in out.getvalue()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_ks_chart_draws_with_counts_in_its_tooltip(page, live_server, make_user) -> None:
+    from conftest import PASSWORD
+
+    _loans(150, 4)
+    model = services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
+    make_user("operator", ["operator_admin"], username="ops")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-button")
+    page.goto(f"{live_server.url}/credit/models/{model.version}/")
+    chart = page.locator("#chart-ks")
+    chart.locator("canvas").first.wait_for()
+    box = chart.bounding_box()
+    assert box is not None
+    page.locator("#ks-over-time").scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(box["x"] + box["width"] - 30, box["y"] + box["height"] / 2, steps=5)
+    tooltip = page.locator("#chart-ks div", has_text="AUC 0.").last
+    tooltip.wait_for()
+    tip = tooltip.inner_text()
+    assert "2023Q2" in tip and "KS 0." in tip and "75" in tip
+    if shot := os.environ.get("XINRONG_SCREENSHOT"):
+        page.wait_for_timeout(1500)  # the lines' drawing animation
+        page.locator("#ks-over-time").screenshot(path=shot)
+    assert "样本不足" in (page.locator("#ks-table").text_content() or "")
+    assert not errors

@@ -1,5 +1,6 @@
 // Draw a scoring model's KS and AUC per disbursement period (platform loan outcomes), in the
-// style of the model page's PSI charts. Periods with too few outcomes are null: gaps in the lines.
+// style of the model page's PSI charts. Periods with too few outcomes are null: gaps in the lines
+// (every point keeps its symbol, so a period between two gaps still shows).
 (function () {
   "use strict";
   var el = document.getElementById("data-model");
@@ -34,9 +35,9 @@
     xAxis: { type: "category", data: periods.map(function (p) { return p.period; }) },
     yAxis: { type: "value", min: 0, max: 1 },
     series: [
-      { name: "KS", type: "line", connectNulls: false, itemStyle: { color: "#b52a2a" },
+      { name: "KS", type: "line", connectNulls: false, showAllSymbol: true, itemStyle: { color: "#b52a2a" },
         data: periods.map(function (p) { return p.ks; }) },
-      { name: "AUC", type: "line", connectNulls: false, itemStyle: { color: "#1f6feb" },
+      { name: "AUC", type: "line", connectNulls: false, showAllSymbol: true, itemStyle: { color: "#1f6feb" },
         data: periods.map(function (p) { return p.auc; }) }
     ]
   });
