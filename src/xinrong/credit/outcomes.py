@@ -20,7 +20,9 @@ date): a negative fact past its 5-year retention or removed by credit repair is 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.common.errors import ApplicationError
 from xinrong.credit.features import feature_matrix, scorable_facts
+from xinrong.credit.scorecard import Scorecard, auc_ks
 
 LOAN_EVENTS_USED = ("disbursed", "overdue", "defaulted")
 PART = 20_000  # entities per feature-matrix build (bounded IN lists)
@@ -96,6 +99,19 @@ def loan_labels(*, as_of: dt.date) -> pd.DataFrame:
     return out.sort_values(["month", "entity_id"], ignore_index=True)
 
 
+def _snapshot_features(labels: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield (label rows, their features at the rows' snapshot, row for row): one column-wise
+    feature build per snapshot date (per ``PART`` entities)."""
+    for snapshot, group in labels.groupby("snapshot", sort=True):
+        ids = group["entity_id"].to_numpy(dtype=np.int64)
+        for start in range(0, len(ids), PART):
+            X = feature_matrix(entity_ids=ids[start : start + PART].tolist(), as_of=snapshot)
+            # an entity deleted since its loan has no features: its rows go
+            rows = group.iloc[start : start + PART]
+            rows = rows[rows["entity_id"].isin(X.index)]
+            yield rows, X.loc[rows["entity_id"].to_numpy()]
+
+
 def platform_outcomes(*, as_of: dt.date) -> PlatformOutcomes:
     """Return features and labels of the platform's loans, or raise ``too_few_outcomes``.
 
@@ -119,16 +135,9 @@ def platform_outcomes(*, as_of: dt.date) -> PlatformOutcomes:
         )
     parts: list[pd.DataFrame] = []
     kept: list[pd.DataFrame] = []
-    for snapshot, group in labels.groupby("snapshot", sort=True):
-        ids = group["entity_id"].to_numpy(dtype=np.int64)
-        for start in range(0, len(ids), PART):
-            part = ids[start : start + PART]
-            X = feature_matrix(entity_ids=part.tolist(), as_of=snapshot)
-            # an entity deleted since its loan has no features: its rows go
-            rows = group.iloc[start : start + PART]
-            rows = rows[rows["entity_id"].isin(X.index)]
-            parts.append(X.loc[rows["entity_id"].to_numpy()])
-            kept.append(rows)
+    for rows, X in _snapshot_features(labels):
+        parts.append(X)
+        kept.append(rows)
     used = pd.concat(kept, ignore_index=True)
     return PlatformOutcomes(
         X=pd.concat(parts),
@@ -136,3 +145,133 @@ def platform_outcomes(*, as_of: dt.date) -> PlatformOutcomes:
         snapshot=pd.to_datetime(used["snapshot"]).to_numpy(dtype="datetime64[D]"),
         month=used["month"].to_numpy(dtype=object),
     )
+
+
+# ---------------------------------------------------------------- KS over time
+
+PERIODS = ("auto", "month", "quarter")
+
+
+@dataclass
+class PeriodPerformance:
+    """How well a score told bad loans from good ones among the loans of one disbursement period.
+
+    ``ks`` and ``auc`` are None when the period has fewer than the minimum rows or bad (or
+    good) rows: too few outcomes to measure.
+    """
+
+    period: str  # "YYYY-MM" or "YYYYQn"
+    rows: int  # scored (entity, disbursement month) rows
+    loans: int
+    bads: int
+    bad_rate: float | None
+    ks: float | None
+    auc: float | None
+
+    @property
+    def enough(self) -> bool:
+        return self.ks is not None
+
+
+@dataclass
+class PerformanceOverTime:
+    """KS, AUC and bad rate of a model's score per disbursement period, oldest first."""
+
+    as_of: dt.date
+    period: str  # "month" or "quarter"
+    min_rows: int
+    min_bads: int
+    periods: list[PeriodPerformance]
+
+    def chart(self) -> dict[str, Any]:
+        """The JSON the model page draws (null KS/AUC where a period has too few outcomes)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "period": self.period,
+            "min_rows": self.min_rows,
+            "min_bads": self.min_bads,
+            "periods": [asdict(p) for p in self.periods],
+        }
+
+
+def ks_min_counts() -> tuple[int, int]:
+    """Rows and bad rows (and good rows) a period needs before its KS is computed."""
+    return _setting("XINRONG_KS_MIN_ROWS", 30), _setting("XINRONG_KS_MIN_BADS", 5)
+
+
+def performance_over_time(
+    *, card: Scorecard, as_of: dt.date, period: str = "auto"
+) -> PerformanceOverTime:
+    """Return the KS, AUC, bad rate and counts of ``card``'s score per disbursement period.
+
+    Each loan row (``loan_labels`` at ``as_of``) is scored point-in-time: the feature matrix at
+    its snapshot (one column-wise build per snapshot date), scored by the card. ``period`` is
+    ``month``, ``quarter`` or ``auto``: months when every month from the first to the last
+    disbursement month has enough outcomes (``ks_min_counts``), else quarters. Every period in
+    that range is listed, those without enough outcomes with ``ks`` and ``auc`` None.
+    """
+    if period not in PERIODS:
+        raise ApplicationError(
+            "invalid_period",
+            _("统计期间只能是：%(c)s") % {"c": " / ".join(PERIODS)},
+            {"field": "period"},
+            status=422,
+        )
+    min_rows, min_bads = ks_min_counts()
+    labels = loan_labels(as_of=as_of)
+    parts: list[pd.DataFrame] = []
+    for rows, X in _snapshot_features(labels):
+        parts.append(rows.assign(score=card.score(X).score))
+    if not parts:
+        return PerformanceOverTime(
+            as_of, "month" if period == "month" else "quarter", min_rows, min_bads, []
+        )
+    scored = pd.concat(parts, ignore_index=True)
+    months = pd.PeriodIndex(scored["month"], freq="M")
+    if period == "auto":
+        period = (
+            "month"
+            if bool(_enough(_counts(scored, months), min_rows, min_bads).all())
+            else "quarter"
+        )
+    keys = months if period == "month" else months.asfreq("Q")
+    counts = _counts(scored, keys)
+    enough = _enough(counts, min_rows, min_bads)
+    groups = scored.groupby(keys.astype(str))
+    out: list[PeriodPerformance] = []
+    for key, row in counts.iterrows():
+        auc = ks = None
+        if enough[key]:
+            g = groups.get_group(str(key))
+            auc, ks = auc_ks(g["bad"].to_numpy(), -g["score"].to_numpy())
+        n, bads = int(row["rows"]), int(row["bads"])
+        out.append(
+            PeriodPerformance(
+                period=str(key),
+                rows=n,
+                loans=int(row["loans"]),
+                bads=bads,
+                bad_rate=round(bads / n, 4) if n else None,
+                ks=None if ks is None else round(ks, 4),
+                auc=None if auc is None else round(auc, 4),
+            )
+        )
+    return PerformanceOverTime(as_of, period, min_rows, min_bads, out)
+
+
+def _counts(scored: pd.DataFrame, keys: pd.PeriodIndex) -> pd.DataFrame:
+    """Rows, loans and bads per period, every period from the first to the last (zeros between)."""
+    grouped = (
+        scored.assign(key=keys)
+        .groupby("key")
+        .agg(rows=("bad", "size"), loans=("loans", "sum"), bads=("bad", "sum"))
+    )
+    every = pd.period_range(keys.min(), keys.max(), freq=keys.freq)
+    return grouped.reindex(every, fill_value=0)
+
+
+def _enough(counts: pd.DataFrame, min_rows: int, min_bads: int) -> pd.Series:
+    """Periods with enough rows, and enough bad and good rows, to measure KS."""
+    goods = counts["rows"] - counts["bads"]
+    least = max(min_bads, 1)  # KS needs both kinds, whatever the setting
+    return (counts["rows"] >= min_rows) & (counts["bads"] >= least) & (goods >= least)

@@ -12,12 +12,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -66,9 +68,10 @@ from xinrong.credit.models import (
     ScoreModel,
     ScoringRun,
 )
+from xinrong.credit.outcomes import PerformanceOverTime, ks_min_counts, performance_over_time
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS, Scorecard
 from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.models import Fact
+from xinrong.datahub.models import Fact, IngestBatch
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.models import MarketEntity
 
@@ -428,10 +431,11 @@ class ModelDetail:
     runs: list[ScoringRun]
     chart: dict[str, Any]
     grades: list[tuple[str, int]]  # latest profiles per grade, for the active model
+    performance: PerformanceOverTime  # KS over time on platform outcomes
 
 
 def model_detail(*, user: User, version: int) -> ModelDetail:
-    """Return a version's bins, points, metrics, audit events and recent runs' PSI."""
+    """Return a version's bins, points, metrics, audit events, recent runs' PSI and KS over time."""
     model = model_list(user=user).filter(version=version).first()
     if model is None:
         raise NotFoundError(
@@ -469,9 +473,46 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
         .annotate(n=Count("id"))
         .order_by("grade")
     )
+    performance = model_performance(model=model)
+    chart["ks"] = performance.chart()
     return ModelDetail(
-        model, card, features, list(model.events.select_related("actor")), runs, chart, grades
+        model,
+        card,
+        features,
+        list(model.events.select_related("actor")),
+        runs,
+        chart,
+        grades,
+        performance,
     )
+
+
+KS_CACHE_SECONDS = 6 * 3600
+
+
+def model_performance(
+    *, model: ScoreModel, as_of: dt.date | None = None, period: str = "auto"
+) -> PerformanceOverTime:
+    """Return the KS, AUC and bad rate of a version's point-in-time score per disbursement
+    period (no permission check: callers check).
+
+    Scoring every loan at its snapshot is not cheap, so the result is cached per version and
+    ``as_of`` date (and period); a new delivery of loan events starts a new entry.
+    """
+    day = as_of or timezone.localdate()
+    latest_loans = IngestBatch.objects.filter(category="loan").aggregate(m=Max("pk"))["m"]
+    min_rows, min_bads = ks_min_counts()
+    key = (
+        f"credit:ks:{model.pk}:{model.version}:{day.isoformat()}:{period}:"
+        f"{latest_loans or 0}:{min_rows}:{min_bads}"
+    )
+    result: PerformanceOverTime | None = cache.get(key)
+    if result is None:
+        result = performance_over_time(
+            card=Scorecard.from_json(model.card), as_of=day, period=period
+        )
+        cache.set(key, result, KS_CACHE_SECONDS)
+    return result
 
 
 def alert_inbox(*, user: User, status: str | None = None) -> QuerySet[Alert]:

@@ -8,9 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinrong.common.errors import SERVICE_ERRORS, error_payload
-from xinrong.credit import services
+from xinrong.credit import selectors, services
 from xinrong.credit.features import FEATURES_BY_NAME
 from xinrong.credit.models import ScoreModel
+from xinrong.credit.outcomes import PERIODS, PerformanceOverTime
 from xinrong.credit.scorecard import Scorecard
 
 
@@ -37,6 +38,13 @@ class Command(BaseCommand):
         sub.add_parser("list", help="list versions")
         report = sub.add_parser("report", help="bins, points, IV and metrics of a version")
         report.add_argument("--version", type=int, default=None, help="default: the active one")
+        report.add_argument(
+            "--as-of",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="KS over time on the loan outcomes known at this date (default: today)",
+        )
+        report.add_argument("--period", choices=PERIODS, default="auto")
         activate = sub.add_parser("activate", help="activate a version")
         activate.add_argument("version", type=int)
         activate.add_argument("--note", default="")
@@ -115,6 +123,33 @@ class Command(BaseCommand):
                     f"  {bin_label:<24} n={count:<7} bad={rate:.3f} woe={woe:+.3f} points={pts:.1f}"
                 )
         self.stdout.write("\ngrades: " + ", ".join(f"{g} ≥ {v:g}" for g, v in card.bands))
+        self._ks_over_time(
+            selectors.model_performance(
+                model=model, as_of=options["as_of"], period=options["period"]
+            )
+        )
+
+    def _ks_over_time(self, result: PerformanceOverTime) -> None:
+        if not result.periods:
+            self.stdout.write("\nKS over time: no platform loan outcomes yet")
+            return
+        self.stdout.write(
+            f"\nKS over time (by disbursement {result.period}, loans with a full performance "
+            f"window by {result.as_of}, scored at their snapshot; KS needs "
+            f"≥ {result.min_rows} rows and ≥ {result.min_bads} bad and good ones):"
+        )
+        head = ("period", "rows", "loans", "bads", "bad rate", "KS", "AUC")
+        self.stdout.write("{:<8} {:>6} {:>6} {:>5} {:>8} {:>6} {:>6}".format(*head))
+        for p in result.periods:
+            rate = "-" if p.bad_rate is None else f"{p.bad_rate:.1%}"
+            measured = (
+                f"{p.ks:>6.3f} {p.auc:>6.3f}"
+                if p.ks is not None and p.auc is not None
+                else "too few outcomes"
+            )
+            self.stdout.write(
+                f"{p.period:<8} {p.rows:>6} {p.loans:>6} {p.bads:>5} {rate:>8} {measured}"
+            )
 
     def _activate(self, options: dict[str, Any]) -> None:
         model = services.model_activate(
