@@ -44,6 +44,7 @@ from xinrong.marketplace.choices import (
     GUARANTEE_KINDS,
     PENDING_STATUSES,
     PRODUCT_KINDS,
+    RENEWAL_HORIZON_DAYS,
     TAX_GRADES,
     ApplicationEventKind,
     ApplicationStatus,
@@ -1247,6 +1248,18 @@ def application_submit(
                 "not_renewable",
                 _("贷款“%(n)s”已%(s)s，不能续贷")
                 % {"n": renewal_of.number, "s": renewal_of.get_status_display()},
+                {"field": "renewal_of"},
+            )
+        horizon = timezone.localdate() + dt.timedelta(days=RENEWAL_HORIZON_DAYS)
+        if renewal_of.maturity_on > horizon:
+            raise ConflictError(
+                "not_due_for_renewal",
+                _("贷款“%(n)s”%(d)s 到期，到期前 %(k)s 天内才能申请续贷")
+                % {
+                    "n": renewal_of.number,
+                    "d": renewal_of.maturity_on.isoformat(),
+                    "k": RENEWAL_HORIZON_DAYS,
+                },
                 {"field": "renewal_of"},
             )
     if without_principal and (renewal_of is None or "无还本续贷" not in version.tags):
