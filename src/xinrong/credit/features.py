@@ -236,6 +236,22 @@ def _latest(qs: QuerySet[Fact], field: str) -> list[tuple[int, Any]]:
     return list(ranked)
 
 
+def _tax_grade_rows(facts: QuerySet[Fact]) -> list[tuple[int, Any]]:
+    """Return (entity, grade letter) of each entity's latest graded tax fact."""
+    return _latest(facts.filter(category="tax").exclude(grade=""), "grade")
+
+
+def tax_grades(*, entity_ids: Iterable[int], as_of: dt.date | None = None) -> dict[int, str]:
+    """Return the latest tax credit grade (A/B/M/C/D) of a few entities as of a day.
+
+    The same rule as the ``tax_grade`` feature, without building the whole matrix (product
+    eligibility needs only this one fact).
+    """
+    day = as_of or timezone.localdate()
+    facts = scorable_facts(as_of=day).filter(entity_id__in=sorted(set(entity_ids)))
+    return {eid: grade for eid, grade in _tax_grade_rows(facts) if grade in TAX_GRADE_VALUE}
+
+
 def feature_matrix(
     *,
     entity_ids: Iterable[int] | None = None,
@@ -319,7 +335,7 @@ def feature_matrix(
     cols.put("tax_arrears_months", ((r["entity_id"], r["arrears"]) for r in rows))
     cols.put(
         "tax_grade",
-        _latest(facts.filter(category="tax").exclude(grade=""), "grade"),
+        _tax_grade_rows(facts),
         lambda g: TAX_GRADE_VALUE.get(g, np.nan),
         np.nan,
     )

@@ -7,7 +7,6 @@ few queries, reusing credit's feature logic for the tax grade.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +15,7 @@ from typing import Protocol
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.credit.features import TAX_GRADE_VALUE, feature_matrix
+from xinrong.credit.features import tax_grades
 from xinrong.credit.models import CreditProfile
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.choices import EntityType
@@ -24,7 +23,6 @@ from xinrong.enterprises.models import MarketEntity
 from xinrong.reference import divisions, industries
 
 GRADE_RANK = {g: i for i, (g, _floor) in enumerate(DEFAULT_BANDS)}  # 0 is best (AAA)
-TAX_GRADE_BY_VALUE = {v: g for g, v in TAX_GRADE_VALUE.items()}
 
 
 class Terms(Protocol):
@@ -204,22 +202,16 @@ def entity_facts(
             "entity_id", "grade"
         )
     )
-    matrix = feature_matrix(entity_ids=ids, as_of=day)
-    tax_column = matrix["tax_grade"] if "tax_grade" in matrix.columns else None
+    taxes = tax_grades(entity_ids=ids, as_of=day)
     out: dict[int, EntityFacts] = {}
     for pk, etype, industry, division, established in rows:
-        tax: str | None = None
-        if tax_column is not None and pk in tax_column.index:
-            value = float(tax_column.loc[pk])
-            if not math.isnan(value):
-                tax = TAX_GRADE_BY_VALUE.get(value)
         out[pk] = EntityFacts(
             entity_type=etype,
             industry_code=industry,
             division_code=division,
             years_in_business=(day - established).days / 365.25 if established else None,
             credit_grade=grades.get(pk) or None,
-            tax_grade=tax,
+            tax_grade=taxes.get(pk),
         )
     return out
 
