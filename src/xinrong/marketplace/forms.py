@@ -265,7 +265,10 @@ class DisburseForm(forms.Form):
         label=_("放款日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
     loan_no = forms.CharField(
-        label=_("贷款编号"), max_length=64, required=False, help_text=_("为空时由平台生成")
+        label=_("机构借据号"),
+        max_length=64,
+        required=False,
+        help_text=_("本机构的借据号（选填）；平台另编贷款编号"),
     )
 
 

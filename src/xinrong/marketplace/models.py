@@ -522,7 +522,16 @@ class Loan(TimeStampedModel):
     institution = models.ForeignKey(
         Organisation, verbose_name=_("放款机构"), on_delete=models.PROTECT, related_name="loans"
     )
-    number = models.CharField(_("贷款编号"), max_length=64, unique=True)
+    number = models.CharField(
+        _("贷款编号"), max_length=64, unique=True, help_text=_("平台编号，全平台唯一")
+    )
+    bank_loan_no = models.CharField(
+        _("机构借据号"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("放款机构自己的借据号；同一机构内唯一"),
+    )
     principal = models.DecimalField(_("放款金额（元）"), max_digits=16, decimal_places=2)
     annual_rate = models.DecimalField(_("年利率（%）"), max_digits=5, decimal_places=2)
     term_months = models.PositiveSmallIntegerField(_("期限（月）"))
@@ -560,6 +569,11 @@ class Loan(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(principal__gt=0) & Q(outstanding__gte=0),
                 name="marketplace_loan_amounts",
+            ),
+            models.UniqueConstraint(
+                fields=["institution", "bank_loan_no"],
+                condition=~Q(bank_loan_no=""),
+                name="marketplace_loan_bank_no_per_institution",
             ),
         ]
 

@@ -100,6 +100,7 @@ def bank_loan_out(loan: Loan) -> dict[str, Any]:
     """Return a loan for the bank API (BankLoanOut)."""
     return {
         "number": loan.number,
+        "bank_loan_no": loan.bank_loan_no,
         "principal": loan.principal,
         "annual_rate": loan.annual_rate,
         "term_months": loan.term_months,

@@ -202,7 +202,8 @@ class BankEventOut(Schema):
 class BankLoanOut(Schema):
     """A disbursed loan and where it stands."""
 
-    number: str = Field(description="贷款编号（借据号）")
+    number: str = Field(description="平台贷款编号（全平台唯一）")
+    bank_loan_no: str = Field(description="机构借据号（放款时推送的 loan_no，可为空）")
     principal: Decimal
     annual_rate: Decimal = Field(description="年利率（%）")
     term_months: int
@@ -303,7 +304,12 @@ class BankDisburseIn(Schema):
         gt=0, max_digits=16, decimal_places=2, description="放款金额（元），不超过批准金额"
     )
     disbursed_on: dt.date | None = Field(None, description="放款日期，默认今天")
-    loan_no: str = Field("", max_length=64, description="贷款编号（借据号），为空时由平台生成")
+    loan_no: str = Field(
+        "",
+        max_length=64,
+        description="本机构的借据号（选填，机构内唯一）；平台另编全平台唯一的贷款编号 number，"
+        "此后两者都可用于 /loans/{loan_no}",
+    )
 
 
 class BankRepaymentIn(Schema):

@@ -666,10 +666,12 @@ def applications_changed(
 
 
 def loan_by_number(*, user: User, number: str) -> Loan:
-    """Return a loan by its number whose application the user may see, or 404."""
+    """Return a loan the user may see by the platform's number or, for its own institution, by
+    the institution's own 借据号 (bank loan number), or 404."""
+    own_no = Q(bank_loan_no=number, institution_id=user.organisation_id) if number else Q()
     loan = (
         Loan.objects.select_related("application")
-        .filter(number=number, application__in=applications_visible(user=user))
+        .filter(Q(number=number) | own_no, application__in=applications_visible(user=user))
         .first()
     )
     if loan is None:

@@ -1592,10 +1592,15 @@ def application_disburse(
         raise ValidationError(
             {"disbursed_on": _("放款日期须在签约日期之后且不晚于今天")}, code="out_of_range"
         )
-    loan_no = (loan_no or "").strip() or f"DK{app.number[len(APPLICATION_PREFIX) :]}"
-    if Loan.objects.filter(number=loan_no).exists():
+    bank_no = (loan_no or "").strip()
+    if len(bank_no) > 64:
+        raise ValidationError({"loan_no": _("借据号不超过 64 个字符")}, code="max_length")
+    own = Loan.objects.filter(institution_id=app.institution_id, bank_loan_no=bank_no)
+    if bank_no and own.exists():
         raise ConflictError(
-            "duplicate_loan_no", _("贷款编号 %(n)s 已存在") % {"n": loan_no}, {"field": "loan_no"}
+            "duplicate_loan_no",
+            _("本机构已有借据号为 %(n)s 的贷款") % {"n": bank_no},
+            {"field": "loan_no"},
         )
     earlier = Loan.objects.filter(entity_id=app.entity_id, disbursed_on__lte=day).exists()
     lines = schedule(
@@ -1609,7 +1614,8 @@ def application_disburse(
         application=app,
         entity_id=app.entity_id,
         institution_id=app.institution_id,
-        number=loan_no,
+        number=f"DK{app.number[len(APPLICATION_PREFIX) :]}",
+        bank_loan_no=bank_no,
         principal=amount,
         annual_rate=app.approved_rate,
         term_months=app.approved_term_months,

@@ -304,7 +304,7 @@ def test_the_whole_lifecycle_can_be_pushed_from_the_banks_system(system, app):
         assert response.json()["status"] == target
         assert response.json()["archive"] is None
     body = response.json()
-    assert body["loan"]["number"] == "JJ-2026-001"
+    assert body["loan"]["bank_loan_no"] == "JJ-2026-001" and body["loan"]["number"].startswith("DK")
     assert Decimal(body["approved_rate"]) == Decimal("4.35")
     repaid = system.post("/loans/JJ-2026-001/repayments", {"amount": "1000.00"})
     assert repaid.status_code == 201, repaid.content
