@@ -168,6 +168,15 @@ def authorisation_revoke(*, authorisation: Authorisation, actor: User) -> Author
     return authorisation
 
 
+def authorisation_end(*, authorisation: Authorisation) -> Authorisation:
+    """End a consent whose purpose is fulfilled (e.g. the loan application it was granted with
+    was rejected or its loan settled). The platform does this, so no person is recorded."""
+    if authorisation.revoked_at is None:
+        authorisation.revoked_at = timezone.now()
+        authorisation.save(update_fields=["revoked_at", "updated_at"])
+    return authorisation
+
+
 def query_log_record(
     *,
     entity: MarketEntity,

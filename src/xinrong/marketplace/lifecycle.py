@@ -76,7 +76,7 @@ TRANSITIONS: dict[str, Transition] = {
         # the target of a repayment is decided by what remains: repaying or settled
         Transition(
             "repay",
-            (S.DISBURSED, S.REPAYING, S.OVERDUE),
+            (S.DISBURSED, S.REPAYING, S.OVERDUE, S.DEFAULTED),
             S.REPAYING,
             INSTITUTION,
             OFFICER_ROLES,

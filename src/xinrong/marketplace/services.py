@@ -9,6 +9,7 @@ unchanged until the operator approves the new one, which then supersedes it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 from decimal import Decimal, InvalidOperation
@@ -34,7 +35,7 @@ from xinrong.credit import recipients
 from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.recipients import entity_users, operator_users
 from xinrong.credit.scorecard import DEFAULT_BANDS
-from xinrong.credit.services import authorisation_grant, authorisation_revoke
+from xinrong.credit.services import authorisation_end, authorisation_grant, authorisation_revoke
 from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
@@ -95,6 +96,7 @@ from xinrong.notifications.services import notification_send
 from xinrong.reference import divisions, industries
 
 GRADES = tuple(g for g, _floor in DEFAULT_BANDS)
+logger = logging.getLogger(__name__)
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 RATE_CEILING = Decimal("36")
 TERM_FIELDS = (
@@ -1262,6 +1264,16 @@ def application_submit(
                 },
                 {"field": "renewal_of"},
             )
+    if without_principal and renewal_of is not None and renewal_of.status != LoanStatus.CURRENT:
+        raise ValidationError(
+            {
+                "without_principal_repayment": _(
+                    "贷款“%(n)s”当前%(s)s，无还本续贷只适用于正常还款的贷款"
+                )
+                % {"n": renewal_of.number, "s": renewal_of.get_status_display()}
+            },
+            code="invalid",
+        )
     if without_principal and (renewal_of is None or "无还本续贷" not in version.tags):
         raise ValidationError(
             {
@@ -1500,6 +1512,7 @@ def application_reject(
         data={"reason": reason},
         fields=("reject_reason", "reject_note", "decided_at", "closed_at", "sla_due_at"),
     )
+    authorisation_end(authorisation=app.authorisation)
     _notify_entity_app(
         app,
         title=_("您的贷款申请 %(n)s 未获批准") % {"n": app.number},
@@ -1602,7 +1615,9 @@ def application_disburse(
             _("本机构已有借据号为 %(n)s 的贷款") % {"n": bank_no},
             {"field": "loan_no"},
         )
-    earlier = Loan.objects.filter(entity_id=app.entity_id, disbursed_on__lte=day).exists()
+    # the entity's row is the lock that makes "no earlier loan" true for exactly one disbursement
+    MarketEntity.objects.select_for_update().filter(pk=app.entity_id).first()
+    earlier = Loan.objects.filter(entity_id=app.entity_id).exists()
     lines = schedule(
         principal=amount,
         annual_rate=app.approved_rate,
@@ -1639,6 +1654,8 @@ def application_disburse(
     _loan_fact(loan, event="disbursed", on=day, amount=amount)
     if app.demand_id is not None:
         _demand_close_funded(app, loan)
+    if app.renewal_of_id is not None:
+        _loan_roll_over(Loan(pk=app.renewal_of_id), by=loan, actor=actor, via_api=via_api)
     _move(
         app,
         action="disburse",
@@ -1720,6 +1737,52 @@ def _overdue_days(loan: Loan, today: dt.date) -> int:
     return (today - first_unpaid).days if first_unpaid else 0
 
 
+def _loan_roll_over(old: Loan, *, by: Loan, actor: User, via_api: bool) -> None:
+    """Close the loan a renewal replaces: the new loan repays it (借新还旧) or, for 无还本续贷,
+    carries its principal on; either way the old loan ends settled on the renewal's day."""
+    old, app = _loan_locked(old)
+    if old.status not in (LoanStatus.CURRENT, LoanStatus.OVERDUE):
+        return
+    day = by.disbursed_on
+    old.status, old.settled_on = LoanStatus.SETTLED, day
+    old.outstanding, old.overdue_days = Decimal("0"), 0
+    old.save(update_fields=["status", "settled_on", "outstanding", "overdue_days", "updated_at"])
+    _loan_fact(old, event="settled", on=day)
+    app.closed_at = timezone.now()
+    app.save(update_fields=["closed_at"])
+    how = _("无还本续贷") if by.application.without_principal_repayment else _("借新还旧")
+    _move(
+        app,
+        action="repay",
+        actor=actor,
+        kind=ApplicationEventKind.SETTLED,
+        via_api=via_api,
+        note=_("由续贷 %(n)s 结清（%(h)s）") % {"n": by.number, "h": how},
+        data={"renewed_by": by.number},
+        target=ApplicationStatus.SETTLED,
+    )
+    authorisation_end(authorisation=app.authorisation)
+
+
+def _crossed(before: int, after: int) -> bool:
+    """Whether overdue days went past one of the milestones recorded as facts."""
+    return any(before < m <= after for m in OVERDUE_MILESTONES)
+
+
+def _event_day(value: dt.date | None, loan: Loan, *, field: str) -> dt.date:
+    """Return a loan event's date, which must lie between the disbursement and today."""
+    day = value or timezone.localdate()
+    if not loan.disbursed_on <= day <= timezone.localdate():
+        raise ValidationError(
+            {
+                field: _("日期须在放款日期 %(d)s 与今天之间，实际为 %(v)s")
+                % {"d": loan.disbursed_on.isoformat(), "v": day.isoformat()}
+            },
+            code="out_of_range",
+        )
+    return day
+
+
 @transaction.atomic
 def loan_repayment_record(
     *,
@@ -1731,16 +1794,13 @@ def loan_repayment_record(
 ) -> Repayment:
     """Record a repayment: it pays the oldest instalments first, interest before principal.
 
-    When nothing is left owed the loan is settled; a repayment that cures all past-due
-    instalments moves an overdue loan back to repaying.
+    What remains decides the status: nothing owed settles the loan; an instalment still past due
+    leaves (or makes) it overdue; otherwise it is repaying. On a defaulted loan a repayment is a
+    recovery: the loan stays in default until it is paid off.
     """
     loan, app = _loan_locked(loan)
     _ensure_can(app, actor, "repay")
-    day = paid_on or timezone.localdate()
-    if day < loan.disbursed_on or day > timezone.localdate():
-        raise ValidationError(
-            {"paid_on": _("还款日期须在放款日期之后且不晚于今天")}, code="out_of_range"
-        )
+    day = _event_day(paid_on, loan, field="paid_on")
     instalments = list(loan.instalments.filter(paid_on__isnull=True).order_by("seq"))
     owed = sum((i.due_left for i in instalments), Decimal("0"))
     if not Decimal("0") < amount <= owed:
@@ -1773,42 +1833,49 @@ def loan_repayment_record(
         recorded_by=actor,
     )
     loan.outstanding -= principal
+    before = loan.overdue_days
     settled = not loan.instalments.filter(paid_on__isnull=True).exists()
     loan.overdue_days = 0 if settled else _overdue_days(loan, timezone.localdate())
+    loan.max_overdue_days = max(loan.max_overdue_days, loan.overdue_days)
     if settled:
-        loan.status = LoanStatus.SETTLED
-        loan.settled_on = day
-    elif loan.overdue_days == 0 and loan.status == LoanStatus.OVERDUE:
-        loan.status = LoanStatus.CURRENT
-    loan.save(update_fields=["outstanding", "overdue_days", "status", "settled_on", "updated_at"])
+        loan.status, loan.settled_on = LoanStatus.SETTLED, day
+        target = ApplicationStatus.SETTLED
+    elif loan.status == LoanStatus.DEFAULTED:
+        target = ApplicationStatus.DEFAULTED  # a recovery
+    elif loan.overdue_days > 0:
+        loan.status, target = LoanStatus.OVERDUE, ApplicationStatus.OVERDUE
+    else:
+        loan.status, target = LoanStatus.CURRENT, ApplicationStatus.REPAYING
+    loan.save(
+        update_fields=[
+            "outstanding",
+            "overdue_days",
+            "max_overdue_days",
+            "status",
+            "settled_on",
+            "updated_at",
+        ]
+    )
     data = {"amount": str(amount), "principal": str(principal), "interest": str(interest)}
     _loan_fact(loan, event="repaid", on=day, amount=amount)
+    if loan.status == LoanStatus.OVERDUE and _crossed(before, loan.overdue_days):
+        _loan_fact(loan, event="overdue", on=timezone.localdate())
     if settled:
         _loan_fact(loan, event="settled", on=day)
-    if settled:
         app.closed_at = timezone.now()
         app.save(update_fields=["closed_at"])
-        _move(
-            app,
-            action="repay",
-            actor=actor,
-            kind=ApplicationEventKind.SETTLED,
-            via_api=via_api,
-            data=data,
-            target=ApplicationStatus.SETTLED,
-        )
+        authorisation_end(authorisation=app.authorisation)
+    _move(
+        app,
+        action="repay",
+        actor=actor,
+        kind=ApplicationEventKind.SETTLED if settled else ApplicationEventKind.REPAID,
+        via_api=via_api,
+        data=data,
+        target=target,
+    )
+    if settled:
         _notify_entity_app(app, title=_("贷款 %(n)s 已结清") % {"n": loan.number})
-    else:
-        target = ApplicationStatus.OVERDUE if loan.overdue_days > 0 else ApplicationStatus.REPAYING
-        _move(
-            app,
-            action="repay",
-            actor=actor,
-            kind=ApplicationEventKind.REPAID,
-            via_api=via_api,
-            data=data,
-            target=target,
-        )
     return repayment
 
 
@@ -1816,10 +1883,11 @@ def loan_repayment_record(
 def loan_overdue_mark(
     *, loan: Loan, actor: User | None, as_of: dt.date | None = None, via_api: bool = False
 ) -> Loan:
-    """Mark a loan overdue because an instalment due before ``as_of`` is unpaid."""
+    """Mark a loan overdue because an instalment due before ``as_of`` (today by default, never
+    later) is unpaid."""
     loan, app = _loan_locked(loan)
     _ensure_can(app, actor, "overdue")
-    today = as_of or timezone.localdate()
+    today = _event_day(as_of, loan, field="as_of")
     days = _overdue_days(loan, today)
     if days == 0:
         raise ConflictError("not_overdue", _("贷款 %(n)s 没有逾期未还的期次") % {"n": loan.number})
@@ -1854,7 +1922,7 @@ def loan_default_declare(
     if not note:
         raise ValidationError({"note": _("请填写违约认定说明")}, code="required")
     loan.status = LoanStatus.DEFAULTED
-    loan.defaulted_on = on or timezone.localdate()
+    loan.defaulted_on = _event_day(on, loan, field="on")
     loan.save(update_fields=["status", "defaulted_on", "updated_at"])
     _loan_fact(loan, event="defaulted", on=loan.defaulted_on)
     app.closed_at = timezone.now()
@@ -1872,11 +1940,20 @@ def loan_default_declare(
     return loan
 
 
+SWEEP_PART = 5_000  # loans per IN list of the overdue sweep
+
+
 def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
-    """Mark every current loan with an unpaid past-due instalment overdue; update the days of
-    loans already overdue. Returns how many loans became overdue (one query finds them)."""
+    """Mark loans with an unpaid past-due instalment overdue and keep their days current.
+
+    One grouped query finds the late loans. A loan that just fell overdue moves its application
+    (timeline event, notice, fact) one by one, and a failure there is logged and skipped, never
+    stopping the sweep; loans already overdue get their days in one bulk update, and the 30/60/90
+    day milestones they cross go to datahub as one platform batch. Returns how many loans became
+    overdue.
+    """
     today = as_of or timezone.localdate()
-    late = (
+    late = dict(
         LoanInstalment.objects.filter(
             paid_on__isnull=True,
             due_on__lt=today,
@@ -1884,62 +1961,83 @@ def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
         )
         .values("loan_id")
         .annotate(first_due=Min("due_on"))
+        .values_list("loan_id", "first_due")
     )
     newly = 0
-    for row in late:
-        days = (today - row["first_due"]).days
-        loan = Loan.objects.get(pk=row["loan_id"])
-        if loan.status == LoanStatus.CURRENT:
-            loan_overdue_mark(loan=loan, actor=None, as_of=today)
-            newly += 1
-        else:
-            _overdue_update(loan, days, today)
+    ids = sorted(late)
+    for i in range(0, len(ids), SWEEP_PART):
+        loans = list(
+            Loan.objects.filter(pk__in=ids[i : i + SWEEP_PART]).select_related(
+                "application", "entity", "institution"
+            )
+        )
+        fresh = [
+            loan for loan in loans if loan.application.status in TRANSITIONS["overdue"].sources
+        ]
+        for loan in fresh:
+            try:
+                loan_overdue_mark(loan=loan, actor=None, as_of=today)
+                newly += 1
+            except (ApplicationError, ValidationError):
+                logger.exception("overdue sweep: loan %s skipped", loan.number)
+        fresh_ids = {loan.pk for loan in fresh}
+        known = [loan for loan in loans if loan.pk not in fresh_ids]
+        rows = []
+        for loan in known:
+            days = (today - late[loan.pk]).days
+            if _crossed(loan.overdue_days, days):
+                loan.overdue_days = days
+                rows.append(loan_event_row(loan, event="overdue", on=today))
+            loan.overdue_days = days
+            loan.max_overdue_days = max(loan.max_overdue_days, days)
+            loan.status = LoanStatus.OVERDUE
+        with transaction.atomic():
+            Loan.objects.bulk_update(known, ["overdue_days", "max_overdue_days", "status"])
+            if rows:
+                platform_loan_events_record(rows=rows, note=f"逾期天数 {today.isoformat()}")
     return newly
-
-
-@transaction.atomic
-def _overdue_update(loan: Loan, days: int, today: dt.date) -> None:
-    """Advance an overdue loan's days; record a fact when it crosses 30, 60 or 90 days."""
-    loan = Loan.objects.select_for_update().select_related("entity", "institution").get(pk=loan.pk)
-    crossed = [m for m in OVERDUE_MILESTONES if loan.overdue_days < m <= days]
-    loan.overdue_days = days
-    loan.max_overdue_days = max(loan.max_overdue_days, days)
-    loan.save(update_fields=["overdue_days", "max_overdue_days", "updated_at"])
-    if crossed:
-        _loan_fact(loan, event="overdue", on=today)
 
 
 def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
     """Flag applications whose acceptance or decision is past its service-level time limit.
 
-    Each breach is recorded once on the timeline and both sides are told. Returns the count.
+    The late ones are flagged with one UPDATE and their timeline events written in one INSERT;
+    each breach is recorded once, and both sides are told. Returns the count.
     """
     moment = now or timezone.now()
-    ids = list(
-        LoanApplication.objects.filter(
-            status__in=PENDING_STATUSES, sla_due_at__lt=moment, sla_breached_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
-    for pk in ids:
-        with transaction.atomic():
-            app = _app_locked(LoanApplication(pk=pk))
-            if app.sla_breached_at is not None or app.status not in PENDING_STATUSES:
-                continue
-            app.sla_breached_at = moment
-            app.save(update_fields=["sla_breached_at", "updated_at"])
+    with transaction.atomic():
+        apps = list(
+            LoanApplication.objects.select_for_update(of=("self",))
+            .filter(
+                status__in=PENDING_STATUSES, sla_due_at__lt=moment, sla_breached_at__isnull=True
+            )
+            .select_related("entity", "institution")
+        )
+        if not apps:
+            return 0
+        LoanApplication.objects.filter(pk__in=[a.pk for a in apps]).update(
+            sla_breached_at=moment, updated_at=timezone.now()
+        )
+        events = []
+        for app in apps:
             stage = _("受理") if app.status == ApplicationStatus.SUBMITTED else _("审批")
-            _app_event(
-                app,
-                kind=ApplicationEventKind.SLA_BREACHED,
-                actor=None,
-                from_status=app.status,
-                note=_("%(s)s超出产品承诺的服务时限（截止 %(d)s）")
-                % {"s": stage, "d": timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M")},
+            assert app.sla_due_at is not None
+            due = timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M")
+            events.append(
+                ApplicationEvent(
+                    application=app,
+                    kind=ApplicationEventKind.SLA_BREACHED,
+                    from_status=app.status,
+                    to_status=app.status,
+                    note=_("%(s)s超出产品承诺的服务时限（截止 %(d)s）") % {"s": stage, "d": due},
+                    created_at=moment,
+                )
             )
             title = _("贷款申请 %(n)s %(s)s已超时") % {"n": app.number, "s": stage}
             _notify_institution_app(app, title=title)
             _notify_entity_app(app, title=title)
-    return len(ids)
+        ApplicationEvent.objects.bulk_create(events)
+    return len(apps)
 
 
 @transaction.atomic

@@ -170,8 +170,6 @@ def test_other_users_cannot_apply_for_the_entity(bank, entity, product, other_en
 
 # ---------------------------------------------------------------- the transition matrix
 
-LATER = dt.timedelta(days=45)  # as of when the next instalment is past due
-
 CALLS = {
     "accept": lambda a, u: services.application_accept(application=a, actor=u),
     "review": lambda a, u: services.application_review_start(application=a, actor=u),
@@ -189,9 +187,7 @@ CALLS = {
     "repay": lambda a, u: services.loan_repayment_record(
         loan=_loan(a), actor=u, amount=Decimal("100")
     ),
-    "overdue": lambda a, u: services.loan_overdue_mark(
-        loan=_loan(a), actor=u, as_of=timezone.localdate() + LATER
-    ),
+    "overdue": lambda a, u: services.loan_overdue_mark(loan=_loan(a), actor=u),
     "default": lambda a, u: services.loan_default_declare(loan=_loan(a), actor=u, note="失联"),
 }
 ROLES = (
@@ -218,7 +214,8 @@ _codes = itertools.count()
 
 def _build(status, user, entity, bank, operator):
     """Return an application in ``status``, on a product of its own (one open application per
-    product); loans are disbursed today (disbursed) or 40 days ago (the later statuses)."""
+    product). Loans are disbursed 40 days ago, so an instalment is past due in every loan status
+    (the sweep has not run yet for disbursed and repaying ones)."""
     product = published_product(bank["loan_officer"], operator, code=f"MX-{next(_codes)}")
     app = _apply(user, entity, product)
     if status == S.WITHDRAWN:
@@ -230,7 +227,7 @@ def _build(status, user, entity, bank, operator):
     if status in (S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW, S.APPROVED, S.CONTRACT_SIGNED):
         return _to(app, status, bank)
     app = _to(app, S.CONTRACT_SIGNED, bank)
-    start = timezone.localdate() - dt.timedelta(days=0 if status == S.DISBURSED else 40)
+    start = timezone.localdate() - dt.timedelta(days=40)
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
     officer = bank["loan_officer"]
@@ -241,9 +238,11 @@ def _build(status, user, entity, bank, operator):
         services.loan_overdue_mark(loan=loan, actor=officer)
     if status == S.DEFAULTED:
         services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
-    if status == S.REPAYING:  # the first instalment is paid; the next falls due in 20 days
+    if status == S.REPAYING:  # the first instalment is paid, then time passes: the second is due
         first = loan.instalments.get(seq=1)
         services.loan_repayment_record(loan=loan, actor=officer, amount=first.due_left)
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
+        loan.instalments.filter(seq=2).update(due_on=yesterday)
     if status == S.SETTLED:
         owed = sum(i.due_left for i in loan.instalments.all())
         services.loan_repayment_record(loan=loan, actor=officer, amount=owed)
@@ -276,9 +275,9 @@ def test_every_transition_is_allowed_exactly_for_its_statuses_and_roles(
             app = _build(status, enterprise_user, entity, bank, operator)
             CALLS[action](app, actors[role])
             app.refresh_from_db()
-            expected = S.REPAYING if action == "repay" and status == S.DISBURSED else t.target
-            if action == "repay" and status == S.OVERDUE:
-                expected = S.OVERDUE  # 100 yuan does not cure the past-due instalment
+            expected = t.target
+            if action == "repay":  # what remains decides: 100 yuan cures no past-due instalment
+                expected = S.DEFAULTED if status == S.DEFAULTED else S.OVERDUE
             assert app.status == expected, (role, app.status)
             assert app.events.order_by("-id").first().to_status == expected
         else:
@@ -300,7 +299,7 @@ def test_the_lifecycle_table_is_the_documented_one():
         "reject": ({"submitted", "accepted", "under_review"}, "rejected", officer | reviewer),
         "sign": ({"approved"}, "contract_signed", officer),
         "disburse": ({"contract_signed"}, "disbursed", officer),
-        "repay": ({"disbursed", "repaying", "overdue"}, "repaying", officer),
+        "repay": ({"disbursed", "repaying", "overdue", "defaulted"}, "repaying", officer),
         "overdue": ({"disbursed", "repaying"}, "overdue", officer),
         "default": ({"overdue"}, "defaulted", reviewer),
         "withdraw": (
@@ -606,3 +605,121 @@ def test_renewal_flags_the_new_loan_and_without_principal_needs_the_tag(
         application=renewal, actor=bank["loan_officer"], amount=Decimal("400000")
     )
     assert new.renewal and not new.first_loan
+
+
+def _disbursed(user, entity, bank, operator, *, days_ago, code, amount="120000"):
+    product = published_product(bank["loan_officer"], operator, code=code)
+    app = _to(_apply(user, entity, product), S.CONTRACT_SIGNED, bank)
+    start = timezone.localdate() - dt.timedelta(days=days_ago)
+    app.contract_signed_on = start
+    app.save(update_fields=["contract_signed_on"])
+    return services.application_disburse(
+        application=app, actor=bank["loan_officer"], amount=Decimal(amount), disbursed_on=start
+    )
+
+
+def test_a_partial_repayment_before_the_sweep_makes_the_loan_overdue_and_the_sweep_goes_on(
+    enterprise_user, entity, bank, operator
+):
+    """A payment that leaves an instalment past due marks the loan overdue itself; the sweep
+    then only advances its days and still reaches every other loan."""
+    first = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="SW-1")
+    second = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="SW-2")
+    services.loan_repayment_record(loan=first, actor=bank["loan_officer"], amount=Decimal("100"))
+    first.refresh_from_db()
+    assert first.status == LoanStatus.OVERDUE and first.max_overdue_days > 0
+    assert services.loans_overdue_sweep() == 1  # the second one
+    second.refresh_from_db()
+    assert second.status == LoanStatus.OVERDUE
+    assert services.loans_overdue_sweep() == 0
+    # 30 days later the milestone is recorded once for each loan, in one platform batch
+    later = timezone.localdate() + dt.timedelta(days=30)
+    from xinrong.datahub.models import Fact
+
+    before = Fact.objects.filter(category="loan", status="overdue").count()
+    services.loans_overdue_sweep(as_of=later)
+    assert Fact.objects.filter(category="loan", status="overdue").count() == before + 2
+
+
+def test_event_dates_must_lie_between_disbursement_and_today(
+    enterprise_user, entity, bank, operator
+):
+    loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="DT-1")
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as exc:
+        services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"], as_of=tomorrow)
+    assert "as_of" in exc.value.message_dict
+    services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"])
+    with pytest.raises(ValidationError) as exc:
+        services.loan_default_declare(
+            loan=loan, actor=bank["reviewer"], note="失联", on=dt.date(1990, 1, 1)
+        )
+    assert "on" in exc.value.message_dict
+
+
+def test_renewal_settles_the_loan_it_replaces_and_ends_its_consent(
+    enterprise_user, entity, bank, operator
+):
+    old = _disbursed(enterprise_user, entity, bank, operator, days_ago=300, code="RO-1")
+    tagged = published_product(
+        bank["loan_officer"], operator, code="RO-2", tags=["续贷", "无还本续贷"]
+    )
+    renewal = services.application_submit(
+        actor=enterprise_user,
+        entity=entity,
+        product=tagged,
+        data={"amount": "120000", "term_months": 12, "without_principal_repayment": True},
+        renewal_of=old,
+    )
+    renewal = _to(renewal, S.CONTRACT_SIGNED, bank)
+    new = services.application_disburse(
+        application=renewal, actor=bank["loan_officer"], amount=Decimal("120000")
+    )
+    old.refresh_from_db()
+    assert old.status == LoanStatus.SETTLED and old.outstanding == 0
+    assert old.settled_on == new.disbursed_on
+    old_app = old.application
+    old_app.refresh_from_db()
+    assert old_app.status == S.SETTLED
+    assert "无还本续贷" in old_app.events.order_by("-id").first().note
+    assert not Authorisation.objects.get(pk=old_app.authorisation_id).is_live()
+    # the overdue sweep leaves the settled loan alone even though its schedule was not paid
+    assert services.loans_overdue_sweep() == 0
+
+
+def test_rejection_and_settlement_end_the_consent_given_with_the_application(
+    enterprise_user, entity, bank, operator
+):
+    product = published_product(bank["loan_officer"], operator, code="CS-1")
+    app = _apply(enterprise_user, entity, product)
+    services.application_reject(
+        application=app, actor=bank["reviewer"], reason="credit", note="信用不足"
+    )
+    assert not Authorisation.objects.get(pk=app.authorisation_id).is_live()
+    loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=10, code="CS-2")
+    owed = sum(i.due_left for i in loan.instalments.all())
+    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=owed)
+    assert not Authorisation.objects.get(pk=loan.application.authorisation_id).is_live()
+
+
+def test_first_loan_is_the_entitys_only_first_even_when_a_later_one_is_backdated(
+    enterprise_user, entity, bank, operator
+):
+    recent = _disbursed(enterprise_user, entity, bank, operator, days_ago=5, code="FL-1")
+    older = _disbursed(enterprise_user, entity, bank, operator, days_ago=60, code="FL-2")
+    assert recent.first_loan and not older.first_loan
+
+
+def test_a_recovery_after_default_is_recorded_and_a_full_one_settles(
+    enterprise_user, entity, bank, operator
+):
+    loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="RC-1")
+    services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"])
+    services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=Decimal("5000"))
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.DEFAULTED and loan.application.status == S.DEFAULTED
+    rest = sum(i.due_left for i in loan.instalments.all())
+    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0

@@ -291,12 +291,18 @@ def test_bad_feed_parameters_are_422_naming_the_field(system, app, query, field)
 
 def test_the_whole_lifecycle_can_be_pushed_from_the_banks_system(system, app):
     number = app.number
+    start = (timezone.localdate() - dt.timedelta(days=40)).isoformat()  # one instalment past due
     steps = [
         ("accept", {"note": "资料齐全"}, 200, S.ACCEPTED),
         ("review", {}, 200, S.UNDER_REVIEW),
         ("approve", {"amount": "400000", "rate": "4.35", "term_months": 12}, 200, S.APPROVED),
-        ("contract", {"contract_no": "HT-2026-001"}, 200, S.CONTRACT_SIGNED),
-        ("disburse", {"amount": "400000", "loan_no": "JJ-2026-001"}, 201, S.DISBURSED),
+        ("contract", {"contract_no": "HT-2026-001", "signed_on": start}, 200, S.CONTRACT_SIGNED),
+        (
+            "disburse",
+            {"amount": "400000", "loan_no": "JJ-2026-001", "disbursed_on": start},
+            201,
+            S.DISBURSED,
+        ),
     ]
     for action, payload, status, target in steps:
         response = system.post(f"/applications/{number}/{action}", payload)
@@ -306,13 +312,15 @@ def test_the_whole_lifecycle_can_be_pushed_from_the_banks_system(system, app):
     body = response.json()
     assert body["loan"]["bank_loan_no"] == "JJ-2026-001" and body["loan"]["number"].startswith("DK")
     assert Decimal(body["approved_rate"]) == Decimal("4.35")
+    future = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    refused = system.post("/loans/JJ-2026-001/overdue", {"as_of": future})
+    assert refused.status_code == 422 and refused.json()["extra"]["field"] == "as_of"
+    overdue = system.post("/loans/JJ-2026-001/overdue", {})
+    assert overdue.status_code == 200, overdue.content
+    assert overdue.json()["status"] == LoanStatus.OVERDUE and overdue.json()["overdue_days"] > 0
     repaid = system.post("/loans/JJ-2026-001/repayments", {"amount": "1000.00"})
     assert repaid.status_code == 201, repaid.content
     assert Decimal(repaid.json()["interest"]) + Decimal(repaid.json()["principal"]) == 1000
-    as_of = (timezone.localdate() + dt.timedelta(days=45)).isoformat()
-    overdue = system.post("/loans/JJ-2026-001/overdue", {"as_of": as_of})
-    assert overdue.status_code == 200, overdue.content
-    assert overdue.json()["status"] == LoanStatus.OVERDUE and overdue.json()["overdue_days"] > 0
     default = system.post("/loans/JJ-2026-001/default", {"note": "逾期超过 90 天，认定违约"})
     assert default.status_code == 200 and default.json()["status"] == LoanStatus.DEFAULTED
     events = ApplicationEvent.objects.filter(application=app).exclude(kind="submitted")
