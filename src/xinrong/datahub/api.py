@@ -7,15 +7,24 @@ import io
 from typing import Any, cast
 
 from django.http import HttpRequest
-from ninja import Router
+from django.utils.translation import gettext as _
+from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.datahub import selectors, services
+from xinrong.datahub import permissions, selectors, services
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel
-from xinrong.datahub.models import IngestBatch
-from xinrong.datahub.schemas import BatchCreateIn, BatchOut
+from xinrong.datahub.crossval import RULES_BY_ID
+from xinrong.datahub.models import Conflict, IngestBatch
+from xinrong.datahub.schemas import (
+    BatchCreateIn,
+    BatchOut,
+    ConflictListIn,
+    ConflictOut,
+    ConflictPageOut,
+    ConflictResolveIn,
+)
 
 router = Router(tags=["datahub"])
 
@@ -76,3 +85,66 @@ def batch_create(request: HttpRequest, payload: BatchCreateIn) -> Status[dict[st
 def batch_detail(request: HttpRequest, batch_id: int) -> dict[str, Any]:
     """Return a batch of one of the caller's sources."""
     return _batch_out(selectors.batch_get(user=cast(User, request.user), pk=batch_id))
+
+
+def _conflict_out(c: Conflict) -> dict[str, Any]:
+    rule = RULES_BY_ID.get(c.rule)
+    blamed = permissions.REGISTRY if c.blamed_registry else ""
+    if c.blamed_source is not None:
+        blamed = c.blamed_source.code
+    return {
+        "id": c.pk,
+        "uscc": c.entity.uscc,
+        "entity_name": c.entity.name,
+        "rule": c.rule,
+        "rule_label": str(_(rule.description)) if rule else c.rule,
+        "severity": c.severity,
+        "sources": list(c.sources),
+        "detail": c.detail,
+        "status": c.status,
+        "status_label": str(c.get_status_display()),
+        "resolution_note": c.resolution_note,
+        "blamed_source": blamed,
+        "resolved_by": str(c.resolved_by) if c.resolved_by else "",
+        "resolved_at": c.resolved_at,
+        "created_at": c.created_at,
+    }
+
+
+@router.get("/conflicts", response=ConflictPageOut, summary="数据冲突处理队列")
+def conflict_list(request: HttpRequest, params: Query[ConflictListIn]) -> dict[str, Any]:
+    """List the conflicts the caller may handle: its department's sources, or the region's."""
+    qs = selectors.conflict_queue(
+        user=cast(User, request.user),
+        status=params.status,
+        rule=params.rule,
+        severity=params.severity,
+        source=params.source,
+        uscc=params.uscc,
+    )
+    start = (params.page - 1) * params.page_size
+    return {
+        "count": qs.count(),
+        "page": params.page,
+        "page_size": params.page_size,
+        "results": [_conflict_out(c) for c in qs[start : start + params.page_size]],
+    }
+
+
+@router.post("/conflicts/{conflict_id}/resolve", response=ConflictOut, summary="处理数据冲突")
+def conflict_resolve(
+    request: HttpRequest, conflict_id: int, payload: ConflictResolveIn
+) -> dict[str, Any]:
+    """Close a conflict: confirmed_error (naming the wrong source), explained or dismissed."""
+    user = cast(User, request.user)
+    conflict = selectors.conflict_get(user=user, pk=conflict_id)
+    blamed, registry = selectors.conflict_blame_parse(conflict=conflict, code=payload.blamed_source)
+    conflict = services.conflict_resolve(
+        conflict=conflict,
+        actor=user,
+        outcome=payload.outcome,
+        note=payload.note,
+        blamed_source=blamed,
+        blamed_registry=registry,
+    )
+    return _conflict_out(selectors.conflict_get(user=user, pk=conflict.pk))

@@ -42,3 +42,26 @@ class Cadence(models.TextChoices):
 
 
 CADENCE_DAYS = {"daily": 1, "monthly": 31, "quarterly": 92, "yearly": 366, "on_event": 0}
+
+
+class ConflictStatus(models.TextChoices):
+    """Where a cross-validation conflict stands; every status but open closes it."""
+
+    OPEN = "open", _("待处理")
+    CONFIRMED_ERROR = "confirmed_error", _("确认数据有误")
+    EXPLAINED = "explained", _("已说明（均属实）")
+    DISMISSED = "dismissed", _("误报（规则不适用）")
+
+
+CONFLICT_OUTCOMES = (
+    ConflictStatus.CONFIRMED_ERROR,
+    ConflictStatus.EXPLAINED,
+    ConflictStatus.DISMISSED,
+)
+
+
+class ConflictEventKind(models.TextChoices):
+    """A step of a conflict's timeline."""
+
+    RESOLVED = "resolved", _("处理")
+    REOPENED = "reopened", _("重新打开")

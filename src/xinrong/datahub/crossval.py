@@ -3,6 +3,11 @@
 Each rule reads, for a set of entities, the registry and the latest visible facts in a few
 queries, and returns the conflicts it finds. ``conflicts_detect`` runs every rule for the
 entities a batch touched and stores new conflicts (a conflict already recorded is not repeated).
+
+A conflict's fingerprint is the SHA-256 of its ``detail`` (the compared values and the periods
+they come from), unique per (entity, rule). The same finding raised again matches the stored
+conflict whatever its status, so a conflict someone closed stays closed; a finding with other
+values or another period is a new conflict, open until handled.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ class Rule:
     # the (category, field) values it compares: a delivery without any of them can only replace
     # the latest fact by one lacking the value, which never raises a new conflict
     reads: frozenset[tuple[str, str]]
+    # the detail keys each named source contributes, in the order of the finding's sources
+    sides: tuple[tuple[str, ...], ...] = ()
 
 
 def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
@@ -164,6 +171,7 @@ RULES: tuple[Rule, ...] = (
         "high",
         _registry_vs_tax("legal_rep_name", N_("法定代表人")),
         frozenset({("tax", "legal_rep_name")}),
+        (("registry",), ("tax", "period")),
     ),
     Rule(
         "address_mismatch",
@@ -171,6 +179,7 @@ RULES: tuple[Rule, ...] = (
         "low",
         _registry_vs_tax("address", N_("住所")),
         frozenset({("tax", "address")}),
+        (("registry",), ("tax", "period")),
     ),
     Rule(
         "name_mismatch",
@@ -178,6 +187,7 @@ RULES: tuple[Rule, ...] = (
         "medium",
         _registry_vs_tax("name", N_("名称")),
         frozenset({("tax", "name")}),
+        (("registry",), ("tax", "period")),
     ),
     Rule(
         "employees_vs_insured",
@@ -185,6 +195,7 @@ RULES: tuple[Rule, ...] = (
         "medium",
         _employees_vs_insured,
         frozenset({("tax", "employees"), ("social_security", "insured")}),
+        (("declared_employees", "tax_period"), ("insured", "insurance_period")),
     ),
     Rule(
         "deregistered_billed",
@@ -192,10 +203,22 @@ RULES: tuple[Rule, ...] = (
         "high",
         _deregistered_but_billed,
         frozenset({("utility", "billed")}),
+        ((), ("last_period",)),
     ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
 SEVERITY_LABELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+DETAIL_LABELS = {
+    "field": _("比对项"),
+    "registry": _("登记信息"),
+    "tax": _("纳税信息"),
+    "period": _("所属期"),
+    "declared_employees": _("申报从业人数"),
+    "insured": _("参保人数"),
+    "tax_period": _("纳税所属期"),
+    "insurance_period": _("参保所属期"),
+    "last_period": _("最近计费所属期"),
+}
 
 
 def _fingerprint(detail: dict[str, Any]) -> str:

@@ -6,12 +6,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.models import TimeStampedModel
 from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES, INT
-from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence, ResolutionStatus
+from xinrong.datahub.choices import (
+    BatchChannel,
+    BatchStatus,
+    Cadence,
+    ConflictEventKind,
+    ConflictStatus,
+    ResolutionStatus,
+)
 from xinrong.datahub.columns import canonical
 from xinrong.enterprises.models import MarketEntity
 
@@ -272,6 +280,33 @@ class Conflict(TimeStampedModel):
     sources = models.JSONField(_("涉及来源"), default=list)
     detail = models.JSONField(_("详情"), default=dict)
     fingerprint = models.CharField(_("指纹"), max_length=64)
+    status = models.CharField(
+        _("处理状态"),
+        max_length=16,
+        choices=ConflictStatus.choices,
+        default=ConflictStatus.OPEN,
+        db_index=True,
+    )
+    resolution_note = models.TextField(_("处理说明"), blank=True, default="")
+    blamed_source = models.ForeignKey(
+        Source,
+        verbose_name=_("数据有误的来源"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    blamed_registry = models.BooleanField(
+        _("登记信息有误"), default=False, help_text=_("有误的是市场主体登记信息（registry）")
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:
@@ -281,8 +316,50 @@ class Conflict(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["entity", "rule", "fingerprint"], name="datahub_conflict_unique"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ConflictStatus.OPEN, resolved_at__isnull=True)
+                | (~Q(status=ConflictStatus.OPEN) & Q(resolved_at__isnull=False)),
+                name="datahub_conflict_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(blamed_source__isnull=True) | Q(blamed_registry=False),
+                name="datahub_conflict_one_blame",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.entity_id} · {self.rule}"
+
+    @property
+    def is_open(self) -> bool:
+        """Return True while nobody has closed the conflict."""
+        return self.status == ConflictStatus.OPEN
+
+
+class ConflictEvent(models.Model):
+    """One step of a conflict's handling: who, when, from and to which status, why (append-only)."""
+
+    conflict = models.ForeignKey(
+        Conflict, verbose_name=_("数据冲突"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("事项"), max_length=16, choices=ConflictEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_status = models.CharField(_("原状态"), max_length=16, choices=ConflictStatus.choices)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=ConflictStatus.choices)
+    note = models.TextField(_("说明"), blank=True, default="")
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("冲突处理记录")
+        verbose_name_plural = _("冲突处理记录")
+        ordering = ["conflict_id", "id"]  # insertion order is the order of events
+
+    def __str__(self) -> str:
+        return f"#{self.conflict_id} {self.get_kind_display()}"

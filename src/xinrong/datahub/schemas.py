@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Field, Schema
+
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_API_ROWS = 50_000
 
@@ -46,3 +49,64 @@ class BatchOut(Schema):
     created_at: dt.datetime
     finished_at: dt.datetime | None
     errors: list[RowErrorOut] = Field(description="前 100 条错误；行号从 2 开始（第 1 行为表头）")
+
+
+class ConflictListIn(Schema):
+    """Filters of the caller's conflict queue."""
+
+    status: str = Field(
+        "open",
+        max_length=16,
+        description="open 待处理 / confirmed_error / explained / dismissed；空串为全部",
+    )
+    rule: str = Field("", max_length=40, description="校验规则，如 legal_rep_mismatch")
+    severity: str = Field("", max_length=16, description="high / medium / low")
+    source: str = Field("", max_length=40, description="涉及的来源代码（registry 为登记信息）")
+    uscc: str = Field("", max_length=18, description="统一社会信用代码")
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ConflictOut(Schema):
+    """A cross-validation conflict and where its handling stands."""
+
+    id: int
+    uscc: str
+    entity_name: str
+    rule: str
+    rule_label: str
+    severity: str
+    sources: list[str] = Field(description="涉及来源代码；registry 为市场主体登记信息")
+    detail: dict[str, object]
+    status: str
+    status_label: str
+    resolution_note: str
+    blamed_source: str = Field(description="数据有误的来源代码（registry 为登记信息），无则为空")
+    resolved_by: str
+    resolved_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ConflictPageOut(Schema):
+    """A page of conflicts."""
+
+    count: int
+    page: int
+    page_size: int
+    results: list[ConflictOut]
+
+
+class ConflictResolveIn(Schema):
+    """Close a conflict with an outcome and a written note."""
+
+    outcome: Literal["confirmed_error", "explained", "dismissed"] = Field(
+        description="confirmed_error 确认某来源数据有误 / explained 均属实 / dismissed 规则误报"
+    )
+    note: str = Field(max_length=2000, description="处理说明（必填）")
+    blamed_source: str = Field(
+        "",
+        max_length=40,
+        description=(
+            "confirmed_error 时必填：数据有误的来源代码（须为冲突涉及的来源；registry 为登记信息）"
+        ),
+    )

@@ -6,15 +6,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import User
-from xinrong.common.errors import NotFoundError, PermissionDeniedError
-from xinrong.datahub.choices import CADENCE_DAYS, BatchStatus, ResolutionStatus
-from xinrong.datahub.models import Conflict, Fact, IngestBatch, Source, UnresolvedRow
+from xinrong.accounts.selectors import region_prefix_for
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from xinrong.datahub import permissions
+from xinrong.datahub.choices import CADENCE_DAYS, BatchStatus, ConflictStatus, ResolutionStatus
+from xinrong.datahub.models import (
+    Conflict,
+    ConflictEvent,
+    Fact,
+    IngestBatch,
+    Source,
+    UnresolvedRow,
+)
 from xinrong.enterprises.models import MarketEntity
 
 
@@ -117,12 +127,7 @@ def source_quality(*, user: User) -> list[SourceQuality]:
         .values_list("source_id", "n")
     )
     registry = MarketEntity.objects.count() or 1
-    conflicts: dict[str, int] = {}
-    for sources_json in Conflict.objects.filter(resolved_at__isnull=True).values_list(
-        "sources", flat=True
-    ):
-        for code in sources_json:
-            conflicts[code] = conflicts.get(code, 0) + 1
+    conflicts = conflict_open_counts()
     now = timezone.now()
     result = []
     for s in sources:
@@ -150,4 +155,127 @@ def source_quality(*, user: User) -> list[SourceQuality]:
 
 def conflict_list(*, entity: MarketEntity) -> QuerySet[Conflict]:
     """Return an entity's open conflicts (shown to the enterprise itself and to operators)."""
-    return Conflict.objects.filter(entity=entity, resolved_at__isnull=True)
+    return Conflict.objects.filter(entity=entity, status=ConflictStatus.OPEN)
+
+
+# A conflict names its sources in a JSON list; every rule names two. Lookups by position work
+# alike on SQLite and PostgreSQL (JSON ``contains`` does not exist on SQLite), so reads look at
+# the first CONFLICT_SOURCE_SLOTS positions.
+CONFLICT_SOURCE_SLOTS = 4
+
+
+def _involving(codes: set[str] | list[str]) -> Q:
+    q = Q(pk__in=[])
+    for i in range(CONFLICT_SOURCE_SLOTS):
+        q |= Q(**{f"sources__{i}__in": sorted(codes)})
+    return q
+
+
+def conflict_open_counts() -> dict[str, int]:
+    """Return the number of open conflicts per source code (for the data-quality view)."""
+    counts: dict[str, int] = {}
+    open_ = Conflict.objects.filter(status=ConflictStatus.OPEN)
+    for i in range(CONFLICT_SOURCE_SLOTS):
+        rows = (
+            open_.annotate(code=KT(f"sources__{i}"))
+            .filter(code__isnull=False)
+            .values("code")
+            .annotate(n=Count("id"))
+            .values_list("code", "n")
+        )
+        for code, n in rows:
+            counts[code] = counts.get(code, 0) + n
+    return counts
+
+
+def conflict_visible(*, user: User) -> QuerySet[Conflict]:
+    """Return the conflicts a user may see: a department's involve its sources; operators and
+    auditors see their region's (all of them at the platform operator)."""
+    qs = Conflict.objects.select_related("entity", "blamed_source", "resolved_by")
+    if permissions.is_conflict_overseer(user):
+        prefix = region_prefix_for(user)
+        return qs if prefix is None else qs.filter(entity__division_code__startswith=prefix)
+    codes = permissions.provider_source_codes(user)
+    if codes:
+        return qs.filter(_involving(codes))
+    raise PermissionDeniedError(
+        "forbidden", _("只有涉及冲突的数据报送部门和平台运营方可以查看数据冲突")
+    )
+
+
+def conflict_queue(
+    *,
+    user: User,
+    status: str = ConflictStatus.OPEN,
+    rule: str = "",
+    severity: str = "",
+    source: str = "",
+    uscc: str = "",
+) -> QuerySet[Conflict]:
+    """Return the user's conflict work queue, filtered; open ones by default, newest first.
+
+    An empty ``status`` means every status.
+    """
+    qs = conflict_visible(user=user)
+    if status:
+        if status not in ConflictStatus.values:
+            raise ApplicationError(
+                "invalid_status",
+                _("未知的冲突状态“%(s)s”；可选：%(all)s")
+                % {"s": status, "all": "、".join(ConflictStatus.values)},
+                {"field": "status"},
+                status=422,
+            )
+        qs = qs.filter(status=status)
+    if rule:
+        qs = qs.filter(rule=rule)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if source:
+        qs = qs.filter(_involving([source]))
+    if uscc:
+        qs = qs.filter(entity__uscc=uscc.strip().upper())
+    return qs
+
+
+def conflict_get(*, user: User, pk: int) -> Conflict:
+    """Return one conflict the user may see or raise NotFoundError."""
+    conflict = conflict_visible(user=user).filter(pk=pk).first()
+    if conflict is None:
+        raise NotFoundError("conflict_not_found", _("数据冲突不存在"), {"field": "conflict"})
+    return conflict
+
+
+def conflict_events(*, conflict: Conflict) -> QuerySet[ConflictEvent]:
+    """Return a conflict's timeline, oldest first."""
+    return ConflictEvent.objects.filter(conflict=conflict).select_related("actor")
+
+
+def conflict_sides(*, conflict: Conflict) -> list[tuple[str, str, Source | None]]:
+    """Return each source the conflict names as (code, label, Source or None for the registry)."""
+    by_code = {s.code: s for s in Source.objects.filter(code__in=conflict.sources)}
+    out: list[tuple[str, str, Source | None]] = []
+    for code in conflict.sources:
+        if code == permissions.REGISTRY:
+            out.append((code, _("市场主体登记信息"), None))
+        else:
+            found = by_code.get(code)
+            out.append((code, found.name if found else code, found))
+    return out
+
+
+def conflict_blame_parse(*, conflict: Conflict, code: str) -> tuple[Source | None, bool]:
+    """Read a blamed source code as (Source, False), (None, True) for the registry, or nothing.
+
+    A code the conflict does not name is refused (field ``blamed_source``).
+    """
+    code = (code or "").strip()
+    if not code:
+        return None, False
+    if code in conflict.sources:
+        if code == permissions.REGISTRY:
+            return None, True
+        source = Source.objects.filter(code=code).first()
+        if source is not None:
+            return source, False
+    raise permissions.blame_not_involved(conflict, code)

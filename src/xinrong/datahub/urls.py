@@ -10,5 +10,7 @@ urlpatterns = [
     path("batches/<int:pk>/errors.xlsx", views.batch_errors, name="batch_errors"),
     path("resolution/", views.resolution_queue, name="resolution"),
     path("quality/", views.quality, name="quality"),
+    path("conflicts/", views.conflict_queue, name="conflicts"),
+    path("conflicts/<int:pk>/", views.conflict_detail, name="conflict_detail"),
     path("templates/<slug:category>.xlsx", views.template_download, name="template"),
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,11 +21,12 @@ from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page, xlsx_response
-from xinrong.datahub import selectors, services, workbooks
+from xinrong.datahub import permissions, selectors, services, workbooks
 from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.choices import BatchChannel, BatchStatus
-from xinrong.datahub.forms import UploadForm
-from xinrong.datahub.models import Source
+from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
+from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID, SEVERITY_LABELS
+from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, UploadForm
+from xinrong.datahub.models import Conflict, Source
 from xinrong.datahub.tasks import ingest_stored_file
 
 # Files up to this size are processed during the request; larger ones by the task worker.
@@ -157,3 +160,133 @@ def quality(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
     return render(request, "datahub/quality.html", {"rows": rows})
+
+
+# ---------------------------------------------------------------- conflicts (交叉验证冲突)
+
+
+def _rule_label(code: str) -> str:
+    rule = RULES_BY_ID.get(code)
+    return _(rule.description) if rule else code
+
+
+@login_required
+def conflict_queue(request: HttpRequest) -> HttpResponse:
+    """The conflicts a department or operator may handle, filtered and paginated."""
+    user = request_user(request)
+    status = request.GET.get("status", ConflictStatus.OPEN)
+    filters = {
+        "status": "" if status == "all" else status,
+        "rule": request.GET.get("rule", ""),
+        "severity": request.GET.get("severity", ""),
+        "source": request.GET.get("source", ""),
+        "uscc": request.GET.get("uscc", ""),
+    }
+    try:
+        qs = selectors.conflict_queue(user=user, **filters)
+        sources = list(_sources(user).values_list("code", "name"))
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in {**filters, "status": status}.items() if v})
+    return render(
+        request,
+        "datahub/conflicts.html",
+        {
+            "page": page,
+            "filters": {**filters, "status": status},
+            "query": query,
+            "statuses": ConflictStatus.choices,
+            "rules": [(r.id, _(r.description)) for r in RULES],
+            "rule_labels": {r.id: _(r.description) for r in RULES},
+            "severities": list(SEVERITY_LABELS.items()),
+            "sources": [(permissions.REGISTRY, _("市场主体登记信息")), *sources],
+        },
+    )
+
+
+def _comparison(conflict: Conflict) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Return each side's values from the detail, and the detail keys no side claims."""
+    rule = RULES_BY_ID.get(conflict.rule)
+    side_keys = rule.sides if rule else ()
+    sides = []
+    claimed: set[str] = set()
+    for i, (code, label, source) in enumerate(selectors.conflict_sides(conflict=conflict)):
+        keys = side_keys[i] if i < len(side_keys) else ()
+        claimed.update(keys)
+        sides.append(
+            {
+                "code": code,
+                "label": label,
+                "organisation": source.organisation.name if source else "",
+                "values": [(DETAIL_LABELS.get(k, k), conflict.detail.get(k, "")) for k in keys],
+            }
+        )
+    common = [(DETAIL_LABELS.get(k, k), v) for k, v in conflict.detail.items() if k not in claimed]
+    return sides, common
+
+
+@login_required
+def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One conflict: both sources' values, the timeline, and the resolve or reopen form."""
+    user = request_user(request)
+    try:
+        conflict = selectors.conflict_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    sides, common = _comparison(conflict)
+    choices = [(s["code"], s["label"]) for s in sides]
+    action = request.POST.get("action") if request.method == "POST" else None
+    resolve_form = ConflictResolveForm(request.POST if action == "resolve" else None, sides=choices)
+    reopen_form = ConflictReopenForm(request.POST if action == "reopen" else None)
+    if action == "resolve" and resolve_form.is_valid():
+        data = resolve_form.cleaned_data
+        try:
+            blamed, registry = selectors.conflict_blame_parse(
+                conflict=conflict, code=data["blamed_source"]
+            )
+            services.conflict_resolve(
+                conflict=conflict,
+                actor=user,
+                outcome=data["outcome"],
+                note=data["note"],
+                blamed_source=blamed,
+                blamed_registry=registry,
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(resolve_form, exc)
+        else:
+            messages.success(request, _("冲突已处理"))
+            return redirect("datahub:conflict_detail", pk=conflict.pk)
+    elif action == "reopen" and reopen_form.is_valid():
+        try:
+            services.conflict_reopen(
+                conflict=conflict, actor=user, note=reopen_form.cleaned_data["note"]
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(reopen_form, exc)
+        else:
+            messages.success(request, _("冲突已重新打开"))
+            return redirect("datahub:conflict_detail", pk=conflict.pk)
+    blamed_label = ""
+    if conflict.blamed_registry:
+        blamed_label = _("市场主体登记信息")
+    elif conflict.blamed_source:
+        blamed_label = conflict.blamed_source.name
+    return render(
+        request,
+        "datahub/conflict_detail.html",
+        {
+            "conflict": conflict,
+            "rule_label": _rule_label(conflict.rule),
+            "severity_label": SEVERITY_LABELS.get(conflict.severity, conflict.severity),
+            "sides": sides,
+            "common": common,
+            "blamed_label": blamed_label,
+            "events": selectors.conflict_events(conflict=conflict),
+            "can_resolve": conflict.is_open and permissions.can_resolve_conflict(user, conflict),
+            "can_reopen": not conflict.is_open and permissions.can_reopen_conflict(user, conflict),
+            "resolve_form": resolve_form,
+            "reopen_form": reopen_form,
+        },
+    )

@@ -83,6 +83,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR))
     ):
         items.append((str(_("信息归集")), reverse("datahub:home"), "database-up"))
+        items.append((str(_("数据冲突处理")), reverse("datahub:conflicts"), "intersect"))
     if (
         user.organisation
         and user.organisation.kind in API_KEY_KINDS
