@@ -4,10 +4,12 @@ Each rule reads, for a set of entities, the registry and the latest visible fact
 queries, and returns the conflicts it finds. ``conflicts_detect`` runs every rule for the
 entities a batch touched and stores new conflicts (a conflict already recorded is not repeated).
 
-A conflict's fingerprint is the SHA-256 of its ``detail`` (the compared values and the periods
-they come from), unique per (entity, rule). The same finding raised again matches the stored
-conflict whatever its status, so a conflict someone closed stays closed; a finding with other
-values or another period is a new conflict, open until handled.
+A conflict's fingerprint is the SHA-256 of the part of its ``detail`` that identifies the
+finding (``Rule.identity``: for registry-vs-tax rules the compared values, not the tax period
+they were read from), unique per (entity, rule). The same finding raised again — next month's
+tax data still declaring the same other address — matches the stored conflict whatever its
+status, so a difference someone explained stays explained; a finding with other values is a new
+conflict, open until handled.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class Rule:
     reads: frozenset[tuple[str, str]]
     # the detail keys each named source contributes, in the order of the finding's sources
     sides: tuple[tuple[str, ...], ...] = ()
+    # the detail keys that identify the finding (None: all of them); what is left out, such as
+    # the period a value was read from, does not make a recurring finding a new conflict
+    identity: tuple[str, ...] | None = None
 
 
 def _latest(category: str, entity_ids: list[int]) -> dict[int, Fact]:
@@ -172,6 +177,7 @@ RULES: tuple[Rule, ...] = (
         _registry_vs_tax("legal_rep_name", N_("法定代表人")),
         frozenset({("tax", "legal_rep_name")}),
         (("registry",), ("tax", "period")),
+        ("field", "registry", "tax"),
     ),
     Rule(
         "address_mismatch",
@@ -180,6 +186,7 @@ RULES: tuple[Rule, ...] = (
         _registry_vs_tax("address", N_("住所")),
         frozenset({("tax", "address")}),
         (("registry",), ("tax", "period")),
+        ("field", "registry", "tax"),
     ),
     Rule(
         "name_mismatch",
@@ -188,6 +195,7 @@ RULES: tuple[Rule, ...] = (
         _registry_vs_tax("name", N_("名称")),
         frozenset({("tax", "name")}),
         (("registry",), ("tax", "period")),
+        ("field", "registry", "tax"),
     ),
     Rule(
         "employees_vs_insured",
@@ -204,6 +212,7 @@ RULES: tuple[Rule, ...] = (
         _deregistered_but_billed,
         frozenset({("utility", "billed")}),
         ((), ("last_period",)),
+        (),
     ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
@@ -221,9 +230,12 @@ DETAIL_LABELS = {
 }
 
 
-def _fingerprint(detail: dict[str, Any]) -> str:
+def fingerprint(rule: Rule, detail: dict[str, Any]) -> str:
+    """Return the identity of a finding (see the module's docstring)."""
+    keys = detail.keys() if rule.identity is None else rule.identity
+    part = {k: detail.get(k) for k in keys}
     return hashlib.sha256(
-        json.dumps(detail, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        json.dumps(part, sort_keys=True, ensure_ascii=False).encode("utf-8")
     ).hexdigest()
 
 
@@ -251,7 +263,7 @@ def conflicts_detect(
                 severity=rule.severity,
                 sources=sources,
                 detail=detail,
-                fingerprint=_fingerprint(detail),
+                fingerprint=fingerprint(rule, detail),
             )
             for rule in rules
             for eid, sources, detail in rule.check(context)

@@ -219,6 +219,16 @@ def test_an_identical_finding_raised_again_stays_closed(conflict, tax_source):
     assert Conflict.objects.get().status == ConflictStatus.EXPLAINED
 
 
+def test_an_explained_difference_is_not_raised_again_next_period(conflict, tax_source):
+    """The tax period is where the value was read, not what the finding is: next month's data
+    declaring the same other legal representative is the conflict already handled."""
+    conflict_resolve(conflict=conflict, actor=tax_source.provider, outcome="explained", note="是")
+    uscc = conflict.entity.uscc
+    later = _deliver(tax_source, "tax", f"{TAX_HEAD}{uscc},2024-07,1,韩梅\n")
+    assert later.conflicts == 0
+    assert Conflict.objects.get().status == ConflictStatus.EXPLAINED
+
+
 def test_a_changed_finding_is_a_new_open_conflict(conflict, tax_source):
     conflict_resolve(conflict=conflict, actor=tax_source.provider, outcome="explained", note="是")
     uscc = conflict.entity.uscc
