@@ -238,6 +238,8 @@ class ReserveEventKind(models.TextChoices):
     ACCEPTED = "accepted", _("企业接受意向")
     DECLINED = "declined", _("企业婉拒意向")
     INTRO = "intro", _("企业更新展示信息")
+    LISTED = "listed", _("上市挂牌")
+    REMOVED = "removed", _("移出后备库")
 
 
 class InterestStatus(models.TextChoices):

@@ -2215,6 +2215,51 @@ def reserve_add(
 
 
 @transaction.atomic
+def reserve_close(
+    *, actor: User, candidate: ReserveCandidate, status: str, note: str
+) -> ReserveCandidate:
+    """End an active reserve entry: the enterprise went public or was listed (上市挂牌), or it
+    leaves the reserve (移出, e.g. it no longer meets the criteria). Pending investor interests
+    are declined; a removed entry may be added again later."""
+    _ensure_reserve_operator(actor, _("变更后备库企业状态"))
+    candidate = (
+        ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
+    )
+    if status not in (ReserveStatus.LISTED, ReserveStatus.REMOVED):
+        raise ValidationError(
+            {"status": _("状态只能为“已上市挂牌”或“已移出”")}, code="invalid_choice"
+        )
+    if candidate.status != ReserveStatus.ACTIVE:
+        raise ConflictError(
+            "not_active",
+            _("该企业在后备库中的状态为“%(s)s”，不能再变更")
+            % {"s": candidate.get_status_display()},
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            {"note": _("请填写说明（如挂牌市场与日期，或移出原因）")}, code="required"
+        )
+    candidate.status = status
+    candidate.note = note[:2000]
+    candidate.save(update_fields=["status", "note", "updated_at"])
+    InvestorInterest.objects.filter(candidate=candidate, status=InterestStatus.PENDING).update(
+        status=InterestStatus.DECLINED,
+        responded_at=timezone.now(),
+        response_note=_("企业已不在后备库培育中，意向自动关闭"),
+    )
+    kind = ReserveEventKind.LISTED if status == ReserveStatus.LISTED else ReserveEventKind.REMOVED
+    _reserve_event(candidate, kind=kind, actor=actor, note=candidate.note)
+    _notify_entity_reserve(
+        candidate,
+        title=_("贵企业在上市挂牌后备库中的状态已变更为“%(s)s”")
+        % {"s": candidate.get_status_display()},
+        body=candidate.note,
+    )
+    return candidate
+
+
+@transaction.atomic
 def reserve_intro_update(
     *, actor: User, candidate: ReserveCandidate, intro: str
 ) -> ReserveCandidate:

@@ -212,6 +212,30 @@ def test_interest_and_answers_check_role_and_object(
     assert InvestorInterest.objects.get().status == InterestStatus.PENDING
 
 
+def test_operator_records_a_listing_or_a_removal_and_pending_interests_close(
+    operator, star, investor, enterprise_user, bank_officer
+):
+    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    interest = services.interest_express(actor=investor, candidate=entry, note="拟领投")
+    for user in (bank_officer, investor, enterprise_user):
+        with pytest.raises(PermissionDeniedError):
+            services.reserve_close(actor=user, candidate=entry, status="listed", note="x")
+    with pytest.raises(ValidationError):
+        services.reserve_close(actor=operator, candidate=entry, status="listed", note=" ")
+    with pytest.raises(ValidationError):
+        services.reserve_close(actor=operator, candidate=entry, status="active", note="x")
+    services.reserve_close(
+        actor=operator, candidate=entry, status="listed", note="2026-11-20 青海股权交易中心挂牌"
+    )
+    entry.refresh_from_db()
+    interest.refresh_from_db()
+    assert entry.status == "listed" and interest.status == InterestStatus.DECLINED
+    assert entry.events.order_by("-id").first().kind == "listed"
+    with pytest.raises(ConflictError):
+        services.reserve_close(actor=operator, candidate=entry, status="removed", note="x")
+    assert list(selectors.reserve_visible(user=investor)) == []
+
+
 def test_investors_browse_active_entries_only(operator, star, plain, investor, bank_officer):
     entry = services.reserve_add(actor=operator, entity=star, criteria={})
     removed = services.reserve_add(actor=operator, entity=plain, criteria={})
