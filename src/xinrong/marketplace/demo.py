@@ -107,6 +107,8 @@ class _Plan:
     amount: Decimal
     term: int
     bad: bool = False
+    renewal_of: Loan | None = None
+    first_loan: bool = True
 
 
 def _owners(
@@ -247,7 +249,12 @@ def seed_financing(
         for p in plans:
             p.org_id = org_of[p.entity_id]
         _draw_outcomes(plans, seed_value)
-        _write(plans, owner_of, rng, now, today, report)
+        loans = _write(plans, owner_of, rng, now, today, report)
+        # repeat borrowers: a good loan repaid at maturity is followed by another with the same
+        # lender, half of them as a renewal (续贷) of the old loan; none is a first loan
+        again = _follow_ons(loans, rng, now)
+        _draw_outcomes(again, seed_value + 1)
+        _write(again, owner_of, rng, now, today, report, first=len(plans))
         report.demands = _seed_demands(rng, owner_of, now)
         _record_loan_facts(report)
     progress(
@@ -255,6 +262,39 @@ def seed_financing(
         f"({report.bad_loans} bad), {report.repayments} repayments, {report.demands} demands"
     )
     return report
+
+
+REPEAT_SHARE = 0.45
+
+
+def _follow_ons(
+    loans: list[tuple[Loan, list[Any], _Plan]], rng: random.Random, now: dt.datetime
+) -> list[_Plan]:
+    """Plan the next loan of borrowers whose loan was repaid on time and matured a while ago."""
+    plans = []
+    for loan, _lines, p in loans:
+        if loan.status != LoanStatus.SETTLED or rng.random() >= REPEAT_SHARE:
+            continue
+        submitted = _at(loan.maturity_on) - dt.timedelta(days=rng.uniform(3, 30))
+        if submitted > now - dt.timedelta(days=10):
+            continue
+        v = p.version
+        term = min(max(p.term, v.term_min_months), v.term_max_months)
+        plans.append(
+            _Plan(
+                p.entity_id,
+                p.org_id,
+                v,
+                p.product,
+                S.DISBURSED,
+                submitted,
+                p.amount,
+                term,
+                renewal_of=loan if rng.random() < 0.5 else None,
+                first_loan=False,
+            )
+        )
+    return plans
 
 
 def _draw_outcomes(plans: list[_Plan], seed_value: int) -> None:
@@ -295,7 +335,11 @@ def _write(
     now: dt.datetime,
     today: dt.date,
     report: FinancingReport,
-) -> None:
+    *,
+    first: int = 0,
+) -> list[tuple[Loan, list[Any], _Plan]]:
+    """Write applications (with consent, timeline, loan, schedule, repayments); add the counts
+    to the report and return the loans. ``first`` numbers the applications after earlier ones."""
     auths = Authorisation.objects.bulk_create(
         [
             Authorisation(
@@ -319,7 +363,8 @@ def _write(
     for i, (p, auth) in enumerate(zip(plans, auths, strict=True)):
         v = p.version
         app = LoanApplication(
-            number=f"SQ{timezone.localtime(p.submitted):%Y%m%d}{i:08X}",
+            number=f"SQ{timezone.localtime(p.submitted):%Y%m%d}{first + i:08X}",
+            renewal_of=p.renewal_of,
             entity_id=p.entity_id,
             product=p.product,
             product_version=v,
@@ -423,10 +468,11 @@ def _write(
         [loan.application for loan, _l, _p in loans], ["status", "closed_at"], batch_size=1000
     )
     ApplicationEvent.objects.bulk_create(events, batch_size=2000)
-    report.applications = len(apps)
-    report.loans = len(loans)
-    report.bad_loans = sum(1 for _l, _x, p in loans if p.bad)
-    report.repayments = len(repayments)
+    report.applications += len(apps)
+    report.loans += len(loans)
+    report.bad_loans += sum(1 for _l, _x, p in loans if p.bad)
+    report.repayments += len(repayments)
+    return loans
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -515,7 +561,8 @@ def _history(
                 disbursed_on=day,
                 maturity_on=lines[-1].due_on,
                 outstanding=p.amount,
-                first_loan=True,
+                first_loan=p.first_loan,
+                renewal=p.renewal_of is not None,
             )
             loans.append((loan, lines, p))
             data = {"loan": loan.number, "amount": str(p.amount), "disbursed_on": day.isoformat()}

@@ -189,6 +189,11 @@ def test_financing_history_covers_every_status_and_stays_consistent(seeded):
         repaid = Repayment.objects.filter(loan=loan).aggregate(p=Sum("principal"))["p"] or 0
         assert loan.outstanding == loan.principal - repaid
         assert loan.application.events.filter(kind="disbursed").count() == 1
+    # repeat borrowers: later loans are not first loans, and some renew an earlier one
+    assert Loan.objects.filter(first_loan=False).exists()
+    renewals = Loan.objects.filter(renewal=True).select_related("application__renewal_of")
+    assert renewals.exists()
+    assert all(r.application.renewal_of.entity_id == r.entity_id for r in renewals)
     # the demo owners have applications of their own
     assert LoanApplication.objects.filter(
         entity__organisation__users__username="ent_owner"
