@@ -78,11 +78,14 @@ class BinnedFeature:
         it far faster than a binary search finds it. NaN starts in the missing bin and is
         not above any split.
         """
+        # the comparisons' booleans are added as uint8 (a view, no copy): a uint8 + uint8 loop
+        # runs without the casting buffer that bool + uint8 needs, about twice as fast
+        counted = scratch.view(np.uint8)
         np.isnan(x, out=scratch)
-        np.multiply(scratch, self.n_regular, out=out, casting="unsafe")
+        np.multiply(counted, np.uint8(self.n_regular), out=out)
         for split in self.splits:
             np.greater_equal(x, split, out=scratch)
-            np.add(out, scratch, out=out, casting="unsafe")
+            np.add(out, counted, out=out)
 
     def labels(self) -> list[str]:
         """Human-readable bins, like optbinning's."""
@@ -95,6 +98,30 @@ class BinnedFeature:
             right = "+∞)" if hi == math.inf else f"{hi:g})"
             out.append(f"{left}, {right}")
         return [*out, "缺失"]
+
+
+GATHER_LIMIT = 256  # combinations one uint8 index can address
+
+
+def _gather_groups(sizes: list[int]) -> list[list[int]]:
+    """Group features (by position) so that each group's bin counts multiply to ≤ 256."""
+    groups: list[list[int]] = []
+    product = GATHER_LIMIT + 1
+    for i in sorted(range(len(sizes)), key=lambda i: sizes[i]):
+        if product * sizes[i] > GATHER_LIMIT:
+            groups.append([])
+            product = 1
+        groups[-1].append(i)
+        product *= sizes[i]
+    return groups
+
+
+def _sum_table(tables: list[np.ndarray]) -> np.ndarray:
+    """Return the summed points of every combination of bins, flat in Horner order."""
+    total = np.zeros(1)
+    for t in tables:
+        total = (total[:, None] + t[None, :]).ravel()
+    return total
 
 
 @dataclass
@@ -134,7 +161,10 @@ class Scorecard:
         """Score every row of a feature frame (columns by feature name).
 
         Numeric features are binned block by block, so that a block's values, bins and
-        points stay in the CPU cache across the comparisons and the gather.
+        points stay in the CPU cache across the comparisons and the gather. Features whose bin
+        counts multiply to at most 256 share one gather: their bins are combined into one uint8
+        index (b₁·n₂ + b₂ …) into a table of every combination's summed points, so two or three
+        features cost one gather and one addition instead of one each.
         """
         n, k = len(frame), len(self.features)
         bins = np.empty((k, n), dtype=np.uint8)
@@ -144,18 +174,32 @@ class Scorecard:
         for j, f in enumerate(self.features):
             if f.categories is not None:
                 bins[j] = f.bin_index(frame[f.name].to_numpy(dtype=object))
-                total += np.take(tables[j], bins[j])
+                total += np.take(tables[j], bins[j], mode="clip")
             else:
                 numeric.append((j, f, frame[f.name].to_numpy(dtype=np.float64)))
+        groups = _gather_groups([len(tables[j]) for j, _f, _x in numeric])
+        combined = [_sum_table([tables[numeric[i][0]] for i in g]) for g in groups]
         scratch = np.empty(min(block, n), dtype=bool)
+        index = np.empty(min(block, n), dtype=np.uint8)
         gathered = np.empty(min(block, n))
         for start in range(0, n, block):
             stop = min(start + block, n)
             m = stop - start
             part = total[start:stop]
-            for j, f, x in numeric:
-                f.fill_bins(x[start:stop], bins[j, start:stop], scratch[:m])
-                np.take(tables[j], bins[j, start:stop], out=gathered[:m])
+            for group, table in zip(groups, combined, strict=True):
+                idx = index[:m]
+                for pos, i in enumerate(group):
+                    j, f, x = numeric[i]
+                    out = bins[j, start:stop]
+                    f.fill_bins(x[start:stop], out, scratch[:m])
+                    if pos == 0:
+                        np.copyto(idx, out)
+                    else:  # Horner: idx = idx · nᵢ + bᵢ, all in uint8 (no casting buffers)
+                        np.multiply(idx, np.uint8(len(tables[j])), out=idx)
+                        np.add(idx, out, out=idx)
+                # every index is valid: "clip" skips the bounds check that makes a uint8
+                # take about ten times slower than the gather itself
+                np.take(table, idx, out=gathered[:m], mode="clip")
                 part += gathered[:m]
         return ScoreResult(total, bins, tables)
 

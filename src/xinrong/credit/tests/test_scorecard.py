@@ -133,3 +133,43 @@ def test_every_feature_belongs_to_a_known_dimension():
     assert tuple(DIMENSIONS) == DIMENSION_CODES
     assert {f.dimension for f in FEATURES} <= set(DIMENSIONS)
     assert all(f.advice for f in FEATURES if f.actionable)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_kernel_equals_a_plain_per_feature_lookup(seed):
+    """Combined gathers (features sharing one table) give the same bins and scores as binning
+    each feature with searchsorted and adding its points, NaN in the missing bin."""
+    rng = np.random.default_rng(seed)
+    n, k = 5_000, 14
+    features, columns = [], {}
+    for j in range(k):
+        splits = sorted(rng.normal(size=int(rng.integers(0, 8))).round(2).tolist())
+        n_bins = len(splits) + 2  # regular bins and the missing bin
+        features.append(
+            scorecard.BinnedFeature(
+                name=f"f{j}",
+                splits=splits,
+                woe=[0.0] * n_bins,
+                points=rng.normal(0, 20, n_bins).round(3).tolist(),
+                counts=[1] * n_bins,
+                event_rates=[0.1] * n_bins,
+                iv=0.1,
+                coef=1.0,
+            )
+        )
+        x = rng.normal(size=n).round(2)  # ties with split points included
+        x[rng.random(n) < 0.1] = np.nan
+        columns[f"f{j}"] = x
+    card = scorecard.Scorecard(
+        features=features, intercept=0.0, base_points=600, base_odds=50, pdo=20
+    )
+    frame = pd.DataFrame(columns)
+    result = card.score(frame, block=1_024)
+    expected_score = np.zeros(n)
+    for j, f in enumerate(features):
+        x = frame[f.name].to_numpy()
+        expected = np.searchsorted(np.asarray(f.splits), x, side="right")
+        expected[np.isnan(x)] = len(f.splits) + 1
+        assert (result.bins[j] == expected).all()
+        expected_score += np.asarray(f.points)[expected]
+    assert np.allclose(result.score, expected_score, rtol=0, atol=1e-9)
