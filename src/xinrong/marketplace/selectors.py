@@ -666,10 +666,14 @@ def applications_changed(
     after: tuple[dt.datetime, int] | None = None,
     status: str | None = None,
     limit: int = 20,
+    changed_before: dt.datetime | None = None,
 ) -> list[LoanApplication]:
-    """Return the user's visible applications changed after a (updated_at, id) position, oldest
-    change first, with their loans and timelines (a cursor feed for institutions' systems)."""
+    """Return the user's visible applications changed after a (updated_at, id) position (and,
+    if given, before ``changed_before``), oldest change first, with their loans and timelines (a
+    cursor feed for institutions' systems)."""
     qs = applications_visible(user=user, status=status).select_related("loan")
+    if changed_before is not None:
+        qs = qs.filter(updated_at__lt=changed_before)
     if after is not None:
         moment, pk = after
         qs = qs.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))

@@ -96,6 +96,12 @@ class BankSystem:
         return self.send("POST", BASE + path, payload, **kw)
 
 
+@pytest.fixture(autouse=True)
+def _feed_without_lag(settings):
+    """Serve changes at once: these tests pull right after each change (the lag has its test)."""
+    settings.XINRONG_API_FEED_LAG_SECONDS = 0
+
+
 @pytest.fixture
 def bank(bank_officer, make_user):
     org = bank_officer.organisation

@@ -186,3 +186,83 @@ def test_institutions_see_only_entities_that_asked_for_financing(
     # the operator keeps its wider list: open demand or a recent score
     assert {asked, scored} <= set(selectors.first_loan_entities(user=operator, filters=filters))
     assert isinstance(asked, MarketEntity)
+
+
+# ---------------------------------------------------------------- 4. and 5. the bank API
+
+
+@pytest.fixture
+def bank_system(client, bank_officer, make_user, operator):
+    from xinrong.marketplace.tests.test_bank_api import _system
+
+    org = bank_officer.organisation
+    admin = make_user("bank", ["institution_admin"], org=org)
+    reviewer = make_user("bank", ["reviewer"], org=org)
+    product = published_product(bank_officer, operator, code="FIX-API")
+    return _system(client, admin), product, reviewer
+
+
+def _submit(enterprise_user, product):
+    return services.application_submit(
+        actor=enterprise_user,
+        entity=enterprise_user.organisation.market_entity,
+        product=product,
+        data={"amount": "500000", "term_months": 12},
+    )
+
+
+def _api_logs(entity):
+    from xinrong.credit.models import QueryLog
+
+    return QueryLog.objects.filter(entity=entity, channel="api").count()
+
+
+def test_a_live_application_carries_the_archive_and_logs_the_read(enterprise_user, bank_system):
+    system, product, _reviewer = bank_system
+    app = _submit(enterprise_user, product)
+    entity = app.entity
+    before = _api_logs(entity)
+    body = system.get(f"/applications/{app.number}").json()
+    assert body["archive"] is not None and body["archive"]["authorised"] is True
+    assert _api_logs(entity) == before + 1
+
+
+@pytest.mark.parametrize("end", ["rejected", "withdrawn"])
+def test_an_ended_application_carries_no_archive_and_logs_nothing(
+    enterprise_user, bank_system, settings, end
+):
+    settings.XINRONG_API_FEED_LAG_SECONDS = 0
+    system, product, reviewer = bank_system
+    app = _submit(enterprise_user, product)
+    if end == "rejected":
+        services.application_reject(
+            application=app, actor=reviewer, reason="capacity", note="流水不足"
+        )
+    else:
+        services.application_withdraw(application=app, actor=enterprise_user)
+    before = _api_logs(app.entity)
+    body = system.get(f"/applications/{app.number}").json()
+    assert body["status"] == end and body["archive"] is None
+    feed = system.get("/applications").json()
+    assert [r["archive"] for r in feed["results"]] == [None]
+    assert _api_logs(app.entity) == before
+
+
+def test_the_feed_holds_back_a_change_until_it_is_older_than_the_lag(
+    enterprise_user, bank_system, settings
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xinrong.marketplace.models import LoanApplication
+
+    assert settings.XINRONG_API_FEED_LAG_SECONDS == 30
+    system, product, _reviewer = bank_system
+    app = _submit(enterprise_user, product)
+    fresh = system.get("/applications?archive=false").json()
+    assert fresh["results"] == [] and fresh["has_more"] is False
+    old = timezone.now() - dt.timedelta(seconds=31)
+    LoanApplication.objects.filter(pk=app.pk).update(updated_at=old)
+    later = system.get(f"/applications?archive=false&cursor={fresh['next_cursor']}").json()
+    assert [r["number"] for r in later["results"]] == [app.number]
