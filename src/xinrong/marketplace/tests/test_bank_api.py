@@ -382,7 +382,8 @@ def test_a_body_that_is_not_json_is_a_4xx_not_a_500(system, app):
         content_type="application/json",
         headers=headers,
     )
-    assert _error(response) == (400, "http_error")  # ninja: cannot parse the body
+    assert _error(response) == (400, "invalid_json")
+    assert response.json()["extra"]["field"] == "body" and "JSON" in response.json()["message"]
 
 
 def test_writes_need_an_idempotency_key(system, app):
