@@ -89,7 +89,39 @@ _RULES = {
     "string_too_short": gettext_lazy("长度不能少于 %(min_length)s 个字符"),
     "enum": gettext_lazy("取值不在允许范围内：%(expected)s"),
     "literal_error": gettext_lazy("取值不在允许范围内：%(expected)s"),
+    "decimal_max_places": gettext_lazy("小数位数不能超过 %(decimal_places)s 位"),
+    "decimal_max_digits": gettext_lazy("数字总位数不能超过 %(max_digits)s 位"),
+    "decimal_whole_digits": gettext_lazy("整数部分不能超过 %(whole_digits)s 位"),
+    "decimal_type": gettext_lazy("应为数字"),
+    "finite_number": gettext_lazy("应为有限的数字"),
+    "float_type": gettext_lazy("应为数字"),
+    "float_parsing": gettext_lazy("应为数字"),
+    "int_type": gettext_lazy("应为整数"),
+    "int_parsing_size": gettext_lazy("整数超出允许范围"),
+    "multiple_of": gettext_lazy("应为 %(multiple_of)s 的整数倍"),
+    "string_type": gettext_lazy("应为文本"),
+    "string_pattern_mismatch": gettext_lazy("格式不正确"),
+    "bool_type": gettext_lazy("应为 true 或 false"),
+    "bool_parsing": gettext_lazy("应为 true 或 false"),
+    "too_long": gettext_lazy("最多 %(max_length)s 项"),
+    "too_short": gettext_lazy("至少 %(min_length)s 项"),
+    "list_type": gettext_lazy("应为列表（JSON 数组）"),
+    "dict_type": gettext_lazy("应为 JSON 对象"),
+    "model_type": gettext_lazy("应为 JSON 对象"),
+    "model_attributes_type": gettext_lazy("应为 JSON 对象"),
+    "date_type": gettext_lazy("应为日期（YYYY-MM-DD）"),
+    "date_from_datetime_inexact": gettext_lazy("应为日期（YYYY-MM-DD），不能带时间"),
+    "datetime_type": gettext_lazy("应为日期时间（ISO 8601，如 2026-01-31T09:00:00+08:00）"),
+    "datetime_parsing": gettext_lazy("应为日期时间（ISO 8601，如 2026-01-31T09:00:00+08:00）"),
+    "datetime_from_date_parsing": gettext_lazy(
+        "应为日期时间（ISO 8601，如 2026-01-31T09:00:00+08:00）"
+    ),
+    "extra_forbidden": gettext_lazy("不是允许的字段"),
+    "json_invalid": gettext_lazy("不是有效的 JSON"),
 }
+
+# ninja's answer to a body that is not JSON (followed by the parser's error under DEBUG).
+_UNPARSABLE_BODY = "Cannot parse request body"
 
 
 def _rule_message(error: dict[str, Any]) -> str:
@@ -148,6 +180,12 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if str(exc).startswith(_UNPARSABLE_BODY):
+        message = _(
+            "请求体（body）不是有效的 JSON，无法解析：请检查引号、逗号和括号，"
+            "并以 UTF-8 编码发送 Content-Type: application/json"
+        )
+        return _error(request, 400, "invalid_json", message, field="body")
     return _error(request, exc.status_code, "http_error", str(exc))
 
 

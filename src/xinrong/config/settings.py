@@ -255,3 +255,6 @@ XINRONG_REPORT_MAX_ROWS = int(os.environ.get("XINRONG_REPORT_MAX_ROWS", "300"))
 # clock, and how long the answer to a write is kept against its idempotency key.
 XINRONG_API_CLOCK_SKEW_SECONDS = int(os.environ.get("XINRONG_API_CLOCK_SKEW_SECONDS", "300"))
 XINRONG_API_IDEMPOTENCY_DAYS = int(os.environ.get("XINRONG_API_IDEMPOTENCY_DAYS", "30"))
+# The bank-API feed serves a change only once it is this many seconds old, so a transaction that
+# commits late with an earlier updated_at is not jumped over by an institution's cursor.
+XINRONG_API_FEED_LAG_SECONDS = int(os.environ.get("XINRONG_API_FEED_LAG_SECONDS", "30"))

@@ -108,6 +108,9 @@ def demand_take(request: HttpRequest, demand_id: int) -> dict[str, Any]:
     open. Taking one's own held demand again returns it unchanged.
     """
     user = request_user(request)
+    refusal = selectors.grab_refusal(user=user)  # say why before the demand is looked up
+    if refusal is not None:
+        raise refusal
     demand = selectors.demand_visible_get(user=user, pk=demand_id)
     return presenters.demand_hold_out(services.demand_take(demand=demand, actor=user))
 

@@ -15,7 +15,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 from ninja.responses import Status
@@ -95,11 +97,34 @@ def _cursor_position(cursor: str) -> tuple[dt.datetime, int] | None:
 # ---------------------------------------------------------------- reads
 
 
+# The archive serves the application's purpose: deciding on it and following the loan. Once the
+# application is rejected, withdrawn or settled that purpose is over, so it is neither read nor
+# logged any more (``archive`` is null), whatever the consent's end date says.
+ARCHIVE_STATUSES = frozenset(
+    {
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.ACCEPTED,
+        ApplicationStatus.UNDER_REVIEW,
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.CONTRACT_SIGNED,
+        ApplicationStatus.DISBURSED,
+        ApplicationStatus.REPAYING,
+        ApplicationStatus.OVERDUE,
+        ApplicationStatus.DEFAULTED,
+    }
+)
+
+
+def _feed_lag() -> dt.timedelta:
+    """Return how long a change waits before the feed serves it (XINRONG_API_FEED_LAG_SECONDS)."""
+    return dt.timedelta(seconds=max(0, int(getattr(settings, "XINRONG_API_FEED_LAG_SECONDS", 30))))
+
+
 def _application(
     user: User, app: LoanApplication, *, with_archive: bool, loan: Loan | None, events: Any
 ) -> dict[str, Any]:
     archive = None
-    if with_archive:  # the read is written to the query log the enterprise sees
+    if with_archive and app.status in ARCHIVE_STATUSES:  # the read goes to the query log
         archive = credit_presenters.archive_out(
             archive_read(user=user, entity=app.entity, channel=Channel.API)
         )
@@ -126,8 +151,9 @@ def application_feed(
     """Return this institution's applications changed since ``cursor``, oldest change first.
 
     Pass the returned ``next_cursor`` on the next pull; ``has_more`` says whether to pull again
-    at once. Each application carries what its enterprise authorised this institution to read;
-    every such read is written to the enterprise's query log.
+    at once. Each application carries what its enterprise authorised this institution to read
+    while the application is live; every such read is written to the enterprise's query log.
+    Changes are served once they are XINRONG_API_FEED_LAG_SECONDS old (default 30).
     """
     user = _caller(request)
     status = params.status.strip()
@@ -144,6 +170,9 @@ def application_feed(
         after=_cursor_position(params.cursor.strip()),
         status=status or None,
         limit=params.limit + 1,
+        # A transaction may commit after a later one with an earlier updated_at; serving only
+        # changes older than the lag keeps the cursor from jumping over it (docs/bank-api.md).
+        changed_before=timezone.now() - _feed_lag(),
     )
     page = rows[: params.limit]
     return {

@@ -353,17 +353,33 @@ def demand_is_own(*, user: User, demand: Demand) -> bool:
 
 
 def demand_visible_get(*, user: User, pk: int) -> Demand:
-    """Return a demand the user may read: its entity's users, institutions (open ones), operator."""
+    """Return a demand the user may read: its entity's users, the operator, and while it is open
+    the institution holding it and the lenders whose service regions cover it (as the demand hall
+    shows it); anyone else gets 404."""
     demand = Demand.objects.select_related("entity", "created_by", "held_by").filter(pk=pk).first()
     if demand is None:
         raise NotFoundError("not_found", _("融资需求不存在"))
     own = (
         user.group == OrgGroup.ENTERPRISE and user.organisation_id == demand.entity.organisation_id
     )
-    institution = user.group == OrgGroup.INSTITUTION and demand.status == DemandStatus.OPEN
-    if not (own or institution or _is_operator(user)):
+    if not (own or _is_operator(user) or _institution_sees_demand(user, demand)):
         raise NotFoundError("not_found", _("融资需求不存在"))
     return demand
+
+
+def _institution_sees_demand(user: User, demand: Demand) -> bool:
+    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+        return False
+    if demand.status != DemandStatus.OPEN:
+        return False
+    if demand.held_by_id == user.organisation_id:
+        return True
+    org = user.organisation
+    return (
+        org is not None
+        and org.kind in LENDER_KINDS
+        and institution_covers(institution_id=org.pk, division_code=demand.division_code)
+    )
 
 
 def demand_matches_visible(*, user: User, demand: Demand) -> bool:
@@ -650,10 +666,14 @@ def applications_changed(
     after: tuple[dt.datetime, int] | None = None,
     status: str | None = None,
     limit: int = 20,
+    changed_before: dt.datetime | None = None,
 ) -> list[LoanApplication]:
-    """Return the user's visible applications changed after a (updated_at, id) position, oldest
-    change first, with their loans and timelines (a cursor feed for institutions' systems)."""
+    """Return the user's visible applications changed after a (updated_at, id) position (and,
+    if given, before ``changed_before``), oldest change first, with their loans and timelines (a
+    cursor feed for institutions' systems)."""
     qs = applications_visible(user=user, status=status).select_related("loan")
+    if changed_before is not None:
+        qs = qs.filter(updated_at__lt=changed_before)
     if after is not None:
         moment, pk = after
         qs = qs.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))
@@ -801,8 +821,8 @@ def first_loan_filter_parse(data: Mapping[str, object]) -> FirstLoanFilter:
 
 
 def first_loan_entities(*, user: User, filters: FirstLoanFilter) -> QuerySet[MarketEntity]:
-    """Return live entities with no loan on the platform that have an open demand or a recent
-    credit score (NOT EXISTS loan), most open demands first.
+    """Return live entities with no loan on the platform (NOT EXISTS loan) that published an open
+    demand (the operator: or have a recent credit score), most open demands first.
 
     Institutions get registry columns and their open demands; only the operator's side gets
     the latest grade (annotated as ``grade``) and may filter by it.
@@ -823,7 +843,13 @@ def first_loan_entities(*, user: User, filters: FirstLoanFilter) -> QuerySet[Mar
         market_entity_visible(user=user)
         .filter(registration_status=RegistrationStatus.ACTIVE)
         .filter(~Exists(Loan.objects.filter(entity=OuterRef("pk"))))
-        .filter(Exists(open_demands) | Exists(latest.filter(computed_at__gte=recent)))
+        # Institutions see only entities that asked for financing themselves (an open demand);
+        # a recent score alone is the platform's data, not the entity's request.
+        .filter(
+            Exists(open_demands) | Exists(latest.filter(computed_at__gte=recent))
+            if operator
+            else Exists(open_demands)
+        )
         .annotate(
             open_demands=Coalesce(
                 Subquery(

@@ -28,6 +28,7 @@ from xinrong.common.errors import (
 )
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page
+from xinrong.common.ids import id_or_404, ids_parse
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.selectors import market_entity_visible
@@ -193,13 +194,7 @@ def _compare_ids(request: HttpRequest) -> list[int]:
     raw: list[str] = []
     for value in request.GET.getlist("ids"):
         raw.extend(p for p in value.replace("，", ",").split(",") if p.strip())
-    ids: list[int] = []
-    for part in raw:
-        try:
-            ids.append(int(part))
-        except ValueError:
-            raise ValidationError({"ids": _("产品编号“%(v)s”无效") % {"v": part}}) from None
-    return ids
+    return ids_parse(raw, field="ids", label=_("产品编号"))
 
 
 @login_required
@@ -489,6 +484,9 @@ def demand_take(request: HttpRequest, pk: int) -> HttpResponse:
     """An institution takes (抢单) a demand; errors are shown on the page it came from."""
     user = request_user(request)
     try:
+        refusal = selectors.grab_refusal(user=user)  # say why before the demand is looked up
+        if refusal is not None:
+            raise refusal
         demand = selectors.demand_visible_get(user=user, pk=pk)
         demand = services.demand_take(demand=demand, actor=user)
     except SERVICE_ERRORS as exc:
@@ -713,9 +711,8 @@ def _own_demand(request: HttpRequest, user: Any) -> Any:
     raw = request.GET.get("demand") or request.POST.get("demand")
     if not raw:
         return None
-    if not raw.isdigit():
-        raise NotFoundError("not_found", _("融资需求不存在"))
-    demand = selectors.demand_visible_get(user=user, pk=int(raw))
+    pk = id_or_404(raw, message=_("融资需求不存在"))
+    demand = selectors.demand_visible_get(user=user, pk=pk)
     if not selectors.demand_is_own(user=user, demand=demand):
         raise NotFoundError("not_found", _("融资需求不存在"))
     return demand
@@ -725,9 +722,8 @@ def _own_loan(request: HttpRequest, user: Any) -> Any:
     raw = request.GET.get("renewal") or request.POST.get("renewal")
     if not raw:
         return None
-    if not raw.isdigit():
-        raise NotFoundError("not_found", _("贷款不存在"))
-    return selectors.loan_visible_get(user=user, pk=int(raw))
+    pk = id_or_404(raw, message=_("贷款不存在"))
+    return selectors.loan_visible_get(user=user, pk=pk)
 
 
 @login_required
@@ -847,7 +843,7 @@ def application_refer(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     try:
         app = selectors.application_visible_get(user=user, pk=pk)
-        ids = [int(v) for v in request.POST.getlist("products") if v.isdigit()]
+        ids = ids_parse(request.POST.getlist("products"), field="products", label=_("产品编号"))
         products = list(selectors.products_by_id(ids=ids).values())
         new = services.application_refer(application=app, actor=user, products=products)
     except SERVICE_ERRORS as exc:
@@ -1039,9 +1035,9 @@ def reserve_screen(request: HttpRequest) -> HttpResponse:
         error = error_payload(exc)[1]["message"]
         criteria = None
     if request.method == "POST" and criteria is not None:
-        ids = [int(v) for v in request.POST.getlist("entities") if v.isdigit()]
         added = 0
         try:
+            ids = ids_parse(request.POST.getlist("entities"), field="entities", label=_("企业编号"))
             for entity in market_entity_visible(user=user).filter(pk__in=ids):
                 services.reserve_add(
                     actor=user,

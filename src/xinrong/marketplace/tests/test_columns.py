@@ -13,7 +13,7 @@ from xinrong.credit.models import CreditProfile, ScoreModel
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 from xinrong.marketplace import selectors, services
 from xinrong.marketplace.choices import ApplicationStatus, LoanStatus
-from xinrong.marketplace.models import Loan
+from xinrong.marketplace.models import Demand, Loan
 from xinrong.marketplace.tests.factories import demand_data, published_product
 
 pytestmark = pytest.mark.django_db
@@ -138,11 +138,16 @@ def test_first_loan_list_holds_only_entities_without_loans(
     MarketEntityFactory()  # neither demand nor score: not a first-loan prospect
     filters = selectors.FirstLoanFilter()
     before = set(selectors.first_loan_entities(user=bank_officer, filters=filters))
-    assert before == {entity, other, scored}
+    assert before == {entity, other}  # institutions: only entities that asked (open demand)
+    assert set(selectors.first_loan_entities(user=operator, filters=filters)) == {
+        entity,
+        other,
+        scored,
+    }
     _loan(enterprise_user, entity, shelf["first"], bank, days_ago=10)
     after = list(selectors.first_loan_entities(user=bank_officer, filters=filters))
-    assert set(after) == {other, scored}
-    assert after[0] == other and after[0].open_demands == 1
+    assert after == [other]
+    assert after[0].open_demands == 1
     assert [d.amount for d in after[0].open_demand_list] == [Decimal("500000")]
     # region filter
     in_haidong = selectors.FirstLoanFilter(region="632800")
@@ -150,7 +155,7 @@ def test_first_loan_list_holds_only_entities_without_loans(
     # the operator sees and filters by grade; institutions get no grade at all
     rows = {e.pk: e for e in selectors.first_loan_entities(user=operator, filters=filters)}
     assert rows[scored.pk].grade == "BB"
-    assert not hasattr(after[1], "grade")
+    assert not hasattr(after[0], "grade")
     best = selectors.FirstLoanFilter(grade="BBB")
     assert list(selectors.first_loan_entities(user=operator, filters=best)) == []
     with pytest.raises(PermissionDeniedError):
@@ -277,6 +282,13 @@ def test_column_pages_by_role(client, shelf, bank_officer, operator, gov_reviewe
 def test_first_loan_page_hides_grades_from_institutions(client, bank_officer, operator):
     scored = MarketEntityFactory(name="有分无贷公司")
     _profile(scored, grade="AA")
+    Demand.objects.create(
+        entity=scored,
+        amount=Decimal("500000"),
+        term_months=12,
+        purpose_category="working_capital",
+        max_rate=Decimal("6"),
+    )
     client.force_login(bank_officer)
     response = client.get("/marketplace/first-loan/")
     assert "有分无贷公司" in response.content.decode()
