@@ -21,6 +21,7 @@ from xinrong.marketplace.choices import (
     ProductType,
     RejectReason,
     RepaymentMethod,
+    ReserveStatus,
 )
 from xinrong.marketplace.models import ProductVersion
 
@@ -326,6 +327,20 @@ class ReserveIntroForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("主营业务、融资计划等；投资机构只能看到公开登记信息和这里的内容"),
+    )
+
+
+class ReserveCloseForm(forms.Form):
+    """The operator records a listing or a removal."""
+
+    status = forms.ChoiceField(
+        label=_("变更为"),
+        choices=[(ReserveStatus.LISTED, _("已上市挂牌")), (ReserveStatus.REMOVED, _("已移出"))],
+    )
+    note = forms.CharField(
+        label=_("说明"),
+        max_length=2000,
+        help_text=_("如挂牌市场与日期，或移出原因"),
     )
 
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("capital-market/intro/", views.reserve_intro, name="reserve_intro"),
     path("capital-market/<int:pk>/", views.reserve_detail, name="reserve_detail"),
     path("capital-market/<int:pk>/interest/", views.reserve_interest, name="reserve_interest"),
+    path("capital-market/<int:pk>/close/", views.reserve_close, name="reserve_close"),
     path(
         "capital-market/interests/<int:pk>/<slug:action>/",
         views.interest_respond,

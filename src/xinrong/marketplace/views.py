@@ -57,6 +57,7 @@ from xinrong.marketplace.forms import (
     ProductForm,
     RejectForm,
     RepayForm,
+    ReserveCloseForm,
     ReserveCriteriaForm,
     ReserveIntroForm,
     SignForm,
@@ -1091,8 +1092,35 @@ def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "interests": selectors.reserve_interests(user=user, candidate=entry),
             "events": selectors.reserve_events(user=user, candidate=entry),
             "interest_form": InterestForm() if side == "investor" else None,
+            "close_form": ReserveCloseForm()
+            if side == "operator" and entry.status == ReserveStatus.ACTIVE
+            else None,
         },
     )
+
+
+@login_required
+@require_POST
+def reserve_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """The operator records that a reserve enterprise was listed, or removes it."""
+    user = request_user(request)
+    try:
+        entry = selectors.reserve_get(user=user, pk=pk)
+        form = ReserveCloseForm(request.POST)
+        data = form.cleaned_data if form.is_valid() else {}
+        services.reserve_close(
+            actor=user,
+            candidate=entry,
+            status=str(data.get("status") or request.POST.get("status") or ""),
+            note=str(data.get("note") or ""),
+        )
+    except SERVICE_ERRORS as exc:
+        if isinstance(exc, NotFoundError | PermissionDeniedError):
+            return error_page(request, exc)
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(request, _("后备库状态已变更"))
+    return redirect("marketplace:reserve_detail", pk=pk)
 
 
 @login_required

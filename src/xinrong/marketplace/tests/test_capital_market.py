@@ -375,3 +375,30 @@ def test_cases_page_records_for_the_operator_only(client, operator, bank_officer
     assert bad.status_code == 400
     response = client.get("/marketplace/capital-market/cases/")
     assert [c.entity for c in response.context["page"].object_list] == [star]
+
+
+def test_operator_closes_an_entry_from_its_page(client, operator, investor, star):
+    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    client.force_login(investor)
+    assert (
+        'id="close-form"'
+        not in client.get(f"/marketplace/capital-market/{entry.pk}/").content.decode()
+    )
+    denied = client.post(
+        f"/marketplace/capital-market/{entry.pk}/close/", {"status": "listed", "note": "x"}
+    )
+    entry.refresh_from_db()
+    assert denied.status_code in (302, 403, 404) and entry.status == "active"
+    client.force_login(operator)
+    page = client.get(f"/marketplace/capital-market/{entry.pk}/").content.decode()
+    assert 'id="close-form"' in page
+    empty = client.post(f"/marketplace/capital-market/{entry.pk}/close/", {"status": "listed"})
+    assert empty.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == "active"
+    client.post(
+        f"/marketplace/capital-market/{entry.pk}/close/",
+        {"status": "removed", "note": "连续两年纳税下降"},
+    )
+    entry.refresh_from_db()
+    assert entry.status == "removed"
