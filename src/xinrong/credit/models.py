@@ -322,6 +322,38 @@ class Alert(TimeStampedModel):
         return f"{self.rule} · {self.entity_id} → {self.institution_id}"
 
 
+class LoanWatch(TimeStampedModel):
+    """An institution's outstanding loan to an enterprise: while it lasts, the institution
+    receives the enterprise's early-warning alerts (贷后预警) even without a live authorisation.
+
+    The lender (marketplace) starts one at disbursement and ends it at settlement through
+    credit's services; credit knows only the reference, not the loan.
+    """
+
+    entity = models.ForeignKey(
+        MarketEntity, verbose_name=_("借款主体"), on_delete=models.CASCADE, related_name="+"
+    )
+    institution = models.ForeignKey(
+        Organisation, verbose_name=_("放款机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    reference = models.CharField(_("贷款编号"), max_length=64)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("贷后关注")
+        verbose_name_plural = _("贷后关注")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "reference"], name="credit_loanwatch_unique_reference"
+            )
+        ]
+        indexes = [models.Index(fields=["entity", "ended_at"], name="credit_loanwatch_live_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.entity_id} → {self.institution_id}"
+
+
 # ---------------------------------------------------------------- credit cultivation
 
 

@@ -63,6 +63,7 @@ from xinrong.credit.models import (
     Dispute,
     DisputeEvent,
     DisputeEvidence,
+    LoanWatch,
     ModelEvent,
     QueryLog,
     RepairApplication,
@@ -175,6 +176,22 @@ def authorisation_end(*, authorisation: Authorisation) -> Authorisation:
         authorisation.revoked_at = timezone.now()
         authorisation.save(update_fields=["revoked_at", "updated_at"])
     return authorisation
+
+
+def loan_watch_start(*, entity: MarketEntity, institution: Organisation, reference: str) -> None:
+    """Let the lender of an outstanding loan receive the borrower's early warnings."""
+    LoanWatch.objects.update_or_create(
+        institution=institution,
+        reference=reference,
+        defaults={"entity": entity, "ended_at": None},
+    )
+
+
+def loan_watch_end(*, institution: Organisation, reference: str) -> None:
+    """Stop the early warnings of a loan that is settled (idempotent)."""
+    LoanWatch.objects.filter(
+        institution=institution, reference=reference, ended_at__isnull=True
+    ).update(ended_at=timezone.now(), updated_at=timezone.now())
 
 
 def query_log_record(
@@ -538,7 +555,8 @@ def rescore_all_schedule() -> None:
 
 
 def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
-    """Run every warning rule and alert the institutions holding a live authorisation.
+    """Run every warning rule and alert the institutions holding a live authorisation or an
+    outstanding loan (a live ``LoanWatch``) for the enterprise.
 
     Returns the number of new alerts (repeats of an alert already raised are skipped).
     """
@@ -557,11 +575,14 @@ def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
     if not findings:
         return 0
     watchers: dict[int, set[int]] = {}
-    for eid, org in Authorisation.objects.filter(
-        entity_id__in={eid for _r, eid, _d in findings},
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).values_list("entity_id", "institution_id"):
+    found = {eid for _r, eid, _d in findings}
+    consents = Authorisation.objects.filter(
+        entity_id__in=found, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).values_list("entity_id", "institution_id")
+    lenders = LoanWatch.objects.filter(entity_id__in=found, ended_at__isnull=True).values_list(
+        "entity_id", "institution_id"
+    )
+    for eid, org in (*consents, *lenders):
         watchers.setdefault(eid, set()).add(org)
     alerts = [
         Alert(

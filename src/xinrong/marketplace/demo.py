@@ -27,7 +27,7 @@ from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User, UserRole
 from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.features import feature_matrix
-from xinrong.credit.models import Authorisation
+from xinrong.credit.models import Authorisation, LoanWatch
 from xinrong.credit.synthetic import outcomes
 from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
@@ -257,6 +257,7 @@ def seed_financing(
         _write(again, owner_of, rng, now, today, report, first=len(plans))
         report.demands = _seed_demands(rng, owner_of, now)
         _record_loan_facts(report)
+        _watch_open_loans()
     progress(
         f"financing: {report.applications} applications, {report.loans} loans "
         f"({report.bad_loans} bad), {report.repayments} repayments, {report.demands} demands"
@@ -807,6 +808,20 @@ def _record_loan_facts(report: FinancingReport) -> None:
         )
     platform_loan_events_record(rows=rows, note="演示数据：平台贷款历史")
     report.loan_events = []
+
+
+def _watch_open_loans() -> None:
+    """Lenders of loans not yet settled receive their borrowers' early warnings."""
+    LoanWatch.objects.bulk_create(
+        [
+            LoanWatch(entity_id=e, institution_id=i, reference=n)
+            for e, i, n in Loan.objects.exclude(status=LoanStatus.SETTLED).values_list(
+                "entity_id", "institution_id", "number"
+            )
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
 
 
 def _backdate(objs: list[Any], when: list[dt.datetime]) -> None:

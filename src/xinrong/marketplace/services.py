@@ -35,7 +35,13 @@ from xinrong.credit import recipients
 from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.recipients import entity_users, operator_users
 from xinrong.credit.scorecard import DEFAULT_BANDS
-from xinrong.credit.services import authorisation_end, authorisation_grant, authorisation_revoke
+from xinrong.credit.services import (
+    authorisation_end,
+    authorisation_grant,
+    authorisation_revoke,
+    loan_watch_end,
+    loan_watch_start,
+)
 from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
@@ -1652,6 +1658,7 @@ def application_disburse(
         for line in lines
     )
     _loan_fact(loan, event="disbursed", on=day, amount=amount)
+    loan_watch_start(entity=app.entity, institution=app.institution, reference=loan.number)
     if app.demand_id is not None:
         _demand_close_funded(app, loan)
     if app.renewal_of_id is not None:
@@ -1748,6 +1755,7 @@ def _loan_roll_over(old: Loan, *, by: Loan, actor: User, via_api: bool) -> None:
     old.outstanding, old.overdue_days = Decimal("0"), 0
     old.save(update_fields=["status", "settled_on", "outstanding", "overdue_days", "updated_at"])
     _loan_fact(old, event="settled", on=day)
+    loan_watch_end(institution=old.institution, reference=old.number)
     app.closed_at = timezone.now()
     app.save(update_fields=["closed_at"])
     how = _("无还本续贷") if by.application.without_principal_repayment else _("借新还旧")
@@ -1862,6 +1870,7 @@ def loan_repayment_record(
         _loan_fact(loan, event="overdue", on=timezone.localdate())
     if settled:
         _loan_fact(loan, event="settled", on=day)
+        loan_watch_end(institution=loan.institution, reference=loan.number)
         app.closed_at = timezone.now()
         app.save(update_fields=["closed_at"])
         authorisation_end(authorisation=app.authorisation)

@@ -78,6 +78,33 @@ def test_new_negative_facts_alert_only_institutions_holding_live_authorisations(
     assert services.alerts_raise(entity_ids=[entity.pk]) == 0
 
 
+def test_a_lender_with_an_outstanding_loan_is_alerted_without_a_consent(
+    entity, bank_officer, make_user, source, django_capture_on_commit_callbacks
+):
+    """贷后预警: the lender of an outstanding loan gets the alerts; once settled it does not."""
+    services.loan_watch_start(
+        entity=entity, institution=bank_officer.organisation, reference="DK-1"
+    )
+    head = "统一社会信用代码,类别,所属期,应缴金额（元）,欠费月数\n"
+    _deliver(
+        source,
+        "utility",
+        f"{head}{entity.uscc},electricity,2026-10,500,4\n",
+        django_capture_on_commit_callbacks,
+    )
+    assert list(Alert.objects.values_list("institution_id", "rule")) == [
+        (bank_officer.organisation_id, "utility_arrears")
+    ]
+    services.loan_watch_end(institution=bank_officer.organisation, reference="DK-1")
+    _deliver(
+        source,
+        "utility",
+        f"{head}{entity.uscc},electricity,2026-11,500,5\n",
+        django_capture_on_commit_callbacks,
+    )
+    assert Alert.objects.count() == 1
+
+
 def test_score_drop_alerts(entity, enterprise_user, bank_officer):
     _authorise(enterprise_user, bank_officer.organisation)
     model = ScoreModel.objects.create(version=1, name="t", card=_card().to_json())

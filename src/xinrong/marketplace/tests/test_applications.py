@@ -480,6 +480,11 @@ def test_repayments_overdue_and_settlement(enterprise_user, entity, product, ban
         .values_list("status", flat=True)
     )
     assert events == ["disbursed", "overdue", "repaid", "repaid", "settled"]
+    # the lender received the borrower's early warnings while the loan was outstanding
+    from xinrong.credit.models import LoanWatch
+
+    watch = LoanWatch.objects.get(reference=loan.number)
+    assert watch.institution_id == loan.institution_id and watch.ended_at is not None
 
 
 def test_default_needs_overdue_and_a_reviewer(enterprise_user, entity, product, bank):
