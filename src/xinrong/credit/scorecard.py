@@ -167,6 +167,11 @@ class Scorecard:
         features cost one gather and one addition instead of one each.
         """
         n, k = len(frame), len(self.features)
+        for f in self.features:  # the gathers skip bounds checks: tables must fit the bins
+            if len(f.points) != f.n_regular + 1:
+                raise ValueError(
+                    f"feature {f.name}: {len(f.points)} points for {f.n_regular + 1} bins"
+                )
         bins = np.empty((k, n), dtype=np.uint8)
         tables = [np.asarray(f.points, dtype=np.float64) for f in self.features]
         total = np.zeros(n)

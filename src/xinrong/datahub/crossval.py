@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, Max, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.datahub.models import Conflict, Fact
+from xinrong.datahub.choices import ConflictEventKind, ConflictStatus
+from xinrong.datahub.models import Conflict, ConflictEvent, Fact
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
@@ -239,6 +242,43 @@ def fingerprint(rule: Rule, detail: dict[str, Any]) -> str:
     ).hexdigest()
 
 
+def _reopen_recurring_errors(
+    found: list[Conflict], stored: dict[tuple[int, str, str], tuple[int, str, dict[str, Any]]]
+) -> None:
+    """Open again a conflict a department confirmed as its error when the same wrong value comes
+    in newer data (other detail, e.g. a later period): the correction has not arrived. An
+    explained or dismissed finding stays closed; the same delivery again changes nothing."""
+    again = []
+    for c in found:
+        pk, status, detail = stored.get((c.entity_id, c.rule, c.fingerprint), (0, "", {}))
+        if status == ConflictStatus.CONFIRMED_ERROR and detail != c.detail:
+            again.append((pk, c.detail))
+    if not again:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        for pk, detail in again:
+            Conflict.objects.filter(pk=pk, status=ConflictStatus.CONFIRMED_ERROR).update(
+                status=ConflictStatus.OPEN,
+                detail=detail,
+                resolved_at=None,
+                resolved_by=None,
+                updated_at=now,
+            )
+        ConflictEvent.objects.bulk_create(
+            ConflictEvent(
+                conflict_id=pk,
+                kind=ConflictEventKind.REOPENED,
+                from_status=ConflictStatus.CONFIRMED_ERROR,
+                to_status=ConflictStatus.OPEN,
+                note=str(_("已确认有误的数据在新报送中再次出现，尚未更正")),
+                data={"detail": detail},
+                created_at=now,
+            )
+            for pk, detail in again
+        )
+
+
 def conflicts_detect(
     entity_ids: Iterable[int],
     *,
@@ -271,12 +311,14 @@ def conflicts_detect(
         if not found:
             continue
         keys = {(c.entity_id, c.rule, c.fingerprint) for c in found}
-        existing = set(
-            Conflict.objects.filter(entity_id__in=part).values_list(
-                "entity_id", "rule", "fingerprint"
-            )
-        )
-        new = [c for c in found if (c.entity_id, c.rule, c.fingerprint) not in existing]
+        stored = {
+            (eid, rule, fp): (pk, status, detail)
+            for pk, eid, rule, fp, status, detail in Conflict.objects.filter(
+                entity_id__in=part
+            ).values_list("pk", "entity_id", "rule", "fingerprint", "status", "detail")
+        }
+        new = [c for c in found if (c.entity_id, c.rule, c.fingerprint) not in stored]
+        _reopen_recurring_errors(found, stored)
         Conflict.objects.bulk_create(new, ignore_conflicts=True)
         created += len({(c.entity_id, c.rule, c.fingerprint) for c in new} & keys)
     return created

@@ -348,7 +348,10 @@ class ConflictEvent(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
+        help_text=_("为空表示由平台自动处理（如已确认的错误再次出现）"),
     )
     from_status = models.CharField(_("原状态"), max_length=16, choices=ConflictStatus.choices)
     to_status = models.CharField(_("新状态"), max_length=16, choices=ConflictStatus.choices)

@@ -14,6 +14,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -23,6 +24,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -692,6 +695,8 @@ def loan_by_number(*, user: User, number: str) -> Loan:
     loan = (
         Loan.objects.select_related("application")
         .filter(Q(number=number) | own_no, application__in=applications_visible(user=user))
+        # the platform's number wins if a 借据号 happens to equal another loan's number
+        .order_by(Case(When(number=number, then=Value(0)), default=Value(1)), "pk")
         .first()
     )
     if loan is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -1258,6 +1258,23 @@ def application_submit(
                 % {"n": renewal_of.number, "s": renewal_of.get_status_display()},
                 {"field": "renewal_of"},
             )
+        if renewal_of.institution_id != product.institution_id:
+            raise ConflictError(
+                "renewal_other_institution",
+                _("续贷须向原放款机构申请：贷款“%(n)s”由%(i)s发放")
+                % {"n": renewal_of.number, "i": renewal_of.institution.name},
+                {"field": "renewal_of"},
+            )
+        pending = LoanApplication.objects.filter(
+            renewal_of=renewal_of, status__in=ACTIVE_STATUSES
+        ).first()
+        if pending is not None:
+            raise ConflictError(
+                "renewal_pending",
+                _("贷款“%(n)s”已有在办的续贷申请（%(a)s）")
+                % {"n": renewal_of.number, "a": pending.number},
+                {"field": "renewal_of"},
+            )
         horizon = timezone.localdate() + dt.timedelta(days=RENEWAL_HORIZON_DAYS)
         if renewal_of.maturity_on > horizon:
             raise ConflictError(
@@ -1621,6 +1638,8 @@ def application_disburse(
             _("本机构已有借据号为 %(n)s 的贷款") % {"n": bank_no},
             {"field": "loan_no"},
         )
+    if app.renewal_of_id is not None:
+        _ensure_renewable(app, amount)
     # the entity's row is the lock that makes "no earlier loan" true for exactly one disbursement
     MarketEntity.objects.select_for_update().filter(pk=app.entity_id).first()
     earlier = Loan.objects.filter(entity_id=app.entity_id).exists()
@@ -1631,32 +1650,15 @@ def application_disburse(
         method=app.repayment_method,
         start=day,
     )
-    loan = Loan.objects.create(
-        application=app,
-        entity_id=app.entity_id,
-        institution_id=app.institution_id,
-        number=f"DK{app.number[len(APPLICATION_PREFIX) :]}",
-        bank_loan_no=bank_no,
-        principal=amount,
-        annual_rate=app.approved_rate,
-        term_months=app.approved_term_months,
-        repayment_method=app.repayment_method,
-        disbursed_on=day,
-        maturity_on=lines[-1].due_on,
-        first_loan=not earlier,
-        renewal=app.renewal_of_id is not None,
-        outstanding=amount,
-    )
-    LoanInstalment.objects.bulk_create(
-        LoanInstalment(
-            loan=loan,
-            seq=line.seq,
-            due_on=line.due_on,
-            principal_due=line.principal,
-            interest_due=line.interest,
-        )
-        for line in lines
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent equal 借据号 is a 409, not a 500
+            loan = _loan_create(app, bank_no, amount, day, lines, first=not earlier)
+    except IntegrityError as exc:
+        raise ConflictError(
+            "duplicate_loan_no",
+            _("本机构已有借据号为 %(n)s 的贷款") % {"n": bank_no},
+            {"field": "loan_no"},
+        ) from exc
     _loan_fact(loan, event="disbursed", on=day, amount=amount)
     loan_watch_start(entity=app.entity, institution=app.institution, reference=loan.number)
     if app.demand_id is not None:
@@ -1744,12 +1746,79 @@ def _overdue_days(loan: Loan, today: dt.date) -> int:
     return (today - first_unpaid).days if first_unpaid else 0
 
 
+def _loan_create(
+    app: LoanApplication,
+    bank_no: str,
+    amount: Decimal,
+    day: dt.date,
+    lines: list[Any],
+    *,
+    first: bool,
+) -> Loan:
+    """Write the loan and its schedule."""
+    assert app.approved_rate is not None and app.approved_term_months is not None
+    loan = Loan.objects.create(
+        application=app,
+        entity_id=app.entity_id,
+        institution_id=app.institution_id,
+        number=f"DK{app.number[len(APPLICATION_PREFIX) :]}",
+        bank_loan_no=bank_no,
+        principal=amount,
+        annual_rate=app.approved_rate,
+        term_months=app.approved_term_months,
+        repayment_method=app.repayment_method,
+        disbursed_on=day,
+        maturity_on=lines[-1].due_on,
+        first_loan=first,
+        renewal=app.renewal_of_id is not None,
+        outstanding=amount,
+    )
+    LoanInstalment.objects.bulk_create(
+        LoanInstalment(
+            loan=loan,
+            seq=line.seq,
+            due_on=line.due_on,
+            principal_due=line.principal,
+            interest_due=line.interest,
+        )
+        for line in lines
+    )
+    return loan
+
+
+def _ensure_renewable(app: LoanApplication, amount: Decimal) -> None:
+    """Check, with the old loan locked, that a renewal may still replace it: the loan is open,
+    in good standing for 无还本续贷, and the new principal covers what is left of it."""
+    assert app.renewal_of_id is not None
+    old = Loan.objects.select_for_update().get(pk=app.renewal_of_id)
+    if old.status not in (LoanStatus.CURRENT, LoanStatus.OVERDUE):
+        raise ConflictError(
+            "not_renewable",
+            _("原贷款“%(n)s”已%(s)s，不能再以续贷结清")
+            % {"n": old.number, "s": old.get_status_display()},
+            {"field": "renewal_of"},
+        )
+    if app.without_principal_repayment and old.status != LoanStatus.CURRENT:
+        raise ConflictError(
+            "not_renewable",
+            _("原贷款“%(n)s”已逾期，不能办理无还本续贷") % {"n": old.number},
+            {"field": "renewal_of"},
+        )
+    if amount < old.outstanding:
+        raise ValidationError(
+            {
+                "amount": _("续贷放款金额须不少于原贷款余额 %(o)s 元，实际为 %(a)s 元")
+                % {"o": old.outstanding, "a": amount}
+            },
+            code="out_of_range",
+        )
+
+
 def _loan_roll_over(old: Loan, *, by: Loan, actor: User, via_api: bool) -> None:
     """Close the loan a renewal replaces: the new loan repays it (借新还旧) or, for 无还本续贷,
     carries its principal on; either way the old loan ends settled on the renewal's day."""
     old, app = _loan_locked(old)
-    if old.status not in (LoanStatus.CURRENT, LoanStatus.OVERDUE):
-        return
+    assert old.status in (LoanStatus.CURRENT, LoanStatus.OVERDUE)  # _ensure_renewable checked
     day = by.disbursed_on
     old.status, old.settled_on = LoanStatus.SETTLED, day
     old.outstanding, old.overdue_days = Decimal("0"), 0
@@ -1990,21 +2059,32 @@ def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
             except (ApplicationError, ValidationError):
                 logger.exception("overdue sweep: loan %s skipped", loan.number)
         fresh_ids = {loan.pk for loan in fresh}
-        known = [loan for loan in loans if loan.pk not in fresh_ids]
-        rows = []
-        for loan in known:
-            days = (today - late[loan.pk]).days
-            if _crossed(loan.overdue_days, days):
-                loan.overdue_days = days
-                rows.append(loan_event_row(loan, event="overdue", on=today))
-            loan.overdue_days = days
-            loan.max_overdue_days = max(loan.max_overdue_days, days)
-            loan.status = LoanStatus.OVERDUE
-        with transaction.atomic():
-            Loan.objects.bulk_update(known, ["overdue_days", "max_overdue_days", "status"])
-            if rows:
-                platform_loan_events_record(rows=rows, note=f"逾期天数 {today.isoformat()}")
+        _overdue_days_advance([loan.pk for loan in loans if loan.pk not in fresh_ids], late, today)
     return newly
+
+
+@transaction.atomic
+def _overdue_days_advance(ids: list[int], late: dict[int, dt.date], today: dt.date) -> None:
+    """Advance the days of loans already overdue, re-read under lock (a repayment, settlement or
+    default committed meanwhile is not overwritten); milestones go to datahub as one batch."""
+    loans = list(
+        Loan.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids, status=LoanStatus.OVERDUE)
+        .select_related("entity", "institution")
+    )
+    rows = []
+    stamp = timezone.now()
+    for loan in loans:
+        days = (today - late[loan.pk]).days
+        crossed = _crossed(loan.overdue_days, days)
+        loan.overdue_days = days
+        loan.max_overdue_days = max(loan.max_overdue_days, days)
+        loan.updated_at = stamp
+        if crossed:
+            rows.append(loan_event_row(loan, event="overdue", on=today))
+    Loan.objects.bulk_update(loans, ["overdue_days", "max_overdue_days", "updated_at"])
+    if rows:
+        platform_loan_events_record(rows=rows, note=f"逾期天数 {today.isoformat()}")
 
 
 def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
@@ -2252,11 +2332,22 @@ def reserve_close(
     candidate.status = status
     candidate.note = note[:2000]
     candidate.save(update_fields=["status", "note", "updated_at"])
-    InvestorInterest.objects.filter(candidate=candidate, status=InterestStatus.PENDING).update(
+    pending = list(
+        InvestorInterest.objects.filter(candidate=candidate, status=InterestStatus.PENDING)
+    )
+    closed = _("企业已不在后备库培育中，意向自动关闭")
+    InvestorInterest.objects.filter(pk__in=[i.pk for i in pending]).update(
         status=InterestStatus.DECLINED,
         responded_at=timezone.now(),
-        response_note=_("企业已不在后备库培育中，意向自动关闭"),
+        response_note=closed,
+        updated_at=timezone.now(),
     )
+    for interest in pending:
+        _notify_investor(
+            interest,
+            title=_("您对%(e)s的投资意向已关闭") % {"e": candidate.entity.name},
+            body=closed,
+        )
     kind = ReserveEventKind.LISTED if status == ReserveStatus.LISTED else ReserveEventKind.REMOVED
     _reserve_event(candidate, kind=kind, actor=actor, note=candidate.note)
     _notify_entity_reserve(

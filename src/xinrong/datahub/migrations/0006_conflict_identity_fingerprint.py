@@ -2,8 +2,9 @@
 
 Registry-vs-tax findings are identified by the compared values and a deregistered entity's
 billing by the entity alone, so a difference already handled is not raised again every month.
-Rows that now share an identity are the same finding: one is kept (a handled one if any, else
-the oldest) and the repeats are removed with their events.
+Where several rows now share an identity, one of them (a handled one if any, else the oldest)
+takes the new fingerprint and future findings match it; the others keep their old fingerprints,
+status and timeline, so no history is lost and open ones stay in the queue until handled.
 """
 
 import hashlib
@@ -35,7 +36,6 @@ def forwards(apps, schema_editor):
             groups.setdefault((c.entity_id, _fingerprint(keys, c.detail)), []).append(c)
         for (_entity, fp), members in groups.items():
             keep = next((c for c in members if c.status != "open"), members[0])
-            Conflict.objects.filter(pk__in=[c.pk for c in members if c.pk != keep.pk]).delete()
             if keep.fingerprint != fp:
                 Conflict.objects.filter(pk=keep.pk).update(fingerprint=fp)
 

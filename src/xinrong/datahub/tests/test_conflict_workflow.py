@@ -229,6 +229,28 @@ def test_an_explained_difference_is_not_raised_again_next_period(conflict, tax_s
     assert Conflict.objects.get().status == ConflictStatus.EXPLAINED
 
 
+def test_a_confirmed_error_still_in_newer_data_opens_again(conflict, tax_source):
+    conflict_resolve(
+        conflict=conflict,
+        actor=tax_source.provider,
+        outcome="confirmed_error",
+        note="法定代表人录入有误，下月更正",
+        blamed_source=tax_source,
+    )
+    uscc = conflict.entity.uscc
+    # the same delivery again changes nothing
+    assert _deliver(tax_source, "tax", f"{TAX_HEAD}{uscc},2024-06,2,韩梅\n").conflicts == 0
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.CONFIRMED_ERROR
+    # next month still the wrong name: the correction has not arrived
+    _deliver(tax_source, "tax", f"{TAX_HEAD}{uscc},2024-07,1,韩梅\n")
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.OPEN and conflict.resolved_at is None
+    assert conflict.detail["period"] == "2024-07"
+    last = ConflictEvent.objects.filter(conflict=conflict).order_by("-id").first()
+    assert last.kind == ConflictEventKind.REOPENED and last.actor is None
+
+
 def test_a_changed_finding_is_a_new_open_conflict(conflict, tax_source):
     conflict_resolve(conflict=conflict, actor=tax_source.provider, outcome="explained", note="是")
     uscc = conflict.entity.uscc

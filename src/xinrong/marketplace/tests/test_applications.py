@@ -728,3 +728,62 @@ def test_a_recovery_after_default_is_recorded_and_a_full_one_settles(
     services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0
+
+
+def test_a_renewal_must_come_from_the_same_lender_once_and_cover_the_balance(
+    enterprise_user, entity, bank, operator, make_user
+):
+    old = _disbursed(enterprise_user, entity, bank, operator, days_ago=300, code="RX-1")
+    other_bank = make_user("bank", ["loan_officer"])
+    foreign = published_product(other_bank, operator, code="RX-2", tags=["续贷"])
+    with pytest.raises(ConflictError) as exc:
+        services.application_submit(
+            actor=enterprise_user,
+            entity=entity,
+            product=foreign,
+            data={"amount": "120000", "term_months": 12},
+            renewal_of=old,
+        )
+    assert exc.value.code == "renewal_other_institution"
+    own = published_product(bank["loan_officer"], operator, code="RX-3", tags=["续贷"])
+    renewal = services.application_submit(
+        actor=enterprise_user,
+        entity=entity,
+        product=own,
+        data={"amount": "120000", "term_months": 12},
+        renewal_of=old,
+    )
+    again = published_product(bank["loan_officer"], operator, code="RX-4", tags=["续贷"])
+    with pytest.raises(ConflictError) as exc:
+        services.application_submit(
+            actor=enterprise_user,
+            entity=entity,
+            product=again,
+            data={"amount": "120000", "term_months": 12},
+            renewal_of=old,
+        )
+    assert exc.value.code == "renewal_pending"
+    renewal = _to(renewal, S.CONTRACT_SIGNED, bank)
+    with pytest.raises(ValidationError) as short:
+        services.application_disburse(
+            application=renewal, actor=bank["loan_officer"], amount=Decimal("100000")
+        )
+    assert "amount" in short.value.message_dict
+    old.refresh_from_db()
+    assert old.status == LoanStatus.CURRENT and not old.application.loan.renewal
+
+
+def test_a_concurrent_equal_bank_loan_number_is_a_conflict_not_a_500(
+    enterprise_user, entity, bank, operator
+):
+    first = _disbursed(enterprise_user, entity, bank, operator, days_ago=3, code="BN-1")
+    from xinrong.marketplace.models import Loan
+
+    Loan.objects.filter(pk=first.pk).update(bank_loan_no="JJ-9")
+    product = published_product(bank["loan_officer"], operator, code="BN-2")
+    app = _to(_apply(enterprise_user, entity, product), S.CONTRACT_SIGNED, bank)
+    with pytest.raises(ConflictError) as exc:
+        services.application_disburse(
+            application=app, actor=bank["loan_officer"], amount=Decimal("1000"), loan_no="JJ-9"
+        )
+    assert exc.value.code == "duplicate_loan_no"
