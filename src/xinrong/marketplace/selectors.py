@@ -924,9 +924,9 @@ def renewal_due_loans(
 def renewal_options(
     *, entity: MarketEntity, loans: Iterable[Loan], limit: int = RENEWAL_OPTIONS
 ) -> dict[int, list[RenewalOption]]:
-    """Return, per loan, the 续贷/无还本续贷 products to renew it with: the lending institution's
-    first, then those the entity qualifies for, then the rest (one product query, one facts
-    load)."""
+    """Return, per loan, the lending institution's 续贷/无还本续贷 products to renew it with
+    (a renewal is made with the original lender), those the entity qualifies for first (one
+    product query, one facts load)."""
     wanted = Q()
     for tag in RENEWAL_TAGS:
         wanted |= Q(current_version__tag_index__contains=f"|{tag}|")
@@ -945,8 +945,9 @@ def renewal_options(
                 verdict=verdicts.get(p.current_version_id or 0),
             )
             for p in products
+            if p.institution_id == loan.institution_id
         ]
-        options.sort(key=lambda o: (not o.same_institution, not (o.verdict and o.verdict.eligible)))
+        options.sort(key=lambda o: not (o.verdict and o.verdict.eligible))
         out[loan.pk] = options[:limit]
     return out
 

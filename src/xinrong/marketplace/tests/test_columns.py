@@ -200,12 +200,13 @@ def test_renewal_lists_only_live_loans_maturing_within_90_days(
     assert list(selectors.renewal_due_loans(user=other_bank)) == []
 
 
-def test_renewal_options_put_the_lending_institution_first(enterprise_user, entity, shelf, bank):
+def test_renewal_options_are_the_lending_institutions_only(enterprise_user, entity, shelf, bank):
+    """A renewal is made with the original lender: another institution's 无还本续贷 product is
+    not offered (the service would refuse it)."""
     loan = _loan(enterprise_user, entity, shelf["first"], bank, days_ago=335)
     options = selectors.renewal_options(entity=entity, loans=[loan])[loan.pk]
-    assert [o.product.code for o in options] == ["C-RENEW", "C-NOPAY"]
+    assert [o.product.code for o in options] == ["C-RENEW"]
     assert options[0].same_institution and not options[0].without_principal
-    assert options[1].without_principal and not options[1].same_institution
 
 
 def test_renewal_page_links_to_the_apply_page_with_the_loan(
@@ -216,8 +217,9 @@ def test_renewal_page_links_to_the_apply_page_with_the_loan(
     response = client.get("/marketplace/renewal/")
     assert response.status_code == 200
     body = response.content.decode()
-    assert f"/marketplace/p/C-NOPAY/apply/?renewal={loan.pk}" in body
-    assert client.get(f"/marketplace/p/C-NOPAY/apply/?renewal={loan.pk}").status_code == 200
+    assert f"/marketplace/p/C-RENEW/apply/?renewal={loan.pk}" in body
+    assert f"/marketplace/p/C-NOPAY/apply/?renewal={loan.pk}" not in body
+    assert client.get(f"/marketplace/p/C-RENEW/apply/?renewal={loan.pk}").status_code == 200
 
 
 def test_institution_sees_its_maturing_loans_with_days_left(
