@@ -7,6 +7,13 @@ Generates N tax rows as a CSV (valid USCCs of N/12 seeded entities, 12 months ea
   2. loads the same CSV into a bare table: PostgreSQL `COPY`, or SQLite `executemany`.
 Prints rows/s for each and the ratio pipeline / bare load.
 
+With --floor (PostgreSQL), the same run then measures the *write floor*: the facts the pipeline
+stored, already validated and typed, are exported and copied back with `COPY` into an empty
+table shaped like `datahub_fact` (sorted by the unique key, the cheapest order), once with the
+fact table's own indexes, once without the unique key, once with no index. No pipeline that
+stores these facts in that table can beat the first of these times, so `COPY` / floor is the
+highest ratio any implementation could reach on this machine.
+
     .venv/bin/python benchmarks/ingest_bench.py --rows 1000000 --backend postgres
     .venv/bin/python benchmarks/ingest_bench.py --rows 200000 --backend sqlite
 """
@@ -66,7 +73,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="postgres")
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure the fact-table write floor (PostgreSQL)"
+    )
     args = parser.parse_args()
+    if args.floor and args.backend != "postgres":
+        parser.error("--floor needs --backend postgres")
     tmp = Path(tempfile.mkdtemp(prefix="xinrong-ingest-bench-"))
     os.environ.update(
         XINRONG_VAR=str(tmp),
@@ -159,6 +171,7 @@ def main() -> None:
             conn.close()
             label = "SQLite executemany"
         bare_s = time.perf_counter() - start
+        floors = _write_floor(env["DATABASE_URL"]) if args.floor else []
     finally:
         if args.backend == "postgres":
             subprocess.run(
@@ -177,6 +190,75 @@ def main() -> None:
     print(f"  {label:<25}: {bare_s:8.1f} s  {args.rows / bare_s:10,.0f} rows/s")
     print(f"  ratio pipeline / bare load: {bare_s / pipe_s:.3f} (whole command)")
     print(f"  ratio pipeline / bare load: {bare_s / inner_s:.3f} (batch start→end)")
+    if floors:
+        print("  write floor: COPY of the stored facts, sorted, into an empty fact-shaped table")
+        for label, rows, seconds in floors:
+            print(
+                f"    {label:<36}: {seconds:6.2f} s for {rows:,} facts; "
+                f"best reachable ratio {bare_s / seconds * rows / args.rows:.3f}"
+            )
+
+
+def _write_floor(url: str) -> list[tuple[str, int, float]]:
+    """Time COPY of the stored facts into fresh fact-shaped tables with fewer and fewer indexes."""
+    import psycopg
+
+    results = []
+    with psycopg.connect(url) as conn:
+        cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'datahub_fact' AND column_name NOT IN ('id', 'created_at') "
+                "ORDER BY ordinal_position"
+            )
+        ]
+        names = ", ".join(cols)
+        data = bytearray()
+        with conn.cursor().copy(
+            f"COPY (SELECT {names} FROM datahub_fact "  # noqa: S608
+            "ORDER BY entity_id, source_id, row_hash) TO STDOUT"
+        ) as copy:
+            for block in copy:
+                data += block
+        rows = int(conn.execute("SELECT count(*) FROM datahub_fact").fetchone()[0])
+        indexes = [
+            (name, ddl)
+            for name, ddl in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'datahub_fact'"
+            )
+        ]
+        conn.commit()
+        variants = [
+            ("fact table's indexes (" + ", ".join(n for n, _ in indexes) + ")", indexes),
+            (
+                "without the unique key",
+                [(n, d) for n, d in indexes if "UNIQUE" not in d or "pkey" in n],
+            ),
+            ("without any index", []),
+        ]
+        for label, keep in variants:
+            conn.execute("DROP TABLE IF EXISTS floor_fact")
+            conn.execute(
+                "CREATE TABLE floor_fact (LIKE datahub_fact INCLUDING DEFAULTS INCLUDING IDENTITY)"
+            )
+            for name, ddl in keep:
+                conn.execute(
+                    ddl.replace(f"INDEX {name} ON", f"INDEX floor_{name} ON").replace(
+                        "public.datahub_fact ", "floor_fact "
+                    )
+                )
+            conn.commit()
+            start = time.perf_counter()
+            with conn.cursor().copy(f"COPY floor_fact ({names}) FROM STDIN") as copy:
+                view = memoryview(data)
+                for at in range(0, len(view), 1 << 20):
+                    copy.write(view[at : at + (1 << 20)])
+            conn.commit()
+            results.append((label, rows, time.perf_counter() - start))
+        conn.execute("DROP TABLE floor_fact")
+        conn.commit()
+    return results
 
 
 if __name__ == "__main__":

@@ -15,7 +15,11 @@ through hashlib where it has one, otherwise the ``gmssl`` package if installed.
     python example_client.py review SQ20260601ABCD1234
     python example_client.py approve SQ20260601ABCD1234 --amount 400000 --rate 4.35 --term 12
     python example_client.py reject SQ20260601ABCD1234 --reason credit --note "近两年有逾期记录"
+    python example_client.py contract SQ20260601ABCD1234 --contract-no HT-2026-001 [--signed-on D]
+    python example_client.py disburse SQ20260601ABCD1234 --amount 400000 [--loan-no JJ001]
     python example_client.py repay DK20260601ABCD1234 --amount 35000.00 [--paid-on 2026-07-01]
+    python example_client.py overdue DK20260601ABCD1234 [--as-of 2026-08-05]
+    python example_client.py default DK20260601ABCD1234 --note "逾期超过 90 天" [--on D]
 
     add --sm3 to sign with HMAC-SM3 instead of HMAC-SHA256;
     add --idempotency-key K to resend a write (the platform answers it once, then replays).
@@ -157,11 +161,32 @@ def _parser() -> argparse.ArgumentParser:
     reject.add_argument("number")
     reject.add_argument("--reason", required=True, help="credit, capacity, collateral, ...")
     reject.add_argument("--note", required=True)
+    contract = sub.add_parser("contract", help="push the signed loan contract")
+    contract.add_argument("number")
+    contract.add_argument("--contract-no", required=True)
+    contract.add_argument("--signed-on", help="YYYY-MM-DD, default today")
+    disburse = sub.add_parser("disburse", help="push a disbursement")
+    disburse.add_argument("number")
+    disburse.add_argument("--amount", required=True)
+    disburse.add_argument("--disbursed-on", help="YYYY-MM-DD, default today")
+    disburse.add_argument("--loan-no", default="", help="the institution's own loan number")
     repay = sub.add_parser("repay", help="push a repayment of a loan")
     repay.add_argument("loan_no")
     repay.add_argument("--amount", required=True)
     repay.add_argument("--paid-on")
+    overdue = sub.add_parser("overdue", help="push an overdue event of a loan")
+    overdue.add_argument("loan_no")
+    overdue.add_argument("--as-of", help="YYYY-MM-DD, default today")
+    default = sub.add_parser("default", help="push a default of an overdue loan")
+    default.add_argument("loan_no")
+    default.add_argument("--note", required=True)
+    default.add_argument("--on", help="YYYY-MM-DD, default today")
     return parser
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """Drop the optional fields left out on the command line."""
+    return {k: v for k, v in fields.items() if v not in (None, "")}
 
 
 def _request_of(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]:
@@ -171,9 +196,13 @@ def _request_of(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | No
         query = {"limit": args.limit, "archive": str(not args.no_archive).lower()}
         query.update({k: v for k, v in (("status", args.status), ("cursor", args.cursor)) if v})
         return "GET", f"{API_PREFIX}/applications?{urlencode(query)}", None
-    if args.command == "repay":
-        payload = {"amount": args.amount, **({"paid_on": args.paid_on} if args.paid_on else {})}
-        return "POST", f"{API_PREFIX}/loans/{quote(args.loan_no)}/repayments", payload
+    if args.command in ("repay", "overdue", "default"):
+        loan = f"{API_PREFIX}/loans/{quote(args.loan_no)}"
+        if args.command == "repay":
+            return "POST", f"{loan}/repayments", _given(amount=args.amount, paid_on=args.paid_on)
+        if args.command == "overdue":
+            return "POST", f"{loan}/overdue", _given(as_of=args.as_of)
+        return "POST", f"{loan}/default", _given(note=args.note, on=args.on)
     app = f"{API_PREFIX}/applications/{quote(args.number)}"
     if args.command == "get":
         return "GET", app, None
@@ -182,6 +211,12 @@ def _request_of(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | No
         return "POST", f"{app}/approve", payload
     if args.command == "reject":
         return "POST", f"{app}/reject", {"reason": args.reason, "note": args.note}
+    if args.command == "contract":
+        payload = _given(contract_no=args.contract_no, signed_on=args.signed_on)
+        return "POST", f"{app}/contract", payload
+    if args.command == "disburse":
+        payload = _given(amount=args.amount, disbursed_on=args.disbursed_on, loan_no=args.loan_no)
+        return "POST", f"{app}/disburse", payload
     return "POST", f"{app}/{args.command}", {}
 
 

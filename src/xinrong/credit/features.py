@@ -200,6 +200,19 @@ class _Columns:
         self.data[name] = col
 
 
+def exclude_repaired(facts: QuerySet[Fact]) -> QuerySet[Fact]:
+    """Return ``facts`` without those whose credit repair was approved (one NOT EXISTS).
+
+    A repaired penalty stops being shown publicly and stops counting in the score; the feature
+    builder, the graph's risk flags and the archive all drop it through this one filter.
+    """
+    return facts.exclude(
+        Exists(
+            RepairApplication.objects.filter(fact_id=OuterRef("pk"), status=RepairStatus.APPROVED)
+        )
+    )
+
+
 def scorable_facts(*, as_of: dt.date, exclude_ids: Iterable[int] = ()) -> QuerySet[Fact]:
     """Facts that count in the score at ``as_of``: visible, within retention, not repaired, not
     excluded, and about that date or earlier (so a past ``as_of`` rebuilds the score as it was)."""
@@ -209,12 +222,7 @@ def scorable_facts(*, as_of: dt.date, exclude_ids: Iterable[int] = ()) -> QueryS
         Q(period="") | Q(period__lte=month),
         Q(occurred_on__isnull=True) | Q(occurred_on__lte=as_of),
     )
-    # approved credit repairs take a penalty out of the score (one NOT EXISTS, any number)
-    qs = qs.exclude(
-        Exists(
-            RepairApplication.objects.filter(fact_id=OuterRef("pk"), status=RepairStatus.APPROVED)
-        )
-    )
+    qs = exclude_repaired(qs)  # approved credit repairs take a penalty out of the score
     excluded = list(exclude_ids)
     if excluded:
         qs = qs.exclude(pk__in=excluded)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.common.masking import mask_name
 from xinrong.credit.choices import PUBLIC_CATEGORIES, EdgeKind, NodeKind, RiskFlag
+from xinrong.credit.features import exclude_repaired
 from xinrong.credit.models import Authorisation
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.selectors import fact_visible
@@ -288,8 +289,9 @@ def risk_flags(
 ) -> dict[int, list[Flag]]:
     """Return the risk flags of entities given as {pk: registration status}, in one fact query.
 
-    Negative facts count only in ``categories`` (what the reader may see) and only until their
-    retention date (征信业管理条例 第十六条), as in the credit archive an institution reads.
+    Negative facts count only in ``categories`` (what the reader may see), only until their
+    retention date (征信业管理条例 第十六条) and not once a credit repair was approved, as in
+    the credit archive an institution reads.
     With ``published_dishonest`` the 失信被执行人 listing counts even outside ``categories``:
     courts publish it, so it is no one's non-public data.
     """
@@ -305,7 +307,7 @@ def risk_flags(
         today = timezone.localdate()
         for chunk in _chunks(ids):
             rows = (
-                fact_visible()
+                exclude_repaired(fact_visible())
                 .filter(wanted, entity_id__in=chunk, negative=True)
                 .exclude(retention_until__lt=today)
                 .values_list("entity_id", "category")

@@ -16,11 +16,9 @@ from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
     Max,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -49,7 +47,12 @@ from xinrong.credit.choices import (
     RepairStatus,
     Scope,
 )
-from xinrong.credit.features import DIMENSIONS, FEATURES, FEATURES_BY_NAME, feature_matrix
+from xinrong.credit.features import (
+    DIMENSIONS,
+    FEATURES,
+    FEATURES_BY_NAME,
+    feature_matrix,
+)
 from xinrong.credit.graph import Graph, ego_graph
 from xinrong.credit.models import (
     Alert,
@@ -847,7 +850,7 @@ def repaired_fact_ids(*, entity_ids: Iterable[int] | None = None) -> set[int]:
         facts = facts.exclude(pk__in=repaired)  # or a NumPy mask over fact ids
 
     Repairs are few (one approved row per repaired fact), so the set stays small even for a
-    province; for a query without a Python set use :func:`exclude_repaired`.
+    province; for a query without a Python set use ``features.exclude_repaired``.
     """
     qs = RepairApplication.objects.filter(status=RepairStatus.APPROVED)
     if entity_ids is None:
@@ -856,15 +859,6 @@ def repaired_fact_ids(*, entity_ids: Iterable[int] | None = None) -> set[int]:
     for part in _chunked(entity_ids):
         out.update(qs.filter(entity_id__in=part).values_list("fact_id", flat=True))
     return out
-
-
-def exclude_repaired(facts: QuerySet[Fact]) -> QuerySet[Fact]:
-    """Return ``facts`` without repaired ones, as one SQL query (NOT EXISTS)."""
-    return facts.exclude(
-        Exists(
-            RepairApplication.objects.filter(fact_id=OuterRef("pk"), status=RepairStatus.APPROVED)
-        )
-    )
 
 
 def pending_repair_fact_ids(*, fact_ids: Iterable[int]) -> set[int]:

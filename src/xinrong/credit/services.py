@@ -551,6 +551,18 @@ def rescore_all_schedule() -> None:
     transaction.on_commit(lambda: tasks.rescore_all.enqueue())
 
 
+def rescore_entities_schedule(entity_ids: list[int]) -> None:
+    """Queue a rescoring of these entities after the current transaction commits.
+
+    Used where facts change outside an ingestion batch (dispute corrections, repairs), so the
+    stored score the portrait and report show follows the facts.
+    """
+    from xinrong.credit import tasks
+
+    ids = sorted(set(entity_ids))
+    transaction.on_commit(lambda: tasks.rescore_entities.enqueue(ids))
+
+
 # ---------------------------------------------------------------- early warning
 
 
@@ -1316,6 +1328,7 @@ def dispute_resolve_correct(
             status=422,
         )
     correction = fact_correct(fact=dispute.fact, changes=changes, actor=actor)
+    rescore_entities_schedule([dispute.fact.entity_id])
     before = dispute.status
     now = timezone.now()
     dispute.status = DisputeStatus.CORRECTED
@@ -1615,6 +1628,8 @@ def _repair_decide(
     )
     entity = application.entity
     approved = to == RepairStatus.APPROVED
+    if approved:  # the repaired fact stops counting: the stored score must follow
+        rescore_entities_schedule([entity.pk])
     _notify(
         lambda: recipients.entity_users(entity=entity),
         kind="repair.approved" if approved else "repair.rejected",

@@ -28,6 +28,15 @@ def rescore_batch(batch_id: int) -> int:
 
 
 @task()
+def rescore_entities(entity_ids: list[int]) -> int:
+    """Rescore some entities after a change to their facts outside ingestion (a dispute
+    correction, a repair); return how many were scored."""
+    if model_active() is None or not entity_ids:
+        return 0
+    return services.profiles_score(entity_ids=entity_ids).entities
+
+
+@task()
 def rescore_all() -> int:
     """Score every entity with the active model; return how many."""
     if model_active() is None:

@@ -38,6 +38,9 @@ def jobs() -> list[Job]:
         Job("demands_sweep", marketplace_tasks.demands_sweep, every),
         Job("applications_sweep", marketplace_tasks.applications_sweep, every),
         Job("disputes_escalate", credit_tasks.disputes_escalate_overdue, max(every, 24 * 60)),
+        # Negative facts leave the score when their retention ends, with no delivery to trigger
+        # a rescoring: a daily full run (written only where a score changed) keeps them current.
+        Job("profiles_refresh", credit_tasks.rescore_all, max(every, 24 * 60)),
         Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, 24 * 60)),
     ]
 

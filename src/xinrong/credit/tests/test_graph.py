@@ -345,6 +345,30 @@ def test_risk_flags_come_from_facts_status_and_circles_in_few_queries(risky):
     assert [f.code for f in flags[k.pk]] == ["revoked", "guarantee_circle"]
 
 
+def test_a_repaired_penalty_no_longer_flags_its_entity(risky, court, make_user):
+    from xinrong.credit.choices import RepairStatus
+    from xinrong.credit.models import RepairApplication
+    from xinrong.datahub.models import Fact
+
+    e = risky["e"]
+    fact = Fact.objects.get(entity=e, category="penalty")
+    RepairApplication.objects.create(
+        entity=e,
+        fact=fact,
+        source=court,
+        severity="general",
+        decided_on=fact.occurred_on,
+        statement="已整改",
+        status=RepairStatus.APPROVED,
+        filed_by=make_user("enterprise", ["enterprise_owner"]),
+        submitted_at=timezone.now(),
+        decided_by=court.organisation.users.first(),
+        decided_at=timezone.now(),
+    )
+    flags = g.risk_flags({e.pk: "active"}, categories=["judicial", "penalty"])
+    assert e.pk not in flags  # the repaired record stops showing, as in the archive
+
+
 def test_flags_only_use_the_categories_the_reader_may_see(risky):
     d, e = risky["d"], risky["e"]
     flags = g.risk_flags({d.pk: "active", e.pk: "active"}, categories=["penalty"])

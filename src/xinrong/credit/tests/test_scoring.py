@@ -286,7 +286,7 @@ def test_demo_seed_trains_activates_and_scores_everyone():
 
 
 def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
-    entity, source, enterprise_user
+    entity, source, enterprise_user, django_capture_on_commit_callbacks
 ):
     from xinrong.datahub.models import Fact
 
@@ -313,8 +313,9 @@ def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
         statement="已整改，罚款已缴清",
         evidence=[SimpleUploadedFile("整改报告.pdf", PDF_BYTES, "application/pdf")],
     )
-    services.repair_approve(application=application, actor=source_user, reason="整改到位")
-    services.profiles_score(entity_ids=[entity.pk])
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        services.repair_approve(application=application, actor=source_user, reason="整改到位")
+    assert queued  # the approval itself queues the entity's rescoring; nobody calls it by hand
     after = CreditProfile.objects.get(entity=entity, is_latest=True).score
     pen, tax = card.features
     assert (before, after) == (
@@ -336,3 +337,37 @@ def test_scoring_a_long_list_in_parts_gives_the_same_snapshots(monkeypatch, enti
         CreditProfile.objects.filter(is_latest=True).values_list("entity_id", flat=True)
     ) == sorted(ids)
     assert services.alerts_raise(entity_ids=ids) == 0
+
+
+def test_a_dispute_correction_rescores_the_entity(
+    entity, source, enterprise_user, django_capture_on_commit_callbacks
+):
+    from xinrong.datahub.models import Fact
+
+    _deliver(
+        source,
+        "tax",
+        f"统一社会信用代码,所属期,实缴税额（元）,纳税信用等级\n{entity.uscc},2026-01,1000,D\n",
+    )
+    card = _card()
+    _activate(card)
+    services.profiles_score(entity_ids=[entity.pk])
+    before = CreditProfile.objects.get(entity=entity, is_latest=True)
+    fact = Fact.objects.get(entity=entity, category="tax")
+    dispute = services.dispute_file(
+        actor=enterprise_user,
+        fact=fact,
+        kind="correction",
+        claim="纳税信用等级应为A级",
+        proposed_values={"credit_grade": "A"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispute_resolve_correct(dispute=dispute, actor=source.organisation.users.first())
+    after = CreditProfile.objects.get(entity=entity, is_latest=True)
+    pen, tax = card.features
+    # grade D is 1 and A is 5 on the feature's scale: bins [<2.5], [2.5, 4.5), [≥4.5]
+    assert (before.score, after.score) == (
+        round(pen.points[0] + tax.points[0]),
+        round(pen.points[0] + tax.points[2]),
+    )
+    assert after.pk != before.pk

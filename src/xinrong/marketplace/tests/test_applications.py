@@ -192,6 +192,7 @@ CALLS = {
 }
 ROLES = (
     "enterprise_owner",
+    "enterprise_agent",
     "loan_officer",
     "reviewer",
     "institution_admin",
@@ -261,6 +262,9 @@ def test_every_transition_is_allowed_exactly_for_its_statuses_and_roles(
     a refusal changes nothing and writes no event."""
     actors = {
         "enterprise_owner": enterprise_user,
+        "enterprise_agent": make_user(
+            "enterprise", ["enterprise_agent"], org=enterprise_user.organisation
+        ),
         "other_bank": make_user("bank", ["loan_officer", "reviewer", "institution_admin"]),
         "operator": operator,
         **bank,
@@ -268,7 +272,7 @@ def test_every_transition_is_allowed_exactly_for_its_statuses_and_roles(
     t = TRANSITIONS[action]
     refused_app = _build(status, enterprise_user, entity, bank, operator)
     for role in ROLES:
-        side_ok = (t.side == ENTERPRISE and role == "enterprise_owner") or (
+        side_ok = (t.side == ENTERPRISE and role.startswith("enterprise_")) or (
             t.side != ENTERPRISE and role in bank and role in t.roles
         )
         if status in t.sources and side_ok:

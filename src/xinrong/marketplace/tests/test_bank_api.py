@@ -567,3 +567,18 @@ def test_the_example_clients_commands_work_end_to_end(system, app, client, monke
     app.refresh_from_db()
     assert app.status == S.APPROVED
     assert ApplicationEvent.objects.filter(application=app, kind="accepted").count() == 1
+    start = (timezone.localdate() - dt.timedelta(days=40)).isoformat()  # one instalment past due
+    contract = ["contract", app.number, "--contract-no", "HT-CLI-1", "--signed-on", start]
+    assert EXAMPLE.main(contract) == 0
+    disburse = ["disburse", app.number, "--amount", "400000", "--disbursed-on", start]
+    assert EXAMPLE.main([*disburse, "--loan-no", "JJ-CLI-1"]) == 0
+    assert '"bank_loan_no": "JJ-CLI-1"' in capsys.readouterr().out
+    future = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    assert EXAMPLE.main(["overdue", "JJ-CLI-1", "--as-of", future]) == 1  # 422, names as_of
+    assert '"field": "as_of"' in capsys.readouterr().out
+    assert EXAMPLE.main(["--sm3", "overdue", "JJ-CLI-1"]) == 0
+    assert EXAMPLE.main(["repay", "JJ-CLI-1", "--amount", "100.00"]) == 0
+    assert EXAMPLE.main(["default", "JJ-CLI-1", "--note", "逾期超过 90 天"]) == 0
+    loan = Loan.objects.get(application=app)
+    assert (loan.bank_loan_no, loan.status) == ("JJ-CLI-1", LoanStatus.DEFAULTED)
+    assert app.events.filter(via_api=True).count() == 8  # accepted … defaulted, once each
