@@ -1,9 +1,10 @@
 """Early-warning rules (风险预警) as data, evaluated after every ingestion batch.
 
 Each rule has an id, a description, a severity and a check. A check reads the batch's new facts
-(or the entities' score history) and returns (entity id, detail) findings. Every institution
-holding a live authorisation for that entity gets an alert. An alert already raised for the same
-rule and fingerprint is not raised again.
+(or the entities' score history) and returns (entity id, detail) findings. Rules about a state
+(tax grade D, arrears) fire when an entity *enters* it, not again for every month it stays.
+Every institution holding a live authorisation or an outstanding loan for that entity gets an
+alert. An alert already raised for the same rule and fingerprint is not raised again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
@@ -25,6 +26,7 @@ from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
 
 Finding = tuple[int, dict[str, Any]]
+UTILITY_ARREARS_MONTHS = 3  # 水电气欠费达到 3 个月
 
 
 @dataclass
@@ -62,6 +64,40 @@ def _facts(
     return check
 
 
+def _falls_into(
+    category: str,
+    keys: tuple[str, ...],
+    field: str,
+    bad: Callable[[Any], bool],
+    *,
+    series: str = "",
+    **filters: Any,
+) -> Callable[[Context], Iterable[Finding]]:
+    """Alert on a new fact that is bad (``filters`` in SQL, ``bad`` on ``field``) when the
+    entity's previous fact of the same series was not: a tax grade that *falls* to D, arrears
+    that *reach* three months. A grade that stays D month after month alerts once, not monthly.
+
+    The previous fact is the latest visible one of an earlier period (per ``series`` column,
+    e.g. water/electricity/gas), found with one correlated subquery on the entity's index.
+    """
+
+    def check(ctx: Context) -> Iterable[Finding]:
+        earlier = fact_visible().filter(
+            category=category, entity_id=OuterRef("entity_id"), period__lt=OuterRef("period")
+        )
+        if series:
+            earlier = earlier.filter(**{series: OuterRef(series)})
+        previous = Subquery(earlier.order_by("-period", "-id").values(field)[:1])
+        new = ctx.new_facts(category).filter(**filters).annotate(previous=previous)
+        for fact in new.order_by("id"):
+            if fact.previous is not None and bad(fact.previous):
+                continue  # already bad before this fact: alerted when it became so
+            values = fact.values()
+            yield fact.entity_id, {"fact": fact.pk, **{k: values.get(k, "") for k in keys}}
+
+    return check
+
+
 def _score_drop(ctx: Context) -> Iterable[Finding]:
     threshold = getattr(settings, "XINRONG_SCORE_DROP_ALERT", 30)
     latest = {
@@ -72,7 +108,10 @@ def _score_drop(ctx: Context) -> Iterable[Finding]:
     for p in CreditProfile.objects.filter(entity_id__in=list(latest), is_latest=False).order_by(
         "entity_id", "-computed_at", "-id"
     ):
-        previous.setdefault(p.entity_id, p)
+        # only a drop under the same model version is news about the enterprise; a new
+        # version's different scale is not
+        if p.model_id == latest[p.entity_id].model_id:
+            previous.setdefault(p.entity_id, p)
     for eid, now in latest.items():
         before = previous.get(eid)
         if before is not None and before.score - now.score >= threshold:
@@ -91,14 +130,15 @@ def _score_drop(ctx: Context) -> Iterable[Finding]:
 def _circle_member_default(ctx: Context) -> Iterable[Finding]:
     """Members of a guarantee circle in which another member newly defaulted.
 
-    Until the marketplace records loan defaults, a default is a new enforcement case or a
-    失信 listing of the member: its guarantors inside the circle now carry its debts.
+    A default is a platform loan declared in default (the marketplace records it as a
+    ``loan`` fact), or a new enforcement case or 失信 listing of the member, which shows a
+    default on debts outside the platform: its guarantors inside the circle now carry them.
     """
     defaulted = set(
         ctx.new_facts("judicial")
         .filter(Q(status="executed") | Q(flag=True))
         .values_list("entity_id", flat=True)
-    )
+    ) | set(ctx.new_facts("loan").filter(status="defaulted").values_list("entity_id", flat=True))
     if not defaulted:
         return
     for circle in guarantee_circles(defaulted):
@@ -125,19 +165,28 @@ RULES: tuple[WarningRule, ...] = (
         "tax_grade_d",
         N_("纳税信用等级降为D级"),
         "high",
-        _facts("tax", ("period", "credit_grade"), grade="D"),
+        _falls_into("tax", ("period", "credit_grade"), "grade", lambda g: g == "D", grade="D"),
     ),
     WarningRule(
         "utility_arrears",
         N_("水电气欠费达到3个月及以上"),
         "medium",
-        _facts("utility", ("utility", "period", "months_in_arrears"), arrears__gte=3),
+        _falls_into(
+            "utility",
+            ("utility", "period", "months_in_arrears"),
+            "arrears",
+            lambda months: months >= UTILITY_ARREARS_MONTHS,
+            series="status",
+            arrears__gte=UTILITY_ARREARS_MONTHS,
+        ),
     ),
     WarningRule(
         "social_security_arrears",
         N_("社会保险欠费"),
         "medium",
-        _facts("social_security", ("period", "arrears"), arrears__gt=0),
+        _falls_into(
+            "social_security", ("period", "arrears"), "arrears", lambda a: a > 0, arrears__gt=0
+        ),
     ),
     WarningRule(
         "abnormal_listing",
@@ -148,7 +197,7 @@ RULES: tuple[WarningRule, ...] = (
     WarningRule("score_drop", N_("信用分大幅下降"), "medium", _score_drop),
     WarningRule(
         "guarantee_circle_default",
-        N_("担保圈内其他成员出现违约（被执行或失信）"),
+        N_("担保圈内其他成员出现违约（贷款违约、被执行或失信）"),
         "high",
         _circle_member_default,
     ),

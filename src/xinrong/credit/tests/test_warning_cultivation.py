@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -96,13 +97,64 @@ def test_a_lender_with_an_outstanding_loan_is_alerted_without_a_consent(
         (bank_officer.organisation_id, "utility_arrears")
     ]
     services.loan_watch_end(institution=bank_officer.organisation, reference="DK-1")
-    _deliver(
+    _deliver(  # paid up, then in arrears again: a new finding, but nobody watches any more
         source,
         "utility",
-        f"{head}{entity.uscc},electricity,2026-11,500,5\n",
+        f"{head}{entity.uscc},electricity,2026-11,500,0\n{entity.uscc},electricity,2026-12,500,3\n",
         django_capture_on_commit_callbacks,
     )
     assert Alert.objects.count() == 1
+    assert services.alerts_raise(entity_ids=[entity.pk]) == 0  # and it reaches no one
+
+
+def test_state_rules_alert_when_the_entity_enters_the_state_not_every_month(
+    entity, enterprise_user, bank_officer, source, django_capture_on_commit_callbacks
+):
+    """Tax grade D, utility arrears ≥ 3 months, social-security arrears: once per entry."""
+    _authorise(enterprise_user, bank_officer.organisation)
+    u = entity.uscc
+    tax = "统一社会信用代码,所属期,实缴税额（元）,纳税信用等级\n"
+    _deliver(
+        source,
+        "tax",
+        f"{tax}{u},2026-07,900,B\n{u},2026-08,900,D\n{u},2026-09,900,D\n",
+        django_capture_on_commit_callbacks,
+    )
+    _deliver(source, "tax", f"{tax}{u},2026-10,900,D\n", django_capture_on_commit_callbacks)
+    assert [a.detail["period"] for a in Alert.objects.filter(rule="tax_grade_d")] == ["2026-08"]
+    _deliver(
+        source,
+        "tax",
+        f"{tax}{u},2026-11,900,B\n{u},2026-12,900,D\n",
+        django_capture_on_commit_callbacks,
+    )
+    assert sorted(a.detail["period"] for a in Alert.objects.filter(rule="tax_grade_d")) == [
+        "2026-08",
+        "2026-12",  # fell to D again after recovering
+    ]
+    util = "统一社会信用代码,类别,所属期,应缴金额（元）,欠费月数\n"
+    _deliver(
+        source,
+        "utility",
+        f"{util}{u},electricity,2026-09,500,2\n{u},electricity,2026-10,500,3\n"
+        f"{u},electricity,2026-11,500,4\n{u},water,2026-11,80,3\n",
+        django_capture_on_commit_callbacks,
+    )
+    found = sorted(
+        (a.detail["utility"], a.detail["period"])
+        for a in Alert.objects.filter(rule="utility_arrears")
+    )
+    assert found == [("electricity", "2026-10"), ("water", "2026-11")]  # each utility its own
+    ss = "统一社会信用代码,所属期,参保人数,欠费金额（元）\n"
+    _deliver(
+        source,
+        "social_security",
+        f"{ss}{u},2026-09,12,0\n{u},2026-10,12,3000\n{u},2026-11,12,6000\n",
+        django_capture_on_commit_callbacks,
+    )
+    assert [a.detail["period"] for a in Alert.objects.filter(rule="social_security_arrears")] == [
+        "2026-10"
+    ]
 
 
 def test_score_drop_alerts(entity, enterprise_user, bank_officer):
@@ -113,6 +165,15 @@ def test_score_drop_alerts(entity, enterprise_user, bank_officer):
     assert services.alerts_raise(entity_ids=[entity.pk]) == 1
     alert = Alert.objects.get()
     assert alert.rule == "score_drop" and alert.detail["from"] == 650
+
+
+def test_a_new_model_versions_lower_scale_is_no_score_drop(entity, enterprise_user, bank_officer):
+    _authorise(enterprise_user, bank_officer.organisation)
+    old = ScoreModel.objects.create(version=1, name="t", card=_card().to_json())
+    new = ScoreModel.objects.create(version=2, name="t2", card=_card().to_json())
+    CreditProfile.objects.create(entity=entity, model=old, score=650, grade="A", is_latest=False)
+    CreditProfile.objects.create(entity=entity, model=new, score=600, grade="BBB")
+    assert services.alerts_raise(entity_ids=[entity.pk]) == 0
 
 
 def test_alert_inbox_acknowledge_and_close(entity, enterprise_user, bank_officer, make_user):
@@ -241,3 +302,33 @@ def test_default_in_a_guarantee_circle_alerts_the_other_members_institutions(
         b.pk,
         c.pk,
     }
+
+
+def test_a_platform_loan_default_in_a_guarantee_circle_alerts_the_other_members(
+    entity, enterprise_user, bank_officer, django_capture_on_commit_callbacks
+):
+    from xinrong.datahub.services import platform_loan_events_record
+    from xinrong.enterprises import services as registry
+    from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+    b = MarketEntityFactory()
+    registry.relationship_add(entity=b, kind="guarantor", holder_entity=entity)
+    registry.relationship_add(entity=entity, kind="guarantor", holder_entity=b)
+    _authorise(enterprise_user, bank_officer.organisation)
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        platform_loan_events_record(
+            rows=[
+                {
+                    "uscc": b.uscc,
+                    "loan_no": "DK-CIRCLE-1",
+                    "institution": "某银行",
+                    "event": "defaulted",
+                    "outstanding": Decimal("300000"),
+                    "overdue_days": 120,
+                    "occurred_on": today,
+                }
+            ]
+        )
+    alert = Alert.objects.get(rule="guarantee_circle_default")
+    assert (alert.entity, alert.detail["defaulted"]) == (entity, b.pk)
