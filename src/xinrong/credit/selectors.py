@@ -390,19 +390,42 @@ def _grade_rank(card: Scorecard, grade: str) -> int:
     return names.index(grade) if grade in names else len(names)
 
 
+def _next_step(points: list[float], current: int, *, ordered: bool) -> int | None:
+    """Return the attainable better bin: the neighbour of ``current`` with more points.
+
+    The bins of a numeric feature are ordered, so the attainable change is one step (paying a
+    little more tax, one month less in arrears), not the card's best bin. From "missing" (the
+    last bin) and for categorical features, any real bin may be reached: the cheapest one that
+    adds points. None when no step adds a point.
+    """
+    real = len(points) - 1  # the last bin is "missing"
+    here = points[current]
+    if ordered and current < real:
+        steps = [b for b in (current - 1, current + 1) if 0 <= b < real]
+    else:
+        steps = [b for b in range(real) if b != current]
+    better = [b for b in steps if points[b] - here >= 1.0]
+    if not better:
+        return None
+    if ordered and current < real:
+        return max(better, key=lambda b: points[b])
+    return min(better, key=lambda b: points[b])
+
+
 def _improvements(card: Scorecard, X: pd.DataFrame, score: int) -> list[Improvement]:
-    """Attainable changes ranked by the points they add, applied one after another."""
-    result = card.score(X)
+    """Attainable changes (one bin better, see ``_next_step``) ranked by the points they add,
+    applied one after another."""
+    bins = card.score(X).bins  # (features, 1)
     options = []
     for j, f in enumerate(card.features):
         spec = FEATURES_BY_NAME.get(f.name)
         if spec is None or not spec.actionable:
             continue
-        best = int(np.argmax(f.points[:-1]))  # a real bin, not "missing"
-        gain = f.points[best] - result.points[0, j]
-        if gain >= 1.0:
+        current = int(bins[j, 0])
+        step = _next_step(f.points, current, ordered=f.categories is None)
+        if step is not None:
             value = float(X[f.name].iloc[0])
-            options.append((gain, f, spec, best, value))
+            options.append((f.points[step] - f.points[current], f, spec, step, value))
     options.sort(key=lambda o: -o[0])
     out: list[Improvement] = []
     running = float(score)

@@ -208,11 +208,12 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
     own = selectors.portrait_read(user=enterprise_user, entity=entity, channel="page")
     assert own.profile is not None and own.own
     assert {code for code, _l, _v in own.dimensions} == {"compliance", "tax"}
-    # tax grade C is in the worst bin: improving it is the top guidance, and its gain is the
-    # difference of the card's points
+    # tax grade C is in the worst bin: one step up (to B or M, the next bin, not straight to
+    # A) is the top guidance, and its gain is the difference of the card's points
     tip = own.improvements[0]
     tax = card.features[1]
-    gain = max(tax.points[:-1]) - tax.points[0]
+    gain = tax.points[1] - tax.points[0]
+    assert tip.target == tax.labels()[1]
     assert (tip.feature, tip.gain) == ("tax_grade", round(gain))
     assert tip.score_after == round(own.profile.score + gain)
     with pytest.raises(PermissionDeniedError):
@@ -371,3 +372,21 @@ def test_a_dispute_correction_rescores_the_entity(
         round(pen.points[0] + tax.points[2]),
     )
     assert after.pk != before.pk
+
+
+@pytest.mark.parametrize(
+    ("points", "current", "ordered", "step"),
+    [
+        ([10, 20, 35, 50, 5], 1, True, 2),  # one bin better, not the best bin (3)
+        ([50, 35, 20, 10, 5], 2, True, 1),  # a descending trend steps down
+        ([10, 20, 35, 50, 5], 3, True, None),  # already in the best bin
+        ([10, 30, 20, 15, 5], 2, True, 1),  # of two better neighbours, the one adding more
+        ([10, 20, 35, 50, 5], 4, True, 0),  # from "missing": the cheapest real bin above it
+        ([10, 20, 35, 50, 40], 4, True, 3),
+        ([30, 10, 20, 5], 1, False, 2),  # categorical: the cheapest better group
+    ],
+)
+def test_guidance_steps_to_the_next_better_bin(points, current, ordered, step):
+    from xinrong.credit.selectors import _next_step
+
+    assert _next_step(points, current, ordered=ordered) == step
