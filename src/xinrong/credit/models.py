@@ -322,6 +322,61 @@ class Alert(TimeStampedModel):
         return f"{self.rule} · {self.entity_id} → {self.institution_id}"
 
 
+class WarningRuleSetting(models.Model):
+    """The operator's setting of one early-warning rule: on or off, severity, threshold.
+
+    A rule without a row runs with its defaults (``credit.warnings.RULES``).
+    """
+
+    rule = models.CharField(_("预警规则"), max_length=40, unique=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+    severity = models.CharField(_("严重程度"), max_length=16)
+    threshold = models.PositiveIntegerField(_("阈值"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("预警规则设置")
+        verbose_name_plural = _("预警规则设置")
+        ordering = ["rule"]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {'on' if self.enabled else 'off'} · {self.severity}"
+
+
+class WarningRuleChange(models.Model):
+    """One change of a warning rule's setting, kept for audit (who, when, before, after)."""
+
+    rule = models.CharField(_("预警规则"), max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    before = models.JSONField(_("修改前"), default=dict)
+    after = models.JSONField(_("修改后"), default=dict)
+    note = models.TextField(_("说明"), blank=True, default="")
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("预警规则修改记录")
+        verbose_name_plural = _("预警规则修改记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class LoanWatch(TimeStampedModel):
     """An institution's outstanding loan to an enterprise: while it lasts, the institution
     receives the enterprise's early-warning alerts (贷后预警) even without a live authorisation.

@@ -70,9 +70,11 @@ from xinrong.credit.models import (
     RepairEvidence,
     ScoreModel,
     ScoringRun,
+    WarningRuleChange,
 )
 from xinrong.credit.outcomes import PerformanceOverTime, ks_min_counts, performance_over_time
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS, Scorecard
+from xinrong.credit.warnings import EffectiveRule, rules_effective
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact, IngestBatch
 from xinrong.datahub.selectors import fact_visible
@@ -551,6 +553,31 @@ def alert_inbox(*, user: User, status: str | None = None) -> QuerySet[Alert]:
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+@dataclass
+class WarningRules:
+    """The early-warning rules as they run now, and the latest changes to them."""
+
+    rules: list[EffectiveRule]
+    changes: list[WarningRuleChange]
+    can_change: bool
+
+
+def warning_rules(*, user: User) -> WarningRules:
+    """Return the rules with their settings, for the platform operator (admins may change)."""
+    if not (user.is_superuser or user.group == OrgGroup.OPERATOR):
+        raise PermissionDeniedError("forbidden", _("只有平台运营方可以查看预警规则设置"))
+    return WarningRules(
+        rules=rules_effective(),
+        changes=list(WarningRuleChange.objects.select_related("actor")[:50]),
+        can_change=user.is_superuser or user.has_role(Role.OPERATOR_ADMIN),
+    )
+
+
+def warning_rules_enabled() -> list[EffectiveRule]:
+    """Return the rules that run now (what every institution's inbox explains)."""
+    return [r for r in rules_effective() if r.enabled]
 
 
 def alert_open_count(*, user: User) -> int:

@@ -71,6 +71,8 @@ from xinrong.credit.models import (
     RepairEvidence,
     ScoreModel,
     ScoringRun,
+    WarningRuleChange,
+    WarningRuleSetting,
 )
 from xinrong.credit.outcomes import PlatformOutcomes, platform_outcomes
 from xinrong.credit.publication import (
@@ -223,13 +225,16 @@ SCORE_BUCKETS = np.arange(300, 920, 20, dtype=np.float64)  # score histogram edg
 SCORE_PART = 20_000  # entities scored per part when a list is given (bounded IN lists)
 
 
+def _is_operator_admin(actor: User) -> bool:
+    return actor.is_superuser or (
+        actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN)
+    )
+
+
 def _require_model_admin(actor: User | None) -> None:
     if actor is None:  # the command line, run by whoever runs the server
         return
-    if not (
-        actor.is_superuser
-        or (actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN))
-    ):
+    if not _is_operator_admin(actor):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以训练或启用评分模型"))
 
 
@@ -583,7 +588,12 @@ def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
             for start in range(0, len(wanted), SCORE_PART)
         )
     ctx = warnings.Context(batch_id=batch_id, entity_ids=entity_ids)
-    findings = [(rule, eid, detail) for rule in warnings.RULES for eid, detail in rule.check(ctx)]
+    findings = [
+        (rule, eid, detail)
+        for rule in warnings.rules_effective()
+        if rule.enabled
+        for eid, detail in rule.rule.check(ctx, rule.threshold)
+    ]
     if not findings:
         return 0
     watchers: dict[int, set[int]] = {}
@@ -600,7 +610,7 @@ def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
         Alert(
             entity_id=eid,
             institution_id=org,
-            rule=rule.id,
+            rule=rule.rule.id,
             severity=rule.severity,
             detail=detail,
             fingerprint=warnings.fingerprint(detail),
@@ -616,6 +626,81 @@ def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
     new = [a for a in alerts if (a.institution_id, a.entity_id, a.rule, a.fingerprint) not in seen]
     Alert.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     return len(new)
+
+
+@transaction.atomic
+def warning_rule_update(
+    *,
+    rule_id: str,
+    actor: User,
+    enabled: bool,
+    severity: str,
+    threshold: int | str | None = None,
+    note: str = "",
+) -> WarningRuleSetting:
+    """Switch an early-warning rule on or off, set its severity and threshold (operator admin).
+
+    The change applies from the next evaluation (after the next ingestion batch) and is
+    recorded with the values before and after.
+    """
+    from xinrong.credit import warnings
+
+    if not _is_operator_admin(actor):
+        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以修改预警规则"))
+    rule = warnings.RULES_BY_ID.get(rule_id)
+    if rule is None:
+        raise NotFoundError("not_found", _("没有这条预警规则"), {"field": "rule"})
+    if severity not in warnings.SEVERITIES:
+        raise ApplicationError(
+            "invalid_severity",
+            _("严重程度只能是：高、中、低"),
+            {"field": "severity"},
+            status=422,
+        )
+    value = _warning_threshold(rule, threshold)
+    note = _text(note, field="note", label=_("修改说明"), required=False)
+    current = next(r for r in warnings.rules_effective() if r.rule.id == rule_id)
+    before = {"enabled": current.enabled, "severity": current.severity}
+    after: dict[str, Any] = {"enabled": bool(enabled), "severity": severity}
+    if rule.threshold is not None:
+        before["threshold"] = current.threshold
+        after["threshold"] = value
+    setting, _created = WarningRuleSetting.objects.select_for_update().get_or_create(
+        rule=rule_id, defaults={"severity": severity}
+    )
+    setting.enabled = bool(enabled)
+    setting.severity = severity
+    setting.threshold = value
+    setting.updated_by = actor
+    setting.updated_at = timezone.now()
+    setting.full_clean()
+    setting.save()
+    if before != after:
+        WarningRuleChange.objects.create(
+            rule=rule_id, actor=actor, before=before, after=after, note=note
+        )
+    return setting
+
+
+def _warning_threshold(rule: Any, threshold: int | str | None) -> int | None:
+    """Return the rule's threshold as an integer within its range, or None if it has none."""
+    spec = rule.threshold
+    text = "" if threshold is None else str(threshold).strip()
+    if spec is None:
+        if text:
+            raise ApplicationError(
+                "no_threshold", _("这条规则没有阈值"), {"field": "threshold"}, status=422
+            )
+        return None
+    if not text.isascii() or not text.isdigit() or not spec.low <= int(text) <= spec.high:
+        raise ApplicationError(
+            "invalid_threshold",
+            _("%(label)s须为 %(low)d–%(high)d 之间的整数（%(unit)s）")
+            % {"label": _(spec.label), "low": spec.low, "high": spec.high, "unit": _(spec.unit)},
+            {"field": "threshold"},
+            status=422,
+        )
+    return int(text)
 
 
 def _require_alert_owner(alert: Alert, actor: User) -> None:

@@ -38,6 +38,7 @@ urlpatterns = [
     path("portrait/<str:uscc>/", views.portrait, name="portrait"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:pk>/", views.alert_handle, name="alert_handle"),
+    path("alerts/rules/", views.warning_rules, name="warning_rules"),
     path("cultivation/", views.cultivation, name="cultivation"),
     path("cultivation/<int:pk>/", views.cultivation_case, name="cultivation_case"),
     path("models/", views.model_list, name="models"),

@@ -333,7 +333,46 @@ def alerts(request: HttpRequest) -> HttpResponse:
         rule = WARNING_RULES.get(a.rule)
         a.label = _(rule.description) if rule else a.rule  # type: ignore[attr-defined]
         a.severity_label = WARNING_SEVERITY.get(a.severity, a.severity)  # type: ignore[attr-defined]
-    return render(request, "credit/alerts.html", {"rows": rows, "status": status})
+    enabled = [r.label() for r in selectors.warning_rules_enabled()]
+    return render(
+        request, "credit/alerts.html", {"rows": rows, "status": status, "enabled": enabled}
+    )
+
+
+@login_required
+def warning_rules(request: HttpRequest) -> HttpResponse:
+    """The operator's early-warning rules: on or off, severity, threshold; and the changes."""
+    user = request_user(request)
+    try:
+        data = selectors.warning_rules(user=user)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        rule_id = request.POST.get("rule", "")
+        try:
+            services.warning_rule_update(
+                rule_id=rule_id,
+                actor=user,
+                enabled=request.POST.get("enabled") == "on",
+                severity=request.POST.get("severity", ""),
+                threshold=request.POST.get("threshold"),
+                note=request.POST.get("note", ""),
+            )
+        except SERVICE_ERRORS as exc:
+            errors = {"rule": rule_id, "message": str(getattr(exc, "message", exc))}
+            errors["field"] = str(getattr(exc, "extra", {}).get("field", ""))
+            if isinstance(exc, PermissionDeniedError):
+                return error_page(request, exc)
+        else:
+            messages.success(request, _("预警规则已保存，下一批数据入库后按新设置检查"))
+            return redirect("credit:warning_rules")
+    return render(
+        request,
+        "credit/warning_rules.html",
+        {"d": data, "errors": errors, "severities": list(WARNING_SEVERITY.items())},
+        status=422 if errors else 200,
+    )
 
 
 @login_required

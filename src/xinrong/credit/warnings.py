@@ -21,12 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
 from xinrong.credit.graph import guarantee_circles
-from xinrong.credit.models import CreditProfile
+from xinrong.credit.models import CreditProfile, WarningRuleSetting
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
 
 Finding = tuple[int, dict[str, Any]]
-UTILITY_ARREARS_MONTHS = 3  # 水电气欠费达到 3 个月
+SEVERITIES = ("high", "medium", "low")
 
 
 @dataclass
@@ -44,19 +44,68 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """The adjustable number of a rule: its meaning, allowed range and default."""
+
+    label: str  # what the number counts, e.g. 欠费月数
+    unit: str
+    low: int
+    high: int
+    default: int
+    setting: str = ""  # a Django setting that overrides the default for a deployment
+
+    def initial(self) -> int:
+        """Return the default, or the deployment's setting when there is one."""
+        return int(getattr(settings, self.setting, self.default)) if self.setting else self.default
+
+
+Check = Callable[["Context", "int | None"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
 class WarningRule:
-    """One early-warning rule."""
+    """One early-warning rule: its default severity and, if it has one, its threshold.
+
+    The operator may switch a rule off, change its severity or its threshold
+    (``WarningRuleSetting``); ``rules_effective`` applies those settings.
+    """
 
     id: str
     description: str
     severity: str  # "high" | "medium" | "low"
-    check: Callable[[Context], Iterable[Finding]]
+    check: Check
+    threshold: Threshold | None = None
 
 
-def _facts(
-    category: str, keys: tuple[str, ...], **filters: Any
-) -> Callable[[Context], Iterable[Finding]]:
-    def check(ctx: Context) -> Iterable[Finding]:
+@dataclass(frozen=True)
+class EffectiveRule:
+    """A rule as it runs now: the operator's setting applied to the rule's defaults."""
+
+    rule: WarningRule
+    enabled: bool
+    severity: str
+    threshold: int | None
+    changed_by: str = ""
+    changed_at: Any = None
+
+    def severity_label(self) -> str:
+        """The severity in words (高/中/低)."""
+        return str(SEVERITY_LABELS.get(self.severity, self.severity))
+
+    def label(self) -> str:
+        """The rule's name with its threshold, e.g. 水电气欠费（欠费月数 ≥ 3 个月）."""
+        name = _(self.rule.description)
+        spec = self.rule.threshold
+        if spec is None or self.threshold is None:
+            return str(name)
+        return str(
+            _("%(name)s（%(label)s ≥ %(n)d %(unit)s）")
+            % {"name": name, "label": _(spec.label), "n": self.threshold, "unit": _(spec.unit)}
+        )
+
+
+def _facts(category: str, keys: tuple[str, ...], **filters: Any) -> Check:
+    def check(ctx: Context, _threshold: int | None) -> Iterable[Finding]:
         for fact in ctx.new_facts(category).filter(**filters).order_by("id"):
             values = fact.values()
             yield fact.entity_id, {"fact": fact.pk, **{k: values.get(k, "") for k in keys}}
@@ -68,29 +117,30 @@ def _falls_into(
     category: str,
     keys: tuple[str, ...],
     field: str,
-    bad: Callable[[Any], bool],
+    bad: Callable[[Any, int | None], bool],
+    filters: Callable[[int | None], dict[str, Any]],
     *,
     series: str = "",
-    **filters: Any,
-) -> Callable[[Context], Iterable[Finding]]:
-    """Alert on a new fact that is bad (``filters`` in SQL, ``bad`` on ``field``) when the
-    entity's previous fact of the same series was not: a tax grade that *falls* to D, arrears
-    that *reach* three months. A grade that stays D month after month alerts once, not monthly.
+) -> Check:
+    """Alert on a new fact that is bad (``filters`` in SQL, ``bad`` on ``field``, both given the
+    rule's threshold) when the entity's previous fact of the same series was not: a tax grade
+    that *falls* to D, arrears that *reach* three months. A grade that stays D month after month
+    alerts once, not monthly.
 
     The previous fact is the latest visible one of an earlier period (per ``series`` column,
     e.g. water/electricity/gas), found with one correlated subquery on the entity's index.
     """
 
-    def check(ctx: Context) -> Iterable[Finding]:
+    def check(ctx: Context, threshold: int | None) -> Iterable[Finding]:
         earlier = fact_visible().filter(
             category=category, entity_id=OuterRef("entity_id"), period__lt=OuterRef("period")
         )
         if series:
             earlier = earlier.filter(**{series: OuterRef(series)})
         previous = Subquery(earlier.order_by("-period", "-id").values(field)[:1])
-        new = ctx.new_facts(category).filter(**filters).annotate(previous=previous)
+        new = ctx.new_facts(category).filter(**filters(threshold)).annotate(previous=previous)
         for fact in new.order_by("id"):
-            if fact.previous is not None and bad(fact.previous):
+            if fact.previous is not None and bad(fact.previous, threshold):
                 continue  # already bad before this fact: alerted when it became so
             values = fact.values()
             yield fact.entity_id, {"fact": fact.pk, **{k: values.get(k, "") for k in keys}}
@@ -98,8 +148,8 @@ def _falls_into(
     return check
 
 
-def _score_drop(ctx: Context) -> Iterable[Finding]:
-    threshold = getattr(settings, "XINRONG_SCORE_DROP_ALERT", 30)
+def _score_drop(ctx: Context, threshold: int | None) -> Iterable[Finding]:
+    points = SCORE_DROP.initial() if threshold is None else threshold
     latest = {
         p.entity_id: p
         for p in CreditProfile.objects.filter(entity_id__in=ctx.entity_ids, is_latest=True)
@@ -114,7 +164,7 @@ def _score_drop(ctx: Context) -> Iterable[Finding]:
             previous.setdefault(p.entity_id, p)
     for eid, now in latest.items():
         before = previous.get(eid)
-        if before is not None and before.score - now.score >= threshold:
+        if before is not None and before.score - now.score >= points:
             yield (
                 eid,
                 {
@@ -127,7 +177,7 @@ def _score_drop(ctx: Context) -> Iterable[Finding]:
             )
 
 
-def _circle_member_default(ctx: Context) -> Iterable[Finding]:
+def _circle_member_default(ctx: Context, _threshold: int | None) -> Iterable[Finding]:
     """Members of a guarantee circle in which another member newly defaulted.
 
     A default is a platform loan declared in default (the marketplace records it as a
@@ -148,6 +198,9 @@ def _circle_member_default(ctx: Context) -> Iterable[Finding]:
                     yield member, {"defaulted": debtor, "circle": circle}
 
 
+UTILITY_ARREARS = Threshold(N_("欠费月数"), N_("个月"), 1, 24, 3)  # 水电气欠费达到 3 个月
+SCORE_DROP = Threshold(N_("下降分数"), N_("分"), 5, 300, 30, setting="XINRONG_SCORE_DROP_ALERT")
+
 RULES: tuple[WarningRule, ...] = (
     WarningRule(
         "new_enforcement",
@@ -165,27 +218,38 @@ RULES: tuple[WarningRule, ...] = (
         "tax_grade_d",
         N_("纳税信用等级降为D级"),
         "high",
-        _falls_into("tax", ("period", "credit_grade"), "grade", lambda g: g == "D", grade="D"),
+        _falls_into(
+            "tax",
+            ("period", "credit_grade"),
+            "grade",
+            lambda grade, _t: grade == "D",
+            lambda _t: {"grade": "D"},
+        ),
     ),
     WarningRule(
         "utility_arrears",
-        N_("水电气欠费达到3个月及以上"),
+        N_("水电气欠费"),
         "medium",
         _falls_into(
             "utility",
             ("utility", "period", "months_in_arrears"),
             "arrears",
-            lambda months: months >= UTILITY_ARREARS_MONTHS,
+            lambda months, t: months >= (t or UTILITY_ARREARS.default),
+            lambda t: {"arrears__gte": t or UTILITY_ARREARS.default},
             series="status",
-            arrears__gte=UTILITY_ARREARS_MONTHS,
         ),
+        UTILITY_ARREARS,
     ),
     WarningRule(
         "social_security_arrears",
         N_("社会保险欠费"),
         "medium",
         _falls_into(
-            "social_security", ("period", "arrears"), "arrears", lambda a: a > 0, arrears__gt=0
+            "social_security",
+            ("period", "arrears"),
+            "arrears",
+            lambda arrears, _t: arrears > 0,
+            lambda _t: {"arrears__gt": 0},
         ),
     ),
     WarningRule(
@@ -194,7 +258,7 @@ RULES: tuple[WarningRule, ...] = (
         "medium",
         _facts("abnormal_operation", ("listed_on", "reason"), behaviour_end__isnull=True),
     ),
-    WarningRule("score_drop", N_("信用分大幅下降"), "medium", _score_drop),
+    WarningRule("score_drop", N_("信用分大幅下降"), "medium", _score_drop, SCORE_DROP),
     WarningRule(
         "guarantee_circle_default",
         N_("担保圈内其他成员出现违约（贷款违约、被执行或失信）"),
@@ -211,3 +275,28 @@ def fingerprint(detail: dict[str, Any]) -> str:
     return hashlib.sha256(
         json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     ).hexdigest()
+
+
+def rules_effective() -> list[EffectiveRule]:
+    """Return every rule with the operator's setting applied (the defaults where none)."""
+    saved = {
+        r.rule: r for r in WarningRuleSetting.objects.select_related("updated_by").order_by("rule")
+    }
+    out = []
+    for rule in RULES:
+        row = saved.get(rule.id)
+        default = rule.threshold.initial() if rule.threshold is not None else None
+        if row is None:
+            out.append(EffectiveRule(rule, True, rule.severity, default))
+            continue
+        out.append(
+            EffectiveRule(
+                rule,
+                row.enabled,
+                row.severity,
+                row.threshold if row.threshold is not None else default,
+                str(row.updated_by) if row.updated_by else "",
+                row.updated_at,
+            )
+        )
+    return out

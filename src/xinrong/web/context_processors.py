@@ -94,6 +94,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("机构与账号")), reverse("accounts:organisation_list"), "people"))
     if user.is_superuser or group == OrgGroup.OPERATOR:
         items.append((str(_("评分模型")), reverse("credit:models"), "graph-up"))
+        items.append((str(_("预警规则")), reverse("credit:warning_rules"), "sliders"))
         items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
     if user.is_superuser or (
         user.organisation

@@ -7,6 +7,7 @@ import pytest
 
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.credit import selectors, services
+from xinrong.credit.features import exclude_repaired
 from xinrong.credit.models import RepairApplication
 from xinrong.credit.publication import (
     PUBLICATION_PERIODS,
@@ -184,5 +185,5 @@ def test_scoring_can_leave_repaired_records_out(entity, enterprise_user, make_pe
     assert selectors.repaired_fact_ids() == {repaired.pk}
     assert selectors.repaired_fact_ids(entity_ids=[entity.pk]) == {repaired.pk}
     assert selectors.repaired_fact_ids(entity_ids=[entity.pk + 1]) == set()
-    remaining = selectors.exclude_repaired(Fact.objects.filter(category="penalty"))
+    remaining = exclude_repaired(Fact.objects.filter(category="penalty"))
     assert set(remaining.values_list("pk", flat=True)) == {kept.pk, pending.pk}
