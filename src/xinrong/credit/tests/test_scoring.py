@@ -390,3 +390,19 @@ def test_guidance_steps_to_the_next_better_bin(points, current, ordered, step):
     from xinrong.credit.selectors import _next_step
 
     assert _next_step(points, current, ordered=ordered) == step
+
+
+def test_activating_from_the_command_line_queues_a_full_rescoring(
+    entity, django_capture_on_commit_callbacks
+):
+    import io
+
+    from django.core.management import call_command
+
+    model = ScoreModel.objects.create(version=1, name="test", card=_card().to_json())
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        call_command("model", "activate", "1", stdout=out)
+    assert len(queued) == 1 and "full rescoring queued" in out.getvalue()
+    # the queued task ran (immediate backend in tests): the entity has a profile of v1
+    assert CreditProfile.objects.get(entity=entity, is_latest=True).model == model

@@ -92,7 +92,7 @@ class Command(BaseCommand):
         )
         if options["activate"]:
             services.model_activate(model=model, actor=None, note="xinrong model train --activate")
-            self.stdout.write(f"model v{model.version} activated")
+            self._activated(model)
 
     def _list(self, options: dict[str, Any]) -> None:
         for model in ScoreModel.objects.all():
@@ -155,4 +155,12 @@ class Command(BaseCommand):
         model = services.model_activate(
             model=self._get(options["version"]), actor=None, note=options["note"]
         )
-        self.stdout.write(f"model v{model.version} activated")
+        self._activated(model)
+
+    def _activated(self, model: ScoreModel) -> None:
+        """Queue the full rescoring an activation needs, as the operator's page does."""
+        services.rescore_all_schedule()
+        self.stdout.write(
+            f"model v{model.version} activated; full rescoring queued for the task worker "
+            "(or run `xinrong score --all` now)"
+        )
