@@ -74,7 +74,7 @@ from xinrong.credit.models import (
 )
 from xinrong.credit.outcomes import PerformanceOverTime, ks_min_counts, performance_over_time
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS, Scorecard
-from xinrong.credit.warnings import EffectiveRule, rules_effective
+from xinrong.credit.warnings import EffectiveRule, rules_effective, setting_text
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact, IngestBatch
 from xinrong.datahub.selectors import fact_visible
@@ -568,9 +568,13 @@ def warning_rules(*, user: User) -> WarningRules:
     """Return the rules with their settings, for the platform operator (admins may change)."""
     if not (user.is_superuser or user.group == OrgGroup.OPERATOR):
         raise PermissionDeniedError("forbidden", _("只有平台运营方可以查看预警规则设置"))
+    changes = list(WarningRuleChange.objects.select_related("actor")[:50])
+    for c in changes:  # the recorded values in words, for the page
+        c.before_text = setting_text(c.before)  # type: ignore[attr-defined]
+        c.after_text = setting_text(c.after)  # type: ignore[attr-defined]
     return WarningRules(
         rules=rules_effective(),
-        changes=list(WarningRuleChange.objects.select_related("actor")[:50]),
+        changes=changes,
         can_change=user.is_superuser or user.has_role(Role.OPERATOR_ADMIN),
     )
 

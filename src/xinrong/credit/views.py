@@ -362,6 +362,7 @@ def warning_rules(request: HttpRequest) -> HttpResponse:
         except SERVICE_ERRORS as exc:
             errors = {"rule": rule_id, "message": str(getattr(exc, "message", exc))}
             errors["field"] = str(getattr(exc, "extra", {}).get("field", ""))
+            errors["threshold"] = request.POST.get("threshold", "")[:20]  # shown back as typed
             if isinstance(exc, PermissionDeniedError):
                 return error_page(request, exc)
         else:

@@ -300,3 +300,16 @@ def rules_effective() -> list[EffectiveRule]:
             )
         )
     return out
+
+
+def setting_text(values: dict[str, Any]) -> str:
+    """A recorded setting in words, e.g. 启用：是；严重程度：中；阈值：3."""
+    parts = []
+    if "enabled" in values:
+        parts.append(_("启用：%(v)s") % {"v": _("是") if values["enabled"] else _("否")})
+    if "severity" in values:
+        label = SEVERITY_LABELS.get(values["severity"], values["severity"])
+        parts.append(_("严重程度：%(v)s") % {"v": label})
+    if values.get("threshold") is not None:
+        parts.append(_("阈值：%(v)s") % {"v": values["threshold"]})
+    return "；".join(str(p) for p in parts)

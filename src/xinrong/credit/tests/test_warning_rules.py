@@ -146,13 +146,16 @@ def test_rules_page_shows_settings_saves_and_shows_errors_in_chinese(client, ope
     )
     assert response.status_code == 302
     page = client.get("/credit/alerts/rules/").content.decode()
-    assert "信用分大幅下降（下降分数 ≥ 40 分）" in page and "threshold=40" in page
+    assert "信用分大幅下降（下降分数 ≥ 40 分）" in page
+    assert "启用：是；严重程度：中；阈值：30" in page  # the change record, before
+    assert "启用：是；严重程度：高；阈值：40" in page  # and after
     bad = client.post(
         "/credit/alerts/rules/",
         {"rule": "score_drop", "enabled": "on", "severity": "high", "threshold": "abc"},
     )
     assert bad.status_code == 422
     assert "下降分数须为 5–300 之间的整数（分）" in bad.content.decode()
+    assert 'value="abc"' in bad.content.decode()  # the bad value is shown back to correct
     assert _rule("score_drop").threshold == 40  # unchanged by the refused post
 
 
