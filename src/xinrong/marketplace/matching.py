@@ -337,8 +337,14 @@ def rank_products(
     limit: int = 20,
     with_excluded: bool = False,
     reputation: Callable[[IntArray], FloatArray] | None = None,
+    first_institution: int | None = None,
 ) -> MatchResult:
-    """Return the products fitting the demand, best first, with scores and explanations."""
+    """Return the products fitting the demand, best first, with scores and explanations.
+
+    ``first_institution`` is the institution holding the demand (抢单): its fitting products
+    come first, whatever their score, so the enterprise can apply to the lender working on
+    its demand even when the lender's products rank below the first ``limit``.
+    """
     n = len(cat)
     if n == 0:
         return MatchResult(matches=[], eligible_count=0, considered=0)
@@ -398,8 +404,10 @@ def rank_products(
         score += weight * components[name]
     score *= 100.0
 
-    # Best score first; ties by lower rate, then by product id (deterministic).
-    order = np.lexsort((cat.product_id[idx], cat.rate_min[idx], -np.round(score, 6)))[:limit]
+    # The holder's products first, then best score; ties by lower rate, then by product id.
+    others = cat.institution_id[idx] != (-1 if first_institution is None else first_institution)
+    order = np.lexsort((cat.product_id[idx], cat.rate_min[idx], -np.round(score, 6), others))
+    order = order[:limit]
     matches: list[Match] = []
     for j in order:
         i = int(idx[j])

@@ -401,7 +401,17 @@ def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = Fal
     if facts is None:
         facts = entity_facts(entity_ids=[demand.entity_id]).get(demand.entity_id)
         cache.set(key, facts, FACTS_TTL)
-    return rank_products(catalogue(), demand, facts, limit=limit, with_excluded=with_excluded)
+    held = demand.held_by_id is not None and (
+        demand.held_until is None or demand.held_until > timezone.now()
+    )
+    return rank_products(
+        catalogue(),
+        demand,
+        facts,
+        limit=limit,
+        with_excluded=with_excluded,
+        first_institution=demand.held_by_id if held else None,
+    )
 
 
 def products_by_id(*, ids: Iterable[int]) -> dict[int, Product]:

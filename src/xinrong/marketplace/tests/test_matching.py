@@ -1,7 +1,9 @@
+import datetime as dt
 from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from xinrong.common.errors import NotFoundError
 from xinrong.marketplace import matching, selectors, services
@@ -80,6 +82,27 @@ def test_cheaper_faster_product_ranks_first_and_explains_itself(demand, bank_off
     assert "覆盖您需要的 50 万元" in text
     assert "覆盖您需要的 24 个月" in text
     assert "暂无评价" in text
+
+
+def test_the_holders_products_come_first_while_it_holds_the_demand(
+    demand, bank_officer, operator, make_user
+):
+    other = make_user("bank", ["loan_officer"])
+    cheap = published_product(other, operator, code="H-CHEAP", rate_min="3.85", rate_max="6.50")
+    dear = published_product(
+        bank_officer, operator, code="H-DEAR", rate_min="5.50", rate_max="5.90", days_to_decide=20
+    )
+    assert [m.product_id for m in selectors.demand_matches(demand=demand, limit=1).matches] == [
+        cheap.pk
+    ]
+    services.demand_take(demand=demand, actor=bank_officer)
+    demand.refresh_from_db()
+    held = selectors.demand_matches(demand=demand, limit=1).matches
+    assert [m.product_id for m in held] == [dear.pk]  # within the limit, despite its score
+    demand.held_until = timezone.now() - dt.timedelta(minutes=1)  # the hold has lapsed
+    assert [m.product_id for m in selectors.demand_matches(demand=demand, limit=1).matches] == [
+        cheap.pk
+    ]
 
 
 def test_demand_accepting_any_guarantee_matches_secured_products(
