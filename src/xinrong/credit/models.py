@@ -256,6 +256,13 @@ class CreditProfile(models.Model):
         verbose_name = _("信用画像")
         verbose_name_plural = _("信用画像")
         ordering = ["entity_id", "-computed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity"],
+                condition=models.Q(is_latest=True),
+                name="credit_creditprofile_one_latest",
+            )
+        ]
         indexes = [
             models.Index(fields=["entity", "-computed_at"], name="credit_profile_entity_idx"),
             models.Index(

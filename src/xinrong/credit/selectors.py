@@ -575,7 +575,7 @@ def warning_rules(*, user: User) -> WarningRules:
     return WarningRules(
         rules=rules_effective(),
         changes=changes,
-        can_change=user.is_superuser or user.has_role(Role.OPERATOR_ADMIN),
+        can_change=services.is_operator_admin(user),
     )
 
 

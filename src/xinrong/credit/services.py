@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, OrgKind, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.common import bulk
 from xinrong.common.crypto import sm3_hex
@@ -225,16 +225,19 @@ SCORE_BUCKETS = np.arange(300, 920, 20, dtype=np.float64)  # score histogram edg
 SCORE_PART = 20_000  # entities scored per part when a list is given (bounded IN lists)
 
 
-def _is_operator_admin(actor: User) -> bool:
+def is_operator_admin(actor: User) -> bool:
+    """The platform operator's administrators (not a sub-station's: its scope is a region)."""
     return actor.is_superuser or (
-        actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN)
+        actor.organisation is not None
+        and actor.organisation.kind == OrgKind.OPERATOR
+        and actor.has_role(Role.OPERATOR_ADMIN)
     )
 
 
 def _require_model_admin(actor: User | None) -> None:
     if actor is None:  # the command line, run by whoever runs the server
         return
-    if not _is_operator_admin(actor):
+    if not is_operator_admin(actor):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以训练或启用评分模型"))
 
 
@@ -420,7 +423,41 @@ def _score_part(
     entity_ids: list[int] | None,
     as_of: dt.date | None,
 ) -> tuple[np.ndarray, scorecard.ScoreResult]:
-    """Score one part of the population and write its changed snapshots; return (ids, result)."""
+    """Score one part of the population and write its changed snapshots; return (ids, result).
+
+    The part is read, scored and written in one transaction under the scoring lock, so two
+    runs at once (the daily full rescoring and a batch's) never write a snapshot computed from
+    facts older than the one they replace, nor two latest snapshots of one entity.
+    """
+    with transaction.atomic():
+        _scoring_lock()
+        return _score_part_locked(
+            model=model, card=card, run=run, entity_ids=entity_ids, as_of=as_of
+        )
+
+
+_SCORING_LOCK = 0x78726373  # PostgreSQL advisory lock key of the profile writers ("xrcs")
+
+
+def _scoring_lock() -> None:
+    """Serialise profile writers across processes until the transaction ends.
+
+    SQLite needs nothing: its transactions begin IMMEDIATE (settings), which already takes the
+    database's write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SCORING_LOCK])
+
+
+def _score_part_locked(
+    *,
+    model: ScoreModel,
+    card: scorecard.Scorecard,
+    run: ScoringRun,
+    entity_ids: list[int] | None,
+    as_of: dt.date | None,
+) -> tuple[np.ndarray, scorecard.ScoreResult]:
     X = feature_matrix(entity_ids=entity_ids, as_of=as_of)
     result = card.score(X)
     scores = np.clip(np.rint(result.score), 0, 999).astype(np.int64)
@@ -479,12 +516,11 @@ def _score_part(
         },
         len(write),
     )
-    with transaction.atomic():
-        for start in range(0, len(stale), 10_000):
-            CreditProfile.objects.filter(
-                entity_id__in=stale[start : start + 10_000], is_latest=True
-            ).update(is_latest=False)
-        bulk.insert_rows(CreditProfile._meta.db_table, table)
+    for start in range(0, len(stale), 10_000):
+        CreditProfile.objects.filter(
+            entity_id__in=stale[start : start + 10_000], is_latest=True
+        ).update(is_latest=False)
+    bulk.insert_rows(CreditProfile._meta.db_table, table)
     return ids, result
 
 
@@ -571,11 +607,15 @@ def rescore_entities_schedule(entity_ids: list[int]) -> None:
 # ---------------------------------------------------------------- early warning
 
 
-def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
+def alerts_raise(
+    *, entity_ids: list[int], batch_id: int | None = None, only: Collection[str] | None = None
+) -> int:
     """Run every warning rule and alert the institutions holding a live authorisation or an
     outstanding loan (a live ``LoanWatch``) for the enterprise.
 
-    Returns the number of new alerts (repeats of an alert already raised are skipped).
+    ``only`` limits the run to some rule ids (e.g. the score drop after a rescoring that no
+    delivery caused). Returns the number of new alerts (repeats of one already raised are
+    skipped).
     """
     from xinrong.credit import warnings
 
@@ -584,14 +624,16 @@ def alerts_raise(*, entity_ids: list[int], batch_id: int | None = None) -> int:
     if len(entity_ids) > SCORE_PART:  # bounded IN lists: evaluate in parts
         wanted = sorted(set(entity_ids))
         return sum(
-            alerts_raise(entity_ids=wanted[start : start + SCORE_PART], batch_id=batch_id)
+            alerts_raise(
+                entity_ids=wanted[start : start + SCORE_PART], batch_id=batch_id, only=only
+            )
             for start in range(0, len(wanted), SCORE_PART)
         )
     ctx = warnings.Context(batch_id=batch_id, entity_ids=entity_ids)
     findings = [
         (rule, eid, detail)
         for rule in warnings.rules_effective()
-        if rule.enabled
+        if rule.enabled and (only is None or rule.rule.id in only)
         for eid, detail in rule.rule.check(ctx, rule.threshold)
     ]
     if not findings:
@@ -645,7 +687,7 @@ def warning_rule_update(
     """
     from xinrong.credit import warnings
 
-    if not _is_operator_admin(actor):
+    if not is_operator_admin(actor):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以修改预警规则"))
     rule = warnings.RULES_BY_ID.get(rule_id)
     if rule is None:
@@ -659,26 +701,31 @@ def warning_rule_update(
         )
     value = _warning_threshold(rule, threshold)
     note = _text(note, field="note", label=_("修改说明"), required=False)
-    current = next(r for r in warnings.rules_effective() if r.rule.id == rule_id)
-    before = {"enabled": current.enabled, "severity": current.severity}
+    setting, created = WarningRuleSetting.objects.select_for_update().get_or_create(
+        rule=rule_id, defaults={"severity": rule.severity}
+    )
+    default = rule.threshold.initial() if rule.threshold is not None else None
+    current = setting.threshold if setting.threshold is not None else default
+    before: dict[str, Any] = {"enabled": setting.enabled, "severity": setting.severity}
     after: dict[str, Any] = {"enabled": bool(enabled), "severity": severity}
     if rule.threshold is not None:
-        before["threshold"] = current.threshold
+        before["threshold"] = current
         after["threshold"] = value
-    setting, _created = WarningRuleSetting.objects.select_for_update().get_or_create(
-        rule=rule_id, defaults={"severity": severity}
-    )
+    if before == after:
+        if created:  # nothing to change: leave no setting row behind either
+            setting.delete()
+        return setting
     setting.enabled = bool(enabled)
     setting.severity = severity
-    setting.threshold = value
+    # a threshold left at the default keeps following the default (a deployment setting)
+    setting.threshold = value if value != current or setting.threshold is not None else None
     setting.updated_by = actor
     setting.updated_at = timezone.now()
     setting.full_clean()
     setting.save()
-    if before != after:
-        WarningRuleChange.objects.create(
-            rule=rule_id, actor=actor, before=before, after=after, note=note
-        )
+    WarningRuleChange.objects.create(
+        rule=rule_id, actor=actor, before=before, after=after, note=note
+    )
     return setting
 
 

@@ -30,10 +30,12 @@ def rescore_batch(batch_id: int) -> int:
 @task()
 def rescore_entities(entity_ids: list[int]) -> int:
     """Rescore some entities after a change to their facts outside ingestion (a dispute
-    correction, a repair); return how many were scored."""
+    correction, a repair), then check the score-drop rule; return how many were scored."""
     if model_active() is None or not entity_ids:
         return 0
-    return services.profiles_score(entity_ids=entity_ids).entities
+    scored = services.profiles_score(entity_ids=entity_ids).entities
+    services.alerts_raise(entity_ids=entity_ids, only={"score_drop"})
+    return scored
 
 
 @task()

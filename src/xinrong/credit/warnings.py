@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
@@ -127,18 +127,27 @@ def _falls_into(
     that *falls* to D, arrears that *reach* three months. A grade that stays D month after month
     alerts once, not monthly.
 
-    The previous fact is the latest visible one of an earlier period (per ``series`` column,
-    e.g. water/electricity/gas), found with one correlated subquery on the entity's index.
+    The previous fact is the latest visible one of an earlier period with the field filled in
+    (per ``series`` column, e.g. water/electricity/gas), found with one correlated subquery on
+    the entity's index. An old period delivered after a later one is known raises nothing: it
+    is not the entity's current state.
     """
 
+    present = {f"{field}__gt": ""} if field == "grade" else {f"{field}__isnull": False}
+
     def check(ctx: Context, threshold: int | None) -> Iterable[Finding]:
-        earlier = fact_visible().filter(
-            category=category, entity_id=OuterRef("entity_id"), period__lt=OuterRef("period")
-        )
+        same = fact_visible().filter(category=category, entity_id=OuterRef("entity_id"), **present)
         if series:
-            earlier = earlier.filter(**{series: OuterRef(series)})
+            same = same.filter(**{series: OuterRef(series)})
+        # the previous period that says something (a month with the field left blank neither
+        # ends nor starts the state)
+        earlier = same.filter(period__lt=OuterRef("period"))
         previous = Subquery(earlier.order_by("-period", "-id").values(field)[:1])
         new = ctx.new_facts(category).filter(**filters(threshold)).annotate(previous=previous)
+        if ctx.batch_id is not None:
+            # a late delivery of an old period is no news when a later period is already known
+            later = same.filter(period__gt=OuterRef("period")).exclude(batch_id=ctx.batch_id)
+            new = new.exclude(Exists(later))
         for fact in new.order_by("id"):
             if fact.previous is not None and bad(fact.previous, threshold):
                 continue  # already bad before this fact: alerted when it became so

@@ -22,6 +22,9 @@ from xinrong.marketplace import tasks as marketplace_tasks
 logger = logging.getLogger(__name__)
 
 
+DAY_MINUTES = 24 * 60
+
+
 @dataclass(frozen=True)
 class Job:
     """A task enqueued every ``minutes``."""
@@ -37,11 +40,11 @@ def jobs() -> list[Job]:
     return [
         Job("demands_sweep", marketplace_tasks.demands_sweep, every),
         Job("applications_sweep", marketplace_tasks.applications_sweep, every),
-        Job("disputes_escalate", credit_tasks.disputes_escalate_overdue, max(every, 24 * 60)),
+        Job("disputes_escalate", credit_tasks.disputes_escalate_overdue, max(every, DAY_MINUTES)),
         # Negative facts leave the score when their retention ends, with no delivery to trigger
         # a rescoring: a daily full run (written only where a score changed) keeps them current.
-        Job("profiles_refresh", credit_tasks.rescore_all, max(every, 24 * 60)),
-        Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, 24 * 60)),
+        Job("profiles_refresh", credit_tasks.rescore_all, max(every, DAY_MINUTES)),
+        Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, DAY_MINUTES)),
     ]
 
 
@@ -58,9 +61,13 @@ def run_due(
     return due
 
 
-def run_inline() -> dict[str, Any]:
-    """Run every job now in this process (cron's `xinrong sweep`); return their results."""
-    return {job.name: job.task.call() for job in jobs()}
+def run_inline(*, daily: bool = True) -> dict[str, Any]:
+    """Run the jobs now in this process (cron's `xinrong sweep`); return their results.
+
+    With ``daily=False`` only the jobs due more often than daily run, so cron may call it
+    hourly without a full rescoring every hour (and run it with ``daily`` once a day).
+    """
+    return {job.name: job.task.call() for job in jobs() if daily or job.minutes < DAY_MINUTES}
 
 
 def loop(*, tick_seconds: float = 30.0, stop: Callable[[], bool] = lambda: False) -> None:

@@ -374,6 +374,33 @@ def test_a_dispute_correction_rescores_the_entity(
     assert after.pk != before.pk
 
 
+def test_a_correction_that_drops_the_score_alerts_the_lender_at_once(
+    entity, source, enterprise_user, bank_officer, django_capture_on_commit_callbacks
+):
+    from xinrong.credit.models import Alert
+    from xinrong.datahub.models import Fact
+
+    _deliver(
+        source,
+        "tax",
+        f"统一社会信用代码,所属期,实缴税额（元）,纳税信用等级\n{entity.uscc},2026-01,1000,A\n",
+    )
+    _activate(_card())
+    services.profiles_score(entity_ids=[entity.pk])
+    services.loan_watch_start(entity=entity, institution=bank_officer.organisation, reference="L1")
+    dispute = services.dispute_file(
+        actor=enterprise_user,
+        fact=Fact.objects.get(entity=entity, category="tax"),
+        kind="correction",
+        claim="等级报送有误",
+        proposed_values={"credit_grade": "D"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispute_resolve_correct(dispute=dispute, actor=source.organisation.users.first())
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.institution_id) == ("score_drop", bank_officer.organisation_id)
+
+
 @pytest.mark.parametrize(
     ("points", "current", "ordered", "step"),
     [
@@ -406,3 +433,13 @@ def test_activating_from_the_command_line_queues_a_full_rescoring(
     assert len(queued) == 1 and "full rescoring queued" in out.getvalue()
     # the queued task ran (immediate backend in tests): the entity has a profile of v1
     assert CreditProfile.objects.get(entity=entity, is_latest=True).model == model
+
+
+def test_an_entity_has_at_most_one_latest_profile(entity):
+    from django.db import IntegrityError, transaction
+
+    model = ScoreModel.objects.create(version=1, name="test", card=_card().to_json())
+    CreditProfile.objects.create(entity=entity, model=model, score=600, grade="A")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CreditProfile.objects.create(entity=entity, model=model, score=610, grade="A")
+    CreditProfile.objects.create(entity=entity, model=model, score=590, grade="A", is_latest=False)

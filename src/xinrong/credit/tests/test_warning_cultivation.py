@@ -137,7 +137,8 @@ def test_state_rules_alert_when_the_entity_enters_the_state_not_every_month(
         source,
         "utility",
         f"{util}{u},electricity,2026-09,500,2\n{u},electricity,2026-10,500,3\n"
-        f"{u},electricity,2026-11,500,4\n{u},water,2026-11,80,3\n",
+        f"{u},electricity,2026-11,500,\n{u},electricity,2026-12,500,4\n"
+        f"{u},water,2026-11,80,3\n",
         django_capture_on_commit_callbacks,
     )
     found = sorted(
@@ -145,6 +146,22 @@ def test_state_rules_alert_when_the_entity_enters_the_state_not_every_month(
         for a in Alert.objects.filter(rule="utility_arrears")
     )
     assert found == [("electricity", "2026-10"), ("water", "2026-11")]  # each utility its own
+    # a month with no grade between two D months neither ends nor restarts the state
+    _deliver(
+        source,
+        "tax",
+        f"{tax}{u},2027-01,900,\n{u},2027-02,900,D\n",
+        django_capture_on_commit_callbacks,
+    )
+    assert Alert.objects.filter(rule="tax_grade_d").count() == 2
+    # an old period delivered late, after later ones are known, is no news
+    _deliver(
+        source,
+        "tax",
+        f"{tax}{u},2026-05,900,A\n{u},2026-06,900,D\n",
+        django_capture_on_commit_callbacks,
+    )
+    assert Alert.objects.filter(rule="tax_grade_d").count() == 2
     ss = "统一社会信用代码,所属期,参保人数,欠费金额（元）\n"
     _deliver(
         source,

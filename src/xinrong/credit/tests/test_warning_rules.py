@@ -116,9 +116,11 @@ def test_bad_settings_are_refused_naming_the_field_and_change_nothing(
     assert all(r.changed_at is None for r in rules_effective())
 
 
-def test_only_operator_admins_change_rules(make_user, bank_officer):
+def test_only_operator_admins_change_rules(make_user, bank_officer, substation_operator):
     auditor = make_user("operator", ["auditor"])
-    for user in (auditor, bank_officer):
+    # a sub-station's admin runs a region; the rules apply to the whole province
+    assert selectors.warning_rules(user=substation_operator).can_change is False
+    for user in (auditor, bank_officer, substation_operator):
         with pytest.raises(PermissionDeniedError):
             services.warning_rule_update(
                 rule_id="score_drop", actor=user, enabled=False, severity="low", threshold=30
@@ -171,3 +173,11 @@ def test_the_inbox_lists_the_rules_that_run(client, bank_officer, operator):
     client.force_login(bank_officer)
     text = client.get("/credit/alerts/").content.decode()
     assert "水电气欠费（欠费月数 ≥ 3 个月）" in text and "社会保险欠费" not in text
+
+
+def test_saving_only_the_severity_keeps_the_threshold_following_the_default(operator, settings):
+    services.warning_rule_update(
+        rule_id="score_drop", actor=operator, enabled=True, severity="high", threshold="30"
+    )
+    settings.XINRONG_SCORE_DROP_ALERT = 45  # the deployment changes its default later
+    assert (_rule("score_drop").severity, _rule("score_drop").threshold) == ("high", 45)

@@ -27,3 +27,11 @@ def test_sweep_command_runs_every_job_inline(capsys):
     out = capsys.readouterr().out
     for job in jobs():
         assert f"{job.name}:" in out
+
+
+@pytest.mark.django_db
+def test_hourly_sweep_leaves_out_the_daily_jobs(capsys):
+    call_command("sweep", "--hourly")
+    out = capsys.readouterr().out
+    assert "demands_sweep:" in out and "applications_sweep:" in out
+    assert "profiles_refresh:" not in out and "disputes_escalate:" not in out
