@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
@@ -443,3 +444,36 @@ def test_an_entity_has_at_most_one_latest_profile(entity):
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditProfile.objects.create(entity=entity, model=model, score=610, grade="A")
     CreditProfile.objects.create(entity=entity, model=model, score=590, grade="A", is_latest=False)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite serialises writers with its write lock"
+)
+def test_two_scoring_runs_at_once_leave_one_latest_profile(entity):
+    """The daily rescoring and a batch's at the same moment: the scoring lock orders them."""
+    import threading
+
+    from django.db import connections
+
+    _activate(_card())
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            services.profiles_score(entity_ids=[entity.pk])
+        except BaseException as exc:  # reported below: a failed run is the test's failure
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert CreditProfile.objects.filter(entity=entity, is_latest=True).count() == 1
+    assert CreditProfile.objects.filter(entity=entity).count() == 1  # the second changed nothing
