@@ -204,7 +204,8 @@ def exclude_repaired(facts: QuerySet[Fact]) -> QuerySet[Fact]:
     """Return ``facts`` without those whose credit repair was approved (one NOT EXISTS).
 
     A repaired penalty stops being shown publicly and stops counting in the score; the feature
-    builder, the graph's risk flags and the archive all drop it through this one filter.
+    builder and the graph's risk flags drop it through this one filter (the archive, which
+    lists facts already loaded, uses ``selectors.repaired_fact_ids``).
     """
     return facts.exclude(
         Exists(
