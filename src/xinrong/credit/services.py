@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,9 @@ from xinrong.datahub.selectors import fact_visible
 from xinrong.datahub.services import fact_correct, fact_values_check
 from xinrong.enterprises.models import MarketEntity
 from xinrong.notifications.services import notification_send
+
+if TYPE_CHECKING:  # imported where used below, as the other warnings calls are
+    from xinrong.credit.warnings import WarningRule
 
 logger = logging.getLogger(__name__)
 
@@ -729,7 +732,7 @@ def warning_rule_update(
     return setting
 
 
-def _warning_threshold(rule: Any, threshold: int | str | None) -> int | None:
+def _warning_threshold(rule: WarningRule, threshold: int | str | None) -> int | None:
     """Return the rule's threshold as an integer within its range, or None if it has none."""
     spec = rule.threshold
     text = "" if threshold is None else str(threshold).strip()
