@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import ORG_GROUP, OrgGroup, OrgKind, Role
+from xinrong.common.access import RestrictedQuerySet
 from xinrong.common.fields import EncryptedTextField
 from xinrong.common.models import TimeStampedModel
 
@@ -37,6 +40,8 @@ class Organisation(TimeStampedModel):
         ),
     )
     is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("机构")
@@ -95,6 +100,19 @@ class User(AbstractUser):
     def group(self) -> OrgGroup | None:
         """Return the platform side of the user's organisation."""
         return self.organisation.group if self.organisation_id and self.organisation else None
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Answer the platform's own permissions from the permission layer alone.
+
+        Django's shortcut grants a superuser everything; the platform's permissions decide for
+        superusers too (a superuser is the province-wide operator admin, not an enterprise), so
+        they skip it. Django's model permissions (the admin site) keep the usual behaviour.
+        """
+        from xinrong.accounts import permissions
+
+        if permissions.is_declared(perm):
+            return permissions.can(self, perm, obj)
+        return super().has_perm(perm, obj)
 
     def is_locked(self) -> bool:
         """Return True while a lockout after failed logins is in force."""
@@ -158,6 +176,8 @@ class ApiKey(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API 密钥")

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts import signing
+from xinrong.accounts import permissions, signing
 from xinrong.accounts.choices import (
     API_KEY_KINDS,
     ORG_GROUP,
@@ -35,8 +35,7 @@ from xinrong.accounts.models import (
     User,
     UserRole,
 )
-from xinrong.accounts.selectors import can_manage_api_keys
-from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.reference import divisions
 
 API_KEY_PREFIX = "xr"
@@ -203,8 +202,9 @@ def login_success_record(*, user: User) -> None:
 
 def user_unlock(*, user: User, actor: User) -> User:
     """Lift a lockout (operator action)."""
-    if not (actor.is_superuser or actor.has_role(Role.OPERATOR_ADMIN)):
-        raise PermissionDeniedError("forbidden", _("只有运营管理员可以解锁账户"))
+    permissions.require(
+        actor, "accounts.user_unlock", user, message=_("只有运营管理员可以解锁账户")
+    )
     User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
     user.refresh_from_db()
     return user
@@ -221,8 +221,9 @@ def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tup
         raise ApplicationError(
             "api_key_kind", _("只有金融机构和政府部门可以申请 API 密钥"), {"field": "organisation"}
         )
-    if not can_manage_api_keys(actor, organisation):
-        raise PermissionDeniedError("forbidden", _("您无权为该机构管理 API 密钥"))
+    permissions.require(
+        actor, "accounts.apikey_manage", organisation, message=_("您无权为该机构管理 API 密钥")
+    )
     name = name.strip()
     if not name:
         raise ApplicationError("invalid_name", _("请填写密钥用途"), {"field": "name"})
@@ -253,8 +254,9 @@ def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tup
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor: User) -> ApiKey:
     """Revoke an API key; it stops working at once."""
-    if not can_manage_api_keys(actor, key.organisation):
-        raise PermissionDeniedError("forbidden", _("您无权为该机构管理 API 密钥"))
+    permissions.require(
+        actor, "accounts.apikey_manage", key, message=_("您无权为该机构管理 API 密钥")
+    )
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.revoked_by = actor

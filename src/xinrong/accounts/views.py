@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinrong.accounts import selectors, services
+from xinrong.accounts import permissions, selectors, services
 from xinrong.accounts.auth import request_user
-from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, Role
+from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP
 from xinrong.accounts.forms import (
     ApiKeyCreateForm,
     LockoutAuthenticationForm,
@@ -59,19 +59,28 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", {"form": form})
 
 
-def _require_operator(user: User) -> None:
-    if not selectors.is_operator(user) or not (
-        user.is_superuser or user.has_role(Role.OPERATOR_ADMIN)
-    ):
-        raise PermissionDenied(_("只有平台运营管理员可以管理机构与账号"))
+def _require(user: User, name: str, obj: object = None, message: str = "") -> None:
+    """Turn the permission layer's refusal into Django's 403 page."""
+    try:
+        permissions.require(user, name, obj, message=message)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 @login_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
     """List organisations and create institutions, departments and sub-stations."""
     user = request_user(request)
-    _require_operator(user)
+    _require(
+        user, "accounts.organisation_create", message=_("只有平台运营管理员可以管理机构与账号")
+    )
     form = OrganisationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        candidate = Organisation(
+            kind=form.cleaned_data["kind"], region_code=form.cleaned_data["region_code"] or ""
+        )
+        if not permissions.can(user, "accounts.organisation_create", candidate):
+            form.add_error("region_code", _("子站只能在本区划内创建机构，请填写本区划内的区划代码"))
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organisation_create(
@@ -114,15 +123,7 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a user to an organisation (operator for any, institution admin for its own)."""
     actor = request_user(request)
     org = get_object_or_404(selectors.organisation_list(user=actor), pk=pk)
-    if not (
-        actor.is_superuser
-        or actor.has_role(Role.OPERATOR_ADMIN)
-        or (
-            actor.organisation_id == org.pk
-            and actor.has_role(Role.INSTITUTION_ADMIN, Role.ENTERPRISE_OWNER)
-        )
-    ):
-        raise PermissionDenied(_("您无权为该机构添加用户"))
+    _require(actor, "accounts.user_create", org, message=_("您无权为该机构添加用户"))
     allowed = ROLES_BY_GROUP[ORG_GROUP[org.kind]]
     form = UserCreateForm(request.POST or None, allowed_roles=allowed)
     if request.method == "POST" and form.is_valid():
@@ -192,9 +193,8 @@ def organisation_api_keys(request: HttpRequest, pk: int) -> HttpResponse:
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke an API key of an institution the user may manage."""
     user = request_user(request)
-    key = get_object_or_404(ApiKey.objects.select_related("organisation"), pk=pk)
+    key = get_object_or_404(ApiKey.objects.restrict(user).select_related("organisation"), pk=pk)
     try:
-        selectors.api_key_list(user=user, organisation=key.organisation)
         services.api_key_revoke(key=key, actor=user)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc

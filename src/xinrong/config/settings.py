@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rules",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -165,6 +166,12 @@ XINRONG_DEMAND_ESCALATE_DAYS = int(os.environ.get("XINRONG_DEMAND_ESCALATE_DAYS"
 XINRONG_SWEEP_MINUTES = int(os.environ.get("XINRONG_SWEEP_MINUTES", "60"))
 
 AUTH_USER_MODEL = "accounts.User"
+# The permission layer (xinrong.accounts.permissions, on the rules library) answers has_perm for
+# the platform's own permissions; Django's model permissions serve the admin site.
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

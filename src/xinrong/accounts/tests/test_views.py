@@ -135,8 +135,24 @@ def test_institution_admin_cannot_revoke_another_institutions_key(client, bank_a
     other = make_user("bank", ["institution_admin"])
     key, _raw = api_key_create(organisation=other.organisation, name="x", actor=other)
     client.force_login(bank_admin)
-    assert client.post(reverse("accounts:api_key_revoke", args=[key.pk])).status_code == 403
+    # a key the admin may not manage is not even found (its existence is not revealed)
+    assert client.post(reverse("accounts:api_key_revoke", args=[key.pk])).status_code == 404
     key.refresh_from_db()
     assert key.revoked_at is None
     page = reverse("accounts:organisation_api_keys", args=[other.organisation.pk])
     assert client.get(page).status_code == 404
+
+
+def test_substation_cannot_revoke_a_key_of_an_institution_outside_its_region(
+    client, substation_operator, make_user
+):
+    from xinrong.accounts.services import api_key_create
+
+    province_bank = make_user("bank", ["institution_admin"])
+    key, _raw = api_key_create(
+        organisation=province_bank.organisation, name="x", actor=province_bank
+    )
+    client.force_login(substation_operator)
+    assert client.post(reverse("accounts:api_key_revoke", args=[key.pk])).status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
