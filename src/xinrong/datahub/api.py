@@ -12,7 +12,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.datahub import permissions, selectors, services
+from xinrong.datahub import rules, selectors, services
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel
 from xinrong.datahub.crossval import RULES_BY_ID
@@ -89,7 +89,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> dict[str, Any]:
 
 def _conflict_out(c: Conflict) -> dict[str, Any]:
     rule = RULES_BY_ID.get(c.rule)
-    blamed = permissions.REGISTRY if c.blamed_registry else ""
+    blamed = rules.REGISTRY if c.blamed_registry else ""
     if c.blamed_source is not None:
         blamed = c.blamed_source.code
     return {

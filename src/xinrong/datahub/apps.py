@@ -6,3 +6,6 @@ class DatahubConfig(AppConfig):
     name = "xinrong.datahub"
     label = "datahub"
     verbose_name = _("信息归集")
+
+    def ready(self) -> None:
+        from xinrong.datahub import rules  # noqa: F401  (declares the data hub's permissions)

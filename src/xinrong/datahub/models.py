@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
+from xinrong.common.access import RestrictedQuerySet
 from xinrong.common.models import TimeStampedModel
 from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES, INT
 from xinrong.datahub.choices import (
@@ -41,6 +42,8 @@ class Source(TimeStampedModel):
     )
     description = models.TextField(_("说明"), blank=True, default="")
     is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("数据来源")
@@ -86,6 +89,8 @@ class IngestBatch(TimeStampedModel):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     failure = models.TextField(_("失败原因"), blank=True, default="")
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("归集批次")
@@ -256,6 +261,8 @@ class UnresolvedRow(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("待关联记录")

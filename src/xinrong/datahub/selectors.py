@@ -11,11 +11,11 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup, Role
+from xinrong.accounts import permissions
 from xinrong.accounts.models import User
-from xinrong.accounts.selectors import region_prefix_for
+from xinrong.accounts.permissions import is_operator_staff, region_q
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.datahub import permissions
+from xinrong.datahub import rules
 from xinrong.datahub.choices import CADENCE_DAYS, BatchStatus, ConflictStatus, ResolutionStatus
 from xinrong.datahub.models import (
     Conflict,
@@ -33,30 +33,29 @@ def fact_visible() -> QuerySet[Fact]:
     return Fact.objects.filter(batch__status=BatchStatus.COMPLETED)
 
 
-def is_hub_operator(user: User) -> bool:
-    return user.is_superuser or (
-        user.group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
-    )
-
-
 def source_list(*, user: User) -> QuerySet[Source]:
-    """Return the sources a user may deliver to or oversee.
+    """Return the sources a user may oversee.
 
-    A department's data provider sees its own organisation's sources; operators see all.
+    A department's data provider sees its own organisation's sources; operators those of the
+    departments in their region (all of them at the platform operator).
     """
-    qs = Source.objects.select_related("organisation")
-    if is_hub_operator(user):
-        return qs
-    if user.has_role(Role.DATA_PROVIDER) and user.organisation_id is not None:
-        return qs.filter(organisation_id=user.organisation_id)
-    raise PermissionDeniedError("forbidden", _("只有数据报送员和平台运营方可以使用信息归集"))
+    permissions.require(
+        user, "datahub.hub_use", message=_("只有数据报送员和平台运营方可以使用信息归集")
+    )
+    return Source.objects.restrict(user).select_related("organisation")
+
+
+def source_deliverable(*, user: User) -> QuerySet[Source]:
+    """Return the sources the user may deliver data to (its own department's)."""
+    return Source.objects.restrict(user, "deliver").select_related("organisation")
 
 
 def batch_list(*, user: User) -> QuerySet[IngestBatch]:
     """Return the batches of the sources the user may see, newest first."""
-    return IngestBatch.objects.filter(source__in=source_list(user=user)).select_related(
-        "source", "created_by"
+    permissions.require(
+        user, "datahub.hub_use", message=_("只有数据报送员和平台运营方可以使用信息归集")
     )
+    return IngestBatch.objects.restrict(user).select_related("source", "created_by")
 
 
 def batch_get(*, user: User, pk: int) -> IngestBatch:
@@ -68,11 +67,14 @@ def batch_get(*, user: User, pk: int) -> IngestBatch:
 
 
 def unresolved_open(*, user: User) -> QuerySet[UnresolvedRow]:
-    """Return rows waiting for association, for platform operators."""
-    if not is_hub_operator(user):
-        raise PermissionDeniedError("forbidden", _("只有平台运营方可以处理待关联记录"))
-    return UnresolvedRow.objects.filter(status=ResolutionStatus.OPEN).select_related(
-        "batch__source"
+    """Return rows waiting for association, for platform operators (their region's)."""
+    permissions.require(
+        user, "datahub.unresolved_view", message=_("只有平台运营方可以处理待关联记录")
+    )
+    return (
+        UnresolvedRow.objects.restrict(user)
+        .filter(status=ResolutionStatus.OPEN)
+        .select_related("batch__source__organisation")
     )
 
 
@@ -122,12 +124,13 @@ def source_quality(*, user: User) -> list[SourceQuality]:
     covered = dict(
         fact_visible()
         .filter(source_id__in=ids)
+        .filter(region_q(user, "entity__division_code"))
         .values("source_id")
         .annotate(n=Count("entity_id", distinct=True))
         .values_list("source_id", "n")
     )
-    registry = MarketEntity.objects.count() or 1
-    conflicts = conflict_open_counts()
+    registry = MarketEntity.objects.filter(region_q(user, "division_code")).count() or 1
+    conflicts = conflict_open_counts(user=user)
     now = timezone.now()
     result = []
     for s in sources:
@@ -171,10 +174,12 @@ def _involving(codes: set[str] | list[str]) -> Q:
     return q
 
 
-def conflict_open_counts() -> dict[str, int]:
-    """Return the number of open conflicts per source code (for the data-quality view)."""
+def conflict_open_counts(*, user: User) -> dict[str, int]:
+    """Return the number of open conflicts per source code in the user's region (quality view)."""
     counts: dict[str, int] = {}
-    open_ = Conflict.objects.filter(status=ConflictStatus.OPEN)
+    open_ = Conflict.objects.filter(status=ConflictStatus.OPEN).filter(
+        region_q(user, "entity__division_code")
+    )
     for i in range(CONFLICT_SOURCE_SLOTS):
         rows = (
             open_.annotate(code=KT(f"sources__{i}"))
@@ -192,10 +197,9 @@ def conflict_visible(*, user: User) -> QuerySet[Conflict]:
     """Return the conflicts a user may see: a department's involve its sources; operators and
     auditors see their region's (all of them at the platform operator)."""
     qs = Conflict.objects.select_related("entity", "blamed_source", "resolved_by")
-    if permissions.is_conflict_overseer(user):
-        prefix = region_prefix_for(user)
-        return qs if prefix is None else qs.filter(entity__division_code__startswith=prefix)
-    codes = permissions.provider_source_codes(user)
+    if is_operator_staff(user):
+        return qs.filter(region_q(user, "entity__division_code"))
+    codes = rules.provider_source_codes(user)
     if codes:
         return qs.filter(_involving(codes))
     raise PermissionDeniedError(
@@ -256,7 +260,7 @@ def conflict_sides(*, conflict: Conflict) -> list[tuple[str, str, Source | None]
     by_code = {s.code: s for s in Source.objects.filter(code__in=conflict.sources)}
     out: list[tuple[str, str, Source | None]] = []
     for code in conflict.sources:
-        if code == permissions.REGISTRY:
+        if code == rules.REGISTRY:
             out.append((code, _("市场主体登记信息"), None))
         else:
             found = by_code.get(code)
@@ -273,9 +277,9 @@ def conflict_blame_parse(*, conflict: Conflict, code: str) -> tuple[Source | Non
     if not code:
         return None, False
     if code in conflict.sources:
-        if code == permissions.REGISTRY:
+        if code == rules.REGISTRY:
             return None, True
         source = Source.objects.filter(code=code).first()
         if source is not None:
             return source, False
-    raise permissions.blame_not_involved(conflict, code)
+    raise rules.blame_not_involved(conflict, code)

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup, OrgKind, Role
+from xinrong.accounts import permissions
+from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.accounts.services import organisation_create
 from xinrong.common import bulk
@@ -28,7 +29,7 @@ from xinrong.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from xinrong.datahub import columns, permissions
+from xinrong.datahub import columns, rules
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 from xinrong.datahub.choices import (
@@ -116,13 +117,13 @@ def _check_delivery(source: Source, category: str, actor: User | None) -> Catego
         )
     if not source.is_active:
         raise ApplicationError("source_inactive", _("数据来源已停用"), {"field": "source"})
-    if (
-        actor is not None
-        and not actor.is_superuser
-        and actor.organisation_id != (source.organisation_id)
-    ):
-        raise PermissionDeniedError(
-            "forbidden", _("只有“%(o)s”的用户可以报送该来源的数据") % {"o": source.organisation}
+    if actor is not None:
+        # the department's own data reporters only (not its other staff, not the operator)
+        permissions.require(
+            actor,
+            "datahub.batch_deliver",
+            source,
+            message=_("只有“%(o)s”的数据报送员可以报送该来源的数据") % {"o": source.organisation},
         )
     return spec
 
@@ -471,12 +472,13 @@ def source_get(*, code: str) -> Source:
     return source
 
 
-def _require_hub_operator(actor: User) -> None:
-    if not (
-        actor.is_superuser
-        or (actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN))
-    ):
-        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以处理待关联记录"))
+def _require_resolver(actor: User, row: UnresolvedRow) -> None:
+    permissions.require(
+        actor,
+        "datahub.unresolved_resolve",
+        row,
+        message=_("只有所辖平台运营管理员可以处理待关联记录"),
+    )
 
 
 @transaction.atomic
@@ -485,8 +487,12 @@ def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | 
 
     Returns None when the same row is already a fact (it is then only closed).
     """
-    _require_hub_operator(actor)
-    row = UnresolvedRow.objects.select_for_update().select_related("batch").get(pk=row.pk)
+    row = (
+        UnresolvedRow.objects.select_for_update()
+        .select_related("batch__source__organisation")
+        .get(pk=row.pk)
+    )
+    _require_resolver(actor, row)
     if row.status != ResolutionStatus.OPEN:
         raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
     code = uscc_codec.parse(uscc).code
@@ -526,7 +532,14 @@ def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | 
 @transaction.atomic
 def unresolved_discard(*, row: UnresolvedRow, actor: User) -> UnresolvedRow:
     """Close a waiting row without storing it (e.g. the subject is not a market entity)."""
-    _require_hub_operator(actor)
+    row = (
+        UnresolvedRow.objects.select_for_update()
+        .select_related("batch__source__organisation")
+        .get(pk=row.pk)
+    )
+    _require_resolver(actor, row)
+    if row.status != ResolutionStatus.OPEN:
+        raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
     row.status = ResolutionStatus.DISCARDED
     row.resolved_by = actor
     row.save(update_fields=["status", "resolved_by", "updated_at"])
@@ -638,14 +651,6 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def _can_correct(actor: User, source: Source) -> bool:
-    if actor.is_superuser:
-        return True
-    if actor.group == OrgGroup.OPERATOR and actor.has_role(Role.OPERATOR_ADMIN):
-        return True
-    return actor.organisation_id == source.organisation_id and actor.has_role(Role.DATA_PROVIDER)
-
-
 @transaction.atomic
 def fact_correct(*, fact: Fact, changes: dict[str, Any], actor: User) -> FactCorrection:
     """Correct a stored fact's values (a department answering a dispute, or the operator).
@@ -658,7 +663,7 @@ def fact_correct(*, fact: Fact, changes: dict[str, Any], actor: User) -> FactCor
     fact = Fact.objects.select_for_update().select_related("source", "batch").get(pk=fact.pk)
     if fact.batch.status != BatchStatus.COMPLETED:
         raise NotFoundError("fact_not_found", _("信用信息不存在"), {"field": "fact"})
-    if not _can_correct(actor, fact.source):
+    if not permissions.can(actor, "datahub.fact_correct", fact.source):
         raise PermissionDeniedError(
             "forbidden",
             _("只有“%(o)s”的数据报送员或平台运营管理员可以更正该信息")
@@ -986,7 +991,7 @@ def conflict_resolve(
     entity's region.
     """
     conflict = Conflict.objects.select_for_update().select_related("entity").get(pk=conflict.pk)
-    if not permissions.can_resolve_conflict(actor, conflict):
+    if not permissions.can(actor, "datahub.conflict_resolve", conflict):
         raise PermissionDeniedError(
             "forbidden",
             _("只有涉及该冲突的数据来源（%(s)s）的数据报送员或所辖平台运营管理员可以处理")
@@ -1008,9 +1013,7 @@ def conflict_resolve(
             status=422,
         )
     note = _conflict_note(note)
-    blame = (
-        permissions.REGISTRY if blamed_registry else (blamed_source.code if blamed_source else "")
-    )
+    blame = rules.REGISTRY if blamed_registry else (blamed_source.code if blamed_source else "")
     if outcome == ConflictStatus.CONFIRMED_ERROR:
         if blamed_source is None and not blamed_registry:
             raise ApplicationError(
@@ -1028,7 +1031,7 @@ def conflict_resolve(
                 status=422,
             )
         if blame not in conflict.sources:
-            raise permissions.blame_not_involved(conflict, blame)
+            raise rules.blame_not_involved(conflict, blame)
     elif blamed_source is not None or blamed_registry:
         raise ApplicationError(
             "blame_not_allowed",
@@ -1068,7 +1071,7 @@ def conflict_resolve(
 def conflict_reopen(*, conflict: Conflict, actor: User, note: str) -> Conflict:
     """Open a closed conflict again (operator admins of the entity's region), with a reason."""
     conflict = Conflict.objects.select_for_update().select_related("entity").get(pk=conflict.pk)
-    if not permissions.can_reopen_conflict(actor, conflict):
+    if not permissions.can(actor, "datahub.conflict_reopen", conflict):
         raise PermissionDeniedError(
             "forbidden", _("只有所辖平台运营管理员可以重新打开已处理的冲突")
         )

@@ -16,12 +16,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page, xlsx_response
-from xinrong.datahub import permissions, selectors, services, workbooks
+from xinrong.datahub import rules, selectors, services, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID, SEVERITY_LABELS
@@ -45,7 +46,8 @@ def hub_home(request: HttpRequest) -> HttpResponse:
     """List the user's sources with their templates, take uploads, show recent batches."""
     user = request_user(request)
     sources = _sources(user)
-    form = UploadForm(request.POST or None, request.FILES or None, sources=sources)
+    deliverable = selectors.source_deliverable(user=user)
+    form = UploadForm(request.POST or None, request.FILES or None, sources=deliverable)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -86,7 +88,8 @@ def hub_home(request: HttpRequest) -> HttpResponse:
         "form": form,
         "sources": rows,
         "batches": batches,
-        "can_resolve": selectors.is_hub_operator(user),
+        "can_upload": deliverable.exists(),
+        "can_resolve": permissions.can(user, "datahub.unresolved_view"),
     }
     return render(request, "datahub/home.html", context)
 
@@ -149,7 +152,15 @@ def resolution_queue(request: HttpRequest) -> HttpResponse:
         except SERVICE_ERRORS as exc:
             messages.error(request, error_payload(exc)[1]["message"])
         return redirect("datahub:resolution")
-    return render(request, "datahub/resolution.html", {"rows": rows[:200], "total": rows.count()})
+    return render(
+        request,
+        "datahub/resolution.html",
+        {
+            "rows": rows[:200],
+            "total": rows.count(),
+            "can_resolve": permissions.can(user, "datahub.unresolved_resolve"),
+        },
+    )
 
 
 @login_required
@@ -200,7 +211,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "rules": [(r.id, _(r.description)) for r in RULES],
             "rule_labels": {r.id: _(r.description) for r in RULES},
             "severities": list(SEVERITY_LABELS.items()),
-            "sources": [(permissions.REGISTRY, _("市场主体登记信息")), *sources],
+            "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
         },
     )
 
@@ -284,8 +295,10 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "common": common,
             "blamed_label": blamed_label,
             "events": selectors.conflict_events(conflict=conflict),
-            "can_resolve": conflict.is_open and permissions.can_resolve_conflict(user, conflict),
-            "can_reopen": not conflict.is_open and permissions.can_reopen_conflict(user, conflict),
+            "can_resolve": conflict.is_open
+            and permissions.can(user, "datahub.conflict_resolve", conflict),
+            "can_reopen": not conflict.is_open
+            and permissions.can(user, "datahub.conflict_reopen", conflict),
             "resolve_form": resolve_form,
             "reopen_form": reopen_form,
         },

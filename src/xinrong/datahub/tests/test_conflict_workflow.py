@@ -204,10 +204,10 @@ def test_the_involved_department_is_told_after_commit(
 
 def test_quality_open_count_drops_after_resolving(conflict, tax_source, operator):
     assert _quality_count(operator, "tax") == 1
-    assert selectors.conflict_open_counts() == {"registry": 1, "tax": 1}
+    assert selectors.conflict_open_counts(user=operator) == {"registry": 1, "tax": 1}
     conflict_resolve(conflict=conflict, actor=tax_source.provider, outcome="explained", note="是")
     assert _quality_count(operator, "tax") == 0
-    assert selectors.conflict_open_counts() == {}
+    assert selectors.conflict_open_counts(user=operator) == {}
 
 
 def test_an_identical_finding_raised_again_stays_closed(conflict, tax_source):
