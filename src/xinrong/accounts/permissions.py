@@ -132,6 +132,12 @@ is_operator_admin = is_superuser | (in_group(OrgGroup.OPERATOR) & has_role(Role.
 is_central_operator_admin = is_superuser | (
     org_kind_in(OrgKind.OPERATOR) & has_role(Role.OPERATOR_ADMIN)
 )
+# The central operator's administrators and auditors (province-wide).
+is_central_operator_staff = is_superuser | (
+    org_kind_in(OrgKind.OPERATOR) & has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
+)
+# A sub-station's administrators and auditors (their region).
+is_substation_staff = org_kind_in(OrgKind.SUBSTATION) & has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
 # The operator's auditors: read everything in their region, change nothing.
 is_auditor = in_group(OrgGroup.OPERATOR) & has_role(Role.AUDITOR)
 is_operator_staff = is_operator_admin | is_auditor

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xinrong.accounts.models import Organisation
+from xinrong.common.access import RestrictedQuerySet
 from xinrong.common.models import TimeStampedModel
 from xinrong.credit.choices import (
     OPEN_DISPUTE_STATUSES,
@@ -445,6 +446,8 @@ class CultivationCase(TimeStampedModel):
     )
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("信用培植")
         verbose_name_plural = _("信用培植")
@@ -658,6 +661,8 @@ class Dispute(TimeStampedModel):
     resolution = models.TextField(_("处理意见"), blank=True, default="")
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
@@ -790,6 +795,8 @@ class RepairApplication(TimeStampedModel):
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reason = models.TextField(_("审核意见"), blank=True, default="")
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("信用修复申请")

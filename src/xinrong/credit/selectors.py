@@ -29,12 +29,14 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, Role
+from xinrong.accounts import permissions
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
 from xinrong.accounts.models import User
-from xinrong.accounts.selectors import region_prefix_for
+from xinrong.accounts.permissions import region_prefix_for
+from xinrong.common.access import scope_q
 from xinrong.common.crypto import sm3_hex
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.credit import permissions, reports, services
+from xinrong.credit import reports, rules, services
 from xinrong.credit.choices import (
     GRAPH_CONTENT,
     GRAPH_HOPS,
@@ -257,8 +259,7 @@ def model_active() -> ScoreModel | None:
 
 def model_list(*, user: User) -> QuerySet[ScoreModel]:
     """Return every model version, for the platform operator."""
-    if not (user.is_superuser or user.group == OrgGroup.OPERATOR):
-        raise PermissionDeniedError("forbidden", _("只有平台运营方可以查看评分模型"))
+    permissions.require(user, "credit.model_view", message=_("只有平台运营方可以查看评分模型"))
     return ScoreModel.objects.select_related("created_by")
 
 
@@ -566,8 +567,9 @@ class WarningRules:
 
 def warning_rules(*, user: User) -> WarningRules:
     """Return the rules with their settings, for the platform operator (admins may change)."""
-    if not (user.is_superuser or user.group == OrgGroup.OPERATOR):
-        raise PermissionDeniedError("forbidden", _("只有平台运营方可以查看预警规则设置"))
+    permissions.require(
+        user, "credit.warning_rules_view", message=_("只有平台运营方可以查看预警规则设置")
+    )
     changes = list(WarningRuleChange.objects.select_related("actor")[:50])
     for c in changes:  # the recorded values in words, for the page
         c.before_text = setting_text(c.before)  # type: ignore[attr-defined]
@@ -575,7 +577,7 @@ def warning_rules(*, user: User) -> WarningRules:
     return WarningRules(
         rules=rules_effective(),
         changes=changes,
-        can_change=services.is_operator_admin(user),
+        can_change=permissions.can(user, "credit.warning_rules_change"),
     )
 
 
@@ -608,8 +610,7 @@ class Candidate:
 
 
 def _require_government(user: User) -> None:
-    if not (user.is_superuser or user.group == OrgGroup.GOVERNMENT):
-        raise PermissionDeniedError("forbidden", _("信用培植由行业主管部门办理"))
+    permissions.require(user, "credit.cultivation_run", message=_("信用培植由行业主管部门办理"))
 
 
 def _below_bankable() -> list[str]:
@@ -660,13 +661,15 @@ def cultivation_candidates(
 
 
 def cultivation_list(*, user: User) -> QuerySet[CultivationCase]:
-    """Cases of the user's department (all cases for operators)."""
-    if user.is_superuser or user.group == OrgGroup.OPERATOR:
-        qs = CultivationCase.objects.all()
-    else:
-        _require_government(user)
-        qs = CultivationCase.objects.filter(authority_id=user.organisation_id)
-    return qs.select_related("entity", "authority", "started_by")
+    """Cases of the user's department (operators: the cases of their region's entities)."""
+    if not (
+        permissions.can(user, "credit.cultivation_run")
+        or permissions.can(user, "credit.cultivation_view")
+    ):
+        raise PermissionDeniedError("forbidden", _("信用培植由行业主管部门办理"))
+    return CultivationCase.objects.restrict(user).select_related(
+        "entity", "authority", "started_by"
+    )
 
 
 def cultivation_get(*, user: User, pk: int) -> CultivationCase:
@@ -689,12 +692,9 @@ def report_access(*, user: User, entity: MarketEntity) -> tuple[bool, Authorisat
     wider than public information. Everyone else is refused (403).
     """
     if user.group == OrgGroup.ENTERPRISE:
-        if not (
-            entity.organisation_id is not None
-            and user.organisation_id == entity.organisation_id
-            and user.has_role(Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT)
-        ):
-            raise PermissionDeniedError("forbidden", _("只能生成本企业的信用报告"))
+        permissions.require(
+            user, "credit.report_generate", entity, message=_("只能生成本企业的信用报告")
+        )
         return True, None
     org = user.organisation
     if org is None or org.kind not in INSTITUTION_KINDS:
@@ -933,18 +933,10 @@ def _case_scope(user: User, qs: QuerySet[Any]) -> QuerySet[Any]:
     The enterprise sees its own; a department's data provider those about its sources; the
     operator's admins and auditors all (a sub-station: its region). Others see nothing.
     """
-    if user.is_superuser:
-        return qs
-    if user.group == OrgGroup.ENTERPRISE and user.has_role(
-        Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT
-    ):
-        return qs.filter(entity__organisation_id=user.organisation_id)
-    if permissions.is_platform_operator(user) or permissions.is_platform_auditor(user):
-        prefix = region_prefix_for(user)
-        return qs.filter(entity__division_code__startswith=prefix) if prefix else qs
-    if user.has_role(Role.DATA_PROVIDER) and user.organisation_id is not None:
-        return qs.filter(source__organisation_id=user.organisation_id)
-    raise PermissionDeniedError("forbidden", _("您无权查看异议与信用修复"))
+    q = scope_q(qs.model, user)
+    if q is None:
+        raise PermissionDeniedError("forbidden", _("您无权查看异议与信用修复"))
+    return qs.filter(q)
 
 
 def dispute_list(
@@ -1057,6 +1049,6 @@ def own_fact_get(*, user: User, pk: int) -> Fact:
         if _valid_id(pk)
         else None
     )
-    if fact is None or not permissions.is_entity_member(user, fact.entity):
+    if fact is None or not rules.is_entity_member(user, fact.entity):
         raise NotFoundError("fact_not_found", _("信用信息不存在"), {"field": "fact_id"})
     return fact

@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, OrgKind, Role
+from xinrong.accounts import permissions
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
 from xinrong.accounts.models import Organisation, User
 from xinrong.common import bulk
 from xinrong.common.crypto import sm3_hex
@@ -30,7 +31,7 @@ from xinrong.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from xinrong.credit import permissions, recipients, scorecard, synthetic
+from xinrong.credit import recipients, rules, scorecard, synthetic
 from xinrong.credit.choices import (
     DISPUTE_ANSWER_DAYS,
     DISPUTE_TRANSITIONS,
@@ -94,13 +95,9 @@ logger = logging.getLogger(__name__)
 
 
 def _require_owner(actor: User, entity: MarketEntity) -> None:
-    if not (
-        actor.group == OrgGroup.ENTERPRISE
-        and entity.organisation_id is not None
-        and actor.organisation_id == entity.organisation_id
-        and actor.has_role(Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT)
-    ):
-        raise PermissionDeniedError("forbidden", _("只有本企业的账户可以管理查询授权"))
+    permissions.require(
+        actor, "credit.consent_manage", entity, message=_("只有本企业的账户可以管理查询授权")
+    )
 
 
 @transaction.atomic
@@ -228,20 +225,12 @@ SCORE_BUCKETS = np.arange(300, 920, 20, dtype=np.float64)  # score histogram edg
 SCORE_PART = 20_000  # entities scored per part when a list is given (bounded IN lists)
 
 
-def is_operator_admin(actor: User) -> bool:
-    """The platform operator's administrators (not a sub-station's: its scope is a region)."""
-    return actor.is_superuser or (
-        actor.organisation is not None
-        and actor.organisation.kind == OrgKind.OPERATOR
-        and actor.has_role(Role.OPERATOR_ADMIN)
-    )
-
-
 def _require_model_admin(actor: User | None) -> None:
     if actor is None:  # the command line, run by whoever runs the server
         return
-    if not is_operator_admin(actor):
-        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以训练或启用评分模型"))
+    permissions.require(
+        actor, "credit.model_manage", message=_("只有平台运营管理员可以训练或启用评分模型")
+    )
 
 
 def _score_histogram(scores: np.ndarray) -> list[int]:
@@ -690,8 +679,9 @@ def warning_rule_update(
     """
     from xinrong.credit import warnings
 
-    if not is_operator_admin(actor):
-        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以修改预警规则"))
+    permissions.require(
+        actor, "credit.warning_rules_change", message=_("只有平台运营管理员可以修改预警规则")
+    )
     rule = warnings.RULES_BY_ID.get(rule_id)
     if rule is None:
         raise NotFoundError("not_found", _("没有这条预警规则"), {"field": "rule"})
@@ -1173,7 +1163,7 @@ def _ensure_dispute_transition(dispute: Dispute, to: str) -> None:
 
 
 def _require_handler(actor: User, dispute: Dispute | RepairApplication) -> None:
-    if not permissions.can_handle(actor, source=dispute.source, entity=dispute.entity):
+    if not rules.can_handle(actor, source=dispute.source, entity=dispute.entity):
         raise PermissionDeniedError(
             "forbidden",
             _("只有“%(o)s”的数据报送员或平台运营管理员可以处理")
@@ -1258,7 +1248,7 @@ def dispute_file(
     now = now or timezone.now()
     locked = _fact_for_update(fact if isinstance(fact, int) else fact.pk)
     entity = locked.entity
-    if not permissions.is_entity_member(actor, entity):
+    if not rules.is_entity_member(actor, entity):
         raise PermissionDeniedError("forbidden", _("只能对本企业档案中的信息提出异议"))
     if kind not in DisputeKind.values:
         raise ApplicationError(
@@ -1360,7 +1350,7 @@ def dispute_evidence_add(
 ) -> list[DisputeEvidence]:
     """Add evidence files to an open dispute of the enterprise."""
     dispute = _dispute_locked(dispute)
-    if not permissions.is_entity_member(actor, dispute.entity):
+    if not rules.is_entity_member(actor, dispute.entity):
         raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以补充证据"))
     if not dispute.is_open:
         raise ConflictError(
@@ -1386,7 +1376,7 @@ def dispute_evidence_add(
 def dispute_withdraw(*, dispute: Dispute, actor: User, note: str = "") -> Dispute:
     """The enterprise withdraws its open dispute."""
     dispute = _dispute_locked(dispute)
-    if not permissions.is_entity_member(actor, dispute.entity):
+    if not rules.is_entity_member(actor, dispute.entity):
         raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以撤回"))
     _ensure_dispute_transition(dispute, DisputeStatus.WITHDRAWN)
     note = _text(note, field="note", label=_("撤回说明"), required=False)
@@ -1645,7 +1635,7 @@ def repair_apply(
     today = timezone.localdate(now)
     locked = _fact_for_update(fact if isinstance(fact, int) else fact.pk)
     entity = locked.entity
-    if not permissions.is_entity_member(actor, entity):
+    if not rules.is_entity_member(actor, entity):
         raise PermissionDeniedError("forbidden", _("只能为本企业的处罚信息申请信用修复"))
     earliest = repair_eligibility(fact=locked)
     assert locked.occurred_on is not None

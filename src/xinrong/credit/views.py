@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
+from xinrong.accounts.permissions import is_auditor, is_operator_admin
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ApplicationError,
@@ -30,7 +31,7 @@ from xinrong.common.errors import (
 )
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import attachment_response, error_page, xlsx_response
-from xinrong.credit import permissions, presenters, reports, selectors, services
+from xinrong.credit import presenters, reports, rules, selectors, services
 from xinrong.credit.choices import (
     DISPUTE_ANSWER_DAYS,
     GRAPH_CONTENT,
@@ -668,9 +669,9 @@ def _case_role(user: User) -> str:
     """Return how the user takes part in disputes: enterprise, handler, operator, auditor."""
     if user.group == OrgGroup.ENTERPRISE:
         return "enterprise"
-    if permissions.is_platform_operator(user):
+    if is_operator_admin(user):
         return "operator"
-    if permissions.is_platform_auditor(user):
+    if is_auditor(user):
         return "auditor"
     return "handler"
 
@@ -746,8 +747,8 @@ def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
 
 def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict[str, Any]:
     spec = CATEGORIES.get(dispute.category)
-    handler = permissions.can_handle(user, source=dispute.source, entity=dispute.entity)
-    member = permissions.is_entity_member(user, dispute.entity)
+    handler = rules.can_handle(user, source=dispute.source, entity=dispute.entity)
+    member = rules.is_entity_member(user, dispute.entity)
     fields = spec.fields if spec else ()
     current = dispute.fact.values()
     return {
@@ -936,7 +937,7 @@ def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
 
 
 def _repair_context(application: RepairApplication, user: User) -> dict[str, Any]:
-    handler = permissions.can_handle(user, source=application.source, entity=application.entity)
+    handler = rules.can_handle(user, source=application.source, entity=application.entity)
     return {
         "application": application,
         "values": application.fact.values(),

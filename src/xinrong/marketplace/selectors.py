@@ -33,11 +33,16 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import Organisation, User
-from xinrong.accounts.selectors import region_prefix_for
+from xinrong.accounts.permissions import (
+    is_central_operator_staff,
+    is_operator_staff,
+    is_substation_staff,
+    region_prefix_for,
+    region_q,
+)
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import CreditProfile
-from xinrong.credit.permissions import is_platform_auditor, is_platform_operator
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.choices import RegistrationStatus
@@ -263,18 +268,10 @@ def products_compare(*, ids: Iterable[int]) -> list[Product]:
     return [found[i] for i in wanted if i in found]
 
 
-def _is_operator(user: User) -> bool:
-    return user.is_superuser or (
-        user.organisation is not None
-        and user.organisation.kind == OrgKind.OPERATOR
-        and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
-    )
-
-
 def product_visible_get(*, user: User, pk: int) -> Product:
     """Return a product the user may manage or review (own institution, or the operator)."""
     qs = Product.objects.select_related("institution", "current_version", "draft_version")
-    if not _is_operator(user):
+    if not is_central_operator_staff(user):
         if user.group != OrgGroup.INSTITUTION:
             raise NotFoundError("not_found", _("产品不存在"))
         qs = qs.filter(institution_id=user.organisation_id)
@@ -297,7 +294,7 @@ def institution_products(*, user: User) -> QuerySet[Product]:
 
 def review_queue(*, user: User) -> QuerySet[Product]:
     """Return products with a version awaiting the operator's review (oldest first)."""
-    if not _is_operator(user):
+    if not is_central_operator_staff(user):
         return Product.objects.none()
     return (
         Product.objects.filter(draft_version__status=VersionStatus.IN_REVIEW)
@@ -365,7 +362,7 @@ def demand_visible_get(*, user: User, pk: int) -> Demand:
     own = (
         user.group == OrgGroup.ENTERPRISE and user.organisation_id == demand.entity.organisation_id
     )
-    if not (own or _is_operator(user) or _institution_sees_demand(user, demand)):
+    if not (own or is_central_operator_staff(user) or _institution_sees_demand(user, demand)):
         raise NotFoundError("not_found", _("融资需求不存在"))
     return demand
 
@@ -391,7 +388,7 @@ def demand_matches_visible(*, user: User, demand: Demand) -> bool:
     Matches reveal which eligibility conditions (credit and tax grades) the entity meets, which is
     non-public: only its own users and the operator see them, not institutions.
     """
-    return demand_is_own(user=user, demand=demand) or _is_operator(user)
+    return demand_is_own(user=user, demand=demand) or is_central_operator_staff(user)
 
 
 def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = False) -> MatchResult:
@@ -518,7 +515,7 @@ def held_demands(*, user: User) -> QuerySet[Demand]:
 
 def escalated_demands(*, user: User) -> QuerySet[Demand]:
     """Return open demands escalated to the operator (a sub-station: its region), oldest first."""
-    if not (is_platform_operator(user) or is_platform_auditor(user)):
+    if not (is_operator_staff(user)):
         return Demand.objects.none()
     qs = Demand.objects.filter(status=DemandStatus.OPEN, escalated_at__isnull=False)
     prefix = region_prefix_for(user)
@@ -540,7 +537,7 @@ def demand_timeline_visible(*, user: User, demand: Demand) -> bool:
     """
     return (
         demand_is_own(user=user, demand=demand)
-        or _is_operator(user)
+        or is_central_operator_staff(user)
         or (user.organisation_id is not None and user.organisation_id == demand.held_by_id)
     )
 
@@ -561,9 +558,9 @@ def applications_visible(
         qs = qs.filter(entity=entity) if entity is not None else qs.none()
     elif user.group == OrgGroup.INSTITUTION:
         qs = qs.filter(institution_id=user.organisation_id)
-    elif _is_operator(user):
+    elif is_central_operator_staff(user):
         pass
-    elif _is_substation(user):
+    elif is_substation_staff(user):
         assert user.organisation is not None
         prefix = divisions.descendants_prefix(user.organisation.region_code)
         qs = qs.filter(entity__division_code__startswith=prefix)
@@ -574,16 +571,6 @@ def applications_visible(
     if late_only:
         qs = qs.filter(status__in=PENDING_STATUSES, sla_due_at__lt=timezone.now())
     return qs.order_by("-submitted_at", "-id")
-
-
-def _is_substation(user: User) -> bool:
-    org = user.organisation
-    return (
-        org is not None
-        and org.kind == OrgKind.SUBSTATION
-        and bool(org.region_code)
-        and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
-    )
 
 
 def application_visible_get(*, user: User, pk: int) -> LoanApplication:
@@ -727,7 +714,7 @@ RENEWAL_OPTIONS = 6  # products offered per maturing loan
 
 def sees_grades(user: User) -> bool:
     """Return whether the user may see credit grades of any entity (the operator's side)."""
-    return _is_operator(user) or _is_substation(user)
+    return is_central_operator_staff(user) or is_substation_staff(user)
 
 
 def _grades_from(grade: str) -> list[str]:
@@ -1146,9 +1133,7 @@ def reserve_screen(
     )
     if criteria.min_grade:
         profiles = profiles.filter(grade__in=_grades_from(criteria.min_grade))
-    if not _is_operator(user) and user.organisation is not None:  # a sub-station: its region
-        own = divisions.descendants_prefix(user.organisation.region_code)
-        profiles = profiles.filter(entity__division_code__startswith=own)
+    profiles = profiles.filter(region_q(user, "entity__division_code"))  # a sub-station: its region
     if criteria.region:
         wanted = divisions.descendants_prefix(criteria.region)
         profiles = profiles.filter(entity__division_code__startswith=wanted)
@@ -1198,7 +1183,7 @@ def reserve_visible(*, user: User, status: str = "") -> QuerySet[ReserveCandidat
     qs = ReserveCandidate.objects.select_related("entity", "added_by")
     side = reserve_side(user)
     if side == "operator":
-        if _is_substation(user) and not _is_operator(user):
+        if is_substation_staff(user) and not is_central_operator_staff(user):
             assert user.organisation is not None
             prefix = divisions.descendants_prefix(user.organisation.region_code)
             qs = qs.filter(entity__division_code__startswith=prefix)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.accounts.permissions import is_central_operator_admin
 from xinrong.common.errors import (
     ApplicationError,
     ConflictError,
@@ -353,14 +354,6 @@ def _apply_terms(version: ProductVersion, terms: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- permissions
 
 
-def is_operator(user: User) -> bool:
-    return user.is_superuser or (
-        user.organisation is not None
-        and user.organisation.kind == OrgKind.OPERATOR
-        and user.has_role(Role.OPERATOR_ADMIN)
-    )
-
-
 def _ensure_institution_user(user: User, institution: Organisation) -> None:
     if user.group != OrgGroup.INSTITUTION or not user.has_role(*INSTITUTION_ROLES):
         raise PermissionDeniedError(
@@ -371,7 +364,7 @@ def _ensure_institution_user(user: User, institution: Organisation) -> None:
 
 
 def _ensure_operator(user: User) -> None:
-    if not is_operator(user):
+    if not is_central_operator_admin(user):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以审核产品"))
 
 
@@ -2205,7 +2198,7 @@ INVESTOR_ROLES = (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 
 
 def _ensure_reserve_operator(user: User, action: str) -> None:
-    if not is_operator(user):
+    if not is_central_operator_admin(user):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以%(a)s") % {"a": action})
 
 

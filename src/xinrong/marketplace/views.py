@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.choices import OrgGroup
+from xinrong.accounts.permissions import is_central_operator_admin
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -340,7 +341,7 @@ def product_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     """The operator's queue of product versions awaiting review."""
     user = request_user(request)
-    if not services.is_operator(user):
+    if not is_central_operator_admin(user):
         return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营管理员可用")))
     rows = list(selectors.review_queue(user=user)[:500])
     return render(request, "marketplace/review_queue.html", {"rows": rows})
@@ -1063,7 +1064,7 @@ def reserve_screen(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "total": total,
             "querystring": request.GET.urlencode(),
-            "can_add": services.is_operator(user),
+            "can_add": is_central_operator_admin(user),
         },
     )
 
@@ -1197,7 +1198,7 @@ def interest_respond(request: HttpRequest, pk: int, action: str) -> HttpResponse
 def financing_cases(request: HttpRequest) -> HttpResponse:
     """Direct-financing cases (everyone); the operator records new ones on the same page."""
     user = request_user(request)
-    can_record = services.is_operator(user)
+    can_record = is_central_operator_admin(user)
     investors = selectors.investor_organisations()
     form = FinancingCaseForm(request.POST or None, investors=investors)
     if request.method == "POST":
