@@ -1,8 +1,12 @@
 """URL configuration: web pages, admin, the JSON API."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from xinrong.config.api import api
 from xinrong.credit import views as credit_views
@@ -11,10 +15,19 @@ admin.site.site_header = _("信融平台管理后台")
 admin.site.site_title = _("信融 xinrong")
 admin.site.index_title = _("运营管理")
 
+
+def _public_api_urls() -> tuple[list[Any], str, str]:
+    """Return the API's URLs, which authenticate each request themselves (401, not a redirect)."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        login_not_required(pattern.callback)
+    return patterns, app_name, namespace
+
+
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
+    path("api/v1/", _public_api_urls()),
     path("accounts/", include("xinrong.accounts.urls")),
     path("enterprises/", include("xinrong.enterprises.urls")),
     path("datahub/", include("xinrong.datahub.urls")),

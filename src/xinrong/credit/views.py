@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -581,6 +581,7 @@ def report_download(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@login_not_required
 def report_verify_lookup(request: HttpRequest) -> HttpResponse:
     """The public verification entry: type a report number (no login)."""
     number = request.GET.get("number", "").strip()
@@ -598,6 +599,7 @@ def report_verify_lookup(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_not_required
 def report_verify(request: HttpRequest, number: str) -> HttpResponse:
     """Public verification of a report by number: an uploaded copy or a pasted SM3 digest."""
     try:

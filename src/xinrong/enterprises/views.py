@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -71,6 +71,7 @@ def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     return render(request, "enterprises/entity_detail.html", {"entity": detail})
 
 
+@login_not_required
 def enterprise_register(request: HttpRequest) -> HttpResponse:
     """Let an enterprise register itself with its USCC and legal representative."""
     if request.user.is_authenticated:

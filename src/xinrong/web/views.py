@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -112,6 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@login_not_required
 def healthz(request: HttpRequest) -> JsonResponse:
     """Report that the server and its database answer (for load balancers)."""
     with connection.cursor() as cursor:
