@@ -34,6 +34,7 @@ from xinrong.common.errors import PermissionDeniedError
 from xinrong.reference import divisions
 
 Predicate = rules.Predicate
+predicate = rules.predicate
 
 
 # --- region scope ---------------------------------------------------------------------------

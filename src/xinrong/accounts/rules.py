@@ -15,10 +15,13 @@ from xinrong.accounts.permissions import (
     is_active_user,
     is_central_operator_admin,
     is_data_provider,
+    is_department,
     is_enterprise_owner,
+    is_institution,
     is_institution_admin,
     is_operator_admin,
     is_operator_staff,
+    is_superuser,
     object_rule,
     region_q,
 )
@@ -98,6 +101,12 @@ declare(
     (is_operator_admin & org_in_region & holds_api_keys) | key_manager,
     label=_("签发、查看和吊销 API 密钥"),
     objects=_("运营管理员：本区划的机构；机构管理员、数据报送员：本机构"),
+)
+declare(
+    "accounts.api_docs_view",
+    is_superuser | is_operator_staff | is_institution | is_department,
+    label=_("查看接口文档"),
+    objects=_("金融机构、政府部门和运营方（对接其系统）"),
 )
 declare(
     "accounts.user_unlock",

@@ -20,7 +20,9 @@ def _public_api_urls() -> tuple[list[Any], str, str]:
     """Return the API's URLs, which authenticate each request themselves (401, not a redirect)."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        login_not_required(pattern.callback)
+        callback = getattr(pattern, "callback", None)
+        if callback is not None:
+            login_not_required(callback)
     return patterns, app_name, namespace
 
 

@@ -114,6 +114,12 @@ declare(
     objects=_("本企业；报送该信息的部门；运营方：本区划的主体"),
 )
 declare(
+    "credit.case_queue",
+    is_data_provider | is_operator_staff,
+    label=_("查看异议与修复的办理队列"),
+    objects=_("数据报送员：本部门报送的信息；运营方：本区划的主体"),
+)
+declare(
     "credit.case_handle",
     (is_data_provider | is_operator_admin) & handles_case,
     label=_("答复异议、审核信用修复"),

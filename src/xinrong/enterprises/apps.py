@@ -6,3 +6,6 @@ class EnterprisesConfig(AppConfig):
     name = "xinrong.enterprises"
     label = "enterprises"
     verbose_name = _("市场主体库")
+
+    def ready(self) -> None:
+        from xinrong.enterprises import rules  # noqa: F401  (declares the registry permissions)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
+from xinrong.common.access import RestrictedQuerySet
 from xinrong.common.fields import EncryptedTextField
 from xinrong.common.models import TimeStampedModel
 from xinrong.enterprises.choices import EntityType, RegistrationStatus, RelationKind
@@ -111,6 +112,8 @@ class MarketEntity(TimeStampedModel):
         blank=True,
         related_name="market_entity",
     )
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("市场主体")

@@ -7,9 +7,7 @@ from dataclasses import asdict, dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
-from xinrong.accounts.selectors import region_prefix_for
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.enterprises.choices import REGISTRATION_KINDS
 from xinrong.enterprises.models import MarketEntity, Relationship
@@ -35,17 +33,7 @@ def market_entity_visible(*, user: User) -> QuerySet[MarketEntity]:
     Enterprise users see their own entity only; a sub-station or a regional department sees
     its region; institutions and the operator see the whole registry (public registration data).
     """
-    qs = MarketEntity.objects.all()
-    if user.is_superuser:
-        return qs
-    if user.group is None or user.organisation_id is None:
-        return qs.none()
-    if user.group == OrgGroup.ENTERPRISE:
-        return qs.filter(organisation_id=user.organisation_id)
-    prefix = region_prefix_for(user)
-    if prefix:
-        qs = qs.filter(division_code__startswith=prefix)
-    return qs
+    return MarketEntity.objects.restrict(user)
 
 
 def market_entity_search(*, user: User, filters: EntityFilters) -> QuerySet[MarketEntity]:

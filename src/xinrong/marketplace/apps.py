@@ -6,3 +6,6 @@ class MarketplaceConfig(AppConfig):
     name = "xinrong.marketplace"
     label = "marketplace"
     verbose_name = _("融资对接")
+
+    def ready(self) -> None:
+        from xinrong.marketplace import rules  # noqa: F401  (declares the marketplace permissions)

@@ -8,9 +8,56 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, OrgKind, Role
-from xinrong.marketplace.choices import LENDER_KINDS, PRODUCT_KINDS
+from xinrong.accounts.permissions import can
 from xinrong.notifications.selectors import notification_unread_count
+
+# Items needing the user's own enterprise take its USCC as their argument.
+_OWN_ENTITY = object()
+
+# The menu, in order: (label, URL name, icon, the permission it needs). Each item asks the
+# permission layer; items of the user's own enterprise take its USCC.
+_MENU: list[tuple[Any, str, str, Any]] = [
+    (_("本企业档案"), "enterprises:detail", "building", _OWN_ENTITY),
+    (_("信用画像"), "credit:portrait_own", "person-vcard", "credit.case_file"),
+    (_("关系图谱"), "credit:graph", "diagram-3", _OWN_ENTITY),
+    (_("查询授权"), "credit:authorisations", "shield-lock", "credit.consent_manage"),
+    (_("查询记录"), "credit:query_log", "journal-text", "credit.query_log_view"),
+    (_("金融产品超市"), "marketplace:list", "shop", None),
+    (_("我的需求"), "marketplace:my_demands", "cash-coin", "marketplace.demand_file"),
+    (_("市场主体库"), "enterprises:list", "buildings", "enterprises.registry_search"),
+    (_("我的异议"), "credit:dispute_list", "flag", "credit.case_file"),
+    (_("信用修复"), "credit:repair_list", "patch-check", "credit.case_file"),
+    (_("异议处理"), "credit:dispute_list", "flag", "credit.case_queue"),
+    (_("修复审核"), "credit:repair_list", "patch-check", "credit.case_queue"),
+    (_("风险预警"), "credit:alerts", "exclamation-triangle", "credit.alerts_view"),
+    (_("需求大厅"), "marketplace:demand_hall", "megaphone", "marketplace.demand_hall_view"),
+    (_("我承接的需求"), "marketplace:demands_held", "hand-index", "marketplace.demand_take"),
+    (_("贷款申请"), "marketplace:applications", "list-check", "marketplace.applications_view"),
+    (_("我的产品"), "marketplace:mine", "box-seam", "marketplace.product_manage"),
+    (_("首贷中心"), "marketplace:first_loan", "star", "marketplace.first_loan_view"),
+    (_("续贷中心"), "marketplace:renewal", "arrow-repeat", "marketplace.renewal_view"),
+    (
+        _("上市挂牌后备库"),
+        "marketplace:capital_market",
+        "graph-up-arrow",
+        "marketplace.capital_market_view",
+    ),
+    (_("信用培植"), "credit:cultivation", "flower1", "credit.cultivation_run"),
+    (_("信息归集"), "datahub:home", "database-up", "datahub.hub_use"),
+    (_("数据冲突处理"), "datahub:conflicts", "intersect", "datahub.hub_use"),
+    (_("API 密钥"), "accounts:api_key_list", "key", "accounts.apikey_manage"),
+    (_("机构与账号"), "accounts:organisation_list", "people", "accounts.organisation_create"),
+    (_("评分模型"), "credit:models", "graph-up", "credit.model_view"),
+    (_("预警规则"), "credit:warning_rules", "sliders", "credit.warning_rules_view"),
+    (_("产品审核"), "marketplace:review", "clipboard-check", "marketplace.product_review"),
+    (
+        _("无人承接的需求"),
+        "marketplace:demands_escalated",
+        "alarm",
+        "marketplace.demands_escalated_view",
+    ),
+    (_("接口文档"), "api:openapi-view", "braces", "accounts.api_docs_view"),
+]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -19,100 +66,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "unread_notifications": 0}
     items: list[tuple[str, str, str]] = [(str(_("首页")), reverse("web:home"), "house")]
-    group = user.group
-    if group == OrgGroup.ENTERPRISE:
-        if user.organisation and hasattr(user.organisation, "market_entity"):
-            items.append(
-                (
-                    str(_("本企业档案")),
-                    reverse("enterprises:detail", args=[user.organisation.market_entity.uscc]),
-                    "building",
-                )
-            )
-            items.append((str(_("信用画像")), reverse("credit:portrait_own"), "person-vcard"))
-            items.append(
-                (
-                    str(_("关系图谱")),
-                    reverse("credit:graph", args=[user.organisation.market_entity.uscc]),
-                    "diagram-3",
-                )
-            )
-            items.append((str(_("查询授权")), reverse("credit:authorisations"), "shield-lock"))
-            items.append((str(_("查询记录")), reverse("credit:query_log"), "journal-text"))
-            items.append((str(_("我的异议")), reverse("credit:dispute_list"), "flag"))
-            items.append((str(_("信用修复")), reverse("credit:repair_list"), "patch-check"))
-        items.append((str(_("金融产品超市")), reverse("marketplace:list"), "shop"))
-        if user.organisation and hasattr(user.organisation, "market_entity"):
-            items.append((str(_("我的需求")), reverse("marketplace:my_demands"), "cash-coin"))
-            items.append((str(_("我的申请")), reverse("marketplace:applications"), "list-check"))
-            items.append((str(_("首贷中心")), reverse("marketplace:first_loan"), "star"))
-            items.append((str(_("续贷中心")), reverse("marketplace:renewal"), "arrow-repeat"))
-            items.append(
-                (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
-            )
-    else:
-        items.append((str(_("市场主体库")), reverse("enterprises:list"), "buildings"))
-    if group != OrgGroup.ENTERPRISE and (
-        user.is_superuser
-        or user.has_role(Role.DATA_PROVIDER)
-        or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR))
-    ):
-        items.append((str(_("异议处理")), reverse("credit:dispute_list"), "flag"))
-        items.append((str(_("修复审核")), reverse("credit:repair_list"), "patch-check"))
-    if group == OrgGroup.INSTITUTION:
-        items.append((str(_("风险预警")), reverse("credit:alerts"), "exclamation-triangle"))
-        items.append((str(_("需求大厅")), reverse("marketplace:demand_hall"), "megaphone"))
-        if user.organisation and user.organisation.kind in LENDER_KINDS:
-            items.append(
-                (str(_("我承接的需求")), reverse("marketplace:demands_held"), "hand-index")
-            )
-        items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
-        if user.organisation and user.organisation.kind in PRODUCT_KINDS:
-            items.append((str(_("我的产品")), reverse("marketplace:mine"), "box-seam"))
-            items.append((str(_("首贷中心")), reverse("marketplace:first_loan"), "star"))
-            items.append((str(_("续贷中心")), reverse("marketplace:renewal"), "arrow-repeat"))
-        if user.organisation and user.organisation.kind == OrgKind.INVESTOR:
-            items.append(
-                (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
-            )
-    if group == OrgGroup.GOVERNMENT:
-        items.append((str(_("信用培植")), reverse("credit:cultivation"), "flower1"))
-    if (
-        user.is_superuser
-        or user.has_role(Role.DATA_PROVIDER)
-        or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR))
-    ):
-        items.append((str(_("信息归集")), reverse("datahub:home"), "database-up"))
-        items.append((str(_("数据冲突处理")), reverse("datahub:conflicts"), "intersect"))
-    if (
-        user.organisation
-        and user.organisation.kind in API_KEY_KINDS
-        and user.has_role(*KEY_MANAGER_ROLES)
-    ):
-        items.append((str(_("API 密钥")), reverse("accounts:api_key_list"), "key"))
-    if user.is_superuser or (group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN)):
-        items.append((str(_("机构与账号")), reverse("accounts:organisation_list"), "people"))
-    if user.is_superuser or group == OrgGroup.OPERATOR:
-        items.append((str(_("评分模型")), reverse("credit:models"), "graph-up"))
-        items.append((str(_("预警规则")), reverse("credit:warning_rules"), "sliders"))
-        items.append((str(_("贷款申请")), reverse("marketplace:applications"), "list-check"))
-    if user.is_superuser or (
-        user.organisation
-        and user.organisation.kind == OrgKind.OPERATOR
-        and user.has_role(Role.OPERATOR_ADMIN)
-    ):
-        items.append((str(_("产品审核")), reverse("marketplace:review"), "clipboard-check"))
-    if user.is_superuser or (
-        group == OrgGroup.OPERATOR and user.has_role(Role.OPERATOR_ADMIN, Role.AUDITOR)
-    ):
-        items.append((str(_("首贷中心")), reverse("marketplace:first_loan"), "star"))
-        items.append(
-            (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
-        )
-        items.append((str(_("无人承接的需求")), reverse("marketplace:demands_escalated"), "alarm"))
+    entity = getattr(user.organisation, "market_entity", None) if user.organisation else None
+    for label, url, icon, perm in _MENU:
+        if perm is _OWN_ENTITY:
+            if entity is None or not can(user, "credit.case_file", entity):
+                continue
+            items.append((str(label), reverse(url, args=[entity.uscc]), icon))
+            continue
+        obj = user.organisation if perm == "accounts.apikey_manage" else None
+        if perm == "accounts.apikey_manage" and obj is None:
+            continue
+        if perm is None or can(user, perm, obj):
+            items.append((str(label), reverse(url), icon))
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
-    items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))
     return {
         "nav_items": items,
         "unread_notifications": notification_unread_count(user=user),

@@ -1,0 +1,107 @@
+"""Who may use the marketplace's pages: products, demands, applications and the columns.
+
+The marketplace part of the permission layer (xinrong.accounts.permissions). Which application
+action a role may take in which status is the transition table of ``marketplace.lifecycle``;
+which rows a user sees is decided by the marketplace selectors from the predicates here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from xinrong.accounts.choices import OrgKind, Role
+from xinrong.accounts.permissions import (
+    declare,
+    has_role,
+    is_central_operator_admin,
+    is_central_operator_staff,
+    is_enterprise_user,
+    is_institution,
+    is_operator_staff,
+    org_kind_in,
+    predicate,
+)
+from xinrong.marketplace.choices import LENDER_KINDS, PRODUCT_KINDS
+
+
+@predicate
+def has_market_entity(user: Any) -> bool:
+    """The user's enterprise is in the registry (it can ask for loans)."""
+    org = user.organisation
+    return org is not None and hasattr(org, "market_entity")
+
+
+enterprise_with_entity = is_enterprise_user & has_market_entity
+institution_staff = has_role(Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
+product_institution = is_institution & org_kind_in(*PRODUCT_KINDS)
+lender = is_institution & org_kind_in(*LENDER_KINDS)
+investor = is_institution & org_kind_in(OrgKind.INVESTOR)
+
+declare(
+    "marketplace.product_manage",
+    product_institution & institution_staff,
+    label=_("发布和维护金融产品"),
+    objects=_("银行、小贷、担保、保险机构的机构管理员和客户经理：本机构的产品"),
+)
+declare(
+    "marketplace.product_review",
+    is_central_operator_admin,
+    label=_("审核金融产品"),
+    objects=_("全省运营管理员"),
+)
+declare(
+    "marketplace.demand_file",
+    enterprise_with_entity,
+    label=_("发布和撤回融资需求"),
+    objects=_("企业主、企业经办人：本企业的需求"),
+)
+declare(
+    "marketplace.demand_hall_view",
+    is_institution,
+    label=_("浏览需求大厅"),
+    objects=_("金融机构：服务区域内公开的需求"),
+)
+declare(
+    "marketplace.demand_take",
+    lender & institution_staff,
+    label=_("承接（抢单）融资需求"),
+    objects=_("银行、小额贷款公司的机构管理员和客户经理"),
+)
+declare(
+    "marketplace.demands_escalated_view",
+    is_central_operator_staff,
+    label=_("查看无人承接的需求"),
+    objects=_("全省运营方"),
+)
+declare(
+    "marketplace.applications_view",
+    enterprise_with_entity | is_institution | is_operator_staff,
+    label=_("查看贷款申请"),
+    objects=_("企业：本企业的；机构：向本机构提交的；运营方：本区划的"),
+)
+declare(
+    "marketplace.first_loan_view",
+    enterprise_with_entity | product_institution | is_central_operator_staff,
+    label=_("使用首贷中心"),
+    objects=_("企业；放贷和担保机构：提出首贷需求的企业；全省运营方"),
+)
+declare(
+    "marketplace.renewal_view",
+    enterprise_with_entity | product_institution,
+    label=_("使用续贷中心"),
+    objects=_("企业：本企业的贷款；机构：本机构发放的贷款"),
+)
+declare(
+    "marketplace.capital_market_view",
+    enterprise_with_entity | investor | is_central_operator_staff,
+    label=_("使用上市挂牌后备库"),
+    objects=_("企业；投资机构：入库企业；全省运营方"),
+)
+declare(
+    "marketplace.reserve_manage",
+    is_central_operator_admin,
+    label=_("登记入库或移出上市挂牌后备库"),
+    objects=_("全省运营管理员"),
+)
