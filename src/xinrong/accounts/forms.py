@@ -50,7 +50,9 @@ class LockoutAuthenticationForm(AuthenticationForm):
                 code="invalid_login",
                 params={"limit": settings.LOGIN_FAILURE_LIMIT},
             ) from None
-        services.login_success_record(user=self.get_user())
+        user = self.get_user()
+        if user is not None:  # None when a field was left empty (the field errors say so)
+            services.login_success_record(user=user)
         return cleaned
 
 

@@ -1,0 +1,419 @@
+"""The authorisation sweep: every URL and every API operation, tried by every role on others' objects.
+
+The URL conf and the OpenAPI document are enumerated when the test runs, so a page or endpoint
+added tomorrow is tried tomorrow. The demo world is seeded once; the attackers are fresh logins
+of every role in organisations that own nothing in it (a bank, an enterprise, a department, a
+sub-station in another province) plus the platform's auditor (read-only). Each request fills the
+route's parameters with objects of the demo world, which all belong to other enterprises, other
+institutions and other regions. The test asserts:
+
+- no 5xx anywhere, logged in or not; anonymous requests are redirected to the login or get 401/403;
+- a write (POST, PUT, PATCH, DELETE) by an attacker changes nothing in the database;
+- an attacker's read of another's object is refused (3xx to login, 403, 404, 405), except the
+  public pages listed in ``PUBLIC_READS`` with the reason they are public;
+- no attacker read writes a query-log row (no non-public data was read without consent).
+
+It writes the requests tried and refused per role to var/reports/authorisation-sweep-<db>.txt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = [pytest.mark.django_db]
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+REFUSED = {302, 401, 403, 404, 405}
+# Pages that show public information to every logged-in role that reaches them (reason given).
+PUBLIC_READS: dict[str, str] = {
+    "marketplace:detail": "a published product is public to every logged-in user",
+    "marketplace:apply": "the application form of a published product (writing it is refused)",
+    "marketplace:compare": "comparison of published products",
+    "enterprises:detail": "registry card: public registration data (region-scoped)",
+    "credit:archive": "public credit information; non-public parts need consent (query log)",
+    "credit:archive_export": "public credit information; non-public parts need consent",
+    "credit:portrait": "public portrait; non-public parts need consent (query log)",
+    "credit:graph": "public relationships; private parts need consent (query log)",
+    "credit:graph_data": "public relationships; private parts need consent (query log)",
+    "report_verify": "public verification of a report number (no login)",
+    "credit:model": "auditors read the scoring models",
+    "marketplace:demand": "an open demand is published to institutions in the demand hall",
+    "datahub:template": "a blank Excel template of a data category",
+    "credit:models": "auditors read the scoring models",
+}
+# Routes whose pages are open without login, by design.
+ANONYMOUS_OPEN = {
+    "accounts:login",
+    "enterprises:register",
+    "report_verify",
+    "report_verify_lookup",
+    "web:healthz",
+    "set_language",
+}
+# Routes that end the sweep's own session.
+SESSION_ENDING = {"accounts:logout"}
+# API operations open to every logged-in caller (public reference data, own identity).
+PUBLIC_API = re.compile(
+    r"^/api/v1/(reference/|accounts/me$|marketplace/products(/\{[a-z_]+\})?$|docs|openapi"
+    # the registry card and the public part of the archive (non-public parts need consent and
+    # are logged: the sweep checks that no query-log row appears)
+    r"|enterprises/\{uscc\}$|credit/archive/\{uscc\}$)"
+)
+# Tables a request may legitimately touch without changing the platform's data.
+VOLATILE_TABLES = {"accounts.apinonce", "accounts.securityevent", "accounts.loginattempt"}
+
+
+@dataclass(frozen=True)
+class Attacker:
+    """One login of the sweep: its organisation kind, roles and region."""
+
+    label: str
+    org: str
+    kind: str
+    roles: tuple[str, ...]
+    region: str = ""
+    read_only: bool = False
+
+
+# Fresh logins of every role in organisations that own nothing in the demo world; the
+# sub-station's region is in another province; the auditor is the demo's (it reads by design).
+ATTACKERS: dict[str, Attacker] = {
+    "x_bank_admin": Attacker("机构管理员", "外来银行", "bank", ("institution_admin",)),
+    "x_officer": Attacker("客户经理", "外来银行", "bank", ("loan_officer",)),
+    "x_reviewer": Attacker("审批人员", "外来银行", "bank", ("reviewer",)),
+    "x_investor": Attacker("投资机构", "外来投资机构", "investor", ("institution_admin",)),
+    "x_data": Attacker("数据报送员", "外来部门", "government", ("data_provider",)),
+    "x_policy": Attacker("政策发布员", "外来部门", "government", ("policy_publisher",)),
+    "x_fund": Attacker("资金审批人", "外来部门", "government", ("fund_approver",)),
+    "x_station": Attacker(
+        "子站运营（外省）", "外省子站", "substation", ("operator_admin",), "110101"
+    ),
+    "x_station_audit": Attacker(
+        "子站审计员（外省）", "外省子站", "substation", ("auditor",), "110101"
+    ),
+    "x_owner": Attacker("企业主", "", "enterprise", ("enterprise_owner",)),
+    "x_agent": Attacker("企业经办人", "", "enterprise", ("enterprise_agent",)),
+    "auditor": Attacker("审计员（全省）", "", "operator", ("auditor",), read_only=True),
+}
+
+
+def build_attackers() -> None:
+    """Create the attackers' organisations and logins (the demo's auditor exists already)."""
+    from xinrong.accounts import services
+    from xinrong.accounts.models import Organisation
+    from xinrong.enterprises.services import enterprise_register
+    from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
+
+    owner = enterprise_register(
+        uscc=valid_uscc(seed=987654),
+        name="外来测试商贸有限公司",
+        legal_rep_name="赵外",
+        legal_rep_id_number=valid_id_number(seed=987654),
+        username="x_owner",
+        password="Sweep-pass-2026",
+        industry_code="F51",
+        division_code="630102",
+    )
+    orgs: dict[str, Organisation] = {"": owner.organisation}
+    for username, a in ATTACKERS.items():
+        if username in ("x_owner", "auditor"):
+            continue
+        if a.org not in orgs:
+            orgs[a.org] = services.organisation_create(
+                name=a.org, kind=a.kind, region_code=a.region
+            )
+        services.user_create(
+            username=username,
+            password="Sweep-pass-2026",
+            organisation=orgs[a.org],
+            roles=list(a.roles),
+            display_name=a.label,
+        )
+
+
+def _walk(patterns: list[Any], prefix: str = "", ns: str = "") -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner_ns = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            out += _walk(p.url_patterns, prefix + str(p.pattern), inner_ns)
+        elif isinstance(p, URLPattern):
+            name = f"{ns}:{p.name}" if ns and p.name else (p.name or "")
+            out.append((prefix + str(p.pattern), name.lstrip(":"), p))
+    return out
+
+
+def web_routes() -> list[tuple[str, str]]:
+    """Return (route, name) of every page, leaving out the admin site and the JSON API."""
+    return [
+        (route, name)
+        for route, name, _p in _walk(get_resolver().url_patterns)
+        if not route.startswith(("admin/", "api/v1/", "static/"))
+    ]
+
+
+def api_operations() -> list[tuple[str, str]]:
+    """Return (method, path template) of every operation in the OpenAPI document."""
+    from xinrong.config.api import api
+
+    schema = api.get_openapi_schema()
+    return [
+        (method, path)
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def _action_slugs() -> list[str]:
+    from xinrong.marketplace import lifecycle
+    from xinrong.marketplace import views as market_views
+
+    slugs = set(lifecycle.TRANSITIONS) | set(market_views.ACTIONS) | set(market_views.ACTION_FORMS)
+    slugs |= {"correct", "uphold", "evidence", "withdraw", "extend", "approve", "reject", "accept"}
+    slugs |= {"decline", "handle", "close", "acknowledge"}
+    return sorted(slugs)
+
+
+class World:
+    """Values of the demo world to put into routes: all of them belong to others."""
+
+    def __init__(self) -> None:
+        from xinrong.credit.models import CreditReport
+        from xinrong.enterprises.models import MarketEntity
+        from xinrong.marketplace.models import LoanApplication, Product
+
+        self.usccs = list(
+            MarketEntity.objects.exclude(organisation=None).values_list("uscc", flat=True)[:2]
+        ) + list(MarketEntity.objects.filter(organisation=None).values_list("uscc", flat=True)[:1])
+        self.codes = list(Product.objects.values_list("code", flat=True)[:2])
+        numbers = list(CreditReport.objects.values_list("number", flat=True)[:1])
+        numbers += list(LoanApplication.objects.values_list("number", flat=True)[:1])
+        self.numbers = numbers or ["XR0000000000"]
+        from xinrong.marketplace.models import Loan
+
+        self.loan_numbers = list(Loan.objects.values_list("number", flat=True)[:1]) or ["L0"]
+        self.slugs = _action_slugs()
+
+    def values(self, name: str, converter: str) -> list[str]:
+        """Return the values to try for a route parameter."""
+        if (
+            converter == "int"
+            or name in {"pk", "version", "fact_id", "file_id"}
+            or name.endswith("_id")
+        ):
+            return ["1", "3"]
+        if name == "uscc":
+            return self.usccs
+        if name == "code":
+            return self.codes
+        if name == "number":
+            return self.numbers
+        if name == "loan_no":
+            return self.loan_numbers
+        if name == "action":
+            return self.slugs
+        if name == "category":
+            return ["tax"]
+        return ["x"]
+
+
+_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\{(?P<api>\w+)\}")
+
+
+def expand(template: str, world: World, *, limit: int = 40) -> list[str]:
+    """Fill a route's parameters with every combination of the world's values (bounded)."""
+    urls = [template]
+    for m in _PARAM.finditer(template):
+        name = m.group("name") or m.group("api")
+        values = world.values(name, m.group("conv") or "")
+        urls = [u.replace(m.group(0), v, 1) for u in urls for v in values]
+    return urls[:limit]
+
+
+def fingerprint() -> dict[str, tuple[int, Any]]:
+    """Return row counts and the latest change of every platform table."""
+    out = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("xinrong."):
+            continue
+        label = model._meta.label_lower
+        if label in VOLATILE_TABLES:
+            continue
+        qs = model._default_manager.all()
+        latest = None
+        if any(f.name == "updated_at" for f in model._meta.fields):
+            latest = qs.aggregate(m=Max("updated_at"))["m"]
+        out[label] = (qs.count(), latest)
+    return out
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    return [k for k in before if before[k] != after.get(k)]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    from django.core.management import call_command
+
+    from xinrong.web.seed import seed
+
+    with django_db_blocker.unblock():
+        seed(scale="demo", seed_value=11)
+        attackers = build_attackers()
+        yield World(), attackers
+        call_command("flush", "--noinput")
+
+
+def _report(lines: list[str]) -> None:
+    folder = Path(settings.VAR_DIR) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    vendor = connection.vendor
+    (folder / f"authorisation-sweep-{vendor}.txt").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _api_call(client: Client, method: str, url: str) -> Any:
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, data="{}", content_type="application/json")
+
+
+def _anonymous_ok(status: int, location: str) -> bool:
+    return status in (401, 403, 404, 405) or (status == 302 and "/accounts/login/" in location)
+
+
+def test_anonymous_requests_never_see_a_page_or_a_500(world):
+    w, _attackers = world
+    client = Client(raise_request_exception=False)
+    tried = refused = 0
+    for route, name in web_routes():
+        for url in expand("/" + route, w, limit=4):
+            for method in ("get", "post"):
+                r = getattr(client, method)(url)
+                tried += 1
+                assert r.status_code < 500, (method, url, r.status_code)
+                if name in ANONYMOUS_OPEN:
+                    continue
+                assert _anonymous_ok(r.status_code, r.get("Location", "")), (
+                    method,
+                    url,
+                    r.status_code,
+                )
+                refused += 1
+    for method, path in api_operations():
+        for url in expand(path, w, limit=4):
+            r = _api_call(client, method, url)
+            tried += 1
+            assert r.status_code < 500, (method, url, r.status_code)
+            if PUBLIC_API.match(path):
+                continue
+            assert r.status_code in (401, 403, 404, 405), (method, url, r.status_code)
+            refused += 1
+    assert tried > 300 and refused > 250
+
+
+def _sweep_role(client: Client, w: World, *, read_only_role: bool) -> tuple[Counter, list[str]]:
+    from xinrong.credit.models import QueryLog
+
+    counts: Counter = Counter()
+    leaks: list[str] = []
+    logs_before = QueryLog.objects.count()
+    before = fingerprint()
+    for route, name in web_routes():
+        if name in SESSION_ENDING:
+            continue
+        has_params = "<" in route
+        for url in expand("/" + route, w, limit=24 if has_params else 1):
+            for method in ("get", "post"):
+                if method == "get" and not has_params:
+                    continue  # list pages of one's own: checked by their own tests
+                if method == "get" and read_only_role:
+                    continue  # the auditor reads the province by design
+                r = getattr(client, method)(url, {"note": "x", "reason": "x"})
+                counts["tried"] += 1
+                if r.status_code == 302 and "/accounts/login/" in r.get("Location", ""):
+                    leaks.append(f"{method.upper()} {url}: the login was lost, the sweep is void")
+                    return counts, leaks
+                if r.status_code >= 500:
+                    leaks.append(f"{method.upper()} {url} -> {r.status_code}")
+                    continue
+                if method == "get":
+                    if r.status_code in REFUSED or name in PUBLIC_READS:
+                        counts["refused" if r.status_code in REFUSED else "public"] += 1
+                    else:
+                        leaks.append(f"GET {url} ({name}) -> {r.status_code}")
+                else:
+                    counts["writes"] += 1
+    for method, path in api_operations():
+        for url in expand(path, w, limit=12):
+            if method == "get" and ("{" not in path or read_only_role):
+                continue
+            r = _api_call(client, method, url)
+            counts["tried"] += 1
+            if r.status_code >= 500:
+                leaks.append(f"{method.upper()} {url} -> {r.status_code}")
+            elif method == "get":
+                if r.status_code in (401, 403, 404, 405) or PUBLIC_API.match(path):
+                    counts["refused" if r.status_code >= 400 else "public"] += 1
+                else:
+                    leaks.append(f"GET {url} -> {r.status_code}")
+            else:
+                counts["writes"] += 1
+    changed = _changed(before, fingerprint())
+    if changed:
+        leaks.append(f"writes changed: {', '.join(changed)}")
+    if QueryLog.objects.count() != logs_before:
+        leaks.append("a read wrote a query-log row (non-public data read without consent)")
+    counts["refused_writes"] = counts["writes"] if not changed else 0
+    return counts, leaks
+
+
+@pytest.mark.parametrize("username", list(ATTACKERS))
+def test_no_role_reads_or_changes_another_partys_objects(world, username):
+    from xinrong.accounts.models import User
+
+    w, _attackers = world
+    client = Client(raise_request_exception=False)
+    client.force_login(User.objects.get(username=username))
+    counts, leaks = _sweep_role(client, w, read_only_role=ATTACKERS[username].read_only)
+    line = (
+        f"{username:<18} {ATTACKERS[username].label:<22} tried {counts['tried']:>5}  "
+        f"refused reads {counts['refused']:>4}  public reads {counts['public']:>3}  "
+        f"writes {counts['writes']:>4} (changed nothing: {'yes' if not leaks else 'NO'})"
+    )
+    path = Path(settings.VAR_DIR) / "reports" / f"authorisation-sweep-{connection.vendor}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    assert not leaks, "\n".join(leaks[:40])
+    assert counts["tried"] > 100
+
+
+def test_the_sweep_covers_every_route_and_operation():
+    """A route or operation with a parameter the sweep cannot fill would be tried with nothing."""
+    names = defaultdict(int)
+    for route, _name in web_routes():
+        for m in _PARAM.finditer(route):
+            names[m.group("name")] += 1
+    for _method, path in api_operations():
+        for m in _PARAM.finditer(path):
+            names[m.group("api")] += 1
+    known = {"pk", "version", "fact_id", "file_id", "uscc", "code", "number", "action", "category"}
+    known |= {"loan_no"}
+    unknown = {n for n in names if n not in known and not n.endswith("_id")}
+    assert not unknown, f"teach World.values these parameters: {sorted(unknown)}"
+    assert len(web_routes()) > 80 and len(api_operations()) > 25
+    json.dumps(names)  # the counts are plain data
