@@ -1,4 +1,4 @@
-"""The authorisation sweep: every URL and every API operation, tried by every role on others' objects.
+"""The authorisation sweep: every URL and API operation, by every role, on others' objects.
 
 The URL conf and the OpenAPI document are enumerated when the test runs, so a page or endpoint
 added tomorrow is tried tomorrow. The demo world is seeded once; the attackers are fresh logins
@@ -70,7 +70,7 @@ PUBLIC_API = re.compile(
     r"^/api/v1/(reference/|accounts/me$|marketplace/products(/\{[a-z_]+\})?$|docs|openapi"
     # the registry card and the public part of the archive (non-public parts need consent and
     # are logged: the sweep checks that no query-log row appears)
-    r"|enterprises/\{uscc\}$|credit/archive/\{uscc\}$)"
+    r"|enterprises/\{uscc\}$|credit/(archive|graph)/\{uscc\}$)"
 )
 # Tables a request may legitimately touch without changing the platform's data.
 VOLATILE_TABLES = {"accounts.apinonce", "accounts.securityevent", "accounts.loginattempt"}
