@@ -16,7 +16,6 @@ from xinrong.accounts.permissions import (
     declare,
     has_role,
     is_central_operator_admin,
-    is_central_operator_staff,
     is_enterprise_user,
     is_institution,
     is_operator_staff,
@@ -71,9 +70,9 @@ declare(
 )
 declare(
     "marketplace.demands_escalated_view",
-    is_central_operator_staff,
+    is_operator_staff,
     label=_("查看无人承接的需求"),
-    objects=_("全省运营方"),
+    objects=_("运营方：本区划的需求"),
 )
 declare(
     "marketplace.applications_view",
@@ -83,9 +82,9 @@ declare(
 )
 declare(
     "marketplace.first_loan_view",
-    enterprise_with_entity | product_institution | is_central_operator_staff,
+    enterprise_with_entity | product_institution | is_operator_staff,
     label=_("使用首贷中心"),
-    objects=_("企业；放贷和担保机构：提出首贷需求的企业；全省运营方"),
+    objects=_("企业；放贷和担保机构：提出首贷需求的企业；运营方：本区划"),
 )
 declare(
     "marketplace.renewal_view",
@@ -95,9 +94,9 @@ declare(
 )
 declare(
     "marketplace.capital_market_view",
-    enterprise_with_entity | investor | is_central_operator_staff,
+    enterprise_with_entity | investor | is_operator_staff,
     label=_("使用上市挂牌后备库"),
-    objects=_("企业；投资机构：入库企业；全省运营方"),
+    objects=_("企业；投资机构：入库企业；运营方：本区划"),
 )
 declare(
     "marketplace.reserve_manage",

@@ -23,9 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import Organisation, User
-from xinrong.accounts.permissions import is_central_operator_admin
 from xinrong.common.errors import (
     ApplicationError,
     ConflictError,
@@ -364,7 +364,7 @@ def _ensure_institution_user(user: User, institution: Organisation) -> None:
 
 
 def _ensure_operator(user: User) -> None:
-    if not is_central_operator_admin(user):
+    if not permissions.can(user, "marketplace.product_review"):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以审核产品"))
 
 
@@ -2198,7 +2198,7 @@ INVESTOR_ROLES = (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 
 
 def _ensure_reserve_operator(user: User, action: str) -> None:
-    if not is_central_operator_admin(user):
+    if not permissions.can(user, "marketplace.reserve_manage"):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以%(a)s") % {"a": action})
 
 

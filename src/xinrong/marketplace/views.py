@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.choices import OrgGroup
-from xinrong.accounts.permissions import is_central_operator_admin
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -226,7 +226,7 @@ def product_compare(request: HttpRequest) -> HttpResponse:
 def my_products(request: HttpRequest) -> HttpResponse:
     """The institution's products in every status."""
     user = request_user(request)
-    if user.group != OrgGroup.INSTITUTION:
+    if not permissions.can(user, "marketplace.product_manage"):
         return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
     page = Paginator(selectors.institution_products(user=user), DEFAULT_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -341,7 +341,7 @@ def product_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     """The operator's queue of product versions awaiting review."""
     user = request_user(request)
-    if not is_central_operator_admin(user):
+    if not permissions.can(user, "marketplace.product_review"):
         return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营管理员可用")))
     rows = list(selectors.review_queue(user=user)[:500])
     return render(request, "marketplace/review_queue.html", {"rows": rows})
@@ -436,7 +436,7 @@ def demand_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def demand_hall(request: HttpRequest) -> HttpResponse:
     """Institutions: open demands in their service regions, ranked for them."""
     user = request_user(request)
-    if user.group != OrgGroup.INSTITUTION:
+    if not permissions.can(user, "marketplace.demand_hall_view"):
         return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
     rows, total = selectors.demand_hall(user=user, limit=HALL_LIMIT)
     _mark_holds(user, [d for _e, d in rows])
@@ -522,7 +522,7 @@ def demand_release(request: HttpRequest, pk: int) -> HttpResponse:
 def demands_held(request: HttpRequest) -> HttpResponse:
     """Institutions: the demands their institution holds now."""
     user = request_user(request)
-    if user.group != OrgGroup.INSTITUTION:
+    if not permissions.can(user, "marketplace.demand_hall_view"):
         return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
     page = Paginator(selectors.held_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -538,7 +538,7 @@ def demands_held(request: HttpRequest) -> HttpResponse:
 def demands_escalated(request: HttpRequest) -> HttpResponse:
     """The operator: open demands nobody took within the limit (a sub-station: its region)."""
     user = request_user(request)
-    if user.group != OrgGroup.OPERATOR and not user.is_superuser:
+    if not permissions.can(user, "marketplace.demands_escalated_view"):
         return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营方可用")))
     page = Paginator(selectors.escalated_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -1064,7 +1064,7 @@ def reserve_screen(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "total": total,
             "querystring": request.GET.urlencode(),
-            "can_add": is_central_operator_admin(user),
+            "can_add": permissions.can(user, "marketplace.reserve_manage"),
         },
     )
 
@@ -1198,7 +1198,7 @@ def interest_respond(request: HttpRequest, pk: int, action: str) -> HttpResponse
 def financing_cases(request: HttpRequest) -> HttpResponse:
     """Direct-financing cases (everyone); the operator records new ones on the same page."""
     user = request_user(request)
-    can_record = is_central_operator_admin(user)
+    can_record = permissions.can(user, "marketplace.reserve_manage")
     investors = selectors.investor_organisations()
     form = FinancingCaseForm(request.POST or None, investors=investors)
     if request.method == "POST":
