@@ -137,6 +137,20 @@ declare(
     label=_("查看风险预警"),
     objects=_("金融机构：持有授权或贷款在身的企业"),
 )
+
+
+@object_rule
+def alert_of_own_institution(user: Any, alert: Any) -> bool:
+    """The alert was sent to the user's institution."""
+    return user.organisation_id is not None and alert.institution_id == user.organisation_id
+
+
+declare(
+    "credit.alert_handle",
+    is_institution & alert_of_own_institution,
+    label=_("处理风险预警"),
+    objects=_("金融机构：本机构收到的预警"),
+)
 declare(
     "credit.warning_rules_view",
     is_operator_staff,

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
+from xinrong.accounts.choices import INSTITUTION_KINDS
 from xinrong.accounts.models import Organisation, User
 from xinrong.common import bulk
 from xinrong.common.crypto import sm3_hex
@@ -744,8 +744,7 @@ def _warning_threshold(rule: WarningRule, threshold: int | str | None) -> int | 
 
 
 def _require_alert_owner(alert: Alert, actor: User) -> None:
-    if actor.organisation_id != alert.institution_id or actor.group != OrgGroup.INSTITUTION:
-        raise PermissionDeniedError("forbidden", _("只能处理本机构收到的预警"))
+    permissions.require(actor, "credit.alert_handle", alert, message=_("只能处理本机构收到的预警"))
 
 
 @transaction.atomic
@@ -784,8 +783,7 @@ def alert_close(*, alert: Alert, actor: User, note: str) -> Alert:
 
 
 def _require_authority(actor: User) -> None:
-    if actor.group != OrgGroup.GOVERNMENT or actor.organisation_id is None:
-        raise PermissionDeniedError("forbidden", _("信用培植由行业主管部门办理"))
+    permissions.require(actor, "credit.cultivation_run", message=_("信用培植由行业主管部门办理"))
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import OrgKind, Role
+from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import (
     declare,
     has_role,
@@ -19,6 +20,7 @@ from xinrong.accounts.permissions import (
     is_enterprise_user,
     is_institution,
     is_operator_staff,
+    object_rule,
     org_kind_in,
     predicate,
 )
@@ -32,6 +34,19 @@ def has_market_entity(user: Any) -> bool:
     return org is not None and hasattr(org, "market_entity")
 
 
+@object_rule
+def own_institution(user: Any, obj: Any) -> bool:
+    """The institution (or the product's institution) is the user's own."""
+    institution_id = obj.pk if isinstance(obj, Organisation) else obj.institution_id
+    return user.organisation_id is not None and institution_id == user.organisation_id
+
+
+@object_rule
+def own_entity(user: Any, entity: Any) -> bool:
+    """The market entity is the user's own enterprise."""
+    return entity.organisation_id is not None and entity.organisation_id == user.organisation_id
+
+
 enterprise_with_entity = is_enterprise_user & has_market_entity
 institution_staff = has_role(Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 product_institution = is_institution & org_kind_in(*PRODUCT_KINDS)
@@ -40,7 +55,7 @@ investor = is_institution & org_kind_in(OrgKind.INVESTOR)
 
 declare(
     "marketplace.product_manage",
-    product_institution & institution_staff,
+    is_institution & institution_staff & own_institution,
     label=_("发布和维护金融产品"),
     objects=_("银行、小贷、担保、保险机构的机构管理员和客户经理：本机构的产品"),
 )
@@ -52,7 +67,7 @@ declare(
 )
 declare(
     "marketplace.demand_file",
-    enterprise_with_entity,
+    enterprise_with_entity & own_entity,
     label=_("发布和撤回融资需求"),
     objects=_("企业主、企业经办人：本企业的需求"),
 )
@@ -97,6 +112,12 @@ declare(
     enterprise_with_entity | investor | is_operator_staff,
     label=_("使用上市挂牌后备库"),
     objects=_("企业；投资机构：入库企业；运营方：本区划"),
+)
+declare(
+    "marketplace.reserve_interest",
+    investor & institution_staff,
+    label=_("向后备库企业表达投资意向"),
+    objects=_("投资机构的机构管理员和客户经理"),
 )
 declare(
     "marketplace.reserve_manage",

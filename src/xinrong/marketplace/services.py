@@ -355,12 +355,13 @@ def _apply_terms(version: ProductVersion, terms: dict[str, Any]) -> None:
 
 
 def _ensure_institution_user(user: User, institution: Organisation) -> None:
-    if user.group != OrgGroup.INSTITUTION or not user.has_role(*INSTITUTION_ROLES):
+    if not permissions.can(user, "marketplace.product_manage"):
         raise PermissionDeniedError(
             "forbidden", _("只有金融机构的机构管理员或客户经理可以维护产品")
         )
-    if user.organisation_id != institution.pk:
-        raise PermissionDeniedError("forbidden", _("只能维护本机构的产品"))
+    permissions.require(
+        user, "marketplace.product_manage", institution, message=_("只能维护本机构的产品")
+    )
 
 
 def _ensure_operator(user: User) -> None:
@@ -631,15 +632,12 @@ ENTERPRISE_ROLES = (Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT)
 
 
 def _ensure_entity_user(user: User, entity: MarketEntity) -> None:
-    if (
-        user.group != OrgGroup.ENTERPRISE
-        or user.organisation_id is None
-        or user.organisation_id != entity.organisation_id
-        or not user.has_role(*ENTERPRISE_ROLES)
-    ):
-        raise PermissionDeniedError(
-            "forbidden", _("只有该企业的企业主或经办人可以发布或撤回其融资需求")
-        )
+    permissions.require(
+        user,
+        "marketplace.demand_file",
+        entity,
+        message=_("只有该企业的企业主或经办人可以发布或撤回其融资需求"),
+    )
 
 
 def demand_clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -2387,10 +2385,11 @@ def interest_express(
     org = actor.organisation
     if org is None or org.kind != OrgKind.INVESTOR or not org.is_active:
         raise PermissionDeniedError("forbidden", _("只有投资机构可以表达投资意向"))
-    if not actor.has_role(*INVESTOR_ROLES):
-        raise PermissionDeniedError(
-            "forbidden", _("只有投资机构的机构管理员或客户经理可以表达投资意向")
-        )
+    permissions.require(
+        actor,
+        "marketplace.reserve_interest",
+        message=_("只有投资机构的机构管理员或客户经理可以表达投资意向"),
+    )
     candidate = (
         ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
     )

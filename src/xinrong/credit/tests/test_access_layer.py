@@ -11,7 +11,7 @@ from xinrong.enterprises.tests.factories import MarketEntityFactory
 pytestmark = pytest.mark.django_db
 
 
-def _case(make_user, division_code: str) -> CultivationCase:
+def _case(make_user, division_code):
     dept = make_user("government", ["policy_publisher"])
     entity = MarketEntityFactory(division_code=division_code)
     return CultivationCase.objects.create(

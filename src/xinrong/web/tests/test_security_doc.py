@@ -19,7 +19,7 @@ def test_the_table_has_a_row_per_permission_and_marks_what_roles_may_do():
     rows = [line for line in access_table().splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == len(PERMISSIONS)
     by_name = {row.split("`")[1]: row.split(" | ") for row in rows}
-    # columns: 操作, 名称, 运营管理员, 审计员, 子站运营, 机构管理员 …, 企业主, 企业经办人, 对象与范围
+    # columns: 操作, 名称, 运营管理员, 审计员, 子站运营, 机构管理员 … 企业经办人, 对象与范围
     model_manage = by_name["credit.model_manage"]
     assert model_manage[2] == "✓" and model_manage[3] == "" and model_manage[4] == ""
     deliver = by_name["datahub.batch_deliver"]
