@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,7 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page, xlsx_response
+from xinrong.common.http import error_page
 from xinrong.datahub import permissions, selectors, services, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
@@ -111,22 +112,22 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Download a batch's refused rows as Excel."""
     try:
         batch = selectors.batch_get(user=request_user(request), pk=pk)
     except SERVICE_ERRORS as exc:
         raise Http404(str(exc)) from exc
-    return xlsx_response(workbooks.errors_workbook(batch), f"batch-{batch.pk}-errors.xlsx")
+    return workbooks.errors_workbook(batch)
 
 
 @login_required
-def template_download(request: HttpRequest, category: str) -> HttpResponse:
+def template_download(request: HttpRequest, category: str) -> HttpResponseBase:
     """Download the Excel template of a category."""
     _sources(request_user(request))
     if category not in CATEGORIES:
         raise Http404(category)
-    return xlsx_response(workbooks.template_workbook(category), f"template-{category}.xlsx")
+    return workbooks.template_workbook(category)
 
 
 @login_required
