@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -28,10 +25,6 @@ from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, UploadForm
 from xinrong.datahub.models import Conflict, Source
-from xinrong.datahub.tasks import ingest_stored_file
-
-# Files up to this size are processed during the request; larger ones by the task worker.
-INLINE_BYTES = 5 * 1024 * 1024
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -50,7 +43,7 @@ def hub_home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = services.batch_register(
+            delivery = services.batch_deliver(
                 source=form.cleaned_data["source"],
                 category=form.cleaned_data["category"],
                 fileobj=upload,
@@ -58,18 +51,12 @@ def hub_home(request: HttpRequest) -> HttpResponse:
                 channel=BatchChannel.UPLOAD,
                 actor=user,
             )
-            if batch.status == BatchStatus.COMPLETED:
+            batch = delivery.batch
+            if delivery.existed and batch.status == BatchStatus.COMPLETED:
                 messages.info(request, _("同样内容的文件已经归集过，未做任何改动。"))
-            elif upload.size <= INLINE_BYTES:
-                services.batch_process(batch=batch, fileobj=upload)
-            else:
-                folder = Path(settings.MEDIA_ROOT) / "uploads"
-                folder.mkdir(parents=True, exist_ok=True)
-                stored = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-                with stored.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
-                ingest_stored_file.enqueue(batch.pk, str(stored))
+            elif delivery.existed:
+                messages.info(request, _("同样内容的文件正在处理中，本页会显示进度。"))
+            elif delivery.queued:
                 messages.info(request, _("文件较大，已转入后台处理，本页会显示进度。"))
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
@@ -107,7 +94,11 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         template,
-        {"batch": batch, "running": batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING)},
+        {
+            "batch": batch,
+            "running": batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING),
+            "errors": selectors.batch_errors_summary(batch=batch),
+        },
     )
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from xinrong.common import exports
+from xinrong.datahub import limits, selectors
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import IngestBatch
 
@@ -85,34 +85,32 @@ def template_workbook(category: str) -> FileResponse:
     )
 
 
-def _error_rows(batch: IngestBatch) -> Iterator[list[Any]]:
+def _error_rows(batch: IngestBatch, limit: int) -> Iterator[list[Any]]:
     rows = batch.errors.order_by("row_number", "id").values_list(
         "row_number", "column", "value", "rule"
-    )
+    )[:limit]
     for row in rows.iterator(chunk_size=2000):
         yield list(row)
-
-
-def stored_errors_cap() -> int:
-    """Return how many row errors a batch stores (and its error file holds) at most."""
-    return int(getattr(settings, "XINRONG_INGEST_MAX_STORED_ERRORS", 1000))
 
 
 def errors_workbook(batch: IngestBatch) -> FileResponse:
     """Return the stored refused rows of a batch: row number, column, value and the rule broken.
 
-    A batch keeps at most ``XINRONG_INGEST_MAX_STORED_ERRORS`` errors; when it had more, a last
-    line says how many there were in all.
+    At most ``XINRONG_INGEST_MAX_STORED_ERRORS`` rows (what a batch stores), read and written as
+    a stream; when the batch had more errors, a last line says how many there were in all.
     """
-    total = max(batch.errors_total, 0)
+    cap = limits.stored_errors()
+    total = selectors.batch_errors_summary(batch=batch).total
 
     def rows() -> Iterator[list[Any]]:
-        stored = 0
-        for row in _error_rows(batch):
-            stored += 1
+        shown = 0
+        for row in _error_rows(batch, cap):
+            shown += 1
             yield row
-        if total > stored:
-            yield [_("共 %(n)d 行错误，仅保存前 %(k)s 行") % {"n": total, "k": f"{stored:,}"}]
+        if total > shown:
+            yield [
+                _("共 %(n)s 行错误，本文件仅含前 %(k)s 行") % {"n": f"{total:,}", "k": f"{shown:,}"}
+            ]
 
     return exports.xlsx_response(
         [
@@ -125,5 +123,5 @@ def errors_workbook(batch: IngestBatch) -> FileResponse:
             )
         ],
         filename=f"batch-{batch.pk}-errors.xlsx",
-        max_rows=stored_errors_cap(),
+        max_rows=cap + 1,
     )
