@@ -61,7 +61,8 @@ def serve(argv: Sequence[str]) -> int:
     bindir = os.path.dirname(sys.executable)
     children: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "db_worker"]))
+        # `worker` = db_worker after recovering what a killed worker left (docs/security-uploads.md)
+        children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "worker"]))
         # periodic sweeps (demand holds, service levels, overdue loans, dispute deadlines)
         children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "schedule"]))
     gunicorn = os.path.join(bindir, "gunicorn")
