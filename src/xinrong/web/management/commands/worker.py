@@ -8,9 +8,9 @@ worker (or the periodic sweep) on this host can tell that this one died with a t
 from __future__ import annotations
 
 import logging
+from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import CommandParser
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from xinrong.common.workers import worker_id_new
@@ -24,7 +24,7 @@ class Command(DbWorkerCommand):
         "delete orphan uploads), then run a database task worker."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(worker_id=worker_id_new())
         parser.add_argument(
@@ -34,8 +34,8 @@ class Command(DbWorkerCommand):
             help="start without the recovery pass",
         )
 
-    def handle(self, *args: Any, recover: bool = True, **options: Any) -> None:
-        if recover:
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options.pop("recover", True):
             from xinrong.datahub.services import ingest_recover
 
             report = ingest_recover()
