@@ -159,7 +159,7 @@ XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100
 # Bounds of one delivery (docs/security-uploads.md): what an XLSX may expand to (checked before
 # it is parsed), rows per batch, and row errors stored per batch (the rest are only counted).
 XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES = int(
-    os.environ.get("XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES", str(256 * 1024 * 1024))
+    os.environ.get("XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES", str(100 * 1024 * 1024))
 )
 XINRONG_INGEST_MAX_ROWS = int(os.environ.get("XINRONG_INGEST_MAX_ROWS", "2000000"))
 XINRONG_INGEST_MAX_STORED_ERRORS = int(os.environ.get("XINRONG_INGEST_MAX_STORED_ERRORS", "1000"))

@@ -15,7 +15,7 @@ def _setting(name: str, default: int) -> int:
 
 def xlsx_max_uncompressed() -> int:
     """Bytes all members of an XLSX may expand to (a zip bomb is refused before it is parsed)."""
-    return _setting("XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES", 256 * MB)
+    return _setting("XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES", 100 * MB)
 
 
 def max_rows() -> int:

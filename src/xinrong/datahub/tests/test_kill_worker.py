@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import xinrong
 from xinrong.datahub.tests.test_kill_midway import SETUP, _xinrong, isolated_env  # noqa: F401
 
 ROWS = 40_000  # twenty chunks of 2,000 (XINRONG_INGEST_CHUNK_ROWS below)
@@ -52,8 +51,6 @@ def _query(env: dict[str, str], sql: str) -> tuple | None:
 def test_killed_worker_batch_is_restarted_by_the_next_worker(isolated_env, tmp_path):  # noqa: F811
     env = {
         **isolated_env,
-        # the code under test, not whichever copy of xinrong is installed
-        "PYTHONPATH": str(Path(xinrong.__file__).resolve().parent.parent),
         "XINRONG_INGEST_CHUNK_ROWS": "2000",
         "XINRONG_INGEST_INLINE_BYTES": "0",  # every delivery goes to the worker
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
