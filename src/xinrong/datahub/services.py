@@ -376,6 +376,10 @@ def batch_process(
     return _batch_run(batch, lambda: columns.read_chunks(spec, fileobj, batch.filename), progress)
 
 
+class _SupersededError(Exception):
+    """Another run of the batch took over (recovery restarted it while this one still ran)."""
+
+
 def _batch_run(
     batch: IngestBatch,
     chunks: Callable[[], Iterable[columns.Chunk]],
@@ -400,6 +404,8 @@ def _batch_run(
     batch.refresh_from_db()
     try:
         _ingest_rows(batch, spec, chunks(), progress)
+    except _SupersededError:
+        pass  # recovery restarted the batch meanwhile: the newer run carries on
     except row_io.FileFormatError as exc:
         _batch_fail(batch, str(exc))
         raise _limit_error(exc) from exc
@@ -495,7 +501,9 @@ def _batch_recover(batch_id: int) -> str:
         stored = _stored_path(batch.stored_file) if batch.stored_file else None
         if stored is not None and stored.exists() and batch.attempts < limits.max_attempts():
             _batch_reset(batch)  # its chunks so far are removed; the rerun writes them again
-            IngestBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now(), task_id="")
+            IngestBatch.objects.filter(pk=batch.pk).update(
+                heartbeat_at=timezone.now(), task_id="", started_at=None
+            )
             name = batch.stored_file
             transaction.on_commit(lambda: _batch_requeue(batch.pk, name, ingest_stored_file))
             return "restarted"
@@ -707,6 +715,7 @@ def _ingest_rows(
         "errors_total": 0,
     }
     row_limit, error_room = limits.max_rows(), limits.stored_errors()
+    run = batch.started_at
     for chunk in chunks:
         last_row = int(chunk.numbers.max())
         if last_row - 1 > row_limit:  # row 1 is the header; empty rows count too
@@ -767,22 +776,26 @@ def _ingest_rows(
             UnresolvedRow.objects.bulk_create(unresolved, batch_size=1000)
             counts["accepted"] += stored
             counts["duplicates"] += int(ready.sum()) - stored
-            IngestBatch.objects.filter(pk=batch.pk).update(
+            # ``started_at`` identifies this run: a restart by recovery clears it, and then
+            # this chunk is rolled back instead of mixing with the newer run's rows
+            if not IngestBatch.objects.filter(pk=batch.pk, started_at=run).update(
                 processed=counts["received"],
                 heartbeat_at=timezone.now(),
                 **{k: v for k, v in counts.items() if k != "received"},
-            )
+            ):
+                raise _SupersededError
         touched.update(np.unique(entity_ids[ready]).tolist())
         delivered.update((spec.code, k) for k, v in values.items() if v.null_count < len(v))
         if progress is not None:
             batch.refresh_from_db()
             progress(batch)
-    IngestBatch.objects.filter(pk=batch.pk).update(
+    if not IngestBatch.objects.filter(pk=batch.pk, started_at=run).update(
         status=BatchStatus.COMPLETED,
         finished_at=timezone.now(),
         processed=counts["received"],
         **counts,
-    )
+    ):
+        raise _SupersededError
     found = conflicts_detect(touched, delivered=delivered)
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
     batch_id = batch.pk

@@ -204,3 +204,23 @@ def test_stored_file_is_kept_when_the_worker_is_stopped_midway(tax_source, queue
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PROCESSING
     assert (queued / batch.stored_file).exists()  # recovery restarts from it
+
+
+def test_a_run_overtaken_by_a_restart_stops_and_rolls_back_its_chunk(tax_source, settings):
+    """A worker judged dead that still runs must not mix its rows with the restarted run's."""
+    from xinrong.datahub.services import batch_process, batch_register
+
+    settings.XINRONG_INGEST_CHUNK_ROWS = 10
+    fileobj = _csv(_rows(30))
+    batch = batch_register(
+        source=tax_source, category="tax", fileobj=fileobj, filename="t.csv", channel="cli"
+    )
+
+    def restarted_by_recovery(progress_batch: IngestBatch) -> None:
+        if progress_batch.processed == 10:  # after the first chunk, recovery restarts it
+            IngestBatch.objects.filter(pk=batch.pk).update(started_at=None)
+
+    result = batch_process(batch=batch, fileobj=fileobj, progress=restarted_by_recovery)
+    assert result.status == BatchStatus.PROCESSING and result.failure == ""
+    assert result.processed == 10  # the second chunk was rolled back, the run stopped
+    assert Fact.objects.filter(batch=batch).count() == 10
