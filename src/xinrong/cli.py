@@ -13,6 +13,8 @@ USAGE = """xinrong <command> [options]
 
   serve [--host H] [--port P] [--workers N] [--no-worker]
                        run the web server, a background task worker and the scheduler
+  worker [db_worker options] [--no-recover]
+                       recover interrupted ingestion, then run a background task worker
   seed [--scale demo|city|province] [--seed N]
                        load deterministic demo data (a second run adds nothing)
   check-code CODE      validate a unified social credit code (GB 32100-2015)
@@ -50,7 +52,7 @@ def check_code(code: str) -> int:
 
 
 def serve(argv: Sequence[str]) -> int:
-    """Run gunicorn and, unless --no-worker, a django-tasks database worker beside it."""
+    """Run gunicorn and, unless --no-worker, a task worker (`xinrong worker`) beside it."""
     parser = argparse.ArgumentParser(prog="xinrong serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -61,7 +63,8 @@ def serve(argv: Sequence[str]) -> int:
     bindir = os.path.dirname(sys.executable)
     children: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "db_worker"]))
+        # `worker` = db_worker after recovering what a killed worker left (docs/security-uploads.md)
+        children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "worker"]))
         # periodic sweeps (demand holds, service levels, overdue loans, dispute deadlines)
         children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "schedule"]))
     gunicorn = os.path.join(bindir, "gunicorn")

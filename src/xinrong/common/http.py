@@ -2,14 +2,8 @@
 
 from django.http import HttpRequest, HttpResponse
 
+# Downloads built from stored data go through xinrong.common.exports (formula escaping, streaming).
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    """Return an Excel download (ASCII file name)."""
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def error_page(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -160,6 +160,28 @@ XINRONG_OUTCOME_MIN_BADS = int(os.environ.get("XINRONG_OUTCOME_MIN_BADS", "50"))
 XINRONG_OUTCOME_MIN_ROWS = int(os.environ.get("XINRONG_OUTCOME_MIN_ROWS", "200"))
 # Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
 XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
+# Bounds of one delivery (docs/security-uploads.md): what an XLSX may expand to (checked before
+# it is parsed), rows per batch, and row errors stored per batch (the rest are only counted).
+XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES", str(100 * 1024 * 1024))
+)
+XINRONG_INGEST_MAX_ROWS = int(os.environ.get("XINRONG_INGEST_MAX_ROWS", "2000000"))
+XINRONG_INGEST_MAX_STORED_ERRORS = int(os.environ.get("XINRONG_INGEST_MAX_STORED_ERRORS", "1000"))
+# Deliveries whose content (an XLSX uncompressed) is larger go to the task worker.
+XINRONG_INGEST_INLINE_BYTES = int(
+    os.environ.get("XINRONG_INGEST_INLINE_BYTES", str(5 * 1024 * 1024))
+)
+# Recovery of interrupted ingestion (`xinrong worker` at start, and the periodic sweep): a batch
+# with no progress for this long and no live task is restarted from its stored file, at most
+# XINRONG_INGEST_MAX_ATTEMPTS runs in all; stored uploads no unfinished batch needs are deleted
+# after XINRONG_UPLOAD_ORPHAN_HOURS; a RUNNING task whose worker cannot be checked is failed
+# after XINRONG_TASK_STALE_HOURS.
+XINRONG_INGEST_STALE_SECONDS = int(os.environ.get("XINRONG_INGEST_STALE_SECONDS", "900"))
+XINRONG_INGEST_MAX_ATTEMPTS = int(os.environ.get("XINRONG_INGEST_MAX_ATTEMPTS", "3"))
+XINRONG_UPLOAD_ORPHAN_HOURS = int(os.environ.get("XINRONG_UPLOAD_ORPHAN_HOURS", "24"))
+XINRONG_TASK_STALE_HOURS = int(os.environ.get("XINRONG_TASK_STALE_HOURS", "24"))
+# Rows per sheet of any Excel/CSV export (xinrong.common.exports); a last row says when cut.
+XINRONG_EXPORT_MAX_ROWS = int(os.environ.get("XINRONG_EXPORT_MAX_ROWS", "100000"))
 # 抢单: hours an institution holds a financing demand it took before it returns to the pool.
 XINRONG_DEMAND_HOLD_HOURS = int(os.environ.get("XINRONG_DEMAND_HOLD_HOURS", "72"))
 # Days an open demand may stay untaken before it is escalated to the platform operator.

@@ -30,7 +30,7 @@ from xinrong.common.errors import (
     error_payload,
 )
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import attachment_response, error_page, xlsx_response
+from xinrong.common.http import attachment_response, error_page
 from xinrong.credit import presenters, reports, rules, selectors, services
 from xinrong.credit.choices import (
     DISPUTE_ANSWER_DAYS,
@@ -239,13 +239,13 @@ def query_log(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def archive_export(request: HttpRequest, uscc: str) -> HttpResponse:
+def archive_export(request: HttpRequest, uscc: str) -> HttpResponseBase:
     """Download the readable archive as Excel; a non-public export is logged like any read."""
     try:
         data = _archive_read(request, uscc, Channel.EXPORT)
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
-    return xlsx_response(archive_workbook(data), f"archive-{data.entity.uscc}.xlsx")
+    return archive_workbook(data)
 
 
 # ---------------------------------------------------------------- portrait

@@ -2,52 +2,62 @@
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterator
+from typing import Any
 
+from django.http import FileResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from xinrong.common import exports
 from xinrong.credit.selectors import Archive
-from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.categories import CATEGORIES, CategorySpec
 
 
-def archive_workbook(archive: Archive) -> bytes:
-    """Return the archive the reader may see as XLSX bytes."""
-    wb = Workbook()
-    summary = wb.active
-    assert summary is not None
-    summary.title = _("概况")
-    summary.append([_("名称"), archive.entity.name])
-    summary.append([_("统一社会信用代码"), archive.entity.uscc])
+def _summary_rows(archive: Archive) -> list[list[Any]]:
+    rows: list[list[Any]] = [[_("统一社会信用代码"), archive.entity.uscc]]
     if archive.authorisation is not None:
-        summary.append(
+        rows.append(
             [
                 _("依据授权"),
                 archive.authorisation.get_scope_display(),
                 archive.authorisation.get_purpose_display(),
             ]
         )
+    return rows
+
+
+def _fact_rows(archive: Archive, spec: CategorySpec, facts: list[Any]) -> Iterator[list[Any]]:
+    for fact in facts:
+        marks = []
+        if fact.pk in archive.disputed:
+            marks.append(_("异议处理中"))
+        if fact.pk in archive.repaired:
+            marks.append(_("已修复"))
+        values = fact.values()
+        yield [
+            fact.source.name,
+            *[values.get(f.key, "") for f in spec.fields],
+            _("是") if fact.negative else "",
+            "、".join(marks),
+        ]
+
+
+def archive_workbook(archive: Archive) -> FileResponse:
+    """Return the archive the reader may see as an XLSX download."""
+    sheets = [
+        exports.Sheet(
+            title=_("概况"),
+            header=[_("名称"), archive.entity.name],
+            rows=_summary_rows(archive),
+        )
+    ]
     for code, facts in archive.facts.items():
         spec = CATEGORIES[code]
-        ws = wb.create_sheet(_(spec.name)[:31])
-        ws.append([_("来源"), *[_(f.header) for f in spec.fields], _("负面信息"), _("标注")])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for fact in facts:
-            marks = []
-            if fact.pk in archive.disputed:
-                marks.append(_("异议处理中"))
-            if fact.pk in archive.repaired:
-                marks.append(_("已修复"))
-            ws.append(
-                [
-                    fact.source.name,
-                    *[v.get(f.key, "") for v in [fact.values()] for f in spec.fields],
-                    _("是") if fact.negative else "",
-                    "、".join(marks),
-                ]
+        sheets.append(
+            exports.Sheet(
+                title=_(spec.name),
+                header=[_("来源"), *[_(f.header) for f in spec.fields], _("负面信息"), _("标注")],
+                rows=_fact_rows(archive, spec, facts),
             )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        )
+    return exports.xlsx_response(sheets, filename=f"archive-{archive.entity.uscc}.xlsx")

@@ -30,6 +30,7 @@ router = Router(tags=["datahub"])
 
 
 def _batch_out(batch: IngestBatch) -> dict[str, Any]:
+    errors = selectors.batch_errors_summary(batch=batch)
     return {
         "id": batch.pk,
         "source": batch.source.code,
@@ -43,6 +44,10 @@ def _batch_out(batch: IngestBatch) -> dict[str, Any]:
         "conflicts": batch.conflicts,
         "created_at": batch.created_at,
         "finished_at": batch.finished_at,
+        "failure": batch.failure,
+        "errors_total": errors.total,
+        "errors_stored": errors.stored,
+        "errors_note": errors.note,
         "errors": [
             {"row": e.row_number, "column": e.column, "value": e.value, "rule": e.rule}
             for e in batch.errors.order_by("row_number", "id")[:100]
@@ -66,6 +71,7 @@ def batch_create(request: HttpRequest, payload: BatchCreateIn) -> Status[dict[st
     """Validate and store rows; the same rows again return the existing batch (200)."""
     user = cast(User, request.user)
     source = services.source_get(code=payload.source)
+    services.batch_rows_check(count=len(payload.rows), field="rows")
     content = _rows_as_csv(payload.category, payload.rows)
     fileobj = io.BytesIO(content)
     batch = services.batch_register(

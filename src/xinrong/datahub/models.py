@@ -89,6 +89,23 @@ class IngestBatch(TimeStampedModel):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     failure = models.TextField(_("失败原因"), blank=True, default="")
+    errors_total = models.PositiveIntegerField(
+        _("错误总数"),
+        default=0,
+        help_text=_("全部行错误的条数；只保存前 XINRONG_INGEST_MAX_STORED_ERRORS 条"),
+    )
+    stored_file = models.CharField(
+        _("待处理文件"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("交给后台处理的文件（MEDIA_ROOT/uploads 下的文件名），处理结束即删除"),
+    )
+    task_id = models.CharField(_("后台任务"), max_length=64, blank=True, default="")
+    heartbeat_at = models.DateTimeField(
+        _("最近进展时间"), null=True, blank=True, help_text=_("处理中每写完一块即更新")
+    )
+    attempts = models.PositiveSmallIntegerField(_("处理次数"), default=0)
 
     objects = RestrictedQuerySet.as_manager()
 

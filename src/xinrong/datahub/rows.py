@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Generator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -41,6 +43,75 @@ _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$|^(\d{4})(\d
 
 class FileFormatError(ValueError):
     """The file cannot be read as CSV or XLSX with the category's headers."""
+
+    code = "file_format"
+    status = 422
+
+
+class FileTooLargeError(FileFormatError):
+    """The file is beyond a bound of a delivery (uncompressed size, number of rows)."""
+
+    code = "file_too_large"
+    status = 413
+
+
+class TooManyRowsError(FileTooLargeError):
+    """The file has more rows than one batch may hold."""
+
+    code = "too_many_rows"
+
+
+_ZIP_MEMBERS_MAX = 10_000  # an XLSX has a few dozen parts; thousands are an attack
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError)
+
+
+def xlsx_uncompressed_size(fileobj: IO[bytes], *, limit: int) -> int:
+    """Return the bytes an XLSX expands to; refuse one beyond ``limit`` before parsing any XML.
+
+    The declared sizes in the zip directory are checked first (cheap), then every member is
+    decompressed in blocks and counted, stopping as soon as ``limit`` is passed: a zip bomb
+    whose directory lies is caught by the count (and by the CRC check at each member's end),
+    and nothing is held in memory but one block.
+    """
+    from xinrong.datahub.limits import size_text
+
+    def too_large(size: int) -> FileTooLargeError:
+        return FileTooLargeError(
+            _(
+                "文件（file）不符合大小限制：Excel 文件解压后不能超过 %(limit)s，"
+                "该文件解压后至少 %(size)s；请拆分文件或改用 CSV 报送"
+            )
+            % {"limit": size_text(limit), "size": size_text(size)}
+        )
+
+    fileobj.seek(0)
+    try:
+        with zipfile.ZipFile(fileobj) as zf:
+            members = zf.infolist()
+            if len(members) > _ZIP_MEMBERS_MAX:
+                raise FileFormatError(
+                    _("无法读取 Excel 文件：压缩包内有 %(n)d 个文件，不是正常的 .xlsx")
+                    % {"n": len(members)}
+                )
+            declared = sum(m.file_size for m in members)
+            if declared > limit:
+                raise too_large(declared)
+            actual = 0
+            for member in members:
+                with zf.open(member) as part:
+                    while block := part.read(1 << 20):
+                        actual += len(block)
+                        if actual > limit:
+                            raise too_large(actual)
+    except FileFormatError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise FileFormatError(
+            _("无法读取 Excel 文件：文件已损坏，或压缩内容与其声明的大小不符（%(e)s）") % {"e": exc}
+        ) from exc
+    finally:
+        fileobj.seek(0)
+    return actual
 
 
 def header_map(spec: CategorySpec, headers: list[str]) -> dict[int, FieldSpec]:
@@ -88,10 +159,14 @@ def iter_table(fileobj: IO[bytes], filename: str) -> Generator[list[str], None, 
             wb = load_workbook(fileobj, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise FileFormatError(_("无法读取 Excel 文件：%(e)s") % {"e": exc}) from exc
-        ws = wb.worksheets[0]
-        for row in ws.iter_rows(values_only=True):
-            yield [_cell(v) for v in row]
-        wb.close()
+        try:
+            ws = wb.worksheets[0]
+            for row in ws.iter_rows(values_only=True):
+                yield [_cell(v) for v in row]
+        except _ZIP_ERRORS as exc:  # a part that fails its CRC or size while being read
+            raise FileFormatError(_("无法读取 Excel 文件：%(e)s") % {"e": exc}) from exc
+        finally:
+            wb.close()
         return
     if name.endswith(".csv") or name.endswith(".txt") or not name:
         encoding = "utf-8-sig" if csv_encoding(fileobj) == "utf-8" else "gb18030"

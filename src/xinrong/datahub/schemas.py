@@ -48,6 +48,12 @@ class BatchOut(Schema):
     conflicts: int
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    failure: str = Field("", description="失败原因（status 为 failed 时）")
+    errors_total: int = Field(0, description="全部行错误的条数")
+    errors_stored: int = Field(0, description="保存下来的行错误条数（每批最多保存前 1,000 条）")
+    errors_note: str = Field(
+        "", description="有错误未保存时的说明，如“共 1,500 行错误，仅保存前 1,000 行”"
+    )
     errors: list[RowErrorOut] = Field(description="前 100 条错误；行号从 2 开始（第 1 行为表头）")
 
 

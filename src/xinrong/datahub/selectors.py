@@ -283,3 +283,22 @@ def conflict_blame_parse(*, conflict: Conflict, code: str) -> tuple[Source | Non
         if source is not None:
             return source, False
     raise rules.blame_not_involved(conflict, code)
+
+
+@dataclass(frozen=True)
+class BatchErrors:
+    """A batch's row errors: how many there were, how many are stored, and the note saying so."""
+
+    total: int
+    stored: int
+    note: str  # "" when every error is stored
+
+
+def batch_errors_summary(*, batch: IngestBatch) -> BatchErrors:
+    """Return how many row errors a batch had and kept (only the first ones are stored)."""
+    stored = batch.errors.count() if batch.errors_total or batch.rejected else 0
+    total = max(batch.errors_total, stored)
+    note = ""
+    if total > stored:
+        note = _("共 %(n)s 行错误，仅保存前 %(k)s 行") % {"n": f"{total:,}", "k": f"{stored:,}"}
+    return BatchErrors(total=total, stored=stored, note=note)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
+import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +34,7 @@ from xinrong.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from xinrong.datahub import columns, rules
+from xinrong.datahub import columns, limits, rules
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 from xinrong.datahub.choices import (
@@ -187,6 +192,46 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i : i + size]
 
 
+def _limit_error(exc: row_io.FileFormatError, field: str = "file") -> ApplicationError:
+    return ApplicationError(exc.code, str(exc), {"field": field}, status=exc.status)
+
+
+def delivery_size(*, fileobj: IO[bytes], filename: str) -> int:
+    """Return the bytes a delivery holds (an XLSX uncompressed); refuse one beyond the bounds.
+
+    An XLSX is measured before openpyxl opens it, so a zip bomb never reaches the parser.
+    """
+    if filename.lower().endswith(".xlsx"):
+        try:
+            return row_io.xlsx_uncompressed_size(fileobj, limit=limits.xlsx_max_uncompressed())
+        except row_io.FileFormatError as exc:
+            raise _limit_error(exc) from exc
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    return size
+
+
+def _register(
+    source: Source,
+    category: str,
+    fileobj: IO[bytes],
+    filename: str,
+    channel: str,
+    actor: User | None,
+) -> tuple[IngestBatch, int, bool]:
+    _check_delivery(source, category, actor)
+    size = delivery_size(fileobj=fileobj, filename=filename)
+    digest = row_io.file_hash(fileobj)
+    batch, created = IngestBatch.objects.get_or_create(
+        source=source,
+        category=category,
+        content_hash=digest,
+        defaults={"channel": channel, "filename": filename[:255], "created_by": actor},
+    )
+    return batch, size, created
+
+
 def batch_register(
     *,
     source: Source,
@@ -196,16 +241,128 @@ def batch_register(
     channel: str,
     actor: User | None = None,
 ) -> IngestBatch:
-    """Check the delivery and return its batch (the existing one for the same content)."""
-    _check_delivery(source, category, actor)
-    digest = row_io.file_hash(fileobj)
-    batch, _created = IngestBatch.objects.get_or_create(
-        source=source,
-        category=category,
-        content_hash=digest,
-        defaults={"channel": channel, "filename": filename[:255], "created_by": actor},
+    """Check the delivery and its bounds; return its batch (the existing one for the same content).
+
+    A file beyond the bounds (an XLSX expanding past ``XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES``) is
+    refused with a 4xx ``ApplicationError`` before any batch exists.
+    """
+    return _register(source, category, fileobj, filename, channel, actor)[0]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of a delivered file: its batch, and whether it existed or was queued."""
+
+    batch: IngestBatch
+    existed: bool = False  # the same content was already ingested, or is being ingested now
+    queued: bool = False  # stored for the task worker instead of processed in this request
+
+
+def batch_deliver(
+    *,
+    source: Source,
+    category: str,
+    fileobj: IO[bytes],
+    filename: str,
+    channel: str,
+    actor: User | None = None,
+) -> Delivery:
+    """Register a delivered file; process it here when small, else store it for the worker.
+
+    "Small" is measured on the content (an XLSX uncompressed) against
+    ``XINRONG_INGEST_INLINE_BYTES``, so a compact workbook that expands a lot is not processed
+    inside a web request either.
+    """
+    batch, size, created = _register(source, category, fileobj, filename, channel, actor)
+    if batch.status == BatchStatus.COMPLETED or (not created and batch_is_live(batch)):
+        return Delivery(batch, existed=True)
+    if size <= limits.inline_bytes():
+        return Delivery(batch_process(batch=batch, fileobj=fileobj))
+    return Delivery(batch_enqueue(batch=batch, fileobj=fileobj), queued=True)
+
+
+def batch_rows_check(*, count: int, field: str = "rows") -> None:
+    """Refuse a delivery of more rows than a batch may hold, before anything is stored."""
+    limit = limits.max_rows()
+    if count > limit:
+        raise ApplicationError(
+            "too_many_rows",
+            _("%(f)s 不符合行数限制：每批最多 %(n)s 行，收到 %(m)s 行；请分批报送")
+            % {"f": field, "n": f"{limit:,}", "m": f"{count:,}"},
+            {"field": field, "limit": limit},
+            status=413,
+        )
+
+
+def _stored_path(name: str) -> Path:
+    if not name or Path(name).name != name:  # only names this module made: no folders
+        raise ValueError(name)
+    return limits.uploads_dir() / name
+
+
+def batch_enqueue(*, batch: IngestBatch, fileobj: IO[bytes]) -> IngestBatch:
+    """Save the file under MEDIA_ROOT/uploads and queue the batch for the task worker."""
+    from xinrong.datahub.tasks import ingest_stored_file
+
+    if batch.status != BatchStatus.PENDING or batch.processed or batch.errors_total:
+        _batch_reset(batch)  # a failed batch delivered again starts afresh
+    folder = limits.uploads_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}{Path(batch.filename).suffix.lower()[:8]}"
+    fileobj.seek(0)
+    with (folder / name).open("wb") as out:
+        shutil.copyfileobj(fileobj, out, 1 << 20)
+    old = batch.stored_file
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        stored_file=name, task_id="", heartbeat_at=timezone.now()
     )
+    if old and old != name:
+        _stored_path(old).unlink(missing_ok=True)
+    result = ingest_stored_file.enqueue(batch.pk)
+    # an immediate backend has already run it (and cleared stored_file): keep that outcome
+    IngestBatch.objects.filter(pk=batch.pk, stored_file=name).update(task_id=str(result.id))
+    batch.refresh_from_db()
     return batch
+
+
+def batch_process_stored(*, batch_id: int, path: str = "") -> IngestBatch:
+    """Process a batch from its stored file (the task worker); delete the file once it is done.
+
+    ``path`` is how tasks queued before ``stored_file`` existed named their file. A batch whose
+    file is gone (deleted by hand) fails with a message asking for the file again.
+    """
+    batch = IngestBatch.objects.get(pk=batch_id)
+    if batch.stored_file:
+        stored = _stored_path(batch.stored_file)
+    elif path:
+        stored = Path(path)
+    else:
+        return batch  # already finished by an earlier run of the same task
+    if not stored.exists():
+        if batch.status not in (BatchStatus.COMPLETED, BatchStatus.FAILED):
+            _batch_fail(batch, _("处理中断且待处理文件已不存在，请重新上传该文件"))
+        IngestBatch.objects.filter(pk=batch.pk).update(stored_file="")
+        batch.refresh_from_db()
+        return batch
+    try:
+        with stored.open("rb") as fh:
+            batch = batch_process(batch=batch, fileobj=fh)
+    finally:
+        # a worker stopped midway (SystemExit, SIGKILL) leaves the file for recovery
+        status = IngestBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
+        if status in (BatchStatus.COMPLETED, BatchStatus.FAILED, None):
+            stored.unlink(missing_ok=True)
+            IngestBatch.objects.filter(pk=batch.pk).update(stored_file="")
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_fail(batch: IngestBatch, failure: str) -> None:
+    """Mark a batch failed and remove whatever it had written (nothing half-written remains)."""
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.FAILED, failure=failure, finished_at=timezone.now()
+    )
+    _batch_reset(batch, keep_status=True)
 
 
 def batch_process(
@@ -220,6 +377,10 @@ def batch_process(
     return _batch_run(batch, lambda: columns.read_chunks(spec, fileobj, batch.filename), progress)
 
 
+class _SupersededError(Exception):
+    """Another run of the batch took over (recovery restarted it while this one still ran)."""
+
+
 def _batch_run(
     batch: IngestBatch,
     chunks: Callable[[], Iterable[columns.Chunk]],
@@ -230,20 +391,31 @@ def _batch_run(
     if batch.status == BatchStatus.COMPLETED:
         return batch
     spec = CATEGORIES[batch.category]
-    if batch.status != BatchStatus.PENDING or batch.processed:
+    if batch.status != BatchStatus.PENDING or batch.processed or batch.errors_total:
         _batch_reset(batch)
+    now = timezone.now()
     IngestBatch.objects.filter(pk=batch.pk).update(
-        status=BatchStatus.PROCESSING, started_at=timezone.now(), failure=""
+        status=BatchStatus.PROCESSING,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        failure="",
+        attempts=F("attempts") + 1,
     )
     batch.refresh_from_db()
     try:
         _ingest_rows(batch, spec, chunks(), progress)
+    except _SupersededError:
+        pass  # recovery restarted the batch meanwhile: the newer run carries on
     except row_io.FileFormatError as exc:
-        IngestBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.FAILED, failure=str(exc), finished_at=timezone.now()
-        )
-        _batch_reset(batch, keep_status=True)
-        raise ApplicationError("file_format", str(exc), {"field": "file"}, status=422) from exc
+        _batch_fail(batch, str(exc))
+        raise _limit_error(exc) from exc
+    except Exception:
+        # a fault of the platform, not of the file: fail the batch rather than leave it
+        # "processing" for recovery to run again and again; the traceback goes to the caller
+        with contextlib.suppress(DatabaseError), transaction.atomic():
+            _batch_fail(batch, _("处理时发生系统错误，已停止且未保留任何数据；请联系平台运营方"))
+        raise
     batch.refresh_from_db()
     return batch
 
@@ -273,6 +445,146 @@ def batch_ingest(
     return batch_process(batch=batch, fileobj=fileobj, progress=progress)
 
 
+# ---------------------------------------------------------------- recovery of interrupted runs
+
+_UNFINISHED = (BatchStatus.PENDING, BatchStatus.PROCESSING)
+
+
+def batch_is_live(batch: IngestBatch) -> bool:
+    """Return whether an unfinished batch is being (or about to be) processed by someone.
+
+    Its task, when it has one the backend can look up, tells: queued, or running on a live
+    worker. Otherwise (processed in a request or by ``xinrong ingest``, or a backend that keeps
+    no results) recent progress does: a chunk written within ``XINRONG_INGEST_STALE_SECONDS``.
+    """
+    from xinrong.common.workers import task_alive
+
+    if batch.status not in _UNFINISHED:
+        return False
+    if batch.task_id:
+        from xinrong.datahub.tasks import ingest_stored_file
+
+        backend = ingest_stored_file.get_backend()
+        if backend.supports_get_result:
+            try:
+                result = backend.get_result(batch.task_id)
+            except Exception:  # a result pruned or unknown: judged by progress instead
+                result = None
+            if result is not None:
+                return task_alive(
+                    status=result.status,
+                    worker_ids=list(result.worker_ids),
+                    started_at=result.started_at,
+                    stale_after=limits.task_stale_seconds(),
+                )
+    last = batch.heartbeat_at or batch.started_at or batch.created_at
+    return last >= timezone.now() - dt.timedelta(seconds=limits.stale_seconds())
+
+
+@dataclass
+class Recovery:
+    """What a recovery sweep did."""
+
+    tasks_failed: int = 0
+    restarted: int = 0
+    failed: int = 0
+    files_deleted: int = 0
+
+
+def _batch_recover(batch_id: int) -> str:
+    """Restart (from its stored file) or fail one stale batch; say which ("" for neither)."""
+    from xinrong.datahub.tasks import ingest_stored_file
+
+    with transaction.atomic():
+        batch = IngestBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or batch_is_live(batch):
+            return ""  # finished or restarted by someone else meanwhile
+        stored = _stored_path(batch.stored_file) if batch.stored_file else None
+        if stored is not None and stored.exists() and batch.attempts < limits.max_attempts():
+            _batch_reset(batch)  # its chunks so far are removed; the rerun writes them again
+            IngestBatch.objects.filter(pk=batch.pk).update(
+                heartbeat_at=timezone.now(), task_id="", started_at=None
+            )
+            name = batch.stored_file
+            transaction.on_commit(lambda: _batch_requeue(batch.pk, name, ingest_stored_file))
+            return "restarted"
+        if stored is not None and stored.exists():
+            failure = _(
+                "处理已中断 %(n)d 次（进程被终止，可能文件过大），已停止；请拆分后重新上传"
+            ) % {"n": batch.attempts}
+        else:
+            failure = _("处理中断（进程被终止），已清除该批次写入的数据；请重新报送该文件")
+        _batch_fail(batch, failure)
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+        IngestBatch.objects.filter(pk=batch.pk).update(stored_file="", task_id="")
+        return "failed"
+
+
+def _batch_requeue(batch_id: int, name: str, task: Any) -> None:
+    result = task.enqueue(batch_id)
+    IngestBatch.objects.filter(pk=batch_id, stored_file=name, task_id="").update(
+        task_id=str(result.id)
+    )
+
+
+def _orphans_delete(older_than: dt.datetime) -> int:
+    """Delete stored uploads that no unfinished batch needs; return how many."""
+    folder = limits.uploads_dir()
+    if not folder.is_dir():
+        return 0
+    for batch_id, name in (
+        IngestBatch.objects.exclude(stored_file="")
+        .exclude(status__in=_UNFINISHED)
+        .values_list("pk", "stored_file")
+    ):  # finished batches keep no file
+        with contextlib.suppress(ValueError):
+            _stored_path(name).unlink(missing_ok=True)
+        IngestBatch.objects.filter(pk=batch_id, stored_file=name).update(stored_file="")
+    needed = set(
+        IngestBatch.objects.filter(status__in=_UNFINISHED)
+        .exclude(stored_file="")
+        .values_list("stored_file", flat=True)
+    )
+    deleted = 0
+    cutoff = older_than.timestamp()
+    for path in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.name not in needed and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+    return deleted
+
+
+def ingest_recover() -> Recovery:
+    """Recover interrupted ingestion; run when a worker starts and by the periodic sweep.
+
+    1. RUNNING tasks whose worker is gone are marked failed.
+    2. Unfinished batches that nobody is processing any more (see ``batch_is_live``) are
+       restarted from their stored file, which is idempotent: the batch's facts so far are
+       removed first and were never visible (facts show only once their batch completes).
+       A batch without a file, or interrupted ``XINRONG_INGEST_MAX_ATTEMPTS`` times, fails
+       with a message saying what to do, and keeps nothing.
+    3. Stored uploads that no unfinished batch needs, older than ``XINRONG_UPLOAD_ORPHAN_HOURS``,
+       are deleted (a finished batch's file at once).
+    """
+    from xinrong.common.workers import tasks_fail_lost
+
+    report = Recovery(tasks_failed=tasks_fail_lost(stale_after=limits.task_stale_seconds()))
+    for batch in IngestBatch.objects.filter(status__in=_UNFINISHED).order_by("pk"):
+        if batch_is_live(batch):
+            continue
+        outcome = _batch_recover(batch.pk)
+        if outcome == "restarted":
+            report.restarted += 1
+        elif outcome == "failed":
+            report.failed += 1
+    report.files_deleted = _orphans_delete(
+        timezone.now() - dt.timedelta(seconds=limits.orphan_seconds())
+    )
+    return report
+
+
 def _batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
     """Remove whatever an interrupted run of this batch left behind."""
     with transaction.atomic():
@@ -287,6 +599,7 @@ def _batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
             "unresolved": 0,
             "conflicts": 0,
             "processed": 0,
+            "errors_total": 0,
         }
         if not keep_status:
             fields["status"] = BatchStatus.PENDING
@@ -394,16 +707,38 @@ def _ingest_rows(
     seen: set[int] = set()
     touched: set[int] = set()
     delivered: set[tuple[str, str]] = set()
-    counts = {"received": 0, "accepted": 0, "rejected": 0, "duplicates": 0, "unresolved": 0}
+    counts = {
+        "received": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "duplicates": 0,
+        "unresolved": 0,
+        "errors_total": 0,
+    }
+    row_limit, error_room = limits.max_rows(), limits.stored_errors()
+    run = batch.started_at
     for chunk in chunks:
+        last_row = int(chunk.numbers.max())
+        if last_row - 1 > row_limit:  # row 1 is the header; empty rows count too
+            raise row_io.TooManyRowsError(
+                _(
+                    "文件（file）不符合行数限制：每批最多 %(n)s 行，"
+                    "该文件超过了这一数量；请拆分后分批报送"
+                )
+                % {"n": f"{row_limit:,}"}
+            )
         checked = columns.check_chunk(spec, chunk, registry)
         counts["received"] += len(chunk)
         good = np.flatnonzero(checked.ok)
         counts["rejected"] += len(chunk) - len(good)
+        counts["errors_total"] += len(checked.errors)
+        # only the first errors are stored; the rest are counted (a bad file must not flood
+        # the database: see docs/security-uploads.md)
         errors = [
             RowError(batch=batch, row_number=n, column=col, value=val, rule=rule)
-            for n, col, val, rule in checked.errors
+            for n, col, val, rule in checked.errors[: max(error_room, 0)]
         ]
+        error_room -= len(errors)
         take = pa.array(good)
         values = {k: v.take(take) for k, v in checked.values.items()}
         entity_ids = checked.entity_ids[good]
@@ -442,20 +777,26 @@ def _ingest_rows(
             UnresolvedRow.objects.bulk_create(unresolved, batch_size=1000)
             counts["accepted"] += stored
             counts["duplicates"] += int(ready.sum()) - stored
-            IngestBatch.objects.filter(pk=batch.pk).update(
-                processed=counts["received"], **{k: v for k, v in counts.items() if k != "received"}
-            )
+            # ``started_at`` identifies this run: a restart by recovery clears it, and then
+            # this chunk is rolled back instead of mixing with the newer run's rows
+            if not IngestBatch.objects.filter(pk=batch.pk, started_at=run).update(
+                processed=counts["received"],
+                heartbeat_at=timezone.now(),
+                **{k: v for k, v in counts.items() if k != "received"},
+            ):
+                raise _SupersededError
         touched.update(np.unique(entity_ids[ready]).tolist())
         delivered.update((spec.code, k) for k, v in values.items() if v.null_count < len(v))
         if progress is not None:
             batch.refresh_from_db()
             progress(batch)
-    IngestBatch.objects.filter(pk=batch.pk).update(
+    if not IngestBatch.objects.filter(pk=batch.pk, started_at=run).update(
         status=BatchStatus.COMPLETED,
         finished_at=timezone.now(),
         processed=counts["received"],
         **counts,
-    )
+    ):
+        raise _SupersededError
     found = conflicts_detect(touched, delivered=delivered)
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
     batch_id = batch.pk

@@ -1,23 +1,26 @@
-"""Background ingestion of large files (run by `xinrong db_worker`)."""
+"""Background ingestion of large files and its recovery (run by `xinrong worker`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import asdict
 
 from django_tasks import task
 
-from xinrong.datahub.models import IngestBatch
-from xinrong.datahub.services import batch_process
+
+@task()
+def ingest_stored_file(batch_id: int, path: str = "") -> int:
+    """Process a batch from its file stored under MEDIA_ROOT/uploads; return accepted rows.
+
+    ``path`` is only given by tasks queued by earlier versions (the batch now names its file).
+    """
+    from xinrong.datahub.services import batch_process_stored
+
+    return batch_process_stored(batch_id=batch_id, path=path).accepted
 
 
 @task()
-def ingest_stored_file(batch_id: int, path: str) -> int:
-    """Process a registered batch from a file saved under MEDIA_ROOT; return accepted rows."""
-    batch = IngestBatch.objects.get(pk=batch_id)
-    stored = Path(path)
-    try:
-        with stored.open("rb") as fh:
-            batch = batch_process(batch=batch, fileobj=fh)
-    finally:
-        stored.unlink(missing_ok=True)
-    return batch.accepted
+def ingest_recover_task() -> dict[str, int]:
+    """Restart or fail interrupted batches, fail tasks of dead workers, delete orphan uploads."""
+    from xinrong.datahub.services import ingest_recover
+
+    return asdict(ingest_recover())

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -21,17 +19,13 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page, xlsx_response
+from xinrong.common.http import error_page
 from xinrong.datahub import rules, selectors, services, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, UploadForm
 from xinrong.datahub.models import Conflict, Source
-from xinrong.datahub.tasks import ingest_stored_file
-
-# Files up to this size are processed during the request; larger ones by the task worker.
-INLINE_BYTES = 5 * 1024 * 1024
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -51,7 +45,7 @@ def hub_home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = services.batch_register(
+            delivery = services.batch_deliver(
                 source=form.cleaned_data["source"],
                 category=form.cleaned_data["category"],
                 fileobj=upload,
@@ -59,18 +53,12 @@ def hub_home(request: HttpRequest) -> HttpResponse:
                 channel=BatchChannel.UPLOAD,
                 actor=user,
             )
-            if batch.status == BatchStatus.COMPLETED:
+            batch = delivery.batch
+            if delivery.existed and batch.status == BatchStatus.COMPLETED:
                 messages.info(request, _("同样内容的文件已经归集过，未做任何改动。"))
-            elif upload.size <= INLINE_BYTES:
-                services.batch_process(batch=batch, fileobj=upload)
-            else:
-                folder = Path(settings.MEDIA_ROOT) / "uploads"
-                folder.mkdir(parents=True, exist_ok=True)
-                stored = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-                with stored.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
-                ingest_stored_file.enqueue(batch.pk, str(stored))
+            elif delivery.existed:
+                messages.info(request, _("同样内容的文件正在处理中，本页会显示进度。"))
+            elif delivery.queued:
                 messages.info(request, _("文件较大，已转入后台处理，本页会显示进度。"))
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
@@ -109,27 +97,31 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         template,
-        {"batch": batch, "running": batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING)},
+        {
+            "batch": batch,
+            "running": batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING),
+            "errors": selectors.batch_errors_summary(batch=batch),
+        },
     )
 
 
 @login_required
-def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Download a batch's refused rows as Excel."""
     try:
         batch = selectors.batch_get(user=request_user(request), pk=pk)
     except SERVICE_ERRORS as exc:
         raise Http404(str(exc)) from exc
-    return xlsx_response(workbooks.errors_workbook(batch), f"batch-{batch.pk}-errors.xlsx")
+    return workbooks.errors_workbook(batch)
 
 
 @login_required
-def template_download(request: HttpRequest, category: str) -> HttpResponse:
+def template_download(request: HttpRequest, category: str) -> HttpResponseBase:
     """Download the Excel template of a category."""
     _sources(request_user(request))
     if category not in CATEGORIES:
         raise Http404(category)
-    return xlsx_response(workbooks.template_workbook(category), f"template-{category}.xlsx")
+    return workbooks.template_workbook(category)
 
 
 @login_required

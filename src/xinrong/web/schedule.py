@@ -17,6 +17,7 @@ from django.conf import settings
 
 from xinrong.accounts import tasks as accounts_tasks
 from xinrong.credit import tasks as credit_tasks
+from xinrong.datahub import tasks as datahub_tasks
 from xinrong.marketplace import tasks as marketplace_tasks
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def jobs() -> list[Job]:
         # a rescoring: a daily full run (written only where a score changed) keeps them current.
         Job("profiles_refresh", credit_tasks.rescore_all, max(every, DAY_MINUTES)),
         Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, DAY_MINUTES)),
+        # interrupted ingestion: dead workers' tasks, stale batches, orphan uploads
+        Job("ingest_recover", datahub_tasks.ingest_recover_task, min(every, 15)),
     ]
 
 

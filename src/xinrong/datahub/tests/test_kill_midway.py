@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import xinrong
+
 ROWS = 30_000  # six chunks of the pipeline (XINRONG_INGEST_CHUNK_ROWS below)
 
 SETUP = """
@@ -47,6 +49,8 @@ def isolated_env(tmp_path):
         DJANGO_SETTINGS_MODULE="xinrong.config.settings",
         # several chunks, so the kill lands between two of them and never after the last
         XINRONG_INGEST_CHUNK_ROWS="5000",
+        # the code under test, not whichever copy of xinrong is installed in the environment
+        PYTHONPATH=str(Path(xinrong.__file__).resolve().parent.parent),
     )
     url = os.environ.get("DATABASE_URL", "")
     dbname = None

@@ -70,7 +70,7 @@ def test_loan_category_maps_fields_to_typed_columns() -> None:
 
 
 def test_loan_template_is_generated_from_the_category() -> None:
-    content = template_workbook("loan")
+    content = template_workbook("loan").getvalue()
     from openpyxl import load_workbook
 
     ws = load_workbook(io.BytesIO(content)).worksheets[0]

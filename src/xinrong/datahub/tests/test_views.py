@@ -16,7 +16,7 @@ def test_template_has_chinese_headers_an_example_and_notes(client, tax_source):
     client.force_login(tax_source.provider)
     response = client.get(reverse("datahub:template", args=["tax"]))
     assert response.status_code == 200
-    wb = load_workbook(io.BytesIO(response.content))
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     sheet = wb.worksheets[0]
     headers = [c.value for c in sheet[1]]
     assert "所属期*" in headers and "统一社会信用代码" in headers
@@ -29,7 +29,11 @@ def test_template_round_trips_through_the_pipeline(client, tax_source):
     """The downloaded template, filled in, is accepted as it is."""
     entity = MarketEntityFactory()
     client.force_login(tax_source.provider)
-    wb = load_workbook(io.BytesIO(client.get(reverse("datahub:template", args=["tax"])).content))
+    wb = load_workbook(
+        io.BytesIO(
+            b"".join(client.get(reverse("datahub:template", args=["tax"])).streaming_content)
+        )
+    )
     ws = wb.worksheets[0]
     ws.delete_rows(2)
     # columns: code, name, region, period, tax paid, grade, arrears, legal rep, address, staff
@@ -66,7 +70,11 @@ def test_upload_with_bad_rows_shows_summary_and_error_file(client, tax_source):
     assert 'data-stat="accepted">1<' in page and 'data-stat="rejected">1<' in page
     batch_id = int(response.url.rstrip("/").split("/")[-1])
     errors = client.get(reverse("datahub:batch_errors", args=[batch_id]))
-    rows = list(load_workbook(io.BytesIO(errors.content)).worksheets[0].iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(errors.streaming_content)))
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
     assert rows[0] == ("行号", "列", "值", "规则")
     assert rows[1][:3] == (3, "所属期", "2024-99")
 
