@@ -77,6 +77,7 @@ def hub_home(request: HttpRequest) -> HttpResponse:
         "sources": rows,
         "batches": batches,
         "can_upload": deliverable.exists(),
+        "is_reporter": permissions.can(user, "datahub.batch_deliver"),
         "can_resolve": permissions.can(user, "datahub.unresolved_view"),
     }
     return render(request, "datahub/home.html", context)

@@ -33,6 +33,8 @@ from django.db.models import Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from xinrong.web.seed import DEMO_USERS
+
 pytestmark = [pytest.mark.django_db]
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -431,3 +433,53 @@ def test_the_sweep_covers_every_route_and_operation():
     assert not unknown, f"teach World.values these parameters: {sorted(unknown)}"
     assert len(web_routes()) > 80 and len(api_operations()) > 25
     json.dumps(names)  # the counts are plain data
+
+
+_FORM = re.compile(r"<form\b[^>]*>", re.I)
+_ATTR = re.compile(r'(\w[\w-]*)="([^"]*)"')
+_DETAIL_LINK = re.compile(r'href="(/(?:credit|datahub|marketplace|accounts)/[\w/-]*/\d+/)"')
+
+
+def _post_forms(html: str, page_url: str) -> list[str]:
+    """Return the action URLs of the page's POST forms (the page itself when no action)."""
+    out = []
+    for tag in _FORM.findall(html):
+        attrs = {k.lower(): v for k, v in _ATTR.findall(tag)}
+        if attrs.get("method", "get").lower() != "post":
+            continue
+        action = attrs.get("action") or page_url
+        if action.startswith("/") and not action.startswith(("/accounts/logout", "/i18n/")):
+            out.append(action.replace("&amp;", "&"))
+    return out
+
+
+@pytest.mark.parametrize("username", [d.username for d in DEMO_USERS])
+def test_no_page_offers_a_form_its_user_is_then_refused(world, username):
+    """Every POST form a demo login is shown (menu pages and the objects they link) is allowed."""
+    from xinrong.accounts.models import User
+
+    user = User.objects.get(username=username)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    home = client.get("/")
+    pages = ["/"] + [url for _l, url, _i in home.context["nav_items"]]
+    seen: set[str] = set()
+    refused: list[str] = []
+    for url in pages:
+        r = client.get(url)
+        if r.status_code != 200 or "html" not in r.get("Content-Type", ""):
+            continue
+        html = r.content.decode()
+        details = list(dict.fromkeys(_DETAIL_LINK.findall(html)))[:3]
+        for page_url, page_html in [(url, html)] + [
+            (d, client.get(d).content.decode()) for d in details if d not in seen
+        ]:
+            seen.add(page_url)
+            for action in _post_forms(page_html, page_url):
+                if action in seen:
+                    continue
+                seen.add(action)
+                status = client.post(action, {}).status_code
+                if status == 403:
+                    refused.append(f"{page_url} offers a form to {action}: 403")
+    assert not refused, "\n".join(refused)
