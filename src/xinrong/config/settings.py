@@ -181,6 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "xinrong.accounts.validators.CharacterClassValidator"},
+    {"NAME": "xinrong.accounts.validators.GuessablePasswordValidator"},
 ]
 # Argon2id (memory-hard) for new passwords; PBKDF2 still verifies older hashes.
 PASSWORD_HASHERS = [
@@ -193,6 +194,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Lock an account after this many failed logins within the window (seconds).
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# A lock of the same (username, address) doubles each time, up to this (docs/security.md).
+LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", str(24 * 3600)))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -236,6 +239,9 @@ SECURE_HSTS_SECONDS = int(
     os.environ.get("SECURE_HSTS_SECONDS", "0" if _insecure_cookies else "31536000")
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+# Addresses recorded for logins and account writes: REMOTE_ADDR, or behind this many trusted
+# reverse proxies the matching X-Forwarded-For entry (accounts.auth.request_source).
+XINRONG_TRUSTED_PROXIES = int(os.environ.get("XINRONG_TRUSTED_PROXIES", "0"))
 
 LOGGING = {
     "version": 1,

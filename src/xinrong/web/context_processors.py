@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts.choices import API_KEY_KINDS, KEY_MANAGER_ROLES, OrgGroup, OrgKind, Role
 from xinrong.marketplace.choices import LENDER_KINDS, PRODUCT_KINDS
 from xinrong.notifications.selectors import notification_unread_count
@@ -110,6 +111,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             (str(_("上市挂牌后备库")), reverse("marketplace:capital_market"), "graph-up-arrow")
         )
         items.append((str(_("无人承接的需求")), reverse("marketplace:demands_escalated"), "alarm"))
+    if permissions.can(user, "accounts.security_log_view"):
+        items.append((str(_("账号操作记录")), reverse("accounts:security_log"), "journal-lock"))
     if user.is_staff:
         items.append((str(_("管理后台")), reverse("admin:index"), "gear"))
     items.append((str(_("接口文档")), reverse("api:openapi-view"), "braces"))
