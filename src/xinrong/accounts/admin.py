@@ -33,7 +33,22 @@ def _login_via_platform(request: HttpRequest, extra_context: Any = None) -> Http
     )
 
 
+_admin_logout = admin.site.logout
+
+
+def _logout_recorded(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """Log out of the admin, recording it like a logout from the platform."""
+    from xinrong.accounts.auth import request_source
+    from xinrong.accounts.services import logout_record
+
+    if request.method == "POST" and isinstance(request.user, User):
+        ip, agent = request_source(request)
+        logout_record(user=request.user, source_ip=ip, user_agent=agent)
+    return _admin_logout(request, extra_context)
+
+
 admin.site.login = _login_via_platform  # type: ignore[method-assign]
+admin.site.logout = _logout_recorded  # type: ignore[method-assign]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

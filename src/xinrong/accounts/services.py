@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -400,7 +401,7 @@ def enterprise_login_issue(
             "reason": reason,
             "contact": contact,
         },
-        link="/accounts/security-log/",
+        link=reverse("accounts:security_log"),
         organisation_id=organisation.pk,
     )
     return user, password

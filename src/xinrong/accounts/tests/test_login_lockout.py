@@ -119,3 +119,13 @@ def test_logins_lockouts_and_unlock_are_recorded(client, bank_officer, operator)
         .values_list("action", flat=True)
     )
     assert actions[3:] == ["user_unlock", "login_success", "logout"]
+
+
+def test_logging_out_of_the_admin_is_recorded(client, db):
+    from xinrong.accounts.models import User
+
+    root = User.objects.create_superuser("root", "root@example.cn", PASSWORD)
+    client.force_login(root)
+    client.post("/admin/logout/", REMOTE_ADDR="203.0.113.8")
+    event = SecurityEvent.objects.get(action="logout")
+    assert event.actor == root and event.ip_address == "203.0.113.8"
