@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -36,7 +37,9 @@ def _login_via_platform(request: HttpRequest, extra_context: Any = None) -> Http
 _admin_logout = admin.site.logout
 
 
-def _logout_recorded(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+def _logout_recorded(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> TemplateResponse:
     """Log out of the admin, recording it like a logout from the platform."""
     from xinrong.accounts.auth import request_source
     from xinrong.accounts.services import logout_record
