@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
+
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader
 
 from xinrong.accounts import signing
+from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import ApiKey, User
 from xinrong.accounts.services import api_key_authenticate, api_request_verify
+from xinrong.common.errors import ApplicationError, PermissionDeniedError
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -17,10 +24,17 @@ class ApiKeyAuth(APIKeyHeader):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
         if not key:
-            return None
+            return None  # no key sent: the next method (the login session) may answer
         api_key = api_key_authenticate(key)
         if api_key is None:
-            return None
+            # A key was sent and is not valid: refuse, never fall back to a session cookie
+            # that happens to ride along (the caller meant to act as the key).
+            raise ApplicationError(
+                "invalid_api_key",
+                _("请求头 X-API-Key 中的 API 密钥无效或已吊销"),
+                {"field": "X-API-Key"},
+                status=401,
+            )
         request.user = api_key.service_user
         return api_key
 
@@ -41,6 +55,11 @@ class SignedRequestAuth(APIKeyHeader):
         "X-Xinrong-Nonce（16–64 位随机串）、X-Xinrong-Signature-Method。详见 docs/bank-api.md。"
     )
 
+    def __init__(self, groups: Iterable[str] = (OrgGroup.INSTITUTION,)) -> None:
+        """Accept keys of organisations on these sides (the bank API: institutions only)."""
+        super().__init__()
+        self.groups = frozenset(groups)
+
     def __call__(self, request: HttpRequest) -> ApiKey | None:
         # Missing headers are refused with a precise code rather than the generic 401.
         return self.authenticate(request, request.headers.get(self.param_name, ""))
@@ -57,6 +76,14 @@ class SignedRequestAuth(APIKeyHeader):
             path=request.get_full_path(),
             body=request.body,
         )
+        org = api_key.organisation
+        if org.group not in self.groups:
+            raise PermissionDeniedError(
+                "api_key_kind",
+                _("该 API 密钥属于%(kind)s“%(org)s”，只有金融机构的密钥可以调用本接口")
+                % {"kind": org.get_kind_display(), "org": org.name},
+                {"field": signing.HEADER_KEY},
+            )
         request.user = api_key.service_user
         return api_key
 
@@ -66,3 +93,24 @@ def request_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User), "view must require login"
     return user
+
+
+def request_source(request: HttpRequest) -> tuple[str, str]:
+    """Return the client's address and user agent, for the security record.
+
+    Behind ``XINRONG_TRUSTED_PROXIES`` reverse proxies the address is taken from
+    X-Forwarded-For, counting that many hops from the right (the proxies' own entries);
+    otherwise REMOTE_ADDR, which a client cannot forge.
+    """
+    address = request.META.get("REMOTE_ADDR", "") or ""
+    hops = int(getattr(settings, "XINRONG_TRUSTED_PROXIES", 0))
+    if hops > 0:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        address = ""
+    return address, request.META.get("HTTP_USER_AGENT", "")[:300]

@@ -12,39 +12,55 @@ from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts import services
 from xinrong.accounts.choices import OrgKind, Role
-from xinrong.accounts.models import User
+from xinrong.accounts.models import SecurityAction
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
-    """Log in, refusing locked accounts and counting failures towards a lockout."""
+    """Log in, refusing a username locked from this address and counting failures towards it.
+
+    The words are the same whether or not the username exists, and a locked pair is refused
+    before the password is looked at (docs/security.md, "Login").
+    """
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("用户名或密码不正确。连续失败 %(limit)s 次将锁定账户。"),
-        "locked": _("账户因多次登录失败已被锁定，请在 %(until)s 之后重试，或联系平台运营方解锁。"),
+        "invalid_login": _(
+            "用户名或密码不正确。同一用户名从同一地址连续失败 %(limit)s 次将被暂时锁定。"
+        ),
+        "inactive": _(
+            "用户名或密码不正确。同一用户名从同一地址连续失败 %(limit)s 次将被暂时锁定。"
+        ),
+        "locked": _(
+            "该用户名从您所在地址的登录因多次失败已被锁定，请在 %(until)s 之后重试，"
+            "或联系平台运营方解锁。"
+        ),
     }
+
+    def _locked(self, until: Any) -> forms.ValidationError:
+        return forms.ValidationError(
+            self.error_messages["locked"],
+            code="locked",
+            params={"until": timezone.localtime(until).strftime("%H:%M")},
+        )
 
     def clean(self) -> dict[str, Any]:
         from django.conf import settings
 
+        from xinrong.accounts.auth import request_source
+
         username = self.cleaned_data.get("username") or ""
-        user = User.objects.filter(username__iexact=username).first() if username else None
-        if user is not None and user.is_locked():
-            raise forms.ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"until": timezone.localtime(user.locked_until).strftime("%H:%M")},
-            )
+        ip, agent = request_source(self.request) if self.request else ("", "")
+        throttle = services.login_throttle_locked(username=username, source_ip=ip)
+        if throttle is not None:
+            raise self._locked(throttle.locked_until)
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            locked = services.login_failure_record(username=username)
-            if locked is not None and locked.is_locked():
-                raise forms.ValidationError(
-                    self.error_messages["locked"],
-                    code="locked",
-                    params={"until": timezone.localtime(locked.locked_until).strftime("%H:%M")},
-                ) from None
+            throttle = services.login_failure_record(
+                username=username, source_ip=ip, user_agent=agent
+            )
+            if throttle.is_locked():
+                raise self._locked(throttle.locked_until) from None
             raise forms.ValidationError(
                 self.error_messages["invalid_login"],
                 code="invalid_login",
@@ -52,7 +68,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
             ) from None
         user = self.get_user()
         if user is not None:  # None when a field was left empty (the field errors say so)
-            services.login_success_record(user=user)
+            services.login_success_record(user=user, source_ip=ip, user_agent=agent)
         return cleaned
 
 
@@ -119,3 +135,43 @@ class ApiKeyCreateForm(forms.Form):
     """Name a new API key."""
 
     name = forms.CharField(label=_("用途"), max_length=100, help_text=_("例如：信贷系统对接"))
+
+
+class EnterpriseLoginIssueForm(forms.Form):
+    """An operator opens an enterprise's owner login: who asked, and why."""
+
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    display_name = forms.CharField(
+        label=_("姓名"), max_length=64, help_text=_("企业主（法定代表人）姓名")
+    )
+    phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
+    contact = forms.CharField(
+        label=_("申请联系人"),
+        max_length=200,
+        help_text=_("提出申请的企业人员及联系方式，例如：马明 13800001111（法定代表人）"),
+    )
+    reason = forms.CharField(
+        label=_("代开理由"),
+        max_length=1000,
+        min_length=services.ISSUE_REASON_MIN,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("谁提出、为何企业不能自行注册、核验了哪些材料；理由将告知企业并留存记录"),
+        error_messages={
+            "min_length": _("代开理由至少 %(limit_value)d 个字，请写明申请人、原因和核验的材料")
+        },
+    )
+
+
+class SecurityLogFilterForm(forms.Form):
+    """Filter the security record by action, person or address, and date."""
+
+    action = forms.ChoiceField(
+        label=_("操作"), required=False, choices=[("", _("全部")), *SecurityAction.choices]
+    )
+    q = forms.CharField(label=_("账号或地址"), required=False, max_length=150)
+    date_from = forms.DateField(
+        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

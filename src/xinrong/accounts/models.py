@@ -71,9 +71,6 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=64, blank=True, default="")
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
-    failed_login_count = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
-    last_failed_login_at = models.DateTimeField(_("最近登录失败时间"), null=True, blank=True)
-    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -115,8 +112,10 @@ class User(AbstractUser):
         return super().has_perm(perm, obj)
 
     def is_locked(self) -> bool:
-        """Return True while a lockout after failed logins is in force."""
-        return bool(self.locked_until and self.locked_until > timezone.now())
+        """Return True while a lockout after failed logins is in force from some address."""
+        return LoginThrottle.objects.filter(
+            username=self.username.lower(), locked_until__gt=timezone.now()
+        ).exists()
 
 
 class UserRole(TimeStampedModel):
@@ -248,3 +247,150 @@ class ApiIdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id} · {self.key} → {self.status}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins of one username from one source address, and the lock they earned.
+
+    Kept for usernames that exist and for those that do not alike, so a lockout says nothing
+    about which accounts exist; keyed by address too, so one attacker cannot lock an account
+    for everyone else (docs/security.md, "Login").
+    """
+
+    username = models.CharField(_("用户名"), max_length=150)
+    source_ip = models.GenericIPAddressField(_("来源地址"))
+    failures = models.PositiveIntegerField(_("连续失败次数"), default=0)
+    last_failure_at = models.DateTimeField(_("最近失败时间"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+    lockouts = models.PositiveIntegerField(
+        _("已锁定次数"), default=0, help_text=_("每多锁定一次，锁定时长加倍")
+    )
+
+    class Meta:
+        verbose_name = _("登录限制")
+        verbose_name_plural = _("登录限制")
+        ordering = ["username", "source_ip"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "source_ip"], name="accounts_loginthrottle_unique_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.source_ip}"
+
+    def is_locked(self, now: Any = None) -> bool:
+        """Return True while this username is locked from this address."""
+        return bool(self.locked_until and self.locked_until > (now or timezone.now()))
+
+
+class SecurityAction(models.TextChoices):
+    """What was done to an account, a role, a login or a key."""
+
+    ORGANISATION_CREATE = "organisation_create", _("创建机构")
+    USER_CREATE = "user_create", _("创建账号")
+    ENTERPRISE_LOGIN_ISSUE = "enterprise_login_issue", _("代开企业账号")
+    USER_ROLES_CHANGE = "user_roles_change", _("变更角色")
+    PASSWORD_CHANGE = "password_change", _("修改密码")
+    LOGIN_SUCCESS = "login_success", _("登录成功")
+    LOGIN_FAILURE = "login_failure", _("登录失败")
+    LOGIN_LOCKOUT = "login_lockout", _("登录锁定")
+    USER_UNLOCK = "user_unlock", _("解除锁定")
+    LOGOUT = "logout", _("退出登录")
+    API_KEY_ISSUE = "api_key_issue", _("签发 API 密钥")
+    API_KEY_REVOKE = "api_key_revoke", _("吊销 API 密钥")
+
+
+class SecurityEventQuerySet(RestrictedQuerySet["SecurityEvent"]):
+    """Security events are appended, never changed or removed."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("security events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("security events are append-only")
+
+
+class SecurityEvent(models.Model):
+    """One write to an account, a role, a login or a key: who, when, what, from where."""
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    action = models.CharField(
+        _("操作"), max_length=32, choices=SecurityAction.choices, db_index=True
+    )
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("操作人机构"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(
+        _("账号名"),
+        max_length=150,
+        blank=True,
+        default="",
+        help_text=_("登录时填写的用户名，或被操作的账号名（账号删除后仍可查）"),
+    )
+    target_user = models.ForeignKey(
+        User,
+        verbose_name=_("对象账号"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("对象机构"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_api_key = models.ForeignKey(
+        ApiKey,
+        verbose_name=_("对象密钥"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    user_agent = models.CharField(_("客户端"), max_length=300, blank=True, default="")
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("安全事件")
+        verbose_name_plural = _("安全事件")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["target_user", "-created_at"], name="accounts_secevt_user_idx"),
+            models.Index(
+                fields=["target_organisation", "-created_at"], name="accounts_secevt_org_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.username}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: a recorded event is never rewritten."""
+        if not self._state.adding:
+            raise PermissionError("security events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refuse: a recorded event is never removed."""
+        raise PermissionError("security events are append-only")

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, OrgGroup
-from xinrong.accounts.models import ApiKey, Organisation, User
+from xinrong.accounts.models import ApiKey, Organisation, SecurityEvent, User
 from xinrong.accounts.permissions import (
     declare,
     in_region,
@@ -23,6 +23,7 @@ from xinrong.accounts.permissions import (
     is_operator_staff,
     is_superuser,
     object_rule,
+    region_prefix_for,
     region_q,
 )
 from xinrong.common.access import register_scope
@@ -116,9 +117,9 @@ declare(
 )
 declare(
     "accounts.security_log_view",
-    is_operator_staff,
+    is_operator_staff | is_institution_admin | is_enterprise_owner,
     label=_("查看账号与密钥的操作记录"),
-    objects=_("运营管理员与审计员：本区划"),
+    objects=_("运营管理员与审计员：本区划机构的记录；机构管理员、企业主：本机构账号与密钥的记录"),
 )
 
 
@@ -137,4 +138,18 @@ def _api_key_scope(user: Any) -> Q | None:
         return region_q(user, "organisation__region_code") & Q(organisation__kind__in=API_KEY_KINDS)
     if key_manager(user):
         return Q(organisation_id=user.organisation_id)
+    return None
+
+
+@register_scope(SecurityEvent)
+def _security_event_scope(user: Any) -> Q | None:
+    if is_operator_staff(user):
+        prefix = region_prefix_for(user)
+        if prefix is None:
+            return Q()
+        return Q(target_organisation__region_code__startswith=prefix) | Q(
+            actor_organisation__region_code__startswith=prefix
+        )
+    if (is_institution_admin | is_enterprise_owner)(user) and user.organisation_id:
+        return Q(target_organisation_id=user.organisation_id)
     return None

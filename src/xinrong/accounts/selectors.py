@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
-from xinrong.accounts.models import ApiKey, Organisation, User
+from xinrong.accounts.models import ApiKey, LoginThrottle, Organisation, SecurityEvent, User
 from xinrong.accounts.permissions import region_prefix_for
 
-__all__ = ["api_key_list", "organisation_counts", "organisation_list", "region_prefix_for"]
+__all__ = [
+    "api_key_list",
+    "locked_usernames",
+    "organisation_counts",
+    "organisation_list",
+    "region_prefix_for",
+    "security_event_list",
+]
 
 
 def organisation_list(*, user: User, kind: str | None = None) -> QuerySet[Organisation]:
@@ -40,3 +49,46 @@ def organisation_counts(*, user: User) -> dict[str, int]:
         organisation__in=organisation_list(user=user), is_active=True
     ).count()
     return counts
+
+
+def security_event_list(
+    *,
+    user: User,
+    action: str = "",
+    q: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[SecurityEvent]:
+    """Return the security events the user may read (its region or organisation), newest first."""
+    permissions.require(
+        user, "accounts.security_log_view", message=_("您无权查看账号与密钥的操作记录")
+    )
+    qs = SecurityEvent.objects.restrict(user).select_related(
+        "actor", "actor_organisation", "target_user", "target_organisation", "target_api_key"
+    )
+    if action:
+        qs = qs.filter(action=action)
+    if q:
+        q = q.strip()
+        qs = qs.filter(
+            Q(username__icontains=q)
+            | Q(actor__username__icontains=q)
+            | Q(ip_address__startswith=q)
+            | Q(target_organisation__name__icontains=q)
+        )
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def locked_usernames(*, usernames: list[str]) -> set[str]:
+    """Return which of these usernames are locked from some address now (one query)."""
+    from django.utils import timezone
+
+    lowered = {u.lower(): u for u in usernames}
+    rows = LoginThrottle.objects.filter(
+        username__in=list(lowered), locked_until__gt=timezone.now()
+    ).values_list("username", flat=True)
+    return {lowered[name] for name in rows}

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from xinrong.accounts.choices import (
     ORG_GROUP,
     ROLES_BY_GROUP,
     SERVICE_ROLES,
+    OrgGroup,
     OrgKind,
     Role,
 )
@@ -31,11 +33,14 @@ from xinrong.accounts.models import (
     ApiIdempotencyRecord,
     ApiKey,
     ApiNonce,
+    LoginThrottle,
     Organisation,
+    SecurityAction,
+    SecurityEvent,
     User,
     UserRole,
 )
-from xinrong.common.errors import ApplicationError, ConflictError
+from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.reference import divisions
 
 API_KEY_PREFIX = "xr"
@@ -46,11 +51,59 @@ def _validation_to_error(exc: ValidationError, field: str) -> ApplicationError:
     return ApplicationError("invalid_" + field, messages, {"field": field})
 
 
+def security_event_record(
+    *,
+    action: str,
+    actor: User | None = None,
+    target_user: User | None = None,
+    target_organisation: Organisation | None = None,
+    target_api_key: ApiKey | None = None,
+    username: str = "",
+    details: dict[str, Any] | None = None,
+    source_ip: str = "",
+    user_agent: str = "",
+) -> SecurityEvent:
+    """Append one security event: who did what to which account, role, login or key, from where.
+
+    Never pass a secret in ``details``: the record is shown to auditors.
+    """
+    if target_organisation is None and target_user is not None:
+        target_organisation = target_user.organisation
+    if target_organisation is None and target_api_key is not None:
+        target_organisation = target_api_key.organisation
+    actor_org = None
+    if actor is not None and actor.organisation_id is not None:
+        actor_org = actor.organisation
+    return SecurityEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_organisation=actor_org,
+        target_user=target_user,
+        target_organisation=target_organisation,
+        target_api_key=target_api_key,
+        username=(username or (target_user.username if target_user else ""))[:150],
+        details=details or {},
+        ip_address=source_ip or None,
+        user_agent=user_agent[:300],
+    )
+
+
 @transaction.atomic
 def organisation_create(
-    *, name: str, kind: str, uscc: str | None = None, region_code: str = ""
+    *,
+    name: str,
+    kind: str,
+    uscc: str | None = None,
+    region_code: str = "",
+    actor: User | None = None,
+    source_ip: str = "",
+    user_agent: str = "",
 ) -> Organisation:
-    """Create an organisation after checking its kind, code and region."""
+    """Create an organisation after checking its kind, code and region.
+
+    ``actor`` is the operator doing it (checked and recorded); None for the enterprise's own
+    registration and the command line.
+    """
     if kind not in OrgKind.values:
         raise ApplicationError(
             "invalid_kind", _("机构类型“%(kind)s”不存在") % {"kind": kind}, {"field": "kind"}
@@ -77,6 +130,13 @@ def organisation_create(
                 status=409,
             )
     org = Organisation(name=name.strip(), kind=kind, uscc=uscc or None, region_code=region_code)
+    if actor is not None:
+        permissions.require(
+            actor,
+            "accounts.organisation_create",
+            org,
+            message=_("您无权在该区划创建机构：子站只能在本区划内创建"),
+        )
     try:
         org.full_clean()
     except ValidationError as exc:
@@ -85,6 +145,14 @@ def organisation_create(
             "invalid_" + field, "；".join(exc.message_dict[field]), {"field": field}
         ) from exc
     org.save()
+    security_event_record(
+        action=SecurityAction.ORGANISATION_CREATE,
+        actor=actor,
+        target_organisation=org,
+        details={"name": org.name, "kind": org.kind, "region_code": org.region_code},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
     return org
 
 
@@ -122,12 +190,86 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
     password_hash: str = "",
+    actor: User | None = None,
+    source_ip: str = "",
+    user_agent: str = "",
 ) -> User:
     """Create a user in an organisation with roles valid for that organisation's kind.
+
+    ``actor`` is the person adding the login (checked by the permission layer and recorded);
+    None only for an enterprise's own registration, the demo seeder and the command line.
+    An enterprise's logins are the enterprise's: only its own owner adds them (agents only);
+    an operator opens an owner login through :func:`enterprise_login_issue`, never here.
 
     ``password`` is checked against the password rules and hashed; the demo seeder passes
     ``password_hash`` instead, one hash computed once for all its accounts.
     """
+    if actor is not None and organisation is not None:
+        _check_actor_may_add(actor, organisation, roles)
+    return _user_insert(
+        username=username,
+        password=password,
+        organisation=organisation,
+        roles=roles,
+        display_name=display_name,
+        phone=phone,
+        email=email,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+        password_hash=password_hash,
+        actor=actor,
+        action=SecurityAction.USER_CREATE,
+        details={},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
+
+
+def _check_actor_may_add(actor: User, organisation: Organisation, roles: list[str]) -> None:
+    """Refuse a login the actor may not open (or roles it may not give) in this organisation."""
+    if ORG_GROUP[organisation.kind] == OrgGroup.ENTERPRISE:
+        own_owner = organisation.pk == actor.organisation_id and permissions.is_enterprise_owner(
+            actor
+        )
+        if not own_owner:
+            raise PermissionDeniedError(
+                "enterprise_login_procedure",
+                _(
+                    "企业的账号属于企业本身：只能由企业自行注册，或由企业主添加经办人；"
+                    "运营方确需代开时，请使用“代开企业账号”程序（须登记理由并通知企业）"
+                ),
+                {"field": "roles"},
+            )
+        if set(roles) - {Role.ENTERPRISE_AGENT}:
+            raise ApplicationError(
+                "enterprise_owner_not_added",
+                _("企业主只能添加“企业经办人”账号；企业主账号只能由企业注册时开立"),
+                {"field": "roles"},
+                status=403,
+            )
+    permissions.require(
+        actor, "accounts.user_create", organisation, message=_("您无权为该机构添加用户")
+    )
+
+
+def _user_insert(
+    *,
+    username: str,
+    password: str,
+    organisation: Organisation | None,
+    roles: list[str],
+    display_name: str,
+    phone: str,
+    email: str,
+    is_staff: bool,
+    is_superuser: bool,
+    password_hash: str,
+    actor: User | None,
+    action: str,
+    details: dict[str, Any],
+    source_ip: str,
+    user_agent: str,
+) -> User:
     username = username.strip()
     if not username:
         raise ApplicationError("invalid_username", _("用户名不能为空"), {"field": "username"})
@@ -158,11 +300,160 @@ def user_create(
         user.set_password(password)
     user.save()
     UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in sorted(set(roles))])
+    if not password_hash:  # the demo seeder's bulk accounts are not events of anyone
+        security_event_record(
+            action=action,
+            actor=actor,
+            target_user=user,
+            details={"roles": sorted(set(roles)), **details},
+            source_ip=source_ip,
+            user_agent=user_agent,
+        )
+    return user
+
+
+ISSUE_REASON_MIN = 15
+
+
+@transaction.atomic
+def enterprise_login_issue(
+    *,
+    organisation: Organisation,
+    username: str,
+    display_name: str,
+    phone: str,
+    contact: str,
+    reason: str,
+    actor: User,
+    source_ip: str = "",
+    user_agent: str = "",
+) -> tuple[User, str]:
+    """Open an enterprise's owner login for it (operator procedure); return it and its password.
+
+    Only where the enterprise cannot register itself, and only while it has no owner login: the
+    operator states a reason and the contact who asked, the login gets a random one-time
+    password (shown once, to be handed to that contact), the event is recorded and the
+    enterprise is told (every login it has, the new one included, gets a notice).
+    The login is the enterprise's own: it reads the enterprise's archive as the enterprise,
+    under the same consent and query-log rules as a self-registered login.
+    """
+    from xinrong.notifications.services import notification_send
+
+    permissions.require(
+        actor,
+        "accounts.enterprise_login_issue",
+        organisation,
+        message=_("只有全省运营管理员可以代开企业账号"),
+    )
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    reason, contact = reason.strip(), contact.strip()
+    if len(reason) < ISSUE_REASON_MIN:
+        raise ApplicationError(
+            "reason_too_short",
+            _("请写明代开理由（至少 %(n)s 个字）：谁提出、为何企业不能自行注册、核验了哪些材料")
+            % {"n": ISSUE_REASON_MIN},
+            {"field": "reason"},
+        )
+    if len(contact) < 2:
+        raise ApplicationError(
+            "contact_required", _("请填写提出申请的企业联系人及联系方式"), {"field": "contact"}
+        )
+    existing = list(organisation.users.filter(is_active=True))
+    if any(Role.ENTERPRISE_OWNER in u.role_codes for u in existing):
+        raise ConflictError(
+            "enterprise_has_owner",
+            _("该企业已有企业主账号，不能代开；请由企业主为经办人添加账号"),
+            {"field": "username"},
+        )
+    password = _one_time_password()
+    user = _user_insert(
+        username=username,
+        password=password,
+        organisation=organisation,
+        roles=[Role.ENTERPRISE_OWNER],
+        display_name=display_name,
+        phone=phone,
+        email="",
+        is_staff=False,
+        is_superuser=False,
+        password_hash="",
+        actor=actor,
+        action=SecurityAction.ENTERPRISE_LOGIN_ISSUE,
+        details={"reason": reason[:1000], "contact": contact[:200]},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
+    actor_org = actor.organisation.name if actor.organisation else _("平台运营方")
+    notification_send(
+        recipients=[*existing, user],
+        kind="enterprise_login_issued",
+        title=_("平台运营方为贵企业代开了企业主账号 %(u)s") % {"u": user.username},
+        body=_(
+            "%(org)s 的 %(actor)s 于 %(when)s 为贵企业开立了企业主账号“%(u)s”。\n"
+            "理由：%(reason)s\n申请联系人：%(contact)s\n"
+            "如非贵企业申请，请立即联系平台运营方；账号的每次登录与操作均有记录。"
+        )
+        % {
+            "org": actor_org,
+            "actor": actor.display_name or actor.username,
+            "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            "u": user.username,
+            "reason": reason,
+            "contact": contact,
+        },
+        link=reverse("accounts:security_log"),
+        organisation_id=organisation.pk,
+    )
+    return user, password
+
+
+def _one_time_password() -> str:
+    """Return a random password that passes the password rules."""
+    while True:
+        candidate = "-".join(secrets.token_urlsafe(5) for _i in range(3))
+        try:
+            validate_password(candidate)
+        except ValidationError:
+            continue
+        return candidate
+
+
+@transaction.atomic
+def user_roles_set(
+    *, user: User, roles: list[str], actor: User, source_ip: str = "", user_agent: str = ""
+) -> User:
+    """Replace a user's roles (checked like adding a login to its organisation) and record it."""
+    organisation = user.organisation
+    if organisation is None:
+        raise ApplicationError(
+            "roles_without_org", _("未归属机构的用户不能分配角色"), {"field": "roles"}
+        )
+    _check_roles(organisation, roles)
+    _check_actor_may_add(actor, organisation, roles)
+    before = sorted(user.role_codes)
+    after = sorted(set(roles))
+    if before != after:
+        UserRole.objects.filter(user=user).exclude(role__in=after).delete()
+        UserRole.objects.bulk_create(
+            [UserRole(user=user, role=r) for r in after if r not in before]
+        )
+        if hasattr(user, "_role_codes"):
+            del user._role_codes
+        security_event_record(
+            action=SecurityAction.USER_ROLES_CHANGE,
+            actor=actor,
+            target_user=user,
+            details={"before": before, "after": after},
+            source_ip=source_ip,
+            user_agent=user_agent,
+        )
     return user
 
 
 @transaction.atomic
-def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+def user_password_change(
+    *, user: User, old_password: str, new_password: str, source_ip: str = "", user_agent: str = ""
+) -> User:
     """Change a user's password after checking the old one and the password rules."""
     if not user.check_password(old_password):
         raise ApplicationError("wrong_password", _("原密码不正确"), {"field": "old_password"})
@@ -172,41 +463,124 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
         raise _validation_to_error(exc, "new_password") from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    security_event_record(
+        action=SecurityAction.PASSWORD_CHANGE,
+        actor=user,
+        target_user=user,
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
     return user
 
 
-def login_failure_record(*, username: str) -> User | None:
-    """Count a failed login; lock the account when the limit is reached within the window."""
+# ---------------------------------------------------------------- login lockout
+# Failures are counted per (username, source address), for usernames that exist and those that
+# do not alike: a lock says nothing about which accounts exist, and an attacker locks an account
+# only for its own address. Each further lock of the same pair lasts twice as long (capped).
+
+
+def _login_name(username: str) -> str:
+    return username.strip().lower()[:150]
+
+
+def _login_ip(source_ip: str) -> str:
+    return source_ip or "0.0.0.0"  # noqa: S104 (a missing address is one shared bucket)
+
+
+def login_throttle_locked(*, username: str, source_ip: str) -> LoginThrottle | None:
+    """Return the lock in force on this username from this address, if any."""
+    throttle = LoginThrottle.objects.filter(
+        username=_login_name(username), source_ip=_login_ip(source_ip)
+    ).first()
+    return throttle if throttle is not None and throttle.is_locked() else None
+
+
+def _lock_seconds(lockouts: int) -> int:
+    base = int(settings.LOGIN_LOCKOUT_SECONDS)
+    cap = int(getattr(settings, "LOGIN_LOCKOUT_MAX_SECONDS", 24 * 3600))
+    return min(base * (2 ** min(lockouts, 20)), max(cap, base))
+
+
+def login_failure_record(*, username: str, source_ip: str, user_agent: str = "") -> LoginThrottle:
+    """Count a failed login of ``username`` from ``source_ip``; lock the pair at the limit."""
+    name, ip = _login_name(username), _login_ip(source_ip)
+    now = timezone.now()
+    window = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(username__iexact=username).first()
-        if user is None:
-            return None
-        now = timezone.now()
-        window = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
-        if user.last_failed_login_at and now - user.last_failed_login_at > window:
-            user.failed_login_count = 0
-        user.failed_login_count += 1
-        user.last_failed_login_at = now
-        if user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT:
-            user.locked_until = now + window
-            user.failed_login_count = 0
-        user.save(update_fields=["failed_login_count", "last_failed_login_at", "locked_until"])
-        return user
+        LoginThrottle.objects.get_or_create(username=name, source_ip=ip)
+        throttle = LoginThrottle.objects.select_for_update().get(username=name, source_ip=ip)
+        if throttle.last_failure_at and now - throttle.last_failure_at > window:
+            throttle.failures = 0
+        if throttle.locked_until and now - throttle.locked_until > timedelta(days=1):
+            throttle.lockouts = 0  # a day of quiet forgives earlier locks
+        throttle.failures += 1
+        throttle.last_failure_at = now
+        user = User.objects.filter(username__iexact=name).select_related("organisation").first()
+        security_event_record(
+            action=SecurityAction.LOGIN_FAILURE,
+            target_user=user,
+            username=name,
+            details={"failures": throttle.failures},
+            source_ip=source_ip,
+            user_agent=user_agent,
+        )
+        if throttle.failures >= settings.LOGIN_FAILURE_LIMIT:
+            seconds = _lock_seconds(throttle.lockouts)
+            throttle.locked_until = now + timedelta(seconds=seconds)
+            throttle.lockouts += 1
+            throttle.failures = 0
+            security_event_record(
+                action=SecurityAction.LOGIN_LOCKOUT,
+                target_user=user,
+                username=name,
+                details={"seconds": seconds, "lockouts": throttle.lockouts},
+                source_ip=source_ip,
+                user_agent=user_agent,
+            )
+        throttle.save()
+        return throttle
 
 
-def login_success_record(*, user: User) -> None:
-    """Clear the failure counter after a successful login."""
-    if user.failed_login_count or user.locked_until:
-        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+def login_success_record(*, user: User, source_ip: str, user_agent: str = "") -> None:
+    """Clear the failures of this username from this address and record the login."""
+    LoginThrottle.objects.filter(
+        username=_login_name(user.username), source_ip=_login_ip(source_ip)
+    ).delete()
+    security_event_record(
+        action=SecurityAction.LOGIN_SUCCESS,
+        actor=user,
+        target_user=user,
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
 
 
-def user_unlock(*, user: User, actor: User) -> User:
-    """Lift a lockout (operator action)."""
+def logout_record(*, user: User, source_ip: str, user_agent: str = "") -> None:
+    """Record a logout."""
+    security_event_record(
+        action=SecurityAction.LOGOUT,
+        actor=user,
+        target_user=user,
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
+
+
+@transaction.atomic
+def user_unlock(*, user: User, actor: User, source_ip: str = "", user_agent: str = "") -> User:
+    """Lift every lockout of a user's username, from all addresses (operator action)."""
     permissions.require(
         actor, "accounts.user_unlock", user, message=_("只有运营管理员可以解锁账户")
     )
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-    user.refresh_from_db()
+    cleared = LoginThrottle.objects.filter(username=_login_name(user.username)).delete()[0]
+    security_event_record(
+        action=SecurityAction.USER_UNLOCK,
+        actor=actor,
+        target_user=user,
+        details={"cleared": cleared},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
     return user
 
 
@@ -215,7 +589,14 @@ def _hash_key(raw: str) -> str:
 
 
 @transaction.atomic
-def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tuple[ApiKey, str]:
+def api_key_create(
+    *,
+    organisation: Organisation,
+    name: str,
+    actor: User,
+    source_ip: str = "",
+    user_agent: str = "",
+) -> tuple[ApiKey, str]:
     """Issue an API key for an institution; return it with the raw secret (shown once)."""
     if organisation.kind not in API_KEY_KINDS:
         raise ApplicationError(
@@ -248,11 +629,22 @@ def api_key_create(*, organisation: Organisation, name: str, actor: User) -> tup
         created_by=actor,
         service_user=service_user,
     )
+    security_event_record(
+        action=SecurityAction.API_KEY_ISSUE,
+        actor=actor,
+        target_api_key=key,
+        target_organisation=organisation,
+        details={"prefix": prefix, "name": key.name, "service_user": service_user.username},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
     return key, raw
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor: User) -> ApiKey:
+def api_key_revoke(
+    *, key: ApiKey, actor: User, source_ip: str = "", user_agent: str = ""
+) -> ApiKey:
     """Revoke an API key; it stops working at once."""
     permissions.require(
         actor, "accounts.apikey_manage", key, message=_("您无权为该机构管理 API 密钥")
@@ -262,6 +654,15 @@ def api_key_revoke(*, key: ApiKey, actor: User) -> ApiKey:
         key.revoked_by = actor
         key.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
         User.objects.filter(pk=key.service_user_id).update(is_active=False)
+        security_event_record(
+            action=SecurityAction.API_KEY_REVOKE,
+            actor=actor,
+            target_api_key=key,
+            target_organisation=key.organisation,
+            details={"prefix": key.prefix, "name": key.name},
+            source_ip=source_ip,
+            user_agent=user_agent,
+        )
     return key
 
 

@@ -12,6 +12,13 @@ urlpatterns = [
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/users/new/", views.user_create, name="user_create"),
     path(
+        "organisations/<int:pk>/enterprise-login/",
+        views.enterprise_login_issue,
+        name="enterprise_login_issue",
+    ),
+    path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("security-log/", views.security_log, name="security_log"),
+    path(
         "organisations/<int:pk>/api-keys/",
         views.organisation_api_keys,
         name="organisation_api_keys",

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts import permissions, selectors, services
-from xinrong.accounts.auth import request_user
-from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP
+from xinrong.accounts.auth import request_source, request_user
+from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, OrgGroup, Role
 from xinrong.accounts.forms import (
     ApiKeyCreateForm,
+    EnterpriseLoginIssueForm,
     LockoutAuthenticationForm,
     OrganisationCreateForm,
     PasswordChangeForm,
+    SecurityLogFilterForm,
     UserCreateForm,
 )
 from xinrong.accounts.models import ApiKey, Organisation, User
@@ -36,7 +41,14 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Log out (POST only)."""
+    """Log out (POST only), recording it."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User):
+            ip, agent = request_source(request)
+            services.logout_record(user=user, source_ip=ip, user_agent=agent)
+        return super().post(request, *args, **kwargs)
 
 
 @login_required
@@ -44,11 +56,14 @@ def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password."""
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
         try:
             user = services.user_password_change(
                 user=request_user(request),
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
+                source_ip=ip,
+                user_agent=agent,
             )
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
@@ -82,12 +97,16 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         if not permissions.can(user, "accounts.organisation_create", candidate):
             form.add_error("region_code", _("子站只能在本区划内创建机构，请填写本区划内的区划代码"))
     if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
         try:
             org = services.organisation_create(
                 name=form.cleaned_data["name"],
                 kind=form.cleaned_data["kind"],
                 uscc=form.cleaned_data["uscc"] or None,
                 region_code=form.cleaned_data["region_code"] or "",
+                actor=user,
+                source_ip=ip,
+                user_agent=agent,
             )
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
@@ -110,11 +129,16 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an organisation and its users."""
     user = request_user(request)
     org = get_object_or_404(selectors.organisation_list(user=user), pk=pk)
-    users = org.users.prefetch_related("roles").order_by("username")
+    users = list(org.users.prefetch_related("roles").order_by("username"))
+    locked = selectors.locked_usernames(usernames=[u.username for u in users])
     return render(
         request,
         "accounts/organisation_detail.html",
-        {"org": org, "users": users, "has_api_keys": org.kind in API_KEY_KINDS},
+        {
+            "org": org,
+            "users": [(u, u.username in locked) for u in users],
+            "has_api_keys": org.kind in API_KEY_KINDS,
+        },
     )
 
 
@@ -125,8 +149,12 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_object_or_404(selectors.organisation_list(user=actor), pk=pk)
     _require(actor, "accounts.user_create", org, message=_("您无权为该机构添加用户"))
     allowed = ROLES_BY_GROUP[ORG_GROUP[org.kind]]
+    if ORG_GROUP[org.kind] == OrgGroup.ENTERPRISE:
+        # an enterprise's owner adds agents; owner logins come from registration or the procedure
+        allowed = frozenset({Role.ENTERPRISE_AGENT})
     form = UserCreateForm(request.POST or None, allowed_roles=allowed)
     if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
         try:
             new_user = services.user_create(
                 username=form.cleaned_data["username"],
@@ -135,6 +163,9 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
                 roles=form.cleaned_data["roles"],
                 display_name=form.cleaned_data["display_name"],
                 phone=form.cleaned_data["phone"],
+                actor=actor,
+                source_ip=ip,
+                user_agent=agent,
             )
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
@@ -142,6 +173,73 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已创建用户：%(name)s") % {"name": new_user.username})
             return redirect("accounts:organisation_detail", pk=org.pk)
     return render(request, "accounts/user_create.html", {"form": form, "org": org})
+
+
+@login_required
+def enterprise_login_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """The operator's recorded procedure to open an enterprise's owner login for it."""
+    actor = request_user(request)
+    org = get_object_or_404(selectors.organisation_list(user=actor), pk=pk)
+    _require(
+        actor,
+        "accounts.enterprise_login_issue",
+        org,
+        message=_("只有全省运营管理员可以代开企业账号"),
+    )
+    form = EnterpriseLoginIssueForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
+        try:
+            user, password = services.enterprise_login_issue(
+                organisation=org,
+                username=form.cleaned_data["username"],
+                display_name=form.cleaned_data["display_name"],
+                phone=form.cleaned_data["phone"],
+                contact=form.cleaned_data["contact"],
+                reason=form.cleaned_data["reason"],
+                actor=actor,
+                source_ip=ip,
+                user_agent=agent,
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            issued = {"user": user, "password": password}
+    return render(
+        request,
+        "accounts/enterprise_login_issue.html",
+        {"form": form, "org": org, "issued": issued},
+    )
+
+
+@login_required
+@require_POST
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift the login lockouts of a user of an organisation the operator can see."""
+    actor = request_user(request)
+    target = get_object_or_404(
+        User.objects.filter(organisation__in=selectors.organisation_list(user=actor)), pk=pk
+    )
+    _require(actor, "accounts.user_unlock", target, message=_("只有运营管理员可以解锁账户"))
+    ip, agent = request_source(request)
+    services.user_unlock(user=target, actor=actor, source_ip=ip, user_agent=agent)
+    messages.success(request, _("已解除 %(u)s 的登录锁定") % {"u": target.username})
+    return redirect("accounts:organisation_detail", pk=target.organisation_id)
+
+
+@login_required
+def security_log(request: HttpRequest) -> HttpResponse:
+    """The security record: writes to accounts, roles, logins and keys (auditor's page)."""
+    user = request_user(request)
+    _require(user, "accounts.security_log_view", message=_("您无权查看账号与密钥的操作记录"))
+    form = SecurityLogFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    events = selectors.security_event_list(user=user, **filters)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/security_log.html", {"form": form, "page": page})
 
 
 def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
@@ -156,9 +254,14 @@ def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
     form = ApiKeyCreateForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
         try:
             key, new_secret = services.api_key_create(
-                organisation=org, name=form.cleaned_data["name"], actor=user
+                organisation=org,
+                name=form.cleaned_data["name"],
+                actor=user,
+                source_ip=ip,
+                user_agent=agent,
             )
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
@@ -194,8 +297,9 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke an API key of an institution the user may manage."""
     user = request_user(request)
     key = get_object_or_404(ApiKey.objects.restrict(user).select_related("organisation"), pk=pk)
+    ip, agent = request_source(request)
     try:
-        services.api_key_revoke(key=key, actor=user)
+        services.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
     messages.success(request, _("密钥 %(prefix)s… 已吊销") % {"prefix": key.prefix})

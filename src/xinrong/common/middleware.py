@@ -29,3 +29,24 @@ class ExplicitLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", lang)
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """Send ``Permissions-Policy``: the platform uses no camera, microphone, location, payment…
+
+    The features and their allow-lists come from ``PERMISSIONS_POLICY`` (feature → list of
+    origins; an empty list turns the feature off for every origin, ``self`` included).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        policy: dict[str, list[str]] = getattr(settings, "PERMISSIONS_POLICY", {})
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})" for feature, origins in policy.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rules",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "xinrong.common.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xinrong.common.middleware.ExplicitLanguageMiddleware",
@@ -206,6 +210,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "xinrong.accounts.validators.CharacterClassValidator"},
+    {"NAME": "xinrong.accounts.validators.GuessablePasswordValidator"},
 ]
 # Argon2id (memory-hard) for new passwords; PBKDF2 still verifies older hashes.
 PASSWORD_HASHERS = [
@@ -218,6 +223,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Lock an account after this many failed logins within the window (seconds).
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# A lock of the same (username, address) doubles each time, up to this (docs/security.md).
+LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", str(24 * 3600)))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -261,6 +268,40 @@ SECURE_HSTS_SECONDS = int(
     os.environ.get("SECURE_HSTS_SECONDS", "0" if _insecure_cookies else "31536000")
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+# Content-Security-Policy (django-csp): the platform serves every script, style, font and image
+# itself (government intranets are offline), and no page runs inline script or handlers; the
+# static file xinrong/xinrong.js wires the few behaviours (auto-submit, confirm) by data-
+# attributes. Inline style *attributes* are still allowed (style-src-attr) for a few templates;
+# inline <style> elements are not. docs/security.md, "Headers".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (xinrong.common.middleware): features the platform never uses are off.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
+# Addresses recorded for logins and account writes: REMOTE_ADDR, or behind this many trusted
+# reverse proxies the matching X-Forwarded-For entry (accounts.auth.request_source).
+XINRONG_TRUSTED_PROXIES = int(os.environ.get("XINRONG_TRUSTED_PROXIES", "0"))
 
 LOGGING = {
     "version": 1,

@@ -56,6 +56,7 @@ _MENU: list[tuple[Any, str, str, Any]] = [
         "alarm",
         "marketplace.demands_escalated_view",
     ),
+    (_("账号操作记录"), "accounts:security_log", "journal-lock", "accounts.security_log_view"),
     (_("接口文档"), "api:openapi-view", "braces", "accounts.api_docs_view"),
 ]
 

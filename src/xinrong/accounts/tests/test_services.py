@@ -67,29 +67,36 @@ def test_duplicate_username_case_insensitive(bank_officer):
     assert exc.value.code == "duplicate_username"
 
 
+IP = "203.0.113.5"
+
+
 @override_settings(LOGIN_FAILURE_LIMIT=3, LOGIN_LOCKOUT_SECONDS=600)
 def test_repeated_failures_lock_the_account_and_success_clears_counter(bank_officer):
     for _ in range(2):
-        services.login_failure_record(username=bank_officer.username)
-    bank_officer.refresh_from_db()
-    assert not bank_officer.is_locked()
-    assert bank_officer.failed_login_count == 2
-    services.login_failure_record(username=bank_officer.username)
-    bank_officer.refresh_from_db()
+        throttle = services.login_failure_record(username=bank_officer.username, source_ip=IP)
+    assert not throttle.is_locked()
+    assert throttle.failures == 2
+    throttle = services.login_failure_record(username=bank_officer.username, source_ip=IP)
+    assert throttle.is_locked()
     assert bank_officer.is_locked()
-    assert bank_officer.locked_until > timezone.now() + timedelta(seconds=590)
+    assert throttle.locked_until > timezone.now() + timedelta(seconds=590)
+    services.login_success_record(user=bank_officer, source_ip="192.0.2.1")
+    assert bank_officer.is_locked()  # success elsewhere does not lift the lock from IP
+    services.login_success_record(user=bank_officer, source_ip=IP)
+    assert not bank_officer.is_locked()
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=3, LOGIN_LOCKOUT_SECONDS=60)
 def test_failures_outside_the_window_do_not_accumulate(bank_officer):
-    services.login_failure_record(username=bank_officer.username)
-    services.login_failure_record(username=bank_officer.username)
-    User.objects.filter(pk=bank_officer.pk).update(
-        last_failed_login_at=timezone.now() - timedelta(seconds=120)
+    from xinrong.accounts.models import LoginThrottle
+
+    services.login_failure_record(username=bank_officer.username, source_ip=IP)
+    services.login_failure_record(username=bank_officer.username, source_ip=IP)
+    LoginThrottle.objects.filter(username=bank_officer.username.lower()).update(
+        last_failure_at=timezone.now() - timedelta(seconds=120)
     )
-    services.login_failure_record(username=bank_officer.username)
-    bank_officer.refresh_from_db()
-    assert bank_officer.failed_login_count == 1
+    throttle = services.login_failure_record(username=bank_officer.username, source_ip=IP)
+    assert throttle.failures == 1
     assert not bank_officer.is_locked()
 
 

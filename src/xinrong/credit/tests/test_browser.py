@@ -141,7 +141,8 @@ def test_enterprise_sees_its_relationship_graph_with_its_guarantee_circle(
     assert page.locator("#own-banner").is_visible()
     # fewer hops: the page reloads its data and says how many nodes it shows
     page.click("label[for=hops-1]")
-    page.wait_for_function("document.getElementById('graph-chart').dataset.loaded === '1'")
+    # a selector wait, not wait_for_function: the page's CSP forbids the eval that polling uses
+    page.wait_for_selector("#graph-chart[data-loaded='1']", state="attached")
     assert "节点" in page.locator("#graph-summary").inner_text()
     assert "hops=1" in page.url
     assert errors == []

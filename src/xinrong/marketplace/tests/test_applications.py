@@ -435,7 +435,7 @@ def services_operator(bank):
     org = accounts.organisation_create(name="运营方X", kind="operator")
     return accounts.user_create(
         username="op_x",
-        password="Xinrong2026!",
+        password="Operator-pass-2026",
         organisation=org,
         roles=["operator_admin"],
         display_name="运营",

@@ -67,9 +67,9 @@ def test_enterprise_owner_registers_and_sees_enterprise_centre(page, live_server
     # cascading picker: province → prefecture → county
     picker = page.locator("[data-region-picker] select")
     picker.nth(0).select_option("630000")
-    page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 2")
+    page.locator("[data-region-picker] select").nth(1).wait_for()
     picker.nth(1).select_option("630100")
-    page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 3")
+    page.locator("[data-region-picker] select").nth(2).wait_for()
     picker.nth(2).select_option("630102")
     _submit_registration(page, valid_uscc(seed=41), "西宁浏览器测试有限公司", seed=41)
     assert page.locator("h1").first.inner_text() == "企业中心"
@@ -94,7 +94,7 @@ def test_registry_search_with_region_picker_and_language_switch(page, live_serve
     page.goto(f"{live_server.url}/enterprises/")
     picker = page.locator("[data-region-picker] select")
     picker.nth(0).select_option("630000")
-    page.wait_for_function("document.querySelectorAll('[data-region-picker] select').length >= 2")
+    page.locator("[data-region-picker] select").nth(1).wait_for()
     picker.nth(1).select_option("632800")
     with page.expect_navigation():
         page.click("#search-form button[type=submit]")
