@@ -63,7 +63,7 @@ def serve(argv: Sequence[str]) -> int:
     bindir = os.path.dirname(sys.executable)
     children: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
-        # `worker` = db_worker after recovering what a killed worker left (docs/security-uploads.md)
+        # `worker` = db_worker after recovering what a killed worker left (docs/security.md)
         children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "worker"]))
         # periodic sweeps (demand holds, service levels, overdue loans, dispute deadlines)
         children.append(subprocess.Popen([sys.executable, "-m", "xinrong.cli", "schedule"]))

@@ -71,6 +71,11 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=64, blank=True, default="")
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    must_change_password = models.BooleanField(
+        _("须修改密码"),
+        default=False,
+        help_text=_("以他人设定的一次性密码开立的账号，登录后须先修改密码才能使用平台"),
+    )
 
     class Meta:
         verbose_name = _("用户")

@@ -383,6 +383,9 @@ def enterprise_login_issue(
         source_ip=source_ip,
         user_agent=user_agent,
     )
+    # the operator saw the one-time password: the enterprise must replace it before anything else
+    User.objects.filter(pk=user.pk).update(must_change_password=True)
+    user.must_change_password = True
     actor_org = actor.organisation.name if actor.organisation else _("平台运营方")
     notification_send(
         recipients=[*existing, user],
@@ -461,8 +464,13 @@ def user_password_change(
         validate_password(new_password, user)
     except ValidationError as exc:
         raise _validation_to_error(exc, "new_password") from exc
+    if new_password == old_password:
+        raise ApplicationError(
+            "same_password", _("新密码不能与原密码相同"), {"field": "new_password"}
+        )
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     security_event_record(
         action=SecurityAction.PASSWORD_CHANGE,
         actor=user,

@@ -50,3 +50,42 @@ class PermissionsPolicyMiddleware:
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a login opened with someone else's one-time password to change it first.
+
+    Until it does, every page except the password page, logging out and static files redirects
+    there, and the JSON API answers 403 ``password_change_required``.
+    """
+
+    ALLOWED = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(self.ALLOWED)
+        ):
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+                from django.utils.translation import gettext as _
+
+                return JsonResponse(
+                    {
+                        "code": "password_change_required",
+                        "message": _("请先在平台页面修改一次性初始密码"),
+                        "extra": {},
+                    },
+                    status=403,
+                    json_dumps_params={"ensure_ascii": False},
+                )
+            from django.shortcuts import redirect
+
+            return redirect("accounts:password_change")
+        return self.get_response(request)

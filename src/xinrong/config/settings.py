@@ -93,6 +93,7 @@ MIDDLEWARE = [
     # Every page needs a login unless its view says otherwise (@login_not_required): a view that
     # forgets is closed, not open. The JSON API answers 401 itself.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "xinrong.common.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -164,7 +165,7 @@ XINRONG_OUTCOME_MIN_BADS = int(os.environ.get("XINRONG_OUTCOME_MIN_BADS", "50"))
 XINRONG_OUTCOME_MIN_ROWS = int(os.environ.get("XINRONG_OUTCOME_MIN_ROWS", "200"))
 # Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
 XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
-# Bounds of one delivery (docs/security-uploads.md): what an XLSX may expand to (checked before
+# Bounds of one delivery (docs/security.md): what an XLSX may expand to (checked before
 # it is parsed), rows per batch, and row errors stored per batch (the rest are only counted).
 XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("XINRONG_XLSX_MAX_UNCOMPRESSED_BYTES", str(100 * 1024 * 1024))

@@ -1,4 +1,4 @@
-"""The bounds of a delivery, read from settings (see docs/security-uploads.md)."""
+"""The bounds of a delivery, read from settings (see docs/security.md)."""
 
 from __future__ import annotations
 

@@ -733,7 +733,7 @@ def _ingest_rows(
         counts["rejected"] += len(chunk) - len(good)
         counts["errors_total"] += len(checked.errors)
         # only the first errors are stored; the rest are counted (a bad file must not flood
-        # the database: see docs/security-uploads.md)
+        # the database: see docs/security.md)
         errors = [
             RowError(batch=batch, row_number=n, column=col, value=val, rule=rule)
             for n, col, val, rule in checked.errors[: max(error_room, 0)]

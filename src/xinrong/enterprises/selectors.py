@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.enterprises.choices import REGISTRATION_KINDS
@@ -138,3 +139,12 @@ def market_entity_breakdown(*, user: User, by: str) -> list[tuple[str, int]]:
         rows = qs.annotate(k=Substr("industry_code", 1, 1)).values("k").annotate(n=Count("id"))
         return sorted(((r["k"], r["n"]) for r in rows), key=lambda kv: -kv[1])
     raise ValueError(by)
+
+
+def entity_has_owner_login(*, entity: MarketEntity) -> bool:
+    """Return True if the entity's platform organisation has an active owner login."""
+    if entity.organisation_id is None:
+        return False
+    return User.objects.filter(
+        organisation_id=entity.organisation_id, roles__role=Role.ENTERPRISE_OWNER, is_active=True
+    ).exists()

@@ -9,9 +9,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
-from xinrong.accounts.models import User
+from xinrong.accounts.models import Organisation, User
 from xinrong.common.crypto import blind_index
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
@@ -299,6 +300,59 @@ def relationship_add(
     return rel
 
 
+def entity_organisation_open(*, entity: MarketEntity) -> Organisation:
+    """Create the platform organisation of a registry entity that has none, and link it."""
+    if entity.organisation_id is not None:
+        raise ConflictError("already_registered", _("该主体已开通平台账户"), {"field": "uscc"})
+    kind = (
+        OrgKind.INDIVIDUAL_BUSINESS
+        if entity.entity_type == EntityType.INDIVIDUAL_BUSINESS
+        else OrgKind.ENTERPRISE
+    )
+    org = account_services.organisation_create(
+        name=entity.name, kind=kind, uscc=entity.uscc, region_code=entity.division_code
+    )
+    entity.organisation = org
+    entity.save(update_fields=["organisation", "updated_at"])
+    return org
+
+
+@transaction.atomic
+def entity_login_issue(
+    *,
+    entity: MarketEntity,
+    actor: User,
+    username: str,
+    display_name: str,
+    phone: str,
+    contact: str,
+    reason: str,
+    source_ip: str = "",
+    user_agent: str = "",
+) -> tuple[User, str]:
+    """Open the owner login of a registry entity by the operator's recorded procedure.
+
+    An entity that has no platform organisation yet gets one; if the procedure then refuses
+    (reason, contact, an existing owner…), the organisation is not kept either.
+    """
+    permissions.require(
+        actor, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
+    )
+    entity = MarketEntity.objects.select_for_update().get(pk=entity.pk)
+    org = entity.organisation or entity_organisation_open(entity=entity)
+    return account_services.enterprise_login_issue(
+        organisation=org,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        contact=contact,
+        reason=reason,
+        actor=actor,
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
+
+
 @transaction.atomic
 def enterprise_register(
     *,
@@ -348,16 +402,7 @@ def enterprise_register(
             legal_rep_name=legal_rep_name,
             legal_rep_id_number=legal_rep_id_number,
         )
-    kind = (
-        OrgKind.INDIVIDUAL_BUSINESS
-        if entity.entity_type == EntityType.INDIVIDUAL_BUSINESS
-        else OrgKind.ENTERPRISE
-    )
-    org = account_services.organisation_create(
-        name=entity.name, kind=kind, uscc=code, region_code=entity.division_code
-    )
-    entity.organisation = org
-    entity.save(update_fields=["organisation", "updated_at"])
+    org = entity_organisation_open(entity=entity)
     return account_services.user_create(
         username=username,
         password=password,

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
+from xinrong.accounts.auth import request_source, request_user
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page
@@ -68,7 +70,50 @@ def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
     detail = presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
-    return render(request, "enterprises/entity_detail.html", {"entity": detail})
+    can_issue = permissions.can(
+        request.user, "accounts.enterprise_login_issue"
+    ) and not selectors.entity_has_owner_login(entity=entity)
+    return render(
+        request,
+        "enterprises/entity_detail.html",
+        {"entity": detail, "can_issue": can_issue, "uscc": entity.uscc},
+    )
+
+
+@login_required
+def entity_login_issue(request: HttpRequest, uscc: str) -> HttpResponse:
+    """The operator opens the owner login of a registry entity (the recorded procedure)."""
+    from xinrong.accounts.forms import EnterpriseLoginIssueForm
+
+    user = request_user(request)
+    try:
+        entity = selectors.market_entity_get(user=user, uscc=uscc)
+        permissions.require(
+            user, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
+        )
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    if entity.organisation_id is not None:
+        return redirect("accounts:enterprise_login_issue", pk=entity.organisation_id)
+    form = EnterpriseLoginIssueForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
+        try:
+            login_user, password = services.entity_login_issue(
+                entity=entity, actor=user, source_ip=ip, user_agent=agent, **form.cleaned_data
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            issued = {"user": login_user, "password": password}
+            entity.refresh_from_db()
+    org = entity.organisation if issued else entity
+    return render(
+        request,
+        "accounts/enterprise_login_issue.html",
+        {"form": form, "org": org, "issued": issued},
+    )
 
 
 @login_not_required
