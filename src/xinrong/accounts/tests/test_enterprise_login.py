@@ -157,7 +157,7 @@ def test_only_the_central_operator_issues_enterprise_logins(
 
 def test_an_issued_login_reads_only_as_its_own_enterprise(operator, unregistered_enterprise):
     """The issued login is the enterprise's own: it is an enterprise member of that one only."""
-    from xinrong.credit.permissions import is_entity_member
+    from xinrong.credit.rules import is_entity_member
     from xinrong.enterprises.tests.factories import MarketEntityFactory
 
     user, _password = services.enterprise_login_issue(
