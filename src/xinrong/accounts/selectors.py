@@ -9,14 +9,12 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import ApiKey, LoginThrottle, Organisation, SecurityEvent, User
-from xinrong.accounts.permissions import region_prefix_for
 
 __all__ = [
     "api_key_list",
     "locked_usernames",
     "organisation_counts",
     "organisation_list",
-    "region_prefix_for",
     "security_event_list",
 ]
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import selectors as account_selectors
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup, OrgKind
 from xinrong.accounts.models import User
+from xinrong.accounts.permissions import region_prefix_for
 from xinrong.enterprises import presenters
 from xinrong.enterprises import selectors as entity_selectors
 from xinrong.enterprises.choices import EntityType
@@ -31,7 +32,7 @@ def _division_name(code: str) -> str:
 
 def _registry_figures(user: User) -> dict[str, Any]:
     """Counts and breakdowns of the registry visible to ``user`` (cached briefly)."""
-    prefix = account_selectors.region_prefix_for(user) or "all"
+    prefix = region_prefix_for(user) or "all"
     key = f"dashboard:registry:{user.group}:{prefix}:{get_language()}"
     figures = cache.get(key)
     if figures is None:

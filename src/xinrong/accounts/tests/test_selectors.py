@@ -1,6 +1,7 @@
 import pytest
 
-from xinrong.accounts.selectors import organisation_list, region_prefix_for
+from xinrong.accounts.permissions import region_prefix_for
+from xinrong.accounts.selectors import organisation_list
 
 pytestmark = pytest.mark.django_db
 
