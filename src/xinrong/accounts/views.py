@@ -129,6 +129,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an organisation and its users."""
     user = request_user(request)
     org = get_object_or_404(selectors.organisation_list(user=user), pk=pk)
+    _require(user, "accounts.organisation_view", org)
     users = list(org.users.prefetch_related("roles").order_by("username"))
     locked = selectors.locked_usernames(usernames=[u.username for u in users])
     return render(

@@ -976,7 +976,7 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
         if _valid_id(pk)
         else None
     )
-    if dispute is None:
+    if dispute is None or not permissions.can(user, "credit.case_view", dispute):
         raise NotFoundError("dispute_not_found", _("异议不存在"), {"field": "dispute"})
     return dispute
 
@@ -1027,7 +1027,7 @@ def repair_list(*, user: User, status: str = "") -> QuerySet[RepairApplication]:
 def repair_get(*, user: User, pk: int) -> RepairApplication:
     """Return one repair application the user may see, or raise NotFoundError."""
     application = repair_list(user=user).filter(pk=pk).first() if _valid_id(pk) else None
-    if application is None:
+    if application is None or not permissions.can(user, "credit.case_view", application):
         raise NotFoundError("repair_not_found", _("信用修复申请不存在"), {"field": "repair"})
     return application
 

@@ -1161,7 +1161,7 @@ def _ensure_dispute_transition(dispute: Dispute, to: str) -> None:
 
 
 def _require_handler(actor: User, dispute: Dispute | RepairApplication) -> None:
-    if not rules.can_handle(actor, source=dispute.source, entity=dispute.entity):
+    if not permissions.can(actor, "credit.case_handle", dispute):
         raise PermissionDeniedError(
             "forbidden",
             _("只有“%(o)s”的数据报送员或平台运营管理员可以处理")

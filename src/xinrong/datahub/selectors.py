@@ -61,7 +61,7 @@ def batch_list(*, user: User) -> QuerySet[IngestBatch]:
 def batch_get(*, user: User, pk: int) -> IngestBatch:
     """Return one visible batch or raise NotFoundError."""
     batch = batch_list(user=user).filter(pk=pk).first()
-    if batch is None:
+    if batch is None or not permissions.can(user, "datahub.batch_view", batch):
         raise NotFoundError("batch_not_found", _("归集批次不存在"), {"field": "batch"})
     return batch
 
@@ -107,6 +107,7 @@ class SourceQuality:
 
 def source_quality(*, user: User) -> list[SourceQuality]:
     """Return completeness, timeliness, rejection rate and open conflicts per visible source."""
+    permissions.require(user, "datahub.quality_view", message=_("您无权查看数据质量"))
     sources = list(source_list(user=user))
     ids = [s.pk for s in sources]
     totals = {
@@ -245,7 +246,7 @@ def conflict_queue(
 def conflict_get(*, user: User, pk: int) -> Conflict:
     """Return one conflict the user may see or raise NotFoundError."""
     conflict = conflict_visible(user=user).filter(pk=pk).first()
-    if conflict is None:
+    if conflict is None or not permissions.can(user, "datahub.conflict_view", conflict):
         raise NotFoundError("conflict_not_found", _("数据冲突不存在"), {"field": "conflict"})
     return conflict
 
