@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -332,13 +331,12 @@ def enterprise_login_issue(
 
     Only where the enterprise cannot register itself, and only while it has no owner login: the
     operator states a reason and the contact who asked, the login gets a random one-time
-    password (shown once, to be handed to that contact), the event is recorded and the
-    enterprise is told (every login it has, the new one included, gets a notice).
+    password (shown once, to be handed to that contact) that must be replaced at first login,
+    and the event is recorded. Telling the enterprise is the caller's part
+    (``enterprises.services.entity_login_issue``: notifications sit beside accounts, not below).
     The login is the enterprise's own: it reads the enterprise's archive as the enterprise,
     under the same consent and query-log rules as a self-registered login.
     """
-    from xinrong.notifications.services import notification_send
-
     permissions.require(
         actor,
         "accounts.enterprise_login_issue",
@@ -386,27 +384,6 @@ def enterprise_login_issue(
     # the operator saw the one-time password: the enterprise must replace it before anything else
     User.objects.filter(pk=user.pk).update(must_change_password=True)
     user.must_change_password = True
-    actor_org = actor.organisation.name if actor.organisation else _("平台运营方")
-    notification_send(
-        recipients=[*existing, user],
-        kind="enterprise_login_issued",
-        title=_("平台运营方为贵企业代开了企业主账号 %(u)s") % {"u": user.username},
-        body=_(
-            "%(org)s 的 %(actor)s 于 %(when)s 为贵企业开立了企业主账号“%(u)s”。\n"
-            "理由：%(reason)s\n申请联系人：%(contact)s\n"
-            "如非贵企业申请，请立即联系平台运营方；账号的每次登录与操作均有记录。"
-        )
-        % {
-            "org": actor_org,
-            "actor": actor.display_name or actor.username,
-            "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
-            "u": user.username,
-            "reason": reason,
-            "contact": contact,
-        },
-        link=reverse("accounts:security_log"),
-        organisation_id=organisation.pk,
-    )
     return user, password
 
 

@@ -11,11 +11,6 @@ urlpatterns = [
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/users/new/", views.user_create, name="user_create"),
-    path(
-        "organisations/<int:pk>/enterprise-login/",
-        views.enterprise_login_issue,
-        name="enterprise_login_issue",
-    ),
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("security-log/", views.security_log, name="security_log"),
     path(

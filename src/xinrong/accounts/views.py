@@ -20,7 +20,6 @@ from xinrong.accounts.auth import request_source, request_user
 from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, OrgGroup, Role
 from xinrong.accounts.forms import (
     ApiKeyCreateForm,
-    EnterpriseLoginIssueForm,
     LockoutAuthenticationForm,
     OrganisationCreateForm,
     PasswordChangeForm,
@@ -174,44 +173,6 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已创建用户：%(name)s") % {"name": new_user.username})
             return redirect("accounts:organisation_detail", pk=org.pk)
     return render(request, "accounts/user_create.html", {"form": form, "org": org})
-
-
-@login_required
-def enterprise_login_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    """The operator's recorded procedure to open an enterprise's owner login for it."""
-    actor = request_user(request)
-    org = get_object_or_404(selectors.organisation_list(user=actor), pk=pk)
-    _require(
-        actor,
-        "accounts.enterprise_login_issue",
-        org,
-        message=_("只有全省运营管理员可以代开企业账号"),
-    )
-    form = EnterpriseLoginIssueForm(request.POST or None)
-    issued = None
-    if request.method == "POST" and form.is_valid():
-        ip, agent = request_source(request)
-        try:
-            user, password = services.enterprise_login_issue(
-                organisation=org,
-                username=form.cleaned_data["username"],
-                display_name=form.cleaned_data["display_name"],
-                phone=form.cleaned_data["phone"],
-                contact=form.cleaned_data["contact"],
-                reason=form.cleaned_data["reason"],
-                actor=actor,
-                source_ip=ip,
-                user_agent=agent,
-            )
-        except SERVICE_ERRORS as exc:
-            add_service_error(form, exc)
-        else:
-            issued = {"user": user, "password": password}
-    return render(
-        request,
-        "accounts/enterprise_login_issue.html",
-        {"form": form, "org": org, "issued": issued},
-    )
 
 
 @login_required

@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
@@ -18,6 +20,7 @@ from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
 from xinrong.enterprises.names import address_key, name_key
+from xinrong.notifications.services import notification_send
 from xinrong.reference import divisions, idcard, industries, size
 from xinrong.reference import uscc as uscc_codec
 from xinrong.reference.errors import ReferenceDataError
@@ -333,14 +336,16 @@ def entity_login_issue(
     """Open the owner login of a registry entity by the operator's recorded procedure.
 
     An entity that has no platform organisation yet gets one; if the procedure then refuses
-    (reason, contact, an existing owner…), the organisation is not kept either.
+    (reason, contact, an existing owner…), the organisation is not kept either. The enterprise
+    is told: every login it has, the new one included, gets a notice naming the operator, the
+    reason and the contact.
     """
     permissions.require(
         actor, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
     )
     entity = MarketEntity.objects.select_for_update().get(pk=entity.pk)
     org = entity.organisation or entity_organisation_open(entity=entity)
-    return account_services.enterprise_login_issue(
+    user, password = account_services.enterprise_login_issue(
         organisation=org,
         username=username,
         display_name=display_name,
@@ -351,6 +356,28 @@ def entity_login_issue(
         source_ip=source_ip,
         user_agent=user_agent,
     )
+    actor_org = actor.organisation.name if actor.organisation else _("平台运营方")
+    notification_send(
+        recipients=list(User.objects.filter(organisation=org, is_active=True)),
+        kind="enterprise_login_issued",
+        title=_("平台运营方为贵企业代开了企业主账号 %(u)s") % {"u": user.username},
+        body=_(
+            "%(org)s 的 %(actor)s 于 %(when)s 为贵企业开立了企业主账号“%(u)s”。\n"
+            "理由：%(reason)s\n申请联系人：%(contact)s\n"
+            "如非贵企业申请，请立即联系平台运营方；账号的每次登录与操作均有记录。"
+        )
+        % {
+            "org": actor_org,
+            "actor": actor.display_name or actor.username,
+            "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            "u": user.username,
+            "reason": reason.strip(),
+            "contact": contact.strip(),
+        },
+        link=reverse("accounts:security_log"),
+        organisation_id=org.pk,
+    )
+    return user, password
 
 
 @transaction.atomic

@@ -93,8 +93,6 @@ def entity_login_issue(request: HttpRequest, uscc: str) -> HttpResponse:
         )
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
-    if entity.organisation_id is not None:
-        return redirect("accounts:enterprise_login_issue", pk=entity.organisation_id)
     form = EnterpriseLoginIssueForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -108,7 +106,7 @@ def entity_login_issue(request: HttpRequest, uscc: str) -> HttpResponse:
         else:
             issued = {"user": login_user, "password": password}
             entity.refresh_from_db()
-    org = entity.organisation if issued else entity
+    org = entity.organisation if issued and entity.organisation else entity
     return render(
         request,
         "accounts/enterprise_login_issue.html",

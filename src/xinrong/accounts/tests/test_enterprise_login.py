@@ -82,12 +82,18 @@ def _issue_post(**kw):
 
 @pytest.fixture
 def unregistered_enterprise(db):
-    """An enterprise organisation that has no login yet (e.g. created by a data import)."""
-    from xinrong.enterprises.tests.factories import valid_uscc
+    """An enterprise organisation in the registry that has no login yet (its owner left)."""
+    from xinrong.enterprises.tests.factories import MarketEntityFactory, valid_uscc
 
-    return services.organisation_create(
+    org = services.organisation_create(
         name="海东测试农产品有限公司", kind="enterprise", uscc=valid_uscc(seed=21)
     )
+    MarketEntityFactory(uscc=org.uscc, name=org.name, organisation=org)
+    return org
+
+
+def _issue_url(org):
+    return reverse("enterprises:login_issue", args=[org.uscc])
 
 
 def test_operator_issues_an_enterprise_login_by_the_recorded_procedure(
@@ -101,7 +107,7 @@ def test_operator_issues_an_enterprise_login_by_the_recorded_procedure(
         roles=["enterprise_agent"],
     )
     client.force_login(operator)
-    url = reverse("accounts:enterprise_login_issue", args=[org.pk])
+    url = _issue_url(org)
     assert client.get(url).status_code == 200
     response = client.post(url, _issue_post(), REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 200
@@ -126,7 +132,7 @@ def test_operator_issues_an_enterprise_login_by_the_recorded_procedure(
 
 def test_enterprise_login_procedure_needs_a_real_reason(client, operator, unregistered_enterprise):
     client.force_login(operator)
-    url = reverse("accounts:enterprise_login_issue", args=[unregistered_enterprise.pk])
+    url = _issue_url(unregistered_enterprise)
     response = client.post(url, _issue_post(reason="需要"))
     assert response.status_code == 200
     assert "理由" in response.content.decode()
@@ -138,7 +144,7 @@ def test_enterprise_login_procedure_refuses_when_the_enterprise_has_an_owner(
     client, operator, enterprise_user
 ):
     client.force_login(operator)
-    url = reverse("accounts:enterprise_login_issue", args=[enterprise_user.organisation_id])
+    url = _issue_url(enterprise_user.organisation)
     response = client.post(url, _issue_post())
     assert response.status_code == 200
     assert "已有企业主账号" in response.content.decode()
@@ -150,7 +156,7 @@ def test_only_the_central_operator_issues_enterprise_logins(
     client, request, who, unregistered_enterprise
 ):
     client.force_login(request.getfixturevalue(who))
-    url = reverse("accounts:enterprise_login_issue", args=[unregistered_enterprise.pk])
+    url = _issue_url(unregistered_enterprise)
     assert client.post(url, _issue_post()).status_code in (403, 404)
     assert not User.objects.filter(username="issued_owner").exists()
 
@@ -170,7 +176,7 @@ def test_an_issued_login_reads_only_as_its_own_enterprise(operator, unregistered
         actor=operator,
         source_ip="10.0.0.1",
     )
-    own = MarketEntityFactory(organisation=unregistered_enterprise)
+    own = unregistered_enterprise.market_entity
     other = MarketEntityFactory()
     assert is_entity_member(user, own)
     assert not is_entity_member(user, other)
