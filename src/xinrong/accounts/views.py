@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinrong.accounts import permissions, selectors, services
+from xinrong.accounts import permissions, presenters, selectors, services
 from xinrong.accounts.auth import request_source, request_user
 from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, OrgGroup, Role
 from xinrong.accounts.forms import (
@@ -201,6 +201,8 @@ def security_log(request: HttpRequest) -> HttpResponse:
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     events = selectors.security_event_list(user=user, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.details_display = presenters.security_event_details(event.details)  # type: ignore[attr-defined]
     return render(request, "accounts/security_log.html", {"form": form, "page": page})
 
 

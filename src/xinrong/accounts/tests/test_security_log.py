@@ -131,3 +131,15 @@ def test_the_menu_offers_the_security_log_to_the_auditor_only(client, make_user,
     assert reverse("accounts:security_log") in client.get(reverse("web:home")).content.decode()
     client.force_login(bank_officer)
     assert reverse("accounts:security_log") not in client.get(reverse("web:home")).content.decode()
+
+
+def test_the_record_shows_details_in_words_not_codes(client, operator, make_user):
+    from xinrong.accounts import services as account_services
+
+    account_services.organisation_create(
+        name="格尔木市税务局", kind="government", region_code="632801", actor=operator
+    )
+    client.force_login(make_user("operator", ["auditor"]))
+    body = client.get("/accounts/security-log/").content.decode()
+    assert "机构类型</span>：政府部门" in body and "格尔木市" in body
+    assert ">kind<" not in body and "government" not in body

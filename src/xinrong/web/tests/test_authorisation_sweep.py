@@ -66,10 +66,59 @@ ANONYMOUS_OPEN = {
     "set_language",
 }
 # Writes any role of the kind may make on others' objects, by design (tried last, for 5xx only).
-ALLOWED_WRITES: dict[str, str] = {
-    "marketplace:demand_take": "a lender takes an open demand from the demand hall (抢单)",
-    "/api/v1/marketplace/demands/{demand_id}/take": "the same through the API",
+ALLOWED_WRITES: dict[str, tuple[str, set[str]]] = {
+    "marketplace:demand_take": (
+        "a lender takes an open demand from the demand hall (抢单)",
+        {"bank"},
+    ),
+    "/api/v1/marketplace/demands/{demand_id}/take": ("the same through the API", {"bank"}),
+    "/api/v1/marketplace/demands": (
+        "an enterprise publishes a demand of its own; anyone else must be refused",
+        {"enterprise"},
+    ),
 }
+
+
+def _allowed(key: str, kind: str) -> bool:
+    """Return True if ``key`` (a route name or API path) is an allowed write for this kind."""
+    return key in ALLOWED_WRITES and kind in ALLOWED_WRITES[key][1]
+
+
+# Bodies of the API's writes: valid enough to pass validation, so the permission check is what
+# refuses them. A write operation with a body and no entry here fails the coverage test.
+WRITE_BODIES: dict[str, Any] = {
+    "/api/v1/datahub/batches": lambda w: {
+        "source": w.source_code,
+        "category": "tax",
+        "rows": [
+            {
+                "uscc": w.usccs[0],
+                "period": "2024-06",
+                "tax_paid": "1",
+                "tax_grade": "D",
+                "arrears": "99999",
+            }
+        ],
+    },
+    "/api/v1/datahub/conflicts/{conflict_id}/resolve": lambda w: {
+        "outcome": "dismissed",
+        "note": "扫描测试",
+    },
+    "/api/v1/credit/disputes": lambda w: {
+        "fact_id": w.fact_id,
+        "kind": "objection",
+        "claim": "扫描测试",
+    },
+    "/api/v1/marketplace/demands": lambda w: {
+        "amount": "100000",
+        "term_months": 12,
+        "purpose_category": "working_capital",
+        "max_rate": "6.5",
+    },
+    "/api/v1/marketplace/demands/{demand_id}/release": lambda w: {"note": "扫描测试"},
+}
+# The bank API takes signed requests only (docs/bank-api.md): a session or a body cannot pass.
+SIGNED_ONLY = re.compile(r"^/api/v1/bank/")
 # Routes that end the sweep's own session.
 SESSION_ENDING = {"accounts:logout"}
 # API operations open to every logged-in caller (public reference data, own identity).
@@ -213,6 +262,10 @@ class World:
 
         self.loan_numbers = list(Loan.objects.values_list("number", flat=True)[:1]) or ["L0"]
         self.slugs = _action_slugs()
+        from xinrong.datahub.models import Fact, Source
+
+        self.source_code = Source.objects.exclude(code="platform").values_list("code", flat=True)[0]
+        self.fact_id = Fact.objects.values_list("pk", flat=True).first() or 1
 
     def values(self, name: str, converter: str) -> list[str]:
         """Return the values to try for a route parameter."""
@@ -298,10 +351,11 @@ def _report(lines: list[str]) -> None:
     (folder / f"authorisation-sweep-{vendor}.txt").write_text("\n".join(lines) + "\n", "utf-8")
 
 
-def _api_call(client: Client, method: str, url: str) -> Any:
+def _api_call(client: Client, method: str, url: str, body: Any = None) -> Any:
     if method == "get":
         return client.get(url)
-    return getattr(client, method)(url, data="{}", content_type="application/json")
+    data = json.dumps(body if body is not None else {}, ensure_ascii=False)
+    return getattr(client, method)(url, data=data, content_type="application/json")
 
 
 def _anonymous_ok(status: int, location: str) -> bool:
@@ -338,7 +392,7 @@ def test_anonymous_requests_never_see_a_page_or_a_500(world):
     assert tried > 300 and refused > 250
 
 
-def _sweep_role(client: Client, w: World, *, read_only_role: bool) -> tuple[Counter, list[str]]:
+def _sweep_role(client: Client, w: World, attacker: Attacker) -> tuple[Counter, list[str]]:
     from xinrong.credit.models import QueryLog
 
     counts: Counter = Counter()
@@ -346,14 +400,14 @@ def _sweep_role(client: Client, w: World, *, read_only_role: bool) -> tuple[Coun
     logs_before = QueryLog.objects.count()
     before = fingerprint()
     for route, name in web_routes():
-        if name in SESSION_ENDING or name in ALLOWED_WRITES:
+        if name in SESSION_ENDING or _allowed(name, attacker.kind):
             continue
         has_params = "<" in route
         for url in expand("/" + route, w, limit=16 if has_params else 1):
             for method in ("get", "post"):
                 if method == "get" and not has_params:
                     continue  # list pages of one's own: checked by their own tests
-                if method == "get" and read_only_role:
+                if method == "get" and attacker.read_only:
                     continue  # the auditor reads the province by design
                 r = getattr(client, method)(url, {"note": "x", "reason": "x"})
                 counts["tried"] += 1
@@ -371,12 +425,13 @@ def _sweep_role(client: Client, w: World, *, read_only_role: bool) -> tuple[Coun
                 else:
                     counts["writes"] += 1
     for method, path in api_operations():
-        if path in ALLOWED_WRITES:
+        if _allowed(path, attacker.kind):
             continue
+        body = WRITE_BODIES[path](w) if path in WRITE_BODIES else None
         for url in expand(path, w, limit=12):
-            if method == "get" and ("{" not in path or read_only_role):
+            if method == "get" and ("{" not in path or attacker.read_only):
                 continue
-            r = _api_call(client, method, url)
+            r = _api_call(client, method, url, body)
             counts["tried"] += 1
             if r.status_code >= 500:
                 leaks.append(f"{method.upper()} {url} -> {r.status_code}")
@@ -392,11 +447,16 @@ def _sweep_role(client: Client, w: World, *, read_only_role: bool) -> tuple[Coun
         leaks.append(f"writes changed: {', '.join(changed)}")
     if QueryLog.objects.count() != logs_before:
         leaks.append("a read wrote a query-log row (non-public data read without consent)")
-    allowed = [("/" + route) for route, name in web_routes() if name in ALLOWED_WRITES]
-    allowed += [path for _m, path in api_operations() if path in ALLOWED_WRITES]
+    allowed = [("/" + route) for route, name in web_routes() if _allowed(name, attacker.kind)]
+    allowed += [path for _m, path in api_operations() if _allowed(path, attacker.kind)]
     for template in allowed:
+        body = WRITE_BODIES[template](w) if template in WRITE_BODIES else None
         for url in expand(template, w, limit=2):
-            r = client.post(url)
+            r = (
+                _api_call(client, "post", url, body)
+                if template.startswith("/api/")
+                else (client.post(url))
+            )
             counts["tried"] += 1
             if r.status_code >= 500:
                 leaks.append(f"POST {url} -> {r.status_code}")
@@ -410,7 +470,7 @@ def test_no_role_reads_or_changes_another_partys_objects(world, username):
     w, _attackers = world
     client = Client(raise_request_exception=False)
     client.force_login(User.objects.get(username=username))
-    counts, leaks = _sweep_role(client, w, read_only_role=ATTACKERS[username].read_only)
+    counts, leaks = _sweep_role(client, w, ATTACKERS[username])
     line = (
         f"{username:<18} {ATTACKERS[username].label:<22} tried {counts['tried']:>5}  "
         f"refused reads {counts['refused']:>4}  public reads {counts['public']:>3}  "
@@ -438,6 +498,17 @@ def test_the_sweep_covers_every_route_and_operation():
     unknown = {n for n in names if n not in known and not n.endswith("_id")}
     assert not unknown, f"teach World.values these parameters: {sorted(unknown)}"
     assert len(web_routes()) > 80 and len(api_operations()) > 25
+    from xinrong.config.api import api
+
+    schema = api.get_openapi_schema()
+    needing = {
+        path
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if method in WRITE_METHODS and op.get("requestBody") and not SIGNED_ONLY.match(path)
+    }
+    missing = needing - set(WRITE_BODIES)
+    assert not missing, f"give the sweep a valid body for: {sorted(missing)}"
     json.dumps(names)  # the counts are plain data
 
 
