@@ -37,7 +37,7 @@ def _minutes(value: Any) -> str:
 
 
 # key → (label, how the value reads)
-_FIELDS: dict[str, tuple[str, Any]] = {
+_FIELDS: dict[str, tuple[Any, Any]] = {
     "name": (gettext_lazy("名称"), str),
     "kind": (gettext_lazy("机构类型"), _kind),
     "region_code": (gettext_lazy("管辖区划"), _region),
