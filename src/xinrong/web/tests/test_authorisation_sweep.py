@@ -8,10 +8,13 @@ route's parameters with objects of the demo world, which all belong to other ent
 institutions and other regions. The test asserts:
 
 - no 5xx anywhere, logged in or not; anonymous requests are redirected to the login or get 401/403;
-- a write (POST, PUT, PATCH, DELETE) by an attacker changes nothing in the database;
+- a write (POST, PUT, PATCH, DELETE) by an attacker changes nothing in the database; API writes
+  carry valid bodies (``WRITE_BODIES``) so the permission check, not validation, is what refuses
+  them; the few writes anyone of a kind may make (``ALLOWED_WRITES``) are only checked for 5xx;
 - an attacker's read of another's object is refused (3xx to login, 403, 404, 405), except the
   public pages listed in ``PUBLIC_READS`` with the reason they are public;
-- no attacker read writes a query-log row (no non-public data was read without consent).
+- no attacker read writes a query-log row (no non-public data was read without consent);
+- no page offers a demo login a form that then answers 403.
 
 It writes the requests tried and refused per role to var/reports/authorisation-sweep-<db>.txt.
 """
