@@ -88,21 +88,26 @@ def _allowed(key: str, kind: str) -> bool:
 
 
 # Bodies of the API's writes: valid enough to pass validation, so the permission check is what
-# refuses them. A write operation with a body and no entry here fails the coverage test.
+# refuses them. A write operation with a body and no entry here fails the coverage test. A list
+# means several bodies are tried (a batch for a department's source and for the platform's own,
+# which the operator's organisation owns, so an auditor's delivery would reach it).
 WRITE_BODIES: dict[str, Any] = {
-    "/api/v1/datahub/batches": lambda w: {
-        "source": w.source_code,
-        "category": "tax",
-        "rows": [
-            {
-                "uscc": w.usccs[0],
-                "period": "2024-06",
-                "tax_paid": "1",
-                "tax_grade": "D",
-                "arrears": "99999",
-            }
-        ],
-    },
+    "/api/v1/datahub/batches": lambda w: [
+        {
+            "source": code,
+            "category": category,
+            "rows": [
+                {
+                    "uscc": w.usccs[0],
+                    "period": "2024-06",
+                    "tax_paid": "1",
+                    "tax_grade": "D",
+                    "arrears": "99999",
+                }
+            ],
+        }
+        for code, category in w.sources
+    ],
     "/api/v1/datahub/conflicts/{conflict_id}/resolve": lambda w: {
         "outcome": "dismissed",
         "note": "扫描测试",
@@ -267,7 +272,9 @@ class World:
         self.slugs = _action_slugs()
         from xinrong.datahub.models import Fact, Source
 
-        self.source_code = Source.objects.exclude(code="platform").values_list("code", flat=True)[0]
+        department = Source.objects.exclude(code="platform").order_by("pk").first()
+        platform = Source.objects.filter(code="platform").first()
+        self.sources = [(s.code, s.categories[0]) for s in (department, platform) if s is not None]
         self.fact_id = Fact.objects.values_list("pk", flat=True).first() or 1
 
     def values(self, name: str, converter: str) -> list[str]:
@@ -354,6 +361,14 @@ def _report(lines: list[str]) -> None:
     (folder / f"authorisation-sweep-{vendor}.txt").write_text("\n".join(lines) + "\n", "utf-8")
 
 
+def _bodies(path: str, w: World) -> list[Any]:
+    """Return the request bodies to try on an API path (one empty body when none is declared)."""
+    if path not in WRITE_BODIES:
+        return [None]
+    made = WRITE_BODIES[path](w)
+    return made if isinstance(made, list) else [made]
+
+
 def _api_call(client: Client, method: str, url: str, body: Any = None) -> Any:
     if method == "get":
         return client.get(url)
@@ -430,21 +445,21 @@ def _sweep_role(client: Client, w: World, attacker: Attacker) -> tuple[Counter, 
     for method, path in api_operations():
         if _allowed(path, attacker.kind):
             continue
-        body = WRITE_BODIES[path](w) if path in WRITE_BODIES else None
-        for url in expand(path, w, limit=12):
-            if method == "get" and ("{" not in path or attacker.read_only):
-                continue
-            r = _api_call(client, method, url, body)
-            counts["tried"] += 1
-            if r.status_code >= 500:
-                leaks.append(f"{method.upper()} {url} -> {r.status_code}")
-            elif method == "get":
-                if r.status_code in (401, 403, 404, 405) or PUBLIC_API.match(path):
-                    counts["refused" if r.status_code >= 400 else "public"] += 1
+        for body in _bodies(path, w):
+            for url in expand(path, w, limit=12):
+                if method == "get" and ("{" not in path or attacker.read_only):
+                    continue
+                r = _api_call(client, method, url, body)
+                counts["tried"] += 1
+                if r.status_code >= 500:
+                    leaks.append(f"{method.upper()} {url} -> {r.status_code}")
+                elif method == "get":
+                    if r.status_code in (401, 403, 404, 405) or PUBLIC_API.match(path):
+                        counts["refused" if r.status_code >= 400 else "public"] += 1
+                    else:
+                        leaks.append(f"GET {url} -> {r.status_code}")
                 else:
-                    leaks.append(f"GET {url} -> {r.status_code}")
-            else:
-                counts["writes"] += 1
+                    counts["writes"] += 1
     changed = _changed(before, fingerprint())
     if changed:
         leaks.append(f"writes changed: {', '.join(changed)}")
@@ -453,7 +468,7 @@ def _sweep_role(client: Client, w: World, attacker: Attacker) -> tuple[Counter, 
     allowed = [("/" + route) for route, name in web_routes() if _allowed(name, attacker.kind)]
     allowed += [path for _m, path in api_operations() if _allowed(path, attacker.kind)]
     for template in allowed:
-        body = WRITE_BODIES[template](w) if template in WRITE_BODIES else None
+        body = _bodies(template, w)[0]
         for url in expand(template, w, limit=2):
             r = (
                 _api_call(client, "post", url, body)
