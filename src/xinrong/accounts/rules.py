@@ -23,7 +23,6 @@ from xinrong.accounts.permissions import (
     is_operator_staff,
     is_superuser,
     object_rule,
-    region_prefix_for,
     region_q,
 )
 from xinrong.common.access import register_scope
@@ -144,11 +143,8 @@ def _api_key_scope(user: Any) -> Q | None:
 @register_scope(SecurityEvent)
 def _security_event_scope(user: Any) -> Q | None:
     if is_operator_staff(user):
-        prefix = region_prefix_for(user)
-        if prefix is None:
-            return Q()
-        return Q(target_organisation__region_code__startswith=prefix) | Q(
-            actor_organisation__region_code__startswith=prefix
+        return region_q(user, "target_organisation__region_code") | region_q(
+            user, "actor_organisation__region_code"
         )
     if (is_institution_admin | is_enterprise_owner)(user) and user.organisation_id:
         return Q(target_organisation_id=user.organisation_id)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class ExplicitLanguageMiddleware:
@@ -73,9 +75,6 @@ class PasswordChangeRequiredMiddleware:
             and not request.path.startswith(self.ALLOWED)
         ):
             if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-                from django.utils.translation import gettext as _
-
                 return JsonResponse(
                     {
                         "code": "password_change_required",
@@ -85,7 +84,5 @@ class PasswordChangeRequiredMiddleware:
                     status=403,
                     json_dumps_params={"ensure_ascii": False},
                 )
-            from django.shortcuts import redirect
-
             return redirect("accounts:password_change")
         return self.get_response(request)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_source, request_user
+from xinrong.accounts.forms import EnterpriseLoginIssueForm
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page
@@ -83,8 +84,6 @@ def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
 @login_required
 def entity_login_issue(request: HttpRequest, uscc: str) -> HttpResponse:
     """The operator opens the owner login of a registry entity (the recorded procedure)."""
-    from xinrong.accounts.forms import EnterpriseLoginIssueForm
-
     user = request_user(request)
     try:
         entity = selectors.market_entity_get(user=user, uscc=uscc)

@@ -156,3 +156,27 @@ def test_substation_cannot_revoke_a_key_of_an_institution_outside_its_region(
     assert client.post(reverse("accounts:api_key_revoke", args=[key.pk])).status_code == 404
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def test_a_substation_creates_organisations_only_inside_its_region(client, substation_operator):
+    from xinrong.accounts.models import Organisation
+
+    client.force_login(substation_operator)
+    url = reverse("accounts:organisation_list")
+    outside = client.post(url, {"name": "西宁某银行", "kind": "bank", "region_code": "630102"})
+    assert outside.status_code == 200
+    assert "子站只能在本区划内创建机构" in outside.content.decode()
+    assert not Organisation.objects.filter(name="西宁某银行").exists()
+    inside = client.post(url, {"name": "格尔木某银行", "kind": "bank", "region_code": "632801"})
+    assert inside.status_code == 302
+    assert Organisation.objects.filter(name="格尔木某银行", region_code="632801").exists()
+
+
+def test_a_new_password_must_differ_from_the_old_one(client, bank_admin):
+    client.force_login(bank_admin)
+    page = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password": PASSWORD, "new_password_again": PASSWORD},
+    )
+    assert page.status_code == 200
+    assert "新密码不能与原密码相同" in page.content.decode()
