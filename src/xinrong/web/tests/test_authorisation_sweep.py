@@ -527,7 +527,6 @@ def test_the_sweep_covers_every_route_and_operation():
     }
     missing = needing - set(WRITE_BODIES)
     assert not missing, f"give the sweep a valid body for: {sorted(missing)}"
-    json.dumps(names)  # the counts are plain data
 
 
 _FORM = re.compile(r"<form\b[^>]*>", re.I)
