@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "xinrong.accounts",
     "xinrong.notifications",
     "xinrong.enterprises",
+    "xinrong.workflows",
     "xinrong.datahub",
     "xinrong.credit",
     "xinrong.marketplace",
