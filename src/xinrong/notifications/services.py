@@ -107,3 +107,34 @@ def notification_read_all(*, user: AbstractBaseUser) -> int:
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notify_on_commit(
+    *,
+    recipients: Iterable[Any],
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    organisation_id: int | None = None,
+) -> None:
+    """Send a notification once the current transaction commits (at once outside one).
+
+    The one notify-after-commit every app uses for events that are not transitions of a workflow
+    (the workflow kernel sends its notices through it too): a rolled-back change tells nobody.
+    Recipients are read when the notice is queued, so a later change to memberships does not
+    reroute it.
+    """
+    ids = _recipient_ids(recipients)
+    if not ids:
+        return
+    transaction.on_commit(
+        lambda: notification_send(
+            recipients=ids,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            organisation_id=organisation_id,
+        )
+    )
