@@ -63,6 +63,7 @@ def demo_logins() -> list[tuple[str, str]]:
 
 
 def seed_organisations(report: SeedReport) -> dict[str, Organisation]:
+    """Create the operator, substation, institutions and departments; return them by name."""
     orgs: dict[str, Organisation] = {
         o.name: o
         for o in Organisation.objects.exclude(
@@ -89,6 +90,7 @@ def seed_organisations(report: SeedReport) -> dict[str, Organisation]:
 
 
 def seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
+    """Create the demo logins that do not exist yet (all with ``DEMO_PASSWORD``)."""
     password_hash = make_password(DEMO_PASSWORD)
     existing = set(
         User.objects.filter(username__in=[d.username for d in DEMO_USERS]).values_list(
