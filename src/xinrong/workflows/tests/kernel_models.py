@@ -20,7 +20,7 @@ class Ticket(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     organisation_id = models.BigIntegerField(null=True)
-    objects: "models.Manager[Ticket]" = models.Manager()
+    objects: models.Manager[Ticket] = models.Manager()
 
     class Meta:
         app_label = "workflows"
@@ -32,7 +32,7 @@ class Ticket(models.Model):
 
 class TicketEvent(TimelineEvent):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    objects: "models.Manager[TicketEvent]" = models.Manager()
+    objects: models.Manager[TicketEvent] = models.Manager()
 
     class Meta(TimelineEvent.Meta):
         app_label = "workflows"

@@ -106,7 +106,7 @@ def test_a_move_changes_the_status_and_writes_one_event(flow: Workflow, owner: A
         "submit",
         "draft",
         "open",
-        owner.pk,
+        owner,
     )
     assert ev.data == {"amount": "10.00"}  # Decimal kept exactly, as text
 
