@@ -42,7 +42,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinrong.accounts.permissions import PERMISSIONS, can, declare
+from xinrong.accounts.permissions import PERMISSIONS, can, declare, predicate
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.timeline import TimelineEvent
@@ -195,12 +195,9 @@ def register(workflow: Workflow) -> Workflow:
             f"does not point at {workflow.model.__name__}"
         )
     for a in workflow.actions:
-        predicate = (
-            a.allowed if isinstance(a.allowed, rules.Predicate) else rules.predicate(a.allowed)
-        )
         declare(
             workflow.permission(a),
-            predicate,
+            predicate(a.allowed),
             label=gettext_lazy("%(action)s（%(workflow)s）")
             % {"action": a.label, "workflow": workflow.label or workflow.name},
             objects=gettext_lazy("处于以下状态之一的对象：%(statuses)s")
