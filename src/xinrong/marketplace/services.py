@@ -36,13 +36,12 @@ from xinrong.credit import recipients
 from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.recipients import entity_users, operator_users
 from xinrong.credit.scorecard import DEFAULT_BANDS
-from xinrong.credit.services import (
+from xinrong.credit.services.archive import (
     authorisation_end,
     authorisation_grant,
     authorisation_revoke,
-    loan_watch_end,
-    loan_watch_start,
 )
+from xinrong.credit.services.early_warning import loan_watch_end, loan_watch_start
 from xinrong.datahub.services import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
