@@ -30,7 +30,7 @@ from xinrong.accounts.signing import HEADER_REPLAYED
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import presenters as credit_presenters
 from xinrong.credit.choices import Channel
-from xinrong.credit.selectors import archive_read
+from xinrong.credit.selectors.archive import archive_read
 from xinrong.marketplace import presenters
 from xinrong.marketplace.choices import ApplicationStatus
 from xinrong.marketplace.models import Loan, LoanApplication
