@@ -22,7 +22,7 @@ from xinrong.marketplace.models import (
     Demand,
     DemandEvent,
 )
-from xinrong.marketplace.services import demand_hold_hours
+from xinrong.marketplace.services.demands import demand_hold_hours
 
 _OPTIONS = TEXTS["demands"]
 

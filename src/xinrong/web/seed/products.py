@@ -17,7 +17,7 @@ from xinrong.accounts.choices import OrgKind
 from xinrong.accounts.models import Organisation
 from xinrong.marketplace.choices import EventKind, ProductStatus, VersionStatus
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
-from xinrong.marketplace.services import region_index, tag_index, terms_clean
+from xinrong.marketplace.services.products import region_index, tag_index, terms_clean
 from xinrong.web.seed.base import load_data
 from xinrong.web.seed.organisations import INSTITUTIONS
 
@@ -58,7 +58,7 @@ def _short_institution(name: str) -> str:
     return name
 
 
-def _product_terms(rng: random.Random, template: _ProductTemplate) -> dict:
+def _product_terms(rng: random.Random, template: _ProductTemplate) -> dict[str, Any]:
     """Jitter a template's terms deterministically, keeping them within its ranges."""
     _name, ptype, tags, (amin, amax), (tmin, tmax), (rmin, rmax), extra = template
     step = 10_000 if amin < 1_000_000 else 100_000
@@ -96,7 +96,7 @@ def seed_products(orgs: dict[str, Organisation], seed_value: int) -> int:
     """Publish about 390 products over the seeded institutions; existing codes are skipped."""
     rng = random.Random(f"products:{seed_value}")
     now = timezone.now()
-    planned: list[tuple[Organisation, str, str, dict, dt.datetime]] = []
+    planned: list[tuple[Organisation, str, str, dict[str, Any], dt.datetime]] = []
     counters: dict[str, int] = {}
     for kind, name in INSTITUTIONS:
         if kind not in PRODUCTS_PER_KIND or name not in orgs:
