@@ -84,7 +84,7 @@ from xinrong.credit.publication import (
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
-from xinrong.datahub.services import fact_correct, fact_values_check
+from xinrong.datahub.services.quality import fact_correct, fact_values_check
 from xinrong.enterprises.models import MarketEntity
 from xinrong.notifications.services import notification_send
 

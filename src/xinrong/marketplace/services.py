@@ -43,7 +43,7 @@ from xinrong.credit.services import (
     loan_watch_end,
     loan_watch_start,
 )
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace import selectors

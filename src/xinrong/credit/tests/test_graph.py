@@ -14,7 +14,8 @@ from xinrong.credit import graph as g
 from xinrong.credit import selectors, services
 from xinrong.credit.models import QueryLog
 from xinrong.credit.presenters import graph_out
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises import services as registry
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import address_key

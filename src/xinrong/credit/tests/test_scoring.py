@@ -13,7 +13,8 @@ from xinrong.credit import selectors, services
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import CreditProfile, ModelEvent, QueryLog, ScoreModel
 from xinrong.credit.scorecard import BinnedFeature, Scorecard
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 

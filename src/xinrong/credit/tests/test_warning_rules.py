@@ -9,7 +9,7 @@ from xinrong.credit import selectors, services
 from xinrong.credit.models import Alert, WarningRuleChange
 from xinrong.credit.tests.test_warning_cultivation import _authorise, _deliver
 from xinrong.credit.warnings import RULES, rules_effective
-from xinrong.datahub.services import source_create
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 

@@ -78,7 +78,7 @@ def _lying_zip(content: bytes) -> bytes:
 
 
 def _ingest_service(source, content: bytes, filename: str):
-    from xinrong.datahub.services import batch_ingest
+    from xinrong.datahub.services.ingest import batch_ingest
 
     return batch_ingest(
         source=source,

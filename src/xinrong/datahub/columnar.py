@@ -1,7 +1,7 @@
 """Column-wise ingestion: read a delivered file in chunks of columns, validate, hash, shape facts.
 
-The pipeline (``datahub.services``) does not walk rows in Python on its main path. Each field of
-a chunk is one Arrow string array, and each rule runs over the whole array. Some cells a
+The pipeline (``datahub.services.ingest``) does not walk rows in Python on its main path. Each
+field of a chunk is one Arrow string array, and each rule runs over the whole array. Some cells a
 vectorised rule cannot settle: thousand separators, Chinese date formats, odd capitalisation,
 and every invalid cell. Those fall back to ``rows.parse_field`` one by one, so both paths accept,
 normalise and reject exactly the same text with the same message.
