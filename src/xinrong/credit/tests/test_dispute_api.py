@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.credit import services
 from xinrong.credit.models import Dispute
 from xinrong.credit.tests.conftest import pdf

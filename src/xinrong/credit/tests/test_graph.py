@@ -533,7 +533,7 @@ def test_hops_outside_one_to_three_are_refused_naming_the_field(own, enterprise_
 
 @pytest.fixture
 def api_key(bank_admin):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     _key, raw = api_key_create(organisation=bank_admin.organisation, name="信贷", actor=bank_admin)
     return raw

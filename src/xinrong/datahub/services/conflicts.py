@@ -12,22 +12,10 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
-from xinrong.common.errors import (
-    ApplicationError,
-    ConflictError,
-    PermissionDeniedError,
-)
+from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.datahub import rules
-from xinrong.datahub.choices import (
-    CONFLICT_OUTCOMES,
-    ConflictEventKind,
-    ConflictStatus,
-)
-from xinrong.datahub.models import (
-    Conflict,
-    ConflictEvent,
-    Source,
-)
+from xinrong.datahub.choices import CONFLICT_OUTCOMES, ConflictEventKind, ConflictStatus
+from xinrong.datahub.models import Conflict, ConflictEvent, Source
 from xinrong.notifications.services import notification_send
 
 # ---------------------------------------------------------------- conflicts (交叉验证冲突)

@@ -12,10 +12,7 @@ from django.db import connection
 from xinrong.common import bulk
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CategorySpec
-from xinrong.datahub.models import (
-    Fact,
-    IngestBatch,
-)
+from xinrong.datahub.models import Fact, IngestBatch
 
 
 def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:

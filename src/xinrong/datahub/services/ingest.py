@@ -21,23 +21,13 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
-from xinrong.common.errors import (
-    ApplicationError,
-)
+from xinrong.common.errors import ApplicationError
 from xinrong.datahub import columnar, limits
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
-from xinrong.datahub.choices import (
-    BatchStatus,
-)
+from xinrong.datahub.choices import BatchStatus
 from xinrong.datahub.crossval import conflicts_detect
-from xinrong.datahub.models import (
-    Fact,
-    IngestBatch,
-    RowError,
-    Source,
-    UnresolvedRow,
-)
+from xinrong.datahub.models import Fact, IngestBatch, RowError, Source, UnresolvedRow
 from xinrong.datahub.services.facts import facts_store, first_seen
 from xinrong.datahub.signals import batch_completed
 from xinrong.enterprises.models import MarketEntity

@@ -15,23 +15,13 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
-from xinrong.common.errors import (
-    ApplicationError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.datahub import columnar
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.choices import (
-    BatchStatus,
-    ResolutionStatus,
-)
+from xinrong.datahub.choices import BatchStatus, ResolutionStatus
 from xinrong.datahub.crossval import conflicts_detect
-from xinrong.datahub.models import (
-    Fact,
-    UnresolvedRow,
-)
+from xinrong.datahub.models import Fact, UnresolvedRow
 from xinrong.datahub.services.facts import facts_store
 from xinrong.enterprises.models import MarketEntity
 from xinrong.reference import uscc as uscc_codec

@@ -14,23 +14,12 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import OrgKind
 from xinrong.accounts.models import Organisation
-from xinrong.accounts.services import organisation_create
-from xinrong.common.errors import (
-    ApplicationError,
-    NotFoundError,
-)
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
-from xinrong.datahub.choices import (
-    BatchChannel,
-    Cadence,
-)
-from xinrong.datahub.models import (
-    IngestBatch,
-    RowError,
-    Source,
-    UnresolvedRow,
-)
+from xinrong.datahub.choices import BatchChannel, Cadence
+from xinrong.datahub.models import IngestBatch, RowError, Source, UnresolvedRow
 from xinrong.datahub.services.ingest import batch_run, delivery_check
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.datahub import selectors
 from xinrong.datahub.choices import ConflictEventKind, ConflictStatus
