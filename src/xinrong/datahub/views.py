@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -212,7 +213,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _comparison(conflict: Conflict) -> tuple[list[dict], list[tuple[str, str]]]:
+def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Return each side's values from the detail, and the detail keys no side claims."""
     rule = RULES_BY_ID.get(conflict.rule)
     side_keys = rule.sides if rule else ()

@@ -38,7 +38,7 @@ def login_throttle_locked(*, username: str, source_ip: str) -> LoginThrottle | N
 def _lock_seconds(lockouts: int) -> int:
     base = int(settings.LOGIN_LOCKOUT_SECONDS)
     cap = int(getattr(settings, "LOGIN_LOCKOUT_MAX_SECONDS", 24 * 3600))
-    return min(base * (2 ** min(lockouts, 20)), max(cap, base))
+    return int(min(base * (2 ** min(lockouts, 20)), max(cap, base)))
 
 
 def login_failure_record(*, username: str, source_ip: str, user_agent: str = "") -> LoginThrottle:

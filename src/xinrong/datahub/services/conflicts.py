@@ -40,7 +40,7 @@ def _conflict_note(note: str) -> str:
 
 
 def _conflict_event_record(
-    *, conflict: Conflict, kind: str, actor: User, from_status: str, note: str, data: dict
+    *, conflict: Conflict, kind: str, actor: User, from_status: str, note: str, data: dict[str, Any]
 ) -> ConflictEvent:
     event = ConflictEvent(
         conflict=conflict,

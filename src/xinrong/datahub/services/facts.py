@@ -21,7 +21,9 @@ def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:
     ordered = hashes[order]
     first = np.ones(len(hashes), dtype=bool)
     first[order[1:]] = ordered[1:] != ordered[:-1]  # the earliest row of equal hashes stays
-    fresh = first & np.fromiter((h not in seen for h in hashes.tolist()), bool, len(hashes))
+    fresh: np.ndarray = first & np.fromiter(
+        (h not in seen for h in hashes.tolist()), bool, len(hashes)
+    )
     seen.update(hashes[fresh].tolist())
     return fresh
 

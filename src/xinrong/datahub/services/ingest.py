@@ -121,7 +121,7 @@ class _NameResolver:
         return loose[0] if len(loose) == 1 else None
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
