@@ -39,7 +39,7 @@ from xinrong.enterprises.services import compute_size_class, person_id_index, pe
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.marketplace.choices import EventKind, ProductStatus, VersionStatus
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
-from xinrong.marketplace.services import region_index, tag_index, terms_clean
+from xinrong.marketplace.services.products import region_index, tag_index, terms_clean
 from xinrong.reference import divisions, idcard
 from xinrong.reference import uscc as uscc_codec
 
