@@ -13,7 +13,7 @@ from typing import Any
 
 from xinrong.accounts.models import Organisation
 from xinrong.credit.models import LoanWatch
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     LoanStatus,

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 
-from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import user_create
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.web.seed.base import DEMO_PASSWORD, SeedReport, load_data
@@ -79,7 +80,7 @@ def seed_organisations(report: SeedReport) -> dict[str, Organisation]:
     for kind, name, region in wanted:
         if name in orgs and orgs[name].kind == kind:
             continue
-        orgs[name] = account_services.organisation_create(name=name, kind=kind, region_code=region)
+        orgs[name] = organisation_create(name=name, kind=kind, region_code=region)
         report.organisations += 1
     for name, sections in INDUSTRY_SECTIONS.items():
         org = orgs.get(name)
@@ -121,7 +122,7 @@ def seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
             org = orgs[d.organisation]
         if org is None:
             continue
-        account_services.user_create(
+        user_create(
             username=d.username,
             password_hash=password_hash,
             organisation=org,
