@@ -9,7 +9,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from xinrong.accounts.forms import (
 from xinrong.accounts.models import ApiKey, Organisation, User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
+from xinrong.common.pagination import paginate
 
 
 class LoginView(auth_views.LoginView):
@@ -200,7 +200,7 @@ def security_log(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     events = selectors.security_event_list(user=user, **filters)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = paginate(request, events, per_page=50)
     for event in page:
         event.details_display = presenters.security_event_details(event.details)  # type: ignore[attr-defined]
     return render(request, "accounts/security_log.html", {"form": form, "page": page})

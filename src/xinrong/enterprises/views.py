@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from xinrong.accounts.forms import EnterpriseLoginIssueForm
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page
-from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.common.pagination import paginate
 from xinrong.enterprises import presenters, selectors, services
 from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
 from xinrong.reference import divisions
@@ -39,16 +38,13 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         )
         try:
             qs = selectors.market_entity_search(user=request.user, filters=filters)  # type: ignore[arg-type]
-            paginator = Paginator(qs, DEFAULT_PAGE_SIZE)
-            page = paginator.get_page(request.GET.get("page"))
+            page = paginate(request, qs)
         except ApplicationError as exc:
             error = exc.message
     rows = [presenters.entity_row(e) for e in page.object_list] if page else []
     region = request.GET.get("region", "")
     selected = divisions.get(region) if region else None
     region_path = [*divisions.ancestors(region), selected] if selected else []
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "enterprises/entity_list.html",
@@ -58,7 +54,6 @@ def entity_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "region_path": region_path,
-            "querystring": query.urlencode(),
         },
     )
 
