@@ -26,7 +26,7 @@ from xinrong.accounts.forms import (
     UserCreateForm,
 )
 from xinrong.accounts.models import ApiKey, Organisation, User
-from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
+from xinrong.common.errors import SERVICE_ERRORS
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
 
@@ -74,11 +74,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 def _require(user: User, name: str, obj: object = None, message: str = "") -> None:
-    """Turn the permission layer's refusal into Django's 403 page."""
-    try:
-        permissions.require(user, name, obj, message=message)
-    except ApplicationError as exc:
-        raise PermissionDenied(exc.message) from exc
+    """Refuse with the permission layer's message (the error page shows it with a 403)."""
+    permissions.require(user, name, obj, message=message)
 
 
 @login_required
@@ -211,10 +208,7 @@ def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
     user = request_user(request)
     if org.kind not in API_KEY_KINDS:
         raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
-    try:
-        keys = list(selectors.api_key_list(user=user, organisation=org))
-    except ApplicationError as exc:
-        raise PermissionDenied(exc.message) from exc
+    keys = list(selectors.api_key_list(user=user, organisation=org))
     form = ApiKeyCreateForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -262,10 +256,7 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     key = get_object_or_404(ApiKey.objects.restrict(user).select_related("organisation"), pk=pk)
     ip, agent = request_source(request)
-    try:
-        services.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
-    except ApplicationError as exc:
-        raise PermissionDenied(exc.message) from exc
+    services.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
     messages.success(request, _("密钥 %(prefix)s… 已吊销") % {"prefix": key.prefix})
     if key.organisation_id == user.organisation_id:
         return redirect("accounts:api_key_list")

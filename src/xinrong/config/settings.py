@@ -97,6 +97,9 @@ MIDDLEWARE = [
     "xinrong.common.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees a view's exception first: a service error a page lets through becomes the
+    # error page with the Chinese message and its 4xx status (the API has its own handlers).
+    "xinrong.common.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "xinrong.config.urls"

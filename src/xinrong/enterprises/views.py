@@ -14,7 +14,6 @@ from xinrong.accounts.auth import request_source, request_user
 from xinrong.accounts.forms import EnterpriseLoginIssueForm
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
 from xinrong.common.pagination import paginate
 from xinrong.enterprises import presenters, selectors, services
 from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
@@ -61,10 +60,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show one entity's registry entry (personal data masked)."""
-    try:
-        entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
     detail = presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
     can_issue = permissions.can(
         request.user, "accounts.enterprise_login_issue"
@@ -80,13 +76,10 @@ def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
 def entity_login_issue(request: HttpRequest, uscc: str) -> HttpResponse:
     """The operator opens the owner login of a registry entity (the recorded procedure)."""
     user = request_user(request)
-    try:
-        entity = selectors.market_entity_get(user=user, uscc=uscc)
-        permissions.require(
-            user, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
-        )
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    entity = selectors.market_entity_get(user=user, uscc=uscc)
+    permissions.require(
+        user, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
+    )
     form = EnterpriseLoginIssueForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
