@@ -31,12 +31,12 @@ def page_size_clamp(value: Any, *, default: int = DEFAULT_PAGE_SIZE) -> int:
 
 def paginate(
     request: HttpRequest | Mapping[str, Any],
-    object_list: QuerySet[Any] | Sequence[T],
+    object_list: QuerySet[Any, T] | Sequence[T],
     *,
     per_page: int = DEFAULT_PAGE_SIZE,
     param: str = "page",
     size_param: str | None = None,
-) -> Page:
+) -> Page[T]:
     """Return the requested page of ``object_list``; never fails on a bad page number.
 
     ``request`` is the request (its GET is read) or a query mapping. A page number that is not a
