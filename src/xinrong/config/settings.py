@@ -104,6 +104,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "xinrong.config.urls"
+# {{ form }} and {{ field.as_field_group }} use web/_form.html and web/_field.html.
+FORM_RENDERER = "xinrong.common.forms.FormRenderer"
 WSGI_APPLICATION = "xinrong.config.wsgi.application"
 
 TEMPLATES = [

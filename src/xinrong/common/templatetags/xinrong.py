@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.db import models
+from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -21,6 +22,52 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key, "")
     except AttributeError:
         return ""
+
+
+# Bootstrap's class per kind of widget (``BoundField.widget_type``); others "form-control".
+_WIDGET_CLASS = {
+    "checkbox": "form-check-input",
+    "radioselect": "form-check-input",
+    "checkboxselectmultiple": "form-check-input",
+    "select": "form-select",
+    "selectmultiple": "form-select",
+    "nullbooleanselect": "form-select",
+    "range": "form-range",
+}
+_BASE_CLASSES = {"form-control", "form-select", "form-check-input", "form-range"}
+
+
+def _widget_class(field: BoundField, size: str = "") -> str:
+    """Return the widget's classes: its own, the Bootstrap base, the size and ``is-invalid``."""
+    own = str(field.field.widget.attrs.get("class", "")).split()
+    base = _WIDGET_CLASS.get(field.widget_type, "form-control")
+    classes = own if _BASE_CLASSES.intersection(own) else [*own, base]
+    if size and base in ("form-control", "form-select"):
+        classes.append(f"{base}-{size}")
+    if field.errors:
+        classes.append("is-invalid")
+    return " ".join(dict.fromkeys(classes))
+
+
+@register.filter
+def form_widget(field: BoundField, size: str = "") -> str:
+    """Render a field's widget with Bootstrap's classes (``size`` "sm" for compact filters)."""
+    return field.as_widget(attrs={"class": _widget_class(field, size or "")})
+
+
+@register.filter
+def form_options(field: BoundField) -> list[BoundWidget]:
+    """Return the options of a radio or multiple-checkbox field with Bootstrap's classes."""
+    widget = field.field.widget
+    attrs: dict[str, Any] = {"class": _widget_class(field)}
+    auto_id = widget.attrs.get("id") or field.auto_id
+    if auto_id:
+        attrs["id"] = auto_id
+    attrs = field.build_widget_attrs(attrs)
+    return [
+        BoundWidget(widget, option, field.form.renderer)
+        for option in widget.subwidgets(field.html_name, field.value(), attrs=attrs)
+    ]
 
 
 def _label(choices: Any, value: Any) -> str:
