@@ -29,7 +29,7 @@ from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import Authorisation, LoanWatch
 from xinrong.credit.synthetic import outcomes
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
@@ -61,7 +61,7 @@ from xinrong.marketplace.models import (
     ProductVersion,
     Repayment,
 )
-from xinrong.marketplace.services import demand_hold_hours
+from xinrong.marketplace.services.demands import demand_hold_hours
 
 BORROWER_SHARE = 0.5  # of entities, at the demo scale; capped by MAX_BORROWERS
 MAX_BORROWERS = 6_000  # the article: 5,200+ financings by Aug 2022

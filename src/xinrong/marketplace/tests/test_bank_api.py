@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from xinrong.accounts import services as account_services
+from xinrong.accounts.services.api_keys import api_key_create, api_key_revoke
 from xinrong.credit.models import QueryLog
-from xinrong.marketplace import services
 from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import ApplicationEvent, Loan, Repayment
+from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.tests.factories import published_product
 from xinrong.marketplace.tests.test_applications import _apply, _to
 
@@ -123,9 +123,7 @@ def entity(enterprise_user):
 
 
 def _system(client, admin, algorithm="HMAC-SHA256") -> BankSystem:
-    _key, raw = account_services.api_key_create(
-        organisation=admin.organisation, name="信贷系统", actor=admin
-    )
+    _key, raw = api_key_create(organisation=admin.organisation, name="信贷系统", actor=admin)
     return BankSystem(client, raw, algorithm)
 
 
@@ -228,7 +226,7 @@ def test_unknown_and_revoked_keys_are_refused(client, system, bank, app):
     stranger = BankSystem(client, "xr_ffffffffffff_" + "x" * 43)
     assert _error(stranger.get("/applications")) == (401, "unknown_key")
     key = ApiKey.objects.get(prefix=system.raw_key.split("_")[1])
-    account_services.api_key_revoke(key=key, actor=bank["institution_admin"])
+    api_key_revoke(key=key, actor=bank["institution_admin"])
     assert _error(system.get("/applications")) == (401, "key_revoked")
 
 
@@ -429,7 +427,7 @@ def test_the_same_idempotency_key_with_another_body_is_422(system, app):
 def test_a_failed_write_may_be_retried_with_the_same_key(system, app, bank):
     path = f"/applications/{app.number}/review"
     assert system.post(path, {}, idem="review-0001").status_code == 409  # not accepted yet
-    services.application_accept(application=app, actor=bank["loan_officer"])
+    application_services.application_accept(application=app, actor=bank["loan_officer"])
     assert system.post(path, {}, idem="review-0001").status_code == 200
 
 
