@@ -21,16 +21,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F, Max, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.datahub.choices import ConflictEventKind, ConflictStatus
-from xinrong.datahub.models import Conflict, ConflictEvent, Fact
+from xinrong.datahub.choices import ConflictStatus
+from xinrong.datahub.models import Conflict, Fact
 from xinrong.datahub.selectors import fact_visible
+from xinrong.datahub.services.conflicts import conflicts_recur
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 
@@ -255,28 +254,7 @@ def _reopen_recurring_errors(
             again.append((pk, c.detail))
     if not again:
         return
-    now = timezone.now()
-    with transaction.atomic():
-        for pk, detail in again:
-            Conflict.objects.filter(pk=pk, status=ConflictStatus.CONFIRMED_ERROR).update(
-                status=ConflictStatus.OPEN,
-                detail=detail,
-                resolved_at=None,
-                resolved_by=None,
-                updated_at=now,
-            )
-        ConflictEvent.objects.bulk_create(
-            ConflictEvent(
-                conflict_id=pk,
-                kind=ConflictEventKind.REOPENED,
-                from_status=ConflictStatus.CONFIRMED_ERROR,
-                to_status=ConflictStatus.OPEN,
-                note=str(_("已确认有误的数据在新报送中再次出现，尚未更正")),
-                data={"detail": detail},
-                created_at=now,
-            )
-            for pk, detail in again
-        )
+    conflicts_recur(again=again)
 
 
 def conflicts_detect(
