@@ -7,19 +7,23 @@ runs the guards (note, blame), writes the timeline event and tells the people wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError
 from xinrong.datahub import rules
 from xinrong.datahub.choices import CONFLICT_OUTCOMES, ConflictStatus
 from xinrong.datahub.models import Conflict, Source
-from xinrong.datahub.workflows import CLOSE_ACTIONS, CONFLICT
+from xinrong.datahub.workflows import CLOSE_ACTIONS, CONFLICT, NOTICE_KIND
+from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import TransitionRefused, transition_apply
 
 
@@ -144,3 +148,37 @@ def conflicts_recur(*, again: list[tuple[int, dict[str, Any]]]) -> int:
                 continue
             reopened += 1
     return reopened
+
+
+def conflicts_found_notify(
+    *, by_source: Mapping[str, int], submitter_id: int | None = None
+) -> None:
+    """Tell each department that new conflicts involving its sources await it (after commit).
+
+    ``by_source`` counts the new conflicts per source code (``registry`` is nobody's); each
+    department's data providers get one notice naming how many, linked to its queue.
+    """
+    codes = [code for code, n in by_source.items() if n and code != rules.REGISTRY]
+    if not codes:
+        return
+    per_org: dict[int, tuple[int, list[str]]] = {}
+    for code, org_id in Source.objects.filter(code__in=codes).values_list(
+        "code", "organisation_id"
+    ):
+        n, names = per_org.get(org_id, (0, []))
+        per_org[org_id] = (n + by_source[code], [*names, code])
+    for org_id, (n, names) in sorted(per_org.items()):
+        providers = User.objects.filter(
+            is_active=True,
+            api_key__isnull=True,
+            organisation_id=org_id,
+            roles__role=Role.DATA_PROVIDER,
+        ).exclude(pk=submitter_id or 0)
+        notify_on_commit(
+            recipients=list(providers.distinct().order_by("pk")),
+            kind=NOTICE_KIND,
+            title=_("发现 %(n)d 个新的数据冲突待处理（涉及来源：%(s)s）")
+            % {"n": n, "s": "、".join(sorted(names))},
+            body=_("交叉验证发现贵部门报送的数据与其他来源不一致，请核实后处理。"),
+            link=reverse("datahub:conflicts") + "?" + urlencode({"source": sorted(names)[0]}),
+        )

@@ -579,7 +579,7 @@ def _ingest_rows(
         **counts,
     ):
         raise _SupersededError
-    found = conflicts_detect(touched, delivered=delivered)
+    found = conflicts_detect(touched, delivered=delivered, submitter_id=batch.created_by_id)
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
     batch_id = batch.pk
     batch_owner_notify(batch_id=batch_id)

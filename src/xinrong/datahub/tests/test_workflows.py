@@ -219,3 +219,20 @@ def test_a_row_needs_a_registered_entity_and_an_operator_admin(rows, operator, t
     assert exc.value.code == "entity_not_found" and exc.value.extra == {"field": "uscc"}
     first.refresh_from_db()
     assert first.status == ResolutionStatus.OPEN and not UnresolvedRowEvent.objects.exists()
+
+
+def test_new_conflicts_tell_the_departments_they_involve(
+    tax_source, make_user, django_capture_on_commit_callbacks
+):
+    submitter = tax_source.provider
+    colleague = make_user("government", ["data_provider"], org=submitter.organisation)
+    entity = MarketEntityFactory(legal_representative=PersonFactory(name="马明"))
+    with django_capture_on_commit_callbacks(execute=True):
+        _deliver(tax_source, f"{TAX_HEAD}{entity.uscc},2024-06,1,韩梅\n", actor=submitter)
+    told = Notification.objects.get(recipient=colleague)
+    assert told.kind == "datahub.conflict" and "1 个新的数据冲突" in told.title
+    assert told.link.endswith("?source=tax")
+    # the submitter's batch notice counts the conflict instead
+    assert list(
+        Notification.objects.filter(recipient=submitter).values_list("kind", flat=True)
+    ) == ["datahub.batch"]
