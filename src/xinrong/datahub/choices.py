@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.common.choices import register_colours
+
 
 class BatchStatus(models.TextChoices):
     """Where an ingestion batch stands; only completed batches' facts are visible."""
@@ -11,6 +13,13 @@ class BatchStatus(models.TextChoices):
     PROCESSING = "processing", _("处理中")
     COMPLETED = "completed", _("已完成")
     FAILED = "failed", _("失败")
+
+
+register_colours(
+    BatchStatus,
+    {BatchStatus.COMPLETED: "success", BatchStatus.FAILED: "danger"},
+    default="warning",
+)
 
 
 class BatchChannel(models.TextChoices):
@@ -51,6 +60,25 @@ class ConflictStatus(models.TextChoices):
     CONFIRMED_ERROR = "confirmed_error", _("确认数据有误")
     EXPLAINED = "explained", _("已说明（均属实）")
     DISMISSED = "dismissed", _("误报（规则不适用）")
+
+
+register_colours(
+    ConflictStatus,
+    {ConflictStatus.OPEN: "primary", ConflictStatus.CONFIRMED_ERROR: "success"},
+)
+
+
+class ConflictSeverity(models.TextChoices):
+    """How serious a cross-validation rule's finding is."""
+
+    HIGH = "high", _("高")
+    MEDIUM = "medium", _("中")
+    LOW = "low", _("低")
+
+
+register_colours(
+    ConflictSeverity, {ConflictSeverity.HIGH: "danger", ConflictSeverity.MEDIUM: "warning"}
+)
 
 
 CONFLICT_OUTCOMES = (

@@ -27,7 +27,7 @@ from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.datahub.choices import ConflictStatus
+from xinrong.datahub.choices import ConflictSeverity, ConflictStatus
 from xinrong.datahub.models import Conflict, Fact
 from xinrong.datahub.selectors import fact_visible
 from xinrong.datahub.services.conflicts import conflicts_found_notify, conflicts_recur
@@ -62,7 +62,7 @@ class Rule:
 
     id: str
     description: str
-    severity: str  # "high" | "medium" | "low"
+    severity: str  # a ConflictSeverity value
     check: Callable[[_Chunk], Iterable[Finding]]
     # the (category, field) values it compares: a delivery without any of them can only replace
     # the latest fact by one lacking the value, which never raises a new conflict
@@ -219,7 +219,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
-SEVERITY_LABELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+SEVERITY_LABELS = dict(ConflictSeverity.choices)
 DETAIL_LABELS = {
     "field": _("比对项"),
     "registry": _("登记信息"),

@@ -44,18 +44,17 @@ class ConflictResolveForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("处理结果"),
         choices=[(o.value, o.label) for o in CONFLICT_OUTCOMES],
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=forms.RadioSelect,
     )
     blamed_source = forms.ChoiceField(
         label=_("数据有误的来源"),
         required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
         help_text=_("仅在“确认数据有误”时选择"),
     )
     note = forms.CharField(
         label=_("处理说明"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("说明核查结论：哪方数据有误、已如何更正，或两者为何均属实、为何属于误报"),
     )
 
@@ -72,5 +71,5 @@ class ConflictReopenForm(forms.Form):
     note = forms.CharField(
         label=_("重新打开的原因"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

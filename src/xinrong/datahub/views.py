@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -20,11 +18,11 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
+from xinrong.common.pagination import paginate
 from xinrong.datahub import rules, selectors, workbooks
 from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
-from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID, SEVERITY_LABELS
+from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictSeverity, ConflictStatus
+from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID
 from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, UploadForm
 from xinrong.datahub.models import Conflict, Source
 from xinrong.datahub.services.conflicts import conflict_reopen, conflict_resolve
@@ -91,10 +89,7 @@ def hub_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a batch's summary; while it runs the progress part refreshes itself."""
-    try:
-        batch = selectors.batch_get(user=request_user(request), pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    batch = selectors.batch_get(user=request_user(request), pk=pk)
     template = (
         "datahub/_batch_summary.html"
         if request.headers.get("HX-Request")
@@ -191,24 +186,20 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
         "source": request.GET.get("source", ""),
         "uscc": request.GET.get("uscc", ""),
     }
-    try:
-        qs = selectors.conflict_queue(user=user, **filters)
-        sources = list(_sources(user).values_list("code", "name"))
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    query = urlencode({k: v for k, v in {**filters, "status": status}.items() if v})
+    qs = selectors.conflict_queue(user=user, **filters)
+    sources = list(_sources(user).values_list("code", "name"))
+    page = paginate(request, qs, per_page=30)
     return render(
         request,
         "datahub/conflicts.html",
         {
             "page": page,
             "filters": {**filters, "status": status},
-            "query": query,
             "statuses": ConflictStatus.choices,
             "rules": [(r.id, _(r.description)) for r in RULES],
             "rule_labels": {r.id: _(r.description) for r in RULES},
-            "severities": list(SEVERITY_LABELS.items()),
+            "severities": ConflictSeverity.choices,
+            "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
         },
     )
@@ -239,10 +230,7 @@ def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[st
 def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One conflict: both sources' values, the timeline, and the resolve or reopen form."""
     user = request_user(request)
-    try:
-        conflict = selectors.conflict_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    conflict = selectors.conflict_get(user=user, pk=pk)
     sides, common = _comparison(conflict)
     choices = [(s["code"], s["label"]) for s in sides]
     action = request.POST.get("action") if request.method == "POST" else None
@@ -287,7 +275,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "conflict": conflict,
             "rule_label": _rule_label(conflict.rule),
-            "severity_label": SEVERITY_LABELS.get(conflict.severity, conflict.severity),
+            "severity_choices": ConflictSeverity,
             "sides": sides,
             "common": common,
             "blamed_label": blamed_label,

@@ -400,3 +400,41 @@ def test_quality_page_links_to_the_queue(client, conflict, operator):
     client.force_login(operator)
     page = client.get(reverse("datahub:quality")).content.decode()
     assert f"{reverse('datahub:conflicts')}?source=tax" in page
+
+
+def test_badges_take_the_colours_declared_on_the_choices(client, conflict, tax_source):
+    client.force_login(tax_source.provider)
+    detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
+    assert 'class="badge text-bg-primary" id="conflict-status" data-status="open"' in detail
+    assert 'class="badge text-bg-danger" data-status="high">高<' in detail
+    queue = client.get(reverse("datahub:conflicts")).content.decode()
+    assert 'class="badge text-bg-primary" data-status="open">待处理<' in queue
+
+
+def test_queue_pages_keep_the_filters(client, conflict, tax_source):
+    Conflict.objects.bulk_create(
+        Conflict(
+            entity=conflict.entity,
+            rule=conflict.rule,
+            severity="high",
+            sources=conflict.sources,
+            detail={"n": i},
+            fingerprint=f"copy-{i}",
+        )
+        for i in range(30)
+    )
+    client.force_login(tax_source.provider)
+    page = client.get(reverse("datahub:conflicts"), {"severity": "high", "source": "tax"})
+    html = page.content.decode()
+    assert html.count("data-conflict=") == 30
+    assert 'href="?severity=high&amp;source=tax&amp;page=2"' in html
+    second = client.get(
+        reverse("datahub:conflicts"), {"severity": "high", "source": "tax", "page": 2}
+    ).content.decode()
+    assert second.count("data-conflict=") == 1 and 'data-page="2"' in second
+
+
+def test_an_unknown_status_filter_is_a_chinese_error_page(client, conflict, tax_source):
+    client.force_login(tax_source.provider)
+    response = client.get(reverse("datahub:conflicts"), {"status": "nonsense"})
+    assert response.status_code == 422 and "未知的冲突状态" in response.content.decode()
