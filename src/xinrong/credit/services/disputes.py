@@ -34,7 +34,7 @@ from xinrong.credit.services.common import (
 from xinrong.credit.tasks import rescore_entities_schedule
 from xinrong.credit.workflows import DISPUTE
 from xinrong.datahub.models import Fact
-from xinrong.datahub.services import fact_correct, fact_values_check
+from xinrong.datahub.services.quality import fact_correct, fact_values_check
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import event_record, transition_apply
 

@@ -16,11 +16,13 @@ from typing import Any
 from django.db.models import Model
 from django.utils import timezone
 
-from xinrong.accounts import services as accounts
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import user_create
 from xinrong.credit.choices import CultivationStatus, DisputeStatus, ModelStatus
 from xinrong.credit.models import CultivationCase, Dispute, ScoreModel
 from xinrong.credit.workflows import model_activated
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.services import enterprise_register
 from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
 
@@ -37,10 +39,10 @@ class _People:
     def user(self, kind: str, roles: list[str], *, region_code: str = "", org: Any = None) -> Any:
         self.n += 1
         if org is None:
-            org = accounts.organisation_create(
+            org = organisation_create(
                 name=f"走查机构{self.n}-{kind}", kind=kind, region_code=region_code
             )
-        return accounts.user_create(
+        return user_create(
             username=f"walk{self.n}_{kind}",
             password=PASSWORD,
             organisation=org,
