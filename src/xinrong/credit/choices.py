@@ -161,19 +161,7 @@ class DisputeStatus(models.TextChoices):
 
 
 OPEN_DISPUTE_STATUSES = (DisputeStatus.SUBMITTED, DisputeStatus.IN_REVIEW)
-DISPUTE_TRANSITIONS: dict[str, frozenset[str]] = {
-    DisputeStatus.SUBMITTED: frozenset(
-        {
-            DisputeStatus.IN_REVIEW,
-            DisputeStatus.CORRECTED,
-            DisputeStatus.UPHELD,
-            DisputeStatus.WITHDRAWN,
-        }
-    ),
-    DisputeStatus.IN_REVIEW: frozenset(
-        {DisputeStatus.CORRECTED, DisputeStatus.UPHELD, DisputeStatus.WITHDRAWN}
-    ),
-}
+# The moves are declared in credit.workflows.DISPUTE (the workflow kernel).
 
 
 class DisputeEventKind(models.TextChoices):

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.permissions import (
@@ -82,13 +83,16 @@ def overdue(d: Dispute, ctx: Mapping[str, Any]) -> None:
     if not d.due_on < today:
         raise ApplicationError(
             "not_overdue",
-            _("答复期限 %(d)s 未过，不能提请督办") % {"d": d.due_on.isoformat()},
+            gettext("答复期限 %(d)s 未过，不能提请督办") % {"d": d.due_on.isoformat()},
             {"field": "due_on"},
             status=409,
         )
     if d.escalated_at is not None:
         raise ApplicationError(
-            "already_escalated", _("该异议已提请督办"), {"field": "escalated_at"}, status=409
+            "already_escalated",
+            gettext("该异议已提请督办"),
+            {"field": "escalated_at"},
+            status=409,
         )
 
 

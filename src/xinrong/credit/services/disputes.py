@@ -60,7 +60,7 @@ def dispute_file(
     kind: str,
     claim: str,
     proposed_values: dict[str, Any] | None = None,
-    evidence: Sequence[File] = (),
+    evidence: Sequence[File[Any]] = (),
     now: dt.datetime | None = None,
 ) -> Dispute:
     """File a dispute about a fact of the enterprise's own archive (due in 20 days).
