@@ -47,7 +47,7 @@ class VersionForm(forms.Form):
             )
             self.fields[_lane_field(lane.id, "org_kind")] = forms.ChoiceField(
                 label=_("限定机构类型"),
-                choices=[("", _("不限"))] + list(OrgKind.choices),
+                choices=[("", _("不限")), *OrgKind.choices],
                 required=False,
                 initial=entry.get("org_kind", ""),
             )

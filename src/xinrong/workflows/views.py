@@ -66,6 +66,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return error_page(request, exc)
     editable = version.status == VersionStatus.DRAFT and can(user, "workflows.process_manage")
     status = 200
+    form: VersionForm | None = None
     if request.method == "POST":
         if not editable:
             return error_page(
@@ -75,20 +76,19 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
         xml = request.POST.get("bpmn_xml", "")
-        form: VersionForm | None = VersionForm(
-            request.POST, lanes=_lanes(xml), lane_map=version.lane_map
-        )
-        if form.is_valid():
+        posted = VersionForm(request.POST, lanes=_lanes(xml), lane_map=version.lane_map)
+        form = posted
+        if posted.is_valid():
             try:
                 version, problems = services.version_save(
                     version=version,
-                    bpmn_xml=form.cleaned_data["bpmn_xml"],
-                    lane_map=form.cleaned_data["lane_map"],
+                    bpmn_xml=posted.cleaned_data["bpmn_xml"],
+                    lane_map=posted.cleaned_data["lane_map"],
                     user=user,
-                    note=form.cleaned_data["note"],
+                    note=posted.cleaned_data["note"],
                 )
             except ApplicationError as exc:
-                add_service_error(form, exc)
+                add_service_error(posted, exc)
                 status = 400
             else:
                 if problems:
@@ -101,8 +101,6 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("workflows:version_edit", pk=version.pk)
         else:
             status = 400
-    else:
-        form = None
     return _render_edit(request, version, form, editable=editable, status=status)
 
 
