@@ -26,7 +26,17 @@
   modeler
     .importXML(input.value)
     .then(function () {
-      modeler.get("canvas").zoom("fit-viewport", "auto");
+      // fit the diagram, leaving room on the left for the tool palette
+      var view = modeler.get("canvas");
+      view.zoom("fit-viewport", "auto");
+      var inner = view.viewbox().inner;
+      var pad = editable ? 110 : 20;
+      view.viewbox({
+        x: inner.x - pad,
+        y: inner.y - 20,
+        width: inner.width + pad + 20,
+        height: inner.height + 40,
+      });
       canvas.dataset.ready = "1";
     })
     .catch(function (err) {
