@@ -8,10 +8,10 @@ regions and eligibility conditions, and ``--demands`` open demands (default 100,
 entities across Qinghai's counties. Then, in this process, through the same selectors the pages
 call:
 
-  - ``selectors.demand_matches`` ranks the products for 200 random demands (each call loads the
+  - ``demands.demand_matches`` ranks the products for 200 random demands (each call loads the
     entity's facts, checks the catalogue stamp and ranks; the catalogue load itself happens once
     and is reported separately);
-  - ``selectors.demand_hall`` ranks the open demands for each of the 50 institutions.
+  - ``demands.demand_hall`` ranks the open demands for each of the 50 institutions.
 
 It prints p50 and p99 of each, and whether the goal (p50 under 20 ms for the first) is met.
 
@@ -167,8 +167,9 @@ def run(args: argparse.Namespace) -> None:
     from django.core.cache import cache
 
     from xinrong.accounts.models import User
-    from xinrong.marketplace import matching, selectors
+    from xinrong.marketplace import matching
     from xinrong.marketplace.models import Demand
+    from xinrong.marketplace.selectors import demands as demand_selectors
 
     rng = random.Random(20251125)
     start = time.perf_counter()
@@ -187,10 +188,10 @@ def run(args: argparse.Namespace) -> None:
     for demand in demands:
         cache.clear()  # the entity's facts are loaded from the database (credit's feature matrix)
         start = time.perf_counter()
-        result = selectors.demand_matches(demand=demand)
+        result = demand_selectors.demand_matches(demand=demand)
         cold.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()  # the page viewed again: facts cached, ranking redone
-        selectors.demand_matches(demand=demand)
+        demand_selectors.demand_matches(demand=demand)
         warm.append((time.perf_counter() - start) * 1000)
         eligible.append(result.eligible_count)
     p50 = pct(warm, 0.5)
@@ -213,7 +214,7 @@ def run(args: argparse.Namespace) -> None:
     hall, totals = [], []
     for user in users:
         start = time.perf_counter()
-        _rows, total = selectors.demand_hall(user=user)
+        _rows, total = demand_selectors.demand_hall(user=user)
         hall.append((time.perf_counter() - start) * 1000)
         totals.append(total)
     print(f"open demands for one institution among {args.demands:,} ({len(users)} institutions):")

@@ -54,7 +54,7 @@ admin.site.login = _login_via_platform  # type: ignore[method-assign]
 admin.site.logout = _logout_recorded  # type: ignore[method-assign]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Show rows; adding, changing and deleting go through the services only."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -74,7 +74,7 @@ class OrganisationAdmin(ReadOnlyAdmin):
     search_fields = ("name", "uscc")
 
 
-class UserRoleInline(admin.TabularInline):
+class UserRoleInline(admin.TabularInline[UserRole, User]):
     model = UserRole
     extra = 0
 
@@ -89,7 +89,7 @@ class UserRoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ("username", "display_name", "organisation", "is_active", "last_login")
     list_filter = ("is_active", "is_staff", "organisation__kind")
     search_fields = ("username", "display_name", "organisation__name")

@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import PermissionDeniedError
-from xinrong.marketplace import presenters, selectors, services
+from xinrong.marketplace import presenters
 from xinrong.marketplace.matching import WEIGHTS
 from xinrong.marketplace.schemas import (
     DemandCreateIn,
@@ -23,6 +23,10 @@ from xinrong.marketplace.schemas import (
     ProductPageOut,
     ProductSearchIn,
 )
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.services import demands as demand_services
 
 router = Router(tags=["marketplace"])
 
@@ -30,8 +34,8 @@ router = Router(tags=["marketplace"])
 @router.get("/products", response=ProductPageOut, summary="检索已上架的金融产品")
 def product_list(request: HttpRequest, params: Query[ProductSearchIn]) -> dict[str, Any]:
     """List published products matching the filters; bad filters are 422 naming the field."""
-    filters = selectors.product_filter_parse(params.dict(exclude={"page", "page_size"}))
-    qs = selectors.product_search(filters=filters)
+    filters = product_selectors.product_filter_parse(params.dict(exclude={"page", "page_size"}))
+    qs = product_selectors.product_search(filters=filters)
     start = (params.page - 1) * params.page_size
     rows = list(qs[start : start + params.page_size])
     return {
@@ -45,17 +49,19 @@ def product_list(request: HttpRequest, params: Query[ProductSearchIn]) -> dict[s
 @router.get("/products/{code}", response=ProductDetailOut, summary="查询一个已上架产品")
 def product_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     """Return one published product's live terms."""
-    return presenters.product_detail(selectors.product_published_get(code=code[:32].upper()))
+    return presenters.product_detail(
+        product_selectors.product_published_get(code=code[:32].upper())
+    )
 
 
 @router.post("/demands", response={201: DemandOut}, summary="发布融资需求（企业）")
 def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[str, Any]]:
     """Publish a demand for the caller's own entity; bad values are 422 naming the field."""
     user = request_user(request)
-    entity = selectors.user_entity(user=user)
+    entity = common_selectors.user_entity(user=user)
     if entity is None:
         raise PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
-    demand = services.demand_publish(actor=user, entity=entity, data=payload.dict())
+    demand = demand_services.demand_publish(actor=user, entity=entity, data=payload.dict())
     return Status(201, presenters.demand_out(demand))
 
 
@@ -65,13 +71,13 @@ def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[
 def demand_matches(request: HttpRequest, demand_id: int) -> dict[str, Any]:
     """Return the top 20 products for one's own demand, with scores and reasons."""
     user = request_user(request)
-    demand = selectors.demand_visible_get(user=user, pk=demand_id)
-    if not selectors.demand_matches_visible(user=user, demand=demand):
+    demand = demand_selectors.demand_visible_get(user=user, pk=demand_id)
+    if not demand_selectors.demand_matches_visible(user=user, demand=demand):
         raise PermissionDeniedError(
             "forbidden", _("匹配结果涉及企业的信用与纳税等级，仅该企业的用户可以查看")
         )
-    result = selectors.demand_matches(demand=demand)
-    products = selectors.products_by_id(ids=[m.product_id for m in result.matches])
+    result = demand_selectors.demand_matches(demand=demand)
+    products = product_selectors.products_by_id(ids=[m.product_id for m in result.matches])
     rows: list[dict[str, Any]] = []
     for m in result.matches:
         p = products.get(m.product_id)
@@ -108,11 +114,11 @@ def demand_take(request: HttpRequest, demand_id: int) -> dict[str, Any]:
     open. Taking one's own held demand again returns it unchanged.
     """
     user = request_user(request)
-    refusal = selectors.grab_refusal(user=user)  # say why before the demand is looked up
+    refusal = demand_selectors.grab_refusal(user=user)  # say why before the demand is looked up
     if refusal is not None:
         raise refusal
-    demand = selectors.demand_visible_get(user=user, pk=demand_id)
-    return presenters.demand_hold_out(services.demand_take(demand=demand, actor=user))
+    demand = demand_selectors.demand_visible_get(user=user, pk=demand_id)
+    return presenters.demand_hold_out(demand_services.demand_take(demand=demand, actor=user))
 
 
 @router.post(
@@ -123,6 +129,8 @@ def demand_release(
 ) -> dict[str, Any]:
     """Give a demand one's institution holds back to the pool; 409 if it does not hold it."""
     user = request_user(request)
-    demand = selectors.demand_visible_get(user=user, pk=demand_id)
+    demand = demand_selectors.demand_visible_get(user=user, pk=demand_id)
     note = payload.note if payload else ""
-    return presenters.demand_hold_out(services.demand_release(demand=demand, actor=user, note=note))
+    return presenters.demand_hold_out(
+        demand_services.demand_release(demand=demand, actor=user, note=note)
+    )

@@ -30,8 +30,8 @@ from xinrong.accounts.signing import HEADER_REPLAYED
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import presenters as credit_presenters
 from xinrong.credit.choices import Channel
-from xinrong.credit.selectors import archive_read
-from xinrong.marketplace import presenters, selectors, services
+from xinrong.credit.selectors.archive import archive_read
+from xinrong.marketplace import presenters
 from xinrong.marketplace.choices import ApplicationStatus
 from xinrong.marketplace.models import Loan, LoanApplication
 from xinrong.marketplace.schemas import (
@@ -50,6 +50,10 @@ from xinrong.marketplace.schemas import (
     BankRepaymentOut,
     BankReviewIn,
 )
+from xinrong.marketplace.selectors import applications as application_selectors
+from xinrong.marketplace.selectors import loans as loan_selectors
+from xinrong.marketplace.services import applications as application_services
+from xinrong.marketplace.services import loans as loan_services
 
 router = Router(tags=["bank"], auth=SignedRequestAuth())
 
@@ -165,7 +169,7 @@ def application_feed(
             {"field": "status"},
             status=422,
         )
-    rows = selectors.applications_changed(
+    rows = application_selectors.applications_changed(
         user=user,
         after=_cursor_position(params.cursor.strip()),
         status=status or None,
@@ -201,13 +205,13 @@ def application_detail(
 ) -> dict[str, Any]:
     """Return one of this institution's applications with its loan, timeline and archive."""
     user = _caller(request)
-    app = selectors.application_by_number(user=user, number=number[:24])
+    app = application_selectors.application_by_number(user=user, number=number[:24])
     return _application(
         user,
         app,
         with_archive=True,
-        loan=selectors.loan_of(application=app),
-        events=selectors.application_events(application=app),
+        loan=loan_selectors.loan_of(application=app),
+        events=application_selectors.application_events(application=app),
     )
 
 
@@ -244,8 +248,8 @@ def _write(
 def _after(app: LoanApplication) -> dict[str, Any]:
     return presenters.bank_application_out(
         app,
-        loan=selectors.loan_of(application=app),
-        events=selectors.application_events(application=app),
+        loan=loan_selectors.loan_of(application=app),
+        events=application_selectors.application_events(application=app),
     )
 
 
@@ -262,7 +266,7 @@ def _app_write(
 
     def run() -> dict[str, Any]:
         user = _caller(request)
-        app = selectors.application_by_number(user=user, number=number[:24])
+        app = application_selectors.application_by_number(user=user, number=number[:24])
         step(app, user)
         return _after(LoanApplication.objects.get(pk=app.pk))
 
@@ -291,7 +295,7 @@ def application_accept(
         response,
         headers,
         number,
-        lambda app, user: services.application_accept(
+        lambda app, user: application_services.application_accept(
             application=app, actor=user, note=payload.note, via_api=True
         ),
     )
@@ -316,7 +320,7 @@ def application_review(
         response,
         headers,
         number,
-        lambda app, user: services.application_review_start(
+        lambda app, user: application_services.application_review_start(
             application=app, actor=user, note=payload.note, via_api=True
         ),
     )
@@ -341,7 +345,7 @@ def application_approve(
         response,
         headers,
         number,
-        lambda app, user: services.application_approve(
+        lambda app, user: application_services.application_approve(
             application=app,
             actor=user,
             amount=payload.amount,
@@ -372,7 +376,7 @@ def application_reject(
         response,
         headers,
         number,
-        lambda app, user: services.application_reject(
+        lambda app, user: application_services.application_reject(
             application=app, actor=user, reason=payload.reason, note=payload.note, via_api=True
         ),
     )
@@ -397,7 +401,7 @@ def application_contract(
         response,
         headers,
         number,
-        lambda app, user: services.application_sign(
+        lambda app, user: application_services.application_sign(
             application=app,
             actor=user,
             contract_no=payload.contract_no,
@@ -426,7 +430,7 @@ def application_disburse(
         response,
         headers,
         number,
-        lambda app, user: services.application_disburse(
+        lambda app, user: loan_services.application_disburse(
             application=app,
             actor=user,
             amount=payload.amount,
@@ -450,7 +454,7 @@ def _loan_write(
 ) -> Status[Any]:
     def run() -> dict[str, Any]:
         user = _caller(request)
-        return step(selectors.loan_by_number(user=user, number=loan_no[:64]), user)
+        return step(loan_selectors.loan_by_number(user=user, number=loan_no[:64]), user)
 
     return _write(request, response, headers, out, run, status=status)
 
@@ -475,7 +479,7 @@ def loan_repayment(
     """Record a repayment; the loan settles when nothing is left owed."""
 
     def step(loan: Loan, user: User) -> dict[str, Any]:
-        repayment = services.loan_repayment_record(
+        repayment = loan_services.loan_repayment_record(
             loan=loan, actor=user, amount=payload.amount, paid_on=payload.paid_on, via_api=True
         )
         return {
@@ -511,7 +515,9 @@ def loan_overdue(
         loan_no,
         BankLoanOut,
         lambda loan, user: _loan_after(
-            services.loan_overdue_mark(loan=loan, actor=user, as_of=payload.as_of, via_api=True)
+            loan_services.loan_overdue_mark(
+                loan=loan, actor=user, as_of=payload.as_of, via_api=True
+            )
         ),
     )
 
@@ -537,7 +543,7 @@ def loan_default(
         loan_no,
         BankLoanOut,
         lambda loan, user: _loan_after(
-            services.loan_default_declare(
+            loan_services.loan_default_declare(
                 loan=loan, actor=user, note=payload.note, on=payload.on, via_api=True
             )
         ),

@@ -61,7 +61,7 @@ from xinrong.marketplace.models import (
     ProductVersion,
     Repayment,
 )
-from xinrong.marketplace.services import demand_hold_hours
+from xinrong.marketplace.services.demands import demand_hold_hours
 
 BORROWER_SHARE = 0.5  # of entities, at the demo scale; capped by MAX_BORROWERS
 MAX_BORROWERS = 6_000  # the article: 5,200+ financings by Aug 2022

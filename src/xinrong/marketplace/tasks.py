@@ -1,10 +1,11 @@
-"""Background work of the marketplace: the 抢单 sweeps (run by `xinrong db_worker`)."""
+"""Background work of the marketplace: the 抢单 sweeps (run by `xinrong db_worker`).
+
+Tasks import services inside their bodies so that services may enqueue tasks without a circle.
+"""
 
 from __future__ import annotations
 
 from django_tasks import task
-
-from xinrong.marketplace import services
 
 
 @task()
@@ -13,10 +14,12 @@ def demands_sweep() -> dict[str, int]:
 
     Enqueue every hour (e.g. from cron: ``xinrong demands sweep`` does the same inline).
     """
-    return {
-        "expired": services.demands_release_expired(),
-        "escalated": services.demands_escalate_stale(),
-    }
+    from xinrong.marketplace.services.demands import (
+        demands_escalate_stale,
+        demands_release_expired,
+    )
+
+    return {"expired": demands_release_expired(), "escalated": demands_escalate_stale()}
 
 
 @task()
@@ -26,7 +29,7 @@ def applications_sweep() -> dict[str, int]:
 
     Enqueue every hour (``xinrong sweep`` runs every periodic job inline).
     """
-    return {
-        "sla_breached": services.applications_sla_sweep(),
-        "overdue": services.loans_overdue_sweep(),
-    }
+    from xinrong.marketplace.services.applications import applications_sla_sweep
+    from xinrong.marketplace.services.loans import loans_overdue_sweep
+
+    return {"sla_breached": applications_sla_sweep(), "overdue": loans_overdue_sweep()}

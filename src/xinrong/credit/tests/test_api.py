@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from xinrong.accounts.services import api_key_create
 from xinrong.credit.models import QueryLog
-from xinrong.credit.services import authorisation_grant
+from xinrong.credit.services.archive import authorisation_grant
 
 pytestmark = pytest.mark.django_db
 

@@ -114,7 +114,7 @@ def test_export_follows_the_authorisation_and_is_logged_as_export(
 
     from openpyxl import load_workbook
 
-    from xinrong.credit.services import authorisation_grant
+    from xinrong.credit.services.archive import authorisation_grant
 
     client.force_login(bank_officer)
     url = reverse("credit:archive_export", args=[entity.uscc])
@@ -148,7 +148,7 @@ def test_enterprise_sees_its_portrait_page_and_operator_the_model_pages(
     client, enterprise_user, operator, bank_officer
 ):
     from xinrong.credit.models import ScoreModel
-    from xinrong.credit.services import model_activate, profiles_score
+    from xinrong.credit.services.scoring import model_activate, profiles_score
     from xinrong.credit.tests.test_scoring import _card
 
     model = ScoreModel.objects.create(version=1, name="测试卡", card=_card().to_json())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinrong.marketplace import services
 from xinrong.marketplace.models import Product
+from xinrong.marketplace.services import products as product_services
 
 
 def terms(**overrides: Any) -> dict[str, Any]:
@@ -39,11 +39,11 @@ def terms(**overrides: Any) -> dict[str, Any]:
 
 def published_product(officer, operator, *, code: str, name: str = "", **overrides: Any) -> Product:
     """Create, submit and approve a product; return it published."""
-    product = services.product_create(
+    product = product_services.product_create(
         actor=officer, code=code, name=name or f"测试产品{code}", terms=terms(**overrides)
     )
-    services.product_submit(product=product, actor=officer)
-    return services.product_approve(product=product, actor=operator)
+    product_services.product_submit(product=product, actor=officer)
+    return product_services.product_approve(product=product, actor=operator)
 
 
 def demand_data(**overrides: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 import pytest
 
-from xinrong.marketplace import services
+from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.tests.factories import published_product, terms
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,9 @@ def catalogue(bank_officer, operator):
     published_product(
         bank_officer, operator, code="API-2", name="拉面贷B", tags=["拉面贷"], rate_min="4.2"
     )
-    services.product_create(actor=bank_officer, code="API-3", name="草稿产品", terms=terms())
+    product_services.product_create(
+        actor=bank_officer, code="API-3", name="草稿产品", terms=terms()
+    )
 
 
 def test_lists_published_products_only(client, enterprise_user, catalogue):

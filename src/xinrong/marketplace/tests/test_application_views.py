@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from conftest import PASSWORD
 from xinrong.credit.models import Authorisation, QueryLog
-from xinrong.marketplace import services
 from xinrong.marketplace.models import LoanApplication
+from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.tests.factories import published_product
 
 
@@ -75,7 +75,7 @@ def test_institution_works_the_application_and_reads_the_portrait_logged(
     client, enterprise_user, product, bank_officer, reviewer
 ):
     entity = enterprise_user.organisation.market_entity
-    app = services.application_submit(
+    app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=product,
@@ -113,7 +113,7 @@ def test_other_users_get_404_for_an_application(
     client, enterprise_user, product, make_user, other_enterprise_user
 ):
     entity = enterprise_user.organisation.market_entity
-    app = services.application_submit(
+    app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=product,
@@ -134,13 +134,15 @@ def test_rejected_enterprise_refers_in_one_step(
     other_bank = make_user("bank", ["loan_officer"])
     other = published_product(other_bank, operator, code="VIEW-B")
     entity = enterprise_user.organisation.market_entity
-    app = services.application_submit(
+    app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=product,
         data={"amount": "500000", "term_months": 12},
     )
-    services.application_reject(application=app, actor=reviewer, reason="capacity", note="流水不足")
+    application_services.application_reject(
+        application=app, actor=reviewer, reason="capacity", note="流水不足"
+    )
     _login(client, enterprise_user)
     detail = client.get(reverse("marketplace:application_detail", args=[app.pk])).content.decode()
     assert 'id="refer"' in detail and other.name in detail and product.name in detail

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.credit.models import Authorisation
-from xinrong.marketplace import services
 from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
 from xinrong.marketplace.lifecycle import (
     ENTERPRISE,
@@ -21,6 +20,10 @@ from xinrong.marketplace.lifecycle import (
     schedule,
 )
 from xinrong.marketplace.models import ApplicationEvent, LoanApplication
+from xinrong.marketplace.services import applications as application_services
+from xinrong.marketplace.services import demands as demand_services
+from xinrong.marketplace.services import loans as loan_services
+from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.tests.factories import published_product
 from xinrong.notifications.models import Notification
 
@@ -51,7 +54,9 @@ def entity(enterprise_user):
 def _apply(user, entity, product, **data):
     base = {"amount": "500000", "term_months": 12, "repayment_method": "equal_instalment"}
     base.update(data)
-    return services.application_submit(actor=user, entity=entity, product=product, data=base)
+    return application_services.application_submit(
+        actor=user, entity=entity, product=product, data=base
+    )
 
 
 def _to(app, status, bank):
@@ -59,15 +64,19 @@ def _to(app, status, bank):
     path = [
         (
             S.ACCEPTED,
-            lambda a: services.application_accept(application=a, actor=bank["loan_officer"]),
+            lambda a: application_services.application_accept(
+                application=a, actor=bank["loan_officer"]
+            ),
         ),
         (
             S.UNDER_REVIEW,
-            lambda a: services.application_review_start(application=a, actor=bank["loan_officer"]),
+            lambda a: application_services.application_review_start(
+                application=a, actor=bank["loan_officer"]
+            ),
         ),
         (
             S.APPROVED,
-            lambda a: services.application_approve(
+            lambda a: application_services.application_approve(
                 application=a,
                 actor=bank["reviewer"],
                 amount=Decimal("400000"),
@@ -77,7 +86,7 @@ def _to(app, status, bank):
         ),
         (
             S.CONTRACT_SIGNED,
-            lambda a: services.application_sign(
+            lambda a: application_services.application_sign(
                 application=a, actor=bank["loan_officer"], contract_no="HT-1"
             ),
         ),
@@ -87,7 +96,7 @@ def _to(app, status, bank):
             return app
         app = step(app)
     if status == S.DISBURSED:
-        services.application_disburse(
+        loan_services.application_disburse(
             application=app, actor=bank["loan_officer"], amount=Decimal("400000")
         )
         app.refresh_from_db()
@@ -117,11 +126,11 @@ def test_application_keeps_its_version_when_the_product_terms_change(
     app = _apply(enterprise_user, entity, product)
     from xinrong.marketplace.tests.factories import terms
 
-    services.product_update(
+    product_services.product_update(
         product=product, actor=bank["loan_officer"], name=product.name, terms=terms(rate_max="6.5")
     )
-    services.product_submit(product=product, actor=bank["loan_officer"])
-    services.product_approve(product=product, actor=operator)
+    product_services.product_submit(product=product, actor=bank["loan_officer"])
+    product_services.product_approve(product=product, actor=operator)
     product.refresh_from_db()
     app.refresh_from_db()
     assert app.product_version_id != product.current_version_id
@@ -171,24 +180,26 @@ def test_other_users_cannot_apply_for_the_entity(bank, entity, product, other_en
 # ---------------------------------------------------------------- the transition matrix
 
 CALLS = {
-    "accept": lambda a, u: services.application_accept(application=a, actor=u),
-    "review": lambda a, u: services.application_review_start(application=a, actor=u),
-    "approve": lambda a, u: services.application_approve(
+    "accept": lambda a, u: application_services.application_accept(application=a, actor=u),
+    "review": lambda a, u: application_services.application_review_start(application=a, actor=u),
+    "approve": lambda a, u: application_services.application_approve(
         application=a, actor=u, amount=Decimal("400000"), rate=Decimal("4.35"), term_months=12
     ),
-    "reject": lambda a, u: services.application_reject(
+    "reject": lambda a, u: application_services.application_reject(
         application=a, actor=u, reason="credit", note="信用不足"
     ),
-    "sign": lambda a, u: services.application_sign(application=a, actor=u, contract_no="HT-9"),
-    "disburse": lambda a, u: services.application_disburse(
+    "sign": lambda a, u: application_services.application_sign(
+        application=a, actor=u, contract_no="HT-9"
+    ),
+    "disburse": lambda a, u: loan_services.application_disburse(
         application=a, actor=u, amount=Decimal("400000")
     ),
-    "withdraw": lambda a, u: services.application_withdraw(application=a, actor=u),
-    "repay": lambda a, u: services.loan_repayment_record(
+    "withdraw": lambda a, u: application_services.application_withdraw(application=a, actor=u),
+    "repay": lambda a, u: loan_services.loan_repayment_record(
         loan=_loan(a), actor=u, amount=Decimal("100")
     ),
-    "overdue": lambda a, u: services.loan_overdue_mark(loan=_loan(a), actor=u),
-    "default": lambda a, u: services.loan_default_declare(loan=_loan(a), actor=u, note="失联"),
+    "overdue": lambda a, u: loan_services.loan_overdue_mark(loan=_loan(a), actor=u),
+    "default": lambda a, u: loan_services.loan_default_declare(loan=_loan(a), actor=u, note="失联"),
 }
 ROLES = (
     "enterprise_owner",
@@ -220,9 +231,9 @@ def _build(status, user, entity, bank, operator):
     product = published_product(bank["loan_officer"], operator, code=f"MX-{next(_codes)}")
     app = _apply(user, entity, product)
     if status == S.WITHDRAWN:
-        return services.application_withdraw(application=app, actor=user)
+        return application_services.application_withdraw(application=app, actor=user)
     if status == S.REJECTED:
-        return services.application_reject(
+        return application_services.application_reject(
             application=app, actor=bank["reviewer"], reason="credit", note="信用不足"
         )
     if status in (S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW, S.APPROVED, S.CONTRACT_SIGNED):
@@ -232,21 +243,21 @@ def _build(status, user, entity, bank, operator):
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
     officer = bank["loan_officer"]
-    loan = services.application_disburse(
+    loan = loan_services.application_disburse(
         application=app, actor=officer, amount=Decimal("120000"), disbursed_on=start
     )
     if status in (S.OVERDUE, S.DEFAULTED):
-        services.loan_overdue_mark(loan=loan, actor=officer)
+        loan_services.loan_overdue_mark(loan=loan, actor=officer)
     if status == S.DEFAULTED:
-        services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+        loan_services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
     if status == S.REPAYING:  # the first instalment is paid, then time passes: the second is due
         first = loan.instalments.get(seq=1)
-        services.loan_repayment_record(loan=loan, actor=officer, amount=first.due_left)
+        loan_services.loan_repayment_record(loan=loan, actor=officer, amount=first.due_left)
         yesterday = timezone.localdate() - dt.timedelta(days=1)
         loan.instalments.filter(seq=2).update(due_on=yesterday)
     if status == S.SETTLED:
         owed = sum(i.due_left for i in loan.instalments.all())
-        services.loan_repayment_record(loan=loan, actor=officer, amount=owed)
+        loan_services.loan_repayment_record(loan=loan, actor=officer, amount=owed)
     app.refresh_from_db()
     assert app.status == status
     return app
@@ -329,7 +340,7 @@ def test_reviewer_separation_officer_cannot_approve(enterprise_user, entity, pro
 def test_approval_outside_product_terms_names_the_fields(enterprise_user, entity, product, bank):
     app = _to(_apply(enterprise_user, entity, product), S.UNDER_REVIEW, bank)
     with pytest.raises(ValidationError) as exc:
-        services.application_approve(
+        application_services.application_approve(
             application=app,
             actor=bank["reviewer"],
             amount=Decimal("9000000"),
@@ -344,18 +355,18 @@ def test_approval_outside_product_terms_names_the_fields(enterprise_user, entity
 def test_reject_needs_reason_and_note(enterprise_user, entity, product, bank):
     app = _apply(enterprise_user, entity, product)
     with pytest.raises(ValidationError):
-        services.application_reject(
+        application_services.application_reject(
             application=app, actor=bank["reviewer"], reason="nope", note="x"
         )
     with pytest.raises(ValidationError):
-        services.application_reject(
+        application_services.application_reject(
             application=app, actor=bank["reviewer"], reason="credit", note=" "
         )
 
 
 def test_withdraw_revokes_the_consent(enterprise_user, entity, product):
     app = _apply(enterprise_user, entity, product)
-    services.application_withdraw(application=app, actor=enterprise_user)
+    application_services.application_withdraw(application=app, actor=enterprise_user)
     assert not Authorisation.objects.get(pk=app.authorisation_id).is_live()
 
 
@@ -366,11 +377,13 @@ def test_sla_sweep_flags_late_acceptance_once_and_tells_both_sides(
     enterprise_user, entity, product, bank, django_capture_on_commit_callbacks
 ):
     app = _apply(enterprise_user, entity, product)
-    assert services.applications_sla_sweep(now=timezone.now() + dt.timedelta(days=1)) == 0
+    assert (
+        application_services.applications_sla_sweep(now=timezone.now() + dt.timedelta(days=1)) == 0
+    )
     later = timezone.now() + dt.timedelta(days=3)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.applications_sla_sweep(now=later) == 1
-    assert services.applications_sla_sweep(now=later) == 0
+        assert application_services.applications_sla_sweep(now=later) == 1
+    assert application_services.applications_sla_sweep(now=later) == 0
     app.refresh_from_db()
     assert app.sla_breached_at == later
     assert app.events.filter(kind=ApplicationEventKind.SLA_BREACHED).count() == 1
@@ -380,8 +393,12 @@ def test_sla_sweep_flags_late_acceptance_once_and_tells_both_sides(
 def test_acceptance_restarts_the_timer_for_the_decision(enterprise_user, entity, product, bank):
     app = _to(_apply(enterprise_user, entity, product), S.ACCEPTED, bank)
     assert app.sla_due_at == app.accepted_at + dt.timedelta(days=5)
-    assert services.applications_sla_sweep(now=app.accepted_at + dt.timedelta(days=4)) == 0
-    assert services.applications_sla_sweep(now=app.accepted_at + dt.timedelta(days=6)) == 1
+    assert (
+        application_services.applications_sla_sweep(now=app.accepted_at + dt.timedelta(days=4)) == 0
+    )
+    assert (
+        application_services.applications_sla_sweep(now=app.accepted_at + dt.timedelta(days=6)) == 1
+    )
 
 
 # ---------------------------------------------------------------- loans
@@ -413,7 +430,7 @@ def test_schedule_sums_to_the_principal_for_every_method():
 
 def test_disbursement_creates_the_loan_with_first_loan_flag(enterprise_user, entity, product, bank):
     app = _to(_apply(enterprise_user, entity, product), S.CONTRACT_SIGNED, bank)
-    loan = services.application_disburse(
+    loan = loan_services.application_disburse(
         application=app, actor=bank["loan_officer"], amount=Decimal("400000")
     )
     assert loan.first_loan and not loan.renewal
@@ -423,7 +440,7 @@ def test_disbursement_creates_the_loan_with_first_loan_flag(enterprise_user, ent
     # a second loan of the same entity is not a first loan
     other = published_product(bank["loan_officer"], services_operator(bank), code="LOAN-B")
     app2 = _to(_apply(enterprise_user, entity, other), S.CONTRACT_SIGNED, bank)
-    loan2 = services.application_disburse(
+    loan2 = loan_services.application_disburse(
         application=app2, actor=bank["loan_officer"], amount=Decimal("100000")
     )
     assert not loan2.first_loan
@@ -447,10 +464,10 @@ def test_repayments_overdue_and_settlement(enterprise_user, entity, product, ban
     start = timezone.localdate() - dt.timedelta(days=100)
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
-    loan = services.application_disburse(
+    loan = loan_services.application_disburse(
         application=app, actor=bank["loan_officer"], amount=Decimal("120000"), disbursed_on=start
     )
-    assert services.loans_overdue_sweep() == 1
+    assert loan_services.loans_overdue_sweep() == 1
     loan.refresh_from_db()
     first = loan.instalments.get(seq=1)
     assert (
@@ -461,7 +478,7 @@ def test_repayments_overdue_and_settlement(enterprise_user, entity, product, ban
     assert app.status == S.OVERDUE
     # paying every past-due instalment cures the loan
     owed = sum(i.due_left for i in loan.instalments.filter(due_on__lt=timezone.localdate()))
-    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=owed)
+    loan_services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=owed)
     loan.refresh_from_db()
     app.refresh_from_db()
     assert loan.status == LoanStatus.CURRENT and loan.overdue_days == 0 and app.status == S.REPAYING
@@ -469,8 +486,8 @@ def test_repayments_overdue_and_settlement(enterprise_user, entity, product, ban
     # overpaying is refused, paying the rest settles
     rest = sum(i.due_left for i in loan.instalments.all())
     with pytest.raises(ValidationError):
-        services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest + 1)
-    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
+        loan_services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest + 1)
+    loan_services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
     loan.refresh_from_db()
     app.refresh_from_db()
     assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0 and app.status == S.SETTLED
@@ -496,15 +513,15 @@ def test_default_needs_overdue_and_a_reviewer(enterprise_user, entity, product, 
     start = timezone.localdate() - dt.timedelta(days=200)
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
-    loan = services.application_disburse(
+    loan = loan_services.application_disburse(
         application=app, actor=bank["loan_officer"], amount=Decimal("120000"), disbursed_on=start
     )
     with pytest.raises(ConflictError):
-        services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
-    services.loans_overdue_sweep()
+        loan_services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+    loan_services.loans_overdue_sweep()
     with pytest.raises(PermissionDeniedError):
-        services.loan_default_declare(loan=loan, actor=bank["loan_officer"], note="失联")
-    services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+        loan_services.loan_default_declare(loan=loan, actor=bank["loan_officer"], note="失联")
+    loan_services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
     loan.refresh_from_db()
     assert loan.status == LoanStatus.DEFAULTED
 
@@ -518,12 +535,16 @@ def test_rejected_application_is_referred_in_one_step(
     other_bank = make_user("bank", ["loan_officer"])
     other = published_product(other_bank, operator, code="LOAN-O")
     app = _apply(enterprise_user, entity, product, purpose="周转")
-    services.application_reject(
+    application_services.application_reject(
         application=app, actor=bank["reviewer"], reason="capacity", note="流水不足"
     )
     with pytest.raises(ValidationError):
-        services.application_refer(application=app, actor=enterprise_user, products=[product])
-    new = services.application_refer(application=app, actor=enterprise_user, products=[other])
+        application_services.application_refer(
+            application=app, actor=enterprise_user, products=[product]
+        )
+    new = application_services.application_refer(
+        application=app, actor=enterprise_user, products=[other]
+    )
     assert len(new) == 1
     ref = new[0]
     assert ref.referred_from_id == app.pk and ref.institution_id == other_bank.organisation_id
@@ -538,7 +559,9 @@ def test_only_rejected_applications_can_be_referred(
     other = published_product(make_user("bank", ["loan_officer"]), operator, code="LOAN-P")
     app = _apply(enterprise_user, entity, product)
     with pytest.raises(ConflictError):
-        services.application_refer(application=app, actor=enterprise_user, products=[other])
+        application_services.application_refer(
+            application=app, actor=enterprise_user, products=[other]
+        )
 
 
 def test_funding_an_application_closes_the_demand_it_came_from(
@@ -546,8 +569,10 @@ def test_funding_an_application_closes_the_demand_it_came_from(
 ):
     from xinrong.marketplace.tests.factories import demand_data
 
-    demand = services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
-    app = services.application_submit(
+    demand = demand_services.demand_publish(
+        actor=enterprise_user, entity=entity, data=demand_data()
+    )
+    app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=product,
@@ -555,7 +580,7 @@ def test_funding_an_application_closes_the_demand_it_came_from(
         demand=demand,
     )
     app = _to(app, S.CONTRACT_SIGNED, bank)
-    services.application_disburse(
+    loan_services.application_disburse(
         application=app, actor=bank["loan_officer"], amount=Decimal("400000")
     )
     demand.refresh_from_db()
@@ -571,16 +596,16 @@ def test_renewal_flags_the_new_loan_and_without_principal_needs_the_tag(
     start = timezone.localdate() - dt.timedelta(days=300)  # a 12-month loan maturing in ~65 days
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
-    old = services.application_disburse(
+    old = loan_services.application_disburse(
         application=app, actor=bank["loan_officer"], amount=Decimal("400000"), disbursed_on=start
     )
     far = published_product(bank["loan_officer"], operator, code="RN-0", tags=["续贷"])
     young = _to(_apply(enterprise_user, entity, far), S.CONTRACT_SIGNED, bank)
-    young_loan = services.application_disburse(
+    young_loan = loan_services.application_disburse(
         application=young, actor=bank["loan_officer"], amount=Decimal("100000")
     )
     with pytest.raises(ConflictError) as early:
-        services.application_submit(
+        application_services.application_submit(
             actor=enterprise_user,
             entity=entity,
             product=far,
@@ -590,7 +615,7 @@ def test_renewal_flags_the_new_loan_and_without_principal_needs_the_tag(
     assert early.value.code == "not_due_for_renewal"
     plain = published_product(bank["loan_officer"], operator, code="RN-2", tags=["续贷"])
     with pytest.raises(ValidationError) as exc:
-        services.application_submit(
+        application_services.application_submit(
             actor=enterprise_user,
             entity=entity,
             product=plain,
@@ -601,7 +626,7 @@ def test_renewal_flags_the_new_loan_and_without_principal_needs_the_tag(
     tagged = published_product(
         bank["loan_officer"], operator, code="RN-3", tags=["续贷", "无还本续贷"]
     )
-    renewal = services.application_submit(
+    renewal = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=tagged,
@@ -610,7 +635,7 @@ def test_renewal_flags_the_new_loan_and_without_principal_needs_the_tag(
     )
     assert renewal.without_principal_repayment and renewal.renewal_of_id == old.pk
     renewal = _to(renewal, S.CONTRACT_SIGNED, bank)
-    new = services.application_disburse(
+    new = loan_services.application_disburse(
         application=renewal, actor=bank["loan_officer"], amount=Decimal("400000")
     )
     assert new.renewal and not new.first_loan
@@ -622,7 +647,7 @@ def _disbursed(user, entity, bank, operator, *, days_ago, code, amount="120000")
     start = timezone.localdate() - dt.timedelta(days=days_ago)
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
-    return services.application_disburse(
+    return loan_services.application_disburse(
         application=app, actor=bank["loan_officer"], amount=Decimal(amount), disbursed_on=start
     )
 
@@ -634,19 +659,21 @@ def test_a_partial_repayment_before_the_sweep_makes_the_loan_overdue_and_the_swe
     then only advances its days and still reaches every other loan."""
     first = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="SW-1")
     second = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="SW-2")
-    services.loan_repayment_record(loan=first, actor=bank["loan_officer"], amount=Decimal("100"))
+    loan_services.loan_repayment_record(
+        loan=first, actor=bank["loan_officer"], amount=Decimal("100")
+    )
     first.refresh_from_db()
     assert first.status == LoanStatus.OVERDUE and first.max_overdue_days > 0
-    assert services.loans_overdue_sweep() == 1  # the second one
+    assert loan_services.loans_overdue_sweep() == 1  # the second one
     second.refresh_from_db()
     assert second.status == LoanStatus.OVERDUE
-    assert services.loans_overdue_sweep() == 0
+    assert loan_services.loans_overdue_sweep() == 0
     # 30 days later the milestone is recorded once for each loan, in one platform batch
     later = timezone.localdate() + dt.timedelta(days=30)
     from xinrong.datahub.models import Fact
 
     before = Fact.objects.filter(category="loan", status="overdue").count()
-    services.loans_overdue_sweep(as_of=later)
+    loan_services.loans_overdue_sweep(as_of=later)
     assert Fact.objects.filter(category="loan", status="overdue").count() == before + 2
 
 
@@ -656,11 +683,11 @@ def test_event_dates_must_lie_between_disbursement_and_today(
     loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="DT-1")
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     with pytest.raises(ValidationError) as exc:
-        services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"], as_of=tomorrow)
+        loan_services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"], as_of=tomorrow)
     assert "as_of" in exc.value.message_dict
-    services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"])
+    loan_services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"])
     with pytest.raises(ValidationError) as exc:
-        services.loan_default_declare(
+        loan_services.loan_default_declare(
             loan=loan, actor=bank["reviewer"], note="失联", on=dt.date(1990, 1, 1)
         )
     assert "on" in exc.value.message_dict
@@ -673,7 +700,7 @@ def test_renewal_settles_the_loan_it_replaces_and_ends_its_consent(
     tagged = published_product(
         bank["loan_officer"], operator, code="RO-2", tags=["续贷", "无还本续贷"]
     )
-    renewal = services.application_submit(
+    renewal = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=tagged,
@@ -681,7 +708,7 @@ def test_renewal_settles_the_loan_it_replaces_and_ends_its_consent(
         renewal_of=old,
     )
     renewal = _to(renewal, S.CONTRACT_SIGNED, bank)
-    new = services.application_disburse(
+    new = loan_services.application_disburse(
         application=renewal, actor=bank["loan_officer"], amount=Decimal("120000")
     )
     old.refresh_from_db()
@@ -693,7 +720,7 @@ def test_renewal_settles_the_loan_it_replaces_and_ends_its_consent(
     assert "无还本续贷" in old_app.events.order_by("-id").first().note
     assert not Authorisation.objects.get(pk=old_app.authorisation_id).is_live()
     # the overdue sweep leaves the settled loan alone even though its schedule was not paid
-    assert services.loans_overdue_sweep() == 0
+    assert loan_services.loans_overdue_sweep() == 0
 
 
 def test_rejection_and_settlement_end_the_consent_given_with_the_application(
@@ -701,13 +728,13 @@ def test_rejection_and_settlement_end_the_consent_given_with_the_application(
 ):
     product = published_product(bank["loan_officer"], operator, code="CS-1")
     app = _apply(enterprise_user, entity, product)
-    services.application_reject(
+    application_services.application_reject(
         application=app, actor=bank["reviewer"], reason="credit", note="信用不足"
     )
     assert not Authorisation.objects.get(pk=app.authorisation_id).is_live()
     loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=10, code="CS-2")
     owed = sum(i.due_left for i in loan.instalments.all())
-    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=owed)
+    loan_services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=owed)
     assert not Authorisation.objects.get(pk=loan.application.authorisation_id).is_live()
 
 
@@ -723,13 +750,15 @@ def test_a_recovery_after_default_is_recorded_and_a_full_one_settles(
     enterprise_user, entity, bank, operator
 ):
     loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=40, code="RC-1")
-    services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"])
-    services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
-    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=Decimal("5000"))
+    loan_services.loan_overdue_mark(loan=loan, actor=bank["loan_officer"])
+    loan_services.loan_default_declare(loan=loan, actor=bank["reviewer"], note="失联")
+    loan_services.loan_repayment_record(
+        loan=loan, actor=bank["loan_officer"], amount=Decimal("5000")
+    )
     loan.refresh_from_db()
     assert loan.status == LoanStatus.DEFAULTED and loan.application.status == S.DEFAULTED
     rest = sum(i.due_left for i in loan.instalments.all())
-    services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
+    loan_services.loan_repayment_record(loan=loan, actor=bank["loan_officer"], amount=rest)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0
 
@@ -741,7 +770,7 @@ def test_a_renewal_must_come_from_the_same_lender_once_and_cover_the_balance(
     other_bank = make_user("bank", ["loan_officer"])
     foreign = published_product(other_bank, operator, code="RX-2", tags=["续贷"])
     with pytest.raises(ConflictError) as exc:
-        services.application_submit(
+        application_services.application_submit(
             actor=enterprise_user,
             entity=entity,
             product=foreign,
@@ -750,7 +779,7 @@ def test_a_renewal_must_come_from_the_same_lender_once_and_cover_the_balance(
         )
     assert exc.value.code == "renewal_other_institution"
     own = published_product(bank["loan_officer"], operator, code="RX-3", tags=["续贷"])
-    renewal = services.application_submit(
+    renewal = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=own,
@@ -759,7 +788,7 @@ def test_a_renewal_must_come_from_the_same_lender_once_and_cover_the_balance(
     )
     again = published_product(bank["loan_officer"], operator, code="RX-4", tags=["续贷"])
     with pytest.raises(ConflictError) as exc:
-        services.application_submit(
+        application_services.application_submit(
             actor=enterprise_user,
             entity=entity,
             product=again,
@@ -769,7 +798,7 @@ def test_a_renewal_must_come_from_the_same_lender_once_and_cover_the_balance(
     assert exc.value.code == "renewal_pending"
     renewal = _to(renewal, S.CONTRACT_SIGNED, bank)
     with pytest.raises(ValidationError) as short:
-        services.application_disburse(
+        loan_services.application_disburse(
             application=renewal, actor=bank["loan_officer"], amount=Decimal("100000")
         )
     assert "amount" in short.value.message_dict
@@ -787,7 +816,7 @@ def test_a_concurrent_equal_bank_loan_number_is_a_conflict_not_a_500(
     product = published_product(bank["loan_officer"], operator, code="BN-2")
     app = _to(_apply(enterprise_user, entity, product), S.CONTRACT_SIGNED, bank)
     with pytest.raises(ConflictError) as exc:
-        services.application_disburse(
+        loan_services.application_disburse(
             application=app, actor=bank["loan_officer"], amount=Decimal("1000"), loan_no="JJ-9"
         )
     assert exc.value.code == "duplicate_loan_no"

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from xinrong.accounts import services as account_services
 from xinrong.credit.models import QueryLog
-from xinrong.marketplace import services
 from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import ApplicationEvent, Loan, Repayment
+from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.tests.factories import published_product
 from xinrong.marketplace.tests.test_applications import _apply, _to
 
@@ -429,7 +429,7 @@ def test_the_same_idempotency_key_with_another_body_is_422(system, app):
 def test_a_failed_write_may_be_retried_with_the_same_key(system, app, bank):
     path = f"/applications/{app.number}/review"
     assert system.post(path, {}, idem="review-0001").status_code == 409  # not accepted yet
-    services.application_accept(application=app, actor=bank["loan_officer"])
+    application_services.application_accept(application=app, actor=bank["loan_officer"])
     assert system.post(path, {}, idem="review-0001").status_code == 200
 
 

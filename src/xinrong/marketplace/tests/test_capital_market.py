@@ -15,9 +15,10 @@ from xinrong.credit.models import CreditProfile, ScoreModel
 from xinrong.datahub.services import batch_ingest, source_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.tests.factories import MarketEntityFactory
-from xinrong.marketplace import selectors, services
 from xinrong.marketplace.choices import InterestStatus, ReserveEventKind, ReserveStatus
 from xinrong.marketplace.models import InvestorInterest, ReserveCandidate
+from xinrong.marketplace.selectors import capital_market as capital_market_selectors
+from xinrong.marketplace.services import capital_market as capital_market_services
 from xinrong.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +87,8 @@ def investor(make_user):
 
 
 def _screen(user, **criteria):
-    rows, total = selectors.reserve_screen(
-        user=user, criteria=selectors.reserve_criteria_parse(criteria)
+    rows, total = capital_market_selectors.reserve_screen(
+        user=user, criteria=capital_market_selectors.reserve_criteria_parse(criteria)
     )
     return [r.entity for r in rows], total
 
@@ -103,17 +104,19 @@ def test_screen_applies_each_criterion(operator, star, plain, weak):
     assert _screen(operator, min_tax_paid_wan="30")[0] == []
     assert _screen(operator, min_years="5")[0] == [star]
     assert _screen(operator, min_grade="A", region="632800")[0] == []
-    rows, _n = selectors.reserve_screen(user=operator, criteria=selectors.ReserveCriteria())
+    rows, _n = capital_market_selectors.reserve_screen(
+        user=operator, criteria=capital_market_selectors.ReserveCriteria()
+    )
     by_entity = {r.entity: r.metrics for r in rows}
     assert by_entity[star].honours == 1 and by_entity[star].tax_paid_wan == pytest.approx(20.0)
     assert by_entity[star].years_in_business == pytest.approx(3700 / 365.25)
 
 
 def test_screen_leaves_out_entities_already_in_the_reserve_unless_asked(operator, star, plain):
-    services.reserve_add(actor=operator, entity=star, criteria={})
+    capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     assert _screen(operator)[0] == [plain]
-    rows, _n = selectors.reserve_screen(
-        user=operator, criteria=selectors.ReserveCriteria(include_reserved=True)
+    rows, _n = capital_market_selectors.reserve_screen(
+        user=operator, criteria=capital_market_selectors.ReserveCriteria(include_reserved=True)
     )
     assert [(r.entity, r.in_reserve) for r in rows] == [(star, True), (plain, False)]
 
@@ -124,7 +127,7 @@ def test_screen_leaves_out_entities_already_in_the_reserve_unless_asked(operator
 )
 def test_bad_criteria_name_the_field(field, value):
     with pytest.raises(ValidationError) as exc:
-        selectors.reserve_criteria_parse({field: value})
+        capital_market_selectors.reserve_criteria_parse({field: value})
     assert field in exc.value.message_dict
 
 
@@ -141,7 +144,7 @@ def test_operator_adds_with_a_snapshot_event_and_notice(
     operator, star, enterprise_user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        entry = services.reserve_add(
+        entry = capital_market_services.reserve_add(
             actor=operator, entity=star, criteria={"min_grade": "A"}, note="重点培育"
         )
     assert entry.status == ReserveStatus.ACTIVE and entry.added_by == operator
@@ -150,14 +153,14 @@ def test_operator_adds_with_a_snapshot_event_and_notice(
     assert [e.kind for e in entry.events.all()] == [ReserveEventKind.ADDED]
     assert Notification.objects.filter(recipient=enterprise_user, kind="capital_market").exists()
     with pytest.raises(ConflictError):
-        services.reserve_add(actor=operator, entity=star, criteria={})
+        capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
 
 
 def test_only_operator_admins_add(bank_officer, investor, make_user, star):
     auditor = make_user("operator", ["auditor"])
     for user in (bank_officer, investor, auditor):
         with pytest.raises(PermissionDeniedError):
-            services.reserve_add(actor=user, entity=star, criteria={})
+            capital_market_services.reserve_add(actor=user, entity=star, criteria={})
     assert not ReserveCandidate.objects.exists()
 
 
@@ -169,30 +172,39 @@ def test_investor_expresses_interest_and_the_enterprise_answers(
     make_user,
     django_capture_on_commit_callbacks,
 ):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     with django_capture_on_commit_callbacks(execute=True):
-        interest = services.interest_express(actor=investor, candidate=entry, note="拟领投A轮")
+        interest = capital_market_services.interest_express(
+            actor=investor, candidate=entry, note="拟领投A轮"
+        )
     assert interest.status == InterestStatus.PENDING
     assert Notification.objects.filter(
         recipient=enterprise_user, kind="capital_market", title__contains=investor.organisation.name
     ).exists()
     with pytest.raises(ConflictError):
-        services.interest_express(actor=investor, candidate=entry)
+        capital_market_services.interest_express(actor=investor, candidate=entry)
     # another investor sees only its own interests; the enterprise and the operator see all
     other = make_user("investor", ["loan_officer"])
-    services.interest_express(actor=other, candidate=entry)
-    assert list(selectors.reserve_interests(user=investor, candidate=entry)) == [interest]
-    assert selectors.reserve_interests(user=enterprise_user, candidate=entry).count() == 2
-    assert selectors.reserve_interests(user=operator, candidate=entry).count() == 2
+    capital_market_services.interest_express(actor=other, candidate=entry)
+    assert list(capital_market_selectors.reserve_interests(user=investor, candidate=entry)) == [
+        interest
+    ]
+    assert (
+        capital_market_selectors.reserve_interests(user=enterprise_user, candidate=entry).count()
+        == 2
+    )
+    assert capital_market_selectors.reserve_interests(user=operator, candidate=entry).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
-        services.interest_respond(
+        capital_market_services.interest_respond(
             actor=enterprise_user, interest=interest, accept=True, note="欢迎来访"
         )
     interest.refresh_from_db()
     assert interest.status == InterestStatus.ACCEPTED and interest.responded_by == enterprise_user
     assert Notification.objects.filter(recipient=investor, kind="capital_market").exists()
     with pytest.raises(ConflictError):
-        services.interest_respond(actor=enterprise_user, interest=interest, accept=False)
+        capital_market_services.interest_respond(
+            actor=enterprise_user, interest=interest, accept=False
+        )
     kinds = [e.kind for e in entry.events.order_by("id")]
     assert kinds == ["added", "interest", "interest", "accepted"]
 
@@ -200,31 +212,39 @@ def test_investor_expresses_interest_and_the_enterprise_answers(
 def test_interest_and_answers_check_role_and_object(
     operator, star, investor, make_user, bank_officer, other_enterprise_user, enterprise_user
 ):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     reviewer = make_user("investor", ["reviewer"])
     for user in (bank_officer, reviewer, enterprise_user, operator):
         with pytest.raises(PermissionDeniedError):
-            services.interest_express(actor=user, candidate=entry)
-    interest = services.interest_express(actor=investor, candidate=entry)
+            capital_market_services.interest_express(actor=user, candidate=entry)
+    interest = capital_market_services.interest_express(actor=investor, candidate=entry)
     for user in (other_enterprise_user, investor, operator):
         with pytest.raises(PermissionDeniedError):
-            services.interest_respond(actor=user, interest=interest, accept=True)
+            capital_market_services.interest_respond(actor=user, interest=interest, accept=True)
     assert InvestorInterest.objects.get().status == InterestStatus.PENDING
 
 
 def test_operator_records_a_listing_or_a_removal_and_pending_interests_close(
     operator, star, investor, enterprise_user, bank_officer
 ):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
-    interest = services.interest_express(actor=investor, candidate=entry, note="拟领投")
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
+    interest = capital_market_services.interest_express(
+        actor=investor, candidate=entry, note="拟领投"
+    )
     for user in (bank_officer, investor, enterprise_user):
         with pytest.raises(PermissionDeniedError):
-            services.reserve_close(actor=user, candidate=entry, status="listed", note="x")
+            capital_market_services.reserve_close(
+                actor=user, candidate=entry, status="listed", note="x"
+            )
     with pytest.raises(ValidationError):
-        services.reserve_close(actor=operator, candidate=entry, status="listed", note=" ")
+        capital_market_services.reserve_close(
+            actor=operator, candidate=entry, status="listed", note=" "
+        )
     with pytest.raises(ValidationError):
-        services.reserve_close(actor=operator, candidate=entry, status="active", note="x")
-    services.reserve_close(
+        capital_market_services.reserve_close(
+            actor=operator, candidate=entry, status="active", note="x"
+        )
+    capital_market_services.reserve_close(
         actor=operator, candidate=entry, status="listed", note="2026-11-20 青海股权交易中心挂牌"
     )
     entry.refresh_from_db()
@@ -232,20 +252,22 @@ def test_operator_records_a_listing_or_a_removal_and_pending_interests_close(
     assert entry.status == "listed" and interest.status == InterestStatus.DECLINED
     assert entry.events.order_by("-id").first().kind == "listed"
     with pytest.raises(ConflictError):
-        services.reserve_close(actor=operator, candidate=entry, status="removed", note="x")
-    assert list(selectors.reserve_visible(user=investor)) == []
+        capital_market_services.reserve_close(
+            actor=operator, candidate=entry, status="removed", note="x"
+        )
+    assert list(capital_market_selectors.reserve_visible(user=investor)) == []
 
 
 def test_investors_browse_active_entries_only(operator, star, plain, investor, bank_officer):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
-    removed = services.reserve_add(actor=operator, entity=plain, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
+    removed = capital_market_services.reserve_add(actor=operator, entity=plain, criteria={})
     ReserveCandidate.objects.filter(pk=removed.pk).update(status=ReserveStatus.REMOVED)
-    assert list(selectors.reserve_visible(user=investor)) == [entry]
-    assert selectors.reserve_visible(user=operator).count() == 2
-    assert list(selectors.reserve_visible(user=bank_officer)) == []
+    assert list(capital_market_selectors.reserve_visible(user=investor)) == [entry]
+    assert capital_market_selectors.reserve_visible(user=operator).count() == 2
+    assert list(capital_market_selectors.reserve_visible(user=bank_officer)) == []
     with pytest.raises(ConflictError):
         removed.refresh_from_db()
-        services.interest_express(actor=investor, candidate=removed)
+        capital_market_services.interest_express(actor=investor, candidate=removed)
 
 
 def test_financing_cases_are_recorded_by_the_operator(operator, bank_officer, investor, star):
@@ -258,10 +280,10 @@ def test_financing_cases_are_recorded_by_the_operator(operator, bank_officer, in
         "entity": star,
         "counterparty": "某证券",
     }
-    case = services.financing_case_record(actor=operator, data=data)
-    assert list(selectors.financing_cases()) == [case]
+    case = capital_market_services.financing_case_record(actor=operator, data=data)
+    assert list(capital_market_selectors.financing_cases()) == [case]
     with pytest.raises(PermissionDeniedError):
-        services.financing_case_record(actor=bank_officer, data=data)
+        capital_market_services.financing_case_record(actor=bank_officer, data=data)
     for field, value in (
         ("amount", Decimal("0")),
         ("case_type", "loan"),
@@ -269,7 +291,9 @@ def test_financing_cases_are_recorded_by_the_operator(operator, bank_officer, in
         ("title", ""),
     ):
         with pytest.raises(ValidationError) as exc:
-            services.financing_case_record(actor=operator, data={**data, field: value})
+            capital_market_services.financing_case_record(
+                actor=operator, data={**data, field: value}
+            )
         assert field in exc.value.message_dict
 
 
@@ -277,7 +301,7 @@ def test_financing_cases_are_recorded_by_the_operator(operator, bank_officer, in
 
 
 def test_reserve_pages_by_role(client, operator, investor, enterprise_user, bank_officer, star):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     expected = [
         (operator, "/marketplace/capital-market/", 200),
         (operator, "/marketplace/capital-market/screen/", 200),
@@ -297,7 +321,7 @@ def test_reserve_pages_by_role(client, operator, investor, enterprise_user, bank
 
 
 def test_other_enterprises_get_404_for_an_entry(client, operator, star, other_enterprise_user):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     client.force_login(other_enterprise_user)
     assert client.get(f"/marketplace/capital-market/{entry.pk}/").status_code == 404
     response = client.get("/marketplace/capital-market/")
@@ -305,7 +329,9 @@ def test_other_enterprises_get_404_for_an_entry(client, operator, star, other_en
 
 
 def test_investors_see_registry_information_but_no_grade(client, operator, investor, star):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={"min_grade": "AA"})
+    entry = capital_market_services.reserve_add(
+        actor=operator, entity=star, criteria={"min_grade": "AA"}
+    )
     client.force_login(investor)
     body = client.get(f"/marketplace/capital-market/{entry.pk}/").content.decode()
     assert star.uscc in body and star.name in body
@@ -330,7 +356,7 @@ def test_screen_page_adds_the_chosen_entities(client, operator, star, plain):
 
 
 def test_interest_and_answer_through_the_pages(client, operator, investor, enterprise_user, star):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     client.force_login(investor)
     response = client.post(
         f"/marketplace/capital-market/{entry.pk}/interest/", {"note": "愿意了解"}
@@ -378,7 +404,7 @@ def test_cases_page_records_for_the_operator_only(client, operator, bank_officer
 
 
 def test_operator_closes_an_entry_from_its_page(client, operator, investor, star):
-    entry = services.reserve_add(actor=operator, entity=star, criteria={})
+    entry = capital_market_services.reserve_add(actor=operator, entity=star, criteria={})
     client.force_login(investor)
     assert (
         'id="close-form"'

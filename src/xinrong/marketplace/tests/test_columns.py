@@ -11,9 +11,13 @@ from django.utils import timezone
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.credit.models import CreditProfile, ScoreModel
 from xinrong.enterprises.tests.factories import MarketEntityFactory
-from xinrong.marketplace import selectors, services
 from xinrong.marketplace.choices import ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import Demand, Loan
+from xinrong.marketplace.selectors import centres as centre_selectors
+from xinrong.marketplace.services import applications as application_services
+from xinrong.marketplace.services import demands as demand_services
+from xinrong.marketplace.services import loans as loan_services
+from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.tests.factories import demand_data, published_product
 
 pytestmark = pytest.mark.django_db
@@ -36,27 +40,29 @@ def entity(enterprise_user):
 
 def _loan(user, entity, product, bank, *, days_ago: int, term: int = 12) -> Loan:
     """Apply, approve, sign and disburse ``days_ago`` days back; return the loan."""
-    app = services.application_submit(
+    app = application_services.application_submit(
         actor=user,
         entity=entity,
         product=product,
         data={"amount": "500000", "term_months": term, "repayment_method": "equal_instalment"},
     )
     officer = bank["loan_officer"]
-    app = services.application_accept(application=app, actor=officer)
-    app = services.application_review_start(application=app, actor=officer)
-    app = services.application_approve(
+    app = application_services.application_accept(application=app, actor=officer)
+    app = application_services.application_review_start(application=app, actor=officer)
+    app = application_services.application_approve(
         application=app,
         actor=bank["reviewer"],
         amount=Decimal("400000"),
         rate=Decimal("4.35"),
         term_months=term,
     )
-    app = services.application_sign(application=app, actor=officer, contract_no=f"HT-{app.pk}")
+    app = application_services.application_sign(
+        application=app, actor=officer, contract_no=f"HT-{app.pk}"
+    )
     start = timezone.localdate() - dt.timedelta(days=days_ago)
     app.contract_signed_on = start
     app.save(update_fields=["contract_signed_on"])
-    return services.application_disburse(
+    return loan_services.application_disburse(
         application=app, actor=officer, amount=Decimal("120000"), disbursed_on=start
     )
 
@@ -107,7 +113,7 @@ def shelf(bank, operator, make_user):
 
 
 def test_first_loan_products_are_tagged_or_low_entry_credit_loans(shelf):
-    codes = {p.code for p in selectors.first_loan_products()}
+    codes = {p.code for p in centre_selectors.first_loan_products()}
     assert {"C-FIRST", "C-LOW"} <= codes
     assert "C-STRICT" not in codes and "C-MORT" not in codes
 
@@ -115,7 +121,7 @@ def test_first_loan_products_are_tagged_or_low_entry_credit_loans(shelf):
 def test_enterprise_without_a_loan_gets_first_loan_products_with_verdicts(
     enterprise_user, entity, shelf
 ):
-    offer = selectors.first_loan_offer(user=enterprise_user)
+    offer = centre_selectors.first_loan_offer(user=enterprise_user)
     assert offer is not None and offer.entity == entity and not offer.has_loan
     by_code = {o.product.code: o for o in offer.options}
     assert by_code["C-FIRST"].tagged and not by_code["C-LOW"].tagged
@@ -129,37 +135,39 @@ def test_first_loan_list_holds_only_entities_without_loans(
     enterprise_user, entity, other_enterprise_user, shelf, bank, operator, bank_officer
 ):
     other = other_enterprise_user.organisation.market_entity
-    services.demand_publish(actor=other_enterprise_user, entity=other, data=demand_data())
-    services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    demand_services.demand_publish(actor=other_enterprise_user, entity=other, data=demand_data())
+    demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
     scored = MarketEntityFactory()
     _profile(scored, grade="BB")
     stale = MarketEntityFactory()
     _profile(stale, days_ago=400)
     MarketEntityFactory()  # neither demand nor score: not a first-loan prospect
-    filters = selectors.FirstLoanFilter()
-    before = set(selectors.first_loan_entities(user=bank_officer, filters=filters))
+    filters = centre_selectors.FirstLoanFilter()
+    before = set(centre_selectors.first_loan_entities(user=bank_officer, filters=filters))
     assert before == {entity, other}  # institutions: only entities that asked (open demand)
-    assert set(selectors.first_loan_entities(user=operator, filters=filters)) == {
+    assert set(centre_selectors.first_loan_entities(user=operator, filters=filters)) == {
         entity,
         other,
         scored,
     }
     _loan(enterprise_user, entity, shelf["first"], bank, days_ago=10)
-    after = list(selectors.first_loan_entities(user=bank_officer, filters=filters))
+    after = list(centre_selectors.first_loan_entities(user=bank_officer, filters=filters))
     assert after == [other]
     assert after[0].open_demands == 1
     assert [d.amount for d in after[0].open_demand_list] == [Decimal("500000")]
     # region filter
-    in_haidong = selectors.FirstLoanFilter(region="632800")
-    assert list(selectors.first_loan_entities(user=bank_officer, filters=in_haidong)) == [other]
+    in_haidong = centre_selectors.FirstLoanFilter(region="632800")
+    assert list(centre_selectors.first_loan_entities(user=bank_officer, filters=in_haidong)) == [
+        other
+    ]
     # the operator sees and filters by grade; institutions get no grade at all
-    rows = {e.pk: e for e in selectors.first_loan_entities(user=operator, filters=filters)}
+    rows = {e.pk: e for e in centre_selectors.first_loan_entities(user=operator, filters=filters)}
     assert rows[scored.pk].grade == "BB"
     assert not hasattr(after[0], "grade")
-    best = selectors.FirstLoanFilter(grade="BBB")
-    assert list(selectors.first_loan_entities(user=operator, filters=best)) == []
+    best = centre_selectors.FirstLoanFilter(grade="BBB")
+    assert list(centre_selectors.first_loan_entities(user=operator, filters=best)) == []
     with pytest.raises(PermissionDeniedError):
-        selectors.first_loan_entities(user=bank_officer, filters=best)
+        centre_selectors.first_loan_entities(user=bank_officer, filters=best)
 
 
 def test_first_loan_list_is_refused_to_enterprises_and_government(
@@ -168,7 +176,9 @@ def test_first_loan_list_is_refused_to_enterprises_and_government(
     investor = make_user("investor", ["institution_admin"])
     for user in (enterprise_user, gov_reviewer, investor):
         with pytest.raises(PermissionDeniedError):
-            selectors.first_loan_entities(user=user, filters=selectors.FirstLoanFilter())
+            centre_selectors.first_loan_entities(
+                user=user, filters=centre_selectors.FirstLoanFilter()
+            )
 
 
 def test_enterprise_with_a_loan_is_told_it_is_no_longer_a_first_loan(
@@ -176,7 +186,7 @@ def test_enterprise_with_a_loan_is_told_it_is_no_longer_a_first_loan(
 ):
     loan = _loan(enterprise_user, entity, shelf["first"], bank, days_ago=5)
     assert loan.first_loan
-    offer = selectors.first_loan_offer(user=enterprise_user)
+    offer = centre_selectors.first_loan_offer(user=enterprise_user)
     assert offer is not None and offer.has_loan
 
 
@@ -190,21 +200,21 @@ def test_renewal_lists_only_live_loans_maturing_within_90_days(
     later = _loan(enterprise_user, entity, shelf["low"], bank, days_ago=100)
     settled = _loan(enterprise_user, entity, shelf["renew"], bank, days_ago=330)
     rest = sum(i.due_left for i in settled.instalments.all())
-    services.loan_repayment_record(loan=settled, actor=bank["loan_officer"], amount=rest)
+    loan_services.loan_repayment_record(loan=settled, actor=bank["loan_officer"], amount=rest)
     settled.refresh_from_db()
     assert settled.status == LoanStatus.SETTLED
     assert soon.maturity_on <= timezone.localdate() + dt.timedelta(days=90) < later.maturity_on
     for user in (enterprise_user, bank_officer, operator):
-        assert list(selectors.renewal_due_loans(user=user)) == [soon]
+        assert list(centre_selectors.renewal_due_loans(user=user)) == [soon]
     other_bank = make_user("bank", ["loan_officer"])
-    assert list(selectors.renewal_due_loans(user=other_bank)) == []
+    assert list(centre_selectors.renewal_due_loans(user=other_bank)) == []
 
 
 def test_renewal_options_are_the_lending_institutions_only(enterprise_user, entity, shelf, bank):
     """A renewal is made with the original lender: another institution's 无还本续贷 product is
     not offered (the service would refuse it)."""
     loan = _loan(enterprise_user, entity, shelf["first"], bank, days_ago=335)
-    options = selectors.renewal_options(entity=entity, loans=[loan])[loan.pk]
+    options = centre_selectors.renewal_options(entity=entity, loans=[loan])[loan.pk]
     assert [o.product.code for o in options] == ["C-RENEW"]
     assert options[0].same_institution and not options[0].without_principal
 
@@ -237,13 +247,13 @@ def test_institution_sees_its_maturing_loans_with_days_left(
 
 
 def test_microloan_column_holds_only_microloan_products(shelf):
-    assert {p.code for p in selectors.microloan_products()} == {"C-NOPAY", "C-MICRO"}
-    (company,) = selectors.microloan_companies()
+    assert {p.code for p in centre_selectors.microloan_products()} == {"C-NOPAY", "C-MICRO"}
+    (company,) = centre_selectors.microloan_companies()
     assert company.published == 2
 
 
 def test_specials_are_grouped_by_local_tag(shelf):
-    groups = dict(selectors.local_specials())
+    groups = dict(centre_selectors.local_specials())
     assert [p.code for p in groups["拉面贷"]] == ["C-MICRO"]
     assert [p.code for p in groups["虫草贷"]] == ["C-MICRO"]
     assert [p.code for p in groups["枸杞贷"]] == ["C-GOJI"]
@@ -251,9 +261,9 @@ def test_specials_are_grouped_by_local_tag(shelf):
 
 
 def test_withdrawn_products_leave_the_columns(shelf):
-    services.product_withdraw(product=shelf["micro"], actor=shelf["micro_officer"])
-    assert [p.code for p in selectors.microloan_products()] == ["C-NOPAY"]
-    assert dict(selectors.local_specials())["拉面贷"] == []
+    product_services.product_withdraw(product=shelf["micro"], actor=shelf["micro_officer"])
+    assert [p.code for p in centre_selectors.microloan_products()] == ["C-NOPAY"]
+    assert dict(centre_selectors.local_specials())["拉面贷"] == []
 
 
 # ---------------------------------------------------------------- pages

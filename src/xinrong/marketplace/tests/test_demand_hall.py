@@ -3,7 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from xinrong.marketplace import matching, selectors, services
+from xinrong.marketplace import matching
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.tests.factories import demand_data, published_product
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +20,8 @@ def _fresh_cache():
 
 
 def publish(user, **overrides):
-    entity = selectors.user_entity(user=user)
-    return services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    entity = common_selectors.user_entity(user=user)
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
 
 
 def test_hall_lists_only_demands_in_the_institutions_product_regions(
@@ -27,7 +30,7 @@ def test_hall_lists_only_demands_in_the_institutions_product_regions(
     xining = publish(enterprise_user)  # 630102
     golmud = publish(other_enterprise_user)  # 632801
     published_product(bank_officer, operator, code="H-1", regions=["632800"])
-    rows, total = selectors.demand_hall(user=bank_officer)
+    rows, total = demand_selectors.demand_hall(user=bank_officer)
     assert total == 1 and [d for _e, d in rows] == [golmud]
     assert xining not in [d for _e, d in rows]
 
@@ -38,7 +41,7 @@ def test_hall_without_regional_limit_covers_everywhere_and_ranks_urgent_first(
     calm = publish(enterprise_user, urgency="normal")
     urgent = publish(other_enterprise_user, urgency="very_urgent")
     published_product(bank_officer, operator, code="H-2", regions=[])
-    rows, total = selectors.demand_hall(user=bank_officer)
+    rows, total = demand_selectors.demand_hall(user=bank_officer)
     assert total == 2
     assert [d for _e, d in rows] == [urgent, calm]
     assert rows[0][0].components["urgency"] == 1.0
@@ -46,9 +49,9 @@ def test_hall_without_regional_limit_covers_everywhere_and_ranks_urgent_first(
 
 def test_hall_skips_withdrawn_demands(enterprise_user, bank_officer):
     demand = publish(enterprise_user)
-    assert selectors.demand_hall(user=bank_officer)[1] == 1  # no products: everywhere
-    services.demand_withdraw(demand=demand, actor=enterprise_user)
-    assert selectors.demand_hall(user=bank_officer)[1] == 0
+    assert demand_selectors.demand_hall(user=bank_officer)[1] == 1  # no products: everywhere
+    demand_services.demand_withdraw(demand=demand, actor=enterprise_user)
+    assert demand_selectors.demand_hall(user=bank_officer)[1] == 0
 
 
 def test_hall_prefers_amounts_its_products_cover():

@@ -1,7 +1,9 @@
 import pytest
 
-from xinrong.marketplace import matching, selectors, services
+from xinrong.marketplace import matching
 from xinrong.marketplace.models import Demand
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.tests.factories import demand_data, published_product
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +33,8 @@ def shelf(bank_officer, operator):
 
 
 def publish(user, **overrides):
-    entity = selectors.user_entity(user=user)
-    return services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    entity = common_selectors.user_entity(user=user)
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
 
 
 def test_enterprise_publishes_from_the_form_and_sees_ranked_matches(client, enterprise_user, shelf):

@@ -4,15 +4,16 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from xinrong.common.errors import ConflictError, PermissionDeniedError
-from xinrong.marketplace import selectors, services
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.tests.factories import demand_data
 
 pytestmark = pytest.mark.django_db
 
 
 def publish(user, **overrides):
-    entity = selectors.user_entity(user=user)
-    return services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    entity = common_selectors.user_entity(user=user)
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
 
 
 def test_enterprise_publishes_open_demand_with_its_region(enterprise_user):
@@ -26,10 +27,10 @@ def test_enterprise_publishes_open_demand_with_its_region(enterprise_user):
 def test_other_users_cannot_publish_for_the_entity(
     enterprise_user, other_enterprise_user, bank_officer
 ):
-    entity = selectors.user_entity(user=enterprise_user)
+    entity = common_selectors.user_entity(user=enterprise_user)
     for actor in (other_enterprise_user, bank_officer):
         with pytest.raises(PermissionDeniedError):
-            services.demand_publish(actor=actor, entity=entity, data=demand_data())
+            demand_services.demand_publish(actor=actor, entity=entity, data=demand_data())
 
 
 @pytest.mark.parametrize(
@@ -56,8 +57,8 @@ def test_publish_rejects_bad_field_naming_it(enterprise_user, field, value):
 def test_only_own_users_withdraw_and_only_once(enterprise_user, other_enterprise_user):
     demand = publish(enterprise_user)
     with pytest.raises(PermissionDeniedError):
-        services.demand_withdraw(demand=demand, actor=other_enterprise_user)
-    demand = services.demand_withdraw(demand=demand, actor=enterprise_user)
+        demand_services.demand_withdraw(demand=demand, actor=other_enterprise_user)
+    demand = demand_services.demand_withdraw(demand=demand, actor=enterprise_user)
     assert demand.status == "withdrawn" and demand.closed_at is not None
     with pytest.raises(ConflictError):
-        services.demand_withdraw(demand=demand, actor=enterprise_user)
+        demand_services.demand_withdraw(demand=demand, actor=enterprise_user)

@@ -10,8 +10,11 @@ from django.db import connection
 from django.utils import timezone
 
 from xinrong.common.errors import ConflictError, PermissionDeniedError
-from xinrong.marketplace import matching, selectors, services
+from xinrong.marketplace import matching
 from xinrong.marketplace.models import Demand, DemandEvent
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.tests.factories import demand_data, published_product
 from xinrong.notifications.models import Notification
 
@@ -28,8 +31,8 @@ def _fresh_board():
 
 @pytest.fixture
 def demand(enterprise_user):  # in 630102 (Xining)
-    entity = selectors.user_entity(user=enterprise_user)
-    return services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    entity = common_selectors.user_entity(user=enterprise_user)
+    return demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
 
 
 @pytest.fixture
@@ -55,7 +58,7 @@ def test_take_holds_the_demand_for_the_configured_hours_and_stays_open(
     settings.XINRONG_DEMAND_HOLD_HOURS = 48
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
-        taken = services.demand_take(demand=demand, actor=bank_officer, now=now)
+        taken = demand_services.demand_take(demand=demand, actor=bank_officer, now=now)
     assert taken.held_by == bank_officer.organisation
     assert taken.held_until == now + 48 * HOUR
     assert taken.status == "open"
@@ -63,15 +66,15 @@ def test_take_holds_the_demand_for_the_configured_hours_and_stays_open(
     event = demand.events.get(kind="taken")
     assert event.actor == bank_officer and event.organisation == bank_officer.organisation
     assert notified(enterprise_user, "demand.taken") == 1
-    assert list(selectors.held_demands(user=bank_officer)) == [demand]
+    assert list(demand_selectors.held_demands(user=bank_officer)) == [demand]
 
 
 def test_another_institution_is_refused_while_held_with_holder_and_deadline(
     demand, bank_officer, other_bank
 ):
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     with pytest.raises(ConflictError) as exc:
-        services.demand_take(demand=demand, actor=other_bank)
+        demand_services.demand_take(demand=demand, actor=other_bank)
     assert exc.value.status == 409 and exc.value.code == "held"
     assert bank_officer.organisation.name in exc.value.message
     assert "承接期至" in exc.value.message
@@ -82,16 +85,16 @@ def test_another_institution_is_refused_while_held_with_holder_and_deadline(
 
 def test_a_stale_copy_of_the_demand_does_not_bypass_the_hold(demand, bank_officer, other_bank):
     stale = Demand.objects.get(pk=demand.pk)  # read before the other institution took it
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     assert stale.held_by_id is None
     with pytest.raises(ConflictError):
-        services.demand_take(demand=stale, actor=other_bank)
+        demand_services.demand_take(demand=stale, actor=other_bank)
 
 
 def test_taking_again_by_the_same_institution_is_a_no_op(demand, bank_officer, make_user):
     colleague = make_user("bank", ["institution_admin"], org=bank_officer.organisation)
-    first = services.demand_take(demand=demand, actor=bank_officer, now=timezone.now())
-    again = services.demand_take(demand=demand, actor=colleague, now=timezone.now() + HOUR)
+    first = demand_services.demand_take(demand=demand, actor=bank_officer, now=timezone.now())
+    again = demand_services.demand_take(demand=demand, actor=colleague, now=timezone.now() + HOUR)
     assert again.held_until == first.held_until  # not extended
     assert kinds(demand).count("taken") == 1
 
@@ -109,42 +112,42 @@ def test_taking_again_by_the_same_institution_is_a_no_op(demand, bank_officer, m
 def test_only_lending_officers_and_admins_may_take(demand, make_user, kind, roles, code):
     user = make_user(kind, roles)
     with pytest.raises(PermissionDeniedError) as exc:
-        services.demand_take(demand=demand, actor=user)
+        demand_services.demand_take(demand=demand, actor=user)
     assert exc.value.code == code and exc.value.status == 403
     assert "承接" in exc.value.message
 
 
 def test_microloan_companies_may_take(demand, make_user):
     officer = make_user("microloan", ["loan_officer"])
-    assert services.demand_take(demand=demand, actor=officer).held_by == officer.organisation
+    assert demand_services.demand_take(demand=demand, actor=officer).held_by == officer.organisation
 
 
 def test_enterprise_users_may_not_take(demand, enterprise_user):
     with pytest.raises(PermissionDeniedError) as exc:
-        services.demand_take(demand=demand, actor=enterprise_user)
+        demand_services.demand_take(demand=demand, actor=enterprise_user)
     assert exc.value.message == "只有金融机构的用户可以承接融资需求"
 
 
 def test_take_is_refused_outside_the_service_regions(demand, bank_officer, operator):
     published_product(bank_officer, operator, code="GRAB-1", regions=["632800"])  # Haidong only
     with pytest.raises(PermissionDeniedError) as exc:
-        services.demand_take(demand=demand, actor=bank_officer)
+        demand_services.demand_take(demand=demand, actor=bank_officer)
     assert exc.value.code == "outside_region"
     assert "不在本机构的服务地区内" in exc.value.message
     published_product(bank_officer, operator, code="GRAB-2", regions=["630100"])  # Xining
-    assert services.demand_take(demand=demand, actor=bank_officer).held_by is not None
+    assert demand_services.demand_take(demand=demand, actor=bank_officer).held_by is not None
 
 
 def test_withdrawn_demands_cannot_be_taken_and_withdrawal_ends_a_hold(
     demand, enterprise_user, bank_officer
 ):
-    services.demand_take(demand=demand, actor=bank_officer)
-    services.demand_withdraw(demand=demand, actor=enterprise_user)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_withdraw(demand=demand, actor=enterprise_user)
     demand.refresh_from_db()
     assert demand.held_by is None and demand.held_until is None
     assert kinds(demand) == ["published", "taken", "withdrawn"]
     with pytest.raises(ConflictError) as exc:
-        services.demand_take(demand=demand, actor=bank_officer)
+        demand_services.demand_take(demand=demand, actor=bank_officer)
     assert exc.value.code == "not_open"
 
 
@@ -154,33 +157,38 @@ def test_withdrawn_demands_cannot_be_taken_and_withdrawal_ends_a_hold(
 def test_holder_releases_to_the_pool_and_another_may_take(
     demand, bank_officer, other_bank, enterprise_user, django_capture_on_commit_callbacks
 ):
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     with pytest.raises(ConflictError) as exc:
-        services.demand_release(demand=demand, actor=other_bank, note="")
+        demand_services.demand_release(demand=demand, actor=other_bank, note="")
     assert exc.value.code == "not_held"
     with django_capture_on_commit_callbacks(execute=True):
-        released = services.demand_release(demand=demand, actor=bank_officer, note="额度不足")
+        released = demand_services.demand_release(
+            demand=demand, actor=bank_officer, note="额度不足"
+        )
     assert released.held_by is None and released.held_until is None
     assert demand.events.get(kind="released").note == "额度不足"
     assert notified(enterprise_user, "demand.released") == 1
-    assert services.demand_take(demand=demand, actor=other_bank).held_by == other_bank.organisation
+    assert (
+        demand_services.demand_take(demand=demand, actor=other_bank).held_by
+        == other_bank.organisation
+    )
 
 
 def test_expired_holds_return_to_the_pool(
     demand, bank_officer, other_bank, enterprise_user, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
-    services.demand_take(demand=demand, actor=bank_officer, now=now)
-    assert services.demands_release_expired(now=now + 71 * HOUR) == 0
+    demand_services.demand_take(demand=demand, actor=bank_officer, now=now)
+    assert demand_services.demands_release_expired(now=now + 71 * HOUR) == 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.demands_release_expired(now=now + 72 * HOUR) == 1
+        assert demand_services.demands_release_expired(now=now + 72 * HOUR) == 1
     demand.refresh_from_db()
     assert demand.held_by is None and demand.status == "open"
     expired = demand.events.get(kind="expired")
     assert expired.organisation == bank_officer.organisation
     assert notified(enterprise_user, "demand.expired") == 1
-    assert services.demands_release_expired(now=now + 100 * HOUR) == 0  # nothing left
-    taken = services.demand_take(demand=demand, actor=other_bank, now=now + 73 * HOUR)
+    assert demand_services.demands_release_expired(now=now + 100 * HOUR) == 0  # nothing left
+    taken = demand_services.demand_take(demand=demand, actor=other_bank, now=now + 73 * HOUR)
     assert taken.held_by == other_bank.organisation
 
 
@@ -188,11 +196,11 @@ def test_an_ended_hold_is_free_before_the_sweep_and_its_expiry_is_recorded(
     demand, bank_officer, other_bank
 ):
     now = timezone.now()
-    services.demand_take(demand=demand, actor=bank_officer, now=now)
-    services.demand_take(demand=demand, actor=other_bank, now=now + 80 * HOUR)
+    demand_services.demand_take(demand=demand, actor=bank_officer, now=now)
+    demand_services.demand_take(demand=demand, actor=other_bank, now=now + 80 * HOUR)
     assert kinds(demand) == ["published", "taken", "expired", "taken"]
     with pytest.raises(ConflictError):  # the first holder's time is over
-        services.demand_release(demand=demand, actor=bank_officer)
+        demand_services.demand_release(demand=demand, actor=bank_officer)
 
 
 # ---------------------------------------------------------------- escalation
@@ -207,9 +215,9 @@ def test_untaken_demands_escalate_after_n_days_once_to_covering_operators(
 ):
     settings.XINRONG_DEMAND_ESCALATE_DAYS = 7
     now = timezone.now()
-    assert services.demands_escalate_stale(now=now + dt.timedelta(days=6)) == 0
+    assert demand_services.demands_escalate_stale(now=now + dt.timedelta(days=6)) == 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.demands_escalate_stale(now=now + dt.timedelta(days=7, hours=1)) == 1
+        assert demand_services.demands_escalate_stale(now=now + dt.timedelta(days=7, hours=1)) == 1
     demand.refresh_from_db()
     assert demand.escalated_at is not None
     assert kinds(demand) == ["published", "escalated"]
@@ -217,22 +225,22 @@ def test_untaken_demands_escalate_after_n_days_once_to_covering_operators(
     assert notified(substation_operator, "demand.escalated") == 0  # 632801 does not cover Xining
     assert f"#{demand.pk}" in Notification.objects.get(recipient=operator).body
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.demands_escalate_stale(now=now + dt.timedelta(days=30)) == 0
+        assert demand_services.demands_escalate_stale(now=now + dt.timedelta(days=30)) == 0
     assert notified(operator, "demand.escalated") == 1
-    assert list(selectors.escalated_demands(user=operator)) == [demand]
-    assert list(selectors.escalated_demands(user=substation_operator)) == []
+    assert list(demand_selectors.escalated_demands(user=operator)) == [demand]
+    assert list(demand_selectors.escalated_demands(user=substation_operator)) == []
 
 
 def test_held_demands_do_not_escalate_until_the_hold_ends(demand, bank_officer):
     now = timezone.now()
-    services.demand_take(demand=demand, actor=bank_officer, now=now + dt.timedelta(days=6))
-    assert services.demands_escalate_stale(now=now + dt.timedelta(days=8)) == 0
-    assert services.demands_escalate_stale(now=now + dt.timedelta(days=10)) == 1
+    demand_services.demand_take(demand=demand, actor=bank_officer, now=now + dt.timedelta(days=6))
+    assert demand_services.demands_escalate_stale(now=now + dt.timedelta(days=8)) == 0
+    assert demand_services.demands_escalate_stale(now=now + dt.timedelta(days=10)) == 1
 
 
 def test_sweep_command_and_task(demand, bank_officer):
     now = timezone.now()
-    services.demand_take(demand=demand, actor=bank_officer, now=now)
+    demand_services.demand_take(demand=demand, actor=bank_officer, now=now)
     out = StringIO()
     call_command("demands", "sweep", "--now", (now + HOUR).isoformat(), stdout=out)
     assert "expired: 0" in out.getvalue() and "escalated: 0" in out.getvalue()
@@ -260,7 +268,7 @@ def test_two_institutions_taking_at_once_only_one_wins(demand, bank_officer, oth
 
         try:
             barrier.wait()
-            services.demand_take(demand=demand, actor=user)
+            demand_services.demand_take(demand=demand, actor=user)
             outcomes.append("taken")
         except ConflictError:
             outcomes.append("refused")
@@ -300,7 +308,7 @@ def test_hall_shows_take_button_and_post_takes(client, demand, bank_officer):
 def test_hall_shows_holder_to_others_and_the_refusal_in_chinese(
     client, demand, bank_officer, other_bank
 ):
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     client.force_login(other_bank)
     page = client.get("/marketplace/demands/hall/").content.decode()
     assert f'data-take="{demand.pk}"' not in page
@@ -326,7 +334,7 @@ def test_take_ignores_foreign_next_and_requires_post(client, demand, bank_office
 
 
 def test_enterprise_sees_the_holder_and_timeline(client, demand, bank_officer, enterprise_user):
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     client.force_login(enterprise_user)
     page = client.get(f"/marketplace/demands/{demand.pk}/").content.decode()
     assert bank_officer.organisation.name in page and "已被承接" in page
@@ -335,7 +343,7 @@ def test_enterprise_sees_the_holder_and_timeline(client, demand, bank_officer, e
 
 
 def test_operator_lists_escalated_demands(client, demand, operator, bank_officer):
-    services.demands_escalate_stale(now=timezone.now() + dt.timedelta(days=8))
+    demand_services.demands_escalate_stale(now=timezone.now() + dt.timedelta(days=8))
     client.force_login(operator)
     page = client.get("/marketplace/demands/escalated/").content.decode()
     assert f'data-id="{demand.pk}"' in page and "无人承接的需求" in page
@@ -364,7 +372,7 @@ def test_api_take_and_release(client, demand, bank_officer):
 def test_api_errors_are_4xx_with_code_message_extra(
     client, demand, bank_officer, other_bank, enterprise_user, make_user
 ):
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     client.force_login(other_bank)
     response = client.post(f"/api/v1/marketplace/demands/{demand.pk}/take")
     assert response.status_code == 409

@@ -6,7 +6,11 @@ import pytest
 from django.utils import timezone
 
 from xinrong.common.errors import NotFoundError
-from xinrong.marketplace import matching, selectors, services
+from xinrong.marketplace import matching
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.marketplace.services import demands as demand_services
+from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.tests.factories import demand_data, published_product
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +25,8 @@ def _fresh_catalogue():
 
 @pytest.fixture
 def demand(enterprise_user):
-    entity = selectors.user_entity(user=enterprise_user)
-    return services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    entity = common_selectors.user_entity(user=enterprise_user)
+    return demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
 
 
 def codes_of(result):
@@ -39,7 +43,7 @@ def test_each_hard_filter_excludes_with_its_reason(demand, bank_officer, operato
     rate = published_product(bank_officer, operator, code="F-RATE", rate_min="7", rate_max="9")
     modes = published_product(bank_officer, operator, code="F-MODE", collateral_modes=["mortgage"])
 
-    result = selectors.demand_matches(demand=demand, with_excluded=True)
+    result = demand_selectors.demand_matches(demand=demand, with_excluded=True)
 
     assert [m.product_id for m in result.matches] == [good.pk]
     assert result.eligible_count == 1 and result.considered == 6
@@ -61,7 +65,7 @@ def test_first_failing_filter_is_the_reason(demand, bank_officer, operator):
     both = published_product(
         bank_officer, operator, code="F-BOTH", regions=["632801"], rate_min="7", rate_max="9"
     )
-    result = selectors.demand_matches(demand=demand, with_excluded=True)
+    result = demand_selectors.demand_matches(demand=demand, with_excluded=True)
     assert codes_of(result) == {both.pk: "eligibility"}
 
 
@@ -72,7 +76,7 @@ def test_cheaper_faster_product_ranks_first_and_explains_itself(demand, bank_off
     cheap = published_product(
         bank_officer, operator, code="R-CHEAP", rate_min="3.85", rate_max="6.50"
     )
-    result = selectors.demand_matches(demand=demand)
+    result = demand_selectors.demand_matches(demand=demand)
     assert [m.product_id for m in result.matches] == [cheap.pk, dear.pk]
     best = result.matches[0]
     assert best.score > result.matches[1].score
@@ -92,36 +96,36 @@ def test_the_holders_products_come_first_while_it_holds_the_demand(
     dear = published_product(
         bank_officer, operator, code="H-DEAR", rate_min="5.50", rate_max="5.90", days_to_decide=20
     )
-    assert [m.product_id for m in selectors.demand_matches(demand=demand, limit=1).matches] == [
-        cheap.pk
-    ]
-    services.demand_take(demand=demand, actor=bank_officer)
+    assert [
+        m.product_id for m in demand_selectors.demand_matches(demand=demand, limit=1).matches
+    ] == [cheap.pk]
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     demand.refresh_from_db()
-    held = selectors.demand_matches(demand=demand, limit=1).matches
+    held = demand_selectors.demand_matches(demand=demand, limit=1).matches
     assert [m.product_id for m in held] == [dear.pk]  # within the limit, despite its score
     demand.held_until = timezone.now() - dt.timedelta(minutes=1)  # the hold has lapsed
-    assert [m.product_id for m in selectors.demand_matches(demand=demand, limit=1).matches] == [
-        cheap.pk
-    ]
+    assert [
+        m.product_id for m in demand_selectors.demand_matches(demand=demand, limit=1).matches
+    ] == [cheap.pk]
 
 
 def test_demand_accepting_any_guarantee_matches_secured_products(
     enterprise_user, bank_officer, operator
 ):
-    entity = selectors.user_entity(user=enterprise_user)
-    demand = services.demand_publish(
+    entity = common_selectors.user_entity(user=enterprise_user)
+    demand = demand_services.demand_publish(
         actor=enterprise_user, entity=entity, data=demand_data(collateral_modes=[])
     )
     secured = published_product(bank_officer, operator, code="M-1", collateral_modes=["mortgage"])
-    result = selectors.demand_matches(demand=demand)
+    result = demand_selectors.demand_matches(demand=demand)
     assert [m.product_id for m in result.matches] == [secured.pk]
 
 
 def test_catalogue_reloads_when_a_product_changes(demand, bank_officer, operator):
     first = published_product(bank_officer, operator, code="C-1")
-    assert len(selectors.demand_matches(demand=demand).matches) == 1
-    services.product_withdraw(product=first, actor=bank_officer)
-    assert selectors.demand_matches(demand=demand).matches == []
+    assert len(demand_selectors.demand_matches(demand=demand).matches) == 1
+    product_services.product_withdraw(product=first, actor=bank_officer)
+    assert demand_selectors.demand_matches(demand=demand).matches == []
 
 
 def test_reputation_hook_reorders_equal_products():
@@ -175,12 +179,12 @@ def test_only_own_users_institutions_and_operator_read_a_demand(
     operator,
 ):
     for user in (enterprise_user, bank_officer, operator):
-        assert selectors.demand_visible_get(user=user, pk=demand.pk) == demand
+        assert demand_selectors.demand_visible_get(user=user, pk=demand.pk) == demand
     with pytest.raises(NotFoundError):
-        selectors.demand_visible_get(user=other_enterprise_user, pk=demand.pk)
-    services.demand_withdraw(demand=demand, actor=enterprise_user)
+        demand_selectors.demand_visible_get(user=other_enterprise_user, pk=demand.pk)
+    demand_services.demand_withdraw(demand=demand, actor=enterprise_user)
     with pytest.raises(NotFoundError):
-        selectors.demand_visible_get(user=bank_officer, pk=demand.pk)
+        demand_selectors.demand_visible_get(user=bank_officer, pk=demand.pk)
 
 
 def test_fast_eligibility_checks_agree_with_evaluate():

@@ -9,8 +9,12 @@ from django.urls import reverse
 
 from xinrong.common.ids import id_parse, ids_parse
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace import matching, selectors, services
+from xinrong.marketplace import matching
 from xinrong.marketplace.models import LoanApplication, ReserveCandidate
+from xinrong.marketplace.selectors import centres as centre_selectors
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.services import applications as application_services
+from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.tests.factories import demand_data, published_product
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +31,8 @@ def _fresh_cache():
 
 
 def _publish(user, **overrides):
-    entity = selectors.user_entity(user=user)
-    return services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    entity = common_selectors.user_entity(user=user)
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
 
 
 # ---------------------------------------------------------------- 1. ids from requests
@@ -81,13 +85,15 @@ def test_refer_with_a_bad_product_id_names_the_field_and_refers_nothing(
     product = published_product(bank_officer, operator, code="FIX-B")
     reviewer = make_user("bank", ["reviewer"], org=bank_officer.organisation)
     entity = enterprise_user.organisation.market_entity
-    app = services.application_submit(
+    app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,
         product=product,
         data={"amount": "500000", "term_months": 12},
     )
-    services.application_reject(application=app, actor=reviewer, reason="capacity", note="流水不足")
+    application_services.application_reject(
+        application=app, actor=reviewer, reason="capacity", note="流水不足"
+    )
     client.force_login(enterprise_user)
     url = reverse("marketplace:application_refer", args=[app.pk])
     response = client.post(url, {"products": [value]})
@@ -153,7 +159,7 @@ def test_the_holder_still_opens_the_demand_it_holds(
     client, enterprise_user, bank_officer, operator
 ):
     demand = _publish(enterprise_user)
-    services.demand_take(demand=demand, actor=bank_officer)
+    demand_services.demand_take(demand=demand, actor=bank_officer)
     published_product(bank_officer, operator, code="FIX-ELSEWHERE", regions=["632800"])
     client.force_login(bank_officer)
     assert client.get(f"/marketplace/demands/{demand.pk}/").status_code == 200
@@ -175,16 +181,18 @@ def test_institutions_see_only_entities_that_asked_for_financing(
 ):
     from xinrong.credit.models import CreditProfile, ScoreModel
 
-    asked = selectors.user_entity(user=enterprise_user)
-    scored = selectors.user_entity(user=other_enterprise_user)
+    asked = common_selectors.user_entity(user=enterprise_user)
+    scored = common_selectors.user_entity(user=other_enterprise_user)
     model = ScoreModel.objects.create(version=1, name="测试", card={})
     CreditProfile.objects.create(entity=scored, model=model, score=650, grade="A")
     _publish(enterprise_user)
-    filters = selectors.FirstLoanFilter()
-    seen = set(selectors.first_loan_entities(user=bank_officer, filters=filters))
+    filters = centre_selectors.FirstLoanFilter()
+    seen = set(centre_selectors.first_loan_entities(user=bank_officer, filters=filters))
     assert asked in seen and scored not in seen
     # the operator keeps its wider list: open demand or a recent score
-    assert {asked, scored} <= set(selectors.first_loan_entities(user=operator, filters=filters))
+    assert {asked, scored} <= set(
+        centre_selectors.first_loan_entities(user=operator, filters=filters)
+    )
     assert isinstance(asked, MarketEntity)
 
 
@@ -203,7 +211,7 @@ def bank_system(client, bank_officer, make_user, operator):
 
 
 def _submit(enterprise_user, product):
-    return services.application_submit(
+    return application_services.application_submit(
         actor=enterprise_user,
         entity=enterprise_user.organisation.market_entity,
         product=product,
@@ -235,11 +243,11 @@ def test_an_ended_application_carries_no_archive_and_logs_nothing(
     system, product, reviewer = bank_system
     app = _submit(enterprise_user, product)
     if end == "rejected":
-        services.application_reject(
+        application_services.application_reject(
             application=app, actor=reviewer, reason="capacity", note="流水不足"
         )
     else:
-        services.application_withdraw(application=app, actor=enterprise_user)
+        application_services.application_withdraw(application=app, actor=enterprise_user)
     before = _api_logs(app.entity)
     body = system.get(f"/applications/{app.number}").json()
     assert body["status"] == end and body["archive"] is None

@@ -4,22 +4,22 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from xinrong.common.errors import ConflictError, PermissionDeniedError
-from xinrong.marketplace import services
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.tests.factories import published_product, terms
 
 pytestmark = pytest.mark.django_db
 
 
 def test_institution_creates_submits_and_operator_publishes(bank_officer, operator):
-    product = services.product_create(
+    product = product_services.product_create(
         actor=bank_officer, code="qh-001", name="青银首贷", terms=terms()
     )
     assert product.code == "QH-001" and product.status == "draft"
-    services.product_submit(product=product, actor=bank_officer)
+    product_services.product_submit(product=product, actor=bank_officer)
     product.refresh_from_db()
     assert product.status == "in_review"
-    services.product_approve(product=product, actor=operator, note="条款合规")
+    product_services.product_approve(product=product, actor=operator, note="条款合规")
     product.refresh_from_db()
     assert product.status == "published"
     assert product.current_version.number == 1 and product.current_version.status == "published"
@@ -34,31 +34,33 @@ def test_institution_creates_submits_and_operator_publishes(bank_officer, operat
 
 def test_enterprise_user_cannot_create_or_approve(enterprise_user, bank_officer):
     with pytest.raises(PermissionDeniedError):
-        services.product_create(actor=enterprise_user, code="X-1", name="企业产品", terms=terms())
-    product = services.product_create(
+        product_services.product_create(
+            actor=enterprise_user, code="X-1", name="企业产品", terms=terms()
+        )
+    product = product_services.product_create(
         actor=bank_officer, code="X-2", name="银行产品", terms=terms()
     )
-    services.product_submit(product=product, actor=bank_officer)
+    product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(PermissionDeniedError):
-        services.product_approve(product=product, actor=enterprise_user)
+        product_services.product_approve(product=product, actor=enterprise_user)
 
 
 def test_institution_cannot_approve_its_own_product(bank_officer, bank_admin):
-    product = services.product_create(
+    product = product_services.product_create(
         actor=bank_officer, code="X-3", name="银行产品", terms=terms()
     )
-    services.product_submit(product=product, actor=bank_officer)
+    product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(PermissionDeniedError):
-        services.product_approve(product=product, actor=bank_admin)
+        product_services.product_approve(product=product, actor=bank_admin)
 
 
 def test_other_institution_cannot_edit_submit_or_withdraw(bank_officer, make_user, operator):
     other = make_user("bank", ["institution_admin"])
     product = published_product(bank_officer, operator, code="X-4")
     for call in (
-        lambda: services.product_update(product=product, actor=other, terms=terms()),
-        lambda: services.product_submit(product=product, actor=other),
-        lambda: services.product_withdraw(product=product, actor=other),
+        lambda: product_services.product_update(product=product, actor=other, terms=terms()),
+        lambda: product_services.product_submit(product=product, actor=other),
+        lambda: product_services.product_withdraw(product=product, actor=other),
     ):
         with pytest.raises(PermissionDeniedError):
             call()
@@ -66,25 +68,27 @@ def test_other_institution_cannot_edit_submit_or_withdraw(bank_officer, make_use
 
 def test_operator_cannot_create_or_withdraw(operator, bank_officer):
     with pytest.raises(PermissionDeniedError):
-        services.product_create(actor=operator, code="X-5", name="运营产品", terms=terms())
+        product_services.product_create(actor=operator, code="X-5", name="运营产品", terms=terms())
     product = published_product(bank_officer, operator, code="X-6")
     with pytest.raises(PermissionDeniedError):
-        services.product_withdraw(product=product, actor=operator)
+        product_services.product_withdraw(product=product, actor=operator)
 
 
 def test_operator_returns_with_reason_then_institution_fixes(bank_officer, operator):
-    product = services.product_create(
+    product = product_services.product_create(
         actor=bank_officer, code="X-7", name="退回测试", terms=terms()
     )
-    services.product_submit(product=product, actor=bank_officer)
+    product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(ValidationError) as err:
-        services.product_return(product=product, actor=operator, reason=" ")
+        product_services.product_return(product=product, actor=operator, reason=" ")
     assert "reason" in err.value.error_dict
-    services.product_return(product=product, actor=operator, reason="利率区间过宽")
+    product_services.product_return(product=product, actor=operator, reason="利率区间过宽")
     product.refresh_from_db()
     assert product.status == "draft"
     assert product.events.get(kind="returned").note == "利率区间过宽"
-    services.product_update(product=product, actor=bank_officer, terms=terms(rate_max="4.5"))
+    product_services.product_update(
+        product=product, actor=bank_officer, terms=terms(rate_max="4.5")
+    )
     product.refresh_from_db()
     assert product.versions.count() == 1  # a draft is edited in place
     assert product.draft_version.rate_max == Decimal("4.50")
@@ -95,16 +99,20 @@ def test_editing_a_published_product_creates_a_new_version_and_keeps_the_old(
 ):
     product = published_product(bank_officer, operator, code="X-8", rate_min="3.45")
     v1 = product.current_version
-    v2 = services.product_update(product=product, actor=bank_officer, terms=terms(rate_min="3.20"))
+    v2 = product_services.product_update(
+        product=product, actor=bank_officer, terms=terms(rate_min="3.20")
+    )
     assert v2.number == 2 and v2.pk != v1.pk
     product.refresh_from_db()
     assert product.current_version_id == v1.pk and product.status == "published"
     v1.refresh_from_db()
     assert v1.rate_min == Decimal("3.45") and v1.status == "published"
-    services.product_submit(product=product, actor=bank_officer)
+    product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(ConflictError):
-        services.product_update(product=product, actor=bank_officer, terms=terms(rate_min="3.1"))
-    services.product_approve(product=product, actor=operator)
+        product_services.product_update(
+            product=product, actor=bank_officer, terms=terms(rate_min="3.1")
+        )
+    product_services.product_approve(product=product, actor=operator)
     product.refresh_from_db()
     v1.refresh_from_db()
     assert product.current_version_id == v2.pk
@@ -113,13 +121,13 @@ def test_editing_a_published_product_creates_a_new_version_and_keeps_the_old(
 
 
 def test_withdraw_only_when_published(bank_officer, operator):
-    product = services.product_create(
+    product = product_services.product_create(
         actor=bank_officer, code="X-9", name="下架测试", terms=terms()
     )
     with pytest.raises(ConflictError):
-        services.product_withdraw(product=product, actor=bank_officer)
+        product_services.product_withdraw(product=product, actor=bank_officer)
     product = published_product(bank_officer, operator, code="X-10")
-    services.product_withdraw(product=product, actor=bank_officer, note="额度用完")
+    product_services.product_withdraw(product=product, actor=bank_officer, note="额度用完")
     product.refresh_from_db()
     assert product.status == "withdrawn"
     assert ProductEvent.objects.filter(product=product, kind="withdrawn").exists()
@@ -145,7 +153,7 @@ def test_withdraw_only_when_published(bank_officer, operator):
 )
 def test_invalid_terms_name_the_field(bank_officer, override, field, fragment):
     with pytest.raises(ValidationError) as err:
-        services.product_create(
+        product_services.product_create(
             actor=bank_officer, code="BAD-1", name="错误产品", terms=terms(**override)
         )
     assert field in err.value.error_dict
@@ -154,7 +162,7 @@ def test_invalid_terms_name_the_field(bank_officer, override, field, fragment):
 
 
 def test_codes_are_normalised(bank_officer):
-    product = services.product_create(
+    product = product_services.product_create(
         actor=bank_officer,
         code="ok-1",
         name="代码规范化",
@@ -170,14 +178,16 @@ def test_codes_are_normalised(bank_officer):
 def test_guarantor_may_only_offer_guarantee_products(make_user):
     guarantor = make_user("guarantor", ["institution_admin"])
     with pytest.raises(ValidationError):
-        services.product_create(actor=guarantor, code="G-1", name="担保贷", terms=terms())
-    product = services.product_create(
+        product_services.product_create(actor=guarantor, code="G-1", name="担保贷", terms=terms())
+    product = product_services.product_create(
         actor=guarantor, code="G-2", name="担保产品", terms=terms(product_type="guarantee")
     )
     assert product.draft_version.product_type == "guarantee"
 
 
 def test_duplicate_code_is_a_conflict(bank_officer):
-    services.product_create(actor=bank_officer, code="DUP-1", name="产品一", terms=terms())
+    product_services.product_create(actor=bank_officer, code="DUP-1", name="产品一", terms=terms())
     with pytest.raises(ConflictError):
-        services.product_create(actor=bank_officer, code="dup-1", name="产品二", terms=terms())
+        product_services.product_create(
+            actor=bank_officer, code="dup-1", name="产品二", terms=terms()
+        )

@@ -243,9 +243,14 @@ def api_operations() -> list[tuple[str, str]]:
 
 def _action_slugs() -> list[str]:
     from xinrong.marketplace import lifecycle
-    from xinrong.marketplace import views as market_views
+    from xinrong.marketplace.views import applications as application_views
+    from xinrong.marketplace.views import products as product_views
 
-    slugs = set(lifecycle.TRANSITIONS) | set(market_views.ACTIONS) | set(market_views.ACTION_FORMS)
+    slugs = (
+        set(lifecycle.TRANSITIONS)
+        | set(product_views.ACTIONS)
+        | set(application_views.ACTION_FORMS)
+    )
     slugs |= {"correct", "uphold", "evidence", "withdraw", "extend", "approve", "reject", "accept"}
     slugs |= {"decline", "handle", "close", "acknowledge"}
     return sorted(slugs)

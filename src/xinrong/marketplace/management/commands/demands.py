@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from xinrong.marketplace.services import demands_escalate_stale, demands_release_expired
+from xinrong.marketplace.services.demands import demands_escalate_stale, demands_release_expired
 
 
 def _moment(value: str) -> dt.datetime:

@@ -1,0 +1,645 @@
+"""Writes of loan applications: submit, the institution's decisions, withdrawal, referral, SLAs.
+
+Each transition of TRANSITIONS (lifecycle.py) is one service. Every one locks the application
+row, checks the actor's side, role and organisation against the table, writes the new status and
+an ApplicationEvent (the timeline), and tells the other side after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts.choices import OrgGroup, Role
+from xinrong.accounts.models import User
+from xinrong.common.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from xinrong.credit.choices import Purpose, Scope
+from xinrong.credit.services.archive import (
+    authorisation_end,
+    authorisation_grant,
+    authorisation_revoke,
+)
+from xinrong.enterprises.models import MarketEntity
+from xinrong.marketplace.choices import (
+    ACTIVE_STATUSES,
+    PENDING_STATUSES,
+    RENEWAL_HORIZON_DAYS,
+    ApplicationEventKind,
+    ApplicationStatus,
+    LoanStatus,
+    ProductStatus,
+    RejectReason,
+    RepaymentMethod,
+)
+from xinrong.marketplace.eligibility import entity_facts, evaluate
+from xinrong.marketplace.lifecycle import ENTERPRISE, TRANSITIONS, Transition
+from xinrong.marketplace.models import (
+    ApplicationEvent,
+    Demand,
+    Loan,
+    LoanApplication,
+    Product,
+    ProductVersion,
+)
+from xinrong.marketplace.services.common import (
+    APPLICATION_PREFIX,
+    _app_event,
+    _app_locked,
+    _deadline,
+    _decimal,
+    _ensure_entity_user,
+    _int,
+    _move,
+    _notify_entity_app,
+    _notify_institution_app,
+)
+
+DEFAULT_CONSENT_DAYS = 180
+REFER_LIMIT = 5
+
+
+def _application_number() -> str:
+    today = timezone.localdate().strftime("%Y%m%d")
+    while True:
+        number = f"{APPLICATION_PREFIX}{today}{secrets.token_hex(4).upper()}"
+        if not LoanApplication.objects.filter(number=number).exists():
+            return number
+
+
+def application_can(*, app: LoanApplication, actor: User | None, action: str) -> bool:
+    """Return whether ``actor`` may take ``action`` on ``app`` now (status, side, role, object)."""
+    t = TRANSITIONS[action]
+    if app.status not in t.sources:
+        return False
+    if actor is None:
+        return t.system
+    if t.side == ENTERPRISE:
+        return (
+            actor.group == OrgGroup.ENTERPRISE
+            and actor.organisation_id is not None
+            and actor.organisation_id == app.entity.organisation_id
+            and bool(actor.role_codes & t.roles)
+        )
+    return (
+        actor.group == OrgGroup.INSTITUTION
+        and actor.organisation_id == app.institution_id
+        and bool(actor.role_codes & t.roles)
+    )
+
+
+def _ensure_can(app: LoanApplication, actor: User | None, action: str) -> Transition:
+    t = TRANSITIONS[action]
+    if app.status not in t.sources:
+        raise ConflictError(
+            "invalid_transition",
+            _("申请当前状态为“%(s)s”，不能执行“%(a)s”")
+            % {"s": app.get_status_display(), "a": t.label},
+            {"status": app.status, "action": action},
+        )
+    if not application_can(app=app, actor=actor, action=action):
+        if t.side == ENTERPRISE:
+            message = _("只有申请企业的企业主或经办人可以%(a)s") % {"a": t.label}
+        else:
+            roles = "、".join(str(Role(r).label) for r in sorted(t.roles))
+            message = _("只有受理机构的%(r)s可以%(a)s") % {"r": roles, "a": t.label}
+        raise PermissionDeniedError("forbidden", message, {"action": action})
+    return t
+
+
+def application_clean(
+    *, version: ProductVersion, data: dict[str, Any]
+) -> tuple[Decimal, int, str, str]:
+    """Return amount, term, repayment method and purpose checked against the product's terms."""
+    amount = _decimal(data, "amount", _("申请金额"))
+    if not version.amount_min <= amount <= version.amount_max:
+        raise ValidationError(
+            {
+                "amount": _("申请金额须在产品额度 %(lo)s–%(hi)s 元之间，实际为 %(v)s 元")
+                % {"lo": version.amount_min, "hi": version.amount_max, "v": amount}
+            },
+            code="out_of_range",
+        )
+    term = _int(data, "term_months", _("申请期限"))
+    if not version.term_min_months <= term <= version.term_max_months:
+        raise ValidationError(
+            {
+                "term_months": _("申请期限须在产品期限 %(lo)s–%(hi)s 个月之间，实际为 %(v)s 个月")
+                % {"lo": version.term_min_months, "hi": version.term_max_months, "v": term}
+            },
+            code="out_of_range",
+        )
+    methods = version.repayment_methods or list(RepaymentMethod.values)
+    method = str(data.get("repayment_method") or methods[0])
+    if method not in methods:
+        raise ValidationError(
+            {
+                "repayment_method": _("该产品不支持此还款方式，可选：%(m)s")
+                % {"m": "、".join(str(RepaymentMethod(m).label) for m in methods)}
+            },
+            code="invalid_choice",
+        )
+    purpose = str(data.get("purpose") or "").strip()
+    if len(purpose) > 500:
+        raise ValidationError(
+            {"purpose": _("资金用途不超过 500 字，实际 %(n)s 字") % {"n": len(purpose)}},
+            code="max_length",
+        )
+    return amount, term, method, purpose
+
+
+def _ensure_eligible(entity: MarketEntity, version: ProductVersion) -> None:
+    facts = entity_facts(entity_ids=[entity.pk]).get(entity.pk)
+    if facts is None:
+        raise NotFoundError("not_found", _("申请主体不存在"))
+    verdict = evaluate(version, facts)
+    if not verdict.eligible:
+        raise ApplicationError(
+            "not_eligible",
+            _("不符合该产品的申请条件：%(r)s")
+            % {"r": "；".join(r.message for r in verdict.reasons)},
+            {"reasons": [r.code for r in verdict.reasons]},
+            status=422,
+        )
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    actor: User,
+    entity: MarketEntity,
+    product: Product,
+    data: dict[str, Any],
+    consent_scope: str = Scope.FULL,
+    consent_categories: list[str] | None = None,
+    consent_days: int = DEFAULT_CONSENT_DAYS,
+    demand: Demand | None = None,
+    renewal_of: Loan | None = None,
+    referred_from: LoanApplication | None = None,
+) -> LoanApplication:
+    """Apply to a published product and, in the same step, authorise its institution to read.
+
+    The application keeps the product version it was made on. The enterprise must meet the
+    product's eligibility conditions and may have only one open application per product.
+    """
+    _ensure_entity_user(actor, entity)
+    product = (
+        Product.objects.select_for_update(of=("self",))
+        .select_related("current_version", "institution")
+        .get(pk=product.pk)
+    )
+    version = product.current_version
+    if product.status != ProductStatus.PUBLISHED or version is None:
+        raise ConflictError("not_published", _("该产品未上架，不能申请"), {"field": "product"})
+    amount, term, method, purpose = application_clean(version=version, data=data)
+    _ensure_eligible(entity, version)
+    if demand is not None and demand.entity_id != entity.pk:
+        raise PermissionDeniedError("forbidden", _("只能基于本企业的融资需求申请"))
+    without_principal = bool(data.get("without_principal_repayment"))
+    if renewal_of is not None:
+        if renewal_of.entity_id != entity.pk:
+            raise PermissionDeniedError("forbidden", _("只能为本企业的贷款申请续贷"))
+        if renewal_of.status == LoanStatus.SETTLED or renewal_of.status == LoanStatus.DEFAULTED:
+            raise ConflictError(
+                "not_renewable",
+                _("贷款“%(n)s”已%(s)s，不能续贷")
+                % {"n": renewal_of.number, "s": renewal_of.get_status_display()},
+                {"field": "renewal_of"},
+            )
+        if renewal_of.institution_id != product.institution_id:
+            raise ConflictError(
+                "renewal_other_institution",
+                _("续贷须向原放款机构申请：贷款“%(n)s”由%(i)s发放")
+                % {"n": renewal_of.number, "i": renewal_of.institution.name},
+                {"field": "renewal_of"},
+            )
+        pending = LoanApplication.objects.filter(
+            renewal_of=renewal_of, status__in=ACTIVE_STATUSES
+        ).first()
+        if pending is not None:
+            raise ConflictError(
+                "renewal_pending",
+                _("贷款“%(n)s”已有在办的续贷申请（%(a)s）")
+                % {"n": renewal_of.number, "a": pending.number},
+                {"field": "renewal_of"},
+            )
+        horizon = timezone.localdate() + dt.timedelta(days=RENEWAL_HORIZON_DAYS)
+        if renewal_of.maturity_on > horizon:
+            raise ConflictError(
+                "not_due_for_renewal",
+                _("贷款“%(n)s”%(d)s 到期，到期前 %(k)s 天内才能申请续贷")
+                % {
+                    "n": renewal_of.number,
+                    "d": renewal_of.maturity_on.isoformat(),
+                    "k": RENEWAL_HORIZON_DAYS,
+                },
+                {"field": "renewal_of"},
+            )
+    if without_principal and renewal_of is not None and renewal_of.status != LoanStatus.CURRENT:
+        raise ValidationError(
+            {
+                "without_principal_repayment": _(
+                    "贷款“%(n)s”当前%(s)s，无还本续贷只适用于正常还款的贷款"
+                )
+                % {"n": renewal_of.number, "s": renewal_of.get_status_display()}
+            },
+            code="invalid",
+        )
+    if without_principal and (renewal_of is None or "无还本续贷" not in version.tags):
+        raise ValidationError(
+            {
+                "without_principal_repayment": _(
+                    "只有标注“无还本续贷”的产品可以为到期贷款办理无还本续贷"
+                )
+            },
+            code="invalid",
+        )
+    open_one = (
+        LoanApplication.objects.filter(entity=entity, product=product, status__in=ACTIVE_STATUSES)
+        .only("number")
+        .first()
+    )
+    if open_one is not None:
+        raise ConflictError(
+            "duplicate_application",
+            _("本企业已有该产品的在办申请（%(n)s），请勿重复申请") % {"n": open_one.number},
+            {"field": "product", "application": open_one.number},
+        )
+    authorisation = authorisation_grant(
+        entity=entity,
+        actor=actor,
+        institution=product.institution,
+        scope=consent_scope,
+        categories=consent_categories,
+        purpose=Purpose.LOAN_APPLICATION,
+        purpose_note=_("贷款申请：%(p)s") % {"p": product.name},
+        expires_on=timezone.localdate() + dt.timedelta(days=consent_days),
+    )
+    now = timezone.now()
+    app = LoanApplication(
+        number=_application_number(),
+        entity=entity,
+        product=product,
+        product_version=version,
+        institution_id=product.institution_id,
+        demand=demand,
+        referred_from=referred_from,
+        renewal_of=renewal_of,
+        without_principal_repayment=without_principal,
+        authorisation=authorisation,
+        amount=amount,
+        term_months=term,
+        repayment_method=method,
+        purpose=purpose,
+        submitted_by=actor,
+        submitted_at=now,
+        sla_due_at=_deadline(now, version.days_to_accept),
+    )
+    app.full_clean(exclude=["authorisation", "product_version", "institution"])
+    app.save()
+    _app_event(
+        app,
+        kind=ApplicationEventKind.SUBMITTED,
+        actor=actor,
+        from_status="",
+        data={"version": version.number, "authorisation": authorisation.pk},
+        note=_("同时授权%(i)s查询本企业信用信息（%(s)s，至 %(d)s）")
+        % {
+            "i": product.institution.name,
+            "s": Scope(consent_scope).label,
+            "d": timezone.localtime(authorisation.expires_at).date().isoformat(),
+        },
+    )
+    _notify_institution_app(
+        app,
+        title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s 元")
+        % {"e": entity.name, "p": product.name, "a": amount},
+    )
+    return app
+
+
+@transaction.atomic
+def application_accept(
+    *, application: LoanApplication, actor: User, note: str = "", via_api: bool = False
+) -> LoanApplication:
+    """Accept the application for review (受理); the decision's service-level timer starts."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "accept")
+    now = timezone.now()
+    app.accepted_at = now
+    app.officer = actor
+    app.sla_due_at = _deadline(now, app.product_version.days_to_decide)
+    app.sla_breached_at = None
+    _move(
+        app,
+        action="accept",
+        actor=actor,
+        kind=ApplicationEventKind.ACCEPTED,
+        note=note,
+        via_api=via_api,
+        fields=("accepted_at", "officer", "sla_due_at", "sla_breached_at"),
+    )
+    _notify_entity_app(
+        app,
+        title=_("%(i)s 已受理您的贷款申请 %(n)s") % {"i": app.institution.name, "n": app.number},
+    )
+    return app
+
+
+@transaction.atomic
+def application_review_start(
+    *, application: LoanApplication, actor: User, note: str = "", via_api: bool = False
+) -> LoanApplication:
+    """Hand the accepted application to the reviewers (进入审批)."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "review")
+    return _move(
+        app,
+        action="review",
+        actor=actor,
+        kind=ApplicationEventKind.REVIEW_STARTED,
+        note=note,
+        via_api=via_api,
+    )
+
+
+@transaction.atomic
+def application_approve(
+    *,
+    application: LoanApplication,
+    actor: User,
+    amount: Decimal,
+    rate: Decimal,
+    term_months: int,
+    note: str = "",
+    via_api: bool = False,
+) -> LoanApplication:
+    """Approve with the granted amount, annual rate and term, within the product's ranges."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "approve")
+    version = app.product_version
+    errors: dict[str, str] = {}
+    if not Decimal("0") < amount <= version.amount_max:
+        errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s 元") % {
+            "hi": version.amount_max
+        }
+    if not version.rate_min <= rate <= version.rate_max:
+        errors["rate"] = _("批准年利率须在产品利率 %(lo)s%%–%(hi)s%% 之间") % {
+            "lo": version.rate_min,
+            "hi": version.rate_max,
+        }
+    if not version.term_min_months <= term_months <= version.term_max_months:
+        errors["term_months"] = _("批准期限须在产品期限 %(lo)s–%(hi)s 个月之间") % {
+            "lo": version.term_min_months,
+            "hi": version.term_max_months,
+        }
+    if errors:
+        raise ValidationError(errors, code="out_of_range")
+    app.approved_amount = amount
+    app.approved_rate = rate
+    app.approved_term_months = term_months
+    app.decided_at = timezone.now()
+    app.sla_due_at = None
+    _move(
+        app,
+        action="approve",
+        actor=actor,
+        kind=ApplicationEventKind.APPROVED,
+        note=note,
+        via_api=via_api,
+        data={"amount": str(amount), "rate": str(rate), "term_months": term_months},
+        fields=(
+            "approved_amount",
+            "approved_rate",
+            "approved_term_months",
+            "decided_at",
+            "sla_due_at",
+        ),
+    )
+    _notify_entity_app(
+        app,
+        title=_("您的贷款申请 %(n)s 已获批准") % {"n": app.number},
+        body=_("批准金额 %(a)s 元，年利率 %(r)s%%，期限 %(t)s 个月")
+        % {"a": amount, "r": rate, "t": term_months},
+    )
+    return app
+
+
+@transaction.atomic
+def application_reject(
+    *,
+    application: LoanApplication,
+    actor: User,
+    reason: str,
+    note: str,
+    via_api: bool = False,
+) -> LoanApplication:
+    """Decline with a reason code and a written explanation the enterprise reads."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "reject")
+    if reason not in RejectReason.values:
+        raise ValidationError(
+            {"reason": _("请选择拒绝原因，可选：%(c)s") % {"c": "、".join(RejectReason.values)}},
+            code="invalid_choice",
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写拒绝说明，企业会看到它")}, code="required")
+    now = timezone.now()
+    app.reject_reason = reason
+    app.reject_note = note[:2000]
+    app.decided_at = now
+    app.closed_at = now
+    app.sla_due_at = None
+    _move(
+        app,
+        action="reject",
+        actor=actor,
+        kind=ApplicationEventKind.REJECTED,
+        note=app.reject_note,
+        via_api=via_api,
+        data={"reason": reason},
+        fields=("reject_reason", "reject_note", "decided_at", "closed_at", "sla_due_at"),
+    )
+    authorisation_end(authorisation=app.authorisation)
+    _notify_entity_app(
+        app,
+        title=_("您的贷款申请 %(n)s 未获批准") % {"n": app.number},
+        body=_("原因：%(r)s。可在申请详情页一键转介给其他匹配的机构。")
+        % {"r": RejectReason(reason).label},
+    )
+    return app
+
+
+@transaction.atomic
+def application_withdraw(
+    *, application: LoanApplication, actor: User, note: str = ""
+) -> LoanApplication:
+    """Withdraw before approval; the authorisation granted with it is revoked too."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "withdraw")
+    app.closed_at = timezone.now()
+    app.sla_due_at = None
+    _move(
+        app,
+        action="withdraw",
+        actor=actor,
+        kind=ApplicationEventKind.WITHDRAWN,
+        note=note,
+        fields=("closed_at", "sla_due_at"),
+    )
+    authorisation_revoke(authorisation=app.authorisation, actor=actor)
+    _notify_institution_app(app, title=_("贷款申请 %(n)s 已被企业撤回") % {"n": app.number})
+    return app
+
+
+@transaction.atomic
+def application_sign(
+    *,
+    application: LoanApplication,
+    actor: User,
+    contract_no: str,
+    signed_on: dt.date | None = None,
+    via_api: bool = False,
+) -> LoanApplication:
+    """Record the signed loan contract."""
+    app = _app_locked(application)
+    _ensure_can(app, actor, "sign")
+    contract_no = (contract_no or "").strip()
+    if not contract_no or len(contract_no) > 64:
+        raise ValidationError({"contract_no": _("请填写合同编号（1–64 个字符）")}, code="required")
+    day = signed_on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"signed_on": _("签约日期不能晚于今天")}, code="future")
+    app.contract_no = contract_no
+    app.contract_signed_on = day
+    _move(
+        app,
+        action="sign",
+        actor=actor,
+        kind=ApplicationEventKind.CONTRACT_SIGNED,
+        via_api=via_api,
+        data={"contract_no": contract_no, "signed_on": day.isoformat()},
+        fields=("contract_no", "contract_signed_on"),
+    )
+    _notify_entity_app(app, title=_("贷款合同 %(c)s 已签订") % {"c": contract_no})
+    return app
+
+
+def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
+    """Flag applications whose acceptance or decision is past its service-level time limit.
+
+    The late ones are flagged with one UPDATE and their timeline events written in one INSERT;
+    each breach is recorded once, and both sides are told. Returns the count.
+    """
+    moment = now or timezone.now()
+    with transaction.atomic():
+        apps = list(
+            LoanApplication.objects.select_for_update(of=("self",))
+            .filter(
+                status__in=PENDING_STATUSES, sla_due_at__lt=moment, sla_breached_at__isnull=True
+            )
+            .select_related("entity", "institution")
+        )
+        if not apps:
+            return 0
+        LoanApplication.objects.filter(pk__in=[a.pk for a in apps]).update(
+            sla_breached_at=moment, updated_at=timezone.now()
+        )
+        events = []
+        for app in apps:
+            stage = _("受理") if app.status == ApplicationStatus.SUBMITTED else _("审批")
+            assert app.sla_due_at is not None
+            due = timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M")
+            events.append(
+                ApplicationEvent(
+                    application=app,
+                    kind=ApplicationEventKind.SLA_BREACHED,
+                    from_status=app.status,
+                    to_status=app.status,
+                    note=_("%(s)s超出产品承诺的服务时限（截止 %(d)s）") % {"s": stage, "d": due},
+                    created_at=moment,
+                )
+            )
+            title = _("贷款申请 %(n)s %(s)s已超时") % {"n": app.number, "s": stage}
+            _notify_institution_app(app, title=title)
+            _notify_entity_app(app, title=title)
+        ApplicationEvent.objects.bulk_create(events)
+    return len(apps)
+
+
+@transaction.atomic
+def application_refer(
+    *, application: LoanApplication, actor: User, products: list[Product]
+) -> list[LoanApplication]:
+    """Pass a rejected application on to other institutions' products in one step (拒贷转介).
+
+    Each new application copies amount, term, purpose and the consent scope of the original,
+    grants the new institution its own authorisation and records where it came from.
+    """
+    app = _app_locked(application)
+    _ensure_entity_user(actor, app.entity)
+    if app.status != ApplicationStatus.REJECTED:
+        raise ConflictError(
+            "not_rejected", _("只有未获批准的申请可以转介给其他机构"), {"status": app.status}
+        )
+    chosen = [p for p in products if p.institution_id != app.institution_id]
+    if not chosen:
+        raise ValidationError({"products": _("请至少选择一个其他机构的产品")}, code="required")
+    if len(chosen) > REFER_LIMIT:
+        raise ValidationError(
+            {"products": _("一次最多转介 %(n)s 个产品") % {"n": REFER_LIMIT}}, code="too_many"
+        )
+    auth = app.authorisation
+    new = []
+    for product in chosen:
+        version = product.current_version
+        data: dict[str, Any] = {
+            "amount": app.amount,
+            "term_months": app.term_months,
+            "purpose": app.purpose,
+        }
+        if version is not None and app.repayment_method in (version.repayment_methods or []):
+            data["repayment_method"] = app.repayment_method
+        try:
+            new.append(
+                application_submit(
+                    actor=actor,
+                    entity=app.entity,
+                    product=product,
+                    data=data,
+                    consent_scope=auth.scope,
+                    consent_categories=auth.categories,
+                    demand=app.demand,
+                    renewal_of=app.renewal_of,
+                    referred_from=app,
+                )
+            )
+        except (ApplicationError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ApplicationError) else "；".join(exc.messages)
+            raise ApplicationError(
+                "referral_failed",
+                _("不能转介到“%(p)s”：%(m)s") % {"p": product.name, "m": message},
+                {"field": "products", "product": product.pk},
+                status=422,
+            ) from exc
+    _app_event(
+        app,
+        kind=ApplicationEventKind.REFERRED,
+        actor=actor,
+        from_status=app.status,
+        note=_("转介至：%(l)s")
+        % {"l": "、".join(f"{a.institution.name}（{a.number}）" for a in new)},
+        data={"applications": [a.number for a in new]},
+    )
+    return new

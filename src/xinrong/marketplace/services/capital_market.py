@@ -1,0 +1,375 @@
+"""Writes of the 上市挂牌后备库 (capital-market reserve): the operator screens and adds
+enterprises; investors express interest; the enterprise accepts or declines. Every step writes a
+ReserveEvent (the entry's audit trail). Also the direct-financing case records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts import permissions
+from xinrong.accounts.choices import OrgGroup, OrgKind, Role
+from xinrong.accounts.models import Organisation, User
+from xinrong.common.errors import ConflictError, PermissionDeniedError
+from xinrong.credit import recipients
+from xinrong.enterprises.models import MarketEntity
+from xinrong.marketplace.choices import (
+    FinancingCaseType,
+    InterestStatus,
+    ReserveEventKind,
+    ReserveStatus,
+)
+from xinrong.marketplace.models import (
+    DirectFinancingCase,
+    InvestorInterest,
+    ReserveCandidate,
+    ReserveEvent,
+)
+from xinrong.marketplace.selectors.capital_market import reserve_metrics
+from xinrong.marketplace.services.common import _decimal, _ensure_entity_user, _notify_after_commit
+
+# ================================================================ capital-market reserve (issue 5)
+# 上市挂牌后备库: the operator screens and adds enterprises; investors express interest; the
+# enterprise accepts or declines. Every step writes a ReserveEvent (the entry's audit trail).
+
+CASE_AMOUNT_MAX = Decimal("100000000000")  # 1,000 亿元
+INVESTOR_ROLES = (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
+
+
+def _ensure_reserve_operator(user: User, action: str) -> None:
+    if not permissions.can(user, "marketplace.reserve_manage"):
+        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以%(a)s") % {"a": action})
+
+
+def _reserve_event(
+    candidate: ReserveCandidate, *, kind: str, actor: User | None, note: str = ""
+) -> ReserveEvent:
+    return ReserveEvent.objects.create(
+        candidate=candidate,
+        kind=kind,
+        actor=actor,
+        organisation_id=actor.organisation_id if actor is not None else None,
+        note=note,
+        created_at=timezone.now(),
+    )
+
+
+def _reserve_link() -> str:
+    return reverse("marketplace:capital_market")
+
+
+def _notify_entity_reserve(candidate: ReserveCandidate, *, title: str, body: str = "") -> None:
+    entity = candidate.entity
+    _notify_after_commit(
+        lambda: recipients.entity_users(entity=entity),
+        kind="capital_market",
+        title=title,
+        body=body,
+        link=_reserve_link(),
+        organisation_id=entity.organisation_id,
+    )
+
+
+def _notify_investor(interest: InvestorInterest, *, title: str, body: str = "") -> None:
+    investor_id = interest.investor_id
+
+    def users() -> list[User]:
+        return list(
+            User.objects.filter(organisation_id=investor_id, is_active=True, api_key__isnull=True)
+        )
+
+    _notify_after_commit(
+        users,
+        kind="capital_market",
+        title=title,
+        body=body,
+        link=reverse("marketplace:reserve_detail", args=[interest.candidate_id]),
+        organisation_id=investor_id,
+    )
+
+
+@transaction.atomic
+def reserve_add(
+    *, actor: User, entity: MarketEntity, criteria: dict[str, Any], note: str = ""
+) -> ReserveCandidate:
+    """Add an enterprise to the reserve database with a snapshot of the criteria and its
+    indicators at the time; an entry that was removed is re-activated."""
+    _ensure_reserve_operator(actor, _("将企业纳入上市挂牌后备库"))
+    entity = MarketEntity.objects.select_for_update().get(pk=entity.pk)
+    if entity.registration_status != "active":
+        raise ConflictError(
+            "not_active",
+            _("%(n)s的登记状态为“%(s)s”，只有存续企业可以入库")
+            % {"n": entity.name, "s": entity.get_registration_status_display()},
+        )
+    metrics = reserve_metrics(entity_ids=[entity.pk])[entity.pk]
+    snapshot = {
+        "criteria": dict(criteria),
+        "metrics": metrics.as_dict(),
+        "as_of": timezone.localdate().isoformat(),
+    }
+    note = (note or "").strip()[:2000]
+    candidate = ReserveCandidate.objects.filter(entity=entity).first()
+    if candidate is not None and candidate.status != ReserveStatus.REMOVED:
+        raise ConflictError(
+            "already_reserved",
+            _("%(n)s已在上市挂牌后备库中（%(s)s）")
+            % {"n": entity.name, "s": candidate.get_status_display()},
+        )
+    if candidate is None:
+        candidate = ReserveCandidate(entity=entity)
+    candidate.added_by = actor
+    candidate.criteria = snapshot
+    candidate.status = ReserveStatus.ACTIVE
+    candidate.note = note
+    candidate.full_clean()
+    candidate.save()
+    _reserve_event(candidate, kind=ReserveEventKind.ADDED, actor=actor, note=note)
+    _notify_entity_reserve(
+        candidate,
+        title=_("贵企业已纳入上市挂牌后备库"),
+        body=_(
+            "投资机构可在后备库中看到贵企业的公开登记信息并表达投资意向，由贵企业决定是否接受。"
+        ),
+    )
+    return candidate
+
+
+@transaction.atomic
+def reserve_close(
+    *, actor: User, candidate: ReserveCandidate, status: str, note: str
+) -> ReserveCandidate:
+    """End an active reserve entry: the enterprise went public or was listed (上市挂牌), or it
+    leaves the reserve (移出, e.g. it no longer meets the criteria). Pending investor interests
+    are declined; a removed entry may be added again later."""
+    _ensure_reserve_operator(actor, _("变更后备库企业状态"))
+    candidate = (
+        ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
+    )
+    if status not in (ReserveStatus.LISTED, ReserveStatus.REMOVED):
+        raise ValidationError(
+            {"status": _("状态只能为“已上市挂牌”或“已移出”")}, code="invalid_choice"
+        )
+    if candidate.status != ReserveStatus.ACTIVE:
+        raise ConflictError(
+            "not_active",
+            _("该企业在后备库中的状态为“%(s)s”，不能再变更")
+            % {"s": candidate.get_status_display()},
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            {"note": _("请填写说明（如挂牌市场与日期，或移出原因）")}, code="required"
+        )
+    candidate.status = status
+    candidate.note = note[:2000]
+    candidate.save(update_fields=["status", "note", "updated_at"])
+    pending = list(
+        InvestorInterest.objects.filter(candidate=candidate, status=InterestStatus.PENDING)
+    )
+    closed = _("企业已不在后备库培育中，意向自动关闭")
+    InvestorInterest.objects.filter(pk__in=[i.pk for i in pending]).update(
+        status=InterestStatus.DECLINED,
+        responded_at=timezone.now(),
+        response_note=closed,
+        updated_at=timezone.now(),
+    )
+    for interest in pending:
+        _notify_investor(
+            interest,
+            title=_("您对%(e)s的投资意向已关闭") % {"e": candidate.entity.name},
+            body=closed,
+        )
+    kind = ReserveEventKind.LISTED if status == ReserveStatus.LISTED else ReserveEventKind.REMOVED
+    _reserve_event(candidate, kind=kind, actor=actor, note=candidate.note)
+    _notify_entity_reserve(
+        candidate,
+        title=_("贵企业在上市挂牌后备库中的状态已变更为“%(s)s”")
+        % {"s": candidate.get_status_display()},
+        body=candidate.note,
+    )
+    return candidate
+
+
+@transaction.atomic
+def reserve_intro_update(
+    *, actor: User, candidate: ReserveCandidate, intro: str
+) -> ReserveCandidate:
+    """Set what the enterprise chooses to show investors beside its registry information."""
+    candidate = (
+        ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
+    )
+    _ensure_reserve_enterprise(actor, candidate)
+    intro = (intro or "").strip()
+    if len(intro) > 2000:
+        raise ValidationError({"intro": _("展示信息不超过 2000 字")}, code="invalid")
+    candidate.intro = intro
+    candidate.save(update_fields=["intro", "updated_at"])
+    _reserve_event(candidate, kind=ReserveEventKind.INTRO, actor=actor)
+    return candidate
+
+
+def _ensure_reserve_enterprise(user: User, candidate: ReserveCandidate) -> None:
+    try:
+        _ensure_entity_user(user, candidate.entity)
+    except PermissionDeniedError:
+        raise PermissionDeniedError(
+            "forbidden", _("只有该企业的企业主或经办人可以管理其后备库信息和投资意向")
+        ) from None
+
+
+@transaction.atomic
+def interest_express(
+    *, actor: User, candidate: ReserveCandidate, note: str = ""
+) -> InvestorInterest:
+    """An investor expresses interest in a reserve enterprise; the enterprise is told."""
+    org = actor.organisation
+    if org is None or org.kind != OrgKind.INVESTOR or not org.is_active:
+        raise PermissionDeniedError("forbidden", _("只有投资机构可以表达投资意向"))
+    permissions.require(
+        actor,
+        "marketplace.reserve_interest",
+        message=_("只有投资机构的机构管理员或客户经理可以表达投资意向"),
+    )
+    candidate = (
+        ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
+    )
+    if candidate.status != ReserveStatus.ACTIVE:
+        raise ConflictError(
+            "not_active",
+            _("该企业当前状态为“%(s)s”，不接受投资意向") % {"s": candidate.get_status_display()},
+        )
+    if candidate.interests.filter(investor=org, status=InterestStatus.PENDING).exists():
+        raise ConflictError(
+            "already_pending", _("本机构对该企业已有待回复的投资意向，请等待企业回复")
+        )
+    note = (note or "").strip()
+    if len(note) > 1000:
+        raise ValidationError({"note": _("意向说明不超过 1000 字")}, code="invalid")
+    interest = InvestorInterest(investor=org, candidate=candidate, note=note, created_by=actor)
+    interest.full_clean()
+    interest.save()
+    _reserve_event(
+        candidate, kind=ReserveEventKind.INTEREST, actor=actor, note=f"{org.name}：{note}"
+    )
+    _notify_entity_reserve(
+        candidate,
+        title=_("%(i)s对贵企业表达了投资意向") % {"i": org.name},
+        body=note,
+    )
+    return interest
+
+
+@transaction.atomic
+def interest_respond(
+    *, actor: User, interest: InvestorInterest, accept: bool, note: str = ""
+) -> InvestorInterest:
+    """The enterprise accepts or declines an investor's pending interest; the investor is told."""
+    interest = (
+        InvestorInterest.objects.select_for_update()
+        .select_related("candidate__entity", "investor")
+        .get(pk=interest.pk)
+    )
+    _ensure_reserve_enterprise(actor, interest.candidate)
+    if interest.status != InterestStatus.PENDING:
+        raise ConflictError(
+            "not_pending",
+            _("该投资意向已处理（%(s)s），不能重复回复") % {"s": interest.get_status_display()},
+        )
+    note = (note or "").strip()
+    if len(note) > 1000:
+        raise ValidationError({"note": _("回复说明不超过 1000 字")}, code="invalid")
+    interest.status = InterestStatus.ACCEPTED if accept else InterestStatus.DECLINED
+    interest.responded_by = actor
+    interest.responded_at = timezone.now()
+    interest.response_note = note
+    interest.save(
+        update_fields=["status", "responded_by", "responded_at", "response_note", "updated_at"]
+    )
+    _reserve_event(
+        interest.candidate,
+        kind=ReserveEventKind.ACCEPTED if accept else ReserveEventKind.DECLINED,
+        actor=actor,
+        note=f"{interest.investor.name}：{note}",
+    )
+    entity = interest.candidate.entity
+    _notify_investor(
+        interest,
+        title=(_("%(e)s接受了贵机构的投资意向") if accept else _("%(e)s婉拒了贵机构的投资意向"))
+        % {"e": entity.name},
+        body=note,
+    )
+    return interest
+
+
+def financing_case_clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Return normalised case fields, or raise ValidationError naming the field in Chinese."""
+    title = str(data.get("title") or "").strip()
+    if not title or len(title) > 120:
+        raise ValidationError({"title": _("案例标题必填，不超过 120 字")}, code="invalid")
+    case_type = str(data.get("case_type") or "").strip()
+    if case_type not in FinancingCaseType.values:
+        raise ValidationError(
+            {
+                "case_type": _("融资方式“%(v)s”无效，可选：%(a)s")
+                % {"v": case_type, "a": "、".join(FinancingCaseType.values)}
+            },
+            code="invalid_choice",
+        )
+    amount = _decimal(data, "amount", _("融资金额"))
+    if not Decimal("0") < amount <= CASE_AMOUNT_MAX or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(
+            {"amount": _("融资金额应大于 0 元、不超过 1000 亿元，最多两位小数")},
+            code="out_of_range",
+        )
+    occurred_on = data.get("occurred_on")
+    if not isinstance(occurred_on, dt.date):
+        try:
+            occurred_on = dt.date.fromisoformat(str(occurred_on or ""))
+        except ValueError:
+            raise ValidationError(
+                {"occurred_on": _("融资日期格式应为 YYYY-MM-DD")}, code="invalid"
+            ) from None
+    if occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": _("融资日期不能晚于今天")}, code="out_of_range")
+    investor = data.get("investor")
+    if investor is not None and (
+        not isinstance(investor, Organisation) or investor.group != OrgGroup.INSTITUTION
+    ):
+        raise ValidationError({"investor": _("投资机构须为平台上的金融或投资机构")})
+    entity = data.get("entity")
+    if entity is not None and not isinstance(entity, MarketEntity):
+        raise ValidationError({"entity": _("融资企业不存在")})
+    counterparty = str(data.get("counterparty") or "").strip()
+    description = str(data.get("description") or "").strip()
+    if len(counterparty) > 200 or len(description) > 5000:
+        raise ValidationError(
+            {"description": _("投资方不超过 200 字，案例介绍不超过 5000 字")}, code="invalid"
+        )
+    return {
+        "title": title,
+        "case_type": case_type,
+        "amount": amount,
+        "occurred_on": occurred_on,
+        "investor": investor,
+        "entity": entity,
+        "counterparty": counterparty,
+        "description": description,
+    }
+
+
+@transaction.atomic
+def financing_case_record(*, actor: User, data: dict[str, Any]) -> DirectFinancingCase:
+    """Record a direct-financing case (equity, bond, listing, 新三板, regional equity market)."""
+    _ensure_reserve_operator(actor, _("登记直接融资案例"))
+    case = DirectFinancingCase(recorded_by=actor, **financing_case_clean(data))
+    case.full_clean()
+    case.save()
+    return case

@@ -1,0 +1,515 @@
+"""Writes of the product supermarket: one service per workflow transition.
+
+Versioning: a product's terms live in ``ProductVersion`` rows. A version is editable only while it
+is a draft. Editing a product that has no draft (it is published, in review is refused, or
+withdrawn) creates a new draft version numbered one higher; the published version stays live and
+unchanged until the operator approves the new one, which then supersedes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts import permissions
+from xinrong.accounts.models import Organisation, User
+from xinrong.common.errors import ConflictError, PermissionDeniedError
+from xinrong.enterprises.choices import EntityType
+from xinrong.marketplace.choices import (
+    GUARANTEE_KINDS,
+    PRODUCT_KINDS,
+    TAX_GRADES,
+    CollateralMode,
+    EventKind,
+    ProductStatus,
+    ProductType,
+    RepaymentMethod,
+    VersionStatus,
+)
+from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.services.common import GRADES, RATE_CEILING, _choices, _decimal, _int
+from xinrong.reference import divisions, industries
+
+logger = logging.getLogger(__name__)
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+TERM_FIELDS = (
+    "product_type",
+    "amount_min",
+    "amount_max",
+    "term_min_months",
+    "term_max_months",
+    "rate_min",
+    "rate_max",
+    "repayment_methods",
+    "entity_types",
+    "industries",
+    "regions",
+    "min_years_in_business",
+    "min_credit_grade",
+    "tax_grades",
+    "collateral_modes",
+    "tags",
+    "supports_relending",
+    "supports_rediscount",
+    "days_to_accept",
+    "days_to_decide",
+    "description",
+)
+
+
+def _codes(terms: dict[str, Any], field: str) -> list[str]:
+    raw = terms.get(field) or []
+    if isinstance(raw, str):
+        raw = [p for p in re.split(r"[,，;；\s]+", raw) if p]
+    return [str(v).strip().upper() for v in raw if str(v).strip()]
+
+
+def terms_clean(terms: dict[str, Any]) -> dict[str, Any]:
+    """Return normalised product terms, or raise ValidationError naming the field in Chinese."""
+    out: dict[str, Any] = {}
+    ptype = str(terms.get("product_type", ""))
+    if ptype not in ProductType.values:
+        raise ValidationError(
+            {
+                "product_type": _("产品类型无效，可选：%(allowed)s")
+                % {"allowed": "、".join(ProductType.values)}
+            },
+            code="invalid_choice",
+        )
+    out["product_type"] = ptype
+    amin = _decimal(terms, "amount_min", _("最低额度"))
+    amax = _decimal(terms, "amount_max", _("最高额度"))
+    if amin <= 0:
+        raise ValidationError({"amount_min": _("最低额度必须大于 0 元")}, code="out_of_range")
+    if amin > amax:
+        raise ValidationError(
+            {
+                "amount_max": _("最高额度（%(max)s 元）不能小于最低额度（%(min)s 元）")
+                % {"max": amax, "min": amin}
+            },
+            code="out_of_range",
+        )
+    if amax >= Decimal("1e14"):
+        raise ValidationError({"amount_max": _("最高额度过大")}, code="out_of_range")
+    out["amount_min"], out["amount_max"] = (
+        amin.quantize(Decimal("0.01")),
+        amax.quantize(Decimal("0.01")),
+    )
+    tmin = _int(terms, "term_min_months", _("最短期限"))
+    tmax = _int(terms, "term_max_months", _("最长期限"))
+    for field, value, label in (
+        ("term_min_months", tmin, _("最短期限")),
+        ("term_max_months", tmax, _("最长期限")),
+    ):
+        if not 1 <= value <= 360:
+            raise ValidationError(
+                {
+                    field: _("%(label)s应在 1–360 个月之间，实际为 %(v)s")
+                    % {"label": label, "v": value}
+                },
+                code="out_of_range",
+            )
+    if tmin > tmax:
+        raise ValidationError(
+            {
+                "term_max_months": _("最长期限（%(max)s 个月）不能小于最短期限（%(min)s 个月）")
+                % {"max": tmax, "min": tmin}
+            },
+            code="out_of_range",
+        )
+    out["term_min_months"], out["term_max_months"] = tmin, tmax
+    rmin = _decimal(terms, "rate_min", _("最低年利率"))
+    rmax = _decimal(terms, "rate_max", _("最高年利率"))
+    for field, rate, label in (
+        ("rate_min", rmin, _("最低年利率")),
+        ("rate_max", rmax, _("最高年利率")),
+    ):
+        if not Decimal(0) <= rate <= RATE_CEILING:
+            raise ValidationError(
+                {
+                    field: _("%(label)s应在 0%%–36%% 之间，实际为 %(v)s%%")
+                    % {"label": label, "v": rate}
+                },
+                code="out_of_range",
+            )
+    if rmin > rmax:
+        raise ValidationError(
+            {
+                "rate_max": _("最高年利率（%(max)s%%）不能小于最低年利率（%(min)s%%）")
+                % {"max": rmax, "min": rmin}
+            },
+            code="out_of_range",
+        )
+    out["rate_min"], out["rate_max"] = (
+        rmin.quantize(Decimal("0.01")),
+        rmax.quantize(Decimal("0.01")),
+    )
+    out["repayment_methods"] = _choices(
+        terms, "repayment_methods", _("还款方式"), RepaymentMethod.values
+    )
+    if not out["repayment_methods"]:
+        raise ValidationError({"repayment_methods": _("至少选择一种还款方式")}, code="required")
+    out["entity_types"] = _choices(terms, "entity_types", _("适用主体类型"), EntityType.values)
+    inds: list[str] = []
+    for code in _codes(terms, "industries"):
+        if not industries.is_valid(code):
+            raise ValidationError(
+                {"industries": _("行业代码“%(c)s”不是 GB/T 4754-2017 的门类或大类") % {"c": code}},
+                code="invalid_industry",
+            )
+        normal = industries.normalize(code)
+        inds.append(normal if len(normal) == 1 else normal[:3])
+    out["industries"] = list(dict.fromkeys(inds))
+    regs: list[str] = []
+    for code in _codes(terms, "regions"):
+        division = divisions.get(code)
+        if division is None:
+            raise ValidationError(
+                {"regions": _("行政区划代码“%(c)s”不存在") % {"c": code}}, code="invalid_region"
+            )
+        regs.append(division.code)
+    out["regions"] = list(dict.fromkeys(regs))
+    years = (
+        _decimal(terms, "min_years_in_business", _("最低经营年限"))
+        if str(terms.get("min_years_in_business", "")).strip()
+        else Decimal(0)
+    )
+    if not Decimal(0) <= years <= Decimal(100):
+        raise ValidationError(
+            {"min_years_in_business": _("最低经营年限应在 0–100 年之间")}, code="out_of_range"
+        )
+    out["min_years_in_business"] = years.quantize(Decimal("0.1"))
+    grade = str(terms.get("min_credit_grade") or "").strip().upper()
+    if grade and grade not in GRADES:
+        raise ValidationError(
+            {
+                "min_credit_grade": _("最低信用等级“%(g)s”无效，可选：%(allowed)s")
+                % {"g": grade, "allowed": "、".join(GRADES)}
+            },
+            code="invalid_choice",
+        )
+    out["min_credit_grade"] = grade
+    out["tax_grades"] = [
+        g for g in TAX_GRADES if g in _choices(terms, "tax_grades", _("纳税信用等级"), TAX_GRADES)
+    ]
+    out["collateral_modes"] = _choices(
+        terms, "collateral_modes", _("担保方式"), CollateralMode.values
+    )
+    tags = _codes(terms, "tags")
+    if any(len(t) > 20 or "|" in t for t in tags) or len(tags) > 12:
+        raise ValidationError(
+            {"tags": _("标签最多 12 个，每个不超过 20 字，且不能含“|”")}, code="invalid"
+        )
+    out["tags"] = list(dict.fromkeys(tags))
+    out["supports_relending"] = bool(terms.get("supports_relending"))
+    out["supports_rediscount"] = bool(terms.get("supports_rediscount"))
+    for field, label in (("days_to_accept", _("受理时限")), ("days_to_decide", _("审批时限"))):
+        value = _int(terms, field, label)
+        if not 1 <= value <= 90:
+            raise ValidationError(
+                {field: _("%(label)s应在 1–90 天之间") % {"label": label}}, code="out_of_range"
+            )
+        out[field] = value
+    out["description"] = str(terms.get("description") or "").strip()[:5000]
+    return out
+
+
+def region_index(regions: list[str]) -> str:
+    """Return the search key of a region list: every region's descendants prefix, bar-delimited."""
+    if not regions:
+        return ""
+    return "|" + "|".join(divisions.descendants_prefix(r) for r in regions) + "|"
+
+
+def tag_index(tags: list[str]) -> str:
+    """Return the search key of a tag list."""
+    return "|" + "|".join(tags) + "|" if tags else ""
+
+
+def _apply_terms(version: ProductVersion, terms: dict[str, Any]) -> None:
+    for field in TERM_FIELDS:
+        setattr(version, field, terms[field])
+    version.region_index = region_index(terms["regions"])
+    version.tag_index = tag_index(terms["tags"])
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def _ensure_institution_user(user: User, institution: Organisation) -> None:
+    if not permissions.can(user, "marketplace.product_manage"):
+        raise PermissionDeniedError(
+            "forbidden", _("只有金融机构的机构管理员或客户经理可以维护产品")
+        )
+    permissions.require(
+        user, "marketplace.product_manage", institution, message=_("只能维护本机构的产品")
+    )
+
+
+def _ensure_operator(user: User) -> None:
+    if not permissions.can(user, "marketplace.product_review"):
+        raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以审核产品"))
+
+
+def _ensure_kind_offers(institution: Organisation, product_type: str) -> None:
+    if institution.kind not in PRODUCT_KINDS:
+        raise ValidationError(
+            {"institution": _("%(k)s不能发布金融产品") % {"k": institution.get_kind_display()}},
+            code="invalid_institution",
+        )
+    if institution.kind in GUARANTEE_KINDS and product_type != ProductType.GUARANTEE:
+        raise ValidationError(
+            {"product_type": _("担保机构和保险机构只能发布“担保/保证”类产品")},
+            code="invalid_choice",
+        )
+
+
+def _event(
+    *,
+    product: Product,
+    version: ProductVersion | None,
+    kind: str,
+    actor: User | None,
+    from_status: str,
+    to_status: str,
+    note: str = "",
+) -> ProductEvent:
+    return ProductEvent.objects.create(
+        product=product,
+        version=version,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        created_at=timezone.now(),
+    )
+
+
+def _locked(product: Product) -> Product:
+    return Product.objects.select_for_update().select_related("institution").get(pk=product.pk)
+
+
+# ---------------------------------------------------------------- transitions
+
+
+@transaction.atomic
+def product_create(*, actor: User, code: str, name: str, terms: dict[str, Any]) -> Product:
+    """Create a draft product of the actor's institution with its first version."""
+    institution = actor.organisation
+    if institution is None:
+        raise PermissionDeniedError("forbidden", _("只有金融机构的用户可以创建产品"))
+    _ensure_institution_user(actor, institution)
+    code = code.strip().upper()
+    if not CODE_RE.match(code):
+        raise ValidationError(
+            {"code": _("产品代码应为 3–32 位大写字母、数字或“-”，实际为“%(c)s”") % {"c": code}},
+            code="invalid",
+        )
+    if Product.objects.filter(code=code).exists():
+        raise ConflictError(
+            "duplicate", _("产品代码“%(c)s”已被使用") % {"c": code}, {"field": "code"}
+        )
+    name = name.strip()
+    if not 2 <= len(name) <= 100:
+        raise ValidationError({"name": _("产品名称应为 2–100 个字")}, code="invalid")
+    clean = terms_clean(terms)
+    _ensure_kind_offers(institution, clean["product_type"])
+    product = Product(institution=institution, code=code, name=name)
+    product.full_clean(exclude=["current_version", "draft_version"])
+    product.save()
+    version = ProductVersion(product=product, number=1, created_by=actor)
+    _apply_terms(version, clean)
+    version.full_clean()
+    version.save()
+    product.draft_version = version
+    product.save(update_fields=["draft_version", "updated_at"])
+    _event(
+        product=product,
+        version=version,
+        kind=EventKind.CREATED,
+        actor=actor,
+        from_status="",
+        to_status=ProductStatus.DRAFT,
+    )
+    return product
+
+
+@transaction.atomic
+def product_update(
+    *, product: Product, actor: User, name: str | None = None, terms: dict[str, Any]
+) -> ProductVersion:
+    """Change a product's terms: edit its draft, or open a new draft version of a live product."""
+    product = _locked(product)
+    _ensure_institution_user(actor, product.institution)
+    clean = terms_clean(terms)
+    _ensure_kind_offers(product.institution, clean["product_type"])
+    draft = (
+        ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
+        if product.draft_version_id
+        else None
+    )
+    if draft is not None and draft.status == VersionStatus.IN_REVIEW:
+        raise ConflictError(
+            "in_review", _("产品条款正在审核中，不能修改；请等待审核结果或由运营方退回")
+        )
+    if draft is None:
+        number = (product.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        draft = ProductVersion(product=product, number=number, created_by=actor)
+    _apply_terms(draft, clean)
+    draft.full_clean()
+    draft.save()
+    fields = ["updated_at"]
+    if product.draft_version_id != draft.pk:
+        product.draft_version = draft
+        fields.append("draft_version")
+    if name is not None and name.strip() and name.strip() != product.name:
+        if not 2 <= len(name.strip()) <= 100:
+            raise ValidationError({"name": _("产品名称应为 2–100 个字")}, code="invalid")
+        product.name = name.strip()
+        fields.append("name")
+    product.save(update_fields=fields)
+    _event(
+        product=product,
+        version=draft,
+        kind=EventKind.EDITED,
+        actor=actor,
+        from_status=product.status,
+        to_status=product.status,
+        note=_("第 %(n)s 版条款") % {"n": draft.number},
+    )
+    return draft
+
+
+@transaction.atomic
+def product_submit(*, product: Product, actor: User, note: str = "") -> Product:
+    """Send the product's draft version to the platform operator for review."""
+    product = _locked(product)
+    _ensure_institution_user(actor, product.institution)
+    if not product.draft_version_id:
+        raise ConflictError("no_draft", _("没有待提交的草稿版本；请先修改条款"))
+    draft = ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
+    if draft.status != VersionStatus.DRAFT:
+        raise ConflictError("in_review", _("该版本已提交审核，请勿重复提交"))
+    draft.status = VersionStatus.IN_REVIEW
+    draft.submitted_at = timezone.now()
+    draft.save(update_fields=["status", "submitted_at", "updated_at"])
+    before = product.status
+    if product.status in (ProductStatus.DRAFT, ProductStatus.WITHDRAWN):
+        product.status = ProductStatus.IN_REVIEW
+        product.save(update_fields=["status", "updated_at"])
+    _event(
+        product=product,
+        version=draft,
+        kind=EventKind.SUBMITTED,
+        actor=actor,
+        from_status=before,
+        to_status=product.status,
+        note=note.strip()[:2000],
+    )
+    return product
+
+
+@transaction.atomic
+def product_approve(*, product: Product, actor: User, note: str = "") -> Product:
+    """Publish the version under review; the previously live version is superseded."""
+    _ensure_operator(actor)
+    product = _locked(product)
+    draft = (
+        ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
+        if product.draft_version_id
+        else None
+    )
+    if draft is None or draft.status != VersionStatus.IN_REVIEW:
+        raise ConflictError("not_in_review", _("该产品没有待审核的版本"))
+    now = timezone.now()
+    if product.current_version_id:
+        ProductVersion.objects.filter(pk=product.current_version_id).update(
+            status=VersionStatus.SUPERSEDED, updated_at=now
+        )
+    draft.status = VersionStatus.PUBLISHED
+    draft.published_at = now
+    draft.save(update_fields=["status", "published_at", "updated_at"])
+    before = product.status
+    product.current_version = draft
+    product.draft_version = None
+    product.status = ProductStatus.PUBLISHED
+    product.published_at = product.published_at or now
+    product.save(
+        update_fields=["current_version", "draft_version", "status", "published_at", "updated_at"]
+    )
+    _event(
+        product=product,
+        version=draft,
+        kind=EventKind.APPROVED,
+        actor=actor,
+        from_status=before,
+        to_status=product.status,
+        note=note.strip()[:2000],
+    )
+    return product
+
+
+@transaction.atomic
+def product_return(*, product: Product, actor: User, reason: str) -> Product:
+    """Send the version under review back to the institution with a reason."""
+    _ensure_operator(actor)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("退回时必须填写原因")}, code="required")
+    product = _locked(product)
+    draft = (
+        ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
+        if product.draft_version_id
+        else None
+    )
+    if draft is None or draft.status != VersionStatus.IN_REVIEW:
+        raise ConflictError("not_in_review", _("该产品没有待审核的版本"))
+    draft.status = VersionStatus.DRAFT
+    draft.save(update_fields=["status", "updated_at"])
+    before = product.status
+    if product.status == ProductStatus.IN_REVIEW:
+        product.status = ProductStatus.DRAFT
+        product.save(update_fields=["status", "updated_at"])
+    _event(
+        product=product,
+        version=draft,
+        kind=EventKind.RETURNED,
+        actor=actor,
+        from_status=before,
+        to_status=product.status,
+        note=reason[:2000],
+    )
+    return product
+
+
+@transaction.atomic
+def product_withdraw(*, product: Product, actor: User, note: str = "") -> Product:
+    """Take a published product off the supermarket (the institution's decision)."""
+    product = _locked(product)
+    _ensure_institution_user(actor, product.institution)
+    if product.status != ProductStatus.PUBLISHED:
+        raise ConflictError(
+            "not_published",
+            _("只有已上架的产品可以下架，当前状态：%(s)s") % {"s": product.get_status_display()},
+        )
+    product.status = ProductStatus.WITHDRAWN
+    product.save(update_fields=["status", "updated_at"])
+    _event(
+        product=product,
+        version=product.current_version,
+        kind=EventKind.WITHDRAWN,
+        actor=actor,
+        from_status=ProductStatus.PUBLISHED,
+        to_status=ProductStatus.WITHDRAWN,
+        note=note.strip()[:2000],
+    )
+    return product

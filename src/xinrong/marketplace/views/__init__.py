@@ -1,0 +1,1 @@
+"""Pages of the marketplace, one module per subdomain; ``urls.py`` points at each module."""

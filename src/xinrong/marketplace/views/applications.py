@@ -1,0 +1,356 @@
+"""Pages of loan applications: apply, list, detail with the progress bar, actions, referral."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinrong.accounts.auth import request_user
+from xinrong.accounts.choices import OrgGroup
+from xinrong.common.errors import (
+    SERVICE_ERRORS,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    error_payload,
+)
+from xinrong.common.forms import add_service_error
+from xinrong.common.http import error_page
+from xinrong.common.ids import id_or_404, ids_parse
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.marketplace.choices import ApplicationStatus
+from xinrong.marketplace.forms import (
+    ApplicationForm,
+    ApproveForm,
+    DefaultForm,
+    DisburseForm,
+    NoteForm,
+    RejectForm,
+    RepayForm,
+    SignForm,
+)
+from xinrong.marketplace.lifecycle import TRANSITIONS, actions_from
+from xinrong.marketplace.models import LoanApplication
+from xinrong.marketplace.selectors import applications as application_selectors
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.marketplace.selectors import loans as loan_selectors
+from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.services import applications as application_services
+from xinrong.marketplace.services import loans as loan_services
+from xinrong.marketplace.views.common import _verdicts
+
+# ---------------------------------------------------------------- loan applications
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "accept": NoteForm,
+    "review": NoteForm,
+    "approve": ApproveForm,
+    "reject": RejectForm,
+    "sign": SignForm,
+    "disburse": DisburseForm,
+    "repay": RepayForm,
+    "default": DefaultForm,
+    "withdraw": NoteForm,
+}
+# The stages of the progress bar (进度可视化); a status maps to the stage it has reached.
+STAGES = [
+    (ApplicationStatus.SUBMITTED, gettext_lazy("提交")),
+    (ApplicationStatus.ACCEPTED, gettext_lazy("受理")),
+    (ApplicationStatus.UNDER_REVIEW, gettext_lazy("审批")),
+    (ApplicationStatus.APPROVED, gettext_lazy("批准")),
+    (ApplicationStatus.CONTRACT_SIGNED, gettext_lazy("签约")),
+    (ApplicationStatus.DISBURSED, gettext_lazy("放款")),
+    (ApplicationStatus.REPAYING, gettext_lazy("还款")),
+    (ApplicationStatus.SETTLED, gettext_lazy("结清")),
+]
+STAGE_OF: dict[str, int] = {
+    **{s: i for i, (s, _label) in enumerate(STAGES)},
+    ApplicationStatus.OVERDUE: 6,
+    ApplicationStatus.DEFAULTED: 6,
+}
+
+
+def _initial(action: str, app: LoanApplication) -> dict[str, Any]:
+    today = timezone.localdate()
+    if action == "approve":
+        return {
+            "amount": app.amount,
+            "term_months": app.term_months,
+            "rate": app.product_version.rate_min,
+        }
+    if action == "sign":
+        return {"signed_on": today}
+    if action == "disburse":
+        return {"amount": app.approved_amount, "disbursed_on": today}
+    if action == "repay":
+        return {"paid_on": today}
+    return {}
+
+
+def _run_action(action: str, app: LoanApplication, user: Any, data: dict[str, Any]) -> None:
+    note = data.get("note") or ""
+    loan = loan_selectors.loan_of(application=app)
+    if action == "accept":
+        application_services.application_accept(application=app, actor=user, note=note)
+    elif action == "review":
+        application_services.application_review_start(application=app, actor=user, note=note)
+    elif action == "approve":
+        application_services.application_approve(
+            application=app,
+            actor=user,
+            amount=data["amount"],
+            rate=data["rate"],
+            term_months=data["term_months"],
+            note=note,
+        )
+    elif action == "reject":
+        application_services.application_reject(
+            application=app, actor=user, reason=data["reason"], note=note
+        )
+    elif action == "sign":
+        application_services.application_sign(
+            application=app,
+            actor=user,
+            contract_no=data["contract_no"],
+            signed_on=data["signed_on"],
+        )
+    elif action == "disburse":
+        loan_services.application_disburse(
+            application=app,
+            actor=user,
+            amount=data["amount"],
+            disbursed_on=data["disbursed_on"],
+            loan_no=data.get("loan_no") or "",
+        )
+    elif action == "withdraw":
+        application_services.application_withdraw(application=app, actor=user, note=note)
+    elif loan is None:
+        raise ConflictError("no_loan", _("该申请尚未放款"))
+    elif action == "repay":
+        loan_services.loan_repayment_record(
+            loan=loan, actor=user, amount=data["amount"], paid_on=data["paid_on"]
+        )
+    elif action == "default":
+        loan_services.loan_default_declare(loan=loan, actor=user, note=note)
+
+
+@login_required
+def application_new(request: HttpRequest, code: str) -> HttpResponse:
+    """An enterprise applies to a product, authorising its institution in the same step."""
+    user = request_user(request)
+    entity = common_selectors.user_entity(user=user)
+    if entity is None:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅企业用户可申请贷款")))
+    try:
+        product = product_selectors.product_published_get(code=code)
+        demand = _own_demand(request, user)
+        renewal_of = _own_loan(request, user)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    version = product.current_version
+    assert version is not None
+    initial: dict[str, Any] = {"term_months": version.term_min_months}
+    if demand is not None:
+        initial.update(amount=demand.amount, term_months=demand.term_months, purpose=demand.purpose)
+    if renewal_of is not None:
+        initial.update(
+            amount=renewal_of.outstanding or renewal_of.principal,
+            term_months=renewal_of.term_months,
+            purpose=_("续贷"),
+        )
+    form = ApplicationForm(
+        request.POST or None, version=version, renewal=renewal_of is not None, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            app = application_services.application_submit(
+                actor=user,
+                entity=entity,
+                product=product,
+                data=data,
+                consent_scope=data["consent_scope"],
+                consent_categories=data["consent_categories"],
+                consent_days=data["consent_days"],
+                demand=demand,
+                renewal_of=renewal_of,
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("申请已提交，%(i)s 将在 %(d)s 天内受理")
+                % {"i": product.institution.name, "d": version.days_to_accept},
+            )
+            return redirect("marketplace:application_detail", pk=app.pk)
+    verdict = _verdicts(request, [product]).get(product.pk)
+    return render(
+        request,
+        "marketplace/application_form.html",
+        {
+            "form": form,
+            "product": product,
+            "entity": entity,
+            "demand": demand,
+            "renewal_of": renewal_of,
+            "verdict": verdict,
+        },
+    )
+
+
+def _own_demand(request: HttpRequest, user: Any) -> Any:
+    raw = request.GET.get("demand") or request.POST.get("demand")
+    if not raw:
+        return None
+    pk = id_or_404(raw, message=_("融资需求不存在"))
+    demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+    if not demand_selectors.demand_is_own(user=user, demand=demand):
+        raise NotFoundError("not_found", _("融资需求不存在"))
+    return demand
+
+
+def _own_loan(request: HttpRequest, user: Any) -> Any:
+    raw = request.GET.get("renewal") or request.POST.get("renewal")
+    if not raw:
+        return None
+    pk = id_or_404(raw, message=_("贷款不存在"))
+    return loan_selectors.loan_visible_get(user=user, pk=pk)
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    """Applications the user may see: the enterprise's own, the institution's queue, or all."""
+    user = request_user(request)
+    status = request.GET.get("status") or None
+    if status not in ApplicationStatus.values:
+        status = None
+    late = request.GET.get("late") == "1"
+    qs = application_selectors.applications_visible(user=user, status=status, late_only=late)
+    page = Paginator(qs, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = application_selectors.application_status_counts(user=user)
+    return render(
+        request,
+        "marketplace/application_list.html",
+        {
+            "page": page,
+            "status": status,
+            "late": late,
+            "statuses": [(s, label, counts.get(s, 0)) for s, label in ApplicationStatus.choices],
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One application: progress, terms, timeline, loan and the actions the user may take."""
+    user = request_user(request)
+    try:
+        app = application_selectors.application_visible_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return _detail_page(request, app, user, forms_by_action={})
+
+
+def _detail_page(
+    request: HttpRequest, app: LoanApplication, user: Any, *, forms_by_action: dict[str, Any]
+) -> HttpResponse:
+    actions = []
+    for t in actions_from(app.status):
+        if t.action == "overdue" or not application_services.application_can(
+            app=app, actor=user, action=t.action
+        ):
+            continue
+        form = forms_by_action.get(t.action) or ACTION_FORMS[t.action](
+            initial=_initial(t.action, app), prefix=t.action
+        )
+        actions.append((t, form))
+    shown = {t.action for t, _f in actions}
+    refused = [
+        str(e)
+        for action, form in forms_by_action.items()
+        if action not in shown
+        for e in form.non_field_errors()
+    ]
+    loan = loan_selectors.loan_of(application=app)
+    own = app.entity.organisation_id == user.organisation_id
+    referral = (
+        application_selectors.referral_candidates(application=app)
+        if own and app.status == ApplicationStatus.REJECTED
+        else []
+    )
+    stage = STAGE_OF.get(app.status, -1)
+    return render(
+        request,
+        "marketplace/application_detail.html",
+        {
+            "app": app,
+            "events": application_selectors.application_events(application=app),
+            "actions": actions,
+            "loan": loan,
+            "instalments": loan.instalments.all() if loan else [],
+            "repayments": loan.repayments.all() if loan else [],
+            "stages": [(label, i < stage, i == stage) for i, (_s, label) in enumerate(STAGES)],
+            "stopped": app.status in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN),
+            "late": app.sla_due_at is not None and app.sla_due_at < timezone.now(),
+            "own": own,
+            "institution_side": user.group == OrgGroup.INSTITUTION,
+            "referral": referral,
+            "referrals": app.referrals.select_related("institution"),
+            "refused": refused,
+        },
+        status=400 if forms_by_action else 200,
+    )
+
+
+@login_required
+@require_POST
+def application_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Take one transition of the application (its form is prefixed with the action's name)."""
+    user = request_user(request)
+    try:
+        app = application_selectors.application_visible_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    if action not in ACTION_FORMS:
+        return error_page(request, NotFoundError("not_found", _("没有这个操作")))
+    form = ACTION_FORMS[action](request.POST, prefix=action)
+    if form.is_valid():
+        try:
+            _run_action(action, app, user, form.cleaned_data)
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已%(a)s") % {"a": TRANSITIONS[action].label})
+            return redirect("marketplace:application_detail", pk=pk)
+    app.refresh_from_db()
+    return _detail_page(request, app, user, forms_by_action={action: form})
+
+
+@login_required
+@require_POST
+def application_refer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pass a rejected application on to the chosen products of other institutions."""
+    user = request_user(request)
+    try:
+        app = application_selectors.application_visible_get(user=user, pk=pk)
+        ids = ids_parse(request.POST.getlist("products"), field="products", label=_("产品编号"))
+        products = list(product_selectors.products_by_id(ids=ids).values())
+        new = application_services.application_refer(application=app, actor=user, products=products)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+        return redirect("marketplace:application_detail", pk=pk)
+    messages.success(request, _("已转介给 %(n)s 家机构") % {"n": len(new)})
+    return redirect("marketplace:application_detail", pk=pk)

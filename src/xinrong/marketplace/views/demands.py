@@ -1,0 +1,243 @@
+"""Pages of financing demands: publish, the enterprise's demands, the demand hall, 抢单."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinrong.accounts import permissions
+from xinrong.accounts.auth import request_user
+from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError, error_payload
+from xinrong.common.forms import add_service_error
+from xinrong.common.http import error_page
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.marketplace.choices import CollateralMode, DemandStatus
+from xinrong.marketplace.forms import DemandForm
+from xinrong.marketplace.models import Demand
+from xinrong.marketplace.selectors import applications as application_selectors
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.services import demands as demand_services
+from xinrong.marketplace.views.common import _labels
+from xinrong.reference import divisions
+
+MATCH_LIMIT = 20
+HALL_LIMIT = 50
+
+
+# ---------------------------------------------------------------- financing demands
+
+
+@login_required
+def demand_new(request: HttpRequest) -> HttpResponse:
+    """An enterprise publishes a financing demand."""
+    user = request_user(request)
+    entity = common_selectors.user_entity(user=user)
+    if entity is None:
+        return error_page(
+            request, PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
+        )
+    form = DemandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            demand = demand_services.demand_publish(
+                actor=user, entity=entity, data=form.cleaned_data
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("融资需求已发布，以下是为您匹配的产品"))
+            return redirect("marketplace:demand", pk=demand.pk)
+    return render(request, "marketplace/demand_form.html", {"form": form, "entity": entity})
+
+
+@login_required
+def my_demands(request: HttpRequest) -> HttpResponse:
+    """The enterprise's own demands."""
+    user = request_user(request)
+    if common_selectors.user_entity(user=user) is None:
+        return error_page(request, PermissionDeniedError("forbidden", _("仅企业用户可用")))
+    page = Paginator(demand_selectors.entity_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "marketplace/my_demands.html", {"page": page})
+
+
+@login_required
+def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A demand with its ranked matches (top 20) and why each fits."""
+    user = request_user(request)
+    try:
+        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    own = demand_selectors.demand_is_own(user=user, demand=demand)
+    show = demand_selectors.demand_matches_visible(user=user, demand=demand)
+    result = demand_selectors.demand_matches(demand=demand, limit=MATCH_LIMIT) if show else None
+    matches = result.matches if result else []
+    products = product_selectors.products_by_id(ids=[m.product_id for m in matches])
+    rows = [(m, products[m.product_id]) for m in matches if m.product_id in products]
+    _mark_holds(user, [demand])
+    timeline = demand_selectors.demand_timeline_visible(user=user, demand=demand)
+    return render(
+        request,
+        "marketplace/demand_detail.html",
+        {
+            "demand": demand,
+            "rows": rows,
+            "result": result,
+            "own": own,
+            "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
+            "can_withdraw": own and demand.status == DemandStatus.OPEN,
+            "events": list(demand_selectors.demand_events(demand=demand)) if timeline else None,
+            "applications": application_selectors.applications_visible(user=user).filter(
+                demand=demand
+            )
+            if own
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def demand_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw one's own open demand."""
+    user = request_user(request)
+    try:
+        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+        demand_services.demand_withdraw(demand=demand, actor=user)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+        return redirect("marketplace:my_demands")
+    messages.success(request, _("融资需求已撤回"))
+    return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+def demand_hall(request: HttpRequest) -> HttpResponse:
+    """Institutions: open demands in their service regions, ranked for them."""
+    user = request_user(request)
+    if not permissions.can(user, "marketplace.demand_hall_view"):
+        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+    rows, total = demand_selectors.demand_hall(user=user, limit=HALL_LIMIT)
+    _mark_holds(user, [d for _e, d in rows])
+    regions = demand_selectors.institution_service_regions(institution_id=user.organisation_id or 0)
+    return render(
+        request,
+        "marketplace/demand_hall.html",
+        {
+            "rows": rows,
+            "total": total,
+            "regions": "、".join(divisions.full_name(r) or r for r in regions)
+            if regions
+            else _("全部地区"),
+        },
+    )
+
+
+# ---------------------------------------------------------------- 抢单 (institutions take demands)
+
+
+def _mark_holds(user: Any, demands: list[Demand]) -> None:
+    """Set on each demand whether it is held, by the user's institution, and takable by it."""
+    now = timezone.now()
+    may_grab = demand_selectors.grab_refusal(user=user) is None
+    for d in demands:
+        held = demand_selectors.demand_is_held(d, now=now)
+        mine = held and d.held_by_id == user.organisation_id
+        d.is_held = held  # type: ignore[attr-defined]
+        d.held_by_me = mine  # type: ignore[attr-defined]
+        d.can_take = may_grab and not held and d.status == DemandStatus.OPEN  # type: ignore[attr-defined]
+        d.can_release = may_grab and mine  # type: ignore[attr-defined]
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the page the form came from (a path of this site), else to the default."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+@require_POST
+def demand_take(request: HttpRequest, pk: int) -> HttpResponse:
+    """An institution takes (抢单) a demand; errors are shown on the page it came from."""
+    user = request_user(request)
+    try:
+        refusal = demand_selectors.grab_refusal(user=user)  # say why before the demand is looked up
+        if refusal is not None:
+            raise refusal
+        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+        demand = demand_services.demand_take(demand=demand, actor=user)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+        return _back(request, "marketplace:demand_hall")
+    assert demand.held_until is not None
+    messages.success(
+        request,
+        _("抢单成功：本机构承接该需求至 %(t)s，请在此之前联系企业办理")
+        % {"t": timezone.localtime(demand.held_until).strftime("%Y-%m-%d %H:%M")},
+    )
+    return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+@require_POST
+def demand_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holding institution gives a demand back to the pool."""
+    user = request_user(request)
+    try:
+        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+        demand_services.demand_release(demand=demand, actor=user, note=request.POST.get("note", ""))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(request, _("已放弃承接，需求已退回需求池"))
+    return _back(request, "marketplace:demands_held")
+
+
+@login_required
+def demands_held(request: HttpRequest) -> HttpResponse:
+    """Institutions: the demands their institution holds now."""
+    user = request_user(request)
+    if not permissions.can(user, "marketplace.demand_hall_view"):
+        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+    page = Paginator(demand_selectors.held_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "marketplace/demands_held.html",
+        {"page": page, "hold_hours": demand_services.demand_hold_hours()},
+    )
+
+
+@login_required
+def demands_escalated(request: HttpRequest) -> HttpResponse:
+    """The operator: open demands nobody took within the limit (a sub-station: its region)."""
+    user = request_user(request)
+    if not permissions.can(user, "marketplace.demands_escalated_view"):
+        return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营方可用")))
+    page = Paginator(demand_selectors.escalated_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    _mark_holds(user, list(page.object_list))
+    return render(
+        request,
+        "marketplace/demands_escalated.html",
+        {"page": page, "days": demand_services.demand_escalate_days()},
+    )

@@ -1,0 +1,307 @@
+"""Pages of the product supermarket: list, detail, compare; the institution's products; review."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinrong.accounts import permissions
+from xinrong.accounts.auth import request_user
+from xinrong.accounts.choices import OrgGroup
+from xinrong.common.errors import (
+    SERVICE_ERRORS,
+    ConflictError,
+    PermissionDeniedError,
+    error_payload,
+)
+from xinrong.common.forms import add_service_error
+from xinrong.common.http import error_page
+from xinrong.common.ids import ids_parse
+from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.enterprises.choices import EntityType
+from xinrong.marketplace.choices import (
+    PRODUCT_TAGS,
+    CollateralMode,
+    ProductType,
+    RepaymentMethod,
+    VersionStatus,
+)
+from xinrong.marketplace.forms import ProductForm
+from xinrong.marketplace.models import Product
+from xinrong.marketplace.selectors import common as common_selectors
+from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.services import products as product_services
+from xinrong.marketplace.views.common import _labels, _verdicts
+from xinrong.reference import divisions
+
+INSTITUTION_KIND_CHOICES = [
+    ("bank", gettext_lazy("银行")),
+    ("microloan", gettext_lazy("小额贷款公司")),
+    ("guarantor", gettext_lazy("融资担保机构")),
+    ("insurer", gettext_lazy("保险机构")),
+]
+SORT_CHOICES = [
+    ("newest", gettext_lazy("最新上架")),
+    ("rate", gettext_lazy("利率从低到高")),
+    ("amount", gettext_lazy("额度从高到低")),
+    ("service", gettext_lazy("办理最快")),
+]
+
+
+@login_required
+def product_list(request: HttpRequest) -> HttpResponse:
+    """Browse, search, filter and sort published products."""
+    error = ""
+    page = None
+    try:
+        filters = product_selectors.product_filter_parse(request.GET)
+        qs = product_selectors.product_search(filters=filters)
+        page = Paginator(qs, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
+    except ValidationError as exc:
+        error = error_payload(exc)[1]["message"]
+    rows = list(page.object_list) if page else []
+    verdicts = _verdicts(request, rows)
+    for p in rows:
+        p.verdict = verdicts.get(p.pk)  # type: ignore[attr-defined]
+    query = request.GET.copy()
+    query.pop("page", None)
+    region = request.GET.get("region", "")
+    return render(
+        request,
+        "marketplace/product_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "error": error,
+            "params": request.GET,
+            "querystring": query.urlencode(),
+            "types": ProductType.choices,
+            "tags": PRODUCT_TAGS,
+            "kinds": INSTITUTION_KIND_CHOICES,
+            "sorts": SORT_CHOICES,
+            "region_name": divisions.full_name(region) if region else "",
+            "is_enterprise": common_selectors.user_entity(user=request_user(request)) is not None,
+        },
+    )
+
+
+def _terms_table(product: Product) -> list[tuple[str, str]]:
+    v = product.current_version
+    assert v is not None
+    any_ = _("不限")
+    return [
+        (_("产品类型"), str(v.get_product_type_display())),
+        (_("额度"), f"{v.amount_min:,.0f} – {v.amount_max:,.0f} 元"),
+        (_("期限"), f"{v.term_min_months} – {v.term_max_months} 个月"),
+        (_("年利率"), f"{v.rate_min}% – {v.rate_max}%"),
+        (_("还款方式"), _labels(v.repayment_methods, RepaymentMethod.choices) or any_),
+        (_("担保方式"), _labels(v.collateral_modes, CollateralMode.choices) or any_),
+        (
+            _("适用主体"),
+            _labels(v.entity_types, EntityType.choices) or any_,
+        ),
+        (_("适用行业"), "、".join(v.industries) or any_),
+        (_("适用地区"), "、".join(divisions.full_name(r) or r for r in v.regions) or any_),
+        (_("最低经营年限"), f"{v.min_years_in_business} 年" if v.min_years_in_business else any_),
+        (_("最低信用等级"), v.min_credit_grade or any_),
+        (_("纳税信用等级"), "/".join(v.tax_grades) or any_),
+        (
+            _("货币政策工具"),
+            "、".join(
+                s
+                for s, on in (
+                    (_("再贷款"), v.supports_relending),
+                    (_("再贴现"), v.supports_rediscount),
+                )
+                if on
+            )
+            or _("无"),
+        ),
+        (
+            _("服务时限"),
+            _("%(a)s 天受理，%(d)s 天审批") % {"a": v.days_to_accept, "d": v.days_to_decide},
+        ),
+        (_("标签"), "、".join(v.tags) or "—"),
+    ]
+
+
+@login_required
+def product_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """Show a published product's terms and, for an enterprise, whether it qualifies."""
+    try:
+        product = product_selectors.product_published_get(code=code)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    verdict = _verdicts(request, [product]).get(product.pk)
+    return render(
+        request,
+        "marketplace/product_detail.html",
+        {"product": product, "terms": _terms_table(product), "verdict": verdict},
+    )
+
+
+def _compare_ids(request: HttpRequest) -> list[int]:
+    raw: list[str] = []
+    for value in request.GET.getlist("ids"):
+        raw.extend(p for p in value.replace("，", ",").split(",") if p.strip())
+    return ids_parse(raw, field="ids", label=_("产品编号"))
+
+
+@login_required
+def product_compare(request: HttpRequest) -> HttpResponse:
+    """Show up to four published products side by side."""
+    error = ""
+    products: list[Product] = []
+    try:
+        products = product_selectors.products_compare(ids=_compare_ids(request))
+    except ValidationError as exc:
+        error = error_payload(exc)[1]["message"]
+    verdicts = _verdicts(request, products)
+    columns = [(p, _terms_table(p), verdicts.get(p.pk)) for p in products]
+    labels = [label for label, _v in columns[0][1]] if columns else []
+    rows = [(label, [c[1][i][1] for c in columns]) for i, label in enumerate(labels)]
+    return render(
+        request,
+        "marketplace/compare.html",
+        {
+            "columns": columns,
+            "rows": rows,
+            "error": error,
+            "limit": product_selectors.COMPARE_LIMIT,
+        },
+    )
+
+
+# ---------------------------------------------------------------- institution and operator
+
+
+@login_required
+def my_products(request: HttpRequest) -> HttpResponse:
+    """The institution's products in every status."""
+    user = request_user(request)
+    if not permissions.can(user, "marketplace.product_manage"):
+        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+    page = Paginator(product_selectors.institution_products(user=user), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "marketplace/my_products.html", {"page": page, "querystring": ""})
+
+
+@login_required
+def product_new(request: HttpRequest) -> HttpResponse:
+    """Create a draft product."""
+    user = request_user(request)
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = product_services.product_create(
+                actor=user,
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                terms=form.terms(),
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("产品草稿已保存，可提交审核"))
+            return redirect("marketplace:manage", pk=product.pk)
+    return render(request, "marketplace/product_form.html", {"form": form, "product": None})
+
+
+@login_required
+def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a product's draft terms, or open a new version of a live product."""
+    user = request_user(request)
+    try:
+        product = product_selectors.product_visible_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    base = product.draft_version or product.current_version
+    initial = ProductForm.initial_from(base) if base else {}
+    form = ProductForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = product_services.product_update(
+                product=product, actor=user, name=form.cleaned_data["name"], terms=form.terms()
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已保存为第 %(n)s 版草稿") % {"n": version.number})
+            return redirect("marketplace:manage", pk=product.pk)
+    return render(request, "marketplace/product_form.html", {"form": form, "product": product})
+
+
+@login_required
+def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    """A product's versions, timeline and the actions open to the user."""
+    user = request_user(request)
+    try:
+        product = product_selectors.product_visible_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    own = user.group == OrgGroup.INSTITUTION and user.organisation_id == product.institution_id
+    draft = product.draft_version
+    return render(
+        request,
+        "marketplace/product_manage.html",
+        {
+            "product": product,
+            "versions": list(product_selectors.product_versions(product=product)),
+            "events": list(product_selectors.product_events(product=product)),
+            "own": own,
+            "can_review": not own and draft is not None and draft.status == VersionStatus.IN_REVIEW,
+            "can_submit": own and draft is not None and draft.status == VersionStatus.DRAFT,
+            "can_withdraw": own and product.status == "published",
+        },
+    )
+
+
+ACTIONS = {
+    "submit": lambda p, u, note: product_services.product_submit(product=p, actor=u, note=note),
+    "approve": lambda p, u, note: product_services.product_approve(product=p, actor=u, note=note),
+    "return": lambda p, u, note: product_services.product_return(product=p, actor=u, reason=note),
+    "withdraw": lambda p, u, note: product_services.product_withdraw(product=p, actor=u, note=note),
+}
+ACTION_DONE = {
+    "submit": gettext_lazy("已提交审核"),
+    "approve": gettext_lazy("审核通过，产品已上架"),
+    "return": gettext_lazy("已退回机构修改"),
+    "withdraw": gettext_lazy("产品已下架"),
+}
+
+
+@login_required
+@require_POST
+def product_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Run one workflow transition from the manage page."""
+    user = request_user(request)
+    if action not in ACTIONS:
+        return error_page(request, ConflictError("bad_action", _("未知操作")))
+    try:
+        product = product_selectors.product_visible_get(user=user, pk=pk)
+        ACTIONS[action](product, user, request.POST.get("note", ""))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(request, str(ACTION_DONE[action]))
+        if action in ("approve", "return"):
+            return redirect("marketplace:review")
+    return redirect("marketplace:manage", pk=pk)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """The operator's queue of product versions awaiting review."""
+    user = request_user(request)
+    if not permissions.can(user, "marketplace.product_review"):
+        return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营管理员可用")))
+    rows = list(product_selectors.review_queue(user=user)[:500])
+    return render(request, "marketplace/review_queue.html", {"rows": rows})
