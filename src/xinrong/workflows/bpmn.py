@@ -290,7 +290,7 @@ def condition_evaluate(expression: str, variables: Mapping[str, Any]) -> Any:
     return eval(code, {"__builtins__": {}}, dict(variables))  # noqa: S307 (checked AST above)
 
 
-class SafeEnvironment(TaskDataEnvironment):
+class SafeEnvironment(TaskDataEnvironment):  # type: ignore[misc]
     """Spiff's expression environment, restricted to the checked condition language."""
 
     def evaluate(
