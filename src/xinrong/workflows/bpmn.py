@@ -188,6 +188,16 @@ def read(xml: str) -> ProcessModel:
             lane.node_ids.append(node_id)
             lane_of[node_id] = lane.id
         lanes[lane.id] = lane
+    # lanes in the order they are drawn (top to bottom), not the order they were added
+    tops: dict[str, float] = {}
+    for shape in root.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape"):
+        bounds = shape.find("{http://www.omg.org/spec/DD/20100524/DC}Bounds")
+        if shape.get("bpmnElement") in lanes and bounds is not None:
+            try:
+                tops[shape.get("bpmnElement", "")] = float(bounds.get("y", "0"))
+            except ValueError:
+                continue
+    lanes = dict(sorted(lanes.items(), key=lambda item: tops.get(item[0], 0.0)))
     return ProcessModel(
         process_id=process.get("id", ""),
         process_name=(process.get("name") or "").strip(),

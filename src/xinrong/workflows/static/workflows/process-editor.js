@@ -29,8 +29,9 @@
       // fit the diagram, leaving room on the left for the tool palette
       var view = modeler.get("canvas");
       view.zoom("fit-viewport", "auto");
-      var inner = view.viewbox().inner;
-      var pad = editable ? 110 : 20;
+      var box = view.viewbox();
+      var inner = box.inner;
+      var pad = (editable ? 120 : 20) / (box.scale || 1);
       view.viewbox({
         x: inner.x - pad,
         y: inner.y - 20,
