@@ -102,6 +102,11 @@ def _engine_steps(workflow: BpmnWorkflow) -> None:
 
 def _finish(instance: ProcessInstance, workflow: BpmnWorkflow, data: Mapping[str, Any]) -> None:
     instance.state = _dump(workflow)
+    model = bpmn.read(instance.version.bpmn_xml)
+    instance.waiting = [
+        _as_dict(_lane_view(instance.version, task, model))
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+    ]
     if workflow.is_completed():
         instance.status = InstanceStatus.COMPLETED
         ends = [
@@ -184,16 +189,37 @@ def _lane_view(version: ProcessVersion, task: Any, model: bpmn.ProcessModel) -> 
     )
 
 
+def _as_dict(task: TaskView) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "lane": task.lane,
+        "roles": list(task.roles),
+        "task": task.element_id,
+        "lane_id": task.lane_id,
+        "users": list(task.users),
+        "org_kind": task.org_kind,
+    }
+
+
+def _from_dict(row: Mapping[str, Any]) -> TaskView:
+    return TaskView(
+        id=str(row["id"]),
+        name=str(row["name"]),
+        lane=str(row["lane"]),
+        roles=tuple(row.get("roles", [])),
+        element_id=str(row.get("task", "")),
+        lane_id=str(row.get("lane_id", "")),
+        users=tuple(int(u) for u in row.get("users", [])),
+        org_kind=str(row.get("org_kind", "")),
+    )
+
+
 def open_tasks(instance: ProcessInstance) -> list[TaskView]:
-    """Return the case's user tasks that wait for a person."""
+    """Return the case's user tasks that wait for a person (kept on the row at each step)."""
     if instance.is_completed:
         return []
-    workflow = _load(instance)
-    model = bpmn.read(instance.version.bpmn_xml)
-    return [
-        _lane_view(instance.version, task, model)
-        for task in workflow.get_tasks(state=TaskState.READY, manual=True)
-    ]
+    return [_from_dict(row) for row in instance.waiting]
 
 
 def user_matches(user: Any, task: TaskView) -> bool:
@@ -323,3 +349,28 @@ def definition_get(key: str) -> ProcessDefinition:
         raise NotFoundError(
             "process_not_found", _("审批流程「%(key)s」不存在") % {"key": key}
         ) from exc
+
+
+def task_candidates(task: TaskView) -> list[Any]:
+    """Return the active users a task's lane names (roles within the org kind, or by name)."""
+    from django.db.models import Q
+
+    from xinrong.accounts.models import User
+
+    by_role = Q(roles__role__in=task.roles) if task.roles else Q(pk__in=[])
+    if task.org_kind:
+        by_role &= Q(organisation__kind=task.org_kind)
+    return list(
+        User.objects.filter(by_role | Q(pk__in=task.users), is_active=True)
+        .select_related("organisation")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def subjects_waiting_for(user: Any, *, key: str) -> list[str]:
+    """Return the ids of the business objects whose open task the user's lane mapping fits."""
+    return sorted(
+        {instance.subject_id for instance, _task in tasks_for(user, key=key)},
+        key=lambda s: (len(s), s),
+    )

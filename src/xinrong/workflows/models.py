@@ -120,6 +120,12 @@ class ProcessInstance(TimeStampedModel):
     actors = models.JSONField(
         _("办理记录"), default=list, blank=True, help_text=_("[{task, lane, user}]")
     )
+    waiting = models.JSONField(
+        _("待办任务"),
+        default=list,
+        blank=True,
+        help_text=_("[{id, task, name, lane, lane_name, roles, users, org_kind}]：谁在等着办"),
+    )
     status = models.CharField(
         _("状态"),
         max_length=16,
