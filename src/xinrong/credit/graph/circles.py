@@ -64,7 +64,7 @@ def find_circles(
     return CircleSearch(found, truncated, frozenset(keep))
 
 
-def _chunks(ids: list[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
+def chunks(ids: list[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
 
@@ -72,7 +72,7 @@ def _chunks(ids: list[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
 def _guarantees_from(guarantors: list[int]) -> list[tuple[int, int]]:
     """Return (guarantor, guaranteed) pairs of entities guaranteeing among ``guarantors``."""
     pairs: list[tuple[int, int]] = []
-    for chunk in _chunks(guarantors):
+    for chunk in chunks(guarantors):
         pairs.extend(
             Relationship.objects.filter(kind=RelationKind.GUARANTOR, holder_entity_id__in=chunk)
             .order_by("holder_entity_id", "entity_id")

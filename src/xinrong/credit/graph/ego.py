@@ -28,7 +28,7 @@ from xinrong.credit.graph.base import (
     Node,
     NodeKey,
 )
-from xinrong.credit.graph.circles import _chunks, circle_search
+from xinrong.credit.graph.circles import chunks, circle_search
 from xinrong.credit.graph.flags import risk_flags
 from xinrong.enterprises.choices import REGISTRATION_KINDS, EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
@@ -397,7 +397,7 @@ def _guarantee_amounts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Dec
         return {}
     guarantors = sorted({a for a, _b in pairs})
     out: dict[tuple[int, int], Decimal] = {}
-    for chunk in _chunks(guarantors):
+    for chunk in chunks(guarantors):
         rows = Relationship.objects.filter(
             kind=RelationKind.GUARANTOR, holder_entity_id__in=chunk, guaranteed_amount__isnull=False
         ).values_list("holder_entity_id", "entity_id", "guaranteed_amount")

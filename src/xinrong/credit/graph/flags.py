@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from xinrong.credit.choices import RiskFlag
 from xinrong.credit.features import exclude_repaired
 from xinrong.credit.graph.base import DISHONEST_CATEGORY, FLAGGED_STATUSES, Flag
-from xinrong.credit.graph.circles import _chunks
+from xinrong.credit.graph.circles import chunks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.selectors import fact_visible
 
@@ -44,7 +44,7 @@ def risk_flags(
         wanted |= Q(category=DISHONEST_CATEGORY, flag=True)
     if ids and (readable or published_dishonest):
         today = timezone.localdate()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = (
                 exclude_repaired(fact_visible())
                 .filter(wanted, entity_id__in=chunk, negative=True)

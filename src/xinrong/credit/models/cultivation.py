@@ -13,8 +13,6 @@ from xinrong.common.models import TimeStampedModel
 from xinrong.credit.choices import CultivationStatus
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- credit cultivation
-
 
 class CultivationCase(TimeStampedModel):
     """An enterprise below the bankable grade taken into credit cultivation (信用培植)."""

@@ -12,8 +12,6 @@ from xinrong.common.models import TimeStampedModel
 from xinrong.credit.choices import AlertStatus
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- early warning
-
 
 class Alert(TimeStampedModel):
     """An early-warning alert (风险预警) for one institution about one enterprise."""

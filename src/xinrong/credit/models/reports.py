@@ -14,8 +14,6 @@ from xinrong.credit.choices import Channel, Purpose, ReportAudience
 from xinrong.credit.models.archive import Authorisation
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- credit reports
-
 
 def _report_path(instance: Any, filename: str) -> str:
     """Store a report as reports/<yyyy>/<mm>/<number>.pdf (the number is unique)."""

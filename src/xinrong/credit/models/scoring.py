@@ -12,8 +12,6 @@ from xinrong.common.models import TimeStampedModel
 from xinrong.credit.choices import ModelStatus
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- scoring
-
 DIMENSION_CODES = ("basic", "operation", "tax", "compliance", "judicial", "related")
 
 

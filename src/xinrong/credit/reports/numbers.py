@@ -13,7 +13,6 @@ from xinrong.common.errors import ApplicationError, NotFoundError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# ---------------------------------------------------------------- report numbers
 
 # Crockford's base32: no I, L, O or U, so a number read aloud or retyped stays unambiguous.
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -17,7 +17,7 @@ from xinrong.credit.choices import GRAPH_CONTENT, GRAPH_HOPS, PUBLIC_CATEGORIES,
 from xinrong.credit.graph.base import Graph
 from xinrong.credit.graph.ego import ego_graph
 from xinrong.credit.models import Authorisation, QueryLog
-from xinrong.credit.selectors.common import _valid_id
+from xinrong.credit.selectors.common import valid_id
 from xinrong.credit.selectors.disputes import open_dispute_by_fact
 from xinrong.credit.selectors.repair import pending_repair_fact_ids, repaired_fact_ids
 from xinrong.credit.services import archive as archive_services
@@ -191,7 +191,7 @@ def own_fact_get(*, user: User, pk: int) -> Fact:
     """Return a visible fact of the user's own enterprise (to dispute or repair it)."""
     fact = (
         fact_visible().select_related("source", "entity").filter(pk=pk).first()
-        if _valid_id(pk)
+        if valid_id(pk)
         else None
     )
     if fact is None or not rules.is_entity_member(user, fact.entity):

@@ -12,25 +12,21 @@ from xinrong.accounts.models import User
 from xinrong.common.access import scope_q
 from xinrong.common.errors import PermissionDeniedError
 
-# ============================================================================================
-# Disputes (异议) and credit repair (信用修复): flags other features reuse, and visible lists.
-# ============================================================================================
-
 _ID_CHUNK = 5000  # ids per IN (...) list: within SQLite's parameter limit
 _MAX_ID = 2**63 - 1  # a larger id cannot exist (64-bit keys); refuse it before the database
 
 
-def _valid_id(pk: int) -> bool:
+def valid_id(pk: int) -> bool:
     return 0 < pk <= _MAX_ID
 
 
-def _chunked(ids: Iterable[int]) -> Iterator[list[int]]:
+def chunked(ids: Iterable[int]) -> Iterator[list[int]]:
     unique = sorted(set(ids))
     for start in range(0, len(unique), _ID_CHUNK):
         yield unique[start : start + _ID_CHUNK]
 
 
-def _case_scope(user: User, qs: QuerySet[Any]) -> QuerySet[Any]:
+def case_scope(user: User, qs: QuerySet[Any]) -> QuerySet[Any]:
     """Limit disputes or repair applications to what the user may see.
 
     The enterprise sees its own; a department's data provider those about its sources; the

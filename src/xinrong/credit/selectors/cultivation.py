@@ -19,8 +19,6 @@ from xinrong.credit.models import CreditProfile, CultivationCase
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- credit cultivation
-
 
 @dataclass
 class Candidate:

@@ -14,13 +14,13 @@ from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.credit.choices import OPEN_DISPUTE_STATUSES, DisputeStatus
 from xinrong.credit.models import Dispute, DisputeEvent, DisputeEvidence
-from xinrong.credit.selectors.common import _case_scope, _chunked, _valid_id
+from xinrong.credit.selectors.common import case_scope, chunked, valid_id
 
 
 def open_dispute_by_fact(*, fact_ids: Iterable[int]) -> dict[int, int]:
     """Return {fact id: id of its open dispute} for those of ``fact_ids`` in dispute."""
     out: dict[int, int] = {}
-    for part in _chunked(fact_ids):
+    for part in chunked(fact_ids):
         out.update(
             Dispute.objects.filter(fact_id__in=part, status__in=OPEN_DISPUTE_STATUSES).values_list(
                 "fact_id", "pk"
@@ -46,7 +46,7 @@ def dispute_list(
 
     ``overdue`` keeps open disputes past their deadline (as of ``today``).
     """
-    qs = _case_scope(
+    qs = case_scope(
         user,
         Dispute.objects.select_related("entity", "source__organisation", "filed_by", "handled_by"),
     )
@@ -73,7 +73,7 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
     """Return one dispute the user may see, or raise NotFoundError."""
     dispute = (
         dispute_list(user=user).select_related("fact").filter(pk=pk).first()
-        if _valid_id(pk)
+        if valid_id(pk)
         else None
     )
     if dispute is None or not permissions.can(user, "credit.case_view", dispute):
@@ -93,7 +93,7 @@ def dispute_evidence(*, dispute: Dispute) -> QuerySet[DisputeEvidence]:
 
 def dispute_counts(*, user: User, today: dt.date | None = None) -> dict[str, int]:
     """Return open and overdue disputes the user may see (for dashboards and badges)."""
-    qs = _case_scope(user, Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES))
+    qs = case_scope(user, Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES))
     return qs.aggregate(
         open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today or timezone.localdate()))
     )

@@ -12,7 +12,7 @@ from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.models import RepairApplication, RepairEvent, RepairEvidence
-from xinrong.credit.selectors.common import _case_scope, _chunked, _valid_id
+from xinrong.credit.selectors.common import case_scope, chunked, valid_id
 
 
 def repaired_fact_ids(*, entity_ids: Iterable[int] | None = None) -> set[int]:
@@ -31,7 +31,7 @@ def repaired_fact_ids(*, entity_ids: Iterable[int] | None = None) -> set[int]:
     if entity_ids is None:
         return set(qs.values_list("fact_id", flat=True))
     out: set[int] = set()
-    for part in _chunked(entity_ids):
+    for part in chunked(entity_ids):
         out.update(qs.filter(entity_id__in=part).values_list("fact_id", flat=True))
     return out
 
@@ -39,7 +39,7 @@ def repaired_fact_ids(*, entity_ids: Iterable[int] | None = None) -> set[int]:
 def pending_repair_fact_ids(*, fact_ids: Iterable[int]) -> set[int]:
     """Return which of ``fact_ids`` have a repair application waiting for a decision."""
     out: set[int] = set()
-    for part in _chunked(fact_ids):
+    for part in chunked(fact_ids):
         out.update(
             RepairApplication.objects.filter(
                 fact_id__in=part, status=RepairStatus.SUBMITTED
@@ -50,7 +50,7 @@ def pending_repair_fact_ids(*, fact_ids: Iterable[int]) -> set[int]:
 
 def repair_list(*, user: User, status: str = "") -> QuerySet[RepairApplication]:
     """Return the repair applications the user may see; pending ones first."""
-    qs = _case_scope(
+    qs = case_scope(
         user,
         RepairApplication.objects.select_related(
             "entity", "source__organisation", "filed_by", "decided_by", "fact"
@@ -75,7 +75,7 @@ def repair_list(*, user: User, status: str = "") -> QuerySet[RepairApplication]:
 
 def repair_get(*, user: User, pk: int) -> RepairApplication:
     """Return one repair application the user may see, or raise NotFoundError."""
-    application = repair_list(user=user).filter(pk=pk).first() if _valid_id(pk) else None
+    application = repair_list(user=user).filter(pk=pk).first() if valid_id(pk) else None
     if application is None or not permissions.can(user, "credit.case_view", application):
         raise NotFoundError("repair_not_found", _("信用修复申请不存在"), {"field": "repair"})
     return application

@@ -25,8 +25,6 @@ from xinrong.enterprises.models import MarketEntity
 logger = logging.getLogger(__name__)
 
 
-# ---------------------------------------------------------------- credit reports
-
 QUERY_RECORD_DAYS = 2 * 365 + 1  # the report's query records cover the last two years
 
 

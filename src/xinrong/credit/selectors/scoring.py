@@ -29,8 +29,6 @@ from xinrong.datahub.models import IngestBatch
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- scoring and portraits
-
 
 def model_active() -> ScoreModel | None:
     """Return the active scoring model, if any."""

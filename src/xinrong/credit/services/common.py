@@ -18,16 +18,11 @@ from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
 from xinrong.notifications.services import notification_send
 
-# ============================================================================================
-# Disputes (异议) and credit repair (信用修复): one service per transition, each writing an
-# event row (the timeline); notifications go out after the transaction commits.
-# ============================================================================================
-
 CLAIM_MAX = 2000  # characters of any free text: claim, note, reason, statement
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _text(value: str | None, *, field: str, label: str, required: bool) -> str:
+def text_clean(value: str | None, *, field: str, label: str, required: bool) -> str:
     """Return cleaned free text or raise an error naming the field."""
     text = (value or "").strip()
     if required and not text:
@@ -60,7 +55,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _fact_for_update(fact_id: int) -> Fact:
+def fact_for_update(fact_id: int) -> Fact:
     """Lock a visible fact (serialises filings about it) or raise NotFoundError."""
     fact = (
         fact_visible()
@@ -76,7 +71,7 @@ def _fact_for_update(fact_id: int) -> Fact:
     return fact
 
 
-def _store_evidence(
+def evidence_store(
     model: type[DisputeEvidence] | type[RepairEvidence],
     owner: dict[str, Any],
     files: list[CheckedFile],
@@ -104,7 +99,7 @@ def _store_evidence(
     return rows
 
 
-def _require_handler(actor: User, dispute: Dispute | RepairApplication) -> None:
+def require_handler(actor: User, dispute: Dispute | RepairApplication) -> None:
     if not permissions.can(actor, "credit.case_handle", dispute):
         raise PermissionDeniedError(
             "forbidden",
@@ -113,18 +108,18 @@ def _require_handler(actor: User, dispute: Dispute | RepairApplication) -> None:
         )
 
 
-def _category_label(category: str) -> str:
+def category_label(category: str) -> str:
     spec = CATEGORIES.get(category)
     return str(_(spec.name)) if spec else category
 
 
-def _field_label(category: str, key: str) -> str:
+def field_label(category: str, key: str) -> str:
     spec = CATEGORIES.get(category)
     f = spec.by_key.get(key) if spec else None
     return str(_(f.header)) if f else key
 
 
-def _notify(
+def notify_after_commit(
     recipients: Any, *, kind: str, title: str, body: str, link: str, organisation_id: int | None
 ) -> None:
     """Send after commit: the recipients are read then, so they see the committed state."""

@@ -14,8 +14,6 @@ from xinrong.credit.choices import CultivationStatus
 from xinrong.credit.models import CreditProfile, CultivationCase, CultivationNote
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- credit cultivation
-
 
 def _require_authority(actor: User) -> None:
     permissions.require(actor, "credit.cultivation_run", message=_("信用培植由行业主管部门办理"))

@@ -13,7 +13,7 @@ from xinrong.accounts.models import User
 from xinrong.credit import recipients
 from xinrong.credit.choices import OPEN_DISPUTE_STATUSES, DisputeEventKind
 from xinrong.credit.models import Dispute, DisputeEvent
-from xinrong.credit.services.common import _category_label
+from xinrong.credit.services.common import category_label
 from xinrong.notifications.services import notification_send
 
 
@@ -78,7 +78,7 @@ def dispute_escalate_overdue(
                         % {
                             "id": d.pk,
                             "e": d.entity.name,
-                            "c": _category_label(d.category),
+                            "c": category_label(d.category),
                             "d": d.due_on.isoformat(),
                         }
                         for d in items[:20]

@@ -26,13 +26,13 @@ from xinrong.credit.choices import (
 from xinrong.credit.evidence import evidence_check
 from xinrong.credit.models import Dispute, DisputeEvent, DisputeEvidence
 from xinrong.credit.services.common import (
-    _category_label,
-    _fact_for_update,
-    _field_label,
-    _notify,
-    _require_handler,
-    _store_evidence,
-    _text,
+    category_label,
+    evidence_store,
+    fact_for_update,
+    field_label,
+    notify_after_commit,
+    require_handler,
+    text_clean,
 )
 from xinrong.credit.tasks import rescore_entities_schedule
 from xinrong.datahub.models import Fact
@@ -85,7 +85,7 @@ def _dispute_link(dispute: Dispute) -> str:
 
 def _notify_enterprise_dispute(dispute: Dispute, *, kind: str, title: str, body: str) -> None:
     entity = dispute.entity
-    _notify(
+    notify_after_commit(
         lambda: recipients.entity_users(entity=entity),
         kind=kind,
         title=title,
@@ -97,7 +97,7 @@ def _notify_enterprise_dispute(dispute: Dispute, *, kind: str, title: str, body:
 
 def _notify_handlers_dispute(dispute: Dispute, *, kind: str, title: str, body: str) -> None:
     source, entity = dispute.source, dispute.entity
-    _notify(
+    notify_after_commit(
         lambda: recipients.handler_users(source=source, entity=entity),
         kind=kind,
         title=title,
@@ -124,7 +124,7 @@ def dispute_file(
     correction (different from the stored values), for an addition only fields now empty.
     """
     now = now or timezone.now()
-    locked = _fact_for_update(fact if isinstance(fact, int) else fact.pk)
+    locked = fact_for_update(fact if isinstance(fact, int) else fact.pk)
     entity = locked.entity
     if not rules.is_entity_member(actor, entity):
         raise PermissionDeniedError("forbidden", _("只能对本企业档案中的信息提出异议"))
@@ -135,7 +135,7 @@ def dispute_file(
             {"field": "kind"},
             status=422,
         )
-    claim = _text(claim, field="claim", label=_("异议说明"), required=True)
+    claim = text_clean(claim, field="claim", label=_("异议说明"), required=True)
     if not isinstance(proposed_values, dict | None):
         raise ApplicationError(
             "invalid_values", _("更正值应为对象"), {"field": "proposed_values"}, status=422
@@ -145,7 +145,7 @@ def dispute_file(
     )
     current = locked.values()
     for key, value in values.items():
-        label = _field_label(locked.category, key)
+        label = field_label(locked.category, key)
         if current.get(key, "") == value:
             raise ApplicationError(
                 "same_value",
@@ -197,7 +197,7 @@ def dispute_file(
         raise ConflictError(
             "dispute_open", _("该信息已有处理中的异议"), {"field": "fact_id"}
         ) from exc
-    _store_evidence(DisputeEvidence, {"dispute": dispute}, checked, actor)
+    evidence_store(DisputeEvidence, {"dispute": dispute}, checked, actor)
     _dispute_event(
         dispute,
         kind=DisputeEventKind.FILED,
@@ -214,7 +214,7 @@ def dispute_file(
         body=_("%(k)s · %(c)s · 答复期限 %(d)s\n%(claim)s")
         % {
             "k": dispute.get_kind_display(),
-            "c": _category_label(dispute.category),
+            "c": category_label(dispute.category),
             "d": dispute.due_on.isoformat(),
             "claim": claim[:200],
         },
@@ -239,7 +239,7 @@ def dispute_evidence_add(
             "required", _("请选择要上传的证据文件"), {"field": "evidence"}, status=422
         )
     checked = evidence_check(list(evidence), already=dispute.evidence.count())
-    rows = _store_evidence(DisputeEvidence, {"dispute": dispute}, checked, actor)
+    rows = evidence_store(DisputeEvidence, {"dispute": dispute}, checked, actor)
     _dispute_event(
         dispute,
         kind=DisputeEventKind.EVIDENCE_ADDED,
@@ -257,7 +257,7 @@ def dispute_withdraw(*, dispute: Dispute, actor: User, note: str = "") -> Disput
     if not rules.is_entity_member(actor, dispute.entity):
         raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以撤回"))
     _ensure_dispute_transition(dispute, DisputeStatus.WITHDRAWN)
-    note = _text(note, field="note", label=_("撤回说明"), required=False)
+    note = text_clean(note, field="note", label=_("撤回说明"), required=False)
     before = dispute.status
     dispute.status = DisputeStatus.WITHDRAWN
     dispute.resolved_at = timezone.now()
@@ -278,9 +278,9 @@ def dispute_withdraw(*, dispute: Dispute, actor: User, note: str = "") -> Disput
 def dispute_review_start(*, dispute: Dispute, actor: User, note: str = "") -> Dispute:
     """The department (or operator) takes the dispute up for checking."""
     dispute = _dispute_locked(dispute)
-    _require_handler(actor, dispute)
+    require_handler(actor, dispute)
     _ensure_dispute_transition(dispute, DisputeStatus.IN_REVIEW)
-    note = _text(note, field="note", label=_("说明"), required=False)
+    note = text_clean(note, field="note", label=_("说明"), required=False)
     dispute.status = DisputeStatus.IN_REVIEW
     dispute.handled_by = actor
     dispute.save(update_fields=["status", "handled_by", "updated_at"])
@@ -298,7 +298,7 @@ def dispute_review_start(*, dispute: Dispute, actor: User, note: str = "") -> Di
         body=_("%(o)s 正在核查您对“%(c)s”信息提出的异议，答复期限 %(d)s。")
         % {
             "o": dispute.source.organisation.name,
-            "c": _category_label(dispute.category),
+            "c": category_label(dispute.category),
             "d": dispute.due_on.isoformat(),
         },
     )
@@ -315,9 +315,9 @@ def dispute_resolve_correct(
     event for audit.
     """
     dispute = _dispute_locked(dispute)
-    _require_handler(actor, dispute)
+    require_handler(actor, dispute)
     _ensure_dispute_transition(dispute, DisputeStatus.CORRECTED)
-    note = _text(note, field="note", label=_("处理意见"), required=False)
+    note = text_clean(note, field="note", label=_("处理意见"), required=False)
     changes = dispute.proposed_values if values is None else values
     if not changes:
         raise ApplicationError(
@@ -350,7 +350,7 @@ def dispute_resolve_correct(
     )
     lines = [
         _("%(h)s：%(a)s → %(b)s")
-        % {"h": _field_label(dispute.category, k), "a": v["before"] or "—", "b": v["after"] or "—"}
+        % {"h": field_label(dispute.category, k), "a": v["before"] or "—", "b": v["after"] or "—"}
         for k, v in changed.items()
     ]
     _notify_enterprise_dispute(
@@ -366,9 +366,9 @@ def dispute_resolve_correct(
 def dispute_resolve_uphold(*, dispute: Dispute, actor: User, reason: str) -> Dispute:
     """Keep the fact as delivered, giving the reason, and close the dispute."""
     dispute = _dispute_locked(dispute)
-    _require_handler(actor, dispute)
+    require_handler(actor, dispute)
     _ensure_dispute_transition(dispute, DisputeStatus.UPHELD)
-    reason = _text(reason, field="reason", label=_("维持原记录的理由"), required=True)
+    reason = text_clean(reason, field="reason", label=_("维持原记录的理由"), required=True)
     before = dispute.status
     now = timezone.now()
     dispute.status = DisputeStatus.UPHELD

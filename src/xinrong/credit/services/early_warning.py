@@ -22,7 +22,7 @@ from xinrong.credit.models import (
     WarningRuleChange,
     WarningRuleSetting,
 )
-from xinrong.credit.services.common import _text
+from xinrong.credit.services.common import text_clean
 from xinrong.credit.services.scoring import SCORE_PART
 from xinrong.enterprises.models import MarketEntity
 
@@ -131,7 +131,7 @@ def warning_rule_update(
             "invalid_severity", _("严重程度只能是：高、中、低"), {"field": "severity"}, status=422
         )
     value = _warning_threshold(rule, threshold)
-    note = _text(note, field="note", label=_("修改说明"), required=False)
+    note = text_clean(note, field="note", label=_("修改说明"), required=False)
     setting, created = WarningRuleSetting.objects.select_for_update().get_or_create(
         rule=rule_id, defaults={"severity": rule.severity}
     )

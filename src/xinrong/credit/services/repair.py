@@ -19,16 +19,14 @@ from xinrong.credit.evidence import evidence_check
 from xinrong.credit.models import RepairApplication, RepairEvent, RepairEvidence
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, repair_earliest_on
 from xinrong.credit.services.common import (
-    _fact_for_update,
-    _notify,
-    _require_handler,
-    _store_evidence,
-    _text,
+    evidence_store,
+    fact_for_update,
+    notify_after_commit,
+    require_handler,
+    text_clean,
 )
 from xinrong.credit.tasks import rescore_entities_schedule
 from xinrong.datahub.models import Fact
-
-# ---------------------------------------------------------------- credit repair
 
 
 def _repair_link(application: RepairApplication) -> str:
@@ -70,7 +68,7 @@ def repair_apply(
     """Apply to repair a penalty record after its minimum publication period, with evidence."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    locked = _fact_for_update(fact if isinstance(fact, int) else fact.pk)
+    locked = fact_for_update(fact if isinstance(fact, int) else fact.pk)
     entity = locked.entity
     if not rules.is_entity_member(actor, entity):
         raise PermissionDeniedError("forbidden", _("只能为本企业的处罚信息申请信用修复"))
@@ -108,7 +106,7 @@ def repair_apply(
             else _("该处罚信息已有待审核的修复申请（编号 %(n)d）") % {"n": existing.pk}
         )
         raise ConflictError("repair_exists", message, {"field": "fact_id"})
-    statement = _text(statement, field="statement", label=_("整改情况说明"), required=True)
+    statement = text_clean(statement, field="statement", label=_("整改情况说明"), required=True)
     if not evidence:
         raise ApplicationError(
             "evidence_required",
@@ -135,7 +133,7 @@ def repair_apply(
         raise ConflictError(
             "repair_exists", _("该处罚信息已有待审核的修复申请"), {"field": "fact_id"}
         ) from exc
-    _store_evidence(RepairEvidence, {"application": application}, checked, actor)
+    evidence_store(RepairEvidence, {"application": application}, checked, actor)
     RepairEvent.objects.create(
         application=application,
         kind=RepairEventKind.FILED,
@@ -146,7 +144,7 @@ def repair_apply(
         created_at=now,
     )
     source = locked.source
-    _notify(
+    notify_after_commit(
         lambda: recipients.handler_users(source=source, entity=entity),
         kind="repair.filed",
         title=_("新的信用修复申请：%(e)s") % {"e": entity.name},
@@ -166,7 +164,7 @@ def _repair_decide(
         .select_related("entity", "source")
         .get(pk=application.pk)
     )
-    _require_handler(actor, application)
+    require_handler(actor, application)
     if application.status != RepairStatus.SUBMITTED:
         raise ConflictError(
             "invalid_transition",
@@ -192,7 +190,7 @@ def _repair_decide(
     approved = to == RepairStatus.APPROVED
     if approved:  # the repaired fact stops counting: the stored score must follow
         rescore_entities_schedule([entity.pk])
-    _notify(
+    notify_after_commit(
         lambda: recipients.entity_users(entity=entity),
         kind="repair.approved" if approved else "repair.rejected",
         title=_("信用修复申请已通过：该处罚信息不再公示") if approved else _("信用修复申请未通过"),
@@ -208,7 +206,7 @@ def repair_approve(
     *, application: RepairApplication, actor: User, reason: str = ""
 ) -> RepairApplication:
     """Approve repair: the record stops being shown publicly and stops counting in scores."""
-    reason = _text(reason, field="reason", label=_("审核意见"), required=False)
+    reason = text_clean(reason, field="reason", label=_("审核意见"), required=False)
     return _repair_decide(
         application=application,
         actor=actor,
@@ -220,7 +218,7 @@ def repair_approve(
 @transaction.atomic
 def repair_reject(*, application: RepairApplication, actor: User, reason: str) -> RepairApplication:
     """Refuse repair, giving the reason; the enterprise may apply again later."""
-    reason = _text(reason, field="reason", label=_("不予修复的理由"), required=True)
+    reason = text_clean(reason, field="reason", label=_("不予修复的理由"), required=True)
     return _repair_decide(
         application=application, actor=actor, to=RepairStatus.REJECTED, reason=reason
     )

@@ -36,9 +36,6 @@ from xinrong.enterprises.models import MarketEntity
 logger = logging.getLogger(__name__)
 
 
-# ---------------------------------------------------------------- credit reports
-
-
 def _pending_disputes(entity: MarketEntity) -> list[int]:
     """Return the ids of the entity's facts under a pending objection (异议), for the report.
 

@@ -25,8 +25,6 @@ from xinrong.credit.models import CreditProfile, ModelEvent, ScoreModel, Scoring
 from xinrong.credit.outcomes import PlatformOutcomes, platform_outcomes
 from xinrong.credit.services.cultivation import cultivation_graduate
 
-# ---------------------------------------------------------------- scoring
-
 SCORE_BUCKETS = np.arange(300, 920, 20, dtype=np.float64)  # score histogram edges for PSI
 SCORE_PART = 20_000  # entities scored per part when a list is given (bounded IN lists)
 

@@ -44,7 +44,7 @@ from xinrong.enterprises import selectors as entity_selectors
 from xinrong.enterprises.models import MarketEntity
 
 
-def _own_entity(user: User) -> MarketEntity:
+def own_entity(user: User) -> MarketEntity:
     entity = getattr(user.organisation, "market_entity", None) if user.organisation else None
     if entity is None:
         raise PermissionDenied(_("您的账户没有关联的市场主体"))
@@ -132,7 +132,7 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
 def authorisations(request: HttpRequest) -> HttpResponse:
     """The enterprise grants, lists and revokes authorisations."""
     user = request_user(request)
-    entity = _own_entity(user)
+    entity = own_entity(user)
     form = AuthorisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -166,7 +166,7 @@ def authorisations(request: HttpRequest) -> HttpResponse:
 def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw an authorisation."""
     user = request_user(request)
-    entity = _own_entity(user)
+    entity = own_entity(user)
     auth = get_object_or_404(Authorisation, pk=pk, entity=entity)
     try:
         archive_services.authorisation_revoke(authorisation=auth, actor=user)
@@ -180,7 +180,7 @@ def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def query_log(request: HttpRequest) -> HttpResponse:
     """Who read the enterprise's non-public information."""
     user = request_user(request)
-    entity = _own_entity(user)
+    entity = own_entity(user)
     try:
         logs = archive_selectors.query_log_list(user=user, entity=entity)[:500]
     except ApplicationError as exc:

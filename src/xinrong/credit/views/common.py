@@ -12,12 +12,8 @@ from xinrong.common.errors import error_payload
 from xinrong.credit.forms import value_field_name
 from xinrong.credit.models import DisputeEvidence, RepairEvidence
 
-# ============================================================================================
-# Disputes (异议) and credit repair (信用修复)
-# ============================================================================================
 
-
-def _add_error(form: forms.Form, exc: Exception) -> None:
+def form_error_add(form: forms.Form, exc: Exception) -> None:
     """Show a service error on its field; ``values.<key>`` maps to the value input of key."""
     _status, body = error_payload(exc)
     field = str(body["extra"].get("field") or "")
@@ -28,7 +24,7 @@ def _add_error(form: forms.Form, exc: Exception) -> None:
     form.add_error(field if field in form.fields else None, body["message"])
 
 
-def _case_role(user: User) -> str:
+def case_role(user: User) -> str:
     """Return how the user takes part in disputes: enterprise, handler, operator, auditor."""
     if user.group == OrgGroup.ENTERPRISE:
         return "enterprise"
@@ -39,7 +35,7 @@ def _case_role(user: User) -> str:
     return "handler"
 
 
-def _file_response(row: DisputeEvidence | RepairEvidence) -> FileResponse:
+def evidence_response(row: DisputeEvidence | RepairEvidence) -> FileResponse:
     try:
         handle = row.file.open("rb")
     except FileNotFoundError as exc:

@@ -16,8 +16,6 @@ from xinrong.credit.selectors import scoring as scoring_selectors
 from xinrong.credit.services import cultivation as cultivation_services
 from xinrong.enterprises.models import MarketEntity
 
-# ---------------------------------------------------------------- credit cultivation
-
 
 @login_required
 def cultivation(request: HttpRequest) -> HttpResponse:

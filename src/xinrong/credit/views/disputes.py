@@ -26,7 +26,7 @@ from xinrong.credit.models import Dispute, DisputeEvidence
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.selectors import disputes as disputes_selectors
 from xinrong.credit.services import disputes as disputes_services
-from xinrong.credit.views.common import _add_error, _case_role, _file_response
+from xinrong.credit.views.common import case_role, evidence_response, form_error_add
 from xinrong.datahub.categories import CATEGORIES
 
 
@@ -48,7 +48,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
         "credit/dispute_list.html",
         {
             "page": page,
-            "role": _case_role(user),
+            "role": case_role(user),
             "status": status,
             "overdue": overdue,
             "statuses": DisputeStatus.choices,
@@ -79,7 +79,7 @@ def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
                 evidence=form.cleaned_data["evidence"],
             )
         except SERVICE_ERRORS as exc:
-            _add_error(form, exc)
+            form_error_add(form, exc)
         else:
             messages.success(
                 request, _("异议已提交，%(d)s 前将收到答复") % {"d": dispute.due_on.isoformat()}
@@ -201,7 +201,7 @@ def dispute_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except ConflictError as exc:  # e.g. answered meanwhile in another tab
             messages.error(request, exc.message)
         except SERVICE_ERRORS as exc:
-            _add_error(form, exc)
+            form_error_add(form, exc)
             return render(request, "credit/dispute_detail.html", context, status=422)
         return redirect("credit:dispute_detail", pk=dispute.pk)
     return render(request, "credit/dispute_detail.html", context, status=422)
@@ -216,4 +216,4 @@ def dispute_evidence_download(request: HttpRequest, pk: int, file_id: int) -> Ht
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
     row = get_object_or_404(DisputeEvidence, pk=file_id, dispute=dispute)
-    return _file_response(row)
+    return evidence_response(row)

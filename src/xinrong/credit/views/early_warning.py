@@ -18,8 +18,6 @@ from xinrong.credit.models import Alert
 from xinrong.credit.selectors import early_warning as early_warning_selectors
 from xinrong.credit.services import early_warning as early_warning_services
 
-# ---------------------------------------------------------------- early warning
-
 
 @login_required
 def alerts(request: HttpRequest) -> HttpResponse:

@@ -27,7 +27,7 @@ from xinrong.credit.publication import PUBLICATION_PERIODS, maximum_period_end
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.selectors import repair as repair_selectors
 from xinrong.credit.services import repair as repair_services
-from xinrong.credit.views.common import _add_error, _case_role, _file_response
+from xinrong.credit.views.common import case_role, evidence_response, form_error_add
 
 
 @login_required
@@ -45,7 +45,7 @@ def repair_list(request: HttpRequest) -> HttpResponse:
         "credit/repair_list.html",
         {
             "page": page,
-            "role": _case_role(user),
+            "role": case_role(user),
             "status": status,
             "statuses": RepairStatus.choices,
             "periods": PUBLICATION_PERIODS.values(),
@@ -73,7 +73,7 @@ def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
                 evidence=form.cleaned_data["evidence"],
             )
         except SERVICE_ERRORS as exc:
-            _add_error(form, exc)
+            form_error_add(form, exc)
         else:
             messages.success(request, _("信用修复申请已提交，等待审核"))
             return redirect("credit:repair_detail", pk=application.pk)
@@ -155,7 +155,7 @@ def repair_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except ConflictError as exc:
             messages.error(request, exc.message)
         except SERVICE_ERRORS as exc:
-            _add_error(form, exc)
+            form_error_add(form, exc)
             return render(request, "credit/repair_detail.html", context, status=422)
         return redirect("credit:repair_detail", pk=application.pk)
     return render(request, "credit/repair_detail.html", context, status=422)
@@ -170,4 +170,4 @@ def repair_evidence_download(request: HttpRequest, pk: int, file_id: int) -> Htt
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
     row = get_object_or_404(RepairEvidence, pk=file_id, application=application)
-    return _file_response(row)
+    return evidence_response(row)

@@ -19,8 +19,6 @@ from xinrong.credit.selectors import reports as reports_selectors
 from xinrong.credit.services import reports as reports_services
 from xinrong.enterprises import selectors as entity_selectors
 
-# ---------------------------------------------------------------- credit reports
-
 
 @login_required
 def report_new(request: HttpRequest, uscc: str) -> HttpResponse:

@@ -16,16 +16,14 @@ from xinrong.credit import tasks
 from xinrong.credit.choices import Channel
 from xinrong.credit.selectors import scoring as scoring_selectors
 from xinrong.credit.services import scoring as scoring_services
-from xinrong.credit.views.archive import _own_entity
+from xinrong.credit.views.archive import own_entity
 from xinrong.enterprises import selectors as entity_selectors
-
-# ---------------------------------------------------------------- portrait
 
 
 @login_required
 def portrait_own(request: HttpRequest) -> HttpResponse:
     """The enterprise's own portrait."""
-    entity = _own_entity(request_user(request))
+    entity = own_entity(request_user(request))
     return redirect("credit:portrait", uscc=entity.uscc)
 
 
