@@ -42,7 +42,7 @@ def _logout_recorded(
 ) -> TemplateResponse:
     """Log out of the admin, recording it like a logout from the platform."""
     from xinrong.accounts.auth import request_source
-    from xinrong.accounts.services import logout_record
+    from xinrong.accounts.services.login import logout_record
 
     if request.method == "POST" and isinstance(request.user, User):
         ip, agent = request_source(request)

@@ -25,9 +25,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import user_create
 from xinrong.common.crypto import encrypt_text
 from xinrong.credit.models import ScoreModel
 from xinrong.credit.services import scoring as scoring_services
@@ -478,7 +479,7 @@ def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
     for kind, name, region in wanted:
         if name in orgs and orgs[name].kind == kind:
             continue
-        orgs[name] = account_services.organisation_create(name=name, kind=kind, region_code=region)
+        orgs[name] = organisation_create(name=name, kind=kind, region_code=region)
         report.organisations += 1
     for name, sections in INDUSTRY_SECTIONS.items():
         org = orgs.get(name)
@@ -824,7 +825,7 @@ def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
             org = orgs[d.organisation]
         if org is None:
             continue
-        account_services.user_create(
+        user_create(
             username=d.username,
             password_hash=password_hash,
             organisation=org,

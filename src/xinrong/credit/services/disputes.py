@@ -36,7 +36,7 @@ from xinrong.credit.services.common import (
 )
 from xinrong.credit.tasks import rescore_entities_schedule
 from xinrong.datahub.models import Fact
-from xinrong.datahub.services import fact_correct, fact_values_check
+from xinrong.datahub.services.quality import fact_correct, fact_values_check
 
 
 def _dispute_locked(dispute: Dispute) -> Dispute:

@@ -13,7 +13,8 @@ from django.utils import timezone
 from xinrong.credit.models import CreditProfile, CreditReport, ScoreModel
 from xinrong.credit.scorecard import BinnedFeature, Scorecard
 from xinrong.credit.services import archive as archive_services
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.models import MarketEntity
 
 SOMEONES_ID = "630102199001011234"

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.credit.models import Dispute
 from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.services import repair as repair_services

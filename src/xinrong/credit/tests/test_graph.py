@@ -18,7 +18,8 @@ from xinrong.credit.models import QueryLog
 from xinrong.credit.presenters import graph_out
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.services import archive as archive_services
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises import services as registry
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import address_key
@@ -550,7 +551,7 @@ def test_hops_outside_one_to_three_are_refused_naming_the_field(own, enterprise_
 
 @pytest.fixture
 def api_key(bank_admin):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     _key, raw = api_key_create(organisation=bank_admin.organisation, name="信贷", actor=bank_admin)
     return raw

@@ -14,7 +14,7 @@ from xinrong.credit.choices import TrainingData
 from xinrong.credit.outcomes import loan_labels
 from xinrong.credit.services import scoring as scoring_services
 from xinrong.credit.tests.test_loan_features import event
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,8 @@ from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.services import early_warning as early_warning_services
 from xinrong.credit.services import repair as repair_services
 from xinrong.credit.services import scoring as scoring_services
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 

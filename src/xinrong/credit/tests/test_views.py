@@ -85,7 +85,8 @@ def test_enterprise_sees_its_conflicts_and_the_bank_does_not(
 ):
     import io
 
-    from xinrong.datahub.services import batch_ingest, source_create
+    from xinrong.datahub.services.ingest import batch_ingest
+    from xinrong.datahub.services.sources import source_create
 
     dept = make_user("government", ["data_provider"])
     src = source_create(
@@ -177,7 +178,8 @@ def test_archive_export_writes_formula_like_values_as_text(client, entity, bank_
 
     from openpyxl import load_workbook
 
-    from xinrong.datahub.services import batch_ingest, source_create
+    from xinrong.datahub.services.ingest import batch_ingest
+    from xinrong.datahub.services.sources import source_create
 
     dept = make_user("government", ["data_provider"])
     src = source_create(

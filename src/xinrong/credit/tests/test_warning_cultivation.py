@@ -15,7 +15,8 @@ from xinrong.credit.services import archive as archive_services
 from xinrong.credit.services import cultivation as cultivation_services
 from xinrong.credit.services import early_warning as early_warning_services
 from xinrong.credit.tests.test_scoring import _card
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 
@@ -336,7 +337,7 @@ def test_default_in_a_guarantee_circle_alerts_the_other_members_institutions(
 def test_a_platform_loan_default_in_a_guarantee_circle_alerts_the_other_members(
     entity, enterprise_user, bank_officer, django_capture_on_commit_callbacks
 ):
-    from xinrong.datahub.services import platform_loan_events_record
+    from xinrong.datahub.services.sources import platform_loan_events_record
     from xinrong.enterprises import services as registry
     from xinrong.enterprises.tests.factories import MarketEntityFactory
 

@@ -10,7 +10,7 @@ from xinrong.credit.models import Alert, WarningRuleChange
 from xinrong.credit.selectors import early_warning as early_warning_selectors
 from xinrong.credit.services import early_warning as early_warning_services
 from xinrong.credit.tests.test_warning_cultivation import _authorise, _deliver
-from xinrong.datahub.services import source_create
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 
