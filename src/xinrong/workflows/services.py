@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinrong.accounts.choices import OrgKind, Role
+from xinrong.accounts.choices import Role
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.workflows import bpmn
 from xinrong.workflows.choices import VersionStatus
@@ -49,10 +49,12 @@ DEFAULT_PROCESSES: tuple[DefaultProcess, ...] = (
         filename="repair_approval.bpmn",
         variables={"records": 1, "division_code": "630000", "approved": True},
         lane_map={
+            # the department that holds the record (the domain checks which one); the
+            # operator's admins may stand in for a department, as they always could
             "Lane_department": {
-                "roles": [Role.DATA_PROVIDER.value],
+                "roles": [Role.DATA_PROVIDER.value, Role.OPERATOR_ADMIN.value],
                 "users": [],
-                "org_kind": OrgKind.GOVERNMENT.value,
+                "org_kind": "",
             },
             "Lane_operator": {"roles": [Role.OPERATOR_ADMIN.value], "users": [], "org_kind": ""},
         },

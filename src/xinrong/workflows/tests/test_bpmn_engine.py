@@ -87,14 +87,14 @@ def test_a_rejection_ends_the_case_rejected(people: dict[str, Any]) -> None:
 def test_only_the_lane_may_complete_its_task(people: dict[str, Any]) -> None:
     instance = engine.process_start(KEY, subject=("x.y", 6), data={"records": 1})
     (task,) = engine.open_tasks(instance)
-    assert task.lane == "数据提供部门" and task.roles == ("data_provider",)
-    for outsider in (people["op"], people["bank"]):
+    assert task.lane == "数据提供部门" and task.roles == ("data_provider", "operator_admin")
+    for outsider in (people["bank"],):
         with pytest.raises(PermissionDeniedError, match="不是「部门审核」这一步的办理人"):
             engine.task_complete(instance, task.id, user=outsider, data={"approved": True})
     assert [u for _i, t in engine.tasks_for(people["dept"], key=KEY) for u in [t.element_id]] == [
         "department_review"
     ]
-    assert engine.tasks_for(people["op"], key=KEY) == []
+    assert engine.tasks_for(people["bank"], key=KEY) == []
 
 
 def test_the_object_check_of_the_domain_refuses(people: dict[str, Any]) -> None:
