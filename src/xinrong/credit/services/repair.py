@@ -213,9 +213,10 @@ def repair_step_for(*, application: RepairApplication, user: User) -> TaskView |
 def _waiting_people(application: RepairApplication, instance: ProcessInstance) -> list[User]:
     """Return who the case now waits for: the holding department before the operators."""
     people: dict[int, User] = {}
+    may = lambda user: repair_may(user, application)  # noqa: E731
     for task in engine.open_tasks(instance):
         for user in engine.task_candidates(task):
-            if repair_may(user, application):
+            if not engine.task_may(instance, task, user, may):  # fits, and not a second go
                 people.setdefault(user.pk, user)
     found = list(people.values())
     department = [u for u in found if rules.is_source_handler(u, application.source)]
