@@ -13,7 +13,7 @@ from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDen
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.models import RepairApplication, RepairEvent, RepairEvidence
 from xinrong.credit.selectors.common import case_scope, chunked, valid_id
-from xinrong.credit.workflows_repair import PROCESS_KEY, repair_may, takes_part
+from xinrong.credit.workflows_repair import PROCESS_KEY, repair_may
 from xinrong.workflows import engine
 
 
@@ -88,21 +88,22 @@ def repair_list(*, user: User, status: str = "") -> QuerySet[RepairApplication]:
 
 
 def repair_waiting_ids(*, user: User) -> list[int]:
-    """Return the ids of the applications whose open approval step this user may complete."""
+    """Return the ids of the applications waiting for this user's step, or that they handled."""
     ids = [int(i) for i in engine.subjects_waiting_for(user, key=PROCESS_KEY) if i.isdigit()]
-    if not ids:
-        return []
     rows = RepairApplication.objects.filter(
         pk__in=ids, status=RepairStatus.SUBMITTED
     ).select_related("entity", "source")
-    return [row.pk for row in rows if repair_may(user, row)]
+    waiting = [row.pk for row in rows if repair_may(user, row)]
+    handled = [int(i) for i in engine.subjects_handled_by(user, key=PROCESS_KEY) if i.isdigit()]
+    return sorted({*waiting, *handled})
 
 
 def repair_get(*, user: User, pk: int) -> RepairApplication:
     """Return one repair application the user may see, or raise NotFoundError."""
     application = repair_list(user=user).filter(pk=pk).first() if valid_id(pk) else None
     if application is None or not (
-        permissions.can(user, "credit.case_view", application) or takes_part(user, application)
+        permissions.can(user, "credit.case_view", application)
+        or application.pk in repair_waiting_ids(user=user)
     ):
         raise NotFoundError("repair_not_found", _("信用修复申请不存在"), {"field": "repair"})
     return application
