@@ -40,6 +40,7 @@ def repair_walk() -> tuple[Any, dict[str, Any], Any]:
         industry_code="F51",
         division_code="630102",
     )
+    assert owner.organisation is not None
     entity = owner.organisation.market_entity
     clerk = _user("government", ["data_provider"], "clerk")
     source = source_create(
