@@ -183,11 +183,13 @@ def _process_start(application: RepairApplication) -> ProcessInstance:
     )
 
 
+@transaction.atomic
 def repair_process(*, application: RepairApplication) -> ProcessInstance:
     """Return the application's approval case (started now for one filed before processes)."""
     instance = engine.instance_for(application)
     if instance is None:
-        instance = _process_start(application)
+        locked = RepairApplication.objects.select_for_update().get(pk=application.pk)
+        instance = engine.instance_for(locked) or _process_start(locked)
     return instance
 
 

@@ -137,3 +137,15 @@ def test_a_new_version_applies_to_new_repairs_only(
     running.refresh_from_db()
     assert running.status == "approved"
     assert engine.instance_for(running).version.number == 1
+
+
+def test_an_application_filed_before_processes_gets_its_case(
+    client, enterprise_user, make_penalty, tax_clerk
+):
+    application = _apply(enterprise_user, make_penalty("general", "2020-01-01"))
+    engine.instance_for(application).delete()  # as if filed before the process existed
+    client.force_login(tax_clerk)
+    page = client.get(f"/credit/repairs/{application.pk}/").content.decode()
+    assert 'data-step="department_review"' in page and 'id="approve-button"' in page
+    repair_services.repair_approve(application=application, actor=tax_clerk)
+    assert _steps(application) == ["operator_confirm"]

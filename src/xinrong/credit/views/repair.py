@@ -94,6 +94,9 @@ def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
 
 
 def _repair_context(application: RepairApplication, user: User) -> dict[str, Any]:
+    if application.status == RepairStatus.SUBMITTED:
+        # an application filed before approvals ran on processes gets its case now
+        repair_services.repair_process(application=application)
     step = repair_services.repair_step_for(application=application, user=user)
     return {
         "steps": repair_services.repair_open_steps(application=application),
