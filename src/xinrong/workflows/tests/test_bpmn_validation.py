@@ -41,6 +41,17 @@ def test_not_xml_is_refused_in_chinese() -> None:
     assert "不是合法的 XML" in problem.message
 
 
+def test_entities_are_refused() -> None:
+    xml = (
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        + XML.split("?>", 1)[1]
+    )
+    (problem,) = _problems(xml)
+    assert "DOCTYPE" in problem.message
+    (problem,) = _problems(xml.replace('name="部门审核"', 'name="&x;"'))
+    assert "external entity" in problem.message  # never read
+
+
 def test_not_bpmn_is_refused() -> None:
     (problem,) = _problems("<root/>")
     assert "不是 BPMN 2.0 文件" in problem.message
