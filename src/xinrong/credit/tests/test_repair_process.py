@@ -104,6 +104,7 @@ def test_a_new_version_applies_to_new_repairs_only(
 ):
     running = _apply(enterprise_user, make_penalty("general", "2020-01-01"))
     leader = make_user("government", ["fund_approver"])
+    services.ensure_default_processes()
     definition = ProcessDefinition.objects.get(key=KEY)
     draft = services.version_draft(definition=definition, user=operator)
     xml = bpmn_edit.add_user_task(

@@ -17,6 +17,14 @@ pytestmark = pytest.mark.django_db
 KEY = "credit.repair_approval"
 
 
+@pytest.fixture(autouse=True)
+def _shipped_processes(request: Any) -> None:
+    """The shipped processes (a flushed database, after a transactional test, lost them)."""
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        services.ensure_default_processes()
+
+
 @pytest.fixture
 def people(make_user: Any) -> dict[str, Any]:
     dept = make_user("government", ["data_provider"])

@@ -19,6 +19,14 @@ XML = (PROCESS_DIR / DEFAULT.filename).read_text(encoding="utf-8")
 LANES = {k: dict(v) for k, v in DEFAULT.lane_map.items()}
 
 
+@pytest.fixture(autouse=True)
+def _shipped_processes(request: Any) -> None:
+    """The shipped processes (a flushed database, after a transactional test, lost them)."""
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        services.ensure_default_processes()
+
+
 def _problems(xml: str = XML, lanes: Any = None, variables: Any = None) -> list[bpmn.Problem]:
     return bpmn.validate(
         xml,

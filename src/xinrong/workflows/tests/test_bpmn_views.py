@@ -8,12 +8,21 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from xinrong.workflows import services
 from xinrong.workflows.choices import VersionStatus
 from xinrong.workflows.models import ProcessDefinition, ProcessVersion
 from xinrong.workflows.tests import bpmn_edit
 
 pytestmark = pytest.mark.django_db
 KEY = "credit.repair_approval"
+
+
+@pytest.fixture(autouse=True)
+def _shipped_processes(request: Any) -> None:
+    """The shipped processes (a flushed database, after a transactional test, lost them)."""
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        services.ensure_default_processes()
 
 
 def _client(user: Any) -> Client:
