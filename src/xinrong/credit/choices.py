@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.common.choices import register_colours
+
 
 class Scope(models.TextChoices):
     """How much of its archive an enterprise lets an institution see."""
@@ -43,6 +45,9 @@ class ModelStatus(models.TextChoices):
     RETIRED = "retired", _("已停用")
 
 
+register_colours(ModelStatus, {ModelStatus.ACTIVE: "success"})
+
+
 class TrainingData(models.TextChoices):
     """Where a model's outcomes came from."""
 
@@ -59,12 +64,26 @@ class AlertStatus(models.TextChoices):
     CLOSED = "closed", _("已关闭")
 
 
+class AlertSeverity(models.TextChoices):
+    """How serious an early-warning rule's finding is (the operator sets it per rule)."""
+
+    HIGH = "high", _("高")
+    MEDIUM = "medium", _("中")
+    LOW = "low", _("低")
+
+
+register_colours(AlertSeverity, {AlertSeverity.HIGH: "danger"}, default="warning")
+
+
 class CultivationStatus(models.TextChoices):
     """An enterprise's path through credit cultivation (信用培植)."""
 
     ACTIVE = "active", _("培植中")
     GRADUATED = "graduated", _("已达标")
     DROPPED = "dropped", _("已终止")
+
+
+register_colours(CultivationStatus, {}, default="info")
 
 
 class CultivationEventKind(models.TextChoices):
@@ -160,6 +179,15 @@ class DisputeStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+register_colours(
+    DisputeStatus,
+    {
+        DisputeStatus.SUBMITTED: "primary",
+        DisputeStatus.IN_REVIEW: "primary",
+        DisputeStatus.CORRECTED: "success",
+    },
+)
+
 OPEN_DISPUTE_STATUSES = (DisputeStatus.SUBMITTED, DisputeStatus.IN_REVIEW)
 # The moves are declared in credit.workflows.DISPUTE (the workflow kernel).
 
@@ -183,6 +211,11 @@ class RepairStatus(models.TextChoices):
     SUBMITTED = "submitted", _("待审核")
     APPROVED = "approved", _("准予修复")
     REJECTED = "rejected", _("不予修复")
+
+
+register_colours(
+    RepairStatus, {RepairStatus.SUBMITTED: "primary", RepairStatus.APPROVED: "success"}
+)
 
 
 class RepairEventKind(models.TextChoices):

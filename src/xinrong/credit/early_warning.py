@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from xinrong.credit.choices import AlertSeverity
 from xinrong.credit.graph.circles import guarantee_circles
 from xinrong.credit.models import CreditProfile, WarningRuleSetting
 from xinrong.datahub.models import Fact
@@ -276,7 +277,7 @@ RULES: tuple[WarningRule, ...] = (
     ),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
-SEVERITY_LABELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+SEVERITY_LABELS = dict(AlertSeverity.choices)
 
 
 def fingerprint(detail: dict[str, Any]) -> str:

@@ -70,6 +70,7 @@ class ReportVerifyForm(forms.Form):
         label=_("上传报告 PDF 文件"),
         required=False,
         help_text=_("不超过 20 MB；文件只用于计算摘要，不会保存"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
     digest = forms.CharField(
         label=_("或粘贴 SM3 摘要"),
@@ -77,6 +78,7 @@ class ReportVerifyForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(
             attrs={
+                "class": "xr-mono",
                 "placeholder": _("64位十六进制字符"),
                 "autocomplete": "off",
                 "spellcheck": "false",
@@ -113,20 +115,6 @@ class ReportVerifyForm(forms.Form):
 
 
 # ---------------------------------------------------------------- disputes and credit repair
-
-
-class StyledForm(forms.Form):
-    """A form whose widgets carry Bootstrap classes (rendered by credit/_fields.html)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style()
-
-    def style(self) -> None:
-        """Set the Bootstrap class of every widget (call again after adding fields)."""
-        for f in self.fields.values():
-            w = f.widget
-            w.attrs["class"] = "form-select" if isinstance(w, forms.Select) else "form-control"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -177,7 +165,7 @@ def _value_fields(form: forms.Form, category: str, initial: dict[str, str]) -> l
     return names
 
 
-class DisputeForm(StyledForm):
+class DisputeForm(forms.Form):
     """The enterprise files a dispute about one fact."""
 
     kind = forms.ChoiceField(label=_("异议类型"), choices=DisputeKind.choices)
@@ -194,7 +182,6 @@ class DisputeForm(StyledForm):
         self.fact = fact
         self.current = fact.values()
         self.value_names = _value_fields(self, fact.category, {})
-        self.style()
         for name, f in zip(self.value_names, CATEGORIES[fact.category].fields, strict=True):
             self.fields[name].help_text = "；".join(
                 filter(
@@ -217,7 +204,7 @@ class DisputeForm(StyledForm):
         return out
 
 
-class DisputeCorrectForm(StyledForm):
+class DisputeCorrectForm(forms.Form):
     """The department corrects the fact: pre-filled with the asked-for or current values."""
 
     note = forms.CharField(
@@ -234,7 +221,6 @@ class DisputeCorrectForm(StyledForm):
         initial = {**self.current, **proposed}
         self.value_names = _value_fields(self, fact.category, initial)
         self.order_fields([*self.value_names, "note"])
-        self.style()
 
     def changes(self) -> dict[str, str]:
         """Return the fields whose submitted value differs from the stored one."""
@@ -247,7 +233,7 @@ class DisputeCorrectForm(StyledForm):
         return out
 
 
-class ReasonForm(StyledForm):
+class ReasonForm(forms.Form):
     """A required reason (upholding a fact, refusing a repair)."""
 
     reason = forms.CharField(
@@ -255,7 +241,7 @@ class ReasonForm(StyledForm):
     )
 
 
-class NoteForm(StyledForm):
+class NoteForm(forms.Form):
     """An optional note (withdrawing, starting review, approving a repair)."""
 
     note = forms.CharField(
@@ -263,13 +249,13 @@ class NoteForm(StyledForm):
     )
 
 
-class EvidenceForm(StyledForm):
+class EvidenceForm(forms.Form):
     """More evidence files for an open dispute."""
 
     evidence = MultipleFileField(label=_("证据文件"), help_text=EVIDENCE_HELP)
 
 
-class RepairForm(StyledForm):
+class RepairForm(forms.Form):
     """The enterprise applies to repair a penalty record."""
 
     statement = forms.CharField(

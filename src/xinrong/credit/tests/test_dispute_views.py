@@ -271,3 +271,45 @@ def test_list_pages_read_a_fixed_number_of_queries(
             assert client.get(reverse("credit:repair_list")).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_dispute_list_pages_keep_the_filters_and_badges_take_the_declared_colours(
+    client, enterprise_user, tax_fact
+):
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    dispute = _file(enterprise_user, tax_fact)
+    fields = model_to_dict(dispute, exclude=["id", "entity", "fact", "source", "filed_by"])
+    Dispute.objects.bulk_create(
+        Dispute(
+            **{**fields, "status": "withdrawn", "resolved_at": timezone.now()},
+            entity=dispute.entity,
+            fact=tax_fact,
+            source=dispute.source,
+            filed_by=enterprise_user,
+        )
+        for _ in range(31)
+    )
+    client.force_login(enterprise_user)
+    url = reverse("credit:dispute_list")
+    first = client.get(url, {"status": "withdrawn"}).content.decode()
+    assert first.count("data-dispute=") == 30
+    assert 'href="?status=withdrawn&amp;page=2"' in first
+    second = client.get(url, {"status": "withdrawn", "page": 2}).content.decode()
+    assert second.count("data-dispute=") == 1 and 'data-page="2"' in second
+    assert 'class="badge text-bg-secondary" data-status="withdrawn">已撤回<' in second
+    open_page = client.get(url, {"status": "submitted"}).content.decode()
+    assert 'class="badge text-bg-primary" data-status="submitted">已提交<' in open_page
+    detail = client.get(reverse("credit:dispute_detail", args=[dispute.pk])).content.decode()
+    assert 'class="badge text-bg-primary" id="dispute-status" data-status="submitted"' in detail
+
+
+def test_dispute_form_lists_every_error_at_once(client, enterprise_user, tax_fact):
+    client.force_login(enterprise_user)
+    url = reverse("credit:dispute_new", args=[tax_fact.pk])
+    response = client.post(url, {"kind": "guess", "claim": ""})
+    body = response.content.decode()
+    summary = body[body.index("data-form-errors") : body.index('data-field="kind"')]
+    assert 'data-error-of="kind"' in summary and 'data-error-of="claim"' in summary
+    assert 'class="form-control is-invalid"' in body  # the widget classes come from the filter

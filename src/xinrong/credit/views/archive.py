@@ -19,7 +19,6 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
 from xinrong.credit import presenters
 from xinrong.credit.choices import (
     GRAPH_CONTENT,
@@ -90,10 +89,7 @@ def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) ->
 @login_required
 def archive(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show the credit archive the user may see (the read is logged when non-public)."""
-    try:
-        data = _archive_read(request, uscc, Channel.PAGE)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    data = _archive_read(request, uscc, Channel.PAGE)
     entity = data.entity
     today = timezone.localdate()
     sections = [
@@ -205,10 +201,7 @@ def query_log(request: HttpRequest) -> HttpResponse:
 @login_required
 def archive_export(request: HttpRequest, uscc: str) -> HttpResponseBase:
     """Download the readable archive as Excel; a non-public export is logged like any read."""
-    try:
-        data = _archive_read(request, uscc, Channel.EXPORT)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    data = _archive_read(request, uscc, Channel.EXPORT)
     return archive_workbook(data)
 
 
@@ -233,11 +226,8 @@ def _hops(raw: str | None) -> int:
 def graph(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show the relationship graph page; its data comes from ``graph_data`` (read and logged)."""
     user = request_user(request)
-    try:
-        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
-        _categories, auth, own = archive_selectors.graph_access(user=user, entity=entity)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+    _categories, auth, own = archive_selectors.graph_access(user=user, entity=entity)
     raw = request.GET.get("hops", "")
     hops = int(raw) if raw.isdigit() and int(raw) in GRAPH_HOPS else DEFAULT_HOPS
     return render(

@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
-from xinrong.common.http import error_page
+from xinrong.common.pagination import paginate
 from xinrong.credit.choices import DISPUTE_ANSWER_DAYS, DisputeStatus
 from xinrong.credit.forms import DisputeCorrectForm, DisputeForm, EvidenceForm, NoteForm, ReasonForm
 from xinrong.credit.models import Dispute, DisputeEvidence
@@ -37,12 +36,9 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     overdue = request.GET.get("overdue") == "1"
     today = timezone.localdate()
-    try:
-        qs = disputes_selectors.dispute_list(user=user, status=status, overdue=overdue, today=today)
-        counts = disputes_selectors.dispute_counts(user=user, today=today)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    qs = disputes_selectors.dispute_list(user=user, status=status, overdue=overdue, today=today)
+    counts = disputes_selectors.dispute_counts(user=user, today=today)
+    page = paginate(request, qs, per_page=30)
     return render(
         request,
         "credit/dispute_list.html",
@@ -63,10 +59,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
     """The enterprise files a dispute about one fact of its archive, with evidence."""
     user = request_user(request)
-    try:
-        fact = archive_selectors.own_fact_get(user=user, pk=fact_id)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    fact = archive_selectors.own_fact_get(user=user, pk=fact_id)
     form = DisputeForm(request.POST or None, request.FILES or None, fact=fact)
     if request.method == "POST" and form.is_valid():
         try:
@@ -136,10 +129,7 @@ def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict
 def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A dispute: the fact, the claim, evidence, the timeline and the actions the user may take."""
     user = request_user(request)
-    try:
-        dispute = disputes_selectors.dispute_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    dispute = disputes_selectors.dispute_get(user=user, pk=pk)
     return render(request, "credit/dispute_detail.html", _dispute_context(request, dispute, user))
 
 
@@ -148,10 +138,7 @@ def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def dispute_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Run one transition of a dispute from its page; errors are shown on the page."""
     user = request_user(request)
-    try:
-        dispute = disputes_selectors.dispute_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    dispute = disputes_selectors.dispute_get(user=user, pk=pk)
     context = _dispute_context(request, dispute, user)
     form: forms.Form
     if action == "correct":
@@ -195,8 +182,8 @@ def dispute_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             else:
                 disputes_services.dispute_review_start(dispute=dispute, actor=user, note=d["note"])
                 messages.success(request, _("已开始核查"))
-        except PermissionDeniedError as exc:
-            return error_page(request, exc)
+        except PermissionDeniedError:
+            raise  # the error page (403), not a form error
         except ConflictError as exc:  # e.g. answered meanwhile in another tab
             messages.error(request, exc.message)
         except SERVICE_ERRORS as exc:
@@ -210,9 +197,6 @@ def dispute_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def dispute_evidence_download(request: HttpRequest, pk: int, file_id: int) -> HttpResponseBase:
     """Download an evidence file of a dispute the user may see."""
     user = request_user(request)
-    try:
-        dispute = disputes_selectors.dispute_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    dispute = disputes_selectors.dispute_get(user=user, pk=pk)
     row = get_object_or_404(DisputeEvidence, pk=file_id, dispute=dispute)
     return evidence_response(row)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError
-from xinrong.common.http import error_page
+from xinrong.credit.choices import AlertSeverity
 from xinrong.credit.early_warning import RULES_BY_ID as WARNING_RULES
 from xinrong.credit.early_warning import SEVERITY_LABELS as WARNING_SEVERITY
 from xinrong.credit.models import Alert
@@ -25,21 +25,19 @@ def alerts(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in {"open", "acknowledged", "closed", "all"}:
         status = "open"
-    try:
-        rows = list(
-            early_warning_selectors.alert_inbox(
-                user=request_user(request), status=None if status == "all" else status
-            )[:500]
-        )
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    rows = list(
+        early_warning_selectors.alert_inbox(
+            user=request_user(request), status=None if status == "all" else status
+        )[:500]
+    )
     for a in rows:
         rule = WARNING_RULES.get(a.rule)
         a.label = _(rule.description) if rule else a.rule  # type: ignore[attr-defined]
-        a.severity_label = WARNING_SEVERITY.get(a.severity, a.severity)  # type: ignore[attr-defined]
     enabled = [r.label() for r in early_warning_selectors.warning_rules_enabled()]
     return render(
-        request, "credit/alerts.html", {"rows": rows, "status": status, "enabled": enabled}
+        request,
+        "credit/alerts.html",
+        {"rows": rows, "status": status, "enabled": enabled, "severities": AlertSeverity},
     )
 
 
@@ -47,10 +45,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 def warning_rules(request: HttpRequest) -> HttpResponse:
     """The operator's early-warning rules: on or off, severity, threshold; and the changes."""
     user = request_user(request)
-    try:
-        data = early_warning_selectors.warning_rules(user=user)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    data = early_warning_selectors.warning_rules(user=user)
     errors: dict[str, str] = {}
     if request.method == "POST":
         rule_id = request.POST.get("rule", "")
@@ -63,12 +58,12 @@ def warning_rules(request: HttpRequest) -> HttpResponse:
                 threshold=request.POST.get("threshold"),
                 note=request.POST.get("note", ""),
             )
+        except PermissionDeniedError:
+            raise  # the error page (403)
         except SERVICE_ERRORS as exc:
             errors = {"rule": rule_id, "message": str(getattr(exc, "message", exc))}
             errors["field"] = str(getattr(exc, "extra", {}).get("field", ""))
             errors["threshold"] = request.POST.get("threshold", "")[:20]  # shown back as typed
-            if isinstance(exc, PermissionDeniedError):
-                return error_page(request, exc)
         else:
             messages.success(request, _("预警规则已保存，下一批数据入库后按新设置检查"))
             return redirect("credit:warning_rules")

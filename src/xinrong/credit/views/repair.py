@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
-from xinrong.common.http import error_page
+from xinrong.common.pagination import paginate
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.forms import NoteForm, ReasonForm, RepairForm
 from xinrong.credit.models import RepairApplication, RepairEvidence
@@ -34,11 +33,8 @@ def repair_list(request: HttpRequest) -> HttpResponse:
     """The enterprise's repair applications, or those a department or the operator decides."""
     user = request_user(request)
     status = request.GET.get("status", "")
-    try:
-        qs = repair_selectors.repair_list(user=user, status=status)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    qs = repair_selectors.repair_list(user=user, status=status)
+    page = paginate(request, qs, per_page=30)
     return render(
         request,
         "credit/repair_list.html",
@@ -57,11 +53,8 @@ def repair_list(request: HttpRequest) -> HttpResponse:
 def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
     """The enterprise applies to repair a penalty record, with rectification evidence."""
     user = request_user(request)
-    try:
-        fact = archive_selectors.own_fact_get(user=user, pk=fact_id)
-        earliest = repair_services.repair_eligibility(fact=fact)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    fact = archive_selectors.own_fact_get(user=user, pk=fact_id)
+    earliest = repair_services.repair_eligibility(fact=fact)
     form = RepairForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,10 +109,7 @@ def _repair_context(application: RepairApplication, user: User) -> dict[str, Any
 def repair_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A repair application with its evidence, timeline and the decision forms."""
     user = request_user(request)
-    try:
-        application = repair_selectors.repair_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    application = repair_selectors.repair_get(user=user, pk=pk)
     return render(request, "credit/repair_detail.html", _repair_context(application, user))
 
 
@@ -128,10 +118,7 @@ def repair_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def repair_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Approve or reject a repair application."""
     user = request_user(request)
-    try:
-        application = repair_selectors.repair_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    application = repair_selectors.repair_get(user=user, pk=pk)
     context = _repair_context(application, user)
     form: forms.Form
     if action == "approve":
@@ -162,8 +149,8 @@ def repair_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                     application=application, actor=user, reason=form.cleaned_data["reason"]
                 )
                 messages.success(request, _("已决定不予修复，企业已收到通知"))
-        except PermissionDeniedError as exc:
-            return error_page(request, exc)
+        except PermissionDeniedError:
+            raise  # the error page (403), not a form error
         except ConflictError as exc:
             messages.error(request, exc.message)
         except SERVICE_ERRORS as exc:
@@ -177,9 +164,6 @@ def repair_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def repair_evidence_download(request: HttpRequest, pk: int, file_id: int) -> HttpResponseBase:
     """Download an evidence file of a repair application the user may see."""
     user = request_user(request)
-    try:
-        application = repair_selectors.repair_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    application = repair_selectors.repair_get(user=user, pk=pk)
     row = get_object_or_404(RepairEvidence, pk=file_id, application=application)
     return evidence_response(row)

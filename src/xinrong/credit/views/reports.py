@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import SERVICE_ERRORS, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import attachment_response, error_page
+from xinrong.common.http import attachment_response
 from xinrong.credit.choices import Channel
 from xinrong.credit.forms import REPORT_UPLOAD_MAX_BYTES, ReportGenerateForm, ReportVerifyForm
 from xinrong.credit.reports.numbers import normalise_number
@@ -24,11 +24,8 @@ from xinrong.enterprises import selectors as entity_selectors
 def report_new(request: HttpRequest, uscc: str) -> HttpResponse:
     """Confirm (GET) and generate (POST) a credit report, then send the PDF."""
     user = request_user(request)
-    try:
-        entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
-        own, auth = reports_selectors.report_access(user=user, entity=entity)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
+    own, auth = reports_selectors.report_access(user=user, entity=entity)
     form = ReportGenerateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -40,9 +37,8 @@ def report_new(request: HttpRequest, uscc: str) -> HttpResponse:
                 verify_base=request.build_absolute_uri("/"),
             )
         except SERVICE_ERRORS as exc:
-            status, _body = error_payload(exc)
-            if status != 422:
-                return error_page(request, exc)
+            if error_payload(exc)[0] != 422:
+                raise  # refused (403, 409, 429 …): the error page
             add_service_error(form, exc)
         else:
             return redirect("credit:report_download", number=report.number)
@@ -64,11 +60,8 @@ def report_new(request: HttpRequest, uscc: str) -> HttpResponse:
 def report_download(request: HttpRequest, number: str) -> HttpResponse:
     """Send a stored report to its generating organisation (after checking its SM3 digest)."""
     user = request_user(request)
-    try:
-        report = reports_selectors.report_get(user=user, number=number)
-        data = reports_selectors.report_file_read(report=report)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    report = reports_selectors.report_get(user=user, number=number)
+    data = reports_selectors.report_file_read(report=report)
     return attachment_response(
         data,
         filename=_("企业信用报告-%(name)s-%(n)s.pdf")
