@@ -48,6 +48,16 @@ def _check_link(link: str) -> str:
     return link
 
 
+def _check_message(kind: str, title: str, link: str) -> tuple[str, str]:
+    """Refuse an empty title or kind and a link outside the platform; return (title, link)."""
+    title = title.strip()
+    if not title:
+        raise ApplicationError("invalid_title", _("通知标题不能为空"), {"field": "title"})
+    if not kind.strip():
+        raise ApplicationError("invalid_kind", _("通知类型不能为空"), {"field": "kind"})
+    return title, _check_link(link)
+
+
 @transaction.atomic
 def notification_send(
     *,
@@ -63,12 +73,7 @@ def notification_send(
     ``recipients`` are users or user ids; duplicates are sent once. Returns the stored rows.
     """
     ids = _recipient_ids(recipients)
-    title = title.strip()
-    if not title:
-        raise ApplicationError("invalid_title", _("通知标题不能为空"), {"field": "title"})
-    if not kind.strip():
-        raise ApplicationError("invalid_kind", _("通知类型不能为空"), {"field": "kind"})
-    link = _check_link(link)
+    title, link = _check_message(kind, title, link)
     if not ids:
         return []
     now = timezone.now()
@@ -126,6 +131,7 @@ def notify_on_commit(
     reroute it.
     """
     ids = _recipient_ids(recipients)
+    _check_message(kind, title, link)  # refused now, not after the caller's commit
     if not ids:
         return
     transaction.on_commit(
