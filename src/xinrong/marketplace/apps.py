@@ -9,3 +9,4 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self) -> None:
         from xinrong.marketplace import rules  # noqa: F401  (declares the marketplace permissions)
+        from xinrong.marketplace import workflows  # noqa: F401  (registers the workflows)

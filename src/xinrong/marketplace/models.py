@@ -33,6 +33,7 @@ from xinrong.marketplace.choices import (
     ReserveStatus,
     VersionStatus,
 )
+from xinrong.workflows.timeline import TimelineEvent
 
 
 class Product(TimeStampedModel):
@@ -182,7 +183,7 @@ class ProductVersion(TimeStampedModel):
         return f"{self.product.code} v{self.number}"
 
 
-class ProductEvent(models.Model):
+class ProductEvent(TimelineEvent):
     """One step of a product's timeline: who did what, when, from which status to which."""
 
     product = models.ForeignKey(
@@ -196,21 +197,10 @@ class ProductEvent(models.Model):
         blank=True,
         related_name="events",
     )
-    kind = models.CharField(_("事件"), max_length=16, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    from_status = models.CharField(_("原状态"), max_length=16, blank=True, default="")
-    to_status = models.CharField(_("新状态"), max_length=16, blank=True, default="")
-    note = models.TextField(_("说明"), blank=True, default="")
-    created_at = models.DateTimeField(_("时间"), db_index=True)
+    kind = models.CharField(_("事件"), max_length=32, choices=EventKind.choices)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("产品事件")
         verbose_name_plural = _("产品事件")
         ordering = ["product_id", "created_at", "id"]
@@ -299,21 +289,13 @@ class Demand(TimeStampedModel):
         return f"{self.entity_id} · {self.amount} 元 · {self.term_months} 月"
 
 
-class DemandEvent(models.Model):
+class DemandEvent(TimelineEvent):
     """One step of a demand's timeline: published, taken, released, expired, escalated…"""
 
     demand = models.ForeignKey(
         Demand, verbose_name=_("融资需求"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("事件"), max_length=16, choices=DemandEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    kind = models.CharField(_("事件"), max_length=32, choices=DemandEventKind.choices)
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("相关机构"),
@@ -323,10 +305,9 @@ class DemandEvent(models.Model):
         related_name="+",
         help_text=_("承接、放弃或超时所涉及的机构"),
     )
-    note = models.TextField(_("说明"), blank=True, default="")
-    created_at = models.DateTimeField(_("时间"), db_index=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("融资需求事件")
         verbose_name_plural = _("融资需求事件")
         ordering = ["demand_id", "created_at", "id"]
@@ -471,21 +452,13 @@ class LoanApplication(TimeStampedModel):
         return f"{self.number}（{self.get_status_display()}）"
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(TimelineEvent):
     """One step of an application's timeline: who did what, when, from which status to which."""
 
     application = models.ForeignKey(
         LoanApplication, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("事件"), max_length=16, choices=ApplicationEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    kind = models.CharField(_("事件"), max_length=32, choices=ApplicationEventKind.choices)
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("操作机构"),
@@ -495,13 +468,9 @@ class ApplicationEvent(models.Model):
         related_name="+",
     )
     via_api = models.BooleanField(_("经机构系统接口"), default=False)
-    from_status = models.CharField(_("原状态"), max_length=16, blank=True, default="")
-    to_status = models.CharField(_("新状态"), max_length=16, blank=True, default="")
-    note = models.TextField(_("说明"), blank=True, default="")
-    data = models.JSONField(_("详情"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), db_index=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("申请事件")
         verbose_name_plural = _("申请事件")
         ordering = ["application_id", "created_at", "id"]
@@ -700,7 +669,7 @@ class ReserveCandidate(TimeStampedModel):
         return f"{self.entity_id} · {self.get_status_display()}"
 
 
-class ReserveEvent(models.Model):
+class ReserveEvent(TimelineEvent):
     """One step of a reserve entry's timeline (who, when, what): the audit trail."""
 
     candidate = models.ForeignKey(
@@ -709,15 +678,7 @@ class ReserveEvent(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
     )
-    kind = models.CharField(_("事件"), max_length=12, choices=ReserveEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    kind = models.CharField(_("事件"), max_length=32, choices=ReserveEventKind.choices)
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("操作机构"),
@@ -726,10 +687,9 @@ class ReserveEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    note = models.TextField(_("说明"), blank=True, default="")
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("后备库事件")
         verbose_name_plural = _("后备库事件")
         ordering = ["candidate_id", "created_at", "id"]
