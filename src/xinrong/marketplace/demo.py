@@ -49,7 +49,6 @@ from xinrong.marketplace.choices import (
     ApplicationStatus as S,
 )
 from xinrong.marketplace.eligibility import entity_facts, evaluate
-from xinrong.marketplace.lifecycle import schedule
 from xinrong.marketplace.models import (
     ApplicationEvent,
     Demand,
@@ -61,6 +60,7 @@ from xinrong.marketplace.models import (
     ProductVersion,
     Repayment,
 )
+from xinrong.marketplace.schedule import schedule
 from xinrong.marketplace.services.demands import demand_hold_hours
 
 BORROWER_SHARE = 0.5  # of entities, at the demo scale; capped by MAX_BORROWERS

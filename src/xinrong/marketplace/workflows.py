@@ -11,18 +11,20 @@ who is told. Services move objects only through :func:`xinrong.workflows.kernel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import rules
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinrong.accounts.choices import Role
-from xinrong.accounts.models import User
+from xinrong.accounts.models import Organisation, User
 from xinrong.accounts.permissions import can, is_central_operator_admin
-from xinrong.common.errors import PermissionDeniedError
+from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.credit.recipients import entity_users
 from xinrong.marketplace import rules as market_rules
 from xinrong.marketplace.choices import (
@@ -45,6 +47,8 @@ from xinrong.marketplace.models import (
     ReserveCandidate,
     ReserveEvent,
 )
+from xinrong.marketplace.selectors import demands as demand_selectors
+from xinrong.reference import divisions
 from xinrong.workflows.kernel import Action, Notice, TransitionRefused, Workflow, register
 
 S = ApplicationStatus
@@ -86,12 +90,15 @@ def product_staff(obj: Any) -> list[User]:
 # ---------------------------------------------------------------- refusing early
 
 
-def ensure_may(workflow: Workflow, obj: Any, action_name: str, actor: Any) -> None:
+def ensure_may(
+    workflow: Workflow, obj: Any, action_name: str, actor: Any, *, who: Any = None
+) -> None:
     """Refuse now, exactly as ``transition_apply`` would, before a service reads its inputs.
 
     Services that validate amounts or dates before moving call this first so that a wrong
     person (403) or a wrong status (409) is reported before a bad amount; ``transition_apply``
-    checks again under the lock.
+    checks again under the lock. ``who`` names, in words, the people the action is for (the
+    refusal then says "只有<who>可以<action>").
     """
     action = workflow.action(action_name)
     if actor is None:
@@ -102,8 +109,10 @@ def ensure_may(workflow: Workflow, obj: Any, action_name: str, actor: Any) -> No
     elif not can(actor, workflow.permission(action), obj):
         raise PermissionDeniedError(
             "forbidden",
-            _("您无权%(action)s") % {"action": action.label},
-            {"permission": workflow.permission(action)},
+            _("只有%(who)s可以%(action)s") % {"who": who, "action": action.label}
+            if who
+            else _("您无权%(action)s") % {"action": action.label},
+            {"permission": workflow.permission(action), "action": action.name},
         )
     current = workflow.status_of(obj)
     if current not in action.sources:
@@ -217,6 +226,50 @@ PRODUCT = register(
 
 # ---------------------------------------------------------------- financing demands
 
+
+def demand_region_covered(demand: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: the taking institution's service regions cover the demand's place (403)."""
+    org_id = ctx["actor"].organisation_id
+    if not demand_selectors.institution_covers(
+        institution_id=org_id, division_code=demand.division_code
+    ):
+        raise PermissionDeniedError(
+            "outside_region",
+            _("该需求所在地区（%(r)s）不在本机构的服务地区内（按本机构已上架产品的适用地区）")
+            % {"r": divisions.full_name(demand.division_code) or demand.division_code},
+            {"division_code": demand.division_code},
+        )
+
+
+def demand_not_held_by_other(demand: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: no other institution holds the demand right now (409, the hold's end named).
+
+    ``data["at"]`` (ISO time) is the moment the take happens when it is not now (the sweeps).
+    """
+    at = ctx.get("data", {}).get("at")
+    now = dt.datetime.fromisoformat(at) if at else timezone.now()
+    if (
+        demand_selectors.demand_is_held(demand, now=now)
+        and demand.held_by_id != ctx["actor"].organisation_id
+    ):
+        holder = Organisation.objects.get(pk=demand.held_by_id)
+        until = timezone.localtime(demand.held_until).strftime("%Y-%m-%d %H:%M")
+        raise ConflictError(
+            "held",
+            _("该需求已由“%(o)s”承接，承接期至 %(t)s；到期未办理将退回需求池，届时可再抢单")
+            % {"o": holder.name, "t": until},
+            {"held_by": holder.name, "held_until": demand.held_until.isoformat()},
+        )
+
+
+def demand_held_by_actor(demand: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: the actor's institution holds the demand now (only the holder releases it)."""
+    if demand.held_by_id != ctx["actor"].organisation_id or not demand_selectors.demand_is_held(
+        demand
+    ):
+        raise ConflictError("not_held", _("本机构当前未承接该需求（或承接期已过），无需放弃"))
+
+
 D = DemandStatus
 DEMAND_MOVED = gettext_lazy("您的融资需求：{label}")
 
@@ -248,6 +301,7 @@ DEMAND = register(
                 market_rules.lender & market_rules.institution_staff,
                 gettext_lazy("承接（抢单）"),
                 event=DemandEventKind.TAKEN,
+                guards=(demand_region_covered, demand_not_held_by_other),
                 notices=(
                     Notice(
                         enterprise_of,
@@ -266,6 +320,7 @@ DEMAND = register(
                 market_rules.lender & market_rules.institution_staff,
                 gettext_lazy("放弃承接"),
                 event=DemandEventKind.RELEASED,
+                guards=(demand_held_by_actor,),
                 notices=(
                     Notice(
                         enterprise_of,
@@ -492,6 +547,17 @@ APPLICATION = register(
         ),
     )
 )
+
+# Who may take each application action, in words (for refusals; the predicates above decide).
+_OFFICERS = gettext_lazy("受理机构的客户经理、机构管理员")
+APPLICATION_WHO = {
+    **dict.fromkeys(
+        ("accept", "review", "sign", "disburse", "repay", "settle", "overdue"), _OFFICERS
+    ),
+    **dict.fromkeys(("approve", "default"), gettext_lazy("受理机构的审批人员、机构管理员")),
+    "reject": gettext_lazy("受理机构的客户经理、审批人员、机构管理员"),
+    **dict.fromkeys(("withdraw", "refer"), gettext_lazy("申请企业的企业主或经办人")),
+}
 
 # The actions the lending institution takes (the bank API's ``next_actions``).
 LENDER_ACTIONS = frozenset(

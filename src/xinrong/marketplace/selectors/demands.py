@@ -187,6 +187,28 @@ def institution_covers(*, institution_id: int, division_code: str) -> bool:
     return division_in_ranges(division_code, None if regions is None else region_ranges(regions))
 
 
+def lenders_covering(*, division_code: str) -> list[int]:
+    """Return the active lending institutions whose published products cover a place (the
+    institutions that see a demand there in their hall and are told when one is published)."""
+    rows = Product.objects.filter(
+        status=ProductStatus.PUBLISHED,
+        current_version__isnull=False,
+        institution__kind__in=sorted(LENDER_KINDS),
+        institution__is_active=True,
+    ).values_list("institution_id", "current_version__regions")
+    regions: dict[int, set[str]] = {}
+    everywhere: set[int] = set()
+    for institution_id, value in rows:
+        if not value:  # a product open everywhere serves everywhere
+            everywhere.add(institution_id)
+        else:
+            regions.setdefault(institution_id, set()).update(value)
+    covering = {
+        i for i, r in regions.items() if division_in_ranges(division_code, region_ranges(sorted(r)))
+    }
+    return sorted(everywhere | covering)
+
+
 def demand_is_held(demand: Demand, *, now: dt.datetime | None = None) -> bool:
     """Return whether an institution holds the demand right now (an ended hold is free)."""
     return (

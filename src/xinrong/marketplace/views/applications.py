@@ -39,7 +39,6 @@ from xinrong.marketplace.forms import (
     RepayForm,
     SignForm,
 )
-from xinrong.marketplace.lifecycle import TRANSITIONS, actions_from
 from xinrong.marketplace.models import LoanApplication
 from xinrong.marketplace.selectors import applications as application_selectors
 from xinrong.marketplace.selectors import common as common_selectors
@@ -49,6 +48,7 @@ from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loans as loan_services
 from xinrong.marketplace.views.common import _verdicts
+from xinrong.marketplace.workflows import APPLICATION
 
 # ---------------------------------------------------------------- loan applications
 
@@ -268,16 +268,14 @@ def _detail_page(
     request: HttpRequest, app: LoanApplication, user: Any, *, forms_by_action: dict[str, Any]
 ) -> HttpResponse:
     actions = []
-    for t in actions_from(app.status):
-        if t.action == "overdue" or not application_services.application_can(
-            app=app, actor=user, action=t.action
-        ):
+    for a in APPLICATION.available(user, app):
+        if a.name not in ACTION_FORMS:  # taken elsewhere (overdue: the sweep; refer: below)
             continue
-        form = forms_by_action.get(t.action) or ACTION_FORMS[t.action](
-            initial=_initial(t.action, app), prefix=t.action
+        form = forms_by_action.get(a.name) or ACTION_FORMS[a.name](
+            initial=_initial(a.name, app), prefix=a.name
         )
-        actions.append((t, form))
-    shown = {t.action for t, _f in actions}
+        actions.append((a, form))
+    shown = {a.name for a, _f in actions}
     refused = [
         str(e)
         for action, form in forms_by_action.items()
@@ -333,7 +331,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, _("已%(a)s") % {"a": TRANSITIONS[action].label})
+            messages.success(request, _("已%(a)s") % {"a": APPLICATION.action(action).label})
             return redirect("marketplace:application_detail", pk=pk)
     app.refresh_from_db()
     return _detail_page(request, app, user, forms_by_action={action: form})
