@@ -67,6 +67,7 @@ loan_reviewer = has_role(Role.REVIEWER, Role.INSTITUTION_ADMIN)
 own_institution_officer = is_institution & loan_officer & own_institution
 own_institution_reviewer = is_institution & loan_reviewer & own_institution
 own_institution_staff = is_institution & (loan_officer | loan_reviewer) & own_institution
+own_institution_user = is_institution & own_institution
 # Applications, demands and reserve entries of the user's own enterprise.
 own_enterprise_user = is_enterprise_user & own_enterprise_of
 

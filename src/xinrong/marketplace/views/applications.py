@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
-from xinrong.accounts.choices import OrgGroup
+from xinrong.accounts.permissions import is_institution
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -40,6 +40,7 @@ from xinrong.marketplace.forms import (
     SignForm,
 )
 from xinrong.marketplace.models import LoanApplication
+from xinrong.marketplace.rules import own_enterprise_user
 from xinrong.marketplace.selectors import applications as application_selectors
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
@@ -283,7 +284,7 @@ def _detail_page(
         for e in form.non_field_errors()
     ]
     loan = loan_selectors.loan_of(application=app)
-    own = app.entity.organisation_id == user.organisation_id
+    own = bool(own_enterprise_user.test(user, app))
     referral = (
         application_selectors.referral_candidates(application=app)
         if own and app.status == ApplicationStatus.REJECTED
@@ -304,7 +305,7 @@ def _detail_page(
             "stopped": app.status in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN),
             "late": app.sla_due_at is not None and app.sla_due_at < timezone.now(),
             "own": own,
-            "institution_side": user.group == OrgGroup.INSTITUTION,
+            "institution_side": bool(is_institution.test(user)),
             "referral": referral,
             "referrals": app.referrals.select_related("institution"),
             "refused": refused,

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
-from xinrong.accounts.choices import OrgGroup
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -35,6 +34,7 @@ from xinrong.marketplace.choices import (
 )
 from xinrong.marketplace.forms import ProductForm
 from xinrong.marketplace.models import Product
+from xinrong.marketplace.rules import own_institution_user
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import products as product_services
@@ -247,7 +247,7 @@ def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
         product = product_selectors.product_visible_get(user=user, pk=pk)
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
-    own = user.group == OrgGroup.INSTITUTION and user.organisation_id == product.institution_id
+    own = bool(own_institution_user.test(user, product))
     draft = product.draft_version
     return render(
         request,
