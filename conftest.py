@@ -17,7 +17,8 @@ PASSWORD = "Test-pass-2026"
 @pytest.fixture
 def make_user(db: Any):
     """Return a factory creating a user of an organisation kind with roles."""
-    from xinrong.accounts import services
+    from xinrong.accounts.services.organisations import organisation_create
+    from xinrong.accounts.services.users import user_create
 
     counter = {"n": 0}
 
@@ -25,10 +26,10 @@ def make_user(db: Any):
         counter["n"] += 1
         n = counter["n"]
         if org is None:
-            org = services.organisation_create(
+            org = organisation_create(
                 name=f"测试机构{n}-{kind}", kind=kind, region_code=region_code
             )
-        return services.user_create(
+        return user_create(
             username=kw.pop("username", f"user{n}_{kind}"),
             password=PASSWORD,
             organisation=org,

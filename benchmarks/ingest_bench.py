@@ -39,8 +39,8 @@ PG_ADMIN = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/po
 
 SETUP = """
 import os
-from xinrong.accounts.services import organisation_create
-from xinrong.datahub.services import source_create
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 org = organisation_create(name="税务局", kind="government")

@@ -42,7 +42,7 @@ def _logout_recorded(
 ) -> TemplateResponse:
     """Log out of the admin, recording it like a logout from the platform."""
     from xinrong.accounts.auth import request_source
-    from xinrong.accounts.services import logout_record
+    from xinrong.accounts.services.login import logout_record
 
     if request.method == "POST" and isinstance(request.user, User):
         ip, agent = request_source(request)
@@ -54,7 +54,7 @@ admin.site.login = _login_via_platform  # type: ignore[method-assign]
 admin.site.logout = _logout_recorded  # type: ignore[method-assign]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Show rows; adding, changing and deleting go through the services only."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -74,7 +74,7 @@ class OrganisationAdmin(ReadOnlyAdmin):
     search_fields = ("name", "uscc")
 
 
-class UserRoleInline(admin.TabularInline):
+class UserRoleInline(admin.TabularInline[UserRole, User]):
     model = UserRole
     extra = 0
 
@@ -89,7 +89,7 @@ class UserRoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ("username", "display_name", "organisation", "is_active", "last_login")
     list_filter = ("is_active", "is_staff", "organisation__kind")
     search_fields = ("username", "display_name", "organisation__name")

@@ -13,7 +13,8 @@ from ninja.security import APIKeyHeader
 from xinrong.accounts import signing
 from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import ApiKey, User
-from xinrong.accounts.services import api_key_authenticate, api_request_verify
+from xinrong.accounts.services.api_keys import api_key_authenticate
+from xinrong.accounts.services.api_requests import api_request_verify
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 
 

@@ -10,9 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from xinrong.accounts import services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import SecurityAction
+from xinrong.accounts.services.login import (
+    login_failure_record,
+    login_success_record,
+    login_throttle_locked,
+)
+from xinrong.accounts.services.users import ISSUE_REASON_MIN
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -50,15 +55,13 @@ class LockoutAuthenticationForm(AuthenticationForm):
 
         username = self.cleaned_data.get("username") or ""
         ip, agent = request_source(self.request) if self.request else ("", "")
-        throttle = services.login_throttle_locked(username=username, source_ip=ip)
+        throttle = login_throttle_locked(username=username, source_ip=ip)
         if throttle is not None:
             raise self._locked(throttle.locked_until)
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            throttle = services.login_failure_record(
-                username=username, source_ip=ip, user_agent=agent
-            )
+            throttle = login_failure_record(username=username, source_ip=ip, user_agent=agent)
             if throttle.is_locked():
                 raise self._locked(throttle.locked_until) from None
             raise forms.ValidationError(
@@ -68,7 +71,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
             ) from None
         user = self.get_user()
         if user is not None:  # None when a field was left empty (the field errors say so)
-            services.login_success_record(user=user, source_ip=ip, user_agent=agent)
+            login_success_record(user=user, source_ip=ip, user_agent=agent)
         return cleaned
 
 
@@ -153,7 +156,7 @@ class EnterpriseLoginIssueForm(forms.Form):
     reason = forms.CharField(
         label=_("代开理由"),
         max_length=1000,
-        min_length=services.ISSUE_REASON_MIN,
+        min_length=ISSUE_REASON_MIN,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("谁提出、为何企业不能自行注册、核验了哪些材料；理由将告知企业并留存记录"),
         error_messages={

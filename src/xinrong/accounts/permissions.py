@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import rules
 from django.core.exceptions import ImproperlyConfigured
@@ -33,8 +33,22 @@ from xinrong.accounts.choices import ORG_GROUP, OrgGroup, OrgKind, Role
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.reference import divisions
 
-Predicate = rules.Predicate
-predicate = rules.predicate
+if TYPE_CHECKING:
+
+    class Predicate(Protocol):
+        """The ``rules`` library's predicate as mypy sees it (the library ships no types)."""
+
+        def __call__(self, *args: Any) -> bool: ...
+        def test(self, user: Any = ..., obj: Any = ...) -> bool: ...
+        def __and__(self, other: Predicate) -> Predicate: ...
+        def __or__(self, other: Predicate) -> Predicate: ...
+        def __xor__(self, other: Predicate) -> Predicate: ...
+        def __invert__(self) -> Predicate: ...
+
+else:
+    Predicate = rules.Predicate
+
+predicate: Callable[..., Predicate] = rules.predicate
 
 
 # --- region scope ---------------------------------------------------------------------------
@@ -92,7 +106,7 @@ def has_role(*roles: str) -> Predicate:
     def fn(user: Any) -> bool:
         return _active(user) and bool(_roles(user) & wanted)
 
-    return rules.predicate(fn, name="has_role(" + ",".join(sorted(wanted)) + ")")
+    return predicate(fn, name="has_role(" + ",".join(sorted(wanted)) + ")")
 
 
 def in_group(group: str) -> Predicate:
@@ -101,7 +115,7 @@ def in_group(group: str) -> Predicate:
     def fn(user: Any) -> bool:
         return _active(user) and _group(user) == group
 
-    return rules.predicate(fn, name=f"in_group({group})")
+    return predicate(fn, name=f"in_group({group})")
 
 
 def org_kind_in(*kinds: str) -> Predicate:
@@ -112,16 +126,16 @@ def org_kind_in(*kinds: str) -> Predicate:
         org = getattr(user, "organisation", None)
         return _active(user) and org is not None and org.kind in wanted
 
-    return rules.predicate(fn, name="org_kind_in(" + ",".join(sorted(wanted)) + ")")
+    return predicate(fn, name="org_kind_in(" + ",".join(sorted(wanted)) + ")")
 
 
-@rules.predicate
+@predicate
 def is_superuser(user: Any) -> bool:
     """The installation's superuser: the province-wide operator admin."""
     return _active(user) and bool(user.is_superuser)
 
 
-@rules.predicate
+@predicate
 def is_active_user(user: Any) -> bool:
     """Any logged-in, active user."""
     return _active(user)
@@ -168,7 +182,7 @@ def object_rule(fn: Callable[[Any, Any], bool]) -> Predicate:
             return True
         return bool(fn(user, obj))
 
-    return rules.predicate(check, name=getattr(fn, "__name__", "object_rule"))
+    return predicate(check, name=getattr(fn, "__name__", "object_rule"))
 
 
 # --- named permissions ----------------------------------------------------------------------

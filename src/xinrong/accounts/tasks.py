@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from xinrong.accounts.services import api_replay_purge
-
 
 @task()
 def api_replay_purge_task() -> int:
@@ -13,4 +11,6 @@ def api_replay_purge_task() -> int:
 
     Enqueue once a day (e.g. from cron: ``xinrong apikeys purge`` does the same inline).
     """
+    from xinrong.accounts.services.api_requests import api_replay_purge
+
     return sum(api_replay_purge())

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinrong.accounts import permissions, presenters, selectors, services
+from xinrong.accounts import permissions, presenters, selectors
 from xinrong.accounts.auth import request_source, request_user
 from xinrong.accounts.choices import API_KEY_KINDS, ORG_GROUP, ROLES_BY_GROUP, OrgGroup, Role
 from xinrong.accounts.forms import (
@@ -27,6 +27,7 @@ from xinrong.accounts.forms import (
     UserCreateForm,
 )
 from xinrong.accounts.models import ApiKey, Organisation, User
+from xinrong.accounts.services import api_keys, login, organisations, users
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
 
@@ -46,7 +47,7 @@ class LogoutView(auth_views.LogoutView):
         user = request.user
         if isinstance(user, User):
             ip, agent = request_source(request)
-            services.logout_record(user=user, source_ip=ip, user_agent=agent)
+            login.logout_record(user=user, source_ip=ip, user_agent=agent)
         return super().post(request, *args, **kwargs)
 
 
@@ -57,7 +58,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         ip, agent = request_source(request)
         try:
-            user = services.user_password_change(
+            user = users.user_password_change(
                 user=request_user(request),
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
@@ -98,7 +99,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         ip, agent = request_source(request)
         try:
-            org = services.organisation_create(
+            org = organisations.organisation_create(
                 name=form.cleaned_data["name"],
                 kind=form.cleaned_data["kind"],
                 uscc=form.cleaned_data["uscc"] or None,
@@ -129,14 +130,14 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     org = get_object_or_404(selectors.organisation_list(user=user), pk=pk)
     _require(user, "accounts.organisation_view", org)
-    users = list(org.users.prefetch_related("roles").order_by("username"))
-    locked = selectors.locked_usernames(usernames=[u.username for u in users])
+    members = list(org.users.prefetch_related("roles").order_by("username"))
+    locked = selectors.locked_usernames(usernames=[u.username for u in members])
     return render(
         request,
         "accounts/organisation_detail.html",
         {
             "org": org,
-            "users": [(u, u.username in locked) for u in users],
+            "users": [(u, u.username in locked) for u in members],
             "has_api_keys": org.kind in API_KEY_KINDS,
         },
     )
@@ -156,7 +157,7 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         ip, agent = request_source(request)
         try:
-            new_user = services.user_create(
+            new_user = users.user_create(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 organisation=org,
@@ -185,7 +186,7 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     )
     _require(actor, "accounts.user_unlock", target, message=_("只有运营管理员可以解锁账户"))
     ip, agent = request_source(request)
-    services.user_unlock(user=target, actor=actor, source_ip=ip, user_agent=agent)
+    login.user_unlock(user=target, actor=actor, source_ip=ip, user_agent=agent)
     messages.success(request, _("已解除 %(u)s 的登录锁定") % {"u": target.username})
     return redirect("accounts:organisation_detail", pk=target.organisation_id)
 
@@ -220,7 +221,7 @@ def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         ip, agent = request_source(request)
         try:
-            key, new_secret = services.api_key_create(
+            key, new_secret = api_keys.api_key_create(
                 organisation=org,
                 name=form.cleaned_data["name"],
                 actor=user,
@@ -263,7 +264,7 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey.objects.restrict(user).select_related("organisation"), pk=pk)
     ip, agent = request_source(request)
     try:
-        services.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
+        api_keys.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
     messages.success(request, _("密钥 %(prefix)s… 已吊销") % {"prefix": key.prefix})

@@ -53,7 +53,7 @@ def registered_scopes() -> list[tuple[str, str]]:
     return sorted(_SCOPES)
 
 
-class RestrictedQuerySet(models.QuerySet, Generic[M]):
+class RestrictedQuerySet(models.QuerySet[M], Generic[M]):
     """A queryset that can be confined to what a user may see."""
 
     def restrict(self, user: Any, action: str = "view") -> RestrictedQuerySet[M]:

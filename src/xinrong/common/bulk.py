@@ -52,7 +52,7 @@ def insert_rows(target: str, table: pa.Table, *, suffix: str = "") -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not suffix:
             copy_into(cursor, target, table)
-            return table.num_rows
+            return int(table.num_rows)
         lists = [table.column(i).to_pylist() for i in range(table.num_columns)]
         marks = ", ".join(["%s"] * table.num_columns)
         cursor.executemany(

@@ -11,8 +11,12 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+# Generic Django classes (ModelAdmin[Model], QuerySet[Model]) subscriptable at run time (mypy).
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(os.environ.get("XINRONG_HOME", Path.cwd())).resolve()

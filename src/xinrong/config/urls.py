@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from xinrong.config.api import api
-from xinrong.credit import views as credit_views
+from xinrong.credit.views import reports as reports_views
 
 admin.site.site_header = _("信融平台管理后台")
 admin.site.site_title = _("信融 xinrong")
@@ -37,7 +37,7 @@ urlpatterns = [
     path("credit/", include("xinrong.credit.urls")),
     path("marketplace/", include("xinrong.marketplace.urls")),
     # public verification of credit reports (no login): the address printed in every report
-    path("verify/", credit_views.report_verify_lookup, name="report_verify_lookup"),
-    path("verify/<str:number>", credit_views.report_verify, name="report_verify"),
+    path("verify/", reports_views.report_verify_lookup, name="report_verify_lookup"),
+    path("verify/<str:number>", reports_views.report_verify, name="report_verify"),
     path("", include("xinrong.web.urls")),
 ]

@@ -11,7 +11,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.credit import presenters, selectors, services
+from xinrong.credit import presenters
 from xinrong.credit.choices import Channel
 from xinrong.credit.models import Dispute
 from xinrong.credit.schemas import (
@@ -25,6 +25,10 @@ from xinrong.credit.schemas import (
     GraphOut,
     ReportVerifyOut,
 )
+from xinrong.credit.selectors import archive as archive_selectors
+from xinrong.credit.selectors import disputes as disputes_selectors
+from xinrong.credit.selectors import reports as reports_selectors
+from xinrong.credit.services import disputes as disputes_services
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises import selectors as entity_selectors
 
@@ -37,7 +41,7 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
     user = cast(User, request.user)
     entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
     return presenters.archive_out(
-        selectors.archive_read(user=user, entity=entity, channel=Channel.API)
+        archive_selectors.archive_read(user=user, entity=entity, channel=Channel.API)
     )
 
 
@@ -52,7 +56,7 @@ def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, 
     """
     user = cast(User, request.user)
     entity = entity_selectors.market_entity_get(user=user, uscc=uscc)
-    data = selectors.relationship_graph(
+    data = archive_selectors.relationship_graph(
         user=user, entity=entity, hops=params.hops, channel=Channel.API
     )
     return presenters.graph_out(data)
@@ -66,12 +70,12 @@ def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, 
 )
 def report_verify(
     request: HttpRequest, number: str, digest: str = Query("", max_length=200)
-) -> selectors.ReportVerification:
+) -> reports_selectors.ReportVerification:
     """Return the platform's record of a report; with ``digest`` (SM3, hex), whether it matches.
 
     An unknown or malformed number is a 404 with a Chinese message; a malformed digest a 422.
     """
-    return selectors.report_verify(number=number, digest=digest or None)
+    return reports_selectors.report_verify(number=number, digest=digest or None)
 
 
 def _dispute_out(d: Dispute) -> dict[str, Any]:
@@ -108,14 +112,14 @@ def dispute_create(request: HttpRequest, payload: DisputeCreateIn) -> Status[dic
 
     Evidence files are uploaded on the dispute's web page.
     """
-    dispute = services.dispute_file(
+    dispute = disputes_services.dispute_file(
         actor=cast(User, request.user),
         fact=payload.fact_id,
         kind=payload.kind,
         claim=payload.claim,
         proposed_values=dict(payload.proposed_values),
     )
-    dispute = selectors.dispute_get(user=cast(User, request.user), pk=dispute.pk)
+    dispute = disputes_selectors.dispute_get(user=cast(User, request.user), pk=dispute.pk)
     return Status(201, _dispute_out(dispute))
 
 
@@ -124,7 +128,7 @@ def dispute_create(request: HttpRequest, payload: DisputeCreateIn) -> Status[dic
 )
 def dispute_list(request: HttpRequest, params: Query[DisputeListIn]) -> dict[str, Any]:
     """List the disputes the caller may see, open ones first by deadline."""
-    qs = selectors.dispute_list(
+    qs = disputes_selectors.dispute_list(
         user=cast(User, request.user), status=params.status, overdue=params.overdue
     )
     start = (params.page - 1) * params.page_size
@@ -141,7 +145,7 @@ def dispute_list(request: HttpRequest, params: Query[DisputeListIn]) -> dict[str
 def dispute_detail(request: HttpRequest, dispute_id: int) -> dict[str, Any]:
     """Return one visible dispute with its timeline."""
     user = cast(User, request.user)
-    d = selectors.dispute_get(user=user, pk=dispute_id)
+    d = disputes_selectors.dispute_get(user=user, pk=dispute_id)
     out = _dispute_out(d)
     out["events"] = [
         {
@@ -154,7 +158,7 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> dict[str, Any]:
             "data": e.data,
             "at": e.created_at,
         }
-        for e in selectors.dispute_events(dispute=d)
+        for e in disputes_selectors.dispute_events(dispute=d)
     ]
-    out["evidence"] = [f.original_name for f in selectors.dispute_evidence(dispute=d)]
+    out["evidence"] = [f.original_name for f in disputes_selectors.dispute_evidence(dispute=d)]
     return out

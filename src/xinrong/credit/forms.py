@@ -15,7 +15,7 @@ from xinrong.accounts.models import Organisation
 from xinrong.common.errors import ApplicationError
 from xinrong.credit.choices import DisputeKind, Purpose, Scope
 from xinrong.credit.evidence import EVIDENCE_ACCEPT
-from xinrong.credit.reports import normalise_digest
+from xinrong.credit.reports.numbers import normalise_digest
 from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES
 from xinrong.datahub.models import Fact
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from xinrong.credit.choices import EdgeKind, NodeKind, Scope
-from xinrong.credit.graph import ENTITY, Graph, NodeKey, yuan_label
-from xinrong.credit.selectors import Archive
+from xinrong.credit.graph.base import ENTITY, Graph, NodeKey
+from xinrong.credit.graph.ego import yuan_label
+from xinrong.credit.selectors.archive import Archive
 from xinrong.enterprises.choices import RegistrationStatus
 
 

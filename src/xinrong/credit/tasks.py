@@ -1,13 +1,16 @@
-"""Background work of credit: scoring, warnings, dispute deadlines (run by `xinrong db_worker`)."""
+"""Background work of credit: scoring, warnings, dispute deadlines (run by `xinrong db_worker`).
+
+The tasks import the services they run inside their bodies, and no service imports the modules
+those tasks import this one from: services enqueue work through the ``*_schedule`` helpers here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django_tasks import task
 
-from xinrong.credit import services
-from xinrong.credit.selectors import model_active
 from xinrong.datahub.models import Fact
 
 
@@ -17,33 +20,44 @@ def rescore_batch(batch_id: int) -> int:
 
     Returns the number of new alerts.
     """
+    from xinrong.credit.selectors.scoring import model_active
+    from xinrong.credit.services.early_warning import alerts_raise
+    from xinrong.credit.services.scoring import profiles_score
+
     ids = list(
         Fact.objects.filter(batch_id=batch_id).values_list("entity_id", flat=True).distinct()
     )
     if not ids:
         return 0
     if model_active() is not None:
-        services.profiles_score(entity_ids=ids)
-    return services.alerts_raise(entity_ids=ids, batch_id=batch_id)
+        profiles_score(entity_ids=ids)
+    return alerts_raise(entity_ids=ids, batch_id=batch_id)
 
 
 @task()
 def rescore_entities(entity_ids: list[int]) -> int:
     """Rescore some entities after a change to their facts outside ingestion (a dispute
     correction, a repair), then check the score-drop rule; return how many were scored."""
+    from xinrong.credit.selectors.scoring import model_active
+    from xinrong.credit.services.early_warning import alerts_raise
+    from xinrong.credit.services.scoring import profiles_score
+
     if model_active() is None or not entity_ids:
         return 0
-    scored = services.profiles_score(entity_ids=entity_ids).entities
-    services.alerts_raise(entity_ids=entity_ids, only={"score_drop"})
+    scored = profiles_score(entity_ids=entity_ids).entities
+    alerts_raise(entity_ids=entity_ids, only={"score_drop"})
     return scored
 
 
 @task()
 def rescore_all() -> int:
     """Score every entity with the active model; return how many."""
+    from xinrong.credit.selectors.scoring import model_active
+    from xinrong.credit.services.scoring import profiles_score
+
     if model_active() is None:
         return 0
-    return services.profiles_score().entities
+    return profiles_score().entities
 
 
 def on_batch_completed(sender: Any, batch_id: int, **kwargs: Any) -> None:
@@ -57,4 +71,21 @@ def disputes_escalate_overdue() -> int:
 
     Enqueue once a day (e.g. from cron: ``xinrong disputes escalate`` does the same inline).
     """
-    return len(services.dispute_escalate_overdue())
+    from xinrong.credit.services.dispute_deadlines import dispute_escalate_overdue
+
+    return len(dispute_escalate_overdue())
+
+
+def rescore_all_schedule() -> None:
+    """Queue a full rescoring after the current transaction commits."""
+    transaction.on_commit(lambda: rescore_all.enqueue())
+
+
+def rescore_entities_schedule(entity_ids: list[int]) -> None:
+    """Queue a rescoring of these entities after the current transaction commits.
+
+    Used where facts change outside an ingestion batch (dispute corrections, repairs), so the
+    stored score the portrait and report show follows the facts.
+    """
+    ids = sorted(set(entity_ids))
+    transaction.on_commit(lambda: rescore_entities.enqueue(ids))

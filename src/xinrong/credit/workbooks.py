@@ -9,7 +9,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from xinrong.common import exports
-from xinrong.credit.selectors import Archive
+from xinrong.credit.selectors.archive import Archive
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 
 

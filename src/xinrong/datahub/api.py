@@ -12,7 +12,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.datahub import rules, selectors, services
+from xinrong.datahub import rules, selectors
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel
 from xinrong.datahub.crossval import RULES_BY_ID
@@ -25,6 +25,7 @@ from xinrong.datahub.schemas import (
     ConflictPageOut,
     ConflictResolveIn,
 )
+from xinrong.datahub.services import conflicts, ingest, sources
 
 router = Router(tags=["datahub"])
 
@@ -70,11 +71,11 @@ def _rows_as_csv(category: str, rows: list[dict[str, Any]]) -> bytes:
 def batch_create(request: HttpRequest, payload: BatchCreateIn) -> Status[dict[str, Any]]:
     """Validate and store rows; the same rows again return the existing batch (200)."""
     user = cast(User, request.user)
-    source = services.source_get(code=payload.source)
-    services.batch_rows_check(count=len(payload.rows), field="rows")
+    source = sources.source_get(code=payload.source)
+    ingest.batch_rows_check(count=len(payload.rows), field="rows")
     content = _rows_as_csv(payload.category, payload.rows)
     fileobj = io.BytesIO(content)
-    batch = services.batch_register(
+    batch = ingest.batch_register(
         source=source,
         category=payload.category,
         fileobj=fileobj,
@@ -83,7 +84,7 @@ def batch_create(request: HttpRequest, payload: BatchCreateIn) -> Status[dict[st
         actor=user,
     )
     existed = batch.status == "completed"
-    batch = services.batch_process(batch=batch, fileobj=fileobj)
+    batch = ingest.batch_process(batch=batch, fileobj=fileobj)
     return Status(200 if existed else 201, _batch_out(batch))
 
 
@@ -145,7 +146,7 @@ def conflict_resolve(
     user = cast(User, request.user)
     conflict = selectors.conflict_get(user=user, pk=conflict_id)
     blamed, registry = selectors.conflict_blame_parse(conflict=conflict, code=payload.blamed_source)
-    conflict = services.conflict_resolve(
+    conflict = conflicts.conflict_resolve(
         conflict=conflict,
         actor=user,
         outcome=payload.outcome,

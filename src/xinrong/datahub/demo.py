@@ -25,10 +25,11 @@ from django.utils import timezone
 from xinrong.accounts.models import Organisation
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
-from xinrong.datahub.columns import canonical, canonical_rows, hash64
+from xinrong.datahub.columnar import canonical, canonical_rows, hash64
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, Source
-from xinrong.datahub.services import facts_store, first_seen, platform_source_get
+from xinrong.datahub.services.facts import facts_store, first_seen
+from xinrong.datahub.services.sources import platform_source_get
 from xinrong.enterprises.models import MarketEntity
 
 # (code, name, organisation name, categories, cadence)
@@ -382,7 +383,7 @@ def seed_demo_delivery(*, sources: dict[str, Source], seed_value: int) -> Ingest
     """
     import io
 
-    from xinrong.datahub.services import batch_ingest
+    from xinrong.datahub.services.ingest import batch_ingest
 
     picks = list(
         MarketEntity.objects.filter(entity_type="enterprise")

@@ -21,7 +21,7 @@ from xinrong.datahub.choices import (
     ConflictStatus,
     ResolutionStatus,
 )
-from xinrong.datahub.columns import canonical
+from xinrong.datahub.columnar import canonical
 from xinrong.enterprises.models import MarketEntity
 
 

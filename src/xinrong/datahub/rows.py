@@ -1,6 +1,6 @@
 """Read delivered files and parse single cells by their field's rules.
 
-The column-wise pipeline (``datahub.columns``) falls back to ``parse_field`` for every cell its
+The column-wise pipeline (``datahub.columnar``) falls back to ``parse_field`` for every cell its
 vectorised rules cannot settle, so this is the one place a cell's rule is written down.
 """
 

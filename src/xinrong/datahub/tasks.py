@@ -13,7 +13,7 @@ def ingest_stored_file(batch_id: int, path: str = "") -> int:
 
     ``path`` is only given by tasks queued by earlier versions (the batch now names its file).
     """
-    from xinrong.datahub.services import batch_process_stored
+    from xinrong.datahub.services.ingest import batch_process_stored
 
     return batch_process_stored(batch_id=batch_id, path=path).accepted
 
@@ -21,6 +21,6 @@ def ingest_stored_file(batch_id: int, path: str = "") -> int:
 @task()
 def ingest_recover_task() -> dict[str, int]:
     """Restart or fail interrupted batches, fail tasks of dead workers, delete orphan uploads."""
-    from xinrong.datahub.services import ingest_recover
+    from xinrong.datahub.services.recovery import ingest_recover
 
     return asdict(ingest_recover())

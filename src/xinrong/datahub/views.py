@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,12 +21,15 @@ from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.http import error_page
-from xinrong.datahub import rules, selectors, services, workbooks
+from xinrong.datahub import rules, selectors, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, UploadForm
 from xinrong.datahub.models import Conflict, Source
+from xinrong.datahub.services.conflicts import conflict_reopen, conflict_resolve
+from xinrong.datahub.services.ingest import batch_deliver
+from xinrong.datahub.services.quality import unresolved_discard, unresolved_resolve
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -45,7 +49,7 @@ def hub_home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            delivery = services.batch_deliver(
+            delivery = batch_deliver(
                 source=form.cleaned_data["source"],
                 category=form.cleaned_data["category"],
                 fileobj=upload,
@@ -137,10 +141,10 @@ def resolution_queue(request: HttpRequest) -> HttpResponse:
         row = get_object_or_404(rows, pk=request.POST.get("row"))
         try:
             if request.POST.get("action") == "discard":
-                services.unresolved_discard(row=row, actor=user)
+                unresolved_discard(row=row, actor=user)
                 messages.success(request, _("已舍弃第 %(n)s 行") % {"n": row.row_number})
             else:
-                services.unresolved_resolve(row=row, uscc=request.POST.get("uscc", ""), actor=user)
+                unresolved_resolve(row=row, uscc=request.POST.get("uscc", ""), actor=user)
                 messages.success(request, _("已关联第 %(n)s 行") % {"n": row.row_number})
         except SERVICE_ERRORS as exc:
             messages.error(request, error_payload(exc)[1]["message"])
@@ -209,7 +213,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _comparison(conflict: Conflict) -> tuple[list[dict], list[tuple[str, str]]]:
+def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Return each side's values from the detail, and the detail keys no side claims."""
     rule = RULES_BY_ID.get(conflict.rule)
     side_keys = rule.sides if rule else ()
@@ -249,7 +253,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             blamed, registry = selectors.conflict_blame_parse(
                 conflict=conflict, code=data["blamed_source"]
             )
-            services.conflict_resolve(
+            conflict_resolve(
                 conflict=conflict,
                 actor=user,
                 outcome=data["outcome"],
@@ -264,9 +268,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("datahub:conflict_detail", pk=conflict.pk)
     elif action == "reopen" and reopen_form.is_valid():
         try:
-            services.conflict_reopen(
-                conflict=conflict, actor=user, note=reopen_form.cleaned_data["note"]
-            )
+            conflict_reopen(conflict=conflict, actor=user, note=reopen_form.cleaned_data["note"])
         except SERVICE_ERRORS as exc:
             add_service_error(reopen_form, exc)
         else:

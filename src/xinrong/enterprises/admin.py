@@ -12,11 +12,11 @@ from xinrong.enterprises.names import address_key, name_key
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(admin.ModelAdmin[Tag]):
     list_display = ("code", "name")
 
 
-class RelationshipInline(admin.TabularInline):
+class RelationshipInline(admin.TabularInline[Relationship, MarketEntity]):
     model = Relationship
     fk_name = "entity"
     extra = 0
@@ -24,7 +24,7 @@ class RelationshipInline(admin.TabularInline):
 
 
 @admin.register(MarketEntity)
-class MarketEntityAdmin(admin.ModelAdmin):
+class MarketEntityAdmin(admin.ModelAdmin[MarketEntity]):
     list_display = ("name", "uscc", "entity_type", "industry_code", "division_code", "size_class")
     list_filter = ("entity_type", "size_class", "registration_status")
     search_fields = ("=uscc", "name")
@@ -40,7 +40,7 @@ class MarketEntityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(admin.ModelAdmin[Person]):
     list_display = ("masked_name", "masked_id_number", "created_at")
     exclude = ("id_number", "phone", "id_number_index", "phone_index")
     readonly_fields = ("masked_name", "masked_id_number")

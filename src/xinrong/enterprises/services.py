@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
-from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import enterprise_login_issue, user_create
 from xinrong.common.crypto import blind_index
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.enterprises.choices import EntityType, RelationKind
@@ -312,7 +313,7 @@ def entity_organisation_open(*, entity: MarketEntity) -> Organisation:
         if entity.entity_type == EntityType.INDIVIDUAL_BUSINESS
         else OrgKind.ENTERPRISE
     )
-    org = account_services.organisation_create(
+    org = organisation_create(
         name=entity.name, kind=kind, uscc=entity.uscc, region_code=entity.division_code
     )
     entity.organisation = org
@@ -345,7 +346,7 @@ def entity_login_issue(
     )
     entity = MarketEntity.objects.select_for_update().get(pk=entity.pk)
     org = entity.organisation or entity_organisation_open(entity=entity)
-    user, password = account_services.enterprise_login_issue(
+    user, password = enterprise_login_issue(
         organisation=org,
         username=username,
         display_name=display_name,
@@ -430,7 +431,7 @@ def enterprise_register(
             legal_rep_id_number=legal_rep_id_number,
         )
     org = entity_organisation_open(entity=entity)
-    return account_services.user_create(
+    return user_create(
         username=username,
         password=password,
         organisation=org,

@@ -2,8 +2,8 @@
 
 Every request is signed with the institution's API key (accounts.auth.SignedRequestAuth); every
 write carries an ``Idempotency-Key`` and applies once however often it is sent
-(accounts.services.idempotent_run). A key sees only its institution's applications and loans:
-another institution's are 404. Each write calls one service with ``via_api=True``, so the
+(accounts.services.api_requests.idempotent_run). A key sees only its institution's applications
+and loans: another institution's are 404. Each write calls one service with ``via_api=True``, so the
 timeline shows the step came from the institution's system. docs/bank-api.md is the guide.
 """
 
@@ -25,12 +25,12 @@ from ninja.responses import Status
 from xinrong.accounts.auth import SignedRequestAuth
 from xinrong.accounts.models import ApiKey, User
 from xinrong.accounts.schemas import SignedHeadersIn, SignedWriteHeadersIn
-from xinrong.accounts.services import idempotent_run
+from xinrong.accounts.services.api_requests import idempotent_run
 from xinrong.accounts.signing import HEADER_REPLAYED
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import presenters as credit_presenters
 from xinrong.credit.choices import Channel
-from xinrong.credit.selectors import archive_read
+from xinrong.credit.selectors.archive import archive_read
 from xinrong.marketplace import presenters
 from xinrong.marketplace.choices import ApplicationStatus
 from xinrong.marketplace.models import Loan, LoanApplication

@@ -29,7 +29,7 @@ from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import Authorisation, LoanWatch
 from xinrong.credit.synthetic import outcomes
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (

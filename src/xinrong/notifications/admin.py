@@ -7,7 +7,7 @@ from xinrong.notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ("title", "recipient", "kind", "created_at", "read_at")
     list_filter = ("kind",)
     search_fields = ("title", "recipient__username")

@@ -19,6 +19,7 @@ from xinrong.accounts import tasks as accounts_tasks
 from xinrong.credit import tasks as credit_tasks
 from xinrong.datahub import tasks as datahub_tasks
 from xinrong.marketplace import tasks as marketplace_tasks
+from xinrong.workflows import tasks as workflows_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def jobs() -> list[Job]:
         Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, DAY_MINUTES)),
         # interrupted ingestion: dead workers' tasks, stale batches, orphan uploads
         Job("ingest_recover", datahub_tasks.ingest_recover_task, min(every, 15)),
+        # deadlines that near (answers, service levels, repayments): each reminded once
+        Job("deadlines_remind", workflows_tasks.deadlines_remind_task, every),
     ]
 
 

@@ -25,12 +25,13 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from xinrong.accounts import services as account_services
 from xinrong.accounts.choices import OrgKind, Role
 from xinrong.accounts.models import Organisation, User
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import user_create
 from xinrong.common.crypto import encrypt_text
-from xinrong.credit import services as credit_services
 from xinrong.credit.models import ScoreModel
+from xinrong.credit.services import scoring as scoring_services
 from xinrong.datahub import demo as datahub_demo
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship, Tag
@@ -478,7 +479,7 @@ def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
     for kind, name, region in wanted:
         if name in orgs and orgs[name].kind == kind:
             continue
-        orgs[name] = account_services.organisation_create(name=name, kind=kind, region_code=region)
+        orgs[name] = organisation_create(name=name, kind=kind, region_code=region)
         report.organisations += 1
     for name, sections in INDUSTRY_SECTIONS.items():
         org = orgs.get(name)
@@ -824,7 +825,7 @@ def _seed_users(orgs: dict[str, Organisation], report: SeedReport) -> None:
             org = orgs[d.organisation]
         if org is None:
             continue
-        account_services.user_create(
+        user_create(
             username=d.username,
             password_hash=password_hash,
             organisation=org,
@@ -840,28 +841,28 @@ def _seed_scores(seed_value: int, progress: Callable[[str], None]) -> int:
     """Train, activate and run the first scorecard on the demo facts (once)."""
     if ScoreModel.objects.exists():
         return 0
-    model = credit_services.model_train(actor=None, seed=seed_value)
-    credit_services.model_activate(model=model, actor=None, note="demo seed")
+    model = scoring_services.model_train(actor=None, seed=seed_value)
+    scoring_services.model_activate(model=model, actor=None, note="demo seed")
     progress(f"scorecard v{model.version}: test AUC {model.metrics['auc_test']:.3f}")
     # the score as the facts stood half a year ago, then today: a real history (trend charts,
     # cultivation candidates) computed from the demo facts, not invented
     half_year_ago = timezone.localdate() - dt.timedelta(days=182)
-    credit_services.profiles_score(as_of=half_year_ago)
-    return credit_services.profiles_score().entities
+    scoring_services.profiles_score(as_of=half_year_ago)
+    return scoring_services.profiles_score().entities
 
 
 def _retrain_on_platform_outcomes(seed_value: int, progress: Callable[[str], None]) -> None:
     """Close the loop: train on the seeded loans' outcomes and, if there are enough, activate."""
-    model = credit_services.model_train(actor=None, seed=seed_value, outcomes="auto")
+    model = scoring_services.model_train(actor=None, seed=seed_value, outcomes="auto")
     if model.metrics.get("outcomes") != "platform":
         progress(f"platform outcomes too few, model v{model.version} kept as a draft")
         return
-    credit_services.model_activate(model=model, actor=None, note="demo seed: platform outcomes")
+    scoring_services.model_activate(model=model, actor=None, note="demo seed: platform outcomes")
     progress(
         f"scorecard v{model.version} on platform loan outcomes: "
         f"test AUC {model.metrics['auc_test']:.3f}"
     )
-    credit_services.profiles_score()
+    scoring_services.profiles_score()
 
 
 # ---------------------------------------------------------------- financial products (issue 5)

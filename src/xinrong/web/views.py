@@ -66,7 +66,7 @@ def _registry_figures(user: User) -> dict[str, Any]:
             "by_section": by_section[:10],
         }
         cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
-    return figures
+    return dict(figures)
 
 
 @login_required

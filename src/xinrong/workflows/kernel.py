@@ -31,6 +31,7 @@ Approvals that people configure (lanes, reviewers, thresholds) are BPMN processe
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,11 +39,12 @@ from typing import Any
 import rules
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinrong.accounts.permissions import PERMISSIONS, can, declare
+from xinrong.accounts.permissions import PERMISSIONS, can, declare, predicate
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.timeline import TimelineEvent
@@ -100,6 +102,29 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A date the people on a case wait for; they are reminded once, ``days_before`` it.
+
+    ``due`` names a date or datetime field of the model; the reminder runs while the object is
+    in one of ``statuses``. ``notice.title`` may also name ``{due}`` (the date, Beijing time)
+    and ``{days}`` (days left). The reminder is written to the timeline as ``remind.<name>``, which
+    is also how the daily sweep knows it was sent.
+    """
+
+    name: str
+    label: Label
+    statuses: tuple[str, ...]
+    due: str
+    days_before: int
+    notice: Notice
+
+    @property
+    def event_kind(self) -> str:
+        """Return the event code written when the reminder is sent."""
+        return f"remind.{self.name}"
+
+
+@dataclass(frozen=True)
 class Workflow:
     """A stateful model's statuses and actions, its event table and its notices."""
 
@@ -113,6 +138,7 @@ class Workflow:
     label: Label = ""
     link: Callable[[Any], str] | None = None
     refused_code: str = "invalid_transition"
+    deadlines: tuple[Deadline, ...] = ()
     _by_name: dict[str, Action] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -188,6 +214,11 @@ def register(workflow: Workflow) -> Workflow:
             raise ImproperlyConfigured(f"{workflow.name}.{a.name}: unknown statuses {unknown}")
         if not a.sources:
             raise ImproperlyConfigured(f"{workflow.name}.{a.name}: no source status")
+    for d in workflow.deadlines:
+        unknown = [s for s in d.statuses if s not in values]
+        if unknown:
+            raise ImproperlyConfigured(f"{workflow.name} deadline {d.name}: unknown {unknown}")
+        workflow.model._meta.get_field(d.due)  # FieldDoesNotExist for a wrong name
     fk = workflow.event_model._meta.get_field(workflow.event_fk)
     if getattr(fk, "related_model", None) is not workflow.model:
         raise ImproperlyConfigured(
@@ -195,12 +226,9 @@ def register(workflow: Workflow) -> Workflow:
             f"does not point at {workflow.model.__name__}"
         )
     for a in workflow.actions:
-        predicate = (
-            a.allowed if isinstance(a.allowed, rules.Predicate) else rules.predicate(a.allowed)
-        )
         declare(
             workflow.permission(a),
-            predicate,
+            predicate(a.allowed),
             label=gettext_lazy("%(action)s（%(workflow)s）")
             % {"action": a.label, "workflow": workflow.label or workflow.name},
             objects=gettext_lazy("处于以下状态之一的对象：%(statuses)s")
@@ -369,3 +397,71 @@ def event_record(
         data=dict(data or {}),
         **dict(event_fields or {}),
     )
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date()
+    return value  # type: ignore[no-any-return]
+
+
+def deadlines_remind(*, today: dt.date | None = None) -> dict[str, int]:
+    """Remind, once, everyone waiting on a deadline that falls within its warning days.
+
+    Returns the number of reminders per ``<workflow>.<deadline>``. Idempotent: an object whose
+    timeline already holds the reminder is skipped, so the sweep may run any number of times.
+    Past deadlines are not reminded (the escalation sweeps handle them).
+    """
+    today = today or timezone.localdate()
+    sent: dict[str, int] = {}
+    for workflow in WORKFLOWS.values():
+        for d in workflow.deadlines:
+            field = workflow.model._meta.get_field(d.due)
+            last = today + dt.timedelta(days=d.days_before)
+            window: dict[str, Any]
+            if isinstance(field, models.DateTimeField):
+                tz = timezone.get_current_timezone()
+                start = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
+                end = dt.datetime.combine(last, dt.time.max, tzinfo=tz)
+                window = {f"{d.due}__gte": start, f"{d.due}__lte": end}
+            else:
+                window = {f"{d.due}__gte": today, f"{d.due}__lte": last}
+            reminded = workflow.event_model._default_manager.filter(kind=d.event_kind).values(
+                workflow.event_fk
+            )
+            due_rows = (
+                workflow.model._base_manager.filter(
+                    **{f"{workflow.status_field}__in": d.statuses}, **window
+                )
+                .exclude(pk__in=reminded)
+                .order_by("pk")
+            )
+            count = 0
+            for obj in due_rows.iterator(chunk_size=500):
+                due = _as_date(getattr(obj, d.due))
+                ctx = {
+                    "obj": str(obj),
+                    "due": f"{due:%Y-%m-%d}",
+                    "days": (due - today).days,
+                    "label": str(d.label),
+                }
+                with transaction.atomic():
+                    event_record(
+                        workflow,
+                        obj,
+                        d.event_kind,
+                        actor=None,
+                        note=_("%(label)s：%(due)s") % {"label": d.label, "due": ctx["due"]},
+                    )
+                    link_of = d.notice.link or workflow.link
+                    notify_on_commit(
+                        recipients=list(d.notice.recipients(obj)),
+                        kind=d.notice.kind or f"{workflow.name}.{d.event_kind}",
+                        title=str(d.notice.title).format(**ctx),
+                        body=str(d.notice.body).format(**ctx),
+                        link=link_of(obj) if link_of else "",
+                        organisation_id=getattr(obj, "organisation_id", None),
+                    )
+                count += 1
+            sent[f"{workflow.name}.{d.name}"] = count
+    return sent

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from xinrong.accounts import services, signing
+from xinrong.accounts import signing
+from xinrong.accounts.services.api_keys import api_key_create, api_key_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +21,17 @@ def test_a_bad_api_key_beside_a_valid_session_is_401(client, bank_officer):
 
 
 def test_a_revoked_api_key_beside_a_valid_session_is_401(client, bank_admin):
-    key, raw = services.api_key_create(
+    key, raw = api_key_create(
         organisation=bank_admin.organisation, name="信贷系统", actor=bank_admin
     )
-    services.api_key_revoke(key=key, actor=bank_admin)
+    api_key_revoke(key=key, actor=bank_admin)
     client.force_login(bank_admin)
     response = client.get("/api/v1/accounts/me", headers={"X-API-Key": raw})
     assert response.status_code == 401
 
 
 def test_a_valid_api_key_acts_as_its_service_user(client, bank_admin):
-    key, raw = services.api_key_create(
+    key, raw = api_key_create(
         organisation=bank_admin.organisation, name="信贷系统", actor=bank_admin
     )
     response = client.get("/api/v1/accounts/me", headers={"X-API-Key": raw})
@@ -60,7 +61,7 @@ def _signed_get(client, raw: str, path: str):
 
 def test_a_department_key_on_the_bank_api_is_403(client, make_user):
     dept = make_user("government", ["data_provider"])
-    _key, raw = services.api_key_create(organisation=dept.organisation, name="报送", actor=dept)
+    _key, raw = api_key_create(organisation=dept.organisation, name="报送", actor=dept)
     response = _signed_get(client, raw, "/api/v1/bank/applications")
     assert response.status_code == 403, response.content
     body = response.json()
@@ -69,7 +70,7 @@ def test_a_department_key_on_the_bank_api_is_403(client, make_user):
 
 
 def test_an_institution_key_on_the_bank_api_is_served(client, bank_admin):
-    _key, raw = services.api_key_create(
+    _key, raw = api_key_create(
         organisation=bank_admin.organisation, name="信贷系统", actor=bank_admin
     )
     response = _signed_get(client, raw, "/api/v1/bank/applications")

@@ -123,7 +123,7 @@ def test_enterprise_graph_and_portrait_draw_under_the_policy(page, live_server, 
 
 def test_revoking_a_key_still_asks_first(page, live_server, make_user):
     from xinrong.accounts.models import ApiKey
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     admin = make_user("bank", ["institution_admin"], username="bank_admin")
     api_key_create(organisation=admin.organisation, name="信贷系统", actor=admin)

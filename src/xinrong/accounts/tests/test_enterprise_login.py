@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from conftest import PASSWORD
-from xinrong.accounts import services
 from xinrong.accounts.models import SecurityEvent, User
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import enterprise_login_issue, user_create
 from xinrong.common.errors import ApplicationError
 from xinrong.notifications.models import Notification
 
@@ -42,7 +43,7 @@ def test_operator_cannot_create_an_enterprise_login_on_the_add_user_page(
 
 def test_the_service_refuses_an_operator_creating_an_enterprise_login(operator, enterprise_user):
     with pytest.raises(ApplicationError) as exc:
-        services.user_create(
+        user_create(
             username="new_login",
             password=NEW_PASSWORD,
             organisation=enterprise_user.organisation,
@@ -85,7 +86,7 @@ def unregistered_enterprise(db):
     """An enterprise organisation in the registry that has no login yet (its owner left)."""
     from xinrong.enterprises.tests.factories import MarketEntityFactory, valid_uscc
 
-    org = services.organisation_create(
+    org = organisation_create(
         name="海东测试农产品有限公司", kind="enterprise", uscc=valid_uscc(seed=21)
     )
     MarketEntityFactory(uscc=org.uscc, name=org.name, organisation=org)
@@ -100,7 +101,7 @@ def test_operator_issues_an_enterprise_login_by_the_recorded_procedure(
     client, operator, unregistered_enterprise
 ):
     org = unregistered_enterprise
-    agent = services.user_create(
+    agent = user_create(
         username="existing_agent",
         password=NEW_PASSWORD,
         organisation=org,
@@ -166,7 +167,7 @@ def test_an_issued_login_reads_only_as_its_own_enterprise(operator, unregistered
     from xinrong.credit.rules import is_entity_member
     from xinrong.enterprises.tests.factories import MarketEntityFactory
 
-    user, _password = services.enterprise_login_issue(
+    user, _password = enterprise_login_issue(
         organisation=unregistered_enterprise,
         username="issued_owner",
         display_name="马明",

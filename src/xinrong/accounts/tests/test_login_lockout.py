@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PASSWORD
-from xinrong.accounts import services
 from xinrong.accounts.models import SecurityEvent
+from xinrong.accounts.services.login import login_failure_record, user_unlock
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_repeated_lockouts_back_off_exponentially(bank_officer):
     waits = []
     for _round in range(3):
         for _ in range(2):
-            throttle = services.login_failure_record(username=bank_officer.username, source_ip=ip)
+            throttle = login_failure_record(username=bank_officer.username, source_ip=ip)
         assert throttle.locked_until is not None
         waits.append((throttle.locked_until - timezone.now()).total_seconds())
         # the lock runs out; the next failures lock again, for longer
@@ -109,7 +109,7 @@ def test_logins_lockouts_and_unlock_are_recorded(client, bank_officer, operator)
     assert SecurityEvent.objects.filter(action="login_failure").first().ip_address == (
         "203.0.113.7"
     )
-    services.user_unlock(user=bank_officer, actor=operator, source_ip="10.0.0.2")
+    user_unlock(user=bank_officer, actor=operator, source_ip="10.0.0.2")
     assert _login(client, bank_officer.username, PASSWORD).status_code == 302
     client.post(reverse("accounts:logout"))
     actions = list(

@@ -6,8 +6,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from conftest import PASSWORD
-from xinrong.accounts import services
 from xinrong.accounts.models import ApiKey, SecurityEvent, User, UserRole
+from xinrong.accounts.services.api_keys import api_key_create, api_key_revoke
+from xinrong.accounts.services.login import user_unlock
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import user_create, user_password_change, user_roles_set
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +23,10 @@ def _actions(after: int = 0) -> list[str]:
 
 def test_account_and_key_writes_are_recorded_with_who_and_where(operator, bank_admin):
     first = SecurityEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    org = services.organisation_create(
+    org = organisation_create(
         name="测试村镇银行", kind="bank", actor=operator, source_ip="10.9.8.7"
     )
-    user = services.user_create(
+    user = user_create(
         username="cz_admin",
         password=PASSWORD,
         organisation=org,
@@ -31,16 +34,14 @@ def test_account_and_key_writes_are_recorded_with_who_and_where(operator, bank_a
         actor=operator,
         source_ip="10.9.8.7",
     )
-    services.user_roles_set(
+    user_roles_set(
         user=user, roles=["institution_admin", "reviewer"], actor=operator, source_ip="10.9.8.7"
     )
-    services.user_password_change(
+    user_password_change(
         user=user, old_password=PASSWORD, new_password="Qh-login-7391", source_ip="10.9.8.6"
     )
-    key, _raw = services.api_key_create(
-        organisation=org, name="信贷系统", actor=user, source_ip="10.9.8.6"
-    )
-    services.api_key_revoke(key=key, actor=operator, source_ip="10.9.8.7")
+    key, _raw = api_key_create(organisation=org, name="信贷系统", actor=user, source_ip="10.9.8.6")
+    api_key_revoke(key=key, actor=operator, source_ip="10.9.8.7")
     assert _actions(first) == [
         "organisation_create",
         "user_create",
@@ -88,7 +89,7 @@ def test_the_admin_cannot_write_users_roles_or_keys(operator):
 
 def test_auditor_sees_the_security_log_with_filters(client, make_user, operator, bank_officer):
     auditor = make_user("operator", ["auditor"])
-    services.user_unlock(user=bank_officer, actor=operator, source_ip="10.0.0.5")
+    user_unlock(user=bank_officer, actor=operator, source_ip="10.0.0.5")
     client.force_login(auditor)
     url = reverse("accounts:security_log")
     body = client.get(url).content.decode()
@@ -102,8 +103,8 @@ def test_auditor_sees_the_security_log_with_filters(client, make_user, operator,
 def test_substation_auditor_sees_only_its_region(client, make_user, operator):
     local = make_user("bank", ["institution_admin"], region_code="632801")
     far = make_user("bank", ["institution_admin"], region_code="630102")
-    services.user_unlock(user=local, actor=operator, source_ip="10.0.0.11")
-    services.user_unlock(user=far, actor=operator, source_ip="10.0.0.22")
+    user_unlock(user=local, actor=operator, source_ip="10.0.0.11")
+    user_unlock(user=far, actor=operator, source_ip="10.0.0.22")
     auditor = make_user("substation", ["auditor"], region_code="632801")
     client.force_login(auditor)
     body = client.get(reverse("accounts:security_log")).content.decode()
@@ -134,9 +135,9 @@ def test_the_menu_offers_the_security_log_to_the_auditor_only(client, make_user,
 
 
 def test_the_record_shows_details_in_words_not_codes(client, operator, make_user):
-    from xinrong.accounts import services as account_services
+    from xinrong.accounts.services.organisations import organisation_create
 
-    account_services.organisation_create(
+    organisation_create(
         name="格尔木市税务局", kind="government", region_code="632801", actor=operator
     )
     client.force_login(make_user("operator", ["auditor"]))

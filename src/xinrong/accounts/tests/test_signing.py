@@ -12,8 +12,15 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from xinrong.accounts import services, signing
+from xinrong.accounts import signing
 from xinrong.accounts.models import ApiIdempotencyRecord, ApiKey, ApiNonce, UserRole
+from xinrong.accounts.services.api_keys import api_key_authenticate, api_key_create, api_key_revoke
+from xinrong.accounts.services.api_requests import (
+    IdempotentResult,
+    api_replay_purge,
+    api_request_verify,
+    idempotent_run,
+)
 from xinrong.common.crypto import hmac_sm3
 from xinrong.common.errors import ApplicationError
 
@@ -97,7 +104,7 @@ def test_canonical_string_joins_method_path_time_nonce_and_body_digest():
 
 @pytest.fixture
 def issued(bank_admin):
-    key, raw = services.api_key_create(
+    key, raw = api_key_create(
         organisation=bank_admin.organisation, name="信贷系统", actor=bank_admin
     )
     return key, raw
@@ -115,7 +122,7 @@ def _verify(key, secret, *, algorithm=signing.HMAC_SHA256, ts=None, nonce="nonce
     )
     if signature is None:
         signature = signing.hmac_hex(algorithm=algorithm, secret=secret, message=canonical)
-    return services.api_request_verify(
+    return api_request_verify(
         key_id=key.prefix if key_id is None else key_id,
         timestamp=ts,
         nonce=nonce,
@@ -182,7 +189,7 @@ def test_a_reused_nonce_is_refused_as_a_replay(issued):
 
 def test_the_same_nonce_under_another_key_is_fine(issued, bank_admin):
     key, raw = issued
-    other, other_raw = services.api_key_create(
+    other, other_raw = api_key_create(
         organisation=bank_admin.organisation, name="另一系统", actor=bank_admin
     )
     _verify(key, raw)
@@ -191,7 +198,7 @@ def test_the_same_nonce_under_another_key_is_fine(issued, bank_admin):
 
 def test_a_revoked_key_is_refused(issued, bank_admin):
     key, _raw = issued
-    services.api_key_revoke(key=key, actor=bank_admin)
+    api_key_revoke(key=key, actor=bank_admin)
     err = _refusal(issued)
     assert (err.status, err.code) == (401, "key_revoked")
 
@@ -201,7 +208,7 @@ def test_a_key_issued_before_signing_cannot_sign_but_still_authenticates_plainly
     ApiKey.objects.filter(pk=key.pk).update(signing_secret="")
     err = _refusal(issued)
     assert (err.status, err.code) == (401, "signing_not_enabled")
-    assert services.api_key_authenticate(raw) == key
+    assert api_key_authenticate(raw) == key
 
 
 def test_the_signing_secret_is_encrypted_at_rest(issued):
@@ -226,7 +233,7 @@ def test_the_migration_gives_earlier_institution_keys_the_reviewer_role(issued, 
     key, _raw = issued
     UserRole.objects.filter(user=key.service_user, role="reviewer").delete()
     gov = make_user("government", ["data_provider"])
-    gov_key, _ = services.api_key_create(organisation=gov.organisation, name="报送", actor=gov)
+    gov_key, _ = api_key_create(organisation=gov.organisation, name="报送", actor=gov)
     migration = importlib.import_module(
         "xinrong.accounts.migrations.0004_institution_api_keys_reviewer_role"
     )
@@ -243,8 +250,8 @@ def test_purge_drops_nonces_past_their_window_and_replays_stay_refused(issued):
     key, raw = issued
     _verify(key, raw)
     later = NOW + dt.timedelta(seconds=301)
-    assert services.api_replay_purge(now=later - dt.timedelta(seconds=2)) == (0, 0)
-    assert services.api_replay_purge(now=later) == (1, 0)
+    assert api_replay_purge(now=later - dt.timedelta(seconds=2)) == (0, 0)
+    assert api_replay_purge(now=later) == (1, 0)
     # the purged nonce's request is now too old to be accepted anyway
     err = _refusal(issued, now=later, ts=int(NOW.timestamp()))
     assert err.code == "timestamp_out_of_window"
@@ -279,7 +286,7 @@ def _run(key, idem="idem-key-0001", body=b'{"a":1}', path="/p", effects=None, fa
             raise ApplicationError("boom", "失败", status=409)
         return 200, {"n": len(effects)}
 
-    return services.idempotent_run(
+    return idempotent_run(
         key=key, idempotency_key=idem, method="POST", path=path, body=body, run=run
     )
 
@@ -323,8 +330,8 @@ def test_idempotency_records_are_purged_after_their_retention(issued, settings):
     key, _raw = issued
     settings.XINRONG_API_IDEMPOTENCY_DAYS = 30
     _run(key)
-    assert services.api_replay_purge(now=timezone.now() + dt.timedelta(days=29)) == (0, 0)
-    assert services.api_replay_purge(now=timezone.now() + dt.timedelta(days=31)) == (0, 1)
+    assert api_replay_purge(now=timezone.now() + dt.timedelta(days=29)) == (0, 0)
+    assert api_replay_purge(now=timezone.now() + dt.timedelta(days=31)) == (0, 1)
 
 
 @pytest.mark.skipif(
@@ -339,9 +346,7 @@ def test_concurrent_twins_apply_once_and_get_the_same_answer(bank_admin):
 
     from django.db import connections
 
-    key, _raw = services.api_key_create(
-        organisation=bank_admin.organisation, name="并发", actor=bank_admin
-    )
+    key, _raw = api_key_create(organisation=bank_admin.organisation, name="并发", actor=bank_admin)
     effects: list[int] = []
     barrier = threading.Barrier(2)
     results: list[object] = []
@@ -355,7 +360,7 @@ def test_concurrent_twins_apply_once_and_get_the_same_answer(bank_admin):
         try:
             barrier.wait()
             results.append(
-                services.idempotent_run(
+                idempotent_run(
                     key=key, idempotency_key="twin-0001", method="POST", path="/p", body=b"{}",
                     run=run,
                 )
@@ -370,7 +375,7 @@ def test_concurrent_twins_apply_once_and_get_the_same_answer(bank_admin):
         t.start()
     for t in threads:
         t.join()
-    assert all(isinstance(r, services.IdempotentResult) for r in results), results
+    assert all(isinstance(r, IdempotentResult) for r in results), results
     assert effects == [1]
     assert sorted(r.replayed for r in results) == [False, True]
     assert {(r.status, r.body["effect"]) for r in results} == {(201, 1)}

@@ -130,7 +130,7 @@ def test_operator_issues_and_revokes_keys_for_an_institution(client, operator, b
 
 
 def test_institution_admin_cannot_revoke_another_institutions_key(client, bank_admin, make_user):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     other = make_user("bank", ["institution_admin"])
     key, _raw = api_key_create(organisation=other.organisation, name="x", actor=other)
@@ -146,7 +146,7 @@ def test_institution_admin_cannot_revoke_another_institutions_key(client, bank_a
 def test_substation_cannot_revoke_a_key_of_an_institution_outside_its_region(
     client, substation_operator, make_user
 ):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     province_bank = make_user("bank", ["institution_admin"])
     key, _raw = api_key_create(

@@ -5,7 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import xinrong.credit.models
+import xinrong.credit.models.disputes
+import xinrong.credit.models.reports
 
 
 class Migration(migrations.Migration):
@@ -95,7 +96,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         max_length=200,
-                        upload_to=xinrong.credit.models._report_path,
+                        upload_to=xinrong.credit.models.reports._report_path,
                         verbose_name="报告文件",
                     ),
                 ),

@@ -5,7 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import xinrong.credit.models
+import xinrong.credit.models.disputes
+import xinrong.credit.models.reports
 
 
 class Migration(migrations.Migration):
@@ -249,7 +250,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         max_length=200,
-                        upload_to=xinrong.credit.models.evidence_upload_to,
+                        upload_to=xinrong.credit.models.disputes.evidence_upload_to,
                         verbose_name="文件",
                     ),
                 ),
@@ -467,7 +468,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         max_length=200,
-                        upload_to=xinrong.credit.models.evidence_upload_to,
+                        upload_to=xinrong.credit.models.disputes.evidence_upload_to,
                         verbose_name="文件",
                     ),
                 ),

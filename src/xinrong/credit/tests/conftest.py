@@ -2,7 +2,8 @@ import io
 
 import pytest
 
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 
 
 @pytest.fixture

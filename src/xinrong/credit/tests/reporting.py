@@ -10,10 +10,11 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from xinrong.credit import services
 from xinrong.credit.models import CreditProfile, CreditReport, ScoreModel
 from xinrong.credit.scorecard import BinnedFeature, Scorecard
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.credit.services import archive as archive_services
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.models import MarketEntity
 
 SOMEONES_ID = "630102199001011234"
@@ -114,7 +115,7 @@ def grant(entity: MarketEntity, owner, institution, **kw):
         expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
     args.update(kw)
-    return services.authorisation_grant(**args)
+    return archive_services.authorisation_grant(**args)
 
 
 def pdf_bytes(report: CreditReport) -> bytes:

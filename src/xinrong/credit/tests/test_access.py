@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
-from xinrong.credit import selectors, services
 from xinrong.credit.models import QueryLog
+from xinrong.credit.selectors import archive as archive_selectors
+from xinrong.credit.services import archive as archive_services
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +21,13 @@ def _grant(enterprise_user, institution, **kw):
         expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
     args.update(kw)
-    return services.authorisation_grant(**args)
+    return archive_services.authorisation_grant(**args)
 
 
 def test_institution_without_authorisation_sees_public_only_and_is_not_logged(
     facts, entity, bank_officer
 ):
-    archive = selectors.archive_read(user=bank_officer, entity=entity, channel="page")
+    archive = archive_selectors.archive_read(user=bank_officer, entity=entity, channel="page")
     assert archive.facts["penalty"] and "tax" not in archive.facts
     assert "tax" in archive.hidden
     assert not QueryLog.objects.exists()
@@ -36,7 +37,7 @@ def test_full_authorisation_shows_everything_and_logs_the_read(
     facts, entity, enterprise_user, bank_officer
 ):
     auth = _grant(enterprise_user, bank_officer.organisation)
-    archive = selectors.archive_read(user=bank_officer, entity=entity, channel="api")
+    archive = archive_selectors.archive_read(user=bank_officer, entity=entity, channel="api")
     assert [f.period for f in archive.facts["tax"]] == ["2024-06"]  # 2015 arrears past retention
     log = QueryLog.objects.get()
     assert (log.user, log.organisation, log.authorisation, log.channel, log.purpose) == (
@@ -47,35 +48,41 @@ def test_full_authorisation_shows_everything_and_logs_the_read(
         "loan_application",
     )
     assert "tax" in log.categories
-    assert list(selectors.query_log_list(user=enterprise_user, entity=entity)) == [log]
+    assert list(archive_selectors.query_log_list(user=enterprise_user, entity=entity)) == [log]
 
 
 def test_enterprise_sees_its_own_archive_including_old_negative_information(
     facts, entity, enterprise_user
 ):
-    archive = selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
+    archive = archive_selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
     assert len(archive.facts["tax"]) == 2
     assert not QueryLog.objects.exists()
 
 
 def test_chosen_scope_limits_categories(facts, entity, enterprise_user, bank_officer):
     _grant(enterprise_user, bank_officer.organisation, scope="chosen", categories=["utility"])
-    archive = selectors.archive_read(user=bank_officer, entity=entity, channel="page")
+    archive = archive_selectors.archive_read(user=bank_officer, entity=entity, channel="page")
     assert "tax" not in archive.facts and "utility" in archive.facts
 
 
 def test_revoked_or_expired_authorisation_stops_reads(facts, entity, enterprise_user, bank_officer):
     auth = _grant(enterprise_user, bank_officer.organisation)
-    services.authorisation_revoke(authorisation=auth, actor=enterprise_user)
+    archive_services.authorisation_revoke(authorisation=auth, actor=enterprise_user)
     assert (
-        "tax" not in selectors.archive_read(user=bank_officer, entity=entity, channel="page").facts
+        "tax"
+        not in archive_selectors.archive_read(
+            user=bank_officer, entity=entity, channel="page"
+        ).facts
     )
     auth2 = _grant(enterprise_user, bank_officer.organisation)
     type(auth2).objects.filter(pk=auth2.pk).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     assert (
-        "tax" not in selectors.archive_read(user=bank_officer, entity=entity, channel="page").facts
+        "tax"
+        not in archive_selectors.archive_read(
+            user=bank_officer, entity=entity, channel="page"
+        ).facts
     )
 
 
@@ -85,7 +92,10 @@ def test_authorisation_is_for_another_institution_only(
     other_bank = make_user("bank", ["loan_officer"])
     _grant(enterprise_user, other_bank.organisation)
     assert (
-        "tax" not in selectors.archive_read(user=bank_officer, entity=entity, channel="page").facts
+        "tax"
+        not in archive_selectors.archive_read(
+            user=bank_officer, entity=entity, channel="page"
+        ).facts
     )
 
 
@@ -108,7 +118,7 @@ def test_only_the_enterprise_grants_and_only_to_institutions(
     entity, enterprise_user, bank_officer, gov_reviewer
 ):
     with pytest.raises(PermissionDeniedError):
-        services.authorisation_grant(
+        archive_services.authorisation_grant(
             entity=entity,
             actor=bank_officer,
             institution=bank_officer.organisation,
@@ -124,4 +134,4 @@ def test_only_the_enterprise_grants_and_only_to_institutions(
 def test_other_enterprises_cannot_read_an_archive(facts, entity, make_user):
     other = make_user("enterprise", ["enterprise_owner"])
     with pytest.raises(PermissionDeniedError):
-        selectors.archive_read(user=other, entity=entity, channel="page")
+        archive_selectors.archive_read(user=other, entity=entity, channel="page")

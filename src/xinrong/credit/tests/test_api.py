@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.credit.models import QueryLog
-from xinrong.credit.services import authorisation_grant
+from xinrong.credit.services.archive import authorisation_grant
 
 pytestmark = pytest.mark.django_db
 

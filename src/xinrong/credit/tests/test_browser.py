@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import PASSWORD
-from xinrong.datahub.services import source_create
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from xinrong.credit.models import ScoreModel
-from xinrong.credit.services import model_activate, profiles_score
+from xinrong.credit.services.scoring import model_activate, profiles_score
 from xinrong.credit.tests.conftest import PDF_BYTES
 from xinrong.credit.tests.test_browser import _login, _logout
 from xinrong.credit.tests.test_scoring import _card

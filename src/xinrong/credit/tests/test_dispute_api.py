@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from xinrong.accounts.services import api_key_create
-from xinrong.credit import services
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.credit.models import Dispute
+from xinrong.credit.services import disputes as disputes_services
+from xinrong.credit.services import repair as repair_services
 from xinrong.credit.tests.conftest import pdf
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,9 @@ def test_enterprise_files_lists_and_reads_a_dispute(client, enterprise_user, tax
     assert body["original_values"]["tax_paid"] == "1000.00" and body["overdue"] is False
     page = client.get(URL).json()
     assert page["count"] == 1 and page["results"][0]["id"] == body["id"]
-    services.dispute_resolve_correct(dispute=Dispute.objects.get(), actor=tax_clerk, note="已更正")
+    disputes_services.dispute_resolve_correct(
+        dispute=Dispute.objects.get(), actor=tax_clerk, note="已更正"
+    )
     detail = client.get(f"{URL}/{body['id']}").json()
     assert detail["status"] == "corrected" and detail["resolution"] == "已更正"
     assert [e["kind"] for e in detail["events"]] == ["filed", "corrected"]
@@ -118,7 +121,9 @@ def test_institutions_cannot_file_or_list(client, tax_fact, bank_admin):
 def test_a_department_system_lists_the_disputes_about_its_data(
     client, enterprise_user, tax_fact, tax_clerk
 ):
-    services.dispute_file(actor=enterprise_user, fact=tax_fact, kind="objection", claim="有误")
+    disputes_services.dispute_file(
+        actor=enterprise_user, fact=tax_fact, kind="objection", claim="有误"
+    )
     _key, raw = api_key_create(organisation=tax_clerk.organisation, name="异议", actor=tax_clerk)
     page = client.get(f"{URL}?overdue=false", HTTP_X_API_KEY=raw).json()
     assert page["count"] == 1 and page["results"][0]["source"] == tax_clerk.source.name
@@ -129,11 +134,13 @@ def test_archive_api_flags_disputed_and_repaired_facts(
 ):
     disputed = make_penalty("general", "2024-01-10")
     repaired = make_penalty("general", "2024-01-11")
-    services.dispute_file(actor=enterprise_user, fact=disputed, kind="objection", claim="有误")
-    application = services.repair_apply(
+    disputes_services.dispute_file(
+        actor=enterprise_user, fact=disputed, kind="objection", claim="有误"
+    )
+    application = repair_services.repair_apply(
         actor=enterprise_user, fact=repaired, statement="已整改", evidence=[pdf()]
     )
-    services.repair_approve(application=application, actor=tax_clerk)
+    repair_services.repair_approve(application=application, actor=tax_clerk)
     client.force_login(enterprise_user)
     facts = {
         f["id"]: f for f in client.get(f"/api/v1/credit/archive/{entity.uscc}").json()["facts"]

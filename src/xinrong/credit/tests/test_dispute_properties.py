@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xinrong.common.errors import ApplicationError
-from xinrong.credit import services
+from xinrong.credit.services import disputes as disputes_services
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_filing_never_fails_with_an_unexpected_error(
 ):
     with transaction.atomic():
         try:
-            dispute = services.dispute_file(
+            dispute = disputes_services.dispute_file(
                 actor=enterprise_user,
                 fact=tax_fact,
                 kind=kind,

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from xinrong.credit import services
 from xinrong.credit.models import Dispute, RepairApplication
+from xinrong.credit.services import disputes as disputes_services
+from xinrong.credit.services import repair as repair_services
 from xinrong.credit.tests.conftest import PDF_BYTES, pdf
 from xinrong.datahub.models import Fact
 from xinrong.notifications.models import Notification
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def _file(user, fact, **kw):
     args = {"actor": user, "fact": fact, "kind": "objection", "claim": "记录有误"}
-    return services.dispute_file(**(args | kw))
+    return disputes_services.dispute_file(**(args | kw))
 
 
 def _row(body: str, fact_id: int) -> str:
@@ -258,7 +259,7 @@ def test_list_pages_read_a_fixed_number_of_queries(
             day = f"2020-01-{Dispute.objects.count() + 1:02d}"
             fact = make_penalty("minor", day)
             _file(enterprise_user, fact)
-            services.repair_apply(
+            repair_services.repair_apply(
                 actor=enterprise_user, fact=fact, statement="已整改", evidence=[pdf()]
             )
         with CaptureQueriesContext(connection) as ctx:

@@ -10,9 +10,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
-from xinrong.credit import selectors, services
 from xinrong.credit.choices import DISPUTE_ANSWER_DAYS
 from xinrong.credit.models import Dispute, DisputeEvent
+from xinrong.credit.selectors import disputes as disputes_selectors
+from xinrong.credit.services import dispute_deadlines as dispute_deadlines_services
+from xinrong.credit.services import disputes as disputes_services
+from xinrong.credit.services import repair as repair_services
 from xinrong.credit.tests.conftest import pdf
 from xinrong.datahub.models import Fact
 from xinrong.notifications.models import Notification
@@ -34,7 +37,7 @@ def _file(user, fact, **kw):
         "claim": "实缴税额应为800元，见完税证明",
         "proposed_values": {"tax_paid": "800"},
     }
-    return services.dispute_file(**(args | kw))
+    return disputes_services.dispute_file(**(args | kw))
 
 
 def _kinds(user):
@@ -85,7 +88,7 @@ def test_one_open_dispute_per_fact_until_it_is_closed(enterprise_user, tax_fact)
     with pytest.raises(ConflictError) as exc:
         _file(enterprise_user, tax_fact, kind="objection", proposed_values={})
     assert exc.value.status == 409 and str(first.pk) in exc.value.message
-    services.dispute_withdraw(dispute=first, actor=enterprise_user, note="已与税务局核对")
+    disputes_services.dispute_withdraw(dispute=first, actor=enterprise_user, note="已与税务局核对")
     second = _file(enterprise_user, tax_fact, kind="objection", proposed_values={})
     assert second.status == "submitted"
 
@@ -132,7 +135,9 @@ def test_department_corrects_the_fact_and_the_enterprise_is_told(
 ):
     dispute = _file(enterprise_user, tax_fact)
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk, note="经核实予以更正")
+        disputes_services.dispute_resolve_correct(
+            dispute=dispute, actor=tax_clerk, note="经核实予以更正"
+        )
     dispute.refresh_from_db()
     assert dispute.status == "corrected" and dispute.handled_by == tax_clerk
     assert dispute.resolution == "经核实予以更正" and dispute.resolved_at is not None
@@ -148,12 +153,16 @@ def test_department_corrects_the_fact_and_the_enterprise_is_told(
 def test_department_may_correct_with_its_own_values(enterprise_user, tax_fact, tax_clerk):
     dispute = _file(enterprise_user, tax_fact, kind="objection", proposed_values={})
     with pytest.raises(ApplicationError) as exc:
-        services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk)
+        disputes_services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk)
     assert exc.value.extra["field"] == "values"
     with pytest.raises(ApplicationError) as exc:
-        services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk, values={"tax_paid": "x"})
+        disputes_services.dispute_resolve_correct(
+            dispute=dispute, actor=tax_clerk, values={"tax_paid": "x"}
+        )
     assert exc.value.extra["field"] == "values.tax_paid"
-    services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk, values={"tax_paid": "950"})
+    disputes_services.dispute_resolve_correct(
+        dispute=dispute, actor=tax_clerk, values={"tax_paid": "950"}
+    )
     assert Fact.objects.get(pk=tax_fact.pk).amount == Decimal("950.00")
 
 
@@ -162,10 +171,10 @@ def test_upholding_keeps_the_fact_and_needs_a_reason(
 ):
     dispute = _file(enterprise_user, tax_fact)
     with pytest.raises(ApplicationError) as exc:
-        services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason=" ")
+        disputes_services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason=" ")
     assert exc.value.extra["field"] == "reason"
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispute_resolve_uphold(
+        disputes_services.dispute_resolve_uphold(
             dispute=dispute, actor=tax_clerk, reason="申报记录显示实缴1000元"
         )
     dispute.refresh_from_db()
@@ -182,29 +191,33 @@ def test_only_the_source_department_or_an_operator_in_region_answers(
     same_org_publisher = make_user("government", ["policy_publisher"], org=tax_clerk.organisation)
     for actor in (other_dept, same_org_publisher, enterprise_user, substation_operator):
         with pytest.raises(PermissionDeniedError):
-            services.dispute_resolve_uphold(dispute=dispute, actor=actor, reason="不予更正")
+            disputes_services.dispute_resolve_uphold(
+                dispute=dispute, actor=actor, reason="不予更正"
+            )
         with pytest.raises(PermissionDeniedError):
-            services.dispute_review_start(dispute=dispute, actor=actor)
-    services.dispute_resolve_uphold(dispute=dispute, actor=operator, reason="运营方核实")
+            disputes_services.dispute_review_start(dispute=dispute, actor=actor)
+    disputes_services.dispute_resolve_uphold(dispute=dispute, actor=operator, reason="运营方核实")
     assert Dispute.objects.get().status == "upheld"
 
 
 def test_only_the_enterprise_withdraws(enterprise_user, tax_fact, tax_clerk):
     dispute = _file(enterprise_user, tax_fact)
     with pytest.raises(PermissionDeniedError):
-        services.dispute_withdraw(dispute=dispute, actor=tax_clerk)
-    services.dispute_withdraw(dispute=dispute, actor=enterprise_user)
+        disputes_services.dispute_withdraw(dispute=dispute, actor=tax_clerk)
+    disputes_services.dispute_withdraw(dispute=dispute, actor=enterprise_user)
     assert Dispute.objects.get().status == "withdrawn"
 
 
 def test_closed_disputes_do_not_move(enterprise_user, tax_fact, tax_clerk):
     dispute = _file(enterprise_user, tax_fact)
-    services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk)
+    disputes_services.dispute_resolve_correct(dispute=dispute, actor=tax_clerk)
     for call in (
-        lambda: services.dispute_withdraw(dispute=dispute, actor=enterprise_user),
-        lambda: services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason="x"),
-        lambda: services.dispute_review_start(dispute=dispute, actor=tax_clerk),
-        lambda: services.dispute_evidence_add(
+        lambda: disputes_services.dispute_withdraw(dispute=dispute, actor=enterprise_user),
+        lambda: disputes_services.dispute_resolve_uphold(
+            dispute=dispute, actor=tax_clerk, reason="x"
+        ),
+        lambda: disputes_services.dispute_review_start(dispute=dispute, actor=tax_clerk),
+        lambda: disputes_services.dispute_evidence_add(
             dispute=dispute, actor=enterprise_user, evidence=[pdf()]
         ),
     ):
@@ -218,14 +231,18 @@ def test_the_timeline_records_every_step(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         dispute = _file(enterprise_user, tax_fact)
-        services.dispute_evidence_add(
+        disputes_services.dispute_evidence_add(
             dispute=dispute, actor=enterprise_user, evidence=[pdf("补充.pdf")]
         )
-        services.dispute_review_start(dispute=dispute, actor=tax_clerk, note="已调取申报表")
-        services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason="核对无误")
+        disputes_services.dispute_review_start(
+            dispute=dispute, actor=tax_clerk, note="已调取申报表"
+        )
+        disputes_services.dispute_resolve_uphold(
+            dispute=dispute, actor=tax_clerk, reason="核对无误"
+        )
     steps = [
         (e.kind, e.from_status, e.to_status, e.actor)
-        for e in selectors.dispute_events(dispute=dispute)
+        for e in disputes_selectors.dispute_events(dispute=dispute)
     ]
     assert steps == [
         ("filed", "", "submitted", enterprise_user),
@@ -248,11 +265,17 @@ def test_overdue_disputes_are_escalated_once_to_the_operators(
     xining_station = make_user("substation", ["operator_admin"], region_code="6301")
     dispute = _file(enterprise_user, tax_fact, now=_at("2025-01-01"))
     assert dispute.due_on == dt.date(2025, 1, 21)
-    assert services.dispute_escalate_overdue(today=dt.date(2025, 1, 21)) == []  # last day
-    assert not selectors.dispute_list(user=operator, overdue=True, today=dt.date(2025, 1, 21))
+    assert (
+        dispute_deadlines_services.dispute_escalate_overdue(today=dt.date(2025, 1, 21)) == []
+    )  # last day
+    assert not disputes_selectors.dispute_list(
+        user=operator, overdue=True, today=dt.date(2025, 1, 21)
+    )
     now = _at("2025-01-22", 8)
     with django_capture_on_commit_callbacks(execute=True):
-        escalated = services.dispute_escalate_overdue(today=dt.date(2025, 1, 22), now=now)
+        escalated = dispute_deadlines_services.dispute_escalate_overdue(
+            today=dt.date(2025, 1, 22), now=now
+        )
     assert [d.pk for d in escalated] == [dispute.pk]
     dispute.refresh_from_db()
     assert dispute.escalated_at == now and dispute.status == "submitted"
@@ -263,15 +286,17 @@ def test_overdue_disputes_are_escalated_once_to_the_operators(
     assert _kinds(substation_operator) == []  # Golmud does not cover Xining
     assert "dispute.overdue" in _kinds(tax_clerk)
     assert [
-        d.pk for d in selectors.dispute_list(user=operator, overdue=True, today=now.date())
+        d.pk for d in disputes_selectors.dispute_list(user=operator, overdue=True, today=now.date())
     ] == [dispute.pk]
-    assert services.dispute_escalate_overdue(today=dt.date(2025, 2, 1)) == []  # once only
+    assert (
+        dispute_deadlines_services.dispute_escalate_overdue(today=dt.date(2025, 2, 1)) == []
+    )  # once only
 
 
 def test_answered_disputes_are_never_escalated(enterprise_user, tax_fact, tax_clerk):
     dispute = _file(enterprise_user, tax_fact, now=_at("2025-01-01"))
-    services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason="核对无误")
-    assert services.dispute_escalate_overdue(today=dt.date(2025, 6, 1)) == []
+    disputes_services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason="核对无误")
+    assert dispute_deadlines_services.dispute_escalate_overdue(today=dt.date(2025, 6, 1)) == []
 
 
 def test_escalation_command_and_task(enterprise_user, tax_fact):
@@ -289,9 +314,9 @@ def test_escalation_command_and_task(enterprise_user, tax_fact):
 def test_open_disputes_flag_their_facts(enterprise_user, tax_fact, make_penalty, tax_clerk):
     penalty = make_penalty("general", "2024-01-10")
     dispute = _file(enterprise_user, penalty, kind="objection", proposed_values={})
-    assert selectors.disputed_fact_ids(fact_ids=[tax_fact.pk, penalty.pk]) == {penalty.pk}
-    services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason="核对无误")
-    assert selectors.disputed_fact_ids(fact_ids=[tax_fact.pk, penalty.pk]) == set()
+    assert disputes_selectors.disputed_fact_ids(fact_ids=[tax_fact.pk, penalty.pk]) == {penalty.pk}
+    disputes_services.dispute_resolve_uphold(dispute=dispute, actor=tax_clerk, reason="核对无误")
+    assert disputes_selectors.disputed_fact_ids(fact_ids=[tax_fact.pk, penalty.pk]) == set()
 
 
 def test_lists_follow_role_and_object(enterprise_user, tax_fact, tax_clerk, make_user, operator):
@@ -300,13 +325,13 @@ def test_lists_follow_role_and_object(enterprise_user, tax_fact, tax_clerk, make
     other_enterprise = make_user("enterprise", ["enterprise_owner"])
     auditor = make_user("operator", ["auditor"])
     for user in (enterprise_user, tax_clerk, operator, auditor):
-        assert list(selectors.dispute_list(user=user)) == [dispute]
+        assert list(disputes_selectors.dispute_list(user=user)) == [dispute]
     for user in (other_dept, other_enterprise):
-        assert list(selectors.dispute_list(user=user)) == []
+        assert list(disputes_selectors.dispute_list(user=user)) == []
     with pytest.raises(PermissionDeniedError):
-        selectors.dispute_list(user=make_user("bank", ["loan_officer"]))
+        disputes_selectors.dispute_list(user=make_user("bank", ["loan_officer"]))
     with pytest.raises(ApplicationError):
-        selectors.dispute_list(user=operator, status="lost")
+        disputes_selectors.dispute_list(user=operator, status="lost")
 
 
 def test_the_list_reads_in_a_fixed_number_of_queries(
@@ -320,7 +345,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(
             proposed_values={},
         )
     with django_assert_num_queries(2):  # roles of the user, then the list with its joins
-        rows = list(selectors.dispute_list(user=tax_clerk))
+        rows = list(disputes_selectors.dispute_list(user=tax_clerk))
         assert [r.source.organisation.name for r in rows] and [r.entity.name for r in rows]
 
 
@@ -339,7 +364,9 @@ def test_a_disputed_fact_cannot_be_deleted_but_its_entity_can(
 
     dispute = _file(enterprise_user, tax_fact, evidence=[pdf()])
     penalty = make_penalty("minor", "2024-01-10")
-    services.repair_apply(actor=enterprise_user, fact=penalty, statement="已整改", evidence=[pdf()])
+    repair_services.repair_apply(
+        actor=enterprise_user, fact=penalty, statement="已整改", evidence=[pdf()]
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Fact.objects.filter(pk=tax_fact.pk).delete()  # one statement: no per-row collection
         connection.check_constraints()

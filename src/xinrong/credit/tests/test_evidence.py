@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from xinrong.common.errors import ApplicationError
-from xinrong.credit import services
 from xinrong.credit.evidence import EVIDENCE_MAX_BYTES, evidence_check
 from xinrong.credit.models import Dispute
+from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.tests.conftest import PDF_BYTES, PNG_BYTES, pdf
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_at_most_ten_files_per_case():
 
 
 def test_files_are_stored_under_media_root_with_random_names(enterprise_user, tax_fact):
-    dispute = services.dispute_file(
+    dispute = disputes_services.dispute_file(
         actor=enterprise_user,
         fact=tax_fact,
         kind="objection",
@@ -112,7 +112,7 @@ def test_files_are_stored_under_media_root_with_random_names(enterprise_user, ta
 
 def test_one_bad_file_stores_nothing(enterprise_user, tax_fact):
     with pytest.raises(ApplicationError):
-        services.dispute_file(
+        disputes_services.dispute_file(
             actor=enterprise_user,
             fact=tax_fact,
             kind="objection",

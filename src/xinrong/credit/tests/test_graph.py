@@ -10,11 +10,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
-from xinrong.credit import graph as g
-from xinrong.credit import selectors, services
+from xinrong.credit.graph.base import ENTITY, MAX_CIRCLE_LENGTH
+from xinrong.credit.graph.circles import _canonical, find_circles, guarantee_circles
+from xinrong.credit.graph.ego import ego_graph, yuan_label
+from xinrong.credit.graph.flags import risk_flags
 from xinrong.credit.models import QueryLog
 from xinrong.credit.presenters import graph_out
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.credit.selectors import archive as archive_selectors
+from xinrong.credit.services import archive as archive_services
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises import services as registry
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import address_key
@@ -24,55 +29,55 @@ from xinrong.enterprises.tests.factories import MarketEntityFactory, valid_id_nu
 
 
 def test_triangle_is_one_circle_in_guarantee_order():
-    found = g.find_circles([(1, 2), (2, 3), (3, 1)])
+    found = find_circles([(1, 2), (2, 3), (3, 1)])
     assert found.circles == [[1, 2, 3]]
     assert found.in_circle == {1, 2, 3} and not found.truncated
 
 
 def test_circle_keeps_the_direction_of_guarantees():
     # 3 guarantees 2, 2 guarantees 1, 1 guarantees 3
-    assert g.find_circles([(3, 2), (2, 1), (1, 3)]).circles == [[1, 3, 2]]
+    assert find_circles([(3, 2), (2, 1), (1, 3)]).circles == [[1, 3, 2]]
 
 
 def test_mutual_guarantee_is_a_two_member_circle():
-    assert g.find_circles([(5, 4), (4, 5)]).circles == [[4, 5]]
+    assert find_circles([(5, 4), (4, 5)]).circles == [[4, 5]]
 
 
 def test_a_chain_without_cycle_has_no_circle():
-    found = g.find_circles([(1, 2), (2, 3), (3, 4), (1, 4)])
+    found = find_circles([(1, 2), (2, 3), (3, 4), (1, 4)])
     assert found.circles == [] and found.in_circle == frozenset()
 
 
 def test_two_disjoint_circles_are_both_found_shortest_first():
     edges = [(10, 11), (11, 12), (12, 10), (20, 21), (21, 20), (12, 20)]
-    assert g.find_circles(edges).circles == [[20, 21], [10, 11, 12]]
+    assert find_circles(edges).circles == [[20, 21], [10, 11, 12]]
 
 
 def test_circles_can_be_limited_to_those_through_given_entities():
     edges = [(1, 2), (2, 1), (7, 8), (8, 9), (9, 7)]
-    found = g.find_circles(edges, through={8})
+    found = find_circles(edges, through={8})
     assert found.circles == [[7, 8, 9]]
     assert found.in_circle == {7, 8, 9}
 
 
 def test_circles_longer_than_the_bound_are_not_listed_but_flag_their_members():
     ring = [(i, i + 1) for i in range(1, 8)] + [(8, 1)]
-    found = g.find_circles(ring, max_length=6)
+    found = find_circles(ring, max_length=6)
     assert found.circles == []
     assert found.in_circle == set(range(1, 9))
-    assert g.find_circles(ring, max_length=8).circles == [list(range(1, 9))]
+    assert find_circles(ring, max_length=8).circles == [list(range(1, 9))]
 
 
 def test_many_circles_are_cut_at_the_limit_and_say_so():
     complete = [(a, b) for a in range(1, 6) for b in range(1, 6) if a != b]
-    found = g.find_circles(complete, limit=3)
+    found = find_circles(complete, limit=3)
     assert len(found.circles) == 3 and found.truncated
 
 
 def test_amounts_read_as_chinese_finance_pages_show_them():
-    assert g.yuan_label(Decimal("5000000.00")) == "500万元"
-    assert g.yuan_label(Decimal("12345.67")) == "1.23万元"
-    assert g.yuan_label(Decimal("8000")) == "8000元"
+    assert yuan_label(Decimal("5000000.00")) == "500万元"
+    assert yuan_label(Decimal("12345.67")) == "1.23万元"
+    assert yuan_label(Decimal("8000")) == "8000元"
 
 
 # --- the registry's guarantee circles ---------------------------------------------------------
@@ -95,9 +100,9 @@ def test_registry_circles_triangle_two_cycle_and_chain():
     _guarantee(f, h), _guarantee(h, k)  # a chain
     person = registry.person_get_or_create(name="马明", id_number=valid_id_number(seed=61))
     registry.relationship_add(entity=a, kind="guarantor", person=person)
-    assert g.guarantee_circles() == [[d.pk, e.pk], [a.pk, b.pk, c.pk]]
-    assert g.guarantee_circles([b.pk]) == [[a.pk, b.pk, c.pk]]
-    assert g.guarantee_circles([f.pk, h.pk, k.pk]) == []
+    assert guarantee_circles() == [[d.pk, e.pk], [a.pk, b.pk, c.pk]]
+    assert guarantee_circles([b.pk]) == [[a.pk, b.pk, c.pk]]
+    assert guarantee_circles([f.pk, h.pk, k.pk]) == []
 
 
 @pytest.mark.django_db
@@ -106,9 +111,9 @@ def test_circle_search_walks_the_guarantee_graph_in_a_bounded_number_of_queries(
     for x, y in zip(ring, ring[1:] + ring[:1], strict=True):
         _guarantee(x, y)
     with CaptureQueriesContext(connection) as ctx:
-        circles = g.guarantee_circles([ring[2].pk])
+        circles = guarantee_circles([ring[2].pk])
     assert circles == [[r.pk for r in ring]]
-    assert len(ctx.captured_queries) <= g.MAX_CIRCLE_LENGTH
+    assert len(ctx.captured_queries) <= MAX_CIRCLE_LENGTH
 
 
 # --- the ego graph ----------------------------------------------------------------------------
@@ -131,7 +136,7 @@ def _keys(graph):
 def _build(entity, hops=3, **kw):
     args = dict(guarantees=True, shared_phones=True, fact_categories=["penalty", "judicial"])
     args.update(kw)
-    return g.ego_graph(entity, hops=hops, **args)
+    return ego_graph(entity, hops=hops, **args)
 
 
 @pytest.fixture
@@ -197,7 +202,7 @@ def test_circle_edges_between_outer_nodes_are_drawn(db):
     kinds = {(x.source, x.target) for x in graph.edges if x.kind == "guarantee"}
     assert (("e", b.pk), ("e", c.pk)) in kinds
     assert [[m.entity_id for m in x.members] for x in graph.circles] == [
-        g._canonical([a.pk, b.pk, c.pk])
+        _canonical([a.pk, b.pk, c.pk])
     ]
 
 
@@ -331,7 +336,7 @@ def risky(chain, court):
 def test_risk_flags_come_from_facts_status_and_circles_in_few_queries(risky):
     d, e, k = risky["d"], risky["e"], risky["k"]
     with CaptureQueriesContext(connection) as ctx:
-        flags = g.risk_flags(
+        flags = risk_flags(
             {d.pk: "active", e.pk: "active", k.pk: "revoked"},
             categories=["judicial", "penalty"],
             in_circle={d.pk, k.pk},
@@ -365,20 +370,20 @@ def test_a_repaired_penalty_no_longer_flags_its_entity(risky, court, make_user):
         decided_by=court.organisation.users.first(),
         decided_at=timezone.now(),
     )
-    flags = g.risk_flags({e.pk: "active"}, categories=["judicial", "penalty"])
+    flags = risk_flags({e.pk: "active"}, categories=["judicial", "penalty"])
     assert e.pk not in flags  # the repaired record stops showing, as in the archive
 
 
 def test_flags_only_use_the_categories_the_reader_may_see(risky):
     d, e = risky["d"], risky["e"]
-    flags = g.risk_flags({d.pk: "active", e.pk: "active"}, categories=["penalty"])
+    flags = risk_flags({d.pk: "active", e.pk: "active"}, categories=["penalty"])
     assert d.pk not in flags  # the judicial record is not public
     assert [f.code for f in flags[e.pk]] == ["negative_info"]
 
 
 def test_published_dishonest_listing_counts_outside_the_readers_categories(risky):
     d = risky["d"]
-    flags = g.risk_flags({d.pk: "active"}, categories=["penalty"], published_dishonest=True)
+    flags = risk_flags({d.pk: "active"}, categories=["penalty"], published_dishonest=True)
     # the court-published 失信 listing shows; the judicial record itself stays non-public
     assert [f.code for f in flags[d.pk]] == ["dishonest"]
 
@@ -387,7 +392,7 @@ def test_related_parties_show_only_public_information_to_the_centres_reader(risk
     # A full reader of the centre sees the centre's own non-public facts, but a related party
     # never consented to that reader: its judicial record is not counted, its 失信 listing is.
     graph = _build(risky["c"], hops=3, fact_categories=["judicial", "penalty"])
-    d = graph.nodes[(g.ENTITY, risky["d"].pk)]
+    d = graph.nodes[(ENTITY, risky["d"].pk)]
     assert [f.code for f in d.flags if f.code != "guarantee_circle"] == ["dishonest"]
 
 
@@ -414,12 +419,12 @@ def _grant(enterprise_user, institution, **kw):
         expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
     args.update(kw)
-    return services.authorisation_grant(**args)
+    return archive_services.authorisation_grant(**args)
 
 
 def test_enterprise_sees_its_own_graph_with_guarantees_and_nothing_is_logged(own, enterprise_user):
     entity, partner = own
-    graph = selectors.relationship_graph(
+    graph = archive_selectors.relationship_graph(
         user=enterprise_user, entity=entity, hops=2, channel="page"
     )
     assert graph.own and graph.guarantees
@@ -444,13 +449,15 @@ def test_another_enterprise_may_not_read_the_graph(own, make_user):
         division_code="630102",
     )
     with pytest.raises(PermissionDeniedError):
-        selectors.relationship_graph(user=stranger, entity=entity, hops=1, channel="page")
+        archive_selectors.relationship_graph(user=stranger, entity=entity, hops=1, channel="page")
 
 
 def test_institution_without_authorisation_is_refused_and_nothing_is_logged(own, bank_officer):
     entity, _partner = own
     with pytest.raises(PermissionDeniedError) as exc:
-        selectors.relationship_graph(user=bank_officer, entity=entity, hops=2, channel="page")
+        archive_selectors.relationship_graph(
+            user=bank_officer, entity=entity, hops=2, channel="page"
+        )
     assert exc.value.code == "authorisation_required"
     assert not QueryLog.objects.exists()
 
@@ -458,7 +465,9 @@ def test_institution_without_authorisation_is_refused_and_nothing_is_logged(own,
 def test_public_scope_shows_the_public_layer_without_logging(own, enterprise_user, bank_officer):
     entity, partner = own
     _grant(enterprise_user, bank_officer.organisation, scope="public")
-    graph = selectors.relationship_graph(user=bank_officer, entity=entity, hops=2, channel="page")
+    graph = archive_selectors.relationship_graph(
+        user=bank_officer, entity=entity, hops=2, channel="page"
+    )
     assert not graph.guarantees and graph.circles == []
     assert ("e", partner.pk) not in graph.nodes  # reached only through guarantees
     assert set(graph.fact_categories) <= {
@@ -473,7 +482,9 @@ def test_public_scope_shows_the_public_layer_without_logging(own, enterprise_use
 def test_full_authorisation_shows_guarantees_and_logs_the_read(own, enterprise_user, bank_officer):
     entity, partner = own
     auth = _grant(enterprise_user, bank_officer.organisation)
-    graph = selectors.relationship_graph(user=bank_officer, entity=entity, hops=2, channel="api")
+    graph = archive_selectors.relationship_graph(
+        user=bank_officer, entity=entity, hops=2, channel="api"
+    )
     assert graph.guarantees and graph.authorisation == auth and not graph.own
     assert ("e", partner.pk) in graph.nodes and graph.circles
     log = QueryLog.objects.get()
@@ -495,7 +506,9 @@ def test_chosen_scope_flags_chosen_categories_but_hides_guarantees(
         entity=risky["d"], kind="shareholder", holder_entity=entity, share_ratio=10
     )
     _grant(enterprise_user, bank_officer.organisation, scope="chosen", categories=["judicial"])
-    graph = selectors.relationship_graph(user=bank_officer, entity=entity, hops=1, channel="page")
+    graph = archive_selectors.relationship_graph(
+        user=bank_officer, entity=entity, hops=1, channel="page"
+    )
     assert not graph.guarantees
     flags = {f.code for f in graph.nodes[("e", risky["d"].pk)].flags}
     assert "dishonest" in flags and "guarantee_circle" not in flags
@@ -506,14 +519,18 @@ def test_chosen_scope_flags_chosen_categories_but_hides_guarantees(
 def test_revoked_authorisation_stops_graph_reads(own, enterprise_user, bank_officer):
     entity, _partner = own
     auth = _grant(enterprise_user, bank_officer.organisation)
-    services.authorisation_revoke(authorisation=auth, actor=enterprise_user)
+    archive_services.authorisation_revoke(authorisation=auth, actor=enterprise_user)
     with pytest.raises(PermissionDeniedError):
-        selectors.relationship_graph(user=bank_officer, entity=entity, hops=1, channel="page")
+        archive_selectors.relationship_graph(
+            user=bank_officer, entity=entity, hops=1, channel="page"
+        )
 
 
 def test_government_sees_the_public_layer_as_in_the_archive(own, gov_reviewer):
     entity, _partner = own
-    graph = selectors.relationship_graph(user=gov_reviewer, entity=entity, hops=2, channel="page")
+    graph = archive_selectors.relationship_graph(
+        user=gov_reviewer, entity=entity, hops=2, channel="page"
+    )
     assert not graph.guarantees and graph.authorisation is None
     assert not QueryLog.objects.exists()
 
@@ -522,7 +539,9 @@ def test_government_sees_the_public_layer_as_in_the_archive(own, gov_reviewer):
 def test_hops_outside_one_to_three_are_refused_naming_the_field(own, enterprise_user, hops):
     entity, _partner = own
     with pytest.raises(ApplicationError) as exc:
-        selectors.relationship_graph(user=enterprise_user, entity=entity, hops=hops, channel="page")
+        archive_selectors.relationship_graph(
+            user=enterprise_user, entity=entity, hops=hops, channel="page"
+        )
     assert exc.value.status == 422 and exc.value.extra == {"field": "hops"}
     assert "hops" in exc.value.message
 
@@ -532,7 +551,7 @@ def test_hops_outside_one_to_three_are_refused_naming_the_field(own, enterprise_
 
 @pytest.fixture
 def api_key(bank_admin):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     _key, raw = api_key_create(organisation=bank_admin.organisation, name="信贷", actor=bank_admin)
     return raw

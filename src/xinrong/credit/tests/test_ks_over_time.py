@@ -15,11 +15,12 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
 from xinrong.common.errors import ApplicationError
-from xinrong.credit import selectors, services
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import ScoreModel
 from xinrong.credit.outcomes import loan_labels, performance_over_time
 from xinrong.credit.scorecard import Scorecard
+from xinrong.credit.selectors import scoring as scoring_selectors
+from xinrong.credit.services import scoring as scoring_services
 from xinrong.credit.tests.test_platform_training import _loans
 from xinrong.credit.tests.test_scoring import _card
 
@@ -39,7 +40,7 @@ def model() -> ScoreModel:
     """150 entities with a 2023 loan (January to June, every 4th bad) and, for most bad ones and
     a few good ones, a 2021 loan that went 60 days overdue; a model trained on those outcomes."""
     _loans(150, 4)
-    return services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
+    return scoring_services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
 
 
 def _scores_one_by_one(card: Scorecard, months: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -105,9 +106,9 @@ def test_no_outcomes_means_no_periods() -> None:
 
 
 def test_the_result_is_cached_per_version_and_date(model, django_assert_max_num_queries) -> None:
-    first = selectors.model_performance(model=model, as_of=AS_OF)
+    first = scoring_selectors.model_performance(model=model, as_of=AS_OF)
     with django_assert_max_num_queries(1):  # the freshness check only
-        again = selectors.model_performance(model=model, as_of=AS_OF)
+        again = scoring_selectors.model_performance(model=model, as_of=AS_OF)
     assert again.chart() == first.chart()
 
 
@@ -160,7 +161,7 @@ def test_the_ks_chart_draws_with_counts_in_its_tooltip(page, live_server, make_u
     from conftest import PASSWORD
 
     _loans(150, 4)
-    model = services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
+    model = scoring_services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
     make_user("operator", ["operator_admin"], username="ops")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -10,7 +10,7 @@ from typing import Any, cast
 import pytest
 
 from xinrong.credit.features import FEATURES_BY_NAME, feature_matrix
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 

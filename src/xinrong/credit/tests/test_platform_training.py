@@ -10,11 +10,11 @@ import pytest
 from django.core.management import call_command
 
 from xinrong.common.errors import ApplicationError
-from xinrong.credit import services
 from xinrong.credit.choices import TrainingData
 from xinrong.credit.outcomes import loan_labels
+from xinrong.credit.services import scoring as scoring_services
 from xinrong.credit.tests.test_loan_features import event
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_labels_use_a_12_month_window_and_a_snapshot_before_disbursement() -> No
 
 def test_training_on_platform_outcomes_says_so() -> None:
     _loans(150, 4)
-    model = services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
+    model = scoring_services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
     assert model.metrics["outcomes"] == "platform"
     assert model.training["data"] == TrainingData.PLATFORM
     assert model.training["rows"] > 150  # the earlier loans are outcomes too (all good)
@@ -104,7 +104,7 @@ def test_auto_falls_back_to_synthetic_outcomes_and_says_why() -> None:
     text = out.getvalue()
     assert "platform outcomes not used" in text
     assert "synthetic outcomes" in text
-    model = services.model_train(actor=None, as_of=AS_OF)
+    model = scoring_services.model_train(actor=None, as_of=AS_OF)
     assert model.metrics["outcomes"] == "synthetic"
     assert "平台贷款结果不足" in model.training["fallback"]
 
@@ -112,7 +112,7 @@ def test_auto_falls_back_to_synthetic_outcomes_and_says_why() -> None:
 def test_platform_outcomes_required_but_too_few_is_a_clear_error() -> None:
     _loans(60, 4)
     with pytest.raises(ApplicationError) as caught:
-        services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
+        scoring_services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
     assert caught.value.code == "too_few_outcomes"
     assert caught.value.extra["bads"] == 15
     assert "至少需要 100 笔" in caught.value.message
@@ -120,4 +120,4 @@ def test_platform_outcomes_required_but_too_few_is_a_clear_error() -> None:
 
 def test_unknown_outcome_source_is_refused() -> None:
     with pytest.raises(ApplicationError, match="synthetic"):
-        services.model_train(actor=None, outcomes="bank")
+        scoring_services.model_train(actor=None, outcomes="bank")

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
-from xinrong.credit import selectors, services
 from xinrong.credit.features import exclude_repaired
 from xinrong.credit.models import RepairApplication
 from xinrong.credit.publication import (
@@ -15,6 +14,9 @@ from xinrong.credit.publication import (
     maximum_period_end,
     repair_earliest_on,
 )
+from xinrong.credit.selectors import archive as archive_selectors
+from xinrong.credit.selectors import repair as repair_selectors
+from xinrong.credit.services import repair as repair_services
 from xinrong.credit.tests.conftest import pdf
 from xinrong.datahub.models import Fact
 from xinrong.notifications.models import Notification
@@ -34,7 +36,7 @@ def _apply(user, fact, on: str = "2030-01-01", **kw):
         "evidence": [pdf("缴款凭证.pdf")],
         "now": _day(on),
     }
-    return services.repair_apply(**(args | kw))
+    return repair_services.repair_apply(**(args | kw))
 
 
 def test_periods_are_the_published_rules():
@@ -121,9 +123,9 @@ def test_one_pending_application_and_no_second_repair(enterprise_user, make_pena
     with pytest.raises(ConflictError) as exc:
         _apply(enterprise_user, fact)
     assert "待审核" in exc.value.message
-    services.repair_reject(application=first, actor=tax_clerk, reason="罚款尚未缴清")
+    repair_services.repair_reject(application=first, actor=tax_clerk, reason="罚款尚未缴清")
     second = _apply(enterprise_user, fact)  # rejected: the enterprise may try again
-    services.repair_approve(application=second, actor=tax_clerk)
+    repair_services.repair_approve(application=second, actor=tax_clerk)
     with pytest.raises(ConflictError) as exc:
         _apply(enterprise_user, fact)
     assert "已经修复" in exc.value.message
@@ -135,11 +137,11 @@ def test_the_department_or_the_operator_decides(
     application = _apply(enterprise_user, make_penalty("general", "2024-01-10"))
     for actor in (make_user("government", ["data_provider"]), enterprise_user):
         with pytest.raises(PermissionDeniedError):
-            services.repair_approve(application=application, actor=actor)
+            repair_services.repair_approve(application=application, actor=actor)
     with pytest.raises(ApplicationError) as exc:
-        services.repair_reject(application=application, actor=operator, reason="")
+        repair_services.repair_reject(application=application, actor=operator, reason="")
     assert exc.value.extra["field"] == "reason"
-    services.repair_approve(application=application, actor=operator, reason="整改到位")
+    repair_services.repair_approve(application=application, actor=operator, reason="整改到位")
     application.refresh_from_db()
     assert (application.status, application.decided_by, application.reason) == (
         "approved",
@@ -147,7 +149,7 @@ def test_the_department_or_the_operator_decides(
         "整改到位",
     )
     with pytest.raises(ConflictError):
-        services.repair_reject(application=application, actor=tax_clerk, reason="迟到的意见")
+        repair_services.repair_reject(application=application, actor=tax_clerk, reason="迟到的意见")
     kinds = [(e.kind, e.from_status, e.to_status) for e in application.events.all()]
     assert kinds == [("filed", "", "submitted"), ("approved", "submitted", "approved")]
 
@@ -164,10 +166,10 @@ def test_a_repaired_record_is_hidden_from_institutions_but_marked_for_the_owner(
     kept = make_penalty("serious", "2024-02-01")
     with django_capture_on_commit_callbacks(execute=True):
         application = _apply(enterprise_user, repaired)
-        services.repair_approve(application=application, actor=tax_clerk)
-    bank_view = selectors.archive_read(user=bank_officer, entity=entity, channel="page")
+        repair_services.repair_approve(application=application, actor=tax_clerk)
+    bank_view = archive_selectors.archive_read(user=bank_officer, entity=entity, channel="page")
     assert [f.pk for f in bank_view.facts["penalty"]] == [kept.pk]
-    own_view = selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
+    own_view = archive_selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
     assert {f.pk for f in own_view.facts["penalty"]} == {repaired.pk, kept.pk}
     assert own_view.repaired == {repaired.pk}
     assert [n.kind for n in Notification.objects.filter(recipient=tax_clerk)] == ["repair.filed"]
@@ -180,10 +182,10 @@ def test_scoring_can_leave_repaired_records_out(entity, enterprise_user, make_pe
     repaired = make_penalty("general", "2024-01-10")
     kept = make_penalty("general", "2024-01-11")
     pending = make_penalty("general", "2024-01-12")
-    services.repair_approve(application=_apply(enterprise_user, repaired), actor=tax_clerk)
+    repair_services.repair_approve(application=_apply(enterprise_user, repaired), actor=tax_clerk)
     _apply(enterprise_user, pending)
-    assert selectors.repaired_fact_ids() == {repaired.pk}
-    assert selectors.repaired_fact_ids(entity_ids=[entity.pk]) == {repaired.pk}
-    assert selectors.repaired_fact_ids(entity_ids=[entity.pk + 1]) == set()
+    assert repair_selectors.repaired_fact_ids() == {repaired.pk}
+    assert repair_selectors.repaired_fact_ids(entity_ids=[entity.pk]) == {repaired.pk}
+    assert repair_selectors.repaired_fact_ids(entity_ids=[entity.pk + 1]) == set()
     remaining = exclude_repaired(Fact.objects.filter(category="penalty"))
     assert set(remaining.values_list("pk", flat=True)) == {kept.pk, pending.pk}

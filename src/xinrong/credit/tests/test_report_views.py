@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from xinrong.credit import services
 from xinrong.credit.models import CreditReport, QueryLog
+from xinrong.credit.services import reports as reports_services
 from xinrong.credit.tests.reporting import deliver_facts, give_score, grant, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def entity(enterprise_user, make_user):
 
 @pytest.fixture
 def report(entity, enterprise_user):
-    return services.report_generate(user=enterprise_user, entity=entity, channel="page")
+    return reports_services.report_generate(user=enterprise_user, entity=entity, channel="page")
 
 
 def test_enterprise_downloads_its_report_as_a_chinese_named_pdf(client, entity, enterprise_user):

@@ -11,8 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from gmssl import func, sm3
 
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.credit import reports, selectors, services
 from xinrong.credit.models import CreditReport, QueryLog
+from xinrong.credit.reports.content import mask_identifiers, mask_person_names, money
+from xinrong.credit.reports.numbers import normalise_number
+from xinrong.credit.selectors import archive as archive_selectors
+from xinrong.credit.selectors import reports as reports_selectors
+from xinrong.credit.services import reports as reports_services
 from xinrong.credit.tests.reporting import (
     SOMEONES_ID,
     SOMEONES_PHONE,
@@ -47,7 +51,7 @@ def scored(entity, make_user):
 
 
 def _generate(user, entity, **kw):
-    return services.report_generate(user=user, entity=entity, channel="page", **kw)
+    return reports_services.report_generate(user=user, entity=entity, channel="page", **kw)
 
 
 def _flat(text: str) -> str:
@@ -121,38 +125,41 @@ def test_stored_digest_is_the_sm3_of_the_pdf_bytes(scored, entity, enterprise_us
 def test_report_verifies_and_a_modified_copy_does_not(scored, entity, enterprise_user):
     report = _generate(enterprise_user, entity)
     data = pdf_bytes(report)
-    ok = selectors.report_verify(number=report.number, document=data)
+    ok = reports_selectors.report_verify(number=report.number, document=data)
     assert ok.matches is True and ok.checked == "file"
     assert (ok.entity_name, ok.uscc, ok.score, ok.grade) == (entity.name, entity.uscc, 688, "AA")
     tampered = data.replace(b"/Producer", b"/Pr0ducer", 1)
     assert len(tampered) == len(data)
-    assert selectors.report_verify(number=report.number, document=tampered).matches is False
-    assert selectors.report_verify(number=report.number, document=data + b"\n").matches is False
-    assert selectors.report_verify(number=report.number, digest=report.sm3.upper()).matches
-    assert selectors.report_verify(number=report.number, digest="0" * 64).matches is False
-    number_only = selectors.report_verify(number=report.number.lower())
+    assert reports_selectors.report_verify(number=report.number, document=tampered).matches is False
+    assert (
+        reports_selectors.report_verify(number=report.number, document=data + b"\n").matches
+        is False
+    )
+    assert reports_selectors.report_verify(number=report.number, digest=report.sm3.upper()).matches
+    assert reports_selectors.report_verify(number=report.number, digest="0" * 64).matches is False
+    number_only = reports_selectors.report_verify(number=report.number.lower())
     assert number_only.checked == "" and number_only.matches is None
     with pytest.raises(ApplicationError) as exc:
-        selectors.report_verify(number=report.number, digest="xyz")
+        reports_selectors.report_verify(number=report.number, digest="xyz")
     assert exc.value.status == 422 and exc.value.extra["field"] == "digest"
 
 
 @pytest.mark.parametrize("number", ["", "XR2026", "XR20261341ABCDEFGHJK", "YY20260101ABCDEFGHJK"])
 def test_malformed_report_numbers_are_404_with_a_chinese_message(number):
     with pytest.raises(NotFoundError) as exc:
-        selectors.report_verify(number=number)
+        reports_selectors.report_verify(number=number)
     assert "报告编号" in exc.value.message and "格式不正确" in exc.value.message
 
 
 def test_unknown_report_number_is_404():
     with pytest.raises(NotFoundError) as exc:
-        selectors.report_verify(number="XR20260101ABCDEFGHJK")
+        reports_selectors.report_verify(number="XR20260101ABCDEFGHJK")
     assert "未找到编号为 XR20260101ABCDEFGHJK 的信用报告" in exc.value.message
 
 
 def test_typed_numbers_are_read_forgivingly():
-    assert reports.normalise_number(" xr-20260101-abcdefghjo ") == "XR20260101ABCDEFGHJ0"
-    assert reports.normalise_number("XR20260101ABCDEFGHJI") == "XR20260101ABCDEFGHJ1"
+    assert normalise_number(" xr-20260101-abcdefghjo ") == "XR20260101ABCDEFGHJ0"
+    assert normalise_number("XR20260101ABCDEFGHJI") == "XR20260101ABCDEFGHJ1"
 
 
 def test_institution_without_authorisation_gets_403_and_no_report(
@@ -182,7 +189,9 @@ def test_authorised_institution_gets_its_report_and_the_query_is_logged(
 ):
     other_bank = make_user("bank", ["loan_officer"])
     grant(entity, enterprise_user, other_bank.organisation)
-    selectors.archive_read(user=other_bank, entity=entity, channel="page")  # an earlier read
+    archive_selectors.archive_read(
+        user=other_bank, entity=entity, channel="page"
+    )  # an earlier read
     auth = grant(entity, enterprise_user, bank_officer.organisation)
     report = _generate(bank_officer, entity)
     assert report.audience == "institution" and report.authorisation == auth
@@ -250,7 +259,7 @@ def test_own_query_records_list_institutions(
     scored, entity, enterprise_user, bank_officer, tmp_path
 ):
     grant(entity, enterprise_user, bank_officer.organisation)
-    selectors.archive_read(user=bank_officer, entity=entity, channel="api")
+    archive_selectors.archive_read(user=bank_officer, entity=entity, channel="api")
     text = pdf_text(pdf_bytes(_generate(enterprise_user, entity)), tmp_path)
     assert bank_officer.organisation.name in text and "贷款审批" in text
 
@@ -282,14 +291,14 @@ def test_missing_font_falls_back_to_the_cid_font_and_says_so(
 
 
 def test_masking_helpers():
-    assert reports.mask_identifiers(f"身份证{SOMEONES_ID}") == "身份证630***********1234"
-    assert reports.mask_identifiers("卡号6222021234567890123") == "卡号622202*********0123"
-    assert reports.mask_identifiers("电话+8613812345678") == "电话+86138****5678"
+    assert mask_identifiers(f"身份证{SOMEONES_ID}") == "身份证630***********1234"
+    assert mask_identifiers("卡号6222021234567890123") == "卡号622202*********0123"
+    assert mask_identifiers("电话+8613812345678") == "电话+86138****5678"
     plain = "金额150000.00，日期2024-02-01"
-    assert reports.mask_identifiers(plain) == plain
+    assert mask_identifiers(plain) == plain
     names = "欧阳娜娜、西宁某某商贸有限公司"
-    assert reports.mask_person_names(names) == "欧阳**、西宁某某商贸有限公司"
-    assert reports.money("1234.5") == "¥1,234.50" and reports.money(None) == ""
+    assert mask_person_names(names) == "欧阳**、西宁某某商贸有限公司"
+    assert money("1234.5") == "¥1,234.50" and money(None) == ""
 
 
 def test_report_is_chinese_whatever_the_ui_language(

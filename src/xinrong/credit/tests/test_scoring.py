@@ -9,11 +9,17 @@ from django.db import connection
 from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
-from xinrong.credit import selectors, services
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import CreditProfile, ModelEvent, QueryLog, ScoreModel
 from xinrong.credit.scorecard import BinnedFeature, Scorecard
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.credit.selectors import scoring as scoring_selectors
+from xinrong.credit.services import archive as archive_services
+from xinrong.credit.services import disputes as disputes_services
+from xinrong.credit.services import early_warning as early_warning_services
+from xinrong.credit.services import repair as repair_services
+from xinrong.credit.services import scoring as scoring_services
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +127,7 @@ def _card() -> Scorecard:
 
 def _activate(card: Scorecard) -> ScoreModel:
     model = ScoreModel.objects.create(version=1, name="test", card=card.to_json())
-    return services.model_activate(model=model, actor=None)
+    return scoring_services.model_activate(model=model, actor=None)
 
 
 def test_repair_or_retention_changes_the_score_as_the_card_says(entity, source):
@@ -135,10 +141,10 @@ def test_repair_or_retention_changes_the_score_as_the_card_says(entity, source):
     )
     card = _card()
     _activate(card)
-    now_run = services.profiles_score(entity_ids=[entity.pk], as_of=today)
+    now_run = scoring_services.profiles_score(entity_ids=[entity.pk], as_of=today)
     first = CreditProfile.objects.get(entity=entity, is_latest=True)
     later = end.replace(year=end.year + 5) + dt.timedelta(days=1)
-    services.profiles_score(entity_ids=[entity.pk], as_of=later)
+    scoring_services.profiles_score(entity_ids=[entity.pk], as_of=later)
     second = CreditProfile.objects.get(entity=entity, is_latest=True)
     pen, tax = card.features
     assert first.score == round(pen.points[1] + tax.points[3])  # one serious penalty, no tax data
@@ -149,37 +155,37 @@ def test_repair_or_retention_changes_the_score_as_the_card_says(entity, source):
 
 def test_rescoring_unchanged_entities_writes_no_new_snapshot(entity):
     _activate(_card())
-    services.profiles_score(entity_ids=[entity.pk])
-    services.profiles_score(entity_ids=[entity.pk])
+    scoring_services.profiles_score(entity_ids=[entity.pk])
+    scoring_services.profiles_score(entity_ids=[entity.pk])
     assert CreditProfile.objects.filter(entity=entity).count() == 1
 
 
 def test_scoring_without_an_active_model_is_a_clear_error(entity):
     with pytest.raises(ApplicationError) as err:
-        services.profiles_score(entity_ids=[entity.pk])
+        scoring_services.profiles_score(entity_ids=[entity.pk])
     assert err.value.code == "no_active_model"
 
 
 def test_training_needs_enough_entities(entity):
     with pytest.raises(ApplicationError) as err:
-        services.model_train(actor=None)
+        scoring_services.model_train(actor=None)
     assert "200" in str(err.value.message)
 
 
 def test_only_operators_train_or_activate(bank_officer, entity):
     with pytest.raises(PermissionDeniedError):
-        services.model_train(actor=bank_officer)
+        scoring_services.model_train(actor=bank_officer)
     model = ScoreModel.objects.create(version=1, name="m", card=_card().to_json())
     with pytest.raises(PermissionDeniedError):
-        services.model_activate(model=model, actor=bank_officer)
+        scoring_services.model_activate(model=model, actor=bank_officer)
 
 
 def test_activation_retires_the_previous_version_with_audit_records(operator):
     card = _card().to_json()
     v1 = ScoreModel.objects.create(version=1, name="a", card=card)
     v2 = ScoreModel.objects.create(version=2, name="b", card=card)
-    services.model_activate(model=v1, actor=operator)
-    services.model_activate(model=v2, actor=operator, note="新版本")
+    scoring_services.model_activate(model=v1, actor=operator)
+    scoring_services.model_activate(model=v2, actor=operator, note="新版本")
     v1.refresh_from_db()
     v2.refresh_from_db()
     assert (v1.status, v2.status) == ("retired", "active")
@@ -190,7 +196,7 @@ def test_activation_retires_the_previous_version_with_audit_records(operator):
         (2, "activated", operator.pk),
     ]
     with pytest.raises(ApplicationError):
-        services.model_activate(model=v2, actor=operator)
+        scoring_services.model_activate(model=v2, actor=operator)
 
 
 def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
@@ -205,8 +211,8 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
     )
     card = _card()
     _activate(card)
-    services.profiles_score(entity_ids=[entity.pk])
-    own = selectors.portrait_read(user=enterprise_user, entity=entity, channel="page")
+    scoring_services.profiles_score(entity_ids=[entity.pk])
+    own = scoring_selectors.portrait_read(user=enterprise_user, entity=entity, channel="page")
     assert own.profile is not None and own.own
     assert {code for code, _l, _v in own.dimensions} == {"compliance", "tax"}
     # tax grade C is in the worst bin: one step up (to B or M, the next bin, not straight to
@@ -218,8 +224,8 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
     assert (tip.feature, tip.gain) == ("tax_grade", round(gain))
     assert tip.score_after == round(own.profile.score + gain)
     with pytest.raises(PermissionDeniedError):
-        selectors.portrait_read(user=bank_officer, entity=entity, channel="page")
-    services.authorisation_grant(
+        scoring_selectors.portrait_read(user=bank_officer, entity=entity, channel="page")
+    archive_services.authorisation_grant(
         entity=entity,
         actor=enterprise_user,
         institution=bank_officer.organisation,
@@ -229,8 +235,8 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
         expires_on=today + dt.timedelta(days=30),
     )
     with pytest.raises(PermissionDeniedError):  # a score rests on everything: "full" needed
-        selectors.portrait_read(user=bank_officer, entity=entity, channel="page")
-    services.authorisation_grant(
+        scoring_selectors.portrait_read(user=bank_officer, entity=entity, channel="page")
+    archive_services.authorisation_grant(
         entity=entity,
         actor=enterprise_user,
         institution=bank_officer.organisation,
@@ -238,7 +244,7 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
         purpose="loan_application",
         expires_on=today + dt.timedelta(days=30),
     )
-    seen = selectors.portrait_read(user=bank_officer, entity=entity, channel="api")
+    seen = scoring_selectors.portrait_read(user=bank_officer, entity=entity, channel="api")
     assert seen.profile.score == own.profile.score
     log = QueryLog.objects.get()
     assert (log.organisation_id, log.categories, log.channel) == (
@@ -302,21 +308,23 @@ def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
     )
     card = _card()
     _activate(card)
-    services.profiles_score(entity_ids=[entity.pk])
+    scoring_services.profiles_score(entity_ids=[entity.pk])
     before = CreditProfile.objects.get(entity=entity, is_latest=True).score
     fact = Fact.objects.get(entity=entity, category="penalty")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from xinrong.credit.tests.conftest import PDF_BYTES
 
-    application = services.repair_apply(
+    application = repair_services.repair_apply(
         actor=enterprise_user,
         fact=fact,
         statement="已整改，罚款已缴清",
         evidence=[SimpleUploadedFile("整改报告.pdf", PDF_BYTES, "application/pdf")],
     )
     with django_capture_on_commit_callbacks(execute=True) as queued:
-        services.repair_approve(application=application, actor=source_user, reason="整改到位")
+        repair_services.repair_approve(
+            application=application, actor=source_user, reason="整改到位"
+        )
     assert queued  # the approval itself queues the entity's rescoring; nobody calls it by hand
     after = CreditProfile.objects.get(entity=entity, is_latest=True).score
     pen, tax = card.features
@@ -332,13 +340,13 @@ def test_scoring_a_long_list_in_parts_gives_the_same_snapshots(monkeypatch, enti
     others = [MarketEntityFactory() for _ in range(4)]
     ids = [entity.pk, *(o.pk for o in others)]
     _activate(_card())
-    monkeypatch.setattr(services, "SCORE_PART", 2)  # three parts of at most two entities
-    run = services.profiles_score(entity_ids=ids)
+    monkeypatch.setattr(scoring_services, "SCORE_PART", 2)  # three parts of at most two entities
+    run = scoring_services.profiles_score(entity_ids=ids)
     assert run.entities == 5
     assert sorted(
         CreditProfile.objects.filter(is_latest=True).values_list("entity_id", flat=True)
     ) == sorted(ids)
-    assert services.alerts_raise(entity_ids=ids) == 0
+    assert early_warning_services.alerts_raise(entity_ids=ids) == 0
 
 
 def test_a_dispute_correction_rescores_the_entity(
@@ -353,10 +361,10 @@ def test_a_dispute_correction_rescores_the_entity(
     )
     card = _card()
     _activate(card)
-    services.profiles_score(entity_ids=[entity.pk])
+    scoring_services.profiles_score(entity_ids=[entity.pk])
     before = CreditProfile.objects.get(entity=entity, is_latest=True)
     fact = Fact.objects.get(entity=entity, category="tax")
-    dispute = services.dispute_file(
+    dispute = disputes_services.dispute_file(
         actor=enterprise_user,
         fact=fact,
         kind="correction",
@@ -364,7 +372,9 @@ def test_a_dispute_correction_rescores_the_entity(
         proposed_values={"credit_grade": "A"},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispute_resolve_correct(dispute=dispute, actor=source.organisation.users.first())
+        disputes_services.dispute_resolve_correct(
+            dispute=dispute, actor=source.organisation.users.first()
+        )
     after = CreditProfile.objects.get(entity=entity, is_latest=True)
     pen, tax = card.features
     # grade D is 1 and A is 5 on the feature's scale: bins [<2.5], [2.5, 4.5), [≥4.5]
@@ -387,9 +397,11 @@ def test_a_correction_that_drops_the_score_alerts_the_lender_at_once(
         f"统一社会信用代码,所属期,实缴税额（元）,纳税信用等级\n{entity.uscc},2026-01,1000,A\n",
     )
     _activate(_card())
-    services.profiles_score(entity_ids=[entity.pk])
-    services.loan_watch_start(entity=entity, institution=bank_officer.organisation, reference="L1")
-    dispute = services.dispute_file(
+    scoring_services.profiles_score(entity_ids=[entity.pk])
+    early_warning_services.loan_watch_start(
+        entity=entity, institution=bank_officer.organisation, reference="L1"
+    )
+    dispute = disputes_services.dispute_file(
         actor=enterprise_user,
         fact=Fact.objects.get(entity=entity, category="tax"),
         kind="correction",
@@ -397,7 +409,9 @@ def test_a_correction_that_drops_the_score_alerts_the_lender_at_once(
         proposed_values={"credit_grade": "D"},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispute_resolve_correct(dispute=dispute, actor=source.organisation.users.first())
+        disputes_services.dispute_resolve_correct(
+            dispute=dispute, actor=source.organisation.users.first()
+        )
     alert = Alert.objects.get()
     assert (alert.rule, alert.institution_id) == ("score_drop", bank_officer.organisation_id)
 
@@ -415,7 +429,7 @@ def test_a_correction_that_drops_the_score_alerts_the_lender_at_once(
     ],
 )
 def test_guidance_steps_to_the_next_better_bin(points, current, ordered, step):
-    from xinrong.credit.selectors import _next_step
+    from xinrong.credit.selectors.scoring import _next_step
 
     assert _next_step(points, current, ordered=ordered) == step
 
@@ -463,7 +477,7 @@ def test_two_scoring_runs_at_once_leave_one_latest_profile(entity):
     def run() -> None:
         try:
             barrier.wait()
-            services.profiles_score(entity_ids=[entity.pk])
+            scoring_services.profiles_score(entity_ids=[entity.pk])
         except BaseException as exc:  # reported below: a failed run is the test's failure
             failures.append(exc)
         finally:

@@ -85,7 +85,8 @@ def test_enterprise_sees_its_conflicts_and_the_bank_does_not(
 ):
     import io
 
-    from xinrong.datahub.services import batch_ingest, source_create
+    from xinrong.datahub.services.ingest import batch_ingest
+    from xinrong.datahub.services.sources import source_create
 
     dept = make_user("government", ["data_provider"])
     src = source_create(
@@ -114,7 +115,7 @@ def test_export_follows_the_authorisation_and_is_logged_as_export(
 
     from openpyxl import load_workbook
 
-    from xinrong.credit.services import authorisation_grant
+    from xinrong.credit.services.archive import authorisation_grant
 
     client.force_login(bank_officer)
     url = reverse("credit:archive_export", args=[entity.uscc])
@@ -148,7 +149,7 @@ def test_enterprise_sees_its_portrait_page_and_operator_the_model_pages(
     client, enterprise_user, operator, bank_officer
 ):
     from xinrong.credit.models import ScoreModel
-    from xinrong.credit.services import model_activate, profiles_score
+    from xinrong.credit.services.scoring import model_activate, profiles_score
     from xinrong.credit.tests.test_scoring import _card
 
     model = ScoreModel.objects.create(version=1, name="测试卡", card=_card().to_json())
@@ -177,7 +178,8 @@ def test_archive_export_writes_formula_like_values_as_text(client, entity, bank_
 
     from openpyxl import load_workbook
 
-    from xinrong.datahub.services import batch_ingest, source_create
+    from xinrong.datahub.services.ingest import batch_ingest
+    from xinrong.datahub.services.sources import source_create
 
     dept = make_user("government", ["data_provider"])
     src = source_create(

@@ -8,10 +8,15 @@ import pytest
 from django.utils import timezone
 
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
-from xinrong.credit import selectors, services
 from xinrong.credit.models import Alert, CreditProfile, CultivationCase, ScoreModel
+from xinrong.credit.selectors import cultivation as cultivation_selectors
+from xinrong.credit.selectors import early_warning as early_warning_selectors
+from xinrong.credit.services import archive as archive_services
+from xinrong.credit.services import cultivation as cultivation_services
+from xinrong.credit.services import early_warning as early_warning_services
 from xinrong.credit.tests.test_scoring import _card
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +44,7 @@ def _deliver(source, category, text, capture):
 
 
 def _authorise(enterprise_user, institution, days=30):
-    return services.authorisation_grant(
+    return archive_services.authorisation_grant(
         entity=enterprise_user.organisation.market_entity,
         actor=enterprise_user,
         institution=institution,
@@ -74,16 +79,16 @@ def test_new_negative_facts_alert_only_institutions_holding_live_authorisations(
     assert set(Alert.objects.values_list("institution_id", flat=True)) == {
         bank_officer.organisation_id
     }
-    assert not selectors.alert_inbox(user=other_bank).exists()
+    assert not early_warning_selectors.alert_inbox(user=other_bank).exists()
     # the same event again raises nothing new
-    assert services.alerts_raise(entity_ids=[entity.pk]) == 0
+    assert early_warning_services.alerts_raise(entity_ids=[entity.pk]) == 0
 
 
 def test_a_lender_with_an_outstanding_loan_is_alerted_without_a_consent(
     entity, bank_officer, make_user, source, django_capture_on_commit_callbacks
 ):
     """贷后预警: the lender of an outstanding loan gets the alerts; once settled it does not."""
-    services.loan_watch_start(
+    early_warning_services.loan_watch_start(
         entity=entity, institution=bank_officer.organisation, reference="DK-1"
     )
     head = "统一社会信用代码,类别,所属期,应缴金额（元）,欠费月数\n"
@@ -96,7 +101,7 @@ def test_a_lender_with_an_outstanding_loan_is_alerted_without_a_consent(
     assert list(Alert.objects.values_list("institution_id", "rule")) == [
         (bank_officer.organisation_id, "utility_arrears")
     ]
-    services.loan_watch_end(institution=bank_officer.organisation, reference="DK-1")
+    early_warning_services.loan_watch_end(institution=bank_officer.organisation, reference="DK-1")
     _deliver(  # paid up, then in arrears again: a new finding, but nobody watches any more
         source,
         "utility",
@@ -104,7 +109,7 @@ def test_a_lender_with_an_outstanding_loan_is_alerted_without_a_consent(
         django_capture_on_commit_callbacks,
     )
     assert Alert.objects.count() == 1
-    assert services.alerts_raise(entity_ids=[entity.pk]) == 0  # and it reaches no one
+    assert early_warning_services.alerts_raise(entity_ids=[entity.pk]) == 0  # and it reaches no one
 
 
 def test_state_rules_alert_when_the_entity_enters_the_state_not_every_month(
@@ -179,7 +184,7 @@ def test_score_drop_alerts(entity, enterprise_user, bank_officer):
     model = ScoreModel.objects.create(version=1, name="t", card=_card().to_json())
     CreditProfile.objects.create(entity=entity, model=model, score=650, grade="A", is_latest=False)
     CreditProfile.objects.create(entity=entity, model=model, score=610, grade="BBB")
-    assert services.alerts_raise(entity_ids=[entity.pk]) == 1
+    assert early_warning_services.alerts_raise(entity_ids=[entity.pk]) == 1
     alert = Alert.objects.get()
     assert alert.rule == "score_drop" and alert.detail["from"] == 650
 
@@ -190,7 +195,7 @@ def test_a_new_model_versions_lower_scale_is_no_score_drop(entity, enterprise_us
     new = ScoreModel.objects.create(version=2, name="t2", card=_card().to_json())
     CreditProfile.objects.create(entity=entity, model=old, score=650, grade="A", is_latest=False)
     CreditProfile.objects.create(entity=entity, model=new, score=600, grade="BBB")
-    assert services.alerts_raise(entity_ids=[entity.pk]) == 0
+    assert early_warning_services.alerts_raise(entity_ids=[entity.pk]) == 0
 
 
 def test_alert_inbox_acknowledge_and_close(entity, enterprise_user, bank_officer, make_user):
@@ -198,20 +203,22 @@ def test_alert_inbox_acknowledge_and_close(entity, enterprise_user, bank_officer
     model = ScoreModel.objects.create(version=1, name="t", card=_card().to_json())
     CreditProfile.objects.create(entity=entity, model=model, score=700, grade="AA", is_latest=False)
     CreditProfile.objects.create(entity=entity, model=model, score=500, grade="B")
-    services.alerts_raise(entity_ids=[entity.pk])
-    alert = selectors.alert_inbox(user=bank_officer, status="open").get()
+    early_warning_services.alerts_raise(entity_ids=[entity.pk])
+    alert = early_warning_selectors.alert_inbox(user=bank_officer, status="open").get()
     stranger = make_user("bank", ["loan_officer"])
     with pytest.raises(PermissionDeniedError):
-        services.alert_acknowledge(alert=alert, actor=stranger)
-    services.alert_acknowledge(alert=alert, actor=bank_officer, note="已联系企业")
+        early_warning_services.alert_acknowledge(alert=alert, actor=stranger)
+    early_warning_services.alert_acknowledge(alert=alert, actor=bank_officer, note="已联系企业")
     with pytest.raises(ApplicationError) as err:
-        services.alert_close(alert=alert, actor=bank_officer, note=" ")
+        early_warning_services.alert_close(alert=alert, actor=bank_officer, note=" ")
     assert err.value.extra == {"field": "note"}
-    closed = services.alert_close(alert=alert, actor=bank_officer, note="企业已还清欠费")
+    closed = early_warning_services.alert_close(
+        alert=alert, actor=bank_officer, note="企业已还清欠费"
+    )
     assert closed.status == "closed" and closed.handled_by == bank_officer
-    assert selectors.alert_open_count(user=bank_officer) == 0
+    assert early_warning_selectors.alert_open_count(user=bank_officer) == 0
     with pytest.raises(PermissionDeniedError):
-        selectors.alert_inbox(user=enterprise_user)
+        early_warning_selectors.alert_inbox(user=enterprise_user)
 
 
 @pytest.fixture
@@ -240,34 +247,40 @@ def _history(entity, scores, grade="BB"):
 
 def test_rising_enterprises_below_bankable_grade_are_candidates(entity, authority, make_user):
     _history(entity, [540, 565, 580])
-    found = selectors.cultivation_candidates(user=authority)
+    found = cultivation_selectors.cultivation_candidates(user=authority)
     assert [(c.entity, c.score_before, c.score) for c in found] == [(entity, 540, 580)]
     other = make_user("government", ["policy_publisher"])
     other.organisation.industry_sections = ["C"]  # the entity is in F (wholesale/retail)
     other.organisation.save()
-    assert selectors.cultivation_candidates(user=other) == []
+    assert cultivation_selectors.cultivation_candidates(user=other) == []
     with pytest.raises(PermissionDeniedError):
-        selectors.cultivation_candidates(user=make_user("bank", ["loan_officer"]))
+        cultivation_selectors.cultivation_candidates(user=make_user("bank", ["loan_officer"]))
 
 
 def test_falling_or_bankable_enterprises_are_not_candidates(entity, authority):
     _history(entity, [600, 560])
-    assert selectors.cultivation_candidates(user=authority) == []
+    assert cultivation_selectors.cultivation_candidates(user=authority) == []
 
 
 def test_cultivation_plan_notes_and_graduation(entity, authority):
     _history(entity, [540, 580])
     with pytest.raises(ApplicationError):
-        services.cultivation_start(entity=entity, actor=authority, plan="")
-    case = services.cultivation_start(entity=entity, actor=authority, plan="辅导规范纳税申报")
+        cultivation_services.cultivation_start(entity=entity, actor=authority, plan="")
+    case = cultivation_services.cultivation_start(
+        entity=entity, actor=authority, plan="辅导规范纳税申报"
+    )
     assert (case.score_at_start, case.grade_at_start) == (580, "BB")
     with pytest.raises(ApplicationError):
-        services.cultivation_start(entity=entity, actor=authority, plan="again")
-    services.cultivation_note_add(case=case, actor=authority, text="上门走访，已补缴欠税")
-    assert selectors.cultivation_candidates(user=authority) == []  # already in cultivation
+        cultivation_services.cultivation_start(entity=entity, actor=authority, plan="again")
+    cultivation_services.cultivation_note_add(
+        case=case, actor=authority, text="上门走访，已补缴欠税"
+    )
+    assert (
+        cultivation_selectors.cultivation_candidates(user=authority) == []
+    )  # already in cultivation
     CreditProfile.objects.filter(entity=entity).update(is_latest=False)
     _history(entity, [610], grade="BBB")
-    assert services.cultivation_graduate(entity_ids=[entity.pk]) == 1
+    assert cultivation_services.cultivation_graduate(entity_ids=[entity.pk]) == 1
     case.refresh_from_db()
     assert case.status == "graduated" and case.ended_at is not None
 
@@ -278,7 +291,7 @@ def test_only_the_entitys_industry_authority_may_start(entity, make_user):
     manufacturing.organisation.industry_sections = ["C"]
     manufacturing.organisation.save()
     with pytest.raises(PermissionDeniedError):
-        services.cultivation_start(entity=entity, actor=manufacturing, plan="计划")
+        cultivation_services.cultivation_start(entity=entity, actor=manufacturing, plan="计划")
     assert not CultivationCase.objects.exists()
 
 
@@ -324,7 +337,7 @@ def test_default_in_a_guarantee_circle_alerts_the_other_members_institutions(
 def test_a_platform_loan_default_in_a_guarantee_circle_alerts_the_other_members(
     entity, enterprise_user, bank_officer, django_capture_on_commit_callbacks
 ):
-    from xinrong.datahub.services import platform_loan_events_record
+    from xinrong.datahub.services.sources import platform_loan_events_record
     from xinrong.enterprises import services as registry
     from xinrong.enterprises.tests.factories import MarketEntityFactory
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.credit import selectors, services
+from xinrong.credit.early_warning import RULES, rules_effective
 from xinrong.credit.models import Alert, WarningRuleChange
+from xinrong.credit.selectors import early_warning as early_warning_selectors
+from xinrong.credit.services import early_warning as early_warning_services
 from xinrong.credit.tests.test_warning_cultivation import _authorise, _deliver
-from xinrong.credit.warnings import RULES, rules_effective
-from xinrong.datahub.services import source_create
+from xinrong.datahub.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_a_lower_utility_threshold_alerts_earlier_and_the_change_is_recorded(
     entity, enterprise_user, bank_officer, operator, source, django_capture_on_commit_callbacks
 ):
     _authorise(enterprise_user, bank_officer.organisation)
-    services.warning_rule_update(
+    early_warning_services.warning_rule_update(
         rule_id="utility_arrears",
         actor=operator,
         enabled=True,
@@ -77,7 +78,7 @@ def test_a_disabled_rule_raises_nothing(
     entity, enterprise_user, bank_officer, operator, source, django_capture_on_commit_callbacks
 ):
     _authorise(enterprise_user, bank_officer.organisation)
-    services.warning_rule_update(
+    early_warning_services.warning_rule_update(
         rule_id="utility_arrears", actor=operator, enabled=False, severity="medium", threshold=3
     )
     _deliver(
@@ -87,7 +88,9 @@ def test_a_disabled_rule_raises_nothing(
         django_capture_on_commit_callbacks,
     )
     assert not Alert.objects.exists()
-    assert "utility_arrears" not in {r.rule.id for r in selectors.warning_rules_enabled()}
+    assert "utility_arrears" not in {
+        r.rule.id for r in early_warning_selectors.warning_rules_enabled()
+    }
 
 
 @pytest.mark.parametrize(
@@ -108,7 +111,7 @@ def test_bad_settings_are_refused_naming_the_field_and_change_nothing(
     operator, rule_id, severity, threshold, error, field
 ):
     with pytest.raises(error) as info:
-        services.warning_rule_update(
+        early_warning_services.warning_rule_update(
             rule_id=rule_id, actor=operator, enabled=True, severity=severity, threshold=threshold
         )
     assert info.value.extra["field"] == field
@@ -119,20 +122,22 @@ def test_bad_settings_are_refused_naming_the_field_and_change_nothing(
 def test_only_operator_admins_change_rules(make_user, bank_officer, substation_operator):
     auditor = make_user("operator", ["auditor"])
     # a sub-station's admin runs a region; the rules apply to the whole province
-    assert selectors.warning_rules(user=substation_operator).can_change is False
+    assert early_warning_selectors.warning_rules(user=substation_operator).can_change is False
     for user in (auditor, bank_officer, substation_operator):
         with pytest.raises(PermissionDeniedError):
-            services.warning_rule_update(
+            early_warning_services.warning_rule_update(
                 rule_id="score_drop", actor=user, enabled=False, severity="low", threshold=30
             )
-    assert selectors.warning_rules(user=auditor).can_change is False  # operators may look
+    assert (
+        early_warning_selectors.warning_rules(user=auditor).can_change is False
+    )  # operators may look
     with pytest.raises(PermissionDeniedError):
-        selectors.warning_rules(user=bank_officer)
+        early_warning_selectors.warning_rules(user=bank_officer)
 
 
 def test_saving_the_same_values_writes_no_change_record(operator):
     for _ in range(2):
-        services.warning_rule_update(
+        early_warning_services.warning_rule_update(
             rule_id="score_drop", actor=operator, enabled=True, severity="medium", threshold=40
         )
     assert WarningRuleChange.objects.count() == 1
@@ -167,7 +172,7 @@ def test_rules_page_is_refused_to_institutions(client, bank_officer):
 
 
 def test_the_inbox_lists_the_rules_that_run(client, bank_officer, operator):
-    services.warning_rule_update(
+    early_warning_services.warning_rule_update(
         rule_id="social_security_arrears", actor=operator, enabled=False, severity="medium"
     )
     client.force_login(bank_officer)
@@ -176,7 +181,7 @@ def test_the_inbox_lists_the_rules_that_run(client, bank_officer, operator):
 
 
 def test_saving_only_the_severity_keeps_the_threshold_following_the_default(operator, settings):
-    services.warning_rule_update(
+    early_warning_services.warning_rule_update(
         rule_id="score_drop", actor=operator, enabled=True, severity="high", threshold="30"
     )
     settings.XINRONG_SCORE_DROP_ALERT = 45  # the deployment changes its default later

@@ -13,7 +13,7 @@ from django.db import migrations, models
 
 
 def rehash(apps, schema_editor):
-    from xinrong.datahub.columns import row_hash
+    from xinrong.datahub.columnar import row_hash
 
     Fact = apps.get_model("datahub", "Fact")
     changed = []

@@ -1,6 +1,6 @@
 import pytest
 
-from xinrong.datahub.services import source_create
+from xinrong.datahub.services.sources import source_create
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_a_substation_does_not_see_batches_of_departments_outside_its_region(
 def test_a_substation_sees_the_batches_of_departments_in_its_region(
     client, substation_operator, make_user
 ):
-    from xinrong.datahub.services import source_create
+    from xinrong.datahub.services.sources import source_create
 
     local = make_user("government", ["data_provider"], region_code="632801")
     source = source_create(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSWORD
-from xinrong.datahub.services import source_create
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_substation_and_auditor_see_the_hub_without_actions_they_may_not_take(
     browser, live_server, make_user, width
 ):
     from xinrong.datahub.models import UnresolvedRow
-    from xinrong.datahub.services import batch_ingest
+    from xinrong.datahub.services.ingest import batch_ingest
     from xinrong.datahub.tests.test_pipeline import _csv
 
     provider = make_user("government", ["data_provider"], username="tax_clerk")

@@ -1,6 +1,6 @@
 import pytest
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.datahub.models import Fact
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 

@@ -1,6 +1,6 @@
 import pytest
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 

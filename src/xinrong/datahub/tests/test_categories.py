@@ -3,7 +3,7 @@ import pyarrow as pa
 import pytest
 
 from xinrong.datahub.categories import CATEGORIES, FACT_COLUMNS
-from xinrong.datahub.columns import Chunk, check_chunk
+from xinrong.datahub.columnar import Chunk, check_chunk
 
 
 @pytest.mark.parametrize("code", sorted(CATEGORIES))

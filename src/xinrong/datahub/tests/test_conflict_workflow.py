@@ -3,12 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from xinrong.accounts.services import api_key_create
+from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.datahub import selectors
 from xinrong.datahub.choices import ConflictEventKind, ConflictStatus
 from xinrong.datahub.models import Conflict, ConflictEvent
-from xinrong.datahub.services import conflict_reopen, conflict_resolve, source_create
+from xinrong.datahub.services.conflicts import conflict_reopen, conflict_resolve
+from xinrong.datahub.services.sources import source_create
 from xinrong.datahub.tests.test_crossval import _deliver
 from xinrong.enterprises.tests.factories import MarketEntityFactory, PersonFactory
 from xinrong.notifications.models import Notification

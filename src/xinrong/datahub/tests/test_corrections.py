@@ -10,7 +10,8 @@ import pytest
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.datahub.choices import BatchStatus
 from xinrong.datahub.models import Fact, IngestBatch
-from xinrong.datahub.services import batch_ingest, fact_correct, fact_values_check
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.quality import fact_correct, fact_values_check
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = pytest.mark.django_db

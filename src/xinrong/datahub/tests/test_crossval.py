@@ -3,7 +3,8 @@ import io
 import pytest
 
 from xinrong.datahub.models import Conflict
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.tests.factories import MarketEntityFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db

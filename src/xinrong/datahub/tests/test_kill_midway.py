@@ -17,8 +17,8 @@ ROWS = 30_000  # six chunks of the pipeline (XINRONG_INGEST_CHUNK_ROWS below)
 
 SETUP = """
 import random
-from xinrong.accounts.services import organisation_create
-from xinrong.datahub.services import source_create
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.reference import uscc
 org = organisation_create(name="税务局", kind="government")

@@ -17,7 +17,7 @@ ROWS = 40_000  # twenty chunks of 2,000 (XINRONG_INGEST_CHUNK_ROWS below)
 DELIVER = """
 from pathlib import Path
 from xinrong.datahub.models import Source
-from xinrong.datahub.services import batch_deliver
+from xinrong.datahub.services.ingest import batch_deliver
 path = Path(CSV_PATH)
 with path.open("rb") as fh:
     d = batch_deliver(source=Source.objects.get(code="tax"), category="tax", fileobj=fh,

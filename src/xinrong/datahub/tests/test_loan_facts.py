@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from xinrong.accounts.choices import OrgKind
 from xinrong.accounts.models import Organisation
 from xinrong.common.errors import ApplicationError
-from xinrong.datahub import services
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus
 from xinrong.datahub.models import Fact, IngestBatch, Source
+from xinrong.datahub.services import sources
 from xinrong.datahub.signals import batch_completed
 from xinrong.datahub.workbooks import template_workbook
 from xinrong.enterprises.models import MarketEntity
@@ -81,7 +81,7 @@ def test_loan_template_is_generated_from_the_category() -> None:
 
 def test_record_stores_typed_facts_of_the_platform_source() -> None:
     entity = _entity(1)
-    batch = services.platform_loan_events_record(
+    batch = sources.platform_loan_events_record(
         rows=[
             _row(entity),
             _row(
@@ -123,7 +123,7 @@ def test_record_stores_typed_facts_of_the_platform_source() -> None:
 
 def test_defaulted_event_is_negative() -> None:
     entity = _entity(2)
-    services.platform_loan_events_record(
+    sources.platform_loan_events_record(
         rows=[_row(entity, event="defaulted", occurred_on=dt.date(2024, 12, 1))]
     )
     fact = Fact.objects.get(entity=entity)
@@ -134,10 +134,10 @@ def test_defaulted_event_is_negative() -> None:
 def test_recording_the_same_events_again_stores_them_once() -> None:
     entity = _entity(3)
     rows = [_row(entity), _row(entity, event="repaid", occurred_on=dt.date(2024, 6, 1))]
-    first = services.platform_loan_events_record(rows=rows)
-    again = services.platform_loan_events_record(rows=list(reversed(rows)))
+    first = sources.platform_loan_events_record(rows=rows)
+    again = sources.platform_loan_events_record(rows=list(reversed(rows)))
     assert again.pk == first.pk
-    more = services.platform_loan_events_record(
+    more = sources.platform_loan_events_record(
         rows=[*rows, _row(entity, event="settled", occurred_on=dt.date(2025, 3, 1))]
     )
     assert more.pk != first.pk
@@ -155,7 +155,7 @@ def test_record_sends_batch_completed_after_commit(django_capture_on_commit_call
     batch_completed.connect(receiver, dispatch_uid="test-loan-facts")
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            batch = services.platform_loan_events_record(rows=[_row(entity)])
+            batch = sources.platform_loan_events_record(rows=[_row(entity)])
     finally:
         batch_completed.disconnect(dispatch_uid="test-loan-facts")
     assert sent == [batch.pk]
@@ -164,7 +164,7 @@ def test_record_sends_batch_completed_after_commit(django_capture_on_commit_call
 def test_bad_rows_fail_the_whole_call_naming_them() -> None:
     entity = _entity(5)
     with pytest.raises(ApplicationError) as caught:
-        services.platform_loan_events_record(
+        sources.platform_loan_events_record(
             rows=[
                 _row(entity),
                 _row(entity, loan_no="XR-2", event="paid"),
@@ -184,24 +184,24 @@ def test_unregistered_entity_and_wrong_keys_are_refused() -> None:
     stranger = uscc_codec.generate(random.Random(7), division_code="630102")
     entity = _entity(6)
     with pytest.raises(ApplicationError, match=r"rows\[0\]\.uscc"):
-        services.platform_loan_events_record(rows=[_row(entity, uscc=stranger)])
+        sources.platform_loan_events_record(rows=[_row(entity, uscc=stranger)])
     with pytest.raises(ApplicationError, match="loan_number"):
-        services.platform_loan_events_record(rows=[{**_row(entity), "loan_number": "x"}])
+        sources.platform_loan_events_record(rows=[{**_row(entity), "loan_number": "x"}])
     with pytest.raises(ApplicationError, match="occurred_on"):
         row = _row(entity)
         del row["occurred_on"]
-        services.platform_loan_events_record(rows=[row])
+        sources.platform_loan_events_record(rows=[row])
     with pytest.raises(ApplicationError):
-        services.platform_loan_events_record(rows=[])
+        sources.platform_loan_events_record(rows=[])
     assert not Fact.objects.exists()
 
 
 def test_platform_source_uses_the_existing_operator_organisation() -> None:
     operator = Organisation.objects.create(name="信融运营中心", kind=OrgKind.OPERATOR)
-    source = services.platform_source_get()
+    source = sources.platform_source_get()
     assert source.organisation == operator
     assert source.categories == ["loan"]
-    assert services.platform_source_get().pk == source.pk
+    assert sources.platform_source_get().pk == source.pk
 
 
 def test_many_events_are_recorded_in_a_bounded_number_of_queries() -> None:
@@ -212,6 +212,6 @@ def test_many_events_are_recorded_in_a_bounded_number_of_queries() -> None:
         for k in range(50)
     ]
     with CaptureQueriesContext(connection) as ctx:
-        batch = services.platform_loan_events_record(rows=rows)
+        batch = sources.platform_loan_events_record(rows=rows)
     assert batch.accepted == 1000
     assert len(ctx.captured_queries) < 60

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.datahub.choices import BatchStatus
 from xinrong.datahub.models import Fact, IngestBatch, RowError, UnresolvedRow
-from xinrong.datahub.services import batch_ingest
+from xinrong.datahub.services.ingest import batch_ingest
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,8 @@ from django_tasks_db.models import DBTaskResult
 from xinrong.datahub.choices import BatchChannel, BatchStatus
 from xinrong.datahub.models import Fact, IngestBatch
 from xinrong.datahub.selectors import fact_visible
-from xinrong.datahub.services import batch_deliver, batch_process_stored, ingest_recover
+from xinrong.datahub.services.ingest import batch_deliver, batch_process_stored
+from xinrong.datahub.services.recovery import ingest_recover
 from xinrong.datahub.tasks import ingest_stored_file
 from xinrong.datahub.tests.test_pipeline import _csv
 from xinrong.enterprises.tests.factories import MarketEntityFactory
@@ -74,7 +75,7 @@ def test_batch_of_a_killed_worker_is_restarted_without_duplicating_facts(
     task = DBTaskResult.objects.get(id=batch.task_id)
     task.claim(_dead_worker_id())  # a worker took it ...
     with stored.open("rb") as fh:  # ... wrote every chunk, and was killed before finishing
-        from xinrong.datahub.services import batch_process
+        from xinrong.datahub.services.ingest import batch_process
 
         batch_process(batch=batch, fileobj=fh)
     IngestBatch.objects.filter(pk=batch.pk).update(
@@ -116,7 +117,7 @@ def test_live_work_is_left_alone(tax_source, queued):
 def test_batch_interrupted_in_a_request_or_the_cli_fails_once_stale_and_keeps_nothing(
     tax_source, settings
 ):
-    from xinrong.datahub.services import batch_ingest
+    from xinrong.datahub.services.ingest import batch_ingest
 
     batch = batch_ingest(
         source=tax_source, category="tax", fileobj=_csv(_rows(8)), filename="t.csv", channel="cli"
@@ -191,14 +192,14 @@ def test_stored_file_is_deleted_when_the_batch_completes_or_fails(tax_source, qu
 
 
 def test_stored_file_is_kept_when_the_worker_is_stopped_midway(tax_source, queued, monkeypatch):
-    from xinrong.datahub import services
+    from xinrong.datahub.services import ingest
 
     batch = _deliver(tax_source, _rows(5))
 
     def stopped(*args, **kwargs):
         raise SystemExit(1)  # db_worker's second Ctrl+C, or a SIGTERM handler, mid-batch
 
-    monkeypatch.setattr(services, "_ingest_rows", stopped)
+    monkeypatch.setattr(ingest, "_ingest_rows", stopped)
     with pytest.raises(SystemExit):
         batch_process_stored(batch_id=batch.pk)
     batch.refresh_from_db()
@@ -208,7 +209,7 @@ def test_stored_file_is_kept_when_the_worker_is_stopped_midway(tax_source, queue
 
 def test_a_run_overtaken_by_a_restart_stops_and_rolls_back_its_chunk(tax_source, settings):
     """A worker judged dead that still runs must not mix its rows with the restarted run's."""
-    from xinrong.datahub.services import batch_process, batch_register
+    from xinrong.datahub.services.ingest import batch_process, batch_register
 
     settings.XINRONG_INGEST_CHUNK_ROWS = 10
     fileobj = _csv(_rows(30))

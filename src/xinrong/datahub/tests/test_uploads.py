@@ -78,7 +78,7 @@ def _lying_zip(content: bytes) -> bytes:
 
 
 def _ingest_service(source, content: bytes, filename: str):
-    from xinrong.datahub.services import batch_ingest
+    from xinrong.datahub.services.ingest import batch_ingest
 
     return batch_ingest(
         source=source,
@@ -160,7 +160,7 @@ def test_only_the_first_thousand_errors_are_stored_and_the_rest_counted(client, 
 
 
 def test_api_batch_reports_the_error_total_and_the_cap(client, tax_source):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     provider = tax_source.provider
     _key, raw = api_key_create(organisation=provider.organisation, name="x", actor=provider)
@@ -179,7 +179,7 @@ def test_api_batch_reports_the_error_total_and_the_cap(client, tax_source):
 
 
 def test_api_refuses_more_rows_than_a_batch_may_hold_without_a_batch(client, tax_source, settings):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
     from xinrong.datahub.models import IngestBatch
 
     settings.XINRONG_INGEST_MAX_ROWS = 10

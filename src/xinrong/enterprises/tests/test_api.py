@@ -1,6 +1,6 @@
 import pytest
 
-from xinrong.accounts import services as account_services
+from xinrong.accounts.services.api_keys import api_key_create, api_key_revoke
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = pytest.mark.django_db
@@ -8,9 +8,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api_key(bank_admin):
-    _key, raw = account_services.api_key_create(
-        organisation=bank_admin.organisation, name="test", actor=bank_admin
-    )
+    _key, raw = api_key_create(organisation=bank_admin.organisation, name="test", actor=bank_admin)
     return raw
 
 
@@ -33,10 +31,8 @@ def test_api_key_lookup_by_uscc_masks_personal_data(client, api_key):
 
 
 def test_revoked_key_is_refused(client, bank_admin):
-    key, raw = account_services.api_key_create(
-        organisation=bank_admin.organisation, name="t", actor=bank_admin
-    )
-    account_services.api_key_revoke(key=key, actor=bank_admin)
+    key, raw = api_key_create(organisation=bank_admin.organisation, name="t", actor=bank_admin)
+    api_key_revoke(key=key, actor=bank_admin)
     assert client.get("/api/v1/enterprises", HTTP_X_API_KEY=raw).status_code == 401
 
 

@@ -26,7 +26,11 @@ from xinrong.common.errors import (
     PermissionDeniedError,
 )
 from xinrong.credit.choices import Purpose, Scope
-from xinrong.credit.services import authorisation_end, authorisation_grant, authorisation_revoke
+from xinrong.credit.services.archive import (
+    authorisation_end,
+    authorisation_grant,
+    authorisation_revoke,
+)
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     ACTIVE_STATUSES,

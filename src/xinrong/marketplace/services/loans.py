@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, ConflictError
-from xinrong.credit.services import authorisation_end, loan_watch_end, loan_watch_start
-from xinrong.datahub.services import platform_loan_events_record
+from xinrong.credit.services.archive import authorisation_end
+from xinrong.credit.services.early_warning import loan_watch_end, loan_watch_start
+from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import Loan, LoanApplication, LoanInstalment, Repayment

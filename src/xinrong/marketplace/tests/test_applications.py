@@ -440,10 +440,11 @@ def test_disbursement_creates_the_loan_with_first_loan_flag(enterprise_user, ent
 
 
 def services_operator(bank):
-    from xinrong.accounts import services as accounts
+    from xinrong.accounts.services.organisations import organisation_create
+    from xinrong.accounts.services.users import user_create
 
-    org = accounts.organisation_create(name="运营方X", kind="operator")
-    return accounts.user_create(
+    org = organisation_create(name="运营方X", kind="operator")
+    return user_create(
         username="op_x",
         password="Operator-pass-2026",
         organisation=org,

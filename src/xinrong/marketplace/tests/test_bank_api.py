@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from xinrong.accounts import services as account_services
+from xinrong.accounts.services.api_keys import api_key_create, api_key_revoke
 from xinrong.credit.models import QueryLog
 from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import ApplicationEvent, Loan, Repayment
@@ -123,9 +123,7 @@ def entity(enterprise_user):
 
 
 def _system(client, admin, algorithm="HMAC-SHA256") -> BankSystem:
-    _key, raw = account_services.api_key_create(
-        organisation=admin.organisation, name="信贷系统", actor=admin
-    )
+    _key, raw = api_key_create(organisation=admin.organisation, name="信贷系统", actor=admin)
     return BankSystem(client, raw, algorithm)
 
 
@@ -228,7 +226,7 @@ def test_unknown_and_revoked_keys_are_refused(client, system, bank, app):
     stranger = BankSystem(client, "xr_ffffffffffff_" + "x" * 43)
     assert _error(stranger.get("/applications")) == (401, "unknown_key")
     key = ApiKey.objects.get(prefix=system.raw_key.split("_")[1])
-    account_services.api_key_revoke(key=key, actor=bank["institution_admin"])
+    api_key_revoke(key=key, actor=bank["institution_admin"])
     assert _error(system.get("/applications")) == (401, "key_revoked")
 
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.credit.models import CreditProfile, ScoreModel
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 from xinrong.marketplace.choices import InterestStatus, ReserveEventKind, ReserveStatus

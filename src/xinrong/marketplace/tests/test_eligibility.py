@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from xinrong.credit.tests.reporting import give_score
-from xinrong.datahub.services import batch_ingest, source_create
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_create
 from xinrong.marketplace.eligibility import EntityFacts, entity_facts, evaluate
 from xinrong.marketplace.selectors.products import eligibility_for
 from xinrong.marketplace.tests.factories import published_product

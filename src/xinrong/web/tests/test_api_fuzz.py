@@ -31,7 +31,7 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def api_key(bank_admin):
-    from xinrong.accounts.services import api_key_create
+    from xinrong.accounts.services.api_keys import api_key_create
 
     MarketEntityFactory()
     _key, raw = api_key_create(organisation=bank_admin.organisation, name="fuzz", actor=bank_admin)

@@ -176,7 +176,8 @@ ATTACKERS: dict[str, Attacker] = {
 
 def build_attackers() -> None:
     """Create the attackers' organisations and logins (the demo's auditor exists already)."""
-    from xinrong.accounts import services
+    from xinrong.accounts.services.organisations import organisation_create
+    from xinrong.accounts.services.users import user_create
     from xinrong.enterprises.services import enterprise_register
     from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
 
@@ -195,10 +196,8 @@ def build_attackers() -> None:
         if username in ("x_owner", "auditor"):
             continue
         if a.org not in orgs:
-            orgs[a.org] = services.organisation_create(
-                name=a.org, kind=a.kind, region_code=a.region
-            )
-        services.user_create(
+            orgs[a.org] = organisation_create(name=a.org, kind=a.kind, region_code=a.region)
+        user_create(
             username=username,
             password="Sweep-pass-2026",
             organisation=orgs[a.org],

@@ -111,7 +111,7 @@ def test_registry_search_with_region_picker_and_language_switch(page, live_serve
 def test_enterprise_roles_log_in_and_see_their_own_archive(
     page, live_server, enterprise_user, role
 ):
-    from xinrong.accounts.services import user_create
+    from xinrong.accounts.services.users import user_create
 
     username = enterprise_user.username
     if role == "enterprise_agent":

@@ -19,7 +19,7 @@ def test_every_job_runs_at_start_then_only_when_its_interval_passed(settings):
         "ingest_recover"
     ]
     hourly = run_due(last, now=60 * 60, enqueue=lambda j: enqueued.append(j.name))
-    assert set(hourly) == {"demands_sweep", "applications_sweep"}
+    assert set(hourly) == {"demands_sweep", "applications_sweep", "deadlines_remind"}
     daily = run_due(last, now=24 * 3600, enqueue=lambda j: enqueued.append(j.name))
     assert {"disputes_escalate", "api_replay_purge", "profiles_refresh"} <= set(daily)
 

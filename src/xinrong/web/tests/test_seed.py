@@ -142,7 +142,7 @@ def test_seed_leaves_cross_validation_conflicts_to_review(seeded):
 
 
 def test_guarantees_include_circles_and_the_demo_owner_sits_in_one(seeded):
-    from xinrong.credit.graph import guarantee_circles
+    from xinrong.credit.graph.circles import guarantee_circles
 
     first, _ = seeded
     guarantees = Relationship.objects.filter(kind="guarantor")

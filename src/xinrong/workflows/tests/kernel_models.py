@@ -20,6 +20,7 @@ class Ticket(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     organisation_id = models.BigIntegerField(null=True)
+    due_on = models.DateField(null=True)
     objects: models.Manager[Ticket] = models.Manager()
 
     class Meta:

@@ -280,3 +280,58 @@ def test_register_refuses_a_broken_table(ticket_tables: None) -> None:
                 actions=(Action("x", (S.OPEN,), S.OPEN, is_operator_admin, "x"),),
             )
         )
+
+
+@pytest.fixture
+def flow_with_deadline(ticket_tables: None, db: Any) -> Iterator[Workflow]:
+    from xinrong.workflows.kernel import Deadline
+
+    wf = register(
+        Workflow(
+            name="test.dated",
+            label="工单",
+            model=Ticket,
+            event_model=TicketEvent,
+            event_fk="ticket",
+            statuses=S,
+            actions=(Action("close", (S.OPEN,), S.CLOSED, is_operator_admin, "办结"),),
+            deadlines=(
+                Deadline(
+                    "answer",
+                    "答复期限",
+                    (S.OPEN,),
+                    due="due_on",
+                    days_before=3,
+                    notice=Notice(lambda t: [t.owner], "{obj}的{label}是 {due}，还剩 {days} 天"),
+                ),
+            ),
+        )
+    )
+    yield wf
+    unregister("test.dated")
+
+
+def test_a_nearing_deadline_is_reminded_once_and_written_to_the_timeline(
+    flow_with_deadline: Workflow, owner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import datetime as dt
+
+    from xinrong.workflows.kernel import deadlines_remind
+
+    today = dt.date(2026, 12, 7)
+    near = Ticket.objects.create(owner=owner, status=S.OPEN, due_on=dt.date(2026, 12, 10))
+    Ticket.objects.create(owner=owner, status=S.OPEN, due_on=dt.date(2026, 12, 11))  # too early
+    Ticket.objects.create(owner=owner, status=S.OPEN, due_on=dt.date(2026, 12, 6))  # past
+    Ticket.objects.create(owner=owner, status=S.CLOSED, due_on=dt.date(2026, 12, 8))  # done
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_remind(today=today) == {"test.dated.answer": 1}
+    n = Notification.objects.get()
+    assert (n.recipient_id, n.title) == (
+        owner.pk,
+        f"工单{near.pk}的答复期限是 2026-12-10，还剩 3 天",
+    )
+    ev = TicketEvent.objects.get()
+    assert (ev.ticket_id, ev.kind, ev.actor) == (near.pk, "remind.answer", None)  # type: ignore[attr-defined]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_remind(today=today) == {"test.dated.answer": 0}
+    assert Notification.objects.count() == 1

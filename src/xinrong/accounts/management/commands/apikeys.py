@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xinrong.accounts.services import api_replay_purge
+from xinrong.accounts.services.api_requests import api_replay_purge
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xinrong.credit.services import dispute_escalate_overdue
+from xinrong.credit.services.dispute_deadlines import dispute_escalate_overdue
 
 
 class Command(BaseCommand):

@@ -8,11 +8,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinrong.common.errors import SERVICE_ERRORS, error_payload
-from xinrong.credit import selectors, services
+from xinrong.credit import tasks
 from xinrong.credit.features import FEATURES_BY_NAME
 from xinrong.credit.models import ScoreModel
 from xinrong.credit.outcomes import PERIODS, PerformanceOverTime
 from xinrong.credit.scorecard import Scorecard
+from xinrong.credit.selectors import scoring as scoring_selectors
+from xinrong.credit.services import scoring as scoring_services
 
 
 class Command(BaseCommand):
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         train.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
         train.add_argument(
             "--outcomes",
-            choices=services.OUTCOME_SOURCES,
+            choices=scoring_services.OUTCOME_SOURCES,
             default="auto",
             help="platform: the platform's loan outcomes; synthetic: the documented synthetic "
             "process; auto (default): platform when there are enough outcomes, else synthetic",
@@ -66,7 +68,7 @@ class Command(BaseCommand):
         return model
 
     def _train(self, options: dict[str, Any]) -> None:
-        model = services.model_train(
+        model = scoring_services.model_train(
             actor=None,
             name=options["name"],
             seed=options["seed"],
@@ -91,7 +93,9 @@ class Command(BaseCommand):
             f"test AUC {m['auc_test']:.3f}, KS {m['ks_test']:.3f}{oracle}"
         )
         if options["activate"]:
-            services.model_activate(model=model, actor=None, note="xinrong model train --activate")
+            scoring_services.model_activate(
+                model=model, actor=None, note="xinrong model train --activate"
+            )
             self._activated(model)
 
     def _list(self, options: dict[str, Any]) -> None:
@@ -124,7 +128,7 @@ class Command(BaseCommand):
                 )
         self.stdout.write("\ngrades: " + ", ".join(f"{g} ≥ {v:g}" for g, v in card.bands))
         self._ks_over_time(
-            selectors.model_performance(
+            scoring_selectors.model_performance(
                 model=model, as_of=options["as_of"], period=options["period"]
             )
         )
@@ -152,14 +156,14 @@ class Command(BaseCommand):
             )
 
     def _activate(self, options: dict[str, Any]) -> None:
-        model = services.model_activate(
+        model = scoring_services.model_activate(
             model=self._get(options["version"]), actor=None, note=options["note"]
         )
         self._activated(model)
 
     def _activated(self, model: ScoreModel) -> None:
         """Queue the full rescoring an activation needs, as the operator's page does."""
-        services.rescore_all_schedule()
+        tasks.rescore_all_schedule()
         self.stdout.write(
             f"model v{model.version} activated; full rescoring queued for the task worker "
             "(or run `xinrong score --all` now)"

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinrong.common.errors import SERVICE_ERRORS, error_payload
-from xinrong.credit import services
+from xinrong.credit.services import scoring as scoring_services
 from xinrong.enterprises.models import MarketEntity
 from xinrong.reference import uscc as uscc_codec
 from xinrong.reference.errors import ReferenceDataError
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             ids = list(found.values())
         start = time.perf_counter()
         try:
-            run = services.profiles_score(entity_ids=ids, as_of=options["as_of"])
+            run = scoring_services.profiles_score(entity_ids=ids, as_of=options["as_of"])
         except SERVICE_ERRORS as exc:
             _status, body = error_payload(exc)
             raise CommandError(body["message"]) from exc

@@ -12,7 +12,8 @@ from xinrong.common.errors import SERVICE_ERRORS, error_payload
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel
 from xinrong.datahub.models import IngestBatch
-from xinrong.datahub.services import batch_ingest, source_get
+from xinrong.datahub.services.ingest import batch_ingest
+from xinrong.datahub.services.sources import source_get
 
 
 def _count_lines(path: Path) -> int:

@@ -36,7 +36,7 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.pop("recover", True):
-            from xinrong.datahub.services import ingest_recover
+            from xinrong.datahub.services.recovery import ingest_recover
 
             report = ingest_recover()
             self.stdout.write(

@@ -1,7 +1,7 @@
 """Column-wise ingestion: read a delivered file in chunks of columns, validate, hash, shape facts.
 
-The pipeline (``datahub.services``) does not walk rows in Python on its main path. Each field of
-a chunk is one Arrow string array, and each rule runs over the whole array. Some cells a
+The pipeline (``datahub.services.ingest``) does not walk rows in Python on its main path. Each
+field of a chunk is one Arrow string array, and each rule runs over the whole array. Some cells a
 vectorised rule cannot settle: thousand separators, Chinese date formats, odd capitalisation,
 and every invalid cell. Those fall back to ``rows.parse_field`` one by one, so both paths accept,
 normalise and reject exactly the same text with the same message.
@@ -235,7 +235,8 @@ def canonical(value: Any) -> str:
 
 def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Return a boolean Arrow result as a NumPy mask, null counting as False."""
-    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+    mask: np.ndarray = pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+    return mask
 
 
 def _where(mask: np.ndarray, arr: pa.Array, filler: str) -> pa.Array:
@@ -436,7 +437,8 @@ def hash64(texts: pa.Array) -> np.ndarray:
         h ^= h >> _S[3]
         h *= _M2
         h ^= h >> _S[2]
-    return h.view(np.int64)
+    hashed: np.ndarray = h.view(np.int64)
+    return hashed
 
 
 def canonical_rows(category: str, values: dict[str, pa.Array]) -> pa.Array:
@@ -502,7 +504,8 @@ def _truthy(f: FieldSpec, arr: pa.Array) -> np.ndarray:
 
 def _to_days(arr: pa.Array) -> np.ndarray:
     """Canonical date texts to datetime64[D] (NaT where null)."""
-    return pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    days: np.ndarray = pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False)
+    return days.astype("datetime64[D]")
 
 
 def _period_ends(arr: pa.Array) -> np.ndarray:
@@ -525,7 +528,10 @@ def add_years(days: np.ndarray, years: int) -> np.ndarray:
     length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(
         np.int64
     )
-    return target.astype("datetime64[D]") + np.minimum(day, length - 1).astype("timedelta64[D]")
+    shifted: np.ndarray = target.astype("datetime64[D]") + np.minimum(day, length - 1).astype(
+        "timedelta64[D]"
+    )
+    return shifted
 
 
 def fact_columns(spec: CategorySpec, values: dict[str, pa.Array]) -> dict[str, pa.Array]:
@@ -558,7 +564,8 @@ def fact_columns(spec: CategorySpec, values: dict[str, pa.Array]) -> dict[str, p
 
 def present(arr: pa.Array) -> np.ndarray:
     """Mask of the cells that hold a value."""
-    return pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    mask: np.ndarray = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    return mask
 
 
 def row_values(values: dict[str, pa.Array], i: int) -> dict[str, str]:

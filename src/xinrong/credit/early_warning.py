@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.credit.graph import guarantee_circles
+from xinrong.credit.graph.circles import guarantee_circles
 from xinrong.credit.models import CreditProfile, WarningRuleSetting
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible

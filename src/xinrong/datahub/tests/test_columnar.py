@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinrong.datahub import columns
+from xinrong.datahub import columnar
 from xinrong.datahub.categories import CATEGORIES, CategorySpec, FieldSpec
 from xinrong.datahub.rows import parse_field
 
@@ -43,12 +43,12 @@ cell_text = st.one_of(
 )
 
 
-def _check(spec: CategorySpec, cells: dict[str, list[str]]) -> columns.Checked:
+def _check(spec: CategorySpec, cells: dict[str, list[str]]) -> columnar.Checked:
     n = len(next(iter(cells.values())))
-    chunk = columns.Chunk(
+    chunk = columnar.Chunk(
         np.arange(2, n + 2), {k: pa.array(v, pa.string()) for k, v in cells.items()}
     )
-    return columns.check_chunk(spec, chunk, lambda codes: {c: 1 for c in codes if c == CODE})
+    return columnar.check_chunk(spec, chunk, lambda codes: {c: 1 for c in codes if c == CODE})
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -64,7 +64,7 @@ def test_vectorised_rules_agree_with_parse_field(kind, texts):
     got = checked.values[f.key].to_pylist()
     for i, text in enumerate(texts):
         try:
-            expected = columns.canonical(parse_field(f, text))
+            expected = columnar.canonical(parse_field(f, text))
         except ValueError as exc:
             assert errors.get((i + 2, str(f.header))) == str(exc)
             assert not checked.ok[i]
@@ -98,18 +98,18 @@ def test_uscc_errors_name_the_rule_and_unknown_valid_codes_wait():
 
 def test_hash_is_stable_across_releases():
     # Stored hashes recognise deliveries made by earlier releases: this value must never change.
-    assert columns.row_hash("tax", {"uscc": CODE, "period": "2024-01", "tax_paid": "1.00"}) == (
-        columns.row_hash("tax", {"tax_paid": "1.00", "uscc": CODE, "period": "2024-01"})
+    assert columnar.row_hash("tax", {"uscc": CODE, "period": "2024-01", "tax_paid": "1.00"}) == (
+        columnar.row_hash("tax", {"tax_paid": "1.00", "uscc": CODE, "period": "2024-01"})
     )
-    assert columns.hash64(pa.array(["", "a", "tax\x1fperiod=2024-01"])).tolist() == [
+    assert columnar.hash64(pa.array(["", "a", "tax\x1fperiod=2024-01"])).tolist() == [
         398705194823567216,
         7419249698574701246,
         -6945386068770838552,
     ]
     # a text hashes the same whatever texts are hashed beside it
-    assert columns.hash64(pa.array(["a"])).tolist() == [7419249698574701246]
+    assert columnar.hash64(pa.array(["a"])).tolist() == [7419249698574701246]
     # a trailing NUL byte is not lost in the 8-byte padding
-    assert len(set(columns.hash64(pa.array(["abcdefgh", "abcdefgh\x00"])).tolist())) == 2
+    assert len(set(columnar.hash64(pa.array(["abcdefgh", "abcdefgh\x00"])).tolist())) == 2
 
 
 def test_row_hash_matches_the_column_wise_hash_and_separates_rows():
@@ -121,38 +121,38 @@ def test_row_hash_matches_the_column_wise_hash_and_separates_rows():
     ]
     keys = sorted({k for r in rows for k in r})
     cols = {k: pa.array([r.get(k) for r in rows], pa.string()) for k in keys}
-    vectorised = columns.hash64(columns.canonical_rows("tax", cols)).tolist()
-    assert vectorised == [columns.row_hash("tax", r) for r in rows]
+    vectorised = columnar.hash64(columnar.canonical_rows("tax", cols)).tolist()
+    assert vectorised == [columnar.row_hash("tax", r) for r in rows]
     assert len(set(vectorised)) == 4
-    assert columns.row_hash("penalty", rows[0]) != vectorised[0]
+    assert columnar.row_hash("penalty", rows[0]) != vectorised[0]
 
 
 def test_rows_without_any_value_keep_their_place():
     cols = {"a": pa.array([None, "x", None], pa.string()), "b": pa.array([None] * 3, pa.string())}
-    assert columns.canonical_rows("c", cols).to_pylist() == ["c", "c\x1fa=x", "c"]
-    assert columns.json_objects(cols, ["a", "b"]).to_pylist() == ["{}", '{"a": "x"}', "{}"]
+    assert columnar.canonical_rows("c", cols).to_pylist() == ["c", "c\x1fa=x", "c"]
+    assert columnar.json_objects(cols, ["a", "b"]).to_pylist() == ["{}", '{"a": "x"}', "{}"]
 
 
 @settings(deadline=None)  # timing is for benchmarks; a loaded CI machine must not fail it
 @given(st.lists(st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=8))
 def test_json_objects_round_trip(texts):
     cols = {"a": pa.array(texts, pa.string()), "b": pa.array(['引号"与\\反斜杠'] * len(texts))}
-    for text, obj in zip(texts, columns.json_objects(cols, ["a", "b"]).to_pylist(), strict=True):
+    for text, obj in zip(texts, columnar.json_objects(cols, ["a", "b"]).to_pylist(), strict=True):
         expected = {"b": '引号"与\\反斜杠'} | ({"a": text} if text is not None else {})
         assert json.loads(obj) == expected
 
 
 def test_add_years_keeps_the_day_and_turns_29_february_into_28():
     days = np.array(["2024-02-29", "2023-03-31", "2020-12-31", "2019-01-01"], "datetime64[D]")
-    assert columns.add_years(days, 5).astype(str).tolist() == [
+    assert columnar.add_years(days, 5).astype(str).tolist() == [
         "2029-02-28",
         "2028-03-31",
         "2025-12-31",
         "2024-01-01",
     ]
-    assert columns.add_years(np.array(["2024-02-29"], "datetime64[D]"), 4).astype(str).tolist() == [
-        "2028-02-29"
-    ]
+    assert columnar.add_years(np.array(["2024-02-29"], "datetime64[D]"), 4).astype(
+        str
+    ).tolist() == ["2028-02-29"]
 
 
 def test_retention_runs_five_years_from_the_end_of_the_behaviour():
@@ -164,20 +164,20 @@ def test_retention_runs_five_years_from_the_end_of_the_behaviour():
             values[f.key] = pa.array(["2021-06-30", "2021-06-30", "2020-02-29"])
         if f.column == "behaviour_end":
             values[f.key] = pa.array([None, "2022-01-15", None], pa.string())
-    cols = columns.fact_columns(penalty, values)
+    cols = columnar.fact_columns(penalty, values)
     assert cols["negative"].to_pylist() == [True] * 3
     assert cols["retention_until"].to_pylist() == ["2026-06-30", "2027-01-15", "2025-02-28"]
     tax = {f.key: pa.array([None, None], pa.string()) for f in TAX.all_fields}
     tax["period"] = pa.array(["2024-02", "2023"])
     tax["arrears"] = pa.array(["10.00", "0.00"])
-    cols = columns.fact_columns(TAX, tax)
+    cols = columnar.fact_columns(TAX, tax)
     assert cols["negative"].to_pylist() == [True, False]
     assert cols["retention_until"].to_pylist() == ["2029-02-28", None]
 
 
 def _read(text: str, encoding: str = "utf-8", size: int = 100) -> list[tuple[int, dict]]:
     out = []
-    for chunk in columns.read_chunks(TAX, io.BytesIO(text.encode(encoding)), "t.csv", size):
+    for chunk in columnar.read_chunks(TAX, io.BytesIO(text.encode(encoding)), "t.csv", size):
         for i, number in enumerate(chunk.numbers.tolist()):
             out.append((number, {k: v[i].as_py() for k, v in chunk.cells.items()}))
     return out

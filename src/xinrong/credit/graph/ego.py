@@ -1,357 +1,37 @@
-"""The relationship graph (图谱): who is tied to an entity within a few hops, and the risks there.
-
-Nodes are market entities and natural persons. Edges are the published ties (legal
-representative, shareholding, office, actual control: person or entity → entity), guarantees
-(directed, guarantor → the entity whose debts it guarantees), a shared registered address between
-entities and a shared phone number between persons. Guarantee circles (担保圈) are cycles of the
-directed guarantee graph, found with networkx. Related-party risk flags come from registration
-status, the data hub's negative facts still within retention, and membership of a guarantee
-circle, computed for all nodes in a few queries.
-
-Everything here only reads, and reads what it is told: which layers a reader may see (guarantees,
-phones, which fact categories) is decided by ``credit.selectors.relationship_graph``.
-"""
+"""The ego graph: who is tied to an entity within a few hops."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import networkx as nx
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from xinrong.common.masking import mask_name
-from xinrong.credit.choices import PUBLIC_CATEGORIES, EdgeKind, NodeKind, RiskFlag
-from xinrong.credit.features import exclude_repaired
-from xinrong.credit.models import Authorisation
-from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.selectors import fact_visible
-from xinrong.enterprises.choices import (
-    REGISTRATION_KINDS,
-    EntityType,
-    RegistrationStatus,
-    RelationKind,
+from xinrong.credit.choices import PUBLIC_CATEGORIES, EdgeKind, NodeKind
+from xinrong.credit.graph.base import (
+    ENTITY,
+    MAX_HOPS,
+    MAX_NODES,
+    PERSON,
+    PRIORITY,
+    RELATION_EDGE,
+    Circle,
+    CircleMember,
+    CircleSearch,
+    Edge,
+    Graph,
+    Node,
+    NodeKey,
 )
+from xinrong.credit.graph.circles import chunks, circle_search
+from xinrong.credit.graph.flags import risk_flags
+from xinrong.enterprises.choices import REGISTRATION_KINDS, EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
-
-MAX_HOPS = 3
-MAX_NODES = 300
-# Circles are enumerated up to this many members; longer ones still raise the member's flag.
-MAX_CIRCLE_LENGTH = 6
-MAX_CIRCLES = 50
-# Entities the circle search may walk through before it stops (and says so).
-CIRCLE_SEARCH_LIMIT = 20_000
-IN_CHUNK = 900  # ids per IN (...) list, below SQLite's historical 999-variable limit
-
-ENTITY = "e"
-PERSON = "p"
-NodeKey = tuple[str, int]  # (ENTITY, market entity pk) or (PERSON, person pk)
-
-RELATION_EDGE: dict[str, str] = {
-    RelationKind.LEGAL_REPRESENTATIVE: EdgeKind.LEGAL_REPRESENTATIVE,
-    RelationKind.SHAREHOLDER: EdgeKind.SHAREHOLDER,
-    RelationKind.EXECUTIVE: EdgeKind.EXECUTIVE,
-    RelationKind.ACTUAL_CONTROLLER: EdgeKind.ACTUAL_CONTROLLER,
-    RelationKind.GUARANTOR: EdgeKind.GUARANTEE,
-}
-UNDIRECTED = frozenset({EdgeKind.SHARED_ADDRESS, EdgeKind.SHARED_PHONE})
-# When the node limit cuts a hop, neighbours reached by stronger ties are kept first.
-PRIORITY: dict[str, int] = {
-    EdgeKind.GUARANTEE: 0,
-    EdgeKind.LEGAL_REPRESENTATIVE: 1,
-    EdgeKind.ACTUAL_CONTROLLER: 1,
-    EdgeKind.SHAREHOLDER: 2,
-    EdgeKind.EXECUTIVE: 3,
-    EdgeKind.SHARED_PHONE: 4,
-    EdgeKind.SHARED_ADDRESS: 5,
-}
-FLAGGED_STATUSES: dict[str, RiskFlag] = {
-    RegistrationStatus.REVOKED: RiskFlag.REVOKED,
-    RegistrationStatus.CANCELLED: RiskFlag.CANCELLED,
-}
-DISHONEST_CATEGORY = "judicial"  # its ``flag`` column is 失信被执行人
-
-
-@dataclass(frozen=True)
-class Flag:
-    """One risk shown on a node: a code, its label and what raised it."""
-
-    code: str
-    label: str
-    detail: str = ""
-
-
-@dataclass
-class Node:
-    """An entity or a person in the graph; a person's name is already masked."""
-
-    key: NodeKey
-    kind: str  # NodeKind
-    label: str
-    hop: int
-    uscc: str = ""
-    status: str = ""  # registration status of an entity
-    flags: list[Flag] = field(default_factory=list)
-
-
-@dataclass
-class Edge:
-    """A tie between two nodes; guarantees point from the guarantor to the guaranteed entity."""
-
-    source: NodeKey
-    target: NodeKey
-    kind: str  # EdgeKind
-    label: str
-    amount: Decimal | None = None  # guarantees: the sum of the known guaranteed amounts (yuan)
-
-    @property
-    def directed(self) -> bool:
-        """Return False for the symmetric "shared address/phone" ties."""
-        return self.kind not in UNDIRECTED
-
-
-@dataclass(frozen=True)
-class CircleMember:
-    """An entity of a guarantee circle (it may lie beyond the graph's hop limit)."""
-
-    entity_id: int
-    uscc: str
-    name: str
-
-
-@dataclass
-class Circle:
-    """A guarantee circle: each member guarantees the next, the last guarantees the first."""
-
-    members: list[CircleMember]
-    amount: Decimal | None = None  # sum of the known amounts guaranteed along the circle
-
-
-@dataclass
-class Graph:
-    """The ego graph of one entity and what the reader was allowed to see of it."""
-
-    center: NodeKey
-    hops: int
-    nodes: dict[NodeKey, Node]
-    edges: list[Edge]
-    circles: list[Circle] = field(default_factory=list)
-    truncated: bool = False  # the node limit cut the graph
-    circles_truncated: bool = False  # more circles exist than are listed
-    max_nodes: int = MAX_NODES
-    guarantees: bool = False  # guarantees, circles and shared phones were included
-    fact_categories: tuple[str, ...] = ()  # categories whose negative facts raise flags
-    own: bool = False  # read by the enterprise itself
-    authorisation: Authorisation | None = None  # the institution's authorisation, if any
-
-
-@dataclass(frozen=True)
-class CircleSearch:
-    """Guarantee circles found, whether the listing stopped early, and every entity in one."""
-
-    circles: list[list[int]]
-    truncated: bool
-    in_circle: frozenset[int]
-
-
-# --- guarantee circles -----------------------------------------------------------------------
-
-
-def _canonical(cycle: list[int]) -> list[int]:
-    """Rotate a cycle to start at its smallest id, keeping the guarantee direction."""
-    i = cycle.index(min(cycle))
-    return cycle[i:] + cycle[:i]
-
-
-def find_circles(
-    edges: Iterable[tuple[int, int]],
-    *,
-    through: Collection[int] | None = None,
-    max_length: int = MAX_CIRCLE_LENGTH,
-    limit: int = MAX_CIRCLES,
-) -> CircleSearch:
-    """Return the cycles of a guarantee graph given as (guarantor, guaranteed) pairs.
-
-    Only cycles through an entity of ``through`` are listed (all when it is None), each as the
-    ordered ids starting at the smallest; at most ``limit`` of at most ``max_length`` members.
-    ``in_circle`` holds every entity of a strongly connected component that meets ``through``:
-    each of them lies on some cycle, however long.
-    """
-    graph = nx.DiGraph()
-    graph.add_edges_from((a, b) for a, b in edges if a != b)
-    seeds = None if through is None else set(through)
-    keep: set[int] = set()
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 and (seeds is None or not seeds.isdisjoint(component)):
-            keep |= component
-    if not keep:
-        return CircleSearch([], False, frozenset())
-    found: list[list[int]] = []
-    truncated = False
-    cycles = nx.simple_cycles(graph.subgraph(keep), length_bound=max_length)
-    for examined, cycle in enumerate(cycles, start=1):
-        if seeds is None or not seeds.isdisjoint(cycle):
-            if len(found) == limit:
-                truncated = True
-                break
-            found.append(_canonical(list(cycle)))
-        if examined >= limit * 20:  # cycles beside the seeds' ones: stop, and say so
-            truncated = True
-            break
-    found.sort(key=lambda c: (len(c), c))
-    return CircleSearch(found, truncated, frozenset(keep))
-
-
-def _chunks(ids: list[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
-
-
-def _guarantees_from(guarantors: list[int]) -> list[tuple[int, int]]:
-    """Return (guarantor, guaranteed) pairs of entities guaranteeing among ``guarantors``."""
-    pairs: list[tuple[int, int]] = []
-    for chunk in _chunks(guarantors):
-        pairs.extend(
-            Relationship.objects.filter(kind=RelationKind.GUARANTOR, holder_entity_id__in=chunk)
-            .order_by("holder_entity_id", "entity_id")
-            .values_list("holder_entity_id", "entity_id")
-        )
-    return pairs
-
-
-def circle_search(
-    entity_ids: Iterable[int] | None = None,
-    *,
-    max_length: int = MAX_CIRCLE_LENGTH,
-    limit: int = MAX_CIRCLES,
-) -> CircleSearch:
-    """Find guarantee circles through ``entity_ids``, or in the whole registry when None.
-
-    A circle of k members through an entity lies within k − 1 guarantee steps of it, so the
-    search walks ``max_length`` steps forward from the entities (one indexed query per step)
-    instead of reading every guarantee of the registry.
-    """
-    if entity_ids is None:
-        pairs = list(
-            Relationship.objects.filter(kind=RelationKind.GUARANTOR, holder_entity_id__isnull=False)
-            .order_by("holder_entity_id", "entity_id")
-            .values_list("holder_entity_id", "entity_id")
-        )
-        return find_circles(pairs, max_length=max_length, limit=limit)
-    seeds = set(entity_ids)
-    seen = set(seeds)
-    frontier = sorted(seeds)
-    pairs = []
-    cut = False
-    for _step in range(max_length):
-        if not frontier:
-            break
-        step = _guarantees_from(frontier)
-        pairs.extend(step)
-        frontier = sorted({b for _a, b in step} - seen)
-        seen.update(frontier)
-        if len(seen) > CIRCLE_SEARCH_LIMIT:
-            cut = True
-            break
-    result = find_circles(pairs, through=seeds, max_length=max_length, limit=limit)
-    if cut:
-        return CircleSearch(result.circles, True, result.in_circle)
-    return result
-
-
-def guarantee_circles(
-    entity_ids: Iterable[int] | None = None,
-    *,
-    max_length: int = MAX_CIRCLE_LENGTH,
-    limit: int = MAX_CIRCLES,
-) -> list[list[int]]:
-    """Return the guarantee circles through ``entity_ids`` (or all), as ordered entity ids.
-
-    ``[a, b, c]`` means a guarantees b's debts, b guarantees c's and c guarantees a's.
-    """
-    return circle_search(entity_ids, max_length=max_length, limit=limit).circles
-
-
-# --- related-party risk flags ----------------------------------------------------------------
-
-
-def risk_flags(
-    entities: dict[int, str],
-    *,
-    categories: Collection[str],
-    in_circle: Collection[int] = (),
-    published_dishonest: bool = False,
-) -> dict[int, list[Flag]]:
-    """Return the risk flags of entities given as {pk: registration status}, in one fact query.
-
-    Negative facts count only in ``categories`` (what the reader may see), only until their
-    retention date (征信业管理条例 第十六条) and not once a credit repair was approved, as in
-    the credit archive an institution reads.
-    With ``published_dishonest`` the 失信被执行人 listing counts even outside ``categories``:
-    courts publish it, so it is no one's non-public data.
-    """
-    flags: dict[int, list[Flag]] = defaultdict(list)
-    ids = sorted(entities)
-    negative: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    dishonest: dict[int, int] = defaultdict(int)
-    readable = sorted(c for c in categories if c in CATEGORIES)
-    wanted = Q(category__in=readable)
-    if published_dishonest:
-        wanted |= Q(category=DISHONEST_CATEGORY, flag=True)
-    if ids and (readable or published_dishonest):
-        today = timezone.localdate()
-        for chunk in _chunks(ids):
-            rows = (
-                exclude_repaired(fact_visible())
-                .filter(wanted, entity_id__in=chunk, negative=True)
-                .exclude(retention_until__lt=today)
-                .values_list("entity_id", "category")
-                .annotate(
-                    n=Count("id"),
-                    dishonest=Count("id", filter=Q(category=DISHONEST_CATEGORY, flag=True)),
-                )
-                .order_by()
-            )
-            for entity_id, category, n, n_dishonest in rows:
-                if category in readable:
-                    negative[entity_id].append((category, n))
-                dishonest[entity_id] += n_dishonest
-    circle_members = set(in_circle)
-    for pk in ids:
-        if dishonest.get(pk):
-            flags[pk].append(
-                Flag(
-                    RiskFlag.DISHONEST,
-                    str(RiskFlag.DISHONEST.label),
-                    _("失信被执行人记录 %(n)d 条") % {"n": dishonest[pk]},
-                )
-            )
-        if negative.get(pk):
-            parts = [
-                _("%(category)s %(n)d 条") % {"category": _(CATEGORIES[c].name), "n": n}
-                for c, n in sorted(negative[pk])
-            ]
-            flags[pk].append(
-                Flag(RiskFlag.NEGATIVE_INFO, str(RiskFlag.NEGATIVE_INFO.label), "；".join(parts))
-            )
-        status_flag = FLAGGED_STATUSES.get(entities[pk])
-        if status_flag is not None:
-            flags[pk].append(Flag(status_flag, str(status_flag.label)))
-        if pk in circle_members:
-            flags[pk].append(
-                Flag(
-                    RiskFlag.GUARANTEE_CIRCLE,
-                    str(RiskFlag.GUARANTEE_CIRCLE.label),
-                    _("与其他企业互保或循环担保"),
-                )
-            )
-    return dict(flags)
-
 
 # --- the ego graph ---------------------------------------------------------------------------
 
@@ -717,11 +397,9 @@ def _guarantee_amounts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Dec
         return {}
     guarantors = sorted({a for a, _b in pairs})
     out: dict[tuple[int, int], Decimal] = {}
-    for chunk in _chunks(guarantors):
+    for chunk in chunks(guarantors):
         rows = Relationship.objects.filter(
-            kind=RelationKind.GUARANTOR,
-            holder_entity_id__in=chunk,
-            guaranteed_amount__isnull=False,
+            kind=RelationKind.GUARANTOR, holder_entity_id__in=chunk, guaranteed_amount__isnull=False
         ).values_list("holder_entity_id", "entity_id", "guaranteed_amount")
         for a, b, amount in rows:
             if (a, b) in pairs and amount is not None:
@@ -747,11 +425,7 @@ def ego_graph(
     if not 1 <= hops <= MAX_HOPS:
         raise ValueError(hops)
     builder = _Builder(
-        entity,
-        hops=hops,
-        guarantees=guarantees,
-        shared_phones=shared_phones,
-        max_nodes=max_nodes,
+        entity, hops=hops, guarantees=guarantees, shared_phones=shared_phones, max_nodes=max_nodes
     )
     builder.walk()
     nodes = builder.nodes()

@@ -1,0 +1,1 @@
+"""Reads of credit information, one module per subdomain."""

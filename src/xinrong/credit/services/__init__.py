@@ -1,0 +1,1 @@
+"""Writes of credit information, one module per subdomain."""

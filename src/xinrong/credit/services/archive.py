@@ -1,0 +1,127 @@
+"""Writes of the archive's access: authorisations (consent) and the query log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts import permissions
+from xinrong.accounts.choices import INSTITUTION_KINDS
+from xinrong.accounts.models import Organisation, User
+from xinrong.common.errors import ApplicationError
+from xinrong.credit.choices import MAX_AUTHORISATION_DAYS, Channel, Purpose, Scope
+from xinrong.credit.models import Authorisation, QueryLog
+from xinrong.datahub.categories import CATEGORIES
+from xinrong.enterprises.models import MarketEntity
+
+
+def _require_owner(actor: User, entity: MarketEntity) -> None:
+    permissions.require(
+        actor, "credit.consent_manage", entity, message=_("只有本企业的账户可以管理查询授权")
+    )
+
+
+@transaction.atomic
+def authorisation_grant(
+    *,
+    entity: MarketEntity,
+    actor: User,
+    institution: Organisation,
+    scope: str,
+    purpose: str,
+    expires_on: dt.date,
+    categories: list[str] | None = None,
+    purpose_note: str = "",
+) -> Authorisation:
+    """Let an institution read the enterprise's archive within a scope until a date."""
+    _require_owner(actor, entity)
+    if institution.kind not in INSTITUTION_KINDS or not institution.is_active:
+        raise ApplicationError(
+            "institution_kind",
+            _("只能授权给在平台上的金融机构"),
+            {"field": "institution"},
+            status=422,
+        )
+    if scope not in Scope.values:
+        raise ApplicationError("invalid_scope", _("授权范围不正确"), {"field": "scope"}, status=422)
+    if purpose not in Purpose.values:
+        raise ApplicationError(
+            "invalid_purpose", _("请选择查询用途"), {"field": "purpose"}, status=422
+        )
+    chosen = sorted(set(categories or []))
+    if scope == Scope.CHOSEN:
+        unknown = [c for c in chosen if c not in CATEGORIES]
+        if not chosen or unknown:
+            raise ApplicationError(
+                "invalid_categories",
+                _("指定类别时须至少选择一个有效类别"),
+                {"field": "categories"},
+                status=422,
+            )
+    else:
+        chosen = []
+    today = timezone.localdate()
+    if not today < expires_on <= today + dt.timedelta(days=MAX_AUTHORISATION_DAYS):
+        raise ApplicationError(
+            "invalid_expiry",
+            _("有效期须晚于今天且不超过%(n)d天") % {"n": MAX_AUTHORISATION_DAYS},
+            {"field": "expires_on"},
+            status=422,
+        )
+    expires_at = timezone.make_aware(dt.datetime.combine(expires_on, dt.time(23, 59, 59)))
+    return Authorisation.objects.create(
+        entity=entity,
+        institution=institution,
+        scope=scope,
+        categories=chosen,
+        purpose=purpose,
+        purpose_note=purpose_note.strip()[:200],
+        granted_by=actor,
+        expires_at=expires_at,
+    )
+
+
+@transaction.atomic
+def authorisation_revoke(*, authorisation: Authorisation, actor: User) -> Authorisation:
+    """Withdraw consent at once; later reads are refused."""
+    _require_owner(actor, authorisation.entity)
+    if authorisation.revoked_at is None:
+        authorisation.revoked_at = timezone.now()
+        authorisation.revoked_by = actor
+        authorisation.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+    return authorisation
+
+
+def authorisation_end(*, authorisation: Authorisation) -> Authorisation:
+    """End a consent whose purpose is fulfilled (e.g. the loan application it was granted with
+    was rejected or its loan settled). The platform does this, so no person is recorded."""
+    if authorisation.revoked_at is None:
+        authorisation.revoked_at = timezone.now()
+        authorisation.save(update_fields=["revoked_at", "updated_at"])
+    return authorisation
+
+
+def query_log_record(
+    *,
+    entity: MarketEntity,
+    user: User,
+    authorisation: Authorisation,
+    channel: str,
+    categories: list[str],
+) -> QueryLog:
+    """Write who read what of whose, when and why (征信业管理条例 第二十二条)."""
+    if channel not in Channel.values:
+        raise ValueError(channel)
+    assert user.organisation is not None
+    return QueryLog.objects.create(
+        entity=entity,
+        user=user,
+        organisation=user.organisation,
+        authorisation=authorisation,
+        channel=channel,
+        categories=sorted(categories),
+        purpose=authorisation.purpose,
+    )

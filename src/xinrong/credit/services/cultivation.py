@@ -1,0 +1,107 @@
+"""Writes of credit cultivation: cases and their follow-ups."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinrong.accounts import permissions
+from xinrong.accounts.models import User
+from xinrong.common.errors import ApplicationError, PermissionDeniedError
+from xinrong.credit import scorecard
+from xinrong.credit.choices import CultivationStatus
+from xinrong.credit.models import CreditProfile, CultivationCase, CultivationNote
+from xinrong.enterprises.models import MarketEntity
+
+
+def _require_authority(actor: User) -> None:
+    permissions.require(actor, "credit.cultivation_run", message=_("信用培植由行业主管部门办理"))
+
+
+@transaction.atomic
+def cultivation_start(*, entity: MarketEntity, actor: User, plan: str) -> CultivationCase:
+    """Take an enterprise below the bankable grade into cultivation with a plan."""
+    _require_authority(actor)
+    if not plan.strip():
+        raise ApplicationError("plan_required", _("请填写培植计划"), {"field": "plan"}, status=422)
+    profile = CreditProfile.objects.filter(entity=entity, is_latest=True).first()
+    if profile is None:
+        raise ApplicationError(
+            "no_score", _("该企业尚无信用评分，无法纳入培植"), {"field": "entity"}, status=409
+        )
+    names = [g for g, _floor in scorecard.DEFAULT_BANDS]
+    if names.index(profile.grade) <= names.index(scorecard.BANKABLE_GRADE):
+        raise ApplicationError(
+            "already_bankable",
+            _("该企业信用等级为 %(g)s，已达到可授信等级，无需培植") % {"g": profile.grade},
+            {"field": "entity"},
+            status=409,
+        )
+    org = actor.organisation
+    if (
+        org is not None
+        and org.industry_sections
+        and entity.industry_code[:1] not in org.industry_sections
+    ):
+        raise PermissionDeniedError("forbidden", _("该企业不属于本部门主管的行业"))
+    if CultivationCase.objects.filter(entity=entity, status=CultivationStatus.ACTIVE).exists():
+        raise ApplicationError(
+            "already_cultivated", _("该企业已在培植中"), {"field": "entity"}, status=409
+        )
+    case = CultivationCase(
+        entity=entity,
+        authority=org,
+        plan=plan.strip(),
+        score_at_start=profile.score,
+        grade_at_start=profile.grade,
+        started_by=actor,
+    )
+    case.full_clean()
+    case.save()
+    return case
+
+
+def _require_case_owner(case: CultivationCase, actor: User) -> None:
+    if actor.organisation_id != case.authority_id:
+        raise PermissionDeniedError("forbidden", _("只能办理本部门的培植记录"))
+
+
+@transaction.atomic
+def cultivation_note_add(*, case: CultivationCase, actor: User, text: str) -> CultivationNote:
+    """Record a follow-up."""
+    _require_case_owner(case, actor)
+    if not text.strip():
+        raise ApplicationError("note_required", _("请填写跟进内容"), {"field": "text"}, status=422)
+    return CultivationNote.objects.create(case=case, author=actor, text=text.strip()[:4000])
+
+
+@transaction.atomic
+def cultivation_end(*, case: CultivationCase, actor: User, reason: str) -> CultivationCase:
+    """Stop cultivating (e.g. the enterprise closed or declined)."""
+    case = CultivationCase.objects.select_for_update().get(pk=case.pk)
+    _require_case_owner(case, actor)
+    if case.status != CultivationStatus.ACTIVE:
+        raise ApplicationError("case_closed", _("该培植已结束"), {"field": "status"}, status=409)
+    if not reason.strip():
+        raise ApplicationError(
+            "reason_required", _("请填写终止原因"), {"field": "reason"}, status=422
+        )
+    case.status, case.ended_at = CultivationStatus.DROPPED, timezone.now()
+    case.save(update_fields=["status", "ended_at", "updated_at"])
+    CultivationNote.objects.create(case=case, author=actor, text=_("终止：") + reason.strip())
+    return case
+
+
+def cultivation_graduate(*, entity_ids: list[int] | None = None) -> int:
+    """Close as graduated every active case whose enterprise became bankable; return how many."""
+    names = [g for g, _floor in scorecard.DEFAULT_BANDS]
+    bankable = names[: names.index(scorecard.BANKABLE_GRADE) + 1]
+    cases = CultivationCase.objects.filter(
+        status=CultivationStatus.ACTIVE,
+        entity__credit_profiles__is_latest=True,
+        entity__credit_profiles__grade__in=bankable,
+    )
+    if entity_ids is not None:
+        cases = cases.filter(entity_id__in=entity_ids)
+    return cases.update(status=CultivationStatus.GRADUATED, ended_at=timezone.now())

@@ -1,0 +1,1 @@
+"""Pages of credit, one module per subdomain."""

@@ -1,0 +1,219 @@
+"""Pages of disputes (异议)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinrong.accounts.auth import request_user
+from xinrong.accounts.models import User
+from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
+from xinrong.common.http import error_page
+from xinrong.credit import rules
+from xinrong.credit.choices import DISPUTE_ANSWER_DAYS, DisputeStatus
+from xinrong.credit.forms import DisputeCorrectForm, DisputeForm, EvidenceForm, NoteForm, ReasonForm
+from xinrong.credit.models import Dispute, DisputeEvidence
+from xinrong.credit.selectors import archive as archive_selectors
+from xinrong.credit.selectors import disputes as disputes_selectors
+from xinrong.credit.services import disputes as disputes_services
+from xinrong.credit.views.common import case_role, evidence_response, form_error_add
+from xinrong.datahub.categories import CATEGORIES
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    """The enterprise's disputes, a department's inbox, or all disputes for the operator."""
+    user = request_user(request)
+    status = request.GET.get("status", "")
+    overdue = request.GET.get("overdue") == "1"
+    today = timezone.localdate()
+    try:
+        qs = disputes_selectors.dispute_list(user=user, status=status, overdue=overdue, today=today)
+        counts = disputes_selectors.dispute_counts(user=user, today=today)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credit/dispute_list.html",
+        {
+            "page": page,
+            "role": case_role(user),
+            "status": status,
+            "overdue": overdue,
+            "statuses": DisputeStatus.choices,
+            "counts": counts,
+            "today": today,
+            "categories": {c: s.name for c, s in CATEGORIES.items()},
+        },
+    )
+
+
+@login_required
+def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
+    """The enterprise files a dispute about one fact of its archive, with evidence."""
+    user = request_user(request)
+    try:
+        fact = archive_selectors.own_fact_get(user=user, pk=fact_id)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    form = DisputeForm(request.POST or None, request.FILES or None, fact=fact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dispute = disputes_services.dispute_file(
+                actor=user,
+                fact=fact,
+                kind=form.cleaned_data["kind"],
+                claim=form.cleaned_data["claim"],
+                proposed_values=form.proposed_values(),
+                evidence=form.cleaned_data["evidence"],
+            )
+        except SERVICE_ERRORS as exc:
+            form_error_add(form, exc)
+        else:
+            messages.success(
+                request, _("异议已提交，%(d)s 前将收到答复") % {"d": dispute.due_on.isoformat()}
+            )
+            return redirect("credit:dispute_detail", pk=dispute.pk)
+    return render(
+        request,
+        "credit/dispute_form.html",
+        {
+            "form": form,
+            "fact": fact,
+            "category": CATEGORIES[fact.category],
+            "values": fact.values(),
+            "answer_days": DISPUTE_ANSWER_DAYS,
+        },
+    )
+
+
+def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict[str, Any]:
+    spec = CATEGORIES.get(dispute.category)
+    handler = rules.can_handle(user, source=dispute.source, entity=dispute.entity)
+    member = rules.is_entity_member(user, dispute.entity)
+    fields = spec.fields if spec else ()
+    current = dispute.fact.values()
+    return {
+        "dispute": dispute,
+        "category": spec,
+        "rows": [
+            {
+                "key": f.key,
+                "header": f.header,
+                "original": dispute.original_values.get(f.key, ""),
+                "proposed": dispute.proposed_values.get(f.key, ""),
+                "current": current.get(f.key, ""),
+            }
+            for f in fields
+        ],
+        "events": list(disputes_selectors.dispute_events(dispute=dispute)),
+        "labels": {f.key: _(f.header) for f in fields},
+        "evidence": list(disputes_selectors.dispute_evidence(dispute=dispute)),
+        "can_handle": handler and dispute.is_open,
+        "can_review": handler and dispute.status == DisputeStatus.SUBMITTED,
+        "can_withdraw": member and dispute.is_open,
+        "overdue": dispute.is_overdue(timezone.localdate()),
+        "correct_form": DisputeCorrectForm(
+            fact=dispute.fact, proposed=dispute.proposed_values, auto_id="correct_%s"
+        ),
+        "uphold_form": ReasonForm(auto_id="uphold_%s"),
+        "note_form": NoteForm(auto_id="note_%s"),
+        "evidence_form": EvidenceForm(auto_id="evidence_%s"),
+    }
+
+
+@login_required
+def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A dispute: the fact, the claim, evidence, the timeline and the actions the user may take."""
+    user = request_user(request)
+    try:
+        dispute = disputes_selectors.dispute_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    return render(request, "credit/dispute_detail.html", _dispute_context(request, dispute, user))
+
+
+@login_required
+@require_POST
+def dispute_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Run one transition of a dispute from its page; errors are shown on the page."""
+    user = request_user(request)
+    try:
+        dispute = disputes_selectors.dispute_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    context = _dispute_context(request, dispute, user)
+    form: forms.Form
+    if action == "correct":
+        form = DisputeCorrectForm(
+            request.POST, fact=dispute.fact, proposed={}, auto_id="correct_%s"
+        )
+        context["correct_form"] = form
+    elif action == "uphold":
+        form = ReasonForm(request.POST, auto_id="uphold_%s")
+        context["uphold_form"] = form
+    elif action == "evidence":
+        form = EvidenceForm(request.POST, request.FILES, auto_id="evidence_%s")
+        context["evidence_form"] = form
+    elif action in ("withdraw", "review"):
+        form = NoteForm(request.POST, auto_id="note_%s")
+        context["note_form"] = form
+    else:
+        raise Http404
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            if action == "correct":
+                assert isinstance(form, DisputeCorrectForm)
+                disputes_services.dispute_resolve_correct(
+                    dispute=dispute, actor=user, values=form.changes(), note=d["note"]
+                )
+                messages.success(request, _("已更正该信息，异议办结，企业已收到通知"))
+            elif action == "uphold":
+                disputes_services.dispute_resolve_uphold(
+                    dispute=dispute, actor=user, reason=d["reason"]
+                )
+                messages.success(request, _("已维持原记录，异议办结，企业已收到通知"))
+            elif action == "evidence":
+                disputes_services.dispute_evidence_add(
+                    dispute=dispute, actor=user, evidence=d["evidence"]
+                )
+                messages.success(request, _("证据已上传"))
+            elif action == "withdraw":
+                disputes_services.dispute_withdraw(dispute=dispute, actor=user, note=d["note"])
+                messages.success(request, _("异议已撤回"))
+            else:
+                disputes_services.dispute_review_start(dispute=dispute, actor=user, note=d["note"])
+                messages.success(request, _("已开始核查"))
+        except PermissionDeniedError as exc:
+            return error_page(request, exc)
+        except ConflictError as exc:  # e.g. answered meanwhile in another tab
+            messages.error(request, exc.message)
+        except SERVICE_ERRORS as exc:
+            form_error_add(form, exc)
+            return render(request, "credit/dispute_detail.html", context, status=422)
+        return redirect("credit:dispute_detail", pk=dispute.pk)
+    return render(request, "credit/dispute_detail.html", context, status=422)
+
+
+@login_required
+def dispute_evidence_download(request: HttpRequest, pk: int, file_id: int) -> HttpResponseBase:
+    """Download an evidence file of a dispute the user may see."""
+    user = request_user(request)
+    try:
+        dispute = disputes_selectors.dispute_get(user=user, pk=pk)
+    except SERVICE_ERRORS as exc:
+        return error_page(request, exc)
+    row = get_object_or_404(DisputeEvidence, pk=file_id, dispute=dispute)
+    return evidence_response(row)

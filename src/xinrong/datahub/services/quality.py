@@ -1,0 +1,273 @@
+"""Data quality writes: associate or discard unresolved rows, correct stored facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xinrong.accounts import permissions
+from xinrong.accounts.models import User
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from xinrong.datahub import columnar
+from xinrong.datahub import rows as row_io
+from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.choices import BatchStatus, ResolutionStatus
+from xinrong.datahub.crossval import conflicts_detect
+from xinrong.datahub.models import Fact, UnresolvedRow
+from xinrong.datahub.services.facts import facts_store
+from xinrong.enterprises.models import MarketEntity
+from xinrong.reference import uscc as uscc_codec
+
+
+def _require_resolver(actor: User, row: UnresolvedRow) -> None:
+    permissions.require(
+        actor,
+        "datahub.unresolved_resolve",
+        row,
+        message=_("只有所辖平台运营管理员可以处理待关联记录"),
+    )
+
+
+@transaction.atomic
+def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | None:
+    """Attach a waiting row to the entity with this USCC and store it as a fact.
+
+    Returns None when the same row is already a fact (it is then only closed).
+    """
+    row = (
+        UnresolvedRow.objects.select_for_update()
+        .select_related("batch__source__organisation")
+        .get(pk=row.pk)
+    )
+    _require_resolver(actor, row)
+    if row.status != ResolutionStatus.OPEN:
+        raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
+    code = uscc_codec.parse(uscc).code
+    entity = MarketEntity.objects.filter(uscc=code).first()
+    if entity is None:
+        raise NotFoundError(
+            "entity_not_found",
+            _("未找到统一社会信用代码为 %(code)s 的市场主体") % {"code": code},
+            {"field": "uscc"},
+        )
+    spec = CATEGORIES[row.batch.category]
+    values = {f.key: row.values.get(f.key) or None for f in spec.all_fields}
+    values["uscc"] = code
+    cols = {k: pa.array([v], pa.string()) for k, v in values.items()}
+    digest = columnar.hash64(columnar.canonical_rows(spec.code, cols))
+    stored = facts_store(
+        batch=row.batch,
+        spec=spec,
+        values=cols,
+        entity_ids=np.array([entity.pk], dtype=np.int64),
+        hashes=digest,
+    )
+    fact = (
+        Fact.objects.get(
+            entity=entity, category=spec.code, source=row.batch.source, row_hash=int(digest[0])
+        )
+        if stored
+        else None
+    )
+    row.status = ResolutionStatus.RESOLVED
+    row.resolved_entity = entity
+    row.resolved_by = actor
+    row.save(update_fields=["status", "resolved_entity", "resolved_by", "updated_at"])
+    return fact
+
+
+@transaction.atomic
+def unresolved_discard(*, row: UnresolvedRow, actor: User) -> UnresolvedRow:
+    """Close a waiting row without storing it (e.g. the subject is not a market entity)."""
+    row = (
+        UnresolvedRow.objects.select_for_update()
+        .select_related("batch__source__organisation")
+        .get(pk=row.pk)
+    )
+    _require_resolver(actor, row)
+    if row.status != ResolutionStatus.OPEN:
+        raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
+    row.status = ResolutionStatus.DISCARDED
+    row.resolved_by = actor
+    row.save(update_fields=["status", "resolved_by", "updated_at"])
+    return row
+
+
+# ---------------------------------------------------------------- corrections
+
+
+@dataclass(frozen=True)
+class FactCorrection:
+    """What a correction changed: the row before and after (canonical text) and the keys."""
+
+    fact: Fact
+    before: dict[str, str]
+    after: dict[str, str]
+    changed: tuple[str, ...]
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Typed columns stored as text; the others are nullable numbers and dates, or the flag.
+_TEXT_COLUMNS = frozenset({"period", "grade", "status", "reference_no"})
+
+
+def fact_values_check(
+    *, category: str, changes: dict[str, Any], field_prefix: str = "values"
+) -> dict[str, str]:
+    """Validate new values for a fact's fields by its category's rules; return canonical text.
+
+    Keys are the category's field keys (not the identity columns); an empty value clears an
+    optional field. Each value goes through ``rows.parse_field``, the rule every delivered cell
+    obeys. Errors name the field as ``<field_prefix>.<key>``.
+    """
+    spec = CATEGORIES.get(category)
+    if spec is None:
+        raise ApplicationError(
+            "unknown_category",
+            _("未知的数据类别：%(c)s") % {"c": category},
+            {"field": "category"},
+            status=422,
+        )
+    allowed = {f.key: f for f in spec.fields}
+    out: dict[str, str] = {}
+    for key, raw in changes.items():
+        name = f"{field_prefix}.{key}"
+        f = allowed.get(str(key))
+        if f is None:
+            raise ApplicationError(
+                "unknown_field",
+                _("字段“%(k)s”不属于“%(c)s”信息；可填写的字段：%(keys)s")
+                % {
+                    "k": key,
+                    "c": _(spec.name),
+                    "keys": "、".join(f"{x.key}（{_(x.header)}）" for x in spec.fields),
+                },
+                {"field": name},
+                status=422,
+            )
+        if raw is None:
+            text = ""
+        elif isinstance(raw, bool):
+            text = "是" if raw else "否"
+        elif isinstance(raw, str | int | float | Decimal):
+            text = str(raw).strip()
+        else:
+            raise ApplicationError(
+                "invalid_value",
+                _("“%(h)s”应为文本或数字") % {"h": _(f.header)},
+                {"field": name},
+                status=422,
+            )
+        if _CONTROL_CHARS.search(text) or _has_surrogate(text):
+            raise ApplicationError(
+                "invalid_value",
+                _("“%(h)s”不能包含控制字符或无效字符") % {"h": _(f.header)},
+                {"field": name},
+                status=422,
+            )
+        if not text:
+            if f.required:
+                raise ApplicationError(
+                    "required_field",
+                    _("“%(h)s”为必填项，不能清空") % {"h": _(f.header)},
+                    {"field": name},
+                    status=422,
+                )
+            out[f.key] = ""
+            continue
+        try:
+            value = row_io.parse_field(f, text)
+        except ValueError as exc:
+            raise ApplicationError(
+                "invalid_value",
+                _("“%(h)s”的值“%(v)s”不正确：%(rule)s")
+                % {"h": _(f.header), "v": text[:50], "rule": exc},
+                {"field": name},
+                status=422,
+            ) from exc
+        out[f.key] = columnar.canonical(value)
+    return out
+
+
+def _has_surrogate(text: str) -> bool:
+    """Return True for text with lone surrogates (not storable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+@transaction.atomic
+def fact_correct(*, fact: Fact, changes: dict[str, Any], actor: User) -> FactCorrection:
+    """Correct a stored fact's values (a department answering a dispute, or the operator).
+
+    The new values obey the category's rules; the typed columns, ``data``, negativity and
+    retention date are rebuilt exactly as ingestion builds them. ``row_hash`` keeps the hash
+    of the row as delivered, so a later re-delivery of the same wrong row stays a duplicate
+    instead of bringing the wrong value back. Cross-validation reruns for the changed fields.
+    """
+    fact = Fact.objects.select_for_update().select_related("source", "batch").get(pk=fact.pk)
+    if fact.batch.status != BatchStatus.COMPLETED:
+        raise NotFoundError("fact_not_found", _("信用信息不存在"), {"field": "fact"})
+    if not permissions.can(actor, "datahub.fact_correct", fact.source):
+        raise PermissionDeniedError(
+            "forbidden",
+            _("只有“%(o)s”的数据报送员或平台运营管理员可以更正该信息")
+            % {"o": fact.source.organisation},
+        )
+    spec = CATEGORIES[fact.category]
+    checked = fact_values_check(category=fact.category, changes=changes)
+    before = fact.values()
+    after = dict(before)
+    for key, text in checked.items():
+        if text:
+            after[key] = text
+        else:
+            after.pop(key, None)
+    changed = tuple(k for k in checked if before.get(k) != after.get(k))
+    if not changed:
+        raise ApplicationError(
+            "nothing_changed", _("更正后的值与原值相同"), {"field": "values"}, status=422
+        )
+    data = dict(fact.data)
+    for f in spec.fields:
+        text = after.get(f.key, "")
+        if not f.column:
+            if text:
+                data[f.key] = text
+            else:
+                data.pop(f.key, None)
+            continue
+        if text:
+            value = row_io.parse_field(f, text)
+            if f.column in ("amount", "arrears", "quantity"):
+                value = Decimal(value)
+        else:
+            value = "" if f.column in _TEXT_COLUMNS else (False if f.column == "flag" else None)
+        setattr(fact, f.column, value)
+    typed = columnar.fact_columns(
+        spec, {f.key: pa.array([after.get(f.key)], pa.string()) for f in spec.all_fields}
+    )
+    fact.negative = bool(typed["negative"][0].as_py())
+    retention = typed["retention_until"][0].as_py()
+    fact.retention_until = dt.date.fromisoformat(retention) if retention else None
+    fact.data = data
+    fact.save(
+        update_fields=[
+            *sorted({f.column for f in spec.fields if f.column}),
+            "negative",
+            "retention_until",
+            "data",
+        ]
+    )
+    conflicts_detect([fact.entity_id], delivered={(spec.code, k) for k in changed})
+    return FactCorrection(fact=fact, before=before, after=after, changed=changed)
