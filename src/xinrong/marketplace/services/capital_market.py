@@ -143,7 +143,7 @@ def _reserve_move(
     update: Any = None,
 ) -> ReserveCandidate:
     """Take a reserve action on the kernel; the event records the actor's organisation."""
-    return transition_apply(
+    moved: ReserveCandidate = transition_apply(
         RESERVE,
         candidate,
         action,
@@ -152,6 +152,7 @@ def _reserve_move(
         update=update,
         event_fields={"organisation_id": actor.organisation_id},
     ).obj
+    return moved
 
 
 @transaction.atomic

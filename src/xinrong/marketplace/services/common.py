@@ -109,7 +109,7 @@ def _apply(
     """Take an application action on the kernel: the event records the actor's organisation and
     whether the institution's system took it through the bank API."""
     ensure_may(APPLICATION, app, action, actor, who=APPLICATION_WHO.get(action))
-    return transition_apply(
+    moved: LoanApplication = transition_apply(
         APPLICATION,
         app,
         action,
@@ -123,6 +123,7 @@ def _apply(
             "via_api": via_api,
         },
     ).obj
+    return moved
 
 
 def _notify_after_commit(

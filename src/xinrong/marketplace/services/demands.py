@@ -165,7 +165,7 @@ def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
         locked.closed_at = timezone.now()
         locked.held_by, locked.held_until = None, None  # a withdrawn demand is nobody's any more
 
-    return transition_apply(
+    moved: Demand = transition_apply(
         DEMAND,
         demand,
         "withdraw",
@@ -173,6 +173,7 @@ def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
         update=update,
         event_fields={"organisation_id": holder},
     ).obj
+    return moved
 
 
 # ---------------------------------------------------------------- 抢单 (institutions take demands)
@@ -232,7 +233,7 @@ def demand_take(*, demand: Demand, actor: User, now: dt.datetime | None = None) 
         locked.held_by = institution
         locked.held_until = until
 
-    return transition_apply(
+    moved: Demand = transition_apply(
         DEMAND,
         demand,
         "take",
@@ -242,6 +243,7 @@ def demand_take(*, demand: Demand, actor: User, now: dt.datetime | None = None) 
         update=update,
         event_fields={"organisation_id": institution.pk, "created_at": now},
     ).obj
+    return moved
 
 
 @transaction.atomic
@@ -254,7 +256,7 @@ def demand_release(*, demand: Demand, actor: User, note: str = "") -> Demand:
     def update(locked: Demand) -> None:
         locked.held_by, locked.held_until = None, None
 
-    return transition_apply(
+    moved: Demand = transition_apply(
         DEMAND,
         demand,
         "release",
@@ -263,6 +265,7 @@ def demand_release(*, demand: Demand, actor: User, note: str = "") -> Demand:
         update=update,
         event_fields={"organisation_id": institution.pk},
     ).obj
+    return moved
 
 
 def _clear_hold(locked: Demand) -> None:

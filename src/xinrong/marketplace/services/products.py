@@ -311,7 +311,8 @@ def _move(
         update=update,
         event_fields={"version": version},
     )
-    return result.obj
+    moved: Product = result.obj
+    return moved
 
 
 # ---------------------------------------------------------------- transitions

@@ -18,8 +18,9 @@ from typing import Any
 from django.db.models import Model
 from django.utils import timezone
 
-from xinrong.accounts import services as account_services
 from xinrong.accounts.models import User
+from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.users import user_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.services import enterprise_register
 from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
@@ -37,10 +38,8 @@ _n = itertools.count(1)
 def _user(kind: str, roles: list[str], *, org: Any = None, region_code: str = "") -> User:
     n = next(_n)
     if org is None:
-        org = account_services.organisation_create(
-            name=f"走查机构{n}-{kind}", kind=kind, region_code=region_code
-        )
-    return account_services.user_create(
+        org = organisation_create(name=f"走查机构{n}-{kind}", kind=kind, region_code=region_code)
+    return user_create(
         username=f"walk{n}_{kind}",
         password=PASSWORD,
         organisation=org,
