@@ -60,12 +60,8 @@ from xinrong.marketplace.services.common import (
     _ensure_entity_user,
     _int,
 )
-from xinrong.marketplace.workflows import (
-    APPLICATION,
-    APPLICATION_WHO,
-    ensure_may,
-    institution_staff,
-)
+from xinrong.marketplace.transitions import ensure_may, institution_staff
+from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import event_record, transition_apply
 

@@ -33,12 +33,8 @@ from xinrong.marketplace.models import (
 )
 from xinrong.marketplace.selectors.capital_market import reserve_metrics
 from xinrong.marketplace.services.common import _decimal, _ensure_entity_user, _notify_after_commit
-from xinrong.marketplace.workflows import (
-    RESERVE,
-    RESERVE_ADDED_BODY,
-    RESERVE_ADDED_TITLE,
-    ensure_may,
-)
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import RESERVE, RESERVE_ADDED_BODY, RESERVE_ADDED_TITLE
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import event_record, transition_apply
 

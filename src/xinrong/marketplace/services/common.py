@@ -18,7 +18,8 @@ from xinrong.accounts.models import User
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.models import LoanApplication
-from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO, ensure_may
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import transition_apply
 

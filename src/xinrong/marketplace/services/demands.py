@@ -33,13 +33,13 @@ from xinrong.marketplace.services.common import (
     _ensure_entity_user,
     _int,
 )
-from xinrong.marketplace.workflows import (
-    DEMAND,
+from xinrong.marketplace.transitions import (
     demand_held_by_actor,
     demand_not_held_by_other,
     demand_region_covered,
     ensure_may,
 )
+from xinrong.marketplace.workflows import DEMAND
 from xinrong.notifications.services import notify_on_commit
 from xinrong.reference import divisions
 from xinrong.workflows.kernel import event_record, transition_apply

@@ -24,7 +24,8 @@ from xinrong.marketplace.models import Loan, LoanApplication, LoanInstalment, Re
 from xinrong.marketplace.schedule import schedule
 from xinrong.marketplace.services.common import APPLICATION_PREFIX, _app_locked, _apply
 from xinrong.marketplace.services.demands import _demand_close_funded
-from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO, ensure_may
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
 
 logger = logging.getLogger(__name__)
 

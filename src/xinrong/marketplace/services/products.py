@@ -36,7 +36,8 @@ from xinrong.marketplace.choices import (
 )
 from xinrong.marketplace.models import Product, ProductVersion
 from xinrong.marketplace.services.common import GRADES, RATE_CEILING, _choices, _decimal, _int
-from xinrong.marketplace.workflows import PRODUCT, ensure_may
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import PRODUCT
 from xinrong.reference import divisions, industries
 from xinrong.workflows.kernel import event_record, transition_apply
 
