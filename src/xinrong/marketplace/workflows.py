@@ -47,7 +47,7 @@ from xinrong.marketplace.transitions import (
     institution_staff,
     product_staff,
 )
-from xinrong.workflows.kernel import Action, Notice, Workflow, register
+from xinrong.workflows.kernel import Action, Deadline, Notice, Workflow, register
 
 S = ApplicationStatus
 nobody = rules.always_deny  # actions only the platform takes (sweeps), never a person
@@ -285,6 +285,21 @@ APPLICATION = register(
         event_fk="application",
         statuses=ApplicationStatus,
         link=lambda a: reverse("marketplace:application_detail", args=[a.pk]),
+        # the institution is reminded a day before the product's promised time runs out
+        deadlines=(
+            Deadline(
+                "sla",
+                gettext_lazy("服务时限"),
+                PENDING,
+                "sla_due_at",
+                1,
+                Notice(
+                    institution_staff,
+                    gettext_lazy("贷款申请即将超出服务时限：{obj}，截止 {due}"),
+                    kind="loan_application",
+                ),
+            ),
+        ),
         actions=(
             Action(
                 "accept",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.marketplace.models import DemandEvent, ProductEvent
@@ -148,3 +151,30 @@ def test_buttons_come_from_the_workflow(enterprise_user, bank_officer, operator)
     )
     assert [a.name for a in APPLICATION.available(enterprise_user, app)] == ["withdraw"]
     assert {a.name for a in APPLICATION.available(bank_officer, app)} == {"accept", "reject"}
+
+
+def test_the_institution_is_reminded_once_before_the_service_time_runs_out(
+    enterprise_user, bank_officer, operator, django_capture_on_commit_callbacks
+):
+    from xinrong.workflows.kernel import deadlines_remind
+
+    product = published_product(bank_officer, operator, code="SLA-1", days_to_accept=2)
+    app = application_services.application_submit(
+        actor=enterprise_user,
+        entity=enterprise_user.organisation.market_entity,
+        product=product,
+        data={"amount": "500000", "term_months": 12},
+    )
+    due = timezone.localtime(app.sla_due_at).date()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            deadlines_remind(today=due - dt.timedelta(days=2))["marketplace.application.sla"] == 0
+        )
+        assert (
+            deadlines_remind(today=due - dt.timedelta(days=1))["marketplace.application.sla"] == 1
+        )
+        assert deadlines_remind(today=due)["marketplace.application.sla"] == 0  # once only
+    reminder = _inbox(bank_officer, "loan_application").exclude(title__startswith="新的").get()
+    assert app.number in reminder.title and f"{due:%Y-%m-%d}" in reminder.title
+    assert _inbox(enterprise_user, "loan_application").count() == 0
+    assert app.events.filter(kind="remind.sla").count() == 1
