@@ -407,8 +407,6 @@ def product_submit(*, product: Product, actor: User, note: str = "") -> Product:
     """Send the product's draft version to the platform operator for review."""
     product = _locked(product)
     _ensure_institution_user(actor, product.institution)
-    if product.status == ProductStatus.IN_REVIEW:
-        raise ConflictError("in_review", _("该版本已提交审核，请勿重复提交"))
     if not product.draft_version_id:
         raise ConflictError("no_draft", _("没有待提交的草稿版本；请先修改条款"))
     draft = _version_locked(product.draft_version_id)
