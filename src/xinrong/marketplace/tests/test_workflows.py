@@ -178,3 +178,20 @@ def test_the_institution_is_reminded_once_before_the_service_time_runs_out(
     assert app.number in reminder.title and f"{due:%Y-%m-%d}" in reminder.title
     assert _inbox(enterprise_user, "loan_application").count() == 0
     assert app.events.filter(kind="remind.sla").count() == 1
+
+
+def test_review_buttons_only_for_who_may_review(client, bank_officer, operator, make_user):
+    auditor = make_user("operator", ["auditor"])
+    product = product_services.product_create(
+        actor=bank_officer, code="BTN-2", name="按钮产品", terms=terms()
+    )
+    product_services.product_submit(product=product, actor=bank_officer)
+    url = f"/marketplace/manage/{product.pk}/"
+    approve = f"/marketplace/manage/{product.pk}/approve/"
+    client.force_login(operator)
+    assert approve in client.get(url).content.decode()
+    client.force_login(auditor)  # sees the product, may not review it
+    page = client.get(url)
+    assert page.status_code == 200 and approve not in page.content.decode()
+    client.force_login(bank_officer)
+    assert approve not in client.get(url).content.decode()

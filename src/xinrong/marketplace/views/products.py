@@ -39,6 +39,7 @@ from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.views.common import _labels, _verdicts
+from xinrong.marketplace.workflows import PRODUCT
 from xinrong.reference import divisions
 
 INSTITUTION_KIND_CHOICES = [
@@ -249,6 +250,7 @@ def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
         return error_page(request, exc)
     own = bool(own_institution_user.test(user, product))
     draft = product.draft_version
+    may = {a.name for a in PRODUCT.available(user, product)}
     return render(
         request,
         "marketplace/product_manage.html",
@@ -257,9 +259,14 @@ def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": list(product_selectors.product_versions(product=product)),
             "events": list(product_selectors.product_events(product=product)),
             "own": own,
-            "can_review": not own and draft is not None and draft.status == VersionStatus.IN_REVIEW,
-            "can_submit": own and draft is not None and draft.status == VersionStatus.DRAFT,
-            "can_withdraw": own and product.status == "published",
+            # the buttons: what the workflow lets this user do, and a version to do it to
+            "can_review": bool(may & {"approve", "approve_version"})
+            and draft is not None
+            and draft.status == VersionStatus.IN_REVIEW,
+            "can_submit": bool(may & {"submit", "submit_version"})
+            and draft is not None
+            and draft.status == VersionStatus.DRAFT,
+            "can_withdraw": "withdraw" in may,
         },
     )
 
