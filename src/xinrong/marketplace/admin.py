@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from xinrong.marketplace.models import Demand, Product, ProductEvent, ProductVersion
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(admin.TabularInline[Any, Product]):
     extra = 0
     can_delete = False
 
@@ -42,7 +42,7 @@ class EventInline(_ReadOnlyInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = ("code", "name", "institution", "status", "published_at")
     list_filter = ("status", "institution__kind")
     search_fields = ("code", "name", "institution__name")
@@ -57,7 +57,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Demand)
-class DemandAdmin(admin.ModelAdmin):
+class DemandAdmin(admin.ModelAdmin[Demand]):
     list_display = ("id", "entity", "amount", "term_months", "urgency", "status", "created_at")
     list_filter = ("status", "urgency", "purpose_category")
     search_fields = ("entity__name", "entity__uscc")

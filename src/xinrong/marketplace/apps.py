@@ -8,4 +8,7 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("融资对接")
 
     def ready(self) -> None:
-        from xinrong.marketplace import rules  # noqa: F401  (declares the marketplace permissions)
+        from xinrong.marketplace import (
+            rules,  # noqa: F401  (declares the marketplace permissions)
+            workflows,  # noqa: F401  (registers the workflows)
+        )

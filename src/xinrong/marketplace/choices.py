@@ -201,6 +201,7 @@ class ApplicationEventKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("撤回申请")
     REFERRED = "referred", _("拒贷转介")
     SLA_BREACHED = "sla_breached", _("超出服务时限")
+    SLA_REMINDED = "remind.sla", _("服务时限提醒")
 
 
 class LoanStatus(models.TextChoices):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from xinrong.marketplace.lifecycle import INSTITUTION, actions_from
 from xinrong.marketplace.models import (
     ApplicationEvent,
     Demand,
@@ -14,6 +13,7 @@ from xinrong.marketplace.models import (
     Product,
     ProductVersion,
 )
+from xinrong.marketplace.workflows import APPLICATION, LENDER_ACTIONS
 
 
 def _version(product: Product) -> ProductVersion:
@@ -129,7 +129,9 @@ def bank_application_out(
         "number": app.number,
         "status": app.status,
         "status_label": str(app.get_status_display()),
-        "next_actions": [t.action for t in actions_from(app.status) if t.side == INSTITUTION],
+        "next_actions": [
+            a.name for a in APPLICATION.actions_from(app.status) if a.name in LENDER_ACTIONS
+        ],
         "product": {
             "code": app.product.code,
             "name": app.product.name,

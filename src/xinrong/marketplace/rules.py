@@ -1,8 +1,9 @@
 """Who may use the marketplace's pages: products, demands, applications and the columns.
 
-The marketplace part of the permission layer (xinrong.accounts.permissions). Which application
-action a role may take in which status is the transition table of ``marketplace.lifecycle``;
-which rows a user sees is decided by the marketplace selectors from the predicates here.
+The marketplace part of the permission layer (xinrong.accounts.permissions). Who may take which
+action of a product, demand, application or reserve entry is declared in ``marketplace.workflows``
+from the predicates here; which rows a user sees is decided by the marketplace selectors from
+the same predicates.
 """
 
 from __future__ import annotations
@@ -47,11 +48,28 @@ def own_entity(user: Any, entity: Any) -> bool:
     return entity.organisation_id is not None and entity.organisation_id == user.organisation_id
 
 
+@object_rule
+def own_enterprise_of(user: Any, obj: Any) -> bool:
+    """The object (an application, demand or reserve entry) belongs to the user's enterprise."""
+    org_id = obj.entity.organisation_id
+    return org_id is not None and org_id == user.organisation_id
+
+
 enterprise_with_entity = is_enterprise_user & has_market_entity
 institution_staff = has_role(Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 product_institution = is_institution & org_kind_in(*PRODUCT_KINDS)
 lender = is_institution & org_kind_in(*LENDER_KINDS)
 investor = is_institution & org_kind_in(OrgKind.INVESTOR)
+# The lending institution's staff: the officer takes the file, the reviewer decides (审贷分离).
+loan_officer = has_role(Role.LOAN_OFFICER, Role.INSTITUTION_ADMIN)
+loan_reviewer = has_role(Role.REVIEWER, Role.INSTITUTION_ADMIN)
+# Products, applications and loans of the user's own institution (the object's ``institution_id``).
+own_institution_officer = is_institution & loan_officer & own_institution
+own_institution_reviewer = is_institution & loan_reviewer & own_institution
+own_institution_staff = is_institution & (loan_officer | loan_reviewer) & own_institution
+own_institution_user = is_institution & own_institution
+# Applications, demands and reserve entries of the user's own enterprise.
+own_enterprise_user = is_enterprise_user & own_enterprise_of
 
 declare(
     "marketplace.product_manage",

@@ -30,7 +30,6 @@ from xinrong.marketplace.demo.base import (
     backdate,
 )
 from xinrong.marketplace.demo.repayments import repay
-from xinrong.marketplace.lifecycle import schedule
 from xinrong.marketplace.models import (
     ApplicationEvent,
     Loan,
@@ -38,6 +37,7 @@ from xinrong.marketplace.models import (
     LoanInstalment,
     Repayment,
 )
+from xinrong.marketplace.schedule import schedule
 
 _TEXTS = TEXTS["applications"]
 

@@ -10,9 +10,13 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
-from xinrong.accounts.permissions import is_central_operator_staff, is_substation_staff
+from xinrong.accounts.permissions import (
+    is_central_operator_staff,
+    is_enterprise_user,
+    is_institution,
+    is_substation_staff,
+)
 from xinrong.common.errors import NotFoundError
 from xinrong.marketplace.choices import ACTIVE_STATUSES, PENDING_STATUSES
 from xinrong.marketplace.eligibility import entity_facts
@@ -33,10 +37,10 @@ def applications_visible(
     qs = LoanApplication.objects.select_related(
         "entity", "product", "institution", "product_version"
     )
-    if user.group == OrgGroup.ENTERPRISE:
+    if is_enterprise_user.test(user):
         entity = user_entity(user=user)
         qs = qs.filter(entity=entity) if entity is not None else qs.none()
-    elif user.group == OrgGroup.INSTITUTION:
+    elif is_institution.test(user):  # its own institution's
         qs = qs.filter(institution_id=user.organisation_id)
     elif is_central_operator_staff(user):
         pass

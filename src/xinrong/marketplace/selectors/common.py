@@ -9,13 +9,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
-from xinrong.accounts.permissions import is_central_operator_staff, is_substation_staff
+from xinrong.accounts.permissions import (
+    is_central_operator_staff,
+    is_enterprise_user,
+    is_substation_staff,
+)
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace.choices import PRODUCT_KINDS, ProductStatus
+from xinrong.marketplace.choices import ProductStatus
 from xinrong.marketplace.models import Product
+from xinrong.marketplace.rules import product_institution
 from xinrong.reference import divisions
 
 
@@ -27,7 +31,7 @@ def _published() -> QuerySet[Product]:
 
 def user_entity(*, user: User) -> MarketEntity | None:
     """Return the market entity an enterprise user acts for, if any."""
-    if user.group != OrgGroup.ENTERPRISE or user.organisation_id is None:
+    if not is_enterprise_user.test(user) or user.organisation_id is None:
         return None
     return MarketEntity.objects.filter(organisation_id=user.organisation_id).first()
 
@@ -71,5 +75,4 @@ def _region_param(data: Mapping[str, object], name: str = "region") -> str:
 
 def is_lender_side(user: User) -> bool:
     """Return whether the user works for an institution that offers products (lender/guarantor)."""
-    org = user.organisation
-    return user.group == OrgGroup.INSTITUTION and org is not None and org.kind in PRODUCT_KINDS
+    return bool(product_institution.test(user))

@@ -13,6 +13,7 @@ from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import (
     is_central_operator_staff,
+    is_institution,
     is_operator_staff,
     region_prefix_for,
 )
@@ -31,6 +32,7 @@ from xinrong.marketplace.matching import (
     region_ranges,
 )
 from xinrong.marketplace.models import Demand, DemandEvent, Product
+from xinrong.marketplace.rules import own_enterprise_user
 from xinrong.marketplace.selectors.common import user_entity
 
 # ---------------------------------------------------------------- financing demands
@@ -48,11 +50,7 @@ def entity_demands(*, user: User) -> QuerySet[Demand]:
 
 def demand_is_own(*, user: User, demand: Demand) -> bool:
     """Return whether the user acts for the demand's entity."""
-    return (
-        user.group == OrgGroup.ENTERPRISE
-        and user.organisation_id is not None
-        and user.organisation_id == demand.entity.organisation_id
-    )
+    return bool(own_enterprise_user.test(user, demand))
 
 
 def demand_visible_get(*, user: User, pk: int) -> Demand:
@@ -62,16 +60,14 @@ def demand_visible_get(*, user: User, pk: int) -> Demand:
     demand = Demand.objects.select_related("entity", "created_by", "held_by").filter(pk=pk).first()
     if demand is None:
         raise NotFoundError("not_found", _("融资需求不存在"))
-    own = (
-        user.group == OrgGroup.ENTERPRISE and user.organisation_id == demand.entity.organisation_id
-    )
+    own = demand_is_own(user=user, demand=demand)
     if not (own or is_central_operator_staff(user) or _institution_sees_demand(user, demand)):
         raise NotFoundError("not_found", _("融资需求不存在"))
     return demand
 
 
 def _institution_sees_demand(user: User, demand: Demand) -> bool:
-    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+    if not is_institution.test(user) or user.organisation_id is None:
         return False
     if demand.status != DemandStatus.OPEN:
         return False
@@ -131,7 +127,7 @@ def institution_service_regions(*, institution_id: int) -> list[str] | None:
 
 def demand_hall(*, user: User, limit: int = 50) -> tuple[list[tuple[HallEntry, Demand]], int]:
     """Return open demands in the institution's service regions, best for it first, and count."""
-    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+    if not is_institution.test(user) or user.organisation_id is None:
         return [], 0
     regions = institution_service_regions(institution_id=user.organisation_id)
     amounts = list(
@@ -187,6 +183,28 @@ def institution_covers(*, institution_id: int, division_code: str) -> bool:
     return division_in_ranges(division_code, None if regions is None else region_ranges(regions))
 
 
+def lenders_covering(*, division_code: str) -> list[int]:
+    """Return the active lending institutions whose published products cover a place (the
+    institutions that see a demand there in their hall and are told when one is published)."""
+    rows = Product.objects.filter(
+        status=ProductStatus.PUBLISHED,
+        current_version__isnull=False,
+        institution__kind__in=sorted(LENDER_KINDS),
+        institution__is_active=True,
+    ).values_list("institution_id", "current_version__regions")
+    regions: dict[int, set[str]] = {}
+    everywhere: set[int] = set()
+    for institution_id, value in rows:
+        if not value:  # a product open everywhere serves everywhere
+            everywhere.add(institution_id)
+        else:
+            regions.setdefault(institution_id, set()).update(value)
+    covering = {
+        i for i, r in regions.items() if division_in_ranges(division_code, region_ranges(sorted(r)))
+    }
+    return sorted(everywhere | covering)
+
+
 def demand_is_held(demand: Demand, *, now: dt.datetime | None = None) -> bool:
     """Return whether an institution holds the demand right now (an ended hold is free)."""
     return (
@@ -198,7 +216,7 @@ def demand_is_held(demand: Demand, *, now: dt.datetime | None = None) -> bool:
 
 def held_demands(*, user: User) -> QuerySet[Demand]:
     """Return the open demands the user's institution holds now, the nearest deadline first."""
-    if user.group != OrgGroup.INSTITUTION or user.organisation_id is None:
+    if not is_institution.test(user) or user.organisation_id is None:
         return Demand.objects.none()
     return (
         Demand.objects.filter(

@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
-from xinrong.accounts.permissions import is_central_operator_staff
+from xinrong.accounts.permissions import is_central_operator_staff, is_institution
 from xinrong.common.errors import NotFoundError
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import PRODUCT_KINDS, ProductType, VersionStatus
@@ -194,7 +193,7 @@ def product_visible_get(*, user: User, pk: int) -> Product:
     """Return a product the user may manage or review (own institution, or the operator)."""
     qs = Product.objects.select_related("institution", "current_version", "draft_version")
     if not is_central_operator_staff(user):
-        if user.group != OrgGroup.INSTITUTION:
+        if not is_institution.test(user):  # its own institution's products only
             raise NotFoundError("not_found", _("产品不存在"))
         qs = qs.filter(institution_id=user.organisation_id)
     product = qs.filter(pk=pk).first()
@@ -205,7 +204,7 @@ def product_visible_get(*, user: User, pk: int) -> Product:
 
 def institution_products(*, user: User) -> QuerySet[Product]:
     """Return the products of the user's institution (all statuses)."""
-    if user.group != OrgGroup.INSTITUTION:
+    if not is_institution.test(user):
         return Product.objects.none()
     return (
         Product.objects.filter(institution_id=user.organisation_id)

@@ -1,8 +1,9 @@
 """Writes of loan applications: submit, the institution's decisions, withdrawal, referral, SLAs.
 
-Each transition of TRANSITIONS (lifecycle.py) is one service. Every one locks the application
-row, checks the actor's side, role and organisation against the table, writes the new status and
-an ApplicationEvent (the timeline), and tells the other side after commit."""
+Each action of the application workflow (``marketplace.workflows.APPLICATION``) is one service.
+Every one moves the application through ``transition_apply``: it locks the row, asks the
+permission layer, refuses a wrong status, writes the new status and an ApplicationEvent (the
+timeline) and queues the declared notices for after the commit."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import (
     ApplicationError,
@@ -43,9 +44,7 @@ from xinrong.marketplace.choices import (
     RepaymentMethod,
 )
 from xinrong.marketplace.eligibility import entity_facts, evaluate
-from xinrong.marketplace.lifecycle import ENTERPRISE, TRANSITIONS, Transition
 from xinrong.marketplace.models import (
-    ApplicationEvent,
     Demand,
     Loan,
     LoanApplication,
@@ -54,16 +53,17 @@ from xinrong.marketplace.models import (
 )
 from xinrong.marketplace.services.common import (
     APPLICATION_PREFIX,
-    _app_event,
     _app_locked,
+    _apply,
     _deadline,
     _decimal,
     _ensure_entity_user,
     _int,
-    _move,
-    _notify_entity_app,
-    _notify_institution_app,
 )
+from xinrong.marketplace.transitions import ensure_may, institution_staff
+from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
+from xinrong.notifications.services import notify_on_commit
+from xinrong.workflows.kernel import event_record, transition_apply
 
 DEFAULT_CONSENT_DAYS = 180
 REFER_LIMIT = 5
@@ -75,46 +75,6 @@ def _application_number() -> str:
         number = f"{APPLICATION_PREFIX}{today}{secrets.token_hex(4).upper()}"
         if not LoanApplication.objects.filter(number=number).exists():
             return number
-
-
-def application_can(*, app: LoanApplication, actor: User | None, action: str) -> bool:
-    """Return whether ``actor`` may take ``action`` on ``app`` now (status, side, role, object)."""
-    t = TRANSITIONS[action]
-    if app.status not in t.sources:
-        return False
-    if actor is None:
-        return t.system
-    if t.side == ENTERPRISE:
-        return (
-            actor.group == OrgGroup.ENTERPRISE
-            and actor.organisation_id is not None
-            and actor.organisation_id == app.entity.organisation_id
-            and bool(actor.role_codes & t.roles)
-        )
-    return (
-        actor.group == OrgGroup.INSTITUTION
-        and actor.organisation_id == app.institution_id
-        and bool(actor.role_codes & t.roles)
-    )
-
-
-def _ensure_can(app: LoanApplication, actor: User | None, action: str) -> Transition:
-    t = TRANSITIONS[action]
-    if app.status not in t.sources:
-        raise ConflictError(
-            "invalid_transition",
-            _("申请当前状态为“%(s)s”，不能执行“%(a)s”")
-            % {"s": app.get_status_display(), "a": t.label},
-            {"status": app.status, "action": action},
-        )
-    if not application_can(app=app, actor=actor, action=action):
-        if t.side == ENTERPRISE:
-            message = _("只有申请企业的企业主或经办人可以%(a)s") % {"a": t.label}
-        else:
-            roles = "、".join(str(Role(r).label) for r in sorted(t.roles))
-            message = _("只有受理机构的%(r)s可以%(a)s") % {"r": roles, "a": t.label}
-        raise PermissionDeniedError("forbidden", message, {"action": action})
-    return t
 
 
 def application_clean(
@@ -307,11 +267,12 @@ def application_submit(
     )
     app.full_clean(exclude=["authorisation", "product_version", "institution"])
     app.save()
-    _app_event(
+    event_record(
+        APPLICATION,
         app,
-        kind=ApplicationEventKind.SUBMITTED,
+        ApplicationEventKind.SUBMITTED,
         actor=actor,
-        from_status="",
+        created=True,
         data={"version": version.number, "authorisation": authorisation.pk},
         note=_("同时授权%(i)s查询本企业信用信息（%(s)s，至 %(d)s）")
         % {
@@ -319,11 +280,15 @@ def application_submit(
             "s": Scope(consent_scope).label,
             "d": timezone.localtime(authorisation.expires_at).date().isoformat(),
         },
+        event_fields={"organisation_id": actor.organisation_id},
     )
-    _notify_institution_app(
-        app,
+    notify_on_commit(  # an application arrives: the institution's officers and reviewers
+        recipients=institution_staff(app),
+        kind="loan_application",
         title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s 元")
         % {"e": entity.name, "p": product.name, "a": amount},
+        link=reverse("marketplace:application_detail", args=[app.pk]),
+        organisation_id=app.institution_id,
     )
     return app
 
@@ -333,27 +298,15 @@ def application_accept(
     *, application: LoanApplication, actor: User, note: str = "", via_api: bool = False
 ) -> LoanApplication:
     """Accept the application for review (受理); the decision's service-level timer starts."""
-    app = _app_locked(application)
-    _ensure_can(app, actor, "accept")
-    now = timezone.now()
-    app.accepted_at = now
-    app.officer = actor
-    app.sla_due_at = _deadline(now, app.product_version.days_to_decide)
-    app.sla_breached_at = None
-    _move(
-        app,
-        action="accept",
-        actor=actor,
-        kind=ApplicationEventKind.ACCEPTED,
-        note=note,
-        via_api=via_api,
-        fields=("accepted_at", "officer", "sla_due_at", "sla_breached_at"),
-    )
-    _notify_entity_app(
-        app,
-        title=_("%(i)s 已受理您的贷款申请 %(n)s") % {"i": app.institution.name, "n": app.number},
-    )
-    return app
+
+    def update(app: LoanApplication) -> None:
+        now = timezone.now()
+        app.accepted_at = now
+        app.officer = actor
+        app.sla_due_at = _deadline(now, app.product_version.days_to_decide)
+        app.sla_breached_at = None
+
+    return _apply(application, "accept", actor=actor, note=note, via_api=via_api, update=update)
 
 
 @transaction.atomic
@@ -361,16 +314,7 @@ def application_review_start(
     *, application: LoanApplication, actor: User, note: str = "", via_api: bool = False
 ) -> LoanApplication:
     """Hand the accepted application to the reviewers (进入审批)."""
-    app = _app_locked(application)
-    _ensure_can(app, actor, "review")
-    return _move(
-        app,
-        action="review",
-        actor=actor,
-        kind=ApplicationEventKind.REVIEW_STARTED,
-        note=note,
-        via_api=via_api,
-    )
+    return _apply(application, "review", actor=actor, note=note, via_api=via_api)
 
 
 @transaction.atomic
@@ -385,54 +329,43 @@ def application_approve(
     via_api: bool = False,
 ) -> LoanApplication:
     """Approve with the granted amount, annual rate and term, within the product's ranges."""
-    app = _app_locked(application)
-    _ensure_can(app, actor, "approve")
-    version = app.product_version
-    errors: dict[str, str] = {}
-    if not Decimal("0") < amount <= version.amount_max:
-        errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s 元") % {
-            "hi": version.amount_max
-        }
-    if not version.rate_min <= rate <= version.rate_max:
-        errors["rate"] = _("批准年利率须在产品利率 %(lo)s%%–%(hi)s%% 之间") % {
-            "lo": version.rate_min,
-            "hi": version.rate_max,
-        }
-    if not version.term_min_months <= term_months <= version.term_max_months:
-        errors["term_months"] = _("批准期限须在产品期限 %(lo)s–%(hi)s 个月之间") % {
-            "lo": version.term_min_months,
-            "hi": version.term_max_months,
-        }
-    if errors:
-        raise ValidationError(errors, code="out_of_range")
-    app.approved_amount = amount
-    app.approved_rate = rate
-    app.approved_term_months = term_months
-    app.decided_at = timezone.now()
-    app.sla_due_at = None
-    _move(
-        app,
-        action="approve",
+
+    def update(app: LoanApplication) -> None:
+        version = app.product_version
+        errors: dict[str, str] = {}
+        if not Decimal("0") < amount <= version.amount_max:
+            errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s 元") % {
+                "hi": version.amount_max
+            }
+        if not version.rate_min <= rate <= version.rate_max:
+            errors["rate"] = _("批准年利率须在产品利率 %(lo)s%%–%(hi)s%% 之间") % {
+                "lo": version.rate_min,
+                "hi": version.rate_max,
+            }
+        if not version.term_min_months <= term_months <= version.term_max_months:
+            errors["term_months"] = _("批准期限须在产品期限 %(lo)s–%(hi)s 个月之间") % {
+                "lo": version.term_min_months,
+                "hi": version.term_max_months,
+            }
+        if errors:
+            raise ValidationError(errors, code="out_of_range")
+        app.approved_amount = amount
+        app.approved_rate = rate
+        app.approved_term_months = term_months
+        app.decided_at = timezone.now()
+        app.sla_due_at = None
+
+    return _apply(
+        application,
+        "approve",
         actor=actor,
-        kind=ApplicationEventKind.APPROVED,
-        note=note,
+        note=note
+        or _("批准金额 %(a)s 元，年利率 %(r)s%%，期限 %(t)s 个月")
+        % {"a": amount, "r": rate, "t": term_months},
         via_api=via_api,
         data={"amount": str(amount), "rate": str(rate), "term_months": term_months},
-        fields=(
-            "approved_amount",
-            "approved_rate",
-            "approved_term_months",
-            "decided_at",
-            "sla_due_at",
-        ),
+        update=update,
     )
-    _notify_entity_app(
-        app,
-        title=_("您的贷款申请 %(n)s 已获批准") % {"n": app.number},
-        body=_("批准金额 %(a)s 元，年利率 %(r)s%%，期限 %(t)s 个月")
-        % {"a": amount, "r": rate, "t": term_months},
-    )
-    return app
 
 
 @transaction.atomic
@@ -445,40 +378,36 @@ def application_reject(
     via_api: bool = False,
 ) -> LoanApplication:
     """Decline with a reason code and a written explanation the enterprise reads."""
-    app = _app_locked(application)
-    _ensure_can(app, actor, "reject")
-    if reason not in RejectReason.values:
-        raise ValidationError(
-            {"reason": _("请选择拒绝原因，可选：%(c)s") % {"c": "、".join(RejectReason.values)}},
-            code="invalid_choice",
-        )
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": _("请填写拒绝说明，企业会看到它")}, code="required")
-    now = timezone.now()
-    app.reject_reason = reason
-    app.reject_note = note[:2000]
-    app.decided_at = now
-    app.closed_at = now
-    app.sla_due_at = None
-    _move(
-        app,
-        action="reject",
+    note = (note or "").strip()[:2000]
+
+    def update(app: LoanApplication) -> None:
+        if reason not in RejectReason.values:
+            raise ValidationError(
+                {
+                    "reason": _("请选择拒绝原因，可选：%(c)s")
+                    % {"c": "、".join(RejectReason.values)}
+                },
+                code="invalid_choice",
+            )
+        if not note:
+            raise ValidationError({"note": _("请填写拒绝说明，企业会看到它")}, code="required")
+        now = timezone.now()
+        app.reject_reason = reason
+        app.reject_note = note
+        app.decided_at = now
+        app.closed_at = now
+        app.sla_due_at = None
+        authorisation_end(authorisation=app.authorisation)
+
+    return _apply(
+        application,
+        "reject",
         actor=actor,
-        kind=ApplicationEventKind.REJECTED,
-        note=app.reject_note,
+        note=note,
         via_api=via_api,
         data={"reason": reason},
-        fields=("reject_reason", "reject_note", "decided_at", "closed_at", "sla_due_at"),
+        update=update,
     )
-    authorisation_end(authorisation=app.authorisation)
-    _notify_entity_app(
-        app,
-        title=_("您的贷款申请 %(n)s 未获批准") % {"n": app.number},
-        body=_("原因：%(r)s。可在申请详情页一键转介给其他匹配的机构。")
-        % {"r": RejectReason(reason).label},
-    )
-    return app
 
 
 @transaction.atomic
@@ -486,21 +415,13 @@ def application_withdraw(
     *, application: LoanApplication, actor: User, note: str = ""
 ) -> LoanApplication:
     """Withdraw before approval; the authorisation granted with it is revoked too."""
-    app = _app_locked(application)
-    _ensure_can(app, actor, "withdraw")
-    app.closed_at = timezone.now()
-    app.sla_due_at = None
-    _move(
-        app,
-        action="withdraw",
-        actor=actor,
-        kind=ApplicationEventKind.WITHDRAWN,
-        note=note,
-        fields=("closed_at", "sla_due_at"),
-    )
-    authorisation_revoke(authorisation=app.authorisation, actor=actor)
-    _notify_institution_app(app, title=_("贷款申请 %(n)s 已被企业撤回") % {"n": app.number})
-    return app
+
+    def update(app: LoanApplication) -> None:
+        app.closed_at = timezone.now()
+        app.sla_due_at = None
+        authorisation_revoke(authorisation=app.authorisation, actor=actor)
+
+    return _apply(application, "withdraw", actor=actor, note=note, update=update)
 
 
 @transaction.atomic
@@ -513,68 +434,62 @@ def application_sign(
     via_api: bool = False,
 ) -> LoanApplication:
     """Record the signed loan contract."""
-    app = _app_locked(application)
-    _ensure_can(app, actor, "sign")
     contract_no = (contract_no or "").strip()
-    if not contract_no or len(contract_no) > 64:
-        raise ValidationError({"contract_no": _("请填写合同编号（1–64 个字符）")}, code="required")
     day = signed_on or timezone.localdate()
-    if day > timezone.localdate():
-        raise ValidationError({"signed_on": _("签约日期不能晚于今天")}, code="future")
-    app.contract_no = contract_no
-    app.contract_signed_on = day
-    _move(
-        app,
-        action="sign",
+
+    def update(app: LoanApplication) -> None:
+        if not contract_no or len(contract_no) > 64:
+            raise ValidationError(
+                {"contract_no": _("请填写合同编号（1–64 个字符）")}, code="required"
+            )
+        if day > timezone.localdate():
+            raise ValidationError({"signed_on": _("签约日期不能晚于今天")}, code="future")
+        app.contract_no = contract_no
+        app.contract_signed_on = day
+
+    return _apply(
+        application,
+        "sign",
         actor=actor,
-        kind=ApplicationEventKind.CONTRACT_SIGNED,
         via_api=via_api,
+        note=_("合同编号 %(c)s") % {"c": contract_no},
         data={"contract_no": contract_no, "signed_on": day.isoformat()},
-        fields=("contract_no", "contract_signed_on"),
+        update=update,
     )
-    _notify_entity_app(app, title=_("贷款合同 %(c)s 已签订") % {"c": contract_no})
-    return app
 
 
 def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
     """Flag applications whose acceptance or decision is past its service-level time limit.
 
-    The late ones are flagged with one UPDATE and their timeline events written in one INSERT;
-    each breach is recorded once, and both sides are told. Returns the count.
+    Each breach is recorded once, as an ``sla_breached`` event of the platform, and both sides
+    are told (the notices of the ``sla_breach`` action). Returns the count.
     """
     moment = now or timezone.now()
+
+    def flag(app: LoanApplication) -> None:
+        app.sla_breached_at = moment
+
     with transaction.atomic():
         apps = list(
             LoanApplication.objects.select_for_update(of=("self",))
             .filter(
                 status__in=PENDING_STATUSES, sla_due_at__lt=moment, sla_breached_at__isnull=True
             )
-            .select_related("entity", "institution")
+            .order_by("id")
         )
-        if not apps:
-            return 0
-        LoanApplication.objects.filter(pk__in=[a.pk for a in apps]).update(
-            sla_breached_at=moment, updated_at=timezone.now()
-        )
-        events = []
         for app in apps:
             stage = _("受理") if app.status == ApplicationStatus.SUBMITTED else _("审批")
             assert app.sla_due_at is not None
             due = timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M")
-            events.append(
-                ApplicationEvent(
-                    application=app,
-                    kind=ApplicationEventKind.SLA_BREACHED,
-                    from_status=app.status,
-                    to_status=app.status,
-                    note=_("%(s)s超出产品承诺的服务时限（截止 %(d)s）") % {"s": stage, "d": due},
-                    created_at=moment,
-                )
+            transition_apply(
+                APPLICATION,
+                app,
+                "sla_breach",
+                actor=None,
+                note=_("%(s)s超出产品承诺的服务时限（截止 %(d)s）") % {"s": stage, "d": due},
+                update=flag,
+                event_fields={"created_at": moment},
             )
-            title = _("贷款申请 %(n)s %(s)s已超时") % {"n": app.number, "s": stage}
-            _notify_institution_app(app, title=title)
-            _notify_entity_app(app, title=title)
-        ApplicationEvent.objects.bulk_create(events)
     return len(apps)
 
 
@@ -589,10 +504,7 @@ def application_refer(
     """
     app = _app_locked(application)
     _ensure_entity_user(actor, app.entity)
-    if app.status != ApplicationStatus.REJECTED:
-        raise ConflictError(
-            "not_rejected", _("只有未获批准的申请可以转介给其他机构"), {"status": app.status}
-        )
+    ensure_may(APPLICATION, app, "refer", actor, who=APPLICATION_WHO["refer"])
     chosen = [p for p in products if p.institution_id != app.institution_id]
     if not chosen:
         raise ValidationError({"products": _("请至少选择一个其他机构的产品")}, code="required")
@@ -633,11 +545,10 @@ def application_refer(
                 {"field": "products", "product": product.pk},
                 status=422,
             ) from exc
-    _app_event(
+    _apply(
         app,
-        kind=ApplicationEventKind.REFERRED,
+        "refer",
         actor=actor,
-        from_status=app.status,
         note=_("转介至：%(l)s")
         % {"l": "、".join(f"{a.institution.name}（{a.number}）" for a in new)},
         data={"applications": [a.number for a in new]},

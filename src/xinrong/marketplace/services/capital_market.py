@@ -18,7 +18,7 @@ from xinrong.accounts import permissions
 from xinrong.accounts.choices import OrgGroup, OrgKind, Role
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ConflictError, PermissionDeniedError
-from xinrong.credit import recipients
+from xinrong.credit.recipients import entity_users
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     FinancingCaseType,
@@ -30,10 +30,13 @@ from xinrong.marketplace.models import (
     DirectFinancingCase,
     InvestorInterest,
     ReserveCandidate,
-    ReserveEvent,
 )
 from xinrong.marketplace.selectors.capital_market import reserve_metrics
 from xinrong.marketplace.services.common import _decimal, _ensure_entity_user, _notify_after_commit
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import RESERVE, RESERVE_ADDED_BODY, RESERVE_ADDED_TITLE
+from xinrong.notifications.services import notify_on_commit
+from xinrong.workflows.kernel import event_record, transition_apply
 
 # ================================================================ capital-market reserve (issue 5)
 # 上市挂牌后备库: the operator screens and adds enterprises; investors express interest; the
@@ -46,35 +49,6 @@ INVESTOR_ROLES = (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 def _ensure_reserve_operator(user: User, action: str) -> None:
     if not permissions.can(user, "marketplace.reserve_manage"):
         raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以%(a)s") % {"a": action})
-
-
-def _reserve_event(
-    candidate: ReserveCandidate, *, kind: str, actor: User | None, note: str = ""
-) -> ReserveEvent:
-    return ReserveEvent.objects.create(
-        candidate=candidate,
-        kind=kind,
-        actor=actor,
-        organisation_id=actor.organisation_id if actor is not None else None,
-        note=note,
-        created_at=timezone.now(),
-    )
-
-
-def _reserve_link() -> str:
-    return reverse("marketplace:capital_market")
-
-
-def _notify_entity_reserve(candidate: ReserveCandidate, *, title: str, body: str = "") -> None:
-    entity = candidate.entity
-    _notify_after_commit(
-        lambda: recipients.entity_users(entity=entity),
-        kind="capital_market",
-        title=title,
-        body=body,
-        link=_reserve_link(),
-        organisation_id=entity.organisation_id,
-    )
 
 
 def _notify_investor(interest: InvestorInterest, *, title: str, body: str = "") -> None:
@@ -123,23 +97,58 @@ def reserve_add(
             _("%(n)s已在上市挂牌后备库中（%(s)s）")
             % {"n": entity.name, "s": candidate.get_status_display()},
         )
-    if candidate is None:
-        candidate = ReserveCandidate(entity=entity)
-    candidate.added_by = actor
-    candidate.criteria = snapshot
-    candidate.status = ReserveStatus.ACTIVE
-    candidate.note = note
+    if candidate is not None:  # removed earlier: it comes back
+
+        def readd(locked: ReserveCandidate) -> None:
+            locked.added_by = actor
+            locked.criteria = snapshot
+            locked.note = note
+
+        return _reserve_move(candidate, "add", actor=actor, note=note, update=readd)
+    candidate = ReserveCandidate(
+        entity=entity, added_by=actor, criteria=snapshot, status=ReserveStatus.ACTIVE, note=note
+    )
     candidate.full_clean()
     candidate.save()
-    _reserve_event(candidate, kind=ReserveEventKind.ADDED, actor=actor, note=note)
-    _notify_entity_reserve(
+    event_record(
+        RESERVE,
         candidate,
-        title=_("贵企业已纳入上市挂牌后备库"),
-        body=_(
-            "投资机构可在后备库中看到贵企业的公开登记信息并表达投资意向，由贵企业决定是否接受。"
-        ),
+        ReserveEventKind.ADDED,
+        actor=actor,
+        note=note,
+        created=True,
+        event_fields={"organisation_id": actor.organisation_id},
+    )
+    notify_on_commit(
+        recipients=entity_users(entity=entity),
+        kind="capital_market",
+        title=str(RESERVE_ADDED_TITLE),
+        body=str(RESERVE_ADDED_BODY),
+        link=reverse("marketplace:capital_market"),
+        organisation_id=entity.organisation_id,
     )
     return candidate
+
+
+def _reserve_move(
+    candidate: ReserveCandidate,
+    action: str,
+    *,
+    actor: User,
+    note: str = "",
+    update: Any = None,
+) -> ReserveCandidate:
+    """Take a reserve action on the kernel; the event records the actor's organisation."""
+    moved: ReserveCandidate = transition_apply(
+        RESERVE,
+        candidate,
+        action,
+        actor=actor,
+        note=note,
+        update=update,
+        event_fields={"organisation_id": actor.organisation_id},
+    ).obj
+    return moved
 
 
 @transaction.atomic
@@ -157,20 +166,18 @@ def reserve_close(
         raise ValidationError(
             {"status": _("状态只能为“已上市挂牌”或“已移出”")}, code="invalid_choice"
         )
-    if candidate.status != ReserveStatus.ACTIVE:
-        raise ConflictError(
-            "not_active",
-            _("该企业在后备库中的状态为“%(s)s”，不能再变更")
-            % {"s": candidate.get_status_display()},
-        )
+    ensure_may(RESERVE, candidate, "list" if status == ReserveStatus.LISTED else "remove", actor)
     note = (note or "").strip()
     if not note:
         raise ValidationError(
             {"note": _("请填写说明（如挂牌市场与日期，或移出原因）")}, code="required"
         )
-    candidate.status = status
-    candidate.note = note[:2000]
-    candidate.save(update_fields=["status", "note", "updated_at"])
+
+    def close(locked: ReserveCandidate) -> None:
+        locked.note = note[:2000]
+
+    action = "list" if status == ReserveStatus.LISTED else "remove"
+    candidate = _reserve_move(candidate, action, actor=actor, note=note[:2000], update=close)
     pending = list(
         InvestorInterest.objects.filter(candidate=candidate, status=InterestStatus.PENDING)
     )
@@ -181,20 +188,13 @@ def reserve_close(
         response_note=closed,
         updated_at=timezone.now(),
     )
+    entity = MarketEntity.objects.get(pk=candidate.entity_id)
     for interest in pending:
         _notify_investor(
             interest,
-            title=_("您对%(e)s的投资意向已关闭") % {"e": candidate.entity.name},
+            title=_("您对%(e)s的投资意向已关闭") % {"e": entity.name},
             body=closed,
         )
-    kind = ReserveEventKind.LISTED if status == ReserveStatus.LISTED else ReserveEventKind.REMOVED
-    _reserve_event(candidate, kind=kind, actor=actor, note=candidate.note)
-    _notify_entity_reserve(
-        candidate,
-        title=_("贵企业在上市挂牌后备库中的状态已变更为“%(s)s”")
-        % {"s": candidate.get_status_display()},
-        body=candidate.note,
-    )
     return candidate
 
 
@@ -210,10 +210,11 @@ def reserve_intro_update(
     intro = (intro or "").strip()
     if len(intro) > 2000:
         raise ValidationError({"intro": _("展示信息不超过 2000 字")}, code="invalid")
-    candidate.intro = intro
-    candidate.save(update_fields=["intro", "updated_at"])
-    _reserve_event(candidate, kind=ReserveEventKind.INTRO, actor=actor)
-    return candidate
+
+    def set_intro(locked: ReserveCandidate) -> None:
+        locked.intro = intro
+
+    return _reserve_move(candidate, "intro", actor=actor, update=set_intro)
 
 
 def _ensure_reserve_enterprise(user: User, candidate: ReserveCandidate) -> None:
@@ -241,11 +242,7 @@ def interest_express(
     candidate = (
         ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
     )
-    if candidate.status != ReserveStatus.ACTIVE:
-        raise ConflictError(
-            "not_active",
-            _("该企业当前状态为“%(s)s”，不接受投资意向") % {"s": candidate.get_status_display()},
-        )
+    ensure_may(RESERVE, candidate, "interest", actor)
     if candidate.interests.filter(investor=org, status=InterestStatus.PENDING).exists():
         raise ConflictError(
             "already_pending", _("本机构对该企业已有待回复的投资意向，请等待企业回复")
@@ -256,14 +253,8 @@ def interest_express(
     interest = InvestorInterest(investor=org, candidate=candidate, note=note, created_by=actor)
     interest.full_clean()
     interest.save()
-    _reserve_event(
-        candidate, kind=ReserveEventKind.INTEREST, actor=actor, note=f"{org.name}：{note}"
-    )
-    _notify_entity_reserve(
-        candidate,
-        title=_("%(i)s对贵企业表达了投资意向") % {"i": org.name},
-        body=note,
-    )
+    # the event's note names the investor; the enterprise's notice shows it
+    _reserve_move(candidate, "interest", actor=actor, note=f"{org.name}：{note}")
     return interest
 
 
@@ -293,9 +284,9 @@ def interest_respond(
     interest.save(
         update_fields=["status", "responded_by", "responded_at", "response_note", "updated_at"]
     )
-    _reserve_event(
+    _reserve_move(
         interest.candidate,
-        kind=ReserveEventKind.ACCEPTED if accept else ReserveEventKind.DECLINED,
+        "accept" if accept else "decline",
         actor=actor,
         note=f"{interest.investor.name}：{note}",
     )

@@ -1,28 +1,27 @@
 """Helpers the marketplace's write services share: field parsers, the enterprise-user check,
-the application row lock, status move and event, notify-after-commit, the demand lock and event."""
+the application row lock and its move on the workflow kernel, notify-after-commit."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
-from xinrong.credit import recipients
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace.lifecycle import OFFICER_ROLES, REVIEWER_ROLES, TRANSITIONS
-from xinrong.marketplace.models import ApplicationEvent, Demand, DemandEvent, LoanApplication
-from xinrong.notifications.services import notification_send
+from xinrong.marketplace.models import LoanApplication
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
+from xinrong.notifications.services import notify_on_commit
+from xinrong.workflows.kernel import transition_apply
 
 GRADES = tuple(g for g, _floor in DEFAULT_BANDS)
 RATE_CEILING = Decimal("36")
@@ -84,65 +83,9 @@ def _ensure_entity_user(user: User, entity: MarketEntity) -> None:
     )
 
 
-# ---------------------------------------------------------------- demands
-
-
-def _local(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _demand_event(
-    *,
-    demand: Demand,
-    kind: str,
-    actor: User | None = None,
-    organisation_id: int | None = None,
-    note: str = "",
-    now: dt.datetime | None = None,
-) -> DemandEvent:
-    return DemandEvent.objects.create(
-        demand=demand,
-        kind=kind,
-        actor=actor,
-        organisation_id=organisation_id,
-        note=note,
-        created_at=now or timezone.now(),
-    )
-
-
-def _demand_locked(demand: Demand) -> Demand:
-    # No join on held_by: after waiting for the lock, PostgreSQL returns the row's new held_by_id
-    # but the outer-joined holder as it was before, so the holder is read after locking.
-    return Demand.objects.select_for_update(of=("self",)).select_related("entity").get(pk=demand.pk)
-
-
 # ---------------------------------------------------------------- loan applications
 
 APPLICATION_PREFIX = "SQ"
-
-
-def _app_event(
-    app: LoanApplication,
-    *,
-    kind: str,
-    actor: User | None,
-    from_status: str,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    via_api: bool = False,
-) -> ApplicationEvent:
-    return ApplicationEvent.objects.create(
-        application=app,
-        kind=kind,
-        actor=actor,
-        organisation_id=actor.organisation_id if actor is not None else None,
-        via_api=via_api,
-        from_status=from_status,
-        to_status=app.status,
-        note=note,
-        data=data or {},
-        created_at=timezone.now(),
-    )
 
 
 def _app_locked(app: LoanApplication) -> LoanApplication:
@@ -153,77 +96,49 @@ def _app_locked(app: LoanApplication) -> LoanApplication:
     )
 
 
-def _notify_entity_app(app: LoanApplication, *, title: str, body: str = "") -> None:
-    entity = app.entity
-    _notify_after_commit(
-        lambda: recipients.entity_users(entity=entity),
-        kind="loan_application",
-        title=title,
-        body=body,
-        link=reverse("marketplace:application_detail", args=[app.pk]),
-        organisation_id=entity.organisation_id,
-    )
-
-
-def _notify_institution_app(app: LoanApplication, *, title: str, body: str = "") -> None:
-    institution_id = app.institution_id
-
-    def users() -> list[User]:
-        return list(
-            User.objects.filter(
-                organisation_id=institution_id, is_active=True, api_key__isnull=True
-            )
-            .filter(roles__role__in=sorted(OFFICER_ROLES | REVIEWER_ROLES))
-            .distinct()
-        )
-
-    _notify_after_commit(
-        users,
-        kind="loan_application",
-        title=title,
-        body=body,
-        link=reverse("marketplace:application_detail", args=[app.pk]),
-        organisation_id=institution_id,
-    )
+def _apply(
+    app: LoanApplication,
+    action: str,
+    *,
+    actor: User | None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    via_api: bool = False,
+    update: Callable[[LoanApplication], None] | None = None,
+    target: str | None = None,
+) -> LoanApplication:
+    """Take an application action on the kernel: the event records the actor's organisation and
+    whether the institution's system took it through the bank API."""
+    ensure_may(APPLICATION, app, action, actor, who=APPLICATION_WHO.get(action))
+    moved: LoanApplication = transition_apply(
+        APPLICATION,
+        app,
+        action,
+        actor=actor,
+        note=note,
+        data=data,
+        update=update,
+        target=target,
+        event_fields={
+            "organisation_id": actor.organisation_id if actor is not None else None,
+            "via_api": via_api,
+        },
+    ).obj
+    return moved
 
 
 def _notify_after_commit(
     who: Any, *, kind: str, title: str, body: str, link: str, organisation_id: int | None
 ) -> None:
-    def send() -> None:
-        notification_send(
-            recipients=who(),
-            kind=kind,
-            title=title,
-            body=body,
-            link=link,
-            organisation_id=organisation_id,
-        )
-
-    transaction.on_commit(send)
+    notify_on_commit(
+        recipients=who(),
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        organisation_id=organisation_id,
+    )
 
 
 def _deadline(start: dt.datetime, days: int) -> dt.datetime:
     return start + dt.timedelta(days=days)
-
-
-def _move(
-    app: LoanApplication,
-    *,
-    action: str,
-    actor: User | None,
-    kind: str,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    via_api: bool = False,
-    target: str | None = None,
-    fields: tuple[str, ...] = (),
-) -> LoanApplication:
-    """Set the new status (the table's, or ``target``), save the named fields and record it."""
-    before = app.status
-    app.status = target or TRANSITIONS[action].target
-    app.save(update_fields=["status", "updated_at", *fields])
-    _app_event(
-        app, kind=kind, actor=actor, from_status=before, note=note, data=data, via_api=via_api
-    )
-    return app

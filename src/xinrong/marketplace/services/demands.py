@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import Organisation, User
-from xinrong.common.errors import ConflictError, PermissionDeniedError
-from xinrong.credit.recipients import entity_users, operator_users
+from xinrong.credit.recipients import operator_users
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
     CollateralMode,
@@ -25,20 +24,25 @@ from xinrong.marketplace.choices import (
     DemandStatus,
     DemandUrgency,
 )
-from xinrong.marketplace.models import Demand, DemandEvent, Loan, LoanApplication
+from xinrong.marketplace.models import Demand, Loan, LoanApplication
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services.common import (
     RATE_CEILING,
     _choices,
     _decimal,
-    _demand_event,
-    _demand_locked,
     _ensure_entity_user,
     _int,
-    _local,
 )
-from xinrong.notifications.services import notification_send
+from xinrong.marketplace.transitions import (
+    demand_held_by_actor,
+    demand_not_held_by_other,
+    demand_region_covered,
+    ensure_may,
+)
+from xinrong.marketplace.workflows import DEMAND
+from xinrong.notifications.services import notify_on_commit
 from xinrong.reference import divisions
+from xinrong.workflows.kernel import event_record, transition_apply
 
 # ---------------------------------------------------------------- financing demands
 
@@ -105,55 +109,71 @@ def demand_clean(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _demand_locked(demand: Demand) -> Demand:
+    # No join on held_by: after waiting for the lock, PostgreSQL returns the row's new held_by_id
+    # but the outer-joined holder as it was before, so the holder is read after locking.
+    return Demand.objects.select_for_update(of=("self",)).select_related("entity").get(pk=demand.pk)
+
+
+def _local(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _lender_staff_covering(demand: Demand) -> list[User]:
+    """The officers of the lending institutions whose published products cover the demand."""
+    ids = demand_selectors.lenders_covering(division_code=demand.division_code)
+    return list(
+        User.objects.filter(organisation_id__in=ids, is_active=True, api_key__isnull=True)
+        .filter(roles__role__in=sorted(demand_selectors.GRAB_ROLES))
+        .distinct()
+    )
+
+
 @transaction.atomic
 def demand_publish(*, actor: User, entity: MarketEntity, data: dict[str, Any]) -> Demand:
-    """Publish an open financing demand of an entity (its owner or agent only)."""
+    """Publish an open financing demand of an entity (its owner or agent only); the lenders
+    whose service regions cover it are told."""
     _ensure_entity_user(actor, entity)
     fields = demand_clean(data)
     demand = Demand(entity=entity, created_by=actor, division_code=entity.division_code, **fields)
     demand.full_clean()
     demand.save()
-    _demand_event(demand=demand, kind=DemandEventKind.PUBLISHED, actor=actor)
+    event_record(DEMAND, demand, DemandEventKind.PUBLISHED, actor=actor, created=True)
+    notify_on_commit(
+        recipients=_lender_staff_covering(demand),
+        kind="demand.published",
+        title=_("服务地区内有新的融资需求：%(p)s %(a)s 元，%(t)s 个月")
+        % {
+            "p": divisions.full_name(demand.division_code) or demand.division_code,
+            "a": f"{demand.amount:,.2f}",
+            "t": demand.term_months,
+        },
+        body=_("%(e)s发布了融资需求，可在需求大厅查看并承接。") % {"e": entity.name},
+        link=reverse("marketplace:demand", args=[demand.pk]),
+    )
     return demand
 
 
 @transaction.atomic
 def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
     """Withdraw an open demand; it leaves matching and the institutions' hall."""
-    demand = Demand.objects.select_for_update().select_related("entity").get(pk=demand.pk)
+    demand = _demand_locked(demand)
     _ensure_entity_user(actor, demand.entity)
-    if demand.status != DemandStatus.OPEN:
-        raise ConflictError(
-            "not_open",
-            _("只有征集中的需求可以撤回，当前状态为“%(s)s”") % {"s": demand.get_status_display()},
-        )
     holder = demand.held_by_id
-    demand.status = DemandStatus.WITHDRAWN
-    demand.closed_at = timezone.now()
-    demand.held_by, demand.held_until = None, None  # a withdrawn demand is nobody's any more
-    demand.save(update_fields=["status", "closed_at", "held_by", "held_until", "updated_at"])
-    _demand_event(
-        demand=demand, kind=DemandEventKind.WITHDRAWN, actor=actor, organisation_id=holder
-    )
-    return demand
 
+    def update(locked: Demand) -> None:
+        locked.closed_at = timezone.now()
+        locked.held_by, locked.held_until = None, None  # a withdrawn demand is nobody's any more
 
-def _notify_entity(demand: Demand, *, kind: str, title: str, body: str) -> None:
-    """Tell the enterprise's users after commit (they then read the committed state)."""
-    entity = demand.entity
-    link = reverse("marketplace:demand", args=[demand.pk])
-
-    def send() -> None:
-        notification_send(
-            recipients=entity_users(entity=entity),
-            kind=kind,
-            title=title,
-            body=body,
-            link=link,
-            organisation_id=entity.organisation_id,
-        )
-
-    transaction.on_commit(send)
+    moved: Demand = transition_apply(
+        DEMAND,
+        demand,
+        "withdraw",
+        actor=actor,
+        update=update,
+        event_fields={"organisation_id": holder},
+    ).obj
+    return moved
 
 
 # ---------------------------------------------------------------- 抢单 (institutions take demands)
@@ -192,58 +212,38 @@ def demand_take(*, demand: Demand, actor: User, now: dt.datetime | None = None) 
     institution = _ensure_grabber(actor)
     now = now or timezone.now()
     demand = _demand_locked(demand)  # the row lock makes two takes wait for each other
-    if demand.status != DemandStatus.OPEN:
-        raise ConflictError(
-            "not_open",
-            _("只有征集中的需求可以承接，当前状态为“%(s)s”") % {"s": demand.get_status_display()},
-        )
-    if not demand_selectors.institution_covers(
-        institution_id=institution.pk, division_code=demand.division_code
-    ):
-        raise PermissionDeniedError(
-            "outside_region",
-            _("该需求所在地区（%(r)s）不在本机构的服务地区内（按本机构已上架产品的适用地区）")
-            % {"r": divisions.full_name(demand.division_code) or demand.division_code},
-            {"division_code": demand.division_code},
-        )
+    ensure_may(DEMAND, demand, "take", actor)
+    ctx = {"actor": actor, "data": {"at": now.isoformat()}}
+    demand_region_covered(demand, ctx)
+    demand_not_held_by_other(demand, ctx)
     if demand_selectors.demand_is_held(demand, now=now):
-        assert demand.held_by is not None and demand.held_until is not None
-        if demand.held_by_id == institution.pk:
-            return demand
-        raise ConflictError(
-            "held",
-            _("该需求已由“%(o)s”承接，承接期至 %(t)s；到期未办理将退回需求池，届时可再抢单")
-            % {"o": demand.held_by.name, "t": _local(demand.held_until)},
-            {"held_by": demand.held_by.name, "held_until": demand.held_until.isoformat()},
-        )
+        return demand  # already ours
     if demand.held_by_id is not None:  # an ended hold the sweep has not recorded yet
-        _demand_event(
-            demand=demand,
-            kind=DemandEventKind.EXPIRED,
-            organisation_id=demand.held_by_id,
+        event_record(
+            DEMAND,
+            demand,
+            DemandEventKind.EXPIRED,
+            actor=None,
             note=_("承接期已过，退回需求池"),
-            now=now,
+            event_fields={"organisation_id": demand.held_by_id, "created_at": now},
         )
-    demand.held_by = institution
-    demand.held_until = now + dt.timedelta(hours=demand_hold_hours())
-    demand.save(update_fields=["held_by", "held_until", "updated_at"])
-    until = _local(demand.held_until)
-    _demand_event(
-        demand=demand,
-        kind=DemandEventKind.TAKEN,
-        actor=actor,
-        organisation_id=institution.pk,
-        note=_("承接至 %(t)s") % {"t": until},
-        now=now,
-    )
-    _notify_entity(
+    until = now + dt.timedelta(hours=demand_hold_hours())
+
+    def update(locked: Demand) -> None:
+        locked.held_by = institution
+        locked.held_until = until
+
+    moved: Demand = transition_apply(
+        DEMAND,
         demand,
-        kind="demand.taken",
-        title=_("“%(o)s”承接了您的融资需求") % {"o": institution.name},
-        body=_("融资金额 %(a)s 元；该机构将在 %(t)s 前与您联系办理，逾期未办理需求将退回需求池。")
-        % {"a": f"{demand.amount:,.2f}", "t": until},
-    )
-    return demand
+        "take",
+        actor=actor,
+        note=_("承接至 %(t)s") % {"t": _local(until)},
+        data={"at": now.isoformat()},
+        update=update,
+        event_fields={"organisation_id": institution.pk, "created_at": now},
+    ).obj
+    return moved
 
 
 @transaction.atomic
@@ -251,25 +251,25 @@ def demand_release(*, demand: Demand, actor: User, note: str = "") -> Demand:
     """Give a held demand back to the pool (the holding institution's decision)."""
     institution = _ensure_grabber(actor)
     demand = _demand_locked(demand)
-    if demand.held_by_id != institution.pk or not demand_selectors.demand_is_held(demand):
-        raise ConflictError("not_held", _("本机构当前未承接该需求（或承接期已过），无需放弃"))
-    demand.held_by, demand.held_until = None, None
-    demand.save(update_fields=["held_by", "held_until", "updated_at"])
-    note = note.strip()[:2000]
-    _demand_event(
-        demand=demand,
-        kind=DemandEventKind.RELEASED,
-        actor=actor,
-        organisation_id=institution.pk,
-        note=note,
-    )
-    _notify_entity(
+    demand_held_by_actor(demand, {"actor": actor})
+
+    def update(locked: Demand) -> None:
+        locked.held_by, locked.held_until = None, None
+
+    moved: Demand = transition_apply(
+        DEMAND,
         demand,
-        kind="demand.released",
-        title=_("“%(o)s”放弃承接您的融资需求") % {"o": institution.name},
-        body=(_("需求已退回需求池，其他机构可以承接。") + (f"\n{note}" if note else "")),
-    )
-    return demand
+        "release",
+        actor=actor,
+        note=note.strip()[:2000],
+        update=update,
+        event_fields={"organisation_id": institution.pk},
+    ).obj
+    return moved
+
+
+def _clear_hold(locked: Demand) -> None:
+    locked.held_by, locked.held_until = None, None
 
 
 def demands_release_expired(*, now: dt.datetime | None = None) -> int:
@@ -282,33 +282,17 @@ def demands_release_expired(*, now: dt.datetime | None = None) -> int:
             .select_related("entity", "held_by")
             .order_by("id")
         )
-        if not ended:
-            return 0
-        # updated_at is the demand hall's cache stamp: the real clock, whatever ``now`` says
-        Demand.objects.filter(pk__in=[d.pk for d in ended]).update(
-            held_by=None, held_until=None, updated_at=timezone.now()
-        )
-        DemandEvent.objects.bulk_create(
-            [
-                DemandEvent(
-                    demand=d,
-                    kind=DemandEventKind.EXPIRED,
-                    organisation_id=d.held_by_id,
-                    note=_("“%(o)s”的承接期（至 %(t)s）已过，退回需求池")
-                    % {"o": d.held_by.name if d.held_by else "", "t": _local(d.held_until)},
-                    created_at=now,
-                )
-                for d in ended
-                if d.held_until is not None
-            ]
-        )
         for d in ended:
-            _notify_entity(
+            assert d.held_until is not None
+            transition_apply(
+                DEMAND,
                 d,
-                kind="demand.expired",
-                title=_("融资需求的承接期已过，已退回需求池"),
-                body=_("“%(o)s”未在承接期内办理，其他机构现在可以承接您的需求。")
-                % {"o": d.held_by.name if d.held_by else ""},
+                "expire",
+                actor=None,
+                note=_("“%(o)s”的承接期（至 %(t)s）已过，退回需求池")
+                % {"o": d.held_by.name if d.held_by else "", "t": _local(d.held_until)},
+                update=_clear_hold,
+                event_fields={"organisation_id": d.held_by_id, "created_at": now},
             )
     return len(ended)
 
@@ -333,52 +317,45 @@ def demands_escalate_stale(*, now: dt.datetime | None = None) -> int:
             .select_related("entity")
             .order_by("created_at", "id")
         )
-        if not stale:
-            return 0
-        Demand.objects.filter(pk__in=[d.pk for d in stale]).update(
-            escalated_at=now, updated_at=timezone.now()
-        )
-        DemandEvent.objects.bulk_create(
-            [
-                DemandEvent(
-                    demand=d,
-                    kind=DemandEventKind.ESCALATED,
-                    note=_("发布超过 %(n)d 天无机构承接，已提请平台运营方跟进") % {"n": days},
-                    created_at=now,
-                )
-                for d in stale
-            ]
-        )
 
-        def send() -> None:
-            by_user: dict[int, list[Demand]] = {}
-            by_region: dict[str, list[User]] = {}  # demands share regions
-            for d in stale:
-                if d.division_code not in by_region:
-                    by_region[d.division_code] = operator_users(entity=d.entity)
-                for user in by_region[d.division_code]:
-                    by_user.setdefault(user.pk, []).append(d)
-            link = reverse("marketplace:demands_escalated")
-            for user_id, items in by_user.items():
-                notification_send(
-                    recipients=[user_id],
-                    kind="demand.escalated",
-                    title=_("%(n)d 个融资需求超过 %(d)d 天无机构承接")
-                    % {"n": len(items), "d": days},
-                    body="\n".join(
-                        _("#%(id)d %(e)s · %(a)s 元 · 发布于 %(t)s")
-                        % {
-                            "id": d.pk,
-                            "e": d.entity.name,
-                            "a": f"{d.amount:,.2f}",
-                            "t": _local(d.created_at),
-                        }
-                        for d in items[:50]
-                    ),
-                    link=link,
-                )
+        def mark(locked: Demand) -> None:
+            locked.escalated_at = now
 
-        transaction.on_commit(send)
+        for d in stale:
+            transition_apply(
+                DEMAND,
+                d,
+                "escalate",
+                actor=None,
+                note=_("发布超过 %(n)d 天无机构承接，已提请平台运营方跟进") % {"n": days},
+                update=mark,
+                event_fields={"created_at": now},
+            )
+        by_user: dict[int, list[Demand]] = {}
+        by_region: dict[str, list[User]] = {}  # demands share regions
+        for d in stale:
+            if d.division_code not in by_region:
+                by_region[d.division_code] = operator_users(entity=d.entity)
+            for user in by_region[d.division_code]:
+                by_user.setdefault(user.pk, []).append(d)
+        link = reverse("marketplace:demands_escalated")
+        for user_id, items in by_user.items():
+            notify_on_commit(
+                recipients=[user_id],
+                kind="demand.escalated",
+                title=_("%(n)d 个融资需求超过 %(d)d 天无机构承接") % {"n": len(items), "d": days},
+                body="\n".join(
+                    _("#%(id)d %(e)s · %(a)s 元 · 发布于 %(t)s")
+                    % {
+                        "id": d.pk,
+                        "e": d.entity.name,
+                        "a": f"{d.amount:,.2f}",
+                        "t": _local(d.created_at),
+                    }
+                    for d in items[:50]
+                ),
+                link=link,
+            )
     return len(stale)
 
 
@@ -387,14 +364,18 @@ def _demand_close_funded(app: LoanApplication, loan: Loan) -> None:
     demand = _demand_locked(Demand(pk=app.demand_id))
     if demand.status != DemandStatus.OPEN:
         return
-    demand.status = DemandStatus.CLOSED
-    demand.closed_at = timezone.now()
-    demand.held_by, demand.held_until = None, None
-    demand.save(update_fields=["status", "closed_at", "held_by", "held_until", "updated_at"])
-    _demand_event(
-        demand=demand,
-        kind=DemandEventKind.CLOSED,
-        organisation_id=loan.institution_id,
+
+    def update(locked: Demand) -> None:
+        locked.closed_at = timezone.now()
+        _clear_hold(locked)
+
+    transition_apply(
+        DEMAND,
+        demand,
+        "close",
+        actor=None,
         note=_("已获%(i)s放款 %(a)s 元（贷款 %(n)s）")
         % {"i": app.institution.name, "a": loan.principal, "n": loan.number},
+        update=update,
+        event_fields={"organisation_id": loan.institution_id},
     )

@@ -19,17 +19,13 @@ from xinrong.credit.services.archive import authorisation_end
 from xinrong.credit.services.early_warning import loan_watch_end, loan_watch_start
 from xinrong.datahub.services.sources import platform_loan_events_record
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
-from xinrong.marketplace.lifecycle import TRANSITIONS, schedule
+from xinrong.marketplace.choices import ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import Loan, LoanApplication, LoanInstalment, Repayment
-from xinrong.marketplace.services.applications import _ensure_can
-from xinrong.marketplace.services.common import (
-    APPLICATION_PREFIX,
-    _app_locked,
-    _move,
-    _notify_entity_app,
-)
+from xinrong.marketplace.schedule import schedule
+from xinrong.marketplace.services.common import APPLICATION_PREFIX, _app_locked, _apply
 from xinrong.marketplace.services.demands import _demand_close_funded
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +42,7 @@ def application_disburse(
 ) -> Loan:
     """Disburse the loan: create it with its repayment schedule, first-loan and renewal flags."""
     app = _app_locked(application)
-    _ensure_can(app, actor, "disburse")
+    ensure_may(APPLICATION, app, "disburse", actor, who=APPLICATION_WHO["disburse"])
     assert app.approved_amount is not None and app.approved_rate is not None
     assert app.approved_term_months is not None
     if not Decimal("0") < amount <= app.approved_amount:
@@ -99,19 +95,19 @@ def application_disburse(
         _demand_close_funded(app, loan)
     if app.renewal_of_id is not None:
         _loan_roll_over(Loan(pk=app.renewal_of_id), by=loan, actor=actor, via_api=via_api)
-    _move(
+    _apply(
         app,
-        action="disburse",
+        "disburse",
         actor=actor,
-        kind=ApplicationEventKind.DISBURSED,
         via_api=via_api,
+        note=_("贷款 %(n)s 放款 %(a)s 元；首期还款日 %(d)s，到期日 %(m)s")
+        % {
+            "n": loan.number,
+            "a": amount,
+            "d": lines[0].due_on.isoformat(),
+            "m": loan.maturity_on.isoformat(),
+        },
         data={"loan": loan.number, "amount": str(amount), "disbursed_on": day.isoformat()},
-    )
-    _notify_entity_app(
-        app,
-        title=_("贷款 %(n)s 已放款 %(a)s 元") % {"n": loan.number, "a": amount},
-        body=_("首期还款日 %(d)s，到期日 %(m)s")
-        % {"d": lines[0].due_on.isoformat(), "m": loan.maturity_on.isoformat()},
     )
     return loan
 
@@ -241,20 +237,21 @@ def _loan_roll_over(old: Loan, *, by: Loan, actor: User, via_api: bool) -> None:
     old.save(update_fields=["status", "settled_on", "outstanding", "overdue_days", "updated_at"])
     _loan_fact(old, event="settled", on=day)
     loan_watch_end(institution=old.institution, reference=old.number)
-    app.closed_at = timezone.now()
-    app.save(update_fields=["closed_at"])
     how = _("无还本续贷") if by.application.without_principal_repayment else _("借新还旧")
-    _move(
+    _apply(
         app,
-        action="repay",
+        "settle",
         actor=actor,
-        kind=ApplicationEventKind.SETTLED,
         via_api=via_api,
         note=_("由续贷 %(n)s 结清（%(h)s）") % {"n": by.number, "h": how},
         data={"renewed_by": by.number},
-        target=ApplicationStatus.SETTLED,
+        update=_closed,
     )
     authorisation_end(authorisation=app.authorisation)
+
+
+def _closed(app: LoanApplication) -> None:
+    app.closed_at = timezone.now()
 
 
 def _crossed(before: int, after: int) -> bool:
@@ -292,7 +289,7 @@ def loan_repayment_record(
     recovery: the loan stays in default until it is paid off.
     """
     loan, app = _loan_locked(loan)
-    _ensure_can(app, actor, "repay")
+    ensure_may(APPLICATION, app, "repay", actor, who=APPLICATION_WHO["repay"])
     day = _event_day(paid_on, loan, field="paid_on")
     instalments = list(loan.instalments.filter(paid_on__isnull=True).order_by("seq"))
     owed = sum((i.due_left for i in instalments), Decimal("0"))
@@ -332,7 +329,7 @@ def loan_repayment_record(
     loan.max_overdue_days = max(loan.max_overdue_days, loan.overdue_days)
     if settled:
         loan.status, loan.settled_on = LoanStatus.SETTLED, day
-        target = ApplicationStatus.SETTLED
+        target = ApplicationStatus.SETTLED  # the "settle" action's own target
     elif loan.status == LoanStatus.DEFAULTED:
         target = ApplicationStatus.DEFAULTED  # a recovery
     elif loan.overdue_days > 0:
@@ -356,20 +353,10 @@ def loan_repayment_record(
     if settled:
         _loan_fact(loan, event="settled", on=day)
         loan_watch_end(institution=loan.institution, reference=loan.number)
-        app.closed_at = timezone.now()
-        app.save(update_fields=["closed_at"])
         authorisation_end(authorisation=app.authorisation)
-    _move(
-        app,
-        action="repay",
-        actor=actor,
-        kind=ApplicationEventKind.SETTLED if settled else ApplicationEventKind.REPAID,
-        via_api=via_api,
-        data=data,
-        target=target,
-    )
-    if settled:
-        _notify_entity_app(app, title=_("贷款 %(n)s 已结清") % {"n": loan.number})
+        _apply(app, "settle", actor=actor, via_api=via_api, data=data, update=_closed)
+    else:
+        _apply(app, "repay", actor=actor, via_api=via_api, data=data, target=target)
     return repayment
 
 
@@ -380,7 +367,7 @@ def loan_overdue_mark(
     """Mark a loan overdue because an instalment due before ``as_of`` (today by default, never
     later) is unpaid."""
     loan, app = _loan_locked(loan)
-    _ensure_can(app, actor, "overdue")
+    ensure_may(APPLICATION, app, "overdue", actor, who=APPLICATION_WHO["overdue"])
     today = _event_day(as_of, loan, field="as_of")
     days = _overdue_days(loan, today)
     if days == 0:
@@ -390,17 +377,13 @@ def loan_overdue_mark(
     loan.status = LoanStatus.OVERDUE
     loan.save(update_fields=["overdue_days", "max_overdue_days", "status", "updated_at"])
     _loan_fact(loan, event="overdue", on=today)
-    _move(
+    _apply(
         app,
-        action="overdue",
+        "overdue",
         actor=actor,
-        kind=ApplicationEventKind.OVERDUE,
         via_api=via_api,
+        note=_("贷款 %(n)s 已逾期 %(d)s 天") % {"n": loan.number, "d": days},
         data={"overdue_days": days},
-    )
-    _notify_entity_app(
-        app,
-        title=_("贷款 %(n)s 已逾期 %(d)s 天，请尽快还款") % {"n": loan.number, "d": days},
     )
     return loan
 
@@ -411,7 +394,7 @@ def loan_default_declare(
 ) -> Loan:
     """Declare an overdue loan in default (the reviewer's decision, with a written reason)."""
     loan, app = _loan_locked(loan)
-    _ensure_can(app, actor, "default")
+    ensure_may(APPLICATION, app, "default", actor, who=APPLICATION_WHO["default"])
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("请填写违约认定说明")}, code="required")
@@ -419,22 +402,20 @@ def loan_default_declare(
     loan.defaulted_on = _event_day(on, loan, field="on")
     loan.save(update_fields=["status", "defaulted_on", "updated_at"])
     _loan_fact(loan, event="defaulted", on=loan.defaulted_on)
-    app.closed_at = timezone.now()
-    app.save(update_fields=["closed_at"])
-    _move(
+    _apply(
         app,
-        action="default",
+        "default",
         actor=actor,
-        kind=ApplicationEventKind.DEFAULTED,
         note=note,
         via_api=via_api,
         data={"outstanding": str(loan.outstanding), "overdue_days": loan.overdue_days},
+        update=_closed,
     )
-    _notify_entity_app(app, title=_("贷款 %(n)s 已被认定违约") % {"n": loan.number}, body=note)
     return loan
 
 
 SWEEP_PART = 5_000  # loans per IN list of the overdue sweep
+OVERDUE_SOURCES = APPLICATION.action("overdue").sources
 
 
 def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
@@ -465,9 +446,7 @@ def loans_overdue_sweep(*, as_of: dt.date | None = None) -> int:
                 "application", "entity", "institution"
             )
         )
-        fresh = [
-            loan for loan in loans if loan.application.status in TRANSITIONS["overdue"].sources
-        ]
+        fresh = [loan for loan in loans if loan.application.status in OVERDUE_SOURCES]
         for loan in fresh:
             try:
                 loan_overdue_mark(loan=loan, actor=None, as_of=today)

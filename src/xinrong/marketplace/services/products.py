@@ -34,9 +34,12 @@ from xinrong.marketplace.choices import (
     RepaymentMethod,
     VersionStatus,
 )
-from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.models import Product, ProductVersion
 from xinrong.marketplace.services.common import GRADES, RATE_CEILING, _choices, _decimal, _int
+from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.workflows import PRODUCT
 from xinrong.reference import divisions, industries
+from xinrong.workflows.kernel import event_record, transition_apply
 
 logger = logging.getLogger(__name__)
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
@@ -272,30 +275,45 @@ def _ensure_kind_offers(institution: Organisation, product_type: str) -> None:
         )
 
 
-def _event(
-    *,
-    product: Product,
-    version: ProductVersion | None,
-    kind: str,
-    actor: User | None,
-    from_status: str,
-    to_status: str,
-    note: str = "",
-) -> ProductEvent:
-    return ProductEvent.objects.create(
-        product=product,
-        version=version,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        created_at=timezone.now(),
-    )
-
-
 def _locked(product: Product) -> Product:
     return Product.objects.select_for_update().select_related("institution").get(pk=product.pk)
+
+
+def _version_locked(pk: int | None) -> ProductVersion | None:
+    return ProductVersion.objects.select_for_update().get(pk=pk) if pk else None
+
+
+def _in_review(product: Product, ctx: Any = None) -> ProductVersion:
+    """Guard: the product has a version waiting for review; return it (locked)."""
+    draft = _version_locked(product.draft_version_id)
+    if draft is None or draft.status != VersionStatus.IN_REVIEW:
+        raise ConflictError("not_in_review", _("该产品没有待审核的版本"))
+    return draft
+
+
+def _move(
+    product: Product,
+    action: str,
+    *,
+    actor: User,
+    note: str = "",
+    version: ProductVersion | None = None,
+    update: Any = None,
+) -> Product:
+    """Take a product action on the kernel; a live product's version actions keep it live."""
+    if product.status == ProductStatus.PUBLISHED and action in ("submit", "approve", "return"):
+        action = f"{action}_version"
+    result = transition_apply(
+        PRODUCT,
+        product,
+        action,
+        actor=actor,
+        note=note[:2000],
+        update=update,
+        event_fields={"version": version},
+    )
+    moved: Product = result.obj
+    return moved
 
 
 # ---------------------------------------------------------------- transitions
@@ -332,13 +350,13 @@ def product_create(*, actor: User, code: str, name: str, terms: dict[str, Any]) 
     version.save()
     product.draft_version = version
     product.save(update_fields=["draft_version", "updated_at"])
-    _event(
-        product=product,
-        version=version,
-        kind=EventKind.CREATED,
+    event_record(
+        PRODUCT,
+        product,
+        EventKind.CREATED,
         actor=actor,
-        from_status="",
-        to_status=ProductStatus.DRAFT,
+        created=True,
+        event_fields={"version": version},
     )
     return product
 
@@ -350,13 +368,10 @@ def product_update(
     """Change a product's terms: edit its draft, or open a new draft version of a live product."""
     product = _locked(product)
     _ensure_institution_user(actor, product.institution)
+    ensure_may(PRODUCT, product, "edit", actor)
     clean = terms_clean(terms)
     _ensure_kind_offers(product.institution, clean["product_type"])
-    draft = (
-        ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
-        if product.draft_version_id
-        else None
-    )
+    draft = _version_locked(product.draft_version_id)
     if draft is not None and draft.status == VersionStatus.IN_REVIEW:
         raise ConflictError(
             "in_review", _("产品条款正在审核中，不能修改；请等待审核结果或由运营方退回")
@@ -367,24 +382,22 @@ def product_update(
     _apply_terms(draft, clean)
     draft.full_clean()
     draft.save()
-    fields = ["updated_at"]
-    if product.draft_version_id != draft.pk:
-        product.draft_version = draft
-        fields.append("draft_version")
-    if name is not None and name.strip() and name.strip() != product.name:
-        if not 2 <= len(name.strip()) <= 100:
-            raise ValidationError({"name": _("产品名称应为 2–100 个字")}, code="invalid")
-        product.name = name.strip()
-        fields.append("name")
-    product.save(update_fields=fields)
-    _event(
-        product=product,
-        version=draft,
-        kind=EventKind.EDITED,
+    new_name = (name or "").strip()
+    if new_name and new_name != product.name and not 2 <= len(new_name) <= 100:
+        raise ValidationError({"name": _("产品名称应为 2–100 个字")}, code="invalid")
+
+    def update(locked: Product) -> None:
+        locked.draft_version = draft
+        if new_name:
+            locked.name = new_name
+
+    _move(
+        product,
+        "edit",
         actor=actor,
-        from_status=product.status,
-        to_status=product.status,
+        version=draft,
         note=_("第 %(n)s 版条款") % {"n": draft.number},
+        update=update,
     )
     return draft
 
@@ -396,26 +409,17 @@ def product_submit(*, product: Product, actor: User, note: str = "") -> Product:
     _ensure_institution_user(actor, product.institution)
     if not product.draft_version_id:
         raise ConflictError("no_draft", _("没有待提交的草稿版本；请先修改条款"))
-    draft = ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
+    draft = _version_locked(product.draft_version_id)
+    assert draft is not None
     if draft.status != VersionStatus.DRAFT:
         raise ConflictError("in_review", _("该版本已提交审核，请勿重复提交"))
-    draft.status = VersionStatus.IN_REVIEW
-    draft.submitted_at = timezone.now()
-    draft.save(update_fields=["status", "submitted_at", "updated_at"])
-    before = product.status
-    if product.status in (ProductStatus.DRAFT, ProductStatus.WITHDRAWN):
-        product.status = ProductStatus.IN_REVIEW
-        product.save(update_fields=["status", "updated_at"])
-    _event(
-        product=product,
-        version=draft,
-        kind=EventKind.SUBMITTED,
-        actor=actor,
-        from_status=before,
-        to_status=product.status,
-        note=note.strip()[:2000],
-    )
-    return product
+
+    def update(locked: Product) -> None:
+        draft.status = VersionStatus.IN_REVIEW
+        draft.submitted_at = timezone.now()
+        draft.save(update_fields=["status", "submitted_at", "updated_at"])
+
+    return _move(product, "submit", actor=actor, note=note.strip(), version=draft, update=update)
 
 
 @transaction.atomic
@@ -423,39 +427,22 @@ def product_approve(*, product: Product, actor: User, note: str = "") -> Product
     """Publish the version under review; the previously live version is superseded."""
     _ensure_operator(actor)
     product = _locked(product)
-    draft = (
-        ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
-        if product.draft_version_id
-        else None
-    )
-    if draft is None or draft.status != VersionStatus.IN_REVIEW:
-        raise ConflictError("not_in_review", _("该产品没有待审核的版本"))
-    now = timezone.now()
-    if product.current_version_id:
-        ProductVersion.objects.filter(pk=product.current_version_id).update(
-            status=VersionStatus.SUPERSEDED, updated_at=now
-        )
-    draft.status = VersionStatus.PUBLISHED
-    draft.published_at = now
-    draft.save(update_fields=["status", "published_at", "updated_at"])
-    before = product.status
-    product.current_version = draft
-    product.draft_version = None
-    product.status = ProductStatus.PUBLISHED
-    product.published_at = product.published_at or now
-    product.save(
-        update_fields=["current_version", "draft_version", "status", "published_at", "updated_at"]
-    )
-    _event(
-        product=product,
-        version=draft,
-        kind=EventKind.APPROVED,
-        actor=actor,
-        from_status=before,
-        to_status=product.status,
-        note=note.strip()[:2000],
-    )
-    return product
+    draft = _in_review(product)
+
+    def update(locked: Product) -> None:
+        now = timezone.now()
+        if locked.current_version_id:
+            ProductVersion.objects.filter(pk=locked.current_version_id).update(
+                status=VersionStatus.SUPERSEDED, updated_at=now
+            )
+        draft.status = VersionStatus.PUBLISHED
+        draft.published_at = now
+        draft.save(update_fields=["status", "published_at", "updated_at"])
+        locked.current_version = draft
+        locked.draft_version = None
+        locked.published_at = locked.published_at or now
+
+    return _move(product, "approve", actor=actor, note=note.strip(), version=draft, update=update)
 
 
 @transaction.atomic
@@ -466,29 +453,13 @@ def product_return(*, product: Product, actor: User, reason: str) -> Product:
     if not reason:
         raise ValidationError({"reason": _("退回时必须填写原因")}, code="required")
     product = _locked(product)
-    draft = (
-        ProductVersion.objects.select_for_update().get(pk=product.draft_version_id)
-        if product.draft_version_id
-        else None
-    )
-    if draft is None or draft.status != VersionStatus.IN_REVIEW:
-        raise ConflictError("not_in_review", _("该产品没有待审核的版本"))
-    draft.status = VersionStatus.DRAFT
-    draft.save(update_fields=["status", "updated_at"])
-    before = product.status
-    if product.status == ProductStatus.IN_REVIEW:
-        product.status = ProductStatus.DRAFT
-        product.save(update_fields=["status", "updated_at"])
-    _event(
-        product=product,
-        version=draft,
-        kind=EventKind.RETURNED,
-        actor=actor,
-        from_status=before,
-        to_status=product.status,
-        note=reason[:2000],
-    )
-    return product
+    draft = _in_review(product)
+
+    def update(locked: Product) -> None:
+        draft.status = VersionStatus.DRAFT
+        draft.save(update_fields=["status", "updated_at"])
+
+    return _move(product, "return", actor=actor, note=reason, version=draft, update=update)
 
 
 @transaction.atomic
@@ -496,20 +467,6 @@ def product_withdraw(*, product: Product, actor: User, note: str = "") -> Produc
     """Take a published product off the supermarket (the institution's decision)."""
     product = _locked(product)
     _ensure_institution_user(actor, product.institution)
-    if product.status != ProductStatus.PUBLISHED:
-        raise ConflictError(
-            "not_published",
-            _("只有已上架的产品可以下架，当前状态：%(s)s") % {"s": product.get_status_display()},
-        )
-    product.status = ProductStatus.WITHDRAWN
-    product.save(update_fields=["status", "updated_at"])
-    _event(
-        product=product,
-        version=product.current_version,
-        kind=EventKind.WITHDRAWN,
-        actor=actor,
-        from_status=ProductStatus.PUBLISHED,
-        to_status=ProductStatus.WITHDRAWN,
-        note=note.strip()[:2000],
+    return _move(
+        product, "withdraw", actor=actor, note=note.strip(), version=product.current_version
     )
-    return product

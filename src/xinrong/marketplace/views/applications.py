@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
-from xinrong.accounts.choices import OrgGroup
+from xinrong.accounts.permissions import is_institution
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -39,8 +39,8 @@ from xinrong.marketplace.forms import (
     RepayForm,
     SignForm,
 )
-from xinrong.marketplace.lifecycle import TRANSITIONS, actions_from
 from xinrong.marketplace.models import LoanApplication
+from xinrong.marketplace.rules import own_enterprise_user
 from xinrong.marketplace.selectors import applications as application_selectors
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
@@ -49,6 +49,7 @@ from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loans as loan_services
 from xinrong.marketplace.views.common import _verdicts
+from xinrong.marketplace.workflows import APPLICATION
 
 # ---------------------------------------------------------------- loan applications
 
@@ -268,16 +269,14 @@ def _detail_page(
     request: HttpRequest, app: LoanApplication, user: Any, *, forms_by_action: dict[str, Any]
 ) -> HttpResponse:
     actions = []
-    for t in actions_from(app.status):
-        if t.action == "overdue" or not application_services.application_can(
-            app=app, actor=user, action=t.action
-        ):
+    for a in APPLICATION.available(user, app):
+        if a.name not in ACTION_FORMS:  # taken elsewhere (overdue: the sweep; refer: below)
             continue
-        form = forms_by_action.get(t.action) or ACTION_FORMS[t.action](
-            initial=_initial(t.action, app), prefix=t.action
+        form = forms_by_action.get(a.name) or ACTION_FORMS[a.name](
+            initial=_initial(a.name, app), prefix=a.name
         )
-        actions.append((t, form))
-    shown = {t.action for t, _f in actions}
+        actions.append((a, form))
+    shown = {a.name for a, _f in actions}
     refused = [
         str(e)
         for action, form in forms_by_action.items()
@@ -285,7 +284,7 @@ def _detail_page(
         for e in form.non_field_errors()
     ]
     loan = loan_selectors.loan_of(application=app)
-    own = app.entity.organisation_id == user.organisation_id
+    own = bool(own_enterprise_user.test(user, app))
     referral = (
         application_selectors.referral_candidates(application=app)
         if own and app.status == ApplicationStatus.REJECTED
@@ -306,7 +305,7 @@ def _detail_page(
             "stopped": app.status in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN),
             "late": app.sla_due_at is not None and app.sla_due_at < timezone.now(),
             "own": own,
-            "institution_side": user.group == OrgGroup.INSTITUTION,
+            "institution_side": bool(is_institution.test(user)),
             "referral": referral,
             "referrals": app.referrals.select_related("institution"),
             "refused": refused,
@@ -333,7 +332,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, _("已%(a)s") % {"a": TRANSITIONS[action].label})
+            messages.success(request, _("已%(a)s") % {"a": APPLICATION.action(action).label})
             return redirect("marketplace:application_detail", pk=pk)
     app.refresh_from_db()
     return _detail_page(request, app, user, forms_by_action={action: form})

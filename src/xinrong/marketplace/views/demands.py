@@ -29,6 +29,7 @@ from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.views.common import _labels
+from xinrong.marketplace.workflows import DEMAND
 from xinrong.reference import divisions
 
 MATCH_LIMIT = 20
@@ -98,7 +99,7 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "own": own,
             "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
-            "can_withdraw": own and demand.status == DemandStatus.OPEN,
+            "can_withdraw": DEMAND.may(user, demand, "withdraw"),
             "events": list(demand_selectors.demand_events(demand=demand)) if timeline else None,
             "applications": application_selectors.applications_visible(user=user).filter(
                 demand=demand

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
-from xinrong.accounts.choices import OrgGroup
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -35,10 +34,12 @@ from xinrong.marketplace.choices import (
 )
 from xinrong.marketplace.forms import ProductForm
 from xinrong.marketplace.models import Product
+from xinrong.marketplace.rules import own_institution_user
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.views.common import _labels, _verdicts
+from xinrong.marketplace.workflows import PRODUCT
 from xinrong.reference import divisions
 
 INSTITUTION_KIND_CHOICES = [
@@ -247,8 +248,9 @@ def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
         product = product_selectors.product_visible_get(user=user, pk=pk)
     except SERVICE_ERRORS as exc:
         return error_page(request, exc)
-    own = user.group == OrgGroup.INSTITUTION and user.organisation_id == product.institution_id
+    own = bool(own_institution_user.test(user, product))
     draft = product.draft_version
+    may = {a.name for a in PRODUCT.available(user, product)}
     return render(
         request,
         "marketplace/product_manage.html",
@@ -257,9 +259,14 @@ def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": list(product_selectors.product_versions(product=product)),
             "events": list(product_selectors.product_events(product=product)),
             "own": own,
-            "can_review": not own and draft is not None and draft.status == VersionStatus.IN_REVIEW,
-            "can_submit": own and draft is not None and draft.status == VersionStatus.DRAFT,
-            "can_withdraw": own and product.status == "published",
+            # the buttons: what the workflow lets this user do, and a version to do it to
+            "can_review": bool(may & {"approve", "approve_version"})
+            and draft is not None
+            and draft.status == VersionStatus.IN_REVIEW,
+            "can_submit": bool(may & {"submit", "submit_version"})
+            and draft is not None
+            and draft.status == VersionStatus.DRAFT,
+            "can_withdraw": "withdraw" in may,
         },
     )
 

@@ -241,12 +241,12 @@ def api_operations() -> list[tuple[str, str]]:
 
 
 def _action_slugs() -> list[str]:
-    from xinrong.marketplace import lifecycle
     from xinrong.marketplace.views import applications as application_views
     from xinrong.marketplace.views import products as product_views
+    from xinrong.marketplace.workflows import APPLICATION
 
     slugs = (
-        set(lifecycle.TRANSITIONS)
+        {a.name for a in APPLICATION.actions}
         | set(product_views.ACTIONS)
         | set(application_views.ACTION_FORMS)
     )

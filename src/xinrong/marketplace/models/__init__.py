@@ -1,0 +1,29 @@
+"""The marketplace's models, one module per subdomain; all are imported here for Django."""
+
+from xinrong.marketplace.models.applications import ApplicationEvent, LoanApplication
+from xinrong.marketplace.models.capital_market import (
+    DirectFinancingCase,
+    InvestorInterest,
+    ReserveCandidate,
+    ReserveEvent,
+)
+from xinrong.marketplace.models.demands import Demand, DemandEvent
+from xinrong.marketplace.models.loans import Loan, LoanInstalment, Repayment
+from xinrong.marketplace.models.products import Product, ProductEvent, ProductVersion
+
+__all__ = [
+    "ApplicationEvent",
+    "Demand",
+    "DemandEvent",
+    "DirectFinancingCase",
+    "InvestorInterest",
+    "Loan",
+    "LoanApplication",
+    "LoanInstalment",
+    "Product",
+    "ProductEvent",
+    "ProductVersion",
+    "Repayment",
+    "ReserveCandidate",
+    "ReserveEvent",
+]

@@ -1,0 +1,567 @@
+"""The marketplace's workflows, declared once as data on the workflow kernel.
+
+Four stateful objects move here: a product (草稿 → 待审核 → 已上架 → 已下架, with versions reviewed
+while the live one stays), a financing demand (征集中 → 已关闭/已撤回, taken and released by
+institutions while open), a loan application (from submission to the loan's end; the loan's own
+status follows the application's repayment actions) and a capital-market reserve entry. Each
+action says from which statuses it leaves, where it goes, who may take it (the permission layer's
+predicates from ``accounts.permissions`` and ``marketplace.rules``), which event it writes and
+who is told. Services move objects only through :func:`xinrong.workflows.kernel.transition_apply`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from xinrong.accounts.permissions import is_central_operator_admin
+from xinrong.marketplace import rules as market_rules
+from xinrong.marketplace.choices import (
+    ApplicationEventKind,
+    ApplicationStatus,
+    DemandEventKind,
+    DemandStatus,
+    EventKind,
+    ProductStatus,
+    ReserveEventKind,
+    ReserveStatus,
+)
+from xinrong.marketplace.models import (
+    ApplicationEvent,
+    Demand,
+    DemandEvent,
+    LoanApplication,
+    Product,
+    ProductEvent,
+    ReserveCandidate,
+    ReserveEvent,
+)
+from xinrong.marketplace.transitions import (
+    demand_held_by_actor,
+    demand_not_held_by_other,
+    demand_region_covered,
+    enterprise_of,
+    institution_staff,
+    product_staff,
+)
+from xinrong.workflows.kernel import Action, Deadline, Notice, Workflow, register
+
+S = ApplicationStatus
+nobody = rules.always_deny  # actions only the platform takes (sweeps), never a person
+
+# ---------------------------------------------------------------- products
+
+P = ProductStatus
+LIVE_OR_NOT = (P.DRAFT, P.PUBLISHED, P.WITHDRAWN)  # a product not under review may be edited
+PRODUCT_APPROVED = Notice(
+    product_staff, gettext_lazy("产品审核通过，已上架：{obj}"), "{note}", kind="product"
+)
+PRODUCT_RETURNED = Notice(
+    product_staff,
+    gettext_lazy("产品被退回修改：{obj}"),
+    gettext_lazy("退回原因：{note}"),
+    kind="product",
+)
+
+PRODUCT = register(
+    Workflow(
+        name="marketplace.product",
+        label=gettext_lazy("金融产品"),
+        model=Product,
+        event_model=ProductEvent,
+        event_fk="product",
+        statuses=ProductStatus,
+        link=lambda p: reverse("marketplace:manage", args=[p.pk]),
+        actions=(
+            Action(
+                "edit",
+                LIVE_OR_NOT,
+                None,
+                market_rules.own_institution_officer,
+                gettext_lazy("修改条款"),
+                event=EventKind.EDITED,
+            ),
+            Action(
+                "submit",
+                (P.DRAFT, P.WITHDRAWN),
+                P.IN_REVIEW,
+                market_rules.own_institution_officer,
+                gettext_lazy("提交审核"),
+                event=EventKind.SUBMITTED,
+            ),
+            # A live product's new version is reviewed while the live version stays on sale.
+            Action(
+                "submit_version",
+                (P.PUBLISHED,),
+                None,
+                market_rules.own_institution_officer,
+                gettext_lazy("提交新版本审核"),
+                event=EventKind.SUBMITTED,
+            ),
+            Action(
+                "approve",
+                (P.IN_REVIEW,),
+                P.PUBLISHED,
+                is_central_operator_admin,
+                gettext_lazy("审核通过"),
+                event=EventKind.APPROVED,
+                notices=(PRODUCT_APPROVED,),
+            ),
+            Action(
+                "approve_version",
+                (P.PUBLISHED,),
+                None,
+                is_central_operator_admin,
+                gettext_lazy("审核通过新版本"),
+                event=EventKind.APPROVED,
+                notices=(PRODUCT_APPROVED,),
+            ),
+            Action(
+                "return",
+                (P.IN_REVIEW,),
+                P.DRAFT,
+                is_central_operator_admin,
+                gettext_lazy("退回修改"),
+                event=EventKind.RETURNED,
+                needs_note=True,
+                notices=(PRODUCT_RETURNED,),
+            ),
+            Action(
+                "return_version",
+                (P.PUBLISHED,),
+                None,
+                is_central_operator_admin,
+                gettext_lazy("退回新版本"),
+                event=EventKind.RETURNED,
+                needs_note=True,
+                notices=(PRODUCT_RETURNED,),
+            ),
+            Action(
+                "withdraw",
+                (P.PUBLISHED,),
+                P.WITHDRAWN,
+                market_rules.own_institution_officer,
+                gettext_lazy("下架"),
+                event=EventKind.WITHDRAWN,
+            ),
+        ),
+    )
+)
+
+
+# ---------------------------------------------------------------- financing demands
+
+
+D = DemandStatus
+DEMAND_MOVED = gettext_lazy("您的融资需求：{label}")
+
+DEMAND = register(
+    Workflow(
+        name="marketplace.demand",
+        label=gettext_lazy("融资需求"),
+        model=Demand,
+        event_model=DemandEvent,
+        event_fk="demand",
+        statuses=DemandStatus,
+        link=lambda d: reverse("marketplace:demand", args=[d.pk]),
+        refused_code="not_open",
+        actions=(
+            Action(
+                "withdraw",
+                (D.OPEN,),
+                D.WITHDRAWN,
+                market_rules.own_enterprise_user,
+                gettext_lazy("撤回需求"),
+                event=DemandEventKind.WITHDRAWN,
+                notices=(Notice(enterprise_of, DEMAND_MOVED, kind="demand.withdrawn"),),
+            ),
+            # 抢单: the demand stays open while one institution holds it for the hold period.
+            Action(
+                "take",
+                (D.OPEN,),
+                None,
+                market_rules.lender & market_rules.institution_staff,
+                gettext_lazy("承接（抢单）"),
+                event=DemandEventKind.TAKEN,
+                guards=(demand_region_covered, demand_not_held_by_other),
+                notices=(
+                    Notice(
+                        enterprise_of,
+                        gettext_lazy("有机构承接了您的融资需求"),
+                        gettext_lazy(
+                            "{note}。该机构将在承接期内与您联系办理，逾期未办理需求将退回需求池。"
+                        ),
+                        kind="demand.taken",
+                    ),
+                ),
+            ),
+            Action(
+                "release",
+                (D.OPEN,),
+                None,
+                market_rules.lender & market_rules.institution_staff,
+                gettext_lazy("放弃承接"),
+                event=DemandEventKind.RELEASED,
+                guards=(demand_held_by_actor,),
+                notices=(
+                    Notice(
+                        enterprise_of,
+                        gettext_lazy("机构放弃承接您的融资需求"),
+                        gettext_lazy("需求已退回需求池，其他机构可以承接。{note}"),
+                        kind="demand.released",
+                    ),
+                ),
+            ),
+            Action(
+                "expire",
+                (D.OPEN,),
+                None,
+                nobody,
+                gettext_lazy("承接超时退回"),
+                event=DemandEventKind.EXPIRED,
+                system=True,
+                notices=(
+                    Notice(
+                        enterprise_of,
+                        gettext_lazy("融资需求的承接期已过，已退回需求池"),
+                        gettext_lazy("{note}；其他机构现在可以承接您的需求。"),
+                        kind="demand.expired",
+                    ),
+                ),
+            ),
+            # the operators of the region are told in one message per sweep (see the service)
+            Action(
+                "escalate",
+                (D.OPEN,),
+                None,
+                nobody,
+                gettext_lazy("提请运营方跟进"),
+                event=DemandEventKind.ESCALATED,
+                system=True,
+            ),
+            # closed by the platform when a loan applied for from the demand is disbursed
+            Action(
+                "close",
+                (D.OPEN,),
+                D.CLOSED,
+                nobody,
+                gettext_lazy("获得放款后关闭"),
+                event=DemandEventKind.CLOSED,
+                system=True,
+                notices=(
+                    Notice(
+                        enterprise_of,
+                        gettext_lazy("您的融资需求已获放款，需求已关闭"),
+                        gettext_lazy("{note}"),
+                        kind="demand.closed",
+                    ),
+                ),
+            ),
+        ),
+    )
+)
+
+
+# ---------------------------------------------------------------- loan applications
+
+PENDING = (S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW)
+LENT = (S.DISBURSED, S.REPAYING, S.OVERDUE, S.DEFAULTED)
+
+
+def _told(title: Any, body: Any = "") -> Notice:
+    """The enterprise's users are told of every move of their application."""
+    return Notice(enterprise_of, title, body, kind="loan_application")
+
+
+APPLICATION = register(
+    Workflow(
+        name="marketplace.application",
+        label=gettext_lazy("贷款申请"),
+        model=LoanApplication,
+        event_model=ApplicationEvent,
+        event_fk="application",
+        statuses=ApplicationStatus,
+        link=lambda a: reverse("marketplace:application_detail", args=[a.pk]),
+        # the institution is reminded a day before the product's promised time runs out
+        deadlines=(
+            Deadline(
+                "sla",
+                gettext_lazy("服务时限"),
+                PENDING,
+                "sla_due_at",
+                1,
+                Notice(
+                    institution_staff,
+                    gettext_lazy("贷款申请即将超出服务时限：{obj}，截止 {due}"),
+                    kind="loan_application",
+                ),
+            ),
+        ),
+        actions=(
+            Action(
+                "accept",
+                (S.SUBMITTED,),
+                S.ACCEPTED,
+                market_rules.own_institution_officer,
+                gettext_lazy("受理"),
+                event=ApplicationEventKind.ACCEPTED,
+                notices=(_told(gettext_lazy("您的贷款申请已受理：{obj}"), "{note}"),),
+            ),
+            Action(
+                "review",
+                (S.ACCEPTED,),
+                S.UNDER_REVIEW,
+                market_rules.own_institution_officer,
+                gettext_lazy("提交审批"),
+                event=ApplicationEventKind.REVIEW_STARTED,
+                notices=(_told(gettext_lazy("您的贷款申请已进入审批：{obj}")),),
+            ),
+            # Credit decisions are the reviewer's (审贷分离): the officer does not approve.
+            Action(
+                "approve",
+                (S.UNDER_REVIEW,),
+                S.APPROVED,
+                market_rules.own_institution_reviewer,
+                gettext_lazy("批准"),
+                event=ApplicationEventKind.APPROVED,
+                notices=(_told(gettext_lazy("您的贷款申请已获批准：{obj}"), "{note}"),),
+            ),
+            Action(
+                "reject",
+                PENDING,
+                S.REJECTED,
+                market_rules.own_institution_staff,
+                gettext_lazy("拒绝"),
+                event=ApplicationEventKind.REJECTED,
+                notices=(
+                    _told(
+                        gettext_lazy("您的贷款申请未获批准：{obj}"),
+                        gettext_lazy("说明：{note}。可在申请详情页一键转介给其他匹配的机构。"),
+                    ),
+                ),
+            ),
+            Action(
+                "sign",
+                (S.APPROVED,),
+                S.CONTRACT_SIGNED,
+                market_rules.own_institution_officer,
+                gettext_lazy("登记签约"),
+                event=ApplicationEventKind.CONTRACT_SIGNED,
+                notices=(_told(gettext_lazy("贷款合同已签订：{obj}")),),
+            ),
+            Action(
+                "disburse",
+                (S.CONTRACT_SIGNED,),
+                S.DISBURSED,
+                market_rules.own_institution_officer,
+                gettext_lazy("登记放款"),
+                event=ApplicationEventKind.DISBURSED,
+                notices=(_told(gettext_lazy("贷款已放款：{obj}"), "{note}"),),
+            ),
+            # what remains decides the status: repaying, or still overdue / in default
+            Action(
+                "repay",
+                LENT,
+                S.REPAYING,
+                market_rules.own_institution_officer,
+                gettext_lazy("登记还款"),
+                event=ApplicationEventKind.REPAID,
+                notices=(_told(gettext_lazy("已登记一笔还款：{obj}")),),
+            ),
+            # a repayment that pays everything off, or a renewal that replaces the loan
+            Action(
+                "settle",
+                LENT,
+                S.SETTLED,
+                market_rules.own_institution_officer,
+                gettext_lazy("结清"),
+                event=ApplicationEventKind.SETTLED,
+                notices=(_told(gettext_lazy("贷款已结清：{obj}"), "{note}"),),
+            ),
+            Action(
+                "overdue",
+                (S.DISBURSED, S.REPAYING),
+                S.OVERDUE,
+                market_rules.own_institution_officer,
+                gettext_lazy("标记逾期"),
+                event=ApplicationEventKind.OVERDUE,
+                system=True,
+                notices=(_told(gettext_lazy("贷款已逾期，请尽快还款：{obj}"), "{note}"),),
+            ),
+            Action(
+                "default",
+                (S.OVERDUE,),
+                S.DEFAULTED,
+                market_rules.own_institution_reviewer,
+                gettext_lazy("认定违约"),
+                event=ApplicationEventKind.DEFAULTED,
+                notices=(_told(gettext_lazy("贷款已被认定违约：{obj}"), "{note}"),),
+            ),
+            Action(
+                "withdraw",
+                PENDING,
+                S.WITHDRAWN,
+                market_rules.own_enterprise_user,
+                gettext_lazy("撤回申请"),
+                event=ApplicationEventKind.WITHDRAWN,
+                notices=(
+                    Notice(
+                        institution_staff,
+                        gettext_lazy("贷款申请已被企业撤回：{obj}"),
+                        "{note}",
+                        kind="loan_application",
+                    ),
+                    _told(gettext_lazy("贷款申请已撤回：{obj}")),
+                ),
+            ),
+            # 拒贷转介: the enterprise passes a rejected application on (the new ones are created)
+            Action(
+                "refer",
+                (S.REJECTED,),
+                None,
+                market_rules.own_enterprise_user,
+                gettext_lazy("拒贷转介"),
+                event=ApplicationEventKind.REFERRED,
+            ),
+            Action(
+                "sla_breach",
+                PENDING,
+                None,
+                nobody,
+                gettext_lazy("超出服务时限"),
+                event=ApplicationEventKind.SLA_BREACHED,
+                system=True,
+                notices=(
+                    Notice(
+                        institution_staff,
+                        gettext_lazy("贷款申请办理超时：{obj}"),
+                        "{note}",
+                        kind="loan_application",
+                    ),
+                    _told(gettext_lazy("贷款申请办理超时：{obj}"), "{note}"),
+                ),
+            ),
+        ),
+    )
+)
+
+# Who may take each application action, in words (for refusals; the predicates above decide).
+_OFFICERS = gettext_lazy("受理机构的客户经理、机构管理员")
+APPLICATION_WHO = {
+    **dict.fromkeys(
+        ("accept", "review", "sign", "disburse", "repay", "settle", "overdue"), _OFFICERS
+    ),
+    **dict.fromkeys(("approve", "default"), gettext_lazy("受理机构的审批人员、机构管理员")),
+    "reject": gettext_lazy("受理机构的客户经理、审批人员、机构管理员"),
+    **dict.fromkeys(("withdraw", "refer"), gettext_lazy("申请企业的企业主或经办人")),
+}
+
+# The actions the lending institution takes (the bank API's ``next_actions``).
+LENDER_ACTIONS = frozenset(
+    {"accept", "review", "approve", "reject", "sign", "disburse", "repay", "overdue", "default"}
+)
+
+
+# ---------------------------------------------------------------- capital-market reserve
+
+R = ReserveStatus
+
+
+def _reserve_link(candidate: Any) -> str:
+    return reverse("marketplace:capital_market")
+
+
+def _entry_told(title: Any, body: Any = "{note}") -> Notice:
+    return Notice(enterprise_of, title, body, link=_reserve_link, kind="capital_market")
+
+
+RESERVE_ADDED_TITLE = gettext_lazy("贵企业已纳入上市挂牌后备库")
+RESERVE_ADDED_BODY = gettext_lazy(
+    "投资机构可在后备库中看到贵企业的公开登记信息并表达投资意向，由贵企业决定是否接受。"
+)
+
+RESERVE = register(
+    Workflow(
+        name="marketplace.reserve",
+        label=gettext_lazy("上市挂牌后备库"),
+        model=ReserveCandidate,
+        event_model=ReserveEvent,
+        event_fk="candidate",
+        statuses=ReserveStatus,
+        link=lambda c: reverse("marketplace:reserve_detail", args=[c.pk]),
+        refused_code="not_active",
+        actions=(
+            # an entry that was removed may be added again (a new entry is created as active)
+            Action(
+                "add",
+                (R.REMOVED,),
+                R.ACTIVE,
+                is_central_operator_admin,
+                gettext_lazy("纳入后备库"),
+                event=ReserveEventKind.ADDED,
+                notices=(_entry_told(RESERVE_ADDED_TITLE, RESERVE_ADDED_BODY),),
+            ),
+            Action(
+                "list",
+                (R.ACTIVE,),
+                R.LISTED,
+                is_central_operator_admin,
+                gettext_lazy("登记上市挂牌"),
+                event=ReserveEventKind.LISTED,
+                needs_note=True,
+                notices=(
+                    _entry_told(gettext_lazy("贵企业在上市挂牌后备库中的状态已变更为“已上市挂牌”")),
+                ),
+            ),
+            Action(
+                "remove",
+                (R.ACTIVE,),
+                R.REMOVED,
+                is_central_operator_admin,
+                gettext_lazy("移出后备库"),
+                event=ReserveEventKind.REMOVED,
+                needs_note=True,
+                notices=(
+                    _entry_told(gettext_lazy("贵企业在上市挂牌后备库中的状态已变更为“已移出”")),
+                ),
+            ),
+            Action(
+                "interest",
+                (R.ACTIVE,),
+                None,
+                market_rules.investor & market_rules.institution_staff,
+                gettext_lazy("表达投资意向"),
+                event=ReserveEventKind.INTEREST,
+                # the event's note names the investor: "<机构>：<说明>"
+                notices=(_entry_told(gettext_lazy("收到投资意向：{note}"), ""),),
+            ),
+            Action(
+                "accept",
+                (R.ACTIVE,),
+                None,
+                market_rules.own_enterprise_user,
+                gettext_lazy("接受投资意向"),
+                event=ReserveEventKind.ACCEPTED,
+            ),
+            Action(
+                "decline",
+                (R.ACTIVE,),
+                None,
+                market_rules.own_enterprise_user,
+                gettext_lazy("婉拒投资意向"),
+                event=ReserveEventKind.DECLINED,
+            ),
+            Action(
+                "intro",
+                (R.ACTIVE, R.LISTED, R.REMOVED),
+                None,
+                market_rules.own_enterprise_user,
+                gettext_lazy("更新展示信息"),
+                event=ReserveEventKind.INTRO,
+            ),
+        ),
+    )
+)
