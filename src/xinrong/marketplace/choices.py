@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from xinrong.common.choices import register_colours
+
 
 class ProductStatus(models.TextChoices):
     """Where a product is in its publication workflow."""
@@ -12,6 +14,9 @@ class ProductStatus(models.TextChoices):
     IN_REVIEW = "in_review", _("待审核")
     PUBLISHED = "published", _("已上架")
     WITHDRAWN = "withdrawn", _("已下架")
+
+
+register_colours(ProductStatus, {}, default="primary")
 
 
 class ProductType(models.TextChoices):
@@ -146,6 +151,18 @@ class ApplicationStatus(models.TextChoices):
     OVERDUE = "overdue", _("逾期")
     DEFAULTED = "defaulted", _("违约")
     WITHDRAWN = "withdrawn", _("已撤回")
+
+
+register_colours(
+    ApplicationStatus,
+    {
+        ApplicationStatus.REJECTED: "danger",
+        ApplicationStatus.DEFAULTED: "danger",
+        ApplicationStatus.OVERDUE: "danger",
+        ApplicationStatus.WITHDRAWN: "secondary",
+    },
+    default="primary",
+)
 
 
 # Statuses in which an application still waits for the institution, and those of a live loan.

@@ -104,16 +104,6 @@ class ProductForm(forms.Form):
         if editing:
             self.fields["code"].disabled = True
             self.fields["code"].required = False
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs["class"] = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                widget.attrs["class"] = "form-select"
-            else:
-                widget.attrs["class"] = "form-control"
 
     def terms(self) -> dict[str, Any]:
         """Return the cleaned terms for the services."""

@@ -149,3 +149,32 @@ def test_rejected_enterprise_refers_in_one_step(
     client.post(reverse("marketplace:application_refer", args=[app.pk]), {"products": [other.pk]})
     new = LoanApplication.objects.get(referred_from=app)
     assert new.institution_id == other_bank.organisation_id
+
+
+def test_list_pages_keep_the_filter_and_badges_take_the_declared_colours(
+    client, enterprise_user, product
+):
+    from django.forms.models import model_to_dict
+
+    _login(client, enterprise_user)
+    client.post(reverse("marketplace:apply", args=[product.code]), _form())
+    app = LoanApplication.objects.get()
+    relations = {
+        f.name: getattr(app, f.name)
+        for f in LoanApplication._meta.concrete_fields
+        if f.is_relation and f.name in model_to_dict(app)
+    }
+    fields = model_to_dict(app, exclude=["id", "number"])  # relations as ids: replaced below
+    LoanApplication.objects.bulk_create(
+        LoanApplication(**{**fields, **relations, "status": "withdrawn", "number": f"TEST{n:08d}"})
+        for n in range(21)
+    )
+    url = reverse("marketplace:applications")
+    first = client.get(url, {"status": "withdrawn"}).content.decode()
+    assert first.count('data-status="withdrawn">') >= 20
+    assert 'href="?status=withdrawn&amp;page=2"' in first
+    second = client.get(url, {"status": "withdrawn", "page": 2}).content.decode()
+    assert second.count("<tr data-number=") == 1 and 'data-page="2"' in second
+    assert 'class="badge text-bg-secondary" data-status="withdrawn">已撤回<' in second
+    detail = client.get(reverse("marketplace:application_detail", args=[app.pk])).content.decode()
+    assert 'class="badge text-bg-primary fs-6" id="app-status" data-status="submitted"' in detail

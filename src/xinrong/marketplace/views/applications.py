@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,9 +24,8 @@ from xinrong.common.errors import (
     error_payload,
 )
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
 from xinrong.common.ids import id_or_404, ids_parse
-from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.common.pagination import paginate
 from xinrong.marketplace.choices import ApplicationStatus
 from xinrong.marketplace.forms import (
     ApplicationForm,
@@ -152,13 +150,10 @@ def application_new(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request)
     entity = common_selectors.user_entity(user=user)
     if entity is None:
-        return error_page(request, PermissionDeniedError("forbidden", _("仅企业用户可申请贷款")))
-    try:
-        product = product_selectors.product_published_get(code=code)
-        demand = _own_demand(request, user)
-        renewal_of = _own_loan(request, user)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+        raise PermissionDeniedError("forbidden", _("仅企业用户可申请贷款"))
+    product = product_selectors.product_published_get(code=code)
+    demand = _own_demand(request, user)
+    renewal_of = _own_loan(request, user)
     version = product.current_version
     assert version is not None
     initial: dict[str, Any] = {"term_months": version.term_min_months}
@@ -239,7 +234,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         status = None
     late = request.GET.get("late") == "1"
     qs = application_selectors.applications_visible(user=user, status=status, late_only=late)
-    page = Paginator(qs, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs)
     counts = application_selectors.application_status_counts(user=user)
     return render(
         request,
@@ -258,10 +253,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One application: progress, terms, timeline, loan and the actions the user may take."""
     user = request_user(request)
-    try:
-        app = application_selectors.application_visible_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    app = application_selectors.application_visible_get(user=user, pk=pk)
     return _detail_page(request, app, user, forms_by_action={})
 
 
@@ -319,12 +311,9 @@ def _detail_page(
 def application_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Take one transition of the application (its form is prefixed with the action's name)."""
     user = request_user(request)
-    try:
-        app = application_selectors.application_visible_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    app = application_selectors.application_visible_get(user=user, pk=pk)
     if action not in ACTION_FORMS:
-        return error_page(request, NotFoundError("not_found", _("没有这个操作")))
+        raise NotFoundError("not_found", _("没有这个操作"))
     form = ACTION_FORMS[action](request.POST, prefix=action)
     if form.is_valid():
         try:

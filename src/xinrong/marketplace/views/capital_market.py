@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,8 +21,8 @@ from xinrong.common.errors import (
     error_payload,
 )
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
 from xinrong.common.ids import ids_parse
+from xinrong.common.pagination import paginate
 from xinrong.enterprises.selectors import market_entity_visible
 from xinrong.marketplace.choices import ReserveStatus
 from xinrong.marketplace.forms import (
@@ -33,18 +35,14 @@ from xinrong.marketplace.forms import (
 from xinrong.marketplace.selectors import capital_market as capital_market_selectors
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.services import capital_market as capital_market_services
-from xinrong.marketplace.views.common import _page, _querystring
 from xinrong.reference import divisions, industries
 
 # ---------------------------------------------------------------- 上市挂牌后备库
 
 
-def _reserve_forbidden(request: HttpRequest) -> HttpResponse:
-    return error_page(
-        request,
-        PermissionDeniedError(
-            "forbidden", _("上市挂牌后备库仅对平台运营方、投资机构和入库企业开放")
-        ),
+def _reserve_forbidden() -> NoReturn:
+    raise PermissionDeniedError(
+        "forbidden", _("上市挂牌后备库仅对平台运营方、投资机构和入库企业开放")
     )
 
 
@@ -55,7 +53,7 @@ def capital_market(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     side = capital_market_selectors.reserve_side(user)
     if not side:
-        return _reserve_forbidden(request)
+        _reserve_forbidden()
     if side == "enterprise":
         entry = capital_market_selectors.reserve_own(user=user)
         return render(
@@ -75,7 +73,7 @@ def capital_market(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in ReserveStatus.values:
         status = ""
-    page = _page(request, capital_market_selectors.reserve_visible(user=user, status=status))
+    page = paginate(request, capital_market_selectors.reserve_visible(user=user, status=status))
     return render(
         request,
         "marketplace/reserve_list.html",
@@ -84,7 +82,6 @@ def capital_market(request: HttpRequest) -> HttpResponse:
             "side": side,
             "status": status,
             "statuses": ReserveStatus.choices,
-            "querystring": _querystring(request),
             "my_interests": capital_market_selectors.investor_interests(user=user)[:20]
             if side == "investor"
             else [],
@@ -97,9 +94,7 @@ def reserve_screen(request: HttpRequest) -> HttpResponse:
     """The operator screens entities by criteria and adds the chosen ones to the reserve."""
     user = request_user(request)
     if not common_selectors.sees_grades(user):
-        return error_page(
-            request, PermissionDeniedError("forbidden", _("只有平台运营方可以筛选上市挂牌后备企业"))
-        )
+        raise PermissionDeniedError("forbidden", _("只有平台运营方可以筛选上市挂牌后备企业"))
     data = request.POST if request.method == "POST" else request.GET
     form = ReserveCriteriaForm(data or None, initial={"min_grade": "A"})
     error, total = "", 0
@@ -151,11 +146,8 @@ def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     side = capital_market_selectors.reserve_side(user)
     if not side:
-        return _reserve_forbidden(request)
-    try:
-        entry = capital_market_selectors.reserve_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+        _reserve_forbidden()
+    entry = capital_market_selectors.reserve_get(user=user, pk=pk)
     return render(
         request,
         "marketplace/reserve_detail.html",
@@ -192,7 +184,7 @@ def reserve_close(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except SERVICE_ERRORS as exc:
         if isinstance(exc, NotFoundError | PermissionDeniedError):
-            return error_page(request, exc)
+            raise
         messages.error(request, error_payload(exc)[1]["message"])
     else:
         messages.success(request, _("后备库状态已变更"))
@@ -211,7 +203,7 @@ def reserve_interest(request: HttpRequest, pk: int) -> HttpResponse:
         capital_market_services.interest_express(actor=user, candidate=entry, note=note)
     except SERVICE_ERRORS as exc:
         if isinstance(exc, NotFoundError | PermissionDeniedError):
-            return error_page(request, exc)
+            raise
         messages.error(request, error_payload(exc)[1]["message"])
     else:
         messages.success(request, _("已表达投资意向，等待企业回复"))
@@ -225,7 +217,7 @@ def reserve_intro(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     entry = capital_market_selectors.reserve_own(user=user)
     if entry is None:
-        return error_page(request, NotFoundError("not_found", _("贵企业尚未纳入上市挂牌后备库")))
+        raise NotFoundError("not_found", _("贵企业尚未纳入上市挂牌后备库"))
     form = ReserveIntroForm(request.POST)
     try:
         capital_market_services.reserve_intro_update(
@@ -233,7 +225,7 @@ def reserve_intro(request: HttpRequest) -> HttpResponse:
         )
     except SERVICE_ERRORS as exc:
         if isinstance(exc, PermissionDeniedError):
-            return error_page(request, exc)
+            raise
         messages.error(request, error_payload(exc)[1]["message"])
     else:
         messages.success(request, _("展示信息已更新"))
@@ -252,7 +244,7 @@ def interest_respond(request: HttpRequest, pk: int, action: str) -> HttpResponse
         else None
     )
     if interest is None or action not in ("accept", "decline"):
-        return error_page(request, NotFoundError("not_found", _("投资意向不存在")))
+        raise NotFoundError("not_found", _("投资意向不存在"))
     try:
         capital_market_services.interest_respond(
             actor=user,
@@ -262,7 +254,7 @@ def interest_respond(request: HttpRequest, pk: int, action: str) -> HttpResponse
         )
     except SERVICE_ERRORS as exc:
         if isinstance(exc, PermissionDeniedError):
-            return error_page(request, exc)
+            raise
         messages.error(request, error_payload(exc)[1]["message"])
     else:
         messages.success(
@@ -280,10 +272,7 @@ def financing_cases(request: HttpRequest) -> HttpResponse:
     form = FinancingCaseForm(request.POST or None, investors=investors)
     if request.method == "POST":
         if not can_record:
-            return error_page(
-                request,
-                PermissionDeniedError("forbidden", _("只有平台运营管理员可以登记直接融资案例")),
-            )
+            raise PermissionDeniedError("forbidden", _("只有平台运营管理员可以登记直接融资案例"))
         if form.is_valid():
             data = dict(form.cleaned_data)
             uscc = data.pop("entity_uscc", "")
@@ -310,7 +299,7 @@ def financing_cases(request: HttpRequest) -> HttpResponse:
         request,
         "marketplace/financing_cases.html",
         {
-            "page": _page(request, capital_market_selectors.financing_cases()),
+            "page": paginate(request, capital_market_selectors.financing_cases()),
             "form": form if can_record else None,
         },
         status=400 if request.method == "POST" else 200,

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError, error_payload
-from xinrong.common.http import error_page
+from xinrong.common.pagination import paginate
 from xinrong.marketplace.choices import RENEWAL_HORIZON_DAYS
 from xinrong.marketplace.selectors import centres as centre_selectors
 from xinrong.marketplace.selectors import common as common_selectors
-from xinrong.marketplace.views.common import _page, _querystring, _verdicts
+from xinrong.marketplace.views.common import _verdicts
 from xinrong.reference import divisions
 
 
@@ -32,9 +32,9 @@ def first_loan_centre(request: HttpRequest) -> HttpResponse:
     error, page = "", None
     try:
         filters = centre_selectors.first_loan_filter_parse(request.GET)
-        page = _page(request, centre_selectors.first_loan_entities(user=user, filters=filters))
-    except PermissionDeniedError as exc:
-        return error_page(request, exc)
+        page = paginate(request, centre_selectors.first_loan_entities(user=user, filters=filters))
+    except PermissionDeniedError:
+        raise  # the error page (403); a bad filter is shown above the list
     except SERVICE_ERRORS as exc:
         error = error_payload(exc)[1]["message"]
     region = request.GET.get("region", "")
@@ -45,7 +45,6 @@ def first_loan_centre(request: HttpRequest) -> HttpResponse:
             "page": page,
             "error": error,
             "params": request.GET,
-            "querystring": _querystring(request),
             "show_grade": common_selectors.sees_grades(user),
             "grades": common_selectors.GRADE_NAMES,
             "region_name": divisions.full_name(region) if region and not error else "",
@@ -63,14 +62,11 @@ def renewal_centre(request: HttpRequest) -> HttpResponse:
     if entity is None and not (
         common_selectors.is_lender_side(user) or common_selectors.sees_grades(user)
     ):
-        return error_page(
-            request,
-            PermissionDeniedError("forbidden", _("续贷中心仅对企业、放贷机构和平台运营方开放")),
-        )
-    page = _page(request, centre_selectors.renewal_due_loans(user=user, today=today))
+        raise PermissionDeniedError("forbidden", _("续贷中心仅对企业、放贷机构和平台运营方开放"))
+    page = paginate(request, centre_selectors.renewal_due_loans(user=user, today=today))
     loans = list(page.object_list)
     for loan in loans:
-        loan.days_left = (loan.maturity_on - today).days
+        loan.days_left = (loan.maturity_on - today).days  # type: ignore[attr-defined]
     options = (
         centre_selectors.renewal_options(entity=entity, loans=loans) if entity is not None else {}
     )
@@ -89,7 +85,7 @@ def renewal_centre(request: HttpRequest) -> HttpResponse:
 @login_required
 def microloan_column(request: HttpRequest) -> HttpResponse:
     """小额贷款公司: their published products and the companies."""
-    page = _page(request, centre_selectors.microloan_products())
+    page = paginate(request, centre_selectors.microloan_products())
     rows = list(page.object_list)
     verdicts = _verdicts(request, rows)
     return render(

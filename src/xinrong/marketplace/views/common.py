@@ -1,14 +1,12 @@
-"""Helpers the marketplace's page modules share: choice labels, eligibility verdicts, paging."""
+"""Helpers the marketplace's page modules share: choice labels, eligibility verdicts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 
 from xinrong.accounts.auth import request_user
-from xinrong.common.pagination import DEFAULT_PAGE_SIZE
 from xinrong.marketplace.eligibility import Verdict, entity_facts, evaluate
 from xinrong.marketplace.models import Product
 from xinrong.marketplace.selectors import common as common_selectors
@@ -29,16 +27,3 @@ def _verdicts(request: HttpRequest, products: list[Product]) -> dict[int, Verdic
     if facts is None:
         return {}
     return {p.pk: evaluate(p.current_version, facts) for p in products if p.current_version}
-
-
-# ---------------------------------------------------------------- paging
-
-
-def _page(request: HttpRequest, qs: Any) -> Any:
-    return Paginator(qs, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _querystring(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()

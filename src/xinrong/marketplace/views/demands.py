@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,8 +17,7 @@ from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError, error_payload
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
-from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.common.pagination import paginate
 from xinrong.marketplace.choices import CollateralMode, DemandStatus
 from xinrong.marketplace.forms import DemandForm
 from xinrong.marketplace.models import Demand
@@ -45,9 +43,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     entity = common_selectors.user_entity(user=user)
     if entity is None:
-        return error_page(
-            request, PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
-        )
+        raise PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
     form = DemandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,10 +63,8 @@ def my_demands(request: HttpRequest) -> HttpResponse:
     """The enterprise's own demands."""
     user = request_user(request)
     if common_selectors.user_entity(user=user) is None:
-        return error_page(request, PermissionDeniedError("forbidden", _("仅企业用户可用")))
-    page = Paginator(demand_selectors.entity_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+        raise PermissionDeniedError("forbidden", _("仅企业用户可用"))
+    page = paginate(request, demand_selectors.entity_demands(user=user))
     return render(request, "marketplace/my_demands.html", {"page": page})
 
 
@@ -78,10 +72,7 @@ def my_demands(request: HttpRequest) -> HttpResponse:
 def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A demand with its ranked matches (top 20) and why each fits."""
     user = request_user(request)
-    try:
-        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    demand = demand_selectors.demand_visible_get(user=user, pk=pk)
     own = demand_selectors.demand_is_own(user=user, demand=demand)
     show = demand_selectors.demand_matches_visible(user=user, demand=demand)
     result = demand_selectors.demand_matches(demand=demand, limit=MATCH_LIMIT) if show else None
@@ -130,7 +121,7 @@ def demand_hall(request: HttpRequest) -> HttpResponse:
     """Institutions: open demands in their service regions, ranked for them."""
     user = request_user(request)
     if not permissions.can(user, "marketplace.demand_hall_view"):
-        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
+        raise PermissionDeniedError("forbidden", _("仅金融机构可用"))
     rows, total = demand_selectors.demand_hall(user=user, limit=HALL_LIMIT)
     _mark_holds(user, [d for _e, d in rows])
     regions = demand_selectors.institution_service_regions(institution_id=user.organisation_id or 0)
@@ -216,10 +207,8 @@ def demands_held(request: HttpRequest) -> HttpResponse:
     """Institutions: the demands their institution holds now."""
     user = request_user(request)
     if not permissions.can(user, "marketplace.demand_hall_view"):
-        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
-    page = Paginator(demand_selectors.held_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+        raise PermissionDeniedError("forbidden", _("仅金融机构可用"))
+    page = paginate(request, demand_selectors.held_demands(user=user))
     return render(
         request,
         "marketplace/demands_held.html",
@@ -232,10 +221,8 @@ def demands_escalated(request: HttpRequest) -> HttpResponse:
     """The operator: open demands nobody took within the limit (a sub-station: its region)."""
     user = request_user(request)
     if not permissions.can(user, "marketplace.demands_escalated_view"):
-        return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营方可用")))
-    page = Paginator(demand_selectors.escalated_demands(user=user), DEFAULT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+        raise PermissionDeniedError("forbidden", _("仅平台运营方可用"))
+    page = paginate(request, demand_selectors.escalated_demands(user=user))
     _mark_holds(user, list(page.object_list))
     return render(
         request,

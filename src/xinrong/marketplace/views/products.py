@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,9 +20,8 @@ from xinrong.common.errors import (
     error_payload,
 )
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
 from xinrong.common.ids import ids_parse
-from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.common.pagination import paginate
 from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     PRODUCT_TAGS,
@@ -64,15 +62,13 @@ def product_list(request: HttpRequest) -> HttpResponse:
     try:
         filters = product_selectors.product_filter_parse(request.GET)
         qs = product_selectors.product_search(filters=filters)
-        page = Paginator(qs, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs)
     except ValidationError as exc:
         error = error_payload(exc)[1]["message"]
     rows = list(page.object_list) if page else []
     verdicts = _verdicts(request, rows)
     for p in rows:
         p.verdict = verdicts.get(p.pk)  # type: ignore[attr-defined]
-    query = request.GET.copy()
-    query.pop("page", None)
     region = request.GET.get("region", "")
     return render(
         request,
@@ -82,7 +78,6 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "params": request.GET,
-            "querystring": query.urlencode(),
             "types": ProductType.choices,
             "tags": PRODUCT_TAGS,
             "kinds": INSTITUTION_KIND_CHOICES,
@@ -136,10 +131,7 @@ def _terms_table(product: Product) -> list[tuple[str, str]]:
 @login_required
 def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     """Show a published product's terms and, for an enterprise, whether it qualifies."""
-    try:
-        product = product_selectors.product_published_get(code=code)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    product = product_selectors.product_published_get(code=code)
     verdict = _verdicts(request, [product]).get(product.pk)
     return render(
         request,
@@ -188,11 +180,9 @@ def my_products(request: HttpRequest) -> HttpResponse:
     """The institution's products in every status."""
     user = request_user(request)
     if not permissions.can(user, "marketplace.product_manage"):
-        return error_page(request, PermissionDeniedError("forbidden", _("仅金融机构可用")))
-    page = Paginator(product_selectors.institution_products(user=user), DEFAULT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "marketplace/my_products.html", {"page": page, "querystring": ""})
+        raise PermissionDeniedError("forbidden", _("仅金融机构可用"))
+    page = paginate(request, product_selectors.institution_products(user=user))
+    return render(request, "marketplace/my_products.html", {"page": page})
 
 
 @login_required
@@ -220,10 +210,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a product's draft terms, or open a new version of a live product."""
     user = request_user(request)
-    try:
-        product = product_selectors.product_visible_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    product = product_selectors.product_visible_get(user=user, pk=pk)
     base = product.draft_version or product.current_version
     initial = ProductForm.initial_from(base) if base else {}
     form = ProductForm(request.POST or None, initial=initial, editing=True)
@@ -244,10 +231,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def product_manage(request: HttpRequest, pk: int) -> HttpResponse:
     """A product's versions, timeline and the actions open to the user."""
     user = request_user(request)
-    try:
-        product = product_selectors.product_visible_get(user=user, pk=pk)
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    product = product_selectors.product_visible_get(user=user, pk=pk)
     own = bool(own_institution_user.test(user, product))
     draft = product.draft_version
     may = {a.name for a in PRODUCT.available(user, product)}
@@ -291,7 +275,7 @@ def product_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Run one workflow transition from the manage page."""
     user = request_user(request)
     if action not in ACTIONS:
-        return error_page(request, ConflictError("bad_action", _("未知操作")))
+        raise ConflictError("bad_action", _("未知操作"))
     try:
         product = product_selectors.product_visible_get(user=user, pk=pk)
         ACTIONS[action](product, user, request.POST.get("note", ""))
@@ -309,6 +293,6 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     """The operator's queue of product versions awaiting review."""
     user = request_user(request)
     if not permissions.can(user, "marketplace.product_review"):
-        return error_page(request, PermissionDeniedError("forbidden", _("仅平台运营管理员可用")))
+        raise PermissionDeniedError("forbidden", _("仅平台运营管理员可用"))
     rows = list(product_selectors.review_queue(user=user)[:500])
     return render(request, "marketplace/review_queue.html", {"rows": rows})
