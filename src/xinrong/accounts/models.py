@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import ORG_GROUP, OrgGroup, OrgKind, Role
 from xinrong.common.access import RestrictedQuerySet
+from xinrong.common.choices import register_colours
 from xinrong.common.fields import EncryptedTextField
 from xinrong.common.models import TimeStampedModel
 
@@ -304,6 +305,18 @@ class SecurityAction(models.TextChoices):
     LOGOUT = "logout", _("退出登录")
     API_KEY_ISSUE = "api_key_issue", _("签发 API 密钥")
     API_KEY_REVOKE = "api_key_revoke", _("吊销 API 密钥")
+
+
+register_colours(
+    SecurityAction,
+    {
+        SecurityAction.LOGIN_FAILURE: "danger",
+        SecurityAction.LOGIN_LOCKOUT: "danger",
+        SecurityAction.ENTERPRISE_LOGIN_ISSUE: "warning",
+        SecurityAction.API_KEY_REVOKE: "warning",
+        SecurityAction.USER_ROLES_CHANGE: "warning",
+    },
+)
 
 
 class SecurityEventQuerySet(RestrictedQuerySet["SecurityEvent"]):

@@ -8,8 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -28,8 +26,9 @@ from xinrong.accounts.forms import (
 )
 from xinrong.accounts.models import ApiKey, Organisation, User
 from xinrong.accounts.services import api_keys, login, organisations, users
-from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
+from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError
 from xinrong.common.forms import add_service_error
+from xinrong.common.pagination import paginate
 
 
 class LoginView(auth_views.LoginView):
@@ -75,11 +74,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 def _require(user: User, name: str, obj: object = None, message: str = "") -> None:
-    """Turn the permission layer's refusal into Django's 403 page."""
-    try:
-        permissions.require(user, name, obj, message=message)
-    except ApplicationError as exc:
-        raise PermissionDenied(exc.message) from exc
+    """Refuse with the permission layer's message (the error page shows it with a 403)."""
+    permissions.require(user, name, obj, message=message)
 
 
 @login_required
@@ -201,7 +197,7 @@ def security_log(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     events = selectors.security_event_list(user=user, **filters)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = paginate(request, events, per_page=50)
     for event in page:
         event.details_display = presenters.security_event_details(event.details)  # type: ignore[attr-defined]
     return render(request, "accounts/security_log.html", {"form": form, "page": page})
@@ -211,11 +207,10 @@ def _api_key_page(request: HttpRequest, org: Organisation) -> HttpResponse:
     """List and issue an institution's API keys; a new key is shown once."""
     user = request_user(request)
     if org.kind not in API_KEY_KINDS:
-        raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
-    try:
-        keys = list(selectors.api_key_list(user=user, organisation=org))
-    except ApplicationError as exc:
-        raise PermissionDenied(exc.message) from exc
+        raise PermissionDeniedError(
+            "api_keys_not_allowed", _("只有金融机构和政府部门可以管理 API 密钥")
+        )
+    keys = list(selectors.api_key_list(user=user, organisation=org))
     form = ApiKeyCreateForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -245,7 +240,9 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     """The API keys of the user's own institution."""
     org = request_user(request).organisation
     if org is None:
-        raise PermissionDenied(_("只有金融机构和政府部门可以管理 API 密钥"))
+        raise PermissionDeniedError(
+            "api_keys_not_allowed", _("只有金融机构和政府部门可以管理 API 密钥")
+        )
     return _api_key_page(request, org)
 
 
@@ -263,10 +260,7 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     key = get_object_or_404(ApiKey.objects.restrict(user).select_related("organisation"), pk=pk)
     ip, agent = request_source(request)
-    try:
-        api_keys.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
-    except ApplicationError as exc:
-        raise PermissionDenied(exc.message) from exc
+    api_keys.api_key_revoke(key=key, actor=user, source_ip=ip, user_agent=agent)
     messages.success(request, _("密钥 %(prefix)s… 已吊销") % {"prefix": key.prefix})
     if key.organisation_id == user.organisation_id:
         return redirect("accounts:api_key_list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
 
 from xinrong.common.errors import error_payload
 
@@ -12,3 +13,14 @@ def add_service_error(form: forms.Form, exc: Exception) -> None:
     _status, body = error_payload(exc)
     field = body["extra"].get("field")
     form.add_error(field if field in form.fields else None, body["message"])
+
+
+class FormRenderer(DjangoTemplates):
+    """Render ``{{ form }}`` and ``{{ field.as_field_group }}`` with the one template set.
+
+    The same templates are included by hand as ``web/_form.html`` and ``web/_field.html``: every
+    error of a form shown at once with the field's label, each field with Bootstrap's classes.
+    """
+
+    form_template_name = "web/_form.html"
+    field_template_name = "web/_field.html"

@@ -10,6 +10,9 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from xinrong.common.errors import SERVICE_ERRORS
+from xinrong.common.http import error_page
+
 
 class ExplicitLanguageMiddleware:
     """Activate the language from the language cookie or ``?lang=``, else ``LANGUAGE_CODE``.
@@ -86,3 +89,26 @@ class PasswordChangeRequiredMiddleware:
                 )
             return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class ApplicationErrorMiddleware:
+    """Show a service error a page view let through as the error page, with its 4xx status.
+
+    A view need not wrap its service calls in ``try … except ApplicationError: return
+    error_page(…)``: an ``ApplicationError`` (NotFoundError → 404, PermissionDeniedError → 403,
+    ConflictError → 409, others their ``status``) or a Django ``ValidationError`` (422) raised by a
+    page renders ``web/error.html`` with its Chinese message. The JSON API (``/api/``) keeps its
+    own handlers; any other exception is left to Django (a 500 is a bug to fix, not to hide).
+    Being last in MIDDLEWARE, it sees the exception first; an atomic view has already rolled back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, SERVICE_ERRORS) or request.path.startswith("/api/"):
+            return None
+        return error_page(request, exception)

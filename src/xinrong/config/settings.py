@@ -6,6 +6,7 @@ XINRONG_INSECURE_COOKIES=1 (plain-HTTP demo on 127.0.0.1).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -101,9 +102,14 @@ MIDDLEWARE = [
     "xinrong.common.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees a view's exception first: a service error a page lets through becomes the
+    # error page with the Chinese message and its 4xx status (the API has its own handlers).
+    "xinrong.common.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "xinrong.config.urls"
+# {{ form }} and {{ field.as_field_group }} use web/_form.html and web/_field.html.
+FORM_RENDERER = "xinrong.common.forms.FormRenderer"
 WSGI_APPLICATION = "xinrong.config.wsgi.application"
 
 TEMPLATES = [
@@ -337,3 +343,54 @@ XINRONG_API_IDEMPOTENCY_DAYS = int(os.environ.get("XINRONG_API_IDEMPOTENCY_DAYS"
 # The bank-API feed serves a change only once it is this many seconds old, so a transaction that
 # commits late with an earlier updated_at is not jumped over by an institution's cursor.
 XINRONG_API_FEED_LAG_SECONDS = int(os.environ.get("XINRONG_API_FEED_LAG_SECONDS", "30"))
+
+# Notifications (docs/operations.md): every message lands in the in-app inbox; these channels
+# also send it out. Names: "email", "sms", or a class path of a channel callable.
+XINRONG_NOTIFICATION_CHANNELS = env_list("XINRONG_NOTIFICATION_CHANNELS", "email,sms")
+# E-mail through Django's e-mail framework. XINRONG_EMAIL_BACKEND is "file" (one file per message
+# under var/mail/, the default), "console", "smtp" (the default once EMAIL_HOST is set), "dummy"
+# or a backend class path.
+_EMAIL_BACKENDS = {
+    name: f"django.core.mail.backends.{module}.EmailBackend"
+    for name, module in {
+        "file": "filebased",
+        "console": "console",
+        "smtp": "smtp",
+        "locmem": "locmem",
+        "dummy": "dummy",
+    }.items()
+}
+XINRONG_EMAIL_BACKEND = os.environ.get(
+    "XINRONG_EMAIL_BACKEND", "smtp" if os.environ.get("EMAIL_HOST") else "file"
+)
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(XINRONG_EMAIL_BACKEND, XINRONG_EMAIL_BACKEND)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "信融平台 <noreply@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# SMS: XINRONG_SMS_BACKEND is "file" (JSON lines per day under var/sms/, the default), "console",
+# "dummy" or the class path of a gateway backend (a subclass of
+# xinrong.notifications.sms.BaseSmsBackend); its options come from XINRONG_SMS_OPTIONS (JSON).
+_SMS_BACKENDS = {
+    name: f"xinrong.notifications.sms.{cls}"
+    for name, cls in {
+        "file": "FileBackend",
+        "console": "ConsoleBackend",
+        "locmem": "LocmemBackend",
+        "dummy": "DummyBackend",
+    }.items()
+}
+_sms_backend = os.environ.get("XINRONG_SMS_BACKEND", "file")
+XINRONG_SMS_BACKEND = _SMS_BACKENDS.get(_sms_backend, _sms_backend)
+XINRONG_SMS_OPTIONS = json.loads(os.environ.get("XINRONG_SMS_OPTIONS", "{}"))
+XINRONG_SMS_FILE_PATH = os.environ.get("XINRONG_SMS_FILE_PATH", str(VAR_DIR / "sms"))
+# Only these notification kinds (or kind prefixes such as "credit.") go out by SMS; empty: all.
+XINRONG_SMS_KINDS = env_list("XINRONG_SMS_KINDS")
+# A longer message is shortened to this many 70-character segments.
+XINRONG_SMS_MAX_SEGMENTS = int(os.environ.get("XINRONG_SMS_MAX_SEGMENTS", "3"))

@@ -16,3 +16,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Messages stay in memory: django.core.mail.outbox (pytest-django) and notifications.sms.outbox.
+XINRONG_SMS_BACKEND = "xinrong.notifications.sms.LocmemBackend"

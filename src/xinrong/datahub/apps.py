@@ -8,4 +8,7 @@ class DatahubConfig(AppConfig):
     verbose_name = _("信息归集")
 
     def ready(self) -> None:
-        from xinrong.datahub import rules  # noqa: F401  (declares the data hub's permissions)
+        from xinrong.datahub import (
+            rules,  # noqa: F401  (declares the data hub's permissions)
+            workflows,  # noqa: F401  (registers conflicts and rows)
+        )

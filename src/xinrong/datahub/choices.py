@@ -65,3 +65,10 @@ class ConflictEventKind(models.TextChoices):
 
     RESOLVED = "resolved", _("处理")
     REOPENED = "reopened", _("重新打开")
+
+
+class UnresolvedRowEventKind(models.TextChoices):
+    """A step of an unresolved row's timeline."""
+
+    RESOLVED = "resolved", _("关联到市场主体")
+    DISCARDED = "discarded", _("舍弃")

@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F, Max, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
-from xinrong.datahub.choices import ConflictEventKind, ConflictStatus
-from xinrong.datahub.models import Conflict, ConflictEvent, Fact
+from xinrong.datahub.choices import ConflictStatus
+from xinrong.datahub.models import Conflict, Fact
 from xinrong.datahub.selectors import fact_visible
+from xinrong.datahub.services.conflicts import conflicts_found_notify, conflicts_recur
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
 
@@ -255,28 +255,7 @@ def _reopen_recurring_errors(
             again.append((pk, c.detail))
     if not again:
         return
-    now = timezone.now()
-    with transaction.atomic():
-        for pk, detail in again:
-            Conflict.objects.filter(pk=pk, status=ConflictStatus.CONFIRMED_ERROR).update(
-                status=ConflictStatus.OPEN,
-                detail=detail,
-                resolved_at=None,
-                resolved_by=None,
-                updated_at=now,
-            )
-        ConflictEvent.objects.bulk_create(
-            ConflictEvent(
-                conflict_id=pk,
-                kind=ConflictEventKind.REOPENED,
-                from_status=ConflictStatus.CONFIRMED_ERROR,
-                to_status=ConflictStatus.OPEN,
-                note=str(_("已确认有误的数据在新报送中再次出现，尚未更正")),
-                data={"detail": detail},
-                created_at=now,
-            )
-            for pk, detail in again
-        )
+    conflicts_recur(again=again)
 
 
 def conflicts_detect(
@@ -284,15 +263,19 @@ def conflicts_detect(
     *,
     delivered: set[tuple[str, str]] | None = None,
     chunk: int = 2000,
+    submitter_id: int | None = None,
 ) -> int:
     """Run the rules for these entities; store new conflicts and return how many.
 
     With ``delivered`` (the (category, field) values a delivery brought), only the rules
-    reading one of them run.
+    reading one of them run. The departments whose sources the new conflicts involve are told
+    that conflicts await them (one notice per department; not ``submitter_id``, the person who
+    delivered, whose batch notice counts them).
     """
     rules = [r for r in RULES if delivered is None or r.reads & delivered]
     ids = sorted(set(entity_ids)) if rules else []
     created = 0
+    by_source: Counter[str] = Counter()
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
         context = _Chunk(part)
@@ -320,5 +303,8 @@ def conflicts_detect(
         new = [c for c in found if (c.entity_id, c.rule, c.fingerprint) not in stored]
         _reopen_recurring_errors(found, stored)
         Conflict.objects.bulk_create(new, ignore_conflicts=True)
-        created += len({(c.entity_id, c.rule, c.fingerprint) for c in new} & keys)
+        fresh = {(c.entity_id, c.rule, c.fingerprint): c for c in new}
+        created += len(fresh.keys() & keys)
+        by_source.update(code for c in fresh.values() for code in c.sources)
+    conflicts_found_notify(by_source=by_source, submitter_id=submitter_id)
     return created

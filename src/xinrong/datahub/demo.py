@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,35 +34,17 @@ from xinrong.datahub.services.facts import facts_store, first_seen
 from xinrong.datahub.services.sources import platform_source_get
 from xinrong.enterprises.models import MarketEntity
 
+_DATA = tomllib.loads((Path(__file__).parent / "data" / "demo.toml").read_text("utf-8"))
 # (code, name, organisation name, categories, cadence)
 DEMO_SOURCES: list[tuple[str, str, str, list[str], str]] = [
-    (
-        "market",
-        "市场监管登记与执法",
-        "青海省市场监督管理局",
-        ["registration_change", "penalty", "abnormal_operation", "intellectual_property"],
-        Cadence.DAILY,
-    ),
-    ("tax", "税务征管", "国家税务总局青海省税务局", ["tax"], Cadence.MONTHLY),
-    ("hrss", "社会保险", "青海省人力资源和社会保障厅", ["social_security"], Cadence.MONTHLY),
-    ("housing-fund", "住房公积金", "青海省住房和城乡建设厅", ["housing_fund"], Cadence.MONTHLY),
-    ("energy", "水电气缴费", "青海省能源局", ["utility"], Cadence.MONTHLY),
-    ("court", "司法诉讼与执行", "青海省高级人民法院", ["judicial"], Cadence.DAILY),
-    ("land", "不动产登记", "青海省自然资源厅", ["real_estate"], Cadence.MONTHLY),
-    ("procurement", "政府采购", "青海省财政厅", ["procurement"], Cadence.MONTHLY),
-    ("miit", "专精特新与资质认定", "青海省工业和信息化厅", ["honour"], Cadence.YEARLY),
+    (s["code"], s["name"], s["organisation"], list(s["categories"]), Cadence(s["cadence"]))
+    for s in _DATA["sources"]
 ]
 DEMO_DEPARTMENTS = sorted({org for _c, _n, org, _cats, _cad in DEMO_SOURCES})
 CHUNK = 10_000
-CAUSES = ("买卖合同纠纷", "借款合同纠纷", "劳务合同纠纷", "租赁合同纠纷", "金融借款合同纠纷")
-PENALTY_AUTHORITIES = ("市场监督管理局", "税务局", "生态环境局", "应急管理局")
-HONOURS = {
-    "zjtx": "专精特新中小企业",
-    "hightech": "高新技术企业",
-    "techsme": "科技型中小企业",
-    "agri-leader": "农业产业化重点龙头企业",
-    "gov-procurement": "政府采购诚信供应商",
-}
+CAUSES: tuple[str, ...] = tuple(_DATA["causes"])
+PENALTY_AUTHORITIES: tuple[str, ...] = tuple(_DATA["penalty_authorities"])
+HONOURS: dict[str, str] = dict(_DATA["honours"])
 
 
 @dataclass

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
@@ -20,9 +19,11 @@ from xinrong.datahub.choices import (
     ConflictEventKind,
     ConflictStatus,
     ResolutionStatus,
+    UnresolvedRowEventKind,
 )
 from xinrong.datahub.columnar import canonical
 from xinrong.enterprises.models import MarketEntity
+from xinrong.workflows.timeline import TimelineEvent
 
 
 class Source(TimeStampedModel):
@@ -353,7 +354,7 @@ class Conflict(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.entity_id} · {self.rule}"
+        return f"#{self.pk}（{self.entity.name}）"
 
     @property
     def is_open(self) -> bool:
@@ -361,32 +362,49 @@ class Conflict(TimeStampedModel):
         return self.status == ConflictStatus.OPEN
 
 
-class ConflictEvent(models.Model):
-    """One step of a conflict's handling: who, when, from and to which status, why (append-only)."""
+class ConflictEvent(TimelineEvent):
+    """One step of a conflict's handling: who, when, from and to which status, why (append-only).
+
+    Written only by the workflow kernel (``datahub.workflows.CONFLICT``); an empty actor is the
+    platform itself (an error confirmed earlier that reappears in newer data).
+    """
 
     conflict = models.ForeignKey(
         Conflict, verbose_name=_("数据冲突"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("事项"), max_length=16, choices=ConflictEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("为空表示由平台自动处理（如已确认的错误再次出现）"),
+    kind = models.CharField(_("事项"), max_length=32, choices=ConflictEventKind.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=32, blank=True, default="", choices=ConflictStatus.choices
     )
-    from_status = models.CharField(_("原状态"), max_length=16, choices=ConflictStatus.choices)
-    to_status = models.CharField(_("新状态"), max_length=16, choices=ConflictStatus.choices)
-    note = models.TextField(_("说明"), blank=True, default="")
-    data = models.JSONField(_("详情"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    to_status = models.CharField(
+        _("新状态"), max_length=32, blank=True, default="", choices=ConflictStatus.choices
+    )
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("冲突处理记录")
         verbose_name_plural = _("冲突处理记录")
-        ordering = ["conflict_id", "id"]  # insertion order is the order of events
 
     def __str__(self) -> str:
         return f"#{self.conflict_id} {self.get_kind_display()}"
+
+
+class UnresolvedRowEvent(TimelineEvent):
+    """One step of an unresolved row's handling: associated with an entity, or discarded."""
+
+    row = models.ForeignKey(
+        UnresolvedRow, verbose_name=_("待关联记录"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("事项"), max_length=32, choices=UnresolvedRowEventKind.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=32, blank=True, default="", choices=ResolutionStatus.choices
+    )
+    to_status = models.CharField(
+        _("新状态"), max_length=32, blank=True, default="", choices=ResolutionStatus.choices
+    )
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("待关联记录处理记录")
+        verbose_name_plural = _("待关联记录处理记录")
+
+    def __str__(self) -> str:
+        return f"#{self.row_id} {self.get_kind_display()}"

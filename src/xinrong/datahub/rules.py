@@ -21,6 +21,7 @@ from xinrong.accounts.permissions import (
     is_operator_admin,
     is_operator_staff,
     object_rule,
+    predicate,
     region_q,
 )
 from xinrong.common.access import register_scope
@@ -99,9 +100,16 @@ declare(
     label=_("查看数据质量"),
     objects=_("数据报送员：本部门的来源；运营方：本区划部门的来源和本区划的主体"),
 )
+# Who may move a conflict or an unresolved row: the workflows (datahub/workflows.py) take these as
+# their actions' ``allowed``, so the kernel, the buttons and the security page ask the same rule.
+may_handle_unresolved = is_operator_admin & source_in_region
+may_handle_conflict = (is_data_provider & conflict_party) | (is_operator_admin & conflict_in_region)
+may_reopen_conflict = is_operator_admin & conflict_in_region
+nobody = predicate(lambda user, obj=None: False, name="nobody")  # system actions only
+
 declare(
     "datahub.unresolved_resolve",
-    is_operator_admin & source_in_region,
+    may_handle_unresolved,
     label=_("关联或舍弃待关联记录"),
     objects=_("运营管理员：本区划部门报送的记录（审计员只读）"),
 )
@@ -122,18 +130,6 @@ declare(
     (is_data_provider & conflict_party) | (is_operator_staff & conflict_in_region),
     label=_("查看数据冲突"),
     objects=_("涉及冲突的报送部门；运营方：本区划主体的冲突"),
-)
-declare(
-    "datahub.conflict_resolve",
-    (is_data_provider & conflict_party) | (is_operator_admin & conflict_in_region),
-    label=_("处理数据冲突"),
-    objects=_("涉及冲突的报送部门；运营管理员：本区划主体的冲突"),
-)
-declare(
-    "datahub.conflict_reopen",
-    is_operator_admin & conflict_in_region,
-    label=_("重新打开数据冲突"),
-    objects=_("运营管理员：本区划主体的冲突（部门不能）"),
 )
 
 

@@ -30,6 +30,7 @@ from xinrong.datahub.models import Conflict, Source
 from xinrong.datahub.services.conflicts import conflict_reopen, conflict_resolve
 from xinrong.datahub.services.ingest import batch_deliver
 from xinrong.datahub.services.quality import unresolved_discard, unresolved_resolve
+from xinrong.datahub.workflows import CLOSE_ACTIONS, CONFLICT
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -274,6 +275,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("冲突已重新打开"))
             return redirect("datahub:conflict_detail", pk=conflict.pk)
+    available = CONFLICT.available(user, conflict)
     blamed_label = ""
     if conflict.blamed_registry:
         blamed_label = _("市场主体登记信息")
@@ -290,10 +292,8 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "common": common,
             "blamed_label": blamed_label,
             "events": selectors.conflict_events(conflict=conflict),
-            "can_resolve": conflict.is_open
-            and permissions.can(user, "datahub.conflict_resolve", conflict),
-            "can_reopen": not conflict.is_open
-            and permissions.can(user, "datahub.conflict_reopen", conflict),
+            "can_resolve": any(a.name in CLOSE_ACTIONS.values() for a in available),
+            "can_reopen": any(a.name == "reopen" for a in available),
             "resolve_form": resolve_form,
             "reopen_form": reopen_form,
         },

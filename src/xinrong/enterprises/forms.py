@@ -16,7 +16,12 @@ from xinrong.reference.choices import SizeClass
 class EntitySearchForm(forms.Form):
     """Registry search criteria (GET)."""
 
-    q = forms.CharField(label=_("名称或统一社会信用代码"), max_length=100, required=False)
+    q = forms.CharField(
+        label=_("名称或统一社会信用代码"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("如：拉面 或 91630100…")}),
+    )
     region = forms.CharField(label=_("行政区划"), max_length=12, required=False)
     industry = forms.ChoiceField(label=_("行业"), required=False)
     size_class = forms.ChoiceField(

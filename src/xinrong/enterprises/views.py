@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,8 +14,7 @@ from xinrong.accounts.auth import request_source, request_user
 from xinrong.accounts.forms import EnterpriseLoginIssueForm
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
-from xinrong.common.pagination import DEFAULT_PAGE_SIZE
+from xinrong.common.pagination import paginate
 from xinrong.enterprises import presenters, selectors, services
 from xinrong.enterprises.forms import EnterpriseRegisterForm, EntitySearchForm
 from xinrong.reference import divisions
@@ -39,16 +37,13 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         )
         try:
             qs = selectors.market_entity_search(user=request.user, filters=filters)  # type: ignore[arg-type]
-            paginator = Paginator(qs, DEFAULT_PAGE_SIZE)
-            page = paginator.get_page(request.GET.get("page"))
+            page = paginate(request, qs)
         except ApplicationError as exc:
             error = exc.message
     rows = [presenters.entity_row(e) for e in page.object_list] if page else []
     region = request.GET.get("region", "")
     selected = divisions.get(region) if region else None
     region_path = [*divisions.ancestors(region), selected] if selected else []
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "enterprises/entity_list.html",
@@ -58,7 +53,6 @@ def entity_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "region_path": region_path,
-            "querystring": query.urlencode(),
         },
     )
 
@@ -66,10 +60,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show one entity's registry entry (personal data masked)."""
-    try:
-        entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
     detail = presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
     can_issue = permissions.can(
         request.user, "accounts.enterprise_login_issue"
@@ -85,13 +76,10 @@ def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
 def entity_login_issue(request: HttpRequest, uscc: str) -> HttpResponse:
     """The operator opens the owner login of a registry entity (the recorded procedure)."""
     user = request_user(request)
-    try:
-        entity = selectors.market_entity_get(user=user, uscc=uscc)
-        permissions.require(
-            user, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
-        )
-    except SERVICE_ERRORS as exc:
-        return error_page(request, exc)
+    entity = selectors.market_entity_get(user=user, uscc=uscc)
+    permissions.require(
+        user, "accounts.enterprise_login_issue", message=_("只有全省运营管理员可以代开企业账号")
+    )
     form = EnterpriseLoginIssueForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():

@@ -6,15 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinrong.common.errors import ApplicationError
-from xinrong.common.http import error_page
+from xinrong.common.pagination import paginate
 from xinrong.notifications import selectors, services
 
 PAGE_SIZE = 20
@@ -33,7 +31,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """List the user's notifications, unread first on request (``?unread=1``)."""
     unread_only = request.GET.get("unread") == "1"
     qs = selectors.notification_list(user=request.user, unread_only=unread_only)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs, per_page=PAGE_SIZE)
     return render(
         request,
         "notifications/inbox.html",
@@ -49,11 +47,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one notification read, then follow its link (or return to the inbox)."""
-    try:
-        note = selectors.notification_get(user=request.user, pk=pk)
-        services.notification_read(notification=note, user=_user(request))
-    except ApplicationError as exc:
-        return error_page(request, exc)
+    note = selectors.notification_get(user=request.user, pk=pk)
+    services.notification_read(notification=note, user=_user(request))
     follow = request.POST.get("follow") == "1" and note.link
     if follow and url_has_allowed_host_and_scheme(note.link, allowed_hosts={request.get_host()}):
         return redirect(note.link)

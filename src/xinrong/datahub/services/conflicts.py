@@ -1,95 +1,70 @@
-"""Handling of cross-validation conflicts (交叉验证冲突): resolve and reopen."""
+"""Handling of cross-validation conflicts (交叉验证冲突): resolve, reopen, and reopen on recurrence.
+
+Every status change goes through the workflow kernel (``datahub.workflows.CONFLICT``): it locks
+the conflict, asks the permission layer, refuses a step that does not leave the current status,
+runs the guards (note, blame), writes the timeline event and tells the people waiting.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.accounts import permissions
 from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
-from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+from xinrong.common.errors import ApplicationError
 from xinrong.datahub import rules
-from xinrong.datahub.choices import CONFLICT_OUTCOMES, ConflictEventKind, ConflictStatus
-from xinrong.datahub.models import Conflict, ConflictEvent, Source
-from xinrong.notifications.services import notification_send
-
-# ---------------------------------------------------------------- conflicts (交叉验证冲突)
-
-NOTE_MAX = 2000
+from xinrong.datahub.choices import CONFLICT_OUTCOMES, ConflictStatus
+from xinrong.datahub.models import Conflict, Source
+from xinrong.datahub.workflows import CLOSE_ACTIONS, CONFLICT, NOTICE_KIND
+from xinrong.notifications.services import notify_on_commit
+from xinrong.workflows.kernel import TransitionRefused, transition_apply
 
 
-def _conflict_note(note: str) -> str:
-    note = (note or "").strip()
-    if not note:
-        raise ApplicationError(
-            "note_required", _("请填写处理说明（note）"), {"field": "note"}, status=422
-        )
-    if len(note) > NOTE_MAX:
-        raise ApplicationError(
-            "note_too_long",
-            _("处理说明不能超过 %(n)d 字") % {"n": NOTE_MAX},
-            {"field": "note"},
-            status=422,
-        )
-    return note
+def conflict_closing(
+    *, actor: User | None, note: str, blamed_source: Source | None, blamed_registry: bool
+) -> Callable[[Conflict], None]:
+    """Return the field changes of closing a conflict (made under the kernel's lock)."""
+
+    def update(conflict: Conflict) -> None:
+        conflict.resolution_note = note.strip()
+        conflict.blamed_source = blamed_source
+        conflict.blamed_registry = blamed_registry
+        conflict.resolved_by = actor
+        conflict.resolved_at = timezone.now()
+
+    return update
 
 
-def _conflict_event_record(
-    *, conflict: Conflict, kind: str, actor: User, from_status: str, note: str, data: dict[str, Any]
-) -> ConflictEvent:
-    event = ConflictEvent(
-        conflict=conflict,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=conflict.status,
-        note=note,
-        data=data,
-    )
-    event.full_clean()
-    event.save()
-    return event
+def conflict_opening(conflict: Conflict) -> None:
+    """Clear a conflict's handling when it is opened again (made under the kernel's lock)."""
+    conflict.resolution_note = ""
+    conflict.blamed_source = None
+    conflict.blamed_registry = False
+    conflict.resolved_by = None
+    conflict.resolved_at = None
 
 
-def _conflict_save(conflict: Conflict, **values: Any) -> None:
-    """Set the handling fields (all of them, every time) and save them after validating."""
-    for name, value in values.items():
-        setattr(conflict, name, value)
-    conflict.full_clean(exclude=["entity"])
-    conflict.save(update_fields=[*values, "updated_at"])
+def conflict_recurring(detail: dict[str, Any]) -> Callable[[Conflict], None]:
+    """Return the field changes of a confirmed error reappearing: the newer finding, open again.
+
+    The note and the blamed source stay: they say which department has not corrected its data.
+    """
+
+    def update(conflict: Conflict) -> None:
+        conflict.detail = detail
+        conflict.resolved_by = None
+        conflict.resolved_at = None
+
+    return update
 
 
-def _conflict_notify(*, conflict: Conflict, actor: User, title: str, body: str) -> None:
-    """Tell the departments the conflict involves (not the actor) once the change is committed."""
-    orgs = set(
-        Source.objects.filter(code__in=conflict.sources).values_list("organisation_id", flat=True)
-    )
-    link = reverse("datahub:conflict_detail", args=[conflict.pk])
-
-    def send() -> None:
-        users = (
-            User.objects.filter(
-                is_active=True,
-                api_key__isnull=True,
-                organisation_id__in=orgs,
-                roles__role=Role.DATA_PROVIDER,
-            )
-            .exclude(pk=actor.pk)
-            .distinct()
-        )
-        notification_send(
-            recipients=list(users), kind="datahub.conflict", title=title, body=body, link=link
-        )
-
-    transaction.on_commit(send)
-
-
-@transaction.atomic
 def conflict_resolve(
     *,
     conflict: Conflict,
@@ -104,22 +79,8 @@ def conflict_resolve(
     confirmed_error names the source whose data was wrong: one of the conflict's sources
     (``blamed_source``), or the registry (``blamed_registry``) when the conflict involves it.
     The involved departments' data providers may close it, and the operator admins of the
-    entity's region.
+    entity's region; the involved departments are told after the commit.
     """
-    conflict = Conflict.objects.select_for_update().select_related("entity").get(pk=conflict.pk)
-    if not permissions.can(actor, "datahub.conflict_resolve", conflict):
-        raise PermissionDeniedError(
-            "forbidden",
-            _("只有涉及该冲突的数据来源（%(s)s）的数据报送员或所辖平台运营管理员可以处理")
-            % {"s": "、".join(conflict.sources)},
-        )
-    if conflict.status != ConflictStatus.OPEN:
-        raise ConflictError(
-            "conflict_closed",
-            _("该冲突已处理（%(s)s），如需重新处理请由平台运营方重新打开")
-            % {"s": conflict.get_status_display()},
-            {"field": "status"},
-        )
     if outcome not in CONFLICT_OUTCOMES:
         raise ApplicationError(
             "invalid_outcome",
@@ -128,95 +89,96 @@ def conflict_resolve(
             {"field": "outcome"},
             status=422,
         )
-    note = _conflict_note(note)
-    blame = rules.REGISTRY if blamed_registry else (blamed_source.code if blamed_source else "")
-    if outcome == ConflictStatus.CONFIRMED_ERROR:
-        if blamed_source is None and not blamed_registry:
-            raise ApplicationError(
-                "blame_required",
-                _("确认数据有误时须指明哪个来源的数据有误（blamed_source），可选：%(all)s")
-                % {"all": "、".join(conflict.sources)},
-                {"field": "blamed_source"},
-                status=422,
-            )
-        if blamed_source is not None and blamed_registry:
-            raise ApplicationError(
-                "blame_twice",
-                _("只能指明一个数据有误的来源"),
-                {"field": "blamed_source"},
-                status=422,
-            )
-        if blame not in conflict.sources:
-            raise rules.blame_not_involved(conflict, blame)
-    elif blamed_source is not None or blamed_registry:
+    if blamed_source is not None and blamed_registry:
         raise ApplicationError(
-            "blame_not_allowed",
-            _("只有“确认数据有误”时才指明有误的来源"),
-            {"field": "blamed_source"},
-            status=422,
+            "blame_twice", _("只能指明一个数据有误的来源"), {"field": "blamed_source"}, status=422
         )
-    before = conflict.status
-    _conflict_save(
+    blame = rules.REGISTRY if blamed_registry else (blamed_source.code if blamed_source else "")
+    result = transition_apply(
+        CONFLICT,
         conflict,
-        status=outcome,
-        resolution_note=note,
-        blamed_source=blamed_source,
-        blamed_registry=blamed_registry,
-        resolved_by=actor,
-        resolved_at=timezone.now(),
-    )
-    _conflict_event_record(
-        conflict=conflict,
-        kind=ConflictEventKind.RESOLVED,
+        CLOSE_ACTIONS[ConflictStatus(outcome)],
         actor=actor,
-        from_status=before,
         note=note,
         data={"blamed": blame} if blame else {},
+        update=conflict_closing(
+            actor=actor, note=note, blamed_source=blamed_source, blamed_registry=blamed_registry
+        ),
     )
-    _conflict_notify(
-        conflict=conflict,
-        actor=actor,
-        title=_("数据冲突 #%(id)d（%(e)s）已处理：%(s)s")
-        % {"id": conflict.pk, "e": conflict.entity.name, "s": conflict.get_status_display()},
-        body=note,
-    )
-    return conflict
+    closed: Conflict = result.obj
+    return closed
 
 
-@transaction.atomic
 def conflict_reopen(*, conflict: Conflict, actor: User, note: str) -> Conflict:
     """Open a closed conflict again (operator admins of the entity's region), with a reason."""
-    conflict = Conflict.objects.select_for_update().select_related("entity").get(pk=conflict.pk)
-    if not permissions.can(actor, "datahub.conflict_reopen", conflict):
-        raise PermissionDeniedError(
-            "forbidden", _("只有所辖平台运营管理员可以重新打开已处理的冲突")
+    try:
+        result = transition_apply(
+            CONFLICT, conflict, "reopen", actor=actor, note=note, update=conflict_opening
         )
-    if conflict.status == ConflictStatus.OPEN:
-        raise ConflictError("conflict_open", _("该冲突尚未处理，无需重新打开"), {"field": "status"})
-    note = _conflict_note(note)
-    before = conflict.status
-    _conflict_save(
-        conflict,
-        status=ConflictStatus.OPEN,
-        resolution_note="",
-        blamed_source=None,
-        blamed_registry=False,
-        resolved_by=None,
-        resolved_at=None,
-    )
-    _conflict_event_record(
-        conflict=conflict,
-        kind=ConflictEventKind.REOPENED,
-        actor=actor,
-        from_status=before,
-        note=note,
-        data={},
-    )
-    _conflict_notify(
-        conflict=conflict,
-        actor=actor,
-        title=_("数据冲突 #%(id)d（%(e)s）已重新打开")
-        % {"id": conflict.pk, "e": conflict.entity.name},
-        body=note,
-    )
-    return conflict
+    except TransitionRefused as exc:
+        raise TransitionRefused(
+            "conflict_open", _("该冲突尚未处理，无需重新打开"), exc.extra
+        ) from exc
+    opened: Conflict = result.obj
+    return opened
+
+
+def conflicts_recur(*, again: list[tuple[int, dict[str, Any]]]) -> int:
+    """Open again, as the platform, confirmed errors whose wrong value came in newer data.
+
+    ``again`` pairs a conflict's id with the finding's new detail (e.g. a later period). A
+    conflict no longer a confirmed error (someone handled it meanwhile) is left alone. The
+    involved departments and the region's operator admins are told (an escalation).
+    """
+    note = str(_("已确认有误的数据在新报送中再次出现，尚未更正"))
+    reopened = 0
+    with transaction.atomic():
+        for pk, detail in again:
+            try:
+                transition_apply(
+                    CONFLICT,
+                    Conflict(pk=pk),
+                    "recur",
+                    actor=None,
+                    note=note,
+                    data={"detail": detail},
+                    update=conflict_recurring(detail),
+                )
+            except TransitionRefused:
+                continue
+            reopened += 1
+    return reopened
+
+
+def conflicts_found_notify(
+    *, by_source: Mapping[str, int], submitter_id: int | None = None
+) -> None:
+    """Tell each department that new conflicts involving its sources await it (after commit).
+
+    ``by_source`` counts the new conflicts per source code (``registry`` is nobody's); each
+    department's data providers get one notice naming how many, linked to its queue.
+    """
+    codes = [code for code, n in by_source.items() if n and code != rules.REGISTRY]
+    if not codes:
+        return
+    per_org: dict[int, tuple[int, list[str]]] = {}
+    for code, org_id in Source.objects.filter(code__in=codes).values_list(
+        "code", "organisation_id"
+    ):
+        n, names = per_org.get(org_id, (0, []))
+        per_org[org_id] = (n + by_source[code], [*names, code])
+    for org_id, (n, names) in sorted(per_org.items()):
+        providers = User.objects.filter(
+            is_active=True,
+            api_key__isnull=True,
+            organisation_id=org_id,
+            roles__role=Role.DATA_PROVIDER,
+        ).exclude(pk=submitter_id or 0)
+        notify_on_commit(
+            recipients=list(providers.distinct().order_by("pk")),
+            kind=NOTICE_KIND,
+            title=_("发现 %(n)d 个新的数据冲突待处理（涉及来源：%(s)s）")
+            % {"n": n, "s": "、".join(sorted(names))},
+            body=_("交叉验证发现贵部门报送的数据与其他来源不一致，请核实后处理。"),
+            link=reverse("datahub:conflicts") + "?" + urlencode({"source": sorted(names)[0]}),
+        )

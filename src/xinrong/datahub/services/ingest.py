@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from xinrong.datahub.services.facts import facts_store, first_seen
 from xinrong.datahub.signals import batch_completed
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.names import name_key
+from xinrong.notifications.services import notify_on_commit
 from xinrong.reference import divisions
 
 Progress = Callable[[IngestBatch], None]
@@ -298,6 +300,45 @@ def batch_fail(batch: IngestBatch, failure: str) -> None:
         status=BatchStatus.FAILED, failure=failure, finished_at=timezone.now()
     )
     batch_reset(batch, keep_status=True)
+    batch_owner_notify(batch_id=batch.pk)
+
+
+def batch_owner_notify(*, batch_id: int) -> None:
+    """Tell the person who delivered a batch, after the commit, that it completed or failed.
+
+    Nobody is told of batches the platform delivered itself, nor an API key's service account.
+    """
+    batch = IngestBatch.objects.select_related("source").filter(pk=batch_id).first()
+    if batch is None or batch.created_by_id is None:
+        return
+    owner = User.objects.filter(
+        pk=batch.created_by_id, is_active=True, api_key__isnull=True
+    ).first()
+    if owner is None:
+        return
+    label = {"id": batch.pk, "f": batch.filename or batch.source.name}
+    if batch.status == BatchStatus.FAILED:
+        title = _("数据批次 #%(id)d（%(f)s）处理失败") % label
+        body = batch.failure
+    else:
+        title = _("数据批次 #%(id)d（%(f)s）已处理完成") % label
+        body = _(
+            "收到 %(n)d 行：接收 %(a)d，拒绝 %(r)d，重复 %(d)d，待关联 %(u)d；发现冲突 %(c)d 个"
+        ) % {
+            "n": batch.received,
+            "a": batch.accepted,
+            "r": batch.rejected,
+            "d": batch.duplicates,
+            "u": batch.unresolved,
+            "c": batch.conflicts,
+        }
+    notify_on_commit(
+        recipients=[owner],
+        kind="datahub.batch",
+        title=title,
+        body=body,
+        link=reverse("datahub:batch_detail", args=[batch.pk]),
+    )
 
 
 def batch_process(
@@ -538,7 +579,8 @@ def _ingest_rows(
         **counts,
     ):
         raise _SupersededError
-    found = conflicts_detect(touched, delivered=delivered)
+    found = conflicts_detect(touched, delivered=delivered, submitter_id=batch.created_by_id)
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
     batch_id = batch.pk
+    batch_owner_notify(batch_id=batch_id)
     transaction.on_commit(lambda: batch_completed.send(sender=IngestBatch, batch_id=batch_id))

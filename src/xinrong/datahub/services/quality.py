@@ -19,86 +19,72 @@ from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDen
 from xinrong.datahub import columnar
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.choices import BatchStatus, ResolutionStatus
+from xinrong.datahub.choices import BatchStatus
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, UnresolvedRow
 from xinrong.datahub.services.facts import facts_store
+from xinrong.datahub.workflows import UNRESOLVED_ROW
 from xinrong.enterprises.models import MarketEntity
 from xinrong.reference import uscc as uscc_codec
+from xinrong.workflows.kernel import transition_apply
 
 
-def _require_resolver(actor: User, row: UnresolvedRow) -> None:
-    permissions.require(
-        actor,
-        "datahub.unresolved_resolve",
-        row,
-        message=_("只有所辖平台运营管理员可以处理待关联记录"),
-    )
-
-
-@transaction.atomic
 def unresolved_resolve(*, row: UnresolvedRow, uscc: str, actor: User) -> Fact | None:
     """Attach a waiting row to the entity with this USCC and store it as a fact.
 
-    Returns None when the same row is already a fact (it is then only closed).
+    Returns None when the same row is already a fact (it is then only closed). The move goes
+    through the kernel (``datahub.unresolved_row``); its guard checks the USCC names a
+    registered entity, and the event keeps the code the row was associated with.
     """
-    row = (
-        UnresolvedRow.objects.select_for_update()
-        .select_related("batch__source__organisation")
-        .get(pk=row.pk)
-    )
-    _require_resolver(actor, row)
-    if row.status != ResolutionStatus.OPEN:
-        raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
-    code = uscc_codec.parse(uscc).code
-    entity = MarketEntity.objects.filter(uscc=code).first()
-    if entity is None:
-        raise NotFoundError(
-            "entity_not_found",
-            _("未找到统一社会信用代码为 %(code)s 的市场主体") % {"code": code},
-            {"field": "uscc"},
+    stored: list[Fact | None] = []
+
+    def update(locked: UnresolvedRow) -> None:
+        code = uscc_codec.parse(uscc).code
+        entity = MarketEntity.objects.get(uscc=code)
+        batch = locked.batch
+        spec = CATEGORIES[batch.category]
+        values = {f.key: locked.values.get(f.key) or None for f in spec.all_fields}
+        values["uscc"] = code
+        cols = {k: pa.array([v], pa.string()) for k, v in values.items()}
+        digest = columnar.hash64(columnar.canonical_rows(spec.code, cols))
+        new = facts_store(
+            batch=batch,
+            spec=spec,
+            values=cols,
+            entity_ids=np.array([entity.pk], dtype=np.int64),
+            hashes=digest,
         )
-    spec = CATEGORIES[row.batch.category]
-    values = {f.key: row.values.get(f.key) or None for f in spec.all_fields}
-    values["uscc"] = code
-    cols = {k: pa.array([v], pa.string()) for k, v in values.items()}
-    digest = columnar.hash64(columnar.canonical_rows(spec.code, cols))
-    stored = facts_store(
-        batch=row.batch,
-        spec=spec,
-        values=cols,
-        entity_ids=np.array([entity.pk], dtype=np.int64),
-        hashes=digest,
-    )
-    fact = (
-        Fact.objects.get(
-            entity=entity, category=spec.code, source=row.batch.source, row_hash=int(digest[0])
+        stored.append(
+            Fact.objects.get(
+                entity=entity, category=spec.code, source=batch.source, row_hash=int(digest[0])
+            )
+            if new
+            else None
         )
-        if stored
-        else None
+        locked.resolved_entity = entity
+        locked.resolved_by = actor
+
+    transition_apply(
+        UNRESOLVED_ROW,
+        row,
+        "associate",
+        actor=actor,
+        data={"uscc": uscc.strip()},
+        update=update,
     )
-    row.status = ResolutionStatus.RESOLVED
-    row.resolved_entity = entity
-    row.resolved_by = actor
-    row.save(update_fields=["status", "resolved_entity", "resolved_by", "updated_at"])
-    return fact
+    return stored[0]
 
 
-@transaction.atomic
 def unresolved_discard(*, row: UnresolvedRow, actor: User) -> UnresolvedRow:
     """Close a waiting row without storing it (e.g. the subject is not a market entity)."""
-    row = (
-        UnresolvedRow.objects.select_for_update()
-        .select_related("batch__source__organisation")
-        .get(pk=row.pk)
-    )
-    _require_resolver(actor, row)
-    if row.status != ResolutionStatus.OPEN:
-        raise ApplicationError("already_handled", _("该记录已处理"), {"field": "row"}, status=409)
-    row.status = ResolutionStatus.DISCARDED
-    row.resolved_by = actor
-    row.save(update_fields=["status", "resolved_by", "updated_at"])
-    return row
+
+    def update(locked: UnresolvedRow) -> None:
+        locked.resolved_by = actor
+
+    discarded: UnresolvedRow = transition_apply(
+        UNRESOLVED_ROW, row, "discard", actor=actor, update=update
+    ).obj
+    return discarded
 
 
 # ---------------------------------------------------------------- corrections

@@ -3,15 +3,17 @@ from decimal import Decimal
 import pytest
 
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
-from xinrong.web.seed import SeedReport, _seed_organisations, _seed_products
+from xinrong.web.seed import SeedReport
+from xinrong.web.seed.organisations import seed_organisations
+from xinrong.web.seed.products import seed_products
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seeds_about_390_published_products_once():
-    orgs = _seed_organisations(SeedReport())
-    assert _seed_products(orgs, 20221) == 392
-    assert _seed_products(orgs, 20221) == 0
+    orgs = seed_organisations(SeedReport())
+    assert seed_products(orgs, 20221) == 392
+    assert seed_products(orgs, 20221) == 0
     assert Product.objects.filter(status="published", current_version__isnull=False).count() == 392
     assert ProductVersion.objects.filter(status="published").count() == 392
     assert ProductEvent.objects.count() == 392 * 3
@@ -21,8 +23,8 @@ def test_seeds_about_390_published_products_once():
 
 
 def test_seeded_terms_are_realistic_and_local_specials_exist():
-    orgs = _seed_organisations(SeedReport())
-    _seed_products(orgs, 20221)
+    orgs = seed_organisations(SeedReport())
+    seed_products(orgs, 20221)
     versions = ProductVersion.objects.select_related("product__institution")
     for v in versions:
         assert 0 < v.amount_min <= v.amount_max
@@ -44,15 +46,15 @@ def test_seeded_terms_are_realistic_and_local_specials_exist():
 
 
 def test_same_seed_same_catalogue():
-    orgs = _seed_organisations(SeedReport())
-    _seed_products(orgs, 7)
+    orgs = seed_organisations(SeedReport())
+    seed_products(orgs, 7)
     first = list(
         ProductVersion.objects.order_by("product__code").values_list(
             "product__code", "rate_min", "amount_max", "tags"
         )
     )
     Product.objects.all().delete()
-    _seed_products(orgs, 7)
+    seed_products(orgs, 7)
     again = list(
         ProductVersion.objects.order_by("product__code").values_list(
             "product__code", "rate_min", "amount_max", "tags"

@@ -200,9 +200,11 @@ def test_editing_a_live_product_in_the_page_keeps_the_old_terms_live(
 def test_list_of_the_seeded_catalogue_stays_cheap(
     client, enterprise_user, django_assert_max_num_queries
 ):
-    from xinrong.web.seed import SeedReport, _seed_organisations, _seed_products
+    from xinrong.web.seed import SeedReport
+    from xinrong.web.seed.organisations import seed_organisations
+    from xinrong.web.seed.products import seed_products
 
-    _seed_products(_seed_organisations(SeedReport()), 20221)
+    seed_products(seed_organisations(SeedReport()), 20221)
     client.force_login(enterprise_user)
     with django_assert_max_num_queries(45):
         response = client.get("/marketplace/", {"sort": "rate"})

@@ -57,3 +57,31 @@ def test_mark_all_read_clears_the_badge(client, operator):
 def test_inbox_needs_login(client):
     response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_someone_elses_notification_shows_the_chinese_message(client, operator, make_user):
+    other = make_user("operator", ["operator_admin"])
+    (theirs,) = services.notification_send(recipients=[other], kind="t", title="x")
+    client.force_login(operator)
+    response = client.post(reverse("notifications:open", args=[theirs.pk]))
+    assert "通知不存在" in response.content.decode()
+
+
+def test_an_empty_inbox_says_so(client, operator):
+    client.force_login(operator)
+    body = client.get(reverse("notifications:inbox")).content.decode()
+    assert "收件箱是空的" in body
+    services.notification_send(recipients=[operator], kind="t", title="已读的消息")
+    services.notification_read_all(user=operator)
+    body = client.get(reverse("notifications:inbox") + "?unread=1").content.decode()
+    assert "没有未读通知" in body and "已读的消息" not in body
+
+
+def test_inbox_pages_keep_the_unread_filter(client, operator):
+    for i in range(25):
+        services.notification_send(recipients=[operator], kind="t", title=f"消息{i}")
+    client.force_login(operator)
+    body = client.get(reverse("notifications:inbox") + "?unread=1").content.decode()
+    assert "unread=1&amp;page=2" in body
+    body = client.get(reverse("notifications:inbox") + "?unread=1&page=99").content.decode()
+    assert 'data-page="2"' in body and body.count('data-notification="') == 5
