@@ -31,7 +31,7 @@
       view.zoom("fit-viewport", "auto");
       var box = view.viewbox();
       var inner = box.inner;
-      var pad = (editable ? 120 : 20) / (box.scale || 1);
+      var pad = (editable ? 170 : 20) / (box.scale || 1);
       view.viewbox({
         x: inner.x - pad,
         y: inner.y - 20,
