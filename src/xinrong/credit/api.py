@@ -69,7 +69,9 @@ def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, 
     summary="核验信用报告（公开接口，无需认证）",
 )
 def report_verify(
-    request: HttpRequest, number: str, digest: str = Query("", max_length=200)
+    request: HttpRequest,
+    number: str,
+    digest: str = Query("", max_length=200),  # type: ignore[type-arg]
 ) -> reports_selectors.ReportVerification:
     """Return the platform's record of a report; with ``digest`` (SM3, hex), whether it matches.
 

@@ -8,7 +8,10 @@ class CreditConfig(AppConfig):
     verbose_name = _("信用信息")
 
     def ready(self) -> None:
-        from xinrong.credit import rules  # noqa: F401  (declares the credit permissions)
+        from xinrong.credit import (
+            rules,  # noqa: F401  (declares the credit permissions)
+            workflows,  # noqa: F401  (registers disputes and cultivation)
+        )
         from xinrong.credit.tasks import on_batch_completed
         from xinrong.datahub.signals import batch_completed
 

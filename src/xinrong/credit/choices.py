@@ -67,6 +67,23 @@ class CultivationStatus(models.TextChoices):
     DROPPED = "dropped", _("已终止")
 
 
+class CultivationEventKind(models.TextChoices):
+    """What happened to a cultivation case (one row per step: the timeline)."""
+
+    STARTED = "started", _("纳入培植")
+    NOTE = "note", _("跟进记录")
+    DROPPED = "dropped", _("终止培植")
+    GRADUATED = "graduated", _("达标结业")
+
+
+class ModelEventKind(models.TextChoices):
+    """What happened to a scoring model version."""
+
+    TRAINED = "trained", _("训练")
+    ACTIVATED = "activated", _("启用")
+    RETIRED = "retired", _("停用")
+
+
 class EdgeKind(models.TextChoices):
     """How two nodes of the relationship graph (图谱) are linked."""
 
@@ -144,19 +161,7 @@ class DisputeStatus(models.TextChoices):
 
 
 OPEN_DISPUTE_STATUSES = (DisputeStatus.SUBMITTED, DisputeStatus.IN_REVIEW)
-DISPUTE_TRANSITIONS: dict[str, frozenset[str]] = {
-    DisputeStatus.SUBMITTED: frozenset(
-        {
-            DisputeStatus.IN_REVIEW,
-            DisputeStatus.CORRECTED,
-            DisputeStatus.UPHELD,
-            DisputeStatus.WITHDRAWN,
-        }
-    ),
-    DisputeStatus.IN_REVIEW: frozenset(
-        {DisputeStatus.CORRECTED, DisputeStatus.UPHELD, DisputeStatus.WITHDRAWN}
-    ),
-}
+# The moves are declared in credit.workflows.DISPUTE (the workflow kernel).
 
 
 class DisputeEventKind(models.TextChoices):
@@ -169,6 +174,7 @@ class DisputeEventKind(models.TextChoices):
     UPHELD = "upheld", _("维持原记录")
     WITHDRAWN = "withdrawn", _("撤回异议")
     ESCALATED = "escalated", _("逾期提请运营方督办")
+    ANSWER_DUE = "remind.answer", _("答复期限提醒")
 
 
 class RepairStatus(models.TextChoices):

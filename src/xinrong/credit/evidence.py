@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.files.base import File
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ EVIDENCE_ACCEPT = ",".join(EVIDENCE_TYPES)  # for <input type="file" accept=…>
 class CheckedFile:
     """An evidence file that passed the checks, with what the model stores about it."""
 
-    upload: File
+    upload: File[Any]
     name: str
     content_type: str
     size: int
@@ -41,14 +42,14 @@ def _error(code: str, message: str, field: str) -> ApplicationError:
     return ApplicationError(code, message, {"field": field}, status=422)
 
 
-def _head(upload: File, n: int = 16) -> bytes:
+def _head(upload: File[Any], n: int = 16) -> bytes:
     upload.seek(0)
     head = upload.read(n)
     upload.seek(0)
     return bytes(head)
 
 
-def _content_matches(ext: str, upload: File) -> bool:
+def _content_matches(ext: str, upload: File[Any]) -> bool:
     head = _head(upload)
     if ext == ".pdf":
         return head.startswith(b"%PDF-")
@@ -72,7 +73,7 @@ def _content_matches(ext: str, upload: File) -> bool:
 
 
 def evidence_check(
-    files: Sequence[File], *, field: str = "evidence", already: int = 0
+    files: Sequence[File[Any]], *, field: str = "evidence", already: int = 0
 ) -> list[CheckedFile]:
     """Check every file before anything is stored; raise ApplicationError naming the field.
 

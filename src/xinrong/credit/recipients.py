@@ -1,4 +1,4 @@
-"""Who is told about disputes and repair applications (reads of accounts, for notifications)."""
+"""Who is told about disputes, repair, queries and alerts (reads of accounts, for notices)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,8 @@ def escalation_users(*, source: Source, entity: MarketEntity) -> list[User]:
     for user in [*operator_users(entity=entity), *handler_users(source=source, entity=entity)]:
         seen.setdefault(user.pk, user)
     return list(seen.values())
+
+
+def organisation_users(*, organisation_id: int) -> list[User]:
+    """Return the people of an organisation (an institution hears of its alerts)."""
+    return list(_people().filter(organisation_id=organisation_id))

@@ -341,7 +341,8 @@ def fit(
 
 
 def _woe(f: BinnedFeature, x: np.ndarray) -> np.ndarray:
-    return np.asarray(f.woe)[f.bin_index(x)]
+    out: np.ndarray = np.asarray(f.woe)[f.bin_index(x)]
+    return out
 
 
 # ---------------------------------------------------------------- metrics

@@ -1,7 +1,7 @@
 """Models of credit, one module per subdomain; every model is imported here so Django finds it."""
 
 from xinrong.credit.models.archive import Authorisation, QueryLog
-from xinrong.credit.models.cultivation import CultivationCase, CultivationNote
+from xinrong.credit.models.cultivation import CultivationCase, CultivationEvent
 from xinrong.credit.models.disputes import Dispute, DisputeEvent, DisputeEvidence, EvidenceFile
 from xinrong.credit.models.early_warning import (
     Alert,
@@ -26,7 +26,7 @@ __all__ = [
     "CreditProfile",
     "CreditReport",
     "CultivationCase",
-    "CultivationNote",
+    "CultivationEvent",
     "Dispute",
     "DisputeEvent",
     "DisputeEvidence",

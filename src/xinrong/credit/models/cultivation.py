@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.access import RestrictedQuerySet
 from xinrong.common.models import TimeStampedModel
-from xinrong.credit.choices import CultivationStatus
+from xinrong.credit.choices import CultivationEventKind, CultivationStatus
 from xinrong.enterprises.models import MarketEntity
+from xinrong.workflows.timeline import TimelineEvent
 
 
 class CultivationCase(TimeStampedModel):
@@ -58,25 +58,28 @@ class CultivationCase(TimeStampedModel):
         return f"{self.entity_id} · {self.get_status_display()}"
 
 
-class CultivationNote(models.Model):
-    """A follow-up note on a cultivation case."""
+class CultivationEvent(TimelineEvent):
+    """One step of a cultivation case: started, a follow-up, ended (the case's timeline).
+
+    Written by the workflow kernel (``credit.workflows.CULTIVATION``); an empty actor is the
+    platform (graduation after a rescoring).
+    """
 
     case = models.ForeignKey(
-        CultivationCase, verbose_name=_("培植"), on_delete=models.CASCADE, related_name="notes"
+        CultivationCase, verbose_name=_("培植"), on_delete=models.CASCADE, related_name="events"
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        on_delete=models.PROTECT,
-        related_name="+",
+    kind = models.CharField(_("事项"), max_length=32, choices=CultivationEventKind.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=32, choices=CultivationStatus.choices, blank=True, default=""
     )
-    text = models.TextField(_("跟进记录"))
-    at = models.DateTimeField(_("时间"), default=timezone.now)
+    to_status = models.CharField(
+        _("新状态"), max_length=32, choices=CultivationStatus.choices, blank=True, default=""
+    )
 
     class Meta:
-        verbose_name = _("培植跟进")
-        verbose_name_plural = _("培植跟进")
-        ordering = ["at", "id"]
+        verbose_name = _("培植记录")
+        verbose_name_plural = _("培植记录")
+        ordering = ["case_id", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.case_id} · {self.at:%Y-%m-%d}"
+        return f"{self.case_id} · {self.get_kind_display()} · {self.created_at:%Y-%m-%d}"

@@ -21,6 +21,7 @@ from xinrong.credit.choices import (
     DisputeStatus,
 )
 from xinrong.enterprises.models import MarketEntity
+from xinrong.workflows.timeline import TimelineEvent
 
 # ============================================================================================
 # Disputes (异议) and credit repair (信用修复). Kept together at the end of the module.
@@ -167,29 +168,22 @@ class DisputeEvidence(EvidenceFile):
         ordering = ["dispute_id", "id"]
 
 
-class DisputeEvent(models.Model):
-    """One step of a dispute: who, when, from which status to which, and a note (append-only)."""
+class DisputeEvent(TimelineEvent):
+    """One step of a dispute: who, when, from which status to which, and a note (append-only).
+
+    Written by the workflow kernel (``credit.workflows.DISPUTE``); an empty actor is the platform.
+    """
 
     dispute = models.ForeignKey(
         Dispute, verbose_name=_("异议"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("事项"), max_length=24, choices=DisputeEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("为空表示系统自动处理"),
-    )
+    kind = models.CharField(_("事项"), max_length=32, choices=DisputeEventKind.choices)
     from_status = models.CharField(
-        _("原状态"), max_length=16, choices=DisputeStatus.choices, blank=True, default=""
+        _("原状态"), max_length=32, choices=DisputeStatus.choices, blank=True, default=""
     )
-    to_status = models.CharField(_("新状态"), max_length=16, choices=DisputeStatus.choices)
-    note = models.TextField(_("说明"), blank=True, default="")
-    data = models.JSONField(_("详情"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    to_status = models.CharField(
+        _("新状态"), max_length=32, choices=DisputeStatus.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("异议处理记录")

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xinrong.common.models import TimeStampedModel
-from xinrong.credit.choices import ModelStatus
+from xinrong.credit.choices import ModelEventKind, ModelStatus
 from xinrong.enterprises.models import MarketEntity
+from xinrong.workflows.timeline import TimelineEvent
 
 DIMENSION_CODES = ("basic", "operation", "tax", "compliance", "judicial", "related")
 
@@ -53,31 +54,27 @@ class ScoreModel(TimeStampedModel):
         return f"v{self.version} {self.name}"
 
 
-class ModelEvent(models.Model):
-    """Audit record of a model's life: trained, activated, retired."""
+class ModelEvent(TimelineEvent):
+    """Audit record of a model's life: trained, activated, retired (with the status moves)."""
 
     model = models.ForeignKey(
         ScoreModel, verbose_name=_("模型"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("事项"), max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
+    kind = models.CharField(_("事项"), max_length=32, choices=ModelEventKind.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=32, choices=ModelStatus.choices, blank=True, default=""
     )
-    note = models.TextField(_("说明"), blank=True, default="")
-    at = models.DateTimeField(_("时间"), default=timezone.now)
+    to_status = models.CharField(
+        _("新状态"), max_length=32, choices=ModelStatus.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("模型操作记录")
         verbose_name_plural = _("模型操作记录")
-        ordering = ["-at", "-id"]
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.model} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.model} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ScoringRun(models.Model):

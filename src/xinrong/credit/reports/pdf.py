@@ -226,7 +226,7 @@ def _canvas_class(content: ReportContent, font: str, counter: dict[str, int]) ->
     else:
         header = _("企业自查版 · 请妥善保管")
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []

@@ -15,7 +15,7 @@ from xinrong.accounts.models import User
 from xinrong.accounts.permissions import region_prefix_for
 from xinrong.common.errors import NotFoundError, PermissionDeniedError
 from xinrong.credit.choices import CultivationStatus
-from xinrong.credit.models import CreditProfile, CultivationCase
+from xinrong.credit.models import CreditProfile, CultivationCase, CultivationEvent
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS
 from xinrong.enterprises.models import MarketEntity
 
@@ -100,3 +100,8 @@ def cultivation_get(*, user: User, pk: int) -> CultivationCase:
     if case is None:
         raise NotFoundError("case_not_found", _("培植记录不存在"), {"field": "case"})
     return case
+
+
+def cultivation_events(*, case: CultivationCase) -> QuerySet[CultivationEvent]:
+    """Return the case's timeline, oldest first (the caller has already read the case)."""
+    return case.events.select_related("actor").order_by("created_at", "id")

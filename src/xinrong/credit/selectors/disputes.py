@@ -66,7 +66,10 @@ def dispute_list(
         default=Value(1),
         output_field=IntegerField(),
     )
-    return qs.annotate(closed=closed).order_by("closed", "due_on", "-submitted_at", "-id")
+    ordered: QuerySet[Dispute] = qs.annotate(closed=closed).order_by(
+        "closed", "due_on", "-submitted_at", "-id"
+    )
+    return ordered
 
 
 def dispute_get(*, user: User, pk: int) -> Dispute:

@@ -115,7 +115,7 @@ def report_file_read(*, report: CreditReport) -> bytes:
     """Return the stored PDF after checking it still has the SM3 digest it was issued with."""
     try:
         with report.file.open("rb") as fh:
-            data = fh.read()
+            data: bytes = fh.read()
     except (FileNotFoundError, ValueError) as exc:
         raise NotFoundError(
             "report_file_missing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,10 +13,20 @@ from xinrong.accounts import permissions
 from xinrong.accounts.choices import INSTITUTION_KINDS
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ApplicationError
-from xinrong.credit.choices import MAX_AUTHORISATION_DAYS, Channel, Purpose, Scope
+from xinrong.credit import recipients
+from xinrong.credit.choices import (
+    GRAPH_CONTENT,
+    GRAPH_CONTENT_LABEL,
+    MAX_AUTHORISATION_DAYS,
+    QUERY_LOG_ITEMS,
+    Channel,
+    Purpose,
+    Scope,
+)
 from xinrong.credit.models import Authorisation, QueryLog
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises.models import MarketEntity
+from xinrong.notifications.services import notify_on_commit
 
 
 def _require_owner(actor: User, entity: MarketEntity) -> None:
@@ -116,7 +127,7 @@ def query_log_record(
     if channel not in Channel.values:
         raise ValueError(channel)
     assert user.organisation is not None
-    return QueryLog.objects.create(
+    log = QueryLog.objects.create(
         entity=entity,
         user=user,
         organisation=user.organisation,
@@ -124,4 +135,39 @@ def query_log_record(
         channel=channel,
         categories=sorted(categories),
         purpose=authorisation.purpose,
+    )
+    _queried_notify(log)
+    return log
+
+
+def _content_label(code: str) -> str:
+    spec = CATEGORIES.get(code)
+    if spec is not None:
+        return str(_(spec.name))
+    if code == GRAPH_CONTENT:
+        return str(GRAPH_CONTENT_LABEL)
+    return str(QUERY_LOG_ITEMS.get(code, code))
+
+
+def _queried_notify(log: QueryLog) -> None:
+    """Tell the enterprise, after the commit, that an institution read or exported its data."""
+    org = log.organisation.name
+    if log.channel == Channel.EXPORT:
+        title = _("%(o)s 导出了本企业的信用信息") % {"o": org}
+    elif "report" in log.categories:
+        title = _("%(o)s 生成了本企业的信用报告") % {"o": org}
+    else:
+        title = _("%(o)s 查询了本企业的信用信息") % {"o": org}
+    notify_on_commit(
+        recipients=recipients.entity_users(entity=log.entity),
+        kind="credit.queried",
+        title=title,
+        body=_("用途：%(p)s · 渠道：%(c)s · 内容：%(items)s")
+        % {
+            "p": log.get_purpose_display(),
+            "c": log.get_channel_display(),
+            "items": "、".join(_content_label(c) for c in log.categories) or "—",
+        },
+        link=reverse("credit:query_log"),
+        organisation_id=log.entity.organisation_id,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,9 +12,11 @@ from xinrong.accounts import permissions
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.credit import scorecard
-from xinrong.credit.choices import CultivationStatus
-from xinrong.credit.models import CreditProfile, CultivationCase, CultivationNote
+from xinrong.credit.choices import CultivationEventKind, CultivationStatus
+from xinrong.credit.models import CreditProfile, CultivationCase, CultivationEvent
+from xinrong.credit.workflows import CULTIVATION
 from xinrong.enterprises.models import MarketEntity
+from xinrong.workflows.kernel import TransitionRefused, event_record, transition_apply
 
 
 def _require_authority(actor: User) -> None:
@@ -59,42 +63,55 @@ def cultivation_start(*, entity: MarketEntity, actor: User, plan: str) -> Cultiv
     )
     case.full_clean()
     case.save()
+    event_record(
+        CULTIVATION, case, CultivationEventKind.STARTED, actor=actor, note=case.plan, created=True
+    )
     return case
 
 
-def _require_case_owner(case: CultivationCase, actor: User) -> None:
-    if actor.organisation_id != case.authority_id:
-        raise PermissionDeniedError("forbidden", _("只能办理本部门的培植记录"))
+def _require_case_owner(case: CultivationCase, actor: User, action: str) -> None:
+    permissions.require(
+        actor,
+        CULTIVATION.permission(action),
+        case,
+        message=_("只能办理本部门的培植记录"),
+    )
 
 
-@transaction.atomic
-def cultivation_note_add(*, case: CultivationCase, actor: User, text: str) -> CultivationNote:
-    """Record a follow-up."""
-    _require_case_owner(case, actor)
+def cultivation_note_add(*, case: CultivationCase, actor: User, text: str) -> CultivationEvent:
+    """Record a follow-up (a timeline event that leaves the status as it is)."""
+    _require_case_owner(case, actor, "note_add")
     if not text.strip():
         raise ApplicationError("note_required", _("请填写跟进内容"), {"field": "text"}, status=422)
-    return CultivationNote.objects.create(case=case, author=actor, text=text.strip()[:4000])
+    result = transition_apply(CULTIVATION, case, "note_add", actor=actor, note=text.strip()[:4000])
+    return cast(CultivationEvent, result.event)
 
 
-@transaction.atomic
 def cultivation_end(*, case: CultivationCase, actor: User, reason: str) -> CultivationCase:
     """Stop cultivating (e.g. the enterprise closed or declined)."""
-    case = CultivationCase.objects.select_for_update().get(pk=case.pk)
-    _require_case_owner(case, actor)
-    if case.status != CultivationStatus.ACTIVE:
-        raise ApplicationError("case_closed", _("该培植已结束"), {"field": "status"}, status=409)
+    _require_case_owner(case, actor, "end")
     if not reason.strip():
         raise ApplicationError(
             "reason_required", _("请填写终止原因"), {"field": "reason"}, status=422
         )
-    case.status, case.ended_at = CultivationStatus.DROPPED, timezone.now()
-    case.save(update_fields=["status", "ended_at", "updated_at"])
-    CultivationNote.objects.create(case=case, author=actor, text=_("终止：") + reason.strip())
-    return case
+
+    def ended(locked: CultivationCase) -> None:
+        locked.ended_at = timezone.now()
+
+    return cast(
+        CultivationCase,
+        transition_apply(
+            CULTIVATION, case, "end", actor=actor, note=reason.strip()[:4000], update=ended
+        ).obj,
+    )
 
 
 def cultivation_graduate(*, entity_ids: list[int] | None = None) -> int:
-    """Close as graduated every active case whose enterprise became bankable; return how many."""
+    """Close as graduated every active case whose enterprise became bankable; return how many.
+
+    The platform takes the ``graduate`` action (no person), one case at a time, so each case's
+    timeline records it.
+    """
     names = [g for g, _floor in scorecard.DEFAULT_BANDS]
     bankable = names[: names.index(scorecard.BANKABLE_GRADE) + 1]
     cases = CultivationCase.objects.filter(
@@ -104,4 +121,15 @@ def cultivation_graduate(*, entity_ids: list[int] | None = None) -> int:
     )
     if entity_ids is not None:
         cases = cases.filter(entity_id__in=entity_ids)
-    return cases.update(status=CultivationStatus.GRADUATED, ended_at=timezone.now())
+    done = 0
+    for case in cases.order_by("pk"):
+
+        def ended(locked: CultivationCase) -> None:
+            locked.ended_at = timezone.now()
+
+        try:
+            transition_apply(CULTIVATION, case, "graduate", actor=None, update=ended)
+        except TransitionRefused:  # ended meanwhile by its department
+            continue
+        done += 1
+    return done

@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.credit import recipients
-from xinrong.credit.choices import OPEN_DISPUTE_STATUSES, DisputeEventKind
-from xinrong.credit.models import Dispute, DisputeEvent
+from xinrong.credit.choices import OPEN_DISPUTE_STATUSES
+from xinrong.credit.models import Dispute
 from xinrong.credit.services.common import category_label
+from xinrong.credit.workflows import DISPUTE
 from xinrong.notifications.services import notification_send
+from xinrong.workflows.kernel import transition_apply
 
 
 def dispute_escalate_overdue(
@@ -37,26 +39,23 @@ def dispute_escalate_overdue(
         )
         if not overdue:
             return []
-        Dispute.objects.filter(pk__in=[d.pk for d in overdue]).update(
-            escalated_at=now, updated_at=now
-        )
-        DisputeEvent.objects.bulk_create(
-            [
-                DisputeEvent(
-                    dispute=d,
-                    kind=DisputeEventKind.ESCALATED,
-                    actor=None,
-                    from_status=d.status,
-                    to_status=d.status,
-                    note=_("答复期限 %(d)s 已过（逾期 %(n)d 天），已提请平台运营方督办")
-                    % {"d": d.due_on.isoformat(), "n": (today - d.due_on).days},
-                    created_at=now,
-                )
-                for d in overdue
-            ]
-        )
-        for d in overdue:
-            d.escalated_at = now
+
+        def escalated(locked: Dispute) -> None:
+            locked.escalated_at = now
+
+        for i, d in enumerate(overdue):
+            overdue[i] = transition_apply(
+                DISPUTE,
+                d,
+                "escalate",
+                actor=None,
+                note=_("答复期限 %(d)s 已过（逾期 %(n)d 天），已提请平台运营方督办")
+                % {"d": d.due_on.isoformat(), "n": (today - d.due_on).days},
+                data={"today": today.isoformat()},
+                update=escalated,
+                event_fields={"created_at": now},
+            ).obj
+            overdue[i].entity, overdue[i].source = d.entity, d.source  # loaded above
 
         def send() -> None:
             by_user: dict[int, list[Dispute]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
@@ -12,99 +12,44 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.credit import recipients, rules
 from xinrong.credit.choices import (
     DISPUTE_ANSWER_DAYS,
-    DISPUTE_TRANSITIONS,
     OPEN_DISPUTE_STATUSES,
     DisputeEventKind,
     DisputeKind,
-    DisputeStatus,
 )
 from xinrong.credit.evidence import evidence_check
-from xinrong.credit.models import Dispute, DisputeEvent, DisputeEvidence
+from xinrong.credit.models import Dispute, DisputeEvidence
 from xinrong.credit.services.common import (
     category_label,
     evidence_store,
     fact_for_update,
     field_label,
-    notify_after_commit,
-    require_handler,
     text_clean,
 )
 from xinrong.credit.tasks import rescore_entities_schedule
+from xinrong.credit.workflows import DISPUTE
 from xinrong.datahub.models import Fact
 from xinrong.datahub.services.quality import fact_correct, fact_values_check
-
-
-def _dispute_locked(dispute: Dispute) -> Dispute:
-    return (
-        Dispute.objects.select_for_update(of=("self",))
-        .select_related("entity", "source", "fact")
-        .get(pk=dispute.pk)
-    )
-
-
-def _dispute_event(
-    dispute: Dispute,
-    *,
-    kind: str,
-    actor: User | None,
-    from_status: str,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> DisputeEvent:
-    return DisputeEvent.objects.create(
-        dispute=dispute,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=dispute.status,
-        note=note,
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
-
-
-def _ensure_dispute_transition(dispute: Dispute, to: str) -> None:
-    if to not in DISPUTE_TRANSITIONS.get(dispute.status, frozenset()):
-        raise ConflictError(
-            "invalid_transition",
-            _("异议当前状态为“%(s)s”，不能变更为“%(t)s”")
-            % {"s": dispute.get_status_display(), "t": DisputeStatus(to).label},
-            {"field": "status"},
-        )
+from xinrong.notifications.services import notify_on_commit
+from xinrong.workflows.kernel import event_record, transition_apply
 
 
 def _dispute_link(dispute: Dispute) -> str:
     return reverse("credit:dispute_detail", args=[dispute.pk])
 
 
-def _notify_enterprise_dispute(dispute: Dispute, *, kind: str, title: str, body: str) -> None:
-    entity = dispute.entity
-    notify_after_commit(
-        lambda: recipients.entity_users(entity=entity),
-        kind=kind,
-        title=title,
-        body=body,
-        link=_dispute_link(dispute),
-        organisation_id=entity.organisation_id,
-    )
+def _require(actor: User, dispute: Dispute, action: str, message: str) -> None:
+    """Refuse with a message that says who may act (the kernel checks the same permission)."""
+    permissions.require(actor, DISPUTE.permission(action), dispute, message=message)
 
 
-def _notify_handlers_dispute(dispute: Dispute, *, kind: str, title: str, body: str) -> None:
-    source, entity = dispute.source, dispute.entity
-    notify_after_commit(
-        lambda: recipients.handler_users(source=source, entity=entity),
-        kind=kind,
-        title=title,
-        body=body,
-        link=_dispute_link(dispute),
-        organisation_id=source.organisation_id,
-    )
+def _handler_message(dispute: Dispute) -> str:
+    return _("只有“%(o)s”的数据报送员或平台运营管理员可以处理") % {"o": dispute.source.organisation}
 
 
 @transaction.atomic
@@ -115,7 +60,7 @@ def dispute_file(
     kind: str,
     claim: str,
     proposed_values: dict[str, Any] | None = None,
-    evidence: Sequence[File] = (),
+    evidence: Sequence[File[Any]] = (),
     now: dt.datetime | None = None,
 ) -> Dispute:
     """File a dispute about a fact of the enterprise's own archive (due in 20 days).
@@ -198,17 +143,19 @@ def dispute_file(
             "dispute_open", _("该信息已有处理中的异议"), {"field": "fact_id"}
         ) from exc
     evidence_store(DisputeEvidence, {"dispute": dispute}, checked, actor)
-    _dispute_event(
+    event_record(
+        DISPUTE,
         dispute,
-        kind=DisputeEventKind.FILED,
+        DisputeEventKind.FILED,
         actor=actor,
-        from_status="",
         note=claim,
         data={"proposed_values": values, "evidence": [f.name for f in checked]},
-        at=now,
+        event_fields={"created_at": now},
+        created=True,
     )
-    _notify_handlers_dispute(
-        dispute,
+    # the department's data providers: a dispute now awaits them (the operators if it has none)
+    notify_on_commit(
+        recipients=recipients.handler_users(source=locked.source, entity=entity),
         kind="dispute.filed",
         title=_("新的异议待处理：%(e)s") % {"e": entity.name},
         body=_("%(k)s · %(c)s · 答复期限 %(d)s\n%(claim)s")
@@ -218,105 +165,82 @@ def dispute_file(
             "d": dispute.due_on.isoformat(),
             "claim": claim[:200],
         },
+        link=_dispute_link(dispute),
+        organisation_id=locked.source.organisation_id,
     )
     return dispute
 
 
 @transaction.atomic
 def dispute_evidence_add(
-    *, dispute: Dispute, actor: User, evidence: Sequence[File]
+    *, dispute: Dispute, actor: User, evidence: Sequence[File[Any]]
 ) -> list[DisputeEvidence]:
     """Add evidence files to an open dispute of the enterprise."""
-    dispute = _dispute_locked(dispute)
-    if not rules.is_entity_member(actor, dispute.entity):
-        raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以补充证据"))
-    if not dispute.is_open:
-        raise ConflictError(
-            "dispute_closed", _("异议已办结，不能再补充证据"), {"field": "evidence"}
-        )
+    _require(actor, dispute, "evidence_add", _("只有提出异议的企业可以补充证据"))
     if not evidence:
         raise ApplicationError(
             "required", _("请选择要上传的证据文件"), {"field": "evidence"}, status=422
         )
     checked = evidence_check(list(evidence), already=dispute.evidence.count())
-    rows = evidence_store(DisputeEvidence, {"dispute": dispute}, checked, actor)
-    _dispute_event(
+    rows: list[DisputeEvidence] = []
+
+    def store(locked: Dispute) -> None:
+        rows.extend(evidence_store(DisputeEvidence, {"dispute": locked}, checked, actor))
+
+    transition_apply(
+        DISPUTE,
         dispute,
-        kind=DisputeEventKind.EVIDENCE_ADDED,
+        "evidence_add",
         actor=actor,
-        from_status=dispute.status,
         note="、".join(f.name for f in checked),
+        update=store,
     )
     return rows
 
 
-@transaction.atomic
 def dispute_withdraw(*, dispute: Dispute, actor: User, note: str = "") -> Dispute:
     """The enterprise withdraws its open dispute."""
-    dispute = _dispute_locked(dispute)
-    if not rules.is_entity_member(actor, dispute.entity):
-        raise PermissionDeniedError("forbidden", _("只有提出异议的企业可以撤回"))
-    _ensure_dispute_transition(dispute, DisputeStatus.WITHDRAWN)
+    _require(actor, dispute, "withdraw", _("只有提出异议的企业可以撤回"))
     note = text_clean(note, field="note", label=_("撤回说明"), required=False)
-    before = dispute.status
-    dispute.status = DisputeStatus.WITHDRAWN
-    dispute.resolved_at = timezone.now()
-    dispute.save(update_fields=["status", "resolved_at", "updated_at"])
-    _dispute_event(
-        dispute, kind=DisputeEventKind.WITHDRAWN, actor=actor, from_status=before, note=note
+
+    def closed(locked: Dispute) -> None:
+        locked.resolved_at = timezone.now()
+
+    return cast(
+        Dispute,
+        transition_apply(DISPUTE, dispute, "withdraw", actor=actor, note=note, update=closed).obj,
     )
-    _notify_handlers_dispute(
-        dispute,
-        kind="dispute.withdrawn",
-        title=_("异议已撤回：%(e)s") % {"e": dispute.entity.name},
-        body=note,
-    )
-    return dispute
 
 
-@transaction.atomic
 def dispute_review_start(*, dispute: Dispute, actor: User, note: str = "") -> Dispute:
     """The department (or operator) takes the dispute up for checking."""
-    dispute = _dispute_locked(dispute)
-    require_handler(actor, dispute)
-    _ensure_dispute_transition(dispute, DisputeStatus.IN_REVIEW)
+    _require(actor, dispute, "review_start", _handler_message(dispute))
     note = text_clean(note, field="note", label=_("说明"), required=False)
-    dispute.status = DisputeStatus.IN_REVIEW
-    dispute.handled_by = actor
-    dispute.save(update_fields=["status", "handled_by", "updated_at"])
-    _dispute_event(
-        dispute,
-        kind=DisputeEventKind.REVIEW_STARTED,
-        actor=actor,
-        from_status=DisputeStatus.SUBMITTED,
-        note=note,
+
+    def taken(locked: Dispute) -> None:
+        locked.handled_by = actor
+
+    return cast(
+        Dispute,
+        transition_apply(
+            DISPUTE, dispute, "review_start", actor=actor, note=note, update=taken
+        ).obj,
     )
-    _notify_enterprise_dispute(
-        dispute,
-        kind="dispute.in_review",
-        title=_("您的异议已开始核查"),
-        body=_("%(o)s 正在核查您对“%(c)s”信息提出的异议，答复期限 %(d)s。")
-        % {
-            "o": dispute.source.organisation.name,
-            "c": category_label(dispute.category),
-            "d": dispute.due_on.isoformat(),
-        },
-    )
-    return dispute
 
 
-@transaction.atomic
 def dispute_resolve_correct(
-    *, dispute: Dispute, actor: User, values: dict[str, Any] | None = None, note: str = ""
+    *,
+    dispute: Dispute,
+    actor: User,
+    values: dict[str, Any] | None = None,
+    note: str = "",
 ) -> Dispute:
     """Correct the fact as the dispute asks (or with the department's own values) and close it.
 
     ``values`` defaults to the enterprise's proposed values. The original values stay in the
-    event for audit.
+    event for audit; the enterprise is told which values changed.
     """
-    dispute = _dispute_locked(dispute)
-    require_handler(actor, dispute)
-    _ensure_dispute_transition(dispute, DisputeStatus.CORRECTED)
+    _require(actor, dispute, "correct", _handler_message(dispute))
     note = text_clean(note, field="note", label=_("处理意见"), required=False)
     changes = dispute.proposed_values if values is None else values
     if not changes:
@@ -326,60 +250,77 @@ def dispute_resolve_correct(
             {"field": "values"},
             status=422,
         )
-    correction = fact_correct(fact=dispute.fact, changes=changes, actor=actor)
-    rescore_entities_schedule([dispute.fact.entity_id])
-    before = dispute.status
+    resolution = note or _("已按异议更正")
     now = timezone.now()
-    dispute.status = DisputeStatus.CORRECTED
-    dispute.handled_by = actor
-    dispute.resolution = note or _("已按异议更正")
-    dispute.resolved_at = now
-    dispute.save(update_fields=["status", "handled_by", "resolution", "resolved_at", "updated_at"])
-    changed = {
-        k: {"before": correction.before.get(k, ""), "after": correction.after.get(k, "")}
-        for k in correction.changed
-    }
-    _dispute_event(
-        dispute,
-        kind=DisputeEventKind.CORRECTED,
-        actor=actor,
-        from_status=before,
-        note=dispute.resolution,
-        data={"changes": changed, "original_values": correction.before},
-        at=now,
-    )
-    lines = [
-        _("%(h)s：%(a)s → %(b)s")
-        % {"h": field_label(dispute.category, k), "a": v["before"] or "—", "b": v["after"] or "—"}
-        for k, v in changed.items()
-    ]
-    _notify_enterprise_dispute(
-        dispute,
-        kind="dispute.corrected",
-        title=_("异议已办结：信息已更正"),
-        body="\n".join([*lines, dispute.resolution]),
-    )
-    return dispute
+    data: dict[str, Any] = {}
+
+    def correct(locked: Dispute) -> None:
+        correction = fact_correct(fact=locked.fact, changes=changes, actor=actor)
+        rescore_entities_schedule([locked.fact.entity_id])
+        locked.handled_by = actor
+        locked.resolution = resolution
+        locked.resolved_at = now
+        data["changes"] = {
+            k: {"before": correction.before.get(k, ""), "after": correction.after.get(k, "")}
+            for k in correction.changed
+        }
+        data["original_values"] = correction.before
+
+    with transaction.atomic():
+        moved = cast(
+            Dispute,
+            transition_apply(
+                DISPUTE,
+                dispute,
+                "correct",
+                actor=actor,
+                note=resolution,
+                data=data,  # filled under the lock, before the event is written
+                update=correct,
+                event_fields={"created_at": now},
+            ).obj,
+        )
+        lines = [
+            _("%(h)s：%(a)s → %(b)s")
+            % {
+                "h": field_label(moved.category, k),
+                "a": v["before"] or "—",
+                "b": v["after"] or "—",
+            }
+            for k, v in data["changes"].items()
+        ]
+        # the declared notices cannot list the changed values: this one is sent here
+        notify_on_commit(
+            recipients=recipients.entity_users(entity=moved.entity),
+            kind="dispute.corrected",
+            title=_("异议已办结：信息已更正"),
+            body="\n".join([*lines, resolution]),
+            link=_dispute_link(moved),
+            organisation_id=moved.entity.organisation_id,
+        )
+    return moved
 
 
-@transaction.atomic
 def dispute_resolve_uphold(*, dispute: Dispute, actor: User, reason: str) -> Dispute:
     """Keep the fact as delivered, giving the reason, and close the dispute."""
-    dispute = _dispute_locked(dispute)
-    require_handler(actor, dispute)
-    _ensure_dispute_transition(dispute, DisputeStatus.UPHELD)
+    _require(actor, dispute, "uphold", _handler_message(dispute))
     reason = text_clean(reason, field="reason", label=_("维持原记录的理由"), required=True)
-    before = dispute.status
     now = timezone.now()
-    dispute.status = DisputeStatus.UPHELD
-    dispute.handled_by = actor
-    dispute.resolution = reason
-    dispute.resolved_at = now
-    dispute.save(update_fields=["status", "handled_by", "resolution", "resolved_at", "updated_at"])
-    _dispute_event(
-        dispute, kind=DisputeEventKind.UPHELD, actor=actor, from_status=before, note=reason, at=now
+
+    def upheld(locked: Dispute) -> None:
+        locked.handled_by = actor
+        locked.resolution = reason
+        locked.resolved_at = now
+
+    return cast(
+        Dispute,
+        transition_apply(
+            DISPUTE,
+            dispute,
+            "uphold",
+            actor=actor,
+            note=reason,
+            update=upheld,
+            event_fields={"created_at": now},
+        ).obj,
     )
-    _notify_enterprise_dispute(
-        dispute, kind="dispute.upheld", title=_("异议已办结：维持原记录"), body=reason
-    )
-    return dispute

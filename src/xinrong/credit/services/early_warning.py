@@ -6,13 +6,14 @@ from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ApplicationError, NotFoundError
-from xinrong.credit import early_warning
+from xinrong.credit import early_warning, recipients
 from xinrong.credit.choices import AlertStatus
 from xinrong.credit.early_warning import WarningRule
 from xinrong.credit.models import (
@@ -25,6 +26,7 @@ from xinrong.credit.models import (
 from xinrong.credit.services.common import text_clean
 from xinrong.credit.services.scoring import SCORE_PART
 from xinrong.enterprises.models import MarketEntity
+from xinrong.notifications.services import notify_on_commit
 
 
 def loan_watch_start(*, entity: MarketEntity, institution: Organisation, reference: str) -> None:
@@ -102,7 +104,38 @@ def alerts_raise(
     )
     new = [a for a in alerts if (a.institution_id, a.entity_id, a.rule, a.fingerprint) not in seen]
     Alert.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    _alerts_notify(new)
     return len(new)
+
+
+def _alerts_notify(alerts: list[Alert]) -> None:
+    """Tell each institution, once per run and after the commit, of the alerts it received."""
+    if not alerts:
+        return
+    names = dict(
+        MarketEntity.objects.filter(pk__in={a.entity_id for a in alerts}).values_list("pk", "name")
+    )
+    by_org: dict[int, list[Alert]] = {}
+    for a in alerts:
+        by_org.setdefault(a.institution_id, []).append(a)
+    link = reverse("credit:alerts")
+    for org_id, items in sorted(by_org.items()):
+        notify_on_commit(
+            recipients=recipients.organisation_users(organisation_id=org_id),
+            kind="credit.alert",
+            title=_("%(n)d 条新的风险预警") % {"n": len(items)},
+            body="\n".join(
+                _("%(e)s · %(r)s（%(s)s）")
+                % {
+                    "e": names.get(a.entity_id, a.entity_id),
+                    "r": _(early_warning.RULES_BY_ID[a.rule].description),
+                    "s": early_warning.SEVERITY_LABELS.get(a.severity, a.severity),
+                }
+                for a in items[:20]
+            ),
+            link=link,
+            organisation_id=org_id,
+        )
 
 
 @transaction.atomic

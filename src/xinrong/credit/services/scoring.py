@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,13 @@ from xinrong.accounts.models import User
 from xinrong.common import bulk
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import scorecard, synthetic
-from xinrong.credit.choices import ModelStatus, TrainingData
+from xinrong.credit.choices import ModelEventKind, ModelStatus, TrainingData
 from xinrong.credit.features import FEATURES, feature_matrix
-from xinrong.credit.models import CreditProfile, ModelEvent, ScoreModel, ScoringRun
+from xinrong.credit.models import CreditProfile, ScoreModel, ScoringRun
 from xinrong.credit.outcomes import PlatformOutcomes, platform_outcomes
 from xinrong.credit.services.cultivation import cultivation_graduate
+from xinrong.credit.workflows import MODEL, model_activated
+from xinrong.workflows.kernel import event_record, transition_apply
 
 SCORE_BUCKETS = np.arange(300, 920, 20, dtype=np.float64)  # score histogram edges for PSI
 SCORE_PART = 20_000  # entities scored per part when a list is given (bounded IN lists)
@@ -182,11 +184,13 @@ def model_train(
     )
     model.full_clean()
     model.save()
-    ModelEvent.objects.create(
-        model=model,
-        kind="trained",
+    event_record(
+        MODEL,
+        model,
+        ModelEventKind.TRAINED,
         actor=actor,
         note=f"{metrics['outcomes']}: AUC {auc_test:.3f} / KS {ks_test:.3f} (test)",
+        created=True,
     )
     return model
 
@@ -195,20 +199,15 @@ def model_train(
 def model_activate(*, model: ScoreModel, actor: User | None, note: str = "") -> ScoreModel:
     """Make this version the active one (the previous active version is retired)."""
     _require_model_admin(actor)
-    model = ScoreModel.objects.select_for_update().get(pk=model.pk)
-    if model.status == ModelStatus.ACTIVE:
-        raise ApplicationError(
-            "already_active", _("该模型已在启用中"), {"field": "model"}, status=409
-        )
-    for old in ScoreModel.objects.select_for_update().filter(status=ModelStatus.ACTIVE):
-        old.status = ModelStatus.RETIRED
-        old.save(update_fields=["status", "updated_at"])
-        ModelEvent.objects.create(model=old, kind="retired", actor=actor, note=note)
-    model.status = ModelStatus.ACTIVE
-    model.activated_at = timezone.now()
-    model.save(update_fields=["status", "activated_at", "updated_at"])
-    ModelEvent.objects.create(model=model, kind="activated", actor=actor, note=note)
-    return model
+    result = transition_apply(
+        MODEL,
+        model,
+        "activate",
+        actor=actor,
+        note=note,
+        update=model_activated(actor=actor, note=note),
+    )
+    return cast(ScoreModel, result.obj)
 
 
 def _score_part(

@@ -45,7 +45,9 @@ from xinrong.enterprises.models import MarketEntity
 
 
 def own_entity(user: User) -> MarketEntity:
-    entity = getattr(user.organisation, "market_entity", None) if user.organisation else None
+    entity: MarketEntity | None = (
+        getattr(user.organisation, "market_entity", None) if user.organisation else None
+    )
     if entity is None:
         raise PermissionDenied(_("您的账户没有关联的市场主体"))
     return entity

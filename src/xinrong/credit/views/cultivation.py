@@ -65,5 +65,9 @@ def cultivation_case(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "credit/cultivation_case.html",
-        {"case": case, "notes": list(case.notes.select_related("author")), "profile": profile},
+        {
+            "case": case,
+            "events": list(cultivation_selectors.cultivation_events(case=case)),
+            "profile": profile,
+        },
     )

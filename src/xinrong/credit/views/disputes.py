@@ -19,7 +19,6 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
 from xinrong.common.http import error_page
-from xinrong.credit import rules
 from xinrong.credit.choices import DISPUTE_ANSWER_DAYS, DisputeStatus
 from xinrong.credit.forms import DisputeCorrectForm, DisputeForm, EvidenceForm, NoteForm, ReasonForm
 from xinrong.credit.models import Dispute, DisputeEvidence
@@ -27,6 +26,7 @@ from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.selectors import disputes as disputes_selectors
 from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.views.common import case_role, evidence_response, form_error_add
+from xinrong.credit.workflows import DISPUTE
 from xinrong.datahub.categories import CATEGORIES
 
 
@@ -100,8 +100,7 @@ def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
 
 def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict[str, Any]:
     spec = CATEGORIES.get(dispute.category)
-    handler = rules.can_handle(user, source=dispute.source, entity=dispute.entity)
-    member = rules.is_entity_member(user, dispute.entity)
+    actions = {a.name for a in DISPUTE.available(user, dispute)}  # the buttons the kernel allows
     fields = spec.fields if spec else ()
     current = dispute.fact.values()
     return {
@@ -120,9 +119,9 @@ def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict
         "events": list(disputes_selectors.dispute_events(dispute=dispute)),
         "labels": {f.key: _(f.header) for f in fields},
         "evidence": list(disputes_selectors.dispute_evidence(dispute=dispute)),
-        "can_handle": handler and dispute.is_open,
-        "can_review": handler and dispute.status == DisputeStatus.SUBMITTED,
-        "can_withdraw": member and dispute.is_open,
+        "can_handle": {"correct", "uphold"} <= actions,
+        "can_review": "review_start" in actions,
+        "can_withdraw": "withdraw" in actions,
         "overdue": dispute.is_overdue(timezone.localdate()),
         "correct_form": DisputeCorrectForm(
             fact=dispute.fact, proposed=dispute.proposed_values, auto_id="correct_%s"
