@@ -190,7 +190,7 @@ DEMAND = register(
                 notices=(
                     Notice(
                         enterprise_of,
-                        gettext_lazy("有机构承接了您的融资需求"),
+                        gettext_lazy("{actor_org}承接了您的融资需求"),
                         gettext_lazy(
                             "{note}。该机构将在承接期内与您联系办理，逾期未办理需求将退回需求池。"
                         ),
@@ -209,7 +209,7 @@ DEMAND = register(
                 notices=(
                     Notice(
                         enterprise_of,
-                        gettext_lazy("机构放弃承接您的融资需求"),
+                        gettext_lazy("{actor_org}放弃承接您的融资需求"),
                         gettext_lazy("需求已退回需求池，其他机构可以承接。{note}"),
                         kind="demand.released",
                     ),
@@ -308,7 +308,7 @@ APPLICATION = register(
                 market_rules.own_institution_officer,
                 gettext_lazy("受理"),
                 event=ApplicationEventKind.ACCEPTED,
-                notices=(_told(gettext_lazy("您的贷款申请已受理：{obj}"), "{note}"),),
+                notices=(_told(gettext_lazy("{actor_org}已受理您的贷款申请：{obj}"), "{note}"),),
             ),
             Action(
                 "review",
@@ -327,7 +327,7 @@ APPLICATION = register(
                 market_rules.own_institution_reviewer,
                 gettext_lazy("批准"),
                 event=ApplicationEventKind.APPROVED,
-                notices=(_told(gettext_lazy("您的贷款申请已获批准：{obj}"), "{note}"),),
+                notices=(_told(gettext_lazy("{actor_org}已批准您的贷款申请：{obj}"), "{note}"),),
             ),
             Action(
                 "reject",

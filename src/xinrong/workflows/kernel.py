@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import rules
@@ -63,8 +64,9 @@ class Notice:
     """Who is told, after the commit, that an action happened; and what.
 
     ``title`` and ``body`` may name ``{obj}`` (the object), ``{label}`` (the action),
-    ``{status}`` (the new status) and ``{note}`` (the actor's note). The actor is never told of
-    their own action.
+    ``{status}`` (the new status), ``{note}`` (the actor's note), ``{actor_org}`` (the actor's
+    organisation) and any plain value of the transition's ``data``; a name the context lacks
+    reads as nothing. The actor is never told of their own action.
     """
 
     recipients: Callable[[Any], Iterable[Any]]
@@ -260,14 +262,35 @@ def _copy_fields(src: models.Model, dst: models.Model) -> None:
         setattr(dst, f.attname, getattr(src, f.attname))
 
 
+class _Context(dict[str, Any]):
+    """Placeholders of a notice; one the context lacks reads as nothing, never an error."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(template: Label, ctx: Mapping[str, Any]) -> str:
+    """Fill a notice's ``{placeholders}`` from ``ctx`` (missing ones are left empty)."""
+    return str(template).format_map(_Context(ctx))
+
+
 def _send_notices(
-    workflow: Workflow, action: Action, obj: Any, actor: Any, note: str, status: str
+    workflow: Workflow,
+    action: Action,
+    obj: Any,
+    actor: Any,
+    note: str,
+    status: str,
+    data: Mapping[str, Any],
 ) -> None:
+    org = getattr(actor, "organisation", None)
     ctx = {
+        **{k: v for k, v in data.items() if isinstance(v, str | int | Decimal | dt.date)},
         "obj": str(obj),
         "label": str(action.label),
         "status": workflow.status_label(status),
         "note": note,
+        "actor_org": org.name if org is not None else "",
     }
     actor_id = getattr(actor, "pk", None)
     for n in action.notices:
@@ -278,8 +301,8 @@ def _send_notices(
         notify_on_commit(
             recipients=recipients,
             kind=n.kind or f"{workflow.name}.{action.name}",
-            title=str(n.title).format(**ctx),
-            body=str(n.body).format(**ctx),
+            title=render(n.title, ctx),
+            body=render(n.body, ctx),
             link=link_of(obj) if link_of else "",
             organisation_id=getattr(obj, "organisation_id", None),
         )
@@ -364,7 +387,9 @@ def transition_apply(
             data=dict(data or {}),
             **dict(event_fields or {}),
         )
-        _send_notices(workflow, action, locked, actor, note, workflow.status_of(locked))
+        _send_notices(
+            workflow, action, locked, actor, note, workflow.status_of(locked), dict(data or {})
+        )
         for effect in effects:
             transaction.on_commit(_bound(effect, locked))
     _copy_fields(locked, obj)
@@ -457,8 +482,8 @@ def deadlines_remind(*, today: dt.date | None = None) -> dict[str, int]:
                     notify_on_commit(
                         recipients=list(d.notice.recipients(obj)),
                         kind=d.notice.kind or f"{workflow.name}.{d.event_kind}",
-                        title=str(d.notice.title).format(**ctx),
-                        body=str(d.notice.body).format(**ctx),
+                        title=render(d.notice.title, ctx),
+                        body=render(d.notice.body, ctx),
                         link=link_of(obj) if link_of else "",
                         organisation_id=getattr(obj, "organisation_id", None),
                     )

@@ -75,7 +75,11 @@ def flow(ticket_tables: None, db: Any) -> Iterator[Workflow]:
                     is_operator_admin,
                     "办结",
                     needs_note=True,
-                    notices=(Notice(lambda t: [t.owner], "您的{obj}已{label}：{note}"),),
+                    notices=(
+                        Notice(
+                            lambda t: [t.owner], "{actor_org}：您的{obj}已{label}：{note}{nowhere}"
+                        ),
+                    ),
                 ),
                 Action("expire", (S.OPEN,), S.EXPIRED, is_operator_admin, "标记过期", system=True),
                 Action("comment", (S.DRAFT, S.OPEN), None, object_rule(_is_owner), "留言"),
@@ -196,7 +200,7 @@ def test_notices_go_after_commit_to_others_and_not_after_a_rollback(
     transition_apply(flow, t, "close", actor=operator, note="材料齐全")
     n = Notification.objects.get()
     assert n.recipient_id == owner.pk
-    assert n.title == f"您的工单{t.pk}已办结：材料齐全"
+    assert n.title == f"{operator.organisation.name}：您的工单{t.pk}已办结：材料齐全"
     assert (n.kind, n.link) == ("test.ticket.close", f"/tickets/{t.pk}/")
     TicketEvent.objects.all().delete()
     Ticket.objects.all().delete()
@@ -335,3 +339,11 @@ def test_a_nearing_deadline_is_reminded_once_and_written_to_the_timeline(
     with django_capture_on_commit_callbacks(execute=True):
         assert deadlines_remind(today=today)["test.dated.answer"] == 0
     assert Notification.objects.count() == 1
+
+
+def test_render_fills_data_and_leaves_unknown_placeholders_empty() -> None:
+    from xinrong.workflows.kernel import render
+
+    assert render("{obj}还款 {amount} 元{unknown}", {"obj": "SQ1", "amount": Decimal("12.30")}) == (
+        "SQ1还款 12.30 元"
+    )
