@@ -16,6 +16,12 @@ const files = [
   ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts"],
   ["htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"],
   ["echarts/dist/echarts.min.js", "echarts/echarts.min.js"],
+  // the BPMN modeler of the approval-process editor (workflows app)
+  ["bpmn-js/dist/bpmn-modeler.production.min.js", "bpmn-js/bpmn-modeler.production.min.js"],
+  ["bpmn-js/dist/assets/diagram-js.css", "bpmn-js/diagram-js.css"],
+  ["bpmn-js/dist/assets/bpmn-js.css", "bpmn-js/bpmn-js.css"],
+  ["bpmn-js/dist/assets/bpmn-font/css/bpmn.css", "bpmn-js/bpmn-font/css/bpmn.css"],
+  ["bpmn-js/dist/assets/bpmn-font/font", "bpmn-js/bpmn-font/font"],
 ];
 
 rmSync(out, { recursive: true, force: true });

@@ -36,6 +36,7 @@ urlpatterns = [
     path("notifications/", include("xinrong.notifications.urls")),
     path("credit/", include("xinrong.credit.urls")),
     path("marketplace/", include("xinrong.marketplace.urls")),
+    path("workflows/", include("xinrong.workflows.urls")),
     # public verification of credit reports (no login): the address printed in every report
     path("verify/", reports_views.report_verify_lookup, name="report_verify_lookup"),
     path("verify/<str:number>", reports_views.report_verify, name="report_verify"),

@@ -11,6 +11,7 @@ class CreditConfig(AppConfig):
         from xinrong.credit import (
             rules,  # noqa: F401  (declares the credit permissions)
             workflows,  # noqa: F401  (registers disputes and cultivation)
+            workflows_repair,  # noqa: F401  (registers the repair workflow)
         )
         from xinrong.credit.tasks import on_batch_completed
         from xinrong.datahub.signals import batch_completed

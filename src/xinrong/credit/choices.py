@@ -189,5 +189,6 @@ class RepairEventKind(models.TextChoices):
     """What happened to a repair application."""
 
     FILED = "filed", _("提交申请")
+    REVIEWED = "reviewed", _("审核同意，转下一环节")
     APPROVED = "approved", _("准予修复")
     REJECTED = "rejected", _("不予修复")

@@ -71,6 +71,7 @@ _MENU: list[MenuItem] = [
         _("机构与账号"), "accounts:organisation_list", "people", "accounts.organisation_create"
     ),
     MenuItem(_("评分模型"), "credit:models", "graph-up", "credit.model_view"),
+    MenuItem(_("流程管理"), "workflows:process_list", "diagram-2", "workflows.process_manage"),
     MenuItem(_("预警规则"), "credit:warning_rules", "sliders", "credit.warning_rules_view"),
     MenuItem(_("产品审核"), "marketplace:review", "clipboard-check", "marketplace.product_review"),
     MenuItem(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.common.access import RestrictedQuerySet
@@ -13,6 +12,7 @@ from xinrong.common.models import TimeStampedModel
 from xinrong.credit.choices import RepairEventKind, RepairStatus
 from xinrong.credit.models.disputes import EvidenceFile
 from xinrong.enterprises.models import MarketEntity
+from xinrong.workflows.timeline import TimelineEvent
 
 
 class RepairApplication(TimeStampedModel):
@@ -107,8 +107,8 @@ class RepairEvidence(EvidenceFile):
         ordering = ["application_id", "id"]
 
 
-class RepairEvent(models.Model):
-    """One step of a repair application (append-only; the timeline)."""
+class RepairEvent(TimelineEvent):
+    """One step of a repair application (append-only; the timeline), written by the kernel."""
 
     application = models.ForeignKey(
         RepairApplication,
@@ -116,19 +116,13 @@ class RepairEvent(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
     )
-    kind = models.CharField(_("事项"), max_length=16, choices=RepairEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    kind = models.CharField(_("事项"), max_length=32, choices=RepairEventKind.choices)
     from_status = models.CharField(
-        _("原状态"), max_length=16, choices=RepairStatus.choices, blank=True, default=""
+        _("原状态"), max_length=32, choices=RepairStatus.choices, blank=True, default=""
     )
-    to_status = models.CharField(_("新状态"), max_length=16, choices=RepairStatus.choices)
-    note = models.TextField(_("说明"), blank=True, default="")
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    to_status = models.CharField(
+        _("新状态"), max_length=32, choices=RepairStatus.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("修复处理记录")

@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
-from xinrong.common.errors import ApplicationError, NotFoundError
+from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.models import RepairApplication, RepairEvent, RepairEvidence
 from xinrong.credit.selectors.common import case_scope, chunked, valid_id
+from xinrong.credit.workflows_repair import PROCESS_KEY, repair_may
+from xinrong.workflows import engine
 
 
 def repaired_fact_ids(*, entity_ids: Iterable[int] | None = None) -> set[int]:
@@ -49,13 +51,25 @@ def pending_repair_fact_ids(*, fact_ids: Iterable[int]) -> set[int]:
 
 
 def repair_list(*, user: User, status: str = "") -> QuerySet[RepairApplication]:
-    """Return the repair applications the user may see; pending ones first."""
-    qs = case_scope(
-        user,
-        RepairApplication.objects.select_related(
-            "entity", "source__organisation", "filed_by", "decided_by", "fact"
-        ),
+    """Return the repair applications the user may see; pending ones first.
+
+    Besides the enterprise, the department and the operator (the case scope), whoever a lane
+    of the approval process names (a role or a person the operator configured) sees the
+    applications waiting for them.
+    """
+    base = RepairApplication.objects.select_related(
+        "entity", "source__organisation", "filed_by", "decided_by", "fact"
     )
+    waiting = repair_waiting_ids(user=user)
+    qs: QuerySet[RepairApplication]
+    try:
+        qs = case_scope(user, base)
+    except PermissionDeniedError:
+        if not waiting:
+            raise
+        qs = base.none()
+    if waiting:
+        qs = qs | base.filter(pk__in=waiting)
     if status:
         if status not in RepairStatus.values:
             raise ApplicationError(
@@ -73,10 +87,24 @@ def repair_list(*, user: User, status: str = "") -> QuerySet[RepairApplication]:
     return qs.annotate(decided=pending).order_by("decided", "-submitted_at", "-id")
 
 
+def repair_waiting_ids(*, user: User) -> list[int]:
+    """Return the ids of the applications waiting for this user's step, or that they handled."""
+    ids = [int(i) for i in engine.subjects_waiting_for(user, key=PROCESS_KEY) if i.isdigit()]
+    rows = RepairApplication.objects.filter(
+        pk__in=ids, status=RepairStatus.SUBMITTED
+    ).select_related("entity", "source")
+    waiting = [row.pk for row in rows if repair_may(user, row)]
+    handled = [int(i) for i in engine.subjects_handled_by(user, key=PROCESS_KEY) if i.isdigit()]
+    return sorted({*waiting, *handled})
+
+
 def repair_get(*, user: User, pk: int) -> RepairApplication:
     """Return one repair application the user may see, or raise NotFoundError."""
     application = repair_list(user=user).filter(pk=pk).first() if valid_id(pk) else None
-    if application is None or not permissions.can(user, "credit.case_view", application):
+    if application is None or not (
+        permissions.can(user, "credit.case_view", application)
+        or application.pk in repair_waiting_ids(user=user)
+    ):
         raise NotFoundError("repair_not_found", _("信用修复申请不存在"), {"field": "repair"})
     return application
 

@@ -130,7 +130,7 @@ def test_a_department_system_lists_the_disputes_about_its_data(
 
 
 def test_archive_api_flags_disputed_and_repaired_facts(
-    client, entity, enterprise_user, make_penalty, tax_clerk, bank_admin
+    client, entity, enterprise_user, make_penalty, tax_clerk, bank_admin, operator
 ):
     disputed = make_penalty("general", "2024-01-10")
     repaired = make_penalty("general", "2024-01-11")
@@ -141,6 +141,7 @@ def test_archive_api_flags_disputed_and_repaired_facts(
         actor=enterprise_user, fact=repaired, statement="已整改", evidence=[pdf()]
     )
     repair_services.repair_approve(application=application, actor=tax_clerk)
+    repair_services.repair_approve(application=application, actor=operator)  # confirmation
     client.force_login(enterprise_user)
     facts = {
         f["id"]: f for f in client.get(f"/api/v1/credit/archive/{entity.uscc}").json()["facts"]

@@ -202,7 +202,7 @@ def test_unknown_action_is_not_found(client, enterprise_user, tax_fact):
 
 
 def test_repair_journey_hides_the_record_from_banks(
-    client, entity, enterprise_user, make_penalty, tax_clerk, bank_officer
+    client, entity, enterprise_user, make_penalty, tax_clerk, bank_officer, operator
 ):
     old = make_penalty("general", "2020-01-10")
     recent = make_penalty("serious", dt.date.today().isoformat())
@@ -224,6 +224,10 @@ def test_repair_journey_hides_the_record_from_banks(
     assert f'data-repair="{application.pk}"' in listing and "一般" in listing
     decide = reverse("credit:repair_decide", args=[application.pk, "approve"])
     assert client.post(decide, {"note": "整改到位"}).status_code == 302
+    client.force_login(operator)  # the operator confirms (the repair approval process)
+    detail = client.get(reverse("credit:repair_detail", args=[application.pk])).content.decode()
+    assert 'data-step="operator_confirm"' in detail
+    assert client.post(decide, {"note": "确认"}).status_code == 302
     client.force_login(bank_officer)
     assert f'data-fact="{old.pk}"' not in client.get(archive).content.decode()
     client.force_login(enterprise_user)

@@ -294,7 +294,7 @@ def test_demo_seed_trains_activates_and_scores_everyone():
 
 
 def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
-    entity, source, enterprise_user, django_capture_on_commit_callbacks
+    entity, source, enterprise_user, operator, django_capture_on_commit_callbacks
 ):
     from xinrong.datahub.models import Fact
 
@@ -321,10 +321,9 @@ def test_an_approved_credit_repair_takes_the_penalty_out_of_the_score(
         statement="已整改，罚款已缴清",
         evidence=[SimpleUploadedFile("整改报告.pdf", PDF_BYTES, "application/pdf")],
     )
+    repair_services.repair_approve(application=application, actor=source_user, reason="整改到位")
     with django_capture_on_commit_callbacks(execute=True) as queued:
-        repair_services.repair_approve(
-            application=application, actor=source_user, reason="整改到位"
-        )
+        repair_services.repair_approve(application=application, actor=operator, reason="确认")
     assert queued  # the approval itself queues the entity's rescoring; nobody calls it by hand
     after = CreditProfile.objects.get(entity=entity, is_latest=True).score
     pen, tax = card.features

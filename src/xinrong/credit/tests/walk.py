@@ -20,6 +20,7 @@ from xinrong.accounts.services.organisations import organisation_create
 from xinrong.accounts.services.users import user_create
 from xinrong.credit.choices import CultivationStatus, DisputeStatus, ModelStatus
 from xinrong.credit.models import CultivationCase, Dispute, ScoreModel
+from xinrong.credit.tests.walk_repair import WALKS as REPAIR_WALKS
 from xinrong.credit.workflows import model_activated
 from xinrong.datahub.services.ingest import batch_ingest
 from xinrong.datahub.services.sources import source_create
@@ -219,4 +220,5 @@ WALKS: dict[str, Callable[[], Walk]] = {
     "credit.dispute": dispute_walk,
     "credit.cultivation": cultivation_walk,
     "credit.model": model_walk,
+    **REPAIR_WALKS,
 }

@@ -19,7 +19,6 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
 from xinrong.common.http import error_page
-from xinrong.credit import rules
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.forms import NoteForm, ReasonForm, RepairForm
 from xinrong.credit.models import RepairApplication, RepairEvidence
@@ -95,14 +94,19 @@ def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
 
 
 def _repair_context(application: RepairApplication, user: User) -> dict[str, Any]:
-    handler = rules.can_handle(user, source=application.source, entity=application.entity)
+    if application.status == RepairStatus.SUBMITTED:
+        # an application filed before approvals ran on processes gets its case now
+        repair_services.repair_process(application=application)
+    step = repair_services.repair_step_for(application=application, user=user)
     return {
+        "steps": repair_services.repair_open_steps(application=application),
+        "my_step": step,
         "application": application,
         "values": application.fact.values(),
         "period": PUBLICATION_PERIODS.get(application.severity),
         "events": list(repair_selectors.repair_events(application=application)),
         "evidence": list(repair_selectors.repair_evidence(application=application)),
-        "can_decide": handler and application.status == RepairStatus.SUBMITTED,
+        "can_decide": step is not None,
         "approve_form": NoteForm(auto_id="approve_%s"),
         "reject_form": ReasonForm(auto_id="reject_%s"),
     }
@@ -141,10 +145,18 @@ def repair_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if form.is_valid():
         try:
             if action == "approve":
-                repair_services.repair_approve(
+                done = repair_services.repair_approve(
                     application=application, actor=user, reason=form.cleaned_data["note"]
                 )
-                messages.success(request, _("已准予修复：该处罚信息不再向机构公示"))
+                if done.status == RepairStatus.APPROVED:
+                    messages.success(request, _("已准予修复：该处罚信息不再向机构公示"))
+                else:
+                    following = repair_services.repair_open_steps(application=done)
+                    messages.success(
+                        request,
+                        _("已同意，转下一环节：%(steps)s")
+                        % {"steps": "、".join(t.name for t in following)},
+                    )
             else:
                 repair_services.repair_reject(
                     application=application, actor=user, reason=form.cleaned_data["reason"]
