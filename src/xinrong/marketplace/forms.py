@@ -1,4 +1,4 @@
-"""Forms of the institution's product pages (typing only; the services validate the terms)."""
+"""Forms of the marketplace pages (typing only; ``inputs`` and the services validate values)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from xinrong.marketplace.choices import (
     RepaymentMethod,
     ReserveStatus,
 )
+from xinrong.marketplace.inputs import ProductTermsIn
 from xinrong.marketplace.models import ProductVersion
 
 CHECKS = forms.CheckboxSelectMultiple
@@ -115,12 +116,9 @@ class ProductForm(forms.Form):
             else:
                 widget.attrs["class"] = "form-control"
 
-    def terms(self) -> dict[str, Any]:
-        """Return the cleaned terms for the services."""
-        data = dict(self.cleaned_data)
-        data.pop("code", None)
-        data.pop("name", None)
-        return data
+    def terms(self) -> ProductTermsIn:
+        """Return the typed terms for the services; raise ValidationError naming every bad field."""
+        return ProductTermsIn.parse(self.cleaned_data)
 
     @staticmethod
     def initial_from(version: ProductVersion) -> dict[str, Any]:

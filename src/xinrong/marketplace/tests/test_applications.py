@@ -120,10 +120,13 @@ def test_application_keeps_its_version_when_the_product_terms_change(
     enterprise_user, entity, product, bank, operator
 ):
     app = _apply(enterprise_user, entity, product)
-    from xinrong.marketplace.tests.factories import terms
+    from xinrong.marketplace.tests.factories import product_terms
 
     product_services.product_update(
-        product=product, actor=bank["loan_officer"], name=product.name, terms=terms(rate_max="6.5")
+        product=product,
+        actor=bank["loan_officer"],
+        name=product.name,
+        terms=product_terms(rate_max="6.5"),
     )
     product_services.product_submit(product=product, actor=bank["loan_officer"])
     product_services.product_approve(product=product, actor=operator)

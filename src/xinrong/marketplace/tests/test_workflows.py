@@ -12,7 +12,7 @@ from xinrong.marketplace.models import DemandEvent, ProductEvent
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import demand_data, published_product, terms
+from xinrong.marketplace.tests.factories import demand_data, product_terms, published_product
 from xinrong.marketplace.workflows import APPLICATION, DEMAND, PRODUCT
 from xinrong.notifications.models import Notification
 from xinrong.workflows.kernel import transition_apply
@@ -70,7 +70,7 @@ def test_the_product_institution_is_told_of_the_review(
     colleague = make_user("bank", ["loan_officer"], org=bank_officer.organisation)
     stranger = make_user("bank", ["loan_officer"])
     product = product_services.product_create(
-        actor=bank_officer, code="NOTE-1", name="通知产品", terms=terms()
+        actor=bank_officer, code="NOTE-1", name="通知产品", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     with django_capture_on_commit_callbacks(execute=True):
@@ -87,7 +87,9 @@ def test_the_product_institution_is_told_of_the_review(
 
 def test_a_live_products_new_version_is_reviewed_while_it_stays_on_sale(bank_officer, operator):
     product = published_product(bank_officer, operator, code="LIVE-1")
-    product_services.product_update(product=product, actor=bank_officer, terms=terms(rate_max="5"))
+    product_services.product_update(
+        product=product, actor=bank_officer, terms=product_terms(rate_max="5")
+    )
     product = product_services.product_submit(product=product, actor=bank_officer)
     assert product.status == "published"
     event = product.events.order_by("-id").first()
@@ -183,7 +185,7 @@ def test_the_institution_is_reminded_once_before_the_service_time_runs_out(
 def test_review_buttons_only_for_who_may_review(client, bank_officer, operator, make_user):
     auditor = make_user("operator", ["auditor"])
     product = product_services.product_create(
-        actor=bank_officer, code="BTN-2", name="按钮产品", terms=terms()
+        actor=bank_officer, code="BTN-2", name="按钮产品", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     url = f"/marketplace/manage/{product.pk}/"
