@@ -23,7 +23,7 @@ from xinrong.marketplace.choices import (
     RepaymentMethod,
     ReserveStatus,
 )
-from xinrong.marketplace.inputs import ProductTermsIn
+from xinrong.marketplace.inputs import DemandIn, ProductTermsIn
 from xinrong.marketplace.models import ProductVersion
 
 CHECKS = forms.CheckboxSelectMultiple
@@ -151,7 +151,7 @@ class ProductForm(forms.Form):
 
 
 class DemandForm(forms.Form):
-    """A financing demand (typing only; ``services.demand_clean`` validates the values)."""
+    """A financing demand (typing only; ``inputs.DemandIn.parse`` validates the values)."""
 
     amount = forms.DecimalField(
         label=_("融资金额（元）"), max_digits=16, decimal_places=2, help_text=_("不超过 1 亿元")
@@ -176,6 +176,10 @@ class DemandForm(forms.Form):
     urgency = forms.ChoiceField(
         label=_("紧急程度"), choices=DemandUrgency.choices, initial=DemandUrgency.NORMAL
     )
+
+    def demand(self) -> DemandIn:
+        """Return the typed demand for the services; raise ValidationError naming each bad field."""
+        return DemandIn.parse(self.cleaned_data)
 
 
 # ---------------------------------------------------------------- loan applications

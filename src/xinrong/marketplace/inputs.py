@@ -17,7 +17,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from xinrong.enterprises.choices import EntityType
-from xinrong.marketplace.choices import TAX_GRADES, CollateralMode, ProductType, RepaymentMethod
+from xinrong.marketplace.choices import (
+    TAX_GRADES,
+    CollateralMode,
+    DemandPurpose,
+    DemandUrgency,
+    ProductType,
+    RepaymentMethod,
+)
 from xinrong.marketplace.services.common import GRADES, RATE_CEILING, _choices, _decimal, _int
 from xinrong.reference import divisions, industries
 
@@ -252,4 +259,90 @@ class ProductTermsIn:
             days_to_accept=int(days["days_to_accept"] or 0),
             days_to_decide=int(days["days_to_decide"] or 0),
             description=str(data.get("description") or "").strip()[:5000],
+        )
+
+
+DEMAND_AMOUNT_MAX = Decimal("100000000")
+
+
+@dataclass(frozen=True)
+class DemandIn:
+    """A financing demand to publish, typed and normalised (the form and the API build it)."""
+
+    amount: Decimal
+    term_months: int
+    max_rate: Decimal
+    purpose_category: str
+    purpose: str = ""
+    urgency: str = DemandUrgency.NORMAL.value
+    collateral_modes: tuple[str, ...] = ()
+
+    def as_fields(self) -> dict[str, Any]:
+        """Return the values as ``Demand`` model fields."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in self.__dict__.items()
+        }
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> DemandIn:
+        """Validate and normalise a demand; raise one ValidationError naming every bad field."""
+        err = _Errors()
+        amount = err.get("amount", partial(_decimal, data, "amount", _("融资金额")))
+        if amount is not None and not Decimal("0") < amount <= DEMAND_AMOUNT_MAX:
+            err.add(
+                "amount",
+                _("融资金额应大于 0 元且不超过 100,000,000 元，实际为 %(v)s") % {"v": amount},
+                "out_of_range",
+            )
+        elif amount is not None and amount != amount.quantize(CENT):
+            err.add("amount", _("融资金额最多保留两位小数（分）"), "invalid")
+        term = err.get("term_months", partial(_int, data, "term_months", _("期限")))
+        if term is not None and not 1 <= term <= 360:
+            err.add(
+                "term_months", _("期限应为 1–360 个月，实际为 %(v)s") % {"v": term}, "out_of_range"
+            )
+        rate = err.get("max_rate", partial(_decimal, data, "max_rate", _("可接受最高年利率")))
+        if rate is not None and not Decimal("0") <= rate <= RATE_CEILING:
+            err.add(
+                "max_rate",
+                _("可接受最高年利率应为 0–36（%%），实际为 %(v)s") % {"v": rate},
+                "out_of_range",
+            )
+        elif rate is not None and rate != rate.quantize(CENT):
+            err.add("max_rate", _("年利率最多保留两位小数"), "invalid")
+        category = str(data.get("purpose_category") or "").strip()
+        if category not in DemandPurpose.values:
+            err.add(
+                "purpose_category",
+                _("用途类别“%(v)s”无效，可选：%(a)s")
+                % {"v": category, "a": "、".join(DemandPurpose.values)},
+                "invalid_choice",
+            )
+        purpose = str(data.get("purpose") or "").strip()
+        if len(purpose) > 1000:
+            err.add("purpose", _("资金用途说明不超过 1000 字"), "invalid")
+        urgency = str(data.get("urgency") or DemandUrgency.NORMAL).strip()
+        if urgency not in DemandUrgency.values:
+            err.add(
+                "urgency",
+                _("紧急程度“%(v)s”无效，可选：%(a)s")
+                % {"v": urgency, "a": "、".join(DemandUrgency.values)},
+                "invalid_choice",
+            )
+        modes_label = _("可接受的担保方式")
+        modes = err.get(
+            "collateral_modes",
+            partial(_choices, data, "collateral_modes", modes_label, CollateralMode.values),
+        )
+        err.raise_any()
+        assert amount is not None and term is not None and rate is not None
+        return cls(
+            amount=amount,
+            term_months=term,
+            max_rate=rate,
+            purpose_category=category,
+            purpose=purpose,
+            urgency=urgency,
+            collateral_modes=tuple(modes or ()),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinrong.marketplace.inputs import ProductTermsIn
+from xinrong.marketplace.inputs import DemandIn, ProductTermsIn
 from xinrong.marketplace.models import Product
 from xinrong.marketplace.services import products as product_services
 
@@ -65,3 +65,8 @@ def demand_data(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
+
+
+def demand_in(**overrides: Any) -> DemandIn:
+    """Return a valid demand as the services take it, overridden by keyword."""
+    return DemandIn.parse(demand_data(**overrides))

@@ -564,11 +564,9 @@ def test_only_rejected_applications_can_be_referred(
 def test_funding_an_application_closes_the_demand_it_came_from(
     enterprise_user, entity, product, bank
 ):
-    from xinrong.marketplace.tests.factories import demand_data
+    from xinrong.marketplace.tests.factories import demand_in
 
-    demand = demand_services.demand_publish(
-        actor=enterprise_user, entity=entity, data=demand_data()
-    )
+    demand = demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
     app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from xinrong.marketplace.forms import ProductForm
-from xinrong.marketplace.inputs import ProductTermsIn
-from xinrong.marketplace.models import Product
-from xinrong.marketplace.tests.factories import terms
+from xinrong.marketplace.inputs import DemandIn, ProductTermsIn
+from xinrong.marketplace.models import Demand, Product
+from xinrong.marketplace.tests.factories import demand_data, terms
 
 BAD = {
     "amount_min": "0",
@@ -127,3 +127,57 @@ def test_the_product_page_shows_every_bad_field_on_its_field(client, bank_office
     page = response.content.decode()
     assert all(m[0] in page for m in expected.values())
     assert not Product.objects.exists()
+
+
+# ---------------------------------------------------------------- financing demands
+
+# What passes the demand form's field types but not the rules (its choice fields refuse "gold").
+DEMAND_BAD = {"amount": "0", "term_months": 400, "max_rate": "40"}
+
+
+def _demand_errors(data):
+    with pytest.raises(ValidationError) as err:
+        DemandIn.parse(data)
+    return err.value.message_dict
+
+
+def test_demand_parse_names_every_bad_field_at_once():
+    errors = _demand_errors(
+        demand_data(**DEMAND_BAD, urgency="now", purpose_category="x", collateral_modes=["gold"])
+    )
+    assert set(errors) == set(DEMAND_BAD) | {"urgency", "purpose_category", "collateral_modes"}
+    assert "100,000,000" in errors["amount"][0] and "1–360" in errors["term_months"][0]
+    assert "gold" in errors["collateral_modes"][0]
+
+
+def test_demand_parse_normalises():
+    parsed = DemandIn.parse(
+        demand_data(purpose="  采购  ", collateral_modes="none, none", urgency="", max_rate="5.5")
+    )
+    assert parsed.purpose == "采购" and parsed.collateral_modes == ("none",)
+    assert parsed.urgency == "normal" and parsed.max_rate == Decimal("5.5")
+    assert parsed.as_fields()["collateral_modes"] == ["none"]
+    assert set(_demand_errors(demand_data(amount="1.005", max_rate="5.555"))) == {
+        "amount",
+        "max_rate",
+    }
+
+
+@pytest.mark.django_db
+def test_demand_form_and_api_give_the_same_errors(client, enterprise_user):
+    client.force_login(enterprise_user)
+    expected = _demand_errors(demand_data(**DEMAND_BAD))
+    page = client.post("/marketplace/demands/new/", demand_data(**DEMAND_BAD))
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert {f: list(form.errors[f]) for f in form.errors} == expected
+    api = client.post(
+        "/api/v1/marketplace/demands", demand_data(**DEMAND_BAD), content_type="application/json"
+    )
+    assert api.status_code == 422
+    named = {}
+    for error in api.json()["extra"]["errors"]:
+        named.setdefault(error["field"], []).append(error["message"])
+    assert named == expected
+    assert all(m[0] in api.json()["message"] for m in expected.values())
+    assert not Demand.objects.exists()
