@@ -96,7 +96,7 @@ def test_parse_normalises():
 def test_parsed_terms_are_frozen():
     parsed = ProductTermsIn.parse(terms())
     with pytest.raises(AttributeError):
-        parsed.rate_min = Decimal("1")  # type: ignore[misc]
+        parsed.rate_min = Decimal("1")
 
 
 def _form_data(**overrides):
