@@ -202,6 +202,7 @@ class ApplicationEventKind(models.TextChoices):
     REFERRED = "referred", _("拒贷转介")
     SLA_BREACHED = "sla_breached", _("超出服务时限")
     SLA_REMINDED = "remind.sla", _("服务时限提醒")
+    REPAYMENT_REMINDED = "remind.repayment", _("还款提醒")
 
 
 class LoanStatus(models.TextChoices):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import rules
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
@@ -298,6 +299,21 @@ APPLICATION = register(
                     gettext_lazy("贷款申请即将超出服务时限：{obj}，截止 {due}"),
                     kind="loan_application",
                 ),
+            ),
+            # the enterprise is reminded of each instalment still unpaid, three days before
+            Deadline(
+                "repayment",
+                gettext_lazy("还款日"),
+                (S.DISBURSED, S.REPAYING, S.OVERDUE),
+                "loan__instalments__due_on",
+                3,
+                Notice(
+                    enterprise_of,
+                    gettext_lazy("还款日临近：{obj}，应于 {due} 还款（还剩 {days} 天）"),
+                    gettext_lazy("请按期足额还款，逾期将记入信用档案。"),
+                    kind="loan_application",
+                ),
+                where=Q(loan__instalments__paid_on__isnull=True),
             ),
         ),
         actions=(

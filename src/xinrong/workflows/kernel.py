@@ -107,10 +107,13 @@ class Action:
 class Deadline:
     """A date the people on a case wait for; they are reminded once, ``days_before`` it.
 
-    ``due`` names a date or datetime field of the model; the reminder runs while the object is
-    in one of ``statuses``. ``notice.title`` may also name ``{due}`` (the date, Beijing time)
-    and ``{days}`` (days left). The reminder is written to the timeline as ``remind.<name>``, which
-    is also how the daily sweep knows it was sent.
+    ``due`` names a date or datetime field of the model, or a path to one across relations
+    (``loan__instalments__due_on``, with ``where`` keeping the rows that still count, e.g. unpaid
+    instalments); the reminder runs while the object is in one of ``statuses``. Each due date of
+    an object is reminded once: a loan's next instalment is a new reminder. ``notice.title`` may
+    also name ``{due}`` (the date, Beijing time) and ``{days}`` (days left). The reminder is written
+    to the timeline as ``remind.<name>`` with the due date, which is also how the sweep knows it
+    was sent.
     """
 
     name: str
@@ -119,6 +122,7 @@ class Deadline:
     due: str
     days_before: int
     notice: Notice
+    where: models.Q | None = None
 
     @property
     def event_kind(self) -> str:
@@ -220,7 +224,7 @@ def register(workflow: Workflow) -> Workflow:
         unknown = [s for s in d.statuses if s not in values]
         if unknown:
             raise ImproperlyConfigured(f"{workflow.name} deadline {d.name}: unknown {unknown}")
-        workflow.model._meta.get_field(d.due)  # FieldDoesNotExist for a wrong name
+        _due_field(workflow.model, d.due)  # FieldDoesNotExist for a wrong name
     fk = workflow.event_model._meta.get_field(workflow.event_fk)
     if getattr(fk, "related_model", None) is not workflow.model:
         raise ImproperlyConfigured(
@@ -424,46 +428,67 @@ def event_record(
     )
 
 
+def _due_field(model: type[models.Model], path: str) -> Any:
+    """Return the field a deadline's ``due`` path ends at (following relations)."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        model = model._meta.get_field(hop).related_model  # type: ignore[assignment]
+    return model._meta.get_field(last)
+
+
 def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).date()
     return value  # type: ignore[no-any-return]
 
 
+def _window(field: Any, path: str, today: dt.date, last: dt.date) -> models.Q:
+    if isinstance(field, models.DateTimeField):
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(last, dt.time.max, tzinfo=tz)
+        return models.Q(**{f"{path}__gte": start, f"{path}__lte": end})
+    return models.Q(**{f"{path}__gte": today, f"{path}__lte": last})
+
+
 def deadlines_remind(*, today: dt.date | None = None) -> dict[str, int]:
-    """Remind, once, everyone waiting on a deadline that falls within its warning days.
+    """Remind, once per due date, everyone waiting on a deadline within its warning days.
 
     Returns the number of reminders per ``<workflow>.<deadline>``. Idempotent: an object whose
-    timeline already holds the reminder is skipped, so the sweep may run any number of times.
-    Past deadlines are not reminded (the escalation sweeps handle them).
+    timeline already holds the reminder for that due date is skipped, so the sweep may run any
+    number of times. Past deadlines are not reminded (the escalation sweeps handle them).
     """
     today = today or timezone.localdate()
     sent: dict[str, int] = {}
     for workflow in WORKFLOWS.values():
         for d in workflow.deadlines:
-            field = workflow.model._meta.get_field(d.due)
-            last = today + dt.timedelta(days=d.days_before)
-            window: dict[str, Any]
-            if isinstance(field, models.DateTimeField):
-                tz = timezone.get_current_timezone()
-                start = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
-                end = dt.datetime.combine(last, dt.time.max, tzinfo=tz)
-                window = {f"{d.due}__gte": start, f"{d.due}__lte": end}
-            else:
-                window = {f"{d.due}__gte": today, f"{d.due}__lte": last}
-            reminded = workflow.event_model._default_manager.filter(kind=d.event_kind).values(
-                workflow.event_fk
+            window = _window(
+                _due_field(workflow.model, d.due),
+                d.due,
+                today,
+                today + dt.timedelta(days=d.days_before),
             )
-            due_rows = (
+            # filtering before annotating keeps the minimum to the rows inside the window
+            rows = list(
                 workflow.model._base_manager.filter(
-                    **{f"{workflow.status_field}__in": d.statuses}, **window
+                    window & (d.where or models.Q()),
+                    **{f"{workflow.status_field}__in": d.statuses},
                 )
-                .exclude(pk__in=reminded)
+                .annotate(_due=models.Min(d.due))
                 .order_by("pk")
             )
+            done = {
+                (getattr(e, f"{workflow.event_fk}_id"), (e.data or {}).get("due"))
+                for e in workflow.event_model._default_manager.filter(
+                    kind=d.event_kind,
+                    **{f"{workflow.event_fk}__in": [o.pk for o in rows]},
+                )
+            }
             count = 0
-            for obj in due_rows.iterator(chunk_size=500):
-                due = _as_date(getattr(obj, d.due))
+            for obj in rows:
+                due = _as_date(obj._due)
+                if (obj.pk, f"{due:%Y-%m-%d}") in done:
+                    continue
                 ctx = {
                     "obj": str(obj),
                     "due": f"{due:%Y-%m-%d}",
@@ -477,6 +502,7 @@ def deadlines_remind(*, today: dt.date | None = None) -> dict[str, int]:
                         d.event_kind,
                         actor=None,
                         note=_("%(label)s：%(due)s") % {"label": d.label, "due": ctx["due"]},
+                        data={"due": ctx["due"]},
                     )
                     link_of = d.notice.link or workflow.link
                     notify_on_commit(

@@ -815,3 +815,32 @@ def test_a_concurrent_equal_bank_loan_number_is_a_conflict_not_a_500(
             application=app, actor=bank["loan_officer"], amount=Decimal("1000"), loan_no="JJ-9"
         )
     assert exc.value.code == "duplicate_loan_no"
+
+
+def test_the_enterprise_is_reminded_of_each_unpaid_instalment_three_days_before(
+    enterprise_user, entity, bank, operator, django_capture_on_commit_callbacks
+):
+    from xinrong.notifications.models import Notification
+    from xinrong.workflows.kernel import deadlines_remind
+
+    loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=0, code="RM-1")
+    first, second = loan.instalments.order_by("seq")[:2]
+    key = "marketplace.application.repayment"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_remind(today=first.due_on - dt.timedelta(days=4))[key] == 0
+        assert deadlines_remind(today=first.due_on - dt.timedelta(days=3))[key] == 1
+        assert deadlines_remind(today=first.due_on - dt.timedelta(days=1))[key] == 0  # once
+    told = Notification.objects.filter(recipient=enterprise_user, title__startswith="还款日临近")
+    assert [n.title for n in told] == [
+        f"还款日临近：{loan.application}，应于 {first.due_on:%Y-%m-%d} 还款（还剩 3 天）"
+    ]
+    assert not Notification.objects.filter(
+        recipient=bank["loan_officer"], title__startswith="还款日临近"
+    ).exists()
+    # once the first instalment is paid, the next one is reminded in its turn
+    first.principal_paid, first.interest_paid = first.principal_due, first.interest_due
+    first.paid_on = first.due_on
+    first.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines_remind(today=second.due_on - dt.timedelta(days=2))[key] == 1
+    assert loan.application.events.filter(kind="remind.repayment").count() == 2
