@@ -72,6 +72,16 @@ def error_payload(exc: Exception) -> tuple[int, dict[str, Any]]:
             code = first.code or "invalid_input"
         else:
             field, message, code = "", "；".join(exc.messages), exc.code or "invalid_input"
-        extra = {"field": field} if field and field != "__all__" else {}
+        extra: dict[str, Any] = {"field": field} if field and field != "__all__" else {}
+        if hasattr(exc, "error_dict") and len(exc.error_dict) > 1:
+            # Several fields at once (a typed input's parse): name each, as the API's schema
+            # errors do, and say them all in the message.
+            extra["errors"] = [
+                {"field": name, "message": m, "type": e.code or "invalid_input"}
+                for name, errs in exc.error_dict.items()
+                for e in errs
+                for m in e.messages
+            ]
+            message = "；".join(e["message"] for e in extra["errors"])
         return 422, {"code": code, "message": message, "extra": extra}
     return 400, {"code": "bad_request", "message": str(exc), "extra": {}}

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
 
 from xinrong.common.errors import error_payload
 
 
 def add_service_error(form: forms.Form, exc: Exception) -> None:
-    """Attach a service error to the form field it names, or to the form as a whole."""
+    """Attach a service error to the form field it names, or to the form as a whole.
+
+    A ValidationError naming several fields puts each field's messages on that field.
+    """
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") and len(exc.error_dict) > 1:
+        for name, errors in exc.error_dict.items():
+            message = "；".join(m for e in errors for m in e.messages)
+            form.add_error(name if name in form.fields else None, message)
+        return
     _status, body = error_payload(exc)
     field = body["extra"].get("field")
     form.add_error(field if field in form.fields else None, body["message"])

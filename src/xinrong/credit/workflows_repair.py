@@ -66,6 +66,11 @@ def _enterprise(application: RepairApplication) -> list[Any]:
     return recipients.entity_users(entity=application.entity)
 
 
+def _department(application: RepairApplication) -> list[Any]:
+    """The people of the department that holds the record (told the final outcome)."""
+    return recipients.handler_users(source=application.source, entity=application.entity)
+
+
 REPAIR = register(
     Workflow(
         name="credit.repair",
@@ -106,6 +111,12 @@ REPAIR = register(
                         "{note}",
                         kind="repair.approved",
                     ),
+                    Notice(
+                        _department,
+                        _("经审批准予修复：{obj}，该处罚信息不再向机构公示"),
+                        "{note}",
+                        kind="repair.approved",
+                    ),
                 ),
             ),
             Action(
@@ -118,6 +129,12 @@ REPAIR = register(
                 needs_note=True,
                 notices=(
                     Notice(_enterprise, _("信用修复申请未通过"), "{note}", kind="repair.rejected"),
+                    Notice(
+                        _department,
+                        _("经审批不予修复：{obj}"),
+                        "{note}",
+                        kind="repair.rejected",
+                    ),
                 ),
             ),
         ),

@@ -61,7 +61,7 @@ def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[
     entity = common_selectors.user_entity(user=user)
     if entity is None:
         raise PermissionDeniedError("forbidden", _("仅企业用户可发布融资需求"))
-    demand = demand_services.demand_publish(actor=user, entity=entity, data=payload.dict())
+    demand = demand_services.demand_publish(actor=user, entity=entity, data=payload.demand_in())
     return Status(201, presenters.demand_out(demand))
 
 

@@ -1,4 +1,4 @@
-"""Forms of the institution's product pages (typing only; the services validate the terms)."""
+"""Forms of the marketplace pages (typing only; ``inputs`` and the services validate values)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from xinrong.marketplace.choices import (
     RepaymentMethod,
     ReserveStatus,
 )
+from xinrong.marketplace.inputs import DemandIn, ProductTermsIn
 from xinrong.marketplace.models import ProductVersion
 
 CHECKS = forms.CheckboxSelectMultiple
@@ -105,12 +106,9 @@ class ProductForm(forms.Form):
             self.fields["code"].disabled = True
             self.fields["code"].required = False
 
-    def terms(self) -> dict[str, Any]:
-        """Return the cleaned terms for the services."""
-        data = dict(self.cleaned_data)
-        data.pop("code", None)
-        data.pop("name", None)
-        return data
+    def terms(self) -> ProductTermsIn:
+        """Return the typed terms for the services; raise ValidationError naming every bad field."""
+        return ProductTermsIn.parse(self.cleaned_data)
 
     @staticmethod
     def initial_from(version: ProductVersion) -> dict[str, Any]:
@@ -143,7 +141,7 @@ class ProductForm(forms.Form):
 
 
 class DemandForm(forms.Form):
-    """A financing demand (typing only; ``services.demand_clean`` validates the values)."""
+    """A financing demand (typing only; ``inputs.DemandIn.parse`` validates the values)."""
 
     amount = forms.DecimalField(
         label=_("融资金额（元）"), max_digits=16, decimal_places=2, help_text=_("不超过 1 亿元")
@@ -168,6 +166,10 @@ class DemandForm(forms.Form):
     urgency = forms.ChoiceField(
         label=_("紧急程度"), choices=DemandUrgency.choices, initial=DemandUrgency.NORMAL
     )
+
+    def demand(self) -> DemandIn:
+        """Return the typed demand for the services; raise ValidationError naming each bad field."""
+        return DemandIn.parse(self.cleaned_data)
 
 
 # ---------------------------------------------------------------- loan applications

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from xinrong.credit.schemas import ArchiveOut
+from xinrong.marketplace.inputs import DemandIn
 
 
 class ProductSearchIn(Schema):
@@ -77,7 +78,7 @@ class ProductDetailOut(ProductListItemOut):
 
 
 class DemandCreateIn(Schema):
-    """A financing demand to publish (values are checked by the service, errors name the field)."""
+    """A financing demand to publish (``demand_in`` checks the values, errors name each field)."""
 
     amount: str = Field(..., max_length=20, description="融资金额（元），大于 0 且不超过 1 亿")
     term_months: int = Field(..., description="期限（月），1–360")
@@ -90,6 +91,10 @@ class DemandCreateIn(Schema):
     )
     max_rate: str = Field(..., max_length=8, description="可接受的最高年利率（%），0–36")
     urgency: str = Field("normal", max_length=12, description="normal、urgent、very_urgent")
+
+    def demand_in(self) -> DemandIn:
+        """Return the typed demand the service takes (the same parse as the web form's)."""
+        return DemandIn.parse(self.dict())
 
 
 class DemandOut(Schema):

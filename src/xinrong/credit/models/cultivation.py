@@ -55,7 +55,7 @@ class CultivationCase(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.entity_id} · {self.get_status_display()}"
+        return f"{self.entity.name} · {self.get_status_display()}"
 
 
 class CultivationEvent(TimelineEvent):

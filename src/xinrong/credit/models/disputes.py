@@ -138,7 +138,7 @@ class Dispute(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} · {self.entity_id}"
+        return f"{self.get_kind_display()} #{self.pk}（{self.entity.name}）"
 
     @property
     def is_open(self) -> bool:

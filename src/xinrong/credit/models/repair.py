@@ -88,7 +88,7 @@ class RepairApplication(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{_('信用修复')} #{self.pk} · {self.entity_id}"
+        return f"{_('信用修复')} #{self.pk}（{self.entity.name}）"
 
 
 class RepairEvidence(EvidenceFile):

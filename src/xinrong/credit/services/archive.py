@@ -157,6 +157,21 @@ def _queried_notify(log: QueryLog) -> None:
     elif "report" in log.categories:
         title = _("%(o)s 生成了本企业的信用报告") % {"o": org}
     else:
+        # A loan officer reads the archive many times while handling one case: the enterprise is
+        # told of an organisation's first read of the day; the query log lists every read.
+        day_start = timezone.localtime(log.accessed_at).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        earlier = (
+            QueryLog.objects.filter(
+                entity=log.entity, organisation=log.organisation, accessed_at__gte=day_start
+            )
+            .exclude(pk=log.pk)
+            .exclude(channel=Channel.EXPORT)
+            .values_list("categories", flat=True)
+        )
+        if any("report" not in (c or []) for c in earlier):
+            return
         title = _("%(o)s 查询了本企业的信用信息") % {"o": org}
     notify_on_commit(
         recipients=recipients.entity_users(entity=log.entity),

@@ -187,7 +187,11 @@ def test_a_repaired_record_is_hidden_from_institutions_but_marked_for_the_owner(
     own_view = archive_selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
     assert {f.pk for f in own_view.facts["penalty"]} == {repaired.pk, kept.pk}
     assert own_view.repaired == {repaired.pk}
-    assert [n.kind for n in Notification.objects.filter(recipient=tax_clerk)] == ["repair.filed"]
+    # the department is told of the filing and of the final outcome
+    assert [n.kind for n in Notification.objects.filter(recipient=tax_clerk)] == [
+        "repair.approved",
+        "repair.filed",
+    ]
     assert sorted(n.kind for n in Notification.objects.filter(recipient=enterprise_user)) == [
         "repair.approved",
         "repair.reviewed",

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from xinrong.common.errors import PermissionDeniedError
-from xinrong.credit.models import CreditProfile, CultivationEvent, ModelEvent, ScoreModel
+from xinrong.credit.models import CreditProfile, CultivationEvent, ModelEvent, QueryLog, ScoreModel
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.services import archive as archive_services
 from xinrong.credit.services import cultivation as cultivation_services
@@ -38,7 +38,12 @@ def test_the_enterprise_is_told_when_an_institution_reads_or_exports_its_data(
     _grant(enterprise_user, bank_officer.organisation)
     with django_capture_on_commit_callbacks(execute=True):
         archive_selectors.archive_read(user=bank_officer, entity=entity, channel="page")
+        # the officer reads again while handling the case: one notice a day, the log has all
+        archive_selectors.archive_read(user=bank_officer, entity=entity, channel="page")
         archive_selectors.archive_read(user=bank_officer, entity=entity, channel="export")
+    assert (
+        QueryLog.objects.filter(entity=entity, organisation=bank_officer.organisation).count() == 3
+    )
     notes = list(Notification.objects.filter(recipient=enterprise_user).order_by("id"))
     assert [n.kind for n in notes] == ["credit.queried", "credit.queried"]
     org = bank_officer.organisation.name

@@ -282,15 +282,20 @@ def application_submit(
         },
         event_fields={"organisation_id": actor.organisation_id},
     )
-    notify_on_commit(  # an application arrives: the institution's officers and reviewers
+    application_arrival_notify(app)
+    return app
+
+
+def application_arrival_notify(app: LoanApplication) -> None:
+    """Tell the institution's officers and reviewers, after the commit, that an application came."""
+    notify_on_commit(
         recipients=institution_staff(app),
         kind="loan_application",
         title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s 元")
-        % {"e": entity.name, "p": product.name, "a": amount},
+        % {"e": app.entity.name, "p": app.product.name, "a": app.amount},
         link=reverse("marketplace:application_detail", args=[app.pk]),
         organisation_id=app.institution_id,
     )
-    return app
 
 
 @transaction.atomic

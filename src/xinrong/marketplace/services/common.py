@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,7 +31,7 @@ INSTITUTION_ROLES = (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 # ---------------------------------------------------------------- validation
 
 
-def _decimal(terms: dict[str, Any], field: str, label: str) -> Decimal:
+def _decimal(terms: Mapping[str, Any], field: str, label: str) -> Decimal:
     try:
         value = Decimal(str(terms.get(field, "")).strip())
     except (InvalidOperation, ValueError):
@@ -43,7 +43,7 @@ def _decimal(terms: dict[str, Any], field: str, label: str) -> Decimal:
     return value
 
 
-def _int(terms: dict[str, Any], field: str, label: str) -> int:
+def _int(terms: Mapping[str, Any], field: str, label: str) -> int:
     try:
         return int(str(terms.get(field, "")).strip())
     except ValueError:
@@ -53,7 +53,7 @@ def _int(terms: dict[str, Any], field: str, label: str) -> int:
 
 
 def _choices(
-    terms: dict[str, Any], field: str, label: str, allowed: list[str] | tuple[str, ...]
+    terms: Mapping[str, Any], field: str, label: str, allowed: list[str] | tuple[str, ...]
 ) -> list[str]:
     raw = terms.get(field) or []
     if isinstance(raw, str):

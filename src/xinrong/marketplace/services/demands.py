@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -18,20 +15,14 @@ from xinrong.accounts.models import Organisation, User
 from xinrong.credit.recipients import operator_users
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
-    CollateralMode,
     DemandEventKind,
-    DemandPurpose,
     DemandStatus,
-    DemandUrgency,
 )
+from xinrong.marketplace.inputs import DemandIn
 from xinrong.marketplace.models import Demand, Loan, LoanApplication
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services.common import (
-    RATE_CEILING,
-    _choices,
-    _decimal,
     _ensure_entity_user,
-    _int,
 )
 from xinrong.marketplace.transitions import (
     demand_held_by_actor,
@@ -45,68 +36,6 @@ from xinrong.reference import divisions
 from xinrong.workflows.kernel import event_record, transition_apply
 
 # ---------------------------------------------------------------- financing demands
-
-DEMAND_AMOUNT_MAX = Decimal("100000000")
-
-
-def demand_clean(data: dict[str, Any]) -> dict[str, Any]:
-    """Return normalised demand fields, or raise ValidationError naming the field in Chinese."""
-    amount = _decimal(data, "amount", _("融资金额"))
-    if not Decimal("0") < amount <= DEMAND_AMOUNT_MAX:
-        raise ValidationError(
-            {
-                "amount": _("融资金额应大于 0 元且不超过 100,000,000 元，实际为 %(v)s")
-                % {"v": amount}
-            },
-            code="out_of_range",
-        )
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({"amount": _("融资金额最多保留两位小数（分）")}, code="invalid")
-    term = _int(data, "term_months", _("期限"))
-    if not 1 <= term <= 360:
-        raise ValidationError(
-            {"term_months": _("期限应为 1–360 个月，实际为 %(v)s") % {"v": term}},
-            code="out_of_range",
-        )
-    rate = _decimal(data, "max_rate", _("可接受最高年利率"))
-    if not Decimal("0") <= rate <= RATE_CEILING:
-        raise ValidationError(
-            {"max_rate": _("可接受最高年利率应为 0–36（%%），实际为 %(v)s") % {"v": rate}},
-            code="out_of_range",
-        )
-    if rate != rate.quantize(Decimal("0.01")):
-        raise ValidationError({"max_rate": _("年利率最多保留两位小数")}, code="invalid")
-    category = str(data.get("purpose_category") or "").strip()
-    if category not in DemandPurpose.values:
-        raise ValidationError(
-            {
-                "purpose_category": _("用途类别“%(v)s”无效，可选：%(a)s")
-                % {"v": category, "a": "、".join(DemandPurpose.values)}
-            },
-            code="invalid_choice",
-        )
-    purpose = str(data.get("purpose") or "").strip()
-    if len(purpose) > 1000:
-        raise ValidationError({"purpose": _("资金用途说明不超过 1000 字")}, code="invalid")
-    urgency = str(data.get("urgency") or DemandUrgency.NORMAL).strip()
-    if urgency not in DemandUrgency.values:
-        raise ValidationError(
-            {
-                "urgency": _("紧急程度“%(v)s”无效，可选：%(a)s")
-                % {"v": urgency, "a": "、".join(DemandUrgency.values)}
-            },
-            code="invalid_choice",
-        )
-    modes = _choices(data, "collateral_modes", _("可接受的担保方式"), CollateralMode.values)
-    return {
-        "amount": amount,
-        "term_months": term,
-        "max_rate": rate,
-        "purpose_category": category,
-        "purpose": purpose,
-        "urgency": urgency,
-        "collateral_modes": modes,
-    }
 
 
 def _demand_locked(demand: Demand) -> Demand:
@@ -130,12 +59,13 @@ def _lender_staff_covering(demand: Demand) -> list[User]:
 
 
 @transaction.atomic
-def demand_publish(*, actor: User, entity: MarketEntity, data: dict[str, Any]) -> Demand:
+def demand_publish(*, actor: User, entity: MarketEntity, data: DemandIn) -> Demand:
     """Publish an open financing demand of an entity (its owner or agent only); the lenders
     whose service regions cover it are told."""
     _ensure_entity_user(actor, entity)
-    fields = demand_clean(data)
-    demand = Demand(entity=entity, created_by=actor, division_code=entity.division_code, **fields)
+    demand = Demand(
+        entity=entity, created_by=actor, division_code=entity.division_code, **data.as_fields()
+    )
     demand.full_clean()
     demand.save()
     event_record(DEMAND, demand, DemandEventKind.PUBLISHED, actor=actor, created=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,23 +21,19 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import permissions
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ConflictError, PermissionDeniedError
-from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     GUARANTEE_KINDS,
     PRODUCT_KINDS,
-    TAX_GRADES,
-    CollateralMode,
     EventKind,
     ProductStatus,
     ProductType,
-    RepaymentMethod,
     VersionStatus,
 )
+from xinrong.marketplace.inputs import ProductTermsIn
 from xinrong.marketplace.models import Product, ProductVersion
-from xinrong.marketplace.services.common import GRADES, RATE_CEILING, _choices, _decimal, _int
 from xinrong.marketplace.transitions import ensure_may
 from xinrong.marketplace.workflows import PRODUCT
-from xinrong.reference import divisions, industries
+from xinrong.reference import divisions
 from xinrong.workflows.kernel import event_record, transition_apply
 
 logger = logging.getLogger(__name__)
@@ -68,163 +63,6 @@ TERM_FIELDS = (
 )
 
 
-def _codes(terms: dict[str, Any], field: str) -> list[str]:
-    raw = terms.get(field) or []
-    if isinstance(raw, str):
-        raw = [p for p in re.split(r"[,，;；\s]+", raw) if p]
-    return [str(v).strip().upper() for v in raw if str(v).strip()]
-
-
-def terms_clean(terms: dict[str, Any]) -> dict[str, Any]:
-    """Return normalised product terms, or raise ValidationError naming the field in Chinese."""
-    out: dict[str, Any] = {}
-    ptype = str(terms.get("product_type", ""))
-    if ptype not in ProductType.values:
-        raise ValidationError(
-            {
-                "product_type": _("产品类型无效，可选：%(allowed)s")
-                % {"allowed": "、".join(ProductType.values)}
-            },
-            code="invalid_choice",
-        )
-    out["product_type"] = ptype
-    amin = _decimal(terms, "amount_min", _("最低额度"))
-    amax = _decimal(terms, "amount_max", _("最高额度"))
-    if amin <= 0:
-        raise ValidationError({"amount_min": _("最低额度必须大于 0 元")}, code="out_of_range")
-    if amin > amax:
-        raise ValidationError(
-            {
-                "amount_max": _("最高额度（%(max)s 元）不能小于最低额度（%(min)s 元）")
-                % {"max": amax, "min": amin}
-            },
-            code="out_of_range",
-        )
-    if amax >= Decimal("1e14"):
-        raise ValidationError({"amount_max": _("最高额度过大")}, code="out_of_range")
-    out["amount_min"], out["amount_max"] = (
-        amin.quantize(Decimal("0.01")),
-        amax.quantize(Decimal("0.01")),
-    )
-    tmin = _int(terms, "term_min_months", _("最短期限"))
-    tmax = _int(terms, "term_max_months", _("最长期限"))
-    for field, value, label in (
-        ("term_min_months", tmin, _("最短期限")),
-        ("term_max_months", tmax, _("最长期限")),
-    ):
-        if not 1 <= value <= 360:
-            raise ValidationError(
-                {
-                    field: _("%(label)s应在 1–360 个月之间，实际为 %(v)s")
-                    % {"label": label, "v": value}
-                },
-                code="out_of_range",
-            )
-    if tmin > tmax:
-        raise ValidationError(
-            {
-                "term_max_months": _("最长期限（%(max)s 个月）不能小于最短期限（%(min)s 个月）")
-                % {"max": tmax, "min": tmin}
-            },
-            code="out_of_range",
-        )
-    out["term_min_months"], out["term_max_months"] = tmin, tmax
-    rmin = _decimal(terms, "rate_min", _("最低年利率"))
-    rmax = _decimal(terms, "rate_max", _("最高年利率"))
-    for field, rate, label in (
-        ("rate_min", rmin, _("最低年利率")),
-        ("rate_max", rmax, _("最高年利率")),
-    ):
-        if not Decimal(0) <= rate <= RATE_CEILING:
-            raise ValidationError(
-                {
-                    field: _("%(label)s应在 0%%–36%% 之间，实际为 %(v)s%%")
-                    % {"label": label, "v": rate}
-                },
-                code="out_of_range",
-            )
-    if rmin > rmax:
-        raise ValidationError(
-            {
-                "rate_max": _("最高年利率（%(max)s%%）不能小于最低年利率（%(min)s%%）")
-                % {"max": rmax, "min": rmin}
-            },
-            code="out_of_range",
-        )
-    out["rate_min"], out["rate_max"] = (
-        rmin.quantize(Decimal("0.01")),
-        rmax.quantize(Decimal("0.01")),
-    )
-    out["repayment_methods"] = _choices(
-        terms, "repayment_methods", _("还款方式"), RepaymentMethod.values
-    )
-    if not out["repayment_methods"]:
-        raise ValidationError({"repayment_methods": _("至少选择一种还款方式")}, code="required")
-    out["entity_types"] = _choices(terms, "entity_types", _("适用主体类型"), EntityType.values)
-    inds: list[str] = []
-    for code in _codes(terms, "industries"):
-        if not industries.is_valid(code):
-            raise ValidationError(
-                {"industries": _("行业代码“%(c)s”不是 GB/T 4754-2017 的门类或大类") % {"c": code}},
-                code="invalid_industry",
-            )
-        normal = industries.normalize(code)
-        inds.append(normal if len(normal) == 1 else normal[:3])
-    out["industries"] = list(dict.fromkeys(inds))
-    regs: list[str] = []
-    for code in _codes(terms, "regions"):
-        division = divisions.get(code)
-        if division is None:
-            raise ValidationError(
-                {"regions": _("行政区划代码“%(c)s”不存在") % {"c": code}}, code="invalid_region"
-            )
-        regs.append(division.code)
-    out["regions"] = list(dict.fromkeys(regs))
-    years = (
-        _decimal(terms, "min_years_in_business", _("最低经营年限"))
-        if str(terms.get("min_years_in_business", "")).strip()
-        else Decimal(0)
-    )
-    if not Decimal(0) <= years <= Decimal(100):
-        raise ValidationError(
-            {"min_years_in_business": _("最低经营年限应在 0–100 年之间")}, code="out_of_range"
-        )
-    out["min_years_in_business"] = years.quantize(Decimal("0.1"))
-    grade = str(terms.get("min_credit_grade") or "").strip().upper()
-    if grade and grade not in GRADES:
-        raise ValidationError(
-            {
-                "min_credit_grade": _("最低信用等级“%(g)s”无效，可选：%(allowed)s")
-                % {"g": grade, "allowed": "、".join(GRADES)}
-            },
-            code="invalid_choice",
-        )
-    out["min_credit_grade"] = grade
-    out["tax_grades"] = [
-        g for g in TAX_GRADES if g in _choices(terms, "tax_grades", _("纳税信用等级"), TAX_GRADES)
-    ]
-    out["collateral_modes"] = _choices(
-        terms, "collateral_modes", _("担保方式"), CollateralMode.values
-    )
-    tags = _codes(terms, "tags")
-    if any(len(t) > 20 or "|" in t for t in tags) or len(tags) > 12:
-        raise ValidationError(
-            {"tags": _("标签最多 12 个，每个不超过 20 字，且不能含“|”")}, code="invalid"
-        )
-    out["tags"] = list(dict.fromkeys(tags))
-    out["supports_relending"] = bool(terms.get("supports_relending"))
-    out["supports_rediscount"] = bool(terms.get("supports_rediscount"))
-    for field, label in (("days_to_accept", _("受理时限")), ("days_to_decide", _("审批时限"))):
-        value = _int(terms, field, label)
-        if not 1 <= value <= 90:
-            raise ValidationError(
-                {field: _("%(label)s应在 1–90 天之间") % {"label": label}}, code="out_of_range"
-            )
-        out[field] = value
-    out["description"] = str(terms.get("description") or "").strip()[:5000]
-    return out
-
-
 def region_index(regions: list[str]) -> str:
     """Return the search key of a region list: every region's descendants prefix, bar-delimited."""
     if not regions:
@@ -237,7 +75,8 @@ def tag_index(tags: list[str]) -> str:
     return "|" + "|".join(tags) + "|" if tags else ""
 
 
-def _apply_terms(version: ProductVersion, terms: dict[str, Any]) -> None:
+def _apply_terms(version: ProductVersion, terms_in: ProductTermsIn) -> None:
+    terms = terms_in.as_terms()
     for field in TERM_FIELDS:
         setattr(version, field, terms[field])
     version.region_index = region_index(terms["regions"])
@@ -320,7 +159,7 @@ def _move(
 
 
 @transaction.atomic
-def product_create(*, actor: User, code: str, name: str, terms: dict[str, Any]) -> Product:
+def product_create(*, actor: User, code: str, name: str, terms: ProductTermsIn) -> Product:
     """Create a draft product of the actor's institution with its first version."""
     institution = actor.organisation
     if institution is None:
@@ -339,13 +178,12 @@ def product_create(*, actor: User, code: str, name: str, terms: dict[str, Any]) 
     name = name.strip()
     if not 2 <= len(name) <= 100:
         raise ValidationError({"name": _("产品名称应为 2–100 个字")}, code="invalid")
-    clean = terms_clean(terms)
-    _ensure_kind_offers(institution, clean["product_type"])
+    _ensure_kind_offers(institution, terms.product_type)
     product = Product(institution=institution, code=code, name=name)
     product.full_clean(exclude=["current_version", "draft_version"])
     product.save()
     version = ProductVersion(product=product, number=1, created_by=actor)
-    _apply_terms(version, clean)
+    _apply_terms(version, terms)
     version.full_clean()
     version.save()
     product.draft_version = version
@@ -363,14 +201,13 @@ def product_create(*, actor: User, code: str, name: str, terms: dict[str, Any]) 
 
 @transaction.atomic
 def product_update(
-    *, product: Product, actor: User, name: str | None = None, terms: dict[str, Any]
+    *, product: Product, actor: User, name: str | None = None, terms: ProductTermsIn
 ) -> ProductVersion:
     """Change a product's terms: edit its draft, or open a new draft version of a live product."""
     product = _locked(product)
     _ensure_institution_user(actor, product.institution)
     ensure_may(PRODUCT, product, "edit", actor)
-    clean = terms_clean(terms)
-    _ensure_kind_offers(product.institution, clean["product_type"])
+    _ensure_kind_offers(product.institution, terms.product_type)
     draft = _version_locked(product.draft_version_id)
     if draft is not None and draft.status == VersionStatus.IN_REVIEW:
         raise ConflictError(
@@ -379,7 +216,7 @@ def product_update(
     if draft is None:
         number = (product.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         draft = ProductVersion(product=product, number=number, created_by=actor)
-    _apply_terms(draft, clean)
+    _apply_terms(draft, terms)
     draft.full_clean()
     draft.save()
     new_name = (name or "").strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xinrong.marketplace.inputs import DemandIn, ProductTermsIn
 from xinrong.marketplace.models import Product
 from xinrong.marketplace.services import products as product_services
 
@@ -37,10 +38,15 @@ def terms(**overrides: Any) -> dict[str, Any]:
     return base
 
 
+def product_terms(**overrides: Any) -> ProductTermsIn:
+    """Return valid credit-loan terms as the services take them, overridden by keyword."""
+    return ProductTermsIn.parse(terms(**overrides))
+
+
 def published_product(officer, operator, *, code: str, name: str = "", **overrides: Any) -> Product:
     """Create, submit and approve a product; return it published."""
     product = product_services.product_create(
-        actor=officer, code=code, name=name or f"测试产品{code}", terms=terms(**overrides)
+        actor=officer, code=code, name=name or f"测试产品{code}", terms=product_terms(**overrides)
     )
     product_services.product_submit(product=product, actor=officer)
     return product_services.product_approve(product=product, actor=operator)
@@ -59,3 +65,8 @@ def demand_data(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
+
+
+def demand_in(**overrides: Any) -> DemandIn:
+    """Return a valid demand as the services take it, overridden by keyword."""
+    return DemandIn.parse(demand_data(**overrides))

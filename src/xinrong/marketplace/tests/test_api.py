@@ -1,7 +1,7 @@
 import pytest
 
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import published_product, terms
+from xinrong.marketplace.tests.factories import product_terms, published_product
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ def catalogue(bank_officer, operator):
         bank_officer, operator, code="API-2", name="拉面贷B", tags=["拉面贷"], rate_min="4.2"
     )
     product_services.product_create(
-        actor=bank_officer, code="API-3", name="草稿产品", terms=terms()
+        actor=bank_officer, code="API-3", name="草稿产品", terms=product_terms()
     )
 
 

@@ -120,10 +120,13 @@ def test_application_keeps_its_version_when_the_product_terms_change(
     enterprise_user, entity, product, bank, operator
 ):
     app = _apply(enterprise_user, entity, product)
-    from xinrong.marketplace.tests.factories import terms
+    from xinrong.marketplace.tests.factories import product_terms
 
     product_services.product_update(
-        product=product, actor=bank["loan_officer"], name=product.name, terms=terms(rate_max="6.5")
+        product=product,
+        actor=bank["loan_officer"],
+        name=product.name,
+        terms=product_terms(rate_max="6.5"),
     )
     product_services.product_submit(product=product, actor=bank["loan_officer"])
     product_services.product_approve(product=product, actor=operator)
@@ -561,11 +564,9 @@ def test_only_rejected_applications_can_be_referred(
 def test_funding_an_application_closes_the_demand_it_came_from(
     enterprise_user, entity, product, bank
 ):
-    from xinrong.marketplace.tests.factories import demand_data
+    from xinrong.marketplace.tests.factories import demand_in
 
-    demand = demand_services.demand_publish(
-        actor=enterprise_user, entity=entity, data=demand_data()
-    )
+    demand = demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
     app = application_services.application_submit(
         actor=enterprise_user,
         entity=entity,

@@ -18,7 +18,7 @@ from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.services import loans as loan_services
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_in, published_product
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -135,8 +135,8 @@ def test_first_loan_list_holds_only_entities_without_loans(
     enterprise_user, entity, other_enterprise_user, shelf, bank, operator, bank_officer
 ):
     other = other_enterprise_user.organisation.market_entity
-    demand_services.demand_publish(actor=other_enterprise_user, entity=other, data=demand_data())
-    demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    demand_services.demand_publish(actor=other_enterprise_user, entity=other, data=demand_in())
+    demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
     scored = MarketEntityFactory()
     _profile(scored, grade="BB")
     stale = MarketEntityFactory()

@@ -7,7 +7,7 @@ from xinrong.marketplace import matching
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services import demands as demand_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_in, published_product
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def _fresh_cache():
 
 def publish(user, **overrides):
     entity = common_selectors.user_entity(user=user)
-    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_in(**overrides))
 
 
 def test_hall_lists_only_demands_in_the_institutions_product_regions(

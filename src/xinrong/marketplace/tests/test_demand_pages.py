@@ -4,7 +4,7 @@ from xinrong.marketplace import matching
 from xinrong.marketplace.models import Demand
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.services import demands as demand_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_data, demand_in, published_product
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def shelf(bank_officer, operator):
 
 def publish(user, **overrides):
     entity = common_selectors.user_entity(user=user)
-    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_in(**overrides))
 
 
 def test_enterprise_publishes_from_the_form_and_sees_ranked_matches(client, enterprise_user, shelf):

@@ -6,14 +6,14 @@ from django.core.exceptions import ValidationError
 from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.services import demands as demand_services
-from xinrong.marketplace.tests.factories import demand_data
+from xinrong.marketplace.tests.factories import demand_in
 
 pytestmark = pytest.mark.django_db
 
 
 def publish(user, **overrides):
     entity = common_selectors.user_entity(user=user)
-    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_in(**overrides))
 
 
 def test_enterprise_publishes_open_demand_with_its_region(enterprise_user):
@@ -30,7 +30,7 @@ def test_other_users_cannot_publish_for_the_entity(
     entity = common_selectors.user_entity(user=enterprise_user)
     for actor in (other_enterprise_user, bank_officer):
         with pytest.raises(PermissionDeniedError):
-            demand_services.demand_publish(actor=actor, entity=entity, data=demand_data())
+            demand_services.demand_publish(actor=actor, entity=entity, data=demand_in())
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from xinrong.marketplace.models import Demand, DemandEvent
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services import demands as demand_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_in, published_product
 from xinrong.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def _fresh_board():
 @pytest.fixture
 def demand(enterprise_user):  # in 630102 (Xining)
     entity = common_selectors.user_entity(user=enterprise_user)
-    return demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    return demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_in, published_product
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _fresh_catalogue():
 @pytest.fixture
 def demand(enterprise_user):
     entity = common_selectors.user_entity(user=enterprise_user)
-    return demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_data())
+    return demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
 
 
 def codes_of(result):
@@ -114,7 +114,7 @@ def test_demand_accepting_any_guarantee_matches_secured_products(
 ):
     entity = common_selectors.user_entity(user=enterprise_user)
     demand = demand_services.demand_publish(
-        actor=enterprise_user, entity=entity, data=demand_data(collateral_modes=[])
+        actor=enterprise_user, entity=entity, data=demand_in(collateral_modes=[])
     )
     secured = published_product(bank_officer, operator, code="M-1", collateral_modes=["mortgage"])
     result = demand_selectors.demand_matches(demand=demand)

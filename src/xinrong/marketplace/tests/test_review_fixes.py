@@ -15,7 +15,7 @@ from xinrong.marketplace.selectors import centres as centre_selectors
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import demands as demand_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_in, published_product
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def _fresh_cache():
 
 def _publish(user, **overrides):
     entity = common_selectors.user_entity(user=user)
-    return demand_services.demand_publish(actor=user, entity=entity, data=demand_data(**overrides))
+    return demand_services.demand_publish(actor=user, entity=entity, data=demand_in(**overrides))
 
 
 # ---------------------------------------------------------------- 1. ids from requests

@@ -6,14 +6,14 @@ from django.core.exceptions import ValidationError
 from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import published_product, terms
+from xinrong.marketplace.tests.factories import product_terms, published_product
 
 pytestmark = pytest.mark.django_db
 
 
 def test_institution_creates_submits_and_operator_publishes(bank_officer, operator):
     product = product_services.product_create(
-        actor=bank_officer, code="qh-001", name="青银首贷", terms=terms()
+        actor=bank_officer, code="qh-001", name="青银首贷", terms=product_terms()
     )
     assert product.code == "QH-001" and product.status == "draft"
     product_services.product_submit(product=product, actor=bank_officer)
@@ -35,10 +35,10 @@ def test_institution_creates_submits_and_operator_publishes(bank_officer, operat
 def test_enterprise_user_cannot_create_or_approve(enterprise_user, bank_officer):
     with pytest.raises(PermissionDeniedError):
         product_services.product_create(
-            actor=enterprise_user, code="X-1", name="企业产品", terms=terms()
+            actor=enterprise_user, code="X-1", name="企业产品", terms=product_terms()
         )
     product = product_services.product_create(
-        actor=bank_officer, code="X-2", name="银行产品", terms=terms()
+        actor=bank_officer, code="X-2", name="银行产品", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(PermissionDeniedError):
@@ -47,7 +47,7 @@ def test_enterprise_user_cannot_create_or_approve(enterprise_user, bank_officer)
 
 def test_institution_cannot_approve_its_own_product(bank_officer, bank_admin):
     product = product_services.product_create(
-        actor=bank_officer, code="X-3", name="银行产品", terms=terms()
+        actor=bank_officer, code="X-3", name="银行产品", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(PermissionDeniedError):
@@ -58,7 +58,9 @@ def test_other_institution_cannot_edit_submit_or_withdraw(bank_officer, make_use
     other = make_user("bank", ["institution_admin"])
     product = published_product(bank_officer, operator, code="X-4")
     for call in (
-        lambda: product_services.product_update(product=product, actor=other, terms=terms()),
+        lambda: product_services.product_update(
+            product=product, actor=other, terms=product_terms()
+        ),
         lambda: product_services.product_submit(product=product, actor=other),
         lambda: product_services.product_withdraw(product=product, actor=other),
     ):
@@ -68,7 +70,9 @@ def test_other_institution_cannot_edit_submit_or_withdraw(bank_officer, make_use
 
 def test_operator_cannot_create_or_withdraw(operator, bank_officer):
     with pytest.raises(PermissionDeniedError):
-        product_services.product_create(actor=operator, code="X-5", name="运营产品", terms=terms())
+        product_services.product_create(
+            actor=operator, code="X-5", name="运营产品", terms=product_terms()
+        )
     product = published_product(bank_officer, operator, code="X-6")
     with pytest.raises(PermissionDeniedError):
         product_services.product_withdraw(product=product, actor=operator)
@@ -76,7 +80,7 @@ def test_operator_cannot_create_or_withdraw(operator, bank_officer):
 
 def test_operator_returns_with_reason_then_institution_fixes(bank_officer, operator):
     product = product_services.product_create(
-        actor=bank_officer, code="X-7", name="退回测试", terms=terms()
+        actor=bank_officer, code="X-7", name="退回测试", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(ValidationError) as err:
@@ -87,7 +91,7 @@ def test_operator_returns_with_reason_then_institution_fixes(bank_officer, opera
     assert product.status == "draft"
     assert product.events.get(kind="returned").note == "利率区间过宽"
     product_services.product_update(
-        product=product, actor=bank_officer, terms=terms(rate_max="4.5")
+        product=product, actor=bank_officer, terms=product_terms(rate_max="4.5")
     )
     product.refresh_from_db()
     assert product.versions.count() == 1  # a draft is edited in place
@@ -100,7 +104,7 @@ def test_editing_a_published_product_creates_a_new_version_and_keeps_the_old(
     product = published_product(bank_officer, operator, code="X-8", rate_min="3.45")
     v1 = product.current_version
     v2 = product_services.product_update(
-        product=product, actor=bank_officer, terms=terms(rate_min="3.20")
+        product=product, actor=bank_officer, terms=product_terms(rate_min="3.20")
     )
     assert v2.number == 2 and v2.pk != v1.pk
     product.refresh_from_db()
@@ -110,7 +114,7 @@ def test_editing_a_published_product_creates_a_new_version_and_keeps_the_old(
     product_services.product_submit(product=product, actor=bank_officer)
     with pytest.raises(ConflictError):
         product_services.product_update(
-            product=product, actor=bank_officer, terms=terms(rate_min="3.1")
+            product=product, actor=bank_officer, terms=product_terms(rate_min="3.1")
         )
     product_services.product_approve(product=product, actor=operator)
     product.refresh_from_db()
@@ -122,7 +126,7 @@ def test_editing_a_published_product_creates_a_new_version_and_keeps_the_old(
 
 def test_withdraw_only_when_published(bank_officer, operator):
     product = product_services.product_create(
-        actor=bank_officer, code="X-9", name="下架测试", terms=terms()
+        actor=bank_officer, code="X-9", name="下架测试", terms=product_terms()
     )
     with pytest.raises(ConflictError):
         product_services.product_withdraw(product=product, actor=bank_officer)
@@ -154,7 +158,7 @@ def test_withdraw_only_when_published(bank_officer, operator):
 def test_invalid_terms_name_the_field(bank_officer, override, field, fragment):
     with pytest.raises(ValidationError) as err:
         product_services.product_create(
-            actor=bank_officer, code="BAD-1", name="错误产品", terms=terms(**override)
+            actor=bank_officer, code="BAD-1", name="错误产品", terms=product_terms(**override)
         )
     assert field in err.value.error_dict
     assert fragment in " ".join(err.value.messages)
@@ -166,7 +170,7 @@ def test_codes_are_normalised(bank_officer):
         actor=bank_officer,
         code="ok-1",
         name="代码规范化",
-        terms=terms(industries=["c", "51"], regions=["6301"], tags=["银税贷"]),
+        terms=product_terms(industries=["c", "51"], regions=["6301"], tags=["银税贷"]),
     )
     v = product.draft_version
     assert v.industries == ["C", "F51"]
@@ -178,16 +182,20 @@ def test_codes_are_normalised(bank_officer):
 def test_guarantor_may_only_offer_guarantee_products(make_user):
     guarantor = make_user("guarantor", ["institution_admin"])
     with pytest.raises(ValidationError):
-        product_services.product_create(actor=guarantor, code="G-1", name="担保贷", terms=terms())
+        product_services.product_create(
+            actor=guarantor, code="G-1", name="担保贷", terms=product_terms()
+        )
     product = product_services.product_create(
-        actor=guarantor, code="G-2", name="担保产品", terms=terms(product_type="guarantee")
+        actor=guarantor, code="G-2", name="担保产品", terms=product_terms(product_type="guarantee")
     )
     assert product.draft_version.product_type == "guarantee"
 
 
 def test_duplicate_code_is_a_conflict(bank_officer):
-    product_services.product_create(actor=bank_officer, code="DUP-1", name="产品一", terms=terms())
+    product_services.product_create(
+        actor=bank_officer, code="DUP-1", name="产品一", terms=product_terms()
+    )
     with pytest.raises(ConflictError):
         product_services.product_create(
-            actor=bank_officer, code="dup-1", name="产品二", terms=terms()
+            actor=bank_officer, code="dup-1", name="产品二", terms=product_terms()
         )

@@ -2,7 +2,7 @@ import pytest
 
 from xinrong.marketplace.models import Product
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import published_product, terms
+from xinrong.marketplace.tests.factories import product_terms, published_product, terms
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,9 @@ def test_detail_shows_every_reason_for_an_enterprise(client, enterprise_user, sh
 
 
 def test_detail_of_draft_is_404(client, enterprise_user, bank_officer):
-    product_services.product_create(actor=bank_officer, code="V-9", name="草稿", terms=terms())
+    product_services.product_create(
+        actor=bank_officer, code="V-9", name="草稿", terms=product_terms()
+    )
     client.force_login(enterprise_user)
     assert client.get("/marketplace/p/V-9/").status_code == 404
 

@@ -12,7 +12,11 @@ from xinrong.marketplace.models import DemandEvent, ProductEvent
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import demands as demand_services
 from xinrong.marketplace.services import products as product_services
-from xinrong.marketplace.tests.factories import demand_data, published_product, terms
+from xinrong.marketplace.tests.factories import (
+    demand_in,
+    product_terms,
+    published_product,
+)
 from xinrong.marketplace.workflows import APPLICATION, DEMAND, PRODUCT
 from xinrong.notifications.models import Notification
 from xinrong.workflows.kernel import transition_apply
@@ -39,7 +43,7 @@ def test_a_new_demand_tells_the_lenders_whose_products_cover_its_place(
     entity = enterprise_user.organisation.market_entity
     with django_capture_on_commit_callbacks(execute=True):
         demand = demand_services.demand_publish(
-            actor=enterprise_user, entity=entity, data=demand_data()
+            actor=enterprise_user, entity=entity, data=demand_in()
         )
     assert _inbox(near, "demand.published").count() == 1
     assert _inbox(far, "demand.published").count() == 0
@@ -53,9 +57,7 @@ def test_the_enterprise_is_told_when_its_demand_moves(
 ):
     agent = make_user("enterprise", ["enterprise_agent"], org=enterprise_user.organisation)
     entity = enterprise_user.organisation.market_entity
-    demand = demand_services.demand_publish(
-        actor=enterprise_user, entity=entity, data=demand_data()
-    )
+    demand = demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
     with django_capture_on_commit_callbacks(execute=True):
         demand_services.demand_withdraw(demand=demand, actor=agent)
     assert _inbox(enterprise_user, "demand.withdrawn").count() == 1
@@ -70,7 +72,7 @@ def test_the_product_institution_is_told_of_the_review(
     colleague = make_user("bank", ["loan_officer"], org=bank_officer.organisation)
     stranger = make_user("bank", ["loan_officer"])
     product = product_services.product_create(
-        actor=bank_officer, code="NOTE-1", name="通知产品", terms=terms()
+        actor=bank_officer, code="NOTE-1", name="通知产品", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     with django_capture_on_commit_callbacks(execute=True):
@@ -87,7 +89,9 @@ def test_the_product_institution_is_told_of_the_review(
 
 def test_a_live_products_new_version_is_reviewed_while_it_stays_on_sale(bank_officer, operator):
     product = published_product(bank_officer, operator, code="LIVE-1")
-    product_services.product_update(product=product, actor=bank_officer, terms=terms(rate_max="5"))
+    product_services.product_update(
+        product=product, actor=bank_officer, terms=product_terms(rate_max="5")
+    )
     product = product_services.product_submit(product=product, actor=bank_officer)
     assert product.status == "published"
     event = product.events.order_by("-id").first()
@@ -123,9 +127,7 @@ def test_the_enterprise_is_told_of_every_move_and_the_institution_of_arrivals(
 
 def test_system_only_actions_are_refused_to_people(enterprise_user, operator):
     entity = enterprise_user.organisation.market_entity
-    demand = demand_services.demand_publish(
-        actor=enterprise_user, entity=entity, data=demand_data()
-    )
+    demand = demand_services.demand_publish(actor=enterprise_user, entity=entity, data=demand_in())
     for action in ("expire", "escalate", "close"):
         with pytest.raises(PermissionDeniedError):
             transition_apply(DEMAND, demand, action, actor=operator)
@@ -183,7 +185,7 @@ def test_the_institution_is_reminded_once_before_the_service_time_runs_out(
 def test_review_buttons_only_for_who_may_review(client, bank_officer, operator, make_user):
     auditor = make_user("operator", ["auditor"])
     product = product_services.product_create(
-        actor=bank_officer, code="BTN-2", name="按钮产品", terms=terms()
+        actor=bank_officer, code="BTN-2", name="按钮产品", terms=product_terms()
     )
     product_services.product_submit(product=product, actor=bank_officer)
     url = f"/marketplace/manage/{product.pk}/"

@@ -27,7 +27,7 @@ from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
 from xinrong.marketplace.models import Demand, LoanApplication, Product, ReserveCandidate
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import demands as demand_services
-from xinrong.marketplace.tests.factories import demand_data, published_product
+from xinrong.marketplace.tests.factories import demand_in, published_product
 
 Walk = tuple[Callable[[str], Model], dict[str, User | None], Callable[[Any], dict[str, Any]]]
 
@@ -119,7 +119,7 @@ def demand_walk() -> Walk:
         demand = demand_services.demand_publish(
             actor=people["enterprise_owner"],  # type: ignore[arg-type]
             entity=entity,
-            data=demand_data(),
+            data=demand_in(),
         )
         held = status == "open"
         Demand.objects.filter(pk=demand.pk).update(

@@ -47,9 +47,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
     form = DemandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            demand = demand_services.demand_publish(
-                actor=user, entity=entity, data=form.cleaned_data
-            )
+            demand = demand_services.demand_publish(actor=user, entity=entity, data=form.demand())
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:

@@ -16,8 +16,9 @@ from django.utils import timezone
 from xinrong.accounts.choices import OrgKind
 from xinrong.accounts.models import Organisation
 from xinrong.marketplace.choices import EventKind, ProductStatus, VersionStatus
+from xinrong.marketplace.inputs import ProductTermsIn
 from xinrong.marketplace.models import Product, ProductEvent, ProductVersion
-from xinrong.marketplace.services.products import region_index, tag_index, terms_clean
+from xinrong.marketplace.services.products import region_index, tag_index
 from xinrong.web.seed.base import load_data
 from xinrong.web.seed.organisations import INSTITUTIONS
 
@@ -108,7 +109,7 @@ def seed_products(orgs: dict[str, Organisation], seed_value: int) -> int:
         short = _short_institution(name)
         for j, template in enumerate(rng.sample(templates, min(count, len(templates)))):
             code = f"QH-{letter}{counters[letter]:02d}-{j + 1:02d}"
-            terms = terms_clean(_product_terms(rng, template))
+            terms = ProductTermsIn.parse(_product_terms(rng, template)).as_terms()
             terms["description"] = f"{short}面向青海小微企业和个体工商户推出的{template[0]}产品。"
             published = now - dt.timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 1440))
             planned.append((org, code, f"{short}·{template[0]}", terms, published))

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from django.db import transaction
+from django.urls import reverse
 
 from xinrong.datahub import demo as datahub_demo
 from xinrong.marketplace import demo as marketplace_demo
@@ -66,4 +67,36 @@ def seed(
         t_retrain = time.perf_counter()
         retrain_on_platform_outcomes(seed_value, progress)
         report.timings["platform model"] = time.perf_counter() - t_retrain
+    t_inbox = time.perf_counter()
+    seed_inbox()
+    report.timings["inbox"] = time.perf_counter() - t_inbox
     return report
+
+
+def seed_inbox() -> None:
+    """Give every role its waiting work in the inbox on first login, as the live platform would.
+
+    The demo history is written in bulk, without the notices a live platform sends: each
+    application still waiting at its institution is announced to the institution's staff (once:
+    a second run finds the notice), and the deadline sweep reminds what falls due in the next
+    days. Both use the platform's own notice paths.
+    """
+    from xinrong.marketplace.choices import ApplicationStatus
+    from xinrong.marketplace.models import LoanApplication
+    from xinrong.marketplace.services.applications import application_arrival_notify
+    from xinrong.notifications.models import Notification
+    from xinrong.workflows.kernel import deadlines_remind
+
+    waiting = LoanApplication.objects.filter(
+        status__in=(ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED)
+    ).select_related("entity", "product")
+    announced = set(
+        Notification.objects.filter(kind="loan_application", title__startswith="新的贷款申请")
+        .values_list("link", flat=True)
+        .distinct()
+    )
+    with transaction.atomic():
+        for app in waiting.order_by("submitted_at", "pk"):
+            if reverse("marketplace:application_detail", args=[app.pk]) not in announced:
+                application_arrival_notify(app)
+    deadlines_remind()

@@ -242,3 +242,29 @@ def test_seed_closes_the_loop_with_a_model_trained_on_platform_outcomes(seeded):
     assert len(common) == 2000
     assert scores[common].corr(risk[common], method="spearman") < -0.3
     assert active.metrics["auc_train"] > 0.6
+
+
+def test_the_demo_inbox_holds_each_waiting_application_once(seeded):
+    """The bank's staff find the applications waiting for them in the inbox on first login,
+    announced once although the seed ran twice."""
+    from django.urls import reverse
+
+    from xinrong.accounts.models import User
+    from xinrong.marketplace.choices import ApplicationStatus
+    from xinrong.marketplace.models import LoanApplication
+    from xinrong.notifications.models import Notification
+
+    officer = User.objects.get(username="loan_officer")
+    waiting = LoanApplication.objects.filter(
+        institution_id=officer.organisation_id,
+        status__in=(ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED),
+    )
+    assert waiting.exists()
+    links = list(
+        Notification.objects.filter(
+            recipient=officer, title__startswith="新的贷款申请"
+        ).values_list("link", flat=True)
+    )
+    assert sorted(links) == sorted(
+        reverse("marketplace:application_detail", args=[a.pk]) for a in waiting
+    )

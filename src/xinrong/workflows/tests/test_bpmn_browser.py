@@ -62,11 +62,27 @@ def test_operator_edits_the_repair_process(page: Any, live_server: Any, make_use
     page.on("pageerror", lambda e: errors.append(str(e)))
     _login(page, base, "op_admin")
     page.goto(f"{base}/workflows/processes/")
+    assert page.inner_text("h1") == "流程管理"  # as in the menu
     _shot(page, "01-list")
     with page.expect_navigation():
         page.click("#edit-credit\\.repair_approval")
     page.wait_for_selector('#bpmn-canvas[data-ready="1"]', state="attached")
     _shot(page, "02-modeler")
+    page.wait_for_timeout(400)  # the diagram is refitted after the viewport's last change
+    # the modeler speaks Chinese, and its palette leaves the start event and lane titles free
+    gateway = page.locator(".djs-palette .entry[data-action='create.exclusive-gateway']")
+    assert gateway.get_attribute("title") == "添加网关"
+    palette = page.locator(".djs-palette").bounding_box()
+    for element in ("start", "Lane_department", "Lane_operator"):
+        box = page.locator(f'[data-element-id="{element}"]').bounding_box()
+        assert box["x"] >= palette["x"] + palette["width"], element
+    page.evaluate(
+        "() => { const m = window.xinrongModeler;"
+        " m.get('selection').select(m.get('elementRegistry').get('department_review')); }"
+    )
+    assert page.inner_text("#element-title") == "部门审核"
+    pad = [e.get_attribute("title") for e in page.locator(".djs-context-pad .entry").all()]
+    assert "接上任务" in pad and "删除" in pad, pad
 
     # the operator adds a lane with a second review between the department and the operator
     added = page.evaluate(ADD_LANE_JS)

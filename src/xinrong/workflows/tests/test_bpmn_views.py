@@ -47,7 +47,8 @@ def test_only_the_central_operator_admin_manages_processes(
     url = reverse("workflows:process_list")
     response = _client(operator).get(url)
     assert response.status_code == 200
-    assert "信用修复审核" in response.content.decode() and "审批流程" in response.content.decode()
+    listing = response.content.decode()
+    assert "信用修复审核" in listing and '<h1 class="h4 mb-2">流程管理</h1>' in listing
     for user in (substation_operator, gov_reviewer):
         assert _client(user).get(url).status_code == 403
     definition = ProcessDefinition.objects.get(key=KEY)
@@ -71,6 +72,10 @@ def test_edit_saves_a_draft_with_all_problems_then_activates(operator: Any) -> N
     page = client.get(response["Location"]).content.decode()
     assert 'id="bpmn-canvas"' in page and "bpmn-modeler.production.min.js" in page
     assert "<script>" not in page  # the page's script is a static file (CSP)
+    assert "process-editor-i18n.js" in page  # the modeler's Chinese labels
+    # lane cards are titled by the lanes' names, not their technical ids
+    assert "数据提供部门" in page and "平台运营方" in page
+    assert ">Lane_department<" not in page and "Lane_department</span>" not in page
 
     broken = bpmn_edit.unlane(draft.bpmn_xml, "second_review")
     data = _lane_post(draft, broken, Lane_operator={"roles": []})

@@ -8,7 +8,10 @@
     return;
   }
   var editable = canvas.dataset.editable === "1";
-  var modeler = new window.BpmnJS({ container: canvas });
+  var modeler = new window.BpmnJS({
+    container: canvas,
+    additionalModules: window.xinrongBpmnTranslate ? [window.xinrongBpmnTranslate] : [],
+  });
   window.xinrongModeler = modeler; // for the browser test and the console
 
   var KINDS = {
@@ -21,23 +24,54 @@
     "bpmn:SequenceFlow": "连线",
     "bpmn:Lane": "泳道",
     "bpmn:Participant": "流程",
+    "bpmn:InclusiveGateway": "包容网关",
+    "bpmn:IntermediateThrowEvent": "中间事件",
+    "bpmn:IntermediateCatchEvent": "中间事件",
+    "bpmn:TextAnnotation": "注释",
   };
+
+  // Fit the whole diagram into the canvas, centred in the room the tool palette leaves free, so the
+  // palette covers neither the start event nor the lane titles. The palette is a column on the left
+  // (wide screens) or a strip along the top (phones, see process-editor.css); it is measured.
+  function fit() {
+    var view = modeler.get("canvas");
+    view.resized();
+    var width = canvas.clientWidth;
+    var height = canvas.clientHeight;
+    var inner = view.viewbox().inner;
+    if (!inner || !inner.width || !inner.height || !width || !height) {
+      return;
+    }
+    var left = 16;
+    var top = 16;
+    var margin = 16;
+    var palette = canvas.querySelector(".djs-palette");
+    if (palette && palette.offsetWidth) {
+      var outer = canvas.getBoundingClientRect();
+      var box = palette.getBoundingClientRect();
+      if (box.width > width / 2) {
+        top = box.bottom - outer.top + 8;
+      } else {
+        left = box.right - outer.left + 12;
+      }
+    }
+    var roomWidth = width - left - margin;
+    var roomHeight = height - top - margin;
+    var scale = Math.min(roomWidth / inner.width, roomHeight / inner.height, 1);
+    var offsetX = left + (roomWidth - inner.width * scale) / 2;
+    var offsetY = top + (roomHeight - inner.height * scale) / 2;
+    view.viewbox({
+      x: inner.x - offsetX / scale,
+      y: inner.y - offsetY / scale,
+      width: width / scale,
+      height: height / scale,
+    });
+  }
 
   modeler
     .importXML(input.value)
     .then(function () {
-      // fit the diagram, leaving room on the left for the tool palette
-      var view = modeler.get("canvas");
-      view.zoom("fit-viewport", "auto");
-      var box = view.viewbox();
-      var inner = box.inner;
-      var pad = (editable ? 170 : 20) / (box.scale || 1);
-      view.viewbox({
-        x: inner.x - pad,
-        y: inner.y - 20,
-        width: inner.width + pad + 20,
-        height: inner.height + 40,
-      });
+      fit();
       canvas.dataset.ready = "1";
     })
     .catch(function (err) {
@@ -47,12 +81,37 @@
       canvas.dataset.ready = "error";
     });
 
+  // refit when the canvas gets wider or narrower (not when a phone's address bar shows or hides,
+  // which only changes the height and would throw away the user's own zoom)
+  var fittedWidth = canvas.clientWidth;
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () {
+      if (canvas.dataset.ready === "1" && canvas.clientWidth !== fittedWidth) {
+        fittedWidth = canvas.clientWidth;
+        fit();
+      }
+    }, 150);
+  });
+
   var none = document.getElementById("element-none");
   var fields = document.getElementById("element-fields");
   var nameInput = document.getElementById("element-name");
   var condGroup = document.getElementById("condition-group");
   var condInput = document.getElementById("element-condition");
   var current = null;
+
+  // the main text shows an element's name; an unnamed one gets a Chinese hint, never its id
+  function unnamed(element) {
+    if (element.type === "bpmn:SequenceFlow") {
+      return "未命名的连线";
+    }
+    if (element.type === "bpmn:Lane") {
+      return "未命名的泳道（请在下方“名称”中填写）";
+    }
+    return "未命名（请在下方“名称”中填写）";
+  }
 
   function isBranch(element) {
     var bo = element.businessObject;
@@ -73,8 +132,8 @@
     var bo = element.businessObject;
     none.classList.add("d-none");
     fields.classList.remove("d-none");
-    document.getElementById("element-kind").textContent = KINDS[element.type] || element.type;
-    document.getElementById("element-id").textContent = bo.id;
+    document.getElementById("element-kind").textContent = KINDS[element.type] || "流程元素";
+    document.getElementById("element-title").textContent = bo.name || unnamed(element);
     nameInput.value = bo.name || "";
     if (isBranch(element)) {
       condGroup.classList.remove("d-none");
