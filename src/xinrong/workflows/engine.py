@@ -67,13 +67,19 @@ class TaskView:
     org_kind: str = ""
 
 
-def _dump(workflow: BpmnWorkflow) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(_SERIALIZER.serialize_json(workflow))
-    return result
+def _dump(workflow: BpmnWorkflow) -> str:
+    """Serialize the case as SpiffWorkflow's JSON text.
+
+    Kept as one JSON string, not as an object: PostgreSQL's jsonb reorders object keys, and
+    SpiffWorkflow rebuilds its task tree (and each task's data) in the order the tasks were
+    written, so an object would lose the process variables on PostgreSQL.
+    """
+    return str(_SERIALIZER.serialize_json(workflow))
 
 
 def _load(instance: ProcessInstance) -> BpmnWorkflow:
-    workflow = _SERIALIZER.deserialize_json(json.dumps(instance.state))
+    state = instance.state
+    workflow = _SERIALIZER.deserialize_json(state if isinstance(state, str) else json.dumps(state))
     workflow.script_engine = bpmn.script_engine()
     return workflow
 
