@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> None:
     from django.core.cache import cache
 
     from xinrong.accounts.models import User
-    from xinrong.marketplace import matching
+    from xinrong.marketplace import demand_board, matching
     from xinrong.marketplace.models import Demand
     from xinrong.marketplace.selectors import demands as demand_selectors
 
@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> None:
         User.objects.filter(username__startswith="bench_officer_").select_related("organisation")
     )
     start = time.perf_counter()
-    matching.demand_board()
+    demand_board.demand_board()
     cold_board = (time.perf_counter() - start) * 1000
     hall, totals = [], []
     for user in users:

@@ -21,12 +21,7 @@ How a demand meets the catalogue, in two stages:
    - ``reputation``: the institution's reputation in 0–1 from ``institution_reputation``, a hook
      the evaluation module fills; neutral (0.5) until then.
 
-The institutions' demand hall ranks the other way round: open demands for one institution.
-Its service regions are the union of its published products' regions (empty, or any product
-open everywhere, means everywhere); demands outside them are filtered out. The score in 0–100
-uses ``HALL_WEIGHTS``: ``amount`` (1 when some product of the institution covers the amount,
-falling by 1 per factor of 10 away from the nearest range), ``urgency`` (normal 0, urgent 0.5,
-very urgent 1) and ``freshness`` (1 for a demand published now, 0 at 30 days or older).
+The institutions' demand hall ranks the other way round (``demand_board``).
 
 Speed: the catalogue is loaded column-wise (one ``values_list``) into NumPy arrays and kept in
 process memory until any product changes (``catalogue_stamp``). Each eligibility condition is
@@ -38,7 +33,6 @@ Only the returned top matches get their Chinese explanations. The entity's facts
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,9 +45,9 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from xinrong.marketplace import eligibility
-from xinrong.marketplace.choices import CollateralMode, DemandStatus, DemandUrgency, ProductStatus
+from xinrong.marketplace.choices import CollateralMode, ProductStatus
 from xinrong.marketplace.eligibility import EntityFacts, evaluate
-from xinrong.marketplace.models import Demand, Product
+from xinrong.marketplace.models import Product
 from xinrong.reference import divisions
 
 WEIGHTS: dict[str, float] = {
@@ -190,8 +184,9 @@ institution_reputation: Callable[[IntArray], FloatArray] = neutral_reputation
 
 # ---------------------------------------------------------------- loading the catalogue
 
-_cache_lock = threading.Lock()
-_cache: dict[str, Any] = {}
+# shared with demand_board: one lock, one cache, one forget
+CACHE_LOCK = threading.Lock()
+CACHE: dict[str, Any] = {}
 
 
 def catalogue_stamp() -> tuple[int, str]:
@@ -281,9 +276,9 @@ CATALOGUE_COLUMNS = (
 def catalogue() -> Catalogue:
     """Return the published catalogue as columns, reloading only when a product has changed."""
     stamp = catalogue_stamp()
-    with _cache_lock:
-        if _cache.get("stamp") == stamp:
-            cached: Catalogue = _cache["catalogue"]
+    with CACHE_LOCK:
+        if CACHE.get("stamp") == stamp:
+            cached: Catalogue = CACHE["catalogue"]
             return cached
     rows = list(
         Product.objects.filter(status=ProductStatus.PUBLISHED, current_version__isnull=False)
@@ -291,16 +286,16 @@ def catalogue() -> Catalogue:
         .values_list(*CATALOGUE_COLUMNS)
     )
     built = catalogue_build(rows)
-    with _cache_lock:
-        _cache["stamp"] = stamp
-        _cache["catalogue"] = built
+    with CACHE_LOCK:
+        CACHE["stamp"] = stamp
+        CACHE["catalogue"] = built
     return built
 
 
 def catalogue_forget() -> None:
     """Drop the cached catalogue (tests; the stamp makes this unnecessary in production)."""
-    with _cache_lock:
-        _cache.clear()
+    with CACHE_LOCK:
+        CACHE.clear()
 
 
 # ---------------------------------------------------------------- ranking (pure)
@@ -520,160 +515,3 @@ def _exclusion_message(
         "have": _mode_names(int(cat.modes_mask[i])),
         "want": _mode_names(_modes_mask(demand.collateral_modes)),
     }
-
-
-# ---------------------------------------------------------------- the institutions' demand hall
-
-HALL_WEIGHTS: dict[str, float] = {"amount": 0.5, "urgency": 0.3, "freshness": 0.2}
-URGENCY_VALUE = {
-    DemandUrgency.NORMAL: 0.0,
-    DemandUrgency.URGENT: 0.5,
-    DemandUrgency.VERY_URGENT: 1.0,
-}
-FRESH_DAYS = 30.0
-
-
-@dataclass(frozen=True)
-class DemandBoard:
-    """Open demands as columns (one row per demand)."""
-
-    demand_id: IntArray
-    amount_fen: IntArray
-    term: IntArray
-    urgency: FloatArray
-    division: IntArray  # the first six digits of the entity's division code
-    created: FloatArray  # POSIX seconds
-
-    def __len__(self) -> int:
-        return int(self.demand_id.shape[0])
-
-
-@dataclass(frozen=True)
-class HallEntry:
-    """One open demand ranked for an institution."""
-
-    demand_id: int
-    score: float
-    components: dict[str, float]
-
-
-def _division6(code: str) -> int:
-    digits = (code or "")[:6]
-    return int(digits.ljust(6, "0")) if digits.isdigit() else -1
-
-
-def demand_board_build(rows: Sequence[Sequence[Any]]) -> DemandBoard:
-    """Return columns from rows of (id, amount, term, urgency, division code, created_at)."""
-    n = len(rows)
-    return DemandBoard(
-        demand_id=np.fromiter((r[0] for r in rows), dtype=np.int64, count=n),
-        amount_fen=np.fromiter((int(r[1] * 100) for r in rows), dtype=np.int64, count=n),
-        term=np.fromiter((r[2] for r in rows), dtype=np.int64, count=n),
-        urgency=np.fromiter((URGENCY_VALUE.get(r[3], 0.0) for r in rows), np.float64, count=n),
-        division=np.fromiter((_division6(r[4]) for r in rows), dtype=np.int64, count=n),
-        created=np.fromiter((r[5].timestamp() for r in rows), dtype=np.float64, count=n),
-    )
-
-
-def demand_board() -> DemandBoard:
-    """Return the open demands as columns, reloading only when a demand has changed."""
-    agg = Demand.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    stamp = (int(agg["n"] or 0), str(agg["last"]))
-    with _cache_lock:
-        if _cache.get("board_stamp") == stamp:
-            cached: DemandBoard = _cache["board"]
-            return cached
-    rows = list(
-        Demand.objects.filter(status=DemandStatus.OPEN)
-        .order_by("pk")
-        .values_list("pk", "amount", "term_months", "urgency", "division_code", "created_at")
-    )
-    built = demand_board_build(rows)
-    with _cache_lock:
-        _cache["board_stamp"] = stamp
-        _cache["board"] = built
-    return built
-
-
-def region_ranges(regions: Sequence[str]) -> list[tuple[int, int]]:
-    """Return [lo, hi) ranges of six-digit division codes covering the regions and below."""
-    out = []
-    for region in regions:
-        try:
-            prefix = divisions.descendants_prefix(region)
-        except ValueError:
-            continue
-        lo = int(prefix[:6].ljust(6, "0"))
-        out.append((lo, lo + 10 ** (6 - min(len(prefix), 6))))
-    return out
-
-
-def division_in_ranges(code: str, ranges: Sequence[tuple[int, int]] | None) -> bool:
-    """Return whether a division code lies in one of the ranges (None: everywhere)."""
-    if ranges is None:
-        return True
-    value = _division6(code)
-    return any(lo <= value < hi for lo, hi in ranges)
-
-
-def rank_demands(
-    board: DemandBoard,
-    *,
-    ranges: Sequence[tuple[int, int]] | None,
-    amount_ranges: Sequence[tuple[Decimal, Decimal]],
-    now: dt.datetime,
-    limit: int = 50,
-) -> tuple[list[HallEntry], int]:
-    """Return the best open demands for an institution and how many are in its regions.
-
-    ``ranges`` are the institution's regions as division-code ranges (None: everywhere);
-    ``amount_ranges`` are its published products' [amount_min, amount_max].
-    """
-    n = len(board)
-    if n == 0:
-        return [], 0
-    if ranges is None:
-        inside = np.ones(n, dtype=bool)
-    else:
-        inside = np.zeros(n, dtype=bool)
-        for lo, hi in ranges:
-            inside |= (board.division >= lo) & (board.division < hi)
-    idx = np.flatnonzero(inside)
-    amount = board.amount_fen[idx].astype(np.float64)
-    if amount_ranges:
-        # Distance in decades to the nearest product range (0 inside one); distinct ranges only.
-        pairs = sorted({(float(lo) * 100, float(hi) * 100) for lo, hi in amount_ranges})
-        log_amount = np.log10(np.maximum(amount, 1.0))
-        gap = np.full(idx.shape[0], np.inf)
-        for low, high in pairs:
-            below = np.maximum(np.log10(low) - log_amount, 0.0)
-            above = np.maximum(log_amount - np.log10(high), 0.0)
-            np.minimum(gap, below + above, out=gap)
-        fit = np.clip(1.0 - gap, 0.0, 1.0)
-    else:
-        fit = np.full(idx.shape[0], 0.5)
-    age_days = (now.timestamp() - board.created[idx]) / 86400.0
-    parts = {
-        "amount": fit,
-        "urgency": board.urgency[idx],
-        "freshness": np.clip(1.0 - age_days / FRESH_DAYS, 0.0, 1.0),
-    }
-    score = np.zeros(idx.shape[0])
-    for name, weight in HALL_WEIGHTS.items():
-        score += weight * parts[name]
-    score *= 100.0
-    if limit < idx.shape[0]:
-        top = np.argpartition(-score, limit)[:limit]
-    else:
-        top = np.arange(idx.shape[0])
-    # Best first; ties by newer demand (higher id).
-    order = top[np.lexsort((-board.demand_id[idx][top], -np.round(score[top], 6)))]
-    entries = [
-        HallEntry(
-            demand_id=int(board.demand_id[idx[j]]),
-            score=round(float(score[j]), 2),
-            components={k: round(float(v[j]), 4) for k, v in parts.items()},
-        )
-        for j in order
-    ]
-    return entries, int(idx.shape[0])

@@ -19,18 +19,15 @@ from xinrong.accounts.permissions import (
 )
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.marketplace.choices import LENDER_KINDS, DemandStatus, ProductStatus
-from xinrong.marketplace.eligibility import EntityFacts, entity_facts
-from xinrong.marketplace.matching import (
-    FACTS_TTL,
+from xinrong.marketplace.demand_board import (
     HallEntry,
-    MatchResult,
-    catalogue,
     demand_board,
     division_in_ranges,
     rank_demands,
-    rank_products,
     region_ranges,
 )
+from xinrong.marketplace.eligibility import EntityFacts, entity_facts
+from xinrong.marketplace.matching import FACTS_TTL, MatchResult, catalogue, rank_products
 from xinrong.marketplace.models import Demand, DemandEvent, Product
 from xinrong.marketplace.rules import own_enterprise_user
 from xinrong.marketplace.selectors.common import user_entity

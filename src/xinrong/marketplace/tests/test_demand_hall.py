@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from xinrong.marketplace import matching
+from xinrong.marketplace import demand_board, matching
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services import demands as demand_services
@@ -61,8 +61,8 @@ def test_hall_prefers_amounts_its_products_cover():
         (2, Decimal("50000000"), 12, "normal", "630102", now),
         (3, Decimal("5000000"), 12, "normal", "630102", now),
     ]
-    board = matching.demand_board_build(rows)
-    entries, total = matching.rank_demands(
+    board = demand_board.demand_board_build(rows)
+    entries, total = demand_board.rank_demands(
         board,
         ranges=None,
         amount_ranges=[(Decimal("100000"), Decimal("1000000"))],
