@@ -13,7 +13,6 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.permissions import can, require
 from xinrong.common.errors import ApplicationError
 from xinrong.common.forms import add_service_error
-from xinrong.common.http import error_page
 from xinrong.workflows import bpmn, selectors, services
 from xinrong.workflows.choices import VersionStatus
 from xinrong.workflows.forms import VersionForm
@@ -24,10 +23,7 @@ from xinrong.workflows.models import ProcessVersion
 def process_list(request: HttpRequest) -> HttpResponse:
     """Every approval process with its versions and their status."""
     user = request_user(request)
-    try:
-        definitions = list(selectors.process_list(user=user))
-    except ApplicationError as exc:
-        return error_page(request, exc)
+    definitions = list(selectors.process_list(user=user))
     return render(
         request,
         "workflows/process_list.html",
@@ -40,12 +36,9 @@ def process_list(request: HttpRequest) -> HttpResponse:
 def process_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Open the process's draft (a copy of its latest version when there is none)."""
     user = request_user(request)
-    try:
-        require(user, "workflows.process_manage")
-        definition = selectors.definition_get(user=user, pk=pk)
-        draft = services.version_draft(definition=definition, user=user)
-    except ApplicationError as exc:
-        return error_page(request, exc)
+    require(user, "workflows.process_manage")
+    definition = selectors.definition_get(user=user, pk=pk)
+    draft = services.version_draft(definition=definition, user=user)
     return redirect("workflows:version_edit", pk=draft.pk)
 
 
@@ -60,20 +53,14 @@ def _lanes(xml: str) -> list[bpmn.Lane]:
 def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """A version in the modeler; a draft can be changed, saved (checked) and activated."""
     user = request_user(request)
-    try:
-        version = selectors.version_get(user=user, pk=pk)
-    except ApplicationError as exc:
-        return error_page(request, exc)
+    version = selectors.version_get(user=user, pk=pk)
     editable = version.status == VersionStatus.DRAFT and can(user, "workflows.process_manage")
     status = 200
     form: VersionForm | None = None
     if request.method == "POST":
         if not editable:
-            return error_page(
-                request,
-                ApplicationError(
-                    "version_not_draft", _("只有草稿可以修改；请先点“编辑”新建草稿"), status=409
-                ),
+            raise ApplicationError(
+                "version_not_draft", _("只有草稿可以修改；请先点“编辑”新建草稿"), status=409
             )
         xml = request.POST.get("bpmn_xml", "")
         posted = VersionForm(request.POST, lanes=_lanes(xml), lane_map=version.lane_map)
@@ -139,13 +126,13 @@ def _render_edit(
 def version_activate(request: HttpRequest, pk: int) -> HttpResponse:
     """Activate a checked draft; the version in use is retired."""
     user = request_user(request)
+    require(user, "workflows.process_manage")
+    version = selectors.version_get(user=user, pk=pk)
     try:
-        require(user, "workflows.process_manage")
-        version = selectors.version_get(user=user, pk=pk)
         version = services.version_activate(version=version, user=user)
     except ApplicationError as exc:
         if exc.code != "version_invalid":
-            return error_page(request, exc)
+            raise  # the error page (ApplicationErrorMiddleware)
         version = selectors.version_get(user=user, pk=pk)
         return _render_edit(
             request, version, editable=True, status=exc.status, activate_error=exc.message
