@@ -344,7 +344,7 @@ XINRONG_API_IDEMPOTENCY_DAYS = int(os.environ.get("XINRONG_API_IDEMPOTENCY_DAYS"
 # commits late with an earlier updated_at is not jumped over by an institution's cursor.
 XINRONG_API_FEED_LAG_SECONDS = int(os.environ.get("XINRONG_API_FEED_LAG_SECONDS", "30"))
 
-# Notifications (docs/operations.md): every message lands in the in-app inbox; these channels
+# Notifications (docs/configuration.md): every message lands in the in-app inbox; these channels
 # also send it out. Names: "email", "sms", or a class path of a channel callable.
 XINRONG_NOTIFICATION_CHANNELS = env_list("XINRONG_NOTIFICATION_CHANNELS", "email,sms")
 # E-mail through Django's e-mail framework. XINRONG_EMAIL_BACKEND is "file" (one file per message
