@@ -1,7 +1,7 @@
 """The parts the marketplace's workflow declarations are made of.
 
-Who is told (the recipients of the actions' notices), the guards of the demand actions, and
-:func:`ensure_may`, the early refusal services use before they read their inputs.
+Who is told (the recipients of the actions' notices) and the guards of the demand actions.
+Services that validate inputs before moving refuse early with ``Workflow.check`` (the kernel).
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.choices import Role
 from xinrong.accounts.models import Organisation, User
-from xinrong.accounts.permissions import can
 from xinrong.common.errors import ConflictError, PermissionDeniedError
 from xinrong.credit.recipients import entity_users
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.reference import divisions
-from xinrong.workflows.kernel import TransitionRefused, Workflow
 
 OFFICER_ROLES = frozenset({Role.LOAN_OFFICER, Role.INSTITUTION_ADMIN})
 REVIEWER_ROLES = frozenset({Role.REVIEWER, Role.INSTITUTION_ADMIN})
@@ -56,40 +54,6 @@ def product_staff(obj: Any) -> list[User]:
 
 
 # ---------------------------------------------------------------- refusing early
-
-
-def ensure_may(
-    workflow: Workflow, obj: Any, action_name: str, actor: Any, *, who: Any = None
-) -> None:
-    """Refuse now, exactly as ``transition_apply`` would, before a service reads its inputs.
-
-    Services that validate amounts or dates before moving call this first so that a wrong
-    person (403) or a wrong status (409) is reported before a bad amount; ``transition_apply``
-    checks again under the lock. ``who`` names, in words, the people the action is for (the
-    refusal then says "只有<who>可以<action>").
-    """
-    action = workflow.action(action_name)
-    if actor is None:
-        if not action.system:
-            raise PermissionDeniedError(
-                "forbidden", _("「%(action)s」须由人工办理") % {"action": action.label}
-            )
-    elif not can(actor, workflow.permission(action), obj):
-        raise PermissionDeniedError(
-            "forbidden",
-            _("只有%(who)s可以%(action)s") % {"who": who, "action": action.label}
-            if who
-            else _("您无权%(action)s") % {"action": action.label},
-            {"permission": workflow.permission(action), "action": action.name},
-        )
-    current = workflow.status_of(obj)
-    if current not in action.sources:
-        raise TransitionRefused(
-            workflow.refused_code,
-            _("当前状态为「%(status)s」，不能%(action)s")
-            % {"status": workflow.status_label(current), "action": action.label},
-            {"status": current, "action": action.name},
-        )
 
 
 # ---------------------------------------------------------------- demand guards

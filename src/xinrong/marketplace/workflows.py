@@ -277,6 +277,17 @@ def _told(title: Any, body: Any = "") -> Notice:
     return Notice(enterprise_of, title, body, kind="loan_application")
 
 
+# Whom each application action is for, in words (a refusal says "只有…可以…").
+_OFFICERS = gettext_lazy("受理机构的客户经理、机构管理员")
+APPLICATION_WHO = {
+    **dict.fromkeys(
+        ("accept", "review", "sign", "disburse", "repay", "settle", "overdue"), _OFFICERS
+    ),
+    **dict.fromkeys(("approve", "default"), gettext_lazy("受理机构的审批人员、机构管理员")),
+    "reject": gettext_lazy("受理机构的客户经理、审批人员、机构管理员"),
+    **dict.fromkeys(("withdraw", "refer"), gettext_lazy("申请企业的企业主或经办人")),
+}
+
 APPLICATION = register(
     Workflow(
         name="marketplace.application",
@@ -323,6 +334,7 @@ APPLICATION = register(
                 S.ACCEPTED,
                 market_rules.own_institution_officer,
                 gettext_lazy("受理"),
+                who=APPLICATION_WHO["accept"],
                 event=ApplicationEventKind.ACCEPTED,
                 notices=(_told(gettext_lazy("{actor_org}已受理您的贷款申请：{obj}"), "{note}"),),
             ),
@@ -332,6 +344,7 @@ APPLICATION = register(
                 S.UNDER_REVIEW,
                 market_rules.own_institution_officer,
                 gettext_lazy("提交审批"),
+                who=APPLICATION_WHO["review"],
                 event=ApplicationEventKind.REVIEW_STARTED,
                 notices=(_told(gettext_lazy("您的贷款申请已进入审批：{obj}")),),
             ),
@@ -342,6 +355,7 @@ APPLICATION = register(
                 S.APPROVED,
                 market_rules.own_institution_reviewer,
                 gettext_lazy("批准"),
+                who=APPLICATION_WHO["approve"],
                 event=ApplicationEventKind.APPROVED,
                 notices=(_told(gettext_lazy("{actor_org}已批准您的贷款申请：{obj}"), "{note}"),),
             ),
@@ -351,6 +365,7 @@ APPLICATION = register(
                 S.REJECTED,
                 market_rules.own_institution_staff,
                 gettext_lazy("拒绝"),
+                who=APPLICATION_WHO["reject"],
                 event=ApplicationEventKind.REJECTED,
                 notices=(
                     _told(
@@ -365,6 +380,7 @@ APPLICATION = register(
                 S.CONTRACT_SIGNED,
                 market_rules.own_institution_officer,
                 gettext_lazy("登记签约"),
+                who=APPLICATION_WHO["sign"],
                 event=ApplicationEventKind.CONTRACT_SIGNED,
                 notices=(_told(gettext_lazy("贷款合同已签订：{obj}")),),
             ),
@@ -374,6 +390,7 @@ APPLICATION = register(
                 S.DISBURSED,
                 market_rules.own_institution_officer,
                 gettext_lazy("登记放款"),
+                who=APPLICATION_WHO["disburse"],
                 event=ApplicationEventKind.DISBURSED,
                 notices=(_told(gettext_lazy("贷款已放款：{obj}"), "{note}"),),
             ),
@@ -384,6 +401,7 @@ APPLICATION = register(
                 S.REPAYING,
                 market_rules.own_institution_officer,
                 gettext_lazy("登记还款"),
+                who=APPLICATION_WHO["repay"],
                 event=ApplicationEventKind.REPAID,
                 notices=(_told(gettext_lazy("已登记一笔还款：{obj}")),),
             ),
@@ -394,6 +412,7 @@ APPLICATION = register(
                 S.SETTLED,
                 market_rules.own_institution_officer,
                 gettext_lazy("结清"),
+                who=APPLICATION_WHO["settle"],
                 event=ApplicationEventKind.SETTLED,
                 notices=(_told(gettext_lazy("贷款已结清：{obj}"), "{note}"),),
             ),
@@ -403,6 +422,7 @@ APPLICATION = register(
                 S.OVERDUE,
                 market_rules.own_institution_officer,
                 gettext_lazy("标记逾期"),
+                who=APPLICATION_WHO["overdue"],
                 event=ApplicationEventKind.OVERDUE,
                 system=True,
                 notices=(_told(gettext_lazy("贷款已逾期，请尽快还款：{obj}"), "{note}"),),
@@ -413,6 +433,7 @@ APPLICATION = register(
                 S.DEFAULTED,
                 market_rules.own_institution_reviewer,
                 gettext_lazy("认定违约"),
+                who=APPLICATION_WHO["default"],
                 event=ApplicationEventKind.DEFAULTED,
                 notices=(_told(gettext_lazy("贷款已被认定违约：{obj}"), "{note}"),),
             ),
@@ -422,6 +443,7 @@ APPLICATION = register(
                 S.WITHDRAWN,
                 market_rules.own_enterprise_user,
                 gettext_lazy("撤回申请"),
+                who=APPLICATION_WHO["withdraw"],
                 event=ApplicationEventKind.WITHDRAWN,
                 notices=(
                     Notice(
@@ -440,6 +462,7 @@ APPLICATION = register(
                 None,
                 market_rules.own_enterprise_user,
                 gettext_lazy("拒贷转介"),
+                who=APPLICATION_WHO["refer"],
                 event=ApplicationEventKind.REFERRED,
             ),
             Action(
@@ -465,16 +488,6 @@ APPLICATION = register(
 )
 
 # Who may take each application action, in words (for refusals; the predicates above decide).
-_OFFICERS = gettext_lazy("受理机构的客户经理、机构管理员")
-APPLICATION_WHO = {
-    **dict.fromkeys(
-        ("accept", "review", "sign", "disburse", "repay", "settle", "overdue"), _OFFICERS
-    ),
-    **dict.fromkeys(("approve", "default"), gettext_lazy("受理机构的审批人员、机构管理员")),
-    "reject": gettext_lazy("受理机构的客户经理、审批人员、机构管理员"),
-    **dict.fromkeys(("withdraw", "refer"), gettext_lazy("申请企业的企业主或经办人")),
-}
-
 # The actions the lending institution takes (the bank API's ``next_actions``).
 LENDER_ACTIONS = frozenset(
     {"accept", "review", "approve", "reject", "sign", "disburse", "repay", "overdue", "default"}

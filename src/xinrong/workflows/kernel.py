@@ -96,6 +96,7 @@ class Action:
     system: bool = False
     notices: tuple[Notice, ...] = ()
     needs_note: bool = False
+    who: Label = ""  # whom the action is for, in words: a refusal says "只有<who>可以<label>"
 
     @property
     def event_kind(self) -> str:
@@ -193,6 +194,38 @@ class Workflow:
             return a.system
         return can(user, self.permission(a), obj)
 
+    def check(self, actor: Any, obj: Any, action: Action | str) -> Action:
+        """Refuse as :func:`transition_apply` does: 403 for a person the layer refuses (or no
+        person for an action people take), 409 for a status the action does not leave.
+
+        Services that validate amounts or dates before moving call it first, so that a wrong
+        person or status is reported before a bad input; ``transition_apply`` asks again under
+        the lock. Returns the action.
+        """
+        a = self.action(action) if isinstance(action, str) else action
+        if actor is None:
+            if not a.system:
+                raise PermissionDeniedError(
+                    "forbidden", _("「%(action)s」须由人工办理") % {"action": a.label}
+                )
+        elif not can(actor, self.permission(a), obj):
+            raise PermissionDeniedError(
+                "forbidden",
+                _("只有%(who)s可以%(action)s") % {"who": a.who, "action": a.label}
+                if a.who
+                else _("您无权%(action)s") % {"action": a.label},
+                {"permission": self.permission(a), "action": a.name},
+            )
+        current = self.status_of(obj)
+        if current not in a.sources:
+            raise TransitionRefused(
+                self.refused_code,
+                _("当前状态为「%(status)s」，不能%(action)s")
+                % {"status": self.status_label(current), "action": a.label},
+                {"status": current, "action": a.name},
+            )
+        return a
+
     def available(self, user: Any, obj: Any) -> list[Action]:
         """Return the actions ``user`` may take on ``obj`` now (the buttons to draw)."""
         return [a for a in self.actions_from(self.status_of(obj)) if self.may(user, obj, a)]
@@ -250,15 +283,6 @@ def unregister(name: str) -> None:
     for a in workflow.actions:
         PERMISSIONS.pop(workflow.permission(a), None)
         rules.remove_perm(workflow.permission(a))
-
-
-def workflow_for(model: type[models.Model] | models.Model) -> Workflow:
-    """Return the workflow of a model (or of a model instance)."""
-    cls = model if isinstance(model, type) else type(model)
-    for w in WORKFLOWS.values():
-        if w.model is cls:
-            return w
-    raise ImproperlyConfigured(f"no workflow for {cls.__name__}")
 
 
 def _copy_fields(src: models.Model, dst: models.Model) -> None:
@@ -345,25 +369,8 @@ def transition_apply(
     note = (note or "").strip()
     with transaction.atomic():
         locked = workflow.model._base_manager.select_for_update().get(pk=obj.pk)
-        if actor is None:
-            if not action.system:
-                raise PermissionDeniedError(
-                    "forbidden", _("「%(action)s」须由人工办理") % {"action": action.label}
-                )
-        elif not can(actor, workflow.permission(action), locked):
-            raise PermissionDeniedError(
-                "forbidden",
-                _("您无权%(action)s") % {"action": action.label},
-                {"permission": workflow.permission(action)},
-            )
+        workflow.check(actor, locked, action)
         current = workflow.status_of(locked)
-        if current not in action.sources:
-            raise TransitionRefused(
-                workflow.refused_code,
-                _("当前状态为「%(status)s」，不能%(action)s")
-                % {"status": workflow.status_label(current), "action": action.label},
-                {"status": current, "action": action.name},
-            )
         if action.needs_note and not note:
             raise ApplicationError(
                 "note_required",

@@ -60,8 +60,8 @@ from xinrong.marketplace.services.common import (
     _ensure_entity_user,
     _int,
 )
-from xinrong.marketplace.transitions import ensure_may, institution_staff
-from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
+from xinrong.marketplace.transitions import institution_staff
+from xinrong.marketplace.workflows import APPLICATION
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import event_record, transition_apply
 
@@ -509,7 +509,7 @@ def application_refer(
     """
     app = _app_locked(application)
     _ensure_entity_user(actor, app.entity)
-    ensure_may(APPLICATION, app, "refer", actor, who=APPLICATION_WHO["refer"])
+    APPLICATION.check(actor, app, "refer")
     chosen = [p for p in products if p.institution_id != app.institution_id]
     if not chosen:
         raise ValidationError({"products": _("请至少选择一个其他机构的产品")}, code="required")

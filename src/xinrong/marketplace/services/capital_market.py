@@ -32,8 +32,7 @@ from xinrong.marketplace.models import (
     ReserveCandidate,
 )
 from xinrong.marketplace.selectors.capital_market import reserve_metrics
-from xinrong.marketplace.services.common import _decimal, _ensure_entity_user, _notify_after_commit
-from xinrong.marketplace.transitions import ensure_may
+from xinrong.marketplace.services.common import _decimal, _ensure_entity_user
 from xinrong.marketplace.workflows import RESERVE, RESERVE_ADDED_BODY, RESERVE_ADDED_TITLE
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.kernel import event_record, transition_apply
@@ -54,13 +53,10 @@ def _ensure_reserve_operator(user: User, action: str) -> None:
 def _notify_investor(interest: InvestorInterest, *, title: str, body: str = "") -> None:
     investor_id = interest.investor_id
 
-    def users() -> list[User]:
-        return list(
-            User.objects.filter(organisation_id=investor_id, is_active=True, api_key__isnull=True)
-        )
-
-    _notify_after_commit(
-        users,
+    notify_on_commit(
+        recipients=User.objects.filter(
+            organisation_id=investor_id, is_active=True, api_key__isnull=True
+        ),
         kind="capital_market",
         title=title,
         body=body,
@@ -166,7 +162,7 @@ def reserve_close(
         raise ValidationError(
             {"status": _("状态只能为“已上市挂牌”或“已移出”")}, code="invalid_choice"
         )
-    ensure_may(RESERVE, candidate, "list" if status == ReserveStatus.LISTED else "remove", actor)
+    RESERVE.check(actor, candidate, "list" if status == ReserveStatus.LISTED else "remove")
     note = (note or "").strip()
     if not note:
         raise ValidationError(
@@ -242,7 +238,7 @@ def interest_express(
     candidate = (
         ReserveCandidate.objects.select_for_update().select_related("entity").get(pk=candidate.pk)
     )
-    ensure_may(RESERVE, candidate, "interest", actor)
+    RESERVE.check(actor, candidate, "interest")
     if candidate.interests.filter(investor=org, status=InterestStatus.PENDING).exists():
         raise ConflictError(
             "already_pending", _("本机构对该企业已有待回复的投资意向，请等待企业回复")

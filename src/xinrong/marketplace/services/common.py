@@ -18,9 +18,7 @@ from xinrong.accounts.models import User
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.models import LoanApplication
-from xinrong.marketplace.transitions import ensure_may
-from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
-from xinrong.notifications.services import notify_on_commit
+from xinrong.marketplace.workflows import APPLICATION
 from xinrong.workflows.kernel import transition_apply
 
 GRADES = tuple(g for g, _floor in DEFAULT_BANDS)
@@ -109,7 +107,6 @@ def _apply(
 ) -> LoanApplication:
     """Take an application action on the kernel: the event records the actor's organisation and
     whether the institution's system took it through the bank API."""
-    ensure_may(APPLICATION, app, action, actor, who=APPLICATION_WHO.get(action))
     moved: LoanApplication = transition_apply(
         APPLICATION,
         app,
@@ -125,19 +122,6 @@ def _apply(
         },
     ).obj
     return moved
-
-
-def _notify_after_commit(
-    who: Any, *, kind: str, title: str, body: str, link: str, organisation_id: int | None
-) -> None:
-    notify_on_commit(
-        recipients=who(),
-        kind=kind,
-        title=title,
-        body=body,
-        link=link,
-        organisation_id=organisation_id,
-    )
 
 
 def _deadline(start: dt.datetime, days: int) -> dt.datetime:

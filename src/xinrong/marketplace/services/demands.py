@@ -28,7 +28,6 @@ from xinrong.marketplace.transitions import (
     demand_held_by_actor,
     demand_not_held_by_other,
     demand_region_covered,
-    ensure_may,
 )
 from xinrong.marketplace.workflows import DEMAND
 from xinrong.notifications.services import notify_on_commit
@@ -142,7 +141,7 @@ def demand_take(*, demand: Demand, actor: User, now: dt.datetime | None = None) 
     institution = _ensure_grabber(actor)
     now = now or timezone.now()
     demand = _demand_locked(demand)  # the row lock makes two takes wait for each other
-    ensure_may(DEMAND, demand, "take", actor)
+    DEMAND.check(actor, demand, "take")
     ctx = {"actor": actor, "data": {"at": now.isoformat()}}
     demand_region_covered(demand, ctx)
     demand_not_held_by_other(demand, ctx)

@@ -24,8 +24,7 @@ from xinrong.marketplace.models import Loan, LoanApplication, LoanInstalment, Re
 from xinrong.marketplace.schedule import schedule
 from xinrong.marketplace.services.common import APPLICATION_PREFIX, _app_locked, _apply
 from xinrong.marketplace.services.demands import _demand_close_funded
-from xinrong.marketplace.transitions import ensure_may
-from xinrong.marketplace.workflows import APPLICATION, APPLICATION_WHO
+from xinrong.marketplace.workflows import APPLICATION
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def application_disburse(
 ) -> Loan:
     """Disburse the loan: create it with its repayment schedule, first-loan and renewal flags."""
     app = _app_locked(application)
-    ensure_may(APPLICATION, app, "disburse", actor, who=APPLICATION_WHO["disburse"])
+    APPLICATION.check(actor, app, "disburse")
     assert app.approved_amount is not None and app.approved_rate is not None
     assert app.approved_term_months is not None
     if not Decimal("0") < amount <= app.approved_amount:
@@ -289,7 +288,7 @@ def loan_repayment_record(
     recovery: the loan stays in default until it is paid off.
     """
     loan, app = _loan_locked(loan)
-    ensure_may(APPLICATION, app, "repay", actor, who=APPLICATION_WHO["repay"])
+    APPLICATION.check(actor, app, "repay")
     day = _event_day(paid_on, loan, field="paid_on")
     instalments = list(loan.instalments.filter(paid_on__isnull=True).order_by("seq"))
     owed = sum((i.due_left for i in instalments), Decimal("0"))
@@ -367,7 +366,7 @@ def loan_overdue_mark(
     """Mark a loan overdue because an instalment due before ``as_of`` (today by default, never
     later) is unpaid."""
     loan, app = _loan_locked(loan)
-    ensure_may(APPLICATION, app, "overdue", actor, who=APPLICATION_WHO["overdue"])
+    APPLICATION.check(actor, app, "overdue")
     today = _event_day(as_of, loan, field="as_of")
     days = _overdue_days(loan, today)
     if days == 0:
@@ -394,7 +393,7 @@ def loan_default_declare(
 ) -> Loan:
     """Declare an overdue loan in default (the reviewer's decision, with a written reason)."""
     loan, app = _loan_locked(loan)
-    ensure_may(APPLICATION, app, "default", actor, who=APPLICATION_WHO["default"])
+    APPLICATION.check(actor, app, "default")
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("请填写违约认定说明")}, code="required")

@@ -31,7 +31,6 @@ from xinrong.marketplace.choices import (
 )
 from xinrong.marketplace.inputs import ProductTermsIn
 from xinrong.marketplace.models import Product, ProductVersion
-from xinrong.marketplace.transitions import ensure_may
 from xinrong.marketplace.workflows import PRODUCT
 from xinrong.reference import divisions
 from xinrong.workflows.kernel import event_record, transition_apply
@@ -206,7 +205,7 @@ def product_update(
     """Change a product's terms: edit its draft, or open a new draft version of a live product."""
     product = _locked(product)
     _ensure_institution_user(actor, product.institution)
-    ensure_may(PRODUCT, product, "edit", actor)
+    PRODUCT.check(actor, product, "edit")
     _ensure_kind_offers(product.institution, terms.product_type)
     draft = _version_locked(product.draft_version_id)
     if draft is not None and draft.status == VersionStatus.IN_REVIEW:

@@ -67,6 +67,7 @@ def flow(ticket_tables: None, db: Any) -> Iterator[Workflow]:
                     object_rule(_is_owner),
                     "提交",
                     guards=(_amount_positive,),
+                    who="工单的提交人",
                 ),
                 Action(
                     "close",
@@ -133,7 +134,8 @@ def test_a_person_the_layer_refuses_gets_403_and_nothing_moves(
     t = _ticket(owner)
     with pytest.raises(PermissionDeniedError) as e:
         transition_apply(flow, t, "submit", actor=other)
-    assert e.value.extra["permission"] == "test.ticket.submit"
+    assert e.value.extra == {"permission": "test.ticket.submit", "action": "submit"}
+    assert e.value.message == "只有工单的提交人可以提交"
     assert Ticket.objects.get(pk=t.pk).status == S.DRAFT
     assert not TicketEvent.objects.exists()
 
@@ -347,3 +349,19 @@ def test_render_fills_data_and_leaves_unknown_placeholders_empty() -> None:
     assert render("{obj}还款 {amount} 元{unknown}", {"obj": "SQ1", "amount": Decimal("12.30")}) == (
         "SQ1还款 12.30 元"
     )
+
+
+def test_check_refuses_before_a_service_reads_its_inputs_and_changes_nothing(
+    flow: Workflow, owner: Any, operator: Any
+) -> None:
+    t = _ticket(owner, S.CLOSED)
+    with pytest.raises(PermissionDeniedError) as e:
+        flow.check(operator, t, "submit")
+    assert e.value.message == "只有工单的提交人可以提交"
+    with pytest.raises(TransitionRefused):
+        flow.check(owner, t, "submit")
+    with pytest.raises(PermissionDeniedError) as e:
+        flow.check(None, t, "submit")
+    assert "须由人工办理" in e.value.message
+    assert flow.check(operator, _ticket(owner, S.OPEN), "close").name == "close"
+    assert not TicketEvent.objects.exists()
