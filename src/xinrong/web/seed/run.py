@@ -25,8 +25,13 @@ def seed(
     scale: str = "demo",
     seed_value: int = 20221,
     progress: Callable[[str], None] = lambda _m: None,
+    history: bool = True,
 ) -> SeedReport:
-    """Load the demo data set of ``scale``; repeated runs add nothing."""
+    """Load the demo data set of ``scale``; repeated runs add nothing.
+
+    ``history=False`` leaves out the generated financing history and the model retrained on it
+    (two thirds of the time), for browser journeys that start from today's catalogue.
+    """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     report = SeedReport()
@@ -58,6 +63,8 @@ def seed(
     with transaction.atomic():
         report.products = seed_products(orgs, seed_value)
     report.timings["products"] = time.perf_counter() - t_products
+    if not history:
+        return report
     t_financing = time.perf_counter()
     financing = marketplace_demo.seed_financing(seed_value=seed_value, progress=progress)
     report.applications, report.loans = financing.applications, financing.loans

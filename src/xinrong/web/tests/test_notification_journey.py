@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from xinrong.web.seed import DEMO_PASSWORD
+from xinrong.web.seed import DEMO_PASSWORD, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,30 +22,8 @@ SEED = 20221  # the demo seed value, as ``xinrong seed --scale demo`` uses
 
 
 def _seed_demo_world() -> None:
-    """The demo world as ``seed(scale="demo")`` builds it — organisations, registry, facts, scores,
-    demo logins, the product catalogue — without the generated loan history and the model retrained
-    on it (two thirds of the seeding time; nothing below depends on them)."""
-    import random
-
-    from django.db import transaction
-
-    from xinrong.datahub import demo as datahub_demo
-    from xinrong.web.seed.base import SCALES, SeedReport
-    from xinrong.web.seed.organisations import seed_organisations, seed_users
-    from xinrong.web.seed.products import seed_products
-    from xinrong.web.seed.registry import PREFECTURE_WEIGHTS, seed_registry, seed_tags
-    from xinrong.web.seed.scoring import seed_scores
-
-    report = SeedReport()
-    with transaction.atomic():
-        orgs = seed_organisations(report)
-        seed_tags()
-    seed_registry(random.Random(SEED), SCALES["demo"], PREFECTURE_WEIGHTS, report, lambda _m: None)
-    datahub_demo.seed_facts(orgs=orgs, seed_value=SEED, progress=lambda _m: None)
-    seed_scores(SEED, lambda _m: None)
-    with transaction.atomic():
-        seed_users(orgs, report)
-        seed_products(orgs, SEED)
+    """The demo world without the generated loan history (nothing below depends on it)."""
+    seed(scale="demo", seed_value=SEED, history=False)
 
 
 def _open(browser: Any, base: str, username: str) -> Any:
