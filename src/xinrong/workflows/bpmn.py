@@ -490,7 +490,11 @@ def validate(
 
 
 def _el(name: str, element_id: str) -> str:
-    return f"「{name or element_id}」（{element_id}）"
+    """Name an element in a message by its name, never by its id (clerks do not see ids).
+
+    The problem carries the id; the editor's problem list locates the element in the diagram.
+    """
+    return f"「{name}」" if name else str(_("（未命名）"))
 
 
 def _condition_problems(

@@ -92,7 +92,12 @@ def test_operator_edits_the_repair_process(page: Any, live_server: Any, make_use
         page.click("#save-button")
     report = page.locator("#validation-report")
     assert report.get_attribute("data-count") == "1"
-    assert f"泳道「分管领导」（{added['lane']}）尚未配置办理人" in report.inner_text()
+    assert "泳道「分管领导」尚未配置办理人" in report.inner_text()
+    assert added["lane"] not in report.inner_text()
+    # the problem locates its lane in the diagram
+    report.get_by_role("button", name="在图中定位").click()
+    assert page.inner_text("#element-kind") == "泳道"
+    assert page.inner_text("#element-title") == "分管领导"
     assert page.locator("#activate-button").is_disabled()
     _shot(page, "03-refused")
 

@@ -69,7 +69,8 @@ def test_an_unmapped_lane_is_refused_naming_it() -> None:
     lanes = {**LANES, "Lane_operator": {"roles": [], "users": []}}
     problems = _problems(lanes=lanes)
     assert [(p.element_id, p.element_name) for p in problems] == [("Lane_operator", "平台运营方")]
-    assert "泳道「平台运营方」（Lane_operator）尚未配置办理人" in problems[0].message
+    assert "泳道「平台运营方」尚未配置办理人" in problems[0].message
+    assert "Lane_operator" not in problems[0].message  # a clerk never sees an element's id
 
 
 def test_an_unknown_role_is_refused() -> None:
@@ -80,7 +81,8 @@ def test_an_unknown_role_is_refused() -> None:
 def test_a_user_task_outside_any_lane_is_refused() -> None:
     problems = _problems(bpmn_edit.unlane(XML, "second_review"))
     assert any(p.element_id == "second_review" and "不在任何泳道中" in p.message for p in problems)
-    assert "「部门复核」（second_review）" in _messages(problems)
+    assert "「部门复核」不在任何泳道中" in _messages(problems)
+    assert "second_review" not in _messages(problems)
 
 
 def test_an_unreachable_task_is_refused() -> None:

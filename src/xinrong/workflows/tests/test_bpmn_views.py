@@ -82,8 +82,9 @@ def test_edit_saves_a_draft_with_all_problems_then_activates(operator: Any) -> N
     response = client.post(reverse("workflows:version_edit", args=[draft.pk]), data, follow=True)
     page = response.content.decode()
     assert "检查发现 2 个问题" in page
-    assert "「部门复核」（second_review）不在任何泳道中" in page
-    assert "泳道「平台运营方」（Lane_operator）尚未配置办理人" in page
+    assert "「部门复核」不在任何泳道中" in page
+    assert "泳道「平台运营方」尚未配置办理人" in page
+    assert 'data-element="second_review">在图中定位' in page  # the editor locates it
     response = client.post(reverse("workflows:version_activate", args=[draft.pk]))
     assert response.status_code == 400
     assert "未通过检查" in response.content.decode()

@@ -152,6 +152,19 @@
     }
   });
 
+  // a problem of the check locates its element: selected and scrolled into view
+  document.querySelectorAll("button.xr-locate").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var element = modeler.get("elementRegistry").get(button.dataset.element);
+      if (!element) {
+        return;
+      }
+      modeler.get("selection").select(element);
+      modeler.get("canvas").scrollToElement(element);
+      canvas.scrollIntoView({ behavior: "smooth", block: "center" });
+    });
+  });
+
   if (editable) {
     nameInput.addEventListener("change", function () {
       if (current) {
