@@ -82,6 +82,14 @@ def serve(argv: Sequence[str]) -> int:
             "-",
             "--timeout",
             "120",
+            # A long search must reach Django, which answers with its Chinese 414 page
+            # (XINRONG_MAX_QUERY_STRING), not gunicorn's bare "Request Line is too large": gunicorn
+            # caps a request line at 8190 bytes unless the limit is 0 (none). Header fields (a
+            # long Referer carrying such a search) may be 32 KiB.
+            "--limit-request-line",
+            os.environ.get("XINRONG_LIMIT_REQUEST_LINE", "0"),
+            "--limit-request-field_size",
+            os.environ.get("XINRONG_LIMIT_REQUEST_FIELD_SIZE", "32768"),
         ]
     )
     children.append(web)

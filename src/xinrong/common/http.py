@@ -7,13 +7,15 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 
 
 def error_page(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """Render a service error as the platform's error page with its 4xx status."""
-    from django.shortcuts import render
+    """Render a service error as the platform's error page with its 4xx status.
 
+    The page (xinrong.web.errors) is the one every error shows: the message and the way forward.
+    """
     from xinrong.common.errors import error_payload
+    from xinrong.web.errors import render_error
 
     status, body = error_payload(exc)
-    return render(request, "web/error.html", {"message": body["message"]}, status=status)
+    return render_error(request, status, body["message"], code=str(body.get("code", "")))
 
 
 def attachment_response(

@@ -96,6 +96,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # An over-long query string gets the Chinese 414 page (before the login redirect would carry
+    # it along in ?next=).
+    "xinrong.web.middleware.QueryStringLimitMiddleware",
     # Every page needs a login unless its view says otherwise (@login_not_required): a view that
     # forgets is closed, not open. The JSON API answers 401 itself.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -108,6 +111,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "xinrong.config.urls"
+# Error pages in the platform's layout, in Chinese, with the way forward (xinrong.web.errors):
+# handler400/403/404/500 in config/urls.py; a failed CSRF check here.
+CSRF_FAILURE_VIEW = "xinrong.web.errors.csrf_failure"
+# Longest query string (characters) a page accepts; longer ones get the 414 page. `xinrong serve`
+# lets gunicorn pass long request lines through so they reach this check.
+XINRONG_MAX_QUERY_STRING = int(os.environ.get("XINRONG_MAX_QUERY_STRING", "4096"))
 # {{ form }} and {{ field.as_field_group }} use web/_form.html and web/_field.html.
 FORM_RENDERER = "xinrong.common.forms.FormRenderer"
 WSGI_APPLICATION = "xinrong.config.wsgi.application"

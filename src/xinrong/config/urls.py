@@ -42,3 +42,9 @@ urlpatterns = [
     path("verify/<str:number>", reports_views.report_verify, name="report_verify"),
     path("", include("xinrong.web.urls")),
 ]
+
+# Error pages in the platform's layout, in Chinese, with the way forward.
+handler400 = "xinrong.web.errors.bad_request"
+handler403 = "xinrong.web.errors.permission_denied"
+handler404 = "xinrong.web.errors.page_not_found"
+handler500 = "xinrong.web.errors.server_error"

@@ -1,0 +1,391 @@
+"""The platform's menu, declared once per side of the platform (NetBox's ``navigation/menu.py``).
+
+Each side (enterprise, institution, government, operator) has one :class:`Menu` of 4–6
+:class:`MenuGroup` s; each :class:`MenuItem` names the permission it needs and the object the
+permission is asked about, so the menu offers nothing the permission layer
+(:func:`xinrong.accounts.permissions.can`) would refuse. :func:`menu_for` resolves a user's menu
+for a request: the items the user may use, the current item (the one whose address is the longest
+prefix of the request's path) and which group is open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from xinrong.accounts.choices import OrgGroup
+from xinrong.accounts.permissions import can
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One menu entry and the permission it needs.
+
+    ``on`` names the object the permission is asked about: the user's own enterprise
+    (``"entity"``; its USCC is the URL's argument when ``with_uscc``) or own organisation
+    (``"organisation"``; its id is the URL's argument when ``with_pk``); empty: no object (may the
+    user do this at all). ``perm`` None: every logged-in user (their own inbox, the marketplace).
+    ``staff``: only for Django staff (the admin site).
+    """
+
+    label: Any
+    url: str
+    icon: str
+    perm: str | None
+    on: str = ""
+    with_uscc: bool = False
+    with_pk: bool = False
+    staff: bool = False
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    """A titled group of items, drawn as one collapsible section of the sidebar."""
+
+    key: str
+    label: Any
+    icon: str
+    items: tuple[MenuItem, ...]
+
+
+@dataclass(frozen=True)
+class Menu:
+    """The menu of one side of the platform."""
+
+    side: str
+    groups: tuple[MenuGroup, ...]
+
+
+# --- the items, each declared once and placed in the menus below ----------------------------
+
+HOME = MenuItem(_("首页"), "web:home", "house", None)
+INBOX = MenuItem(_("消息通知"), "notifications:inbox", "bell", None)
+
+ENTITY_FILE = MenuItem(
+    _("本企业档案"), "enterprises:detail", "building", "credit.case_file", "entity", True
+)
+PORTRAIT_OWN = MenuItem(_("信用画像"), "credit:portrait_own", "person-vcard", "credit.case_file")
+GRAPH_OWN = MenuItem(_("关系图谱"), "credit:graph", "diagram-3", "credit.case_file", "entity", True)
+AUTHORISATIONS = MenuItem(
+    _("查询授权"), "credit:authorisations", "shield-lock", "credit.consent_manage"
+)
+QUERY_LOG = MenuItem(_("查询记录"), "credit:query_log", "journal-text", "credit.query_log_view")
+MARKETPLACE = MenuItem(_("金融产品超市"), "marketplace:list", "shop", None)
+MY_DEMANDS = MenuItem(
+    _("我的需求"), "marketplace:my_demands", "cash-coin", "marketplace.demand_file"
+)
+REGISTRY = MenuItem(_("市场主体库"), "enterprises:list", "buildings", "enterprises.registry_search")
+MY_DISPUTES = MenuItem(_("我的异议"), "credit:dispute_list", "flag", "credit.case_file")
+MY_REPAIRS = MenuItem(_("信用修复"), "credit:repair_list", "patch-check", "credit.case_file")
+DISPUTE_QUEUE = MenuItem(_("异议处理"), "credit:dispute_list", "flag", "credit.case_queue")
+REPAIR_QUEUE = MenuItem(_("修复审核"), "credit:repair_list", "patch-check", "credit.case_queue")
+ALERTS = MenuItem(_("风险预警"), "credit:alerts", "exclamation-triangle", "credit.alerts_view")
+DEMAND_HALL = MenuItem(
+    _("需求大厅"), "marketplace:demand_hall", "megaphone", "marketplace.demand_hall_view"
+)
+DEMANDS_HELD = MenuItem(
+    _("我承接的需求"), "marketplace:demands_held", "hand-index", "marketplace.demand_take"
+)
+APPLICATIONS = MenuItem(
+    _("贷款申请"), "marketplace:applications", "list-check", "marketplace.applications_view"
+)
+MY_PRODUCTS = MenuItem(_("我的产品"), "marketplace:mine", "box-seam", "marketplace.product_manage")
+FIRST_LOAN = MenuItem(
+    _("首贷中心"), "marketplace:first_loan", "star", "marketplace.first_loan_view"
+)
+RENEWAL = MenuItem(_("续贷中心"), "marketplace:renewal", "arrow-repeat", "marketplace.renewal_view")
+CAPITAL_MARKET = MenuItem(
+    _("上市挂牌后备库"),
+    "marketplace:capital_market",
+    "graph-up-arrow",
+    "marketplace.capital_market_view",
+)
+CULTIVATION = MenuItem(_("信用培植"), "credit:cultivation", "flower1", "credit.cultivation_run")
+DATAHUB = MenuItem(_("信息归集"), "datahub:home", "database-up", "datahub.hub_use")
+CONFLICTS = MenuItem(_("数据冲突处理"), "datahub:conflicts", "intersect", "datahub.hub_use")
+API_KEYS = MenuItem(
+    _("API 密钥"), "accounts:api_key_list", "key", "accounts.apikey_manage", "organisation"
+)
+ORGANISATIONS = MenuItem(
+    _("机构与账号"), "accounts:organisation_list", "people", "accounts.organisation_create"
+)
+# An institution admin's (or enterprise owner's) own users: the organisation page, where
+# accounts.organisation_view lets them in and accounts.user_create lets them add logins.
+OWN_USERS = MenuItem(
+    _("用户管理"),
+    "accounts:organisation_detail",
+    "person-gear",
+    "accounts.user_create",
+    "organisation",
+    with_pk=True,
+)
+MODELS = MenuItem(_("评分模型"), "credit:models", "graph-up", "credit.model_view")
+PROCESSES = MenuItem(
+    _("流程管理"), "workflows:process_list", "diagram-2", "workflows.process_manage"
+)
+WARNING_RULES = MenuItem(
+    _("预警规则"), "credit:warning_rules", "sliders", "credit.warning_rules_view"
+)
+PRODUCT_REVIEW = MenuItem(
+    _("产品审核"), "marketplace:review", "clipboard-check", "marketplace.product_review"
+)
+DEMANDS_ESCALATED = MenuItem(
+    _("无人承接的需求"),
+    "marketplace:demands_escalated",
+    "alarm",
+    "marketplace.demands_escalated_view",
+)
+SECURITY_LOG = MenuItem(
+    _("账号操作记录"), "accounts:security_log", "journal-lock", "accounts.security_log_view"
+)
+API_DOCS = MenuItem(_("接口文档"), "api:openapi-view", "braces", "accounts.api_docs_view")
+ADMIN_SITE = MenuItem(_("管理后台"), "admin:index", "gear", None, staff=True)
+
+
+def _group(key: str, label: Any, icon: str, *items: MenuItem) -> MenuGroup:
+    return MenuGroup(key, label, icon, items)
+
+
+WORKBENCH = _group("workbench", _("工作台"), "speedometer2", HOME, INBOX)
+
+MENUS: dict[str, Menu] = {
+    OrgGroup.ENTERPRISE: Menu(
+        OrgGroup.ENTERPRISE,
+        (
+            WORKBENCH,
+            _group("credit", _("我的信用"), "person-vcard", ENTITY_FILE, PORTRAIT_OWN, GRAPH_OWN),
+            _group(
+                "financing",
+                _("融资"),
+                "cash-stack",
+                MARKETPLACE,
+                MY_DEMANDS,
+                APPLICATIONS,
+                FIRST_LOAN,
+                RENEWAL,
+                CAPITAL_MARKET,
+            ),
+            _group("disputes", _("异议与修复"), "flag", MY_DISPUTES, MY_REPAIRS),
+            _group(
+                "records",
+                _("授权与记录"),
+                "shield-lock",
+                AUTHORISATIONS,
+                QUERY_LOG,
+                OWN_USERS,
+                SECURITY_LOG,
+                API_DOCS,
+            ),
+        ),
+    ),
+    OrgGroup.INSTITUTION: Menu(
+        OrgGroup.INSTITUTION,
+        (
+            WORKBENCH,
+            _group(
+                "loans",
+                _("贷款业务"),
+                "list-check",
+                APPLICATIONS,
+                FIRST_LOAN,
+                RENEWAL,
+                REGISTRY,
+                QUERY_LOG,
+            ),
+            _group(
+                "products",
+                _("产品与需求"),
+                "shop",
+                MARKETPLACE,
+                MY_PRODUCTS,
+                DEMAND_HALL,
+                DEMANDS_HELD,
+                CAPITAL_MARKET,
+            ),
+            _group("risk", _("风险"), "exclamation-triangle", ALERTS, WARNING_RULES),
+            _group(
+                "admin",
+                _("机构管理"),
+                "people",
+                OWN_USERS,
+                API_KEYS,
+                SECURITY_LOG,
+                API_DOCS,
+                ADMIN_SITE,
+            ),
+        ),
+    ),
+    OrgGroup.GOVERNMENT: Menu(
+        OrgGroup.GOVERNMENT,
+        (
+            WORKBENCH,
+            _group("data", _("数据报送"), "database-up", DATAHUB, CONFLICTS),
+            _group("disputes", _("异议与修复"), "flag", DISPUTE_QUEUE, REPAIR_QUEUE),
+            _group(
+                "cultivation",
+                _("信用培植"),
+                "flower1",
+                CULTIVATION,
+                REGISTRY,
+                FIRST_LOAN,
+                RENEWAL,
+                CAPITAL_MARKET,
+            ),
+            _group(
+                "financing",
+                _("融资服务"),
+                "shop",
+                MARKETPLACE,
+                APPLICATIONS,
+                DEMAND_HALL,
+                DEMANDS_ESCALATED,
+                ALERTS,
+                QUERY_LOG,
+            ),
+            _group("system", _("账号与接口"), "key", API_KEYS, SECURITY_LOG, API_DOCS),
+        ),
+    ),
+    OrgGroup.OPERATOR: Menu(
+        OrgGroup.OPERATOR,
+        (
+            WORKBENCH,
+            _group(
+                "operations",
+                _("运营"),
+                "activity",
+                REGISTRY,
+                MARKETPLACE,
+                DEMAND_HALL,
+                DEMANDS_ESCALATED,
+                APPLICATIONS,
+                FIRST_LOAN,
+                RENEWAL,
+                CAPITAL_MARKET,
+                CULTIVATION,
+                ALERTS,
+            ),
+            _group(
+                "review",
+                _("审核"),
+                "clipboard-check",
+                PRODUCT_REVIEW,
+                DISPUTE_QUEUE,
+                REPAIR_QUEUE,
+            ),
+            _group(
+                "data",
+                _("数据"),
+                "database",
+                DATAHUB,
+                CONFLICTS,
+                MODELS,
+                WARNING_RULES,
+                QUERY_LOG,
+            ),
+            _group(
+                "system",
+                _("系统"),
+                "gear",
+                ORGANISATIONS,
+                API_KEYS,
+                SECURITY_LOG,
+                PROCESSES,
+                API_DOCS,
+                ADMIN_SITE,
+            ),
+        ),
+    ),
+}
+
+
+def menu_of(user: Any) -> Menu:
+    """Return the menu of the user's side of the platform (the operator's for a superuser)."""
+    group = getattr(user, "group", None)
+    return MENUS.get(group or OrgGroup.OPERATOR, MENUS[OrgGroup.OPERATOR])
+
+
+# --- a user's menu, resolved ------------------------------------------------------------------
+
+
+@dataclass
+class Link:
+    """A menu item the user may use: its label, address, icon and whether it is current."""
+
+    label: str
+    url: str
+    icon: str
+    active: bool = False
+
+
+@dataclass
+class Section:
+    """A group of links the user may use; ``open`` when it holds the current link."""
+
+    key: str
+    label: str
+    icon: str
+    links: list[Link] = field(default_factory=list)
+    open: bool = False
+
+
+def _allowed(user: Any, item: MenuItem, objects: dict[str, Any]) -> tuple[bool, Any]:
+    if item.staff:
+        return bool(getattr(user, "is_staff", False)), None
+    obj = objects[item.on]
+    if item.on and obj is None:
+        return False, None
+    if item.perm is not None and not can(user, item.perm, obj):
+        return False, None
+    return True, obj
+
+
+def _url(item: MenuItem, obj: Any) -> str:
+    if item.with_uscc:
+        return reverse(item.url, args=[obj.uscc])
+    if item.with_pk:
+        return reverse(item.url, args=[obj.pk])
+    return reverse(item.url)
+
+
+def _matches(url: str, path: str) -> bool:
+    """The link's address is the path, or (a section, not the home page) a prefix of it."""
+    if url == path:
+        return True
+    return url != "/" and url.endswith("/") and path.startswith(url)
+
+
+def menu_for(user: Any, path: str = "") -> list[Section]:
+    """Return the sections and links ``user`` may use, the current one marked for ``path``.
+
+    A group the user may use nothing of is left out; the same address is offered once.
+    """
+    org = getattr(user, "organisation", None)
+    objects = {"": None, "organisation": org, "entity": getattr(org, "market_entity", None)}
+    sections: list[Section] = []
+    seen: set[str] = set()
+    for group in menu_of(user).groups:
+        section = Section(group.key, str(group.label), group.icon)
+        for item in group.items:
+            allowed, obj = _allowed(user, item, objects)
+            if not allowed:
+                continue
+            url = _url(item, obj)
+            if url in seen:
+                continue
+            seen.add(url)
+            section.links.append(Link(str(item.label), url, item.icon))
+        if section.links:
+            sections.append(section)
+    current = max(
+        (link for s in sections for link in s.links if _matches(link.url, path)),
+        key=lambda link: len(link.url),
+        default=None,
+    )
+    if current is not None:
+        current.active = True
+        for section in sections:
+            section.open = current in section.links
+    return sections

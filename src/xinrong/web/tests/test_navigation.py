@@ -1,0 +1,181 @@
+"""The menu declared once per side of the platform: what each role sees, and the current item."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from xinrong.web.navigation import MENUS, menu_for
+
+pytestmark = pytest.mark.django_db
+
+# role fixture or (kind, roles) → the groups and items its menu shows, in order
+EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
+    "enterprise_user": [
+        ("工作台", ["首页", "消息通知"]),
+        ("我的信用", ["本企业档案", "信用画像", "关系图谱"]),
+        (
+            "融资",
+            ["金融产品超市", "我的需求", "贷款申请", "首贷中心", "续贷中心", "上市挂牌后备库"],
+        ),
+        ("异议与修复", ["我的异议", "信用修复"]),
+        ("授权与记录", ["查询授权", "查询记录", "用户管理", "账号操作记录"]),
+    ],
+    "bank_admin": [
+        ("工作台", ["首页", "消息通知"]),
+        ("贷款业务", ["贷款申请", "首贷中心", "续贷中心", "市场主体库"]),
+        ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
+        ("风险", ["风险预警"]),
+        ("机构管理", ["用户管理", "API 密钥", "账号操作记录", "接口文档"]),
+    ],
+    "bank_officer": [
+        ("工作台", ["首页", "消息通知"]),
+        ("贷款业务", ["贷款申请", "首贷中心", "续贷中心", "市场主体库"]),
+        ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
+        ("风险", ["风险预警"]),
+        ("机构管理", ["接口文档"]),
+    ],
+    "gov_reviewer": [
+        ("工作台", ["首页", "消息通知"]),
+        ("信用培植", ["信用培植", "市场主体库"]),
+        ("融资服务", ["金融产品超市"]),
+        ("账号与接口", ["接口文档"]),
+    ],
+    "operator": [
+        ("工作台", ["首页", "消息通知"]),
+        (
+            "运营",
+            [
+                "市场主体库",
+                "金融产品超市",
+                "无人承接的需求",
+                "贷款申请",
+                "首贷中心",
+                "上市挂牌后备库",
+            ],
+        ),
+        ("审核", ["产品审核", "异议处理", "修复审核"]),
+        ("数据", ["信息归集", "数据冲突处理", "评分模型", "预警规则"]),
+        ("系统", ["机构与账号", "账号操作记录", "流程管理", "接口文档"]),
+    ],
+}
+
+
+def _menu(user, path: str = "/") -> list[tuple[str, list[str]]]:
+    return [(s.label, [link.label for link in s.links]) for s in menu_for(user, path)]
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_each_role_sees_its_groups_and_items(request, role):
+    user = request.getfixturevalue(role)
+    assert _menu(user) == EXPECTED[role]
+
+
+def test_a_department_data_clerk_sees_data_delivery_and_the_case_queues(make_user):
+    clerk = make_user("government", ["data_provider"])
+    menu = dict(_menu(clerk))
+    assert menu["数据报送"] == ["信息归集", "数据冲突处理"]
+    assert menu["异议与修复"] == ["异议处理", "修复审核"]
+    assert menu["账号与接口"] == ["API 密钥", "接口文档"]
+
+
+def test_each_side_has_four_to_six_groups_and_every_item_is_placed():
+    from xinrong.web import navigation
+
+    for menu in MENUS.values():
+        assert 4 <= len(menu.groups) <= 6, menu.side
+    placed = {item for menu in MENUS.values() for g in menu.groups for item in g.items}
+    declared = {v for v in vars(navigation).values() if isinstance(v, navigation.MenuItem)}
+    assert declared <= placed
+
+
+@pytest.mark.parametrize(
+    "role", ["enterprise_user", "bank_admin", "bank_officer", "gov_reviewer", "operator"]
+)
+def test_no_menu_item_is_refused_by_the_permission_layer(request, role, client):
+    """Every page the menu offers opens for its user (the permission layer lets it in)."""
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    home = client.get("/")
+    assert home.status_code == 200
+    for label, url, _icon in home.context["nav_items"]:
+        if url.startswith("/admin/"):
+            continue
+        status = client.get(url).status_code
+        assert status in (200, 302), (role, label, url, status)
+
+
+def test_enterprise_users_are_not_offered_the_api_documentation(client, enterprise_user, make_user):
+    agent = make_user(
+        "enterprise", ["enterprise_agent"], org=enterprise_user.organisation, username="agent1"
+    )
+    for user in (enterprise_user, agent):
+        client.force_login(user)
+        body = client.get("/").content.decode()
+        assert "接口文档" not in body
+        assert reverse("api:openapi-view") not in body
+
+
+def test_institution_admin_reaches_user_management_of_its_own_organisation(client, bank_admin):
+    client.force_login(bank_admin)
+    own = reverse("accounts:organisation_detail", args=[bank_admin.organisation_id])
+    body = client.get("/").content.decode()
+    assert re.search(rf'href="{own}"[^>]*>.*?用户管理', body, re.S)
+    assert client.get(own).status_code == 200
+
+
+def test_the_current_item_is_the_longest_prefix_of_the_path_and_its_group_is_open(
+    client, bank_officer
+):
+    sections = menu_for(bank_officer, "/marketplace/applications/SQ1/")
+    active = [(s.key, link.label) for s in sections for link in s.links if link.active]
+    assert active == [("loans", "贷款申请")]
+    assert [s.key for s in sections if s.open] == ["loans"]
+    # the marketplace's own address (/marketplace/) is a shorter prefix: not current
+    assert not any(
+        link.active for s in sections for link in s.links if link.label == "金融产品超市"
+    )
+    # the home page is current only on itself
+    assert [link.label for s in menu_for(bank_officer, "/") for link in s.links if link.active] == [
+        "首页"
+    ]
+    assert not any(
+        link.active for s in menu_for(bank_officer, "/accounts/password/") for link in s.links
+    )
+
+    client.force_login(bank_officer)
+    body = client.get(reverse("marketplace:applications")).content.decode()
+    current = re.findall(r'<a class="nav-link active" aria-current="page" href="([^"]+)"', body)
+    assert current == [reverse("marketplace:applications")]
+    assert re.search(r'class="xr-nav-group xr-nav-current" data-group="loans"', body)
+
+
+def test_the_menu_is_a_sidebar_that_is_a_drawer_on_phones(client, bank_officer):
+    client.force_login(bank_officer)
+    body = client.get("/").content.decode()
+    assert re.search(r'<aside class="offcanvas-lg offcanvas-start xr-sidebar" id="mainnav"', body)
+    assert 'data-bs-toggle="offcanvas" data-bs-target="#mainnav"' in body
+    # the bell is in the header, not inside the drawer
+    header = body.split('<div class="xr-shell">')[0]
+    assert 'id="notification-bell"' in header
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_language_selector_names_each_language_in_itself(client, operator, lang):
+    client.force_login(operator)
+    client.cookies["django_language"] = lang
+    body = client.get("/").content.decode()
+    options = re.findall(r'<option value="([^"]+)" lang="[^"]+"( selected)?>([^<]+)</option>', body)
+    assert [(code, label) for code, _sel, label in options] == [
+        ("zh-hans", "中文"),
+        ("en", "English"),
+    ]
+    assert [code for code, sel, _label in options if sel] == [lang]
+
+
+def test_language_selector_on_the_login_page(client):
+    body = Client().get(reverse("accounts:login")).content.decode()
+    assert ">中文</option>" in body and ">English</option>" in body
