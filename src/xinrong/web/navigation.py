@@ -139,7 +139,7 @@ DEMANDS_ESCALATED = MenuItem(
     "marketplace.demands_escalated_view",
 )
 SECURITY_LOG = MenuItem(
-    _("账号操作记录"), "accounts:security_log", "journal-lock", "accounts.security_log_view"
+    _("账号操作记录"), "accounts:security_log", "clock-history", "accounts.security_log_view"
 )
 API_DOCS = MenuItem(_("接口文档"), "api:openapi-view", "braces", "accounts.api_docs_view")
 ADMIN_SITE = MenuItem(_("管理后台"), "admin:index", "gear", None, staff=True)
