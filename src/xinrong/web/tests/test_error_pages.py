@@ -15,8 +15,8 @@ from xinrong.config.urls import (  # noqa: F401  (the error handlers of this tes
     handler403,
     handler404,
     handler500,
-    urlpatterns as _platform_urls,
 )
+from xinrong.config.urls import urlpatterns as _platform_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,9 @@ def test_500_apologises_with_a_reference(bank_officer):
     body = r.content.decode()
     _in_layout(body)
     assert "很抱歉" in body
-    assert re.search(r'id="error-reference">错误编号：<span class="xr-mono">[0-9A-F]{10}</span>', body)
+    assert re.search(
+        r'id="error-reference">错误编号：<span class="xr-mono">[0-9A-F]{10}</span>', body
+    )
     assert ("/test-boom/", "重新打开此页") in _actions(body)
 
 

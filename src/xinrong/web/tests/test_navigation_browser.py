@@ -17,7 +17,7 @@ from conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(os.environ.get("XINRONG_SHOTS", "/tmp/shots-nav"))
+SHOTS = Path(os.environ.get("XINRONG_SHOTS", "/tmp/shots-nav"))  # noqa: S108 (screenshots only)
 
 # each link's label: one line, and (in Chinese) shown whole
 LABELS_JS = """() => Array.from(document.querySelectorAll('#mainnav .xr-nav-label')).map(el => {
@@ -55,7 +55,9 @@ def _check_labels(page: Any, lang: str, where: str) -> None:
 
 
 @pytest.mark.parametrize("width", [1366, 1024, 390])
-def test_sidebar_and_layout_fit_every_width(browser, live_server, make_user, enterprise_user, width):
+def test_sidebar_and_layout_fit_every_width(
+    browser, live_server, make_user, enterprise_user, width
+):
     from xinrong.enterprises.tests.factories import MarketEntityFactory
 
     MarketEntityFactory.create_batch(3)
@@ -126,9 +128,10 @@ def test_tables_become_cards_on_a_phone(browser, live_server, bank_officer):
         cell = table.locator("tbody tr").first.locator("td").first
         header = table.locator("thead th").first.inner_text().strip()
         assert cell.get_attribute("data-label") == header
-        assert not table.locator("thead").is_visible() or table.locator(
-            "thead"
-        ).bounding_box()["height"] <= 1
+        assert (
+            not table.locator("thead").is_visible()
+            or table.locator("thead").bounding_box()["height"] <= 1
+        )
         row = table.locator("tbody tr").first.bounding_box()
         assert row is not None and row["width"] <= 390
         # a header is read across, not one character per line
