@@ -149,7 +149,8 @@ def render_error(
         "status": status,
         "title": title,
         "message": message or default,
-        "detail": default if message and message != default else "",
+        # the generic sentence under a specific message, unless a hint says more precisely
+        "detail": default if message and message != default and not hint else "",
         "hint": hint,
         "actions": actions,
         "reference": reference,

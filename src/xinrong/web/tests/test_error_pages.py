@@ -148,6 +148,7 @@ def test_csrf_failure_is_the_chinese_page_with_a_way_back(bank_officer):
     body = r.content.decode()
     _in_layout(body)
     assert "表单安全校验未通过" in body and "刷新" in body
+    assert "您的账号没有访问此页面" not in body  # not a missing right: an expired form
     assert (reverse("accounts:password_change"), "刷新此页") in _actions(body)
 
 
