@@ -195,3 +195,10 @@ def test_serve_lets_gunicorn_pass_long_request_lines_to_django(monkeypatch):
     args = dict(zip(gunicorn[2::2], gunicorn[3::2], strict=False))
     assert args["--limit-request-line"] == "0"
     assert int(args["--limit-request-field_size"]) >= 16384
+
+
+def test_the_api_answers_an_over_long_query_string_in_its_own_json_contract():
+    r = Client().get("/api/v1/enterprises?q=" + "x" * 10_000)
+    assert r.status_code == 414
+    body = r.json()
+    assert body["code"] == "query_too_long" and "查询条件过长" in body["message"]
