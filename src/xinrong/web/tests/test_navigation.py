@@ -179,3 +179,14 @@ def test_language_selector_names_each_language_in_itself(client, operator, lang)
 def test_language_selector_on_the_login_page(client):
     body = Client().get(reverse("accounts:login")).content.decode()
     assert ">中文</option>" in body and ">English</option>" in body
+
+
+def test_the_layout_needs_no_inline_script_or_style(client, bank_officer):
+    """The Content-Security-Policy forbids inline script; the layout uses neither it nor style=."""
+    client.force_login(bank_officer)
+    for url in ("/", "/no-such-page/"):
+        body = client.get(url).content.decode()
+        layout = body.split("<main", 1)[0] + body.split("</main>", 1)[1]
+        assert " style=" not in layout, url
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", layout), url
+        assert " onclick=" not in body and " onchange=" not in body, url
