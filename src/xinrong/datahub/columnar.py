@@ -346,7 +346,7 @@ def check_chunk(
             canon = pa.array(fixed, pa.string())
         values[f.key] = canon
     _check_region(values, ok, fail)
-    _check_row_rules(spec, values, ok, fail)
+    _check_row_rules(spec, chunk, values, fail)
     no_subject = np.flatnonzero(
         ~_mask(pc.not_equal(chunk.column("uscc"), ""))
         & ~_mask(pc.not_equal(chunk.column("name"), ""))
@@ -387,15 +387,27 @@ def _check_region(values: dict[str, pa.Array], ok: np.ndarray, fail: Callable[..
 
 
 def _check_row_rules(
-    spec: CategorySpec, values: dict[str, pa.Array], ok: np.ndarray, fail: Callable[..., None]
+    spec: CategorySpec,
+    chunk: Chunk,
+    values: dict[str, pa.Array],
+    fail: Callable[..., None],
 ) -> None:
-    """Rules across the fields of one row (``row_rules``), on rows whose cells all parsed."""
+    """Rules across the fields of one row (``row_rules``), on every row: a cell refused on its
+    own (a decision date in the future) is still compared as delivered, so that the row's
+    errors are all reported at once."""
     keys = row_rules.fields_of(spec.code)
     if not keys:
         return
-    columns = {k: values[k].to_pylist() for k in keys if k in values}
-    for i in np.flatnonzero(ok).tolist():
-        row = {k: (col[i] or "") for k, col in columns.items()}
+    columns = {}
+    for k in keys:
+        if k in values:
+            canon = values[k].to_pylist()
+            raw = chunk.column(k).to_pylist()
+            columns[k] = [
+                c if c is not None else (r or "") for c, r in zip(canon, raw, strict=True)
+            ]
+    for i in range(len(chunk)):
+        row = {k: col[i] for k, col in columns.items()}
         for key, message in row_rules.row_errors(spec.code, row):
             fail(np.array([i]), _(spec.by_key[key].header), [row.get(key, "")], message)
 
