@@ -288,7 +288,7 @@ def feature_matrix(
     cols.put("registered_capital", ((r[0], r[2]) for r in registry), _wan, np.nan)
     cols.put("employees", ((r[0], r[3]) for r in registry), default=np.nan)
 
-    facts = scorable_facts(as_of=day, exclude_ids=exclude_fact_ids)
+    facts = all_facts = scorable_facts(as_of=day, exclude_ids=exclude_fact_ids)
     if wanted is not None:
         facts = facts.filter(entity_id__in=wanted)
     m12, m24 = _months_back(day, 12), _months_back(day, 24)
@@ -388,25 +388,33 @@ def feature_matrix(
     cols.put("case_amount_36m", ((r["entity_id"], r["amount"]) for r in rows), _wan)
     cols.put("dishonest", ((r["entity_id"], min(r["dishonest"], 1)) for r in rows))
 
-    cols.put("related_negative", _related_negative(facts, wanted))
+    # related entities' negative facts count whoever is being scored: the facts of the related
+    # entities, not only of the entities scored in this call (a one-entity rescoring after a
+    # dispute correction must give the score the daily full run gives)
+    cols.put("related_negative", _related_negative(all_facts, wanted))
     return pd.DataFrame(
         {f.name: cols.data[f.name] for f in FEATURES}, index=pd.Index(ids, name="entity_id")
     )
 
 
+# The Fact column holding a platform loan event's days overdue (field ``overdue_days``).
+LOAN_DAYS_OVERDUE = "quantity"
+
+
 def _loan_aggregates(day: dt.date) -> dict[str, Any]:
     """Per-entity aggregates of the platform's loan events (category ``loan``) up to ``day``.
 
-    A loan is counted by its loan number; an overdue event carries the days overdue so far.
+    A loan is counted by its loan number. Every event carries its days overdue (column
+    ``quantity``, the 逾期天数 the archive and the report print): an overdue event the days so
+    far, a repayment how late it was paid. The longest counts, whatever the event: a repayment
+    made 7 days late is 7 days overdue, the same figure on the portrait, the archive and the
+    report (``credit.fact_display`` words the event from the same column).
     """
-    bad = ("overdue", "defaulted")
     return {
         "loans": Count("reference_no", filter=Q(status="disbursed"), distinct=True),
         "settled": Count("reference_no", filter=Q(status="settled"), distinct=True),
         "first": Min("occurred_on", filter=Q(status="disbursed")),
-        "overdue": Max(
-            "quantity", filter=Q(status__in=bad, occurred_on__gt=day - dt.timedelta(days=730))
-        ),
+        "overdue": Max(LOAN_DAYS_OVERDUE, filter=Q(occurred_on__gt=day - dt.timedelta(days=730))),
         "defaults": Count(
             "reference_no",
             filter=Q(status="defaulted", occurred_on__gt=day - dt.timedelta(days=1826)),

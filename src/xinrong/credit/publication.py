@@ -16,52 +16,37 @@ rectified. The periods count like the Civil Code's periods (民法典 第二百�
 the decision day is not counted, and a period of months ends on the same-numbered day of the
 last month (the month's last day when that month is shorter). The first day an application is
 accepted is the day after the minimum period ends. A change of law changes this table only.
+
+The table and the period arithmetic live in ``datahub.publication`` (ingestion validates
+penalty rows with them); this module adds what credit repair needs.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from dataclasses import dataclass
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from xinrong.datahub.publication import (
+    PUBLICATION_PERIODS,
+    PublicationPeriod,
+    add_months,
+    maximum_period_end,
+    minimum_period_end,
+    publication_end,
+)
 
-
-@dataclass(frozen=True)
-class PublicationPeriod:
-    """How long a penalty of one severity is published, and when repair may be asked."""
-
-    severity: str
-    label: str | Promise
-    min_months: int
-    max_months: int
-    published: bool
-
-
-PUBLICATION_PERIODS: dict[str, PublicationPeriod] = {
-    p.severity: p
-    for p in (
-        PublicationPeriod("minor", _("轻微"), min_months=0, max_months=3, published=False),
-        PublicationPeriod("general", _("一般"), min_months=3, max_months=12, published=True),
-        PublicationPeriod("serious", _("严重"), min_months=12, max_months=36, published=True),
-    )
-}
+__all__ = [
+    "PUBLICATION_PERIODS",
+    "REPAIRABLE_CATEGORY",
+    "PublicationPeriod",
+    "add_months",
+    "maximum_period_end",
+    "minimum_period_end",
+    "publication_end",
+    "repair_earliest_on",
+]
 
 # The fact category whose records can be repaired; its grade column holds the severity.
 REPAIRABLE_CATEGORY = "penalty"
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return the same-numbered day ``months`` later (the month's last day if it is shorter)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def minimum_period_end(*, severity: str, decided_on: dt.date) -> dt.date:
-    """Return the last day of the minimum publication period (the decision day if none)."""
-    return add_months(decided_on, PUBLICATION_PERIODS[severity].min_months)
 
 
 def repair_earliest_on(*, severity: str, decided_on: dt.date) -> dt.date:
@@ -73,8 +58,3 @@ def repair_earliest_on(*, severity: str, decided_on: dt.date) -> dt.date:
     if period.min_months == 0:
         return decided_on
     return minimum_period_end(severity=severity, decided_on=decided_on) + dt.timedelta(days=1)
-
-
-def maximum_period_end(*, severity: str, decided_on: dt.date) -> dt.date:
-    """Return the last day of the maximum publication period."""
-    return add_months(decided_on, PUBLICATION_PERIODS[severity].max_months)

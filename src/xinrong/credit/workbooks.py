@@ -9,6 +9,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from xinrong.common import exports
+from xinrong.credit.fact_display import display_values
 from xinrong.credit.selectors.archive import Archive
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 
@@ -33,7 +34,7 @@ def _fact_rows(archive: Archive, spec: CategorySpec, facts: list[Any]) -> Iterat
             marks.append(_("异议处理中"))
         if fact.pk in archive.repaired:
             marks.append(_("已修复"))
-        values = fact.values()
+        values = display_values(fact)
         yield [
             fact.source.name,
             *[values.get(f.key, "") for f in spec.fields],

@@ -53,6 +53,8 @@ class FieldSpec:
     note: str = ""
     example: str = ""
     max_length: int = 200
+    # a date that has already happened (a decision, an event): not later than today
+    past_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,7 @@ CATEGORIES: dict[str, CategorySpec] = {
                     required=True,
                     column="occurred_on",
                     example="2024-04-10",
+                    past_only=True,
                 ),
                 FieldSpec("fine", N_("罚没金额（元）"), DECIMAL, column="amount", example="5000"),
                 FieldSpec(

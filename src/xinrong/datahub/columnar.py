@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.datahub import row_rules
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import (
     BOOL,
@@ -39,6 +40,7 @@ from xinrong.datahub.categories import (
     CategorySpec,
     FieldSpec,
 )
+from xinrong.reference import divisions
 from xinrong.reference.errors import ReferenceDataError
 
 CHUNK_ROWS = 100_000  # rows read, validated and written together
@@ -259,6 +261,8 @@ def _fast(f: FieldSpec, arr: pa.Array, nonempty: np.ndarray) -> tuple[pa.Array, 
         )
         day = pc.cast(parsed, pa.date32())
         lowest, highest = dt.date(1949, 10, 1), dt.date.today() + dt.timedelta(days=3660)
+        if f.past_only:  # later dates go to parse_field, which says the rule
+            highest = timezone.localdate()
         fast = (
             shaped
             & _mask(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), arr))
@@ -273,7 +277,11 @@ def _fast(f: FieldSpec, arr: pa.Array, nonempty: np.ndarray) -> tuple[pa.Array, 
         month_text = pc.utf8_slice_codeunits(safe, 5, 7)
         month = pc.cast(pc.if_else(pc.equal(month_text, ""), "1", month_text), pa.int32())
         month_n = month.to_numpy()
-        fast = shaped & (year >= 1990) & (year <= 2100) & (month_n >= 1) & (month_n <= 12)
+        now = row_io.current_period()
+        not_future = _mask(pc.less_equal(safe, now))  # "YYYY" and "YYYY-MM" compare as text
+        fast = (
+            shaped & (year >= 1990) & (year <= 2100) & (month_n >= 1) & (month_n <= 12) & not_future
+        )
         text = arr
     elif f.kind == CHOICE:
         fast = nonempty & _mask(pc.is_in(arr, pa.array(list(f.choices), pa.string())))
@@ -337,6 +345,8 @@ def check_chunk(
                 fail(np.array(bad, dtype=np.int64), header, texts, rules)
             canon = pa.array(fixed, pa.string())
         values[f.key] = canon
+    _check_region(values, ok, fail)
+    _check_row_rules(spec, chunk, values, fail)
     no_subject = np.flatnonzero(
         ~_mask(pc.not_equal(chunk.column("uscc"), ""))
         & ~_mask(pc.not_equal(chunk.column("name"), ""))
@@ -350,6 +360,56 @@ def check_chunk(
         )
     errors.sort(key=lambda e: e[0])
     return Checked(numbers, values, ok, entity_ids, errors)
+
+
+def _check_region(values: dict[str, pa.Array], ok: np.ndarray, fail: Callable[..., None]) -> None:
+    """The optional region column must hold a real administrative division code."""
+    arr = values.get("region")
+    if arr is None:
+        return
+    texts = arr.to_pylist()
+    known: dict[str, bool] = {}
+    bad: list[int] = []
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        if text not in known:
+            known[text] = divisions.get(text) is not None
+        if not known[text]:
+            bad.append(i)
+    if bad:
+        fail(
+            np.array(bad, dtype=np.int64),
+            _("行政区划代码"),
+            [texts[i] for i in bad],
+            _("不是有效的行政区划代码（应为GB/T 2260 等国家标准中的区划代码，如 630102）"),
+        )
+
+
+def _check_row_rules(
+    spec: CategorySpec,
+    chunk: Chunk,
+    values: dict[str, pa.Array],
+    fail: Callable[..., None],
+) -> None:
+    """Rules across the fields of one row (``row_rules``), on every row: a cell refused on its
+    own (a decision date in the future) is still compared as delivered, so that the row's
+    errors are all reported at once."""
+    keys = row_rules.fields_of(spec.code)
+    if not keys:
+        return
+    columns = {}
+    for k in keys:
+        if k in values:
+            canon = values[k].to_pylist()
+            raw = chunk.column(k).to_pylist()
+            columns[k] = [
+                c if c is not None else (r or "") for c, r in zip(canon, raw, strict=True)
+            ]
+    for i in range(len(chunk)):
+        row = {k: col[i] for k, col in columns.items()}
+        for key, message in row_rules.row_errors(spec.code, row):
+            fail(np.array([i]), _(spec.by_key[key].header), [row.get(key, "")], message)
 
 
 def _check_uscc(

@@ -30,6 +30,7 @@ from xinrong.datahub.choices import BatchChannel, BatchStatus, Cadence
 from xinrong.datahub.columnar import canonical, canonical_rows, hash64
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, Source
+from xinrong.datahub.publication import maximum_period_end
 from xinrong.datahub.services.facts import facts_store, first_seen
 from xinrong.datahub.services.sources import platform_source_get
 from xinrong.enterprises.models import MarketEntity
@@ -196,8 +197,7 @@ def _rows_for(e: _Entity, rng: random.Random) -> Iterator[tuple[str, dict[str, A
                 "severity": severity,
                 "decided_on": decided,
                 "fine": _q(rng.uniform(500, 50000)),
-                "publication_end": decided
-                + dt.timedelta(days={"minor": 90, "general": 365, "serious": 1095}[severity]),
+                "publication_end": maximum_period_end(severity=severity, decided_on=decided),
                 "authority": rng.choice(PENALTY_AUTHORITIES),
             },
         )

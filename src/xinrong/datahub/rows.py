@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import IO, Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.datahub.categories import (
@@ -219,6 +220,12 @@ def _parse_period(text: str) -> str:
     return f"{year:04d}-{int(month):02d}"
 
 
+def current_period() -> str:
+    """Return the current month as a period ("YYYY-MM", Beijing time): the latest allowed."""
+    today = timezone.localdate()
+    return f"{today.year:04d}-{today.month:02d}"
+
+
 def parse_field(spec: FieldSpec, text: str) -> Any:
     """Return the typed value of one cell; raise ValueError with the rule broken."""
     if spec.kind == DECIMAL:
@@ -243,12 +250,24 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
             raise ValueError(_("应为日期，格式 YYYY-MM-DD")) from None
         if not dt.date(1949, 10, 1) <= day <= dt.date.today() + dt.timedelta(days=3660):
             raise ValueError(_("日期超出合理范围"))
+        today = timezone.localdate()
+        if spec.past_only and day > today:
+            raise ValueError(
+                _("不能晚于今天（%(today)s）：尚未发生的日期不能报送")
+                % {"today": today.isoformat()}
+            )
         return day
     if spec.kind == PERIOD:
         try:
-            return _parse_period(text)
+            period = _parse_period(text)
         except ValueError:
             raise ValueError(_("应为所属期，格式 YYYY 或 YYYY-MM")) from None
+        if period > current_period():
+            raise ValueError(
+                _("所属期不能晚于本月（%(month)s）：尚未到来的所属期没有数据")
+                % {"month": current_period()}
+            )
+        return period
     if spec.kind == CHOICE:
         if text in spec.choices:
             return text

@@ -39,5 +39,11 @@ def entity_search(request: HttpRequest, params: Query[EntitySearchIn]) -> dict[s
 @router.get("/{uscc}", response=EntityDetailOut, summary="按统一社会信用代码查询")
 def entity_detail(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """Return one entity's registry entry."""
-    entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
-    return presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
+    user = request.user
+    entity = selectors.market_entity_get(user=user, uscc=uscc)  # type: ignore[arg-type]
+    relationships = list(selectors.relationship_list(entity=entity))
+    linkable = selectors.market_entity_visible_ids(
+        user=user,  # type: ignore[arg-type]
+        ids=[r.holder_entity_id for r in relationships if r.holder_entity_id],
+    )
+    return presenters.entity_detail(entity, relationships, linkable)

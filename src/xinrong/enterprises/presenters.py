@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from xinrong.common.masking import mask_id_number, mask_name
@@ -34,13 +35,21 @@ def entity_row(entity: MarketEntity) -> dict[str, Any]:
     }
 
 
-def relationship_row(rel: Relationship) -> dict[str, Any]:
-    """Return a relationship for display; natural persons' names are masked."""
+def relationship_row(rel: Relationship, linkable: Collection[int] = ()) -> dict[str, Any]:
+    """Return a relationship for display; natural persons' names are masked.
+
+    ``party_uscc`` (the link to the party's registry page) is set only for an entity in
+    ``linkable``, the related entities the reader may open: a person has no page, and a link to
+    an entity the reader may not see would answer 404.
+    """
+    party_uscc = None
     if rel.person_id and rel.person:
-        party_name, party_uscc = mask_name(rel.person.name), None
+        party_name = mask_name(rel.person.name)
     else:
         holder = rel.holder_entity
-        party_name, party_uscc = (holder.name, holder.uscc) if holder else ("", None)
+        party_name = holder.name if holder else ""
+        if holder is not None and holder.pk in linkable:
+            party_uscc = holder.uscc
     return {
         "kind": rel.kind,
         "kind_label": str(rel.get_kind_display()),
@@ -51,8 +60,11 @@ def relationship_row(rel: Relationship) -> dict[str, Any]:
     }
 
 
-def entity_detail(entity: MarketEntity, relationships: list[Relationship]) -> dict[str, Any]:
-    """Return the detail fields of an entity (public registration data, personal data masked)."""
+def entity_detail(
+    entity: MarketEntity, relationships: list[Relationship], linkable: Collection[int] = ()
+) -> dict[str, Any]:
+    """Return the detail fields of an entity (public registration data, personal data masked);
+    related entities in ``linkable`` (ids the reader may see) are linked."""
     rep = entity.legal_representative
     return {
         **entity_row(entity),
@@ -64,5 +76,5 @@ def entity_detail(entity: MarketEntity, relationships: list[Relationship]) -> di
         "total_assets": entity.total_assets,
         "tags": [t.name for t in entity.tags.all()],
         "legal_representative_id_number": mask_id_number(rep.id_number) if rep else "",
-        "relationships": [relationship_row(r) for r in relationships],
+        "relationships": [relationship_row(r, linkable) for r in relationships],
     }

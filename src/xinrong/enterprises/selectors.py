@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from django.db.models import Q, QuerySet
@@ -35,6 +36,14 @@ def market_entity_visible(*, user: User) -> QuerySet[MarketEntity]:
     its region; institutions and the operator see the whole registry (public registration data).
     """
     return MarketEntity.objects.restrict(user)
+
+
+def market_entity_visible_ids(*, user: User, ids: Iterable[int]) -> set[int]:
+    """Return those of ``ids`` the user may open in the registry (for links to them)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    return set(market_entity_visible(user=user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def market_entity_search(*, user: User, filters: EntityFilters) -> QuerySet[MarketEntity]:

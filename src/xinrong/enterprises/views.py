@@ -61,7 +61,12 @@ def entity_list(request: HttpRequest) -> HttpResponse:
 def entity_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show one entity's registry entry (personal data masked)."""
     entity = selectors.market_entity_get(user=request.user, uscc=uscc)  # type: ignore[arg-type]
-    detail = presenters.entity_detail(entity, list(selectors.relationship_list(entity=entity)))
+    relationships = list(selectors.relationship_list(entity=entity))
+    linkable = selectors.market_entity_visible_ids(
+        user=request.user,  # type: ignore[arg-type]
+        ids=[r.holder_entity_id for r in relationships if r.holder_entity_id],
+    )
+    detail = presenters.entity_detail(entity, relationships, linkable)
     can_issue = permissions.can(
         request.user, "accounts.enterprise_login_issue"
     ) and not selectors.entity_has_owner_login(entity=entity)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop as N_
 from xinrong.accounts.choices import OrgKind
 from xinrong.common.masking import mask_bank_card, mask_id_number, mask_name, mask_phone
 from xinrong.credit.choices import PUBLIC_CATEGORIES, Purpose, ReportAudience, Scope
+from xinrong.credit.fact_display import display_values
 from xinrong.credit.features import DIMENSIONS, FEATURES_BY_NAME
 from xinrong.credit.models import CreditProfile
 from xinrong.credit.reports.numbers import SHANGHAI
@@ -125,7 +126,7 @@ def _fact_date(fact: Fact) -> str:
 
 
 def _fact_summary(spec: CategorySpec, fact: Fact, limit: int = 90) -> str:
-    values = fact.values()
+    values = display_values(fact)
     parts = []
     for f in spec.fields:
         if f.column in {"occurred_on", "period"}:
@@ -252,7 +253,7 @@ def _score(profile: CreditProfile) -> ScoreBlock:
 def _category_block(code: str, facts: list[Fact], disputed: Collection[int], cap: int) -> Table:
     spec = CATEGORIES[code]
     shown = facts[:cap]
-    texts = [[field_text(spec, f, fact.values()) for f in spec.fields] for fact in shown]
+    texts = [[field_text(spec, f, display_values(fact)) for f in spec.fields] for fact in shown]
     keep = [j for j in range(len(spec.fields)) if any(row[j] for row in texts)]
     headers = [_("来源"), *[_(spec.fields[j].header) for j in keep], _("标注")]
     rows = []

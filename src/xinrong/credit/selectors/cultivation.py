@@ -74,7 +74,7 @@ def cultivation_candidates(
         .values_list("entity_id", "score", "computed_at")
     )
     out = [
-        Candidate(now[eid].entity, now[eid].score, now[eid].grade, score, at.date())
+        Candidate(now[eid].entity, now[eid].score, now[eid].grade, score, timezone.localdate(at))
         for eid, score, at in first
         if now[eid].score > score
     ]

@@ -79,6 +79,22 @@ class Portrait:
     disputed: int = 0  # facts under an open objection (the score may change when answered)
 
 
+def score_history(*, entity: MarketEntity) -> list[tuple[str, int]]:
+    """Return the score trend: one point per Beijing day, the day's last score, oldest first.
+
+    Rescorings within a day (after a correction, a batch, the daily run) leave one point, the
+    score the day ended with; a day is the Beijing calendar day, as every table shows it.
+    """
+    by_day: dict[str, int] = {}
+    for at, score in (
+        CreditProfile.objects.filter(entity=entity)
+        .order_by("computed_at", "id")
+        .values_list("computed_at", "score")
+    ):
+        by_day[timezone.localdate(at).isoformat()] = score  # later rows overwrite earlier ones
+    return list(by_day.items())
+
+
 def _portrait_access(user: User, entity: MarketEntity) -> tuple[bool, Authorisation | None]:
     """The enterprise itself, or an institution holding a live full authorisation."""
     if user.group == OrgGroup.ENTERPRISE:
@@ -112,10 +128,7 @@ def portrait_read(
     """Return the portrait the user may see; an institution's read is logged."""
     own, auth = _portrait_access(user, entity)
     profile = profile_latest(entity=entity)
-    history = [
-        (p.computed_at.date().isoformat(), p.score)
-        for p in CreditProfile.objects.filter(entity=entity).order_by("computed_at", "id")
-    ]
+    history = score_history(entity=entity)
     dims: list[tuple[str, str, float]] = []
     reasons: list[tuple[str, str]] = []
     features: list[tuple[str, str, str]] = []
@@ -265,7 +278,10 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
     full = [r for r in reversed(runs) if r.psi_score is not None]
     chart = {
         "psi": [
-            {"at": r.started_at.strftime("%Y-%m-%d %H:%M"), "psi": round(r.psi_score or 0.0, 4)}
+            {
+                "at": timezone.localtime(r.started_at).strftime("%Y-%m-%d %H:%M"),
+                "psi": round(r.psi_score or 0.0, 4),
+            }
             for r in full
         ],
         "features": (full[-1].psi_features if full else {}),

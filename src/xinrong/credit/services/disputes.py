@@ -85,10 +85,13 @@ def dispute_file(
         raise ApplicationError(
             "invalid_values", _("更正值应为对象"), {"field": "proposed_values"}, status=422
         )
-    values = fact_values_check(
-        category=locked.category, changes=proposed_values or {}, field_prefix="proposed_values"
-    )
     current = locked.values()
+    values = fact_values_check(
+        category=locked.category,
+        changes=proposed_values or {},
+        field_prefix="proposed_values",
+        current=current,
+    )
     for key, value in values.items():
         label = field_label(locked.category, key)
         if current.get(key, "") == value:

@@ -29,6 +29,7 @@ from xinrong.credit.choices import (
     EdgeKind,
     NodeKind,
 )
+from xinrong.credit.fact_display import display_values
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Authorisation
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, repair_earliest_on
@@ -75,7 +76,7 @@ def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) ->
         repair_from = repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
     return {
         "fact": fact,
-        "values": fact.values(),
+        "values": display_values(fact),
         "disputed": fact.pk in data.disputed,
         "dispute_id": data.open_disputes.get(fact.pk),
         "repaired": repaired,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 
 from xinrong.accounts.choices import OrgGroup
@@ -14,7 +15,15 @@ from xinrong.credit.models import DisputeEvidence, RepairEvidence
 
 
 def form_error_add(form: forms.Form, exc: Exception) -> None:
-    """Show a service error on its field; ``values.<key>`` maps to the value input of key."""
+    """Show a service error on its field; ``values.<key>`` maps to the value input of key.
+
+    A ``ValidationError`` naming several fields (all the bad values of a correction) puts
+    each message on its own field, so the form shows every error at once.
+    """
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict") and len(exc.error_dict) > 1:
+        for name, errors in exc.error_dict.items():
+            form_error_add(form, ValidationError({name: errors}))
+        return
     _status, body = error_payload(exc)
     field = str(body["extra"].get("field") or "")
     if "." in field:

@@ -19,9 +19,10 @@ from xinrong.accounts.models import User
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
 from xinrong.common.pagination import paginate
 from xinrong.credit.choices import RepairStatus
+from xinrong.credit.fact_display import fact_publication_end
 from xinrong.credit.forms import NoteForm, ReasonForm, RepairForm
 from xinrong.credit.models import RepairApplication, RepairEvidence
-from xinrong.credit.publication import PUBLICATION_PERIODS, maximum_period_end
+from xinrong.credit.publication import PUBLICATION_PERIODS
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.selectors import repair as repair_selectors
 from xinrong.credit.services import repair as repair_services
@@ -81,7 +82,7 @@ def repair_new(request: HttpRequest, fact_id: int) -> HttpResponse:
             "period": period,
             "earliest": earliest,
             "too_early": timezone.localdate() < earliest,
-            "maximum_end": maximum_period_end(severity=fact.grade, decided_on=fact.occurred_on),
+            "publication_end": fact_publication_end(fact),  # what the archive shows too
         },
     )
 

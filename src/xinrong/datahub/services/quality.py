@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.datahub import columnar
+from xinrong.datahub import columnar, row_rules
 from xinrong.datahub import rows as row_io
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchStatus
@@ -106,13 +107,20 @@ _TEXT_COLUMNS = frozenset({"period", "grade", "status", "reference_no"})
 
 
 def fact_values_check(
-    *, category: str, changes: dict[str, Any], field_prefix: str = "values"
+    *,
+    category: str,
+    changes: dict[str, Any],
+    field_prefix: str = "values",
+    current: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Validate new values for a fact's fields by its category's rules; return canonical text.
 
     Keys are the category's field keys (not the identity columns); an empty value clears an
     optional field. Each value goes through ``rows.parse_field``, the rule every delivered cell
-    obeys. Errors name the field as ``<field_prefix>.<key>``.
+    obeys, and the row as it would stand (``current`` with the changes) through the category's
+    row rules (``row_rules``: a penalty's publication end between its decision and the maximum
+    period). Errors name the field as ``<field_prefix>.<key>``; several errors are raised
+    together (a ``ValidationError`` by field), so a form shows them all at once.
     """
     spec = CATEGORIES.get(category)
     if spec is None:
@@ -124,63 +132,97 @@ def fact_values_check(
         )
     allowed = {f.key: f for f in spec.fields}
     out: dict[str, str] = {}
+    errors: list[ApplicationError] = []
     for key, raw in changes.items():
-        name = f"{field_prefix}.{key}"
-        f = allowed.get(str(key))
-        if f is None:
-            raise ApplicationError(
-                "unknown_field",
-                _("字段“%(k)s”不属于“%(c)s”信息；可填写的字段：%(keys)s")
-                % {
-                    "k": key,
-                    "c": _(spec.name),
-                    "keys": "、".join(f"{x.key}（{_(x.header)}）" for x in spec.fields),
-                },
-                {"field": name},
-                status=422,
-            )
-        if raw is None:
-            text = ""
-        elif isinstance(raw, bool):
-            text = "是" if raw else "否"
-        elif isinstance(raw, str | int | float | Decimal):
-            text = str(raw).strip()
-        else:
-            raise ApplicationError(
-                "invalid_value",
-                _("“%(h)s”应为文本或数字") % {"h": _(f.header)},
-                {"field": name},
-                status=422,
-            )
-        if _CONTROL_CHARS.search(text) or _has_surrogate(text):
-            raise ApplicationError(
-                "invalid_value",
-                _("“%(h)s”不能包含控制字符或无效字符") % {"h": _(f.header)},
-                {"field": name},
-                status=422,
-            )
-        if not text:
-            if f.required:
-                raise ApplicationError(
-                    "required_field",
-                    _("“%(h)s”为必填项，不能清空") % {"h": _(f.header)},
-                    {"field": name},
-                    status=422,
-                )
-            out[f.key] = ""
-            continue
         try:
-            value = row_io.parse_field(f, text)
-        except ValueError as exc:
-            raise ApplicationError(
+            text = _value_check(spec.name, allowed, str(key), raw, field_prefix)
+        except ApplicationError as exc:
+            errors.append(exc)
+            continue
+        if text is not None:
+            out[str(key)] = text
+    row = {**(current or {}), **{k: v for k, v in out.items()}}
+    bad = {e.extra.get("field") for e in errors}
+    for key, rule in row_rules.row_errors(category, row):
+        name = f"{field_prefix}.{key}"
+        if name in bad:
+            continue
+        errors.append(
+            ApplicationError(
                 "invalid_value",
                 _("“%(h)s”的值“%(v)s”不正确：%(rule)s")
-                % {"h": _(f.header), "v": text[:50], "rule": exc},
+                % {"h": _(allowed[key].header), "v": row.get(key, "")[:50], "rule": rule},
                 {"field": name},
                 status=422,
-            ) from exc
-        out[f.key] = columnar.canonical(value)
+            )
+        )
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ValidationError(
+            {str(e.extra["field"]): ValidationError(e.message, code=e.code) for e in errors}
+        )
     return out
+
+
+def _value_check(
+    category_name: str, allowed: dict[str, Any], key: str, raw: Any, field_prefix: str
+) -> str | None:
+    """Return one new value as canonical text ("" clears it); raise naming the field."""
+    name = f"{field_prefix}.{key}"
+    f = allowed.get(key)
+    if f is None:
+        raise ApplicationError(
+            "unknown_field",
+            _("字段“%(k)s”不属于“%(c)s”信息；可填写的字段：%(keys)s")
+            % {
+                "k": key,
+                "c": _(category_name),
+                "keys": "、".join(f"{x.key}（{_(x.header)}）" for x in allowed.values()),
+            },
+            {"field": name},
+            status=422,
+        )
+    if raw is None:
+        text = ""
+    elif isinstance(raw, bool):
+        text = "是" if raw else "否"
+    elif isinstance(raw, str | int | float | Decimal):
+        text = str(raw).strip()
+    else:
+        raise ApplicationError(
+            "invalid_value",
+            _("“%(h)s”应为文本或数字") % {"h": _(f.header)},
+            {"field": name},
+            status=422,
+        )
+    if _CONTROL_CHARS.search(text) or _has_surrogate(text):
+        raise ApplicationError(
+            "invalid_value",
+            _("“%(h)s”不能包含控制字符或无效字符") % {"h": _(f.header)},
+            {"field": name},
+            status=422,
+        )
+    if not text:
+        if f.required:
+            raise ApplicationError(
+                "required_field",
+                _("“%(h)s”为必填项，不能清空") % {"h": _(f.header)},
+                {"field": name},
+                status=422,
+            )
+        return ""
+    try:
+        value = row_io.parse_field(f, text)
+    except ValueError as exc:
+        raise ApplicationError(
+            "invalid_value",
+            _("“%(h)s”的值“%(v)s”不正确：%(rule)s")
+            % {"h": _(f.header), "v": text[:50], "rule": exc},
+            {"field": name},
+            status=422,
+        ) from exc
+    return str(columnar.canonical(value))
 
 
 def _has_surrogate(text: str) -> bool:
@@ -211,8 +253,8 @@ def fact_correct(*, fact: Fact, changes: dict[str, Any], actor: User) -> FactCor
             % {"o": fact.source.organisation},
         )
     spec = CATEGORIES[fact.category]
-    checked = fact_values_check(category=fact.category, changes=changes)
     before = fact.values()
+    checked = fact_values_check(category=fact.category, changes=changes, current=before)
     after = dict(before)
     for key, text in checked.items():
         if text:
