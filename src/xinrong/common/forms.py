@@ -154,3 +154,36 @@ def number_messages_install() -> None:
         forms.IntegerField.run_validators, integer=True
     )
     forms.DecimalField._xinrong_messages = True  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- phone numbers and usernames
+
+
+class PhoneField(forms.CharField):
+    """A Chinese mainland mobile or a landline with its area code; stored normalised."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("max_length", None)  # the rule below says how long, in words
+        kwargs.setdefault("help_text", _("手机号，或带区号的固定电话（如 0971-1234567）"))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        from xinrong.common.validators import validate_phone
+
+        text = super().clean(value)
+        return validate_phone(text, label=_label(self)) if text else ""
+
+
+class UsernameField(forms.CharField):
+    """A login name: letters, digits, underscore, dot and hyphen; 3–30 characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("max_length", None)  # the rule below says how long, in words
+        kwargs.setdefault("help_text", _("3–30 位英文字母、数字、下划线、点或连字符"))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        from xinrong.common.validators import validate_username
+
+        text = super().clean(value)
+        return validate_username(text, label=_label(self)) if text else text
