@@ -35,6 +35,7 @@ from xinrong.accounts.services import api_keys, login, organisations, users
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
+from xinrong.reference import divisions
 
 
 class LoginView(auth_views.LoginView):
@@ -117,13 +118,17 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已创建机构：%(name)s") % {"name": org.name})
             return redirect("accounts:organisation_detail", pk=org.pk)
     kind = request.GET.get("kind", "")
-    orgs = selectors.organisation_list(user=user, kind=kind or None).exclude(
-        kind__in=["enterprise", "individual_business"]
+    orgs = list(
+        selectors.organisation_list(user=user, kind=kind or None).exclude(
+            kind__in=["enterprise", "individual_business"]
+        )[:500]
     )
+    for org in orgs:
+        org.region_name = divisions.full_name(org.region_code) if org.region_code else ""  # type: ignore[attr-defined]
     return render(
         request,
         "accounts/organisation_list.html",
-        {"form": form, "organisations": orgs[:500], "kind": kind},
+        {"form": form, "organisations": orgs, "kind": kind},
     )
 
 
@@ -140,6 +145,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "accounts/organisation_detail.html",
         {
             "org": org,
+            "region_name": divisions.full_name(org.region_code) if org.region_code else "",
             "users": [
                 (u, u.username in locked, permissions.can(user, "accounts.user_edit", u))
                 for u in members

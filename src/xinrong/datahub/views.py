@@ -30,6 +30,7 @@ from xinrong.datahub.services.ingest import batch_deliver
 from xinrong.datahub.services.quality import unresolved_discard, unresolved_resolve
 from xinrong.datahub.services.sources import source_register, source_update
 from xinrong.datahub.workflows import CLOSE_ACTIONS, CONFLICT
+from xinrong.reference import divisions
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -106,9 +107,12 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["rejected_page"] = paginate(
             request, selectors.batch_row_errors(batch=batch), per_page=20, param="rp"
         )
-        context["unresolved_page"] = paginate(
+        unresolved = paginate(
             request, selectors.batch_unresolved_rows(batch=batch), per_page=20, param="up"
         )
+        for row in unresolved:
+            row.region_name = divisions.full_name(row.region) if row.region else ""  # type: ignore[attr-defined]
+        context["unresolved_page"] = unresolved
         context["can_resolve"] = permissions.can(request_user(request), "datahub.unresolved_view")
     return render(request, template, context)
 

@@ -234,3 +234,18 @@ def test_organisation_create_refuses_duplicates_in_the_service():
     with pytest.raises(ApplicationError) as exc:
         organisation_create(name="青海省税务局 ", kind="government")
     assert exc.value.extra["field"] == "name"
+
+
+def test_the_security_log_reads_the_new_events_in_words(client, operator, bank_admin):
+    client.force_login(operator)
+    org = bank_admin.organisation
+    client.post(
+        reverse("accounts:organisation_edit", args=[org.pk]),
+        {"name": "青海改名银行", "contact": "", "region_code": "630100"},
+    )
+    client.post(reverse("accounts:organisation_status", args=[org.pk]), {"reason": "暂停使用"})
+    page = client.get(reverse("accounts:security_log")).content.decode()
+    assert "修改机构信息" in page and "停用机构" in page
+    assert "名称：" in page and "→ 青海改名银行" in page and "西宁市" in page
+    assert "一并停用或恢复的账号" in page and "暂停使用" in page
+    assert "changes" not in page and "region_code" not in page
