@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import OrgKind, Role
-from xinrong.accounts.models import SecurityAction
+from xinrong.accounts.models import SecurityAction, User
 from xinrong.accounts.services.login import (
     login_failure_record,
     login_success_record,
@@ -76,6 +78,15 @@ class LockoutAuthenticationForm(AuthenticationForm):
         return cleaned
 
 
+def _password_checked(password: str, user: User | None = None) -> str:
+    """Return the password, or raise every rule it breaks (the service checks them again)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise forms.ValidationError(list(exc.messages)) from None
+    return password
+
+
 class PasswordChangeForm(forms.Form):
     """Change one's own password."""
 
@@ -84,6 +95,9 @@ class PasswordChangeForm(forms.Form):
         label=_("新密码"), widget=forms.PasswordInput, help_text=_("至少10位，须同时包含字母和数字")
     )
     new_password_again = forms.CharField(label=_("再次输入新密码"), widget=forms.PasswordInput)
+
+    def clean_new_password(self) -> str:
+        return _password_checked(self.cleaned_data["new_password"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -139,6 +153,14 @@ class UserCreateForm(forms.Form):
         field = self.fields["roles"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(r.value, r.label) for r in Role if r.value in allowed_roles]
+
+    def clean_password(self) -> str:
+        # checked here too, so the password's rules show with every other error at once
+        candidate = User(
+            username=str(self.data.get("username", "")),
+            display_name=str(self.data.get("display_name", "")),
+        )
+        return _password_checked(self.cleaned_data["password"], candidate)
 
 
 class ApiKeyCreateForm(forms.Form):

@@ -50,3 +50,17 @@ def test_too_short_names_the_length_in_chinese():
     assert messages("Ab1x", "zh-hans")[0] == "密码长度太短。密码必须包含至少 10 个字符。"
     with translation.override("zh-hans"):
         assert all(CJK.search(t) for t in password_validators_help_texts())
+
+
+@pytest.mark.django_db
+def test_the_add_user_form_shows_password_rules_with_the_other_errors(client, bank_admin):
+    from django.urls import reverse
+
+    client.force_login(bank_admin)
+    response = client.post(
+        reverse("accounts:user_create", args=[bank_admin.organisation_id]),
+        {"username": "ok_name", "display_name": "", "password": "short1", "roles": ["reviewer"]},
+    )
+    text = response.content.decode()
+    assert 'data-error-of="display_name"' in text
+    assert 'data-error-of="password"' in text and "密码长度太短" in text
