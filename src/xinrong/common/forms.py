@@ -137,10 +137,42 @@ def _run_validators(original: Any, integer: bool) -> Any:
     return run_validators
 
 
+_REQUIRED_DEFAULT = forms.Field.default_error_messages["required"]
+
+
+def required_message(field: forms.Field) -> str:
+    """Return "请填写…" / "请选择…" naming the field, for a field left empty."""
+    if isinstance(field, forms.BooleanField):
+        return str(_("请勾选“%(field)s”")) % {"field": _label(field)}
+    if isinstance(field, forms.ChoiceField | forms.FileField):
+        return str(_("请选择%(field)s")) % {"field": _label(field)}
+    return str(_("请填写%(field)s")) % {"field": _label(field)}
+
+
+def _clean_naming_required(original: Any) -> Any:
+    def clean(self: forms.Field, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, *args, **kwargs)
+        except ValidationError as exc:
+            # only Django's own words ("这个字段是必填项。"); a form's own message stays
+            if getattr(exc, "code", None) == "required" and (
+                getattr(exc, "message", None) is _REQUIRED_DEFAULT
+            ):
+                raise ValidationError(required_message(self), code="required") from None
+            raise
+
+    return clean
+
+
 def number_messages_install() -> None:
-    """Give every form's number fields the platform's messages (called once, at start-up)."""
+    """Give every form's fields the platform's generic messages (called once, at start-up).
+
+    Number fields name the field and the rule (see above); a required field left empty says
+    "请填写<字段>" or "请选择<字段>" instead of Django's "这个字段是必填项。".
+    """
     if getattr(forms.DecimalField, "_xinrong_messages", False):
         return
+    forms.Field.clean = _clean_naming_required(forms.Field.clean)  # type: ignore[method-assign]
     forms.DecimalField.to_python = _number_to_python(  # type: ignore[method-assign]
         forms.DecimalField.to_python, "invalid_decimal"
     )

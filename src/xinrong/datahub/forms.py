@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -123,6 +124,19 @@ class SourceForm(forms.Form):
         field = self.fields["organisation"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = organisations
+        self.editing = editing
         if editing:
             self.fields["code"].disabled = True
             self.fields["organisation"].disabled = True
+
+    def clean_code(self) -> str:
+        """Check the code's shape and that it is free, with the other fields' errors at once."""
+        from xinrong.datahub.services.sources import source_code_check
+
+        code = str(self.cleaned_data["code"]).strip().lower()
+        if not self.editing:
+            try:
+                source_code_check(code)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from None
+        return code

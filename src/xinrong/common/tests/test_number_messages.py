@@ -57,3 +57,27 @@ def test_the_platform_forms_use_them():
         product.is_valid()
         assert product.errors["amount_min"] == ["最低额度（元）总共不能超过 16 位数字"]
         assert product.errors["rate_min"] == ["最低年利率（%）最多保留 2 位小数"]
+
+
+class Required(forms.Form):
+    name = forms.CharField(label="来源名称")
+    kind = forms.ChoiceField(label="机构类型", choices=[("a", "甲")])
+    tags = forms.MultipleChoiceField(label="数据类别", choices=[("a", "甲")])
+    agree = forms.BooleanField(label="同意授权")
+    reason = forms.CharField(label="理由", error_messages={"required": "理由必须填写"})
+    amount = forms.DecimalField(label="金额（元）")
+
+
+def test_an_empty_required_field_is_named():
+    with translation.override("zh-hans"):
+        form = Required({})
+        assert not form.is_valid()
+        got = {k: [str(m) for m in v] for k, v in form.errors.items()}
+    assert got == {
+        "name": ["请填写来源名称"],
+        "kind": ["请选择机构类型"],
+        "tags": ["请选择数据类别"],
+        "agree": ["请勾选“同意授权”"],
+        "reason": ["理由必须填写"],  # a form's own words stay
+        "amount": ["请填写金额（元）"],
+    }

@@ -68,6 +68,23 @@ def source_create(
 SOURCE_CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,39}")
 
 
+def source_code_check(code: str) -> None:
+    """Refuse a source code of the wrong shape, or one already taken (messages name the rule)."""
+    if not SOURCE_CODE_RE.fullmatch(code):
+        raise ValidationError(
+            _(
+                "来源代码“%(c)s”不符合规则：2–40 位小写英文字母、数字、"
+                "连字符或下划线，须以字母或数字开头"
+            )
+            % {"c": code[:40]},
+            code="invalid_code",
+        )
+    if Source.objects.filter(code=code).exists():
+        raise ValidationError(
+            _("来源代码“%(c)s”已被使用，请换一个") % {"c": code}, code="duplicate_code"
+        )
+
+
 def _source_fields_check(*, name: str, categories: list[str], cadence: str) -> None:
     """Refuse what a source cannot be, each error naming its field (all collected at once)."""
     errors: dict[str, list[str]] = {}
@@ -116,16 +133,10 @@ def source_register(
         )
     code = code.strip().lower()
     errors: dict[str, list[str]] = {}
-    if not SOURCE_CODE_RE.fullmatch(code):
-        errors["code"] = [
-            _(
-                "来源代码“%(c)s”不符合规则：2–40 位小写英文字母、数字、"
-                "连字符或下划线，须以字母或数字开头"
-            )
-            % {"c": code[:40]}
-        ]
-    elif Source.objects.filter(code=code).exists():
-        errors["code"] = [_("来源代码“%(c)s”已被使用，请换一个") % {"c": code}]
+    try:
+        source_code_check(code)
+    except ValidationError as exc:
+        errors["code"] = list(exc.messages)
     try:
         _source_fields_check(name=name, categories=categories, cadence=cadence)
     except ValidationError as exc:

@@ -48,8 +48,9 @@ def test_every_error_at_once_in_chinese_naming_the_field(client, make_user):
     )
     text = response.content.decode()
     assert response.status_code == 200
-    assert "报送的数据类别至少选择一项" in text
+    assert "报送的数据类别至少选择一项" in text and "请填写来源名称" in text
     assert 'data-error-of="name"' in text and 'data-error-of="cadence"' in text
+    assert "来源代码“税务 局!”不符合规则" in text  # with the others, at once
     assert not Source.objects.exists()
     again = client.post(
         reverse("datahub:source_new"),
