@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('datahub', '0009_timeline_events'),
+        ("datahub", "0009_timeline_events"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rowerror',
-            name='cells',
-            field=models.JSONField(blank=True, default=dict, help_text='该行报送时各列的原文（按字段键），错误文件据此还原整行，供修改后重新报送', verbose_name='原始行'),
+            model_name="rowerror",
+            name="cells",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="该行报送时各列的原文（按字段键），错误文件据此还原整行，供修改后重新报送",
+                verbose_name="原始行",
+            ),
         ),
     ]
