@@ -6,18 +6,21 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import OrgKind, Role
-from xinrong.accounts.models import SecurityAction
+from xinrong.accounts.models import SecurityAction, User
 from xinrong.accounts.services.login import (
     login_failure_record,
     login_success_record,
     login_throttle_locked,
 )
 from xinrong.accounts.services.users import ISSUE_REASON_MIN
+from xinrong.common.forms import PhoneField, UsernameField
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -75,6 +78,15 @@ class LockoutAuthenticationForm(AuthenticationForm):
         return cleaned
 
 
+def _password_checked(password: str, user: User | None = None) -> str:
+    """Return the password, or raise every rule it breaks (the service checks them again)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise forms.ValidationError(list(exc.messages)) from None
+    return password
+
+
 class PasswordChangeForm(forms.Form):
     """Change one's own password."""
 
@@ -83,6 +95,9 @@ class PasswordChangeForm(forms.Form):
         label=_("新密码"), widget=forms.PasswordInput, help_text=_("至少10位，须同时包含字母和数字")
     )
     new_password_again = forms.CharField(label=_("再次输入新密码"), widget=forms.PasswordInput)
+
+    def clean_new_password(self) -> str:
+        return _password_checked(self.cleaned_data["new_password"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -95,6 +110,12 @@ class OrganisationCreateForm(forms.Form):
     """An operator creates an institution, department or sub-station."""
 
     name = forms.CharField(label=_("机构名称"), max_length=200)
+    contact = forms.CharField(
+        label=_("联系人及电话"),
+        max_length=200,
+        required=False,
+        help_text=_("例如：李明 0971-1234567"),
+    )
     kind = forms.ChoiceField(
         label=_("机构类型"),
         choices=[
@@ -115,9 +136,9 @@ class OrganisationCreateForm(forms.Form):
 class UserCreateForm(forms.Form):
     """An operator or an institution admin adds a user to an organisation."""
 
-    username = forms.CharField(label=_("用户名"), max_length=150)
+    username = UsernameField(label=_("用户名"))
     display_name = forms.CharField(label=_("姓名"), max_length=64)
-    phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
+    phone = PhoneField(label=_("手机号"), required=False)
     password = forms.CharField(
         label=_("初始密码"),
         widget=forms.PasswordInput,
@@ -133,6 +154,14 @@ class UserCreateForm(forms.Form):
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(r.value, r.label) for r in Role if r.value in allowed_roles]
 
+    def clean_password(self) -> str:
+        # checked here too, so the password's rules show with every other error at once
+        candidate = User(
+            username=str(self.data.get("username", "")),
+            display_name=str(self.data.get("display_name", "")),
+        )
+        return _password_checked(self.cleaned_data["password"], candidate)
+
 
 class ApiKeyCreateForm(forms.Form):
     """Name a new API key."""
@@ -143,11 +172,11 @@ class ApiKeyCreateForm(forms.Form):
 class EnterpriseLoginIssueForm(forms.Form):
     """An operator opens an enterprise's owner login: who asked, and why."""
 
-    username = forms.CharField(label=_("用户名"), max_length=150)
+    username = UsernameField(label=_("用户名"))
     display_name = forms.CharField(
         label=_("姓名"), max_length=64, help_text=_("企业主（法定代表人）姓名")
     )
-    phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
+    phone = PhoneField(label=_("手机号"), required=False)
     contact = forms.CharField(
         label=_("申请联系人"),
         max_length=200,
@@ -177,4 +206,71 @@ class SecurityLogFilterForm(forms.Form):
     )
     date_to = forms.DateField(
         label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class OrganisationEditForm(forms.Form):
+    """An operator corrects an organisation's name, contact or region (its kind stays)."""
+
+    name = forms.CharField(label=_("机构名称"), max_length=200)
+    contact = forms.CharField(
+        label=_("联系人及电话"),
+        max_length=200,
+        required=False,
+        help_text=_("例如：李明 0971-1234567"),
+    )
+    region_code = forms.CharField(
+        label=_("所在/管辖区划代码"),
+        max_length=12,
+        required=False,
+        help_text=_("子站必填；政府部门填写后只能看到本区划的数据"),
+    )
+
+
+class UserEditForm(forms.Form):
+    """An operator or an institution admin corrects a user's name, phone and roles."""
+
+    display_name = forms.CharField(label=_("姓名"), max_length=64)
+    phone = PhoneField(label=_("手机号"), required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, allowed_roles: frozenset[str] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if allowed_roles is None:  # roles of this login are not the editor's to change
+            del self.fields["roles"]
+            return
+        field = self.fields["roles"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(r.value, r.label) for r in Role if r.value in allowed_roles]
+
+
+REASON_MIN = 4
+
+
+class ActiveChangeForm(forms.Form):
+    """Disable or re-enable an account or an organisation: the reason is recorded."""
+
+    reason = forms.CharField(
+        label=_("理由"),
+        max_length=500,
+        min_length=REASON_MIN,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("将记入安全日志，例如：员工离职、机构申请暂停使用"),
+        error_messages={
+            "required": _("理由必须填写：将记入安全日志"),
+            "min_length": _("理由至少 %(limit_value)d 个字，请写明为何停用或启用"),
+        },
+    )
+
+
+class UserListFilterForm(forms.Form):
+    """Search the users one may manage."""
+
+    q = forms.CharField(label=_("用户名、姓名或机构"), required=False, max_length=100)
+    active = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部")), ("1", _("正常")), ("0", _("已停用"))],
     )

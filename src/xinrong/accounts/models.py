@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,13 @@ class Organisation(TimeStampedModel):
             "行业主管部门负责的国民经济行业门类（GB/T 4754 字母），用于信用培植；为空表示不限"
         ),
     )
+    contact = models.CharField(
+        _("联系人及电话"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("平台就账号、数据报送等事项联系的人，例如：李明 0971-1234567"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -49,6 +57,16 @@ class Organisation(TimeStampedModel):
         verbose_name_plural = _("机构")
         ordering = ["kind", "name", "id"]
         indexes = [models.Index(fields=["kind", "name"], name="accounts_org_kind_name_idx")]
+        constraints = [
+            # institutions, departments and stations are known by their name; enterprises and
+            # individual businesses may share one (their USCC tells them apart)
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=~Q(kind__in=["enterprise", "individual_business"]),
+                name="accounts_org_unique_name",
+                violation_error_message=_("机构名称已被其他机构使用"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -297,6 +315,14 @@ class SecurityAction(models.TextChoices):
     USER_CREATE = "user_create", _("创建账号")
     ENTERPRISE_LOGIN_ISSUE = "enterprise_login_issue", _("代开企业账号")
     USER_ROLES_CHANGE = "user_roles_change", _("变更角色")
+    USER_UPDATE = "user_update", _("修改账号信息")
+    USER_DISABLE = "user_disable", _("停用账号")
+    USER_ENABLE = "user_enable", _("启用账号")
+    ORGANISATION_UPDATE = "organisation_update", _("修改机构信息")
+    ORGANISATION_DISABLE = "organisation_disable", _("停用机构")
+    ORGANISATION_ENABLE = "organisation_enable", _("启用机构")
+    SOURCE_REGISTER = "source_register", _("登记数据来源")
+    SOURCE_UPDATE = "source_update", _("修改数据来源")
     PASSWORD_CHANGE = "password_change", _("修改密码")
     LOGIN_SUCCESS = "login_success", _("登录成功")
     LOGIN_FAILURE = "login_failure", _("登录失败")
@@ -315,6 +341,10 @@ register_colours(
         SecurityAction.ENTERPRISE_LOGIN_ISSUE: "warning",
         SecurityAction.API_KEY_REVOKE: "warning",
         SecurityAction.USER_ROLES_CHANGE: "warning",
+        SecurityAction.USER_DISABLE: "danger",
+        SecurityAction.ORGANISATION_DISABLE: "danger",
+        SecurityAction.USER_ENABLE: "success",
+        SecurityAction.ORGANISATION_ENABLE: "success",
     },
 )
 

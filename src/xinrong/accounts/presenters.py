@@ -36,6 +36,58 @@ def _minutes(value: Any) -> str:
     return _("%(m)s 分钟") % {"m": max(1, round(seconds / 60))}
 
 
+def _categories(value: Any) -> str:
+    from xinrong.datahub.categories import CATEGORIES  # data only: names of the categories
+
+    codes = value if isinstance(value, list | tuple) else [value]
+    return "、".join(_(CATEGORIES[c].name) if c in CATEGORIES else str(c) for c in codes) or _("无")
+
+
+def _cadence(value: Any) -> str:
+    from xinrong.datahub.choices import Cadence
+
+    return str(Cadence(value).label) if value in Cadence.values else str(value)
+
+
+def _users(value: Any) -> str:
+    count = len(value) if isinstance(value, list | tuple) else value
+    return _("%(n)s 个") % {"n": count}
+
+
+# what was changed: field → (label, how a value reads)
+_CHANGED: dict[str, tuple[Any, Any]] = {
+    "name": (gettext_lazy("名称"), str),
+    "contact": (gettext_lazy("联系人及电话"), str),
+    "region_code": (gettext_lazy("管辖区划"), lambda v: _region(v)),
+    "display_name": (gettext_lazy("姓名"), str),
+    "phone": (gettext_lazy("手机号"), None),  # the digits are not recorded
+    "categories": (gettext_lazy("报送的数据类别"), lambda v: _categories(v)),
+    "cadence": (gettext_lazy("更新频率"), lambda v: _cadence(v)),
+    "description": (gettext_lazy("说明"), str),
+}
+
+
+def _changes(value: Any) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    parts = []
+    for key, pair in value.items():
+        label, show = _CHANGED.get(key, (key, str))
+        if show is None:
+            parts.append(_("%(f)s已修改") % {"f": label})
+            continue
+        before, after = [*pair, "", ""][:2] if isinstance(pair, list) else ("", pair)
+        parts.append(
+            _("%(f)s：%(a)s → %(b)s")
+            % {
+                "f": label,
+                "a": show(before) if before else _("（空）"),
+                "b": show(after) or _("（空）"),
+            }
+        )
+    return "；".join(parts)
+
+
 # key → (label, how the value reads)
 _FIELDS: dict[str, tuple[Any, Any]] = {
     "name": (gettext_lazy("名称"), str),
@@ -52,6 +104,10 @@ _FIELDS: dict[str, tuple[Any, Any]] = {
     "cleared": (gettext_lazy("解除的锁定"), str),
     "prefix": (gettext_lazy("密钥前缀"), lambda v: f"xr_{v}_…"),
     "service_user": (gettext_lazy("服务账号"), str),
+    "changes": (gettext_lazy("修改内容"), _changes),
+    "users": (gettext_lazy("一并停用或恢复的账号"), _users),
+    "source": (gettext_lazy("数据来源代码"), str),
+    "categories": (gettext_lazy("报送的数据类别"), _categories),
 }
 
 

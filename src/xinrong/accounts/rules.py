@@ -65,6 +65,30 @@ def is_enterprise_org(user: Any, obj: Any) -> bool:
     return ORG_GROUP[_org_of(obj).kind] == OrgGroup.ENTERPRISE
 
 
+@object_rule
+def not_own_org(user: Any, obj: Any) -> bool:
+    """The organisation is not the user's own (nobody disables the organisation it acts for)."""
+    return bool(_org_of(obj).pk != user.organisation_id)
+
+
+@object_rule
+def manageable_login(user: Any, obj: Any) -> bool:
+    """The login belongs to an organisation, and only a superuser manages a superuser."""
+    if not isinstance(obj, User):
+        return False
+    return obj.organisation_id is not None and (not obj.is_superuser or user.is_superuser)
+
+
+@object_rule
+def not_self(user: Any, obj: Any) -> bool:
+    """The login is not the user's own (nobody disables itself)."""
+    return bool(obj.pk != user.pk)
+
+
+login_editor = manageable_login & (
+    (is_operator_admin & org_in_region) | (is_institution_admin & own_org)
+)
+
 key_manager = (is_institution_admin | is_data_provider) & own_org & holds_api_keys
 
 declare(
@@ -149,3 +173,35 @@ def _security_event_scope(user: Any) -> Q | None:
     if (is_institution_admin | is_enterprise_owner)(user) and user.organisation_id:
         return Q(target_organisation_id=user.organisation_id)
     return None
+
+
+declare(
+    "accounts.organisation_edit",
+    is_operator_admin & org_in_region & not_enterprise,
+    label=_("修改机构的名称、联系人和区划"),
+    objects=_("运营管理员：本区划的金融机构、政府部门和子站（企业信息来自登记）"),
+)
+declare(
+    "accounts.organisation_disable",
+    is_operator_admin & org_in_region & not_own_org,
+    label=_("停用或启用机构（须填写理由）"),
+    objects=_("运营管理员：本区划的其他机构；停用后其账号不能登录、API 密钥不能使用"),
+)
+declare(
+    "accounts.user_list_view",
+    is_operator_staff | is_institution_admin,
+    label=_("查看和导出账号名单"),
+    objects=_("运营方：本区划机构的账号；机构管理员：本机构的账号"),
+)
+declare(
+    "accounts.user_edit",
+    login_editor,
+    label=_("修改账号的姓名、电话和角色"),
+    objects=_("运营管理员：本区划机构的账号；机构管理员：本机构的账号"),
+)
+declare(
+    "accounts.user_disable",
+    login_editor & not_self,
+    label=_("停用或启用账号（须填写理由）"),
+    objects=_("运营管理员：本区划机构的账号；机构管理员：本机构的账号；不能停用自己"),
+)

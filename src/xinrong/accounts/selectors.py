@@ -16,6 +16,7 @@ __all__ = [
     "organisation_counts",
     "organisation_list",
     "security_event_list",
+    "user_list",
 ]
 
 
@@ -90,3 +91,23 @@ def locked_usernames(*, usernames: list[str]) -> set[str]:
         username__in=list(lowered), locked_until__gt=timezone.now()
     ).values_list("username", flat=True)
     return {lowered[name] for name in rows}
+
+
+def user_list(*, user: User, q: str = "", active: str = "") -> QuerySet[User]:
+    """Return the logins of the organisations the user manages (operator: its region's)."""
+    permissions.require(user, "accounts.user_list_view", message=_("您无权查看账号名单"))
+    qs = (
+        User.objects.filter(organisation__in=organisation_list(user=user))
+        .select_related("organisation")
+        .prefetch_related("roles")
+    )
+    if q:
+        q = q.strip()
+        qs = qs.filter(
+            Q(username__icontains=q)
+            | Q(display_name__icontains=q)
+            | Q(organisation__name__icontains=q)
+        )
+    if active in ("0", "1"):
+        qs = qs.filter(is_active=active == "1")
+    return qs.order_by("organisation__kind", "organisation__name", "username")

@@ -10,7 +10,12 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("organisations/<int:pk>/status/", views.organisation_status, name="organisation_status"),
     path("organisations/<int:pk>/users/new/", views.user_create, name="user_create"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/<int:pk>/edit/", views.user_edit, name="user_edit"),
+    path("users/<int:pk>/status/", views.user_status, name="user_status"),
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("security-log/", views.security_log, name="security_log"),
     path(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.accounts.models import Organisation
 from xinrong.datahub.categories import CATEGORY_CHOICES
-from xinrong.datahub.choices import CONFLICT_OUTCOMES
+from xinrong.datahub.choices import CONFLICT_OUTCOMES, Cadence
 from xinrong.datahub.models import Source
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -73,3 +75,68 @@ class ConflictReopenForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class SourceForm(forms.Form):
+    """Register or edit a data source: who delivers which categories, how often."""
+
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
+        label=_("所属部门"),
+        queryset=Organisation.objects.none(),
+        help_text=_("报送该来源数据的政府部门"),
+        error_messages={"invalid_choice": _("所属部门不在可选范围内，请重新选择")},
+    )
+    name = forms.CharField(
+        label=_("来源名称"),
+        max_length=100,
+        help_text=_("例如：海东市市场监督管理局行政处罚信息"),
+    )
+    code = forms.CharField(
+        label=_("来源代码"),
+        max_length=40,
+        help_text=_("2–40 位小写英文字母、数字、连字符或下划线，例如 haidong-amr；登记后不能修改"),
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("报送的数据类别"),
+        choices=CATEGORY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("报送的数据类别至少选择一项")},
+    )
+    cadence = forms.ChoiceField(
+        label=_("更新频率"), choices=Cadence.choices, initial=Cadence.MONTHLY
+    )
+    description = forms.CharField(
+        label=_("说明"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("数据口径、覆盖范围、联系人等"),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        organisations: Any,
+        editing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisation"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = organisations
+        self.editing = editing
+        if editing:
+            self.fields["code"].disabled = True
+            self.fields["organisation"].disabled = True
+
+    def clean_code(self) -> str:
+        """Check the code's shape and that it is free, with the other fields' errors at once."""
+        from xinrong.datahub.services.sources import source_code_check
+
+        code = str(self.cleaned_data["code"]).strip().lower()
+        if not self.editing:
+            try:
+                source_code_check(code)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from None
+        return code

@@ -233,6 +233,12 @@ class RowError(models.Model):
     column = models.CharField(_("列"), max_length=64)
     value = models.CharField(_("值"), max_length=255, blank=True, default="")
     rule = models.CharField(_("规则"), max_length=255)
+    cells = models.JSONField(
+        _("原始行"),
+        default=dict,
+        blank=True,
+        help_text=_("该行报送时各列的原文（按字段键），错误文件据此还原整行，供修改后重新报送"),
+    )
 
     class Meta:
         verbose_name = _("错误行")

@@ -226,6 +226,9 @@ def current_period() -> str:
     return f"{today.year:04d}-{today.month:02d}"
 
 
+INT_MAX = 999_999_999  # counts (employees, insured people…): nine digits
+
+
 def parse_field(spec: FieldSpec, text: str) -> Any:
     """Return the typed value of one cell; raise ValueError with the rule broken."""
     if spec.kind == DECIMAL:
@@ -240,8 +243,11 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
             raise ValueError(_("数值过大"))
         return value.quantize(Decimal("0.01"))
     if spec.kind == INT:
-        if not re.fullmatch(r"\d{1,9}", text):
+        if not re.fullmatch(r"\d+", text):
             raise ValueError(_("应为不小于0的整数"))
+        if len(text.lstrip("0")) > len(str(INT_MAX)) or int(text) > INT_MAX:
+            # a whole number, only too large: say the largest, not "不小于0的整数"
+            raise ValueError(_("不能超过 %(max)s") % {"max": f"{INT_MAX:,}"})
         return int(text)
     if spec.kind == DATE:
         try:

@@ -120,6 +120,12 @@ declare(
     objects=_("运营方：本区划部门报送的记录"),
 )
 declare(
+    "datahub.source_manage",
+    (is_data_provider & own_source) | (is_operator_admin & source_in_region),
+    label=_("登记和修改数据来源（报送的数据类别）"),
+    objects=_("数据报送员：本部门的来源；运营管理员：本区划政府部门的来源"),
+)
+declare(
     "datahub.fact_correct",
     (is_data_provider & own_source) | is_operator_admin,
     label=_("更正已归集的信息"),

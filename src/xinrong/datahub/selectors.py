@@ -22,6 +22,7 @@ from xinrong.datahub.models import (
     ConflictEvent,
     Fact,
     IngestBatch,
+    RowError,
     Source,
     UnresolvedRow,
 )
@@ -303,3 +304,17 @@ def batch_errors_summary(*, batch: IngestBatch) -> BatchErrors:
     if total > stored:
         note = _("共 %(n)s 行错误，仅保存前 %(k)s 行") % {"n": f"{total:,}", "k": f"{stored:,}"}
     return BatchErrors(total=total, stored=stored, note=note)
+
+
+def batch_row_errors(*, batch: IngestBatch) -> QuerySet[RowError]:
+    """Return a batch's stored row errors in row order (the caller has the batch: visible)."""
+    return RowError.objects.filter(batch=batch).order_by("row_number", "id")
+
+
+def batch_unresolved_rows(*, batch: IngestBatch) -> QuerySet[UnresolvedRow]:
+    """Return a batch's rows whose subject could not be matched, with how each was handled."""
+    return (
+        UnresolvedRow.objects.filter(batch=batch)
+        .select_related("resolved_entity", "resolved_by")
+        .order_by("row_number", "id")
+    )

@@ -12,5 +12,8 @@ urlpatterns = [
     path("quality/", views.quality, name="quality"),
     path("conflicts/", views.conflict_queue, name="conflicts"),
     path("conflicts/<int:pk>/", views.conflict_detail, name="conflict_detail"),
+    path("sources/", views.source_list, name="sources"),
+    path("sources/new/", views.source_new, name="source_new"),
+    path("sources/<int:pk>/edit/", views.source_edit, name="source_edit"),
     path("templates/<slug:category>.xlsx", views.template_download, name="template"),
 ]

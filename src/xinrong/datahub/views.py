@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
-from xinrong.accounts.models import User
+from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
@@ -23,12 +23,14 @@ from xinrong.datahub import rules, selectors, workbooks
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictSeverity, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID
-from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, UploadForm
+from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, SourceForm, UploadForm
 from xinrong.datahub.models import Conflict, Source
 from xinrong.datahub.services.conflicts import conflict_reopen, conflict_resolve
 from xinrong.datahub.services.ingest import batch_deliver
 from xinrong.datahub.services.quality import unresolved_discard, unresolved_resolve
+from xinrong.datahub.services.sources import source_register, source_update
 from xinrong.datahub.workflows import CLOSE_ACTIONS, CONFLICT
+from xinrong.reference import divisions
 
 
 def _sources(user: User) -> QuerySet[Source]:
@@ -95,15 +97,24 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.headers.get("HX-Request")
         else ("datahub/batch_detail.html")
     )
-    return render(
-        request,
-        template,
-        {
-            "batch": batch,
-            "running": batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING),
-            "errors": selectors.batch_errors_summary(batch=batch),
-        },
-    )
+    running = batch.status in (BatchStatus.PENDING, BatchStatus.PROCESSING)
+    context: dict[str, Any] = {
+        "batch": batch,
+        "running": running,
+        "errors": selectors.batch_errors_summary(batch=batch),
+    }
+    if not running:
+        context["rejected_page"] = paginate(
+            request, selectors.batch_row_errors(batch=batch), per_page=20, param="rp"
+        )
+        unresolved = paginate(
+            request, selectors.batch_unresolved_rows(batch=batch), per_page=20, param="up"
+        )
+        for row in unresolved:
+            row.region_name = divisions.full_name(row.region) if row.region else ""  # type: ignore[attr-defined]
+        context["unresolved_page"] = unresolved
+        context["can_resolve"] = permissions.can(request_user(request), "datahub.unresolved_view")
+    return render(request, template, context)
 
 
 @login_required
@@ -114,6 +125,133 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
     except SERVICE_ERRORS as exc:
         raise Http404(str(exc)) from exc
     return workbooks.errors_workbook(batch)
+
+
+def _departments(user: User) -> QuerySet[Organisation]:
+    """Return the departments the user may register sources for (own, or its region's)."""
+    from xinrong.accounts.choices import OrgKind
+
+    if permissions.is_operator_admin(user):
+        return Organisation.objects.filter(
+            permissions.region_q(user, "region_code"), kind=OrgKind.GOVERNMENT, is_active=True
+        ).order_by("name")
+    if user.organisation_id is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=user.organisation_id, kind=OrgKind.GOVERNMENT)
+
+
+@login_required
+def source_list(request: HttpRequest) -> HttpResponse:
+    """The data sources one oversees: who delivers which categories, how often, how lately."""
+    user = request_user(request)
+    sources = _sources(user).order_by("organisation__name", "name")
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        sources = sources.filter(name__icontains=q) | sources.filter(
+            organisation__name__icontains=q
+        )
+    page = paginate(request, sources, per_page=30)
+    rows = [
+        {
+            "source": s,
+            "categories": [CATEGORIES[c].name for c in s.categories if c in CATEGORIES],
+            "can_edit": permissions.can(user, "datahub.source_manage", s),
+        }
+        for s in page
+    ]
+    return render(
+        request,
+        "datahub/sources.html",
+        {
+            "page": page,
+            "rows": rows,
+            "q": q,
+            "can_register": permissions.can(user, "datahub.source_manage")
+            and _departments(user).exists(),
+        },
+    )
+
+
+@login_required
+def source_new(request: HttpRequest) -> HttpResponse:
+    """A department's clerk (or an operator for any department) registers a data source."""
+    from xinrong.accounts.auth import request_source
+
+    user = request_user(request)
+    permissions.require(
+        user, "datahub.source_manage", message=_("只有数据报送员和运营管理员可以登记数据来源")
+    )
+    departments = _departments(user)
+    initial = {"organisation": departments.first()} if departments.count() == 1 else {}
+    form = SourceForm(request.POST or None, organisations=departments, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
+        data = form.cleaned_data
+        try:
+            source = source_register(
+                organisation=data["organisation"],
+                code=data["code"],
+                name=data["name"],
+                categories=data["categories"],
+                cadence=data["cadence"],
+                description=data["description"],
+                actor=user,
+                source_ip=ip,
+                user_agent=agent,
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已登记数据来源“%(name)s”，现在可以下载模板并上传数据") % {"name": source.name},
+            )
+            return redirect("datahub:home")
+    return render(request, "datahub/source_form.html", {"form": form, "source": None})
+
+
+@login_required
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the categories, cadence, name or description of a source."""
+    from xinrong.accounts.auth import request_source
+
+    user = request_user(request)
+    source = get_object_or_404(_sources(user), pk=pk)
+    permissions.require(user, "datahub.source_manage", source, message=_("您无权修改该数据来源"))
+    initial = {
+        "organisation": source.organisation,
+        "name": source.name,
+        "code": source.code,
+        "categories": source.categories,
+        "cadence": source.cadence,
+        "description": source.description,
+    }
+    form = SourceForm(
+        request.POST or None,
+        organisations=Organisation.objects.filter(pk=source.organisation_id),
+        initial=initial,
+        editing=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        ip, agent = request_source(request)
+        data = form.cleaned_data
+        try:
+            source_update(
+                source=source,
+                name=data["name"],
+                categories=data["categories"],
+                cadence=data["cadence"],
+                description=data["description"],
+                actor=user,
+                source_ip=ip,
+                user_agent=agent,
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已保存数据来源“%(name)s”") % {"name": data["name"]})
+            return redirect("datahub:sources")
+    return render(request, "datahub/source_form.html", {"form": form, "source": source})
 
 
 @login_required

@@ -6,7 +6,9 @@ written as text, and the rows stream into a temporary file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse
@@ -14,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from xinrong.common import exports
 from xinrong.datahub import limits, selectors
-from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.models import IngestBatch
+from xinrong.datahub.categories import CATEGORIES, DECIMAL, INT, CategorySpec
+from xinrong.datahub.models import IngestBatch, RowError
 
 _REQUIRED_FILL = "FDE2E2"
+_ERROR_FILL = "FFF3CD"
 
 
 def _widths(rows: list[list[Any]]) -> list[float]:
@@ -85,42 +88,82 @@ def template_workbook(category: str) -> FileResponse:
     )
 
 
-def _error_rows(batch: IngestBatch, limit: int) -> Iterator[list[Any]]:
-    rows = batch.errors.order_by("row_number", "id").values_list(
-        "row_number", "column", "value", "rule"
-    )[:limit]
-    for row in rows.iterator(chunk_size=2000):
-        yield list(row)
+def _typed(kind: str, text: str) -> Any:
+    """Return a cell for the error file: amounts and counts as numbers when they read as such."""
+    if kind == DECIMAL:
+        cleaned = text.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
+        if re.fullmatch(r"-?\d+(?:\.\d+)?", cleaned):
+            return Decimal(cleaned)
+    if kind == INT and re.fullmatch(r"\d{1,15}", text.strip()):
+        return int(text.strip())
+    return text
+
+
+def _error_groups(batch: IngestBatch, limit: int) -> Iterator[tuple[int, list[RowError]]]:
+    """Yield each refused row's number with its stored errors, in row order."""
+    current: list[RowError] = []
+    for error in batch.errors.order_by("row_number", "id")[:limit].iterator(chunk_size=2000):
+        if current and current[0].row_number != error.row_number:
+            yield current[0].row_number, current
+            current = []
+        current.append(error)
+    if current:
+        yield current[0].row_number, current
+
+
+def _error_line(spec: CategorySpec, number: int, errors: list[RowError]) -> list[Any]:
+    """Return one refused row as delivered, then what to fix and its row number in the file."""
+    cells: dict[str, str] = next((e.cells for e in errors if e.cells), {})
+    if not cells:  # stored before rows were kept whole: at least the refused values
+        by_header = {_(f.header): f.key for f in spec.all_fields}
+        cells = {by_header[e.column]: e.value for e in errors if e.column in by_header}
+    line: list[Any] = [_typed(f.kind, cells.get(f.key, "")) for f in spec.all_fields]
+    problems = "；".join(f"{e.column}：{e.rule}" for e in errors)
+    line.append(exports.Styled(problems, fill=_ERROR_FILL))
+    line.append(number)
+    return line
 
 
 def errors_workbook(batch: IngestBatch) -> FileResponse:
-    """Return the stored refused rows of a batch: row number, column, value and the rule broken.
+    """Return the refused rows of a batch as they were delivered, each with what to fix.
 
-    At most ``XINRONG_INGEST_MAX_STORED_ERRORS`` rows (what a batch stores), read and written as
-    a stream; when the batch had more errors, a last line says how many there were in all.
+    The first sheet has the category's columns (the template's headers), the cells as the
+    department sent them (amounts and counts as numbers), then "错误说明" and "原行号": a clerk
+    corrects the cells and uploads the same file again (the two extra columns are ignored).
+    At most ``XINRONG_INGEST_MAX_STORED_ERRORS`` errors are stored; when the batch had more, the
+    second sheet says so.
     """
+    spec = CATEGORIES[batch.category]
     cap = limits.stored_errors()
-    total = selectors.batch_errors_summary(batch=batch).total
-
-    def rows() -> Iterator[list[Any]]:
-        shown = 0
-        for row in _error_rows(batch, cap):
-            shown += 1
-            yield row
-        if total > shown:
-            yield [
-                _("共 %(n)s 行错误，本文件仅含前 %(k)s 行") % {"n": f"{total:,}", "k": f"{shown:,}"}
-            ]
-
+    summary = selectors.batch_errors_summary(batch=batch)
+    header: list[Any] = [
+        exports.Styled(
+            f.header + ("*" if f.required else ""), fill=_REQUIRED_FILL if f.required else ""
+        )
+        for f in spec.all_fields
+    ]
+    header += [exports.Styled(_("错误说明"), fill=_ERROR_FILL), _("原行号")]
+    notes = [
+        [
+            _(
+                "第一张表是被拒绝的行（报送时的原样）；按“错误说明”改正单元格后，可直接重新上传本文件。"
+            )
+        ],
+        [_("“错误说明”和“原行号”两列仅供参考，重新上传时会被忽略。")],
+    ]
+    if summary.note:
+        notes.append([summary.note])
+    rows = (_error_line(spec, n, errs) for n, errs in _error_groups(batch, cap))
     return exports.xlsx_response(
         [
             exports.Sheet(
-                title=_("错误行"),
-                header=[_("行号"), _("列"), _("值"), _("规则")],
-                rows=rows(),
-                widths=[10, 20, 40, 60],
+                title=_(spec.name),
+                header=header,
+                rows=rows,
+                widths=[*([16] * len(spec.all_fields)), 50, 10],
                 freeze_header=True,
-            )
+            ),
+            exports.Sheet(title=_("说明"), header=[_("说明")], rows=notes, widths=[100]),
         ],
         filename=f"batch-{batch.pk}-errors.xlsx",
         max_rows=cap + 1,

@@ -108,7 +108,12 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         return None
     key = (
         ApiKey.objects.select_related("organisation", "service_user__organisation")
-        .filter(prefix=parts[1], revoked_at__isnull=True, organisation__is_active=True)
+        .filter(
+            prefix=parts[1],
+            revoked_at__isnull=True,
+            organisation__is_active=True,
+            service_user__is_active=True,  # a disabled account acts through no key
+        )
         .first()
     )
     if key is None or not secrets.compare_digest(key.key_hash, _hash_key(raw.strip())):

@@ -40,7 +40,7 @@ def _signed_key(key_id: str) -> ApiKey:
         .filter(prefix=key_id.strip()[:16])
         .first()
     )
-    if key is None or not key.organisation.is_active:
+    if key is None or not key.organisation.is_active or not key.service_user.is_active:
         raise _unauthorised(
             "unknown_key", _("API 密钥不存在：请检查请求头 %(h)s") % {"h": signing.HEADER_KEY}
         )

@@ -478,6 +478,21 @@ def batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
         IngestBatch.objects.filter(pk=batch.pk).update(**fields)
 
 
+def _original_rows(chunk: columnar.Chunk, numbers: set[int]) -> dict[int, dict[str, str]]:
+    """Return the cells of the given rows as delivered (non-empty text by field key)."""
+    if not numbers:
+        return {}
+    positions = [i for i, n in enumerate(chunk.numbers.tolist()) if n in numbers]
+    take = pa.array(positions, pa.int64())
+    columns = {k: arr.take(take).to_pylist() for k, arr in chunk.cells.items()}
+    out: dict[int, dict[str, str]] = {}
+    for j, i in enumerate(positions):
+        out[int(chunk.numbers[i])] = {
+            k: str(v)[:1000] for k, values in columns.items() if (v := values[j]) not in (None, "")
+        }
+    return out
+
+
 def _ingest_rows(
     batch: IngestBatch,
     spec: CategorySpec,
@@ -516,9 +531,18 @@ def _ingest_rows(
         counts["errors_total"] += len(checked.errors)
         # only the first errors are stored; the rest are counted (a bad file must not flood
         # the database: see docs/security.md)
+        kept = checked.errors[: max(error_room, 0)]
+        originals = _original_rows(chunk, {n for n, _c, _v, _r in kept})
         errors = [
-            RowError(batch=batch, row_number=n, column=col, value=val, rule=rule)
-            for n, col, val, rule in checked.errors[: max(error_room, 0)]
+            RowError(
+                batch=batch,
+                row_number=n,
+                column=col,
+                value=val,
+                rule=rule,
+                cells=originals.get(n, {}),
+            )
+            for n, col, val, rule in kept
         ]
         error_room -= len(errors)
         take = pa.array(good)

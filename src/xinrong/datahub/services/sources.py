@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts.choices import OrgKind
-from xinrong.accounts.models import Organisation
+from xinrong.accounts.models import Organisation, SecurityAction, User
 from xinrong.accounts.services.organisations import organisation_create
+from xinrong.accounts.services.security import security_event_record
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
@@ -58,6 +62,147 @@ def source_create(
     )
     source.full_clean()
     source.save()
+    return source
+
+
+SOURCE_CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,39}")
+
+
+def source_code_check(code: str) -> None:
+    """Refuse a source code of the wrong shape, or one already taken (messages name the rule)."""
+    if not SOURCE_CODE_RE.fullmatch(code):
+        raise ValidationError(
+            _(
+                "来源代码“%(c)s”不符合规则：2–40 位小写英文字母、数字、"
+                "连字符或下划线，须以字母或数字开头"
+            )
+            % {"c": code[:40]},
+            code="invalid_code",
+        )
+    if Source.objects.filter(code=code).exists():
+        raise ValidationError(
+            _("来源代码“%(c)s”已被使用，请换一个") % {"c": code}, code="duplicate_code"
+        )
+
+
+def _source_fields_check(*, name: str, categories: list[str], cadence: str) -> None:
+    """Refuse what a source cannot be, each error naming its field (all collected at once)."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("来源名称不能为空")]
+    elif len(name.strip()) > 100:
+        errors["name"] = [_("来源名称不能超过 100 个字")]
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if not categories:
+        errors["categories"] = [_("报送的数据类别至少选择一项")]
+    elif unknown:
+        errors["categories"] = [_("未知的数据类别：%(c)s") % {"c": "、".join(unknown)}]
+    if cadence not in Cadence.values:
+        errors["cadence"] = [_("更新频率“%(c)s”不存在") % {"c": cadence}]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def source_register(
+    *,
+    organisation: Organisation,
+    code: str,
+    name: str,
+    categories: list[str],
+    cadence: str,
+    description: str = "",
+    actor: User,
+    source_ip: str = "",
+    user_agent: str = "",
+) -> Source:
+    """A department's clerk (or an operator) registers a source of the department; recorded."""
+    candidate = Source(organisation=organisation)
+    permissions.require(
+        actor,
+        "datahub.source_manage",
+        candidate,
+        message=_("您只能为本部门登记数据来源（运营管理员：本区划的政府部门）"),
+    )
+    if organisation.kind != OrgKind.GOVERNMENT:
+        raise ApplicationError(
+            "not_a_department",
+            _("所属部门必须是政府部门，“%(o)s”是%(k)s")
+            % {"o": organisation.name, "k": organisation.get_kind_display()},
+            {"field": "organisation"},
+        )
+    code = code.strip().lower()
+    errors: dict[str, list[str]] = {}
+    try:
+        source_code_check(code)
+    except ValidationError as exc:
+        errors["code"] = list(exc.messages)
+    try:
+        _source_fields_check(name=name, categories=categories, cadence=cadence)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    source = source_create(
+        code=code,
+        name=name.strip(),
+        organisation=organisation,
+        categories=sorted(set(categories), key=list(CATEGORIES).index),
+        cadence=cadence,
+        description=description.strip(),
+    )
+    security_event_record(
+        action=SecurityAction.SOURCE_REGISTER,
+        actor=actor,
+        target_organisation=organisation,
+        details={"source": source.code, "name": source.name, "categories": source.categories},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
+    return source
+
+
+@transaction.atomic
+def source_update(
+    *,
+    source: Source,
+    name: str,
+    categories: list[str],
+    cadence: str,
+    description: str = "",
+    actor: User,
+    source_ip: str = "",
+    user_agent: str = "",
+) -> Source:
+    """Change a source's name, categories, cadence or description; record before and after.
+
+    Its code and department stay (deliveries and the API name it by its code). Facts already
+    delivered in a category taken off stay; new deliveries of it are refused.
+    """
+    source = Source.objects.select_for_update().select_related("organisation").get(pk=source.pk)
+    permissions.require(actor, "datahub.source_manage", source, message=_("您无权修改该数据来源"))
+    _source_fields_check(name=name, categories=categories, cadence=cadence)
+    after = {
+        "name": name.strip(),
+        "categories": sorted(set(categories), key=list(CATEGORIES).index),
+        "cadence": cadence,
+        "description": description.strip(),
+    }
+    before = {k: getattr(source, k) for k in after}
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not changes:
+        return source
+    for key, value in after.items():
+        setattr(source, key, value)
+    source.save(update_fields=[*after, "updated_at"])
+    security_event_record(
+        action=SecurityAction.SOURCE_UPDATE,
+        actor=actor,
+        target_organisation=source.organisation,
+        details={"source": source.code, "changes": changes},
+        source_ip=source_ip,
+        user_agent=user_agent,
+    )
     return source
 
 

@@ -75,8 +75,10 @@ def test_upload_with_bad_rows_shows_summary_and_error_file(client, tax_source):
         .worksheets[0]
         .iter_rows(values_only=True)
     )
-    assert rows[0] == ("行号", "列", "值", "规则")
-    assert rows[1][:3] == (3, "所属期", "2024-99")
+    assert rows[0][-2:] == ("错误说明", "原行号")
+    line = dict(zip(rows[0], rows[1], strict=True))
+    assert line["所属期*"] == "2024-99" and line["原行号"] == 3
+    assert line["错误说明"].startswith("所属期：")
 
 
 def test_wrong_file_type_is_refused_in_chinese(client, tax_source):
