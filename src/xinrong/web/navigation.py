@@ -122,6 +122,12 @@ OWN_USERS = MenuItem(
     "organisation",
     with_pk=True,
 )
+# The users of the organisations the reader manages (its own for an institution admin), with
+# search, filters and an export; editing and disabling are on each user's page.
+USERS = MenuItem(
+    _("账号管理"), "accounts:user_list", "person-lines-fill", "accounts.user_list_view"
+)
+DATA_SOURCES = MenuItem(_("数据来源"), "datahub:sources", "plug", "datahub.hub_use")
 MODELS = MenuItem(_("评分模型"), "credit:models", "graph-up", "credit.model_view")
 PROCESSES = MenuItem(
     _("流程管理"), "workflows:process_list", "diagram-2", "workflows.process_manage"
@@ -210,7 +216,7 @@ MENUS: dict[str, Menu] = {
                 "admin",
                 _("机构管理"),
                 "people",
-                OWN_USERS,
+                USERS,
                 API_KEYS,
                 SECURITY_LOG,
                 API_DOCS,
@@ -222,7 +228,7 @@ MENUS: dict[str, Menu] = {
         OrgGroup.GOVERNMENT,
         (
             WORKBENCH,
-            _group("data", _("数据报送"), "database-up", DATAHUB, CONFLICTS),
+            _group("data", _("数据报送"), "database-up", DATAHUB, DATA_SOURCES, CONFLICTS),
             _group("disputes", _("异议与修复"), "flag", DISPUTE_QUEUE, REPAIR_QUEUE),
             _group(
                 "cultivation",
@@ -280,6 +286,7 @@ MENUS: dict[str, Menu] = {
                 _("数据"),
                 "database",
                 DATAHUB,
+                DATA_SOURCES,
                 CONFLICTS,
                 MODELS,
                 WARNING_RULES,
@@ -290,6 +297,7 @@ MENUS: dict[str, Menu] = {
                 _("系统"),
                 "gear",
                 ORGANISATIONS,
+                USERS,
                 API_KEYS,
                 SECURITY_LOG,
                 PROCESSES,

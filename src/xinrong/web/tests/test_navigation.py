@@ -29,7 +29,7 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("贷款业务", ["贷款申请", "首贷中心", "续贷中心", "市场主体库"]),
         ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
         ("风险", ["风险预警"]),
-        ("机构管理", ["用户管理", "API 密钥", "账号操作记录", "接口文档"]),
+        ("机构管理", ["账号管理", "API 密钥", "账号操作记录", "接口文档"]),
     ],
     "bank_officer": [
         ("工作台", ["首页", "消息通知"]),
@@ -58,8 +58,8 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
             ],
         ),
         ("审核", ["产品审核", "异议处理", "修复审核"]),
-        ("数据", ["信息归集", "数据冲突处理", "评分模型", "预警规则"]),
-        ("系统", ["机构与账号", "账号操作记录", "流程管理", "接口文档"]),
+        ("数据", ["信息归集", "数据来源", "数据冲突处理", "评分模型", "预警规则"]),
+        ("系统", ["机构与账号", "账号管理", "账号操作记录", "流程管理", "接口文档"]),
     ],
 }
 
@@ -77,7 +77,7 @@ def test_each_role_sees_its_groups_and_items(request, role):
 def test_a_department_data_clerk_sees_data_delivery_and_the_case_queues(make_user):
     clerk = make_user("government", ["data_provider"])
     menu = dict(_menu(clerk))
-    assert menu["数据报送"] == ["信息归集", "数据冲突处理"]
+    assert menu["数据报送"] == ["信息归集", "数据来源", "数据冲突处理"]
     assert menu["异议与修复"] == ["异议处理", "修复审核"]
     assert menu["账号与接口"] == ["API 密钥", "接口文档"]
 
@@ -121,10 +121,15 @@ def test_enterprise_users_are_not_offered_the_api_documentation(client, enterpri
 
 def test_institution_admin_reaches_user_management_of_its_own_organisation(client, bank_admin):
     client.force_login(bank_admin)
-    own = reverse("accounts:organisation_detail", args=[bank_admin.organisation_id])
+    users = reverse("accounts:user_list")
     body = client.get("/").content.decode()
-    assert re.search(rf'href="{own}"[^>]*>.*?用户管理', body, re.S)
-    assert client.get(own).status_code == 200
+    assert re.search(rf'href="{users}"[^>]*>.*?账号管理', body, re.S)
+    page = client.get(users)
+    assert page.status_code == 200
+    # only its own organisation's users are listed
+    assert {u.organisation_id for u in page.context["page"].object_list} == {
+        bank_admin.organisation_id
+    }
 
 
 def test_the_current_item_is_the_longest_prefix_of_the_path_and_its_group_is_open(
