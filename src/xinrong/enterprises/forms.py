@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from xinrong.common.forms import UsernameField
 from xinrong.enterprises.choices import EntityType
 from xinrong.reference import industries
 from xinrong.reference.choices import SizeClass
@@ -55,7 +56,7 @@ class EnterpriseRegisterForm(forms.Form):
         max_length=11,
         error_messages={"invalid": _("手机号应为以1开头的11位数字")},
     )
-    username = forms.CharField(label=_("登录用户名"), max_length=150)
+    username = UsernameField(label=_("登录用户名"))
     password = forms.CharField(
         label=_("密码"), widget=forms.PasswordInput, help_text=_("至少10位，须同时包含字母和数字")
     )

@@ -88,3 +88,33 @@ def test_detail_with_malformed_code_explains_instead_of_failing(client, operator
     response = client.get(reverse("enterprises:detail", args=["9163"]))
     assert response.status_code == 422
     assert "18" in response.content.decode()
+
+
+def test_self_registration_refuses_a_username_with_spaces_and_symbols(client):
+    response = client.post(
+        reverse("enterprises:register"),
+        {
+            "uscc": valid_uscc(seed=33),
+            "name": "西宁用户名测试有限公司",
+            "industry_code": "F52",
+            "division_code": "630102",
+            "legal_rep_name": "李华",
+            "legal_rep_id_number": valid_id_number(seed=33),
+            "phone": "13800001112",
+            "username": "audit gm/data*",
+            "password": "Owner-pass-2026",
+            "password_again": "Owner-pass-2026",
+            "agree": "on",
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    summary = body[
+        body.index("data-form-errors") : body.index("</div>", body.index("data-form-errors"))
+    ]
+    (line,) = [s for s in summary.split("<div") if 'data-error-of="username"' in s]
+    assert "登录用户名" in line and "字母" in line
+    assert "登录用户名</a>：" not in line  # the message names its field; not prefixed twice
+    from xinrong.accounts.models import User
+
+    assert not User.objects.filter(username="audit gm/data*").exists()
