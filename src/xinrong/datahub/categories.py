@@ -658,4 +658,18 @@ CATEGORIES: dict[str, CategorySpec] = {
     )
 }
 
+
+
+def display_values(category: str, values: dict[str, str]) -> dict[str, str]:
+    """Return a fact's delivered values as a reader sees them (labels for choices, 是/否)."""
+    spec = CATEGORIES.get(category)
+    if spec is None:
+        return dict(values)
+    out = dict(values)
+    for f in spec.fields:
+        if f.key in values:
+            out[f.key] = f.display(values[f.key])
+    return out
+
+
 CATEGORY_CHOICES = [(c.code, _(c.name)) for c in CATEGORIES.values()]

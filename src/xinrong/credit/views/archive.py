@@ -35,8 +35,8 @@ from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY,
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.services import archive as archive_services
 from xinrong.credit.workbooks import archive_workbook
-from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.crossval import RULES_BY_ID, SEVERITY_LABELS
+from xinrong.datahub.categories import CATEGORIES, display_values
+from xinrong.datahub.crossval import DETAIL_LABELS, RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import conflict_list
 from xinrong.enterprises import selectors as entity_selectors
@@ -75,7 +75,7 @@ def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) ->
         repair_from = repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
     return {
         "fact": fact,
-        "values": fact.values(),
+        "values": display_values(fact.category, fact.values()),
         "disputed": fact.pk in data.disputed,
         "dispute_id": data.open_disputes.get(fact.pk),
         "repaired": repaired,
@@ -108,7 +108,7 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
             {
                 "rule": _(RULES_BY_ID[c.rule].description) if c.rule in RULES_BY_ID else c.rule,
                 "severity": SEVERITY_LABELS.get(c.severity, c.severity),
-                "detail": c.detail,
+                "detail": {DETAIL_LABELS.get(k, k): v for k, v in c.detail.items()},
                 "found": c.created_at,
             }
             for c in conflict_list(entity=entity)
