@@ -659,7 +659,6 @@ CATEGORIES: dict[str, CategorySpec] = {
 }
 
 
-
 def display_values(category: str, values: dict[str, str]) -> dict[str, str]:
     """Return a fact's delivered values as a reader sees them (labels for choices, 是/否)."""
     spec = CATEGORIES.get(category)

@@ -100,7 +100,7 @@ def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict
     by_key = {f.key: f for f in fields}
     for e in events:  # a correction's before and after, as the reader sees values
         changes = (e.data or {}).get("changes") or {}
-        e.changes_shown = [
+        e.changes_shown = [  # type: ignore[attr-defined]
             (
                 str(_(by_key[k].header)) if k in by_key else k,
                 by_key[k].display(c.get("before", "")) if k in by_key else c.get("before", ""),

@@ -50,7 +50,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     models = list(scoring_selectors.model_list(user=user))
     for m in models:
-        m.training_label = training_data_label(m.training or {})
+        m.training_label = training_data_label(m.training or {})  # type: ignore[attr-defined]
     runs = scoring_selectors.model_training_runs(user=user)
     return render(request, "credit/models.html", {"models": models, "runs": runs})
 

@@ -9,9 +9,7 @@ from xinrong.datahub.categories import CATEGORIES, CHOICE, CHOICE_LABELS
 from xinrong.datahub.rows import parse_field
 
 CODE = "91630100MA752L1X3M"
-CHOICE_FIELDS = [
-    (spec, f) for spec in CATEGORIES.values() for f in spec.fields if f.kind == CHOICE
-]
+CHOICE_FIELDS = [(spec, f) for spec in CATEGORIES.values() for f in spec.fields if f.kind == CHOICE]
 
 
 def test_every_choice_column_has_a_chinese_label_for_every_code():
