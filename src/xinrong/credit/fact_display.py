@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, publication_end
+from xinrong.datahub.categories import display_values as category_display_values
 from xinrong.datahub.models import Fact
 
 LOAN_EVENT_LABELS = {
@@ -57,10 +58,12 @@ def fact_publication_end(fact: Fact) -> dt.date | None:
 
 
 def display_values(fact: Fact) -> dict[str, str]:
-    """Return ``fact.values()`` with the derived values: loan event wording, publication end."""
-    values = fact.values()
-    if fact.category == "loan" and values.get("event"):
-        values["event"] = loan_event_text(values)
+    """Return ``fact.values()`` as a reader sees them: choices by their labels, 是/否, and the
+    derived values (loan event wording from its days overdue, publication end)."""
+    raw = fact.values()
+    values = category_display_values(fact.category, raw)
+    if fact.category == "loan" and raw.get("event"):
+        values["event"] = loan_event_text(raw)
     end = fact_publication_end(fact)
     if end is not None:
         values["publication_end"] = end.isoformat()

@@ -16,7 +16,7 @@ from xinrong.common.errors import ApplicationError
 from xinrong.credit.choices import DisputeKind, Purpose, Scope
 from xinrong.credit.evidence import EVIDENCE_ACCEPT
 from xinrong.credit.reports.numbers import normalise_digest
-from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES
+from xinrong.datahub.categories import BOOL, CATEGORIES, CATEGORY_CHOICES, CHOICE
 from xinrong.datahub.models import Fact
 
 
@@ -151,14 +151,17 @@ def _value_fields(form: forms.Form, category: str, initial: dict[str, str]) -> l
     names = []
     for f in spec.fields:
         name = value_field_name(f.key)
-        hint = [str(_(f.note))] if f.note else []
-        if f.choices and not f.note:
-            hint.append(str(_("可选值：%(c)s") % {"c": " / ".join(f.choices)}))
+        if f.kind == CHOICE:  # the labels, never the codes (both are accepted)
+            hint = [str(_("可选值：%(c)s") % {"c": "、".join(f.choice_labels().values())})]
+        elif f.kind == BOOL:
+            hint = [str(_("填写“是”或“否”"))]
+        else:
+            hint = [str(_(f.note))] if f.note else []
         form.fields[name] = forms.CharField(
             label=_(f.header),
             required=False,
             max_length=max(f.max_length, 64),
-            initial=initial.get(f.key, ""),
+            initial=f.display(initial.get(f.key, "")),
             help_text="；".join(hint),
         )
         names.append(name)
@@ -187,7 +190,7 @@ class DisputeForm(forms.Form):
                 filter(
                     None,
                     [
-                        str(_("现值：%(v)s") % {"v": self.current.get(f.key) or "—"}),
+                        str(_("现值：%(v)s") % {"v": f.display(self.current.get(f.key)) or "—"}),
                         str(self.fields[name].help_text),
                     ],
                 )
@@ -228,7 +231,9 @@ class DisputeCorrectForm(forms.Form):
         out = {}
         for f in spec.fields:
             text = (self.cleaned_data.get(value_field_name(f.key)) or "").strip()
-            if text != self.current.get(f.key, ""):
+            current = self.current.get(f.key, "")
+            # the inputs show labels (一般, 是): a label left as it was is no change
+            if text != current and text != f.display(current):
                 out[f.key] = text
         return out
 

@@ -4,11 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from xinrong.credit.choices import EdgeKind, NodeKind, Scope
 from xinrong.credit.graph.base import ENTITY, Graph, NodeKey
 from xinrong.credit.graph.ego import yuan_label
 from xinrong.credit.selectors.archive import Archive
+from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises.choices import RegistrationStatus
+
+# The fact category each fact-based early-warning rule quotes in its alert detail.
+ALERT_CATEGORIES = {
+    "new_enforcement": "judicial",
+    "dishonest_listing": "judicial",
+    "tax_grade_d": "tax",
+    "utility_arrears": "utility",
+    "social_security_arrears": "social_security",
+    "abnormal_listing": "abnormal_operation",
+}
+_ALERT_LABELS = {
+    "from": _("原信用分"),
+    "to": _("现信用分"),
+    "grade_from": _("原等级"),
+    "grade_to": _("现等级"),
+    "defaulted": _("违约成员"),
+    "circle": _("担保圈成员"),
+}
+
+
+def alert_detail(rule: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return an alert's detail as (Chinese label, value as a reader sees it) pairs."""
+    from xinrong.enterprises.models import MarketEntity
+
+    spec = CATEGORIES.get(ALERT_CATEGORIES.get(rule, ""))
+    fields = spec.by_key if spec else {}
+    out = []
+    for key, value in detail.items():
+        if key in {"fact", "profile"}:
+            continue
+        if key in fields:
+            f = fields[key]
+            out.append((str(_(f.header)), f.display(value) or "—"))
+        elif key == "defaulted":
+            name = MarketEntity.objects.filter(pk=value).values_list("name", flat=True).first()
+            out.append((str(_ALERT_LABELS[key]), name or "—"))
+        elif key == "circle" and isinstance(value, list):
+            out.append((str(_ALERT_LABELS[key]), _("%(n)d 家") % {"n": len(value)}))
+        else:
+            out.append((str(_ALERT_LABELS.get(key, key)), str(value)))
+    return out
 
 
 def archive_out(archive: Archive) -> dict[str, Any]:

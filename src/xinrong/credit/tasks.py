@@ -76,6 +76,23 @@ def disputes_escalate_overdue() -> int:
     return len(dispute_escalate_overdue())
 
 
+@task()
+def model_train_run(actor_id: int, name: str = "") -> dict[str, Any]:
+    """Train a new scorecard version (a draft) for the operator who asked from the model page.
+
+    Returns {"version": the new version or None, "error": why it failed, in Chinese}; the
+    operator is notified either way.
+    """
+    from xinrong.credit.services.scoring import model_train_finish
+
+    return model_train_finish(actor_id=actor_id, name=name)
+
+
+def model_train_schedule(actor_id: int, name: str = "") -> None:
+    """Queue a training run after the current transaction commits."""
+    transaction.on_commit(lambda: model_train_run.enqueue(actor_id, name))
+
+
 def rescore_all_schedule() -> None:
     """Queue a full rescoring after the current transaction commits."""
     transaction.on_commit(lambda: rescore_all.enqueue())

@@ -48,6 +48,7 @@ urlpatterns = [
     path("cultivation/", cultivation_views.cultivation, name="cultivation"),
     path("cultivation/<int:pk>/", cultivation_views.cultivation_case, name="cultivation_case"),
     path("models/", scoring_views.model_list, name="models"),
+    path("models/train/", scoring_views.model_train, name="model_train"),
     path("models/<int:version>/", scoring_views.model_detail, name="model"),
     path("models/<int:version>/activate/", scoring_views.model_activate, name="model_activate"),
 ]

@@ -56,6 +56,35 @@ class FieldSpec:
     # a date that has already happened (a decision, an event): not later than today
     past_only: bool = False
 
+    def choice_labels(self) -> dict[str, str]:
+        """Return {code: translated Chinese label} of a choice field, in the codes' order."""
+        labels = CHOICE_LABELS.get(self.key, {})
+        return {c: str(_(labels.get(c, c))) for c in self.choices}
+
+    def choice_code(self, text: str) -> str | None:
+        """Return the code a cell means: the code itself (any case) or its Chinese label."""
+        if text in self.choices:
+            return text
+        for code, label in self.choice_labels().items():
+            if text.lower() == code.lower() or text == label:
+                return code
+        labels = CHOICE_LABELS.get(self.key, {})
+        for code in self.choices:  # the Chinese label whatever the reader's language
+            if text == labels.get(code):
+                return code
+        return None
+
+    def display(self, raw: object) -> str:
+        """Return a stored value as a reader sees it: choices by label, booleans as 是/否."""
+        if raw is None or raw == "":
+            return ""
+        if self.kind == BOOL:
+            yes = raw is True or str(raw).lower() in {"true", "1", "是", "yes", "y", "t"}
+            return str(_("是") if yes else _("否"))
+        if self.kind == CHOICE:
+            return self.choice_labels().get(str(raw), str(raw))
+        return str(raw)
+
 
 @dataclass(frozen=True)
 class CategorySpec:
@@ -74,6 +103,11 @@ class CategorySpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_key", {f.key: f for f in self.all_fields})
+        for f in self.fields:
+            labels = CHOICE_LABELS.get(f.key, {})
+            missing = [c for c in f.choices if c not in labels]
+            if missing:  # every choice has its Chinese label (a page never shows a code)
+                raise ValueError(f"{self.code}.{f.key}: no label for {missing}")
 
     @property
     def all_fields(self) -> tuple[FieldSpec, ...]:
@@ -106,6 +140,37 @@ IDENTITY_FIELDS: tuple[FieldSpec, ...] = (
 
 _GRADES = ("A", "B", "M", "C", "D")
 _SEVERITY = ("minor", "general", "serious")
+
+# The Chinese label of every choice code a category field may hold (gettext_noop'd): what a page
+# shows instead of the code, and what a delivery or a form may write instead of it. Tax credit
+# grades are letters in Chinese usage too.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "credit_grade": {g: g for g in _GRADES},
+    "utility": {"water": N_("水"), "electricity": N_("电"), "gas": N_("气")},
+    "role": {
+        "plaintiff": N_("原告"),
+        "defendant": N_("被告"),
+        "third_party": N_("第三人"),
+        "executed": N_("被执行人"),
+    },
+    "case_status": {"pending": N_("审理中"), "closed": N_("已结案"), "enforcing": N_("执行中")},
+    "severity": {"minor": N_("轻微"), "general": N_("一般"), "serious": N_("严重")},
+    "kind": {  # of real estate, and of intellectual property
+        "ownership": N_("所有权"),
+        "mortgage": N_("抵押"),
+        "invention": N_("发明专利"),
+        "utility_model": N_("实用新型"),
+        "design": N_("外观设计"),
+        "trademark": N_("商标"),
+    },
+    "event": {
+        "disbursed": N_("放款"),
+        "repaid": N_("正常还款"),
+        "overdue": N_("逾期"),
+        "defaulted": N_("违约"),
+        "settled": N_("结清"),
+    },
+}
 # Events of a platform loan (category "loan"); overdue and defaulted are negative information.
 LOAN_EVENTS = ("disbursed", "repaid", "overdue", "defaulted", "settled")
 LOAN_NEGATIVE_EVENTS = ("overdue", "defaulted")
@@ -595,5 +660,18 @@ CATEGORIES: dict[str, CategorySpec] = {
         ),
     )
 }
+
+
+def display_values(category: str, values: dict[str, str]) -> dict[str, str]:
+    """Return a fact's delivered values as a reader sees them (labels for choices, 是/否)."""
+    spec = CATEGORIES.get(category)
+    if spec is None:
+        return dict(values)
+    out = dict(values)
+    for f in spec.fields:
+        if f.key in values:
+            out[f.key] = f.display(values[f.key])
+    return out
+
 
 CATEGORY_CHOICES = [(c.code, _(c.name)) for c in CATEGORIES.values()]

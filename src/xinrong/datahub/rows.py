@@ -275,12 +275,10 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
             )
         return period
     if spec.kind == CHOICE:
-        if text in spec.choices:
-            return text
-        lowered = {c.lower(): c for c in spec.choices}
-        if text.lower() in lowered:
-            return lowered[text.lower()]
-        raise ValueError(_("只能是：%(c)s") % {"c": " / ".join(spec.choices)})
+        code = spec.choice_code(text)
+        if code is not None:
+            return code
+        raise ValueError(_("只能是：%(c)s") % {"c": "、".join(spec.choice_labels().values())})
     if spec.kind == BOOL:
         if text.lower() in TRUE_WORDS:
             return True

@@ -11,9 +11,10 @@ from xinrong.reference import divisions, industries
 
 
 def industry_name(code: str) -> str:
-    """Return "C13 农副食品加工业" style label, or the bare code when unknown."""
+    """Return the industry's name ("农副食品加工业"), or the bare code when unknown: a reader
+    knows industries by name (the code stays in ``industry_code``)."""
     item = industries.get(code)
-    return item.label if item else code
+    return item.display_name if item else code
 
 
 def entity_row(entity: MarketEntity) -> dict[str, Any]:

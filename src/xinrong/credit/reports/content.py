@@ -7,18 +7,16 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
 
 from xinrong.accounts.choices import OrgKind
 from xinrong.common.masking import mask_bank_card, mask_id_number, mask_name, mask_phone
 from xinrong.credit.choices import PUBLIC_CATEGORIES, Purpose, ReportAudience, Scope
 from xinrong.credit.fact_display import display_values
-from xinrong.credit.features import DIMENSIONS, FEATURES_BY_NAME
+from xinrong.credit.features import DIMENSIONS
 from xinrong.credit.models import CreditProfile
 from xinrong.credit.reports.numbers import SHANGHAI
 from xinrong.datahub.categories import BOOL, CATEGORIES, CHOICE, DECIMAL, CategorySpec, FieldSpec
@@ -48,14 +46,6 @@ _ORG_SUFFIXES = (
     "公司", "企业", "合作社", "中心", "集团", "银行", "事务所", "委员会", "厂", "店", "局", "院",
 )  # fmt: skip
 _NAME_TOKEN = re.compile(r"[^\s,，、;；/]+")
-_CHOICE_NOTE = re.compile(r"([a-z_]+)\s+([^\s/]+)")
-# Choice codes whose Chinese labels are not spelt out in the category's note.
-_CHOICE_LABELS = {
-    "invention": N_("发明专利"),
-    "utility_model": N_("实用新型"),
-    "design": N_("外观设计"),
-    "trademark": N_("商标"),
-}
 
 
 def mask_identifiers(text: str) -> str:
@@ -87,11 +77,6 @@ def money(value: Decimal | str | None) -> str:
     return f"{sign}¥{abs(amount):,.2f}"
 
 
-@lru_cache(maxsize=64)
-def _choice_labels(note: str) -> dict[str, str]:
-    return dict(_CHOICE_NOTE.findall(_(note))) if note else {}
-
-
 def field_text(spec: CategorySpec, f: FieldSpec, values: dict[str, str]) -> str:
     """Return one delivered value as report text: masked, in yuan, choice codes in Chinese."""
     raw = values.get(f.key, "")
@@ -104,11 +89,8 @@ def field_text(spec: CategorySpec, f: FieldSpec, values: dict[str, str]) -> str:
             return f"{Decimal(raw):,.2f}".rstrip("0").rstrip(".")
         except InvalidOperation:
             return raw
-    if f.kind == BOOL:
-        return _("是") if raw.lower() in {"true", "1", "是", "yes"} else _("否")
-    if f.kind == CHOICE:
-        label = _choice_labels(f.note).get(raw)
-        return label or (_(_CHOICE_LABELS[raw]) if raw in _CHOICE_LABELS else raw)
+    if f.kind in {BOOL, CHOICE}:
+        return f.display(raw)
     text = mask_identifiers(raw)
     if f.key in PERSON_FIELDS:
         return mask_person_names(text)
@@ -235,10 +217,14 @@ def _score(profile: CreditProfile) -> ScoreBlock:
         for code, value in profile.dimensions().items()
         if value is not None
     ]
-    reasons = []
-    for code in profile.reason_codes():
-        spec = FEATURES_BY_NAME.get(code)
-        reasons.append(_(spec.label) if spec else code)
+    # the same sentences as the portrait ("近12个月纳税额低于3.28万元"), from one function
+    from xinrong.credit.features import feature_matrix
+    from xinrong.credit.scorecard import Scorecard
+    from xinrong.credit.selectors.scoring import reason_sentences
+
+    X = feature_matrix(entity_ids=[profile.entity_id])
+    card = Scorecard.from_json(profile.model.card)
+    reasons = [text for text, _advice in reason_sentences(card, X, profile.reason_codes())]
     return ScoreBlock(
         score=profile.score,
         grade=profile.grade,

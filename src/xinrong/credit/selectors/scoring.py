@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
@@ -25,6 +26,14 @@ from xinrong.credit.scorecard import BANKABLE_GRADE, Scorecard
 from xinrong.credit.selectors.archive import authorisation_live
 from xinrong.credit.selectors.disputes import disputed_fact_ids
 from xinrong.credit.services import archive as archive_services
+from xinrong.credit.wording import (
+    bin_range,
+    bin_sentence,
+    feature_label,
+    metric_rows,
+    training_rows,
+    value_text,
+)
 from xinrong.datahub.models import IngestBatch
 from xinrong.datahub.selectors import fact_visible
 from xinrong.enterprises.models import MarketEntity
@@ -39,6 +48,52 @@ def model_list(*, user: User) -> QuerySet[ScoreModel]:
     """Return every model version, for the platform operator."""
     permissions.require(user, "credit.model_view", message=_("只有平台运营方可以查看评分模型"))
     return ScoreModel.objects.select_related("created_by")
+
+
+TRAINING_STATUS_LABELS = {
+    "READY": _lazy("排队中"),
+    "RUNNING": _lazy("训练中"),
+    "SUCCESSFUL": _lazy("已完成"),
+    "FAILED": _lazy("失败"),
+}
+
+
+def model_training_runs(*, user: User, limit: int = 5) -> list[dict[str, Any]]:
+    """Return the latest training runs queued from the model page, newest first: status,
+    times, the version made or why it failed. Empty when the task backend keeps no results
+    (the operator is notified when a run ends either way)."""
+    permissions.require(user, "credit.model_view", message=_("只有平台运营方可以查看评分模型"))
+    from django.conf import settings
+
+    if "django_tasks_db" not in settings.TASKS.get("default", {}).get("BACKEND", ""):
+        return []
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(task_path__endswith=".model_train_run").order_by(
+        "-enqueued_at"
+    )[:limit]
+    out = []
+    for r in rows:
+        value = r.return_value if isinstance(r.return_value, dict) else {}
+        error = value.get("error") or ""
+        if r.status == "FAILED" and not error:
+            error = _("训练过程出错，请查看服务器日志")
+        out.append(
+            {
+                "status": r.status,
+                "status_label": str(
+                    TRAINING_STATUS_LABELS["FAILED" if error else r.status]
+                    if (error or r.status in TRAINING_STATUS_LABELS)
+                    else r.status
+                ),
+                "ok": r.status == "SUCCESSFUL" and not error,
+                "enqueued_at": r.enqueued_at,
+                "finished_at": r.finished_at,
+                "version": value.get("version"),
+                "error": error,
+            }
+        )
+    return out
 
 
 def profile_latest(*, entity: MarketEntity) -> CreditProfile | None:
@@ -115,11 +170,24 @@ def _portrait_access(user: User, entity: MarketEntity) -> tuple[bool, Authorisat
     return False, auth
 
 
-def _fmt(value: float, unit: str) -> str:
-    if np.isnan(value):
-        return _("无数据")
-    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
-    return f"{text} {_(unit)}".strip()
+def reason_sentences(card: Scorecard, X: pd.DataFrame, codes: list[str]) -> list[tuple[str, str]]:
+    """Return the reasons behind a score as sentences ("近12个月纳税额低于3.28万元") with the
+    advice for what the enterprise can change itself ("" otherwise): the bin the entity's value
+    falls in, for each reason code (features of the scorecard, in the order given)."""
+    bins = card.score(X).bins if len(X) else None
+    index = {f.name: j for j, f in enumerate(card.features)}
+    out = []
+    for code in codes:
+        spec = FEATURES_BY_NAME.get(code)
+        if spec is None:
+            continue
+        j = index.get(code)
+        if j is not None and bins is not None:
+            text = bin_sentence(code, card.features[j], int(bins[j, 0]))
+        else:
+            text = _(spec.label)
+        out.append((text, _(spec.advice) if spec.actionable else ""))
+    return out
 
 
 def portrait_read(
@@ -141,13 +209,10 @@ def portrait_read(
             for code, value in profile.dimensions().items()
             if value is not None
         ]
-        for code in profile.reason_codes():
-            spec = FEATURES_BY_NAME.get(code)
-            if spec is not None:
-                reasons.append((_(spec.label), _(spec.advice) if spec.actionable else ""))
         X = feature_matrix(entity_ids=[entity.pk], as_of=as_of)
+        reasons = reason_sentences(card, X, profile.reason_codes())
         features = [
-            (_(f.label), _fmt(float(X[f.name].iloc[0]), f.unit), str(DIMENSIONS[f.dimension]))
+            (_(f.label), value_text(f.name, float(X[f.name].iloc[0])), str(DIMENSIONS[f.dimension]))
             for f in FEATURES
         ]
         improvements = _improvements(card, X, profile.score)
@@ -227,8 +292,8 @@ def _improvements(card: Scorecard, X: pd.DataFrame, score: int) -> list[Improvem
                 feature=f.name,
                 label=_(spec.label),
                 advice=_(spec.advice),
-                current=_fmt(value, spec.unit),
-                target=f.labels()[best],
+                current=value_text(f.name, value),
+                target=bin_range(f.name, f, best),
                 gain=round(gain),
                 score_after=round(running),
                 grade_after=str(card.grade(np.array([running]))[0]),
@@ -249,6 +314,54 @@ class ModelDetail:
     chart: dict[str, Any]
     grades: list[tuple[str, int]]  # latest profiles per grade, for the active model
     performance: PerformanceOverTime  # KS over time on platform outcomes
+    metrics: list[tuple[str, str]]  # (Chinese label, value)
+    training: list[tuple[str, str]]
+    drift: Drift | None = None  # the latest full scoring run's PSI, when past the threshold
+
+    @property
+    def bands(self) -> list[str]:
+        """Grades and their score ranges: "AAA ≥ 720", ..., "C < 440" (the lowest has no floor)."""
+        out = []
+        above = None
+        for g, floor in self.card.bands:
+            if np.isfinite(floor):
+                out.append(f"{g} ≥ {floor:.0f}")
+            else:
+                out.append(f"{g} < {above:.0f}" if above is not None else g)
+            above = floor
+        return out
+
+
+PSI_WATCH = 0.1  # PSI from here on: watch
+PSI_DRIFT = 0.25  # PSI above this: significant drift, retrain
+
+
+@dataclass
+class Drift:
+    """Significant drift found by the latest full scoring run of a version."""
+
+    at: dt.datetime
+    score_psi: float | None  # the score's PSI (None when only features drifted)
+    features: list[tuple[str, float]]  # (Chinese label, PSI) above the threshold, worst first
+    threshold: float = PSI_DRIFT
+
+
+def model_drift(run: ScoringRun | None) -> Drift | None:
+    """Return the drift a full scoring run found (score or feature PSI above 0.25), if any."""
+    if run is None:
+        return None
+    features = sorted(
+        (
+            (feature_label(name), float(value))
+            for name, value in (run.psi_features or {}).items()
+            if value is not None and float(value) > PSI_DRIFT
+        ),
+        key=lambda item: -item[1],
+    )
+    score = run.psi_score if run.psi_score is not None and run.psi_score > PSI_DRIFT else None
+    if score is None and not features:
+        return None
+    return Drift(run.started_at, score, features)
 
 
 def model_detail(*, user: User, version: int) -> ModelDetail:
@@ -270,7 +383,14 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
                 "iv": f.iv,
                 "coef": f.coef,
                 "bins": list(
-                    zip(f.labels(), f.counts, f.event_rates, f.woe, f.points, strict=True)
+                    zip(
+                        [bin_range(f.name, f, i) for i in range(len(f.points))],
+                        f.counts,
+                        f.event_rates,
+                        f.woe,
+                        f.points,
+                        strict=True,
+                    )
                 ),
             }
         )
@@ -284,7 +404,10 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
             }
             for r in full
         ],
-        "features": (full[-1].psi_features if full else {}),
+        "features": {
+            feature_label(name): value
+            for name, value in (full[-1].psi_features if full else {}).items()
+        },
         "distribution": model.score_distribution,
     }
     grades = list(
@@ -304,6 +427,9 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
         chart,
         grades,
         performance,
+        metric_rows(model.metrics),
+        training_rows(model.training),
+        model_drift(full[-1] if full else None),
     )
 
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,10 +190,52 @@ def model_train(
         model,
         ModelEventKind.TRAINED,
         actor=actor,
-        note=f"{metrics['outcomes']}: AUC {auc_test:.3f} / KS {ks_test:.3f} (test)",
+        note=_("%(data)s：测试集 AUC %(auc).3f / KS %(ks).3f")
+        % {"data": TrainingData(metrics["outcomes"]).label, "auc": auc_test, "ks": ks_test},
         created=True,
     )
     return model
+
+
+def model_train_request(*, actor: User, name: str = "") -> None:
+    """Queue a training run from the model page (the task worker trains; see
+    ``model_train_finish``). Only the platform's central operator admins may."""
+    _require_model_admin(actor)
+    if len(name) > 100:
+        raise ApplicationError(
+            "invalid_name", _("版本名称不能超过100个字符"), {"field": "name"}, status=422
+        )
+    from xinrong.credit import tasks
+
+    tasks.model_train_schedule(actor.pk, name.strip())
+
+
+def model_train_finish(*, actor_id: int, name: str = "") -> dict[str, Any]:
+    """Run a queued training and tell the operator how it went; return the outcome."""
+    from xinrong.notifications.services import notification_send
+
+    actor = User.objects.get(pk=actor_id)
+    try:
+        model = model_train(actor=actor, name=name)
+    except ApplicationError as exc:
+        message = str(exc.message)
+        notification_send(
+            recipients=[actor],
+            kind="credit.model_train_failed",
+            title=_("评分模型训练失败"),
+            body=message,
+            link=reverse("credit:models"),
+        )
+        return {"version": None, "error": message}
+    notification_send(
+        recipients=[actor],
+        kind="credit.model_trained",
+        title=_("评分模型 v%(v)d 已训练完成，待启用") % {"v": model.version},
+        body=_("测试集 AUC %(auc).3f，KS %(ks).3f。核对后在模型页面启用。")
+        % {"auc": model.metrics.get("auc_test", 0), "ks": model.metrics.get("ks_test", 0)},
+        link=reverse("credit:model", args=[model.version]),
+    )
+    return {"version": model.version, "error": ""}
 
 
 @transaction.atomic

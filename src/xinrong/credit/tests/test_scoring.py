@@ -220,7 +220,8 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
     tip = own.improvements[0]
     tax = card.features[1]
     gain = tax.points[1] - tax.points[0]
-    assert tip.target == tax.labels()[1]
+    assert tip.target == "为 B、M"  # the next bin, as a reader says it
+    assert (tip.current, own.reasons[0][0]) == ("C", "纳税信用等级为C、D")
     assert (tip.feature, tip.gain) == ("tax_grade", round(gain))
     assert tip.score_after == round(own.profile.score + gain)
     with pytest.raises(PermissionDeniedError):

@@ -37,7 +37,7 @@ from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.services import archive as archive_services
 from xinrong.credit.workbooks import archive_workbook
 from xinrong.datahub.categories import CATEGORIES
-from xinrong.datahub.crossval import RULES_BY_ID, SEVERITY_LABELS
+from xinrong.datahub.crossval import DETAIL_LABELS, RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import conflict_list
 from xinrong.enterprises import selectors as entity_selectors
@@ -109,7 +109,7 @@ def archive(request: HttpRequest, uscc: str) -> HttpResponse:
             {
                 "rule": _(RULES_BY_ID[c.rule].description) if c.rule in RULES_BY_ID else c.rule,
                 "severity": SEVERITY_LABELS.get(c.severity, c.severity),
-                "detail": c.detail,
+                "detail": {DETAIL_LABELS.get(k, k): v for k, v in c.detail.items()},
                 "found": c.created_at,
             }
             for c in conflict_list(entity=entity)

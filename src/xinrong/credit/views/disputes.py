@@ -26,7 +26,7 @@ from xinrong.credit.selectors import disputes as disputes_selectors
 from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.views.common import case_role, evidence_response, form_error_add
 from xinrong.credit.workflows import DISPUTE
-from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.categories import CATEGORIES, display_values
 
 
 @login_required
@@ -85,7 +85,7 @@ def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
             "form": form,
             "fact": fact,
             "category": CATEGORIES[fact.category],
-            "values": fact.values(),
+            "values": display_values(fact.category, fact.values()),
             "answer_days": DISPUTE_ANSWER_DAYS,
         },
     )
@@ -96,6 +96,19 @@ def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict
     actions = {a.name for a in DISPUTE.available(user, dispute)}  # the buttons the kernel allows
     fields = spec.fields if spec else ()
     current = dispute.fact.values()
+    events = list(disputes_selectors.dispute_events(dispute=dispute))
+    by_key = {f.key: f for f in fields}
+    for e in events:  # a correction's before and after, as the reader sees values
+        changes = (e.data or {}).get("changes") or {}
+        e.changes_shown = [  # type: ignore[attr-defined]
+            (
+                str(_(by_key[k].header)) if k in by_key else k,
+                by_key[k].display(c.get("before", "")) if k in by_key else c.get("before", ""),
+                by_key[k].display(c.get("after", "")) if k in by_key else c.get("after", ""),
+            )
+            for k, c in changes.items()
+            if isinstance(c, dict)
+        ]
     return {
         "dispute": dispute,
         "category": spec,
@@ -103,13 +116,13 @@ def _dispute_context(request: HttpRequest, dispute: Dispute, user: User) -> dict
             {
                 "key": f.key,
                 "header": f.header,
-                "original": dispute.original_values.get(f.key, ""),
-                "proposed": dispute.proposed_values.get(f.key, ""),
-                "current": current.get(f.key, ""),
+                "original": f.display(dispute.original_values.get(f.key, "")),
+                "proposed": f.display(dispute.proposed_values.get(f.key, "")),
+                "current": f.display(current.get(f.key, "")),
             }
             for f in fields
         ],
-        "events": list(disputes_selectors.dispute_events(dispute=dispute)),
+        "events": events,
         "labels": {f.key: _(f.header) for f in fields},
         "evidence": list(disputes_selectors.dispute_evidence(dispute=dispute)),
         "can_handle": {"correct", "uphold"} <= actions,

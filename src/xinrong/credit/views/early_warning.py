@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError
+from xinrong.credit import presenters
 from xinrong.credit.choices import AlertSeverity
 from xinrong.credit.early_warning import RULES_BY_ID as WARNING_RULES
 from xinrong.credit.early_warning import SEVERITY_LABELS as WARNING_SEVERITY
@@ -33,6 +34,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     for a in rows:
         rule = WARNING_RULES.get(a.rule)
         a.label = _(rule.description) if rule else a.rule  # type: ignore[attr-defined]
+        a.detail_shown = presenters.alert_detail(a.rule, a.detail)  # type: ignore[attr-defined]
     enabled = [r.label() for r in early_warning_selectors.warning_rules_enabled()]
     return render(
         request,

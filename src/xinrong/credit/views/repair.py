@@ -27,6 +27,7 @@ from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.selectors import repair as repair_selectors
 from xinrong.credit.services import repair as repair_services
 from xinrong.credit.views.common import case_role, evidence_response, form_error_add
+from xinrong.datahub.categories import CATEGORIES
 
 
 @login_required
@@ -98,6 +99,7 @@ def _repair_context(application: RepairApplication, user: User) -> dict[str, Any
         "application": application,
         "values": application.fact.values(),
         "period": PUBLICATION_PERIODS.get(application.severity),
+        "severity_label": CATEGORIES["penalty"].by_key["severity"].display(application.severity),
         "events": list(repair_selectors.repair_events(application=application)),
         "evidence": list(repair_selectors.repair_evidence(application=application)),
         "can_decide": step is not None,

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
+from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.credit import tasks
 from xinrong.credit.choices import Channel
 from xinrong.credit.selectors import scoring as scoring_selectors
 from xinrong.credit.services import scoring as scoring_services
 from xinrong.credit.views.archive import own_entity
+from xinrong.credit.wording import training_data_label
 from xinrong.enterprises import selectors as entity_selectors
 
 
@@ -45,8 +47,31 @@ def portrait(request: HttpRequest, uscc: str) -> HttpResponse:
 @login_required
 def model_list(request: HttpRequest) -> HttpResponse:
     """The operator's list of scoring-model versions."""
-    models = list(scoring_selectors.model_list(user=request_user(request)))
-    return render(request, "credit/models.html", {"models": models})
+    user = request_user(request)
+    models = list(scoring_selectors.model_list(user=user))
+    for m in models:
+        m.training_label = training_data_label(m.training or {})  # type: ignore[attr-defined]
+    runs = scoring_selectors.model_training_runs(user=user)
+    return render(request, "credit/models.html", {"models": models, "runs": runs})
+
+
+@login_required
+@require_POST
+def model_train(request: HttpRequest) -> HttpResponse:
+    """Queue the training of a new version (a draft, activated by hand after checking)."""
+    user = request_user(request)
+    try:
+        scoring_services.model_train_request(actor=user, name=request.POST.get("name", ""))
+    except ApplicationError as exc:
+        if isinstance(exc, PermissionDeniedError):
+            raise
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("训练任务已排入后台：完成后新版本以“待启用”出现在下表，并通知您；核对指标后再启用。"),
+        )
+    return redirect("credit:models")
 
 
 @login_required

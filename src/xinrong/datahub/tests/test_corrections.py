@@ -82,7 +82,7 @@ def test_clearing_an_optional_field_removes_it(fact, tax_source):
     [
         ({"tax_paid": "abc"}, "values.tax_paid", "应为数字"),
         ({"tax_paid": "-5"}, "values.tax_paid", "不小于0"),
-        ({"credit_grade": "Z"}, "values.credit_grade", "A / B / M / C / D"),
+        ({"credit_grade": "Z"}, "values.credit_grade", "A、B、M、C、D"),
         ({"period": ""}, "values.period", "必填项"),
         ({"uscc": "91630100MA752L1X3M"}, "values.uscc", "可填写的字段"),
         ({"nope": "1"}, "values.nope", "tax_paid（实缴税额（元））"),
