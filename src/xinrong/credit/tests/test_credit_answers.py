@@ -83,7 +83,7 @@ def test_a_repayment_7_days_late_is_7_days_overdue_on_portrait_archive_and_repor
 
     portrait = client.get(f"/credit/portrait/{entity.uscc}/").content.decode()
     figure = re.search(r"近24个月平台贷款最长逾期天数</span><span>([^<]*)</span>", portrait)
-    assert figure is not None and figure.group(1) == "7 天", figure
+    assert figure is not None and figure.group(1) == "7天", figure
 
     archive = client.get(f"/credit/archive/{entity.uscc}/").content.decode()
     loans = archive[archive.index('data-category="loan"') :]
