@@ -171,12 +171,18 @@ def _unresolved_scope(user: Any) -> Q | None:
     return None
 
 
+def sources_text(codes: list[str]) -> str:
+    """Return sources as a reader names them: "国家税务总局青海省税务局（tax）、…"."""
+    names = dict(Source.objects.filter(code__in=codes).values_list("code", "name"))
+    return "、".join(f"{names[c]}（{c}）" if c in names else c for c in codes)
+
+
 def blame_not_involved(conflict: Conflict, code: str) -> ApplicationError:
     """Return the error for naming, as the wrong source, one the conflict does not involve."""
     return ApplicationError(
         "blame_not_involved",
         _t("来源“%(b)s”不涉及该冲突；可选：%(all)s")
-        % {"b": code, "all": "、".join(conflict.sources)},
+        % {"b": code, "all": sources_text(conflict.sources)},
         {"field": "blamed_source"},
         status=422,
     )

@@ -110,7 +110,7 @@ def blame_check(conflict: Conflict, ctx: Mapping[str, Any]) -> None:
         raise ApplicationError(
             "blame_required",
             _t("确认数据有误时须指明哪个来源的数据有误（blamed_source），可选：%(all)s")
-            % {"all": "、".join(conflict.sources)},
+            % {"all": rules.sources_text(conflict.sources)},
             {"field": "blamed_source"},
             status=422,
         )

@@ -104,6 +104,7 @@ def test_confirmed_error_names_an_involved_source(conflict, tax_source, hrss):
     with pytest.raises(ApplicationError) as exc:
         conflict_resolve(conflict=conflict, actor=actor, outcome="confirmed_error", note="错")
     assert exc.value.code == "blame_required" and exc.value.extra == {"field": "blamed_source"}
+    assert f"{tax_source.name}（{tax_source.code}）" in exc.value.message  # named, not a code
     with pytest.raises(ApplicationError) as exc:
         conflict_resolve(
             conflict=conflict,

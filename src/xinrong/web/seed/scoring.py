@@ -16,7 +16,7 @@ def seed_scores(seed_value: int, progress: Callable[[str], None]) -> int:
     if ScoreModel.objects.exists():
         return 0
     model = scoring_services.model_train(actor=None, seed=seed_value)
-    scoring_services.model_activate(model=model, actor=None, note="demo seed")
+    scoring_services.model_activate(model=model, actor=None, note="演示数据初始化")
     progress(f"scorecard v{model.version}: test AUC {model.metrics['auc_test']:.3f}")
     # the score as the facts stood half a year ago, then today: a real history (trend charts,
     # cultivation candidates) computed from the demo facts, not invented
@@ -31,7 +31,7 @@ def retrain_on_platform_outcomes(seed_value: int, progress: Callable[[str], None
     if model.metrics.get("outcomes") != "platform":
         progress(f"platform outcomes too few, model v{model.version} kept as a draft")
         return
-    scoring_services.model_activate(model=model, actor=None, note="demo seed: platform outcomes")
+    scoring_services.model_activate(model=model, actor=None, note="演示数据初始化：按平台贷款结果训练")
     progress(
         f"scorecard v{model.version} on platform loan outcomes: "
         f"test AUC {model.metrics['auc_test']:.3f}"
