@@ -31,7 +31,9 @@ def retrain_on_platform_outcomes(seed_value: int, progress: Callable[[str], None
     if model.metrics.get("outcomes") != "platform":
         progress(f"platform outcomes too few, model v{model.version} kept as a draft")
         return
-    scoring_services.model_activate(model=model, actor=None, note="演示数据初始化：按平台贷款结果训练")
+    scoring_services.model_activate(
+        model=model, actor=None, note="演示数据初始化：按平台贷款结果训练"
+    )
     progress(
         f"scorecard v{model.version} on platform loan outcomes: "
         f"test AUC {model.metrics['auc_test']:.3f}"
