@@ -19,10 +19,9 @@ from xinrong.accounts.permissions import (
     declare,
     has_role,
     is_central_operator_admin,
-    is_enterprise_user,
     is_central_operator_staff,
+    is_enterprise_user,
     is_institution,
-    is_operator_admin,
     is_operator_staff,
     object_rule,
     org_kind_in,
@@ -164,7 +163,6 @@ declare(
 )
 
 
-
 @object_rule
 def lending_institution(user: Any, obj: Any) -> bool:
     """The organisation is a bank or microloan company (the reserve switch applies to them)."""
@@ -173,9 +171,9 @@ def lending_institution(user: Any, obj: Any) -> bool:
 
 declare(
     "marketplace.capital_market_grant",
-    is_operator_admin & lending_institution,
+    is_central_operator_admin & lending_institution,
     label=_("向银行、小贷公司开放或关闭上市挂牌后备库"),
-    objects=_("运营管理员：本区划的银行、小额贷款公司"),
+    objects=_("全省运营管理员：银行、小额贷款公司"),
 )
 
 

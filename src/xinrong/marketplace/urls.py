@@ -64,6 +64,11 @@ urlpatterns = [
         capital_market_views.interest_respond,
         name="interest_respond",
     ),
+    path(
+        "capital-market/access/<int:org_pk>/",
+        capital_market_views.capital_market_access,
+        name="capital_market_access",
+    ),
     # guarantee / insurance requests on loan applications (issue 12)
     path("guarantees/", guarantee_views.guarantee_list, name="guarantees"),
     path("guarantees/<int:pk>/", guarantee_views.guarantee_detail, name="guarantee_detail"),

@@ -630,9 +630,7 @@ def _guarantee_fee_given(request: Any, ctx: Mapping[str, Any]) -> None:
 def _guarantee_letter_given(request: Any, ctx: Mapping[str, Any]) -> None:
     """Guard: issuing records the letter's or policy's number."""
     if not str(ctx["data"].get("letter_no") or "").strip():
-        raise ApplicationError(
-            "letter_required", _("请填写保函/保单编号"), {"field": "letter_no"}
-        )
+        raise ApplicationError("letter_required", _("请填写保函/保单编号"), {"field": "letter_no"})
 
 
 def _guarantee_told(recipients: Any, title: Any, body: Any = "{note}") -> Notice:
@@ -711,7 +709,9 @@ GUARANTEE_REQUEST = register(
                 who=GUARANTEE_WHO["withdraw"],
                 event=GuaranteeRequestEventKind.WITHDRAWN,
                 notices=(
-                    _guarantee_told(provider_staff, gettext_lazy("担保/保险申请已被企业撤回：{obj}")),
+                    _guarantee_told(
+                        provider_staff, gettext_lazy("担保/保险申请已被企业撤回：{obj}")
+                    ),
                 ),
             ),
         ),

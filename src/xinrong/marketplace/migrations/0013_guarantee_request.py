@@ -8,80 +8,260 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_organisation_capital_market_access'),
-        ('marketplace', '0012_repayment_reminder'),
+        ("accounts", "0007_organisation_capital_market_access"),
+        ("marketplace", "0012_repayment_reminder"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GuaranteeRequest',
+            name="GuaranteeRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='担保/保险金额（元）')),
-                ('status', models.CharField(choices=[('pending', '待审核'), ('approved', '已同意'), ('declined', '已拒绝'), ('withdrawn', '已撤回'), ('issued', '已出函')], db_index=True, default='pending', max_length=12, verbose_name='状态')),
-                ('note', models.TextField(blank=True, default='', verbose_name='申请说明')),
-                ('fee_rate', models.DecimalField(blank=True, decimal_places=3, max_digits=6, null=True, verbose_name='费率（%/年）')),
-                ('fee_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='担保/保险费（元）')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='审核时间')),
-                ('decision_note', models.TextField(blank=True, default='', verbose_name='审核意见')),
-                ('letter_no', models.CharField(blank=True, default='', max_length=64, verbose_name='保函/保单编号')),
-                ('issued_at', models.DateTimeField(blank=True, null=True, verbose_name='出函时间')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guarantee_requests', to='marketplace.loanapplication', verbose_name='贷款申请')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审核人')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='guarantee_requests', to='marketplace.product', verbose_name='担保/保险产品')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='guarantee_requests', to='accounts.organisation', verbose_name='担保/保险机构')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申请人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, verbose_name="担保/保险金额（元）"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待审核"),
+                            ("approved", "已同意"),
+                            ("declined", "已拒绝"),
+                            ("withdrawn", "已撤回"),
+                            ("issued", "已出函"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="", verbose_name="申请说明")),
+                (
+                    "fee_rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="费率（%/年）",
+                    ),
+                ),
+                (
+                    "fee_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="担保/保险费（元）",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审核时间"),
+                ),
+                (
+                    "decision_note",
+                    models.TextField(blank=True, default="", verbose_name="审核意见"),
+                ),
+                (
+                    "letter_no",
+                    models.CharField(
+                        blank=True, default="", max_length=64, verbose_name="保函/保单编号"
+                    ),
+                ),
+                ("issued_at", models.DateTimeField(blank=True, null=True, verbose_name="出函时间")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guarantee_requests",
+                        to="marketplace.loanapplication",
+                        verbose_name="贷款申请",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审核人",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guarantee_requests",
+                        to="marketplace.product",
+                        verbose_name="担保/保险产品",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guarantee_requests",
+                        to="accounts.organisation",
+                        verbose_name="担保/保险机构",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '担保/保险申请',
-                'verbose_name_plural': '担保/保险申请',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "担保/保险申请",
+                "verbose_name_plural": "担保/保险申请",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='GuaranteeRequestEvent',
+            name="GuaranteeRequestEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, default='', max_length=32, verbose_name='原状态')),
-                ('to_status', models.CharField(blank=True, default='', max_length=32, verbose_name='新状态')),
-                ('note', models.TextField(blank=True, default='', verbose_name='说明')),
-                ('data', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='数据')),
-                ('kind', models.CharField(choices=[('filed', '提交担保/保险申请'), ('approved', '同意承保'), ('declined', '拒绝承保'), ('withdrawn', '企业撤回'), ('issued', '出具保函/保单')], max_length=32, verbose_name='事件')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organisation', verbose_name='操作机构')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='marketplace.guaranteerequest', verbose_name='担保/保险申请')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(blank=True, default="", max_length=32, verbose_name="原状态"),
+                ),
+                (
+                    "to_status",
+                    models.CharField(blank=True, default="", max_length=32, verbose_name="新状态"),
+                ),
+                ("note", models.TextField(blank=True, default="", verbose_name="说明")),
+                (
+                    "data",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="数据",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("filed", "提交担保/保险申请"),
+                            ("approved", "同意承保"),
+                            ("declined", "拒绝承保"),
+                            ("withdrawn", "企业撤回"),
+                            ("issued", "出具保函/保单"),
+                        ],
+                        max_length=32,
+                        verbose_name="事件",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="时间"
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.organisation",
+                        verbose_name="操作机构",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="marketplace.guaranteerequest",
+                        verbose_name="担保/保险申请",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '担保/保险申请事件',
-                'verbose_name_plural': '担保/保险申请事件',
-                'ordering': ['request_id', 'created_at', 'id'],
-                'abstract': False,
+                "verbose_name": "担保/保险申请事件",
+                "verbose_name_plural": "担保/保险申请事件",
+                "ordering": ["request_id", "created_at", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='guaranteerequest',
-            index=models.Index(fields=['provider', 'status'], name='mkt_guar_provider_status_idx'),
+            model_name="guaranteerequest",
+            index=models.Index(fields=["provider", "status"], name="mkt_guar_provider_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='guaranteerequest',
-            index=models.Index(fields=['application', 'status'], name='mkt_guar_app_status_idx'),
+            model_name="guaranteerequest",
+            index=models.Index(fields=["application", "status"], name="mkt_guar_app_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='guaranteerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='marketplace_guaranteerequest_amount_positive'),
+            model_name="guaranteerequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)),
+                name="marketplace_guaranteerequest_amount_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='guaranteerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('fee_rate__isnull', True), models.Q(('fee_rate__gte', 0), ('fee_rate__lte', 10)), _connector='OR'), name='marketplace_guaranteerequest_fee_rate_range'),
+            model_name="guaranteerequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("fee_rate__isnull", True),
+                    models.Q(("fee_rate__gte", 0), ("fee_rate__lte", 10)),
+                    _connector="OR",
+                ),
+                name="marketplace_guaranteerequest_fee_rate_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='guaranteerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('fee_amount__isnull', True), ('fee_amount__gte', 0), _connector='OR'), name='marketplace_guaranteerequest_fee_nonnegative'),
+            model_name="guaranteerequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("fee_amount__isnull", True), ("fee_amount__gte", 0), _connector="OR"
+                ),
+                name="marketplace_guaranteerequest_fee_nonnegative",
+            ),
         ),
     ]

@@ -42,7 +42,8 @@ from xinrong.reference import divisions, industries
 
 def _reserve_forbidden() -> NoReturn:
     raise PermissionDeniedError(
-        "forbidden", _("上市挂牌后备库仅对平台运营方、投资机构和入库企业开放")
+        "forbidden",
+        _("上市挂牌后备库仅对平台运营方、投资机构、入库企业和运营方开放的金融机构开放"),
     )
 
 
@@ -304,3 +305,24 @@ def financing_cases(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_POST
+def capital_market_access(request: HttpRequest, org_pk: int) -> HttpResponse:
+    """The operator opens or closes the reserve to a bank or microloan company (its page)."""
+    from xinrong.accounts.models import Organisation
+
+    user = request_user(request)
+    org = Organisation.objects.restrict(user).filter(pk=org_pk).first()
+    if org is None:
+        raise NotFoundError("not_found", _("机构不存在"))
+    allowed = request.POST.get("allowed") == "1"
+    capital_market_services.capital_market_access_set(actor=user, organisation=org, allowed=allowed)
+    messages.success(
+        request,
+        _("已向%(o)s开放上市挂牌后备库") % {"o": org.name}
+        if allowed
+        else _("已关闭%(o)s的上市挂牌后备库权限") % {"o": org.name},
+    )
+    return redirect("accounts:organisation_detail", pk=org.pk)

@@ -126,7 +126,9 @@ def guarantee_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in GuaranteeRequestStatus.values:
         status = ""
-    page = paginate(request, guarantee_selectors.guarantee_requests_visible(user=user, status=status))
+    page = paginate(
+        request, guarantee_selectors.guarantee_requests_visible(user=user, status=status)
+    )
     counts = guarantee_selectors.guarantee_status_counts(user=user)
     return render(
         request,
@@ -134,7 +136,9 @@ def guarantee_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
-            "statuses": [(s, label, counts.get(s, 0)) for s, label in GuaranteeRequestStatus.choices],
+            "statuses": [
+                (s, label, counts.get(s, 0)) for s, label in GuaranteeRequestStatus.choices
+            ],
             "total": sum(counts.values()),
             "provider": bool(guarantee_provider(user)),
         },
@@ -209,9 +213,7 @@ def guarantee_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 raise
             add_service_error(form, exc)
         else:
-            messages.success(
-                request, _("已%(a)s") % {"a": GUARANTEE_REQUEST.action(action).label}
-            )
+            messages.success(request, _("已%(a)s") % {"a": GUARANTEE_REQUEST.action(action).label})
             return redirect("marketplace:guarantee_detail", pk=pk)
     req.refresh_from_db()
     return _detail(request, req, user, failed={action: form})
@@ -247,9 +249,7 @@ def guarantee_file(request: HttpRequest, pk: int) -> HttpResponse:
                 raise
             add_service_error(form, exc)
         else:
-            messages.success(
-                request, _("已向%(p)s提出担保/保险申请") % {"p": req.provider.name}
-            )
+            messages.success(request, _("已向%(p)s提出担保/保险申请") % {"p": req.provider.name})
             return redirect("marketplace:application_detail", pk=pk)
     for error in form.errors.values():
         for message in error:
