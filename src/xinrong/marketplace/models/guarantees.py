@@ -115,6 +115,11 @@ class GuaranteeRequest(TimeStampedModel):
         return self.application.entity
 
     @property
+    def fee_rate_text(self) -> str:
+        """The fee rate without trailing zeros ("1.2", "0.875"), or "" before approval."""
+        return "" if self.fee_rate is None else format(self.fee_rate.normalize(), "f")
+
+    @property
     def institution_id(self) -> int:
         """The lending institution (the application's), for the lender-side rules."""
         return self.application.institution_id

@@ -307,7 +307,7 @@ def test_a_bank_sees_the_reserve_only_when_the_operator_opens_it(
 ):
     _login(client, bank_officer)
     columns = client.get(reverse("marketplace:first_loan")).content.decode()
-    link = 'href="%s"' % reverse("marketplace:capital_market")
+    link = f'href="{reverse("marketplace:capital_market")}"'
     assert link not in columns
     assert client.get(reverse("marketplace:capital_market")).status_code == 403
     client.logout()

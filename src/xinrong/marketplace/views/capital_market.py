@@ -24,7 +24,7 @@ from xinrong.common.forms import add_service_error
 from xinrong.common.ids import ids_parse
 from xinrong.common.pagination import paginate
 from xinrong.enterprises.selectors import market_entity_visible
-from xinrong.marketplace.choices import ReserveStatus
+from xinrong.marketplace.choices import InterestStatus, ReserveStatus
 from xinrong.marketplace.forms import (
     FinancingCaseForm,
     InterestForm,
@@ -75,11 +75,19 @@ def capital_market(request: HttpRequest) -> HttpResponse:
     if status not in ReserveStatus.values:
         status = ""
     page = paginate(request, capital_market_selectors.reserve_visible(user=user, status=status))
+    names = {  # industry and region names, not codes
+        c.pk: (
+            getattr(industries.get(c.entity.industry_code or ""), "name", ""),
+            divisions.full_name(c.entity.division_code or ""),
+        )
+        for c in page.object_list
+    }
     return render(
         request,
         "marketplace/reserve_list.html",
         {
             "page": page,
+            "names": names,
             "side": side,
             "status": status,
             "statuses": ReserveStatus.choices,
@@ -160,7 +168,16 @@ def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "region": divisions.full_name(entry.entity.division_code),
             "interests": capital_market_selectors.reserve_interests(user=user, candidate=entry),
             "events": capital_market_selectors.reserve_events(user=user, candidate=entry),
-            "interest_form": InterestForm() if side == "investor" else None,
+            "interest_form": InterestForm()
+            if side == "investor"
+            and not entry.interests.filter(
+                investor_id=user.organisation_id, status=InterestStatus.PENDING
+            ).exists()
+            else None,
+            "interest_pending": side == "investor"
+            and entry.interests.filter(
+                investor_id=user.organisation_id, status=InterestStatus.PENDING
+            ).exists(),
             "close_form": ReserveCloseForm()
             if side == "operator" and entry.status == ReserveStatus.ACTIVE
             else None,

@@ -49,7 +49,9 @@ class GuaranteeFileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", "——")] + [
+        product = self.fields["product"]
+        assert isinstance(product, forms.TypedChoiceField)
+        product.choices = [("", "——")] + [
             (p.pk, f"{p.name} · {p.institution.name}")
             for p in guarantee_selectors.guarantee_products()
         ]

@@ -27,9 +27,13 @@ from xinrong.marketplace.choices import (
     GuaranteeRequestStatus,
     ProductStatus,
 )
-from xinrong.marketplace.models import GuaranteeRequest, LoanApplication, Product
+from xinrong.marketplace.models import (
+    GuaranteeRequest,
+    GuaranteeRequestEvent,
+    LoanApplication,
+    Product,
+)
 from xinrong.marketplace.transitions import provider_staff
-from xinrong.marketplace.workflows import GUARANTEE_REQUEST
 from xinrong.notifications.services import notify_on_commit
 from xinrong.web.seed.organisations import DEMO_USERS
 
@@ -173,9 +177,8 @@ def seed_guarantee_requests(seed_value: int) -> int:
                 GuaranteeRequest.objects.filter(pk=request.pk).update(
                     created_at=filed_at, updated_at=filed_at
                 )
-                model = GUARANTEE_REQUEST.event_model
                 for n, (before, after, kind, note, actor, _org) in enumerate(events):
-                    model._default_manager.create(
+                    GuaranteeRequestEvent.objects.create(
                         request=request,
                         kind=kind,
                         actor=actor,
@@ -222,7 +225,11 @@ def seed_reserve() -> int:
         .distinct()[: RESERVE_SIZE * 3]
     )
     ids = list(dict.fromkeys(best))[:RESERVE_SIZE]
-    if owner is not None and hasattr(owner.organisation, "market_entity"):
+    if (
+        owner is not None
+        and owner.organisation is not None
+        and hasattr(owner.organisation, "market_entity")
+    ):
         ids = [owner.organisation.market_entity.pk, *ids][:RESERVE_SIZE]
     from xinrong.enterprises.models import MarketEntity
 
