@@ -91,7 +91,7 @@ own_enterprise_user = is_enterprise_user & own_enterprise_of
 
 declare(
     "marketplace.product_manage",
-    is_institution & institution_staff & own_institution,
+    product_institution & institution_staff & own_institution,
     label=_("发布和维护金融产品"),
     objects=_("银行、小贷、担保、保险机构的机构管理员和客户经理：本机构的产品"),
 )
@@ -109,9 +109,9 @@ declare(
 )
 declare(
     "marketplace.demand_hall_view",
-    is_institution,
+    product_institution,
     label=_("浏览需求大厅"),
-    objects=_("金融机构：服务区域内公开的需求"),
+    objects=_("银行、小贷、担保、保险机构：服务区域内公开的需求"),
 )
 declare(
     "marketplace.demand_take",

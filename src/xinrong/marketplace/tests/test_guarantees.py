@@ -346,3 +346,26 @@ def test_only_the_operator_opens_the_reserve_and_only_to_lenders(bank_admin, ope
     bank_admin.organisation.refresh_from_db()
     assert not bank_admin.organisation.capital_market_access
     assert not ReserveCandidate.objects.exists()
+
+
+def test_an_investor_is_offered_no_product_pages_and_no_columns_it_cannot_open(
+    client, make_user, enterprise_user
+):
+    investor = make_user("investor", ["loan_officer"])
+    _login(client, investor)
+    for name in ("marketplace:mine", "marketplace:new", "marketplace:demand_hall"):
+        assert client.get(reverse(name)).status_code == 403, name
+    page = client.get(reverse("marketplace:capital_market")).content.decode()
+    for hidden in ("marketplace:first_loan", "marketplace:renewal"):
+        assert f'href="{reverse(hidden)}"' not in page, hidden
+    client.logout()
+    _login(client, enterprise_user)
+    assert client.get(reverse("marketplace:new")).status_code == 403
+
+
+def test_a_guarantor_publishes_guarantee_products_only(client, guarantor, operator):
+    _login(client, guarantor)
+    assert client.get(reverse("marketplace:new")).status_code == 200
+    assert can(guarantor, "marketplace.product_manage")
+    assert can(guarantor, "marketplace.demand_hall_view")
+    assert not can(guarantor, "marketplace.demand_take")
