@@ -65,7 +65,7 @@ urlpatterns = [
         name="interest_respond",
     ),
     path(
-        "capital-market/access/<int:org_pk>/",
+        "capital-market/access/<int:org_id>/",
         capital_market_views.capital_market_access,
         name="capital_market_access",
     ),

@@ -179,7 +179,9 @@ def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 investor_id=user.organisation_id, status=InterestStatus.PENDING
             ).exists(),
             "close_form": ReserveCloseForm()
-            if side == "operator" and entry.status == ReserveStatus.ACTIVE
+            if side == "operator"
+            and entry.status == ReserveStatus.ACTIVE
+            and permissions.can(user, "marketplace.reserve_manage")
             else None,
         },
     )
@@ -326,12 +328,12 @@ def financing_cases(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def capital_market_access(request: HttpRequest, org_pk: int) -> HttpResponse:
+def capital_market_access(request: HttpRequest, org_id: int) -> HttpResponse:
     """The operator opens or closes the reserve to a bank or microloan company (its page)."""
     from xinrong.accounts.models import Organisation
 
     user = request_user(request)
-    org = Organisation.objects.restrict(user).filter(pk=org_pk).first()
+    org = Organisation.objects.restrict(user).filter(pk=org_id).first()
     if org is None:
         raise NotFoundError("not_found", _("机构不存在"))
     allowed = request.POST.get("allowed") == "1"
