@@ -49,6 +49,11 @@ class Organisation(TimeStampedModel):
         help_text=_("平台就账号、数据报送等事项联系的人，例如：李明 0971-1234567"),
     )
     is_active = models.BooleanField(_("启用"), default=True)
+    capital_market_access = models.BooleanField(
+        _("开放上市挂牌后备库"),
+        default=False,
+        help_text=_("由运营方决定：银行等金融机构可浏览上市挂牌后备库（投资机构始终可用）"),
+    )
 
     objects = RestrictedQuerySet.as_manager()
 

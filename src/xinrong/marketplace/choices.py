@@ -277,3 +277,48 @@ class FinancingCaseType(models.TextChoices):
     LISTING = "listing", _("境内外上市")
     NEEQ = "neeq", _("新三板挂牌")
     REGIONAL_EQUITY = "regional_equity", _("区域性股权市场挂牌")
+
+
+# ---------------------------------------------------------------- guarantee / insurance requests
+
+
+class GuaranteeRequestStatus(models.TextChoices):
+    """Where an enterprise's request for a guarantee or credit insurance on a loan is."""
+
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已同意")
+    DECLINED = "declined", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    ISSUED = "issued", _("已出函")
+
+
+register_colours(
+    GuaranteeRequestStatus,
+    {
+        GuaranteeRequestStatus.PENDING: "warning",
+        GuaranteeRequestStatus.APPROVED: "primary",
+        GuaranteeRequestStatus.DECLINED: "danger",
+        GuaranteeRequestStatus.WITHDRAWN: "secondary",
+        GuaranteeRequestStatus.ISSUED: "success",
+    },
+    default="primary",
+)
+
+# A request still alive: the enterprise may not file a second one to the same provider.
+GUARANTEE_OPEN_STATUSES = (
+    GuaranteeRequestStatus.PENDING,
+    GuaranteeRequestStatus.APPROVED,
+    GuaranteeRequestStatus.ISSUED,
+)
+# The highest guarantee or insurance fee rate the platform accepts (% a year).
+GUARANTEE_FEE_RATE_MAX = 10
+
+
+class GuaranteeRequestEventKind(models.TextChoices):
+    """One step of a guarantee request's timeline."""
+
+    FILED = "filed", _("提交担保/保险申请")
+    APPROVED = "approved", _("同意承保")
+    DECLINED = "declined", _("拒绝承保")
+    WITHDRAWN = "withdrawn", _("企业撤回")
+    ISSUED = "issued", _("出具保函/保单")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.choices import OrgKind, Role
@@ -18,14 +19,18 @@ from xinrong.accounts.permissions import (
     declare,
     has_role,
     is_central_operator_admin,
+    is_central_operator_staff,
     is_enterprise_user,
     is_institution,
     is_operator_staff,
     object_rule,
     org_kind_in,
     predicate,
+    region_q,
 )
-from xinrong.marketplace.choices import LENDER_KINDS, PRODUCT_KINDS
+from xinrong.common.access import register_scope
+from xinrong.marketplace.choices import GUARANTEE_KINDS, LENDER_KINDS, PRODUCT_KINDS
+from xinrong.marketplace.models import GuaranteeRequest
 
 
 @predicate
@@ -60,6 +65,19 @@ institution_staff = has_role(Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 product_institution = is_institution & org_kind_in(*PRODUCT_KINDS)
 lender = is_institution & org_kind_in(*LENDER_KINDS)
 investor = is_institution & org_kind_in(OrgKind.INVESTOR)
+# Guarantors and insurers: credit enhancement attached to loans (担保、保证保险).
+guarantee_provider = is_institution & org_kind_in(*GUARANTEE_KINDS)
+
+
+@predicate
+def has_capital_market_access(user: Any) -> bool:
+    """The operator opened the capital-market reserve to the user's institution."""
+    org = getattr(user, "organisation", None)
+    return org is not None and bool(getattr(org, "capital_market_access", False))
+
+
+# An institution other than an investor, to which the operator opened the reserve.
+reserve_institution = is_institution & lender & has_capital_market_access
 # The lending institution's staff: the officer takes the file, the reviewer decides (审贷分离).
 loan_officer = has_role(Role.LOAN_OFFICER, Role.INSTITUTION_ADMIN)
 loan_reviewer = has_role(Role.REVIEWER, Role.INSTITUTION_ADMIN)
@@ -73,7 +91,7 @@ own_enterprise_user = is_enterprise_user & own_enterprise_of
 
 declare(
     "marketplace.product_manage",
-    is_institution & institution_staff & own_institution,
+    product_institution & institution_staff & own_institution,
     label=_("发布和维护金融产品"),
     objects=_("银行、小贷、担保、保险机构的机构管理员和客户经理：本机构的产品"),
 )
@@ -91,9 +109,9 @@ declare(
 )
 declare(
     "marketplace.demand_hall_view",
-    is_institution,
+    product_institution,
     label=_("浏览需求大厅"),
-    objects=_("金融机构：服务区域内公开的需求"),
+    objects=_("银行、小贷、担保、保险机构：服务区域内公开的需求"),
 )
 declare(
     "marketplace.demand_take",
@@ -127,9 +145,9 @@ declare(
 )
 declare(
     "marketplace.capital_market_view",
-    enterprise_with_entity | investor | is_operator_staff,
+    enterprise_with_entity | investor | reserve_institution | is_operator_staff,
     label=_("使用上市挂牌后备库"),
-    objects=_("企业；投资机构：入库企业；运营方：本区划"),
+    objects=_("企业；投资机构及运营方开放后备库的银行、小贷公司：入库企业；运营方：本区划"),
 )
 declare(
     "marketplace.reserve_interest",
@@ -143,3 +161,74 @@ declare(
     label=_("登记入库或移出上市挂牌后备库"),
     objects=_("全省运营管理员"),
 )
+
+
+@object_rule
+def lending_institution(user: Any, obj: Any) -> bool:
+    """The organisation is a bank or microloan company (the reserve switch applies to them)."""
+    return isinstance(obj, Organisation) and obj.kind in LENDER_KINDS
+
+
+declare(
+    "marketplace.capital_market_grant",
+    is_central_operator_admin & lending_institution,
+    label=_("向银行、小贷公司开放或关闭上市挂牌后备库"),
+    objects=_("全省运营管理员：银行、小额贷款公司"),
+)
+
+
+# ---------------------------------------------------------------- guarantee / insurance requests
+
+
+@object_rule
+def own_provider(user: Any, obj: Any) -> bool:
+    """The guarantee request is addressed to the user's institution."""
+    return user.organisation_id is not None and obj.provider_id == user.organisation_id
+
+
+@object_rule
+def own_application_lender(user: Any, obj: Any) -> bool:
+    """The guarantee request backs an application made to the user's institution."""
+    return user.organisation_id is not None and obj.institution_id == user.organisation_id
+
+
+# The provider's people who handle requests (business staff, reviewers, admins).
+guarantee_handler = guarantee_provider & has_role(
+    Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER, Role.REVIEWER
+)
+own_provider_staff = guarantee_handler & own_provider
+
+declare(
+    "marketplace.guarantee_requests_view",
+    enterprise_with_entity | guarantee_provider | lender | is_operator_staff,
+    label=_("查看担保/保险申请"),
+    objects=_(
+        "担保、保险机构：向本机构提出的；企业：本企业的；银行、小贷公司：本机构贷款申请附带的；"
+        "运营方：本区划的"
+    ),
+)
+declare(
+    "marketplace.guarantee_request_file",
+    enterprise_with_entity & own_enterprise_of,
+    label=_("为贷款申请申请担保或保险"),
+    objects=_("企业主、企业经办人：本企业处于办理中的贷款申请"),
+)
+
+
+@register_scope(GuaranteeRequest)
+def _guarantee_request_scope(user: Any) -> Q | None:
+    """The provider sees the requests addressed to it; the lender those on its applications;
+    the enterprise its own; the operator all (a sub-station its region's)."""
+    if is_central_operator_staff(user):
+        return Q()
+    if is_operator_staff(user):
+        return region_q(user, "application__entity__division_code")
+    if user.organisation_id is None:
+        return None
+    if guarantee_provider(user):
+        return Q(provider_id=user.organisation_id)
+    if is_institution(user):
+        return Q(application__institution_id=user.organisation_id)
+    if is_enterprise_user(user):
+        return Q(application__entity__organisation_id=user.organisation_id)
+    return None

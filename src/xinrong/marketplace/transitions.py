@@ -53,6 +53,11 @@ def product_staff(obj: Any) -> list[User]:
     return staff_of(obj.institution_id, (Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER))
 
 
+def provider_staff(obj: Any) -> list[User]:
+    """The people of the guarantor or insurer a guarantee request is addressed to."""
+    return staff_of(obj.provider_id, OFFICER_ROLES | REVIEWER_ROLES)
+
+
 # ---------------------------------------------------------------- refusing early
 
 

@@ -4,6 +4,7 @@ from xinrong.marketplace.views import applications as application_views
 from xinrong.marketplace.views import capital_market as capital_market_views
 from xinrong.marketplace.views import centres as centre_views
 from xinrong.marketplace.views import demands as demand_views
+from xinrong.marketplace.views import guarantees as guarantee_views
 from xinrong.marketplace.views import products as product_views
 
 app_name = "marketplace"
@@ -62,5 +63,23 @@ urlpatterns = [
         "capital-market/interests/<int:pk>/<slug:action>/",
         capital_market_views.interest_respond,
         name="interest_respond",
+    ),
+    path(
+        "capital-market/access/<int:org_id>/",
+        capital_market_views.capital_market_access,
+        name="capital_market_access",
+    ),
+    # guarantee / insurance requests on loan applications (issue 12)
+    path("guarantees/", guarantee_views.guarantee_list, name="guarantees"),
+    path("guarantees/<int:pk>/", guarantee_views.guarantee_detail, name="guarantee_detail"),
+    path(
+        "guarantees/<int:pk>/<slug:action>/",
+        guarantee_views.guarantee_action,
+        name="guarantee_action",
+    ),
+    path(
+        "guarantees/for-application/<int:pk>/",
+        guarantee_views.guarantee_file,
+        name="guarantee_file",
     ),
 ]

@@ -11,14 +11,17 @@ who is told. Services move objects only through :func:`xinrong.workflows.kernel.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import rules
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinrong.accounts.permissions import is_central_operator_admin
+from xinrong.common.errors import ApplicationError
 from xinrong.marketplace import rules as market_rules
 from xinrong.marketplace.choices import (
     ApplicationEventKind,
@@ -26,6 +29,8 @@ from xinrong.marketplace.choices import (
     DemandEventKind,
     DemandStatus,
     EventKind,
+    GuaranteeRequestEventKind,
+    GuaranteeRequestStatus,
     ProductStatus,
     ReserveEventKind,
     ReserveStatus,
@@ -34,6 +39,8 @@ from xinrong.marketplace.models import (
     ApplicationEvent,
     Demand,
     DemandEvent,
+    GuaranteeRequest,
+    GuaranteeRequestEvent,
     LoanApplication,
     Product,
     ProductEvent,
@@ -47,6 +54,7 @@ from xinrong.marketplace.transitions import (
     enterprise_of,
     institution_staff,
     product_staff,
+    provider_staff,
 )
 from xinrong.workflows.kernel import Action, Deadline, Notice, Workflow, register
 
@@ -590,6 +598,121 @@ RESERVE = register(
                 market_rules.own_enterprise_user,
                 gettext_lazy("更新展示信息"),
                 event=ReserveEventKind.INTRO,
+            ),
+        ),
+    )
+)
+
+
+# ---------------------------------------------------------------- guarantee / insurance requests
+
+G = GuaranteeRequestStatus
+GUARANTEE_WHO = {
+    **dict.fromkeys(
+        ("approve", "decline", "issue"), gettext_lazy("受理申请的担保、保险机构的业务人员")
+    ),
+    "withdraw": gettext_lazy("申请企业的企业主或经办人"),
+}
+
+
+def _guarantee_fee_given(request: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: an approval records the fee (rate and amount); the service validates them."""
+    data = ctx["data"]
+    missing = [f for f in ("fee_rate", "fee_amount") if data.get(f) in (None, "")]
+    if missing:
+        raise ApplicationError(
+            "fee_required",
+            _("同意承保须登记费率（%/年）和担保/保险费（元）"),
+            {"field": missing[0]},
+        )
+
+
+def _guarantee_letter_given(request: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: issuing records the letter's or policy's number."""
+    if not str(ctx["data"].get("letter_no") or "").strip():
+        raise ApplicationError("letter_required", _("请填写保函/保单编号"), {"field": "letter_no"})
+
+
+def _guarantee_told(recipients: Any, title: Any, body: Any = "{note}") -> Notice:
+    return Notice(recipients, title, body, kind="guarantee_request")
+
+
+GUARANTEE_REQUEST = register(
+    Workflow(
+        name="marketplace.guarantee_request",
+        label=gettext_lazy("担保/保险申请"),
+        model=GuaranteeRequest,
+        event_model=GuaranteeRequestEvent,
+        event_fk="request",
+        statuses=GuaranteeRequestStatus,
+        link=lambda r: reverse("marketplace:guarantee_detail", args=[r.pk]),
+        refused_code="guarantee_not_open",
+        actions=(
+            Action(
+                "approve",
+                (G.PENDING,),
+                G.APPROVED,
+                market_rules.own_provider_staff,
+                gettext_lazy("同意承保"),
+                who=GUARANTEE_WHO["approve"],
+                event=GuaranteeRequestEventKind.APPROVED,
+                guards=(_guarantee_fee_given,),
+                notices=(
+                    _guarantee_told(enterprise_of, gettext_lazy("{actor_org}同意为您承保：{obj}")),
+                    _guarantee_told(
+                        institution_staff, gettext_lazy("贷款申请的担保/保险已获同意：{obj}")
+                    ),
+                ),
+            ),
+            Action(
+                "decline",
+                (G.PENDING,),
+                G.DECLINED,
+                market_rules.own_provider_staff,
+                gettext_lazy("拒绝承保"),
+                who=GUARANTEE_WHO["decline"],
+                event=GuaranteeRequestEventKind.DECLINED,
+                needs_note=True,
+                notices=(
+                    _guarantee_told(
+                        enterprise_of,
+                        gettext_lazy("{actor_org}未同意为您承保：{obj}"),
+                        gettext_lazy("说明：{note}"),
+                    ),
+                    _guarantee_told(
+                        institution_staff, gettext_lazy("贷款申请的担保/保险未获同意：{obj}")
+                    ),
+                ),
+            ),
+            Action(
+                "issue",
+                (G.APPROVED,),
+                G.ISSUED,
+                market_rules.own_provider_staff,
+                gettext_lazy("出具保函/保单"),
+                who=GUARANTEE_WHO["issue"],
+                event=GuaranteeRequestEventKind.ISSUED,
+                guards=(_guarantee_letter_given,),
+                notices=(
+                    _guarantee_told(enterprise_of, gettext_lazy("保函/保单已出具：{obj}")),
+                    _guarantee_told(
+                        institution_staff, gettext_lazy("贷款申请的保函/保单已出具：{obj}")
+                    ),
+                ),
+            ),
+            Action(
+                "withdraw",
+                (G.PENDING, G.APPROVED),
+                G.WITHDRAWN,
+                market_rules.own_enterprise_user,
+                gettext_lazy("撤回担保/保险申请"),
+                who=GUARANTEE_WHO["withdraw"],
+                event=GuaranteeRequestEventKind.WITHDRAWN,
+                notices=(
+                    _guarantee_told(
+                        provider_staff, gettext_lazy("担保/保险申请已被企业撤回：{obj}")
+                    ),
+                ),
             ),
         ),
     )

@@ -8,6 +8,7 @@ from xinrong.marketplace.models.capital_market import (
     ReserveEvent,
 )
 from xinrong.marketplace.models.demands import Demand, DemandEvent
+from xinrong.marketplace.models.guarantees import GuaranteeRequest, GuaranteeRequestEvent
 from xinrong.marketplace.models.loans import Loan, LoanInstalment, Repayment
 from xinrong.marketplace.models.products import Product, ProductEvent, ProductVersion
 
@@ -16,6 +17,8 @@ __all__ = [
     "Demand",
     "DemandEvent",
     "DirectFinancingCase",
+    "GuaranteeRequest",
+    "GuaranteeRequestEvent",
     "InvestorInterest",
     "Loan",
     "LoanApplication",

@@ -29,6 +29,7 @@ from xinrong.marketplace.models import (
     ReserveCandidate,
     ReserveEvent,
 )
+from xinrong.marketplace.rules import reserve_institution
 from xinrong.marketplace.selectors.common import (
     _grade_param,
     _grades_from,
@@ -55,6 +56,8 @@ def reserve_side(user: User) -> str:
         return "investor"
     if user_entity(user=user) is not None:
         return "enterprise"
+    if reserve_institution(user):
+        return "institution"  # a bank the operator opened the reserve to: browses, no interest
     return ""
 
 
@@ -246,7 +249,7 @@ def reserve_visible(*, user: User, status: str = "") -> QuerySet[ReserveCandidat
             assert user.organisation is not None
             prefix = divisions.descendants_prefix(user.organisation.region_code)
             qs = qs.filter(entity__division_code__startswith=prefix)
-    elif side == "investor":
+    elif side in ("investor", "institution"):
         qs = qs.filter(status=ReserveStatus.ACTIVE)
     elif side == "enterprise":
         qs = qs.filter(entity=user_entity(user=user))

@@ -360,3 +360,32 @@ def financing_case_record(*, actor: User, data: dict[str, Any]) -> DirectFinanci
     case.full_clean()
     case.save()
     return case
+
+
+@transaction.atomic
+def capital_market_access_set(*, actor: User, organisation: Organisation, allowed: bool) -> None:
+    """The operator opens (or closes) the reserve to a bank or microloan company; its staff are
+    told. Investors always have the reserve; other kinds cannot be given it."""
+    permissions.require(
+        actor,
+        "marketplace.capital_market_grant",
+        organisation,
+        message=_("只有全省运营管理员可以向银行、小额贷款公司开放上市挂牌后备库"),
+    )
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if org.capital_market_access == allowed:
+        return
+    org.capital_market_access = allowed
+    org.save(update_fields=["capital_market_access", "updated_at"])
+    organisation.capital_market_access = allowed
+    notify_on_commit(
+        recipients=list(
+            User.objects.filter(organisation=org, is_active=True, api_key__isnull=True)
+        ),
+        kind="capital_market",
+        title=_("运营方已向贵机构开放上市挂牌后备库")
+        if allowed
+        else _("运营方已关闭贵机构的上市挂牌后备库权限"),
+        link=reverse("marketplace:capital_market") if allowed else "",
+        organisation_id=org.pk,
+    )

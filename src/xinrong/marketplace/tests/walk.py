@@ -24,9 +24,16 @@ from xinrong.accounts.services.users import user_create
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.services import enterprise_register
 from xinrong.enterprises.tests.factories import valid_id_number, valid_uscc
-from xinrong.marketplace.models import Demand, LoanApplication, Product, ReserveCandidate
+from xinrong.marketplace.models import (
+    Demand,
+    GuaranteeRequest,
+    LoanApplication,
+    Product,
+    ReserveCandidate,
+)
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import demands as demand_services
+from xinrong.marketplace.services import guarantees as guarantee_services
 from xinrong.marketplace.tests.factories import demand_in, published_product
 
 Walk = tuple[Callable[[str], Model], dict[str, User | None], Callable[[Any], dict[str, Any]]]
@@ -168,7 +175,60 @@ def reserve_walk() -> Walk:
     return make, people, _note
 
 
+def _guarantee_kwargs(action: Any) -> dict[str, Any]:
+    return {
+        "note": "走查",
+        "data": {"fee_rate": "1.2", "fee_amount": "6000.00", "letter_no": "BH-WALK-1"},
+    }
+
+
+def guarantee_request_walk() -> Walk:
+    """A request of the owner's enterprise, on its application to the officer's bank, addressed
+    to a guarantor; another guarantor and an insurer are outsiders."""
+    people = _people()
+    guarantor = _user("guarantor", ["loan_officer"])
+    people.update(
+        {
+            "guarantor": guarantor,
+            "guarantor_reviewer": _user("guarantor", ["reviewer"], org=guarantor.organisation),
+            "other_guarantor": _user("guarantor", ["loan_officer", "institution_admin"]),
+            "insurer": _user("insurer", ["loan_officer"]),
+        }
+    )
+    entity = _entity(people)
+    officer, operator = people["loan_officer"], people["operator_admin"]
+    cover = published_product(
+        guarantor,
+        operator,
+        code=f"WALK-G-{next(_n)}",
+        product_type="guarantee",
+        rate_min="0.5",
+        rate_max="1.5",
+        collateral_modes=["guarantee_company"],
+    )
+
+    def make(status: str) -> GuaranteeRequest:
+        loan_product = published_product(officer, operator, code=f"WALK-{next(_n)}")
+        app = application_services.application_submit(
+            actor=people["enterprise_owner"],  # type: ignore[arg-type]
+            entity=entity,
+            product=loan_product,
+            data={"amount": "500000", "term_months": 12},
+        )
+        request = guarantee_services.guarantee_request_file(
+            actor=people["enterprise_owner"],  # type: ignore[arg-type]
+            application=app,
+            product=cover,
+        )
+        GuaranteeRequest.objects.filter(pk=request.pk).update(status=status)
+        request.refresh_from_db()
+        return request
+
+    return make, people, _guarantee_kwargs
+
+
 WALKS: dict[str, Callable[[], Walk]] = {
+    "marketplace.guarantee_request": guarantee_request_walk,
     "marketplace.product": product_walk,
     "marketplace.demand": demand_walk,
     "marketplace.application": application_walk,

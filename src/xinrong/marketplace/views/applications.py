@@ -47,6 +47,7 @@ from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loans as loan_services
 from xinrong.marketplace.views.common import _verdicts
+from xinrong.marketplace.views.guarantees import guarantee_context
 from xinrong.marketplace.workflows import APPLICATION
 
 # ---------------------------------------------------------------- loan applications
@@ -301,6 +302,7 @@ def _detail_page(
             "referral": referral,
             "referrals": app.referrals.select_related("institution"),
             "refused": refused,
+            **guarantee_context(user, app),
         },
         status=400 if forms_by_action else 200,
     )

@@ -24,7 +24,7 @@ from xinrong.common.forms import add_service_error
 from xinrong.common.ids import ids_parse
 from xinrong.common.pagination import paginate
 from xinrong.enterprises.selectors import market_entity_visible
-from xinrong.marketplace.choices import ReserveStatus
+from xinrong.marketplace.choices import InterestStatus, ReserveStatus
 from xinrong.marketplace.forms import (
     FinancingCaseForm,
     InterestForm,
@@ -42,7 +42,8 @@ from xinrong.reference import divisions, industries
 
 def _reserve_forbidden() -> NoReturn:
     raise PermissionDeniedError(
-        "forbidden", _("上市挂牌后备库仅对平台运营方、投资机构和入库企业开放")
+        "forbidden",
+        _("上市挂牌后备库仅对平台运营方、投资机构、入库企业和运营方开放的金融机构开放"),
     )
 
 
@@ -74,11 +75,19 @@ def capital_market(request: HttpRequest) -> HttpResponse:
     if status not in ReserveStatus.values:
         status = ""
     page = paginate(request, capital_market_selectors.reserve_visible(user=user, status=status))
+    names = {  # industry and region names, not codes
+        c.pk: (
+            getattr(industries.get(c.entity.industry_code or ""), "name", ""),
+            divisions.full_name(c.entity.division_code or ""),
+        )
+        for c in page.object_list
+    }
     return render(
         request,
         "marketplace/reserve_list.html",
         {
             "page": page,
+            "names": names,
             "side": side,
             "status": status,
             "statuses": ReserveStatus.choices,
@@ -159,9 +168,20 @@ def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "region": divisions.full_name(entry.entity.division_code),
             "interests": capital_market_selectors.reserve_interests(user=user, candidate=entry),
             "events": capital_market_selectors.reserve_events(user=user, candidate=entry),
-            "interest_form": InterestForm() if side == "investor" else None,
+            "interest_form": InterestForm()
+            if side == "investor"
+            and not entry.interests.filter(
+                investor_id=user.organisation_id, status=InterestStatus.PENDING
+            ).exists()
+            else None,
+            "interest_pending": side == "investor"
+            and entry.interests.filter(
+                investor_id=user.organisation_id, status=InterestStatus.PENDING
+            ).exists(),
             "close_form": ReserveCloseForm()
-            if side == "operator" and entry.status == ReserveStatus.ACTIVE
+            if side == "operator"
+            and entry.status == ReserveStatus.ACTIVE
+            and permissions.can(user, "marketplace.reserve_manage")
             else None,
         },
     )
@@ -304,3 +324,24 @@ def financing_cases(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_POST
+def capital_market_access(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The operator opens or closes the reserve to a bank or microloan company (its page)."""
+    from xinrong.accounts.models import Organisation
+
+    user = request_user(request)
+    org = Organisation.objects.restrict(user).filter(pk=org_id).first()
+    if org is None:
+        raise NotFoundError("not_found", _("机构不存在"))
+    allowed = request.POST.get("allowed") == "1"
+    capital_market_services.capital_market_access_set(actor=user, organisation=org, allowed=allowed)
+    messages.success(
+        request,
+        _("已向%(o)s开放上市挂牌后备库") % {"o": org.name}
+        if allowed
+        else _("已关闭%(o)s的上市挂牌后备库权限") % {"o": org.name},
+    )
+    return redirect("accounts:organisation_detail", pk=org.pk)

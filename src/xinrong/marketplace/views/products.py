@@ -189,6 +189,7 @@ def my_products(request: HttpRequest) -> HttpResponse:
 def product_new(request: HttpRequest) -> HttpResponse:
     """Create a draft product."""
     user = request_user(request)
+    permissions.require(user, "marketplace.product_manage")
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -40,6 +40,8 @@ class SeedReport:
     applications: int = 0
     loans: int = 0
     demands: int = 0
+    guarantee_requests: int = 0
+    reserve_entries: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 

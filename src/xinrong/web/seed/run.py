@@ -14,6 +14,7 @@ from xinrong.datahub import demo as datahub_demo
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.web.seed.base import SCALES, SeedReport
 from xinrong.web.seed.guarantees import seed_guarantees
+from xinrong.web.seed.institutions import seed_guarantee_requests, seed_reserve
 from xinrong.web.seed.organisations import seed_organisations, seed_users
 from xinrong.web.seed.products import seed_products
 from xinrong.web.seed.registry import CITY_PREFECTURE, PREFECTURE_WEIGHTS, seed_registry, seed_tags
@@ -74,6 +75,10 @@ def seed(
         t_retrain = time.perf_counter()
         retrain_on_platform_outcomes(seed_value, progress)
         report.timings["platform model"] = time.perf_counter() - t_retrain
+    t_guarantee_requests = time.perf_counter()
+    report.guarantee_requests = seed_guarantee_requests(seed_value)
+    report.reserve_entries = seed_reserve()
+    report.timings["guarantee requests"] = time.perf_counter() - t_guarantee_requests
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox

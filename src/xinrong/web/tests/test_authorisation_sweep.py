@@ -58,6 +58,7 @@ PUBLIC_READS: dict[str, str] = {
     "marketplace:demand": "an open demand is published to institutions in the demand hall",
     "datahub:template": "a blank Excel template of a data category",
     "credit:models": "auditors read the scoring models",
+    "marketplace:reserve_detail": "investors browse every active reserve entry's public data",
 }
 # Routes whose pages are open without login, by design.
 ANONYMOUS_OPEN = {
@@ -75,6 +76,10 @@ ALLOWED_WRITES: dict[str, tuple[str, set[str]]] = {
         {"bank"},
     ),
     "/api/v1/marketplace/demands/{demand_id}/take": ("the same through the API", {"bank"}),
+    "marketplace:reserve_interest": (
+        "an investor expresses interest in an active reserve entry (the enterprise decides)",
+        {"investor"},
+    ),
     "/api/v1/marketplace/demands": (
         "an enterprise publishes a demand of its own; anyone else must be refused",
         {"enterprise"},

@@ -42,7 +42,9 @@ def test_second_run_adds_nothing(seeded):
         second.products,
         second.applications,
         second.demands,
-    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        second.guarantee_requests,
+        second.reserve_entries,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_about_390_products_are_published(seeded):
@@ -80,6 +82,40 @@ def test_a_user_for_every_role(seeded):
     assert User.objects.filter(username__in=[d.username for d in DEMO_USERS]).count() == len(
         DEMO_USERS
     )
+
+
+def test_every_non_bank_institution_kind_has_a_demo_login_with_work(seeded):
+    """Microloan, guarantor, insurer and investor logins exist (issue 12) and find their work."""
+    from xinrong.accounts.permissions import can
+    from xinrong.marketplace.models import GuaranteeRequest, ReserveCandidate
+    from xinrong.marketplace.selectors.capital_market import reserve_visible
+    from xinrong.marketplace.selectors.guarantees import guarantee_requests_visible
+
+    logins = {
+        u.username: u
+        for u in User.objects.filter(username__in=["microloan", "guarantor", "insurer", "investor"])
+    }
+    assert {u: logins[u].organisation.kind for u in logins} == {
+        "microloan": "microloan",
+        "guarantor": "guarantor",
+        "insurer": "insurer",
+        "investor": "investor",
+    }
+    assert all(u.check_password("Xinrong2026") for u in logins.values())
+    assert can(logins["microloan"], "marketplace.demand_take")
+    # the guarantor and the insurer have requests in every status, pending ones first
+    for username in ("guarantor", "insurer"):
+        mine = guarantee_requests_visible(user=logins[username])
+        statuses = set(mine.values_list("status", flat=True))
+        assert {"pending", "approved", "declined", "issued"} <= statuses, username
+        assert not mine.exclude(provider=logins[username].organisation).exists()
+    assert GuaranteeRequest.objects.filter(status="withdrawn").exists()
+    # the lender sees the requests on its applications
+    assert guarantee_requests_visible(user=User.objects.get(username="loan_officer")).exists()
+    # the investor browses a reserve with enterprises in it; the demo bank does not
+    assert ReserveCandidate.objects.count() >= 5
+    assert reserve_visible(user=logins["investor"]).count() >= 5
+    assert not can(User.objects.get(username="loan_officer"), "marketplace.capital_market_view")
 
 
 def test_enterprises_have_officers_and_shareholdings_within_100_percent(seeded):
