@@ -92,6 +92,14 @@ DEMANDS_HELD = MenuItem(
 APPLICATIONS = MenuItem(
     _("贷款申请"), "marketplace:applications", "list-check", "marketplace.applications_view"
 )
+# Guarantee and insurance requests on loan applications: a guarantor's or insurer's queue, the
+# requests on a lender's applications, an enterprise's own.
+GUARANTEES = MenuItem(
+    _("担保/保险申请"),
+    "marketplace:guarantees",
+    "shield-check",
+    "marketplace.guarantee_requests_view",
+)
 MY_PRODUCTS = MenuItem(_("我的产品"), "marketplace:mine", "box-seam", "marketplace.product_manage")
 FIRST_LOAN = MenuItem(
     _("首贷中心"), "marketplace:first_loan", "star", "marketplace.first_loan_view"
@@ -170,6 +178,7 @@ MENUS: dict[str, Menu] = {
                 MARKETPLACE,
                 MY_DEMANDS,
                 APPLICATIONS,
+                GUARANTEES,
                 FIRST_LOAN,
                 RENEWAL,
                 CAPITAL_MARKET,
@@ -196,6 +205,7 @@ MENUS: dict[str, Menu] = {
                 _("贷款业务"),
                 "list-check",
                 APPLICATIONS,
+                GUARANTEES,
                 FIRST_LOAN,
                 RENEWAL,
                 REGISTRY,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_organisation_capital_market_access"),
+        ("accounts", "0008_organisation_capital_market_access"),
         ("marketplace", "0012_repayment_reminder"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -19,21 +19,29 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("我的信用", ["本企业档案", "信用画像", "关系图谱"]),
         (
             "融资",
-            ["金融产品超市", "我的需求", "贷款申请", "首贷中心", "续贷中心", "上市挂牌后备库"],
+            [
+                "金融产品超市",
+                "我的需求",
+                "贷款申请",
+                "担保/保险申请",
+                "首贷中心",
+                "续贷中心",
+                "上市挂牌后备库",
+            ],
         ),
         ("异议与修复", ["我的异议", "信用修复"]),
         ("授权与记录", ["查询授权", "查询记录", "用户管理", "账号操作记录"]),
     ],
     "bank_admin": [
         ("工作台", ["首页", "消息通知"]),
-        ("贷款业务", ["贷款申请", "首贷中心", "续贷中心", "市场主体库"]),
+        ("贷款业务", ["贷款申请", "担保/保险申请", "首贷中心", "续贷中心", "市场主体库"]),
         ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
         ("风险", ["风险预警"]),
         ("机构管理", ["账号管理", "API 密钥", "账号操作记录", "接口文档"]),
     ],
     "bank_officer": [
         ("工作台", ["首页", "消息通知"]),
-        ("贷款业务", ["贷款申请", "首贷中心", "续贷中心", "市场主体库"]),
+        ("贷款业务", ["贷款申请", "担保/保险申请", "首贷中心", "续贷中心", "市场主体库"]),
         ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
         ("风险", ["风险预警"]),
         ("机构管理", ["接口文档"]),
@@ -195,3 +203,10 @@ def test_the_layout_needs_no_inline_script_or_style(client, bank_officer):
         assert " style=" not in layout, url
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", layout), url
         assert " onclick=" not in body and " onchange=" not in body, url
+
+
+def test_a_guarantor_finds_its_requests_and_not_the_reserve(make_user):
+    guarantor = make_user("guarantor", ["loan_officer"])
+    menu = dict(_menu(guarantor))
+    assert "担保/保险申请" in menu["贷款业务"]
+    assert not any("上市挂牌后备库" in items for items in menu.values())

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_user_must_change_password'),
+        ('accounts', '0007_organisation_contact_unique_name_disable'),
     ]
 
     operations = [
