@@ -19,9 +19,16 @@ urlpatterns = [
     path("manage/<int:pk>/<slug:action>/", product_views.product_action, name="action"),
     path("review/", product_views.review_queue, name="review"),
     path("demands/", demand_views.my_demands, name="my_demands"),
+    path("demands/export.xlsx", demand_views.my_demands_export, name="my_demands_export"),
     path("demands/hall/", demand_views.demand_hall, name="demand_hall"),
+    path(
+        "demands/hall/export.xlsx", demand_views.demand_hall_export, name="demand_hall_export"
+    ),
     path("demands/new/", demand_views.demand_new, name="demand_new"),
     path("demands/held/", demand_views.demands_held, name="demands_held"),
+    path(
+        "demands/held/export.xlsx", demand_views.demands_held_export, name="demands_held_export"
+    ),
     path("demands/escalated/", demand_views.demands_escalated, name="demands_escalated"),
     path("demands/<int:pk>/", demand_views.demand_detail, name="demand"),
     path("demands/<int:pk>/withdraw/", demand_views.demand_withdraw, name="demand_withdraw"),
@@ -29,6 +36,11 @@ urlpatterns = [
     path("demands/<int:pk>/release/", demand_views.demand_release, name="demand_release"),
     path("p/<str:code>/apply/", application_views.application_new, name="apply"),
     path("applications/", application_views.application_list, name="applications"),
+    path(
+        "applications/export.xlsx",
+        application_views.application_export,
+        name="applications_export",
+    ),
     path("applications/<int:pk>/", application_views.application_detail, name="application_detail"),
     path(
         "applications/<int:pk>/refer/",
