@@ -40,8 +40,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinrong.common.exports import Sheet, xlsx_response
 from xinrong.common import pagination
+from xinrong.common.exports import Sheet, xlsx_response
 from xinrong.common.pagination import paginate
 from xinrong.reference import divisions
 
@@ -49,7 +49,7 @@ from xinrong.reference import divisions
 REGION_ROOT = "630000"
 SEARCH_MAX_LENGTH = 100
 
-Label = str | Promise
+Label = Any  # a str or a lazy translation
 
 
 def _text(value: Any) -> str:
@@ -60,7 +60,7 @@ class _CleanText(forms.CharField):
     """Text that refuses NUL (PostgreSQL cannot compare it) with a Chinese message."""
 
     def to_python(self, value: Any) -> str:
-        out = super().to_python(value)
+        out = str(super().to_python(value) or "")
         if "\x00" in out:
             raise forms.ValidationError(_("不能包含空字符"), code="null")
         return str(out)

@@ -21,14 +21,10 @@ urlpatterns = [
     path("demands/", demand_views.my_demands, name="my_demands"),
     path("demands/export.xlsx", demand_views.my_demands_export, name="my_demands_export"),
     path("demands/hall/", demand_views.demand_hall, name="demand_hall"),
-    path(
-        "demands/hall/export.xlsx", demand_views.demand_hall_export, name="demand_hall_export"
-    ),
+    path("demands/hall/export.xlsx", demand_views.demand_hall_export, name="demand_hall_export"),
     path("demands/new/", demand_views.demand_new, name="demand_new"),
     path("demands/held/", demand_views.demands_held, name="demands_held"),
-    path(
-        "demands/held/export.xlsx", demand_views.demands_held_export, name="demands_held_export"
-    ),
+    path("demands/held/export.xlsx", demand_views.demands_held_export, name="demands_held_export"),
     path("demands/escalated/", demand_views.demands_escalated, name="demands_escalated"),
     path("demands/<int:pk>/", demand_views.demand_detail, name="demand"),
     path("demands/<int:pk>/withdraw/", demand_views.demand_withdraw, name="demand_withdraw"),

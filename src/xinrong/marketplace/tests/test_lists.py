@@ -91,9 +91,7 @@ def test_applications_paging_keeps_the_filters(client, apps, bank_officer):
     assert "?amount_min=200000&amp;size=1&amp;page=2" in html
 
 
-def test_applications_empty_state_names_the_search_and_offers_to_clear(
-    client, apps, bank_officer
-):
+def test_applications_empty_state_names_the_search_and_offers_to_clear(client, apps, bank_officer):
     _login(client, bank_officer)
     html = client.get(reverse("marketplace:applications"), {"q": "不存在的企业"}).content.decode()
     assert "没有符合条件的贷款申请" in html

@@ -22,6 +22,7 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import is_institution
+from xinrong.common import listing
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -31,7 +32,6 @@ from xinrong.common.errors import (
 )
 from xinrong.common.forms import add_service_error
 from xinrong.common.ids import id_or_404, ids_parse
-from xinrong.common import listing
 from xinrong.marketplace.choices import (
     PENDING_STATUSES,
     PRODUCT_KINDS,
@@ -272,9 +272,11 @@ def _application_filters(user: Any) -> list[listing.Filter]:
             listing.ChoiceFilter(
                 "institution",
                 _("机构"),
-                lambda: Organisation.objects.filter(kind__in=PRODUCT_KINDS)
-                .order_by("name")
-                .values_list("pk", "name"),
+                lambda: (
+                    Organisation.objects.filter(kind__in=PRODUCT_KINDS)
+                    .order_by("name")
+                    .values_list("pk", "name")
+                ),
                 "institution_id",
             ),
         )

@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.urls import reverse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -115,7 +115,9 @@ DEMAND_COLUMNS = [
 ]
 
 
-def _demand_export(rows: Any, *, title: str, fallback: str, columns: Any = None) -> Any:
+def _demand_export(
+    rows: Any, *, title: str, fallback: str, columns: Any = None
+) -> HttpResponseBase:
     return listing.xlsx_export(
         rows, columns or DEMAND_COLUMNS, title=title, filename=title, fallback=fallback
     )
