@@ -388,17 +388,22 @@ class Total:
 
 
 def list_totals(
-    qs: QuerySet[Any], sums: Mapping[str, Label] | None = None, *, count_label: Label = ""
+    qs: QuerySet[Any],
+    sums: Mapping[str, Label] | None = None,
+    *,
+    quantities: Mapping[str, Label] | None = None,
 ) -> tuple[int, list[Total]]:
-    """Return the number of rows and each Decimal sum over the whole queryset (one query)."""
-    sums = sums or {}
-    aggregates: dict[str, Any] = {"_n": Count("pk", distinct=False)}
-    for i, path in enumerate(sums):
+    """Return the number of rows and each sum over the whole queryset (one query): ``sums`` are
+    amounts in yuan (Decimal), ``quantities`` whole numbers (rows, days)."""
+    paths = [(p, lbl, True) for p, lbl in (sums or {}).items()]
+    paths += [(p, lbl, False) for p, lbl in (quantities or {}).items()]
+    aggregates: dict[str, Any] = {"_n": Count("pk")}
+    for i, (path, _lbl, _money) in enumerate(paths):
         aggregates[f"_s{i}"] = Sum(path)
     row = qs.order_by().aggregate(**aggregates)
     totals = [
-        Total(str(label), row[f"_s{i}"] or Decimal("0.00"), money=True)
-        for i, label in enumerate(sums.values())
+        Total(str(label), row[f"_s{i}"] or (Decimal("0.00") if money else 0), money=money)
+        for i, (_p, label, money) in enumerate(paths)
     ]
     return int(row["_n"] or 0), totals
 
@@ -448,13 +453,14 @@ def list_build(
     *,
     noun: Label,
     sums: Mapping[str, Label] | None = None,
+    quantities: Mapping[str, Label] | None = None,
     export_url: str = "",
     per_page: int | None = None,
 ) -> Listing:
     """Filter, count, total and page a scoped queryset for a list page."""
     fs = list_filter(request, qs, filters)
     filtered = fs.apply(qs)
-    count, totals = list_totals(filtered, sums)
+    count, totals = list_totals(filtered, sums, quantities=quantities)
     page = paginate(
         request, filtered, per_page=per_page or pagination.DEFAULT_PAGE_SIZE, size_param="size"
     )

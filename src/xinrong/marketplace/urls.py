@@ -10,9 +10,11 @@ app_name = "marketplace"
 
 urlpatterns = [
     path("", product_views.product_list, name="list"),
+    path("export.xlsx", product_views.product_list_export, name="list_export"),
     path("compare/", product_views.product_compare, name="compare"),
     path("p/<str:code>/", product_views.product_detail, name="detail"),
     path("mine/", product_views.my_products, name="mine"),
+    path("mine/export.xlsx", product_views.my_products_export, name="mine_export"),
     path("mine/new/", product_views.product_new, name="new"),
     path("manage/<int:pk>/", product_views.product_manage, name="manage"),
     path("manage/<int:pk>/edit/", product_views.product_edit, name="edit"),
