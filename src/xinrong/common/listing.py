@@ -422,7 +422,7 @@ class Listing:
     totals: list[Total]
     noun: str
     export_url: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    hidden: list[tuple[str, str]] = field(default_factory=list)  # kept when filtering again
 
     @property
     def form(self) -> forms.Form:
@@ -456,15 +456,20 @@ def list_build(
     quantities: Mapping[str, Label] | None = None,
     export_url: str = "",
     per_page: int | None = None,
+    keep: Sequence[str] = (),
 ) -> Listing:
-    """Filter, count, total and page a scoped queryset for a list page."""
+    """Filter, count, total and page a scoped queryset for a list page.
+
+    ``keep`` names query parameters outside the filters (a tab) that the filter form carries.
+    """
     fs = list_filter(request, qs, filters)
     filtered = fs.apply(qs)
     count, totals = list_totals(filtered, sums, quantities=quantities)
     page = paginate(
         request, filtered, per_page=per_page or pagination.DEFAULT_PAGE_SIZE, size_param="size"
     )
-    return Listing(fs, filtered, page, count, totals, str(noun), export_url)
+    hidden = [(k, str(request.GET[k])) for k in keep if request.GET.get(k)]
+    return Listing(fs, filtered, page, count, totals, str(noun), export_url, hidden)
 
 
 # ---------------------------------------------------------------- export
