@@ -159,3 +159,109 @@ def test_applications_list_queries_are_bounded(client, apps, bank_officer):
     with CaptureQueriesContext(connection) as more:
         client.get(url)
     assert len(more) == len(few)
+
+
+# ---------------------------------------------------------------- demands
+
+
+@pytest.fixture
+def demands(enterprise_user, other_enterprise_user):
+    from xinrong.marketplace import matching
+    from xinrong.marketplace.selectors import common as common_selectors
+    from xinrong.marketplace.services import demands as demand_services
+    from xinrong.marketplace.tests.factories import demand_in
+
+    matching.catalogue_forget()
+
+    def publish(user, **kw):
+        entity = common_selectors.user_entity(user=user)
+        return demand_services.demand_publish(actor=user, entity=entity, data=demand_in(**kw))
+
+    out = {
+        "xining": publish(enterprise_user, amount="500000", urgency="normal"),  # 630102
+        "xining2": publish(enterprise_user, amount="2500000.25", purpose_category="equipment"),
+        "haidong": publish(other_enterprise_user, amount="900000"),  # 632801
+    }
+    yield out
+    matching.catalogue_forget()
+
+
+def _demand_ids(html):
+    from xinrong.marketplace.models import Demand
+
+    return {d.pk for d in Demand.objects.all() if f'data-id="{d.pk}"' in html}
+
+
+def test_demand_hall_shows_every_demand_paged_filtered_and_totalled(client, demands, bank_officer):
+    _login(client, bank_officer)
+    url = reverse("marketplace:demand_hall")
+    html = client.get(url).content.decode()
+    assert _demand_ids(html) == {d.pk for d in demands.values()}
+    assert "3,900,000.25" in html and "显示前 50 个" not in html
+    html = client.get(url, {"region": "632800"}).content.decode()  # 海东市
+    assert _demand_ids(html) == {demands["haidong"].pk}
+    html = client.get(url, {"purpose": "equipment"}).content.decode()
+    assert _demand_ids(html) == {demands["xining2"].pk}
+    html = client.get(url, {"amount_min": "600000", "size": "1"}).content.decode()
+    assert len(_demand_ids(html)) == 1 and "?amount_min=600000&amp;size=1&amp;page=2" in html
+    html = client.get(url, {"q": "不存在的企业"}).content.decode()
+    assert "没有符合条件的融资需求" in html
+    html = client.get(url, {"amount_max": "abc"}).content.decode()
+    assert "融资金额（元）不高于：请输入数字" in html
+
+
+def test_demand_hall_export_follows_the_hall(client, demands, bank_officer):
+    _login(client, bank_officer)
+    rows = _xlsx(client.get(reverse("marketplace:demand_hall_export"), {"amount_min": "600000"}))
+    header, data = rows[0], rows[1:]
+    assert {r[header.index("企业")] for r in data} == {
+        demands["xining2"].entity.name,
+        demands["haidong"].entity.name,
+    }
+    amount = [r[header.index("融资金额（元）")] for r in data]
+    assert all(isinstance(a, int | float) for a in amount)
+    assert sum(amount) == pytest.approx(3400000.25)
+    assert "设备购置" in [r[header.index("用途类别")] for r in data]
+
+
+def test_my_demands_are_the_enterprises_own_only(client, demands, enterprise_user):
+    _login(client, enterprise_user)
+    html = client.get(reverse("marketplace:my_demands")).content.decode()
+    assert _demand_ids(html) == {demands["xining"].pk, demands["xining2"].pk}
+    assert "3,000,000.25" in html
+    rows = _xlsx(client.get(reverse("marketplace:my_demands_export")))
+    assert len(rows) == 3  # header + its two demands, never the other enterprise's
+    html = client.get(reverse("marketplace:my_demands"), {"status": "withdrawn"}).content
+    assert "没有符合条件的融资需求" in html.decode() and "状态：已撤回" in html.decode()
+
+
+def test_held_demands_export_needs_the_institution(client, demands, enterprise_user):
+    _login(client, enterprise_user)
+    assert client.get(reverse("marketplace:demands_held_export")).status_code == 403
+    assert client.get(reverse("marketplace:demand_hall_export")).status_code == 403
+
+
+# ---------------------------------------------------------------- products
+
+
+def test_supermarket_empty_state_and_export(client, apps, enterprise_user):
+    _login(client, enterprise_user)
+    url = reverse("marketplace:list")
+    html = client.get(url, {"q": "没有这个产品"}).content.decode()
+    assert "没有符合条件的产品" in html and "关键词“没有这个产品”" in html
+    bad = client.get(url, {"amount": "abc"}).content.decode()
+    assert "融资金额应为大于 0 的数字" in bad and "没有符合条件的产品" in bad
+    rows = _xlsx(client.get(reverse("marketplace:list_export"), {"q": "甲行"}))
+    header, data = rows[0], rows[1:]
+    assert sorted(r[0] for r in data) == ["LIST-A", "LIST-A2"]
+    assert data[0][header.index("产品类型")] == "信用贷款"
+    assert isinstance(data[0][header.index("最高额度（元）")], int | float)
+
+
+def test_my_products_filter_and_export_stay_in_the_institution(client, apps, bank_officer):
+    _login(client, bank_officer)
+    html = client.get(reverse("marketplace:mine"), {"q": "经营"}).content.decode()
+    assert 'data-code="LIST-A2"' in html and 'data-code="LIST-A"' not in html
+    rows = _xlsx(client.get(reverse("marketplace:mine_export")))
+    assert sorted(r[0] for r in rows[1:]) == ["LIST-A", "LIST-A2"]  # never bank B's LIST-B
+    assert rows[1][rows[0].index("状态")] == "已上架"
