@@ -286,7 +286,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
     source_names = dict([(rules.REGISTRY, _("市场主体登记信息")), *sources])
     searched = [k for k in ("rule", "severity", "source", "uscc") if filters[k]]
     empty = {
-        "is_filtered": bool(searched) or request.GET.get("status") not in (None, "open"),
+        "is_filtered": bool(searched) or bool(filters["status"] not in ("", "open")),
         "active": _conflict_searched(filters, source_names),
         "noun": _("数据冲突"),
     }
