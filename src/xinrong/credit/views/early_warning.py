@@ -51,7 +51,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     rows = list(lst.page.object_list)
     for a in rows:
         rule = WARNING_RULES.get(a.rule)
-        a.label = _(rule.description) if rule else a.rule  # type: ignore[attr-defined]
+        a.label = _(rule.description) if rule else a.rule
     enabled = [r.label() for r in early_warning_selectors.warning_rules_enabled()]
     return render(
         request,

@@ -265,3 +265,23 @@ def test_my_products_filter_and_export_stay_in_the_institution(client, apps, ban
     rows = _xlsx(client.get(reverse("marketplace:mine_export")))
     assert sorted(r[0] for r in rows[1:]) == ["LIST-A", "LIST-A2"]  # never bank B's LIST-B
     assert rows[1][rows[0].index("状态")] == "已上架"
+
+
+def test_demand_hall_queries_do_not_grow_with_rows(client, demands, bank_officer):
+    from xinrong.marketplace import matching
+    from xinrong.marketplace.models import Demand
+
+    _login(client, bank_officer)
+    url = reverse("marketplace:demand_hall")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for d in list(Demand.objects.all()):
+        d.pk = None
+        d.save()
+    matching.catalogue_forget()
+    client.get(url)
+    with CaptureQueriesContext(connection) as more:
+        html = client.get(url).content.decode()
+    assert len(_demand_ids(html)) == 6
+    assert len(more) == len(few)

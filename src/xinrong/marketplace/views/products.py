@@ -103,7 +103,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     verdicts = _verdicts(request, rows)
     for p in rows:
-        p.verdict = verdicts.get(p.pk)  # type: ignore[attr-defined]
+        p.verdict = verdicts.get(p.pk)
     region = request.GET.get("region", "")
     searched = [k for k in request.GET if k not in ("page", "sort", "size") and request.GET[k]]
     empty = {
