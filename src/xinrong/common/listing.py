@@ -294,7 +294,7 @@ class AmountRangeFilter(_RangeFilter):
         )
 
     def _show(self, value: Any) -> str:
-        return _("%(v)s 元") % {"v": f"{value:,}"}
+        return _("%(v)s 元") % {"v": f"{value:,f}"}
 
 
 class DateRangeFilter(_RangeFilter):

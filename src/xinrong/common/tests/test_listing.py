@@ -87,6 +87,11 @@ def test_apply_narrows_and_totals_sum_the_filtered_set():
     assert n == 2 and totals[0].value == a.pk + b.pk and totals[0].money
 
 
+def test_an_amount_in_exponent_form_reads_as_a_plain_figure():
+    fs = _fs("amount_min=1e5")
+    assert fs.messages == [] and fs.active == ["金额（元）不低于 100,000 元"]
+
+
 def test_figures_have_thousands_separators_in_every_locale():
     assert money(Decimal("45800000")) == "45,800,000.00"
     assert money("27182.94") == "27,182.94"
