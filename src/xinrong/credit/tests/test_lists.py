@@ -111,3 +111,39 @@ def test_query_log_filters_and_export(client, entity, enterprise_user, bank_offi
     assert isinstance(data[0][header.index("查询时间")], dt.datetime)
     client.force_login(bank_officer)
     assert client.get(reverse("credit:query_log_export")).status_code == 403
+
+
+def test_alert_inbox_filters_keep_the_tab_and_page(client, entity, bank_officer, make_user):
+    from xinrong.credit.early_warning import RULES_BY_ID
+    from xinrong.credit.models import Alert
+
+    rule = next(iter(RULES_BY_ID))
+    other_bank = make_user("bank", ["loan_officer"])
+
+    def alert(institution, severity, status, n):
+        return Alert.objects.create(
+            entity=entity,
+            institution=institution,
+            rule=rule,
+            severity=severity,
+            status=status,
+            fingerprint=f"f{n}",
+        )
+
+    high = alert(bank_officer.organisation, "high", "open", 1)
+    alert(bank_officer.organisation, "low", "open", 2)
+    alert(bank_officer.organisation, "high", "closed", 3)
+    alert(other_bank.organisation, "high", "open", 4)
+    client.force_login(bank_officer)
+    url = reverse("credit:alerts")
+    html = client.get(url, {"severity": "high"}).content.decode()
+    assert html.count(f'data-rule="{rule}"') == 1  # open (the tab) and high; never the other bank's
+    assert 'name="status" value="open"' not in html  # no tab chosen: nothing to carry
+    html = client.get(url, {"status": "all", "severity": "high"}).content.decode()
+    assert html.count(f'data-rule="{rule}"') == 2
+    assert '<input type="hidden" name="status" value="all">' in html  # filtering keeps the tab
+    html = client.get(url, {"status": "all", "severity": "bogus"}).content.decode()
+    assert "严重程度：“bogus”不是可选的值" in html and html.count(f'data-rule="{rule}"') == 3
+    html = client.get(url, {"q": "不存在"}).content.decode()
+    assert "没有符合条件的预警" in html
+    assert high.pk
