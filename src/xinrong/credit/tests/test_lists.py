@@ -147,3 +147,15 @@ def test_alert_inbox_filters_keep_the_tab_and_page(client, entity, bank_officer,
     html = client.get(url, {"q": "不存在"}).content.decode()
     assert "没有符合条件的预警" in html
     assert high.pk
+
+
+def test_repair_list_empty_state_and_bad_status(client, tax_clerk):
+    client.force_login(tax_clerk)
+    url = reverse("credit:repair_list")
+    html = client.get(url).content.decode()
+    assert "暂无修复申请" in html
+    html = client.get(url, {"q": "某某公司"}).content.decode()
+    assert "没有符合条件的修复申请" in html and "关键词“某某公司”" in html
+    response = client.get(url, {"status": "bogus"})
+    assert response.status_code == 200
+    assert "状态：“bogus”不是可选的值" in response.content.decode()
