@@ -285,3 +285,20 @@ def test_demand_hall_queries_do_not_grow_with_rows(client, demands, bank_officer
         html = client.get(url).content.decode()
     assert len(_demand_ids(html)) == 6
     assert len(more) == len(few)
+
+
+def test_escalated_demands_filter_by_region_with_names(client, demands, operator):
+    from django.utils import timezone
+
+    from xinrong.marketplace.models import Demand
+
+    Demand.objects.update(escalated_at=timezone.now())
+    _login(client, operator)
+    url = reverse("marketplace:demands_escalated")
+    html = client.get(url).content.decode()
+    assert _demand_ids(html) == {d.pk for d in demands.values()}
+    assert "青海省西宁市城东区" in html and ">630102<" not in html  # names, not codes
+    html = client.get(url, {"region": "632800"}).content.decode()
+    assert _demand_ids(html) == {demands["haidong"].pk}
+    html = client.get(url, {"q": "没有这家"}).content.decode()
+    assert "没有符合条件的逾期无人承接的需求" in html

@@ -368,7 +368,7 @@ def demands_escalated(request: HttpRequest) -> HttpResponse:
         request,
         demand_selectors.escalated_demands(user=user),
         _demand_filters(),
-        noun=_("无人承接的需求"),
+        noun=_("逾期无人承接的需求"),
         sums=DEMAND_SUMS,
     )
     _mark_holds(user, list(lst.page.object_list))
