@@ -17,6 +17,7 @@ urlpatterns = [
     path("graph/<str:uscc>/data.json", archive_views.graph_data, name="graph_data"),
     path("authorisations/", archive_views.authorisations, name="authorisations"),
     path("disputes/", disputes_views.dispute_list, name="dispute_list"),
+    path("disputes/export.xlsx", disputes_views.dispute_export, name="dispute_export"),
     path("disputes/new/<int:fact_id>/", disputes_views.dispute_new, name="dispute_new"),
     path("disputes/<int:pk>/", disputes_views.dispute_detail, name="dispute_detail"),
     path(
@@ -40,6 +41,7 @@ urlpatterns = [
     ),
     path("authorisations/<int:pk>/revoke/", archive_views.authorisation_revoke, name="revoke"),
     path("query-log/", archive_views.query_log, name="query_log"),
+    path("query-log/export.xlsx", archive_views.query_log_export, name="query_log_export"),
     path("portrait/", scoring_views.portrait_own, name="portrait_own"),
     path("portrait/<str:uscc>/", scoring_views.portrait, name="portrait"),
     path("alerts/", early_warning_views.alerts, name="alerts"),

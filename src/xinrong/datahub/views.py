@@ -7,20 +7,23 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import Organisation, User
+from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
 from xinrong.datahub import rules, selectors, workbooks
-from xinrong.datahub.categories import CATEGORIES
+from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictSeverity, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID
 from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, SourceForm, UploadForm
@@ -38,6 +41,63 @@ def _sources(user: User) -> QuerySet[Source]:
         return selectors.source_list(user=user)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
+
+
+def _batch_filters(sources: QuerySet[Source]) -> list[listing.Filter]:
+    return [
+        listing.SearchFilter(
+            "q", _("文件名"), ["filename__icontains"], placeholder=_("上传的文件名")
+        ),
+        listing.ChoiceFilter(
+            "source", _("数据来源"), lambda: sources.values_list("code", "name"), "source__code"
+        ),
+        listing.ChoiceFilter("category", _("数据类别"), CATEGORY_CHOICES),
+        listing.ChoiceFilter("status", _("状态"), BatchStatus.choices),
+        listing.BooleanFilter("has_rejected", _("仅看有拒绝行的"), Q(rejected__gt=0)),
+        listing.DateRangeFilter("created", _("上传日期"), "created_at"),
+    ]
+
+
+BATCH_QUANTITIES = {
+    "received": gettext_lazy("收到行数"),
+    "accepted": gettext_lazy("接收行数"),
+    "rejected": gettext_lazy("拒绝行数"),
+}
+
+BATCH_COLUMNS = [
+    listing.Column(gettext_lazy("批次编号"), listing.attr("pk"), 10),
+    listing.Column(gettext_lazy("上传时间"), listing.attr("created_at"), 18),
+    listing.Column(gettext_lazy("数据来源"), listing.attr("source.name"), 20),
+    listing.Column(gettext_lazy("报送部门"), listing.attr("source.organisation.name"), 22),
+    listing.Column(gettext_lazy("数据类别"), listing.display("category"), 18),
+    listing.Column(gettext_lazy("渠道"), listing.display("channel")),
+    listing.Column(gettext_lazy("文件名"), listing.attr("filename"), 28),
+    listing.Column(gettext_lazy("状态"), listing.display("status")),
+    listing.Column(gettext_lazy("收到行数"), listing.attr("received")),
+    listing.Column(gettext_lazy("接收行数"), listing.attr("accepted")),
+    listing.Column(gettext_lazy("拒绝行数"), listing.attr("rejected")),
+    listing.Column(gettext_lazy("重复行数"), listing.attr("duplicates")),
+    listing.Column(gettext_lazy("待关联行数"), listing.attr("unresolved")),
+    listing.Column(gettext_lazy("冲突数"), listing.attr("conflicts")),
+    listing.Column(gettext_lazy("完成时间"), listing.attr("finished_at"), 18),
+    listing.Column(gettext_lazy("失败原因"), listing.attr("failure"), 24),
+]
+
+
+@login_required
+def batch_export(request: HttpRequest) -> HttpResponseBase:
+    """The batches list of the hub's home as Excel (the same sources and filters)."""
+    user = request_user(request)
+    sources = _sources(user)
+    qs = selectors.batch_list(user=user).select_related("source__organisation")
+    qs = listing.list_filter(request, qs, _batch_filters(sources)).apply(qs)
+    return listing.xlsx_export(
+        listing.query_rows(qs),
+        BATCH_COLUMNS,
+        title=_("归集批次"),
+        filename=_("归集批次"),
+        fallback="batches",
+    )
 
 
 @login_required
@@ -69,7 +129,14 @@ def hub_home(request: HttpRequest) -> HttpResponse:
             add_service_error(form, exc)
         else:
             return redirect("datahub:batch_detail", pk=batch.pk)
-    batches = selectors.batch_list(user=user)[:20]
+    batches = listing.list_build(
+        request,
+        selectors.batch_list(user=user),
+        _batch_filters(sources),
+        noun=_("批次"),
+        quantities=BATCH_QUANTITIES,
+        export_url=reverse("datahub:batches_export"),
+    )
     rows = [
         {
             "source": s,
@@ -80,7 +147,9 @@ def hub_home(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "sources": rows,
-        "batches": batches,
+        "batches": batches.page.object_list,
+        "listing": batches,
+        "page": batches.page,
         "can_upload": deliverable.exists(),
         "is_reporter": permissions.can(user, "datahub.batch_deliver"),
         "can_resolve": permissions.can(user, "datahub.unresolved_view"),
@@ -312,27 +381,60 @@ def _rule_label(code: str) -> str:
     return _(rule.description) if rule else code
 
 
-@login_required
-def conflict_queue(request: HttpRequest) -> HttpResponse:
-    """The conflicts a department or operator may handle, filtered and paginated."""
-    user = request_user(request)
+def _conflict_filters(request: HttpRequest) -> dict[str, str]:
     status = request.GET.get("status", ConflictStatus.OPEN)
-    filters = {
+    return {
         "status": "" if status == "all" else status,
         "rule": request.GET.get("rule", ""),
         "severity": request.GET.get("severity", ""),
         "source": request.GET.get("source", ""),
         "uscc": request.GET.get("uscc", ""),
     }
+
+
+def _conflict_searched(filters: dict[str, str], sources: dict[str, str]) -> list[str]:
+    out = []
+    if filters["status"]:
+        out.append(_("处理状态：%(v)s") % {"v": _choice_label(ConflictStatus, filters["status"])})
+    if filters["rule"]:
+        out.append(_("校验规则：%(v)s") % {"v": _rule_label(filters["rule"])})
+    if filters["severity"]:
+        out.append(
+            _("严重程度：%(v)s") % {"v": _choice_label(ConflictSeverity, filters["severity"])}
+        )
+    if filters["source"]:
+        out.append(_("数据来源：%(v)s") % {"v": sources.get(filters["source"], filters["source"])})
+    if filters["uscc"]:
+        out.append(_("统一社会信用代码“%(v)s”") % {"v": filters["uscc"]})
+    return out
+
+
+def _choice_label(choices: Any, value: str) -> str:
+    return str(dict(choices.choices).get(value, value))
+
+
+@login_required
+def conflict_queue(request: HttpRequest) -> HttpResponse:
+    """The conflicts a department or operator may handle, filtered and paginated."""
+    user = request_user(request)
+    filters = _conflict_filters(request)
     qs = selectors.conflict_queue(user=user, **filters)
     sources = list(_sources(user).values_list("code", "name"))
     page = paginate(request, qs, per_page=30)
+    source_names = dict([(rules.REGISTRY, _("市场主体登记信息")), *sources])
+    searched = [k for k in ("rule", "severity", "source", "uscc") if filters[k]]
+    empty = {
+        "is_filtered": bool(searched) or bool(filters["status"] not in ("", "open")),
+        "active": _conflict_searched(filters, source_names),
+        "noun": _("数据冲突"),
+    }
     return render(
         request,
         "datahub/conflicts.html",
         {
             "page": page,
-            "filters": {**filters, "status": status},
+            "empty": empty,
+            "filters": {**filters, "status": request.GET.get("status", ConflictStatus.OPEN)},
             "statuses": ConflictStatus.choices,
             "rules": [(r.id, _(r.description)) for r in RULES],
             "rule_labels": {r.id: _(r.description) for r in RULES},
@@ -340,6 +442,36 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
         },
+    )
+
+
+@login_required
+def conflict_export(request: HttpRequest) -> HttpResponseBase:
+    """The conflict queue as Excel: the same conflicts and filters as the page."""
+    user = request_user(request)
+    qs = selectors.conflict_queue(user=user, **_conflict_filters(request))
+    names = dict(Source.objects.values_list("code", "name"))
+    names[rules.REGISTRY] = _("市场主体登记信息")
+    columns = [
+        listing.Column(_("编号"), listing.attr("pk"), 10),
+        listing.Column(_("企业"), listing.attr("entity.name"), 28),
+        listing.Column(_("统一社会信用代码"), listing.attr("entity.uscc"), 20),
+        listing.Column(_("校验规则"), lambda c: _rule_label(c.rule), 30),
+        listing.Column(_("严重程度"), lambda c: _choice_label(ConflictSeverity, c.severity)),
+        listing.Column(
+            _("涉及来源"), lambda c: "、".join(names.get(s, s) for s in c.sources or []), 30
+        ),
+        listing.Column(_("发现时间"), listing.attr("created_at"), 18),
+        listing.Column(_("处理状态"), listing.display("status"), 16),
+        listing.Column(_("处理人"), listing.attr("resolved_by.display_name")),
+        listing.Column(_("处理说明"), listing.attr("resolution_note"), 30),
+    ]
+    return listing.xlsx_export(
+        listing.query_rows(qs),
+        columns,
+        title=_("数据冲突"),
+        filename=_("数据冲突"),
+        fallback="conflicts",
     )
 
 

@@ -11,12 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
+from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.credit import presenters
@@ -28,6 +30,7 @@ from xinrong.credit.choices import (
     Channel,
     EdgeKind,
     NodeKind,
+    Purpose,
 )
 from xinrong.credit.fact_display import display_values
 from xinrong.credit.forms import AuthorisationForm
@@ -175,27 +178,84 @@ def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("credit:authorisations")
 
 
-@login_required
-def query_log(request: HttpRequest) -> HttpResponse:
-    """Who read the enterprise's non-public information."""
+def _query_log_filters() -> list[listing.Filter]:
+    return [
+        listing.SearchFilter(
+            "q",
+            _("机构或查询人"),
+            ["organisation__name__icontains", "user__display_name__icontains"],
+            placeholder=_("机构名称或查询人"),
+        ),
+        listing.ChoiceFilter("purpose", _("查询用途"), Purpose.choices),
+        listing.ChoiceFilter("channel", _("渠道"), Channel.choices),
+        listing.DateRangeFilter("accessed", _("查询日期"), "accessed_at"),
+    ]
+
+
+def _query_logs(request: HttpRequest) -> tuple[Any, Any]:
     user = request_user(request)
     entity = own_entity(user)
     try:
-        logs = archive_selectors.query_log_list(user=user, entity=entity)[:500]
+        logs = archive_selectors.query_log_list(user=user, entity=entity)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
+    return logs, entity
+
+
+def _query_log_categories() -> dict[str, str]:
+    return {
+        **{c: _(s.name) for c, s in CATEGORIES.items()},
+        GRAPH_CONTENT: str(GRAPH_CONTENT_LABEL),
+        **{k: str(v) for k, v in QUERY_LOG_ITEMS.items()},
+    }
+
+
+@login_required
+def query_log(request: HttpRequest) -> HttpResponse:
+    """Who read the enterprise's non-public information: filtered, paged and exportable."""
+    logs, entity = _query_logs(request)
+    lst = listing.list_build(
+        request,
+        logs,
+        _query_log_filters(),
+        noun=_("查询记录"),
+        export_url=reverse("credit:query_log_export"),
+    )
     return render(
         request,
         "credit/query_log.html",
         {
-            "logs": logs,
+            "listing": lst,
+            "page": lst.page,
+            "logs": lst.page.object_list,
             "entity": entity,
-            "categories": {
-                **{c: _(s.name) for c, s in CATEGORIES.items()},
-                GRAPH_CONTENT: GRAPH_CONTENT_LABEL,
-                **{k: str(v) for k, v in QUERY_LOG_ITEMS.items()},
-            },
+            "categories": _query_log_categories(),
         },
+    )
+
+
+@login_required
+def query_log_export(request: HttpRequest) -> HttpResponseBase:
+    """The enterprise's query log as Excel (the same filters as the page)."""
+    logs, _entity = _query_logs(request)
+    logs = listing.list_filter(request, logs, _query_log_filters()).apply(logs)
+    names = _query_log_categories()
+    columns = [
+        listing.Column(_("查询时间"), listing.attr("accessed_at"), 18),
+        listing.Column(_("机构"), listing.attr("organisation.name"), 24),
+        listing.Column(_("查询人"), lambda log: str(log.user) if log.user_id else "", 14),
+        listing.Column(_("查询用途"), listing.display("purpose"), 14),
+        listing.Column(_("渠道"), listing.display("channel")),
+        listing.Column(
+            _("查询内容"), lambda log: "、".join(names.get(c, c) for c in log.categories or []), 40
+        ),
+    ]
+    return listing.xlsx_export(
+        listing.query_rows(logs),
+        columns,
+        title=_("查询记录"),
+        filename=_("查询记录"),
+        fallback="query-log",
     )
 
 

@@ -7,18 +7,26 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
+from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
-from xinrong.common.pagination import paginate
-from xinrong.credit.choices import DISPUTE_ANSWER_DAYS, DisputeStatus
+from xinrong.credit.choices import (
+    DISPUTE_ANSWER_DAYS,
+    OPEN_DISPUTE_STATUSES,
+    DisputeKind,
+    DisputeStatus,
+)
 from xinrong.credit.forms import DisputeCorrectForm, DisputeForm, EvidenceForm, NoteForm, ReasonForm
 from xinrong.credit.models import Dispute, DisputeEvidence
 from xinrong.credit.selectors import archive as archive_selectors
@@ -26,32 +34,117 @@ from xinrong.credit.selectors import disputes as disputes_selectors
 from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.views.common import case_role, evidence_response, form_error_add
 from xinrong.credit.workflows import DISPUTE
-from xinrong.datahub.categories import CATEGORIES, display_values
+from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES, display_values
+
+
+def _dispute_filters(role: str) -> list[listing.Filter]:
+    """The filters of the disputes list (the enterprise has no name search or region)."""
+    out: list[listing.Filter] = [
+        listing.ChoiceFilter("status", _("状态"), DisputeStatus.choices),
+        listing.ChoiceFilter("kind", _("异议类型"), DisputeKind.choices),
+        listing.ChoiceFilter("category", _("信息类别"), CATEGORY_CHOICES),
+        listing.DateRangeFilter("submitted", _("提交日期"), "submitted_at"),
+        listing.BooleanFilter(
+            "overdue",
+            _("只看逾期"),
+            lambda: Q(status__in=OPEN_DISPUTE_STATUSES, due_on__lt=timezone.localdate()),
+        ),
+    ]
+    if role != "enterprise":
+        out.insert(
+            0,
+            listing.SearchFilter(
+                "q",
+                _("关键词"),
+                ["entity__name__icontains", "entity__uscc__iexact"],
+                placeholder=_("企业名称或信用代码"),
+            ),
+        )
+        out.insert(2, listing.RegionFilter("region", _("企业所在地区"), "entity__division_code"))
+    return out
+
+
+def _disputes(request: HttpRequest) -> tuple[Any, str]:
+    user = request_user(request)
+    qs = disputes_selectors.dispute_list(user=user, today=timezone.localdate())
+    return qs, case_role(user)
 
 
 @login_required
 def dispute_list(request: HttpRequest) -> HttpResponse:
-    """The enterprise's disputes, a department's inbox, or all disputes for the operator."""
+    """The enterprise's disputes, a department's inbox, or all disputes for the operator;
+    filtered, paged and exportable."""
     user = request_user(request)
-    status = request.GET.get("status", "")
-    overdue = request.GET.get("overdue") == "1"
+    qs, role = _disputes(request)
     today = timezone.localdate()
-    qs = disputes_selectors.dispute_list(user=user, status=status, overdue=overdue, today=today)
+    lst = listing.list_build(
+        request,
+        qs,
+        _dispute_filters(role),
+        noun=_("异议"),
+        export_url=reverse("credit:dispute_export"),
+        per_page=30,
+    )
     counts = disputes_selectors.dispute_counts(user=user, today=today)
-    page = paginate(request, qs, per_page=30)
     return render(
         request,
         "credit/dispute_list.html",
         {
-            "page": page,
-            "role": case_role(user),
-            "status": status,
-            "overdue": overdue,
+            "listing": lst,
+            "page": lst.page,
+            "role": role,
+            "status": lst.filterset.values.get("status", ""),
+            "overdue": bool(lst.filterset.values.get("overdue")),
             "statuses": DisputeStatus.choices,
             "counts": counts,
             "today": today,
             "categories": {c: s.name for c, s in CATEGORIES.items()},
         },
+    )
+
+
+def _category_name(code: str) -> str:
+    spec = CATEGORIES.get(code)
+    return _(spec.name) if spec else code
+
+
+DISPUTE_COLUMNS = [
+    listing.Column(gettext_lazy("编号"), listing.attr("pk"), 10),
+    listing.Column(gettext_lazy("企业"), listing.attr("entity.name"), 28),
+    listing.Column(gettext_lazy("统一社会信用代码"), listing.attr("entity.uscc"), 20),
+    listing.Column(gettext_lazy("信息类别"), lambda d: _category_name(d.category), 18),
+    listing.Column(gettext_lazy("异议类型"), listing.display("kind")),
+    listing.Column(gettext_lazy("数据来源"), listing.attr("source.name"), 18),
+    listing.Column(gettext_lazy("报送部门"), listing.attr("source.organisation.name"), 20),
+    listing.Column(gettext_lazy("异议说明"), listing.attr("claim"), 30),
+    listing.Column(gettext_lazy("提交时间"), listing.attr("submitted_at"), 18),
+    listing.Column(gettext_lazy("答复期限"), listing.attr("due_on"), 12),
+    listing.Column(gettext_lazy("状态"), listing.display("status")),
+    listing.Column(
+        gettext_lazy("是否逾期"),
+        lambda d: (
+            str(_("是"))
+            if d.status in OPEN_DISPUTE_STATUSES and d.due_on < timezone.localdate()
+            else str(_("否"))
+        ),
+    ),
+    listing.Column(gettext_lazy("督办时间"), listing.attr("escalated_at"), 18),
+    listing.Column(gettext_lazy("办结时间"), listing.attr("resolved_at"), 18),
+    listing.Column(gettext_lazy("处理意见"), listing.attr("resolution"), 30),
+]
+
+
+@login_required
+def dispute_export(request: HttpRequest) -> HttpResponseBase:
+    """The disputes list as Excel: the same disputes and filters as the list."""
+    qs, role = _disputes(request)
+    qs = listing.list_filter(request, qs, _dispute_filters(role)).apply(qs)
+    return listing.xlsx_export(
+        listing.query_rows(qs),
+        DISPUTE_COLUMNS,
+        title=_("异议"),
+        filename=_("异议"),
+        fallback="disputes",
     )
 
 

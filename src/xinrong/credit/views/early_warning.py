@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
+from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError
 from xinrong.credit import presenters
 from xinrong.credit.choices import AlertSeverity
@@ -26,20 +27,45 @@ def alerts(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in {"open", "acknowledged", "closed", "all"}:
         status = "open"
-    rows = list(
+    filters: list[listing.Filter] = [
+        listing.SearchFilter(
+            "q",
+            _("企业"),
+            ["entity__name__icontains", "entity__uscc__iexact"],
+            placeholder=_("企业名称或信用代码"),
+        ),
+        listing.ChoiceFilter(
+            "rule", _("预警规则"), [(r, _(x.description)) for r, x in WARNING_RULES.items()]
+        ),
+        listing.ChoiceFilter("severity", _("严重程度"), AlertSeverity.choices),
+        listing.DateRangeFilter("created", _("预警日期"), "created_at"),
+    ]
+    lst = listing.list_build(
+        request,
         early_warning_selectors.alert_inbox(
             user=request_user(request), status=None if status == "all" else status
-        )[:500]
+        ),
+        filters,
+        noun=_("预警"),
+        keep=("status",),
     )
+    rows = list(lst.page.object_list)
     for a in rows:
         rule = WARNING_RULES.get(a.rule)
-        a.label = _(rule.description) if rule else a.rule  # type: ignore[attr-defined]
-        a.detail_shown = presenters.alert_detail(a.rule, a.detail)  # type: ignore[attr-defined]
+        a.label = _(rule.description) if rule else a.rule
+        a.detail_shown = presenters.alert_detail(a.rule, a.detail)
     enabled = [r.label() for r in early_warning_selectors.warning_rules_enabled()]
     return render(
         request,
         "credit/alerts.html",
-        {"rows": rows, "status": status, "enabled": enabled, "severities": AlertSeverity},
+        {
+            "rows": rows,
+            "listing": lst,
+            "page": lst.page,
+            "status": status,
+            "enabled": enabled,
+            "severities": AlertSeverity,
+        },
     )
 
 

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import User
+from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, ConflictError, PermissionDeniedError
-from xinrong.common.pagination import paginate
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.fact_display import fact_publication_end
 from xinrong.credit.forms import NoteForm, ReasonForm, RepairForm
@@ -34,16 +34,32 @@ from xinrong.datahub.categories import CATEGORIES
 def repair_list(request: HttpRequest) -> HttpResponse:
     """The enterprise's repair applications, or those a department or the operator decides."""
     user = request_user(request)
-    status = request.GET.get("status", "")
-    qs = repair_selectors.repair_list(user=user, status=status)
-    page = paginate(request, qs, per_page=30)
+    role = case_role(user)
+    filters: list[listing.Filter] = [
+        listing.ChoiceFilter("status", _("状态"), RepairStatus.choices),
+        listing.DateRangeFilter("submitted", _("申请日期"), "submitted_at"),
+    ]
+    if role != "enterprise":
+        filters.insert(
+            0,
+            listing.SearchFilter(
+                "q",
+                _("关键词"),
+                ["entity__name__icontains", "entity__uscc__iexact", "fact__reference_no__iexact"],
+                placeholder=_("企业名称、信用代码或文号"),
+            ),
+        )
+    lst = listing.list_build(
+        request, repair_selectors.repair_list(user=user), filters, noun=_("修复申请"), per_page=30
+    )
     return render(
         request,
         "credit/repair_list.html",
         {
-            "page": page,
-            "role": case_role(user),
-            "status": status,
+            "listing": lst,
+            "page": lst.page,
+            "role": role,
+            "status": lst.filterset.values.get("status", ""),
             "statuses": RepairStatus.choices,
             "periods": PUBLICATION_PERIODS.values(),
             "severity_labels": {k: p.label for k, p in PUBLICATION_PERIODS.items()},

@@ -7,15 +7,22 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
+from xinrong.accounts.choices import OrgGroup
+from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import is_institution
+from xinrong.common import listing
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -25,8 +32,12 @@ from xinrong.common.errors import (
 )
 from xinrong.common.forms import add_service_error
 from xinrong.common.ids import id_or_404, ids_parse
-from xinrong.common.pagination import paginate
-from xinrong.marketplace.choices import ApplicationStatus
+from xinrong.marketplace.choices import (
+    PENDING_STATUSES,
+    PRODUCT_KINDS,
+    ApplicationStatus,
+    ProductType,
+)
 from xinrong.marketplace.forms import (
     ApplicationForm,
     ApproveForm,
@@ -226,27 +237,138 @@ def _own_loan(request: HttpRequest, user: Any) -> Any:
     return loan_selectors.loan_visible_get(user=user, pk=pk)
 
 
+def _application_filters(user: Any) -> list[listing.Filter]:
+    """The filters of the applications list; the institution filter is for those seeing many."""
+    enterprise = user.group == OrgGroup.ENTERPRISE
+    out: list[listing.Filter] = [
+        listing.SearchFilter(
+            "q",
+            _("关键词"),
+            [
+                "number__icontains",
+                "entity__name__icontains",
+                "entity__uscc__iexact",
+                "product__name__icontains",
+                "loan__number__iexact",
+                "contract_no__iexact",
+            ],
+            placeholder=_("申请编号、企业名称、信用代码或产品"),
+        ),
+        listing.ChoiceFilter("status", _("状态"), ApplicationStatus.choices),
+        listing.ChoiceFilter(
+            "type", _("产品类型"), ProductType.choices, "product_version__product_type"
+        ),
+        listing.DateRangeFilter("submitted", _("提交日期"), "submitted_at"),
+        listing.AmountRangeFilter("amount", _("申请金额（元）"), "amount"),
+        listing.BooleanFilter("balance", _("仅看有贷款余额的"), Q(loan__outstanding__gt=0)),
+        listing.BooleanFilter(
+            "late",
+            _("超时未办"),
+            lambda: Q(status__in=PENDING_STATUSES, sla_due_at__lt=timezone.now()),
+        ),
+    ]
+    if not is_institution.test(user):
+        out.insert(
+            2,
+            listing.ChoiceFilter(
+                "institution",
+                _("机构"),
+                lambda: (
+                    Organisation.objects.filter(kind__in=PRODUCT_KINDS)
+                    .order_by("name")
+                    .values_list("pk", "name")
+                ),
+                "institution_id",
+            ),
+        )
+    if not enterprise:
+        out.insert(2, listing.RegionFilter("region", _("企业所在地区"), "entity__division_code"))
+    return out
+
+
+def _applications_filtered(request: HttpRequest) -> tuple[Any, listing.FilterSet]:
+    user = request_user(request)
+    qs = application_selectors.applications_visible(user=user).select_related("loan")
+    fs = listing.list_filter(request, qs, _application_filters(user))
+    return fs.apply(qs), fs
+
+
+APPLICATION_SUMS = {
+    "amount": gettext_lazy("申请金额合计"),
+    "loan__principal": gettext_lazy("放款金额合计"),
+    "loan__outstanding": gettext_lazy("贷款余额合计"),
+}
+
+
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
-    """Applications the user may see: the enterprise's own, the institution's queue, or all."""
+    """Applications the user may see: the enterprise's own, the institution's queue, or all;
+    filtered, totalled over the filtered set, paged, exportable."""
     user = request_user(request)
-    status = request.GET.get("status") or None
-    if status not in ApplicationStatus.values:
-        status = None
-    late = request.GET.get("late") == "1"
-    qs = application_selectors.applications_visible(user=user, status=status, late_only=late)
-    page = paginate(request, qs)
+    qs = application_selectors.applications_visible(user=user).select_related("loan")
+    lst = listing.list_build(
+        request,
+        qs,
+        _application_filters(user),
+        noun=_("贷款申请"),
+        sums=APPLICATION_SUMS,
+        export_url=reverse("marketplace:applications_export"),
+    )
     counts = application_selectors.application_status_counts(user=user)
     return render(
         request,
         "marketplace/application_list.html",
         {
-            "page": page,
-            "status": status,
-            "late": late,
+            "listing": lst,
+            "page": lst.page,
+            "status": lst.filterset.values.get("status"),
+            "late": bool(lst.filterset.values.get("late")),
             "statuses": [(s, label, counts.get(s, 0)) for s, label in ApplicationStatus.choices],
             "now": timezone.now(),
         },
+    )
+
+
+APPLICATION_COLUMNS = [
+    listing.Column(gettext_lazy("申请编号"), listing.attr("number"), 20),
+    listing.Column(gettext_lazy("提交时间"), listing.attr("submitted_at"), 18),
+    listing.Column(gettext_lazy("申请主体"), listing.attr("entity.name"), 28),
+    listing.Column(gettext_lazy("统一社会信用代码"), listing.attr("entity.uscc"), 20),
+    listing.Column(gettext_lazy("产品"), listing.attr("product.name"), 22),
+    listing.Column(gettext_lazy("产品类型"), listing.display("product_version.product_type")),
+    listing.Column(gettext_lazy("机构"), listing.attr("institution.name"), 22),
+    listing.Column(gettext_lazy("申请金额（元）"), listing.attr("amount")),
+    listing.Column(gettext_lazy("申请期限（月）"), listing.attr("term_months")),
+    listing.Column(gettext_lazy("状态"), listing.display("status")),
+    listing.Column(gettext_lazy("批准金额（元）"), listing.attr("approved_amount")),
+    listing.Column(gettext_lazy("批准年利率（%）"), listing.attr("approved_rate")),
+    listing.Column(gettext_lazy("签约日期"), listing.attr("contract_signed_on")),
+    listing.Column(gettext_lazy("贷款编号"), lambda a: _loan(a) and _loan(a).number, 20),
+    listing.Column(gettext_lazy("放款金额（元）"), lambda a: _loan(a) and _loan(a).principal),
+    listing.Column(gettext_lazy("放款日期"), lambda a: _loan(a) and _loan(a).disbursed_on),
+    listing.Column(gettext_lazy("贷款余额（元）"), lambda a: _loan(a) and _loan(a).outstanding),
+    listing.Column(gettext_lazy("逾期天数"), lambda a: _loan(a) and _loan(a).overdue_days),
+    listing.Column(gettext_lazy("当前环节时限"), listing.attr("sla_due_at"), 18),
+]
+
+
+def _loan(app: LoanApplication) -> Any:
+    try:
+        return app.loan
+    except ObjectDoesNotExist:
+        return None
+
+
+@login_required
+def application_export(request: HttpRequest) -> HttpResponseBase:
+    """The applications list as Excel: the same visibility and filters as the list."""
+    qs, _fs = _applications_filtered(request)
+    return listing.xlsx_export(
+        listing.query_rows(qs),
+        APPLICATION_COLUMNS,
+        title=_("贷款申请"),
+        filename=_("贷款申请"),
+        fallback="applications",
     )
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
+from xinrong.common import listing
 from xinrong.common.errors import (
     SERVICE_ERRORS,
     ConflictError,
@@ -26,6 +31,7 @@ from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     PRODUCT_TAGS,
     CollateralMode,
+    ProductStatus,
     ProductType,
     RepaymentMethod,
     VersionStatus,
@@ -54,22 +60,57 @@ SORT_CHOICES = [
 ]
 
 
-@login_required
-def product_list(request: HttpRequest) -> HttpResponse:
-    """Browse, search, filter and sort published products."""
-    error = ""
-    page = None
+def _product_search(request: HttpRequest) -> tuple[Any, Any, str]:
+    """Return the filters, the published products they select (None on a bad value), the error."""
     try:
         filters = product_selectors.product_filter_parse(request.GET)
-        qs = product_selectors.product_search(filters=filters)
-        page = paginate(request, qs)
     except ValidationError as exc:
-        error = error_payload(exc)[1]["message"]
-    rows = list(page.object_list) if page else []
+        return None, None, error_payload(exc)[1]["message"]
+    return filters, product_selectors.product_search(filters=filters), ""
+
+
+def _product_searched(f: Any) -> list[str]:
+    """What the supermarket's filters select, in words (for the empty state)."""
+    if f is None:
+        return []
+    out = []
+    if f.q:
+        out.append(_("关键词“%(q)s”") % {"q": f.q})
+    if f.product_type:
+        out.append(_("产品类型：%(v)s") % {"v": ProductType(f.product_type).label})
+    if f.tag:
+        out.append(_("标签：%(v)s") % {"v": f.tag})
+    if f.institution_kind:
+        out.append(
+            _("机构类型：%(v)s") % {"v": dict(INSTITUTION_KIND_CHOICES).get(f.institution_kind)}
+        )
+    if f.amount is not None:
+        out.append(_("融资金额 %(v)s 元") % {"v": f"{f.amount:,}"})
+    if f.term is not None:
+        out.append(_("期限 %(v)s 个月") % {"v": f.term})
+    if f.max_rate is not None:
+        out.append(_("最高年利率 %(v)s%%") % {"v": f.max_rate})
+    if f.region:
+        out.append(_("所在地区：%(v)s") % {"v": divisions.full_name(f.region) or f.region})
+    return out
+
+
+@login_required
+def product_list(request: HttpRequest) -> HttpResponse:
+    """Browse, search, filter and sort published products; export what is found."""
+    filters, qs, error = _product_search(request)
+    page = paginate(request, qs if qs is not None else Product.objects.none())
+    rows = list(page.object_list)
     verdicts = _verdicts(request, rows)
     for p in rows:
-        p.verdict = verdicts.get(p.pk)  # type: ignore[attr-defined]
+        p.verdict = verdicts.get(p.pk)
     region = request.GET.get("region", "")
+    searched = [k for k in request.GET if k not in ("page", "sort", "size") and request.GET[k]]
+    empty = {
+        "is_filtered": bool(searched),
+        "active": _product_searched(filters),
+        "noun": _("产品"),
+    }
     return render(
         request,
         "marketplace/product_list.html",
@@ -77,6 +118,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "error": error,
+            "empty": empty,
             "params": request.GET,
             "types": ProductType.choices,
             "tags": PRODUCT_TAGS,
@@ -85,6 +127,39 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "region_name": divisions.full_name(region) if region else "",
             "is_enterprise": common_selectors.user_entity(user=request_user(request)) is not None,
         },
+    )
+
+
+PRODUCT_COLUMNS = [
+    listing.Column(gettext_lazy("产品代码"), listing.attr("code"), 16),
+    listing.Column(gettext_lazy("产品名称"), listing.attr("name"), 24),
+    listing.Column(gettext_lazy("机构"), listing.attr("institution.name"), 22),
+    listing.Column(gettext_lazy("产品类型"), listing.display("current_version.product_type")),
+    listing.Column(gettext_lazy("最低额度（元）"), listing.attr("current_version.amount_min")),
+    listing.Column(gettext_lazy("最高额度（元）"), listing.attr("current_version.amount_max")),
+    listing.Column(gettext_lazy("最短期限（月）"), listing.attr("current_version.term_min_months")),
+    listing.Column(gettext_lazy("最长期限（月）"), listing.attr("current_version.term_max_months")),
+    listing.Column(gettext_lazy("最低年利率（%）"), listing.attr("current_version.rate_min")),
+    listing.Column(gettext_lazy("最高年利率（%）"), listing.attr("current_version.rate_max")),
+    listing.Column(gettext_lazy("受理时限（天）"), listing.attr("current_version.days_to_accept")),
+    listing.Column(gettext_lazy("审批时限（天）"), listing.attr("current_version.days_to_decide")),
+    listing.Column(gettext_lazy("标签"), lambda p: "、".join(p.current_version.tags or []), 20),
+]
+
+
+@login_required
+def product_list_export(request: HttpRequest) -> HttpResponseBase:
+    """The supermarket's products as Excel: the same filters and order as the page."""
+    _filters, qs, error = _product_search(request)
+    if qs is None:
+        messages.error(request, error)
+        return redirect("marketplace:list")
+    return listing.xlsx_export(
+        listing.query_rows(qs.select_related("institution", "current_version")),
+        PRODUCT_COLUMNS,
+        title=_("金融产品"),
+        filename=_("金融产品"),
+        fallback="products",
     )
 
 
@@ -175,14 +250,64 @@ def product_compare(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- institution and operator
 
 
-@login_required
-def my_products(request: HttpRequest) -> HttpResponse:
-    """The institution's products in every status."""
+MY_PRODUCT_FILTERS = (
+    listing.SearchFilter(
+        "q",
+        gettext_lazy("关键词"),
+        ["name__icontains", "code__icontains"],
+        placeholder=gettext_lazy("产品名称或代码"),
+    ),
+    listing.ChoiceFilter("status", gettext_lazy("状态"), ProductStatus.choices),
+    listing.ChoiceFilter(
+        "type", gettext_lazy("产品类型"), ProductType.choices, "current_version__product_type"
+    ),
+    listing.DateRangeFilter("updated", gettext_lazy("更新日期"), "updated_at"),
+)
+
+MY_PRODUCT_COLUMNS = [
+    listing.Column(gettext_lazy("产品代码"), listing.attr("code"), 16),
+    listing.Column(gettext_lazy("产品名称"), listing.attr("name"), 24),
+    listing.Column(gettext_lazy("状态"), listing.display("status")),
+    listing.Column(gettext_lazy("生效版本"), listing.attr("current_version.number")),
+    listing.Column(gettext_lazy("待发布版本"), listing.attr("draft_version.number")),
+    listing.Column(gettext_lazy("待发布版本状态"), listing.display("draft_version.status")),
+    *PRODUCT_COLUMNS[3:10],
+    listing.Column(gettext_lazy("更新时间"), listing.attr("updated_at"), 18),
+]
+
+
+def _my_products(request: HttpRequest) -> Any:
     user = request_user(request)
     if not permissions.can(user, "marketplace.product_manage"):
         raise PermissionDeniedError("forbidden", _("仅金融机构可用"))
-    page = paginate(request, product_selectors.institution_products(user=user))
-    return render(request, "marketplace/my_products.html", {"page": page})
+    return product_selectors.institution_products(user=user)
+
+
+@login_required
+def my_products(request: HttpRequest) -> HttpResponse:
+    """The institution's products in every status, filtered and exportable."""
+    lst = listing.list_build(
+        request,
+        _my_products(request),
+        MY_PRODUCT_FILTERS,
+        noun=_("产品"),
+        export_url=reverse("marketplace:mine_export"),
+    )
+    return render(request, "marketplace/my_products.html", {"listing": lst, "page": lst.page})
+
+
+@login_required
+def my_products_export(request: HttpRequest) -> HttpResponseBase:
+    """The institution's products as Excel (the same filters as the list)."""
+    qs = _my_products(request)
+    qs = listing.list_filter(request, qs, MY_PRODUCT_FILTERS).apply(qs)
+    return listing.xlsx_export(
+        listing.query_rows(qs),
+        MY_PRODUCT_COLUMNS,
+        title=_("我的产品"),
+        filename=_("我的产品"),
+        fallback="my-products",
+    )
 
 
 @login_required
