@@ -284,14 +284,7 @@ class AmountRangeFilter(_RangeFilter):
             decimal_places=2,
             localize=False,
             widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-            error_messages={
-                "invalid": _("请输入数字，如 500000"),
-                "min_value": _("不能小于 0"),
-                "max_digits": _("数字过大"),
-                "max_decimal_places": _("最多两位小数"),
-                "max_whole_digits": _("数字过大"),
-            },
-        )
+        )  # its messages are every number field's (common.forms), naming the field
 
     def _show(self, value: Any) -> str:
         return _("%(v)s 元") % {"v": f"{value:,f}"}
@@ -352,8 +345,8 @@ class FilterSet:
             self.values = {k: v for k, v in self.form.cleaned_data.items() if k in present}
             for name, errors in self.form.errors.items():
                 label = fields[name].label if name in fields else name
-                for e in errors:
-                    self.messages.append(f"{label}：{e}")
+                for e in errors:  # a message that names its field is not prefixed again
+                    self.messages.append(e if str(label) in e else f"{label}：{e}")
         for f in self.filters:
             msg = f.check(self.values)
             if msg:

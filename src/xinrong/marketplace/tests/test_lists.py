@@ -102,7 +102,7 @@ def test_applications_empty_state_names_the_search_and_offers_to_clear(client, a
 @pytest.mark.parametrize(
     "params, words",
     [
-        ({"amount_min": "abc"}, "申请金额（元）不低于：请输入数字"),
+        ({"amount_min": "abc"}, "申请金额（元）不低于应为数字"),
         ({"submitted_from": "2026-13-40"}, "提交日期自：请输入有效日期"),
         ({"status": "nonsense"}, "状态：“nonsense”不是可选的值"),
         ({"amount_min": "9", "amount_max": "1"}, "下限不能大于上限"),
@@ -207,7 +207,7 @@ def test_demand_hall_shows_every_demand_paged_filtered_and_totalled(client, dema
     html = client.get(url, {"q": "不存在的企业"}).content.decode()
     assert "没有符合条件的融资需求" in html
     html = client.get(url, {"amount_max": "abc"}).content.decode()
-    assert "融资金额（元）不高于：请输入数字" in html
+    assert "融资金额（元）不高于应为数字" in html
 
 
 def test_demand_hall_export_follows_the_hall(client, demands, bank_officer):
