@@ -54,7 +54,7 @@ def test_values_are_read_and_described_in_words():
     [
         ("amount_min=abc", "金额（元）不低于应为数字，例如 100000 或 1234.56"),
         ("amount_min=-5", "金额（元）不低于不能小于 0"),
-        ("amount_min=1e400", "不能使用科学计数法"),
+        ("amount_min=1e400", "金额（元）不低于请直接写出数字"),
         ("created_from=2026-13-40", "创建日期自：请输入有效日期，如 2026-01-31"),
         ("kind=evil", "类型：“evil”不是可选的值"),
         ("region=999999", "地区：“999999”不是可选的值"),
