@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import can, region_q
@@ -44,8 +45,9 @@ S = ApplicationStatus
 QUEUE_ACTIONS = ("accept", "review", "approve", "sign", "disburse")
 # Statuses of a loan on the books (the application's statuses after disbursement).
 BOOK_STATUSES = (S.DISBURSED, S.REPAYING, S.OVERDUE, S.DEFAULTED)
-# The application statuses the enterprise waits in, with the step that comes next.
-ENTERPRISE_OPEN = ACTIVE_STATUSES
+# The application statuses the enterprise follows: waiting for the institution, or repaying.
+LIVE_LOAN_STATUSES = (S.DISBURSED, S.REPAYING, S.OVERDUE)
+ENTERPRISE_OPEN = (*ACTIVE_STATUSES, *LIVE_LOAN_STATUSES)
 
 
 def _beijing() -> dt.tzinfo:
@@ -61,6 +63,7 @@ class OpenApplication:
     who: str
     due: dt.datetime | None
     late: bool
+    by_day: bool = False  # the deadline is a day (an instalment), not a moment
 
 
 def next_step(app: LoanApplication) -> tuple[str, str]:
@@ -74,12 +77,31 @@ def next_step(app: LoanApplication) -> tuple[str, str]:
 def enterprise_open_applications(
     *, user: User, limit: int = 5
 ) -> tuple[list[OpenApplication], int]:
-    """Return the enterprise's applications on their way (deadline first) and their count."""
+    """Return the enterprise's applications on their way and loans being repaid (the nearest
+    deadline first: the service deadline, or the next unpaid instalment), and their count."""
     qs = applications_visible(user=user).filter(status__in=ENTERPRISE_OPEN)
     total = qs.count()
     now = timezone.now()
+    tz = _beijing()
     rows = []
-    for app in qs.order_by("sla_due_at", "-submitted_at", "-id")[:limit]:
+    annotated = qs.annotate(
+        next_due=Min("loan__instalments__due_on", filter=Q(loan__instalments__paid_on__isnull=True))
+    )
+    for app in annotated.order_by(
+        F("sla_due_at").asc(nulls_last=True),
+        F("next_due").asc(nulls_last=True),
+        "-submitted_at",
+        "-id",
+    )[:limit]:
+        if app.status in LIVE_LOAN_STATUSES:
+            due_on = app.next_due  # type: ignore[attr-defined]
+            due = dt.datetime.combine(due_on, dt.time(23, 59), tzinfo=tz) if due_on else None
+            rows.append(
+                OpenApplication(
+                    app, _("按期还款"), _("贷款企业"), due, bool(due and due < now), by_day=True
+                )
+            )
+            continue
         label, who = next_step(app)
         due = app.sla_due_at if app.status in PENDING_STATUSES else None
         rows.append(OpenApplication(app, label, who, due, bool(due and due < now)))
@@ -162,7 +184,9 @@ def institution_queue(*, user: User, limit: int = 8) -> Queue:
     # the same rule as the list's 「已超时」 filter (pending and past the deadline)
     late = visible.filter(status__in=PENDING_STATUSES, sla_due_at__lt=now).count()
     rows = []
-    qs = visible.filter(status__in=statuses).order_by("sla_due_at", "submitted_at", "id")
+    qs = visible.filter(status__in=statuses).order_by(
+        F("sla_due_at").asc(nulls_last=True), "submitted_at", "id"
+    )
     for app in qs[:limit]:
         label, who = next_step(app)
         due = app.sla_due_at if app.status in PENDING_STATUSES else None

@@ -398,3 +398,29 @@ def test_workbench_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(45), CaptureQueriesContext(connection) as many:
         assert client.get(reverse("web:home")).status_code == 200
     assert len(many) <= len(one) + 2, [q["sql"] for q in many.captured_queries]
+
+
+def test_enterprise_sees_its_loan_with_the_next_instalment(
+    client, enterprise_user, entity, product, bank
+):
+    from xinrong.marketplace.models import LoanInstalment
+
+    app = disburse(apply(enterprise_user, entity, product), bank)
+    body = home(client, enterprise_user)
+    nearest = (
+        LoanInstalment.objects.filter(loan__application=app, paid_on__isnull=True)
+        .order_by("due_on")
+        .first()
+    )
+    assert stat(body, "applications-open") == "1"
+    assert "按期还款" in body and nearest.due_on.strftime("%Y-%m-%d") in body
+
+
+def test_operator_balance_is_shown_in_wan_yuan(
+    client, operator, enterprise_user, entity, product, bank
+):
+    app = disburse(apply(enterprise_user, entity, product), bank, amount="400000")
+    Loan.objects.filter(application=app).update(outstanding=Decimal("383456.78"))
+    body = home(client, operator)
+    assert stat(body, "balance-wan") == "38.35"
+    assert stat(body, "loans") == "1"

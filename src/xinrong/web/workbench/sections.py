@@ -224,6 +224,10 @@ def operator(user: User) -> dict[str, Any]:
     attention = market_wb.operator_attention(user=user)
     cases = credit_wb.cases_in_progress(user=user)
     monthly = market_wb.institution_monthly(user=user)
+    lending = market_wb.operator_lending(user=user)
+    balance = lending.get("balance") or Decimal("0.00")
+    assert isinstance(balance, Decimal)
+    lending["balance_wan"] = (balance / 10000).quantize(Decimal("0.01"))
     return {
         "region_name": _region_name(user),
         "registry": registry_figures(user),
@@ -238,7 +242,7 @@ def operator(user: User) -> dict[str, Any]:
         "attention": attention,
         "conflicts_open": datahub_wb.open_conflicts(user=user),
         "cases": cases,
-        "lending": market_wb.operator_lending(user=user),
+        "lending": lending,
         "monthly": monthly,
         "monthly_chart": monthly_chart(monthly),
         "can_review": can(user, "marketplace.product_review"),
