@@ -26,6 +26,7 @@ from xinrong.marketplace.choices import (
     ApplicationEventKind,
     ApplicationStatus,
     DemandStatus,
+    ProductStatus,
 )
 from xinrong.marketplace.matching import Match
 from xinrong.marketplace.models import ApplicationEvent, Demand, LoanApplication, Product
@@ -36,7 +37,11 @@ from xinrong.marketplace.selectors.demands import (
     entity_demands,
     escalated_demands,
 )
-from xinrong.marketplace.selectors.products import products_by_id, review_queue
+from xinrong.marketplace.selectors.products import (
+    institution_products,
+    products_by_id,
+    review_queue,
+)
 from xinrong.marketplace.workflows import APPLICATION
 
 S = ApplicationStatus
@@ -94,7 +99,7 @@ def enterprise_open_applications(
         "-id",
     )[:limit]:
         if app.status in LIVE_LOAN_STATUSES:
-            due_on = app.next_due  # type: ignore[attr-defined]
+            due_on = app.next_due
             due = dt.datetime.combine(due_on, dt.time(23, 59), tzinfo=tz) if due_on else None
             rows.append(
                 OpenApplication(
@@ -233,6 +238,18 @@ def loan_book(*, user: User, limit: int = 5) -> LoanBook:
         figures["worst_days"] or 0,
         worst,
     )
+
+
+def product_counts(*, user: User) -> list[tuple[str, str, int]]:
+    """Return how many of the institution's products are in each status (status, label, n)."""
+    rows = dict(
+        institution_products(user=user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return [(s, str(label), rows.get(s, 0)) for s, label in ProductStatus.choices]
 
 
 def hall_preview(*, user: User, limit: int = 5) -> tuple[list[Demand], int]:

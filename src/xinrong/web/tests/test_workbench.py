@@ -424,3 +424,18 @@ def test_operator_balance_is_shown_in_wan_yuan(
     body = home(client, operator)
     assert stat(body, "balance-wan") == "38.35"
     assert stat(body, "loans") == "1"
+
+
+def test_guarantor_workbench_shows_what_its_permissions_allow(client, make_user, operator):
+    admin = make_user("guarantor", ["institution_admin"])
+    published_product(admin, operator, code="WB-G", product_type="guarantee")
+    body = home(client, admin)
+    assert "机构工作台" in body
+    assert 'id="wb-queue"' not in body and 'id="wb-hall"' not in body  # it does not lend
+    assert 'id="wb-products"' in body and stat(body, "products-published") == "1"
+    assert 'id="wb-members"' in body
+
+
+def test_lender_without_products_is_told_how_to_publish_one(client, bank):
+    body = home(client, bank["officer"])
+    assert 'data-empty="products"' in body and reverse("marketplace:new") in body

@@ -20,6 +20,8 @@ from xinrong.credit.selectors import workbench as credit_wb
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
+from xinrong.marketplace.choices import ProductStatus
+from xinrong.marketplace.rules import lender
 from xinrong.marketplace.selectors import workbench as market_wb
 from xinrong.notifications.selectors import notification_list
 from xinrong.reference import divisions
@@ -170,10 +172,9 @@ def institution(user: User) -> dict[str, Any]:
     """An institution's workbench; each section shows when the user may use its list."""
     context: dict[str, Any] = {
         "notifications": _notifications(user),
-        "show_queue": can(user, "marketplace.applications_view"),
-        "show_hall": can(user, "marketplace.demand_hall_view")
-        and user.organisation is not None
-        and user.organisation.kind in (OrgKind.BANK, OrgKind.MICROLOAN),
+        # loan applications and the demand hall are for lenders (banks, microloan companies)
+        "show_queue": can(user, "marketplace.applications_view") and lender.test(user),
+        "show_hall": can(user, "marketplace.demand_hall_view") and lender.test(user),
         "show_alerts": can(user, "credit.alerts_view"),
         "show_members": can(user, "accounts.user_create", user.organisation)
         or can(user, "accounts.apikey_manage", user.organisation),
@@ -182,6 +183,11 @@ def institution(user: User) -> dict[str, Any]:
     if context["show_queue"]:
         context["queue"] = market_wb.institution_queue(user=user)
         context["book"] = market_wb.loan_book(user=user)
+    if context["show_products"]:
+        context["products"] = market_wb.product_counts(user=user)
+        context["products_published"] = sum(
+            n for status, _label, n in context["products"] if status == ProductStatus.PUBLISHED
+        )
     if context["show_alerts"]:
         context["alerts"] = credit_wb.alerts_open(user=user)
     if context["show_hall"]:
