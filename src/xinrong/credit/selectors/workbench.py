@@ -15,9 +15,15 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
-from xinrong.credit.choices import OPEN_DISPUTE_STATUSES, AlertStatus, RepairStatus
+from xinrong.credit.choices import (
+    OPEN_DISPUTE_STATUSES,
+    AlertStatus,
+    CultivationStatus,
+    RepairStatus,
+)
 from xinrong.credit.early_warning import RULES_BY_ID
 from xinrong.credit.models import Alert, CreditProfile, Dispute, RepairApplication
+from xinrong.credit.selectors.cultivation import cultivation_list
 from xinrong.credit.selectors.disputes import dispute_list
 from xinrong.credit.selectors.repair import repair_list
 from xinrong.enterprises.models import MarketEntity
@@ -106,3 +112,17 @@ def alerts_open(*, user: User, limit: int = 5) -> Alerts:
         rule = RULES_BY_ID.get(a.rule)
         rows.append((a, _(rule.description) if rule else ""))
     return Alerts(figures["n"] or 0, figures["high"] or 0, rows)
+
+
+def cultivation_counts(*, user: User) -> list[tuple[str, str, int]] | None:
+    """Return the department's cultivation cases per status (None: the user runs none)."""
+    if not permissions.can(user, "credit.cultivation_run"):
+        return None
+    rows = dict(
+        cultivation_list(user=user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return [(s, str(label), rows.get(s, 0)) for s, label in CultivationStatus.choices]

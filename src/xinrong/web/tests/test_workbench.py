@@ -439,3 +439,25 @@ def test_guarantor_workbench_shows_what_its_permissions_allow(client, make_user,
 def test_lender_without_products_is_told_how_to_publish_one(client, bank):
     body = home(client, bank["officer"])
     assert 'data-empty="products"' in body and reverse("marketplace:new") in body
+
+
+def test_policy_department_sees_its_own_cultivation_cases(client, make_user, entity):
+    from xinrong.credit.models import CultivationCase
+    from xinrong.enterprises.tests.factories import MarketEntityFactory
+
+    policy = make_user("government", ["policy_publisher"])
+    other = make_user("government", ["policy_publisher"])
+    for authority, status in ((policy, "active"), (policy, "graduated"), (other, "active")):
+        CultivationCase.objects.create(
+            entity=MarketEntityFactory(),
+            authority=authority.organisation,
+            status=status,
+            plan="辅导建立财务制度",
+            score_at_start=500,
+            grade_at_start="B",
+            started_by=authority,
+        )
+    body = home(client, policy)
+    assert stat(body, "cultivation-active") == "1"
+    assert stat(body, "cultivation-graduated") == "1"
+    assert stat(body, "cultivation-dropped") == "0"

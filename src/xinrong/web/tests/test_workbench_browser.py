@@ -141,7 +141,7 @@ def _officer_queue_agrees_with_the_lists(browser: Any, base: str) -> None:
     page.goto(f"{base}/")
     late = _figure(page, '[data-stat="late"]')
     with page.expect_navigation():
-        page.click("#wb-queue >> text=已超出服务时限")
+        page.click("#wb-queue >> text=本机构超出服务时限的申请")
     assert page.locator("#applications tbody tr[data-number]").count() == min(late, 20)
     assert errors == []
     context.close()

@@ -217,6 +217,8 @@ def government(user: User) -> dict[str, Any]:
     }
     if context["show_cases"]:
         context["cases"] = credit_wb.cases_in_progress(user=user)
+    if context["show_cultivation"]:
+        context["cultivation"] = credit_wb.cultivation_counts(user=user)
     context["registry"] = registry_figures(user)
     return context
 
