@@ -31,6 +31,7 @@ from xinrong.marketplace.choices import (
 from xinrong.marketplace.matching import Match
 from xinrong.marketplace.models import ApplicationEvent, Demand, LoanApplication, Product
 from xinrong.marketplace.selectors.applications import applications_visible
+from xinrong.marketplace.selectors.centres import first_loan_offer
 from xinrong.marketplace.selectors.demands import (
     demand_hall,
     demand_matches,
@@ -148,6 +149,15 @@ def enterprise_matches(
     matches = list(demand_matches(demand=demand, limit=limit).matches)
     found = products_by_id(ids=[m.product_id for m in matches])
     return demand, [(found[m.product_id], m) for m in matches if m.product_id in found]
+
+
+def enterprise_first_loan_products(*, user: User, limit: int = 5) -> list[Product]:
+    """Return first-loan products the enterprise qualifies for, if it never had a loan (the
+    first-loan centre's offer; empty for an enterprise that has borrowed)."""
+    offer = first_loan_offer(user=user)
+    if offer is None or offer.has_loan:
+        return []
+    return [o.product for o in offer.options if o.verdict and o.verdict.eligible][:limit]
 
 
 # ---------------------------------------------------------------- institutions

@@ -94,6 +94,7 @@ def disburse(app, bank, amount="400000"):
 
 
 def test_enterprise_workbench_empty_says_so_and_offers_next_steps(client, enterprise_user):
+    # (no product is published: no first-loan product to offer either)
     body = home(client, enterprise_user)
     for section in ("applications", "demands", "matches", "cases", "notifications", "grade"):
         assert f'data-empty="{section}"' in body, section
@@ -461,3 +462,11 @@ def test_policy_department_sees_its_own_cultivation_cases(client, make_user, ent
     assert stat(body, "cultivation-active") == "1"
     assert stat(body, "cultivation-graduated") == "1"
     assert stat(body, "cultivation-dropped") == "0"
+
+
+def test_enterprise_without_demand_or_loans_sees_first_loan_products_it_qualifies_for(
+    client, enterprise_user, product
+):
+    body = home(client, enterprise_user)
+    assert 'id="wb-first-loan"' in body and product.name in body  # tagged 首贷, no conditions
+    assert reverse("marketplace:first_loan") in body

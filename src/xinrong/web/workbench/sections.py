@@ -87,6 +87,7 @@ def enterprise(user: User) -> dict[str, Any]:
     applications, applications_total = market_wb.enterprise_open_applications(user=user)
     demands, demands_total = market_wb.enterprise_demands(user=user)
     demand, matches = market_wb.enterprise_matches(user=user)
+    first_loan = [] if demand else market_wb.enterprise_first_loan_products(user=user)
     missing = _missing_data(entity)
     authorised = _live_authorisations(entity, now)
     todo: list[dict[str, str]] = []
@@ -155,6 +156,7 @@ def enterprise(user: User) -> dict[str, Any]:
             "demands_total": demands_total,
             "match_demand": demand,
             "matches": matches,
+            "first_loan": first_loan,
             "cases": credit_wb.cases_in_progress(user=user),
             "notifications": _notifications(user),
             "todo": todo,
