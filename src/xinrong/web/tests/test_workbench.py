@@ -470,3 +470,15 @@ def test_enterprise_without_demand_or_loans_sees_first_loan_products_it_qualifie
     body = home(client, enterprise_user)
     assert 'id="wb-first-loan"' in body and product.name in body  # tagged 首贷, no conditions
     assert reverse("marketplace:first_loan") in body
+
+
+def test_guarantee_products_show_a_fee_rate_not_an_interest_rate(
+    client, enterprise_user, make_user, operator
+):
+    guarantor = make_user("guarantor", ["institution_admin"])
+    published_product(
+        guarantor, operator, code="WB-GF", product_type="guarantee", rate_min="0.5", rate_max="1"
+    )
+    body = home(client, enterprise_user)
+    block = body[body.index('id="wb-first-loan"') :]
+    assert "年费率 0.50%–1.00%" in block and "年利率" not in block.split("</ul>")[0]
