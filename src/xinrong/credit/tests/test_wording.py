@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from xinrong.common.tests.plain_words import problems
 from xinrong.credit.features import FEATURES
 from xinrong.credit.scorecard import BinnedFeature
-from xinrong.credit.tests.plain_words import problems
 from xinrong.credit.wording import (
     VALUE_KINDS,
     bin_range,
