@@ -24,7 +24,8 @@ def _english() -> bool:
     return (get_language() or "").lower().startswith("en")
 
 
-def _decimal(value: Any) -> Decimal | None:
+def to_decimal(value: Any) -> Decimal | None:
+    """Return ``value`` as a finite Decimal ("1,000.5" reads as 1000.5), or None."""
     if value is None or value == "":
         return None
     try:
@@ -50,7 +51,7 @@ def amount_text(value: Any, unit: str = "元", places: int | None = 2) -> str:
     Chinese: "1,000.00 元", "50 万元"; English: "CNY 1,000.00", "CNY 500,000" (万元 and 亿元
     converted to yuan). A value that is not a number is returned as it is; None gives "—".
     """
-    number = _decimal(value)
+    number = to_decimal(value)
     if number is None:
         return "—" if value in (None, "") else str(value)
     if _english():
@@ -62,7 +63,7 @@ def amount_text(value: Any, unit: str = "元", places: int | None = 2) -> str:
 
 def amount_range_text(low: Any, high: Any, unit: str = "元", places: int | None = 0) -> str:
     """Return a range of amounts: "1,000–5,000 元" / "CNY 1,000 – 5,000"."""
-    lo, hi = _decimal(low), _decimal(high)
+    lo, hi = to_decimal(low), to_decimal(high)
     if lo is None or hi is None or lo == hi:
         return amount_text(lo if lo is not None else hi, unit, places)
     if _english():
