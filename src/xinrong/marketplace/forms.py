@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
+from xinrong.common.forms import DateInput
 from xinrong.credit.choices import Scope
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.datahub.categories import CATEGORY_CHOICES
@@ -247,16 +248,14 @@ class SignForm(forms.Form):
     """The signed contract."""
 
     contract_no = forms.CharField(label=_("合同编号"), max_length=64)
-    signed_on = forms.DateField(label=_("签约日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    signed_on = forms.DateField(label=_("签约日期"), widget=DateInput())
 
 
 class DisburseForm(forms.Form):
     """The disbursement."""
 
     amount = forms.DecimalField(label=_("放款金额（元）"), max_digits=16, decimal_places=2)
-    disbursed_on = forms.DateField(
-        label=_("放款日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    disbursed_on = forms.DateField(label=_("放款日期"), widget=DateInput())
     loan_no = forms.CharField(
         label=_("机构借据号"),
         max_length=64,
@@ -269,7 +268,7 @@ class RepayForm(forms.Form):
     """A repayment received."""
 
     amount = forms.DecimalField(label=_("还款金额（元）"), max_digits=16, decimal_places=2)
-    paid_on = forms.DateField(label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("还款日期"), widget=DateInput())
 
 
 class NoteForm(forms.Form):
@@ -353,9 +352,7 @@ class FinancingCaseForm(forms.Form):
     title = forms.CharField(label=_("案例标题"), max_length=120)
     case_type = forms.ChoiceField(label=_("融资方式"), choices=FinancingCaseType.choices)
     amount = forms.DecimalField(label=_("融资金额（元）"), max_digits=16, decimal_places=2)
-    occurred_on = forms.DateField(
-        label=_("融资日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    occurred_on = forms.DateField(label=_("融资日期"), widget=DateInput())
     entity_uscc = forms.CharField(
         label=_("融资企业统一社会信用代码"), max_length=24, required=False
     )
