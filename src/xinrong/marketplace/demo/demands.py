@@ -94,7 +94,10 @@ def seed_demands(rng: random.Random, owner_of: dict[int, int], now: dt.datetime)
             )
             assert d.closed_at is not None
             events.append(DemandEvent(demand=d, kind=kind, created_at=d.closed_at))
+    # bulk_create stamps created_at with now (auto_now_add): keep the publication times first,
+    # so the demand's 发布时间 and its 发布 event agree
+    published = [d.created_at for d in demands]
     Demand.objects.bulk_create(demands, batch_size=1000)
-    backdate(demands, [d.created_at for d in demands])
+    backdate(demands, published)
     DemandEvent.objects.bulk_create(events, batch_size=1000)
     return len(demands)
