@@ -291,7 +291,7 @@ def _detail_page(
             "events": application_selectors.application_events(application=app),
             "actions": actions,
             "loan": loan,
-            "instalments": loan.instalments.all() if loan else [],
+            "position": loan_selectors.loan_position(loan, timezone.localdate()) if loan else None,
             "repayments": loan.repayments.all() if loan else [],
             "stages": [(label, i < stage, i == stage) for i, (_s, label) in enumerate(STAGES)],
             "stopped": app.status in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN),
