@@ -13,12 +13,27 @@ from django.utils import timezone
 from conftest import PASSWORD
 from xinrong.marketplace.models import Loan, LoanInstalment
 from xinrong.marketplace.selectors.loans import loan_position
-from xinrong.marketplace.tests.test_applications import _build, bank, entity  # noqa: F401
+from xinrong.marketplace.tests.test_applications import _build
 
 pytestmark = pytest.mark.django_db
 
 
-def _loan_with_cents(enterprise_user, entity, bank, operator, status):  # noqa: F811
+@pytest.fixture
+def bank(bank_officer, make_user):
+    org = bank_officer.organisation
+    return {
+        "loan_officer": bank_officer,
+        "reviewer": make_user("bank", ["reviewer"], org=org),
+        "institution_admin": make_user("bank", ["institution_admin"], org=org),
+    }
+
+
+@pytest.fixture
+def entity(enterprise_user):
+    return enterprise_user.organisation.market_entity
+
+
+def _loan_with_cents(enterprise_user, entity, bank, operator, status):
     app = _build(status, enterprise_user, entity, bank, operator)
     return app, Loan.objects.get(application=app)
 
@@ -28,7 +43,7 @@ def test_paid_keeps_the_cents_and_arrears_are_shown(
     enterprise_user,
     entity,
     bank,
-    operator,  # noqa: F811
+    operator,
 ):
     app, loan = _loan_with_cents(enterprise_user, entity, bank, operator, "defaulted")
     today = timezone.localdate()
@@ -55,7 +70,7 @@ def test_paid_keeps_the_cents_and_arrears_are_shown(
     assert f"未还 {owed:.2f} 元" in html
 
 
-def test_current_loan_has_no_arrears(enterprise_user, entity, bank, operator):  # noqa: F811
+def test_current_loan_has_no_arrears(enterprise_user, entity, bank, operator):
     _app, loan = _loan_with_cents(enterprise_user, entity, bank, operator, "repaying")
     loan.instalments.filter(seq=2).update(due_on=timezone.localdate() + dt.timedelta(days=3))
     pos = loan_position(loan, timezone.localdate())

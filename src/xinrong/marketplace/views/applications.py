@@ -40,6 +40,7 @@ from xinrong.marketplace.forms import (
 from xinrong.marketplace.models import LoanApplication
 from xinrong.marketplace.rules import own_enterprise_user
 from xinrong.marketplace.selectors import applications as application_selectors
+from xinrong.marketplace.selectors import centres as centre_selectors
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.selectors import loans as loan_selectors
@@ -160,11 +161,8 @@ def application_new(request: HttpRequest, code: str) -> HttpResponse:
     if demand is not None:
         initial.update(amount=demand.amount, term_months=demand.term_months, purpose=demand.purpose)
     if renewal_of is not None:
-        initial.update(
-            amount=renewal_of.outstanding or renewal_of.principal,
-            term_months=renewal_of.term_months,
-            purpose=_("续贷"),
-        )
+        amount, term = centre_selectors.renewal_prefill(renewal_of, version)
+        initial.update(amount=amount, term_months=term, purpose=_("续贷"))
     form = ApplicationForm(
         request.POST or None, version=version, renewal=renewal_of is not None, initial=initial
     )
