@@ -75,8 +75,24 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     show = demand_selectors.demand_matches_visible(user=user, demand=demand)
     result = demand_selectors.demand_matches(demand=demand, limit=MATCH_LIMIT) if show else None
     matches = result.matches if result else []
-    products = product_selectors.products_by_id(ids=[m.product_id for m in matches])
-    rows = [(m, products[m.product_id]) for m in matches if m.product_id in products]
+    enhancements = result.enhancements if result else []
+    products = product_selectors.products_by_id(
+        ids=[m.product_id for m in matches]
+        + [e.product_id for e in enhancements]
+        + [c.enhancement.product_id for m in matches for c in m.combinations]
+    )
+    rows = [
+        (
+            m,
+            products[m.product_id],
+            [(c, products.get(c.enhancement.product_id)) for c in m.combinations],
+        )
+        for m in matches
+        if m.product_id in products
+    ]
+    enhancement_rows = [
+        (e, products[e.product_id]) for e in enhancements if e.product_id in products
+    ]
     _mark_holds(user, [demand])
     timeline = demand_selectors.demand_timeline_visible(user=user, demand=demand)
     return render(
@@ -85,6 +101,7 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "demand": demand,
             "rows": rows,
+            "enhancement_rows": enhancement_rows,
             "result": result,
             "own": own,
             "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
