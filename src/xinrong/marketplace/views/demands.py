@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -95,6 +96,15 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     _mark_holds(user, [demand])
     timeline = demand_selectors.demand_timeline_visible(user=user, demand=demand)
+    contact = demand_selectors.demand_contact(user=user, demand=demand)
+    invitations = (
+        demand_selectors.demand_invitations(demand=demand) if own or contact is not None else []
+    )
+    invitable = (
+        demand_selectors.invitable_products(user=user, demand=demand)
+        if contact is not None and DEMAND.may(user, demand, "invite")
+        else []
+    )
     return render(
         request,
         "marketplace/demand_detail.html",
@@ -106,6 +116,9 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "own": own,
             "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
             "can_withdraw": DEMAND.may(user, demand, "withdraw"),
+            "contact": contact,
+            "invitations": invitations,
+            "invitable": invitable,
             "events": list(demand_selectors.demand_events(demand=demand)) if timeline else None,
             "applications": application_selectors.applications_visible(user=user).filter(
                 demand=demand
@@ -199,6 +212,27 @@ def demand_take(request: HttpRequest, pk: int) -> HttpResponse:
         _("抢单成功：本机构承接该需求至 %(t)s，请在此之前联系企业办理")
         % {"t": timezone.localtime(demand.held_until).strftime("%Y-%m-%d %H:%M")},
     )
+    return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+@require_POST
+def demand_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holding institution invites the enterprise to apply for one of its loan products."""
+    user = request_user(request)
+    try:
+        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+        code = request.POST.get("product", "").strip()
+        if not code:
+            raise ValidationError({"product": _("请选择邀请企业申请的产品")}, code="required")
+        product = product_selectors.product_published_get(code=code)
+        demand_services.demand_invite(demand=demand, actor=user, product=product)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(
+            request, _("已邀请企业申请“%(p)s”，企业将收到带有申请链接的通知") % {"p": product.name}
+        )
     return redirect("marketplace:demand", pk=pk)
 
 
