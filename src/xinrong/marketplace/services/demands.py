@@ -17,6 +17,7 @@ from xinrong.common.errors import ConflictError
 from xinrong.credit.recipients import operator_users
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
+    ACTIVE_STATUSES,
     DemandEventKind,
     DemandStatus,
     ProductStatus,
@@ -307,6 +308,8 @@ def demands_escalate_stale(*, now: dt.datetime | None = None) -> int:
                 created_at__lte=now - dt.timedelta(days=days),
             )
             .filter(Q(held_by__isnull=True) | Q(held_until__lte=now))
+            # an application made from the demand is being worked on: nothing to escalate
+            .exclude(applications__status__in=ACTIVE_STATUSES)
             .select_related("entity")
             .order_by("created_at", "id")
         )

@@ -111,3 +111,25 @@ def test_only_the_holder_invites_and_sees_the_contact(
     client.post(reverse("marketplace:demand_invite", args=[demand.pk]), {"product": "INV-2"})
     assert not DemandEvent.objects.filter(kind="invited").exists()
     assert not LoanApplication.objects.exists()
+
+
+def test_a_demand_an_application_follows_does_not_escalate(
+    demand, product, bank_officer, enterprise_user
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xinrong.marketplace.models import Demand
+
+    application_services.application_submit(
+        actor=enterprise_user,
+        entity=demand.entity,
+        product=product,
+        data={"amount": "500000", "term_months": 24},
+        demand=demand,
+    )
+    Demand.objects.filter(pk=demand.pk).update(created_at=timezone.now() - dt.timedelta(days=9))
+    assert demand_services.demands_escalate_stale() == 0
+    LoanApplication.objects.update(status="rejected")
+    assert demand_services.demands_escalate_stale() == 1
