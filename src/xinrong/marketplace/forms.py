@@ -228,6 +228,49 @@ class ApplicationForm(forms.Form):
             del self.fields["without_principal_repayment"]
 
 
+class ReferForm(forms.Form):
+    """拒贷转介: the institutions to pass the application to, the scope each is authorised to
+    read (the credit authorisation scopes), and the enterprise's confirmation."""
+
+    products = forms.TypedMultipleChoiceField(
+        label=_("转介给哪些机构的产品"),
+        coerce=int,
+        widget=CHECKS,
+        error_messages={"required": _("请至少选择一个转介的产品")},
+    )
+    consent_scope = forms.ChoiceField(
+        label=_("授权所选机构查询的信息范围"),
+        choices=Scope.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择授权所选机构查询的信息范围")},
+    )
+    consent_categories = forms.MultipleChoiceField(
+        label=_("指定类别（授权范围为“指定类别”时填写）"),
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=CHECKS,
+    )
+    consent_days = forms.TypedChoiceField(
+        label=_("授权有效期"), choices=CONSENT_DAYS_CHOICES, coerce=int, initial=180
+    )
+    confirm = forms.BooleanField(
+        label=_("我确认向所选机构提交申请，并按上述范围授权其查询本企业信息（可随时撤销）"),
+        error_messages={"required": _("请勾选确认后再转介")},
+    )
+
+    def __init__(self, *args: Any, products: list[Any], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        field = self.fields["products"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(p.pk, f"{p.name} · {p.institution.name}") for p in products]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("consent_scope") == Scope.CHOSEN and not cleaned.get("consent_categories"):
+            self.add_error("consent_categories", _("授权范围为“指定类别”时请至少选择一个类别"))
+        return cleaned
+
+
 class ApproveForm(forms.Form):
     """The reviewer's approval terms."""
 

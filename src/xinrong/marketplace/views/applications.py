@@ -21,10 +21,9 @@ from xinrong.common.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
-    error_payload,
 )
 from xinrong.common.forms import add_service_error
-from xinrong.common.ids import id_or_404, ids_parse
+from xinrong.common.ids import id_or_404
 from xinrong.common.pagination import paginate
 from xinrong.marketplace.choices import ApplicationStatus
 from xinrong.marketplace.forms import (
@@ -33,6 +32,7 @@ from xinrong.marketplace.forms import (
     DefaultForm,
     DisburseForm,
     NoteForm,
+    ReferForm,
     RejectForm,
     RepayForm,
     SignForm,
@@ -256,7 +256,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_page(
-    request: HttpRequest, app: LoanApplication, user: Any, *, forms_by_action: dict[str, Any]
+    request: HttpRequest,
+    app: LoanApplication,
+    user: Any,
+    *,
+    forms_by_action: dict[str, Any],
+    refer_form: ReferForm | None = None,
 ) -> HttpResponse:
     actions = []
     for a in APPLICATION.available(user, app):
@@ -297,10 +302,12 @@ def _detail_page(
             "own": own,
             "institution_side": bool(is_institution.test(user)),
             "referral": referral,
+            "refer_form": refer_form
+            or (ReferForm(products=referral, prefix="refer") if referral else None),
             "referrals": app.referrals.select_related("institution"),
             "refused": refused,
         },
-        status=400 if forms_by_action else 200,
+        status=400 if forms_by_action or refer_form is not None else 200,
     )
 
 
@@ -328,15 +335,30 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
 @login_required
 @require_POST
 def application_refer(request: HttpRequest, pk: int) -> HttpResponse:
-    """Pass a rejected application on to the chosen products of other institutions."""
+    """Pass a rejected application on to the products, with the authorisation scope, the
+    enterprise chose and confirmed; a form error shows the detail page again with it."""
     user = request_user(request)
-    try:
-        app = application_selectors.application_visible_get(user=user, pk=pk)
-        ids = ids_parse(request.POST.getlist("products"), field="products", label=_("产品编号"))
-        products = list(product_selectors.products_by_id(ids=ids).values())
-        new = application_services.application_refer(application=app, actor=user, products=products)
-    except SERVICE_ERRORS as exc:
-        messages.error(request, error_payload(exc)[1]["message"])
+    app = application_selectors.application_visible_get(user=user, pk=pk)
+    if not own_enterprise_user.test(user, app) or app.status != ApplicationStatus.REJECTED:
+        messages.error(request, _("只有未获批准的申请可以由本企业转介给其他机构"))
         return redirect("marketplace:application_detail", pk=pk)
-    messages.success(request, _("已转介给 %(n)s 家机构") % {"n": len(new)})
-    return redirect("marketplace:application_detail", pk=pk)
+    candidates = application_selectors.referral_candidates(application=app)
+    form = ReferForm(request.POST, products=candidates, prefix="refer")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            products = list(product_selectors.products_by_id(ids=data["products"]).values())
+            new = application_services.application_refer(
+                application=app,
+                actor=user,
+                products=products,
+                consent_scope=data["consent_scope"],
+                consent_categories=data["consent_categories"],
+                consent_days=data["consent_days"],
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已转介给 %(n)s 家机构") % {"n": len(new)})
+            return redirect("marketplace:application_detail", pk=pk)
+    return _detail_page(request, app, user, forms_by_action={}, refer_form=form)
