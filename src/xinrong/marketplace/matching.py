@@ -190,6 +190,7 @@ class Match:
     explanations: list[str] = field(default_factory=list)
     cost: CostRange | None = None
     combinations: list[Combination] = field(default_factory=list)
+    needs_enhancement: bool = False  # accepts only 担保公司担保/保证保险: no cost without a fee
 
 
 @dataclass(frozen=True)
@@ -473,6 +474,7 @@ def rank_products(
                 combinations=_combinations(
                     int(cat.modes_mask[i]), wanted, rate_min, rate_max, enhancements
                 ),
+                needs_enhancement=_needs_enhancement(int(cat.modes_mask[i])),
             )
         )
     excluded: list[Exclusion] = []
@@ -500,6 +502,14 @@ def rank_products(
 def _dec(value: float) -> Decimal:
     """A catalogue rate (stored with two decimals) back as Decimal."""
     return Decimal(str(round(float(value), 2))).quantize(Decimal("0.01"))
+
+
+ENHANCEMENT_BITS = sum(MODE_BIT[m] for m in ENHANCEMENT_MODE.values())
+
+
+def _needs_enhancement(mask: int) -> bool:
+    """Whether a loan accepts no collateral mode but a guarantee company or insurance."""
+    return mask != 0 and mask & ~ENHANCEMENT_BITS == 0
 
 
 def _enhancements(cat: Catalogue, fits: npt.NDArray[np.bool_]) -> list[Enhancement]:

@@ -26,6 +26,7 @@ from xinrong.marketplace.choices import (
 from xinrong.marketplace.demo.base import DEMAND_SHARE, DEMO_BORROWERS, TEXTS, backdate
 from xinrong.marketplace.models import Demand, DemandEvent, LoanApplication, Product
 from xinrong.marketplace.selectors.demands import lenders_covering
+from xinrong.marketplace.selectors.products import eligibility_for
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services.demands import demand_hold_hours
 from xinrong.marketplace.transitions import enterprise_of
@@ -166,7 +167,15 @@ def _seed_takes(
             if demo_bank in lenders and (is_demo or rng.random() < 0.3)
             else rng.choice(lenders)
         )
-        fitting = [p for p in loans_of[lender_id] if _fits(p, d)]
+        verdicts = eligibility_for(
+            entity=d.entity,
+            versions=[p.current_version for p in loans_of[lender_id] if p.current_version],
+        )
+        fitting = [
+            p
+            for p in loans_of[lender_id]
+            if _fits(p, d) and (v := verdicts.get(p.current_version_id or 0)) and v.eligible
+        ]
         age = (now - d.created_at).total_seconds() / 3600
         old = age >= hold - 1
         if not old and not is_demo and rng.random() < 0.35:

@@ -304,8 +304,9 @@ def demand_invitations(*, demand: Demand) -> list[DemandEvent]:
 
 
 def invitable_products(*, user: User, demand: Demand) -> list[Product]:
-    """Return the user's institution's published loan products, those fitting the demand's amount
-    and term first (what the holder may invite the enterprise to apply for)."""
+    """Return the user's institution's published loan products (what the holder may invite the
+    enterprise to apply for): those the enterprise qualifies for first, then those whose amount
+    and term ranges cover the demand."""
     org_id = user.organisation_id
     if org_id is None:
         return []
@@ -326,5 +327,16 @@ def invitable_products(*, user: User, demand: Demand) -> list[Product]:
             and v.term_min_months <= demand.term_months <= v.term_max_months
         )
 
-    rows.sort(key=lambda p: not fits(p))
+    # those the enterprise qualifies for first (the reasons stay the enterprise's own)
+    from xinrong.marketplace.selectors.products import eligibility_for
+
+    verdicts = eligibility_for(
+        entity=demand.entity, versions=[p.current_version for p in rows if p.current_version]
+    )
+
+    def rank(p: Product) -> tuple[bool, bool]:
+        verdict = verdicts.get(p.current_version_id or 0)
+        return (not (verdict is not None and verdict.eligible), not fits(p))
+
+    rows.sort(key=rank)
     return rows

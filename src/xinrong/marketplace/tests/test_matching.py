@@ -267,6 +267,7 @@ def test_guarantee_products_are_offered_beside_loans_not_ranked_as_loans(
     assert (match.cost.low, match.cost.high) == (Decimal("3.85"), Decimal("5.20"))
     (combo,) = match.combinations
     assert combo.enhancement.product_id == cheap_fee.pk
+    assert not match.needs_enhancement  # it also lends without a guarantee
     assert (combo.cost.low, combo.cost.high) == (Decimal("4.50"), Decimal("6.10"))
 
 
@@ -297,6 +298,9 @@ def test_demand_page_shows_total_cost_and_enhancements(
     assert "综合融资成本（年化）" in body and 'id="cost-formula"' in body
     assert "保费率 1.00%–2.00%" in body
     assert "5.00%–7.80%" in body  # 4.00–5.80 + 1.00–2.00
+    # L-2 accepts only insurance: no "loan alone" cost is offered
+    row = body[body.index('data-code="L-2"') : body.index('id="enhancements"')]
+    assert "仅贷款" not in row
     matches = body[body.index('id="matches"') : body.index('id="enhancements"')]
     assert 'data-code="I-1"' not in matches.split("match-combination")[0]
 
@@ -333,6 +337,16 @@ def test_supermarket_sorts_loans_by_rate_and_guarantees_after_with_their_fee_lab
     assert "综合融资成本（年化）" in detail
     assert "仅贷款 3.60% – 5.00%" in detail
     assert "搭配“创业担保”（担保费率 0.00% – 0.50%）3.60% – 5.50%" in detail
+    published_product(
+        bank_officer,
+        operator,
+        code="S-ONLY",
+        rate_min="2.00",
+        rate_max="3.00",
+        collateral_modes=["guarantee_company"],
+    )
+    only = client.get("/marketplace/p/S-ONLY/").content.decode()
+    assert "仅贷款" not in only and "搭配“创业担保”（担保费率 0.00% – 0.50%）2.00% – 3.50%" in only
     fee = client.get("/marketplace/p/S-GFREE/").content.decode()
     assert "担保费率（年化）0.00% – 0.50%" in fee and "年利率 0" not in fee
     compare = client.get(

@@ -122,8 +122,12 @@ def _cost_text(product: Product) -> str:
             "r": _range(v.rate_min, v.rate_max),
         }
     alone = cost_range(rate_min=v.rate_min, rate_max=v.rate_max)
-    parts = [_("仅贷款 %(r)s") % {"r": _range(alone.low, alone.high)}]
-    for g, _kind in product_selectors.enhancements_for(version=v):
+    combos = product_selectors.enhancements_for(version=v)
+    modes = set(v.collateral_modes or [])
+    needs = bool(modes) and modes <= {"guarantee_company", "insurance"}
+    # a loan that lends only with a guarantee or insurance has no cost without its fee
+    parts = [] if needs and combos else [_("仅贷款 %(r)s") % {"r": _range(alone.low, alone.high)}]
+    for g, _kind in combos:
         gv = g.current_version
         assert gv is not None
         c = cost_range(
