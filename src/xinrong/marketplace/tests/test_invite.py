@@ -91,6 +91,7 @@ def test_full_phone_once_the_enterprise_authorised_the_taker(
     _login(client, bank_officer)
     page = client.get(reverse("marketplace:demand", args=[demand.pk])).content.decode()
     assert "13812345678" in page
+    assert 'id="demand-applications"' in page
 
 
 def test_only_the_holder_invites_and_sees_the_contact(
@@ -133,3 +134,16 @@ def test_a_demand_an_application_follows_does_not_escalate(
     assert demand_services.demands_escalate_stale() == 0
     LoanApplication.objects.update(status="rejected")
     assert demand_services.demands_escalate_stale() == 1
+
+
+def test_invitable_products_put_those_the_enterprise_qualifies_for_first(
+    demand, product, bank_officer, operator
+):
+    from xinrong.marketplace.selectors import demands as demand_selectors
+
+    strict = published_product(
+        bank_officer, operator, code="INV-0", name="严格贷", min_credit_grade="AAA"
+    )
+    demand_services.demand_take(demand=demand, actor=bank_officer)
+    codes = [p.code for p in demand_selectors.invitable_products(user=bank_officer, demand=demand)]
+    assert codes == ["INV-1", strict.code]

@@ -326,7 +326,7 @@ def test_supermarket_sorts_loans_by_rate_and_guarantees_after_with_their_fee_lab
         code="S-L1",
         rate_min="3.60",
         rate_max="5",
-        collateral_modes=["guarantee_company"],
+        collateral_modes=["none", "guarantee_company"],
     )
     client.force_login(enterprise_user)
     body = client.get("/marketplace/?sort=rate").content.decode()

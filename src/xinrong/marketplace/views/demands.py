@@ -123,7 +123,7 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "applications": application_selectors.applications_visible(user=user).filter(
                 demand=demand
             )
-            if own
+            if own or contact is not None  # the holder sees those made to its institution
             else [],
         },
     )
