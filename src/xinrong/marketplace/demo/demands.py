@@ -70,7 +70,7 @@ def seed_demands(rng: random.Random, owner_of: dict[int, int], now: dt.datetime)
                 updated_at=created,
             )
         )
-    # the demo enterprise owner has a demand too, a few days old, so its page shows the flow
+    # the demo enterprise owner has a demand too (under two days old), so its page shows the flow
     _demo_owner_demand(demands, owner_of, now)
     events: list[DemandEvent] = []
     for d in demands:
@@ -185,20 +185,19 @@ def _seed_takes(
         invited = taken + dt.timedelta(hours=rng.uniform(0.1, 2.0))
         invite = product is not None and (old or is_demo or rng.random() < 0.5) and invited < now
         app = None
-        if old and invite and product is not None:
+        if old and not is_demo:
             owner = owners.get(owner_of.get(d.entity_id, 0))
             applied = max(
                 invited + dt.timedelta(hours=1), now - dt.timedelta(hours=rng.uniform(2, 40))
             )
-            app = _apply(d, product, owner, applied) if owner and not is_demo else None
-            if app is None and not is_demo:
+            app = _apply(d, product, owner, applied) if owner and invite and product else None
+            if app is None:
                 # nobody could apply: the demand is recent instead, held by its taker now
                 d.created_at = now - dt.timedelta(hours=rng.uniform(2, hold - 2))
                 Demand.objects.filter(pk=d.pk).update(created_at=d.created_at)
                 d.events.filter(kind=DemandEventKind.PUBLISHED).update(created_at=d.created_at)
                 taken = d.created_at + dt.timedelta(hours=1)
                 invited = taken + dt.timedelta(minutes=30)
-                old = False
         lender = Organisation(pk=lender_id)
         until = taken + dt.timedelta(hours=hold)
         events.append(
