@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0012_repayment_reminder'),
+        ("marketplace", "0012_repayment_reminder"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='demandevent',
-            name='kind',
-            field=models.CharField(choices=[('published', '发布'), ('taken', '机构承接（抢单）'), ('invited', '邀请企业申请'), ('released', '机构放弃承接'), ('expired', '承接超时，退回需求池'), ('escalated', '长期无人承接，提请运营方跟进'), ('withdrawn', '企业撤回'), ('closed', '关闭')], max_length=32, verbose_name='事件'),
+            model_name="demandevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("published", "发布"),
+                    ("taken", "机构承接（抢单）"),
+                    ("invited", "邀请企业申请"),
+                    ("released", "机构放弃承接"),
+                    ("expired", "承接超时，退回需求池"),
+                    ("escalated", "长期无人承接，提请运营方跟进"),
+                    ("withdrawn", "企业撤回"),
+                    ("closed", "关闭"),
+                ],
+                max_length=32,
+                verbose_name="事件",
+            ),
         ),
     ]

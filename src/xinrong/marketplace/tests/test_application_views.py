@@ -147,7 +147,7 @@ def test_rejected_enterprise_chooses_institutions_and_scope_and_confirms_a_refer
     detail = client.get(reverse("marketplace:application_detail", args=[app.pk])).content.decode()
     assert 'id="refer"' in detail and other.name in detail and product.name in detail
     # nothing is pre-chosen: the enterprise picks the institutions and the scope, and confirms
-    assert 'checked' not in detail[detail.index('id="refer"') : detail.index('id="refer-submit"')]
+    assert "checked" not in detail[detail.index('id="refer"') : detail.index('id="refer-submit"')]
     url = reverse("marketplace:application_refer", args=[app.pk])
     refused = client.post(url, {"refer-products": [other.pk]})
     body = refused.content.decode()
