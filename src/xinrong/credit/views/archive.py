@@ -166,10 +166,15 @@ def authorisations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    """Withdraw an authorisation."""
+    """Withdraw an authorisation once the enterprise has confirmed it (``confirm=yes``); the
+    first press (or a form without the confirmation) shows what revoking means and asks."""
     user = request_user(request)
     entity = own_entity(user)
-    auth = get_object_or_404(Authorisation, pk=pk, entity=entity)
+    auth = get_object_or_404(
+        Authorisation.objects.select_related("institution"), pk=pk, entity=entity
+    )
+    if request.POST.get("confirm") != "yes":
+        return render(request, "credit/revoke_confirm.html", {"a": auth, "entity": entity})
     try:
         archive_services.authorisation_revoke(authorisation=auth, actor=user)
     except ApplicationError as exc:

@@ -500,12 +500,20 @@ def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def application_refer(
-    *, application: LoanApplication, actor: User, products: list[Product]
+    *,
+    application: LoanApplication,
+    actor: User,
+    products: list[Product],
+    consent_scope: str | None = None,
+    consent_categories: list[str] | None = None,
+    consent_days: int | None = None,
 ) -> list[LoanApplication]:
-    """Pass a rejected application on to other institutions' products in one step (拒贷转介).
+    """Pass a rejected application on to the other institutions' products the enterprise chose
+    (拒贷转介).
 
-    Each new application copies amount, term, purpose and the consent scope of the original,
-    grants the new institution its own authorisation and records where it came from.
+    Each new application copies amount, term and purpose of the original and grants the new
+    institution its own authorisation with the scope the enterprise chose for the referral (the
+    original's scope when none is given, e.g. through the API).
     """
     app = _app_locked(application)
     _ensure_entity_user(actor, app.entity)
@@ -535,8 +543,9 @@ def application_refer(
                     entity=app.entity,
                     product=product,
                     data=data,
-                    consent_scope=auth.scope,
-                    consent_categories=auth.categories,
+                    consent_scope=consent_scope or auth.scope,
+                    consent_categories=(consent_categories if consent_scope else auth.categories),
+                    consent_days=consent_days or DEFAULT_CONSENT_DAYS,
                     demand=app.demand,
                     renewal_of=app.renewal_of,
                     referred_from=app,
