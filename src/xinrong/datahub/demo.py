@@ -85,7 +85,7 @@ def _batches(sources: dict[str, Source], seed_value: int) -> dict[str, IngestBat
                 content_hash=f"seed-{seed_value}",
                 defaults={
                     "channel": BatchChannel.SEED,
-                    "filename": "demo",
+                    "filename": "演示数据初始化",
                     "status": BatchStatus.PROCESSING,
                     "started_at": timezone.now(),
                 },
