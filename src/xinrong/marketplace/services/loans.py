@@ -115,9 +115,18 @@ OVERDUE_MILESTONES = (1, 30, 60, 90)  # overdue days recorded as facts (M1, M2, 
 
 
 def loan_event_row(
-    loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = None
+    loan: Loan,
+    *,
+    event: str,
+    on: dt.date,
+    amount: Decimal | None = None,
+    overdue_days: int | None = None,
 ) -> dict[str, Any]:
-    """Return one loan event as datahub's platform loan row (see platform_loan_events_record)."""
+    """Return one loan event as datahub's platform loan row (see platform_loan_events_record).
+
+    ``overdue_days`` is the loan's days past due unless given: a repayment carries how late it
+    was paid (its oldest instalment's days past due on the payment day), not what is left after.
+    """
     return {
         "uscc": loan.entity.uscc,
         "loan_no": loan.number,
@@ -126,18 +135,25 @@ def loan_event_row(
         "occurred_on": on,
         "amount": amount,
         "outstanding": loan.outstanding,
-        "overdue_days": loan.overdue_days,
+        "overdue_days": loan.overdue_days if overdue_days is None else overdue_days,
         "maturity_on": loan.maturity_on,
         "first_loan": loan.first_loan,
         "renewal": loan.renewal,
     }
 
 
-def _loan_fact(loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = None) -> None:
+def _loan_fact(
+    loan: Loan,
+    *,
+    event: str,
+    on: dt.date,
+    amount: Decimal | None = None,
+    overdue_days: int | None = None,
+) -> None:
     """Record the event as a platform fact in the same transaction: credit scores loan history
     and trains on platform outcomes from these facts, and rescoring follows the batch."""
     platform_loan_events_record(
-        rows=[loan_event_row(loan, event=event, on=on, amount=amount)],
+        rows=[loan_event_row(loan, event=event, on=on, amount=amount, overdue_days=overdue_days)],
         note=f"{loan.number} {event}",
     )
 
@@ -291,6 +307,7 @@ def loan_repayment_record(
     APPLICATION.check(actor, app, "repay")
     day = _event_day(paid_on, loan, field="paid_on")
     instalments = list(loan.instalments.filter(paid_on__isnull=True).order_by("seq"))
+    late = _overdue_days(loan, day)  # how late this payment is: the portrait's and archive's 7天
     owed = sum((i.due_left for i in instalments), Decimal("0"))
     if not Decimal("0") < amount <= owed:
         raise ValidationError(
@@ -325,7 +342,7 @@ def loan_repayment_record(
     before = loan.overdue_days
     settled = not loan.instalments.filter(paid_on__isnull=True).exists()
     loan.overdue_days = 0 if settled else _overdue_days(loan, timezone.localdate())
-    loan.max_overdue_days = max(loan.max_overdue_days, loan.overdue_days)
+    loan.max_overdue_days = max(loan.max_overdue_days, loan.overdue_days, late)
     if settled:
         loan.status, loan.settled_on = LoanStatus.SETTLED, day
         target = ApplicationStatus.SETTLED  # the "settle" action's own target
@@ -346,7 +363,7 @@ def loan_repayment_record(
         ]
     )
     data = {"amount": str(amount), "principal": str(principal), "interest": str(interest)}
-    _loan_fact(loan, event="repaid", on=day, amount=amount)
+    _loan_fact(loan, event="repaid", on=day, amount=amount, overdue_days=late)
     if loan.status == LoanStatus.OVERDUE and _crossed(before, loan.overdue_days):
         _loan_fact(loan, event="overdue", on=timezone.localdate())
     if settled:
