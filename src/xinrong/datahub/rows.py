@@ -253,7 +253,7 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
         try:
             day = _parse_date(text)
         except ValueError:
-            raise ValueError(_("应为日期，格式 YYYY-MM-DD")) from None
+            raise ValueError(_("应为日期，如 2024-06-30")) from None
         if not dt.date(1949, 10, 1) <= day <= dt.date.today() + dt.timedelta(days=3660):
             raise ValueError(_("日期超出合理范围"))
         today = timezone.localdate()
@@ -267,7 +267,7 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
         try:
             period = _parse_period(text)
         except ValueError:
-            raise ValueError(_("应为所属期，格式 YYYY 或 YYYY-MM")) from None
+            raise ValueError(_("应为所属期，如 2024 或 2024-06")) from None
         if period > current_period():
             raise ValueError(
                 _("所属期不能晚于本月（%(month)s）：尚未到来的所属期没有数据")

@@ -441,6 +441,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "severities": ConflictSeverity.choices,
             "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
+            "source_names": source_names,
         },
     )
 

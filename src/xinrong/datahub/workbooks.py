@@ -47,8 +47,8 @@ def template_workbook(category: str) -> FileResponse:
         "text": _("文本"),
         "decimal": _("数字（元，两位小数）"),
         "int": _("整数"),
-        "date": _("日期 YYYY-MM-DD"),
-        "period": _("所属期 YYYY 或 YYYY-MM"),
+        "date": _("日期，如 2024-06-30"),
+        "period": _("所属期，如 2024 或 2024-06"),
         "choice": _("选项"),
         "bool": _("是/否"),
     }
