@@ -56,6 +56,7 @@ from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.selectors import loans as loan_selectors
 from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.selectors import workbench as workbench_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loans as loan_services
 from xinrong.marketplace.views.common import _verdicts
@@ -259,6 +260,10 @@ def _application_filters(user: Any) -> list[listing.Filter]:
         listing.DateRangeFilter("submitted", _("提交日期"), "submitted_at"),
         listing.AmountRangeFilter("amount", _("申请金额（元）"), "amount"),
         listing.BooleanFilter("balance", _("仅看有贷款余额的"), Q(loan__outstanding__gt=0)),
+        # the enterprise workbench's "进行中的申请与贷款" links here: the same statuses
+        listing.BooleanFilter(
+            "open", _("仅看进行中的"), Q(status__in=workbench_selectors.ENTERPRISE_OPEN)
+        ),
         listing.BooleanFilter(
             "late",
             _("超时未办"),

@@ -123,6 +123,11 @@ def test_enterprise_workbench_shows_open_applications_with_next_step_and_deadlin
     assert timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M") in body
     # consent was granted with the application: no "authorise a bank" step any more
     assert 'data-todo="authorise"' not in body
+    # the link behind the figure opens a list of exactly those applications
+    listed = client.get(reverse("marketplace:applications") + "?open=on")
+    assert 'data-list="applications-open"' in body
+    assert listed.context["listing"].page.paginator.count == 1
+    assert app.number in listed.content.decode() and done.number not in listed.content.decode()
 
 
 def test_enterprise_workbench_shows_demands_who_took_them_and_matches(
