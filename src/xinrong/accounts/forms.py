@@ -202,10 +202,14 @@ class SecurityLogFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("账号或地址"), required=False, max_length=150)
     date_from = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("起始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 

@@ -38,7 +38,8 @@ class AuthorisationForm(forms.Form):
     purpose_note = forms.CharField(label=_("用途说明"), max_length=200, required=False)
     expires_on = forms.DateField(
         label=_("有效期至"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # a date input reads and sends ISO dates only, whatever the page's language
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("最长一年，可随时撤销"),
     )
 
