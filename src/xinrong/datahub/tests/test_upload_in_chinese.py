@@ -92,3 +92,19 @@ def test_a_tax_credit_grade_is_understood_as_people_write_it(text):
 def test_other_words_ending_in_ji_are_still_refused():
     assert CATEGORIES["tax"].by_key["credit_grade"].choice_code("高级") is None
     assert CATEGORIES["penalty"].by_key["severity"].choice_code("一般级") is None
+
+
+def _error(category: str, key: str, text: str) -> str:
+    from xinrong.datahub.rows import parse_field
+
+    with pytest.raises(ValueError) as info:
+        parse_field(CATEGORIES[category].by_key[key], text)
+    return str(info.value)
+
+
+def test_a_penalty_dated_far_in_the_future_is_told_the_rule_it_breaks():
+    assert "不能晚于今天" in _error("penalty", "decided_on", "2099-01-01")
+
+
+def test_a_date_out_of_range_names_the_range():
+    assert "日期应在 1949-10-01 至" in _error("penalty", "publication_end", "1900-01-01")
