@@ -50,6 +50,7 @@ def _arrange() -> dict[str, str]:
 
     clerk = User.objects.get(username="gov_data")
     owner = User.objects.get(username="ent_owner")
+    assert owner.organisation is not None
     entity = owner.organisation.market_entity
     source = Source.objects.get(code="market")
     buf = io.StringIO()
@@ -201,9 +202,13 @@ def _clerk_journey(j: Journey, enterprise: dict[str, str], tmp: Path) -> None:
     page.check("main input[name=categories][value=intellectual_property]")  # 专利与商标
     j.shot("source-new")
     j.follow("main form button[type=submit]")
+    # back on the hub, where the new source's template is offered for the next delivery
+    name = f"青海省市场监督管理局知识产权信息（{j.width}）"
+    assert name in page.locator("main").inner_text()
+    j.shot("source-registered")
+    j.follow("#manage-sources")
     assert page.locator("main tr[data-source]").count() == sources + 1
     assert page.locator(f'main tr[data-source="amr-ip-{j.width}"]').count() == 1
-    j.shot("source-registered")
 
 
 def _download(j: Journey, selector: str, to: Path) -> Path:
