@@ -217,7 +217,7 @@ CATEGORIES: dict[str, CategorySpec] = {
                     PERIOD,
                     required=True,
                     column="period",
-                    note=N_("年 YYYY 或年月 YYYY-MM"),
+                    note=N_("填年份或年月，如 2024 或 2024-06"),
                     example="2024-06",
                 ),
                 FieldSpec(

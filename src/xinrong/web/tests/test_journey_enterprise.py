@@ -106,11 +106,14 @@ def _owner_journey(j: Journey) -> None:
     record = page.locator('[data-category="tax"] tr[data-fact]:has([data-action="dispute"])')
     assert record.count() >= 1
     period = record.first.locator("td").nth(1).inner_text().strip()
+    record.first.scroll_into_view_if_needed()
+    j.shot("archive")
     j.follow('[data-category="tax"] tr[data-fact] [data-action="dispute"]')
     assert "提出异议" in page.locator("h1").inner_text()
     page.select_option("#id_kind", label="更正")
     page.fill("#id_claim", f"{period} 的纳税信用等级应为 B 级，以税务机关的评价结果通知书为准。")
     page.fill("#id_value_credit_grade", "B级")  # the grade as people write it
+    j.shot("dispute-form")
     j.follow("#dispute-submit")
     if page.locator("#dispute-form").count():  # the form refused: show why
         raise AssertionError(page.locator("#dispute-form").inner_text())
