@@ -12,6 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from xinrong.credit.tests.conftest import deliver
+from xinrong.datahub.models import Fact
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,9 @@ def test_archive_amounts_have_thousands_separators(client, entity, enterprise_us
     client.force_login(enterprise_user)
     page = client.get(reverse("credit:archive", args=[entity.uscc])).content.decode()
     assert "<td>107,174.79</td>" in page and "107174.79" not in page
+    fact = Fact.objects.get(entity=entity, category="tax")
+    form = client.get(reverse("credit:dispute_new", args=[fact.pk])).content.decode()
+    assert "<td>107,174.79</td>" in form  # the record being disputed
     export = client.get(reverse("credit:archive_export", args=[entity.uscc]))
     book = load_workbook(io.BytesIO(b"".join(export.streaming_content)))
     cells = [c for s in book.worksheets for r in s.iter_rows(values_only=True) for c in r]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -34,14 +32,14 @@ from xinrong.credit.choices import (
     NodeKind,
     Purpose,
 )
-from xinrong.credit.fact_display import display_values
+from xinrong.credit.fact_display import display_values, readable_amounts
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Authorisation
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, repair_earliest_on
 from xinrong.credit.selectors import archive as archive_selectors
 from xinrong.credit.services import archive as archive_services
 from xinrong.credit.workbooks import archive_workbook
-from xinrong.datahub.categories import CATEGORIES, DECIMAL
+from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES_BY_ID, SEVERITY_LABELS
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import conflict_list
@@ -65,16 +63,6 @@ def _archive_read(request: HttpRequest, uscc: str, channel: str) -> archive_sele
     return archive_selectors.archive_read(user=user, entity=entity, channel=channel)
 
 
-def _readable_amounts(category: str, values: dict[str, str]) -> dict[str, str]:
-    """Amounts with thousands separators, as a person reads them (107,174.79)."""
-    spec = CATEGORIES.get(category)
-    for f in spec.fields if spec else ():
-        if f.kind == DECIMAL and values.get(f.key):
-            with contextlib.suppress(InvalidOperation):
-                values[f.key] = f"{Decimal(values[f.key]):,.2f}"
-    return values
-
-
 def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) -> dict[str, Any]:
     """One archive row: its values, dispute and repair marks, and the owner's actions."""
     repaired = fact.pk in data.repaired
@@ -91,7 +79,7 @@ def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) ->
         repair_from = repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
     return {
         "fact": fact,
-        "values": _readable_amounts(fact.category, display_values(fact)),
+        "values": readable_amounts(fact.category, display_values(fact)),
         "disputed": fact.pk in data.disputed,
         "dispute_id": data.open_disputes.get(fact.pk),
         "repaired": repaired,

@@ -53,6 +53,8 @@ class Journey:
         assert wide[0] <= wide[1], f"{where}: page {wide[0]} px wide on a {wide[1]} px screen"
         assert self.errors == [], f"{where}: {self.errors}"
         height = self.page.evaluate("() => document.documentElement.scrollHeight")
+        if height <= LONG_PAGE:  # from the top, or the sticky header is drawn mid-page
+            self.page.evaluate("() => window.scrollTo(0, 0)")
         filename = f"{self.width}-{self.step:02d}-{name}.png"
         for folder in (
             Path(settings.VAR_DIR) / "screenshots" / "journeys" / self.role,
