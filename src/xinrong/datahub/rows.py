@@ -254,13 +254,17 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
             day = _parse_date(text)
         except ValueError:
             raise ValueError(_("应为日期，如 2024-06-30")) from None
-        if not dt.date(1949, 10, 1) <= day <= dt.date.today() + dt.timedelta(days=3660):
-            raise ValueError(_("日期超出合理范围"))
         today = timezone.localdate()
-        if spec.past_only and day > today:
+        if spec.past_only and day > today:  # say the rule that applies, not a vague range
             raise ValueError(
                 _("不能晚于今天（%(today)s）：尚未发生的日期不能报送")
                 % {"today": today.isoformat()}
+            )
+        earliest, latest = dt.date(1949, 10, 1), dt.date.today() + dt.timedelta(days=3660)
+        if not earliest <= day <= latest:
+            raise ValueError(
+                _("日期应在 %(a)s 至 %(b)s 之间")
+                % {"a": earliest.isoformat(), "b": latest.isoformat()}
             )
         return day
     if spec.kind == PERIOD:

@@ -32,7 +32,7 @@ from xinrong.credit.choices import (
     NodeKind,
     Purpose,
 )
-from xinrong.credit.fact_display import display_values
+from xinrong.credit.fact_display import display_values, readable_amounts
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Authorisation
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, repair_earliest_on
@@ -79,7 +79,7 @@ def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) ->
         repair_from = repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
     return {
         "fact": fact,
-        "values": display_values(fact),
+        "values": readable_amounts(fact.category, display_values(fact)),
         "disputed": fact.pk in data.disputed,
         "dispute_id": data.open_disputes.get(fact.pk),
         "repaired": repaired,
