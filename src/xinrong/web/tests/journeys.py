@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 
-from xinrong.web.seed import DEMO_PASSWORD
 from xinrong.common.tests.plain_words import problems
+from xinrong.web.seed import DEMO_PASSWORD
 
 TMP_SHOTS = Path("/tmp/shots-journeyA")  # noqa: S108 (screenshots for a person to look at)
 LONG_PAGE = 5000  # px: a longer page is shot as the screen a person sees, not as a strip
