@@ -477,13 +477,14 @@ def test_enterprise_without_demand_or_loans_sees_first_loan_products_it_qualifie
     assert reverse("marketplace:first_loan") in body
 
 
-def test_guarantee_products_show_a_fee_rate_not_an_interest_rate(
-    client, enterprise_user, make_user, operator
+def test_guarantee_products_are_not_offered_as_first_loans(
+    client, enterprise_user, make_user, operator, product
 ):
+    """A guarantee or insurance product goes with a loan; the first-loan offer lists loans."""
     guarantor = make_user("guarantor", ["institution_admin"])
-    published_product(
+    fee = published_product(
         guarantor, operator, code="WB-GF", product_type="guarantee", rate_min="0.5", rate_max="1"
     )
     body = home(client, enterprise_user)
-    block = body[body.index('id="wb-first-loan"') :]
-    assert "年费率 0.50%–1.00%" in block and "年利率" not in block.split("</ul>")[0]
+    block = body[body.index('id="wb-first-loan"') :].split("</ul>")[0]
+    assert product.name in block and fee.name not in block
