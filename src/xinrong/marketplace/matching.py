@@ -52,6 +52,7 @@ import numpy.typing as npt
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
+from xinrong.common.templatetags.money import yuan_text
 from xinrong.marketplace import eligibility
 from xinrong.marketplace.choices import CollateralMode, ProductStatus, ProductType
 from xinrong.marketplace.costs import CostRange, cost_range
@@ -360,10 +361,8 @@ def _modes_mask(modes: Sequence[str]) -> int:
 
 
 def _yuan(fen: int) -> str:
-    yuan = fen / 100
-    if yuan >= 10_000 and yuan % 100 == 0:
-        return _("%(v)s 万元") % {"v": f"{yuan / 10_000:g}"}
-    return _("%(v)s 元") % {"v": f"{yuan:,.2f}".rstrip("0").rstrip(".")}
+    """Return an amount held in fen as every page shows it ("500,000 元", "6,828.01 元")."""
+    return yuan_text(Decimal(int(fen)) / 100)
 
 
 def _rate(value: float | Decimal) -> str:
