@@ -12,6 +12,7 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -181,7 +182,9 @@ def bin_sentence(name: str, f: BinnedFeature, index: int) -> str:
         if len(values) == 1:
             yes, no = FLAG_PHRASES[name]
             return _(yes) if values[0] else _(no)
-    phrase = bin_range(name, f, index).replace(" ", "")
+    phrase = bin_range(name, f, index)
+    if not (get_language() or "").startswith("en"):  # Chinese runs the words together
+        phrase = phrase.replace(" ", "")
     return f"{label}{phrase}" if not phrase.startswith(("是", "否")) else f"{label}：{phrase}"
 
 

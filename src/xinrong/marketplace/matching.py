@@ -52,7 +52,7 @@ import numpy.typing as npt
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
-from xinrong.common.templatetags.money import yuan_text
+from xinrong.common.templatetags.money import money_range, yuan_text
 from xinrong.marketplace import eligibility
 from xinrong.marketplace.choices import CollateralMode, ProductStatus, ProductType
 from xinrong.marketplace.costs import CostRange, cost_range
@@ -365,6 +365,11 @@ def _yuan(fen: int) -> str:
     return yuan_text(Decimal(int(fen)) / 100)
 
 
+def _yuan_range(low_fen: int, high_fen: int) -> str:
+    """Return a product's amount range held in fen ("100,000–3,000,000 元")."""
+    return money_range(Decimal(int(low_fen)) / 100, Decimal(int(high_fen)) / 100)
+
+
 def _rate(value: float | Decimal) -> str:
     return f"{float(value):g}%"
 
@@ -573,10 +578,9 @@ def _explain(
             % {"lo": _rate(rate_min), "hi": _rate(rate_max), "max": _rate(demand.max_rate)}
         )
     out.append(
-        _("额度 %(lo)s–%(hi)s，覆盖您需要的 %(want)s")
+        _("额度 %(range)s，覆盖您需要的 %(want)s")
         % {
-            "lo": _yuan(int(cat.amount_min_fen[i])),
-            "hi": _yuan(int(cat.amount_max_fen[i])),
+            "range": _yuan_range(int(cat.amount_min_fen[i]), int(cat.amount_max_fen[i])),
             "want": _yuan(amount_fen),
         }
     )
@@ -612,9 +616,8 @@ def _exclusion_message(
         verdict = evaluate(cat.terms(i), facts)
         return verdict.reasons[0].message
     if code == "amount":
-        return _("额度 %(lo)s–%(hi)s，不覆盖您需要的 %(want)s") % {
-            "lo": _yuan(int(cat.amount_min_fen[i])),
-            "hi": _yuan(int(cat.amount_max_fen[i])),
+        return _("额度 %(range)s，不覆盖您需要的 %(want)s") % {
+            "range": _yuan_range(int(cat.amount_min_fen[i]), int(cat.amount_max_fen[i])),
             "want": _yuan(amount_fen),
         }
     if code == "term":
