@@ -75,9 +75,14 @@ def test_many_circles_are_cut_at_the_limit_and_say_so():
 
 
 def test_amounts_read_as_chinese_finance_pages_show_them():
-    assert yuan_label(Decimal("5000000.00")) == "5,000,000 元"
-    assert yuan_label(Decimal("12345.67")) == "12,345.67 元"  # to the cent, as every page
-    assert yuan_label(Decimal("8000")) == "8,000 元"
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert yuan_label(Decimal("5000000.00")) == "5,000,000 元"
+        assert yuan_label(Decimal("12345.67")) == "12,345.67 元"  # to the cent, as every page
+        assert yuan_label(Decimal("8000")) == "8,000 元"
+    with translation.override("en"):
+        assert yuan_label(Decimal("12345.67")) == "CNY 12,345.67"
 
 
 # --- the registry's guarantee circles ---------------------------------------------------------
