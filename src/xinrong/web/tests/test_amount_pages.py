@@ -39,6 +39,13 @@ def _fresh_catalogue():
     matching.catalogue_forget()
 
 
+@pytest.fixture(autouse=True)
+def _chinese_after():
+    """Pages asked in English leave English active in this thread: later tests expect Chinese."""
+    yield
+    translation.activate("zh-hans")
+
+
 @pytest.fixture
 def bank(bank_officer, make_user):
     org = bank_officer.organisation
