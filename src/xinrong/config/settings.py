@@ -252,6 +252,9 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Figures grouped by thousands in both languages (xinrong/config/formats); USE_THOUSAND_SEPARATOR
+# stays off so years and ids are not grouped: figures ask for it ("2g", intcomma, |figure, |money).
+FORMAT_MODULE_PATH = ["xinrong.config.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.common.forms import DateInput
+from xinrong.common.templatetags.money import money_range
 from xinrong.credit.choices import Scope
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.datahub.categories import CATEGORY_CHOICES
@@ -216,9 +217,8 @@ class ApplicationForm(forms.Form):
         method = self.fields["repayment_method"]
         assert isinstance(method, forms.ChoiceField)
         method.choices = [(m, RepaymentMethod(m).label) for m in methods]
-        self.fields["amount"].help_text = _("产品额度 %(lo)s–%(hi)s 元") % {
-            "lo": version.amount_min,
-            "hi": version.amount_max,
+        self.fields["amount"].help_text = _("产品额度 %(r)s") % {
+            "r": money_range(version.amount_min, version.amount_max)
         }
         self.fields["term_months"].help_text = _("产品期限 %(lo)s–%(hi)s 个月") % {
             "lo": version.term_min_months,

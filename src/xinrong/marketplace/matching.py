@@ -52,6 +52,7 @@ import numpy.typing as npt
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
+from xinrong.common.templatetags.money import money_range, yuan_text
 from xinrong.marketplace import eligibility
 from xinrong.marketplace.choices import CollateralMode, ProductStatus, ProductType
 from xinrong.marketplace.costs import CostRange, cost_range
@@ -360,10 +361,13 @@ def _modes_mask(modes: Sequence[str]) -> int:
 
 
 def _yuan(fen: int) -> str:
-    yuan = fen / 100
-    if yuan >= 10_000 and yuan % 100 == 0:
-        return _("%(v)s 万元") % {"v": f"{yuan / 10_000:g}"}
-    return _("%(v)s 元") % {"v": f"{yuan:,.2f}".rstrip("0").rstrip(".")}
+    """Return an amount held in fen as every page shows it ("500,000 元", "6,828.01 元")."""
+    return yuan_text(Decimal(int(fen)) / 100)
+
+
+def _yuan_range(low_fen: int, high_fen: int) -> str:
+    """Return a product's amount range held in fen ("100,000–3,000,000 元")."""
+    return money_range(Decimal(int(low_fen)) / 100, Decimal(int(high_fen)) / 100)
 
 
 def _rate(value: float | Decimal) -> str:
@@ -574,10 +578,9 @@ def _explain(
             % {"lo": _rate(rate_min), "hi": _rate(rate_max), "max": _rate(demand.max_rate)}
         )
     out.append(
-        _("额度 %(lo)s–%(hi)s，覆盖您需要的 %(want)s")
+        _("额度 %(range)s，覆盖您需要的 %(want)s")
         % {
-            "lo": _yuan(int(cat.amount_min_fen[i])),
-            "hi": _yuan(int(cat.amount_max_fen[i])),
+            "range": _yuan_range(int(cat.amount_min_fen[i]), int(cat.amount_max_fen[i])),
             "want": _yuan(amount_fen),
         }
     )
@@ -613,9 +616,8 @@ def _exclusion_message(
         verdict = evaluate(cat.terms(i), facts)
         return verdict.reasons[0].message
     if code == "amount":
-        return _("额度 %(lo)s–%(hi)s，不覆盖您需要的 %(want)s") % {
-            "lo": _yuan(int(cat.amount_min_fen[i])),
-            "hi": _yuan(int(cat.amount_max_fen[i])),
+        return _("额度 %(range)s，不覆盖您需要的 %(want)s") % {
+            "range": _yuan_range(int(cat.amount_min_fen[i]), int(cat.amount_max_fen[i])),
             "want": _yuan(amount_fen),
         }
     if code == "term":

@@ -25,6 +25,7 @@ from xinrong.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from xinrong.common.templatetags.money import amount_text, money_range
 from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.services.archive import (
     authorisation_end,
@@ -85,8 +86,11 @@ def application_clean(
     if not version.amount_min <= amount <= version.amount_max:
         raise ValidationError(
             {
-                "amount": _("申请金额须在产品额度 %(lo)s–%(hi)s 元之间，实际为 %(v)s 元")
-                % {"lo": version.amount_min, "hi": version.amount_max, "v": amount}
+                "amount": _("申请金额须在产品额度 %(r)s 之间，实际为 %(v)s")
+                % {
+                    "r": money_range(version.amount_min, version.amount_max),
+                    "v": amount_text(amount),
+                }
             },
             code="out_of_range",
         )
@@ -291,8 +295,8 @@ def application_arrival_notify(app: LoanApplication) -> None:
     notify_on_commit(
         recipients=institution_staff(app),
         kind="loan_application",
-        title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s 元")
-        % {"e": app.entity.name, "p": app.product.name, "a": app.amount},
+        title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s")
+        % {"e": app.entity.name, "p": app.product.name, "a": amount_text(app.amount)},
         link=reverse("marketplace:application_detail", args=[app.pk]),
         organisation_id=app.institution_id,
     )
@@ -339,8 +343,8 @@ def application_approve(
         version = app.product_version
         errors: dict[str, str] = {}
         if not Decimal("0") < amount <= version.amount_max:
-            errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s 元") % {
-                "hi": version.amount_max
+            errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s") % {
+                "hi": amount_text(version.amount_max)
             }
         if not version.rate_min <= rate <= version.rate_max:
             errors["rate"] = _("批准年利率须在产品利率 %(lo)s%%–%(hi)s%% 之间") % {
@@ -365,8 +369,8 @@ def application_approve(
         "approve",
         actor=actor,
         note=note
-        or _("批准金额 %(a)s 元，年利率 %(r)s%%，期限 %(t)s 个月")
-        % {"a": amount, "r": rate, "t": term_months},
+        or _("批准金额 %(a)s，年利率 %(r)s%%，期限 %(t)s 个月")
+        % {"a": amount_text(amount), "r": rate, "t": term_months},
         via_api=via_api,
         data={"amount": str(amount), "rate": str(rate), "term_months": term_months},
         update=update,

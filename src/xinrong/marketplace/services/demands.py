@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import Organisation, User
 from xinrong.common.errors import ConflictError
+from xinrong.common.templatetags.money import amount_text
 from xinrong.credit.recipients import operator_users
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
@@ -77,10 +78,10 @@ def demand_publish(*, actor: User, entity: MarketEntity, data: DemandIn) -> Dema
     notify_on_commit(
         recipients=_lender_staff_covering(demand),
         kind="demand.published",
-        title=_("服务地区内有新的融资需求：%(p)s %(a)s 元，%(t)s 个月")
+        title=_("服务地区内有新的融资需求：%(p)s %(a)s，%(t)s 个月")
         % {
             "p": divisions.full_name(demand.division_code) or demand.division_code,
-            "a": f"{demand.amount:,.2f}",
+            "a": amount_text(demand.amount),
             "t": demand.term_months,
         },
         body=_("%(e)s发布了融资需求，可在需求大厅查看并承接。") % {"e": entity.name},
@@ -248,12 +249,12 @@ def demand_invite(
         kind="demand.invited",
         title=_("%(o)s邀请您申请“%(p)s”") % {"o": institution.name, "p": product.name},
         body=_(
-            "%(o)s已承接您 %(a)s 元、%(m)s 个月的融资需求，邀请您申请“%(p)s”。"
+            "%(o)s已承接您 %(a)s、%(m)s 个月的融资需求，邀请您申请“%(p)s”。"
             "点击打开申请表，金额、期限和用途已按需求填好。"
         )
         % {
             "o": institution.name,
-            "a": f"{demand.amount:,.2f}",
+            "a": amount_text(demand.amount),
             "m": demand.term_months,
             "p": product.name,
         },
@@ -341,11 +342,11 @@ def demands_escalate_stale(*, now: dt.datetime | None = None) -> int:
                 kind="demand.escalated",
                 title=_("%(n)d 个融资需求超过 %(d)d 天无机构承接") % {"n": len(items), "d": days},
                 body="\n".join(
-                    _("#%(id)d %(e)s · %(a)s 元 · 发布于 %(t)s")
+                    _("#%(id)d %(e)s · %(a)s · 发布于 %(t)s")
                     % {
                         "id": d.pk,
                         "e": d.entity.name,
-                        "a": f"{d.amount:,.2f}",
+                        "a": amount_text(d.amount),
                         "t": _local(d.created_at),
                     }
                     for d in items[:50]
@@ -370,8 +371,8 @@ def _demand_close_funded(app: LoanApplication, loan: Loan) -> None:
         demand,
         "close",
         actor=None,
-        note=_("已获%(i)s放款 %(a)s 元（贷款 %(n)s）")
-        % {"i": app.institution.name, "a": loan.principal, "n": loan.number},
+        note=_("已获%(i)s放款 %(a)s（贷款 %(n)s）")
+        % {"i": app.institution.name, "a": amount_text(loan.principal), "n": loan.number},
         update=update,
         event_fields={"organisation_id": loan.institution_id},
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, ConflictError
+from xinrong.common.templatetags.money import amount_text
 from xinrong.credit.services.archive import authorisation_end
 from xinrong.credit.services.early_warning import loan_watch_end, loan_watch_start
 from xinrong.datahub.services.sources import platform_loan_events_record
@@ -47,8 +48,8 @@ def application_disburse(
     if not Decimal("0") < amount <= app.approved_amount:
         raise ValidationError(
             {
-                "amount": _("放款金额须大于 0 且不超过批准金额 %(a)s 元")
-                % {"a": app.approved_amount}
+                "amount": _("放款金额须大于 0 且不超过批准金额 %(a)s")
+                % {"a": amount_text(app.approved_amount)}
             },
             code="out_of_range",
         )
@@ -99,10 +100,10 @@ def application_disburse(
         "disburse",
         actor=actor,
         via_api=via_api,
-        note=_("贷款 %(n)s 放款 %(a)s 元；首期还款日 %(d)s，到期日 %(m)s")
+        note=_("贷款 %(n)s 放款 %(a)s；首期还款日 %(d)s，到期日 %(m)s")
         % {
             "n": loan.number,
-            "a": amount,
+            "a": amount_text(amount),
             "d": lines[0].due_on.isoformat(),
             "m": loan.maturity_on.isoformat(),
         },
@@ -234,8 +235,8 @@ def _ensure_renewable(app: LoanApplication, amount: Decimal) -> None:
     if amount < old.outstanding:
         raise ValidationError(
             {
-                "amount": _("续贷放款金额须不少于原贷款余额 %(o)s 元，实际为 %(a)s 元")
-                % {"o": old.outstanding, "a": amount}
+                "amount": _("续贷放款金额须不少于原贷款余额 %(o)s，实际为 %(a)s")
+                % {"o": amount_text(old.outstanding), "a": amount_text(amount)}
             },
             code="out_of_range",
         )
@@ -311,7 +312,7 @@ def loan_repayment_record(
     owed = sum((i.due_left for i in instalments), Decimal("0"))
     if not Decimal("0") < amount <= owed:
         raise ValidationError(
-            {"amount": _("还款金额须大于 0 且不超过尚欠本息 %(o)s 元") % {"o": owed}},
+            {"amount": _("还款金额须大于 0 且不超过尚欠本息 %(o)s") % {"o": amount_text(owed)}},
             code="out_of_range",
         )
     left = amount

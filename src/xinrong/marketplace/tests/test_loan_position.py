@@ -64,10 +64,10 @@ def test_paid_keeps_the_cents_and_arrears_are_shown(
     assert pos.overdue_amount >= owed and pos.overdue_count >= 1
     assert client.login(username=enterprise_user.username, password=PASSWORD)
     html = client.get(reverse("marketplace:application_detail", args=[app.pk])).content.decode()
-    assert ">5182.94<" in html  # not 5182.00 (`|add` on decimals)
+    assert ">5,182.94<" in html  # not 5182.00 (`|add` on decimals)
     assert "逾期 200 天" in html
     assert "逾期 90 天" not in html
-    assert f"未还 {owed:.2f} 元" in html
+    assert f"未还 {owed:,.2f} 元" in html
 
 
 def test_current_loan_has_no_arrears(enterprise_user, entity, bank, operator):

@@ -57,7 +57,7 @@ def test_each_hard_filter_excludes_with_its_reason(demand, bank_officer, operato
     }
     messages = {e.product_id: e.message for e in result.excluded}
     assert "所在地区不符" in messages[region.pk]
-    assert "不覆盖您需要的 50 万元" in messages[amount.pk]
+    assert "不覆盖您需要的 500,000 元" in messages[amount.pk]
     assert "最低利率 7% 高于您可接受的 6%" in messages[rate.pk]
     assert "抵押" in messages[modes.pk] and "纯信用" in messages[modes.pk]
 
@@ -84,7 +84,7 @@ def test_cheaper_faster_product_ranks_first_and_explains_itself(demand, bank_off
     assert set(best.components) == set(matching.WEIGHTS)
     text = " ".join(best.explanations)
     assert "利率 3.85% 起，低于您可接受的 6%" in text
-    assert "覆盖您需要的 50 万元" in text
+    assert "额度 100,000–3,000,000 元，覆盖您需要的 500,000 元" in text
     assert "覆盖您需要的 24 个月" in text
     assert "暂无评价" in text
 

@@ -28,6 +28,7 @@ from xinrong.common.errors import (
 from xinrong.common.forms import add_service_error
 from xinrong.common.ids import ids_parse
 from xinrong.common.pagination import paginate
+from xinrong.common.templatetags.money import amount_text, money_range
 from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     PRODUCT_TAGS,
@@ -87,7 +88,7 @@ def _product_searched(f: Any) -> list[str]:
             _("机构类型：%(v)s") % {"v": dict(INSTITUTION_KIND_CHOICES).get(f.institution_kind)}
         )
     if f.amount is not None:
-        out.append(_("融资金额 %(v)s 元") % {"v": f"{f.amount:,}"})
+        out.append(_("融资金额 %(v)s") % {"v": amount_text(f.amount)})
     if f.term is not None:
         out.append(_("期限 %(v)s 个月") % {"v": f.term})
     if f.max_rate is not None:
@@ -225,7 +226,7 @@ def _terms_table(product: Product) -> list[tuple[str, str]]:
     any_ = _("不限")
     return [
         (_("产品类型"), str(v.get_product_type_display())),
-        (_("额度"), f"{v.amount_min:,.0f} – {v.amount_max:,.0f} 元"),
+        (_("额度"), money_range(v.amount_min, v.amount_max)),
         (_("期限"), f"{v.term_min_months} – {v.term_max_months} 个月"),
         (_("年利率或费率"), _rate_text(product)),
         (_("综合融资成本（年化）"), _cost_text(product)),
