@@ -1,6 +1,7 @@
 """Whatever an enterprise sends, filing a dispute stores it or refuses it with a 4xx error."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,5 +46,7 @@ def test_filing_never_fails_with_an_unexpected_error(
             dispute.refresh_from_db()  # stored and readable back
         except ApplicationError as exc:
             assert 400 <= exc.status < 500 and exc.message
+        except ValidationError as exc:  # every field's error at once (a 422 in the API)
+            assert exc.message_dict and all(exc.message_dict.values())
         finally:
             transaction.set_rollback(True)

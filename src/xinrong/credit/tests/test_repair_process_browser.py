@@ -90,7 +90,8 @@ def test_a_new_repair_follows_the_new_version_a_running_one_the_old(
     with page.expect_navigation():
         page.click("#save-button")
     report = page.locator("#validation-report")
-    assert "尚未配置办理人" in report.inner_text() and added["lane"] in report.inner_text()
+    assert "泳道「分管领导」尚未配置办理人" in report.inner_text()
+    assert added["lane"] not in report.inner_text()  # named by its name, never its id
     assert page.locator("#activate-button").is_disabled()
     _shot(page, "10-repair-process-refused")
 
