@@ -36,17 +36,18 @@ def _minutes(value: Any) -> str:
     return _("%(m)s 分钟") % {"m": max(1, round(seconds / 60))}
 
 
-def _categories(value: Any) -> str:
-    from xinrong.datahub.categories import CATEGORIES  # data only: names of the categories
-
-    codes = value if isinstance(value, list | tuple) else [value]
-    return "、".join(_(CATEGORIES[c].name) if c in CATEGORIES else str(c) for c in codes) or _("无")
+# How values of apps above accounts read in its security log (e.g. a data source's categories):
+# those apps register them when they start (``detail_reader_register``), accounts imports none.
+_READERS: dict[str, Any] = {}
 
 
-def _cadence(value: Any) -> str:
-    from xinrong.datahub.choices import Cadence
+def detail_reader_register(key: str, read: Any) -> None:
+    """Say how the value ``key`` of a security event's details reads (``read(value) -> str``)."""
+    _READERS[key] = read
 
-    return str(Cadence(value).label) if value in Cadence.values else str(value)
+
+def _registered(key: str) -> Any:
+    return lambda v: _READERS[key](v) if key in _READERS else str(v)
 
 
 def _users(value: Any) -> str:
@@ -61,8 +62,8 @@ _CHANGED: dict[str, tuple[Any, Any]] = {
     "region_code": (gettext_lazy("管辖区划"), lambda v: _region(v)),
     "display_name": (gettext_lazy("姓名"), str),
     "phone": (gettext_lazy("手机号"), None),  # the digits are not recorded
-    "categories": (gettext_lazy("报送的数据类别"), lambda v: _categories(v)),
-    "cadence": (gettext_lazy("更新频率"), lambda v: _cadence(v)),
+    "categories": (gettext_lazy("报送的数据类别"), _registered("categories")),
+    "cadence": (gettext_lazy("更新频率"), _registered("cadence")),
     "description": (gettext_lazy("说明"), str),
 }
 
@@ -107,7 +108,7 @@ _FIELDS: dict[str, tuple[Any, Any]] = {
     "changes": (gettext_lazy("修改内容"), _changes),
     "users": (gettext_lazy("一并停用或恢复的账号"), _users),
     "source": (gettext_lazy("数据来源代码"), str),
-    "categories": (gettext_lazy("报送的数据类别"), _categories),
+    "categories": (gettext_lazy("报送的数据类别"), _registered("categories")),
 }
 
 

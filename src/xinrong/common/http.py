@@ -9,13 +9,21 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 def error_page(request: HttpRequest, exc: Exception) -> HttpResponse:
     """Render a service error as the platform's error page with its 4xx status.
 
-    The page (xinrong.web.errors) is the one every error shows: the message and the way forward.
+    The page is the one every error shows (the message and the way forward); the top layer
+    draws it and names its renderer in ``settings.XINRONG_ERROR_RENDERER`` (the way Django's
+    handler404 and CSRF_FAILURE_VIEW name views), so this lowest layer imports nothing above it.
     """
-    from xinrong.common.errors import error_payload
-    from xinrong.web.errors import render_error
+    from django.conf import settings
+    from django.utils.module_loading import import_string
 
+    from xinrong.common.errors import error_payload
+
+    render_error = import_string(settings.XINRONG_ERROR_RENDERER)
     status, body = error_payload(exc)
-    return render_error(request, status, body["message"], code=str(body.get("code", "")))
+    response: HttpResponse = render_error(
+        request, status, body["message"], code=str(body.get("code", ""))
+    )
+    return response
 
 
 def attachment_response(

@@ -7,7 +7,7 @@ A list view declares its filters once, e.g.::
         ChoiceFilter("status", _("状态"), ApplicationStatus.choices),
         DateRangeFilter("submitted", _("提交日期"), "submitted_at"),
         AmountRangeFilter("amount", _("金额（元）"), "amount"),
-        RegionFilter("region", _("所在地区"), "entity__division_code"),
+        RegionFilter("region", _("所在地区"), "entity__division_code"),  # enterprises.listing
     )
 
 then ``listing = list_build(request, qs, FILTERS, sums={"amount": _("申请金额")})`` returns the
@@ -44,10 +44,8 @@ from xinrong.common import pagination
 from xinrong.common.exports import Sheet, xlsx_response
 from xinrong.common.pagination import paginate
 from xinrong.common.templatetags.money import yuan_text
-from xinrong.reference import divisions
 
 # The province whose prefectures and counties the region filter offers (the platform's).
-REGION_ROOT = "630000"
 SEARCH_MAX_LENGTH = 100
 
 Label = Any  # a str or a lazy translation
@@ -170,32 +168,6 @@ class ChoiceFilter(Filter):
             return ""
         label = dict(self.choices()).get(str(value), value)
         return f"{self.label}：{label}"
-
-
-class RegionFilter(ChoiceFilter):
-    """A division (by name) whose code prefixes the row's ``field`` (all its descendants)."""
-
-    def __init__(self, name: str, label: Label, field_path: str) -> None:
-        super().__init__(name, label, region_choices, f"{field_path}__startswith")
-
-    def apply(self, qs: QuerySet[Any], data: Mapping[str, Any]) -> QuerySet[Any]:
-        value = data.get(self.name)
-        if not value:
-            return qs
-        return qs.filter(**{self.lookup: divisions.descendants_prefix(value)})
-
-
-def region_choices() -> list[tuple[str, str]]:
-    """Return the platform's province, its prefectures and their counties, by name."""
-    root = divisions.get(REGION_ROOT)
-    out: list[tuple[str, str]] = [(root.code, root.name)] if root else []
-    for pref in divisions.children(REGION_ROOT):
-        if not pref.is_placeholder:
-            out.append((pref.code, pref.name))
-        for county in divisions.children(pref.code):
-            if not county.is_placeholder:
-                out.append((county.code, f"{pref.name} · {county.name}"))
-    return out
 
 
 class BooleanFilter(Filter):
@@ -550,7 +522,6 @@ __all__ = [
     "Filter",
     "FilterSet",
     "Listing",
-    "RegionFilter",
     "SearchFilter",
     "Total",
     "attr",
@@ -559,6 +530,5 @@ __all__ = [
     "list_build",
     "list_filter",
     "list_totals",
-    "region_choices",
     "xlsx_export",
 ]

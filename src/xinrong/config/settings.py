@@ -114,6 +114,8 @@ ROOT_URLCONF = "xinrong.config.urls"
 # Error pages in the platform's layout, in Chinese, with the way forward (xinrong.web.errors):
 # handler400/403/404/500 in config/urls.py; a failed CSRF check here.
 CSRF_FAILURE_VIEW = "xinrong.web.errors.csrf_failure"
+# The error page every service error shows (xinrong.common.http.error_page draws it through this).
+XINRONG_ERROR_RENDERER = "xinrong.web.errors.render_error"
 # Longest query string (characters) a page accepts; longer ones get the 414 page. `xinrong serve`
 # lets gunicorn pass long request lines through so they reach this check.
 XINRONG_MAX_QUERY_STRING = int(os.environ.get("XINRONG_MAX_QUERY_STRING", "4096"))

@@ -12,3 +12,6 @@ class DatahubConfig(AppConfig):
             rules,  # noqa: F401  (declares the data hub's permissions)
             workflows,  # noqa: F401  (registers conflicts and rows)
         )
+        from xinrong.datahub.presenters import register_security_readers
+
+        register_security_readers()

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_organisation_contact_unique_name_disable'),
+        ("accounts", "0007_organisation_contact_unique_name_disable"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='capital_market_access',
-            field=models.BooleanField(default=False, help_text='由运营方决定：银行等金融机构可浏览上市挂牌后备库（投资机构始终可用）', verbose_name='开放上市挂牌后备库'),
+            model_name="organisation",
+            name="capital_market_access",
+            field=models.BooleanField(
+                default=False,
+                help_text="由运营方决定：银行等金融机构可浏览上市挂牌后备库（投资机构始终可用）",
+                verbose_name="开放上市挂牌后备库",
+            ),
         ),
     ]

@@ -34,12 +34,3 @@ def count(value: Any) -> str:
     if number is None:
         return ""
     return f"{number:,.0f}"
-
-
-@register.filter
-def division_name(code: Any) -> str:
-    """Return a division's full name ("青海省西宁市城东区"), or the code if it is unknown."""
-    from xinrong.reference import divisions
-
-    text = str(code or "")
-    return divisions.full_name(text) or text

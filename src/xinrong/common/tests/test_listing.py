@@ -13,14 +13,16 @@ from django.utils import timezone
 
 from xinrong.accounts.models import Organisation
 from xinrong.common import listing
-from xinrong.common.templatetags.listing import count, division_name, figure
+from xinrong.common.templatetags.listing import count, figure
+from xinrong.enterprises.listing import RegionFilter
+from xinrong.enterprises.templatetags.regions import division_name
 
 FILTERS = [
     listing.SearchFilter("q", "名称", ["name__icontains"]),
     listing.ChoiceFilter("kind", "类型", [("bank", "银行"), ("microloan", "小额贷款公司")]),
     listing.DateRangeFilter("created", "创建日期", "created_at"),
     listing.AmountRangeFilter("amount", "金额（元）", "pk"),
-    listing.RegionFilter("region", "地区", "region_code"),
+    RegionFilter("region", "地区", "region_code"),
     listing.BooleanFilter("active", "仅启用", Q(is_active=True)),
 ]
 

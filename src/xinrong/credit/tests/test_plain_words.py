@@ -22,7 +22,6 @@ from xinrong.credit.tests.conftest import pdf
 pytestmark = [pytest.mark.django_db]
 
 
-
 def _deliver(source, category, header, rows):
     from xinrong.datahub.services.ingest import batch_ingest
 
@@ -108,6 +107,7 @@ def enrich() -> dict:
         cultivation_services.cultivation_note_add(case=case, actor=policy, text="已上门辅导一次")
         break
     officer = users["loan_officer"]
+    assert officer.organisation is not None
     auth = (
         Authorisation.objects.filter(
             institution=officer.organisation, scope="full", revoked_at=None
@@ -116,7 +116,7 @@ def enrich() -> dict:
         .first()
     )
     borrower = auth.entity if auth else entity
-    profile = CreditProfile.objects.filter(entity=borrower, is_latest=True).first()
+    latest = CreditProfile.objects.filter(entity=borrower, is_latest=True).first()
     facts = list(
         Fact.objects.filter(entity=borrower, category__in=["judicial", "utility"]).order_by("-id")
     )
@@ -139,7 +139,7 @@ def enrich() -> dict:
         rule="score_drop",
         severity="medium",
         detail={
-            "profile": profile.pk if profile else 0,
+            "profile": latest.pk if latest else 0,
             "from": 640,
             "to": 595,
             "grade_from": "A",

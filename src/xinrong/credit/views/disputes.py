@@ -36,6 +36,7 @@ from xinrong.credit.services import disputes as disputes_services
 from xinrong.credit.views.common import case_role, evidence_response, form_error_add
 from xinrong.credit.workflows import DISPUTE
 from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES, display_values
+from xinrong.enterprises.listing import RegionFilter
 
 
 def _dispute_filters(role: str) -> list[listing.Filter]:
@@ -61,7 +62,7 @@ def _dispute_filters(role: str) -> list[listing.Filter]:
                 placeholder=_("企业名称或信用代码"),
             ),
         )
-        out.insert(2, listing.RegionFilter("region", _("企业所在地区"), "entity__division_code"))
+        out.insert(2, RegionFilter("region", _("企业所在地区"), "entity__division_code"))
     return out
 
 

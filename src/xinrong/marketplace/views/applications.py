@@ -31,6 +31,7 @@ from xinrong.common.errors import (
 )
 from xinrong.common.forms import add_service_error
 from xinrong.common.ids import id_or_404
+from xinrong.enterprises.listing import RegionFilter
 from xinrong.marketplace.choices import (
     PENDING_STATUSES,
     PRODUCT_KINDS,
@@ -285,7 +286,7 @@ def _application_filters(user: Any) -> list[listing.Filter]:
             ),
         )
     if not enterprise:
-        out.insert(2, listing.RegionFilter("region", _("企业所在地区"), "entity__division_code"))
+        out.insert(2, RegionFilter("region", _("企业所在地区"), "entity__division_code"))
     return out
 
 

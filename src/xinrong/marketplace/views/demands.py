@@ -23,6 +23,7 @@ from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError, error_payload
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
+from xinrong.enterprises.listing import RegionFilter
 from xinrong.marketplace.choices import (
     CollateralMode,
     DemandPurpose,
@@ -88,7 +89,7 @@ def _demand_filters(*, own: bool = False, region: bool = True) -> list[listing.F
         listing.DateRangeFilter("created", _("发布日期"), "created_at"),
     ]
     if region and not own:
-        out.insert(1, listing.RegionFilter("region", _("所在地区"), "division_code"))
+        out.insert(1, RegionFilter("region", _("所在地区"), "division_code"))
     return out
 
 
