@@ -308,15 +308,17 @@ def user_status(request: HttpRequest, pk: int) -> HttpResponse:
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
-            done = _("已停用账号 %(u)s") if was_active else _("已启用账号 %(u)s")
-            messages.success(request, done % {"u": target.username})
+            done = _("已停用账号：%(u)s") if was_active else _("已启用账号：%(u)s")
+            messages.success(request, done % {"u": target.display_name or target.username})
             return redirect("accounts:organisation_detail", pk=target.organisation_id)
     return render(
         request,
         "accounts/active_change.html",
         {
             "form": form,
-            "subject": f"{target.username}（{target.display_name or '—'}）",
+            # the person's name reads as prose; the username is a code (not translated)
+            "subject": target.display_name or target.username,
+            "subject_code": target.username,
             "org": target.organisation,
             "active": was_active,
             "kind": "user",
