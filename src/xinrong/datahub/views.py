@@ -441,8 +441,16 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "severities": ConflictSeverity.choices,
             "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
+            "source_names": _source_names(),
         },
     )
+
+
+def _source_names() -> dict[str, str]:
+    """Every source's department name by its code (the registry's too), for reading."""
+    names: dict[str, str] = dict(Source.objects.values_list("code", "name"))
+    names[rules.REGISTRY] = _("市场主体登记信息")
+    return names
 
 
 @login_required
@@ -550,6 +558,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "common": common,
             "blamed_label": blamed_label,
             "events": selectors.conflict_events(conflict=conflict),
+            "source_names": _source_names(),
             "can_resolve": any(a.name in CLOSE_ACTIONS.values() for a in available),
             "can_reopen": any(a.name == "reopen" for a in available),
             "resolve_form": resolve_form,

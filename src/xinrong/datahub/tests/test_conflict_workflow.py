@@ -439,3 +439,22 @@ def test_an_unknown_status_filter_is_a_chinese_error_page(client, conflict, tax_
     client.force_login(tax_source.provider)
     response = client.get(reverse("datahub:conflicts"), {"status": "nonsense"})
     assert response.status_code == 422 and "未知的冲突状态" in response.content.decode()
+
+
+def test_pages_name_the_sources_by_department_not_code(client, conflict, tax_source, operator):
+    """The queue's 涉及来源 and the timeline's blamed source read as names (not "registry、tax")."""
+    conflict_resolve(
+        conflict=conflict,
+        actor=operator,
+        outcome="confirmed_error",
+        note="税务数据有误",
+        blamed_source=tax_source,
+        blamed_registry=False,
+    )
+    client.force_login(operator)
+    page = client.get(reverse("datahub:conflicts") + "?status=").content.decode()
+    row = page[page.index(f'data-conflict="{conflict.pk}"') :].split("</tr>")[0]
+    assert f"市场主体登记信息、{tax_source.name}" in row and "registry、tax" not in row
+    detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
+    timeline = detail[detail.index('id="timeline"') :].split("</ol>")[0]
+    assert f"数据有误的来源：{tax_source.name}" in timeline
