@@ -482,3 +482,23 @@ def test_guarantee_products_show_a_fee_rate_not_an_interest_rate(
     body = home(client, enterprise_user)
     block = body[body.index('id="wb-first-loan"') :]
     assert "年费率 0.50%–1.00%" in block and "年利率" not in block.split("</ul>")[0]
+
+
+@pytest.mark.parametrize("kind", ["guarantor", "insurer"])
+def test_guarantee_provider_home_shows_its_requests_to_decide(client, make_user, kind):
+    """A guarantor's or insurer's home shows the requests it received (none yet: it says so),
+    with the way to the list; a lender's home does not."""
+    officer = make_user(kind, ["loan_officer"])
+    body = home(client, officer)
+    assert 'id="wb-guarantees"' in body and stat(body, "guarantees") == "0"
+    assert 'data-empty="guarantees"' in body
+    assert reverse("marketplace:guarantees") + "?status=pending" in body
+    assert 'id="wb-guarantees"' not in home(client, make_user("bank", ["loan_officer"]))
+
+
+def test_investor_home_shows_the_reserve_and_its_interests(client, make_user):
+    investor = make_user("investor", ["loan_officer"])
+    body = home(client, investor)
+    assert 'id="wb-reserve"' in body and stat(body, "reserve") == "0"
+    assert 'data-empty="reserve"' in body and reverse("marketplace:capital_market") in body
+    assert "已表达投资意向 0 次" in body
