@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -483,6 +484,22 @@ def conflict_export(request: HttpRequest) -> HttpResponseBase:
     )
 
 
+# Details that count people: read as whole numbers with their unit ("19 人", not "19.00").
+HEADCOUNT_KEYS = frozenset({"declared_employees", "insured"})
+
+
+def _detail_value(key: str, value: Any) -> Any:
+    """Return a conflict detail as a person reads it."""
+    if key in HEADCOUNT_KEYS and value not in (None, ""):
+        try:
+            number = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return value
+        if number.is_finite() and number == number.to_integral_value():
+            return _("%(n)s 人") % {"n": f"{int(number):,}"}
+    return value
+
+
 def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Return each side's values from the detail, and the detail keys no side claims."""
     rule = RULES_BY_ID.get(conflict.rule)
@@ -497,10 +514,17 @@ def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[st
                 "code": code,
                 "label": label,
                 "organisation": source.organisation.name if source else "",
-                "values": [(DETAIL_LABELS.get(k, k), conflict.detail.get(k, "")) for k in keys],
+                "values": [
+                    (DETAIL_LABELS.get(k, k), _detail_value(k, conflict.detail.get(k, "")))
+                    for k in keys
+                ],
             }
         )
-    common = [(DETAIL_LABELS.get(k, k), v) for k, v in conflict.detail.items() if k not in claimed]
+    common = [
+        (DETAIL_LABELS.get(k, k), _detail_value(k, v))
+        for k, v in conflict.detail.items()
+        if k not in claimed
+    ]
     return sides, common
 
 

@@ -458,3 +458,14 @@ def test_pages_name_the_sources_by_department_not_code(client, conflict, tax_sou
     detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
     timeline = detail[detail.index('id="timeline"') :].split("</ol>")[0]
     assert f"数据有误的来源：{tax_source.name}" in timeline
+
+
+def test_head_counts_read_as_whole_people():
+    """申报从业人数 19.00 / 参保人数 2.00 read as 19 人 / 2 人; other details are untouched."""
+    from xinrong.datahub.views import _detail_value
+
+    assert _detail_value("declared_employees", "19.00") == "19 人"
+    assert _detail_value("insured", 2) == "2 人"
+    assert _detail_value("insured", "1200.0") == "1,200 人"
+    assert _detail_value("insured", "2.5") == "2.5"
+    assert _detail_value("tax_period", "2024-12") == "2024-12"

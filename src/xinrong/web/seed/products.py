@@ -175,8 +175,8 @@ def seed_products(orgs: dict[str, Organisation], seed_value: int) -> int:
 # New products the demo institutions have submitted and the operator has yet to review, so the
 # operator's 产品审核 queue holds work on first login: (demo login, code, name, product type, tags).
 IN_REVIEW = (
-    ("loan_officer", "QH-DEMO-R1", "青海银行·牧区惠农贷", "credit", ["首贷", "惠农"]),
-    ("microloan", "QH-DEMO-R2", "西宁城投小贷·个体周转贷", "credit", ["个体工商户"]),
+    ("loan_officer", "QH-N01-01", "青海银行·牧区惠农贷", "credit", ["首贷", "惠农"]),
+    ("microloan", "QH-N02-01", "西宁城投小贷·个体周转贷", "credit", ["个体工商户"]),
 )
 
 

@@ -311,5 +311,5 @@ def test_the_operator_finds_products_waiting_for_review(seeded):
     from xinrong.marketplace.models import Product
 
     waiting = Product.objects.filter(status="in_review")
-    assert sorted(waiting.values_list("code", flat=True)) == ["QH-DEMO-R1", "QH-DEMO-R2"]
+    assert sorted(waiting.values_list("code", flat=True)) == ["QH-N01-01", "QH-N02-01"]
     assert all(p.current_version is not None or p.versions.exists() for p in waiting)
