@@ -98,7 +98,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
             kind=form.cleaned_data["kind"], region_code=form.cleaned_data["region_code"] or ""
         )
         if not permissions.can(user, "accounts.organisation_create", candidate):
-            form.add_error("region_code", _("子站只能在本区划内创建机构，请填写本区划内的区划代码"))
+            form.add_error("region_code", _("子站只能在本区划内创建机构，请选择本区划内的地区"))
     if request.method == "POST" and form.is_valid():
         ip, agent = request_source(request)
         try:
