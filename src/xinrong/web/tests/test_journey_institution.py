@@ -27,7 +27,9 @@ from xinrong.web.tests.journey_support import (
     figure,
 )
 
-pytestmark = [pytest.mark.browser]
+# django_db: the test database is created for these tests; each test runs in a transaction that
+# is rolled back (on SQLite the live server shares the connection), the seeded world stays.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 demo_site = demo_site_fixture()
 DEADLINE = re.compile(r"当前环节须在 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 前办理")
@@ -155,8 +157,16 @@ def test_bank_admin_reads_the_month_and_manages_a_user(browser, demo_site, width
     v = Visit(browser, demo_site, "bank_admin", width)
     v.look("home")
     assert v.page.locator("#chart-monthly canvas").count() >= 1
+    # the plot starts below the legend (two lines of it on a phone), not under it
+    top = v.page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-monthly'))"
+        ".getOption().grid[0].top"
+    )
+    assert top >= (76 if width == PHONE else 40), top
     months = v.page.locator("#wb-monthly tbody tr")
     assert months.count() >= 6
+    # the months stay a table (scrolled sideways on a phone), not a dozen cards to page through
+    assert v.page.locator("#monthly-table thead th").first.is_visible()
     members = figure(v.text('[data-stat="members"]'))
 
     # 账号管理 from the menu lists the same users the home page counts
