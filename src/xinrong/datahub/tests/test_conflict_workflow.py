@@ -469,3 +469,11 @@ def test_head_counts_read_as_whole_people():
     assert _detail_value("insured", "1200.0") == "1,200 人"
     assert _detail_value("insured", "2.5") == "2.5"
     assert _detail_value("tax_period", "2024-12") == "2024-12"
+
+
+def test_an_unhandled_conflict_says_so_without_a_numbered_step(client, conflict, tax_source):
+    """"发现后尚未处理" is a sentence, not step "1." of the timeline."""
+    client.force_login(tax_source.provider)
+    detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
+    timeline = detail[detail.index('id="timeline"') :].split("</ol>")[0]
+    assert "发现后尚未处理" in detail and "发现后尚未处理" not in timeline
