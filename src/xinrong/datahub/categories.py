@@ -214,7 +214,7 @@ CATEGORIES: dict[str, CategorySpec] = {
                     PERIOD,
                     required=True,
                     column="period",
-                    note=N_("年份如 2024，或年月如 2024-06"),
+                    note=N_("年 YYYY 或年月 YYYY-MM"),
                     example="2024-06",
                 ),
                 FieldSpec(
