@@ -20,7 +20,7 @@ from xinrong.accounts.services.login import (
     login_throttle_locked,
 )
 from xinrong.accounts.services.users import ISSUE_REASON_MIN
-from xinrong.common.forms import PhoneField, UsernameField
+from xinrong.common.forms import DateInput, PhoneField, UsernameField
 
 
 def _region_choices() -> list[tuple[str, str]]:
@@ -212,12 +212,8 @@ class SecurityLogFilterForm(forms.Form):
         label=_("操作"), required=False, choices=[("", _("全部")), *SecurityAction.choices]
     )
     q = forms.CharField(label=_("账号或地址"), required=False, max_length=150)
-    date_from = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
 
 
 class OrganisationEditForm(forms.Form):

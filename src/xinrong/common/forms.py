@@ -219,3 +219,17 @@ class UsernameField(forms.CharField):
 
         text = super().clean(value)
         return validate_username(text, label=_label(self)) if text else text
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker whose value is always ISO ``YYYY-MM-DD``.
+
+    ``<input type="date">`` accepts only ISO dates; Django's default renders the localised format
+    ("2026年12月6日" in Chinese), which the browser silently drops: the field looks filled and
+    submits empty. Every form with a date field uses this widget.
+    """
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy
 from xinrong.common import pagination
 from xinrong.common.exports import Sheet, xlsx_response
 from xinrong.common.pagination import paginate
+from xinrong.common.templatetags.money import yuan_text
 from xinrong.reference import divisions
 
 # The province whose prefectures and counties the region filter offers (the platform's).
@@ -287,7 +288,7 @@ class AmountRangeFilter(_RangeFilter):
         )  # its messages are every number field's (common.forms), naming the field
 
     def _show(self, value: Any) -> str:
-        return _("%(v)s 元") % {"v": f"{value:,f}"}
+        return yuan_text(value)
 
 
 class DateRangeFilter(_RangeFilter):

@@ -251,9 +251,10 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
-# Amounts read 620,000.00 in Chinese too (Django's zh_Hans has no thousands separator).
-FORMAT_MODULE_PATH = ["xinrong.config.formats"]
 USE_I18N = True
+# Figures grouped by thousands in both languages (xinrong/config/formats); USE_THOUSAND_SEPARATOR
+# stays off so years and ids are not grouped: figures ask for it ("2g", intcomma, |figure, |money).
+FORMAT_MODULE_PATH = ["xinrong.config.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

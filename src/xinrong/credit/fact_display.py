@@ -11,12 +11,15 @@ the same as the score:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, publication_end
+from xinrong.datahub.categories import CATEGORIES, DECIMAL
 from xinrong.datahub.categories import display_values as category_display_values
 from xinrong.datahub.models import Fact
 
@@ -67,4 +70,17 @@ def display_values(fact: Fact) -> dict[str, str]:
     end = fact_publication_end(fact)
     if end is not None:
         values["publication_end"] = end.isoformat()
+    return values
+
+
+def readable_amounts(category: str, values: dict[str, str]) -> dict[str, str]:
+    """Amounts with thousands separators, as a person reads them on a page (107,174.79).
+
+    For pages only: exports and reports keep the numbers as they are.
+    """
+    spec = CATEGORIES.get(category)
+    for f in spec.fields if spec else ():
+        if f.kind == DECIMAL and values.get(f.key):
+            with contextlib.suppress(InvalidOperation):
+                values[f.key] = f"{Decimal(values[f.key]):,.2f}"
     return values

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xinrong.accounts.choices import INSTITUTION_KINDS
 from xinrong.accounts.models import Organisation
 from xinrong.common.errors import ApplicationError
+from xinrong.common.forms import DateInput
 from xinrong.credit.choices import DisputeKind, Purpose, Scope
 from xinrong.credit.evidence import EVIDENCE_ACCEPT
 from xinrong.credit.reports.numbers import normalise_digest
@@ -38,7 +39,7 @@ class AuthorisationForm(forms.Form):
     purpose_note = forms.CharField(label=_("用途说明"), max_length=200, required=False)
     expires_on = forms.DateField(
         label=_("有效期至"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("最长一年，可随时撤销"),
     )
 

@@ -9,11 +9,14 @@ money in 万元, shares and changes as fractions, the tax credit grade as 1–5,
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from xinrong.common.templatetags.money import amount_text
 from xinrong.credit.features import FEATURES_BY_NAME, TAX_GRADE_VALUE
 
 if TYPE_CHECKING:
@@ -73,13 +76,13 @@ def _trim(number: float, places: int) -> str:
 
 
 def money_text(wan: float) -> str:
-    """Return an amount held in 万元 as a person writes it: 328元, 3.28万元, 1,250万元."""
+    """Return a model value held in 万元 as a person writes it, through the money helpers:
+    "328 元", "3.28 万元", "1,250 万元" ("CNY 328", "CNY 32,800", "CNY 12,500,000")."""
     yuan = wan * 10_000
     if abs(yuan) < 10_000:
-        return _("%(v)s元") % {"v": _trim(round(yuan), 0)}
-    if abs(wan) >= 100:
-        return _("%(v)s万元") % {"v": _trim(wan, 0)}
-    return _("%(v)s万元") % {"v": _trim(wan, 1 if abs(wan) >= 10 else 2)}
+        return amount_text(Decimal(round(yuan)), "元", 0)
+    places = 0 if abs(wan) >= 100 else (1 if abs(wan) >= 10 else 2)
+    return amount_text(Decimal(str(round(wan, places))), "万元", None)
 
 
 def _percent(fraction: float, *, signed: bool) -> str:
@@ -179,7 +182,9 @@ def bin_sentence(name: str, f: BinnedFeature, index: int) -> str:
         if len(values) == 1:
             yes, no = FLAG_PHRASES[name]
             return _(yes) if values[0] else _(no)
-    phrase = bin_range(name, f, index).replace(" ", "")
+    phrase = bin_range(name, f, index)
+    if not (get_language() or "").startswith("en"):  # Chinese runs the words together
+        phrase = phrase.replace(" ", "")
     return f"{label}{phrase}" if not phrase.startswith(("是", "否")) else f"{label}：{phrase}"
 
 

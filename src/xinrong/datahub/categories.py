@@ -63,6 +63,9 @@ class FieldSpec:
 
     def choice_code(self, text: str) -> str | None:
         """Return the code a cell means: the code itself (any case) or its Chinese label."""
+        text = text.strip()
+        if self.key == "credit_grade" and text.endswith("级"):  # "B级", as people write it
+            text = text[:-1].strip().upper()
         if text in self.choices:
             return text
         for code, label in self.choice_labels().items():
@@ -214,7 +217,7 @@ CATEGORIES: dict[str, CategorySpec] = {
                     PERIOD,
                     required=True,
                     column="period",
-                    note=N_("年 YYYY 或年月 YYYY-MM"),
+                    note=N_("年份（如 2024）或年月（如 2024-06）"),
                     example="2024-06",
                 ),
                 FieldSpec(

@@ -85,7 +85,8 @@ def _batches(sources: dict[str, Source], seed_value: int) -> dict[str, IngestBat
                 content_hash=f"seed-{seed_value}",
                 defaults={
                     "channel": BatchChannel.SEED,
-                    "filename": "demo",
+                    # what a clerk would have named the file (shown on its batch)
+                    "filename": f"{CATEGORIES[category].name}（演示数据）.xlsx",
                     "status": BatchStatus.PROCESSING,
                     "started_at": timezone.now(),
                 },

@@ -29,6 +29,14 @@ class UploadForm(forms.Form):
         field = self.fields["source"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = sources
+        # offer only what the clerk's sources deliver; a single source is chosen already
+        offered = {c for s in sources for c in (s.categories or [])}
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [(c, label) for c, label in CATEGORY_CHOICES if c in offered]
+        if len(sources) == 1:
+            field.initial = sources[0].pk
+            field.empty_label = None
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -253,21 +253,25 @@ def parse_field(spec: FieldSpec, text: str) -> Any:
         try:
             day = _parse_date(text)
         except ValueError:
-            raise ValueError(_("应为日期，格式 YYYY-MM-DD")) from None
-        if not dt.date(1949, 10, 1) <= day <= dt.date.today() + dt.timedelta(days=3660):
-            raise ValueError(_("日期超出合理范围"))
+            raise ValueError(_("应为日期，如 2024-06-30")) from None
         today = timezone.localdate()
-        if spec.past_only and day > today:
+        if spec.past_only and day > today:  # say the rule that applies, not a vague range
             raise ValueError(
                 _("不能晚于今天（%(today)s）：尚未发生的日期不能报送")
                 % {"today": today.isoformat()}
+            )
+        earliest, latest = dt.date(1949, 10, 1), dt.date.today() + dt.timedelta(days=3660)
+        if not earliest <= day <= latest:
+            raise ValueError(
+                _("日期应在 %(a)s 至 %(b)s 之间")
+                % {"a": earliest.isoformat(), "b": latest.isoformat()}
             )
         return day
     if spec.kind == PERIOD:
         try:
             period = _parse_period(text)
         except ValueError:
-            raise ValueError(_("应为所属期，格式 YYYY 或 YYYY-MM")) from None
+            raise ValueError(_("应为所属期，如 2024 或 2024-06")) from None
         if period > current_period():
             raise ValueError(
                 _("所属期不能晚于本月（%(month)s）：尚未到来的所属期没有数据")

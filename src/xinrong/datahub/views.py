@@ -442,16 +442,9 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "severities": ConflictSeverity.choices,
             "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
-            "source_names": _source_names(),
+            "source_names": source_names,
         },
     )
-
-
-def _source_names() -> dict[str, str]:
-    """Every source's department name by its code (the registry's too), for reading."""
-    names: dict[str, str] = dict(Source.objects.values_list("code", "name"))
-    names[rules.REGISTRY] = _("市场主体登记信息")
-    return names
 
 
 @login_required
@@ -482,6 +475,13 @@ def conflict_export(request: HttpRequest) -> HttpResponseBase:
         filename=_("数据冲突"),
         fallback="conflicts",
     )
+
+
+def _source_names() -> dict[str, str]:
+    """Every source's department name by its code (the registry's too), for reading."""
+    names: dict[str, str] = dict(Source.objects.values_list("code", "name"))
+    names[rules.REGISTRY] = _("市场主体登记信息")
+    return names
 
 
 # Details that count people: read as whole numbers with their unit ("19 人", not "19.00").

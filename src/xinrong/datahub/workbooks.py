@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 
 from xinrong.common import exports
 from xinrong.datahub import limits, selectors
-from xinrong.datahub.categories import CATEGORIES, DECIMAL, INT, CategorySpec
+from xinrong.datahub.categories import (
+    CATEGORIES,
+    CHOICE_LABELS,
+    DECIMAL,
+    INT,
+    CategorySpec,
+    FieldSpec,
+)
 from xinrong.datahub.models import IngestBatch, RowError
 
 _REQUIRED_FILL = "FDE2E2"
@@ -32,6 +39,16 @@ def _widths(rows: list[list[Any]]) -> list[float]:
     ]
 
 
+def _chinese(f: FieldSpec, code: str) -> str:
+    """A choice's Chinese label (templates stay Chinese in every UI language)."""
+    return CHOICE_LABELS.get(f.key, {}).get(code, code)
+
+
+def _example(f: FieldSpec) -> str:
+    """A field's example value as a clerk writes it: a choice by its Chinese label."""
+    return _chinese(f, f.example) if f.choices else f.example
+
+
 def template_workbook(category: str) -> FileResponse:
     """Return the XLSX template of a category: Chinese headers, one example row, field notes."""
     spec = CATEGORIES[category]
@@ -42,13 +59,14 @@ def template_workbook(category: str) -> FileResponse:
         )
         for f in spec.all_fields
     ]
-    example = [f.example for f in spec.all_fields]
+    # a clerk types the Chinese label of a choice (the code is accepted too, but not shown)
+    example = [_example(f) for f in spec.all_fields]
     kinds = {
         "text": _("文本"),
         "decimal": _("数字（元，两位小数）"),
         "int": _("整数"),
-        "date": _("日期 YYYY-MM-DD"),
-        "period": _("所属期 YYYY 或 YYYY-MM"),
+        "date": _("日期，如 2024-06-30"),
+        "period": _("所属期，如 2024 或 2024-06"),
         "choice": _("选项"),
         "bool": _("是/否"),
     }
@@ -57,9 +75,10 @@ def template_workbook(category: str) -> FileResponse:
         [
             _(f.header),
             _("是") if f.required else _("否"),
-            kinds[f.kind] + (f"：{' / '.join(f.choices)}" if f.choices else ""),
-            _(f.note) if f.note else "",
-            f.example,
+            kinds[f.kind]
+            + (f"：{' / '.join(_chinese(f, c) for c in f.choices)}" if f.choices else ""),
+            "" if f.choices or not f.note else _(f.note),
+            _example(f),
         ]
         for f in spec.all_fields
     ]

@@ -109,6 +109,7 @@ class DemandEventKind(models.TextChoices):
 
     PUBLISHED = "published", _("发布")
     TAKEN = "taken", _("机构承接（抢单）")
+    INVITED = "invited", _("邀请企业申请")
     RELEASED = "released", _("机构放弃承接")
     EXPIRED = "expired", _("承接超时，退回需求池")
     ESCALATED = "escalated", _("长期无人承接，提请运营方跟进")

@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
+from xinrong.common.forms import DateInput
+from xinrong.common.templatetags.money import money_range
 from xinrong.credit.choices import Scope
 from xinrong.credit.scorecard import DEFAULT_BANDS
 from xinrong.datahub.categories import CATEGORY_CHOICES
@@ -215,9 +217,8 @@ class ApplicationForm(forms.Form):
         method = self.fields["repayment_method"]
         assert isinstance(method, forms.ChoiceField)
         method.choices = [(m, RepaymentMethod(m).label) for m in methods]
-        self.fields["amount"].help_text = _("产品额度 %(lo)s–%(hi)s 元") % {
-            "lo": version.amount_min,
-            "hi": version.amount_max,
+        self.fields["amount"].help_text = _("产品额度 %(r)s") % {
+            "r": money_range(version.amount_min, version.amount_max)
         }
         self.fields["term_months"].help_text = _("产品期限 %(lo)s–%(hi)s 个月") % {
             "lo": version.term_min_months,
@@ -225,6 +226,49 @@ class ApplicationForm(forms.Form):
         }
         if not renewal or "无还本续贷" not in version.tags:
             del self.fields["without_principal_repayment"]
+
+
+class ReferForm(forms.Form):
+    """拒贷转介: the institutions to pass the application to, the scope each is authorised to
+    read (the credit authorisation scopes), and the enterprise's confirmation."""
+
+    products = forms.TypedMultipleChoiceField(
+        label=_("转介给哪些机构的产品"),
+        coerce=int,
+        widget=CHECKS,
+        error_messages={"required": _("请至少选择一个转介的产品")},
+    )
+    consent_scope = forms.ChoiceField(
+        label=_("授权所选机构查询的信息范围"),
+        choices=Scope.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择授权所选机构查询的信息范围")},
+    )
+    consent_categories = forms.MultipleChoiceField(
+        label=_("指定类别（授权范围为“指定类别”时填写）"),
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=CHECKS,
+    )
+    consent_days = forms.TypedChoiceField(
+        label=_("授权有效期"), choices=CONSENT_DAYS_CHOICES, coerce=int, initial=180
+    )
+    confirm = forms.BooleanField(
+        label=_("我确认向所选机构提交申请，并按上述范围授权其查询本企业信息（可随时撤销）"),
+        error_messages={"required": _("请勾选确认后再转介")},
+    )
+
+    def __init__(self, *args: Any, products: list[Any], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        field = self.fields["products"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(p.pk, f"{p.name} · {p.institution.name}") for p in products]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("consent_scope") == Scope.CHOSEN and not cleaned.get("consent_categories"):
+            self.add_error("consent_categories", _("授权范围为“指定类别”时请至少选择一个类别"))
+        return cleaned
 
 
 class ApproveForm(forms.Form):
@@ -247,16 +291,14 @@ class SignForm(forms.Form):
     """The signed contract."""
 
     contract_no = forms.CharField(label=_("合同编号"), max_length=64)
-    signed_on = forms.DateField(label=_("签约日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    signed_on = forms.DateField(label=_("签约日期"), widget=DateInput())
 
 
 class DisburseForm(forms.Form):
     """The disbursement."""
 
     amount = forms.DecimalField(label=_("放款金额（元）"), max_digits=16, decimal_places=2)
-    disbursed_on = forms.DateField(
-        label=_("放款日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    disbursed_on = forms.DateField(label=_("放款日期"), widget=DateInput())
     loan_no = forms.CharField(
         label=_("机构借据号"),
         max_length=64,
@@ -269,7 +311,7 @@ class RepayForm(forms.Form):
     """A repayment received."""
 
     amount = forms.DecimalField(label=_("还款金额（元）"), max_digits=16, decimal_places=2)
-    paid_on = forms.DateField(label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("还款日期"), widget=DateInput())
 
 
 class NoteForm(forms.Form):
@@ -353,9 +395,7 @@ class FinancingCaseForm(forms.Form):
     title = forms.CharField(label=_("案例标题"), max_length=120)
     case_type = forms.ChoiceField(label=_("融资方式"), choices=FinancingCaseType.choices)
     amount = forms.DecimalField(label=_("融资金额（元）"), max_digits=16, decimal_places=2)
-    occurred_on = forms.DateField(
-        label=_("融资日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    occurred_on = forms.DateField(label=_("融资日期"), widget=DateInput())
     entity_uscc = forms.CharField(
         label=_("融资企业统一社会信用代码"), max_length=24, required=False
     )

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from xinrong.common.templatetags.money import amount_text
 from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     TAX_GRADES,
@@ -119,8 +120,8 @@ class ProductTermsIn:
         if amin is not None and amax is not None and not err.has("amount_min") and amin > amax:
             err.add(
                 "amount_max",
-                _("最高额度（%(max)s 元）不能小于最低额度（%(min)s 元）")
-                % {"max": amax, "min": amin},
+                _("最高额度（%(max)s）不能小于最低额度（%(min)s）")
+                % {"max": amount_text(amax), "min": amount_text(amin)},
                 "out_of_range",
             )
         if amax is not None and not err.has("amount_max") and amax >= Decimal("1e14"):

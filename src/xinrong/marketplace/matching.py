@@ -21,6 +21,14 @@ How a demand meets the catalogue, in two stages:
    - ``reputation``: the institution's reputation in 0–1 from ``institution_reputation``, a hook
      the evaluation module fills; neutral (0.5) until then.
 
+**Loans only.** Guarantee and insurance products (``product_type`` ``guarantee``, published by
+guarantors and insurers) are credit enhancement attached to a loan, not loans: their "rate" is a
+guarantee fee or premium, not interest, so they are never ranked against loans. They pass the
+same eligibility, amount and term filters and come back apart, cheapest fee first, as
+``MatchResult.enhancements``; each loan that accepts 担保公司担保 or 保证保险 is paired with the
+cheapest fitting one of that kind, and every match carries its total cost of financing
+(``costs``: interest + fee, as an annual rate).
+
 The institutions' demand hall ranks the other way round (``demand_board``).
 
 Speed: the catalogue is loaded column-wise (one ``values_list``) into NumPy arrays and kept in
@@ -44,8 +52,10 @@ import numpy.typing as npt
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
+from xinrong.common.templatetags.money import money_range, yuan_text
 from xinrong.marketplace import eligibility
-from xinrong.marketplace.choices import CollateralMode, ProductStatus
+from xinrong.marketplace.choices import CollateralMode, ProductStatus, ProductType
+from xinrong.marketplace.costs import CostRange, cost_range
 from xinrong.marketplace.eligibility import EntityFacts, evaluate
 from xinrong.marketplace.models import Product
 from xinrong.reference import divisions
@@ -77,6 +87,13 @@ ELIGIBILITY_CHECKS: dict[str, Callable[[Any, EntityFacts], bool]] = {
 }
 FILTERS = ("eligibility", "amount", "term", "rate", "guarantee")
 MODE_BIT = {mode: 1 << i for i, mode in enumerate(CollateralMode.values)}
+ENHANCEMENT_LIMIT = 5
+# what a catalogue row is: a loan, or credit enhancement of one kind (the collateral mode it gives)
+LOAN, GUARANTEE, INSURANCE = 0, 1, 2
+ENHANCEMENT_MODE = {
+    GUARANTEE: CollateralMode.GUARANTEE_COMPANY,
+    INSURANCE: CollateralMode.INSURANCE,
+}
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -118,6 +135,7 @@ class Catalogue:
     rate_max: FloatArray
     service_days: IntArray
     modes_mask: IntArray
+    kind: IntArray  # LOAN, GUARANTEE or INSURANCE
     dim_codes: dict[str, IntArray]  # per eligibility condition: index into ``dim_values``
     dim_values: dict[str, list[Any]]  # per condition: its distinct values in the catalogue
     region_prefixes: list[tuple[str, ...]]  # per distinct region list: descendants' prefixes
@@ -138,9 +156,32 @@ class Catalogue:
         return int(self.product_id.shape[0])
 
 
+@dataclass(frozen=True)
+class Enhancement:
+    """A guarantee or insurance product fitting the demand (offered beside the loans)."""
+
+    product_id: int
+    kind: int  # GUARANTEE or INSURANCE
+    fee_min: Decimal
+    fee_max: Decimal
+
+    @property
+    def fee_label(self) -> str:
+        return _("担保费率") if self.kind == GUARANTEE else _("保费率")
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A loan with one credit enhancement and their total cost."""
+
+    enhancement: Enhancement
+    cost: CostRange
+
+
 @dataclass
 class Match:
-    """One product that fits the demand, its score, the score's parts and why."""
+    """One loan product that fits the demand, its score, the score's parts and why, and its total
+    cost of financing alone and with the cheapest fitting guarantee or insurance it accepts."""
 
     product_id: int
     version_id: int
@@ -148,6 +189,9 @@ class Match:
     score: float
     components: dict[str, float]
     explanations: list[str] = field(default_factory=list)
+    cost: CostRange | None = None
+    combinations: list[Combination] = field(default_factory=list)
+    needs_enhancement: bool = False  # accepts only 担保公司担保/保证保险: no cost without a fee
 
 
 @dataclass(frozen=True)
@@ -167,6 +211,7 @@ class MatchResult:
     eligible_count: int
     considered: int
     excluded: list[Exclusion] = field(default_factory=list)
+    enhancements: list[Enhancement] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the reputation hook
@@ -202,7 +247,11 @@ def catalogue_build(rows: Sequence[Sequence[Any]]) -> Catalogue:
     values: dict[str, list[Any]] = {name: [] for name in ELIGIBILITY_DIMS}
     seen: dict[str, dict[Any, int]] = {name: {} for name in ELIGIBILITY_DIMS}
     modes_mask = np.zeros(n, dtype=np.int64)
+    kind = np.zeros(n, dtype=np.int64)
     for i, row in enumerate(rows):
+        # rows from before the product type and institution kind columns are loans
+        if len(row) > 18 and row[18] == ProductType.GUARANTEE:
+            kind[i] = INSURANCE if len(row) > 19 and row[19] == "insurer" else GUARANTEE
         for k, name in enumerate(ELIGIBILITY_DIMS):
             value = row[11 + k]
             key = tuple(value) if isinstance(value, list) else str(value or "")
@@ -233,6 +282,7 @@ def catalogue_build(rows: Sequence[Sequence[Any]]) -> Catalogue:
         rate_max=np.fromiter((float(r[8]) for r in rows), dtype=np.float64, count=n),
         service_days=np.fromiter((r[9] + r[10] for r in rows), dtype=np.int64, count=n),
         modes_mask=modes_mask,
+        kind=kind,
         dim_codes=codes,
         dim_values=values,
         region_prefixes=[_prefixes(regions) for regions in values["regions"]],
@@ -270,6 +320,8 @@ CATALOGUE_COLUMNS = (
     "current_version__min_credit_grade",
     "current_version__tax_grades",
     "current_version__collateral_modes",
+    "current_version__product_type",
+    "institution__kind",
 )
 
 
@@ -309,10 +361,13 @@ def _modes_mask(modes: Sequence[str]) -> int:
 
 
 def _yuan(fen: int) -> str:
-    yuan = fen / 100
-    if yuan >= 10_000 and yuan % 100 == 0:
-        return _("%(v)s 万元") % {"v": f"{yuan / 10_000:g}"}
-    return _("%(v)s 元") % {"v": f"{yuan:,.2f}".rstrip("0").rstrip(".")}
+    """Return an amount held in fen as every page shows it ("500,000 元", "6,828.01 元")."""
+    return yuan_text(Decimal(int(fen)) / 100)
+
+
+def _yuan_range(low_fen: int, high_fen: int) -> str:
+    """Return a product's amount range held in fen ("100,000–3,000,000 元")."""
+    return money_range(Decimal(int(low_fen)) / 100, Decimal(int(high_fen)) / 100)
 
 
 def _rate(value: float | Decimal) -> str:
@@ -375,8 +430,11 @@ def rank_products(
         if wanted == 0
         else ((cat.modes_mask & wanted) != 0) | (cat.modes_mask == 0)
     )
-    ok = eligible & fits_amount & fits_term & fits_rate & fits_modes
+    is_loan = cat.kind == LOAN
+    ok = is_loan & eligible & fits_amount & fits_term & fits_rate & fits_modes
     idx = np.flatnonzero(ok)
+    # credit enhancement the enterprise accepts (its mode is what a guarantee product lists)
+    enhancements = _enhancements(cat, eligible & fits_amount & fits_term & fits_modes & ~is_loan)
 
     components: dict[str, FloatArray] = {}
     if ceiling > 0:
@@ -407,6 +465,7 @@ def rank_products(
     for j in order:
         i = int(idx[j])
         parts = {name: round(float(components[name][j]), 4) for name in WEIGHTS}
+        rate_min, rate_max = _dec(cat.rate_min[i]), _dec(cat.rate_max[i])
         matches.append(
             Match(
                 product_id=int(cat.product_id[i]),
@@ -415,12 +474,17 @@ def rank_products(
                 score=round(float(score[j]), 2),
                 components=parts,
                 explanations=_explain(cat, i, demand, amount_fen, wanted, parts),
+                cost=cost_range(rate_min=rate_min, rate_max=rate_max),
+                combinations=_combinations(
+                    int(cat.modes_mask[i]), wanted, rate_min, rate_max, enhancements
+                ),
+                needs_enhancement=_needs_enhancement(int(cat.modes_mask[i])),
             )
         )
     excluded: list[Exclusion] = []
     if with_excluded:
         checks = (eligible, fits_amount, fits_term, fits_rate, fits_modes)
-        for x in np.flatnonzero(~ok).tolist():
+        for x in np.flatnonzero(~ok & is_loan).tolist():
             first = next(k for k, passed in enumerate(checks) if not passed[x])
             code = FILTERS[first]
             excluded.append(
@@ -431,8 +495,66 @@ def rank_products(
                 )
             )
     return MatchResult(
-        matches=matches, eligible_count=int(idx.shape[0]), considered=n, excluded=excluded
+        matches=matches,
+        eligible_count=int(idx.shape[0]),
+        considered=int(is_loan.sum()),
+        excluded=excluded,
+        enhancements=enhancements[:ENHANCEMENT_LIMIT],
     )
+
+
+def _dec(value: float) -> Decimal:
+    """A catalogue rate (stored with two decimals) back as Decimal."""
+    return Decimal(str(round(float(value), 2))).quantize(Decimal("0.01"))
+
+
+ENHANCEMENT_BITS = sum(MODE_BIT[m] for m in ENHANCEMENT_MODE.values())
+
+
+def _needs_enhancement(mask: int) -> bool:
+    """Whether a loan accepts no collateral mode but a guarantee company or insurance."""
+    return mask != 0 and mask & ~ENHANCEMENT_BITS == 0
+
+
+def _enhancements(cat: Catalogue, fits: npt.NDArray[np.bool_]) -> list[Enhancement]:
+    """Return the fitting guarantee and insurance products, cheapest fee first."""
+    idx = np.flatnonzero(fits)
+    order = np.lexsort((cat.product_id[idx], cat.rate_max[idx], cat.rate_min[idx]))
+    out = []
+    for j in order:
+        i = int(idx[j])
+        out.append(
+            Enhancement(
+                product_id=int(cat.product_id[i]),
+                kind=int(cat.kind[i]),
+                fee_min=_dec(cat.rate_min[i]),
+                fee_max=_dec(cat.rate_max[i]),
+            )
+        )
+    return out
+
+
+def _combinations(
+    mask: int,
+    wanted: int,
+    rate_min: Decimal,
+    rate_max: Decimal,
+    enhancements: list[Enhancement],
+) -> list[Combination]:
+    """Pair a loan with the cheapest fitting enhancement of each kind it accepts (and the
+    enterprise accepts): its total cost is interest plus that fee."""
+    out = []
+    for kind, mode in ENHANCEMENT_MODE.items():
+        bit = MODE_BIT[mode]
+        if not mask & bit or (wanted and not wanted & bit):
+            continue
+        best = next((e for e in enhancements if e.kind == kind), None)
+        if best is not None:
+            cost = cost_range(
+                rate_min=rate_min, rate_max=rate_max, fee_min=best.fee_min, fee_max=best.fee_max
+            )
+            out.append(Combination(enhancement=best, cost=cost))
+    return out
 
 
 def _explain(
@@ -456,10 +578,9 @@ def _explain(
             % {"lo": _rate(rate_min), "hi": _rate(rate_max), "max": _rate(demand.max_rate)}
         )
     out.append(
-        _("额度 %(lo)s–%(hi)s，覆盖您需要的 %(want)s")
+        _("额度 %(range)s，覆盖您需要的 %(want)s")
         % {
-            "lo": _yuan(int(cat.amount_min_fen[i])),
-            "hi": _yuan(int(cat.amount_max_fen[i])),
+            "range": _yuan_range(int(cat.amount_min_fen[i]), int(cat.amount_max_fen[i])),
             "want": _yuan(amount_fen),
         }
     )
@@ -495,9 +616,8 @@ def _exclusion_message(
         verdict = evaluate(cat.terms(i), facts)
         return verdict.reasons[0].message
     if code == "amount":
-        return _("额度 %(lo)s–%(hi)s，不覆盖您需要的 %(want)s") % {
-            "lo": _yuan(int(cat.amount_min_fen[i])),
-            "hi": _yuan(int(cat.amount_max_fen[i])),
+        return _("额度 %(range)s，不覆盖您需要的 %(want)s") % {
+            "range": _yuan_range(int(cat.amount_min_fen[i]), int(cat.amount_max_fen[i])),
             "want": _yuan(amount_fen),
         }
     if code == "term":

@@ -60,6 +60,32 @@ def own_enterprise_of(user: Any, obj: Any) -> bool:
     return org_id is not None and org_id == user.organisation_id
 
 
+@object_rule
+def holds_demand(user: Any, demand: Any) -> bool:
+    """The user's institution holds the demand now (抢单, within the hold period)."""
+    from django.utils import timezone
+
+    return (
+        user.organisation_id is not None
+        and demand.held_by_id == user.organisation_id
+        and demand.held_until is not None
+        and demand.held_until > timezone.now()
+    )
+
+
+@object_rule
+def authorised_by_demand_entity(user: Any, demand: Any) -> bool:
+    """The demand's enterprise has a live authorisation for the user's institution (it agreed
+    to be known to it: a consent given when applying, or by hand)."""
+    from xinrong.credit.selectors.archive import authorisation_live
+
+    org_id = user.organisation_id
+    return (
+        org_id is not None
+        and authorisation_live(entity=demand.entity, organisation_id=org_id) is not None
+    )
+
+
 enterprise_with_entity = is_enterprise_user & has_market_entity
 institution_staff = has_role(Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER)
 product_institution = is_institution & org_kind_in(*PRODUCT_KINDS)
@@ -118,6 +144,18 @@ declare(
     lender & institution_staff,
     label=_("承接（抢单）融资需求"),
     objects=_("银行、小额贷款公司的机构管理员和客户经理"),
+)
+declare(
+    "marketplace.demand_contact_view",
+    lender & institution_staff & holds_demand,
+    label=_("查看承接需求的企业联系方式"),
+    objects=_("承接（抢单）该需求的机构的管理员和客户经理，承接期内；手机号脱敏"),
+)
+declare(
+    "marketplace.demand_contact_full",
+    lender & institution_staff & holds_demand & authorised_by_demand_entity,
+    label=_("查看承接需求的企业完整手机号"),
+    objects=_("承接机构，且企业已授权该机构查询其信息"),
 )
 declare(
     "marketplace.demands_escalated_view",

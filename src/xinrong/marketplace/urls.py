@@ -33,6 +33,7 @@ urlpatterns = [
     path("demands/<int:pk>/withdraw/", demand_views.demand_withdraw, name="demand_withdraw"),
     path("demands/<int:pk>/take/", demand_views.demand_take, name="demand_take"),
     path("demands/<int:pk>/release/", demand_views.demand_release, name="demand_release"),
+    path("demands/<int:pk>/invite/", demand_views.demand_invite, name="demand_invite"),
     path("p/<str:code>/apply/", application_views.application_new, name="apply"),
     path("applications/", application_views.application_list, name="applications"),
     path(

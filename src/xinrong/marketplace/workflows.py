@@ -207,6 +207,17 @@ DEMAND = register(
                     ),
                 ),
             ),
+            # the holder invites the enterprise to apply for one of its products; the service
+            # tells the enterprise with a link to the pre-filled application form
+            Action(
+                "invite",
+                (D.OPEN,),
+                None,
+                market_rules.lender & market_rules.institution_staff,
+                gettext_lazy("邀请申请"),
+                event=DemandEventKind.INVITED,
+                guards=(demand_held_by_actor,),
+            ),
             Action(
                 "release",
                 (D.OPEN,),

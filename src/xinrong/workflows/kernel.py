@@ -274,6 +274,7 @@ def register(workflow: Workflow) -> Workflow:
             % {"statuses": "、".join(str(workflow.statuses(s).label) for s in a.sources)},
         )
     WORKFLOWS[workflow.name] = workflow
+    workflow.event_model.status_choices = workflow.statuses  # its timeline reads labels
     return workflow
 
 

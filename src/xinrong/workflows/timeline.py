@@ -8,6 +8,8 @@ object's timeline is one indexed read, but every table has these columns and is 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -33,9 +35,27 @@ class TimelineEvent(models.Model):
     data = models.JSONField(_("数据"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
+    # the statuses of the workflow writing this table (set when it registers): labels to show
+    status_choices: ClassVar[type[models.TextChoices] | None] = None
+
     class Meta:
         abstract = True
         ordering = ["created_at", "id"]
+
+    def _status_label(self, value: str) -> str:
+        if not value or self.status_choices is None or value not in self.status_choices.values:
+            return value
+        return str(self.status_choices(value).label)
+
+    @property
+    def from_status_label(self) -> str:
+        """The status before the event, as people read it ("审核中", not "in_review")."""
+        return self._status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        """The status after the event, as people read it."""
+        return self._status_label(self.to_status)
 
     @property
     def is_move(self) -> bool:

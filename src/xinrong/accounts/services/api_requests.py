@@ -40,12 +40,16 @@ def _signed_key(key_id: str) -> ApiKey:
         .filter(prefix=key_id.strip()[:16])
         .first()
     )
-    if key is None or not key.organisation.is_active or not key.service_user.is_active:
+    if key is None or not key.organisation.is_active:
         raise _unauthorised(
             "unknown_key", _("API 密钥不存在：请检查请求头 %(h)s") % {"h": signing.HEADER_KEY}
         )
-    if key.revoked_at is not None:
+    if key.revoked_at is not None:  # revoking also disables its service account: said first
         raise _unauthorised("key_revoked", _("该 API 密钥已被吊销，请使用新的密钥"))
+    if not key.service_user.is_active:
+        raise _unauthorised(
+            "key_account_disabled", _("该 API 密钥所属的账号已停用，请联系机构管理员")
+        )
     if not key.signing_secret:
         raise _unauthorised(
             "signing_not_enabled",

@@ -203,6 +203,14 @@ def test_a_revoked_key_is_refused(issued, bank_admin):
     assert (err.status, err.code) == (401, "key_revoked")
 
 
+def test_a_key_whose_account_is_disabled_is_refused_saying_so(issued):
+    key, _raw = issued
+    type(key.service_user).objects.filter(pk=key.service_user_id).update(is_active=False)
+    err = _refusal(issued)
+    assert (err.status, err.code) == (401, "key_account_disabled")
+    assert "已停用" in err.message
+
+
 def test_a_key_issued_before_signing_cannot_sign_but_still_authenticates_plainly(issued):
     key, raw = issued
     ApiKey.objects.filter(pk=key.pk).update(signing_secret="")

@@ -1,33 +1,27 @@
 """Template filters of the list toolkit: figures with thousands separators in every locale.
 
 The zh-hans locale of Django has no thousands separator (``floatformat:"2g"`` prints
-``45800000.00``); lists, totals and cards show ``45,800,000.00`` whatever the language.
+``45800000.00``); lists, totals and cards show ``45,800,000.00`` whatever the language. Amounts
+with their unit ("1,000.00 元" / "CNY 1,000.00") are ``{% load money %}``'s ``money``.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 
+from xinrong.common.templatetags.money import to_decimal
+
 register = template.Library()
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
 @register.filter
-def money(value: Any, places: int = 2) -> str:
-    """Return an amount with thousands separators and ``places`` decimals ("" if not a number)."""
-    number = _decimal(value)
+def figure(value: Any, places: int = 2) -> str:
+    """Return a figure (an amount under a header that names its unit) with thousands separators
+    and ``places`` decimals ("" if not a number); ``money`` (``{% load money %}``) adds the unit.
+    """
+    number = to_decimal(value)
     if number is None:
         return ""
     return f"{number:,.{int(places)}f}"
@@ -36,7 +30,7 @@ def money(value: Any, places: int = 2) -> str:
 @register.filter
 def count(value: Any) -> str:
     """Return a whole number with thousands separators."""
-    number = _decimal(value)
+    number = to_decimal(value)
     if number is None:
         return ""
     return f"{number:,.0f}"

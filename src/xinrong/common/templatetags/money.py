@@ -24,7 +24,8 @@ def _english() -> bool:
     return (get_language() or "").lower().startswith("en")
 
 
-def _decimal(value: Any) -> Decimal | None:
+def to_decimal(value: Any) -> Decimal | None:
+    """Return ``value`` as a finite Decimal ("1,000.5" reads as 1000.5), or None."""
     if value is None or value == "":
         return None
     try:
@@ -50,7 +51,7 @@ def amount_text(value: Any, unit: str = "元", places: int | None = 2) -> str:
     Chinese: "1,000.00 元", "50 万元"; English: "CNY 1,000.00", "CNY 500,000" (万元 and 亿元
     converted to yuan). A value that is not a number is returned as it is; None gives "—".
     """
-    number = _decimal(value)
+    number = to_decimal(value)
     if number is None:
         return "—" if value in (None, "") else str(value)
     if _english():
@@ -60,9 +61,19 @@ def amount_text(value: Any, unit: str = "元", places: int | None = 2) -> str:
     return f"{_figure(number, places)} {unit}"
 
 
+def yuan_text(value: Any) -> str:
+    """Return an amount in yuan exactly, whole yuan without decimals: "5,000,000 元" /
+    "12,345.67 元" ("CNY 5,000,000" / "CNY 12,345.67"); for labels where ".00" is noise.
+    """
+    number = to_decimal(value)
+    if number is None:
+        return amount_text(value)
+    return amount_text(number, "元", 0 if number == number.to_integral() else 2)
+
+
 def amount_range_text(low: Any, high: Any, unit: str = "元", places: int | None = 0) -> str:
     """Return a range of amounts: "1,000–5,000 元" / "CNY 1,000 – 5,000"."""
-    lo, hi = _decimal(low), _decimal(high)
+    lo, hi = to_decimal(low), to_decimal(high)
     if lo is None or hi is None or lo == hi:
         return amount_text(lo if lo is not None else hi, unit, places)
     if _english():
@@ -92,4 +103,8 @@ def money_wan(value: Any) -> str:
 @register.simple_tag
 def money_range(low: Any, high: Any, unit: str = "元") -> str:
     """``{% money_range low high "万元" %}``: "1–5 万元" / "CNY 10,000 – 50,000"."""
-    return amount_range_text(low, high, unit, None if unit != "元" else 0)
+    if unit != "元":
+        return amount_range_text(low, high, unit, None)
+    # Yuan: whole yuan when both ends are whole, else to the cent (never rounded away).
+    whole = all(n is None or n == n.to_integral() for n in (to_decimal(low), to_decimal(high)))
+    return amount_range_text(low, high, unit, 0 if whole else 2)

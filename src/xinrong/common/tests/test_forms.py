@@ -39,7 +39,9 @@ def test_every_error_is_listed_at_once_with_its_field_label():
         r"<[^>]+>", "", html[html.index("data-form-errors") : html.index('data-field="name"')]
     )
     assert "选择乙类须同意授权" in text
-    assert "企业名称：" in text and "申请金额（万元）：" in text
+    assert "企业名称：" in text
+    # a message that names its field is listed as it is, not prefixed with the label again
+    assert "申请金额（万元）应为数字" in text and "申请金额（万元）：" not in text
     assert 'href="#id_name"' in html
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from xinrong.accounts.models import Organisation
 from xinrong.common import listing
-from xinrong.common.templatetags.listing import count, division_name, money
+from xinrong.common.templatetags.listing import count, division_name, figure
 
 FILTERS = [
     listing.SearchFilter("q", "名称", ["name__icontains"]),
@@ -94,9 +94,9 @@ def test_an_amount_in_exponent_form_is_refused_like_in_every_form():
 
 
 def test_figures_have_thousands_separators_in_every_locale():
-    assert money(Decimal("45800000")) == "45,800,000.00"
-    assert money("27182.94") == "27,182.94"
-    assert money(None) == "" and money("abc") == ""
+    assert figure(Decimal("45800000")) == "45,800,000.00"
+    assert figure("27182.94") == "27,182.94"
+    assert figure(None) == "" and figure("abc") == ""
     assert count(1234567) == "1,234,567"
     assert division_name("630102") == "青海省西宁市城东区"
 

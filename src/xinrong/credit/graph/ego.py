@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from xinrong.common.masking import mask_name
+from xinrong.common.templatetags.money import yuan_text
 from xinrong.credit.choices import PUBLIC_CATEGORIES, EdgeKind, NodeKind
 from xinrong.credit.graph.base import (
     ENTITY,
@@ -106,10 +107,8 @@ def _number(value: Decimal) -> str:
 
 
 def yuan_label(amount: Decimal) -> str:
-    """Return an amount in yuan as Chinese finance pages show it: 500万元, 8000元."""
-    if abs(amount) >= 10000:
-        return _("%(n)s万元") % {"n": _number((amount / 10000).quantize(Decimal("0.01")))}
-    return _("%(n)s元") % {"n": _number(amount.quantize(Decimal("0.01")))}
+    """Return an amount in yuan exactly, as pages show it: "5,000,000 元" / "CNY 5,000,000"."""
+    return yuan_text(amount)
 
 
 def _edge_label(acc: _EdgeSum) -> str:

@@ -75,9 +75,14 @@ def test_many_circles_are_cut_at_the_limit_and_say_so():
 
 
 def test_amounts_read_as_chinese_finance_pages_show_them():
-    assert yuan_label(Decimal("5000000.00")) == "500万元"
-    assert yuan_label(Decimal("12345.67")) == "1.23万元"
-    assert yuan_label(Decimal("8000")) == "8000元"
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert yuan_label(Decimal("5000000.00")) == "5,000,000 元"
+        assert yuan_label(Decimal("12345.67")) == "12,345.67 元"  # to the cent, as every page
+        assert yuan_label(Decimal("8000")) == "8,000 元"
+    with translation.override("en"):
+        assert yuan_label(Decimal("12345.67")) == "CNY 12,345.67"
 
 
 # --- the registry's guarantee circles ---------------------------------------------------------
@@ -177,7 +182,7 @@ def test_edges_carry_kind_label_direction_and_guarantee_amount(chain):
     share = edges[(("e", e.pk), ("e", d.pk), "shareholder")]
     assert share.label == "持股 35%"
     out = edges[(("e", d.pk), ("e", k.pk), "guarantee")]
-    assert (out.amount, out.label) == (Decimal("3000000.00"), "担保 300万元")
+    assert (out.amount, out.label) == (Decimal("3000000.00"), "担保 3,000,000 元")
     assert (("e", k.pk), ("e", d.pk), "guarantee") in edges
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from xinrong.common.tests.plain_words import ALLOWED, problems, visible_text
 from xinrong.credit.models import ModelEvent, ScoreModel, ScoringRun
-from xinrong.credit.tests.plain_words import ALLOWED, problems, visible_text
 from xinrong.credit.tests.test_scoring import _card
 
 pytestmark = pytest.mark.django_db

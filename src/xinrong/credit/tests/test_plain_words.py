@@ -16,8 +16,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from xinrong.common.tests.plain_words import ALLOWED, problems
 from xinrong.credit.tests.conftest import pdf
-from xinrong.credit.tests.plain_words import ALLOWED, problems
 
 pytestmark = [pytest.mark.django_db]
 

@@ -57,7 +57,7 @@ def test_grant_errors_are_shown_on_the_field(client, entity, enterprise_user, ba
     assert not Authorisation.objects.exists()
 
 
-def test_enterprise_revokes(client, entity, enterprise_user, bank_officer):
+def test_enterprise_revokes_after_confirming(client, entity, enterprise_user, bank_officer):
     client.force_login(enterprise_user)
     client.post(
         reverse("credit:authorisations"),
@@ -69,7 +69,14 @@ def test_enterprise_revokes(client, entity, enterprise_user, bank_officer):
         },
     )
     auth = Authorisation.objects.get()
-    client.post(reverse("credit:revoke", args=[auth.pk]))
+    page = client.get(reverse("credit:authorisations")).content.decode()
+    assert f'id="revoke-{auth.pk}"' in page and 'name="confirm" value="yes"' in page
+    # a press without the confirmation asks first and changes nothing
+    ask = client.post(reverse("credit:revoke", args=[auth.pk]))
+    assert ask.status_code == 200 and 'id="revoke-confirm"' in ask.content.decode()
+    auth.refresh_from_db()
+    assert auth.revoked_at is None
+    client.post(reverse("credit:revoke", args=[auth.pk]), {"confirm": "yes"})
     auth.refresh_from_db()
     assert auth.revoked_at is not None
 

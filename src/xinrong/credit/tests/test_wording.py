@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from xinrong.common.tests.plain_words import problems
 from xinrong.credit.features import FEATURES
 from xinrong.credit.scorecard import BinnedFeature
-from xinrong.credit.tests.plain_words import problems
 from xinrong.credit.wording import (
     VALUE_KINDS,
     bin_range,
@@ -36,7 +36,7 @@ def test_tax_paid_bins_read_as_sentences_in_yuan_and_wan_yuan():
     f = _binned("tax_paid_12m", [0.032821, 0.993024, 3.2])
     assert bin_sentence("tax_paid_12m", f, 3) == "近12个月纳税额不低于3.2万元"
     assert bin_sentence("tax_paid_12m", f, 0) == "近12个月纳税额低于328元"
-    assert bin_range("tax_paid_12m", f, 1) == "在 328元 至 9,930元 之间"
+    assert bin_range("tax_paid_12m", f, 1) == "在 328 元 至 9,930 元 之间"
     assert bin_sentence("tax_paid_12m", f, 4) == "近12个月纳税额缺失（无数据）"
 
 
@@ -68,8 +68,8 @@ def test_changes_and_shares_read_as_percentages():
 
 @pytest.mark.parametrize(
     ("wan", "text"),
-    [(0.032821, "328元"), (0.9930, "9,930元"), (3.2821, "3.28万元"), (12.34, "12.3万元"),
-     (1250.4, "1,250万元")],
+    [(0.032821, "328 元"), (0.9930, "9,930 元"), (3.2821, "3.28 万元"), (12.34, "12.3 万元"),
+     (1250.4, "1,250 万元")],
 )  # fmt: skip
 def test_money_is_rounded_sensibly(wan, text):
     assert money_text(wan) == text

@@ -32,7 +32,7 @@ from xinrong.credit.choices import (
     NodeKind,
     Purpose,
 )
-from xinrong.credit.fact_display import display_values
+from xinrong.credit.fact_display import display_values, readable_amounts
 from xinrong.credit.forms import AuthorisationForm
 from xinrong.credit.models import Authorisation
 from xinrong.credit.publication import PUBLICATION_PERIODS, REPAIRABLE_CATEGORY, repair_earliest_on
@@ -79,7 +79,7 @@ def _archive_row(data: archive_selectors.Archive, fact: Fact, today: dt.date) ->
         repair_from = repair_earliest_on(severity=fact.grade, decided_on=fact.occurred_on)
     return {
         "fact": fact,
-        "values": display_values(fact),
+        "values": readable_amounts(fact.category, display_values(fact)),
         "disputed": fact.pk in data.disputed,
         "dispute_id": data.open_disputes.get(fact.pk),
         "repaired": repaired,
@@ -166,10 +166,15 @@ def authorisations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def authorisation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    """Withdraw an authorisation."""
+    """Withdraw an authorisation once the enterprise has confirmed it (``confirm=yes``); the
+    first press (or a form without the confirmation) shows what revoking means and asks."""
     user = request_user(request)
     entity = own_entity(user)
-    auth = get_object_or_404(Authorisation, pk=pk, entity=entity)
+    auth = get_object_or_404(
+        Authorisation.objects.select_related("institution"), pk=pk, entity=entity
+    )
+    if request.POST.get("confirm") != "yes":
+        return render(request, "credit/revoke_confirm.html", {"a": auth, "entity": entity})
     try:
         archive_services.authorisation_revoke(authorisation=auth, actor=user)
     except ApplicationError as exc:

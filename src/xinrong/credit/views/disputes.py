@@ -27,6 +27,7 @@ from xinrong.credit.choices import (
     DisputeKind,
     DisputeStatus,
 )
+from xinrong.credit.fact_display import readable_amounts
 from xinrong.credit.forms import DisputeCorrectForm, DisputeForm, EvidenceForm, NoteForm, ReasonForm
 from xinrong.credit.models import Dispute, DisputeEvidence
 from xinrong.credit.selectors import archive as archive_selectors
@@ -178,7 +179,7 @@ def dispute_new(request: HttpRequest, fact_id: int) -> HttpResponse:
             "form": form,
             "fact": fact,
             "category": CATEGORIES[fact.category],
-            "values": display_values(fact.category, fact.values()),
+            "values": readable_amounts(fact.category, display_values(fact.category, fact.values())),
             "answer_days": DISPUTE_ANSWER_DAYS,
         },
     )

@@ -85,10 +85,10 @@ def test_each_error_names_row_column_value_and_rule(tax_source):
     assert (batch.received, batch.accepted, batch.rejected) == (4, 1, 3)
     errors = {(e.row_number, e.column): e for e in RowError.objects.filter(batch=batch)}
     assert errors[(2, "所属期")].value == "2024-13"
-    assert "YYYY-MM" in errors[(2, "所属期")].rule
+    assert "2024-06" in errors[(2, "所属期")].rule
     assert "校验位" in errors[(3, "统一社会信用代码")].rule
     assert errors[(3, "实缴税额（元）")].value == "-5"
-    assert "A / B / M / C / D" in errors[(3, "纳税信用等级")].rule
+    assert "A、B、M、C、D" in errors[(3, "纳税信用等级")].rule
     assert "至少填写一项" in errors[(4, "统一社会信用代码")].rule
 
 

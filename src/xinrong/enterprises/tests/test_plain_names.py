@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from xinrong.credit.tests.plain_words import problems
+from xinrong.common.tests.plain_words import problems
 from xinrong.enterprises.presenters import entity_row
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 from xinrong.reference import industries

@@ -85,6 +85,25 @@ class ReserveCriteria:
         }
 
 
+def criteria_sentences(criteria: Mapping[str, Any]) -> list[str]:
+    """Return a reserve entry's screening criteria as people read them ("信用等级不低于 A")."""
+    from xinrong.reference import divisions
+
+    out: list[str] = []
+    if criteria.get("min_grade"):
+        out.append(_("信用等级不低于 %(g)s") % {"g": criteria["min_grade"]})
+    if criteria.get("honour"):
+        out.append(_("荣誉/资质含“%(h)s”") % {"h": criteria["honour"]})
+    if criteria.get("min_tax_paid_wan"):
+        out.append(_("近12个月纳税额不低于 %(t)s 万元") % {"t": criteria["min_tax_paid_wan"]})
+    if criteria.get("min_years"):
+        out.append(_("经营年限不低于 %(y)s 年") % {"y": criteria["min_years"]})
+    if criteria.get("region"):
+        code = str(criteria["region"])
+        out.append(_("地区：%(r)s") % {"r": divisions.full_name(code) or code})
+    return out
+
+
 def _decimal_param(data: Mapping[str, object], name: str, label: str, top: int) -> Decimal | None:
     raw = str(data.get(name) or "").strip()
     if not raw:

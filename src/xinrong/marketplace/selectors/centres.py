@@ -35,7 +35,7 @@ from xinrong.marketplace.choices import (
     ProductType,
 )
 from xinrong.marketplace.eligibility import Verdict
-from xinrong.marketplace.models import Demand, Loan, Product
+from xinrong.marketplace.models import Demand, Loan, Product, ProductVersion
 from xinrong.marketplace.selectors.applications import applications_visible
 from xinrong.marketplace.selectors.common import (
     GRADE_NAMES,
@@ -225,12 +225,33 @@ def renewal_due_loans(
     )
 
 
+def renewal_need(loan: Loan) -> Decimal:
+    """Return the amount a renewal of ``loan`` must lend: what is left of it (the service refuses
+    a renewal below the old loan's balance)."""
+    return loan.outstanding or loan.principal
+
+
+def renewal_fits(loan: Loan, version: ProductVersion) -> bool:
+    """Whether the product's amount range covers what renewing ``loan`` needs."""
+    return version.amount_min <= renewal_need(loan) <= version.amount_max
+
+
+def renewal_prefill(loan: Loan, version: ProductVersion) -> tuple[Decimal, int]:
+    """Return the amount and term to pre-fill when renewing ``loan`` with ``version``: the loan's
+    balance and term, brought within the product's ranges (never an amount the product refuses)."""
+    amount = min(max(renewal_need(loan), version.amount_min), version.amount_max)
+    term = min(max(loan.term_months, version.term_min_months), version.term_max_months)
+    return amount, term
+
+
 def renewal_options(
     *, entity: MarketEntity, loans: Iterable[Loan], limit: int = RENEWAL_OPTIONS
 ) -> dict[int, list[RenewalOption]]:
-    """Return, per loan, the lending institution's 续贷/无还本续贷 products to renew it with
-    (a renewal is made with the original lender), those the entity qualifies for first (one
-    product query, one facts load)."""
+    """Return, per loan, the lending institutions' 续贷/无还本续贷 products to renew it with
+    (a renewal is made with the original lender) whose amount range covers the loan's balance,
+    those the entity qualifies for first (one product query, one facts load). Products whose
+    range does not cover the balance are left out: the application would be refused; how many
+    were left out is on each loan as ``renewals_out_of_range``."""
     wanted = Q()
     for tag in RENEWAL_TAGS:
         wanted |= Q(current_version__tag_index__contains=f"|{tag}|")
@@ -240,6 +261,9 @@ def renewal_options(
     )
     out: dict[int, list[RenewalOption]] = {}
     for loan in loans:
+        own = [p for p in products if p.institution_id == loan.institution_id and p.current_version]
+        fitting = [p for p in own if p.current_version and renewal_fits(loan, p.current_version)]
+        loan.renewals_out_of_range = len(own) - len(fitting)  # type: ignore[attr-defined]
         options = [
             RenewalOption(
                 product=p,
@@ -248,8 +272,7 @@ def renewal_options(
                 in (p.current_version.tags if p.current_version else []),
                 verdict=verdicts.get(p.current_version_id or 0),
             )
-            for p in products
-            if p.institution_id == loan.institution_id
+            for p in fitting
         ]
         options.sort(key=lambda o: not (o.verdict and o.verdict.eligible))
         out[loan.pk] = options[:limit]

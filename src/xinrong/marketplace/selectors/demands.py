@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.accounts import permissions
 from xinrong.accounts.choices import OrgGroup, Role
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import (
@@ -18,7 +20,8 @@ from xinrong.accounts.permissions import (
     region_prefix_for,
 )
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from xinrong.marketplace.choices import LENDER_KINDS, DemandStatus, ProductStatus
+from xinrong.common.masking import mask_name, mask_phone
+from xinrong.marketplace.choices import LENDER_KINDS, DemandEventKind, DemandStatus, ProductStatus
 from xinrong.marketplace.demand_board import (
     HallEntry,
     demand_board,
@@ -253,3 +256,87 @@ def demand_timeline_visible(*, user: User, demand: Demand) -> bool:
         or is_central_operator_staff(user)
         or (user.organisation_id is not None and user.organisation_id == demand.held_by_id)
     )
+
+
+@dataclass(frozen=True)
+class DemandContact:
+    """Whom the institution holding a demand calls: name and phone, masked unless allowed."""
+
+    name: str
+    phone: str
+    full: bool  # shown in full (the enterprise has authorised the institution)
+    source: str  # 需求发布人 / 法定代表人
+
+
+def demand_contact(*, user: User, demand: Demand) -> DemandContact | None:
+    """Return the demand's contact for the holding institution's staff, else None.
+
+    The person who published the demand (their account's phone), else the legal
+    representative. Masked (``common.masking``) as everywhere on the platform; in full only when
+    the enterprise has a live authorisation for the institution
+    (``marketplace.demand_contact_full``)."""
+    if not permissions.can(user, "marketplace.demand_contact_view", demand):
+        return None
+    full = permissions.can(user, "marketplace.demand_contact_full", demand)
+    name, phone, source = "", "", ""
+    publisher = demand.created_by
+    if publisher is not None and publisher.phone:
+        name, phone, source = publisher.display_name, publisher.phone, _("需求发布人")
+    else:
+        rep = demand.entity.legal_representative
+        if rep is not None:
+            name, phone, source = rep.name, rep.phone, _("法定代表人")
+    return DemandContact(
+        name=name if full else mask_name(name),
+        phone=phone if full else mask_phone(phone),
+        full=full,
+        source=str(source),
+    )
+
+
+def demand_invitations(*, demand: Demand) -> list[DemandEvent]:
+    """Return the demand's invitations to apply, newest first (with the inviting institution)."""
+    return list(
+        demand.events.filter(kind=DemandEventKind.INVITED)
+        .select_related("organisation")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invitable_products(*, user: User, demand: Demand) -> list[Product]:
+    """Return the user's institution's published loan products (what the holder may invite the
+    enterprise to apply for): those the enterprise qualifies for first, then those whose amount
+    and term ranges cover the demand."""
+    org_id = user.organisation_id
+    if org_id is None:
+        return []
+    rows = list(
+        Product.objects.filter(
+            institution_id=org_id, status=ProductStatus.PUBLISHED, current_version__isnull=False
+        )
+        .exclude(current_version__product_type="guarantee")
+        .select_related("current_version")
+        .order_by("name", "id")
+    )
+
+    def fits(p: Product) -> bool:
+        v = p.current_version
+        return bool(
+            v
+            and v.amount_min <= demand.amount <= v.amount_max
+            and v.term_min_months <= demand.term_months <= v.term_max_months
+        )
+
+    # those the enterprise qualifies for first (the reasons stay the enterprise's own)
+    from xinrong.marketplace.selectors.products import eligibility_for
+
+    verdicts = eligibility_for(
+        entity=demand.entity, versions=[p.current_version for p in rows if p.current_version]
+    )
+
+    def rank(p: Product) -> tuple[bool, bool]:
+        verdict = verdicts.get(p.current_version_id or 0)
+        return (not (verdict is not None and verdict.eligible), not fits(p))
+
+    rows.sort(key=rank)
+    return rows

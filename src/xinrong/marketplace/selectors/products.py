@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
@@ -22,7 +22,8 @@ from xinrong.reference import divisions
 
 SORTS = {
     "newest": ("-published_at", "-id"),
-    "rate": ("current_version__rate_min", "current_version__rate_max", "id"),
+    # loans by interest; guarantee and insurance products (a fee, not interest) after them
+    "rate": ("enhancement", "current_version__rate_min", "current_version__rate_max", "id"),
     "amount": ("-current_version__amount_max", "id"),
     "service": ("service_days", "id"),
 }
@@ -159,6 +160,14 @@ def product_search(*, filters: ProductFilter) -> QuerySet[Product]:
         qs = qs.filter(available)
     if f.institution_kind:
         qs = qs.filter(institution__kind=f.institution_kind)
+    if f.sort == "rate":
+        qs = qs.annotate(
+            enhancement=Case(
+                When(current_version__product_type=ProductType.GUARANTEE, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
     if f.sort == "service":
         qs = qs.annotate(
             service_days=F("current_version__days_to_accept") + F("current_version__days_to_decide")
@@ -247,3 +256,32 @@ def eligibility_for(
 def products_by_id(*, ids: Iterable[int]) -> dict[int, Product]:
     """Return published products by id (one query) for rendering matches."""
     return {p.pk: p for p in _published().filter(pk__in=list(ids))}
+
+
+def enhancements_for(*, version: ProductVersion) -> list[tuple[Product, str]]:
+    """Return, for a loan product accepting 担保公司担保 or 保证保险, the cheapest published
+    guarantee (and insurance) product whose amount and term ranges overlap the loan's, with the
+    collateral mode it provides; empty for other products (one query)."""
+    modes = set(version.collateral_modes or [])
+    wanted = {"guarantee_company": "guarantor", "insurance": "insurer"}
+    kinds = {kind for mode, kind in wanted.items() if mode in modes}
+    if version.product_type == ProductType.GUARANTEE or not kinds:
+        return []
+    rows = (
+        _published()
+        .filter(
+            current_version__product_type=ProductType.GUARANTEE,
+            institution__kind__in=sorted(kinds),
+            current_version__amount_min__lte=version.amount_max,
+            current_version__amount_max__gte=version.amount_min,
+            current_version__term_min_months__lte=version.term_max_months,
+            current_version__term_max_months__gte=version.term_min_months,
+        )
+        .order_by("current_version__rate_min", "current_version__rate_max", "id")
+    )
+    out: dict[str, Product] = {}
+    for p in rows:
+        out.setdefault(p.institution.kind, p)
+        if len(out) == len(kinds):
+            break
+    return [(p, kind) for kind, p in sorted(out.items())]

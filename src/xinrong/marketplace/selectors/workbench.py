@@ -27,6 +27,7 @@ from xinrong.marketplace.choices import (
     ApplicationStatus,
     DemandStatus,
     ProductStatus,
+    ProductType,
 )
 from xinrong.marketplace.matching import Match
 from xinrong.marketplace.models import ApplicationEvent, Demand, LoanApplication, Product
@@ -157,7 +158,14 @@ def enterprise_first_loan_products(*, user: User, limit: int = 5) -> list[Produc
     offer = first_loan_offer(user=user)
     if offer is None or offer.has_loan:
         return []
-    return [o.product for o in offer.options if o.verdict and o.verdict.eligible][:limit]
+    return [
+        o.product
+        for o in offer.options
+        if o.verdict
+        and o.verdict.eligible
+        # guarantee and insurance products go with a loan; they are not loans themselves
+        and getattr(o.product.current_version, "product_type", "") != ProductType.GUARANTEE
+    ][:limit]
 
 
 # ---------------------------------------------------------------- institutions

@@ -25,6 +25,7 @@ from xinrong.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from xinrong.common.templatetags.money import amount_text, money_range
 from xinrong.credit.choices import Purpose, Scope
 from xinrong.credit.services.archive import (
     authorisation_end,
@@ -85,8 +86,11 @@ def application_clean(
     if not version.amount_min <= amount <= version.amount_max:
         raise ValidationError(
             {
-                "amount": _("申请金额须在产品额度 %(lo)s–%(hi)s 元之间，实际为 %(v)s 元")
-                % {"lo": version.amount_min, "hi": version.amount_max, "v": amount}
+                "amount": _("申请金额须在产品额度 %(r)s 之间，实际为 %(v)s")
+                % {
+                    "r": money_range(version.amount_min, version.amount_max),
+                    "v": amount_text(amount),
+                }
             },
             code="out_of_range",
         )
@@ -291,8 +295,8 @@ def application_arrival_notify(app: LoanApplication) -> None:
     notify_on_commit(
         recipients=institution_staff(app),
         kind="loan_application",
-        title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s 元")
-        % {"e": app.entity.name, "p": app.product.name, "a": app.amount},
+        title=_("新的贷款申请：%(e)s 申请“%(p)s” %(a)s")
+        % {"e": app.entity.name, "p": app.product.name, "a": amount_text(app.amount)},
         link=reverse("marketplace:application_detail", args=[app.pk]),
         organisation_id=app.institution_id,
     )
@@ -339,8 +343,8 @@ def application_approve(
         version = app.product_version
         errors: dict[str, str] = {}
         if not Decimal("0") < amount <= version.amount_max:
-            errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s 元") % {
-                "hi": version.amount_max
+            errors["amount"] = _("批准金额须大于 0 且不超过产品最高额度 %(hi)s") % {
+                "hi": amount_text(version.amount_max)
             }
         if not version.rate_min <= rate <= version.rate_max:
             errors["rate"] = _("批准年利率须在产品利率 %(lo)s%%–%(hi)s%% 之间") % {
@@ -365,8 +369,8 @@ def application_approve(
         "approve",
         actor=actor,
         note=note
-        or _("批准金额 %(a)s 元，年利率 %(r)s%%，期限 %(t)s 个月")
-        % {"a": amount, "r": rate, "t": term_months},
+        or _("批准金额 %(a)s，年利率 %(r)s%%，期限 %(t)s 个月")
+        % {"a": amount_text(amount), "r": rate, "t": term_months},
         via_api=via_api,
         data={"amount": str(amount), "rate": str(rate), "term_months": term_months},
         update=update,
@@ -500,12 +504,20 @@ def applications_sla_sweep(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def application_refer(
-    *, application: LoanApplication, actor: User, products: list[Product]
+    *,
+    application: LoanApplication,
+    actor: User,
+    products: list[Product],
+    consent_scope: str | None = None,
+    consent_categories: list[str] | None = None,
+    consent_days: int | None = None,
 ) -> list[LoanApplication]:
-    """Pass a rejected application on to other institutions' products in one step (拒贷转介).
+    """Pass a rejected application on to the other institutions' products the enterprise chose
+    (拒贷转介).
 
-    Each new application copies amount, term, purpose and the consent scope of the original,
-    grants the new institution its own authorisation and records where it came from.
+    Each new application copies amount, term and purpose of the original and grants the new
+    institution its own authorisation with the scope the enterprise chose for the referral (the
+    original's scope when none is given, e.g. through the API).
     """
     app = _app_locked(application)
     _ensure_entity_user(actor, app.entity)
@@ -535,8 +547,9 @@ def application_refer(
                     entity=app.entity,
                     product=product,
                     data=data,
-                    consent_scope=auth.scope,
-                    consent_categories=auth.categories,
+                    consent_scope=consent_scope or auth.scope,
+                    consent_categories=(consent_categories if consent_scope else auth.categories),
+                    consent_days=consent_days or DEFAULT_CONSENT_DAYS,
                     demand=app.demand,
                     renewal_of=app.renewal_of,
                     referred_from=app,

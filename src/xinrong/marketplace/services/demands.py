@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -12,14 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import Organisation, User
+from xinrong.common.errors import ConflictError
+from xinrong.common.templatetags.money import amount_text
 from xinrong.credit.recipients import operator_users
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import (
+    ACTIVE_STATUSES,
     DemandEventKind,
     DemandStatus,
+    ProductStatus,
+    ProductType,
 )
 from xinrong.marketplace.inputs import DemandIn
-from xinrong.marketplace.models import Demand, Loan, LoanApplication
+from xinrong.marketplace.models import Demand, Loan, LoanApplication, Product
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.services.common import (
     _ensure_entity_user,
@@ -28,6 +34,7 @@ from xinrong.marketplace.transitions import (
     demand_held_by_actor,
     demand_not_held_by_other,
     demand_region_covered,
+    enterprise_of,
 )
 from xinrong.marketplace.workflows import DEMAND
 from xinrong.notifications.services import notify_on_commit
@@ -71,10 +78,10 @@ def demand_publish(*, actor: User, entity: MarketEntity, data: DemandIn) -> Dema
     notify_on_commit(
         recipients=_lender_staff_covering(demand),
         kind="demand.published",
-        title=_("服务地区内有新的融资需求：%(p)s %(a)s 元，%(t)s 个月")
+        title=_("服务地区内有新的融资需求：%(p)s %(a)s，%(t)s 个月")
         % {
             "p": divisions.full_name(demand.division_code) or demand.division_code,
-            "a": f"{demand.amount:,.2f}",
+            "a": amount_text(demand.amount),
             "t": demand.term_months,
         },
         body=_("%(e)s发布了融资需求，可在需求大厅查看并承接。") % {"e": entity.name},
@@ -197,6 +204,65 @@ def demand_release(*, demand: Demand, actor: User, note: str = "") -> Demand:
     return moved
 
 
+@transaction.atomic
+def demand_invite(
+    *, demand: Demand, actor: User, product: Product, now: dt.datetime | None = None
+) -> Demand:
+    """Invite the enterprise whose demand the actor's institution holds to apply for one of the
+    institution's published loan products (the 抢单's next step).
+
+    The event keeps the product; the enterprise's users are told, with a link to the application
+    form of that product pre-filled from the demand. Refused (403) for users who do not lend,
+    (409) unless the actor's institution holds the open demand, and (400) for a product that is
+    not the institution's published loan product.
+    """
+    institution = _ensure_grabber(actor)
+    demand = _demand_locked(demand)
+    if demand.held_by_id != institution.pk or not demand_selectors.demand_is_held(demand):
+        raise ConflictError(
+            "not_held",
+            _("本机构当前未承接该需求（或承接期已过），请先承接（抢单）再邀请企业申请"),
+        )
+    version = product.current_version
+    if (
+        product.institution_id != institution.pk
+        or product.status != ProductStatus.PUBLISHED
+        or version is None
+        or version.product_type == ProductType.GUARANTEE
+    ):
+        raise ValidationError(
+            {"product": _("只能邀请企业申请本机构已上架的贷款产品")}, code="invalid_choice"
+        )
+    now = now or timezone.now()
+    moved: Demand = transition_apply(
+        DEMAND,
+        demand,
+        "invite",
+        actor=actor,
+        note=_("邀请申请“%(p)s”") % {"p": product.name},
+        data={"product": product.code, "product_name": product.name},
+        event_fields={"organisation_id": institution.pk, "created_at": now},
+    ).obj
+    link = reverse("marketplace:apply", args=[product.code]) + f"?demand={demand.pk}"
+    notify_on_commit(
+        recipients=enterprise_of(demand),
+        kind="demand.invited",
+        title=_("%(o)s邀请您申请“%(p)s”") % {"o": institution.name, "p": product.name},
+        body=_(
+            "%(o)s已承接您 %(a)s、%(m)s 个月的融资需求，邀请您申请“%(p)s”。"
+            "点击打开申请表，金额、期限和用途已按需求填好。"
+        )
+        % {
+            "o": institution.name,
+            "a": amount_text(demand.amount),
+            "m": demand.term_months,
+            "p": product.name,
+        },
+        link=link,
+    )
+    return moved
+
+
 def _clear_hold(locked: Demand) -> None:
     locked.held_by, locked.held_until = None, None
 
@@ -243,6 +309,8 @@ def demands_escalate_stale(*, now: dt.datetime | None = None) -> int:
                 created_at__lte=now - dt.timedelta(days=days),
             )
             .filter(Q(held_by__isnull=True) | Q(held_until__lte=now))
+            # an application made from the demand is being worked on: nothing to escalate
+            .exclude(applications__status__in=ACTIVE_STATUSES)
             .select_related("entity")
             .order_by("created_at", "id")
         )
@@ -274,11 +342,11 @@ def demands_escalate_stale(*, now: dt.datetime | None = None) -> int:
                 kind="demand.escalated",
                 title=_("%(n)d 个融资需求超过 %(d)d 天无机构承接") % {"n": len(items), "d": days},
                 body="\n".join(
-                    _("#%(id)d %(e)s · %(a)s 元 · 发布于 %(t)s")
+                    _("#%(id)d %(e)s · %(a)s · 发布于 %(t)s")
                     % {
                         "id": d.pk,
                         "e": d.entity.name,
-                        "a": f"{d.amount:,.2f}",
+                        "a": amount_text(d.amount),
                         "t": _local(d.created_at),
                     }
                     for d in items[:50]
@@ -303,8 +371,8 @@ def _demand_close_funded(app: LoanApplication, loan: Loan) -> None:
         demand,
         "close",
         actor=None,
-        note=_("已获%(i)s放款 %(a)s 元（贷款 %(n)s）")
-        % {"i": app.institution.name, "a": loan.principal, "n": loan.number},
+        note=_("已获%(i)s放款 %(a)s（贷款 %(n)s）")
+        % {"i": app.institution.name, "a": amount_text(loan.principal), "n": loan.number},
         update=update,
         event_fields={"organisation_id": loan.institution_id},
     )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
 from xinrong.common.errors import ConflictError
+from xinrong.common.templatetags.money import amount_text
 from xinrong.marketplace.choices import (
     ACTIVE_STATUSES,
     GUARANTEE_FEE_RATE_MAX,
@@ -79,9 +80,9 @@ def guarantee_fee_clean(
         if fee < 0:
             errors["fee_amount"] = _("%(label)s不能为负数") % {"label": fee_label}
         elif fee > request.amount:
-            errors["fee_amount"] = _("%(label)s不能超过担保/保险金额 %(a)s 元") % {
+            errors["fee_amount"] = _("%(label)s不能超过担保/保险金额 %(a)s") % {
                 "label": fee_label,
-                "a": request.amount,
+                "a": amount_text(request.amount),
             }
         elif fee != fee.quantize(CENT):
             errors["fee_amount"] = _("%(label)s最多保留 2 位小数（分）") % {"label": fee_label}
@@ -109,8 +110,8 @@ def _amount_clean(raw: Any, application: LoanApplication) -> Decimal:
     if value > application.amount:
         raise ValidationError(
             {
-                "amount": _("%(label)s不能超过申请金额 %(a)s 元")
-                % {"label": label, "a": application.amount}
+                "amount": _("%(label)s不能超过申请金额 %(a)s")
+                % {"label": label, "a": amount_text(application.amount)}
             },
             code="invalid",
         )
@@ -182,8 +183,8 @@ def guarantee_request_file(
     notify_on_commit(
         recipients=provider_staff(request),
         kind="guarantee_request",
-        title=_("新的担保/保险申请：%(e)s 申请“%(p)s” %(a)s 元")
-        % {"e": app.entity.name, "p": product.name, "a": value},
+        title=_("新的担保/保险申请：%(e)s 申请“%(p)s” %(a)s")
+        % {"e": app.entity.name, "p": product.name, "a": amount_text(value)},
         link=reverse("marketplace:guarantee_detail", args=[request.pk]),
         organisation_id=request.provider_id,
     )
@@ -231,7 +232,7 @@ def guarantee_approve(
         request,
         "approve",
         actor=actor,
-        note=note or _("费率 %(r)s%%/年，担保/保险费 %(f)s 元") % {"r": rate, "f": fee},
+        note=note or _("费率 %(r)s%%/年，担保/保险费 %(f)s") % {"r": rate, "f": amount_text(fee)},
         data={"fee_rate": str(rate), "fee_amount": str(fee)},
         update=update,
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, ConflictError
+from xinrong.common.templatetags.money import amount_text
 from xinrong.credit.services.archive import authorisation_end
 from xinrong.credit.services.early_warning import loan_watch_end, loan_watch_start
 from xinrong.datahub.services.sources import platform_loan_events_record
@@ -47,8 +48,8 @@ def application_disburse(
     if not Decimal("0") < amount <= app.approved_amount:
         raise ValidationError(
             {
-                "amount": _("放款金额须大于 0 且不超过批准金额 %(a)s 元")
-                % {"a": app.approved_amount}
+                "amount": _("放款金额须大于 0 且不超过批准金额 %(a)s")
+                % {"a": amount_text(app.approved_amount)}
             },
             code="out_of_range",
         )
@@ -99,10 +100,10 @@ def application_disburse(
         "disburse",
         actor=actor,
         via_api=via_api,
-        note=_("贷款 %(n)s 放款 %(a)s 元；首期还款日 %(d)s，到期日 %(m)s")
+        note=_("贷款 %(n)s 放款 %(a)s；首期还款日 %(d)s，到期日 %(m)s")
         % {
             "n": loan.number,
-            "a": amount,
+            "a": amount_text(amount),
             "d": lines[0].due_on.isoformat(),
             "m": loan.maturity_on.isoformat(),
         },
@@ -115,9 +116,18 @@ OVERDUE_MILESTONES = (1, 30, 60, 90)  # overdue days recorded as facts (M1, M2, 
 
 
 def loan_event_row(
-    loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = None
+    loan: Loan,
+    *,
+    event: str,
+    on: dt.date,
+    amount: Decimal | None = None,
+    overdue_days: int | None = None,
 ) -> dict[str, Any]:
-    """Return one loan event as datahub's platform loan row (see platform_loan_events_record)."""
+    """Return one loan event as datahub's platform loan row (see platform_loan_events_record).
+
+    ``overdue_days`` is the loan's days past due unless given: a repayment carries how late it
+    was paid (its oldest instalment's days past due on the payment day), not what is left after.
+    """
     return {
         "uscc": loan.entity.uscc,
         "loan_no": loan.number,
@@ -126,18 +136,25 @@ def loan_event_row(
         "occurred_on": on,
         "amount": amount,
         "outstanding": loan.outstanding,
-        "overdue_days": loan.overdue_days,
+        "overdue_days": loan.overdue_days if overdue_days is None else overdue_days,
         "maturity_on": loan.maturity_on,
         "first_loan": loan.first_loan,
         "renewal": loan.renewal,
     }
 
 
-def _loan_fact(loan: Loan, *, event: str, on: dt.date, amount: Decimal | None = None) -> None:
+def _loan_fact(
+    loan: Loan,
+    *,
+    event: str,
+    on: dt.date,
+    amount: Decimal | None = None,
+    overdue_days: int | None = None,
+) -> None:
     """Record the event as a platform fact in the same transaction: credit scores loan history
     and trains on platform outcomes from these facts, and rescoring follows the batch."""
     platform_loan_events_record(
-        rows=[loan_event_row(loan, event=event, on=on, amount=amount)],
+        rows=[loan_event_row(loan, event=event, on=on, amount=amount, overdue_days=overdue_days)],
         note=f"{loan.number} {event}",
     )
 
@@ -218,8 +235,8 @@ def _ensure_renewable(app: LoanApplication, amount: Decimal) -> None:
     if amount < old.outstanding:
         raise ValidationError(
             {
-                "amount": _("续贷放款金额须不少于原贷款余额 %(o)s 元，实际为 %(a)s 元")
-                % {"o": old.outstanding, "a": amount}
+                "amount": _("续贷放款金额须不少于原贷款余额 %(o)s，实际为 %(a)s")
+                % {"o": amount_text(old.outstanding), "a": amount_text(amount)}
             },
             code="out_of_range",
         )
@@ -291,10 +308,11 @@ def loan_repayment_record(
     APPLICATION.check(actor, app, "repay")
     day = _event_day(paid_on, loan, field="paid_on")
     instalments = list(loan.instalments.filter(paid_on__isnull=True).order_by("seq"))
+    late = _overdue_days(loan, day)  # how late this payment is: the portrait's and archive's 7天
     owed = sum((i.due_left for i in instalments), Decimal("0"))
     if not Decimal("0") < amount <= owed:
         raise ValidationError(
-            {"amount": _("还款金额须大于 0 且不超过尚欠本息 %(o)s 元") % {"o": owed}},
+            {"amount": _("还款金额须大于 0 且不超过尚欠本息 %(o)s") % {"o": amount_text(owed)}},
             code="out_of_range",
         )
     left = amount
@@ -325,7 +343,7 @@ def loan_repayment_record(
     before = loan.overdue_days
     settled = not loan.instalments.filter(paid_on__isnull=True).exists()
     loan.overdue_days = 0 if settled else _overdue_days(loan, timezone.localdate())
-    loan.max_overdue_days = max(loan.max_overdue_days, loan.overdue_days)
+    loan.max_overdue_days = max(loan.max_overdue_days, loan.overdue_days, late)
     if settled:
         loan.status, loan.settled_on = LoanStatus.SETTLED, day
         target = ApplicationStatus.SETTLED  # the "settle" action's own target
@@ -346,7 +364,7 @@ def loan_repayment_record(
         ]
     )
     data = {"amount": str(amount), "principal": str(principal), "interest": str(interest)}
-    _loan_fact(loan, event="repaid", on=day, amount=amount)
+    _loan_fact(loan, event="repaid", on=day, amount=amount, overdue_days=late)
     if loan.status == LoanStatus.OVERDUE and _crossed(before, loan.overdue_days):
         _loan_fact(loan, event="overdue", on=timezone.localdate())
     if settled:

@@ -128,7 +128,7 @@ def test_other_users_get_404_for_an_application(
         assert app.number not in client.get(reverse("marketplace:applications")).content.decode()
 
 
-def test_rejected_enterprise_refers_in_one_step(
+def test_rejected_enterprise_chooses_institutions_and_scope_and_confirms_a_referral(
     client, enterprise_user, product, reviewer, make_user, operator
 ):
     other_bank = make_user("bank", ["loan_officer"])
@@ -146,9 +146,27 @@ def test_rejected_enterprise_refers_in_one_step(
     _login(client, enterprise_user)
     detail = client.get(reverse("marketplace:application_detail", args=[app.pk])).content.decode()
     assert 'id="refer"' in detail and other.name in detail and product.name in detail
-    client.post(reverse("marketplace:application_refer", args=[app.pk]), {"products": [other.pk]})
-    new = LoanApplication.objects.get(referred_from=app)
+    # nothing is pre-chosen: the enterprise picks the institutions and the scope, and confirms
+    assert "checked" not in detail[detail.index('id="refer"') : detail.index('id="refer-submit"')]
+    url = reverse("marketplace:application_refer", args=[app.pk])
+    refused = client.post(url, {"refer-products": [other.pk]})
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert "请选择授权所选机构查询的信息范围" in body and "请勾选确认后再转介" in body
+    assert not LoanApplication.objects.filter(referred_from=app).exists()
+    client.post(
+        url,
+        {
+            "refer-products": [other.pk],
+            "refer-consent_scope": "chosen",
+            "refer-consent_categories": ["tax"],
+            "refer-consent_days": "90",
+            "refer-confirm": "on",
+        },
+    )
+    new = LoanApplication.objects.select_related("authorisation").get(referred_from=app)
     assert new.institution_id == other_bank.organisation_id
+    assert new.authorisation.scope == "chosen" and new.authorisation.categories == ["tax"]
 
 
 def test_list_pages_keep_the_filter_and_badges_take_the_declared_colours(

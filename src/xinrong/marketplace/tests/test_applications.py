@@ -647,6 +647,25 @@ def _disbursed(user, entity, bank, operator, *, days_ago, code, amount="120000")
     )
 
 
+def test_a_late_repayment_records_how_late_it_was_paid(enterprise_user, entity, bank, operator):
+    """The repaid fact carries the days past due on the payment day (the portrait's longest
+    days overdue and the archive's 逾期还款 read it), not the days left after paying."""
+    from xinrong.datahub.models import Fact
+
+    loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=45, code="LATE-7")
+    first_due = loan.instalments.order_by("due_on").values_list("due_on", flat=True).first()
+    paid_on = first_due + dt.timedelta(days=7)
+    owed = loan.instalments.order_by("due_on").first().due_left
+    loan_services.loan_repayment_record(
+        loan=loan, actor=bank["loan_officer"], amount=owed, paid_on=paid_on
+    )
+    facts = [f.values() for f in Fact.objects.filter(category="loan", entity=entity)]
+    repaid = [v for v in facts if v.get("event") == "repaid"]
+    assert len(repaid) == 1 and repaid[0]["overdue_days"] == "7"
+    loan.refresh_from_db()
+    assert loan.max_overdue_days >= 7 and loan.overdue_days == 0
+
+
 def test_a_partial_repayment_before_the_sweep_makes_the_loan_overdue_and_the_sweep_goes_on(
     enterprise_user, entity, bank, operator
 ):

@@ -316,3 +316,39 @@ def test_first_loan_page_hides_grades_from_institutions(client, bank_officer, op
 def test_pages_need_login(client):
     for path in ("first-loan", "renewal", "microloan", "specials", "capital-market"):
         assert client.get(f"/marketplace/{path}/").status_code == 302
+
+
+def test_renewal_recommends_only_products_covering_the_balance_and_prefills_within_range(
+    client, enterprise_user, entity, shelf, bank, operator
+):
+    """A loan with ¥6,828.01 left is not offered a ¥500,000–9,960,000 product as 符合申请条件;
+    a product that fits is pre-filled with an amount it accepts."""
+    big = published_product(
+        bank["loan_officer"],
+        operator,
+        code="C-BIG",
+        tags=["续贷"],
+        amount_min="500000",
+        amount_max="9960000",
+    )
+    small = published_product(
+        bank["loan_officer"], operator, code="C-SMALL", tags=["续贷"], amount_min="5000"
+    )
+    loan = _loan(enterprise_user, entity, shelf["first"], bank, days_ago=335)
+    Loan.objects.filter(pk=loan.pk).update(outstanding=Decimal("6828.01"))
+    loan.refresh_from_db()
+    options = centre_selectors.renewal_options(entity=entity, loans=[loan])[loan.pk]
+    codes = [o.product.code for o in options]
+    assert "C-BIG" not in codes and "C-RENEW" not in codes and codes == ["C-SMALL"]
+    assert centre_selectors.renewal_prefill(loan, big.current_version)[0] == Decimal("500000")
+    client.force_login(enterprise_user)
+    body = client.get("/marketplace/renewal/").content.decode()
+    assert "/marketplace/p/C-BIG/apply/" not in body and "/marketplace/p/C-SMALL/apply/" in body
+    assert "不覆盖本笔贷款余额" in body
+    form = client.get(f"/marketplace/p/C-SMALL/apply/?renewal={loan.pk}")
+    assert form.context["form"].initial["amount"] == Decimal("6828.01")
+    # reached by hand, the out-of-range product is pre-filled within its range
+    form = client.get(f"/marketplace/p/C-BIG/apply/?renewal={loan.pk}")
+    amount = form.context["form"].initial["amount"]
+    assert Decimal("500000") <= amount <= Decimal("9960000")
+    assert small.current_version.amount_min <= Decimal("6828.01")

@@ -83,6 +83,7 @@ def test_refer_with_a_bad_product_id_names_the_field_and_refers_nothing(
     client, enterprise_user, bank_officer, operator, make_user, value
 ):
     product = published_product(bank_officer, operator, code="FIX-B")
+    published_product(make_user("bank", ["loan_officer"]), operator, code="FIX-C")
     reviewer = make_user("bank", ["reviewer"], org=bank_officer.organisation)
     entity = enterprise_user.organisation.market_entity
     app = application_services.application_submit(
@@ -96,10 +97,11 @@ def test_refer_with_a_bad_product_id_names_the_field_and_refers_nothing(
     )
     client.force_login(enterprise_user)
     url = reverse("marketplace:application_refer", args=[app.pk])
-    response = client.post(url, {"products": [value]})
-    assert response.status_code == 302
-    shown = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any("产品编号" in m and "无效" in m for m in shown)
+    response = client.post(
+        url, {"refer-products": [value], "refer-consent_scope": "public", "refer-confirm": "on"}
+    )
+    assert response.status_code == 400
+    assert "转介给哪些机构的产品" in response.content.decode()
     assert not LoanApplication.objects.filter(referred_from=app).exists()
 
 

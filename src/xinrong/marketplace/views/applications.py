@@ -28,10 +28,9 @@ from xinrong.common.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
-    error_payload,
 )
 from xinrong.common.forms import add_service_error
-from xinrong.common.ids import id_or_404, ids_parse
+from xinrong.common.ids import id_or_404
 from xinrong.marketplace.choices import (
     PENDING_STATUSES,
     PRODUCT_KINDS,
@@ -44,6 +43,7 @@ from xinrong.marketplace.forms import (
     DefaultForm,
     DisburseForm,
     NoteForm,
+    ReferForm,
     RejectForm,
     RepayForm,
     SignForm,
@@ -51,10 +51,12 @@ from xinrong.marketplace.forms import (
 from xinrong.marketplace.models import LoanApplication
 from xinrong.marketplace.rules import own_enterprise_user
 from xinrong.marketplace.selectors import applications as application_selectors
+from xinrong.marketplace.selectors import centres as centre_selectors
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.selectors import loans as loan_selectors
 from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.selectors import workbench as workbench_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loans as loan_services
 from xinrong.marketplace.views.common import _verdicts
@@ -172,11 +174,8 @@ def application_new(request: HttpRequest, code: str) -> HttpResponse:
     if demand is not None:
         initial.update(amount=demand.amount, term_months=demand.term_months, purpose=demand.purpose)
     if renewal_of is not None:
-        initial.update(
-            amount=renewal_of.outstanding or renewal_of.principal,
-            term_months=renewal_of.term_months,
-            purpose=_("续贷"),
-        )
+        amount, term = centre_selectors.renewal_prefill(renewal_of, version)
+        initial.update(amount=amount, term_months=term, purpose=_("续贷"))
     form = ApplicationForm(
         request.POST or None, version=version, renewal=renewal_of is not None, initial=initial
     )
@@ -261,6 +260,10 @@ def _application_filters(user: Any) -> list[listing.Filter]:
         listing.DateRangeFilter("submitted", _("提交日期"), "submitted_at"),
         listing.AmountRangeFilter("amount", _("申请金额（元）"), "amount"),
         listing.BooleanFilter("balance", _("仅看有贷款余额的"), Q(loan__outstanding__gt=0)),
+        # the enterprise workbench's "进行中的申请与贷款" links here: the same statuses
+        listing.BooleanFilter(
+            "open", _("仅看进行中的"), Q(status__in=workbench_selectors.ENTERPRISE_OPEN)
+        ),
         listing.BooleanFilter(
             "late",
             _("超时未办"),
@@ -381,7 +384,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_page(
-    request: HttpRequest, app: LoanApplication, user: Any, *, forms_by_action: dict[str, Any]
+    request: HttpRequest,
+    app: LoanApplication,
+    user: Any,
+    *,
+    forms_by_action: dict[str, Any],
+    refer_form: ReferForm | None = None,
 ) -> HttpResponse:
     actions = []
     for a in APPLICATION.available(user, app):
@@ -414,7 +422,7 @@ def _detail_page(
             "events": application_selectors.application_events(application=app),
             "actions": actions,
             "loan": loan,
-            "instalments": loan.instalments.all() if loan else [],
+            "position": loan_selectors.loan_position(loan, timezone.localdate()) if loan else None,
             "repayments": loan.repayments.all() if loan else [],
             "stages": [(label, i < stage, i == stage) for i, (_s, label) in enumerate(STAGES)],
             "stopped": app.status in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN),
@@ -422,11 +430,13 @@ def _detail_page(
             "own": own,
             "institution_side": bool(is_institution.test(user)),
             "referral": referral,
+            "refer_form": refer_form
+            or (ReferForm(products=referral, prefix="refer") if referral else None),
             "referrals": app.referrals.select_related("institution"),
             "refused": refused,
             **guarantee_context(user, app),
         },
-        status=400 if forms_by_action else 200,
+        status=400 if forms_by_action or refer_form is not None else 200,
     )
 
 
@@ -454,15 +464,30 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
 @login_required
 @require_POST
 def application_refer(request: HttpRequest, pk: int) -> HttpResponse:
-    """Pass a rejected application on to the chosen products of other institutions."""
+    """Pass a rejected application on to the products, with the authorisation scope, the
+    enterprise chose and confirmed; a form error shows the detail page again with it."""
     user = request_user(request)
-    try:
-        app = application_selectors.application_visible_get(user=user, pk=pk)
-        ids = ids_parse(request.POST.getlist("products"), field="products", label=_("产品编号"))
-        products = list(product_selectors.products_by_id(ids=ids).values())
-        new = application_services.application_refer(application=app, actor=user, products=products)
-    except SERVICE_ERRORS as exc:
-        messages.error(request, error_payload(exc)[1]["message"])
+    app = application_selectors.application_visible_get(user=user, pk=pk)
+    if not own_enterprise_user.test(user, app) or app.status != ApplicationStatus.REJECTED:
+        messages.error(request, _("只有未获批准的申请可以由本企业转介给其他机构"))
         return redirect("marketplace:application_detail", pk=pk)
-    messages.success(request, _("已转介给 %(n)s 家机构") % {"n": len(new)})
-    return redirect("marketplace:application_detail", pk=pk)
+    candidates = application_selectors.referral_candidates(application=app)
+    form = ReferForm(request.POST, products=candidates, prefix="refer")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            products = list(product_selectors.products_by_id(ids=data["products"]).values())
+            new = application_services.application_refer(
+                application=app,
+                actor=user,
+                products=products,
+                consent_scope=data["consent_scope"],
+                consent_categories=data["consent_categories"],
+                consent_days=data["consent_days"],
+            )
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("已转介给 %(n)s 家机构") % {"n": len(new)})
+            return redirect("marketplace:application_detail", pk=pk)
+    return _detail_page(request, app, user, forms_by_action={}, refer_form=form)

@@ -166,6 +166,9 @@ def reserve_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "side": side,
             "industry": industries.get(entry.entity.industry_code),
             "region": divisions.full_name(entry.entity.division_code),
+            "criteria_sentences": capital_market_selectors.criteria_sentences(
+                (entry.criteria or {}).get("criteria") or {}
+            ),
             "interests": capital_market_selectors.reserve_interests(user=user, candidate=entry),
             "events": capital_market_selectors.reserve_events(user=user, candidate=entry),
             "interest_form": InterestForm()

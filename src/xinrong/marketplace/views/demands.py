@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -161,25 +162,54 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     show = demand_selectors.demand_matches_visible(user=user, demand=demand)
     result = demand_selectors.demand_matches(demand=demand, limit=MATCH_LIMIT) if show else None
     matches = result.matches if result else []
-    products = product_selectors.products_by_id(ids=[m.product_id for m in matches])
-    rows = [(m, products[m.product_id]) for m in matches if m.product_id in products]
+    enhancements = result.enhancements if result else []
+    products = product_selectors.products_by_id(
+        ids=[m.product_id for m in matches]
+        + [e.product_id for e in enhancements]
+        + [c.enhancement.product_id for m in matches for c in m.combinations]
+    )
+    rows = [
+        (
+            m,
+            products[m.product_id],
+            [(c, products.get(c.enhancement.product_id)) for c in m.combinations],
+        )
+        for m in matches
+        if m.product_id in products
+    ]
+    enhancement_rows = [
+        (e, products[e.product_id]) for e in enhancements if e.product_id in products
+    ]
     _mark_holds(user, [demand])
     timeline = demand_selectors.demand_timeline_visible(user=user, demand=demand)
+    contact = demand_selectors.demand_contact(user=user, demand=demand)
+    invitations = (
+        demand_selectors.demand_invitations(demand=demand) if own or contact is not None else []
+    )
+    invitable = (
+        demand_selectors.invitable_products(user=user, demand=demand)
+        if contact is not None and DEMAND.may(user, demand, "invite")
+        else []
+    )
     return render(
         request,
         "marketplace/demand_detail.html",
         {
             "demand": demand,
             "rows": rows,
+            "enhancement_rows": enhancement_rows,
             "result": result,
             "own": own,
             "modes": _labels(demand.collateral_modes, CollateralMode.choices) or _("不限"),
             "can_withdraw": DEMAND.may(user, demand, "withdraw"),
+            "contact": contact,
+            "invitations": invitations,
+            "invitable": invitable,
             "events": list(demand_selectors.demand_events(demand=demand)) if timeline else None,
             "applications": application_selectors.applications_visible(user=user).filter(
                 demand=demand
             )
-            if own
+            if own or contact is not None  # the holder sees those made to its institution
             else [],
         },
     )
@@ -307,6 +337,27 @@ def demand_take(request: HttpRequest, pk: int) -> HttpResponse:
         _("抢单成功：本机构承接该需求至 %(t)s，请在此之前联系企业办理")
         % {"t": timezone.localtime(demand.held_until).strftime("%Y-%m-%d %H:%M")},
     )
+    return redirect("marketplace:demand", pk=pk)
+
+
+@login_required
+@require_POST
+def demand_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holding institution invites the enterprise to apply for one of its loan products."""
+    user = request_user(request)
+    try:
+        demand = demand_selectors.demand_visible_get(user=user, pk=pk)
+        code = request.POST.get("product", "").strip()
+        if not code:
+            raise ValidationError({"product": _("请选择邀请企业申请的产品")}, code="required")
+        product = product_selectors.product_published_get(code=code)
+        demand_services.demand_invite(demand=demand, actor=user, product=product)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_payload(exc)[1]["message"])
+    else:
+        messages.success(
+            request, _("已邀请企业申请“%(p)s”，企业将收到带有申请链接的通知") % {"p": product.name}
+        )
     return redirect("marketplace:demand", pk=pk)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -27,6 +28,7 @@ from xinrong.common.errors import (
 from xinrong.common.forms import add_service_error
 from xinrong.common.ids import ids_parse
 from xinrong.common.pagination import paginate
+from xinrong.common.templatetags.money import amount_text, money_range
 from xinrong.enterprises.choices import EntityType
 from xinrong.marketplace.choices import (
     PRODUCT_TAGS,
@@ -36,6 +38,7 @@ from xinrong.marketplace.choices import (
     RepaymentMethod,
     VersionStatus,
 )
+from xinrong.marketplace.costs import cost_range
 from xinrong.marketplace.forms import ProductForm
 from xinrong.marketplace.models import Product
 from xinrong.marketplace.rules import own_institution_user
@@ -54,7 +57,7 @@ INSTITUTION_KIND_CHOICES = [
 ]
 SORT_CHOICES = [
     ("newest", gettext_lazy("最新上架")),
-    ("rate", gettext_lazy("利率从低到高")),
+    ("rate", gettext_lazy("贷款利率从低到高（担保、保险按费率排在后面）")),
     ("amount", gettext_lazy("额度从高到低")),
     ("service", gettext_lazy("办理最快")),
 ]
@@ -85,7 +88,7 @@ def _product_searched(f: Any) -> list[str]:
             _("机构类型：%(v)s") % {"v": dict(INSTITUTION_KIND_CHOICES).get(f.institution_kind)}
         )
     if f.amount is not None:
-        out.append(_("融资金额 %(v)s 元") % {"v": f"{f.amount:,}"})
+        out.append(_("融资金额 %(v)s") % {"v": amount_text(f.amount)})
     if f.term is not None:
         out.append(_("期限 %(v)s 个月") % {"v": f.term})
     if f.max_rate is not None:
@@ -163,15 +166,70 @@ def product_list_export(request: HttpRequest) -> HttpResponseBase:
     )
 
 
+def _fee_label(product: Product) -> str:
+    return _("保费率") if product.institution.kind == "insurer" else _("担保费率")
+
+
+def _rate_text(product: Product) -> str:
+    v = product.current_version
+    assert v is not None
+    if v.product_type == ProductType.GUARANTEE:
+        return _("%(l)s（年化）%(lo)s%% – %(hi)s%%") % {
+            "l": _fee_label(product),
+            "lo": v.rate_min,
+            "hi": v.rate_max,
+        }
+    return _("年利率 %(lo)s%% – %(hi)s%%") % {"lo": v.rate_min, "hi": v.rate_max}
+
+
+def _range(low: Decimal, high: Decimal) -> str:
+    return f"{low}%" if low == high else f"{low}% – {high}%"
+
+
+def _cost_text(product: Product) -> str:
+    """综合融资成本 (``costs``): the loan alone and with the cheapest fitting guarantee or
+    insurance it accepts; for a guarantee product, what it adds to a loan's interest."""
+    v = product.current_version
+    assert v is not None
+    if v.product_type == ProductType.GUARANTEE:
+        return _("所搭配贷款的年利率 ＋ %(l)s %(r)s（其他费用按 0 计）") % {
+            "l": _fee_label(product),
+            "r": _range(v.rate_min, v.rate_max),
+        }
+    alone = cost_range(rate_min=v.rate_min, rate_max=v.rate_max)
+    combos = product_selectors.enhancements_for(version=v)
+    modes = set(v.collateral_modes or [])
+    needs = bool(modes) and modes <= {"guarantee_company", "insurance"}
+    # a loan that lends only with a guarantee or insurance has no cost without its fee
+    parts = [] if needs and combos else [_("仅贷款 %(r)s") % {"r": _range(alone.low, alone.high)}]
+    for g, _kind in combos:
+        gv = g.current_version
+        assert gv is not None
+        c = cost_range(
+            rate_min=v.rate_min, rate_max=v.rate_max, fee_min=gv.rate_min, fee_max=gv.rate_max
+        )
+        parts.append(
+            _("搭配“%(n)s”（%(l)s %(f)s）%(r)s")
+            % {
+                "n": g.name,
+                "l": _fee_label(g),
+                "f": _range(gv.rate_min, gv.rate_max),
+                "r": _range(c.low, c.high),
+            }
+        )
+    return "；".join(parts) + _("（其他费用按 0 计）")
+
+
 def _terms_table(product: Product) -> list[tuple[str, str]]:
     v = product.current_version
     assert v is not None
     any_ = _("不限")
     return [
         (_("产品类型"), str(v.get_product_type_display())),
-        (_("额度"), f"{v.amount_min:,.0f} – {v.amount_max:,.0f} 元"),
+        (_("额度"), money_range(v.amount_min, v.amount_max)),
         (_("期限"), f"{v.term_min_months} – {v.term_max_months} 个月"),
-        (_("年利率"), f"{v.rate_min}% – {v.rate_max}%"),
+        (_("年利率或费率"), _rate_text(product)),
+        (_("综合融资成本（年化）"), _cost_text(product)),
         (_("还款方式"), _labels(v.repayment_methods, RepaymentMethod.choices) or any_),
         (_("担保方式"), _labels(v.collateral_modes, CollateralMode.choices) or any_),
         (

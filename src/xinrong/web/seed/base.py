@@ -42,6 +42,7 @@ class SeedReport:
     demands: int = 0
     guarantee_requests: int = 0
     reserve_entries: int = 0
+    department_disputes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 

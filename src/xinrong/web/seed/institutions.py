@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xinrong.accounts.models import Organisation, User
+from xinrong.common.templatetags.money import amount_text
 from xinrong.marketplace.choices import (
     ACTIVE_STATUSES,
     GuaranteeRequestEventKind,
@@ -131,7 +132,7 @@ def seed_guarantee_requests(seed_value: int) -> int:
                             G.PENDING,
                             G.APPROVED,
                             GuaranteeRequestEventKind.APPROVED,
-                            f"费率 {rate}%/年，担保/保险费 {fee} 元",
+                            f"费率 {rate}%/年，担保/保险费 {amount_text(fee)}",
                             staff,
                             provider.name,
                         )
@@ -193,7 +194,7 @@ def seed_guarantee_requests(seed_value: int) -> int:
                         recipients=provider_staff(request),
                         kind="guarantee_request",
                         title=f"新的担保/保险申请：{app.entity.name} 申请“{product.name}” "
-                        f"{request.amount} 元",
+                        f"{amount_text(request.amount)}",
                         link=reverse("marketplace:guarantee_detail", args=[request.pk]),
                         organisation_id=provider.pk,
                     )

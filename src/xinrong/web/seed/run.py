@@ -13,6 +13,7 @@ from django.urls import reverse
 from xinrong.datahub import demo as datahub_demo
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.web.seed.base import SCALES, SeedReport
+from xinrong.web.seed.casework import seed_department_work
 from xinrong.web.seed.guarantees import seed_guarantees
 from xinrong.web.seed.institutions import seed_guarantee_requests, seed_reserve
 from xinrong.web.seed.organisations import seed_organisations, seed_users
@@ -80,6 +81,9 @@ def seed(
     report.guarantee_requests = seed_guarantee_requests(seed_value)
     report.reserve_entries = seed_reserve()
     report.timings["guarantee requests"] = time.perf_counter() - t_guarantee_requests
+    t_casework = time.perf_counter()
+    report.department_disputes = seed_department_work()
+    report.timings["department work"] = time.perf_counter() - t_casework
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox

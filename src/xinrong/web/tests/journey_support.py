@@ -3,8 +3,8 @@ Chromium page per role and width, and the checks a person makes on every page th
 
 A journey module declares ``demo_site = demo_site_fixture()``; each test then asks for
 ``demo_site`` (the server's address) and opens pages with :class:`Visit`. Every page a journey
-reaches goes through :meth:`Visit.look`: its visible words are Chinese (``findings_in`` of the
-plain-words test: no English word, raw choice value, True/False or interval notation), nothing is
+reaches goes through :meth:`Visit.look`: its visible words are Chinese (``problems`` of the shared
+plain-words checker: no English word, raw choice value, True/False or interval notation), nothing is
 wider than the window, no script failed, and a screenshot is saved under
 ``settings.VAR_DIR/screenshots/journeys/<role>/`` and ``/tmp/shots-journeyB/<role>/`` for a
 person to look at.
@@ -25,22 +25,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from xinrong.common.tests.plain_words import problems
 from xinrong.web.seed import DEMO_PASSWORD
-from xinrong.web.tests.test_plain_words import _Text, findings_in, raw_choice_values
 
 SEED = 20221  # the demo seed value, as ``xinrong seed --scale demo`` uses
 EXTRA_SHOTS = Path("/tmp/shots-journeyB")  # noqa: S108 (screenshots for a person to look at)
 PHONE = 390
 DESKTOP = 1366
 WIDTHS = (DESKTOP, PHONE)
-
-
-# Raw words still on marketplace pages (another helper's area), reported to the lead; a page
-# whose address holds the key may show them until they are fixed there. Remove when fixed.
-KNOWN_MARKETPLACE_WORDS: dict[str, set[str]] = {
-    # the product timeline shows "（draft → in_review）"
-    "/marketplace/manage/": {"draft", "in_review", "published", "withdrawn"},
-}
 
 
 def demo_site_fixture() -> Any:
@@ -90,11 +82,9 @@ class Visit:
     page: Any = None
     errors: list[str] = field(default_factory=list)
     shots: list[Path] = field(default_factory=list)
-    _raw: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.role = self.role or self.username
-        self._raw = raw_choice_values()
         context = self.browser.new_context(
             viewport={"width": self.width, "height": 900}, locale="zh-CN", accept_downloads=True
         )
@@ -150,12 +140,7 @@ class Visit:
         """Check the page as a person would and keep a screenshot; return the main text."""
         page = self.page
         page.wait_for_load_state("networkidle")
-        parser = _Text()
-        parser.feed(page.content())
-        words = findings_in("\n".join(parser.parts), self._raw)
-        for where, known in KNOWN_MARKETPLACE_WORDS.items():
-            if where in page.url:
-                words = [w for w in words if w not in known]
+        words = problems(page.content())
         assert not words, f"{self.role} {self.width}px {name} {page.url}: {sorted(set(words))}"
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{self.role} {self.width}px {name}: {overflow}px wider"

@@ -44,7 +44,21 @@ def test_second_run_adds_nothing(seeded):
         second.demands,
         second.guarantee_requests,
         second.reserve_entries,
-    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        second.department_disputes,
+    ) == (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def test_the_department_clerk_has_a_delivery_with_errors_and_disputes_to_answer(seeded):
+    """gov_data's workbench is not all zeros on first login."""
+    from xinrong.credit.models import Dispute
+    from xinrong.datahub.models import IngestBatch
+
+    first, _ = seeded
+    batch = IngestBatch.objects.get(filename__contains="窗口上传")
+    assert (batch.accepted, batch.rejected) == (2, 2)
+    assert first.department_disputes == 2
+    open_ = Dispute.objects.filter(fact__batch=batch, status__in=["submitted", "in_review"])
+    assert open_.count() == 2
 
 
 def test_about_390_products_are_published(seeded):

@@ -123,6 +123,11 @@ def test_enterprise_workbench_shows_open_applications_with_next_step_and_deadlin
     assert timezone.localtime(app.sla_due_at).strftime("%Y-%m-%d %H:%M") in body
     # consent was granted with the application: no "authorise a bank" step any more
     assert 'data-todo="authorise"' not in body
+    # the link behind the figure opens a list of exactly those applications
+    listed = client.get(reverse("marketplace:applications") + "?open=on")
+    assert 'data-list="applications-open"' in body
+    assert listed.context["listing"].page.paginator.count == 1
+    assert app.number in listed.content.decode() and done.number not in listed.content.decode()
 
 
 def test_enterprise_workbench_shows_demands_who_took_them_and_matches(
@@ -472,16 +477,17 @@ def test_enterprise_without_demand_or_loans_sees_first_loan_products_it_qualifie
     assert reverse("marketplace:first_loan") in body
 
 
-def test_guarantee_products_show_a_fee_rate_not_an_interest_rate(
-    client, enterprise_user, make_user, operator
+def test_guarantee_products_are_not_offered_as_first_loans(
+    client, enterprise_user, make_user, operator, product
 ):
+    """A guarantee or insurance product goes with a loan; the first-loan offer lists loans."""
     guarantor = make_user("guarantor", ["institution_admin"])
-    published_product(
+    fee = published_product(
         guarantor, operator, code="WB-GF", product_type="guarantee", rate_min="0.5", rate_max="1"
     )
     body = home(client, enterprise_user)
-    block = body[body.index('id="wb-first-loan"') :]
-    assert "年费率 0.50%–1.00%" in block and "年利率" not in block.split("</ul>")[0]
+    block = body[body.index('id="wb-first-loan"') :].split("</ul>")[0]
+    assert product.name in block and fee.name not in block
 
 
 @pytest.mark.parametrize("kind", ["guarantor", "insurer"])

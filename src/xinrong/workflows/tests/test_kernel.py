@@ -114,6 +114,8 @@ def test_a_move_changes_the_status_and_writes_one_event(flow: Workflow, owner: A
         owner,
     )
     assert ev.data == {"amount": "10.00"}  # Decimal kept exactly, as text
+    # the timeline reads the workflow's labels, never the stored values
+    assert (ev.from_status_label, ev.to_status_label) == (S.DRAFT.label, S.OPEN.label)
 
 
 def test_the_wrong_status_is_refused_with_409_and_nothing_written(

@@ -1,8 +1,5 @@
-"""Simplified Chinese: amounts grouped by thousands with a comma, as Chinese banks print them.
+"""Number formats: "45,800,000.00" (see xinrong.config.formats)."""
 
-Django's zh_Hans leaves the thousands separator empty, so ``floatformat:"2g"`` printed
-``620000.00 元``; only the settings below differ from Django's, the rest are read from it.
-"""
-
+DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3
