@@ -442,7 +442,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "severities": ConflictSeverity.choices,
             "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
-            "source_names": source_names,
+            "source_names": {**_source_names(), **source_names},  # any source, by name
         },
     )
 
