@@ -23,6 +23,22 @@ from xinrong.accounts.services.users import ISSUE_REASON_MIN
 from xinrong.common.forms import DateInput, PhoneField, UsernameField
 
 
+def _region_choices() -> list[tuple[str, str]]:
+    from xinrong.common.listing import region_choices
+
+    return [("", _t("全省（不限区划）")), *region_choices()]
+
+
+class RegionField(forms.ChoiceField):
+    """Where an organisation sits or what it oversees, chosen by name (the code is stored)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("所在/管辖区划"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("子站必选；政府部门选择后只能看到本区划的数据"))
+        super().__init__(choices=_region_choices, **kwargs)
+
+
 class LockoutAuthenticationForm(AuthenticationForm):
     """Log in, refusing a username locked from this address and counting failures towards it.
 
@@ -125,12 +141,7 @@ class OrganisationCreateForm(forms.Form):
         ],
     )
     uscc = forms.CharField(label=_("统一社会信用代码"), max_length=24, required=False)
-    region_code = forms.CharField(
-        label=_("所在/管辖区划代码"),
-        max_length=12,
-        required=False,
-        help_text=_("子站必填；政府部门填写后只能看到本区划的数据"),
-    )
+    region_code = RegionField()
 
 
 class UserCreateForm(forms.Form):
@@ -215,12 +226,7 @@ class OrganisationEditForm(forms.Form):
         required=False,
         help_text=_("例如：李明 0971-1234567"),
     )
-    region_code = forms.CharField(
-        label=_("所在/管辖区划代码"),
-        max_length=12,
-        required=False,
-        help_text=_("子站必填；政府部门填写后只能看到本区划的数据"),
-    )
+    region_code = RegionField()
 
 
 class UserEditForm(forms.Form):

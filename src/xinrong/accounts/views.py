@@ -98,7 +98,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
             kind=form.cleaned_data["kind"], region_code=form.cleaned_data["region_code"] or ""
         )
         if not permissions.can(user, "accounts.organisation_create", candidate):
-            form.add_error("region_code", _("子站只能在本区划内创建机构，请填写本区划内的区划代码"))
+            form.add_error("region_code", _("子站只能在本区划内创建机构，请选择本区划内的地区"))
     if request.method == "POST" and form.is_valid():
         ip, agent = request_source(request)
         try:
@@ -308,15 +308,17 @@ def user_status(request: HttpRequest, pk: int) -> HttpResponse:
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
-            done = _("已停用账号 %(u)s") if was_active else _("已启用账号 %(u)s")
-            messages.success(request, done % {"u": target.username})
+            done = _("已停用账号：%(u)s") if was_active else _("已启用账号：%(u)s")
+            messages.success(request, done % {"u": target.display_name or target.username})
             return redirect("accounts:organisation_detail", pk=target.organisation_id)
     return render(
         request,
         "accounts/active_change.html",
         {
             "form": form,
-            "subject": f"{target.username}（{target.display_name or '—'}）",
+            # the person's name reads as prose; the username is a code (not translated)
+            "subject": target.display_name or target.username,
+            "subject_code": target.username,
             "org": target.organisation,
             "active": was_active,
             "kind": "user",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -441,7 +442,7 @@ def conflict_queue(request: HttpRequest) -> HttpResponse:
             "severities": ConflictSeverity.choices,
             "severity_choices": ConflictSeverity,
             "sources": [(rules.REGISTRY, _("市场主体登记信息")), *sources],
-            "source_names": source_names,
+            "source_names": {**_source_names(), **source_names},  # any source, by name
         },
     )
 
@@ -476,6 +477,29 @@ def conflict_export(request: HttpRequest) -> HttpResponseBase:
     )
 
 
+def _source_names() -> dict[str, str]:
+    """Every source's department name by its code (the registry's too), for reading."""
+    names: dict[str, str] = dict(Source.objects.values_list("code", "name"))
+    names[rules.REGISTRY] = _("市场主体登记信息")
+    return names
+
+
+# Details that count people: read as whole numbers with their unit ("19 人", not "19.00").
+HEADCOUNT_KEYS = frozenset({"declared_employees", "insured"})
+
+
+def _detail_value(key: str, value: Any) -> Any:
+    """Return a conflict detail as a person reads it."""
+    if key in HEADCOUNT_KEYS and value not in (None, ""):
+        try:
+            number = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return value
+        if number.is_finite() and number == number.to_integral_value():
+            return _("%(n)s 人") % {"n": f"{int(number):,}"}
+    return value
+
+
 def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Return each side's values from the detail, and the detail keys no side claims."""
     rule = RULES_BY_ID.get(conflict.rule)
@@ -490,10 +514,17 @@ def _comparison(conflict: Conflict) -> tuple[list[dict[str, Any]], list[tuple[st
                 "code": code,
                 "label": label,
                 "organisation": source.organisation.name if source else "",
-                "values": [(DETAIL_LABELS.get(k, k), conflict.detail.get(k, "")) for k in keys],
+                "values": [
+                    (DETAIL_LABELS.get(k, k), _detail_value(k, conflict.detail.get(k, "")))
+                    for k in keys
+                ],
             }
         )
-    common = [(DETAIL_LABELS.get(k, k), v) for k, v in conflict.detail.items() if k not in claimed]
+    common = [
+        (DETAIL_LABELS.get(k, k), _detail_value(k, v))
+        for k, v in conflict.detail.items()
+        if k not in claimed
+    ]
     return sides, common
 
 
@@ -551,6 +582,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "common": common,
             "blamed_label": blamed_label,
             "events": selectors.conflict_events(conflict=conflict),
+            "source_names": _source_names(),
             "can_resolve": any(a.name in CLOSE_ACTIONS.values() for a in available),
             "can_reopen": any(a.name == "reopen" for a in available),
             "resolve_form": resolve_form,

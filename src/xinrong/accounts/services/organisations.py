@@ -138,7 +138,7 @@ def organisation_update(
     if not permissions.can(actor, "accounts.organisation_edit", moved):
         raise ApplicationError(
             "region_outside",
-            _("所在/管辖区划代码只能填写您所辖区划内的代码"),
+            _("所在/管辖区划只能选择您所辖区划内的地区"),
             {"field": "region_code"},
             status=403,
         )

@@ -249,3 +249,18 @@ def test_the_security_log_reads_the_new_events_in_words(client, operator, bank_a
     assert "名称：" in page and "→ 青海改名银行" in page and "西宁市" in page
     assert "一并停用或恢复的账号" in page and "暂停使用" in page
     assert "changes" not in page and "region_code" not in page
+
+
+def test_the_region_is_chosen_by_name_not_typed_as_a_code(client, operator, bank_admin):
+    """The organisation forms offer the province's regions by name; a typed code is refused."""
+    org = bank_admin.organisation
+    client.force_login(operator)
+    url = reverse("accounts:organisation_edit", args=[org.pk])
+    page = client.get(url).content.decode()
+    assert '<select name="region_code"' in page and "海西蒙古族藏族自治州 · 格尔木市" in page
+    assert "全省（不限区划）" in page
+    create = client.get(reverse("accounts:organisation_list")).content.decode()
+    assert '<input type="text" name="region_code"' not in create
+    response = client.post(url, {"name": org.name, "contact": "", "region_code": "999999"})
+    assert response.status_code == 200
+    assert 'data-field-error="region_code"' in response.content.decode()

@@ -439,3 +439,41 @@ def test_an_unknown_status_filter_is_a_chinese_error_page(client, conflict, tax_
     client.force_login(tax_source.provider)
     response = client.get(reverse("datahub:conflicts"), {"status": "nonsense"})
     assert response.status_code == 422 and "未知的冲突状态" in response.content.decode()
+
+
+def test_pages_name_the_sources_by_department_not_code(client, conflict, tax_source, operator):
+    """The queue's 涉及来源 and the timeline's blamed source read as names (not "registry、tax")."""
+    conflict_resolve(
+        conflict=conflict,
+        actor=operator,
+        outcome="confirmed_error",
+        note="税务数据有误",
+        blamed_source=tax_source,
+        blamed_registry=False,
+    )
+    client.force_login(operator)
+    page = client.get(reverse("datahub:conflicts") + "?status=").content.decode()
+    row = page[page.index(f'data-conflict="{conflict.pk}"') :].split("</tr>")[0]
+    assert f"市场主体登记信息、{tax_source.name}" in row and "registry、tax" not in row
+    detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
+    timeline = detail[detail.index('id="timeline"') :].split("</ol>")[0]
+    assert f"数据有误的来源：{tax_source.name}" in timeline
+
+
+def test_head_counts_read_as_whole_people():
+    """申报从业人数 19.00 / 参保人数 2.00 read as 19 人 / 2 人; other details are untouched."""
+    from xinrong.datahub.views import _detail_value
+
+    assert _detail_value("declared_employees", "19.00") == "19 人"
+    assert _detail_value("insured", 2) == "2 人"
+    assert _detail_value("insured", "1200.0") == "1,200 人"
+    assert _detail_value("insured", "2.5") == "2.5"
+    assert _detail_value("tax_period", "2024-12") == "2024-12"
+
+
+def test_an_unhandled_conflict_says_so_without_a_numbered_step(client, conflict, tax_source):
+    """"发现后尚未处理" is a sentence, not step "1." of the timeline."""
+    client.force_login(tax_source.provider)
+    detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
+    timeline = detail[detail.index('id="timeline"') :].split("</ol>")[0]
+    assert "发现后尚未处理" in detail and "发现后尚未处理" not in timeline

@@ -170,3 +170,53 @@ def seed_products(orgs: dict[str, Organisation], seed_value: int) -> int:
         ]
     )
     return len(products)
+
+
+# New products the demo institutions have submitted and the operator has yet to review, so the
+# operator's 产品审核 queue holds work on first login: (demo login, code, name, product type, tags).
+IN_REVIEW = (
+    ("loan_officer", "QH-N01-01", "青海银行·牧区惠农贷", "credit", ["首贷", "惠农"]),
+    ("microloan", "QH-N02-01", "西宁城投小贷·个体周转贷", "credit", ["个体工商户"]),
+)
+
+
+def seed_products_in_review() -> int:
+    """Create and submit the ``IN_REVIEW`` products (those whose login exists); return how many
+    were added (none on a second run)."""
+    from xinrong.accounts.models import User
+    from xinrong.marketplace.services.products import product_create, product_submit
+
+    added = 0
+    for username, code, name, product_type, tags in IN_REVIEW:
+        actor = User.objects.filter(username=username).first()
+        if actor is None or Product.objects.filter(code=code).exists():
+            continue
+        terms = ProductTermsIn.parse(
+            {
+                "product_type": product_type,
+                "amount_min": "50000",
+                "amount_max": "1000000",
+                "term_min_months": 6,
+                "term_max_months": 36,
+                "rate_min": "3.85",
+                "rate_max": "5.60",
+                "repayment_methods": ["equal_instalment", "interest_first"],
+                "entity_types": [],
+                "industries": [],
+                "regions": [],
+                "min_years_in_business": "1",
+                "min_credit_grade": "",
+                "tax_grades": [],
+                "collateral_modes": ["none"],
+                "tags": tags,
+                "supports_relending": False,
+                "supports_rediscount": False,
+                "days_to_accept": 2,
+                "days_to_decide": 5,
+                "description": "面向省内小微企业和个体工商户的信用贷款，随借随还。",
+            }
+        )
+        product = product_create(actor=actor, code=code, name=name, terms=terms)
+        product_submit(product=product, actor=actor, note="新产品，请审核上架")
+        added += 1
+    return added

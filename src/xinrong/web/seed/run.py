@@ -17,7 +17,7 @@ from xinrong.web.seed.casework import seed_department_work
 from xinrong.web.seed.guarantees import seed_guarantees
 from xinrong.web.seed.institutions import seed_guarantee_requests, seed_reserve
 from xinrong.web.seed.organisations import seed_organisations, seed_users
-from xinrong.web.seed.products import seed_products
+from xinrong.web.seed.products import seed_products, seed_products_in_review
 from xinrong.web.seed.registry import CITY_PREFECTURE, PREFECTURE_WEIGHTS, seed_registry, seed_tags
 from xinrong.web.seed.scoring import retrain_on_platform_outcomes, seed_scores
 
@@ -64,6 +64,7 @@ def seed(
     t_products = time.perf_counter()
     with transaction.atomic():
         report.products = seed_products(orgs, seed_value)
+        seed_products_in_review()
     report.timings["products"] = time.perf_counter() - t_products
     if not history:
         return report

@@ -69,3 +69,12 @@ def test_the_english_unit_never_follows_the_figure():
 def test_not_a_number_is_shown_as_it_is():
     assert amount_text(None) == "—"
     assert amount_text("无数据") == "无数据"
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_grouped_floatformat_groups_by_thousands_in_chinese_too(lang):
+    """``floatformat:"2g"`` (used by loan, demand and guarantee pages) groups in every language;
+    Django's zh_Hans printed 620000.00."""
+    with translation.override(lang):
+        out = Template('{{ a|floatformat:"2g" }}').render(Context({"a": Decimal("620000")}))
+    assert out == "620,000.00"

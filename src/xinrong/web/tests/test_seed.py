@@ -318,3 +318,12 @@ def test_the_demo_inbox_holds_each_waiting_application_once(seeded):
     assert sorted(links) == sorted(
         reverse("marketplace:application_detail", args=[a.pk]) for a in waiting
     )
+
+
+def test_the_operator_finds_products_waiting_for_review(seeded):
+    """Two new products wait in the operator's 产品审核 queue (once, however often one seeds)."""
+    from xinrong.marketplace.models import Product
+
+    waiting = Product.objects.filter(status="in_review")
+    assert sorted(waiting.values_list("code", flat=True)) == ["QH-N01-01", "QH-N02-01"]
+    assert all(p.current_version is not None or p.versions.exists() for p in waiting)

@@ -488,3 +488,23 @@ def test_guarantee_products_are_not_offered_as_first_loans(
     body = home(client, enterprise_user)
     block = body[body.index('id="wb-first-loan"') :].split("</ul>")[0]
     assert product.name in block and fee.name not in block
+
+
+@pytest.mark.parametrize("kind", ["guarantor", "insurer"])
+def test_guarantee_provider_home_shows_its_requests_to_decide(client, make_user, kind):
+    """A guarantor's or insurer's home shows the requests it received (none yet: it says so),
+    with the way to the list; a lender's home does not."""
+    officer = make_user(kind, ["loan_officer"])
+    body = home(client, officer)
+    assert 'id="wb-guarantees"' in body and stat(body, "guarantees") == "0"
+    assert 'data-empty="guarantees"' in body
+    assert reverse("marketplace:guarantees") + "?status=pending" in body
+    assert 'id="wb-guarantees"' not in home(client, make_user("bank", ["loan_officer"]))
+
+
+def test_investor_home_shows_the_reserve_and_its_interests(client, make_user):
+    investor = make_user("investor", ["loan_officer"])
+    body = home(client, investor)
+    assert 'id="wb-reserve"' in body and stat(body, "reserve") == "0"
+    assert 'data-empty="reserve"' in body and reverse("marketplace:capital_market") in body
+    assert "已表达投资意向 0 次" in body

@@ -20,8 +20,10 @@ from xinrong.credit.selectors import workbench as credit_wb
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
-from xinrong.marketplace.choices import ProductStatus
-from xinrong.marketplace.rules import lender
+from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
+from xinrong.marketplace.rules import guarantee_provider, lender
+from xinrong.marketplace.selectors import capital_market as reserve_selectors
+from xinrong.marketplace.selectors import guarantees as guarantee_selectors
 from xinrong.marketplace.selectors import workbench as market_wb
 from xinrong.notifications.selectors import notification_list
 from xinrong.reference import divisions
@@ -181,7 +183,16 @@ def institution(user: User) -> dict[str, Any]:
         "show_members": can(user, "accounts.user_create", user.organisation)
         or can(user, "accounts.apikey_manage", user.organisation),
         "show_products": can(user, "marketplace.product_manage"),
+        # a guarantor's or insurer's requests to decide; an investor's reserve and interests
+        "show_guarantees": can(user, "marketplace.guarantee_requests_view")
+        and guarantee_provider.test(user),
+        "show_reserve": can(user, "marketplace.capital_market_view")
+        and reserve_selectors.is_investor(user),
     }
+    if context["show_guarantees"]:
+        context["guarantees"] = _guarantee_queue(user)
+    if context["show_reserve"]:
+        context["reserve"] = _reserve(user)
     if context["show_queue"]:
         context["queue"] = market_wb.institution_queue(user=user)
         context["book"] = market_wb.loan_book(user=user)
@@ -201,6 +212,35 @@ def institution(user: User) -> dict[str, Any]:
         context["monthly_chart"] = monthly_chart(monthly)
     context["registry"] = registry_figures(user)
     return context
+
+
+def _guarantee_queue(user: User, limit: int = 5) -> dict[str, Any]:
+    """The guarantee/insurance requests a provider has received: counts by status, the oldest
+    pending ones first (they wait longest)."""
+    counts = guarantee_selectors.guarantee_status_counts(user=user)
+    pending = guarantee_selectors.guarantee_requests_visible(
+        user=user, status=GuaranteeRequestStatus.PENDING
+    ).order_by("created_at", "id")
+    return {
+        "pending": counts.get(GuaranteeRequestStatus.PENDING, 0),
+        "by_status": [
+            (s, str(label), counts.get(s, 0)) for s, label in GuaranteeRequestStatus.choices
+        ],
+        "rows": list(pending[:limit]),
+    }
+
+
+def _reserve(user: User, limit: int = 5) -> dict[str, Any]:
+    """An investor's view of the reserve: how many firms it holds, the newest, and the
+    interests the investor has expressed (how many still wait for the firm's answer)."""
+    entries = reserve_selectors.reserve_visible(user=user)
+    interests = reserve_selectors.investor_interests(user=user)
+    return {
+        "total": entries.count(),
+        "rows": list(entries[:limit]),
+        "interests": interests.count(),
+        "interests_pending": interests.filter(status=InterestStatus.PENDING).count(),
+    }
 
 
 # ---------------------------------------------------------------- government departments

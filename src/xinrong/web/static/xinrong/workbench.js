@@ -29,8 +29,11 @@
     var names = zh
       ? { applications: "申请笔数", approvals: "批准笔数", disbursed: "放款笔数", amount: "放款金额（万元）", count: "笔数", wan: "万元" }
       : { applications: "Applications", approvals: "Approvals", disbursed: "Disbursed", amount: "Disbursed (10k CNY)", count: "Count", wan: "10k CNY" };
+    // on a phone the legend takes two lines: the plot starts below it and the axis names
+    var box = document.getElementById("chart-monthly");
+    var narrow = box && box.clientWidth < 520;
     draw("chart-monthly", {
-      grid: { left: 48, right: 56, top: 40, bottom: 28 },
+      grid: { left: 48, right: 56, top: narrow ? 76 : 40, bottom: 28 },
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
       xAxis: { type: "category", data: monthly.map(function (r) { return r.month; }) },
