@@ -472,7 +472,7 @@ def test_head_counts_read_as_whole_people():
 
 
 def test_an_unhandled_conflict_says_so_without_a_numbered_step(client, conflict, tax_source):
-    """"发现后尚未处理" is a sentence, not step "1." of the timeline."""
+    """ "发现后尚未处理" is a sentence, not step "1." of the timeline."""
     client.force_login(tax_source.provider)
     detail = client.get(reverse("datahub:conflict_detail", args=[conflict.pk])).content.decode()
     timeline = detail[detail.index('id="timeline"') :].split("</ol>")[0]
