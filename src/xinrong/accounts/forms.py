@@ -24,7 +24,7 @@ from xinrong.common.forms import DateInput, PhoneField, UsernameField
 
 
 def _region_choices() -> list[tuple[str, str]]:
-    from xinrong.common.listing import region_choices
+    from xinrong.reference.divisions import region_choices
 
     return [("", _t("全省（不限区划）")), *region_choices()]
 

@@ -14,30 +14,15 @@ from django.db.models import QuerySet
 from xinrong.common.listing import ChoiceFilter, Label
 from xinrong.reference import divisions
 
-REGION_ROOT = "630000"  # the province the platform serves: its prefectures and counties
-
 
 class RegionFilter(ChoiceFilter):
     """A division (by name) whose code prefixes the row's ``field`` (all its descendants)."""
 
     def __init__(self, name: str, label: Label, field_path: str) -> None:
-        super().__init__(name, label, region_choices, f"{field_path}__startswith")
+        super().__init__(name, label, divisions.region_choices, f"{field_path}__startswith")
 
     def apply(self, qs: QuerySet[Any], data: Mapping[str, Any]) -> QuerySet[Any]:
         value = data.get(self.name)
         if not value:
             return qs
         return qs.filter(**{self.lookup: divisions.descendants_prefix(value)})
-
-
-def region_choices() -> list[tuple[str, str]]:
-    """Return the platform's province, its prefectures and their counties, by name."""
-    root = divisions.get(REGION_ROOT)
-    out: list[tuple[str, str]] = [(root.code, root.name)] if root else []
-    for pref in divisions.children(REGION_ROOT):
-        if not pref.is_placeholder:
-            out.append((pref.code, pref.name))
-        for county in divisions.children(pref.code):
-            if not county.is_placeholder:
-                out.append((county.code, f"{pref.name} · {county.name}"))
-    return out

@@ -193,3 +193,19 @@ def descendants_prefix(code: str) -> str:
 def all_divisions() -> list[Division]:
     """Return every division in the data, sorted by code."""
     return sorted(_index().by_code.values(), key=lambda d: d.code)
+
+
+PLATFORM_ROOT = "630000"  # the province the platform serves
+
+
+def region_choices(root: str = PLATFORM_ROOT) -> list[tuple[str, str]]:
+    """Return the province, its prefectures and their counties, by name, for a region picker."""
+    top = get(root)
+    out: list[tuple[str, str]] = [(top.code, top.name)] if top else []
+    for pref in children(root):
+        if not pref.is_placeholder:
+            out.append((pref.code, pref.name))
+        for county in children(pref.code):
+            if not county.is_placeholder:
+                out.append((county.code, f"{pref.name} · {county.name}"))
+    return out
