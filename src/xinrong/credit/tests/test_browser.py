@@ -72,7 +72,7 @@ def test_tax_data_reaches_the_archive_only_under_authorisation(
     # 2. the enterprise sees the new fact in its own archive
     _login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
-    assert "8800" in page.locator('[data-category="tax"]').inner_text()
+    assert "8,800.00" in page.locator('[data-category="tax"]').inner_text()
     _logout(page)
 
     # 3. a bank officer without authorisation sees no tax data
@@ -98,7 +98,7 @@ def test_tax_data_reaches_the_archive_only_under_authorisation(
     _login(page, base, "officer")
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     assert page.locator("#auth-banner").is_visible()
-    assert "8800" in page.locator('[data-category="tax"]').inner_text()
+    assert "8,800.00" in page.locator('[data-category="tax"]').inner_text()
     _logout(page)
     _login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/query-log/")

@@ -37,7 +37,7 @@ def test_enterprise_disputes_a_fact_and_sees_the_department_correct_it(
     # 1. the enterprise opens its archive and files a correction with an evidence file
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     row = page.locator(f'tr[data-fact="{tax_fact.pk}"]')
-    assert "1000.00" in row.inner_text()
+    assert "1,000.00" in row.inner_text()
     with page.expect_navigation():
         row.locator('[data-action="dispute"]').click()
     page.select_option("#id_kind", "correction")
@@ -82,5 +82,5 @@ def test_enterprise_disputes_a_fact_and_sees_the_department_correct_it(
     assert page.locator("#notification-badge").count() == 0  # read by opening it
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     row = page.locator(f'tr[data-fact="{tax_fact.pk}"]')
-    assert "800.00" in row.inner_text() and "1000.00" not in row.inner_text()
+    assert "800.00" in row.inner_text() and "1,000.00" not in row.inner_text()
     assert row.locator('[data-badge="disputed"]').count() == 0

@@ -125,6 +125,9 @@ def test_a_finished_training_is_a_draft_through_the_model_workflow(
     assert "春季版" in listing and "待启用" in listing
 
 
+# the worker closes its database connection when it is done, as a real one does: the test runs
+# outside a transaction so the next request simply opens a new one (PostgreSQL included)
+@pytest.mark.django_db(transaction=True)
 def test_the_page_shows_queued_and_finished_training_runs(client, operator, model, settings):
     from django.core.management import call_command
 

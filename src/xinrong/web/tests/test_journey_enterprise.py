@@ -91,7 +91,7 @@ def _owner_journey(j: Journey) -> None:
     link = rows.first.locator("td a").first
     number = link.inner_text().strip()
     assert link.evaluate("e => e.getClientRects().length") == 1, "the number breaks over lines"
-    j.follow("#wb-applications a:has-text('全部申请')")
+    j.follow('#wb-applications a[data-list="applications-open"]')
     listed = page.locator("main a", has_text=number)
     assert listed.count() >= 1
     j.shot("applications")
@@ -139,15 +139,14 @@ def _owner_journey(j: Journey) -> None:
 
 
 def _revoke(j: Journey, row: Any) -> None:
-    """Revoke an authorisation, confirming when the page asks to."""
+    """Revoke an authorisation: 撤销 opens a confirmation, 确认撤销 revokes."""
     page = j.page
-    page.once("dialog", lambda dialog: dialog.accept())
-    button = row.locator("button:has-text('撤销'), a:has-text('撤销')").first
+    row.locator("summary", has_text="撤销").click()
+    confirm = row.locator("button", has_text="确认撤销")
+    assert confirm.is_visible()  # nothing is revoked before the person confirms
+    j.shot("revoke-confirm")
     with page.expect_navigation():
-        button.click()
-    if "查询授权" not in page.locator("h1").inner_text():  # a confirmation page
-        j.shot("revoke-confirm")
-        j.follow("main form button[type=submit]")
+        confirm.click()
 
 
 def _individual_business_pass(j: Journey) -> None:
@@ -156,7 +155,7 @@ def _individual_business_pass(j: Journey) -> None:
     shown = j.figure('#wb-applications [data-stat="applications-open"]')
     assert shown == page.locator("#wb-applications tbody tr").count()
     j.shot("workbench")
-    j.follow("#wb-applications a:has-text('全部申请')")
+    j.follow('#wb-applications a[data-list="applications-open"]')
     assert page.locator("main").inner_text().strip()
     j.shot("applications")
     j.home()
