@@ -3,6 +3,7 @@ operator's switch opening the capital-market reserve to a bank (issue 12)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -369,3 +370,12 @@ def test_a_guarantor_publishes_guarantee_products_only(client, guarantor, operat
     assert can(guarantor, "marketplace.product_manage")
     assert can(guarantor, "marketplace.demand_hall_view")
     assert not can(guarantor, "marketplace.demand_take")
+
+
+def test_the_approval_form_starts_from_the_products_fee_rate(client, request_, guarantor, cover):
+    _login(client, guarantor)
+    page = client.get(reverse("marketplace:guarantee_detail", args=[request_.pk])).content.decode()
+    rate = cover.current_version.rate_min
+    assert re.search(rf'name="approve-fee_rate"[^>]*value="{rate}"', page) or re.search(
+        rf'value="{rate}"[^>]*name="approve-fee_rate"', page
+    )

@@ -150,8 +150,14 @@ def guarantee_list(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest, req: GuaranteeRequest, user: Any, *, failed: dict[str, forms.Form]
 ) -> HttpResponse:
+    version = getattr(req.product, "current_version", None)
+    # the approval starts from the product's published fee rate (the lowest of its range)
+    initial = {"approve": {"fee_rate": version.rate_min}} if version is not None else {}
     actions = [
-        (a, failed.get(a.name) or ACTION_FORMS[a.name](prefix=a.name))
+        (
+            a,
+            failed.get(a.name) or ACTION_FORMS[a.name](prefix=a.name, initial=initial.get(a.name)),
+        )
         for a in GUARANTEE_REQUEST.available(user, req)
         if a.name in ACTION_FORMS
     ]
