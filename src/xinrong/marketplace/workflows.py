@@ -389,7 +389,9 @@ APPLICATION = register(
                 notices=(
                     _told(
                         gettext_lazy("您的贷款申请未获批准：{obj}"),
-                        gettext_lazy("说明：{note}。可在申请详情页选择其他匹配的机构和授权范围，转介申请。"),
+                        gettext_lazy(
+                            "说明：{note}。可在申请详情页选择其他匹配的机构和授权范围，转介申请。"
+                        ),
                     ),
                 ),
             ),
