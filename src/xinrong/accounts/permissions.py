@@ -211,6 +211,23 @@ def declare(
     rules.add_perm(name, predicate)
 
 
+# A finance department (财政厅、财政局) is a government organisation named so: it approves and
+# pays special funds across departments (policies) and manages the risk-compensation funds
+# (riskfund). Recognised by name until organisations carry a function code.
+FINANCE_MARK = "财政"
+
+
+def is_finance_department(org: Any) -> bool:
+    """A government organisation that is a finance department (财政厅、财政局)."""
+    return org is not None and org.kind == "government" and FINANCE_MARK in (org.name or "")
+
+
+@predicate
+def in_finance_department(user: Any) -> bool:
+    """The user's organisation is a finance department."""
+    return is_finance_department(getattr(user, "organisation", None))
+
+
 def can(user: Any, name: str, obj: Any = None) -> bool:
     """Return True if ``user`` may take the action ``name`` (on ``obj`` when given)."""
     if name not in PERMISSIONS:

@@ -23,6 +23,8 @@ from xinrong.datahub.api import router as datahub_router
 from xinrong.enterprises.api import router as enterprises_router
 from xinrong.marketplace.api import router as marketplace_router
 from xinrong.marketplace.bank_api import router as bank_router
+from xinrong.policies.api import router as policies_router
+from xinrong.policies.api_calculator import router as policy_calculator_router
 from xinrong.reference.api import router as reference_router
 
 
@@ -196,3 +198,5 @@ api.add_router("/datahub", datahub_router)
 api.add_router("/credit", credit_router)
 api.add_router("/marketplace", marketplace_router)
 api.add_router("/bank", bank_router)
+api.add_router("/policies", policies_router)
+api.add_router("/policies", policy_calculator_router)

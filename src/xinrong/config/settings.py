@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "xinrong.datahub",
     "xinrong.credit",
     "xinrong.marketplace",
+    "xinrong.policies",
+    "xinrong.riskfund",
     "xinrong.web",
 ]
 
@@ -185,6 +187,10 @@ XINRONG_OUTCOME_MONTHS = int(os.environ.get("XINRONG_OUTCOME_MONTHS", "12"))
 XINRONG_OUTCOME_BAD_DAYS = int(os.environ.get("XINRONG_OUTCOME_BAD_DAYS", "90"))
 XINRONG_OUTCOME_MIN_BADS = int(os.environ.get("XINRONG_OUTCOME_MIN_BADS", "50"))
 XINRONG_OUTCOME_MIN_ROWS = int(os.environ.get("XINRONG_OUTCOME_MIN_ROWS", "200"))
+# Live loan events wait in an outbox this many seconds before one coalesced flush records them
+# all as one ingest batch; rescoring requests wait as long before one drain rescores them all.
+XINRONG_EVENT_FLUSH_SECONDS = float(os.environ.get("XINRONG_EVENT_FLUSH_SECONDS", "2"))
+XINRONG_RESCORE_DRAIN_SECONDS = float(os.environ.get("XINRONG_RESCORE_DRAIN_SECONDS", "5"))
 # Rows the ingestion pipeline validates and writes together (each chunk is one transaction).
 XINRONG_INGEST_CHUNK_ROWS = int(os.environ.get("XINRONG_INGEST_CHUNK_ROWS", "100000"))
 # Bounds of one delivery (docs/security.md): what an XLSX may expand to (checked before

@@ -36,6 +36,8 @@ urlpatterns = [
     path("notifications/", include("xinrong.notifications.urls")),
     path("credit/", include("xinrong.credit.urls")),
     path("marketplace/", include("xinrong.marketplace.urls")),
+    path("policies/", include("xinrong.policies.urls")),
+    path("riskfund/", include("xinrong.riskfund.urls")),
     path("workflows/", include("xinrong.workflows.urls")),
     # public verification of credit reports (no login): the address printed in every report
     path("verify/", reports_views.report_verify_lookup, name="report_verify_lookup"),

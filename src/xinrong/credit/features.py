@@ -5,6 +5,11 @@ of aggregate SQL queries per category (``GROUP BY entity``, or a window ranking 
 values), never by a per-entity loop. Only facts an institution may see count: facts of completed
 batches, negative facts within their 5-year retention at ``as_of``, and no repaired facts.
 Missing information stays NaN; the scorecard gives "missing" its own bin.
+
+Periods are "YYYY-MM" (a month) or "YYYY" (a year). A year's row counts only once the year has
+ended (``scorable_facts``). Counts of events (penalties, cases, patents) are 0 without a row; a
+measure of a delivered series (tax paid, bills, headcount, months in arrears) is NaN when no
+row states it. docs/credit-scoring.md ("Missing values in the data") has the rule per feature.
 """
 
 from __future__ import annotations
@@ -17,8 +22,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
@@ -26,8 +48,10 @@ from django.utils.translation import pgettext_lazy
 
 from xinrong.credit.choices import RepairStatus
 from xinrong.credit.models import RepairApplication
+from xinrong.credit.scorecard import SEGMENT_COLUMN
 from xinrong.datahub.models import Fact
 from xinrong.datahub.selectors import fact_visible
+from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity, Relationship
 
 # Dimensions of the portrait radar, in display order.
@@ -43,6 +67,10 @@ DIMENSIONS: dict[str, Any] = {
 TAX_GRADE_VALUE = {"A": 5.0, "B": 4.0, "M": 3.0, "C": 2.0, "D": 1.0}
 
 
+ALL_KINDS: tuple[str, ...] = (EntityType.ENTERPRISE.value, EntityType.INDIVIDUAL_BUSINESS.value)
+ENTERPRISES_ONLY: tuple[str, ...] = (EntityType.ENTERPRISE.value,)
+
+
 @dataclass(frozen=True)
 class Feature:
     """One scoring feature: what it means, where it belongs, whether the enterprise can move it."""
@@ -56,11 +84,24 @@ class Feature:
     # whether the enterprise can change it by its own conduct (improvement guidance)
     actionable: bool = False
     advice: str = ""  # what to do, when actionable
+    # a value above 0 records adverse conduct (arrears, penalties, cases, 失信…): when it costs
+    # points it is always named as a reason, and actionable ones are cleared, not stepped
+    negative: bool = False
+    # the kinds of entity (EntityType values) the feature speaks about: a feature that does not
+    # apply to an entity's kind (patents for a noodle shop) is never one of its reasons
+    applies_to: tuple[str, ...] = ALL_KINDS
 
 
 FEATURES: tuple[Feature, ...] = (
     Feature("years_in_business", N_("经营年限"), "basic", N_("年"), "descending"),
-    Feature("registered_capital", N_("注册资本"), "basic", N_("万元"), "descending"),
+    Feature(
+        "registered_capital",
+        N_("注册资本"),
+        "basic",
+        N_("万元"),
+        "descending",
+        applies_to=ENTERPRISES_ONLY,
+    ),
     Feature("employees", N_("从业人数"), "basic", N_("人"), "descending"),
     Feature(
         "insured_headcount",
@@ -73,9 +114,30 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("insured_trend", N_("参保人数变化（12个月）"), "operation", "", "descending"),
     Feature("utility_billed_12m", N_("近12个月水电气费用"), "operation", N_("万元"), "descending"),
-    Feature("ip_count", N_("专利与商标数"), "operation", N_("件"), "descending"),
-    Feature("procurement_36m", N_("近3年政府采购合同数"), "operation", N_("份"), "descending"),
-    Feature("honours", N_("荣誉与资质数"), "operation", N_("项"), "descending"),
+    Feature(
+        "ip_count",
+        N_("专利与商标数"),
+        "operation",
+        N_("件"),
+        "descending",
+        applies_to=ENTERPRISES_ONLY,
+    ),
+    Feature(
+        "procurement_36m",
+        N_("近3年政府采购合同数"),
+        "operation",
+        N_("份"),
+        "descending",
+        applies_to=ENTERPRISES_ONLY,
+    ),
+    Feature(
+        "honours",
+        N_("荣誉与资质数"),
+        "operation",
+        N_("项"),
+        "descending",
+        applies_to=ENTERPRISES_ONLY,
+    ),
     Feature("platform_loans", N_("平台累计贷款笔数"), "operation", N_("笔"), "descending"),
     Feature(
         "platform_loan_months", N_("首笔平台贷款至今月数"), "operation", N_("个月"), "descending"
@@ -108,6 +170,7 @@ FEATURES: tuple[Feature, ...] = (
         "ascending",
         True,
         N_("清缴欠税"),
+        negative=True,
     ),
     Feature(
         "utility_arrears_months",
@@ -117,6 +180,7 @@ FEATURES: tuple[Feature, ...] = (
         "ascending",
         True,
         N_("结清水电气欠费"),
+        negative=True,
     ),
     Feature(
         "social_arrears_months",
@@ -126,6 +190,7 @@ FEATURES: tuple[Feature, ...] = (
         "ascending",
         True,
         N_("补缴社会保险欠费"),
+        negative=True,
     ),
     Feature(
         "loan_overdue_days_24m",
@@ -135,10 +200,32 @@ FEATURES: tuple[Feature, ...] = (
         "ascending",
         True,
         N_("按期还本付息，逾期后尽快归还"),
+        negative=True,
     ),
-    Feature("loan_defaults_5y", N_("近5年平台贷款违约笔数"), "compliance", N_("笔"), "ascending"),
-    Feature("penalties_general", N_("一般行政处罚数"), "compliance", N_("次"), "ascending"),
-    Feature("penalties_serious", N_("严重行政处罚数"), "compliance", N_("次"), "ascending"),
+    Feature(
+        "loan_defaults_5y",
+        N_("近5年平台贷款违约笔数"),
+        "compliance",
+        N_("笔"),
+        "ascending",
+        negative=True,
+    ),
+    Feature(
+        "penalties_general",
+        N_("一般行政处罚数"),
+        "compliance",
+        N_("次"),
+        "ascending",
+        negative=True,
+    ),
+    Feature(
+        "penalties_serious",
+        N_("严重行政处罚数"),
+        "compliance",
+        N_("次"),
+        "ascending",
+        negative=True,
+    ),
     Feature(
         "abnormal_listed",
         N_("列入经营异常名录"),
@@ -147,9 +234,19 @@ FEATURES: tuple[Feature, ...] = (
         "ascending",
         True,
         N_("履行年报、公示等义务后申请移出经营异常名录"),
+        negative=True,
     ),
-    Feature("cases_defendant_36m", N_("近3年被诉/被执行案件数"), "judicial", N_("件"), "ascending"),
-    Feature("case_amount_36m", N_("近3年涉案金额"), "judicial", N_("万元"), "ascending"),
+    Feature(
+        "cases_defendant_36m",
+        N_("近3年被诉/被执行案件数"),
+        "judicial",
+        N_("件"),
+        "ascending",
+        negative=True,
+    ),
+    Feature(
+        "case_amount_36m", N_("近3年涉案金额"), "judicial", N_("万元"), "ascending", negative=True
+    ),
     Feature(
         "dishonest",
         N_("失信被执行人"),
@@ -158,8 +255,16 @@ FEATURES: tuple[Feature, ...] = (
         "ascending",
         True,
         N_("履行生效法律文书确定的义务，申请移出失信名单"),
+        negative=True,
     ),
-    Feature("related_negative", N_("关联主体负面信息数"), "related", N_("家"), "ascending"),
+    Feature(
+        "related_negative",
+        N_("关联主体负面信息数"),
+        "related",
+        N_("家"),
+        "ascending",
+        negative=True,
+    ),
 )
 FEATURES_BY_NAME = {f.name: f for f in FEATURES}
 
@@ -168,6 +273,69 @@ def _months_back(day: dt.date, months: int) -> str:
     """Return the "YYYY-MM" period ``months`` before ``day``'s month."""
     index = day.year * 12 + (day.month - 1) - months
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+# A monthly period ("YYYY-MM") holds a dash; a yearly one ("YYYY") does not. Every window on
+# monthly rows says MONTHLY, because "YYYY" and "YYYY-MM" do not compare as text by time.
+MONTHLY = Q(period__contains="-")
+# A period's last month, the key "latest" orders by: "2025" ends with "2025-12"; at the same
+# month a monthly row is the more precise and ranks first.
+_PERIOD_END = Case(
+    When(MONTHLY, then=F("period")),
+    default=Concat(F("period"), Value("-12")),
+    output_field=CharField(),
+)
+_MONTHLY_FIRST = Case(When(MONTHLY, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """The periods a feature built at ``day`` looks at.
+
+    Monthly rows: the 12 complete months before ``day``'s month (``after12`` < period <=
+    ``month``, the month before ``day``'s), the 12 before them, and 24 months for arrears. The
+    running month is left out: no department has delivered it yet, and counting it would compare
+    11 months (or 3 quarters) with 12 (or 4) a year before and show every firm's tax falling.
+    Yearly rows: the years that have ended, the latest first (``years[0]`` is last year); a
+    yearly figure is used when it is not older than two years (last year, else the year
+    before), since yearly data is delivered late.
+    """
+
+    month: str
+    after12: str  # exclusive lower bound of the last 12 months
+    after24: str
+    first12: str  # the first month of the last 12 months
+    first24: str
+    years: tuple[str, str, str]  # last year, the one before, the one before that
+
+    @classmethod
+    def at(cls, day: dt.date) -> _Windows:
+        y = day.year
+        return cls(
+            month=_months_back(day, 1),
+            after12=_months_back(day, 13),
+            after24=_months_back(day, 25),
+            first12=_months_back(day, 12),
+            first24=_months_back(day, 24),
+            years=(f"{y - 1:04d}", f"{y - 2:04d}", f"{y - 3:04d}"),
+        )
+
+    @property
+    def in12(self) -> Q:
+        return MONTHLY & Q(period__gt=self.after12, period__lte=self.month)
+
+    @property
+    def before12(self) -> Q:
+        return MONTHLY & Q(period__gt=self.after24, period__lte=self.after12)
+
+    @property
+    def in24(self) -> Q:
+        return MONTHLY & Q(period__gt=self.after24, period__lte=self.month)
+
+    @property
+    def arrears_years(self) -> tuple[str, ...]:
+        """Ended years whose last month is within the last 24 months."""
+        return tuple(y for y in self.years[:2] if f"{y}-12" > self.after24)
 
 
 def _wan(value: Decimal | float | None) -> float:
@@ -199,6 +367,18 @@ class _Columns:
             col[pos[ok]] = vals[ok]
         self.data[name] = col
 
+    def put_frame(self, name: str, eids: Any, values: Any, default: float = np.nan) -> None:
+        """Set a column from aligned arrays of entity ids and values (NaN: missing); entities
+        without a value get ``default``."""
+        col = np.full(len(self.ids), default, dtype=np.float64)
+        ids = np.asarray(eids, dtype=np.int64)
+        vals = np.asarray(values, dtype=np.float64)
+        if len(ids) and len(self.ids):
+            pos = np.searchsorted(self.ids, ids)
+            ok = (pos < len(self.ids)) & (self.ids[np.minimum(pos, len(self.ids) - 1)] == ids)
+            col[pos[ok]] = vals[ok]
+        self.data[name] = col
+
 
 def exclude_repaired(facts: QuerySet[Fact]) -> QuerySet[Fact]:
     """Return ``facts`` without those whose credit repair was approved (one NOT EXISTS).
@@ -220,7 +400,10 @@ def scorable_facts(*, as_of: dt.date, exclude_ids: Iterable[int] = ()) -> QueryS
     month = f"{as_of.year:04d}-{as_of.month:02d}"
     qs = fact_visible().filter(
         Q(negative=False) | Q(retention_until__isnull=True) | Q(retention_until__gte=as_of),
-        Q(period="") | Q(period__lte=month),
+        # a month counts from that month on (as always); a year only once it has ended: the
+        # current year's figures are not known (and not published) before the year is over, so
+        # a past ``as_of`` (a training snapshot) never sees a year still running at that date
+        Q(period="") | (Q(period__lte=month) & ~Q(period=f"{as_of.year:04d}")),
         Q(occurred_on__isnull=True) | Q(occurred_on__lte=as_of),
     )
     qs = exclude_repaired(qs)  # approved credit repairs take a penalty out of the score
@@ -231,12 +414,14 @@ def scorable_facts(*, as_of: dt.date, exclude_ids: Iterable[int] = ()) -> QueryS
 
 
 def _latest(qs: QuerySet[Fact], field: str) -> list[tuple[int, Any]]:
+    """Return (entity, ``field``) of each entity's latest row, by the end of its period (a
+    year ends in its December; a month at the same time ranks first), then the newest."""
     ranked = (
         qs.annotate(
             rank=Window(
                 RowNumber(),
                 partition_by=[F("entity_id")],
-                order_by=[F("period").desc(), F("id").desc()],
+                order_by=[_PERIOD_END.desc(), _MONTHLY_FIRST.desc(), F("id").desc()],
             )
         )
         .filter(rank=1)
@@ -267,7 +452,8 @@ def feature_matrix(
     as_of: dt.date | None = None,
     exclude_fact_ids: Iterable[int] = (),
 ) -> pd.DataFrame:
-    """Return the feature matrix (index: entity id, one float column per feature).
+    """Return the feature matrix (index: entity id, one float column per feature, and the
+    ``entity_type`` column (``SEGMENT_COLUMN``), which segments the model and is no feature).
 
     ``exclude_fact_ids`` are facts that must not count (repaired penalties).
     """
@@ -277,7 +463,11 @@ def feature_matrix(
     if entity_ids is not None:
         wanted = sorted(set(entity_ids))
         entities = entities.filter(pk__in=wanted)
-    registry = list(entities.values_list("pk", "established_on", "registered_capital", "employees"))
+    registry = list(
+        entities.values_list(
+            "pk", "established_on", "registered_capital", "employees", "entity_type"
+        )
+    )
     ids = np.fromiter((r[0] for r in registry), np.int64, len(registry))
     cols = _Columns(ids)
     cols.put(
@@ -291,57 +481,83 @@ def feature_matrix(
     facts = all_facts = scorable_facts(as_of=day, exclude_ids=exclude_fact_ids)
     if wanted is not None:
         facts = facts.filter(entity_id__in=wanted)
-    m12, m24 = _months_back(day, 12), _months_back(day, 24)
+    win = _Windows.at(day)
     d36 = day - dt.timedelta(days=3 * 365)
 
     def grouped(category: str, **aggregates: Any) -> list[dict[str, Any]]:
         rows = facts.filter(category=category).order_by().values("entity_id")
         return [dict(r) for r in rows.annotate(**aggregates)]
 
-    social = facts.filter(category="social_security")
+    def frame(category: str, *by: str, **aggregates: Any) -> pd.DataFrame:
+        """Aggregates per entity (and ``by``) in one GROUP BY, numbers as float columns.
+
+        The database casts the numbers to floats: Django's per-value Decimal converters would
+        cost more than the query on hundreds of thousands of rows.
+        """
+        numeric = {k: v if k == "first" else Cast(v, FloatField()) for k, v in aggregates.items()}
+        rows = (
+            facts.filter(category=category)
+            .order_by()
+            .values("entity_id", *by)
+            .annotate(**numeric)
+            .values_list("entity_id", *by, *numeric)
+        )
+        out = pd.DataFrame(list(rows), columns=["entity_id", *by, *numeric])
+        for name in numeric:
+            if name != "first":
+                out[name] = out[name].astype("float64")
+        return out
+
+    social = facts.filter(category="social_security", quantity__isnull=False)
     cols.put("insured_headcount", _latest(social, "quantity"), default=np.nan)
-    earlier = _latest(social.filter(period__lte=m12), "quantity")
-    latest_insured = dict(_latest(social, "quantity"))
-    cols.put(
-        "insured_trend",
-        (
-            (eid, float(latest_insured[eid]) / float(old) - 1.0)
-            for eid, old in earlier
-            if old and eid in latest_insured and latest_insured[eid] is not None
-        ),
-        default=np.nan,
+    monthly = social.filter(MONTHLY)
+    latest_in12 = pd.Series(dict(_latest(monthly.filter(win.in12), "quantity")), dtype=float)
+    earlier = pd.Series(
+        dict(_latest(monthly.filter(period__lte=win.after12), "quantity")), dtype=float
     )
-    rows = grouped(
+    df = frame(
         "social_security",
-        arrears=Count("id", filter=Q(period__gt=m24, arrears__gt=0)),
+        **_arrears_aggregates(win),
+        **{f"q{i}": Max("quantity", filter=Q(period=y)) for i, y in enumerate(win.years)},
     )
-    cols.put("social_arrears_months", ((r["entity_id"], r["arrears"]) for r in rows))
+    cols.put_frame("social_arrears_months", df["entity_id"], _arrears_months(df, win))
+    # the change over the last 12 months of a monthly series that reaches into them, else the
+    # latest stated year's change on the year before
+    by_month = (latest_in12 / earlier[earlier > 0] - 1.0).dropna()
+    by_year = pd.Series(_yearly_change(df, "q"), index=df["entity_id"].to_numpy(dtype=np.int64))
+    trend = by_month.combine_first(by_year).dropna()
+    cols.put_frame("insured_trend", trend.index, trend.to_numpy())
 
-    rows = grouped(
+    # bills per utility (water, electricity, gas: often delivered by different companies, one
+    # monthly, another yearly), then added up per entity
+    df = frame(
         "utility",
-        billed=Sum("amount", filter=Q(period__gt=m12)),
-        arrears=Max("arrears", filter=Q(period__gt=m12)),
+        "status",
+        **_flow_aggregates("amount", win),
+        m_arrears=Max("arrears", filter=win.in12),
+        n_arrears=Count("arrears", filter=win.in12),
+        y0_arrears=Max("arrears", filter=Q(period=win.years[0])),
+        y1_arrears=Max("arrears", filter=Q(period=win.years[1])),
     )
-    cols.put("utility_billed_12m", ((r["entity_id"], r["billed"]) for r in rows), _wan)
-    cols.put("utility_arrears_months", ((r["entity_id"], r["arrears"]) for r in rows))
+    billed, _change = _flow(df, win)
+    months_behind = np.where(
+        df["n_arrears"] > 0,
+        df["m_arrears"],
+        df["y0_arrears"].fillna(df["y1_arrears"]),
+    )
+    per_entity = pd.DataFrame(
+        {"entity_id": df["entity_id"], "billed": billed, "arrears": months_behind}
+    ).groupby("entity_id")
+    total = per_entity["billed"].sum(min_count=1)
+    cols.put_frame("utility_billed_12m", total.index, total.to_numpy() / 10_000)
+    worst = per_entity["arrears"].max()
+    cols.put_frame("utility_arrears_months", worst.index, worst.to_numpy())
 
-    rows = grouped(
-        "tax",
-        paid=Sum("amount", filter=Q(period__gt=m12)),
-        before=Sum("amount", filter=Q(period__gt=m24, period__lte=m12)),
-        arrears=Count("id", filter=Q(period__gt=m24, arrears__gt=0)),
-    )
-    cols.put("tax_paid_12m", ((r["entity_id"], r["paid"]) for r in rows), _wan)
-    cols.put(
-        "tax_trend",
-        (
-            (r["entity_id"], float(r["paid"] or 0) / float(r["before"]) - 1.0)
-            for r in rows
-            if r["before"]
-        ),
-        default=np.nan,
-    )
-    cols.put("tax_arrears_months", ((r["entity_id"], r["arrears"]) for r in rows))
+    df = frame("tax", **_flow_aggregates("amount", win), **_arrears_aggregates(win))
+    paid, change = _flow(df, win)
+    cols.put_frame("tax_paid_12m", df["entity_id"], paid / 10_000)
+    cols.put_frame("tax_trend", df["entity_id"], change)
+    cols.put_frame("tax_arrears_months", df["entity_id"], _arrears_months(df, win))
     cols.put(
         "tax_grade",
         _tax_grade_rows(facts),
@@ -381,11 +597,20 @@ def feature_matrix(
     rows = grouped(
         "judicial",
         cases=Count("id", filter=against),
-        amount=Sum("amount", filter=against),
+        stated=Count("amount", filter=against),
+        total=Sum("amount", filter=against),
         dishonest=Count("id", filter=Q(flag=True)),
     )
     cols.put("cases_defendant_36m", ((r["entity_id"], r["cases"]) for r in rows))
-    cols.put("case_amount_36m", ((r["entity_id"], r["amount"]) for r in rows), _wan)
+    # no case: 0 yuan; cases none of which states its amount: unknown; else the known amounts
+    cols.put(
+        "case_amount_36m",
+        (
+            (r["entity_id"], r["total"] if r["stated"] else (np.nan if r["cases"] else 0))
+            for r in rows
+        ),
+        _wan,
+    )
     cols.put("dishonest", ((r["entity_id"], min(r["dishonest"], 1)) for r in rows))
 
     # related entities' negative facts count whoever is being scored: the facts of the related
@@ -393,8 +618,118 @@ def feature_matrix(
     # dispute correction must give the score the daily full run gives)
     cols.put("related_negative", _related_negative(all_facts, wanted))
     return pd.DataFrame(
-        {f.name: cols.data[f.name] for f in FEATURES}, index=pd.Index(ids, name="entity_id")
+        {
+            **{f.name: cols.data[f.name] for f in FEATURES},
+            # categorical: segment codes come free and rows are taken fast (segments.parts)
+            SEGMENT_COLUMN: pd.Categorical([r[4] for r in registry], categories=EntityType.values),
+        },
+        index=pd.Index(ids, name="entity_id"),
     )
+
+
+def _flow_aggregates(field: str, win: _Windows) -> dict[str, Any]:
+    """Aggregates of an amount per period (tax paid, a bill) for ``_flow``: the monthly sums of
+    the last 12 months and of the 12 before, how many rows state it, the first month stated,
+    and each of the last three years' yearly figure."""
+    aggregates: dict[str, Any] = {
+        "m12": Sum(field, filter=win.in12),
+        "n12": Count(field, filter=win.in12),
+        "p12": Sum(field, filter=win.before12),
+        "np12": Count(field, filter=win.before12),
+        "first": Min("period", filter=MONTHLY & Q(**{f"{field}__isnull": False})),
+    }
+    for i, year in enumerate(win.years):
+        aggregates[f"y{i}"] = Sum(field, filter=Q(period=year))
+        aggregates[f"ny{i}"] = Count(field, filter=Q(period=year))
+    return aggregates
+
+
+def _flow(df: pd.DataFrame, win: _Windows) -> tuple[np.ndarray, np.ndarray]:
+    """Return (the 12-month amount, its change on the 12 months before) per row of ``df``.
+
+    - Monthly rows that cover the last 12 months (the series starts at or before their first
+      month) give their sum, and its change on the 12 months before when they cover those too.
+    - Else a yearly figure: last year's, or the year before's when last year's is not delivered
+      yet; its change is on the year before it.
+    - Else monthly rows of a series that started within the 12 months (a new firm) give their
+      sum, and no change.
+    - Else NaN: nothing stated for the window is not zero paid.
+    """
+    first = df["first"].fillna("9999-99").astype(str)
+    m12, p12 = df["m12"].to_numpy(), df["p12"].to_numpy()
+    some12 = df["n12"].to_numpy() > 0
+    covers12 = some12 & (first <= win.first12).to_numpy()
+    covers24 = covers12 & (df["np12"].to_numpy() > 0) & (first <= win.first24).to_numpy()
+    year = _latest_year(df, "y", "ny")
+    prior = _prior_year(df, "y", "ny")
+    amount = np.where(covers12, m12, np.where(~np.isnan(year), year, np.where(some12, m12, np.nan)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_month = np.where(covers24 & (p12 > 0), m12 / p12 - 1.0, np.nan)
+        by_year = np.where(prior > 0, year / prior - 1.0, np.nan)
+    change = np.where(covers12, by_month, np.nan)
+    change = np.where(np.isnan(change), by_year, change)
+    return amount, change
+
+
+def _latest_year(df: pd.DataFrame, value: str, known: str = "") -> np.ndarray:
+    """Last year's figure, else the year before's (NaN when neither is stated)."""
+    y0, y1 = df[f"{value}0"].to_numpy(), df[f"{value}1"].to_numpy()
+    if known:
+        y0 = np.where(df[f"{known}0"].to_numpy() > 0, y0, np.nan)
+        y1 = np.where(df[f"{known}1"].to_numpy() > 0, y1, np.nan)
+    latest: np.ndarray = np.where(np.isnan(y0), y1, y0)
+    return latest
+
+
+def _prior_year(df: pd.DataFrame, value: str, known: str = "") -> np.ndarray:
+    """The figure of the year before the one ``_latest_year`` took."""
+    y0, y1, y2 = (df[f"{value}{i}"].to_numpy() for i in range(3))
+    if known:
+        y0, y1, y2 = (
+            np.where(df[f"{known}{i}"].to_numpy() > 0, y, np.nan)
+            for i, y in enumerate((y0, y1, y2))
+        )
+    return np.where(np.isnan(y0), np.where(np.isnan(y1), np.nan, y2), y1)
+
+
+def _yearly_change(df: pd.DataFrame, value: str) -> np.ndarray:
+    """Change of the latest stated year (``_latest_year``) on the year before it."""
+    year, prior = _latest_year(df, value), _prior_year(df, value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(prior > 0, year / prior - 1.0, np.nan)
+
+
+def _arrears_aggregates(win: _Windows) -> dict[str, Any]:
+    """Aggregates for ``_arrears_months``: months in arrears among the last 24, how many rows
+    state arrears (0 included), and per ended year within the 24 months its yearly rows."""
+    late = Q(arrears__gt=0)
+    aggregates: dict[str, Any] = {
+        "late_months": Count("period", distinct=True, filter=win.in24 & late),
+        "stated": Count("arrears", filter=win.in24),
+    }
+    for i, year in enumerate(win.arrears_years):
+        aggregates[f"late_y{i}"] = Count("id", filter=Q(period=year) & late)
+        aggregates[f"stated_y{i}"] = Count("arrears", filter=Q(period=year))
+        aggregates[f"monthly_y{i}"] = Count(
+            "arrears", filter=win.in24 & Q(period__startswith=f"{year}-")
+        )
+    return aggregates
+
+
+def _arrears_months(df: pd.DataFrame, win: _Windows) -> np.ndarray:
+    """Months in arrears within the last 24 (NaN when no row there states arrears, 0 or more).
+
+    A month's row in arrears is one month. A year's row in arrears counts one month (it says
+    the firm was behind, not for how long: the least it can mean), and only for a year without
+    monthly rows stating arrears within the window, which then tell the months themselves.
+    """
+    months = df["late_months"].to_numpy().copy()
+    stated = df["stated"].to_numpy() > 0
+    for i in range(len(win.arrears_years)):
+        yearly_only = df[f"monthly_y{i}"].to_numpy() == 0
+        months += yearly_only & (df[f"late_y{i}"].to_numpy() > 0)
+        stated |= yearly_only & (df[f"stated_y{i}"].to_numpy() > 0)
+    return np.where(stated, months, np.nan)
 
 
 # The Fact column holding a platform loan event's days overdue (field ``overdue_days``).

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from xinrong.common.errors import ApplicationError
 from xinrong.credit.features import feature_matrix, scorable_facts
 from xinrong.credit.scorecard import Scorecard, auc_ks
+from xinrong.credit.segments import ModelCards
 
 LOAN_EVENTS_USED = ("disbursed", "overdue", "defaulted")
 PART = 20_000  # entities per feature-matrix build (bounded IN lists)
@@ -200,7 +201,7 @@ def ks_min_counts() -> tuple[int, int]:
 
 
 def performance_over_time(
-    *, card: Scorecard, as_of: dt.date, period: str = "auto"
+    *, card: Scorecard | ModelCards, as_of: dt.date, period: str = "auto"
 ) -> PerformanceOverTime:
     """Return the KS, AUC, bad rate and counts of ``card``'s score per disbursement period.
 
@@ -208,8 +209,10 @@ def performance_over_time(
     its snapshot (one column-wise build per snapshot date), scored by the card. ``period`` is
     ``month``, ``quarter`` or ``auto``: months when every month from the first to the last
     disbursement month has enough outcomes (``ks_min_counts``), else quarters. Every period in
-    that range is listed, those without enough outcomes with ``ks`` and ``auc`` None.
+    that range is listed, those without enough outcomes with ``ks`` and ``auc`` None. A
+    segmented model scores each row with its entity type's card.
     """
+    cards = card if isinstance(card, ModelCards) else ModelCards({"": card})
     if period not in PERIODS:
         raise ApplicationError(
             "invalid_period",
@@ -221,7 +224,7 @@ def performance_over_time(
     labels = loan_labels(as_of=as_of)
     parts: list[pd.DataFrame] = []
     for rows, X in _snapshot_features(labels):
-        parts.append(rows.assign(score=card.score(X).score))
+        parts.append(rows.assign(score=cards.score(X)))
     if not parts:
         return PerformanceOverTime(
             as_of, "month" if period == "month" else "quarter", min_rows, min_bads, []

@@ -6,47 +6,54 @@ those tasks import this one from: services enqueue work through the ``*_schedule
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.db import transaction
 from django_tasks import task
 
-from xinrong.datahub.models import Fact
-
 
 @task()
 def rescore_batch(batch_id: int) -> int:
-    """Rescore the entities a completed ingestion batch touched, then run the warning rules.
+    """Add the entities a completed ingestion batch touched to the pending rescoring set and ask
+    for the drain (kept for tasks queued before the drain existed); return the rows added."""
+    from xinrong.credit.services.rescoring import rescore_drain_request, rescore_request_batch
 
-    Returns the number of new alerts.
-    """
-    from xinrong.credit.selectors.scoring import model_active
-    from xinrong.credit.services.early_warning import alerts_raise
-    from xinrong.credit.services.scoring import profiles_score
-
-    ids = list(
-        Fact.objects.filter(batch_id=batch_id).values_list("entity_id", flat=True).distinct()
-    )
-    if not ids:
-        return 0
-    if model_active() is not None:
-        profiles_score(entity_ids=ids)
-    return alerts_raise(entity_ids=ids, batch_id=batch_id)
+    added = rescore_request_batch(batch_id=batch_id)
+    rescore_drain_request()
+    return added
 
 
 @task()
 def rescore_entities(entity_ids: list[int]) -> int:
-    """Rescore some entities after a change to their facts outside ingestion (a dispute
-    correction, a repair), then check the score-drop rule; return how many were scored."""
-    from xinrong.credit.selectors.scoring import model_active
-    from xinrong.credit.services.early_warning import alerts_raise
-    from xinrong.credit.services.scoring import profiles_score
+    """Add entities to the pending rescoring set and ask for the drain (kept for tasks queued
+    before the drain existed); return how many."""
+    from xinrong.credit.services.rescoring import rescore_drain_request, rescore_request_entities
 
-    if model_active() is None or not entity_ids:
-        return 0
-    scored = profiles_score(entity_ids=entity_ids).entities
-    alerts_raise(entity_ids=entity_ids, only={"score_drop"})
-    return scored
+    rescore_request_entities(entity_ids=entity_ids)
+    rescore_drain_request()
+    return len(set(entity_ids))
+
+
+@task()
+def rescore_drain() -> dict[str, int]:
+    """Rescore every pending entity at once and run the warning rules (the coalesced run that
+    ``rescore_drain_request`` queued); return what it did."""
+    from xinrong.credit.services.rescoring import DRAIN_REQUEST, rescore_drain_run
+    from xinrong.datahub.services.coalesce import task_request_release
+
+    # first: requests from now on ask for the next run, the rows already pending are read below
+    task_request_release(name=DRAIN_REQUEST)
+    return asdict(rescore_drain_run())
+
+
+@task()
+def rescore_drain_sweep() -> dict[str, int]:
+    """Drain rows whose request was lost, or left by a drain that died (the periodic job); the
+    queued run, if any, is left as it is."""
+    from xinrong.credit.services.rescoring import rescore_drain_run
+
+    return asdict(rescore_drain_run())
 
 
 @task()
@@ -61,8 +68,13 @@ def rescore_all() -> int:
 
 
 def on_batch_completed(sender: Any, batch_id: int, **kwargs: Any) -> None:
-    """Receiver of datahub's batch_completed: schedule the rescoring."""
-    rescore_batch.enqueue(batch_id)
+    """Receiver of datahub's batch_completed (sent after the batch's commit): add the batch's
+    entities to the pending rescoring set and ask for the drain."""
+    from xinrong.credit.services.rescoring import rescore_drain_request, rescore_request_batch
+
+    with transaction.atomic():
+        rescore_request_batch(batch_id=batch_id)
+    rescore_drain_request()
 
 
 @task()
@@ -99,10 +111,13 @@ def rescore_all_schedule() -> None:
 
 
 def rescore_entities_schedule(entity_ids: list[int]) -> None:
-    """Queue a rescoring of these entities after the current transaction commits.
+    """Add these entities to the pending rescoring set in the current transaction, and ask for
+    the drain after it commits.
 
     Used where facts change outside an ingestion batch (dispute corrections, repairs), so the
     stored score the portrait and report show follows the facts.
     """
-    ids = sorted(set(entity_ids))
-    transaction.on_commit(lambda: rescore_entities.enqueue(ids))
+    from xinrong.credit.services.rescoring import rescore_drain_request, rescore_request_entities
+
+    rescore_request_entities(entity_ids=entity_ids)
+    transaction.on_commit(rescore_drain_request, robust=True)

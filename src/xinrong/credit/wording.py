@@ -68,6 +68,32 @@ FLAG_PHRASES: dict[str, tuple[str, str]] = {
 }
 
 _GRADE_LETTER = {v: k for k, v in TAX_GRADE_VALUE.items()}
+# grades an enterprise can reach by its conduct: M is for new entrants, given, not earned
+ATTAINABLE_GRADES = ("D", "C", "B", "A")
+
+# Negative facts read with the entity's own figure: "近24个月有9个月欠缴社保".
+FACT_PHRASES: dict[str, str] = {
+    "tax_arrears_months": N_("近24个月有%(n)s个月欠税"),
+    "utility_arrears_months": N_("水电气欠费%(n)s个月"),
+    "social_arrears_months": N_("近24个月有%(n)s个月欠缴社保"),
+    "loan_overdue_days_24m": N_("近24个月平台贷款最长逾期%(n)s天"),
+    "loan_defaults_5y": N_("近5年有%(n)s笔平台贷款违约"),
+    "penalties_general": N_("受到%(n)s次一般行政处罚"),
+    "penalties_serious": N_("受到%(n)s次严重行政处罚"),
+    "cases_defendant_36m": N_("近3年有%(n)s件被诉或被执行案件"),
+    "case_amount_36m": N_("近3年涉案金额%(n)s"),
+    "related_negative": N_("%(n)s家关联主体有负面信息"),
+}
+
+# What clearing a negative fact takes: the whole step, to "no such fact".
+CLEAR_GOALS: dict[str, str] = {
+    "tax_arrears_months": N_("清缴全部欠税"),
+    "utility_arrears_months": N_("结清全部水电气欠费"),
+    "social_arrears_months": N_("补缴全部社保欠费"),
+    "loan_overdue_days_24m": N_("还清逾期贷款，此后按期还款"),
+    "abnormal_listed": N_("移出经营异常名录"),
+    "dishonest": N_("履行判决并移出失信名单"),
+}
 
 
 def _trim(number: float, places: int) -> str:
@@ -172,10 +198,11 @@ def feature_label(name: str) -> str:
 
 
 def bin_sentence(name: str, f: BinnedFeature, index: int) -> str:
-    """Return a bin as a sentence: 近12个月纳税额不低于3.28万元; 已列入经营异常名录; …缺失."""
+    """Return a bin as a sentence: 近12个月纳税额不低于3.28万元; 已列入经营异常名录;
+    平台尚无近12个月纳税额的数据 (the missing bin, in words an owner reads)."""
     label = feature_label(name)
     if index >= f.n_regular:
-        return _("%(label)s缺失（无数据）") % {"label": label}
+        return _("平台尚无%(label)s的数据") % {"label": label}
     if VALUE_KINDS.get(name) == FLAG and f.categories is None and name in FLAG_PHRASES:
         lo, hi = _edges(f, index)
         values = [v for v in (1.0, 0.0) if lo <= v < hi]
@@ -186,6 +213,81 @@ def bin_sentence(name: str, f: BinnedFeature, index: int) -> str:
     if not (get_language() or "").startswith("en"):  # Chinese runs the words together
         phrase = phrase.replace(" ", "")
     return f"{label}{phrase}" if not phrase.startswith(("是", "否")) else f"{label}：{phrase}"
+
+
+def grade_text(value: float) -> str:
+    """Return a tax credit grade held as 1–5 as it reads: "B级"."""
+    letter = _GRADE_LETTER.get(float(value))
+    return _("%(g)s级") % {"g": letter} if letter else _trim(value, 1)
+
+
+def _is_missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def state_text(name: str, value: float | None) -> str:
+    """Return where an entity stands on a feature, in words: "被列为失信被执行人", "D级",
+    "9个月", "无数据"."""
+    if _is_missing(value):
+        return _("无数据")
+    assert value is not None
+    kind = VALUE_KINDS.get(name, MEASURE)
+    if kind == FLAG and name in FLAG_PHRASES:
+        yes, no = FLAG_PHRASES[name]
+        return _(yes) if value >= 0.5 else _(no)
+    if kind == GRADE:
+        return grade_text(value)
+    return value_text(name, value)
+
+
+def reason_sentence(name: str, f: BinnedFeature, index: int, value: float | None) -> str:
+    """Return a reason as a sentence in words, with the entity's own figure where it has one:
+    被列为失信被执行人; 纳税信用等级为D级; 近24个月有9个月欠缴社保; 近12个月纳税额低于3.28万元
+    (a measure reads as its bin, which says where the points change)."""
+    if index >= f.n_regular or _is_missing(value):
+        return bin_sentence(name, f, f.n_regular)
+    assert value is not None
+    kind = VALUE_KINDS.get(name, MEASURE)
+    if kind == FLAG and name in FLAG_PHRASES:
+        return state_text(name, value)
+    if kind == GRADE and float(value) in _GRADE_LETTER:
+        return _("%(label)s为%(g)s") % {"label": feature_label(name), "g": grade_text(value)}
+    if name in FACT_PHRASES and value > 0:
+        figure = money_text(value) if kind == MONEY else _trim(value, 0)
+        return _(FACT_PHRASES[name]) % {"n": figure}
+    return bin_sentence(name, f, index)
+
+
+def grade_goal(f: BinnedFeature, index: int, above: float) -> str | None:
+    """Return the lowest attainable grade above ``above`` in bin ``index`` of the tax-grade
+    feature ("B"), None when the bin holds none.
+
+    With no grade on record (``above`` NaN) the goal is a good grade (B or better): a C or D
+    is a sanction, never advice to someone who has none."""
+    lo, hi = _edges(f, index)
+    floor = TAX_GRADE_VALUE["B"] if math.isnan(above) else above
+    for letter in ATTAINABLE_GRADES:
+        v = TAX_GRADE_VALUE[letter]
+        if lo <= v < hi and (v > floor or (math.isnan(above) and v == floor)):
+            return letter
+    return None
+
+
+def goal_text(name: str, f: BinnedFeature, index: int, *, grade: str | None = None) -> str:
+    """Return a guidance target in words: 履行判决并移出失信名单; 补缴全部社保欠费;
+    纳税信用等级达到B级; 近12个月纳税额达到3.28万元."""
+    label = feature_label(name)
+    if name in CLEAR_GOALS:
+        return _(CLEAR_GOALS[name])
+    if grade is not None:
+        return _("%(label)s达到%(g)s级") % {"label": label, "g": grade}
+    if f.categories is None and index < f.n_regular:
+        lo, _hi = _edges(f, index)
+        if lo != -math.inf:
+            kind = VALUE_KINDS.get(name, MEASURE)
+            figure = _trim(math.ceil(lo), 0) + _unit(name) if kind == COUNT else _measure(name, lo)
+            return _("%(label)s达到%(x)s") % {"label": label, "x": figure}
+    return bin_sentence(name, f, index)
 
 
 # ---------------------------------------------------------------- a model version's figures
@@ -216,10 +318,12 @@ TRAINING_LABELS: dict[str, str] = {
     "test_rows": N_("测试集样本数"),
     "bad_rate": N_("坏样本率"),
     "split": N_("样本划分"),
+    "refit": N_("入库评分卡"),
 }
 _TRAINING_VALUES: dict[str, str] = {
     "month-end before disbursement": N_("放款前一月末"),
     "stratified 70/30": N_("分层抽样：70% 训练，30% 测试"),
+    "all rows": N_("按同一设计用全部样本重新拟合（测试指标来自70%样本拟合的评分卡）"),
 }
 
 

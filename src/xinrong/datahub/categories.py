@@ -55,6 +55,8 @@ class FieldSpec:
     max_length: int = 200
     # a date that has already happened (a decision, an event): not later than today
     past_only: bool = False
+    # a personal identifier: masked wherever a delivered value is kept or shown (errors, facts)
+    sensitive: bool = False
 
     def choice_labels(self) -> dict[str, str]:
         """Return {code: translated Chinese label} of a choice field, in the codes' order."""
@@ -68,6 +70,9 @@ class FieldSpec:
             text = text[:-1].strip().upper()
         if text in self.choices:
             return text
+        alias = CHOICE_ALIASES.get(self.key, {}).get(text)
+        if alias in self.choices:
+            return alias
         for code, label in self.choice_labels().items():
             if text.lower() == code.lower() or text == label:
                 return code
@@ -102,6 +107,8 @@ class CategorySpec:
     negative_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     always_negative: bool = False
     description: str = ""
+    # the identity columns when the category has its own (the registry: code and name required)
+    identity: tuple[FieldSpec, ...] = ()
     by_key: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -115,7 +122,7 @@ class CategorySpec:
     @property
     def all_fields(self) -> tuple[FieldSpec, ...]:
         """Return the identity columns followed by the category's own fields."""
-        return IDENTITY_FIELDS + self.fields
+        return (self.identity or IDENTITY_FIELDS) + self.fields
 
 
 IDENTITY_FIELDS: tuple[FieldSpec, ...] = (
@@ -140,6 +147,10 @@ IDENTITY_FIELDS: tuple[FieldSpec, ...] = (
         max_length=12,
     ),
 )
+
+# The note of a field departments often lack: an empty cell is stored as unknown (NULL), never
+# as 0, and scoring treats it as missing (docs/credit-scoring.md, "Missing values in the data").
+UNKNOWN_NOTE = N_("可不填；不填表示未知，不按0计算")
 
 _GRADES = ("A", "B", "M", "C", "D")
 _SEVERITY = ("minor", "general", "serious")
@@ -172,15 +183,143 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "overdue": N_("逾期"),
         "defaulted": N_("违约"),
         "settled": N_("结清"),
+        # events of the legal-entity registry (category "registry")
+        "registered": N_("设立登记"),
+        "changed": N_("变更登记"),
+        "cancelled": N_("注销"),
+        "revoked": N_("吊销"),
+    },
+    # enterprises.choices.RegistrationStatus, as market regulation publishes it
+    "status": {
+        "active": N_("存续（在营、开业、在册）"),
+        "revoked": N_("吊销"),
+        "cancelled": N_("注销"),
+        "moved_out": N_("迁出"),
+        "suspended": N_("停业"),
+    },
+}
+# Other words a delivery may write for a choice (the short forms of the registry's statuses).
+CHOICE_ALIASES: dict[str, dict[str, str]] = {
+    "status": {
+        "存续": "active",
+        "在营": "active",
+        "开业": "active",
+        "在册": "active",
+        "吊销，未注销": "revoked",
+        "已注销": "cancelled",
+        "已吊销": "revoked",
     },
 }
 # Events of a platform loan (category "loan"); overdue and defaulted are negative information.
 LOAN_EVENTS = ("disbursed", "repaid", "overdue", "defaulted", "settled")
 LOAN_NEGATIVE_EVENTS = ("overdue", "defaulted")
 
+# The province's base database of legal entities (法人单位基础数据库), delivered by market
+# regulation: its rows create and update market entities (``datahub.services.registry``) instead
+# of only adding facts; each applied row is also kept as a fact of the batch (its provenance).
+REGISTRY_CATEGORY = "registry"
+REGISTRY_EVENTS = ("registered", "changed", "cancelled", "revoked")
+REGISTRY_STATUSES = ("active", "revoked", "cancelled", "moved_out", "suspended")
+
+REGISTRY_SPEC = CategorySpec(
+    REGISTRY_CATEGORY,
+    N_("法人单位基础信息"),
+    (
+        FieldSpec(
+            "industry_code",
+            N_("行业代码"),
+            note=N_("《国民经济行业分类》(GB/T 4754-2017) 代码，如 5212；设立登记时必填"),
+            example="5212",
+            max_length=8,
+        ),
+        FieldSpec(
+            "established_on",
+            N_("成立日期"),
+            DATE,
+            example="2019-05-20",
+            past_only=True,
+        ),
+        FieldSpec(
+            "registered_capital",
+            N_("注册资本（元）"),
+            DECIMAL,
+            column="amount",
+            example="1000000",
+        ),
+        FieldSpec("employees", N_("从业人数"), INT, column="quantity", example="12"),
+        FieldSpec("legal_rep_name", N_("法定代表人/经营者"), example="韩某某", max_length=64),
+        FieldSpec(
+            "legal_rep_id_number",
+            N_("法定代表人身份证号码"),
+            note=N_("18位居民身份证号码；加密保存，页面与错误文件中只显示脱敏号码"),
+            example="",
+            max_length=24,
+            sensitive=True,
+        ),
+        FieldSpec(
+            "status",
+            N_("登记状态"),
+            CHOICE,
+            choices=REGISTRY_STATUSES,
+            note=N_("存续/吊销/注销/迁出/停业；不填时设立为存续、注销为注销、吊销为吊销"),
+            example="存续",
+        ),
+        FieldSpec(
+            "event",
+            N_("登记事项"),
+            CHOICE,
+            choices=REGISTRY_EVENTS,
+            column="status",
+            note=N_("设立登记/变更登记/注销/吊销；不填时新代码为设立登记，已登记代码为变更登记"),
+            example="设立登记",
+        ),
+        FieldSpec(
+            "event_on",
+            N_("事项日期"),
+            DATE,
+            column="occurred_on",
+            note=N_("设立、变更、注销或吊销的日期，不能晚于今天"),
+            example="2019-05-20",
+            past_only=True,
+        ),
+        FieldSpec("address", N_("住所"), example="西宁市城东区八一路1号", max_length=255),
+        FieldSpec("annual_revenue", N_("营业收入（万元）"), DECIMAL, example="860.00"),
+        FieldSpec("total_assets", N_("资产总额（万元）"), DECIMAL, example="1200.00"),
+    ),
+    description=N_(
+        "市场监管部门报送的法人单位基础数据库：设立、变更、注销与吊销登记；"
+        "据此新建和更新市场主体，空白单元格表示该项不变"
+    ),
+    identity=(
+        FieldSpec(
+            "uscc",
+            N_("统一社会信用代码"),
+            required=True,
+            note=N_("18位，必填"),
+            example="91630100MA752L1X3M",
+            max_length=24,
+        ),
+        FieldSpec(
+            "name",
+            N_("主体名称"),
+            required=True,
+            note=N_("登记名称，必填"),
+            example="青海示例商贸有限公司",
+        ),
+        FieldSpec(
+            "region",
+            N_("行政区划代码"),
+            note=N_("6位区县代码，如 630102；设立登记时必填"),
+            example="630102",
+            max_length=12,
+        ),
+    ),
+)
+
 CATEGORIES: dict[str, CategorySpec] = {
     spec.code: spec
     for spec in (
+        REGISTRY_SPEC,
         CategorySpec(
             "registration_change",
             N_("登记变更"),
@@ -237,7 +376,14 @@ CATEGORIES: dict[str, CategorySpec] = {
                     note=N_("A/B/M/C/D"),
                     example="B",
                 ),
-                FieldSpec("arrears", N_("欠税金额（元）"), DECIMAL, column="arrears", example="0"),
+                FieldSpec(
+                    "arrears",
+                    N_("欠税金额（元）"),
+                    DECIMAL,
+                    column="arrears",
+                    note=UNKNOWN_NOTE,
+                    example="0",
+                ),
                 FieldSpec("legal_rep_name", N_("法定代表人"), example="马某"),
                 FieldSpec("address", N_("生产经营地址"), example="西宁市城东区八一路1号"),
                 FieldSpec("employees", N_("从业人数"), INT, column="quantity", example="12"),
@@ -262,7 +408,14 @@ CATEGORIES: dict[str, CategorySpec] = {
                 FieldSpec(
                     "paid", N_("缴费金额（元）"), DECIMAL, column="amount", example="23000.00"
                 ),
-                FieldSpec("arrears", N_("欠费金额（元）"), DECIMAL, column="arrears", example="0"),
+                FieldSpec(
+                    "arrears",
+                    N_("欠费金额（元）"),
+                    DECIMAL,
+                    column="arrears",
+                    note=UNKNOWN_NOTE,
+                    example="0",
+                ),
             ),
             negative_when=("arrears",),
         ),
@@ -289,7 +442,14 @@ CATEGORIES: dict[str, CategorySpec] = {
                 FieldSpec(
                     "paid", N_("缴存金额（元）"), DECIMAL, column="amount", example="8000.00"
                 ),
-                FieldSpec("arrears", N_("欠缴金额（元）"), DECIMAL, column="arrears", example="0"),
+                FieldSpec(
+                    "arrears",
+                    N_("欠缴金额（元）"),
+                    DECIMAL,
+                    column="arrears",
+                    note=UNKNOWN_NOTE,
+                    example="0",
+                ),
             ),
             negative_when=("arrears",),
         ),
@@ -327,11 +487,18 @@ CATEGORIES: dict[str, CategorySpec] = {
                     "billed",
                     N_("应缴金额（元）"),
                     DECIMAL,
-                    required=True,
                     column="amount",
+                    note=UNKNOWN_NOTE,
                     example="3660.10",
                 ),
-                FieldSpec("months_in_arrears", N_("欠费月数"), INT, column="arrears", example="0"),
+                FieldSpec(
+                    "months_in_arrears",
+                    N_("欠费月数"),
+                    INT,
+                    column="arrears",
+                    note=UNKNOWN_NOTE,
+                    example="0",
+                ),
             ),
             negative_when=("months_in_arrears",),
         ),
@@ -553,8 +720,8 @@ CATEGORIES: dict[str, CategorySpec] = {
                     "amount",
                     N_("合同金额（元）"),
                     DECIMAL,
-                    required=True,
                     column="amount",
+                    note=UNKNOWN_NOTE,
                     example="360000",
                 ),
                 FieldSpec(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinrong.accounts.models import Organisation
@@ -414,3 +415,54 @@ class UnresolvedRowEvent(TimelineEvent):
 
     def __str__(self) -> str:
         return f"#{self.row_id} {self.get_kind_display()}"
+
+
+class PendingPlatformEvent(models.Model):
+    """A platform loan event written in its caller's transaction, waiting for the next flush.
+
+    The outbox of ``sources.platform_loan_event_enqueue``: a coalesced flush records every
+    pending event as facts in one ingest batch and deletes the events in the same transaction,
+    so each becomes a fact exactly once. An event the flush refuses (a programming error: an
+    unregistered USCC, an unknown event) stays here with ``error`` for the operator.
+    """
+
+    row = models.JSONField(_("事件"), help_text=_("贷款事件各字段的文本，如同报送文件中的一行"))
+    note = models.CharField(_("说明"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+    failed_at = models.DateTimeField(_("记录失败时间"), null=True, blank=True)
+    error = models.TextField(_("失败原因"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("待记录的平台贷款事件")
+        verbose_name_plural = _("待记录的平台贷款事件")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(failed_at__isnull=True),
+                name="datahub_pendingevent_waiting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.note or f"#{self.pk}"
+
+
+class TaskRequest(models.Model):
+    """A coalesced background task that is queued and has not started: at most one per name.
+
+    Whoever creates the row queues the task (in the same transaction); the task deletes the row
+    when it starts, so work arriving while it runs asks for the next run.
+    """
+
+    name = models.CharField(_("任务"), max_length=64, unique=True)
+    task_id = models.CharField(_("后台任务"), max_length=64, blank=True, default="")
+    requested_at = models.DateTimeField(_("请求时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("排队中的合并任务")
+        verbose_name_plural = _("排队中的合并任务")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,6 +16,7 @@ from xinrong.accounts.models import User
 from xinrong.accounts.permissions import is_operator_staff, region_q
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.datahub import rules
+from xinrong.datahub.categories import CATEGORIES, REGISTRY_CATEGORY
 from xinrong.datahub.choices import CADENCE_DAYS, BatchStatus, ConflictStatus, ResolutionStatus
 from xinrong.datahub.models import (
     Conflict,
@@ -155,6 +156,72 @@ def source_quality(*, user: User) -> list[SourceQuality]:
                 open_conflicts=conflicts.get(s.code, 0),
             )
         )
+    return result
+
+
+# Typed columns of the fields whose emptiness the data-quality page counts: amounts, arrears,
+# counts and grades, which scoring reads. An empty end date (not removed from a list, a case not
+# closed) means "not yet", not "unknown", and a flag cannot be told empty from 否.
+_MEASURED_COLUMNS = ("amount", "arrears", "quantity", "grade")
+
+
+@dataclass
+class FieldMissing:
+    """How often one optional field of a source's category was delivered empty."""
+
+    source: Source
+    category_code: str
+    field_key: str
+    category: str  # Chinese name (gettext_noop'd; the template translates)
+    field: str  # Chinese column header
+    rows: int  # stored rows of the category
+    missing: int  # rows with the field empty (stored as unknown, not as 0)
+
+    @property
+    def missing_pct(self) -> float:
+        """Return the empty share as a percentage of the rows."""
+        return 100 * self.missing / self.rows if self.rows else 0.0
+
+
+def field_missing(*, user: User) -> list[FieldMissing]:
+    """Return, per visible source, category and optional measured field, the rows delivered
+    without a value, counted in one GROUP BY (a department sees its own sources' rows; an
+    operator its region's entities' rows)."""
+    permissions.require(user, "datahub.quality_view", message=_("您无权查看数据质量"))
+    sources = {s.pk: s for s in source_list(user=user)}
+    empty = {
+        c: Count("id", filter=Q(**{c: ""}) if c == "grade" else Q(**{f"{c}__isnull": True}))
+        for c in _MEASURED_COLUMNS
+    }
+    counts = (
+        fact_visible()
+        .filter(source_id__in=list(sources))
+        .filter(region_q(user, "entity__division_code"))
+        .order_by()
+        .values("source_id", "category")
+        .annotate(n_rows=Count("id"), **{f"empty_{c}": q for c, q in empty.items()})
+    )
+    order = {code: i for i, code in enumerate(CATEGORIES)}
+    result = []
+    rows: list[dict[str, Any]] = [dict(r) for r in counts]
+    for row in sorted(rows, key=lambda r: (r["source_id"], order.get(r["category"], 999))):
+        spec = CATEGORIES.get(row["category"])
+        if spec is None:
+            continue
+        for f in spec.fields:
+            if f.required or f.column not in _MEASURED_COLUMNS:
+                continue
+            result.append(
+                FieldMissing(
+                    source=sources[row["source_id"]],
+                    category_code=row["category"],
+                    field_key=f.key,
+                    category=spec.name,
+                    field=f.header,
+                    rows=row["n_rows"],
+                    missing=row[f"empty_{f.column}"],
+                )
+            )
     return result
 
 
@@ -309,6 +376,33 @@ def batch_errors_summary(*, batch: IngestBatch) -> BatchErrors:
 def batch_row_errors(*, batch: IngestBatch) -> QuerySet[RowError]:
     """Return a batch's stored row errors in row order (the caller has the batch: visible)."""
     return RowError.objects.filter(batch=batch).order_by("row_number", "id")
+
+
+@dataclass
+class RegistryOutcome:
+    """What a registry batch did to the market entities: how many it created and updated."""
+
+    created: int
+    updated: int
+
+
+def batch_registry_outcome(*, batch: IngestBatch) -> RegistryOutcome | None:
+    """Return how many entities a registry batch created and updated (None for other
+    categories); an entity created at or after the batch was made is one it created."""
+    if batch.category != REGISTRY_CATEGORY:
+        return None
+    rows = Fact.objects.filter(batch=batch)
+    touched = rows.values("entity_id").distinct().count()
+    created = (
+        rows.filter(entity__created_at__gte=batch.created_at).values("entity_id").distinct().count()
+    )
+    return RegistryOutcome(created=created, updated=touched - created)
+
+
+def batch_registry_rows(*, batch: IngestBatch) -> QuerySet[Fact]:
+    """Return the rows a registry batch applied, each with its entity, in file order (the
+    caller has the batch: visible)."""
+    return Fact.objects.filter(batch=batch).select_related("entity").order_by("id")
 
 
 def batch_unresolved_rows(*, batch: IngestBatch) -> QuerySet[UnresolvedRow]:

@@ -24,7 +24,7 @@ from xinrong.common.errors import SERVICE_ERRORS, ApplicationError, error_payloa
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
 from xinrong.datahub import rules, selectors, workbooks
-from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES
+from xinrong.datahub.categories import CATEGORIES, CATEGORY_CHOICES, CHOICE_LABELS
 from xinrong.datahub.choices import BatchChannel, BatchStatus, ConflictSeverity, ConflictStatus
 from xinrong.datahub.crossval import DETAIL_LABELS, RULES, RULES_BY_ID
 from xinrong.datahub.forms import ConflictReopenForm, ConflictResolveForm, SourceForm, UploadForm
@@ -183,6 +183,19 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for row in unresolved:
             row.region_name = divisions.full_name(row.region) if row.region else ""  # type: ignore[attr-defined]
         context["unresolved_page"] = unresolved
+        context["registry"] = selectors.batch_registry_outcome(batch=batch)
+        if context["registry"] is not None:
+            applied = paginate(
+                request, selectors.batch_registry_rows(batch=batch), per_page=20, param="ep"
+            )
+            events = CHOICE_LABELS["event"]
+            for fact in applied:
+                fact.event_label = _(events[fact.status]) if fact.status in events else ""  # type: ignore[attr-defined]
+                fact.created = fact.entity.created_at >= batch.created_at  # type: ignore[attr-defined]
+            context["registry_page"] = applied
+            context["can_open_entity"] = permissions.can(
+                request_user(request), "enterprises.registry_search"
+            )
         context["can_resolve"] = permissions.can(request_user(request), "datahub.unresolved_view")
     return render(request, template, context)
 
@@ -366,12 +379,15 @@ def resolution_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def quality(request: HttpRequest) -> HttpResponse:
-    """Per source: coverage, timeliness against cadence, rejection rate, open conflicts."""
+    """Per source: coverage, timeliness against cadence, rejection rate, open conflicts; per
+    category and optional field: the share of rows delivered empty (unknown, not 0)."""
+    user = request_user(request)
     try:
-        rows = selectors.source_quality(user=request_user(request))
+        rows = selectors.source_quality(user=user)
+        missing = selectors.field_missing(user=user)
     except ApplicationError as exc:
         raise PermissionDenied(exc.message) from exc
-    return render(request, "datahub/quality.html", {"rows": rows})
+    return render(request, "datahub/quality.html", {"rows": rows, "missing": missing})
 
 
 # ---------------------------------------------------------------- conflicts (交叉验证冲突)

@@ -103,7 +103,9 @@ def template_workbook(category: str) -> FileResponse:
                 widths=_widths([notes_header, *notes[:-1]]),
             ),
         ],
-        filename=f"template-{category}.xlsx",
+        # a clerk keeps the file under the name it arrives with: the category's Chinese name
+        filename=f"{spec.name}模板.xlsx",
+        fallback=f"template-{category}.xlsx",
     )
 
 

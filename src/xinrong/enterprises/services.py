@@ -18,6 +18,7 @@ from xinrong.accounts.services.organisations import organisation_create
 from xinrong.accounts.services.users import enterprise_login_issue, user_create
 from xinrong.common.crypto import blind_index
 from xinrong.common.errors import ApplicationError, ConflictError
+from xinrong.common.masking import mask_name
 from xinrong.enterprises.choices import EntityType, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
 from xinrong.enterprises.names import address_key, name_key
@@ -62,8 +63,32 @@ def person_phone_index(phone: str) -> str:
     return blind_index(match.group(1) if match else compact, purpose=PHONE_INDEX_PURPOSE)
 
 
-def person_get_or_create(*, name: str, id_number: str = "", phone: str = "") -> Person:
-    """Return the person with this ID number, creating them if new."""
+def id_number_name_conflict(*, held_by: str, given: str, field: str = "id_number") -> ConflictError:
+    """Return the error of an ID number already registered under another name (names masked).
+
+    One ID number is one person: linking it silently to a second name would make the second
+    entity's legal representative the first person, and refuse the real one at registration.
+    """
+    return ConflictError(
+        "id_number_name_conflict",
+        _(
+            "身份证号码与姓名冲突：该身份证号码已登记在“%(held)s”名下，与所填姓名“%(given)s”"
+            "不一致；同一身份证号码只能对应一人，请核实姓名与号码，或联系平台运营方核查登记信息"
+        )
+        % {"held": mask_name(held_by), "given": mask_name(given)},
+        {"field": field},
+    )
+
+
+def person_get_or_create(
+    *, name: str, id_number: str = "", phone: str = "", field: str = "id_number"
+) -> Person:
+    """Return the person with this ID number, creating them if new.
+
+    An ID number already held by a person of another name is refused
+    (``id_number_name_conflict``, both names masked, naming ``field``), never linked to that
+    person.
+    """
     name = name.strip()
     if not name:
         raise ApplicationError("invalid_person_name", _("姓名不能为空"), {"field": "name"})
@@ -73,6 +98,8 @@ def person_get_or_create(*, name: str, id_number: str = "", phone: str = "") -> 
         index = person_id_index(id_number)
         person = Person.objects.filter(id_number_index=index).first()
         if person is not None:
+            if person.name.strip() != name:
+                raise id_number_name_conflict(held_by=person.name, given=name, field=field)
             return person
         return Person.objects.create(
             name=name,
@@ -168,7 +195,9 @@ def market_entity_create(
                 "negative_amount", _("金额不能为负数"), {"field": field}, status=422
             )
     person = (
-        person_get_or_create(name=legal_rep_name, id_number=legal_rep_id_number)
+        person_get_or_create(
+            name=legal_rep_name, id_number=legal_rep_id_number, field="legal_rep_id_number"
+        )
         if legal_rep_name
         else None
     )
@@ -410,11 +439,15 @@ def enterprise_register(
                 {"field": "uscc"},
             )
         rep = entity.legal_representative
-        if (
-            rep is None
-            or rep.id_number_index != person_id_index(legal_rep_id_number)
-            or (rep.name != legal_rep_name.strip())
-        ):
+        index = person_id_index(legal_rep_id_number)
+        holder = Person.objects.filter(id_number_index=index).first()
+        if holder is not None and holder.name.strip() != legal_rep_name.strip():
+            # the number is registered under another name (the registry linked it, or another
+            # entity's representative holds it): say so, not a bare "mismatch"
+            raise id_number_name_conflict(
+                held_by=holder.name, given=legal_rep_name, field="legal_rep_id_number"
+            )
+        if rep is None or rep.id_number_index != index or (rep.name != legal_rep_name.strip()):
             raise ApplicationError(
                 "legal_rep_mismatch",
                 _("法定代表人姓名或身份证号码与登记信息不一致"),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 from ninja.responses import Status
 
+from xinrong.accounts import permissions
 from xinrong.accounts.auth import SignedRequestAuth
 from xinrong.accounts.models import ApiKey, User
 from xinrong.accounts.schemas import SignedHeadersIn, SignedWriteHeadersIn
@@ -43,6 +44,8 @@ from xinrong.marketplace.schemas import (
     BankContractIn,
     BankDefaultIn,
     BankDisburseIn,
+    BankLoanHistoryIn,
+    BankLoanHistoryOut,
     BankLoanOut,
     BankOverdueIn,
     BankRejectIn,
@@ -53,6 +56,7 @@ from xinrong.marketplace.schemas import (
 from xinrong.marketplace.selectors import applications as application_selectors
 from xinrong.marketplace.selectors import loans as loan_selectors
 from xinrong.marketplace.services import applications as application_services
+from xinrong.marketplace.services import loan_history
 from xinrong.marketplace.services import loans as loan_services
 
 router = Router(tags=["bank"], auth=SignedRequestAuth())
@@ -548,3 +552,31 @@ def loan_default(
             )
         ),
     )
+
+
+@router.post(
+    "/loan-history",
+    response={200: BankLoanHistoryOut},
+    summary="批量导入历史贷款（存量贷款，含还款与逾期记录）",
+    description=_WRITE_DOC
+    + "每次最多 1000 笔；全部校验通过才导入，任何一笔有错则整批不导入并一次返回所有错误"
+    "（422 invalid_loan_history，extra.errors 逐条列出 loans[i].字段 与规则）。同一借据号、"
+    "同一内容再次导入时报告为 present，不重复导入；同一借据号、不同内容为冲突错误。",
+)
+def loan_history_import(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: BankLoanHistoryIn,
+    headers: Header[SignedWriteHeadersIn],
+) -> Status[Any]:
+    """Import the institution's existing loans with their repayments and overdue records."""
+
+    def run() -> dict[str, Any]:
+        user = _caller(request)
+        permissions.require(user, "marketplace.loan_history_import")
+        assert user.organisation is not None  # a lender's key (the permission says so)
+        return loan_history.loan_history_import(
+            institution=user.organisation, actor=user, loans=payload.loans, via_api=True
+        )
+
+    return _write(request, response, headers, BankLoanHistoryOut, run)

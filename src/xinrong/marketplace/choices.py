@@ -206,6 +206,7 @@ class ApplicationEventKind(models.TextChoices):
     """One step of an application's timeline."""
 
     SUBMITTED = "submitted", _("提交申请")
+    IMPORTED = "imported", _("导入历史贷款")
     ACCEPTED = "accepted", _("受理")
     REVIEW_STARTED = "review_started", _("进入审批")
     APPROVED = "approved", _("批准")

@@ -29,7 +29,12 @@ from xinrong.accounts.permissions import (
     region_q,
 )
 from xinrong.common.access import register_scope
-from xinrong.marketplace.choices import GUARANTEE_KINDS, LENDER_KINDS, PRODUCT_KINDS
+from xinrong.marketplace.choices import (
+    GUARANTEE_KINDS,
+    GUARANTEE_OPEN_STATUSES,
+    LENDER_KINDS,
+    PRODUCT_KINDS,
+)
 from xinrong.marketplace.models import GuaranteeRequest
 
 
@@ -120,6 +125,12 @@ declare(
     product_institution & institution_staff & own_institution,
     label=_("发布和维护金融产品"),
     objects=_("银行、小贷、担保、保险机构的机构管理员和客户经理：本机构的产品"),
+)
+declare(
+    "marketplace.loan_history_import",
+    lender & loan_officer & loan_reviewer,
+    label=_("导入本机构的历史贷款"),
+    objects=_("银行、小额贷款公司的机构管理员（或机构系统密钥）：本机构的存量贷款"),
 )
 declare(
     "marketplace.product_review",
@@ -270,3 +281,22 @@ def _guarantee_request_scope(user: Any) -> Q | None:
     if is_enterprise_user(user):
         return Q(application__entity__organisation_id=user.organisation_id)
     return None
+
+
+def guarantee_backed_q(user: Any) -> Q | None:
+    """The loan applications a guarantor or insurer may open because a guarantee request on them
+    is addressed to its institution and still open (pending, approved or issued): it judges the
+    loan before approving and follows it after issuing. None for anyone else.
+
+    A subquery on the requests (``pk IN (…)``), not a join: an application with several requests
+    to the same provider (one declined, a new one filed) is still one row, without ``distinct()``.
+    Seeing is all it gives: the application's actions ask the lender-side rules
+    (``own_institution``), which a provider never meets.
+    """
+    if user.organisation_id is None or not guarantee_provider(user):
+        return None
+    return Q(
+        pk__in=GuaranteeRequest.objects.filter(
+            provider_id=user.organisation_id, status__in=GUARANTEE_OPEN_STATUSES
+        ).values("application_id")
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -346,3 +347,37 @@ class BankDefaultIn(Schema):
 
     note: str = Field(min_length=1, max_length=2000, description="违约认定说明")
     on: dt.date | None = Field(None, description="违约认定日期，默认今天")
+
+
+class BankLoanHistoryIn(Schema):
+    """A lender's historical loans to import (at most 1,000 per call; docs/bank-api.md §7)."""
+
+    loans: list[Any] = Field(
+        description=(
+            "历史贷款列表，每次最多 1000 笔。每笔须且只能有：bank_loan_no、uscc、principal、"
+            "annual_rate、repayment_method、applied_on、contract_signed_on、disbursed_on、"
+            "maturity_on、first_loan、renewal、repayments（[{paid_on, amount, principal, "
+            "interest}]）、overdue（[{on, days}]）、defaulted_on、settled_on；可选 product_code。"
+            "金额、利率用字符串（最多两位小数），日期为 YYYY-MM-DD。"
+        )
+    )
+
+
+class BankLoanHistoryItemOut(Schema):
+    """What became of one loan of the call."""
+
+    bank_loan_no: str = Field(description="机构借据号")
+    result: str = Field(description="created：本次导入；present：此前已导入且内容相同，未重复导入")
+    loan_no: str = Field(description="平台贷款编号")
+    application_no: str = Field(description="平台申请编号（标记为历史导入）")
+    status: str = Field(description="贷款状态：current、overdue、defaulted、settled")
+
+
+class BankLoanHistoryOut(Schema):
+    """The answer of a loan-history import."""
+
+    received: int = Field(description="本次报文中的贷款笔数")
+    created: int = Field(description="本次新导入的笔数")
+    present: int = Field(description="此前已导入、内容相同而未重复导入的笔数")
+    facts_batch: int | None = Field(description="记录贷款事件的平台数据批次；没有新贷款时为空")
+    loans: list[BankLoanHistoryItemOut]

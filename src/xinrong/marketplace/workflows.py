@@ -20,8 +20,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import is_central_operator_admin
-from xinrong.common.errors import ApplicationError
+from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.marketplace import rules as market_rules
 from xinrong.marketplace.choices import (
     ApplicationEventKind,
@@ -646,6 +647,47 @@ def _guarantee_letter_given(request: Any, ctx: Mapping[str, Any]) -> None:
         raise ApplicationError("letter_required", _("请填写保函/保单编号"), {"field": "letter_no"})
 
 
+# An application in one of these statuses ended without a loan: nothing is left to back.
+APPLICATION_STOPPED = (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN)
+
+
+def _application_not_stopped(request: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: a provider neither approves nor issues on an application that was rejected or
+    withdrawn (declining it stays possible)."""
+    app = LoanApplication.objects.only("status", "number").get(pk=request.application_id)
+    if app.status in APPLICATION_STOPPED:
+        verb = _("出具保函/保单") if ctx["action"] == "issue" else _("同意承保")
+        raise ConflictError(
+            "application_stopped",
+            _("贷款申请 %(n)s 当前状态为「%(s)s」，不能再%(v)s")
+            % {"n": app.number, "s": app.get_status_display(), "v": verb},
+            {"field": "application", "status": app.status},
+        )
+
+
+def _guarantee_letter_unique(request: Any, ctx: Mapping[str, Any]) -> None:
+    """Guard: a provider's letter (policy) numbers are unique among its guarantees. The
+    provider's row is locked first, so two letters issued at once cannot both take a number."""
+    letter_no = str(ctx["data"].get("letter_no") or "").strip()
+    if not letter_no:
+        return
+    Organisation.objects.select_for_update().filter(pk=request.provider_id).exists()
+    other = (
+        GuaranteeRequest.objects.filter(provider_id=request.provider_id, letter_no=letter_no)
+        .exclude(pk=request.pk)
+        .select_related("application")
+        .first()
+    )
+    if other is not None:
+        raise ApplicationError(
+            "letter_no_taken",
+            _("保函/保单编号「%(no)s」已用于本机构的另一笔担保/保险（贷款申请 %(app)s），请核对")
+            % {"no": letter_no, "app": other.application.number},
+            {"field": "letter_no"},
+            status=422,
+        )
+
+
 def _guarantee_told(recipients: Any, title: Any, body: Any = "{note}") -> Notice:
     return Notice(recipients, title, body, kind="guarantee_request")
 
@@ -669,7 +711,7 @@ GUARANTEE_REQUEST = register(
                 gettext_lazy("同意承保"),
                 who=GUARANTEE_WHO["approve"],
                 event=GuaranteeRequestEventKind.APPROVED,
-                guards=(_guarantee_fee_given,),
+                guards=(_application_not_stopped, _guarantee_fee_given),
                 notices=(
                     _guarantee_told(enterprise_of, gettext_lazy("{actor_org}同意为您承保：{obj}")),
                     _guarantee_told(
@@ -705,7 +747,11 @@ GUARANTEE_REQUEST = register(
                 gettext_lazy("出具保函/保单"),
                 who=GUARANTEE_WHO["issue"],
                 event=GuaranteeRequestEventKind.ISSUED,
-                guards=(_guarantee_letter_given,),
+                guards=(
+                    _application_not_stopped,
+                    _guarantee_letter_given,
+                    _guarantee_letter_unique,
+                ),
                 notices=(
                     _guarantee_told(enterprise_of, gettext_lazy("保函/保单已出具：{obj}")),
                     _guarantee_told(

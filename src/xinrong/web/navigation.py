@@ -39,6 +39,8 @@ class MenuItem:
     with_uscc: bool = False
     with_pk: bool = False
     staff: bool = False
+    # further address prefixes the item stands for (its cases' pages under a shared section)
+    owns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,89 @@ def _group(key: str, label: Any, icon: str, *items: MenuItem) -> MenuGroup:
 
 
 WORKBENCH = _group("workbench", _("工作台"), "speedometer2", HOME, INBOX)
+# Policy support (政策支持): the policy list and calculator for everyone; an enterprise's own
+# matches, applications and grants; a department's workspace, inbox and 免申即享 lists; finance's
+# payments; the evidence of whether policy lands.
+POLICIES = MenuItem(_("政策"), "policies:list", "journal-bookmark", None)
+CALCULATOR = MenuItem(_("政策计算器"), "policies:calculator", "calculator", None)
+MY_POLICIES = MenuItem(_("我的政策"), "policies:mine", "stars", "policies.my_policies_view")
+MY_POLICY_FUNDS = MenuItem(
+    _("我的政策资金"),
+    "policies:fund_mine",
+    "piggy-bank",
+    "policies.fund_mine",
+    owns=("/policies/funds/",),
+)
+POLICY_MANAGE = MenuItem(
+    _("政策管理"), "policies:workspace", "pencil-square", "policies.catalogue_workspace"
+)
+FUND_QUEUE = MenuItem(
+    _("专项资金审批"),
+    "policies:fund_queue",
+    "clipboard-check",
+    "policies.fund_queue",
+    owns=("/policies/funds/",),
+)
+FUND_PAYMENTS = MenuItem(_("资金拨付"), "policies:fund_payments", "cash", "policies.fund_disburse")
+AUTO_GRANTS = MenuItem(_("免申即享"), "policies:auto_measures", "gift", "policies.auto_view")
+SUBSIDY = MenuItem(_("贷款贴息"), "policies:subsidy_list", "percent", "policies.subsidy_view")
+PBOC = MenuItem(_("央行政策专栏"), "policies:pboc", "bank", "policies.pboc_view")
+POLICY_EVIDENCE = MenuItem(
+    _("政策落地成效"), "policies:evidence", "graph-up-arrow", "policies.evidence_view"
+)
+
+
+# Risk compensation (风险补偿, issue 15): funds and their ledger, claims and their approval,
+# recoveries, the circuit breaker, guarantors' 代偿 and the sufficiency simulator
+RISKFUND_HOME = MenuItem(
+    _("风险补偿基金"),
+    "riskfund:home",
+    "safe",
+    "riskfund.fund_view",
+    owns=("/riskfund/funds/", "/riskfund/entries/"),
+)
+CLAIM_QUEUE = MenuItem(
+    _("补偿审批"), "riskfund:claim_queue", "clipboard-check", "riskfund.claim_queue"
+)
+CLAIMS = MenuItem(
+    _("风险补偿申请"),
+    "riskfund:claims",
+    "shield-check",
+    "riskfund.claim_view",
+    owns=("/riskfund/claims/", "/riskfund/recoveries/"),
+)
+CLAIM_STATS = MenuItem(_("补偿统计"), "riskfund:claim_stats", "bar-chart", "riskfund.claim_stats")
+BREAKERS = MenuItem(_("熔断监测"), "riskfund:breakers", "speedometer", "riskfund.breaker_view")
+MY_BREAKER = MenuItem(
+    _("补偿熔断状态"), "riskfund:my_breaker", "speedometer", "riskfund.breaker_own"
+)
+PAYOUTS = MenuItem(
+    _("担保代偿"),
+    "riskfund:payouts",
+    "cash-coin",
+    "riskfund.payouts_view",
+    owns=("/riskfund/payouts/",),
+)
+SIMULATOR = MenuItem(
+    _("资金充足性测算"),
+    "riskfund:simulator",
+    "calculator",
+    "riskfund.simulation_view",
+    owns=("/riskfund/simulator/",),
+)
+RISKFUND_ITEMS = (RISKFUND_HOME, CLAIM_QUEUE, CLAIMS, CLAIM_STATS, BREAKERS, SIMULATOR)
+
+
+def _policy_group(*items: MenuItem) -> MenuGroup:
+    return _group("policies", _("政策支持"), "journal-bookmark", *items)
+
 
 MENUS: dict[str, Menu] = {
     OrgGroup.ENTERPRISE: Menu(
         OrgGroup.ENTERPRISE,
         (
             WORKBENCH,
+            _policy_group(MY_POLICIES, MY_POLICY_FUNDS, CALCULATOR, POLICIES),
             _group("credit", _("我的信用"), "person-vcard", ENTITY_FILE, PORTRAIT_OWN, GRAPH_OWN),
             _group(
                 "financing",
@@ -200,6 +279,7 @@ MENUS: dict[str, Menu] = {
         OrgGroup.INSTITUTION,
         (
             WORKBENCH,
+            _policy_group(SUBSIDY, PBOC, POLICIES, CALCULATOR),
             _group(
                 "loans",
                 _("贷款业务"),
@@ -221,7 +301,16 @@ MENUS: dict[str, Menu] = {
                 DEMANDS_HELD,
                 CAPITAL_MARKET,
             ),
-            _group("risk", _("风险"), "exclamation-triangle", ALERTS, WARNING_RULES),
+            _group(
+                "risk",
+                _("风险与补偿"),
+                "exclamation-triangle",
+                ALERTS,
+                WARNING_RULES,
+                CLAIMS,
+                MY_BREAKER,
+                PAYOUTS,
+            ),
             _group(
                 "admin",
                 _("机构管理"),
@@ -238,22 +327,37 @@ MENUS: dict[str, Menu] = {
         OrgGroup.GOVERNMENT,
         (
             WORKBENCH,
+            _policy_group(
+                POLICY_MANAGE,
+                FUND_QUEUE,
+                FUND_PAYMENTS,
+                AUTO_GRANTS,
+                SUBSIDY,
+                POLICY_EVIDENCE,
+                PBOC,
+                POLICIES,
+                CALCULATOR,
+            ),
             _group("data", _("数据报送"), "database-up", DATAHUB, DATA_SOURCES, CONFLICTS),
-            _group("disputes", _("异议与修复"), "flag", DISPUTE_QUEUE, REPAIR_QUEUE),
+            # credit enhancement (融资增信): disputes, repair and the risk-compensation funds
             _group(
-                "cultivation",
-                _("信用培植"),
+                "enhancement",
+                _("融资增信"),
+                "shield-check",
+                DISPUTE_QUEUE,
+                REPAIR_QUEUE,
+                *RISKFUND_ITEMS,
+            ),
+            # credit cultivation and financing services share one group (the sixth is policies)
+            _group(
+                "financing",
+                _("信用培植与融资"),
                 "flower1",
                 CULTIVATION,
                 REGISTRY,
                 FIRST_LOAN,
                 RENEWAL,
                 CAPITAL_MARKET,
-            ),
-            _group(
-                "financing",
-                _("融资服务"),
-                "shop",
                 MARKETPLACE,
                 APPLICATIONS,
                 DEMAND_HALL,
@@ -268,6 +372,16 @@ MENUS: dict[str, Menu] = {
         OrgGroup.OPERATOR,
         (
             WORKBENCH,
+            _policy_group(
+                POLICY_MANAGE,
+                FUND_QUEUE,
+                AUTO_GRANTS,
+                SUBSIDY,
+                POLICY_EVIDENCE,
+                PBOC,
+                POLICIES,
+                CALCULATOR,
+            ),
             _group(
                 "operations",
                 _("运营"),
@@ -285,11 +399,13 @@ MENUS: dict[str, Menu] = {
             ),
             _group(
                 "review",
-                _("审核"),
+                _("审核与补偿"),
                 "clipboard-check",
                 PRODUCT_REVIEW,
                 DISPUTE_QUEUE,
                 REPAIR_QUEUE,
+                *RISKFUND_ITEMS,
+                PAYOUTS,
             ),
             _group(
                 "data",
@@ -336,6 +452,12 @@ class Link:
     url: str
     icon: str
     active: bool = False
+    owns: tuple[str, ...] = ()
+
+    def match_length(self, path: str) -> int:
+        """How closely the link stands for ``path``: the longest of its address and the
+        prefixes it owns that match (0: none)."""
+        return max((len(u) for u in (self.url, *self.owns) if _matches(u, path)), default=0)
 
 
 @dataclass
@@ -394,12 +516,12 @@ def menu_for(user: Any, path: str = "") -> list[Section]:
             if url in seen:
                 continue
             seen.add(url)
-            section.links.append(Link(str(item.label), url, item.icon))
+            section.links.append(Link(str(item.label), url, item.icon, owns=item.owns))
         if section.links:
             sections.append(section)
     current = max(
-        (link for s in sections for link in s.links if _matches(link.url, path)),
-        key=lambda link: len(link.url),
+        (link for s in sections for link in s.links if link.match_length(path)),
+        key=lambda link: link.match_length(path),
         default=None,
     )
     if current is not None:

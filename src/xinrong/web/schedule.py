@@ -19,6 +19,8 @@ from xinrong.accounts import tasks as accounts_tasks
 from xinrong.credit import tasks as credit_tasks
 from xinrong.datahub import tasks as datahub_tasks
 from xinrong.marketplace import tasks as marketplace_tasks
+from xinrong.policies import tasks as policies_tasks
+from xinrong.riskfund import tasks as riskfund_tasks
 from xinrong.workflows import tasks as workflows_tasks
 
 logger = logging.getLogger(__name__)
@@ -49,8 +51,16 @@ def jobs() -> list[Job]:
         Job("api_replay_purge", accounts_tasks.api_replay_purge_task, max(every, DAY_MINUTES)),
         # interrupted ingestion: dead workers' tasks, stale batches, orphan uploads
         Job("ingest_recover", datahub_tasks.ingest_recover_task, min(every, 15)),
+        # loan events and rescoring requests whose coalesced run was lost (a crash between a
+        # commit and its request, a drain that died): picked up within a quarter of an hour
+        Job("platform_events_flush", datahub_tasks.platform_events_sweep_task, min(every, 15)),
+        Job("rescore_drain", credit_tasks.rescore_drain_sweep, min(every, 15)),
         # deadlines that near (answers, service levels, repayments): each reminded once
         Job("deadlines_remind", workflows_tasks.deadlines_remind_task, every),
+        # policy matching when measures or facts changed since the last pass (daily at least)
+        Job("policy_match", policies_tasks.policy_match_sweep, every),
+        # risk fund: record each lender's breaker trip/reset once and tell it
+        Job("riskfund_breaker", riskfund_tasks.breaker_sweep_task, every),
     ]
 
 

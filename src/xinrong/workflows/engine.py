@@ -276,7 +276,7 @@ def task_may(
 ) -> str:
     """Return why the user may not complete the task ('' when they may)."""
     if not user_matches(user, task):
-        return _("您不是「%(task)s」这一步的办理人（泳道「%(lane)s」）") % {
+        return _("「%(task)s」这一步由%(lane)s办理，您不是办理人") % {
             "task": task.name,
             "lane": task.lane,
         }
@@ -372,6 +372,58 @@ def task_candidates(task: TaskView) -> list[Any]:
         .distinct()
         .order_by("pk")
     )
+
+
+MayAt = Callable[[TaskView], Callable[[Any], bool] | None]
+
+
+def holds_step(user: Any, instance: ProcessInstance | None, may_at: MayAt) -> bool:
+    """The user may complete one of the case's open steps (``may_at(task)`` is the domain's
+    object check of that step)."""
+    if instance is None:
+        return False
+    return any(not task_may(instance, t, user, may_at(t)) for t in open_tasks(instance))
+
+
+def takes_part(
+    user: Any, instance: ProcessInstance | None, *, steps_applied: int, may_at: MayAt
+) -> bool:
+    """The user completes one of the case's open steps, or has just completed one whose status
+    change the domain has not applied yet (fewer decision events written than steps completed):
+    the right a workflow action asks for, which ends once the step's event is written."""
+    if instance is None:
+        return False
+    last = instance.actors[-1].get("user") if instance.actors else None
+    if last == user.pk and steps_applied < len(instance.actors):
+        return True
+    return holds_step(user, instance, may_at)
+
+
+def step_for(instance: ProcessInstance | None, user: Any, may_at: MayAt) -> TaskView | None:
+    """The first of the case's open steps the user may complete, if any."""
+    if instance is None:
+        return None
+    return next(
+        (t for t in open_tasks(instance) if not task_may(instance, t, user, may_at(t))), None
+    )
+
+
+def step_refusal(instance: ProcessInstance | None, user: Any, may_at: MayAt) -> str:
+    """Why the user may take none of the case's open steps ('' when they may, or none is open)."""
+    if instance is None:
+        return ""
+    reasons = [task_may(instance, t, user, may_at(t)) for t in open_tasks(instance)]
+    return "" if any(r == "" for r in reasons) else (reasons[0] if reasons else "")
+
+
+def waiting_people(instance: ProcessInstance, may_at: MayAt) -> list[Any]:
+    """The people who may take one of the case's open steps now (each once), to tell them."""
+    people: dict[int, Any] = {}
+    for task in open_tasks(instance):
+        for user in task_candidates(task):
+            if not task_may(instance, task, user, may_at(task)):
+                people.setdefault(user.pk, user)
+    return list(people.values())
 
 
 def subjects_waiting_for(user: Any, *, key: str) -> list[str]:

@@ -423,8 +423,42 @@ def event_record(
 
     ``created=True`` records the object's creation: from no status to its first.
     """
+    event = _event(workflow, obj, kind, actor, note, data, event_fields, created)
+    event.save(force_insert=True)
+    return event
+
+
+def events_record(
+    workflow: Workflow,
+    entries: Iterable[tuple[Any, str, Mapping[str, Any] | None]],
+    kind: str,
+    *,
+    actor: Any,
+    event_fields: Mapping[str, Any] | None = None,
+    created: bool = False,
+    batch_size: int = 500,
+) -> list[TimelineEvent]:
+    """``event_record`` for many objects at once, in bulk inserts: one event of ``kind`` per
+    (object, note, data) entry (a bulk import's "imported" events)."""
+    events = [
+        _event(workflow, obj, kind, actor, note, data, event_fields, created)
+        for obj, note, data in entries
+    ]
+    return workflow.event_model._default_manager.bulk_create(events, batch_size=batch_size)
+
+
+def _event(
+    workflow: Workflow,
+    obj: Any,
+    kind: str,
+    actor: Any,
+    note: str,
+    data: Mapping[str, Any] | None,
+    event_fields: Mapping[str, Any] | None,
+    created: bool,
+) -> TimelineEvent:
     status = workflow.status_of(obj)
-    return workflow.event_model._default_manager.create(
+    event: TimelineEvent = workflow.event_model(
         **{workflow.event_fk: obj},
         kind=kind,
         actor=actor,
@@ -434,6 +468,7 @@ def event_record(
         data=dict(data or {}),
         **dict(event_fields or {}),
     )
+    return event
 
 
 def _due_field(model: type[models.Model], path: str) -> Any:

@@ -59,6 +59,56 @@ DEFAULT_PROCESSES: tuple[DefaultProcess, ...] = (
             "Lane_operator": {"roles": [Role.OPERATOR_ADMIN.value], "users": [], "org_kind": ""},
         },
     ),
+    DefaultProcess(
+        key="policies.special_fund_approval",
+        name=gettext_lazy("专项资金审批"),
+        description=gettext_lazy(
+            "受理部门（措施所属部门的政策发布员）审核并提出核定金额 → 财政部门审核确认；"
+            "任一步不同意即未通过"
+        ),
+        filename="special_fund_approval.bpmn",
+        variables={"approved": True, "requested": 100000, "amount": 100000},
+        lane_map={
+            # the measure's own department (the domain checks which one)
+            "Lane_department": {
+                "roles": [Role.POLICY_PUBLISHER.value],
+                "users": [],
+                "org_kind": "government",
+            },
+            # finance approves across departments
+            "Lane_finance": {
+                "roles": [Role.FUND_APPROVER.value],
+                "users": [],
+                "org_kind": "government",
+            },
+        },
+    ),
+    DefaultProcess(
+        key="riskfund.claim_approval",
+        name=gettext_lazy("风险补偿审批"),
+        description=gettext_lazy(
+            "平台运营方受理审核 → 基金管理部门（财政）审核 →（补偿金额 100 万元及以上时由财政"
+            "另一位人员复核）；任一步不同意即未通过；最后一步同意即从基金支付"
+        ),
+        filename="claim_approval.bpmn",
+        variables={"approved": True, "amount": 100000},
+        lane_map={
+            # the fund's office (the domain checks which fund and region)
+            "Lane_office": {"roles": [Role.OPERATOR_ADMIN.value], "users": [], "org_kind": ""},
+            # the fund's manager (财政): the domain checks the fund's manager organisation
+            "Lane_finance": {
+                "roles": [Role.FUND_APPROVER.value],
+                "users": [],
+                "org_kind": "government",
+            },
+            # a second person of the same finance department (never the finance step's)
+            "Lane_review": {
+                "roles": [Role.FUND_APPROVER.value],
+                "users": [],
+                "org_kind": "government",
+            },
+        },
+    ),
 )
 
 

@@ -106,3 +106,14 @@ def status_badge(subject: Any, of: Any = None, *, id: str = "", css: str = "") -
             '<span class="{}" id="{}" data-status="{}">{}</span>', classes, id, value, label
         )
     return format_html('<span class="{}" data-status="{}">{}</span>', classes, value, label)
+
+
+@register.simple_tag(takes_context=True)
+def slot(context: Any, name: str, obj: Any) -> SafeString:
+    """Render the panels upper apps registered for slot ``name`` (``xinrong.common.slots``)."""
+    from xinrong.common.slots import slot_render
+
+    request = context.get("request")
+    if request is None:
+        return mark_safe("")
+    return slot_render(name, request, obj)

@@ -15,6 +15,7 @@ from xinrong.credit.models.scoring import (
     DIMENSION_CODES,
     CreditProfile,
     ModelEvent,
+    PendingRescore,
     ScoreModel,
     ScoringRun,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "EvidenceFile",
     "LoanWatch",
     "ModelEvent",
+    "PendingRescore",
     "QueryLog",
     "RepairApplication",
     "RepairEvent",

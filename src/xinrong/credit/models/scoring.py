@@ -132,8 +132,10 @@ class CreditProfile(models.Model):
     dim_related = models.FloatField(
         pgettext_lazy("credit dimension", "关联"), null=True, blank=True
     )
+    # every negative fact that costs points is named, so there may be more than three codes:
+    # the twelve negative features' codes, comma-joined, take 217 characters
     reasons = models.CharField(
-        _("主要扣分原因"), max_length=200, blank=True, default="", help_text=_("特征代码，逗号分隔")
+        _("主要扣分原因"), max_length=500, blank=True, default="", help_text=_("特征代码，逗号分隔")
     )
     is_latest = models.BooleanField(_("最新"), default=True)
     computed_at = models.DateTimeField(_("评分时间"), default=timezone.now)
@@ -167,3 +169,34 @@ class CreditProfile(models.Model):
 
     def reason_codes(self) -> list[str]:
         return [r for r in self.reasons.split(",") if r]
+
+
+class PendingRescore(models.Model):
+    """An entity waiting for the next coalesced rescoring (``credit.tasks.rescore_drain``).
+
+    ``batch`` is set when an ingestion batch asked for it: the drain then runs every warning
+    rule on that batch's facts, as a rescoring per batch did; otherwise only the score drop.
+    ``claim`` names the drain working on the row; a new request clears it, so the drain leaves
+    a row asked for again while it ran, and the next drain picks it up.
+    """
+
+    entity = models.ForeignKey(
+        MarketEntity, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="+"
+    )
+    batch_id = models.BigIntegerField(_("归集批次"), default=0)  # 0: no batch
+    requested_at = models.DateTimeField(_("请求时间"), default=timezone.now)
+    claim = models.CharField(_("处理中"), max_length=32, blank=True, default="")
+    claimed_at = models.DateTimeField(_("开始处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待重新评分")
+        verbose_name_plural = _("待重新评分")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "batch_id"], name="credit_pendingrescore_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} · {self.batch_id or '-'}"

@@ -219,11 +219,11 @@ def _score(profile: CreditProfile) -> ScoreBlock:
     ]
     # the same sentences as the portrait ("近12个月纳税额低于3.28万元"), from one function
     from xinrong.credit.features import feature_matrix
-    from xinrong.credit.scorecard import Scorecard
+    from xinrong.credit.segments import model_cards
     from xinrong.credit.selectors.scoring import reason_sentences
 
     X = feature_matrix(entity_ids=[profile.entity_id])
-    card = Scorecard.from_json(profile.model.card)
+    card = model_cards(profile.model.card).card_for_frame(X)  # the entity's segment's card
     reasons = [text for text, _advice in reason_sentences(card, X, profile.reason_codes())]
     return ScoreBlock(
         score=profile.score,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,18 +20,33 @@ from xinrong.accounts.choices import INSTITUTION_KINDS, OrgGroup
 from xinrong.accounts.models import User
 from xinrong.common.errors import NotFoundError, PermissionDeniedError
 from xinrong.credit.choices import ModelStatus, Scope
-from xinrong.credit.features import DIMENSIONS, FEATURES, FEATURES_BY_NAME, feature_matrix
+from xinrong.credit.features import (
+    DIMENSIONS,
+    FEATURES,
+    FEATURES_BY_NAME,
+    TAX_GRADE_VALUE,
+    Feature,
+    feature_matrix,
+)
 from xinrong.credit.models import Authorisation, CreditProfile, ModelEvent, ScoreModel, ScoringRun
 from xinrong.credit.outcomes import PerformanceOverTime, ks_min_counts, performance_over_time
-from xinrong.credit.scorecard import BANKABLE_GRADE, Scorecard
+from xinrong.credit.reasons import zero_bin
+from xinrong.credit.scorecard import BANKABLE_GRADE, BinnedFeature, Scorecard
+from xinrong.credit.segments import SEGMENT_LABELS, model_cards
 from xinrong.credit.selectors.archive import authorisation_live
 from xinrong.credit.selectors.disputes import disputed_fact_ids
 from xinrong.credit.services import archive as archive_services
 from xinrong.credit.wording import (
+    GRADE,
+    VALUE_KINDS,
     bin_range,
-    bin_sentence,
     feature_label,
+    goal_text,
+    grade_goal,
+    grade_text,
     metric_rows,
+    reason_sentence,
+    state_text,
     training_rows,
     value_text,
 )
@@ -171,9 +187,10 @@ def _portrait_access(user: User, entity: MarketEntity) -> tuple[bool, Authorisat
 
 
 def reason_sentences(card: Scorecard, X: pd.DataFrame, codes: list[str]) -> list[tuple[str, str]]:
-    """Return the reasons behind a score as sentences ("近12个月纳税额低于3.28万元") with the
-    advice for what the enterprise can change itself ("" otherwise): the bin the entity's value
-    falls in, for each reason code (features of the scorecard, in the order given)."""
+    """Return the reasons behind a score as sentences in words ("被列为失信被执行人",
+    "纳税信用等级为D级", "近24个月有9个月欠缴社保", "近12个月纳税额低于3.28万元") with the advice
+    for what the enterprise can change itself ("" otherwise), for each reason code (features of
+    the scorecard, in the order given)."""
     bins = card.score(X).bins if len(X) else None
     index = {f.name: j for j, f in enumerate(card.features)}
     out = []
@@ -183,7 +200,8 @@ def reason_sentences(card: Scorecard, X: pd.DataFrame, codes: list[str]) -> list
             continue
         j = index.get(code)
         if j is not None and bins is not None:
-            text = bin_sentence(code, card.features[j], int(bins[j, 0]))
+            value = float(X[code].iloc[0]) if code in X.columns else None
+            text = reason_sentence(code, card.features[j], int(bins[j, 0]), value)
         else:
             text = _(spec.label)
         out.append((text, _(spec.advice) if spec.actionable else ""))
@@ -203,13 +221,13 @@ def portrait_read(
     improvements: list[Improvement] = []
     bankable = False
     if profile is not None:
-        card = Scorecard.from_json(profile.model.card)
+        X = feature_matrix(entity_ids=[entity.pk], as_of=as_of)
+        card = model_cards(profile.model.card).card_for_frame(X)  # the entity's segment's card
         dims = [
             (code, str(DIMENSIONS[code]), value)
             for code, value in profile.dimensions().items()
             if value is not None
         ]
-        X = feature_matrix(entity_ids=[entity.pk], as_of=as_of)
         reasons = reason_sentences(card, X, profile.reason_codes())
         features = [
             (_(f.label), value_text(f.name, float(X[f.name].iloc[0])), str(DIMENSIONS[f.dimension]))
@@ -247,58 +265,138 @@ def _grade_rank(card: Scorecard, grade: str) -> int:
 
 
 def _next_step(points: list[float], current: int, *, ordered: bool) -> int | None:
-    """Return the attainable better bin: the neighbour of ``current`` with more points.
+    """Return the attainable better bin of a growth feature (tax paid, insured headcount): the
+    nearest bin to ``current`` that adds a point (its neighbour, unless that adds less).
 
     The bins of a numeric feature are ordered, so the attainable change is one step (paying a
-    little more tax, one month less in arrears), not the card's best bin. From "missing" (the
-    last bin) and for categorical features, any real bin may be reached: the cheapest one that
-    adds points. None when no step adds a point.
+    little more tax), not the card's best bin. From "missing" (the last bin) and for
+    categorical features, any real bin may be reached: the cheapest one that adds points. None
+    when no step adds a point.
     """
     real = len(points) - 1  # the last bin is "missing"
     here = points[current]
     if ordered and current < real:
-        steps = [b for b in (current - 1, current + 1) if 0 <= b < real]
-    else:
-        steps = [b for b in range(real) if b != current]
+        # the nearest bins that add a point: the neighbour, or further when the neighbour
+        # adds less (two bins a few hundred yuan apart scoring alike); a reason that advises
+        # paying tax is then never left without a step
+        for distance in range(1, real):
+            steps = [b for b in (current - distance, current + distance) if 0 <= b < real]
+            better = [b for b in steps if points[b] - here >= 1.0]
+            if better:
+                return max(better, key=lambda b: points[b])
+        return None
+    steps = [b for b in range(real) if b != current]
     better = [b for b in steps if points[b] - here >= 1.0]
     if not better:
         return None
-    if ordered and current < real:
-        return max(better, key=lambda b: points[b])
     return min(better, key=lambda b: points[b])
 
 
+MIN_GAIN = 1.0  # points: a step that adds less is not worth offering
+
+
+@dataclass
+class _Step:
+    """One step of a feature's guidance: the bin it reaches and how it reads."""
+
+    target: int
+    text: str
+    state: str = ""  # where the step leaves the entity, when a further step follows ("B级")
+
+
+def _clear_steps(f: BinnedFeature, current: int) -> list[_Step]:
+    """A negative fact the enterprise can clear (arrears, overdue, listing, 失信): the whole
+    step, to the bin of 0, whatever the bins in between."""
+    z = zero_bin(f)
+    if z is None or current >= f.n_regular or z == current:
+        return []
+    if f.points[z] - f.points[current] < MIN_GAIN:
+        return []
+    return [_Step(z, goal_text(f.name, f, z))]
+
+
+def _grade_steps(f: BinnedFeature, current: int, value: float) -> list[_Step]:
+    """The tax credit grade: the next grade that adds points, then the best attainable one when
+    it adds more (grades are earned one evaluation at a time; M is given, not earned)."""
+    candidates = []
+    for b in range(f.n_regular):
+        letter = grade_goal(f, b, value)
+        if letter is not None and f.points[b] - f.points[current] >= MIN_GAIN:
+            candidates.append((TAX_GRADE_VALUE[letter], b, letter))
+    if not candidates:
+        return []
+    candidates.sort()
+    first, nearest, letter = candidates[0]
+    steps = [_Step(nearest, goal_text(f.name, f, nearest, grade=letter), grade_text(first))]
+    _v, best, best_letter = max(candidates, key=lambda c: (f.points[c[1]], -c[0]))
+    if f.points[best] - f.points[nearest] >= MIN_GAIN:
+        steps.append(_Step(best, goal_text(f.name, f, best, grade=best_letter)))
+    return steps
+
+
+def _growth_steps(f: BinnedFeature, current: int) -> list[_Step]:
+    step = _next_step(f.points, current, ordered=f.categories is None)
+    return [] if step is None else [_Step(step, goal_text(f.name, f, step))]
+
+
 def _improvements(card: Scorecard, X: pd.DataFrame, score: int) -> list[Improvement]:
-    """Attainable changes (one bin better, see ``_next_step``) ranked by the points they add,
-    applied one after another."""
+    """Attainable changes, each the whole step that matters, applied one after another with
+    the running score and grade.
+
+    - a negative fact the enterprise can clear (arrears, overdue loans, abnormal listing,
+      失信): clearing it, to the bin of 0, with all the points that gives;
+    - the tax credit grade: the next grade that adds points, then the best attainable;
+    - growth (tax paid, insured headcount): the next better bin.
+
+    The steps are taken largest gain first; a feature's second step (the best grade) only after
+    its first.
+    """
     bins = card.score(X).bins  # (features, 1)
-    options = []
+    kind = str(X["entity_type"].iloc[0]) if "entity_type" in X.columns else ""
+    chains: list[list[tuple[float, BinnedFeature, Feature, _Step]]] = []
     for j, f in enumerate(card.features):
         spec = FEATURES_BY_NAME.get(f.name)
-        if spec is None or not spec.actionable:
+        if spec is None or not spec.actionable or (kind and kind not in spec.applies_to):
             continue
         current = int(bins[j, 0])
-        step = _next_step(f.points, current, ordered=f.categories is None)
-        if step is not None:
-            value = float(X[f.name].iloc[0])
-            options.append((f.points[step] - f.points[current], f, spec, step, value))
-    options.sort(key=lambda o: -o[0])
+        value = float(X[f.name].iloc[0])
+        if spec.negative:
+            steps = _clear_steps(f, current)
+        elif VALUE_KINDS.get(f.name) == GRADE and f.categories is None:
+            steps = _grade_steps(f, current, value if current < f.n_regular else math.nan)
+        else:
+            steps = _growth_steps(f, current)
+        chain = []
+        here = current
+        for step in steps:
+            chain.append((f.points[step.target] - f.points[here], f, spec, step))
+            here = step.target
+        if chain:
+            chains.append(chain)
     out: list[Improvement] = []
     running = float(score)
-    for gain, f, spec, best, value in options:
+    reached: dict[str, str] = {}  # feature: where its previous step left it
+    while chains:
+        pick = max(range(len(chains)), key=lambda i: chains[i][0][0])  # heads, by gain
+        gain, f, spec, step = chains[pick].pop(0)
+        if not chains[pick]:
+            chains.pop(pick)
         running += gain
+        before = reached.get(f.name)
+        value = float(X[f.name].iloc[0])
         out.append(
             Improvement(
                 feature=f.name,
                 label=_(spec.label),
                 advice=_(spec.advice),
-                current=value_text(f.name, value),
-                target=bin_range(f.name, f, best),
+                current=state_text(f.name, value) if before is None else before,
+                target=step.text,
                 gain=round(gain),
                 score_after=round(running),
                 grade_after=str(card.grade(np.array([running]))[0]),
             )
         )
+        reached[f.name] = step.state or step.text
     return out
 
 
@@ -307,7 +405,7 @@ class ModelDetail:
     """A model version as the operator's page shows it."""
 
     model: ScoreModel
-    card: Scorecard
+    card: Scorecard  # the main card: scaling and grade bands (every segment's card shares them)
     features: list[dict[str, Any]]
     events: list[ModelEvent]
     runs: list[ScoringRun]
@@ -317,6 +415,9 @@ class ModelDetail:
     metrics: list[tuple[str, str]]  # (Chinese label, value)
     training: list[tuple[str, str]]
     drift: Drift | None = None  # the latest full scoring run's PSI, when past the threshold
+    # one (segment label, its features) per card; the label is "" for a single card
+    segments: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    honesty: ModelHonesty | None = None
 
     @property
     def bands(self) -> list[str]:
@@ -352,7 +453,7 @@ def model_drift(run: ScoringRun | None) -> Drift | None:
         return None
     features = sorted(
         (
-            (feature_label(name), float(value))
+            (psi_label(name), float(value))
             for name, value in (run.psi_features or {}).items()
             if value is not None and float(value) > PSI_DRIFT
         ),
@@ -371,29 +472,13 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
         raise NotFoundError(
             "model_not_found", _("评分模型 v%(v)d 不存在") % {"v": version}, {"field": "version"}
         )
-    card = Scorecard.from_json(model.card)
-    features = []
-    for f in card.features:
-        spec = FEATURES_BY_NAME.get(f.name)
-        features.append(
-            {
-                "name": f.name,
-                "label": _(spec.label) if spec else f.name,
-                "dimension": str(DIMENSIONS[spec.dimension]) if spec else "",
-                "iv": f.iv,
-                "coef": f.coef,
-                "bins": list(
-                    zip(
-                        [bin_range(f.name, f, i) for i in range(len(f.points))],
-                        f.counts,
-                        f.event_rates,
-                        f.woe,
-                        f.points,
-                        strict=True,
-                    )
-                ),
-            }
-        )
+    cards = model_cards(model.card)
+    card = cards.main
+    per_segment = [
+        (str(_(SEGMENT_LABELS.get(key, key))) if cards.segmented else "", _card_features(c))
+        for key, c in cards.items()
+    ]
+    features = _card_features(card)
     runs = list(model.runs.order_by("-started_at")[:30])
     full = [r for r in reversed(runs) if r.psi_score is not None]
     chart = {
@@ -405,7 +490,7 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
             for r in full
         ],
         "features": {
-            feature_label(name): value
+            psi_label(name): value
             for name, value in (full[-1].psi_features if full else {}).items()
         },
         "distribution": model.score_distribution,
@@ -427,10 +512,161 @@ def model_detail(*, user: User, version: int) -> ModelDetail:
         chart,
         grades,
         performance,
-        metric_rows(model.metrics),
-        training_rows(model.training),
+        metric_rows({k: v for k, v in model.metrics.items() if k not in HONESTY_METRICS}),
+        training_rows({k: v for k, v in model.training.items() if k not in HONESTY_TRAINING}),
         model_drift(full[-1] if full else None),
+        per_segment,
+        model_honesty(model),
     )
+
+
+def _bin_rows(f: BinnedFeature) -> list[tuple[Any, ...]]:
+    return list(
+        zip(
+            [bin_range(f.name, f, i) for i in range(len(f.points))],
+            f.counts,
+            f.event_rates,
+            f.woe,
+            f.points,
+            strict=True,
+        )
+    )
+
+
+def _card_features(card: Scorecard) -> list[dict[str, Any]]:
+    """A card's features as the model page lists them, the entity type's points last."""
+    features = []
+    for f in card.features:
+        spec = FEATURES_BY_NAME.get(f.name)
+        features.append(
+            {
+                "name": f.name,
+                "label": _(spec.label) if spec else f.name,
+                "dimension": str(DIMENSIONS[spec.dimension]) if spec else "",
+                "iv": f.iv,
+                "coef": f.coef,
+                "bins": _bin_rows(f),
+            }
+        )
+    if card.segment is not None:
+        f = card.segment
+        labels = [
+            "、".join(str(_(SEGMENT_LABELS.get(c, c))) for c in group)
+            for group in (f.categories or [])
+        ]
+        features.append(
+            {
+                "name": f.name,
+                "label": _("主体类型"),
+                "dimension": str(DIMENSIONS["basic"]),
+                "iv": f.iv,
+                "coef": f.coef,
+                "bins": list(
+                    zip(
+                        [*labels, _("缺失（无数据）")],
+                        f.counts,
+                        f.event_rates,
+                        f.woe,
+                        f.points,
+                        strict=True,
+                    )
+                ),
+            }
+        )
+    return features
+
+
+def psi_label(key: str) -> str:
+    """A feature PSI's label: the feature, and its segment for a segmented model's card."""
+    from xinrong.credit.services.scoring import PSI_SEGMENT_SEP
+
+    name, _sep, segment = key.partition(PSI_SEGMENT_SEP)
+    label = feature_label(name)
+    if segment:
+        return _("%(f)s（%(s)s）") % {"f": label, "s": _(SEGMENT_LABELS.get(segment, segment))}
+    return label
+
+
+# metrics and training facts the model page explains in sentences of its own
+HONESTY_METRICS = frozenset(
+    {
+        "segmented",
+        "cv_folds",
+        "cv_auc_single",
+        "cv_auc_segmented",
+        "segment_bads",
+        "segment_note",
+        "distinct_scores",
+    }
+)
+HONESTY_TRAINING = frozenset({"correlated_dropped"})
+
+
+@dataclass
+class ModelHonesty:
+    """What the model page says about segments, dropped duplicates and score granularity."""
+
+    segments: list[str]  # sentences: the two designs' CV AUC and the one kept
+    correlated: list[str]  # "从业人数与参保人数高度相关（0.97），保留参保人数"
+    distinct_scores: str  # a sentence, "" when not measured (older versions)
+    missing_rule: bool  # the version shrinks missing bins towards the worst bin
+
+
+def model_honesty(model: ScoreModel) -> ModelHonesty:
+    """Sentences on a version's segment choice, correlated features and distinct scores."""
+    m, t = model.metrics or {}, model.training or {}
+    segments: list[str] = []
+    if "cv_auc_single" in m:
+        folds = m.get("cv_folds", 5)
+        if m["cv_auc_single"] is not None:
+            segments.append(
+                _("一张评分卡（主体类型作为加减分）：%(k)d 折交叉验证 AUC %(auc).3f")
+                % {"k": folds, "auc": m["cv_auc_single"]}
+            )
+        else:
+            segments.append(_("样本太少，未做交叉验证"))
+        if m.get("cv_auc_segmented") is not None:
+            segments.append(
+                _("企业、个体工商户各用一张评分卡：%(k)d 折交叉验证 AUC %(auc).3f")
+                % {"k": folds, "auc": m["cv_auc_segmented"]}
+            )
+        elif m.get("segment_note") == "too_few_bads":
+            bads = "、".join(
+                f"{_(SEGMENT_LABELS.get(k, k))} {n}"
+                for k, n in (m.get("segment_bads") or {}).items()
+            )
+            segments.append(
+                _("分主体类型评分卡未评估：训练样本中某一类主体的坏样本少于 50 个（%(b)s）")
+                % {"b": bads}
+            )
+        elif m.get("segment_note") == "one_segment":
+            segments.append(_("分主体类型评分卡未评估：训练样本只有一类主体"))
+        segments.append(
+            _("采用：企业、个体工商户分别评分") if m.get("segmented") else _("采用：一张评分卡")
+        )
+    correlated = [
+        _("%(a)s与%(b)s高度相关（%(rho).2f），保留%(b)s%(seg)s")
+        % {
+            "a": feature_label(d["feature"]),
+            "b": feature_label(d["kept"]),
+            "rho": abs(float(d["rho"])),
+            "seg": (
+                _("（%(s)s评分卡）") % {"s": _(SEGMENT_LABELS[d["segment"]])}
+                if d.get("segment") in SEGMENT_LABELS
+                else ""
+            ),
+        }
+        for d in t.get("correlated_dropped") or []
+    ]
+    distinct = ""
+    if "distinct_scores" in m:
+        distinct = _(
+            "训练样本 %(n)d 个中共有 %(d)d 个不同的信用分。评分卡按分箱加分，分箱越粗，"
+            "不同分数越少：排序够用，但同分的主体在定价上无法再区分。"
+        ) % {"n": int(t.get("train_rows") or 0), "d": int(m["distinct_scores"])}
+    cards = model_cards(model.card)
+    missing_rule = all(f.missing_prior_rows > 0 for _k, c in cards.items() for f in c.features)
+    return ModelHonesty(segments, correlated, distinct, missing_rule)
 
 
 KS_CACHE_SECONDS = 6 * 3600
@@ -454,8 +690,6 @@ def model_performance(
     )
     result: PerformanceOverTime | None = cache.get(key)
     if result is None:
-        result = performance_over_time(
-            card=Scorecard.from_json(model.card), as_of=day, period=period
-        )
+        result = performance_over_time(card=model_cards(model.card), as_of=day, period=period)
         cache.set(key, result, KS_CACHE_SECONDS)
     return result

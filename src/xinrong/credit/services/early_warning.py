@@ -36,6 +36,17 @@ def loan_watch_start(*, entity: MarketEntity, institution: Organisation, referen
     )
 
 
+def loan_watches_start(*, watches: list[tuple[int, int, str]]) -> None:
+    """Start the watches of many outstanding loans at once: (entity id, institution id, reference).
+
+    For a lender's loan book imported in bulk; a reference already watched is left as it is."""
+    LoanWatch.objects.bulk_create(
+        [LoanWatch(entity_id=e, institution_id=i, reference=r) for e, i, r in watches],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+
+
 def loan_watch_end(*, institution: Organisation, reference: str) -> None:
     """Stop the early warnings of a loan that is settled (idempotent)."""
     LoanWatch.objects.filter(

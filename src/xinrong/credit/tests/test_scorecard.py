@@ -71,14 +71,16 @@ def test_values_on_a_split_go_to_the_right_bin_and_missing_to_its_own(fitted):
     assert f.bin_index(x).tolist() == [0, 1, len(f.splits) + 1]
 
 
-def test_reason_codes_are_the_features_losing_most_points(fitted):
+def test_reason_codes_are_the_features_furthest_below_the_population(fitted):
     card, X, *_ = fitted
     result = card.score(X.iloc[:200])
     top = scorecard.reasons(card, result, top=2)
-    _lows, highs = card.point_ranges()
+    means = np.array(
+        [np.dot(f.counts, f.points) / np.sum(f.counts) for f in card.features]
+    )  # the training population's mean points, not the best bin
     for row in range(200):
-        loss = highs - result.points[row]
-        expected = [j for j in np.argsort(-loss, kind="stable")[:2] if loss[j] > 1e-9]
+        short = means - result.points[row]
+        expected = [j for j in np.argsort(-short, kind="stable")[:2] if short[j] >= 0.15 * card.pdo]
         assert [j for j in top[row] if j >= 0] == expected
 
 

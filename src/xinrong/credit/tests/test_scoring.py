@@ -78,9 +78,11 @@ def test_features_come_from_visible_facts_within_retention(entity, source):
     X = feature_matrix(entity_ids=[entity.pk], as_of=today)
     row = X.loc[entity.pk]
     # the 12 months before this one: k = 1..12 → 2000 … 13000 yuan
-    assert row["tax_paid_12m"] == pytest.approx(sum(1000 * (k + 1) for k in range(12)) / 10_000)
+    # the 12 complete months before today's (k = 1..12): the running month k=0, delivered here
+    # early, is not in the window (features._Windows), though its grade is the latest known
+    assert row["tax_paid_12m"] == pytest.approx(sum(1000 * (k + 1) for k in range(1, 13)) / 10_000)
     assert row["tax_grade"] == 5.0  # latest period k=0 is grade A
-    assert row["tax_arrears_months"] == 3
+    assert row["tax_arrears_months"] == 2  # k = 1, 2 (k = 0 is the running month)
     assert (row["penalties_serious"], row["penalties_general"]) == (1, 1)
     assert (row["cases_defendant_36m"], row["dishonest"], row["case_amount_36m"]) == (1, 1, 5.0)
     # move the clock past the serious penalty's retention (publication end + 5 years)
@@ -215,15 +217,17 @@ def test_portrait_for_the_enterprise_and_for_fully_authorised_institutions(
     own = scoring_selectors.portrait_read(user=enterprise_user, entity=entity, channel="page")
     assert own.profile is not None and own.own
     assert {code for code, _l, _v in own.dimensions} == {"compliance", "tax"}
-    # tax grade C is in the worst bin: one step up (to B or M, the next bin, not straight to
-    # A) is the top guidance, and its gain is the difference of the card's points
-    tip = own.improvements[0]
+    # tax grade C is in the worst bin: the next grade that adds points (B: M is given to new
+    # firms, not earned) is the first step, in words, then the best attainable grade, A
+    tip, best = own.improvements
     tax = card.features[1]
     gain = tax.points[1] - tax.points[0]
-    assert tip.target == "为 B、M"  # the next bin, as a reader says it
-    assert (tip.current, own.reasons[0][0]) == ("C", "纳税信用等级为C、D")
+    assert tip.target == "纳税信用等级达到B级"
+    assert (tip.current, own.reasons[0][0]) == ("C级", "纳税信用等级为C级")
     assert (tip.feature, tip.gain) == ("tax_grade", round(gain))
     assert tip.score_after == round(own.profile.score + gain)
+    assert (best.current, best.target) == ("B级", "纳税信用等级达到A级")
+    assert best.score_after == round(own.profile.score + tax.points[2] - tax.points[0])
     with pytest.raises(PermissionDeniedError):
         scoring_selectors.portrait_read(user=bank_officer, entity=entity, channel="page")
     archive_services.authorisation_grant(
@@ -273,7 +277,9 @@ def test_a_completed_batch_rescores_the_entities_it_touched(
 def test_demo_seed_trains_activates_and_scores_everyone():
     from xinrong.web.seed import seed
 
-    report = seed(scale="demo", seed_value=7)
+    # the seed `make demo` runs (its loans leave enough bad outcomes to train on: about 50 bad
+    # of 500 is the floor, and a seed with 49 keeps v2 as a draft, as it should)
+    report = seed(scale="demo", seed_value=20221)
     # v1 learns the synthetic process; v2, trained on the seeded loans' outcomes, replaces it
     model, platform = ScoreModel.objects.order_by("version")
     assert model.status == "retired" and platform.status == "active"
@@ -423,6 +429,9 @@ def test_a_correction_that_drops_the_score_alerts_the_lender_at_once(
         ([50, 35, 20, 10, 5], 2, True, 1),  # a descending trend steps down
         ([10, 20, 35, 50, 5], 3, True, None),  # already in the best bin
         ([10, 30, 20, 15, 5], 2, True, 1),  # of two better neighbours, the one adding more
+        # the neighbour adds under a point (70.5 → 70.9): the nearest bin that adds one
+        ([70.5, 70.9, 77.1, 118.7, 74.9], 0, True, 2),
+        ([70.5, 70.9, 70.0, 70.2, 74.9], 0, True, None),
         ([10, 20, 35, 50, 5], 4, True, 0),  # from "missing": the cheapest real bin above it
         ([10, 20, 35, 50, 40], 4, True, 3),
         ([30, 10, 20, 5], 1, False, 2),  # categorical: the cheapest better group

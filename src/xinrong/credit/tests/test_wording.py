@@ -37,7 +37,7 @@ def test_tax_paid_bins_read_as_sentences_in_yuan_and_wan_yuan():
     assert bin_sentence("tax_paid_12m", f, 3) == "近12个月纳税额不低于3.2万元"
     assert bin_sentence("tax_paid_12m", f, 0) == "近12个月纳税额低于328元"
     assert bin_range("tax_paid_12m", f, 1) == "在 328 元 至 9,930 元 之间"
-    assert bin_sentence("tax_paid_12m", f, 4) == "近12个月纳税额缺失（无数据）"
+    assert bin_sentence("tax_paid_12m", f, 4) == "平台尚无近12个月纳税额的数据"
 
 
 def test_counts_read_as_whole_numbers_with_their_unit():
@@ -88,9 +88,30 @@ def test_every_feature_reads_without_codes_or_intervals():
 def test_metric_and_training_names_read_in_chinese():
     rows = dict(metric_rows({"auc_train": 0.8123, "outcomes": "synthetic", "iv": {}}))
     assert rows == {"训练集 AUC": "0.8123", "训练结果来源": "合成数据（潜在风险→违约）"}
-    rows = dict(training_rows({"data": "platform", "bad_rate": 0.05, "split": "stratified 70/30"}))
+    rows = dict(
+        training_rows(
+            {
+                "data": "platform",
+                "bad_rate": 0.05,
+                "split": "stratified 70/30",
+                "refit": "all rows",
+            }
+        )
+    )
     assert rows == {
         "训练数据": "平台贷款结果",
         "坏样本率": "5%",
         "样本划分": "分层抽样：70% 训练，30% 测试",
+        "入库评分卡": "按同一设计用全部样本重新拟合（测试指标来自70%样本拟合的评分卡）",
     }
+
+
+def test_a_grade_goal_is_never_a_sanction_for_an_entity_with_no_grade():
+    from xinrong.credit.wording import grade_goal
+
+    g = _binned("tax_grade", [2.5, 4.5])  # bins: C/D, B/M, A
+    nan = float("nan")
+    assert grade_goal(g, 0, nan) is None  # not "达到D级" for a shop with no tax grade
+    assert grade_goal(g, 1, nan) == "B" and grade_goal(g, 2, nan) == "A"
+    assert grade_goal(g, 0, 1.0) == "C"  # from D, C is a step up
+    assert grade_goal(g, 1, 2.0) == "B"

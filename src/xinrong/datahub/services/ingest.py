@@ -23,12 +23,14 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError
+from xinrong.common.masking import mask_id_number
 from xinrong.datahub import columnar, limits
 from xinrong.datahub import rows as row_io
-from xinrong.datahub.categories import CATEGORIES, CategorySpec
+from xinrong.datahub.categories import CATEGORIES, REGISTRY_CATEGORY, CategorySpec
 from xinrong.datahub.choices import BatchStatus
 from xinrong.datahub.crossval import conflicts_detect
 from xinrong.datahub.models import Fact, IngestBatch, RowError, Source, UnresolvedRow
+from xinrong.datahub.services import registry as registry_door
 from xinrong.datahub.services.facts import facts_store, first_seen
 from xinrong.datahub.signals import batch_completed
 from xinrong.enterprises.models import MarketEntity
@@ -478,8 +480,13 @@ def batch_reset(batch: IngestBatch, *, keep_status: bool = False) -> None:
         IngestBatch.objects.filter(pk=batch.pk).update(**fields)
 
 
-def _original_rows(chunk: columnar.Chunk, numbers: set[int]) -> dict[int, dict[str, str]]:
-    """Return the cells of the given rows as delivered (non-empty text by field key)."""
+def _original_rows(
+    chunk: columnar.Chunk, numbers: set[int], sensitive: frozenset[str] = frozenset()
+) -> dict[int, dict[str, str]]:
+    """Return the cells of the given rows as delivered (non-empty text by field key).
+
+    Cells of ``sensitive`` fields (an ID number) are kept masked.
+    """
     if not numbers:
         return {}
     positions = [i for i, n in enumerate(chunk.numbers.tolist()) if n in numbers]
@@ -488,9 +495,34 @@ def _original_rows(chunk: columnar.Chunk, numbers: set[int]) -> dict[int, dict[s
     out: dict[int, dict[str, str]] = {}
     for j, i in enumerate(positions):
         out[int(chunk.numbers[i])] = {
-            k: str(v)[:1000] for k, values in columns.items() if (v := values[j]) not in (None, "")
+            k: (mask_id_number(str(v)) if k in sensitive else str(v)[:1000])
+            for k, values in columns.items()
+            if (v := values[j]) not in (None, "")
         }
     return out
+
+
+def _row_errors(
+    batch: IngestBatch,
+    spec: CategorySpec,
+    chunk: columnar.Chunk,
+    errors: list[tuple[int, str, str, str]],
+) -> list[RowError]:
+    """Return the stored form of a chunk's errors, with sensitive values masked."""
+    keys = frozenset(f.key for f in spec.all_fields if f.sensitive)
+    headers = {_(f.header) for f in spec.all_fields if f.sensitive}
+    originals = _original_rows(chunk, {n for n, _c, _v, _r in errors}, keys)
+    return [
+        RowError(
+            batch=batch,
+            row_number=n,
+            column=col,
+            value=mask_id_number(val) if col in headers and val else val,
+            rule=rule,
+            cells=originals.get(n, {}),
+        )
+        for n, col, val, rule in errors
+    ]
 
 
 def _ingest_rows(
@@ -514,6 +546,11 @@ def _ingest_rows(
     }
     row_limit, error_room = limits.max_rows(), limits.stored_errors()
     run = batch.started_at
+    door = (
+        registry_door.RegistryState(codes=registry, known=registry.ids, absent=registry.absent)
+        if spec.code == REGISTRY_CATEGORY
+        else None
+    )
     for chunk in chunks:
         last_row = int(chunk.numbers.max())
         if last_row - 1 > row_limit:  # row 1 is the header; empty rows count too
@@ -525,25 +562,38 @@ def _ingest_rows(
                 % {"n": f"{row_limit:,}"}
             )
         checked = columnar.check_chunk(spec, chunk, registry)
+        if door is not None:  # the registry: rows create and update market entities
+            with transaction.atomic():
+                outcome = registry_door.chunk_apply(
+                    batch=batch, spec=spec, chunk=chunk, checked=checked, state=door
+                )
+                counts["received"] += len(chunk)
+                counts["rejected"] += int((~checked.ok).sum())
+                counts["errors_total"] += len(checked.errors)
+                counts["accepted"] += outcome.accepted
+                counts["duplicates"] += outcome.duplicates
+                errors = _row_errors(batch, spec, chunk, checked.errors[: max(error_room, 0)])
+                error_room -= len(errors)
+                RowError.objects.bulk_create(errors, batch_size=2000)
+                if not IngestBatch.objects.filter(pk=batch.pk, started_at=run).update(
+                    processed=counts["received"],
+                    heartbeat_at=timezone.now(),
+                    **{k: v for k, v in counts.items() if k != "received"},
+                ):
+                    raise _SupersededError
+            # new entities have no other source's facts: cross-validation reads only the others
+            touched.update(outcome.updated)
+            if progress is not None:
+                batch.refresh_from_db()
+                progress(batch)
+            continue
         counts["received"] += len(chunk)
         good = np.flatnonzero(checked.ok)
         counts["rejected"] += len(chunk) - len(good)
         counts["errors_total"] += len(checked.errors)
         # only the first errors are stored; the rest are counted (a bad file must not flood
         # the database: see docs/security.md)
-        kept = checked.errors[: max(error_room, 0)]
-        originals = _original_rows(chunk, {n for n, _c, _v, _r in kept})
-        errors = [
-            RowError(
-                batch=batch,
-                row_number=n,
-                column=col,
-                value=val,
-                rule=rule,
-                cells=originals.get(n, {}),
-            )
-            for n, col, val, rule in kept
-        ]
+        errors = _row_errors(batch, spec, chunk, checked.errors[: max(error_room, 0)])
         error_room -= len(errors)
         take = pa.array(good)
         values = {k: v.take(take) for k, v in checked.values.items()}
@@ -603,7 +653,12 @@ def _ingest_rows(
         **counts,
     ):
         raise _SupersededError
-    found = conflicts_detect(touched, delivered=delivered, submitter_id=batch.created_by_id)
+    # a registry delivery changes the registry side of every registry-vs-department rule
+    found = conflicts_detect(
+        touched,
+        delivered=None if door is not None else delivered,
+        submitter_id=batch.created_by_id,
+    )
     IngestBatch.objects.filter(pk=batch.pk).update(conflicts=found)
     batch_id = batch.pk
     batch_owner_notify(batch_id=batch_id)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
@@ -23,8 +27,16 @@ from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CATEGORIES, CategorySpec
 from xinrong.datahub.choices import BatchChannel, Cadence
-from xinrong.datahub.models import IngestBatch, RowError, Source, UnresolvedRow
+from xinrong.datahub.models import (
+    IngestBatch,
+    PendingPlatformEvent,
+    RowError,
+    Source,
+    UnresolvedRow,
+)
 from xinrong.datahub.services.ingest import batch_run, delivery_check
+
+logger = logging.getLogger(__name__)
 
 
 def source_create(
@@ -235,6 +247,7 @@ LOAN_ROW_KEYS = (
     "renewal",
 )
 _LOAN_REQUIRED = frozenset(LOAN_ROW_KEYS[:5])
+_LOAN_ALLOWED = frozenset(LOAN_ROW_KEYS)
 _ROW_ERRORS_NAMED = 5
 
 
@@ -278,24 +291,28 @@ def _loan_cell(value: Any) -> str:
     return str(value).strip()
 
 
+def _loan_keys_check(i: int, row: dict[str, Any]) -> None:
+    """Refuse a loan-event dict with a missing or unknown key (a programming error)."""
+    keys = set(row)
+    unknown, missing = keys - _LOAN_ALLOWED, _LOAN_REQUIRED - keys
+    if unknown or missing:
+        raise ApplicationError(
+            "invalid_loan_rows",
+            _("第 %(i)d 行（rows[%(i)d]）的键不正确：缺少 %(missing)s，多余 %(unknown)s")
+            % {
+                "i": i,
+                "missing": "、".join(sorted(missing)) or "-",
+                "unknown": "、".join(sorted(map(str, unknown))) or "-",
+            },
+            {"field": f"rows[{i}]", "allowed": list(LOAN_ROW_KEYS)},
+            status=422,
+        )
+
+
 def _loan_chunk(rows: list[dict[str, Any]]) -> columnar.Chunk:
     """Turn loan-event dicts into one column chunk; row numbers are list indexes."""
-    allowed = frozenset(LOAN_ROW_KEYS)
     for i, row in enumerate(rows):
-        keys = set(row)
-        unknown, missing = keys - allowed, _LOAN_REQUIRED - keys
-        if unknown or missing:
-            raise ApplicationError(
-                "invalid_loan_rows",
-                _("第 %(i)d 行（rows[%(i)d]）的键不正确：缺少 %(missing)s，多余 %(unknown)s")
-                % {
-                    "i": i,
-                    "missing": "、".join(sorted(missing)) or "-",
-                    "unknown": "、".join(sorted(map(str, unknown))) or "-",
-                },
-                {"field": f"rows[{i}]", "allowed": list(LOAN_ROW_KEYS)},
-                status=422,
-            )
+        _loan_keys_check(i, row)
     cells = {
         key: pa.array([_loan_cell(row.get(key)) for row in rows], pa.string())
         for key in LOAN_ROW_KEYS
@@ -398,3 +415,156 @@ def platform_loan_events_record(*, rows: list[dict[str, Any]], note: str = "") -
             status=422,
         )
     return batch
+
+
+# ---------------------------------------------------------------- the outbox of live loan events
+
+FLUSH_REQUEST = "datahub.platform_events_flush"
+FLUSH_PART = 5_000  # events recorded per ingest batch, each part in one transaction
+_DELETE_PART = 900  # ids per DELETE (SQLite's parameter limit)
+
+
+@dataclass
+class FlushReport:
+    """What one flush of the outbox did."""
+
+    recorded: int = 0  # events recorded as facts (or found already recorded)
+    refused: int = 0  # events kept in the outbox with their error
+    batches: int = 0  # ingest batches written
+
+
+def platform_loan_event_enqueue(*, row: dict[str, Any], note: str = "") -> PendingPlatformEvent:
+    """Keep one live loan event in the outbox, in the caller's transaction, and after the
+    commit ask for the coalesced flush that records it (``platform_events_flush``).
+
+    ``row`` has the keys of ``platform_loan_events_record`` (checked here: a wrong key fails
+    the caller, as it always did); its values are kept as the text a delivery carries, so the
+    flush validates and stores them exactly as a direct call would. The event is as durable
+    as the caller's own writes: committed with them, or rolled back with them.
+    """
+    _loan_keys_check(0, row)
+    event = PendingPlatformEvent.objects.create(
+        row={key: _loan_cell(row.get(key)) for key in LOAN_ROW_KEYS}, note=note[:255]
+    )
+    # robust: a failure to queue must not turn a committed call into an error; the event
+    # waits in the outbox for the next request or the periodic flush
+    transaction.on_commit(platform_events_flush_request, robust=True)
+    return event
+
+
+def platform_events_flush_request() -> bool:
+    """Queue the coalesced flush unless one is already queued; return whether this call did.
+
+    The flush starts ``XINRONG_EVENT_FLUSH_SECONDS`` after the first request (on a backend
+    that can defer a task), so the events of that window go into one batch.
+    """
+    from xinrong.datahub.services.coalesce import task_request
+    from xinrong.datahub.tasks import platform_events_flush_task
+
+    return task_request(
+        name=FLUSH_REQUEST,
+        task=platform_events_flush_task,
+        delay_seconds=float(getattr(settings, "XINRONG_EVENT_FLUSH_SECONDS", 2)),
+    )
+
+
+def platform_events_flush(*, part: int = FLUSH_PART) -> FlushReport:
+    """Record every pending loan event of the outbox as facts, ``part`` events per batch.
+
+    Each part is one transaction: its events are locked (PostgreSQL skips the ones a
+    concurrent flush holds), recorded through ``platform_loan_events_record`` and deleted, so
+    an event becomes a fact exactly once however flushes race or crash (a crash rolls the part
+    back and leaves its events for the next flush). An event the pipeline refuses is set aside
+    with its error (see ``platform_events_refused``) and the others are recorded.
+    """
+    report = FlushReport()
+    while True:
+        with transaction.atomic():
+            waiting = PendingPlatformEvent.objects.filter(failed_at__isnull=True).order_by("id")
+            if connection.features.has_select_for_update_skip_locked:
+                waiting = waiting.select_for_update(skip_locked=True)
+            events = list(waiting[:part])
+            if not events:
+                return report
+            batches, refused = _events_record(events)
+            bad = {event.pk for event, _error in refused}
+            done = [event.pk for event in events if event.pk not in bad]
+            for start in range(0, len(done), _DELETE_PART):
+                PendingPlatformEvent.objects.filter(
+                    pk__in=done[start : start + _DELETE_PART]
+                ).delete()
+            now = timezone.now()
+            for event, error in refused:
+                event.failed_at, event.error = now, error
+            PendingPlatformEvent.objects.bulk_update(
+                [event for event, _error in refused], ["failed_at", "error"], batch_size=500
+            )
+        for event, error in refused:
+            logger.error(
+                "platform loan event %s (%s) not recorded: %s", event.pk, event.note, error
+            )
+        report.recorded += len(done)
+        report.refused += len(refused)
+        report.batches += batches
+
+
+def _events_record(
+    events: list[PendingPlatformEvent],
+) -> tuple[int, list[tuple[PendingPlatformEvent, str]]]:
+    """Record the events as one batch; return how many batches were written and the refused
+    events with their errors.
+
+    When the pipeline names bad rows they are set aside and the rest recorded; any other
+    failure halves the events until the bad one is alone (a few more batches, only then).
+    A lost database connection is not a bad row: it propagates and nothing is set aside.
+    """
+    note = events[0].note if len(events) == 1 else ""
+    error: str
+    try:
+        with transaction.atomic():
+            platform_loan_events_record(
+                rows=[event.row for event in events],
+                note=note or _("平台贷款事件 %(n)d 条") % {"n": len(events)},
+            )
+        return 1, []
+    except (OperationalError, InterfaceError):
+        raise
+    except ApplicationError as exc:
+        error = exc.message
+        reasons: dict[int, str] = {}
+        for named in exc.extra.get("errors", []):
+            row = named.get("row")
+            if isinstance(row, int) and 0 <= row < len(events):
+                reasons.setdefault(
+                    row, f"{named.get('key')}“{named.get('value')}”：{named.get('rule')}"
+                )
+        if reasons:
+            refused = [(events[i], reasons[i]) for i in sorted(reasons)]
+            rest = [event for i, event in enumerate(events) if i not in reasons]
+            if not rest:
+                return 0, refused
+            batches, more = _events_record(rest)
+            return batches, refused + more
+    except Exception as exc:  # a fault the pipeline did not name: find the row by halving
+        logger.exception("platform loan events: recording %d events failed", len(events))
+        error = f"{type(exc).__name__}: {exc}"
+    if len(events) == 1:
+        return 0, [(events[0], error)]
+    middle = len(events) // 2
+    first, refused_first = _events_record(events[:middle])
+    second, refused_second = _events_record(events[middle:])
+    return first + second, refused_first + refused_second
+
+
+def platform_events_refused() -> list[PendingPlatformEvent]:
+    """Return the events a flush refused, oldest first, with their errors (for the operator)."""
+    return list(PendingPlatformEvent.objects.filter(failed_at__isnull=False).order_by("id"))
+
+
+def platform_events_retry(*, ids: list[int] | None = None) -> int:
+    """Put refused events back in the outbox (all, or those ``ids``) for the next flush, e.g.
+    after the entity they name was registered; return how many."""
+    refused = PendingPlatformEvent.objects.filter(failed_at__isnull=False)
+    if ids is not None:
+        refused = refused.filter(pk__in=ids)
+    return refused.update(failed_at=None, error="")

@@ -158,6 +158,12 @@ def seed_financing(
         )
     )
     borrowers = sorted(chosen)
+    # the demo enterprise owner always has an application in progress on first login
+    waiting = set(
+        MarketEntity.objects.filter(organisation__users__username=DEMO_BORROWERS[0]).values_list(
+            "pk", flat=True
+        )
+    )
     facts = entity_facts(entity_ids=borrowers)
     now = timezone.now()
     today = timezone.localdate()
@@ -176,8 +182,10 @@ def seed_financing(
             continue
         # a loan comes at least half a year after the business started
         age = (f.years_in_business or 0) * 365.25
-        if rng.random() < pipeline_share or age < 200:
+        if rng.random() < pipeline_share or age < 200 or entity_id in waiting:
             status = rng.choices([s for s, _w in PIPELINE], weights)[0]
+            if entity_id in waiting:
+                status = S.SUBMITTED  # the demo owner's application waits at its bank
             submitted = now - dt.timedelta(days=rng.uniform(0.2, 12))
         else:
             status = S.DISBURSED

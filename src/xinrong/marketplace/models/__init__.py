@@ -9,7 +9,7 @@ from xinrong.marketplace.models.capital_market import (
 )
 from xinrong.marketplace.models.demands import Demand, DemandEvent
 from xinrong.marketplace.models.guarantees import GuaranteeRequest, GuaranteeRequestEvent
-from xinrong.marketplace.models.loans import Loan, LoanInstalment, Repayment
+from xinrong.marketplace.models.loans import Loan, LoanInstalment, LoanSubsidy, Repayment
 from xinrong.marketplace.models.products import Product, ProductEvent, ProductVersion
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Loan",
     "LoanApplication",
     "LoanInstalment",
+    "LoanSubsidy",
     "Product",
     "ProductEvent",
     "ProductVersion",

@@ -77,7 +77,10 @@ class LoanApplication(TimeStampedModel):
         Authorisation,
         verbose_name=_("信息查询授权"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="loan_applications",
+        help_text=_("企业申请时授予的查询授权；机构导入的历史贷款没有平台上的授权"),
     )
     amount = models.DecimalField(_("申请金额（元）"), max_digits=16, decimal_places=2)
     term_months = models.PositiveSmallIntegerField(_("申请期限（月）"))
@@ -134,6 +137,11 @@ class LoanApplication(TimeStampedModel):
     contract_no = models.CharField(_("合同编号"), max_length=64, blank=True, default="")
     contract_signed_on = models.DateField(_("签约日期"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    imported = models.BooleanField(
+        _("历史导入"),
+        default=False,
+        help_text=_("机构接入平台时批量导入的存量贷款，未在平台上办理申请流程"),
+    )
 
     class Meta:
         verbose_name = _("贷款申请")

@@ -104,6 +104,13 @@ class GuaranteeRequest(TimeStampedModel):
                 condition=Q(fee_amount__isnull=True) | Q(fee_amount__gte=0),
                 name="marketplace_guaranteerequest_fee_nonnegative",
             ),
+            # a provider's letter (policy) numbers identify its letters: one number, one letter
+            models.UniqueConstraint(
+                fields=["provider", "letter_no"],
+                condition=~Q(letter_no=""),
+                name="mkt_guar_provider_letter_no_uniq",
+                violation_error_message=_("本机构已有相同编号的保函/保单"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -63,6 +63,14 @@ class Loan(TimeStampedModel):
     )
     settled_on = models.DateField(_("结清日期"), null=True, blank=True)
     defaulted_on = models.DateField(_("违约认定日期"), null=True, blank=True)
+    history_digest = models.CharField(
+        _("导入内容摘要"),
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("历史导入时该笔贷款报文的 SHA-256；同一借据号再次导入时据此判断内容是否相同"),
+    )
 
     class Meta:
         verbose_name = _("贷款")
@@ -155,3 +163,36 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} · {self.paid_on} · {self.amount} 元"
+
+
+class LoanSubsidy(models.Model):
+    """Money a government measure paid toward a loan's interest (贴息), as the loan shows it.
+
+    Written only by ``marketplace.services.loans.loan_subsidy_record`` (the policy module calls it
+    when the lender has confirmed a subsidy line and it is granted); ``reference`` names the
+    source row so that recording the same subsidy twice keeps one row. It lowers the loan's total
+    cost of financing (``marketplace.costs.loan_cost``).
+    """
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("贷款"), on_delete=models.CASCADE, related_name="subsidies"
+    )
+    amount = models.DecimalField(_("贴息金额（元）"), max_digits=16, decimal_places=2)
+    period_start = models.DateField(_("计息期间自"))
+    period_end = models.DateField(_("计息期间至"))
+    title = models.CharField(_("政策措施"), max_length=200)
+    reference = models.CharField(_("来源编号"), max_length=64, unique=True)
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("贷款贴息")
+        verbose_name_plural = _("贷款贴息")
+        ordering = ["loan_id", "period_start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="marketplace_loansubsidy_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} · {self.period_start}~{self.period_end} · {self.amount} 元"

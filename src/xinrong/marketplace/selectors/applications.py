@@ -22,6 +22,7 @@ from xinrong.marketplace.choices import ACTIVE_STATUSES, PENDING_STATUSES
 from xinrong.marketplace.eligibility import entity_facts
 from xinrong.marketplace.matching import catalogue, rank_products
 from xinrong.marketplace.models import ApplicationEvent, Demand, LoanApplication, Product
+from xinrong.marketplace.rules import guarantee_backed_q
 from xinrong.marketplace.selectors.common import user_entity
 from xinrong.marketplace.selectors.products import products_by_id
 from xinrong.reference import divisions
@@ -30,10 +31,13 @@ from xinrong.reference import divisions
 
 
 def applications_visible(
-    *, user: User, status: str | None = None, late_only: bool = False
+    *, user: User, status: str | None = None, late_only: bool = False, backed: bool = False
 ) -> QuerySet[LoanApplication]:
     """Return the applications the user may see: its entity's, its institution's, or (operator)
-    all of them; a regional sub-station sees its region's. Newest first."""
+    all of them; a regional sub-station sees its region's. Newest first.
+
+    ``backed``: a guarantor or insurer also sees the applications its open guarantee requests
+    back (``rules.guarantee_backed_q``) — the page of one application, not the lender's lists."""
     qs = LoanApplication.objects.select_related(
         "entity", "product", "institution", "product_version"
     )
@@ -41,7 +45,9 @@ def applications_visible(
         entity = user_entity(user=user)
         qs = qs.filter(entity=entity) if entity is not None else qs.none()
     elif is_institution.test(user):  # its own institution's
-        qs = qs.filter(institution_id=user.organisation_id)
+        own = Q(institution_id=user.organisation_id)
+        backing = guarantee_backed_q(user) if backed else None
+        qs = qs.filter(own | backing if backing is not None else own)
     elif is_central_operator_staff(user):
         pass
     elif is_substation_staff(user):
@@ -58,8 +64,9 @@ def applications_visible(
 
 
 def application_visible_get(*, user: User, pk: int) -> LoanApplication:
-    """Return one application the user may see, or 404 (never reveal others' applications)."""
-    app = applications_visible(user=user).filter(pk=pk).first()
+    """Return one application the user may see, or 404 (never reveal others' applications); a
+    guarantor or insurer also opens the applications its open guarantee requests back."""
+    app = applications_visible(user=user, backed=True).filter(pk=pk).first()
     if app is None:
         raise NotFoundError("not_found", _("贷款申请不存在"))
     return app

@@ -406,7 +406,8 @@ def application_reject(
         app.decided_at = now
         app.closed_at = now
         app.sla_due_at = None
-        authorisation_end(authorisation=app.authorisation)
+        if app.authorisation is not None:  # imported history has no platform consent
+            authorisation_end(authorisation=app.authorisation)
 
     return _apply(
         application,
@@ -428,7 +429,8 @@ def application_withdraw(
     def update(app: LoanApplication) -> None:
         app.closed_at = timezone.now()
         app.sla_due_at = None
-        authorisation_revoke(authorisation=app.authorisation, actor=actor)
+        if app.authorisation is not None:  # imported history has no platform consent
+            authorisation_revoke(authorisation=app.authorisation, actor=actor)
 
     return _apply(application, "withdraw", actor=actor, note=note, update=update)
 
@@ -453,6 +455,15 @@ def application_sign(
             )
         if day > timezone.localdate():
             raise ValidationError({"signed_on": _("签约日期不能晚于今天")}, code="future")
+        applied_on = timezone.localdate(app.submitted_at)
+        if day < applied_on:
+            raise ValidationError(
+                {
+                    "signed_on": _("签约日期 %(s)s 早于申请日期 %(a)s：合同不能在申请之前签订")
+                    % {"s": day.isoformat(), "a": applied_on.isoformat()}
+                },
+                code="before_application",
+            )
         app.contract_no = contract_no
         app.contract_signed_on = day
 
@@ -530,6 +541,8 @@ def application_refer(
             {"products": _("一次最多转介 %(n)s 个产品") % {"n": REFER_LIMIT}}, code="too_many"
         )
     auth = app.authorisation
+    if auth is None and not consent_scope:  # imported history carries no consent to reuse
+        raise ValidationError({"consent_scope": _("请选择授权范围")}, code="required")
     new = []
     for product in chosen:
         version = product.current_version
@@ -547,8 +560,10 @@ def application_refer(
                     entity=app.entity,
                     product=product,
                     data=data,
-                    consent_scope=consent_scope or auth.scope,
-                    consent_categories=(consent_categories if consent_scope else auth.categories),
+                    consent_scope=consent_scope or (auth.scope if auth else ""),
+                    consent_categories=(
+                        consent_categories if consent_scope or auth is None else auth.categories
+                    ),
                     consent_days=consent_days or DEFAULT_CONSENT_DAYS,
                     demand=app.demand,
                     renewal_of=app.renewal_of,

@@ -18,7 +18,10 @@ from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.common.templatetags.money import amount_text
 from xinrong.credit.services.archive import authorisation_end
 from xinrong.credit.services.early_warning import loan_watch_end, loan_watch_start
-from xinrong.datahub.services.sources import platform_loan_events_record
+from xinrong.datahub.services.sources import (
+    platform_loan_event_enqueue,
+    platform_loan_events_record,
+)
 from xinrong.enterprises.models import MarketEntity
 from xinrong.marketplace.choices import ApplicationStatus, LoanStatus
 from xinrong.marketplace.models import Loan, LoanApplication, LoanInstalment, Repayment
@@ -151,10 +154,12 @@ def _loan_fact(
     amount: Decimal | None = None,
     overdue_days: int | None = None,
 ) -> None:
-    """Record the event as a platform fact in the same transaction: credit scores loan history
-    and trains on platform outcomes from these facts, and rescoring follows the batch."""
-    platform_loan_events_record(
-        rows=[loan_event_row(loan, event=event, on=on, amount=amount, overdue_days=overdue_days)],
+    """Keep the event for datahub in the same transaction: credit scores loan history and
+    trains on platform outcomes from these facts. A coalesced flush records the events of a few
+    seconds as one ingest batch (one rescoring follows), rather than a batch per call; the
+    loan's own pages read the loan tables, not these facts."""
+    platform_loan_event_enqueue(
+        row=loan_event_row(loan, event=event, on=on, amount=amount, overdue_days=overdue_days),
         note=f"{loan.number} {event}",
     )
 
@@ -263,7 +268,8 @@ def _loan_roll_over(old: Loan, *, by: Loan, actor: User, via_api: bool) -> None:
         data={"renewed_by": by.number},
         update=_closed,
     )
-    authorisation_end(authorisation=app.authorisation)
+    if app.authorisation is not None:  # imported history has no platform consent
+        authorisation_end(authorisation=app.authorisation)
 
 
 def _closed(app: LoanApplication) -> None:
@@ -370,7 +376,8 @@ def loan_repayment_record(
     if settled:
         _loan_fact(loan, event="settled", on=day)
         loan_watch_end(institution=loan.institution, reference=loan.number)
-        authorisation_end(authorisation=app.authorisation)
+        if app.authorisation is not None:  # imported history has no platform consent
+            authorisation_end(authorisation=app.authorisation)
         _apply(app, "settle", actor=actor, via_api=via_api, data=data, update=_closed)
     else:
         _apply(app, "repay", actor=actor, via_api=via_api, data=data, target=target)

@@ -489,9 +489,13 @@ def test_repayments_overdue_and_settlement(enterprise_user, entity, product, ban
     app.refresh_from_db()
     assert loan.status == LoanStatus.SETTLED and loan.outstanding == 0 and app.status == S.SETTLED
     assert sum(r.principal for r in loan.repayments.all()) == Decimal("120000")
-    # every loan event is a platform fact that credit scores and trains on
+    # every loan event is a platform fact that credit scores and trains on, once the coalesced
+    # flush has run (the worker's task; here by hand, as the test's transaction never commits)
     from xinrong.datahub.models import Fact
+    from xinrong.datahub.services.sources import platform_events_flush
 
+    assert not Fact.objects.filter(category="loan", reference_no=loan.number).exists()
+    assert platform_events_flush().recorded == 5
     events = list(
         Fact.objects.filter(entity=entity, category="loan", reference_no=loan.number)
         .order_by("id")
@@ -651,6 +655,7 @@ def test_a_late_repayment_records_how_late_it_was_paid(enterprise_user, entity, 
     """The repaid fact carries the days past due on the payment day (the portrait's longest
     days overdue and the archive's 逾期还款 read it), not the days left after paying."""
     from xinrong.datahub.models import Fact
+    from xinrong.datahub.services.sources import platform_events_flush
 
     loan = _disbursed(enterprise_user, entity, bank, operator, days_ago=45, code="LATE-7")
     first_due = loan.instalments.order_by("due_on").values_list("due_on", flat=True).first()
@@ -659,6 +664,7 @@ def test_a_late_repayment_records_how_late_it_was_paid(enterprise_user, entity, 
     loan_services.loan_repayment_record(
         loan=loan, actor=bank["loan_officer"], amount=owed, paid_on=paid_on
     )
+    platform_events_flush()
     facts = [f.values() for f in Fact.objects.filter(category="loan", entity=entity)]
     repaid = [v for v in facts if v.get("event") == "repaid"]
     assert len(repaid) == 1 and repaid[0]["overdue_days"] == "7"

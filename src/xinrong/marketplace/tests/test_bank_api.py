@@ -23,7 +23,7 @@ from django.utils import timezone
 from xinrong.accounts.services.api_keys import api_key_create, api_key_revoke
 from xinrong.credit.models import QueryLog
 from xinrong.marketplace.choices import ApplicationEventKind, ApplicationStatus, LoanStatus
-from xinrong.marketplace.models import ApplicationEvent, Loan, Repayment
+from xinrong.marketplace.models import ApplicationEvent, Loan, LoanApplication, Repayment
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.tests.factories import published_product
 from xinrong.marketplace.tests.test_applications import _apply, _to
@@ -293,8 +293,16 @@ def test_bad_feed_parameters_are_422_naming_the_field(system, app, query, field)
 # ---------------------------------------------------------------- pushes
 
 
+def _filed_days_ago(app: Any, days: int) -> None:
+    """Date the application back: a contract cannot be signed before its application."""
+    LoanApplication.objects.filter(pk=app.pk).update(
+        submitted_at=timezone.now() - dt.timedelta(days=days)
+    )
+
+
 def test_the_whole_lifecycle_can_be_pushed_from_the_banks_system(system, app):
     number = app.number
+    _filed_days_ago(app, 45)
     start = (timezone.localdate() - dt.timedelta(days=40)).isoformat()  # one instalment past due
     steps = [
         ("accept", {"note": "资料齐全"}, 200, S.ACCEPTED),
@@ -489,6 +497,7 @@ def test_the_openapi_document_describes_every_bank_operation_and_its_headers(cli
             for a in ("accept", "review", "approve", "reject", "contract", "disburse")
         ),
         *(("post", f"{BASE}/loans/{{loan_no}}/{a}") for a in ("repayments", "overdue", "default")),
+        ("post", f"{BASE}/loan-history"),
     }
     for (method, _path), op in ops.items():
         assert any("\u4e00" <= ch <= "\u9fff" for ch in op["summary"])
@@ -565,6 +574,7 @@ def test_the_example_clients_commands_work_end_to_end(system, app, client, monke
     app.refresh_from_db()
     assert app.status == S.APPROVED
     assert ApplicationEvent.objects.filter(application=app, kind="accepted").count() == 1
+    _filed_days_ago(app, 45)
     start = (timezone.localdate() - dt.timedelta(days=40)).isoformat()  # one instalment past due
     contract = ["contract", app.number, "--contract-no", "HT-CLI-1", "--signed-on", start]
     assert EXAMPLE.main(contract) == 0

@@ -57,6 +57,7 @@ from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.selectors import loans as loan_selectors
 from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.selectors import subsidies as subsidy_selectors
 from xinrong.marketplace.selectors import workbench as workbench_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loans as loan_services
@@ -425,6 +426,8 @@ def _detail_page(
             "loan": loan,
             "position": loan_selectors.loan_position(loan, timezone.localdate()) if loan else None,
             "repayments": loan.repayments.all() if loan else [],
+            "loan_cost": subsidy_selectors.loan_cost_of(loan=loan) if loan else None,
+            "subsidies": subsidy_selectors.loan_subsidies(loan=loan) if loan else [],
             "stages": [(label, i < stage, i == stage) for i, (_s, label) in enumerate(STAGES)],
             "stopped": app.status in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN),
             "late": app.sla_due_at is not None and app.sla_due_at < timezone.now(),

@@ -43,6 +43,8 @@ class SeedReport:
     guarantee_requests: int = 0
     reserve_entries: int = 0
     department_disputes: int = 0
+    policies: dict[str, Any] = field(default_factory=dict)
+    riskfund: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 

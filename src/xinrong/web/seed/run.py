@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from xinrong.datahub import demo as datahub_demo
 from xinrong.marketplace import demo as marketplace_demo
+from xinrong.policies.demo import seed_policies
+from xinrong.riskfund.demo import seed_riskfund
 from xinrong.web.seed.base import SCALES, SeedReport
 from xinrong.web.seed.casework import seed_department_work
 from xinrong.web.seed.guarantees import seed_guarantees
@@ -67,6 +69,10 @@ def seed(
         seed_products_in_review()
     report.timings["products"] = time.perf_counter() - t_products
     if not history:
+        t_policies = time.perf_counter()
+        report.policies = seed_policies(seed_value, activity=False)
+        report.timings["policies"] = time.perf_counter() - t_policies
+        report.riskfund = seed_riskfund(seed_value, activity=False)
         return report
     t_financing = time.perf_counter()
     financing = marketplace_demo.seed_financing(seed_value=seed_value, progress=progress)
@@ -84,6 +90,15 @@ def seed(
     t_casework = time.perf_counter()
     report.department_disputes = seed_department_work()
     report.timings["department work"] = time.perf_counter() - t_casework
+    t_policies = time.perf_counter()
+    report.policies = seed_policies(seed_value)
+    report.timings["policies"] = time.perf_counter() - t_policies
+    t_riskfund = time.perf_counter()
+    report.riskfund = seed_riskfund(seed_value)
+    # the fund's demo writes a few loans of its own (the demo bank's bad loans to small firms)
+    report.applications += report.riskfund.get("bad_loans", 0)
+    report.loans += report.riskfund.get("bad_loans", 0)
+    report.timings["risk fund"] = time.perf_counter() - t_riskfund
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox

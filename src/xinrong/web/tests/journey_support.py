@@ -167,3 +167,75 @@ class Visit:
         return bool(
             self.page.locator(selector).first.evaluate("el => el.getClientRects().length === 1")
         )
+
+
+class Person:
+    """One demo user in their own browser window; ``look`` checks a page at 1366 and 390 px and
+    keeps screenshots under ``/tmp/journey-<issue>/`` and the var directory."""
+
+    def __init__(self, browser: Any, base: str, username: str, *, issue: str) -> None:
+        self.username = username
+        self.issue = issue
+        self.base = base
+        self.errors: list[str] = []
+        self.context = browser.new_context(
+            viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True
+        )
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on(
+            "response",
+            lambda r: (
+                self.errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
+        self.page.goto(f"{base}/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", DEMO_PASSWORD)
+        self.click("#login-button")
+
+    def click(self, selector: str) -> None:
+        """Follow a link or press a button that loads the next page."""
+        target = self.page.locator(selector).first
+        target.scroll_into_view_if_needed()
+        with self.page.expect_navigation():
+            target.click()
+
+    def menu(self, label: str) -> None:
+        """Follow a sidebar item by its words (unfolding its group if folded)."""
+        link = self.page.locator("#mainnav a.nav-link", has_text=re.compile(rf"^\s*{label}\s*$"))
+        link = link.first
+        if not link.is_visible():
+            group = link.locator("xpath=ancestor::div[contains(@class,'xr-nav-group')]")
+            group.locator(".xr-nav-group-toggle").first.click()
+        with self.page.expect_navigation():
+            link.click()
+
+    def look(self, step: str) -> str:
+        """Check the page as its user would, at 1366 and 390 px; return the main text."""
+        page = self.page
+        page.wait_for_load_state("networkidle")
+        where = f"{self.username} {step} ({page.url})"
+        words = problems(page.content())
+        assert not words, f"{where}: raw or English words {sorted(set(words))}"
+        assert not self.errors, f"{where}: {self.errors}"
+        for width, height in ((DESKTOP, 900), (PHONE, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1], f"{where}: {wide[0]} px wide on a {wide[1]} px screen"
+            name = f"{self.username}-{step}-{width}.png"
+            folders = (
+                Path("/tmp") / f"journey-{self.issue}",  # noqa: S108 (for a person to look at)
+                Path(settings.VAR_DIR) / "screenshots" / "journeys" / self.issue,
+            )
+            for folder in folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(folder / name), full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 900})
+        return str(page.locator("main").inner_text())
+
+    def close(self) -> None:
+        self.context.close()

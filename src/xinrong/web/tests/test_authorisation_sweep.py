@@ -59,6 +59,9 @@ PUBLIC_READS: dict[str, str] = {
     "datahub:template": "a blank Excel template of a data category",
     "credit:models": "auditors read the scoring models",
     "marketplace:reserve_detail": "investors browse every active reserve entry's public data",
+    "policies:document": "a published policy document is public (no login needed)",
+    "policies:measure": "a published support measure is public (no login needed)",
+    "policies:fund_apply": "the application form of a published measure (writing it is refused)",
 }
 # Routes whose pages are open without login, by design.
 ANONYMOUS_OPEN = {
@@ -68,6 +71,10 @@ ANONYMOUS_OPEN = {
     "report_verify_lookup",
     "web:healthz",
     "set_language",
+    "policies:calculator",  # the policy calculator: anyone answers a few questions (issue 14)
+    "policies:list",
+    "policies:document",
+    "policies:measure",
 }
 # Writes any role of the kind may make on others' objects, by design (tried last, for 5xx only).
 ALLOWED_WRITES: dict[str, tuple[str, set[str]]] = {
@@ -97,6 +104,12 @@ def _allowed(key: str, kind: str) -> bool:
 # means several bodies are tried (a batch for a department's source and for the platform's own,
 # which the operator's organisation owns, so an auditor's delivery would reach it).
 WRITE_BODIES: dict[str, Any] = {
+    "/api/v1/policies/calculator": lambda w: {
+        "entity_type": "enterprise",
+        "industry": "F51",
+        "region": "630102",
+        "size_class": "small",
+    },
     "/api/v1/datahub/batches": lambda w: [
         {
             "source": code,
@@ -139,10 +152,20 @@ PUBLIC_API = re.compile(
     r"^/api/v1/(reference/|accounts/me$|marketplace/products(/\{[a-z_]+\})?$|docs|openapi"
     # the registry card and the public part of the archive (non-public parts need consent and
     # are logged: the sweep checks that no query-log row appears)
-    r"|enterprises/\{uscc\}$|credit/(archive|graph)/\{uscc\}$)"
+    r"|enterprises/\{uscc\}$|credit/(archive|graph)/\{uscc\}$"
+    # the policy calculator: answers in, published measures out, no login (issue 14)
+    r"|policies/calculator$"
+    # published policy documents and measures are public
+    r"|policies/(documents|measures)(/\{[a-z_]+\})?$)"
 )
 # Tables a request may legitimately touch without changing the platform's data.
-VOLATILE_TABLES = {"accounts.apinonce", "accounts.securityevent", "accounts.loginattempt"}
+VOLATILE_TABLES = {
+    "accounts.apinonce",
+    "accounts.securityevent",
+    "accounts.loginattempt",
+    # each use of the policy calculator is counted (answers, no identity), as a page view
+    "policies.calculatorquery",
+}
 
 
 @dataclass(frozen=True)
@@ -271,7 +294,11 @@ class World:
         self.usccs = list(
             MarketEntity.objects.exclude(organisation=None).values_list("uscc", flat=True)[:2]
         ) + list(MarketEntity.objects.filter(organisation=None).values_list("uscc", flat=True)[:1])
+        from xinrong.riskfund.models import Fund
+
+        # products' codes and the risk funds' (both routes name the parameter ``code``)
         self.codes = list(Product.objects.values_list("code", flat=True)[:2])
+        self.codes += list(Fund.objects.order_by("pk").values_list("code", flat=True)[:2])
         numbers = list(CreditReport.objects.values_list("number", flat=True)[:1])
         numbers += list(LoanApplication.objects.values_list("number", flat=True)[:1])
         self.numbers = numbers or ["XR0000000000"]
@@ -290,7 +317,7 @@ class World:
         """Return the values to try for a route parameter."""
         if (
             converter == "int"
-            or name in {"pk", "version", "fact_id", "file_id"}
+            or name in {"pk", "version", "fact_id", "file_id", "guarantee_pk"}
             or name.endswith("_id")
         ):
             return ["1", "3"]
@@ -521,7 +548,7 @@ def test_the_sweep_covers_every_route_and_operation():
         for m in _PARAM.finditer(path):
             names[m.group("api")] += 1
     known = {"pk", "version", "fact_id", "file_id", "uscc", "code", "number", "action", "category"}
-    known |= {"loan_no"}
+    known |= {"loan_no", "guarantee_pk"}
     unknown = {n for n in names if n not in known and not n.endswith("_id")}
     assert not unknown, f"teach World.values these parameters: {sorted(unknown)}"
     assert len(web_routes()) > 80 and len(api_operations()) > 25

@@ -57,15 +57,27 @@ def _owner_journey(j: Journey) -> None:
     j.follow("#wb-grade a:has-text('信用画像')")
     assert page.locator("#grade").first.inner_text().strip().startswith(grade)
     assert str(score) in page.locator("#score").first.inner_text()
-    assert page.locator("#improvements").count() == 1  # how to do better: the next step
-    if j.phone:  # read as cards, not as columns one character wide
-        row = page.locator("#improvements tbody tr").first
-        assert row.evaluate("e => getComputedStyle(e).display") == "block"
+    # how to do better: the next step, or — for a firm whose data (recent, since the seed
+    # dates its deliveries from today) leaves nothing it can improve by its own conduct — a
+    # plain sentence saying so rather than an invented step (test_journey_issue13 walks a firm
+    # with steps to take)
+    if page.locator("#improvements").count():
+        if j.phone:  # read as cards, not as columns one character wide
+            row = page.locator("#improvements tbody tr").first
+            assert row.evaluate("e => getComputedStyle(e).display") == "block"
+    else:
+        assert "暂无可由企业自身改善的扣分项" in page.locator("main").inner_text()
     j.shot("portrait")
 
     # what to do next: authorise a bank to read the archive, then take it back
+    # (the workbench asks for it when no authorisation is live; the demo owner's application
+    # waiting at its bank holds one, so the owner goes by the menu)
     j.home()
-    j.follow('#wb-todo [data-todo="authorise"] a')
+    todo = page.locator('#wb-todo [data-todo="authorise"] a')
+    if todo.count():
+        j.follow('#wb-todo [data-todo="authorise"] a')
+    else:
+        j.menu("查询授权")
     assert "查询授权" in page.locator("h1").inner_text()
     live_before = page.locator("#auth-table .badge:has-text('有效')").count()
     page.select_option("#id_institution", label=BANK)

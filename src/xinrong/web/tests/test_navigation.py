@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     "enterprise_user": [
         ("工作台", ["首页", "消息通知"]),
+        ("政策支持", ["我的政策", "我的政策资金", "政策计算器", "政策"]),
         ("我的信用", ["本企业档案", "信用画像", "关系图谱"]),
         (
             "融资",
@@ -34,26 +35,48 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "bank_admin": [
         ("工作台", ["首页", "消息通知"]),
+        ("政策支持", ["贷款贴息", "央行政策专栏", "政策", "政策计算器"]),
         ("贷款业务", ["贷款申请", "担保/保险申请", "首贷中心", "续贷中心", "市场主体库"]),
         ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
-        ("风险", ["风险预警"]),
+        ("风险与补偿", ["风险预警", "风险补偿申请", "补偿熔断状态", "担保代偿"]),
         ("机构管理", ["账号管理", "API 密钥", "账号操作记录", "接口文档"]),
     ],
     "bank_officer": [
         ("工作台", ["首页", "消息通知"]),
+        ("政策支持", ["贷款贴息", "央行政策专栏", "政策", "政策计算器"]),
         ("贷款业务", ["贷款申请", "担保/保险申请", "首贷中心", "续贷中心", "市场主体库"]),
         ("产品与需求", ["金融产品超市", "我的产品", "需求大厅", "我承接的需求"]),
-        ("风险", ["风险预警"]),
+        ("风险与补偿", ["风险预警", "风险补偿申请", "补偿熔断状态", "担保代偿"]),
         ("机构管理", ["接口文档"]),
     ],
     "gov_reviewer": [
         ("工作台", ["首页", "消息通知"]),
-        ("信用培植", ["信用培植", "市场主体库"]),
-        ("融资服务", ["金融产品超市"]),
+        (
+            "政策支持",
+            ["专项资金审批", "贷款贴息", "政策落地成效", "央行政策专栏", "政策", "政策计算器"],
+        ),
+        (
+            "融资增信",
+            ["风险补偿基金", "补偿审批", "风险补偿申请", "补偿统计", "熔断监测", "资金充足性测算"],
+        ),
+        ("信用培植与融资", ["信用培植", "市场主体库", "金融产品超市"]),
         ("账号与接口", ["接口文档"]),
     ],
     "operator": [
         ("工作台", ["首页", "消息通知"]),
+        (
+            "政策支持",
+            [
+                "政策管理",
+                "专项资金审批",
+                "免申即享",
+                "贷款贴息",
+                "政策落地成效",
+                "央行政策专栏",
+                "政策",
+                "政策计算器",
+            ],
+        ),
         (
             "运营",
             [
@@ -65,7 +88,21 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
                 "上市挂牌后备库",
             ],
         ),
-        ("审核", ["产品审核", "异议处理", "修复审核"]),
+        (
+            "审核与补偿",
+            [
+                "产品审核",
+                "异议处理",
+                "修复审核",
+                "风险补偿基金",
+                "补偿审批",
+                "风险补偿申请",
+                "补偿统计",
+                "熔断监测",
+                "资金充足性测算",
+                "担保代偿",
+            ],
+        ),
         ("数据", ["信息归集", "数据来源", "数据冲突处理", "评分模型", "预警规则"]),
         ("系统", ["机构与账号", "账号管理", "账号操作记录", "流程管理", "接口文档"]),
     ],
@@ -86,8 +123,13 @@ def test_a_department_data_clerk_sees_data_delivery_and_the_case_queues(make_use
     clerk = make_user("government", ["data_provider"])
     menu = dict(_menu(clerk))
     assert menu["数据报送"] == ["信息归集", "数据来源", "数据冲突处理"]
-    assert menu["异议与修复"] == ["异议处理", "修复审核"]
+    assert menu["融资增信"][:2] == ["异议处理", "修复审核"]
     assert menu["账号与接口"] == ["API 密钥", "接口文档"]
+
+
+def test_a_policy_publisher_sees_the_policy_workspace(make_user):
+    publisher = make_user("government", ["policy_publisher"])
+    assert dict(_menu(publisher))["政策支持"][0] == "政策管理"
 
 
 def test_each_side_has_four_to_six_groups_and_every_item_is_placed():
@@ -210,3 +252,19 @@ def test_a_guarantor_finds_its_requests_and_not_the_reserve(make_user):
     menu = dict(_menu(guarantor))
     assert "担保/保险申请" in menu["贷款业务"]
     assert not any("上市挂牌后备库" in items for items in menu.values())
+
+
+def test_a_case_page_highlights_the_item_that_owns_it(make_user, enterprise_user):
+    """An application's page under /policies/funds/ is the enterprise's 我的政策资金 and the
+    department's 专项资金审批, not the public 政策 list whose address is a shorter prefix."""
+
+    def current(user) -> str:
+        return next(
+            link.label
+            for s in menu_for(user, "/policies/funds/12/")
+            for link in s.links
+            if link.active
+        )
+
+    assert current(enterprise_user) == "我的政策资金"
+    assert current(make_user("government", ["policy_publisher"])) == "专项资金审批"

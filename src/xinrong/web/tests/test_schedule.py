@@ -14,12 +14,21 @@ def test_every_job_runs_at_start_then_only_when_its_interval_passed(settings):
     enqueued: list[str] = []
     first = run_due(last, now=0.0, enqueue=lambda j: enqueued.append(j.name))
     assert set(first) == {j.name for j in jobs()}
-    # ingestion recovery runs every 15 minutes at most, whatever the sweep interval
+    # ingestion recovery, and the flush and drain whose request was lost, run every 15
+    # minutes at most, whatever the sweep interval
     assert run_due(last, now=59 * 60, enqueue=lambda j: enqueued.append(j.name)) == [
-        "ingest_recover"
+        "ingest_recover",
+        "platform_events_flush",
+        "rescore_drain",
     ]
     hourly = run_due(last, now=60 * 60, enqueue=lambda j: enqueued.append(j.name))
-    assert set(hourly) == {"demands_sweep", "applications_sweep", "deadlines_remind"}
+    assert set(hourly) == {
+        "demands_sweep",
+        "applications_sweep",
+        "deadlines_remind",
+        "policy_match",
+        "riskfund_breaker",
+    }
     daily = run_due(last, now=24 * 3600, enqueue=lambda j: enqueued.append(j.name))
     assert {"disputes_escalate", "api_replay_purge", "profiles_refresh"} <= set(daily)
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import members
 from xinrong.accounts import selectors as account_selectors
-from xinrong.accounts.choices import INSTITUTION_KINDS, OrgKind
+from xinrong.accounts.choices import INSTITUTION_KINDS, OrgKind, Role
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import can
 from xinrong.credit.models import Authorisation
@@ -26,7 +26,10 @@ from xinrong.marketplace.selectors import capital_market as reserve_selectors
 from xinrong.marketplace.selectors import guarantees as guarantee_selectors
 from xinrong.marketplace.selectors import workbench as market_wb
 from xinrong.notifications.selectors import notification_list
+from xinrong.policies.selectors import evidence as policy_wb
+from xinrong.policies.selectors import workbench as policy_cards
 from xinrong.reference import divisions
+from xinrong.riskfund.selectors.workbench import riskfund_cards
 from xinrong.web.workbench.registry import registry_figures
 
 GRADE_ORDER = [g for g, _floor in DEFAULT_BANDS]  # best first
@@ -164,6 +167,7 @@ def enterprise(user: User) -> dict[str, Any]:
             "todo": todo,
             "today": timezone.localdate(),
             "can_file_demand": can(user, "marketplace.demand_file"),
+            "policy_card": policy_cards.enterprise_card(user=user),
         }
     )
     return context
@@ -189,6 +193,10 @@ def institution(user: User) -> dict[str, Any]:
         "show_reserve": can(user, "marketplace.capital_market_view")
         and reserve_selectors.is_investor(user),
     }
+    # 贴息 lines of the institution's loans waiting for its confirmation (issue 14)
+    context["subsidy_card"] = policy_cards.lender_card(user=user)
+    # risk compensation (issue 15): claims, the breaker standing, a guarantor's 代偿 to record
+    context |= riskfund_cards(user)
     if context["show_guarantees"]:
         context["guarantees"] = _guarantee_queue(user)
     if context["show_reserve"]:
@@ -261,6 +269,14 @@ def government(user: User) -> dict[str, Any]:
         context["cases"] = credit_wb.cases_in_progress(user=user)
     if context["show_cultivation"]:
         context["cultivation"] = credit_wb.cultivation_counts(user=user)
+    # policy support (issue 14): the publisher's and the fund approver's cards
+    roles = user.role_codes
+    if Role.POLICY_PUBLISHER in roles and can(user, "policies.evidence_view"):
+        context["policy"] = policy_wb.publisher_card(user=user)
+    if Role.FUND_APPROVER in roles and can(user, "policies.evidence_view"):
+        context["funds"] = policy_wb.fund_card(user=user)
+    # risk compensation (issue 15): finance's funds and the claim steps it holds
+    context |= riskfund_cards(user)
     context["registry"] = registry_figures(user)
     return context
 
@@ -299,4 +315,6 @@ def operator(user: User) -> dict[str, Any]:
         "can_escalated": can(user, "marketplace.demands_escalated_view"),
         "notifications": _notifications(user),
         "today": timezone.localdate(),
+        # risk compensation (issue 15): the funds run, the claim steps and recoveries waiting
+        **riskfund_cards(user),
     }

@@ -12,7 +12,7 @@ from xinrong.credit import tasks
 from xinrong.credit.features import FEATURES_BY_NAME
 from xinrong.credit.models import ScoreModel
 from xinrong.credit.outcomes import PERIODS, PerformanceOverTime
-from xinrong.credit.scorecard import Scorecard
+from xinrong.credit.segments import model_cards
 from xinrong.credit.selectors import scoring as scoring_selectors
 from xinrong.credit.services import scoring as scoring_services
 
@@ -108,24 +108,38 @@ class Command(BaseCommand):
 
     def _report(self, options: dict[str, Any]) -> None:
         model = self._get(options["version"])
-        card = Scorecard.from_json(model.card)
+        cards = model_cards(model.card)
+        card = cards.main
         self.stdout.write(f"model v{model.version} ({model.status}) {model.name}")
         self.stdout.write(
-            f"scaling: {card.base_points:g} points at odds {card.base_odds:g}:1, PDO {card.pdo:g}; "
-            f"intercept {card.intercept:.4f}"
+            f"scaling: {card.base_points:g} points at odds {card.base_odds:g}:1, PDO {card.pdo:g}"
         )
         for key, value in model.metrics.items():
             if key != "iv":
                 self.stdout.write(f"  {key}: {value}")
-        for f in card.features:
-            label = str(FEATURES_BY_NAME[f.name].label) if f.name in FEATURES_BY_NAME else f.name
-            self.stdout.write(f"\n{f.name} {label}  IV {f.iv:.4f}  coef {f.coef:.4f}")
-            for bin_label, count, rate, woe, pts in zip(
-                f.labels(), f.counts, f.event_rates, f.woe, f.points, strict=True
-            ):
-                self.stdout.write(
-                    f"  {bin_label:<24} n={count:<7} bad={rate:.3f} woe={woe:+.3f} points={pts:.1f}"
-                )
+        for dropped in model.training.get("correlated_dropped") or []:
+            self.stdout.write(
+                f"  dropped {dropped['feature']}: Spearman {dropped['rho']:+.2f} with "
+                f"{dropped['kept']} (kept, higher IV)"
+            )
+        for key, segment_card in cards.items():
+            if cards.segmented:
+                self.stdout.write(f"\n=== card of segment {key} ===")
+            self.stdout.write(f"intercept {segment_card.intercept:.4f}")
+            shown = [*segment_card.features]
+            if segment_card.segment is not None:
+                shown.append(segment_card.segment)
+            for f in shown:
+                spec = FEATURES_BY_NAME.get(f.name)
+                label = str(spec.label) if spec else f.name
+                self.stdout.write(f"\n{f.name} {label}  IV {f.iv:.4f}  coef {f.coef:.4f}")
+                for bin_label, count, rate, woe, pts in zip(
+                    f.labels(), f.counts, f.event_rates, f.woe, f.points, strict=True
+                ):
+                    self.stdout.write(
+                        f"  {bin_label:<24} n={count:<7} bad={rate:.3f} woe={woe:+.3f} "
+                        f"points={pts:.1f}"
+                    )
         self.stdout.write("\ngrades: " + ", ".join(f"{g} ≥ {v:g}" for g, v in card.bands))
         self._ks_over_time(
             scoring_selectors.model_performance(
