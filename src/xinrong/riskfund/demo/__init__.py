@@ -30,11 +30,12 @@ def seed_riskfund(seed_value: int, *, activity: bool = True) -> dict[str, Any]:
         "rng": random.Random(f"riskfund:{seed_value}"),
         "today": timezone.localdate(),
     }
-    from xinrong.riskfund.demo.loans import seed_bad_loans, seed_lender_staff
+    from xinrong.riskfund.demo.loans import reserve_for_officer, seed_bad_loans, seed_lender_staff
 
     report["bad_loans"] = seed_bad_loans(ctx)
     report["lender_staff"] = seed_lender_staff(ctx)
     report["rules"] = seed_rules(ctx)
+    report["reserved_loan"] = reserve_for_officer(ctx)
     report["guarantees"] = seed_guarantees(ctx)  # 代偿 first: claims compute their base on it
     report["claims"] = seed_claims(ctx)
     report["simulation"] = seed_simulation(ctx)

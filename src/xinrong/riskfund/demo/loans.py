@@ -55,12 +55,17 @@ def seed_bad_loans(ctx: dict[str, Any]) -> int:
         return 0
     bank = officer.organisation
     small = {"small", "micro"}
-    if Loan.objects.filter(
-        institution=bank,
-        status=LoanStatus.DEFAULTED,
-        entity__entity_type="enterprise",
-        entity__size_class__in=small,
-    ).exists():
+    # how many the marketplace's demo history gave it depends on the day the demo is seeded:
+    # top them up to BAD_LOANS, so a second run adds none
+    wanted = BAD_LOANS - (
+        Loan.objects.filter(
+            institution=bank,
+            status=LoanStatus.DEFAULTED,
+            entity__entity_type="enterprise",
+            entity__size_class__in=small,
+        ).count()
+    )
+    if wanted <= 0:
         return 0
     version = _credit_version(bank)
     if version is None:
@@ -77,7 +82,7 @@ def seed_bad_loans(ctx: dict[str, Any]) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:200]
     )
-    chosen = rng.sample(borrowers, min(BAD_LOANS, len(borrowers)))
+    chosen = rng.sample(borrowers, min(wanted, len(borrowers)))
     if not chosen:
         return 0
     now = timezone.now()
@@ -108,15 +113,25 @@ def seed_bad_loans(ctx: dict[str, Any]) -> int:
         )
         record_loan_facts(report)
         watch_open_loans()
-    # the newest is left unclaimed: the demo bank's officer files its claim on first login
-    newest = (
-        Loan.objects.filter(institution=bank, entity_id__in=chosen)
-        .order_by("-disbursed_on")
-        .first()
-    )
-    if newest is not None:
-        ctx["reserved_loans"] = {newest.pk}
     return report.loans
+
+
+def reserve_for_officer(ctx: dict[str, Any]) -> int | None:
+    """Leave the demo bank's newest claimable loan unclaimed (after the rules are seeded: they
+    decide what is claimable), so its officer files a claim on first login; return its key."""
+    from xinrong.riskfund.services.claims import loan_claimable_problems
+
+    officer = ctx["users"].get("loan_officer")
+    if officer is None:
+        return None
+    loans = Loan.objects.filter(
+        institution=officer.organisation, status=LoanStatus.DEFAULTED
+    ).order_by("-disbursed_on", "-pk")
+    newest = next((loan for loan in loans if not loan_claimable_problems(loan)), None)
+    if newest is None:
+        return None
+    ctx["reserved_loans"] = {newest.pk}
+    return newest.pk
 
 
 def seed_lender_staff(ctx: dict[str, Any]) -> int:

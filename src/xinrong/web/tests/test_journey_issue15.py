@@ -18,7 +18,6 @@ Screenshots are kept under ``var/screenshots/journeys/issue15/`` and ``/tmp/jour
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from xinrong.web.tests.journey_support import Person, demo_site_fixture
@@ -135,7 +135,7 @@ def test_issue15_a_claim_is_paid_and_recovered_and_the_fund_follows(browser: Any
         bank.look("07-recovery-form")
         recovered = Decimal("100000.00")
         bank.page.fill("#id_amount", f"{recovered}")
-        bank.page.fill("#id_recovered_on", dt.date.today().isoformat())
+        bank.page.fill("#id_recovered_on", timezone.localdate().isoformat())
         bank.page.fill("#id_note", "法院强制执行款到账。")
         bank.click("#recovery-submit")
         assert "待审核" in bank.look("08-recovery-reported")
