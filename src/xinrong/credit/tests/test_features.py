@@ -1,11 +1,11 @@
-def test_tax_grades_agree_with_the_matrix_feature(db):
+def test_tax_grades_agree_with_the_matrix_feature(transactional_db):
     """Eligibility's quick tax-grade lookup uses the same rule as the scored feature."""
     import numpy as np
 
     from xinrong.credit.features import TAX_GRADE_VALUE, feature_matrix, tax_grades
-    from xinrong.web.seed import seed
+    from xinrong.web.tests.seeded import demo_world
 
-    seed(scale="demo", seed_value=3)
+    demo_world()
     matrix = feature_matrix()
     quick = tax_grades(entity_ids=matrix.index.tolist())
     letters = {v: g for g, v in TAX_GRADE_VALUE.items()}

@@ -166,12 +166,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.conf import settings
     from django.core.management import call_command
 
-    from xinrong.web.seed import seed
+    from xinrong.web.tests.seeded import demo_world
 
     media = settings.MEDIA_ROOT
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     with django_db_blocker.unblock():
-        seed(scale="demo", seed_value=11)
+        demo_world(seed_value=11)
         data = enrich()
         yield data
         call_command("flush", "--noinput")

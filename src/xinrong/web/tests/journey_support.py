@@ -47,10 +47,10 @@ def demo_site_fixture() -> Any:
         from django.core.management import call_command
         from pytest_django.live_server_helper import LiveServer
 
-        from xinrong.web.seed import seed
+        from xinrong.web.tests.seeded import demo_world
 
         with django_db_blocker.unblock():
-            seed(scale="demo", seed_value=SEED)
+            demo_world(seed_value=SEED)
             server = LiveServer("localhost")
             server._live_server_modified_settings.enable()
             try:

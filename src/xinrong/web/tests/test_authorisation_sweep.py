@@ -375,10 +375,10 @@ def _changed(before: dict, after: dict) -> list[str]:
 def world(django_db_setup, django_db_blocker):
     from django.core.management import call_command
 
-    from xinrong.web.seed import seed
+    from xinrong.web.tests.seeded import demo_world
 
     with django_db_blocker.unblock():
-        seed(scale="demo", seed_value=11)
+        demo_world(seed_value=11)
         attackers = build_attackers()
         _report(
             [

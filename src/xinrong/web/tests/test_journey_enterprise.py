@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from xinrong.web.seed import seed
 from xinrong.web.tests.journeys import Journey, login
+from xinrong.web.tests.seeded import demo_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ BANK = "青海银行"
 
 
 def test_enterprise_owner_finds_and_does_its_work_from_the_workbench(browser, live_server):
-    seed(scale="demo", seed_value=SEED)
+    demo_world(seed_value=SEED)
     for width in (1366, 390):
         journey = login(browser, live_server.url, "ent_owner", width)
         try:

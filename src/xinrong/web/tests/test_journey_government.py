@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xinrong.web.seed import seed
 from xinrong.web.tests.journeys import Journey, login
+from xinrong.web.tests.seeded import demo_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,7 +88,7 @@ def _arrange() -> dict[str, str]:
 def test_department_clerk_finds_and_does_its_work_from_the_workbench(
     browser, live_server, tmp_path
 ):
-    seed(scale="demo", seed_value=SEED, history=False)
+    demo_world(seed_value=SEED, history=False)
     enterprise = _arrange()
     for width in (1366, 390):
         journey = login(browser, live_server.url, "gov_data", width)

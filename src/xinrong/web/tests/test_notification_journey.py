@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from xinrong.web.seed import DEMO_PASSWORD, seed
+from xinrong.web.seed import DEMO_PASSWORD
+from xinrong.web.tests.seeded import demo_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ SEED = 20221  # the demo seed value, as ``xinrong seed --scale demo`` uses
 
 def _seed_demo_world() -> None:
     """The demo world without the generated loan history (nothing below depends on it)."""
-    seed(scale="demo", seed_value=SEED, history=False)
+    demo_world(seed_value=SEED, history=False)
 
 
 def _open(browser: Any, base: str, username: str) -> Any:

@@ -92,10 +92,10 @@ def test_the_checks_catch_what_users_found():
 def demo_world(django_db_setup, django_db_blocker):
     from django.core.management import call_command
 
-    from xinrong.web.seed import seed
+    from xinrong.web.tests.seeded import demo_world
 
     with django_db_blocker.unblock():
-        seed(scale="demo", seed_value=11)
+        demo_world(seed_value=11)
         yield
         call_command("flush", "--noinput")
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from xinrong.common.tests.plain_words import problems
-from xinrong.web.seed import DEMO_PASSWORD, seed
+from xinrong.web.seed import DEMO_PASSWORD
+from xinrong.web.tests.seeded import demo_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,7 +89,7 @@ def _figure(page: Any, selector: str) -> int:
 
 
 def test_every_role_finds_its_work_on_its_workbench(browser, live_server):
-    seed(scale="demo", seed_value=SEED)
+    demo_world(seed_value=SEED)
     base = live_server.url
     SHOTS.mkdir(parents=True, exist_ok=True)
     for username, (heading, sections) in ROLES.items():
