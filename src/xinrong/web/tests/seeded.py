@@ -85,7 +85,7 @@ def _pg_snapshot() -> dict[str, Any]:
     quote = connection.ops.quote_name
     rows: dict[str, bytes] = {}
     with connection.cursor() as cursor:
-        tables = connection.introspection.table_names(cursor)
+        tables = _pg_tables(cursor)
         for table in tables:
             data = bytearray()
             with cursor.copy(f"COPY {quote(table)} TO STDOUT (FORMAT binary)") as copy:
@@ -105,7 +105,7 @@ def _pg_restore(copy: dict[str, Any]) -> None:
 
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
-        now = connection.introspection.table_names(cursor)
+        now = _pg_tables(cursor)
         assert sorted(now) == sorted(copy["tables"]), "the schema changed since the snapshot"
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in now))
@@ -119,3 +119,11 @@ def _pg_restore(copy: dict[str, Any]) -> None:
                 cursor.execute("SELECT setval(%s::regclass, 1, false)", [name])
             else:
                 cursor.execute("SELECT setval(%s::regclass, %s, true)", [name, last])
+
+
+def _pg_tables(cursor: Any) -> list[str]:
+    """The schema's own tables (not a session's temporary ones, which die with it)."""
+    cursor.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+    )
+    return [row[0] for row in cursor.fetchall()]
