@@ -56,6 +56,8 @@ CHARTS = {
 
 def _login(browser: Any, base: str, username: str, width: int) -> tuple[Any, Any, list[str]]:
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    # a loaded two-core CI machine serves a workbench (page, charts' data, static) slowly
+    context.set_default_timeout(60_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -95,6 +97,9 @@ def test_every_role_finds_its_work_on_its_workbench(browser, live_server):
     for username, (heading, sections) in ROLES.items():
         for width in (1366, 390):
             context, page, errors = _login(browser, base, username, width)
+            page.wait_for_load_state("load")
+            for chart in CHARTS.get(username, []):  # drawn once its data has arrived
+                page.locator(f"#{chart} canvas").first.wait_for()
             page.wait_for_load_state("networkidle")
             main = page.locator("main")
             assert heading in page.locator("h1").first.inner_text(), username
