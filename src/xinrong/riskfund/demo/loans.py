@@ -44,7 +44,8 @@ def _credit_version(institution: Organisation) -> ProductVersion | None:
 
 
 def seed_bad_loans(ctx: dict[str, Any]) -> int:
-    """The demo bank's bad loans to small and micro enterprises (once: none if it has any)."""
+    """The demo bank's bad loans to small and micro enterprises, topped up to ``BAD_LOANS``
+    (a second run adds none); return how many were written."""
     from xinrong.marketplace.demo.applications import write_applications
     from xinrong.marketplace.demo.base import FinancingReport, Plan
     from xinrong.marketplace.demo.financing import _owners

@@ -7,8 +7,8 @@ database; the next module asking for the same world gets that copy back in a sec
 - SQLite (the in-memory test database): SQLite's online backup, into a private in-memory
   database and back.
 - PostgreSQL: every table's rows as binary ``COPY``, and the sequences' positions; restoring
-  truncates every table, copies the rows back with triggers (foreign keys) off for the session,
-  and sets the sequences, in one transaction.
+  truncates every table, copies the rows back with triggers (foreign keys) off, and sets the
+  sequences, in one transaction.
 
 The files the seed writes (evidence, PDFs: half a megabyte) are copied with it and put back
 under the ``MEDIA_ROOT`` of the moment (some test packages give every test its own). Call it
@@ -110,8 +110,6 @@ def _pg_restore(copy: dict[str, Any]) -> None:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in now))
         for table, data in copy["rows"].items():
-            if not data:
-                continue
             with cursor.copy(f"COPY {quote(table)} FROM STDIN (FORMAT binary)") as target:
                 target.write(data)
         for name, last in copy["sequences"]:
