@@ -267,6 +267,7 @@ def _notify_granted(measure: Measure, entries: list[AutoGrantEntry]) -> None:
     users = User.objects.filter(
         organisation_id__in=list(org_amount),
         is_active=True,
+        api_key__isnull=True,
         roles__role__in=(Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT),
     ).values_list("pk", "organisation_id")
     by_amount: dict[Decimal, set[int]] = defaultdict(set)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts.models import User
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.credit.evidence import evidence_check
+from xinrong.credit.recipients import entity_users
 from xinrong.notifications.services import notify_on_commit
 from xinrong.policies.choices import (
     Delivery,
@@ -37,12 +38,7 @@ from xinrong.policies.models import FundApplication, FundMaterial, Grant, Measur
 from xinrong.policies.models.catalogue import APPLY_KINDS
 from xinrong.policies.rules.funds import is_entity_member
 from xinrong.policies.services import budget
-from xinrong.policies.workflows.funds import (
-    FUND,
-    PROCESS_KEY,
-    entity_users,
-    steps_of,
-)
+from xinrong.policies.workflows.funds import FUND, PROCESS_KEY, steps_of
 from xinrong.workflows import engine
 from xinrong.workflows.engine import TaskView
 from xinrong.workflows.kernel import event_record, transition_apply
@@ -423,7 +419,7 @@ def grant_pay(*, grant: Grant, actor: User, voucher_no: str) -> Grant:
     paid = budget.grant_disburse(grant=grant, voucher_no=voucher_no, actor=actor)
     measure = Measure.objects.get(pk=paid.measure_id)
     notify_on_commit(
-        recipients=entity_users(paid.entity),
+        recipients=entity_users(entity=paid.entity),
         kind="policies.grant_disbursed",
         title=_("政策资金已拨付：%(m)s %(a)s 元")
         % {"m": measure.title, "a": f"{paid.amount:,.2f}"},

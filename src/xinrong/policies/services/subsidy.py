@@ -262,7 +262,9 @@ def subsidy_batch_calculate(
     )
     institutions = result["institution_id"].unique().tolist()
     notify_on_commit(
-        recipients=User.objects.filter(organisation_id__in=institutions, is_active=True),
+        recipients=User.objects.filter(
+            organisation_id__in=institutions, is_active=True, api_key__isnull=True
+        ),
         kind="policy_subsidy",
         title=_("请确认贷款贴息明细：%(m)s") % {"m": locked.title},
         body=_("%(s)s 至 %(e)s 期间贵机构贷款的贴息已测算，请核对实付利息并确认或提出异议。")
@@ -400,7 +402,9 @@ def subsidy_batch_grant(*, batch: SubsidyBatch, actor: User) -> list[Grant]:
         orgs = {ln.entity.organisation_id for ln in lines if ln.entity.organisation_id}
         if orgs:
             notify_on_commit(
-                recipients=User.objects.filter(organisation_id__in=orgs, is_active=True),
+                recipients=User.objects.filter(
+                    organisation_id__in=orgs, is_active=True, api_key__isnull=True
+                ),
                 kind="policy_subsidy",
                 title=_("您的贷款获得贴息：%(m)s") % {"m": measure.title},
                 body=_("%(s)s 至 %(e)s 期间的贷款利息贴息已核定，可在贷款详情中查看。")

@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import FINANCE_MARK, can, is_operator_admin
+from xinrong.credit.recipients import entity_users
+from xinrong.marketplace.transitions import staff_of
 from xinrong.policies.choices import AutoListStatus, FundApplicationStatus
 from xinrong.policies.models import AutoGrantList, AutoListEvent, FundApplication, FundEvent
 from xinrong.policies.rules.funds import (
@@ -107,28 +109,9 @@ def _link(application: FundApplication) -> str:
     return reverse("policies:fund_detail", args=[application.pk])
 
 
-def entity_users(entity: Any) -> list[User]:
-    """The enterprise's own active users."""
-    if entity.organisation_id is None:
-        return []
-    return list(
-        User.objects.filter(
-            organisation_id=entity.organisation_id,
-            is_active=True,
-            roles__role__in=(Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT),
-        ).distinct()
-    )
-
-
 def department_users(measure: Any) -> list[User]:
     """The policy publishers of the measure's department."""
-    return list(
-        User.objects.filter(
-            organisation_id=measure.document.department_id,
-            is_active=True,
-            roles__role=Role.POLICY_PUBLISHER,
-        ).distinct()
-    )
+    return staff_of(measure.document.department_id, (Role.POLICY_PUBLISHER,))
 
 
 def finance_users() -> list[User]:
@@ -136,6 +119,7 @@ def finance_users() -> list[User]:
     return list(
         User.objects.filter(
             is_active=True,
+            api_key__isnull=True,
             roles__role=Role.FUND_APPROVER,
             organisation__kind="government",
             organisation__name__contains=FINANCE_MARK,
@@ -144,7 +128,7 @@ def finance_users() -> list[User]:
 
 
 def _enterprise(application: FundApplication) -> list[User]:
-    return entity_users(application.entity)
+    return entity_users(entity=application.entity)
 
 
 def _department(application: FundApplication) -> list[User]:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from xinrong.accounts.choices import Role
 from xinrong.accounts.models import User
 from xinrong.common.errors import ConflictError
+from xinrong.marketplace.transitions import OFFICER_ROLES, staff_of
 from xinrong.riskfund import arithmetic
 from xinrong.riskfund.choices import ClaimStatus, EntryKind, RecoveryStatus
 from xinrong.riskfund.models import (
@@ -125,24 +126,12 @@ def _may_review_recovery(user: Any, recovery: Recovery | None) -> bool:
 
 def institution_users(claim: Claim) -> list[User]:
     """The institution's active loan officers and admins."""
-    return list(
-        User.objects.filter(
-            organisation_id=claim.institution_id,
-            is_active=True,
-            roles__role__in=(Role.LOAN_OFFICER, Role.INSTITUTION_ADMIN),
-        ).distinct()
-    )
+    return staff_of(claim.institution_id, OFFICER_ROLES)
 
 
 def office_users(claim: Claim) -> list[User]:
     """The operator admins of the fund's office."""
-    return list(
-        User.objects.filter(
-            organisation_id=claim.fund.office_id,
-            is_active=True,
-            roles__role=Role.OPERATOR_ADMIN,
-        ).distinct()
-    )
+    return staff_of(claim.fund.office_id, (Role.OPERATOR_ADMIN,))
 
 
 def _recovery_institution(recovery: Recovery) -> list[User]:
