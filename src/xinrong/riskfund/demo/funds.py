@@ -5,7 +5,7 @@ injections posted through the ledger."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -57,6 +57,26 @@ FUNDS: tuple[dict[str, Any], ...] = (
 )
 
 
+DEMO_LINE = Decimal("30.00")
+
+
+def _breaker_line(fund: Fund) -> Decimal:
+    """The demo's breaker line: 30%, or the next 5 points above the demo bank's own ratio plus 5
+    when the seeded loan book puts it near or over 30% (the book's ratios move with the day the
+    demo is seeded), so that the ``loan_officer`` login can see its claim paid; lenders above
+    the line still show the breaker."""
+    from xinrong.accounts.models import User
+    from xinrong.riskfund.breaker import npl_ratios
+
+    officer = User.objects.filter(username="loan_officer").first()
+    if officer is None or officer.organisation_id is None:
+        return DEMO_LINE
+    own = npl_ratios(fund, [officer.organisation_id]).get(officer.organisation_id)
+    if own is None or own.ratio < DEMO_LINE - 5:
+        return DEMO_LINE
+    return (own.ratio / 5).to_integral_value(ROUND_CEILING) * 5 + 5
+
+
 def seed_funds(*, today: dt.date | None = None) -> dict[str, Fund]:
     """Create the demo funds, their first rule sets and yearly injections (idempotent)."""
     today = today or timezone.localdate()
@@ -83,7 +103,7 @@ def seed_funds(*, today: dt.date | None = None) -> dict[str, Fund]:
             version=1,
             effective_from=spec["opened_on"],
             institution_year_cap=spec["institution_year_cap"],
-            breaker_threshold=Decimal("30.00"),
+            breaker_threshold=_breaker_line(fund),
             note=spec["rules_note"],
             created_at=dt.datetime.combine(spec["opened_on"], dt.time(9), tzinfo=TZ),
         )
