@@ -14,6 +14,40 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Test-pass-2026"
 
 
+def _one_request_at_a_time_on_a_shared_connection() -> None:
+    """Serialise the live server's requests when they share the test's in-memory SQLite database.
+
+    Django's live server (``LiveServerThread``, behind pytest-django's ``live_server`` and our
+    journeys' ``demo_site``) serves each browser connection in its own thread, and with the
+    in-memory SQLite test database every one of those threads is handed the *same* database
+    connection (``connections_override``). A page that fires several requests at once (the
+    browser's parallel connections, htmx fragments, chart data) then runs queries on one
+    ``sqlite3`` connection from several threads, and the threads can block each other for good:
+    six clients reloading home pages hung the server within a minute here, and browser journeys
+    timed out in CI after 30 s waiting for a load that never came. One request at a time is what
+    one connection allows; a lock around each request's handling (not around the wait for the
+    next request on a kept-alive socket) gives exactly that. PostgreSQL and file databases give
+    each thread its own connection and are left alone.
+    """
+    import threading
+
+    from django.core.servers import basehttp
+
+    lock = threading.Lock()
+    run = basehttp.ServerHandler.run
+
+    def run_alone(self: Any, application: Any) -> Any:
+        if getattr(self.request_handler.server, "connections_override", None):
+            with lock:
+                return run(self, application)
+        return run(self, application)
+
+    basehttp.ServerHandler.run = run_alone  # type: ignore[method-assign]
+
+
+_one_request_at_a_time_on_a_shared_connection()
+
+
 @pytest.fixture
 def make_user(db: Any):
     """Return a factory creating a user of an organisation kind with roles."""

@@ -106,3 +106,51 @@ def test_sub_station_sees_its_region_and_its_conflicts(browser, demo_site, width
     shown = v.page.locator("#applications tbody tr[data-number]").count()
     assert shown == min(late, 20)
     v.close()
+
+
+def test_the_server_answers_six_people_loading_pages_at_once(demo_site):
+    """The journeys' live server shares one in-memory SQLite connection among its request threads
+    on SQLite; conftest lets one request use it at a time. Without that, six people reloading
+    their home pages and the demand hall hung the server within a minute (and browser journeys in
+    CI timed out waiting for a page)."""
+    import concurrent.futures as cf
+    import re
+
+    import requests
+
+    from xinrong.web.seed import DEMO_PASSWORD
+
+    def logged_in(username: str) -> requests.Session:
+        session = requests.Session()
+        login = f"{demo_site}/accounts/login/"
+        token = re.search(
+            r'name="csrfmiddlewaretoken" value="([^"]+)"', session.get(login, timeout=30).text
+        )
+        assert token
+        session.post(
+            login,
+            data={
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "csrfmiddlewaretoken": token.group(1),
+            },
+            headers={"Referer": login},
+            timeout=30,
+        )
+        return session
+
+    people = [logged_in(name) for name in ("golmud", "loan_officer", "operator") * 2]
+    paths = ["/", "/marketplace/demands/hall/?purpose=working_capital", "/", "/"]
+
+    def browse(i: int) -> list[int]:
+        # a request left waiting 30 s raises here instead of hanging the run
+        return [
+            people[i].get(demo_site + paths[(i + k) % len(paths)], timeout=30).status_code
+            for k in range(15)
+        ]
+
+    with cf.ThreadPoolExecutor(len(people)) as pool:
+        codes = [code for codes in pool.map(browse, range(len(people))) for code in codes]
+    assert len(codes) == 90
+    assert set(codes) <= {200, 403}, sorted(set(codes))  # the hall is for institutions only
+    assert codes.count(200) >= 66
