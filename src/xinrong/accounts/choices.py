@@ -59,11 +59,17 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计员")
     ENTERPRISE_OWNER = "enterprise_owner", _("企业主")
     ENTERPRISE_AGENT = "enterprise_agent", _("企业经办人")
+    # 甘霖工程: bank staff and community workers who go door to door to build merchant files
+    FIELD_OFFICER = "field_officer", _("网格员")
 
 
 ROLES_BY_GROUP: dict[str, frozenset[str]] = {
-    OrgGroup.INSTITUTION: frozenset({Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER, Role.REVIEWER}),
-    OrgGroup.GOVERNMENT: frozenset({Role.DATA_PROVIDER, Role.POLICY_PUBLISHER, Role.FUND_APPROVER}),
+    OrgGroup.INSTITUTION: frozenset(
+        {Role.INSTITUTION_ADMIN, Role.LOAN_OFFICER, Role.REVIEWER, Role.FIELD_OFFICER}
+    ),
+    OrgGroup.GOVERNMENT: frozenset(
+        {Role.DATA_PROVIDER, Role.POLICY_PUBLISHER, Role.FUND_APPROVER, Role.FIELD_OFFICER}
+    ),
     OrgGroup.OPERATOR: frozenset({Role.OPERATOR_ADMIN, Role.AUDITOR}),
     OrgGroup.ENTERPRISE: frozenset({Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT}),
 }

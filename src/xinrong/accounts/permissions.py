@@ -168,6 +168,10 @@ is_enterprise_user = in_group(OrgGroup.ENTERPRISE) & has_role(
     Role.ENTERPRISE_OWNER, Role.ENTERPRISE_AGENT
 )
 is_enterprise_owner = in_group(OrgGroup.ENTERPRISE) & has_role(Role.ENTERPRISE_OWNER)
+# 甘霖工程's field officers: a bank's staff or a community's (a government organisation's) workers
+is_field_officer = (in_group(OrgGroup.INSTITUTION) | in_group(OrgGroup.GOVERNMENT)) & has_role(
+    Role.FIELD_OFFICER
+)
 
 
 def object_rule(fn: Callable[[Any, Any], bool]) -> Predicate:

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "xinrong.marketplace",
     "xinrong.policies",
     "xinrong.riskfund",
+    "xinrong.evaluations",
+    "xinrong.insight",
     "xinrong.web",
 ]
 

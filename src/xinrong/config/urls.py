@@ -38,6 +38,8 @@ urlpatterns = [
     path("marketplace/", include("xinrong.marketplace.urls")),
     path("policies/", include("xinrong.policies.urls")),
     path("riskfund/", include("xinrong.riskfund.urls")),
+    path("evaluations/", include("xinrong.evaluations.urls")),
+    path("insight/", include("xinrong.insight.urls")),
     path("workflows/", include("xinrong.workflows.urls")),
     # public verification of credit reports (no login): the address printed in every report
     path("verify/", reports_views.report_verify_lookup, name="report_verify_lookup"),

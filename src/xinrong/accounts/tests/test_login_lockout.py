@@ -34,9 +34,7 @@ def _same_words(first: str, second: str) -> bool:
     close = len(minutes[0]) == len(minutes[1]) and all(
         min(abs(a - b), 1440 - abs(a - b)) <= 1 for a, b in zip(*minutes, strict=True)
     )
-    return close and re.sub(r"\d\d:\d\d", "HH:MM", first) == re.sub(
-        r"\d\d:\d\d", "HH:MM", second
-    )
+    return close and re.sub(r"\d\d:\d\d", "HH:MM", first) == re.sub(r"\d\d:\d\d", "HH:MM", second)
 
 
 def test_admin_login_page_sends_to_the_one_login_page(client):

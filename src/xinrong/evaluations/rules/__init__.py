@@ -1,0 +1,1 @@
+"""Permissions of the evaluations app (each subject declares its own in a module here)."""

@@ -1,0 +1,7 @@
+"""Addresses of 统计与洞察: statistics, heat maps and the 甘霖 grid programme."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "insight"
+
+urlpatterns: list = []
