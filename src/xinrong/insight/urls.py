@@ -2,6 +2,11 @@
 
 from django.urls import path  # noqa: F401
 
+from xinrong.insight.views import heatmap
+
 app_name = "insight"
 
 urlpatterns: list = []
+
+# heat maps
+urlpatterns += heatmap.urlpatterns

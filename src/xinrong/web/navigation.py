@@ -239,6 +239,16 @@ SIMULATOR = MenuItem(
 RISKFUND_ITEMS = (RISKFUND_HOME, CLAIM_QUEUE, CLAIMS, CLAIM_STATS, BREAKERS, SIMULATOR)
 
 
+# heat maps (issue 16, part C)
+HEATMAP = MenuItem(
+    _("信用热力地图"),
+    "insight:heatmap",
+    "map",
+    "insight.heatmap_view",
+    owns=("/insight/heatmap/", "/insight/campaigns/"),
+)
+
+
 def _policy_group(*items: MenuItem) -> MenuGroup:
     return _group("policies", _("政策支持"), "journal-bookmark", *items)
 
@@ -355,6 +365,7 @@ MENUS: dict[str, Menu] = {
                 "flower1",
                 CULTIVATION,
                 REGISTRY,
+                HEATMAP,
                 FIRST_LOAN,
                 RENEWAL,
                 CAPITAL_MARKET,
@@ -387,6 +398,7 @@ MENUS: dict[str, Menu] = {
                 _("运营"),
                 "activity",
                 REGISTRY,
+                HEATMAP,
                 MARKETPLACE,
                 DEMAND_HALL,
                 DEMANDS_ESCALATED,

@@ -99,6 +99,10 @@ def seed(
     report.applications += report.riskfund.get("bad_loans", 0)
     report.loans += report.riskfund.get("bad_loans", 0)
     report.timings["risk fund"] = time.perf_counter() - t_riskfund
+    # heat maps: 信用创评 records across Qinghai (issue 16, part C)
+    from xinrong.insight.demo.campaigns import seed_campaigns
+
+    seed_campaigns(seed_value)
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox

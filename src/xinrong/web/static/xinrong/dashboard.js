@@ -13,6 +13,16 @@
       series: [{ type: "bar", data: pref.map(function (r) { return r.count; }).reverse(), itemStyle: { color: "#b52a2a" } }]
     });
     window.addEventListener("resize", function () { c1.resize(); });
+    // a click on a prefecture's bar opens the heat map of its counties (when the user may see it)
+    var drill = elPref.getAttribute("data-drill");
+    if (drill) {
+      var codes = pref.map(function (r) { return r.code; }).reverse();
+      elPref.setAttribute("data-clickable", "1");
+      c1.on("click", function (p) {
+        var code = codes[p.dataIndex];
+        if (code) { window.location.href = drill.replace("CODE", code); }
+      });
+    }
   }
   var elSize = document.getElementById("chart-size");
   if (elSize && window.echarts) {
