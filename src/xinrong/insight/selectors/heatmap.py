@@ -123,7 +123,9 @@ def _region_division(prefix: str) -> divisions.Division | None:
     return None
 
 
-def _group(qs: QuerySet[Any], column: str, length: int, **aggregates: Any) -> dict[str, dict]:
+def _group(
+    qs: QuerySet[Any], column: str, length: int, **aggregates: Any
+) -> dict[str, dict[str, Any]]:
     rows = (
         qs.annotate(_prefix=Substr(column, 1, length))
         .values("_prefix")
@@ -133,7 +135,9 @@ def _group(qs: QuerySet[Any], column: str, length: int, **aggregates: Any) -> di
     return {child_key(r.pop("_prefix")): r for r in rows}
 
 
-def metric_figures(user: Any, metric: str, parent: str, *, year: int | None = None) -> dict:
+def metric_figures(
+    user: Any, metric: str, parent: str, *, year: int | None = None
+) -> dict[str, dict[str, Any]]:
     """Figures of ``metric`` for the children of division ``parent``: {child code: {column: v}}.
 
     One grouped query. Only rows inside ``parent`` and inside the user's region are counted.

@@ -14,7 +14,6 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from xinrong.common.errors import ApplicationError
-from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 from xinrong.insight.models import CampaignRecord
 from xinrong.insight.selectors import heatmap as selectors
@@ -99,10 +98,9 @@ def test_loan_figures_by_prefecture_are_hand_computed_and_equal_raw_sql(world, o
     figures = selectors.metric_figures(operator, "loans", "630000")
     assert figures["630100"] == {"count": 3, "amount": Decimal("430000.75")}
     assert figures["632800"] == {"count": 2, "amount": Decimal("420000.00")}
-    loan, entity = Loan._meta.db_table, MarketEntity._meta.db_table
     raw = _sql(
-        f"SELECT SUBSTR(e.division_code, 1, 4), COUNT(*), SUM(l.principal) FROM {loan} l "
-        f"JOIN {entity} e ON e.id = l.entity_id WHERE e.division_code LIKE %s "
+        "SELECT SUBSTR(e.division_code, 1, 4), COUNT(*), SUM(l.principal) FROM marketplace_loan l "
+        "JOIN enterprises_marketentity e ON e.id = l.entity_id WHERE e.division_code LIKE %s "
         "GROUP BY SUBSTR(e.division_code, 1, 4)",
         ["63%"],
     )
@@ -123,8 +121,8 @@ def test_campaign_figures_sum_villages_and_townships_of_the_year(world, operator
     assert figures["630100"] == {"households": 120, "villages": 1, "townships": 1}
     assert figures["632800"] == {"households": 73, "villages": 1, "townships": 0}
     raw = _sql(
-        f"SELECT SUBSTR(division_code, 1, 6), SUM(credit_households) FROM "
-        f"{CampaignRecord._meta.db_table} WHERE year = %s AND division_code LIKE %s "
+        "SELECT SUBSTR(division_code, 1, 6), SUM(credit_households) FROM "
+        "insight_campaignrecord WHERE year = %s AND division_code LIKE %s "
         "GROUP BY SUBSTR(division_code, 1, 6)",
         [2025, "6328%"],
     )

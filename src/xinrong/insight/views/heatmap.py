@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -83,7 +83,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         divisions.LEVEL_COUNTY: _("乡镇（街道）"),
         divisions.LEVEL_TOWNSHIP: _("村（社区）"),
     }[level.level]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "rank": r.rank,
             "code": r.code,
@@ -102,7 +102,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
             "metric": result.metric,
             "metrics": metrics,
             "rows": rows,
-            "totals": [result.totals.get(c.key) for c in result.metric.columns],
+            "totals": [(c, result.totals.get(c.key)) for c in result.metric.columns],
             "has_figures": any(any(v for _c, v in row["cells"]) for row in rows),
             "child_noun": child_noun,
             "on_map": on_map,
@@ -118,7 +118,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def heatmap_export(request: HttpRequest) -> HttpResponse:
+def heatmap_export(request: HttpRequest) -> FileResponse:
     """The ranked table of the page, as Excel."""
     user = request_user(request)
     require(user, "insight.heatmap_view")
@@ -177,7 +177,7 @@ def campaign_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_template(request: HttpRequest) -> HttpResponse:
+def campaign_template(request: HttpRequest) -> FileResponse:
     """The Excel template of the import, with example rows."""
     user = request_user(request)
     require(user, "insight.campaign_import")

@@ -21,6 +21,7 @@
       if (sum !== null && sum > max) { max = sum; }
       values.push({ name: f.properties.name, value: sum, code: f.properties.code });
     });
+    var narrow = el.clientWidth < 600;
     var chart = echarts.init(el);
     chart.setOption({
       tooltip: {
@@ -31,11 +32,14 @@
         }
       },
       visualMap: {
-        min: 0, max: max || 1, left: 10, bottom: 10, calculable: true, precision: data.decimals,
+        min: 0, max: max || 1, calculable: true, precision: data.decimals,
+        orient: narrow ? "horizontal" : "vertical", left: narrow ? "center" : 10, bottom: narrow ? 0 : 10,
+        itemHeight: narrow ? 120 : 140,
         text: ["高", "低"], inRange: { color: ["#fdf0e6", "#f4a582", "#d6604d", "#b2182b"] }
       },
       series: [{
         type: "map", map: mapName, roam: false, selectedMode: false,
+        top: 10, bottom: narrow ? 60 : 10,
         label: { show: true, fontSize: 10 },
         emphasis: { label: { show: true } },
         data: values
