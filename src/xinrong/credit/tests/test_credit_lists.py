@@ -31,7 +31,10 @@ JUDICIAL = "统一社会信用代码,案号,诉讼地位,立案日期,案件状�
 def court(make_user):
     clerk = make_user("government", ["data_provider"], username="court_clerk")
     clerk.source = source_create(
-        code="court", name="青海省高级人民法院", organisation=clerk.organisation, categories=["judicial"]
+        code="court",
+        name="青海省高级人民法院",
+        organisation=clerk.organisation,
+        categories=["judicial"],
     )
     return clerk
 
@@ -87,7 +90,9 @@ def test_fraud_report_confirmed_lists_dismissed_does_not_and_region_decides(
     entity, bank_officer, operator, substation_operator
 ):
     with pytest.raises(ValidationError) as err:
-        list_services.fraud_report_file(actor=bank_officer, uscc="91630000XXXXXXXXXX", description="短")
+        list_services.fraud_report_file(
+            actor=bank_officer, uscc="91630000XXXXXXXXXX", description="短"
+        )
     assert set(err.value.message_dict) >= {"uscc", "description"}  # all errors at once
     report = list_services.fraud_report_file(
         actor=bank_officer, uscc=entity.uscc, description="2025年3月提供虚假购销合同骗取贷款"
@@ -102,7 +107,7 @@ def test_fraud_report_confirmed_lists_dismissed_does_not_and_region_decides(
     assert report.status == FraudStatus.CONFIRMED and report.decided_at is not None
     (entry,) = _active(entity)
     assert entry.source == BlacklistSource.FRAUD and entry.source_ref == f"fraud:{report.pk}"
-    assert [e.kind for e in report.events.all()] == ["reported", "confirm"]
+    assert [e.kind for e in report.events.all()] == ["reported", "confirmed"]
 
     other = list_services.fraud_report_file(
         actor=bank_officer, uscc=entity.uscc, description="再次举报：虚构交易流水骗取贷款"
@@ -115,7 +120,11 @@ def _grade(entity, grade):
     model = ScoreModel.objects.first() or ScoreModel.objects.create(version=1, name="t", card={})
     CreditProfile.objects.filter(entity=entity).update(is_latest=False)
     return CreditProfile.objects.create(
-        entity=entity, model=model, score=700, grade=grade, is_latest=True,
+        entity=entity,
+        model=model,
+        score=700,
+        grade=grade,
+        is_latest=True,
         computed_at=timezone.now(),
     )
 
