@@ -207,7 +207,8 @@ def list_sweep(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         _(
-            "已重新计算：黑名单新列入 %(bl)s 个、移出 %(bc)s 个；白名单新列入 %(wl)s 个、移出 %(wc)s 个"
+            "已重新计算：黑名单新列入 %(bl)s 个、移出 %(bc)s 个；"
+            "白名单新列入 %(wl)s 个、移出 %(wc)s 个"
         )
         % {
             "bl": r["black_listed"],
