@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -20,6 +21,7 @@ from xinrong.credit.models import (
     BlacklistEntry,
     BlacklistSource,
     FraudReport,
+    FraudStatus,
     RecommendConsent,
     WhitelistCriteria,
     WhitelistEntry,
@@ -178,3 +180,47 @@ def fraud_reports(*, user: User) -> QuerySet[FraudReport]:
     """Fraud reports: the institution's own, or the operator's queue (sub-station: region)."""
     require(user, "credit.fraud_view", message="只有金融机构和平台运营方可以查看欺诈举报")
     return FraudReport.objects.restrict(user).select_related("entity", "institution")
+
+
+def lists_card(user: User) -> dict[str, Any] | None:
+    """The home page's list card (None: nothing for this user).
+
+    Enterprise: listed or not with the reasons, and its consent; institution: prospects and its
+    fraud reports waiting; operator: entries in force (its region) and reports to decide.
+    """
+    from xinrong.accounts.permissions import can
+
+    if can(user, "credit.lists_view"):
+        return {
+            "role": "operator",
+            "black": BlacklistEntry.objects.restrict(user).filter(cleared_at__isnull=True).count(),
+            "white": WhitelistEntry.objects.restrict(user).filter(cleared_at__isnull=True).count(),
+            "fraud_waiting": FraudReport.objects.restrict(user)
+            .filter(status=FraudStatus.REPORTED)
+            .count(),
+        }
+    if can(user, "credit.prospects_view"):
+        return {
+            "role": "institution",
+            "prospects": prospects(user=user).count(),
+            "fraud_waiting": FraudReport.objects.restrict(user)
+            .filter(status=FraudStatus.REPORTED)
+            .count(),
+            "can_report": can(user, "credit.fraud_report"),
+        }
+    org = getattr(user, "organisation", None)
+    entity = getattr(org, "market_entity", None) if org is not None else None
+    if entity is not None and can(user, "credit.list_status_view", entity):
+        black = list(
+            BlacklistEntry.objects.filter(entity=entity, cleared_at__isnull=True).order_by(
+                "listed_at", "id"
+            )
+        )
+        consent = consent_current(entity.pk)
+        return {
+            "role": "enterprise",
+            "black": black,
+            "white": WhitelistEntry.objects.filter(entity=entity, cleared_at__isnull=True).exists(),
+            "consented": bool(consent and consent.consented),
+        }
+    return None

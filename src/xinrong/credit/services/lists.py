@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -31,7 +32,6 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import require
-from xinrong.common.errors import ValidationError
 from xinrong.credit.features import exclude_repaired, scorable_facts
 from xinrong.credit.models import (
     BlacklistEntry,

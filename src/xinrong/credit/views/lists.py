@@ -187,7 +187,7 @@ def criteria_set(request: HttpRequest) -> HttpResponse:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
+            messages.error(request, f"{label}：{error}" if label else str(error))
     return redirect(f"{_url('credit:lists')}?tab=white")
 
 
