@@ -27,7 +27,7 @@ def seed_lists(seed_value: int) -> dict[str, Any]:
         return {}
     users = {u.username: u for u in User.objects.filter(is_active=True)}
     operator, officer = users.get("operator"), users.get("loan_officer")
-    enterprise = users.get("enterprise")
+    enterprise = users.get("ent_owner")  # the demo enterprise owner
     if operator is None or officer is None:
         return {}
     rng = random.Random(f"lists:{seed_value}")  # noqa: S311  (demo data, reproducible)
