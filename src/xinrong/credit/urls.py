@@ -4,6 +4,7 @@ from xinrong.credit.views import archive as archive_views
 from xinrong.credit.views import cultivation as cultivation_views
 from xinrong.credit.views import disputes as disputes_views
 from xinrong.credit.views import early_warning as early_warning_views
+from xinrong.credit.views import lists as lists_views
 from xinrong.credit.views import repair as repair_views
 from xinrong.credit.views import reports as reports_views
 from xinrong.credit.views import scoring as scoring_views
@@ -59,4 +60,19 @@ urlpatterns = [
 urlpatterns += [
     path("report/<str:uscc>/new", reports_views.report_new, name="report_new"),
     path("report/file/<str:number>", reports_views.report_download, name="report_download"),
+]
+
+# white and black lists (issue 16)
+urlpatterns += [
+    path("lists/", lists_views.list_manage, name="lists"),
+    path("lists/export.xlsx", lists_views.list_export, name="lists_export"),
+    path("lists/criteria/", lists_views.criteria_set, name="whitelist_criteria"),
+    path("lists/sweep/", lists_views.list_sweep, name="lists_sweep"),
+    path("lists/mine/", lists_views.list_status, name="list_status"),
+    path("lists/mine/consent/", lists_views.recommend_consent, name="recommend_consent"),
+    path("prospects/", lists_views.prospects, name="prospects"),
+    path("fraud/", lists_views.fraud_list, name="fraud_list"),
+    path("fraud/new/", lists_views.fraud_new, name="fraud_new"),
+    path("fraud/<int:pk>/", lists_views.fraud_detail, name="fraud_detail"),
+    path("fraud/<int:pk>/<slug:action>/", lists_views.fraud_decide, name="fraud_decide"),
 ]

@@ -388,8 +388,12 @@ def rank_products(
     with_excluded: bool = False,
     reputation: Callable[[IntArray], FloatArray] | None = None,
     first_institution: int | None = None,
+    vetoed: str = "",
 ) -> MatchResult:
     """Return the products fitting the demand, best first, with scores and explanations.
+
+    ``vetoed`` is the black-list reason of a listed entity (``credit.selectors.lists``): the
+    one-vote veto (一票否决) fails eligibility for every product, with that reason.
 
     ``first_institution`` is the institution holding the demand (抢单): its fitting products
     come first, whatever their score, so the enterprise can apply to the lender working on
@@ -400,8 +404,8 @@ def rank_products(
         return MatchResult(matches=[], eligible_count=0, considered=0)
     # Eligibility: each condition once per distinct value, combined per product in NumPy
     # (no facts = nobody qualifies, e.g. no entity).
-    eligible = np.full(n, facts is not None)
-    if facts is not None:
+    eligible = np.full(n, facts is not None and not vetoed)
+    if facts is not None and not vetoed:
         for name, check in ELIGIBILITY_CHECKS.items():
             if name == "regions":  # the hot one: many distinct lists; prefixes precomputed
                 division = facts.division_code
@@ -491,7 +495,11 @@ def rank_products(
                 Exclusion(
                     product_id=int(cat.product_id[x]),
                     code=code,
-                    message=_exclusion_message(cat, x, code, demand, facts, amount_fen),
+                    message=(
+                        _("已列入信用黑名单（一票否决）：%(r)s") % {"r": vetoed}
+                        if vetoed and code == "eligibility"
+                        else _exclusion_message(cat, x, code, demand, facts, amount_fen)
+                    ),
                 )
             )
     return MatchResult(

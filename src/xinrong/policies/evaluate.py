@@ -54,6 +54,18 @@ TEXT_COLUMNS = ("entity_type", "size_class", "industry_code", "division_code")
 GRADE_COLUMNS = ("tax_grade", "credit_grade")
 
 
+# The black list's veto column of ``entity_columns`` (1: listed now; credit.selectors.lists).
+VETO_COLUMN = "blacklisted"
+VETO_TEXT = "已列入信用黑名单（一票否决），不能享受政策；请在“本企业名单状态”页查看原因和移出办法"
+
+
+def _vetoed(value: Any) -> bool:
+    try:
+        return bool(value) and float(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def columns() -> list[str]:
     """Return every column a condition may test (each ``ConditionField.column`` once)."""
     return list(dict.fromkeys(f.column for f in FIELDS.values()))
@@ -140,6 +152,12 @@ def entity_columns(
     tags = pairs.groupby("entity_id")["code"].agg(lambda s: tuple(sorted(s)))
     empty: tuple[str, ...] = ()
     out["tags"] = [tags.get(i, empty) for i in ids] if len(tags) else [empty] * len(ids)
+
+    # the black list's one-vote veto (一票否决): a listed entity is eligible for no measure
+    from xinrong.credit.selectors.lists import blacklisted_ids
+
+    listed = blacklisted_ids(None if wanted is None else wanted)
+    out[VETO_COLUMN] = np.isin(ids, np.fromiter(listed, np.int64, len(listed))).astype(float)
     return out
 
 
@@ -252,6 +270,8 @@ def evaluate_one(
         for c in conditions
         if not holds(c, row)
     ]
+    if _vetoed(row.get(VETO_COLUMN)):
+        missing.insert(0, {"field": VETO_COLUMN, "text": VETO_TEXT})
     return Verdict(eligible=not missing, missing=missing)
 
 
@@ -390,6 +410,10 @@ def evaluate_matrix(
             if ok is None:
                 ok = seen[key] = _vector(cond, enc)
             np.subtract(row, ok, out=row, casting="unsafe")  # one condition met: one fewer
+    if VETO_COLUMN in cols.columns and m:
+        # one-vote veto: a black-listed entity misses one more "condition" under every measure
+        listed = np.nan_to_num(cols[VETO_COLUMN].to_numpy(dtype=float)) > 0
+        unmet[:, listed] += 1
     return unmet == 0, unmet
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinrong.credit.selectors.lists import compensation_veto
 from xinrong.enterprises.choices import EntityType
 from xinrong.reference.choices import SizeClass
 from xinrong.riskfund.choices import FundStatus, LoanKind
@@ -48,6 +49,7 @@ class LoanFacts:
     on: dt.date  # the day the loan was (or would be) made
     credit: bool  # an unsecured credit loan (信用贷款)
     first: bool  # the enterprise's first loan (首贷)
+    entity_id: int | None = None  # the borrower, for the black list's veto (None: not asked)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,12 @@ def judge(facts: LoanFacts, rules: RuleSet) -> tuple[list[str], list[str]]:
         kinds.append(LoanKind.FIRST)
     if not kinds:
         reasons.append(_("该笔贷款不是%(kinds)s") % {"kinds": _labels(LoanKind, rules.loan_kinds)})
+    if facts.entity_id is not None:
+        vetoed = compensation_veto(facts.entity_id, on=facts.on)
+        if vetoed:
+            reasons.insert(
+                0, _("借款企业已列入信用黑名单（一票否决），不予风险补偿：%(r)s") % {"r": vetoed}
+            )
     if facts.amount > rules.loan_cap:
         reasons.append(
             _("贷款金额 %(amount)s 万元超过单笔上限 %(cap)s 万元")
@@ -173,6 +181,7 @@ def facts_of_loan(loan: Any) -> LoanFacts:
         on=loan.disbursed_on,
         credit=_credit(loan.application.product_version),
         first=bool(loan.first_loan),
+        entity_id=loan.entity_id,
     )
 
 
@@ -190,6 +199,7 @@ def facts_of_application(app: Any, *, today: dt.date | None = None) -> LoanFacts
         on=today or timezone.localdate(),
         credit=_credit(app.product_version),
         first=not Loan.objects.filter(entity_id=app.entity_id).exists(),
+        entity_id=app.entity_id,
     )
 
 

@@ -238,6 +238,19 @@ SIMULATOR = MenuItem(
 )
 RISKFUND_ITEMS = (RISKFUND_HOME, CLAIM_QUEUE, CLAIMS, CLAIM_STATS, BREAKERS, SIMULATOR)
 
+# white and black lists (issue 16, credit.rules_lists)
+LIST_STATUS = MenuItem(
+    _("名单状态"), "credit:list_status", "person-check", "credit.list_status_view", "entity"
+)
+PROSPECTS = MenuItem(_("白名单客户"), "credit:prospects", "person-plus", "credit.prospects_view")
+FRAUD_REPORTS = MenuItem(
+    _("欺诈举报"), "credit:fraud_list", "exclamation-octagon", "credit.fraud_report"
+)
+CREDIT_LISTS = MenuItem(_("红黑名单"), "credit:lists", "list-ul", "credit.lists_view")
+FRAUD_QUEUE = MenuItem(
+    _("欺诈举报核实"), "credit:fraud_list", "exclamation-octagon", "credit.lists_view"
+)
+
 
 # heat maps (issue 16, part C)
 HEATMAP = MenuItem(
@@ -259,7 +272,15 @@ MENUS: dict[str, Menu] = {
         (
             WORKBENCH,
             _policy_group(MY_POLICIES, MY_POLICY_FUNDS, CALCULATOR, POLICIES),
-            _group("credit", _("我的信用"), "person-vcard", ENTITY_FILE, PORTRAIT_OWN, GRAPH_OWN),
+            _group(
+                "credit",
+                _("我的信用"),
+                "person-vcard",
+                ENTITY_FILE,
+                PORTRAIT_OWN,
+                GRAPH_OWN,
+                LIST_STATUS,
+            ),
             _group(
                 "financing",
                 _("融资"),
@@ -310,6 +331,7 @@ MENUS: dict[str, Menu] = {
                 DEMAND_HALL,
                 DEMANDS_HELD,
                 CAPITAL_MARKET,
+                PROSPECTS,
             ),
             _group(
                 "risk",
@@ -320,6 +342,7 @@ MENUS: dict[str, Menu] = {
                 CLAIMS,
                 MY_BREAKER,
                 PAYOUTS,
+                FRAUD_REPORTS,
             ),
             _group(
                 "admin",
@@ -418,6 +441,8 @@ MENUS: dict[str, Menu] = {
                 REPAIR_QUEUE,
                 *RISKFUND_ITEMS,
                 PAYOUTS,
+                CREDIT_LISTS,
+                FRAUD_QUEUE,
             ),
             _group(
                 "data",

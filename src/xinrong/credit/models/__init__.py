@@ -9,6 +9,16 @@ from xinrong.credit.models.early_warning import (
     WarningRuleChange,
     WarningRuleSetting,
 )
+from xinrong.credit.models.lists import (
+    BlacklistEntry,
+    BlacklistSource,
+    FraudReport,
+    FraudReportEvent,
+    FraudStatus,
+    RecommendConsent,
+    WhitelistCriteria,
+    WhitelistEntry,
+)
 from xinrong.credit.models.repair import RepairApplication, RepairEvent, RepairEvidence
 from xinrong.credit.models.reports import CreditReport
 from xinrong.credit.models.scoring import (
@@ -24,6 +34,8 @@ __all__ = [
     "DIMENSION_CODES",
     "Alert",
     "Authorisation",
+    "BlacklistEntry",
+    "BlacklistSource",
     "CreditProfile",
     "CreditReport",
     "CultivationCase",
@@ -32,10 +44,14 @@ __all__ = [
     "DisputeEvent",
     "DisputeEvidence",
     "EvidenceFile",
+    "FraudReport",
+    "FraudReportEvent",
+    "FraudStatus",
     "LoanWatch",
     "ModelEvent",
     "PendingRescore",
     "QueryLog",
+    "RecommendConsent",
     "RepairApplication",
     "RepairEvent",
     "RepairEvidence",
@@ -43,4 +59,6 @@ __all__ = [
     "ScoringRun",
     "WarningRuleChange",
     "WarningRuleSetting",
+    "WhitelistCriteria",
+    "WhitelistEntry",
 ]

@@ -18,6 +18,7 @@ from xinrong.accounts.permissions import (
     is_substation_staff,
 )
 from xinrong.common.errors import NotFoundError
+from xinrong.credit.selectors.lists import veto_reason
 from xinrong.marketplace.choices import ACTIVE_STATUSES, PENDING_STATUSES
 from xinrong.marketplace.eligibility import entity_facts
 from xinrong.marketplace.matching import catalogue, rank_products
@@ -110,7 +111,9 @@ def referral_candidates(*, application: LoanApplication, limit: int = 5) -> list
     demand = application.demand
     terms = _referral_terms(application, demand)
     facts = entity_facts(entity_ids=[application.entity_id]).get(application.entity_id)
-    result = rank_products(catalogue(), terms, facts, limit=limit + 20)
+    result = rank_products(
+        catalogue(), terms, facts, limit=limit + 20, vetoed=veto_reason(application.entity_id)
+    )
     taken = set(
         LoanApplication.objects.filter(
             entity_id=application.entity_id, status__in=ACTIVE_STATUSES

@@ -21,6 +21,7 @@ from xinrong.accounts.permissions import (
 )
 from xinrong.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from xinrong.common.masking import mask_name, mask_phone
+from xinrong.credit.selectors.lists import veto_reason
 from xinrong.marketplace.choices import LENDER_KINDS, DemandEventKind, DemandStatus, ProductStatus
 from xinrong.marketplace.demand_board import (
     HallEntry,
@@ -107,6 +108,7 @@ def demand_matches(*, demand: Demand, limit: int = 20, with_excluded: bool = Fal
         limit=limit,
         with_excluded=with_excluded,
         first_institution=demand.held_by_id if held else None,
+        vetoed=veto_reason(demand.entity_id),
     )
 
 

@@ -27,6 +27,7 @@ from xinrong.common.errors import (
 )
 from xinrong.common.templatetags.money import amount_text, money_range
 from xinrong.credit.choices import Purpose, Scope
+from xinrong.credit.selectors.lists import veto_reason
 from xinrong.credit.services.archive import (
     authorisation_end,
     authorisation_grant,
@@ -126,6 +127,14 @@ def _ensure_eligible(entity: MarketEntity, version: ProductVersion) -> None:
     facts = entity_facts(entity_ids=[entity.pk]).get(entity.pk)
     if facts is None:
         raise NotFoundError("not_found", _("申请主体不存在"))
+    vetoed = veto_reason(entity.pk)
+    if vetoed:
+        raise ApplicationError(
+            "blacklisted",
+            _("已列入信用黑名单（一票否决），不能申请贷款：%(r)s") % {"r": vetoed},
+            {"reasons": ["blacklisted"]},
+            status=422,
+        )
     verdict = evaluate(version, facts)
     if not verdict.eligible:
         raise ApplicationError(

@@ -37,6 +37,8 @@ from xinrong.policies.choices import DocumentStatus, MeasureKind, MeasureStatus
 from xinrong.policies.conditions import FIELDS, TAGS
 from xinrong.policies.evaluate import (
     RATIO_BASES,
+    VETO_COLUMN,
+    VETO_TEXT,
     entity_columns,
     estimate_amount,
     evaluate_matrix,
@@ -135,6 +137,11 @@ def _rows_of_measure(
         unknown = _unknown(cols, f.column)[where] if f.kind != TAGS else np.zeros(len(where), bool)
         texts.append((str(cond["field"]), unknown_text, need, unknown))
     amounts = _amounts(measure, cols, where)
+    vetoed = (
+        np.nan_to_num(cols[VETO_COLUMN].to_numpy(dtype=float))[where] > 0
+        if VETO_COLUMN in cols.columns
+        else np.zeros(len(where), dtype=bool)
+    )
     rows = []
     for k, j in enumerate(where.tolist()):
         entity_id = int(ids[j])
@@ -143,6 +150,8 @@ def _rows_of_measure(
             for (field, unknown_text, need, unknown), failed in zip(texts, fails, strict=True)
             if failed[k]
         ]
+        if vetoed[k]:  # the black list's one-vote veto, first
+            missing.insert(0, {"field": VETO_COLUMN, "text": VETO_TEXT})
         ok = bool(eligible[j])
         first, _pushed = existing.get(entity_id, (None, None))
         rows.append(
@@ -317,7 +326,7 @@ def match_needed(*, now: dt.datetime | None = None) -> bool:
     Changes: a measure or document edited, a credit profile written (facts delivered are
     rescored), a registry row changed.
     """
-    from xinrong.credit.models import CreditProfile
+    from xinrong.credit.models import BlacklistEntry, CreditProfile
     from xinrong.enterprises.models import MarketEntity
     from xinrong.policies.models import PolicyDocument
 
@@ -330,6 +339,7 @@ def match_needed(*, now: dt.datetime | None = None) -> bool:
         PolicyDocument.objects.filter(updated_at__gt=last),
         CreditProfile.objects.filter(computed_at__gt=last),
         MarketEntity.objects.filter(updated_at__gt=last),
+        BlacklistEntry.objects.filter(Q(listed_at__gt=last) | Q(cleared_at__gt=last)),
     )
     return any(qs.exists() for qs in changes)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.urls import reverse
 
+from xinrong.credit.demo.lists import seed_lists
 from xinrong.datahub import demo as datahub_demo
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.policies.demo import seed_policies
@@ -99,6 +100,10 @@ def seed(
     report.applications += report.riskfund.get("bad_loans", 0)
     report.loans += report.riskfund.get("bad_loans", 0)
     report.timings["risk fund"] = time.perf_counter() - t_riskfund
+    # issue 16, in order: lists, ratings, heatmap, grid
+    t_lists = time.perf_counter()
+    seed_lists(seed_value)
+    report.timings["lists"] = time.perf_counter() - t_lists
     # heat maps: 信用创评 records across Qinghai (issue 16, part C)
     from xinrong.insight.demo.campaigns import seed_campaigns
 

@@ -78,6 +78,10 @@ ANONYMOUS_OPEN = {
 }
 # Writes any role of the kind may make on others' objects, by design (tried last, for 5xx only).
 ALLOWED_WRITES: dict[str, tuple[str, set[str]]] = {
+    "credit:recommend_consent": (
+        "an enterprise answers 同意推荐给金融机构 for its own entity (the only one it reaches)",
+        {"enterprise"},
+    ),
     "marketplace:demand_take": (
         "a lender takes an open demand from the demand hall (抢单)",
         {"bank"},

@@ -17,6 +17,7 @@ from xinrong.accounts.permissions import can
 from xinrong.credit.models import Authorisation
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS
 from xinrong.credit.selectors import workbench as credit_wb
+from xinrong.credit.selectors.lists import lists_card
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
@@ -168,6 +169,7 @@ def enterprise(user: User) -> dict[str, Any]:
             "today": timezone.localdate(),
             "can_file_demand": can(user, "marketplace.demand_file"),
             "policy_card": policy_cards.enterprise_card(user=user),
+            "lists_card": lists_card(user),  # white/black lists (issue 16)
         }
     )
     return context
@@ -195,6 +197,7 @@ def institution(user: User) -> dict[str, Any]:
     }
     # 贴息 lines of the institution's loans waiting for its confirmation (issue 14)
     context["subsidy_card"] = policy_cards.lender_card(user=user)
+    context["lists_card"] = lists_card(user)  # white/black lists (issue 16)
     # risk compensation (issue 15): claims, the breaker standing, a guarantor's 代偿 to record
     context |= riskfund_cards(user)
     if context["show_guarantees"]:
@@ -317,4 +320,5 @@ def operator(user: User) -> dict[str, Any]:
         "today": timezone.localdate(),
         # risk compensation (issue 15): the funds run, the claim steps and recoveries waiting
         **riskfund_cards(user),
+        "lists_card": lists_card(user),  # white/black lists (issue 16)
     }
