@@ -17,6 +17,7 @@ from django.conf import settings
 
 from xinrong.accounts import tasks as accounts_tasks
 from xinrong.credit import tasks as credit_tasks
+from xinrong.credit import tasks_lists as credit_lists_tasks
 from xinrong.datahub import tasks as datahub_tasks
 from xinrong.marketplace import tasks as marketplace_tasks
 from xinrong.policies import tasks as policies_tasks
@@ -61,6 +62,9 @@ def jobs() -> list[Job]:
         Job("policy_match", policies_tasks.policy_match_sweep, every),
         # risk fund: record each lender's breaker trip/reset once and tell it
         Job("riskfund_breaker", riskfund_tasks.breaker_sweep_task, every),
+        # black and white lists: sources that clear with no delivery (retention ends, a repair
+        # approved, a fraud listing's five years) leave the lists within a day
+        Job("credit_lists", credit_lists_tasks.lists_sweep, max(every, DAY_MINUTES)),
     ]
 
 
