@@ -138,7 +138,7 @@ def test_pending_lists_the_stages_still_to_rate(world):
 
 
 def test_league_table_ranks_and_region_filter(world, make_user):
-    a, b, *_ = world
+    _a, b, *_ = world
     rate_three(world)
     rows = league_table()
     assert [(r.rank, r.name, r.score, r.count) for r in rows] == [

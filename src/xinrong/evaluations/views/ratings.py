@@ -20,7 +20,6 @@ from xinrong.accounts.auth import request_user
 from xinrong.accounts.permissions import can, region_prefix_for, require
 from xinrong.common import listing
 from xinrong.common.errors import SERVICE_ERRORS, error_payload
-from xinrong.common.ids import id_or_404
 from xinrong.enterprises.listing import RegionFilter
 from xinrong.evaluations.choices import (
     ITEMS,
@@ -62,12 +61,12 @@ def _add_errors(form: forms.Form, exc: Exception) -> int:
 
 
 @login_required
-def rate(request: HttpRequest, loan_id: Any, stage: str) -> HttpResponse:
+def rate(request: HttpRequest, loan_id: int, stage: str) -> HttpResponse:
     """The rating form of one loan at one stage, for the user's side."""
     user = request_user(request)
     loan = get_object_or_404(
         Loan.objects.select_related("entity", "institution"),
-        pk=id_or_404(loan_id, message=_("没有这笔贷款")),
+        pk=loan_id,
     )
     require(user, "evaluations.rate", loan, message=_("只有贷款双方可以评价这笔贷款"))
     if stage not in RatingStage.values:
@@ -120,9 +119,7 @@ def pending(request: HttpRequest) -> HttpResponse:
 @login_required
 def rating_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     user = request_user(request)
-    rating = get_object_or_404(
-        selectors.ratings_visible(user), pk=id_or_404(pk, message=_("没有这条评价"))
-    )
+    rating = get_object_or_404(selectors.ratings_visible(user), pk=pk)
     require(user, "evaluations.rating_view", rating)
     scores = sorted(rating.scores.all(), key=lambda s: list(RatingItem.values).index(s.item))
     return render(
@@ -260,9 +257,7 @@ def league_export(request: HttpRequest) -> HttpResponseBase:
 @login_required
 def appeal_new(request: HttpRequest, rating_id: Any) -> HttpResponse:
     user = request_user(request)
-    rating = get_object_or_404(
-        selectors.ratings_visible(user), pk=id_or_404(rating_id, message=_("没有这条评价"))
-    )
+    rating = get_object_or_404(selectors.ratings_visible(user), pk=rating_id)
     require(user, "evaluations.appeal_file", rating, message=_("只有被评价的一方可以申诉"))
     form = AppealForm(request.POST or None)
     status = 200
@@ -346,9 +341,7 @@ def appeal_export(request: HttpRequest) -> HttpResponseBase:
 @login_required
 def appeal_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     user = request_user(request)
-    appeal = get_object_or_404(
-        selectors.appeals_visible(user), pk=id_or_404(pk, message=_("没有这条申诉"))
-    )
+    appeal = get_object_or_404(selectors.appeals_visible(user), pk=pk)
     require(user, "evaluations.appeal_view", appeal)
     may_decide = bool(APPEAL.available(user, appeal))
     form = DecideForm(request.POST or None) if may_decide else None

@@ -20,6 +20,7 @@ from xinrong.credit.selectors import workbench as credit_wb
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
+from xinrong.evaluations.selectors.workbench import ratings_card
 from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
 from xinrong.marketplace.rules import guarantee_provider, lender
 from xinrong.marketplace.selectors import capital_market as reserve_selectors
@@ -168,6 +169,7 @@ def enterprise(user: User) -> dict[str, Any]:
             "today": timezone.localdate(),
             "can_file_demand": can(user, "marketplace.demand_file"),
             "policy_card": policy_cards.enterprise_card(user=user),
+            **ratings_card(user),  # 融资评价 (issue 16): loans to rate, own reputation
         }
     )
     return context
@@ -197,6 +199,7 @@ def institution(user: User) -> dict[str, Any]:
     context["subsidy_card"] = policy_cards.lender_card(user=user)
     # risk compensation (issue 15): claims, the breaker standing, a guarantor's 代偿 to record
     context |= riskfund_cards(user)
+    context |= ratings_card(user)  # 融资评价 (issue 16)
     if context["show_guarantees"]:
         context["guarantees"] = _guarantee_queue(user)
     if context["show_reserve"]:
@@ -317,4 +320,5 @@ def operator(user: User) -> dict[str, Any]:
         "today": timezone.localdate(),
         # risk compensation (issue 15): the funds run, the claim steps and recoveries waiting
         **riskfund_cards(user),
+        **ratings_card(user),  # 融资评价 (issue 16): appeals waiting
     }
