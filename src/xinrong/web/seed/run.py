@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from xinrong.datahub import demo as datahub_demo
+from xinrong.evaluations.demo import seed_ratings
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.policies.demo import seed_policies
 from xinrong.riskfund.demo import seed_riskfund
@@ -99,6 +100,9 @@ def seed(
     report.applications += report.riskfund.get("bad_loans", 0)
     report.loans += report.riskfund.get("bad_loans", 0)
     report.timings["risk fund"] = time.perf_counter() - t_riskfund
+    t_ratings = time.perf_counter()  # 融资评价 (issue 16, part A)
+    seed_ratings(seed_value)
+    report.timings["ratings"] = time.perf_counter() - t_ratings
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox
