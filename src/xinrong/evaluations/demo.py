@@ -49,7 +49,7 @@ def seed_ratings(seed_value: int) -> dict[str, int]:
 
     if Rating.objects.exists():
         return {"ratings": 0, "appeals": 0}
-    rng = random.Random(f"ratings:{seed_value}")
+    rng = random.Random(f"ratings:{seed_value}")  # noqa: S311 (demo data, not secrets)
     users = {
         u.username: u for u in User.objects.filter(username__in=["enterprise", "loan_officer"])
     }
@@ -89,7 +89,7 @@ def seed_ratings(seed_value: int) -> dict[str, int]:
         scores.append(items)
 
     for loan in loans:
-        pk, _e, iid, status, ent_org = loan
+        _pk, _e, iid, status, ent_org = loan
         # leave the demo enterprise's and the demo bank's loans to rate (the first few of each)
         if ent_org == keep_entity_org and kept["enterprise"] < 3:
             kept["enterprise"] += 1
