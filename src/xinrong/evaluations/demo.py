@@ -33,7 +33,8 @@ def _raters(org_ids: set[int], roles: tuple[str, ...]) -> dict[int, Any]:
         .order_by("id")
         .distinct()
     ):
-        out.setdefault(u.organisation_id, u)
+        if u.organisation_id is not None:
+            out.setdefault(u.organisation_id, u)
     return out
 
 

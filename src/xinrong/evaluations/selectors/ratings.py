@@ -89,7 +89,13 @@ def pending_ratings(user: Any, *, limit: int | None = None) -> list[Pending]:
     )
     out: list[Pending] = []
     for loan in qs:
-        if loan.status == LoanStatus.SETTLED and not loan.rated_s and loan.settled_on >= since:
+        settled_on = loan.settled_on
+        if (
+            loan.status == LoanStatus.SETTLED
+            and not loan.rated_s
+            and settled_on is not None
+            and settled_on >= since
+        ):
             out.append(Pending(loan, RatingStage.SETTLED))
         if not loan.rated_d and loan.disbursed_on >= since:
             out.append(Pending(loan, RatingStage.DISBURSED))
@@ -110,7 +116,7 @@ def stages_open(user: Any, loan: Any) -> list[str]:
     done = set(
         Rating.objects.filter(loan=loan, direction=direction).values_list("stage", flat=True)
     )
-    out = []
+    out: list[str] = []
     if RatingStage.DISBURSED not in done:
         out.append(RatingStage.DISBURSED)
     if loan.status == LoanStatus.SETTLED and RatingStage.SETTLED not in done:

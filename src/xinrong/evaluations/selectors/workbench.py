@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from xinrong.accounts.permissions import can
-from xinrong.evaluations.choices import AppealStatus
+from xinrong.evaluations.choices import AppealStatus, RatingDirection
 from xinrong.evaluations.models import RatingAppeal
-from xinrong.evaluations.selectors.ratings import RatingDirection, pending_ratings, side_of
+from xinrong.evaluations.selectors.ratings import pending_ratings, side_of
 from xinrong.marketplace.models import Reputation
 
 CARD_ROWS = 5

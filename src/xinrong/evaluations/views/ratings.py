@@ -3,6 +3,7 @@ appeals (file, queue, decide, timeline)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -229,6 +230,13 @@ def league(request: HttpRequest) -> HttpResponse:
     return render(request, "evaluations/league.html", _league_context(request, user))
 
 
+def _item_reader(code: str) -> Callable[[Any], Any]:
+    def read(row: Any) -> Any:
+        return row.items.get(code, "")
+
+    return read
+
+
 @login_required
 def league_export(request: HttpRequest) -> HttpResponseBase:
     user = request_user(request)
@@ -241,10 +249,7 @@ def league_export(request: HttpRequest) -> HttpResponseBase:
         listing.Column(gettext_lazy("信誉分"), listing.attr("score")),
         listing.Column(gettext_lazy("综合平均分"), listing.attr("mean")),
         listing.Column(gettext_lazy("评价数"), listing.attr("count")),
-        *[
-            listing.Column(label, lambda r, code=code: r.items.get(code, ""))
-            for code, label in items
-        ],
+        *[listing.Column(label, _item_reader(code)) for code, label in items],
     ]
     return listing.xlsx_export(
         ctx["rows"], columns, title=_("机构评价排行"), filename=_("机构评价排行"), fallback="league"

@@ -48,6 +48,8 @@ class Reputation(models.Model):
     badge = models.BooleanField(_("优质标识"), default=False)
     computed_at = models.DateTimeField(_("计算时间"))
 
+    objects: models.Manager[Reputation] = models.Manager()
+
     class Meta:
         verbose_name = _("信誉")
         verbose_name_plural = _("信誉")
