@@ -38,6 +38,63 @@ def _raters(org_ids: set[int], roles: tuple[str, ...]) -> dict[int, Any]:
     return out
 
 
+def _loans_for_demo_firm(firm: Any, officer: Any, rng: random.Random) -> int:
+    """Give the demo enterprise two recent loans of the demo bank (the marketplace's demo gives
+    it none), written the way the marketplace's demo writes its history; return how many."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xinrong.marketplace.choices import ProductType, VersionStatus
+    from xinrong.marketplace.demo.applications import write_applications
+    from xinrong.marketplace.demo.base import FinancingReport, Plan
+    from xinrong.marketplace.models import LoanApplication, ProductVersion
+
+    entity = getattr(firm.organisation, "market_entity", None)
+    if entity is None or entity.loans.exists():
+        return 0
+    version = (
+        ProductVersion.objects.filter(
+            product__institution_id=officer.organisation_id,
+            product_type=ProductType.CREDIT,
+            status=VersionStatus.PUBLISHED,
+        )
+        .select_related("product")
+        .order_by("amount_min", "pk")
+        .first()
+    )
+    if version is None:
+        return 0
+    now = timezone.now()
+    amount = max(version.amount_min, min(Decimal("300000.00"), version.amount_max))
+    term = min(max(12, version.term_min_months), version.term_max_months)
+    plans = [
+        Plan(
+            entity.pk,
+            firm.organisation_id,
+            version,
+            version.product,
+            "disbursed",
+            now - dt.timedelta(days=days),
+            amount,
+            term,
+            first_loan=first,
+        )
+        for days, first in ((75, True), (20, False))
+    ]
+    report = FinancingReport()
+    write_applications(
+        plans,
+        {entity.pk: firm.pk},
+        rng,
+        now,
+        timezone.localdate(),
+        report,
+        first=LoanApplication.objects.count(),
+    )
+    return report.loans
+
+
 def seed_ratings(seed_value: int) -> dict[str, int]:
     """Seed the ratings once (nothing when ratings exist); return counts by kind."""
     from xinrong.accounts.choices import Role
@@ -51,11 +108,12 @@ def seed_ratings(seed_value: int) -> dict[str, int]:
     if Rating.objects.exists():
         return {"ratings": 0, "appeals": 0}
     rng = random.Random(f"ratings:{seed_value}")  # noqa: S311 (demo data, not secrets)
-    users = {
-        u.username: u for u in User.objects.filter(username__in=["enterprise", "loan_officer"])
-    }
-    keep_entity_org = getattr(users.get("enterprise"), "organisation_id", None)
+    users = {u.username: u for u in User.objects.filter(username__in=["ent_owner", "loan_officer"])}
+    keep_entity_org = getattr(users.get("ent_owner"), "organisation_id", None)
     keep_bank = getattr(users.get("loan_officer"), "organisation_id", None)
+    if "ent_owner" in users and "loan_officer" in users:
+        with transaction.atomic():
+            _loans_for_demo_firm(users["ent_owner"], users["loan_officer"], rng)
     loans = list(
         Loan.objects.order_by("id").values_list(
             "pk", "entity_id", "institution_id", "status", "entity__organisation_id"

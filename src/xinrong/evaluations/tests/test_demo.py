@@ -18,7 +18,7 @@ def test_seed_ratings(make_user):
     banks = [lender(make_user) for _ in range(3)]
     firms = [borrower(make_user) for _ in range(8)]
     demo_firm = firms[0]
-    demo_firm.user.username = "enterprise"
+    demo_firm.user.username = "ent_owner"
     demo_firm.user.save(update_fields=["username"])
     banks[0].officer.username = "loan_officer"
     banks[0].officer.save(update_fields=["username"])

@@ -1,6 +1,6 @@
 """Issue 16 part A as its users meet it, in a real Chromium, each page at 1366 and 390 px.
 
-On the seeded demo world: the demo enterprise (``enterprise``) opens its home page, follows a
+On the seeded demo world: the demo enterprise (``ent_owner``) opens its home page, follows a
 "去评价" link of the 融资评价 card, first submits the form half-filled (every missing item is
 named at once), then rates the bank 5 on every item. The league table then shows the bank's
 reputation moved exactly as computed by hand from the ratings before:
@@ -56,7 +56,7 @@ def league_row(p: Person, institution_id: int) -> tuple[int, Decimal] | None:
 
 
 def test_enterprise_rates_its_bank_and_the_league_table_moves(browser: Any, demo_site: str):
-    firm = Person(browser, demo_site, "enterprise", issue=ISSUE)
+    firm = Person(browser, demo_site, "ent_owner", issue=ISSUE)
     try:
         firm.look("01-home")
         link = firm.page.locator("#wb-pending-ratings a[data-rate-link]").first
