@@ -8,4 +8,10 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("融资评价")
 
     def ready(self) -> None:
-        from xinrong.evaluations import rules  # noqa: F401  (declares the evaluation permissions)
+        from xinrong.evaluations import (  # noqa: F401  (appeal workflow)
+            rules,
+            slots,
+            workflows,
+        )
+
+        slots.register()

@@ -18,8 +18,12 @@ How a demand meets the catalogue, in two stages:
      demand scores 0: it is made for larger borrowers);
    - ``term``: 1 when the term is the middle of the product's range, 0.5 at either end;
    - ``service``: promised days to accept plus days to decide, 2 days → 1, 30 days or more → 0;
-   - ``reputation``: the institution's reputation in 0–1 from ``institution_reputation``, a hook
-     the evaluation module fills; neutral (0.5) until then.
+   - ``reputation``: the institution's reputation in 0–1 from ``institution_reputation``: the
+     Bayesian score (1–5) of the reputation summary table the ratings fill, as (s − 1) / 4;
+     neutral (0.5) for an institution nobody has rated.
+
+   Products of institutions holding the 优质服务机构 badge (``institution_badges``) are placed
+   before the others (differentiated recommendation), after the demand holder's own.
 
 **Loans only.** Guarantee and insurance products (``product_type`` ``guarantee``, published by
 guarantors and insurers) are credit enhancement attached to a loan, not loans: their "rate" is a
@@ -97,6 +101,7 @@ ENHANCEMENT_MODE = {
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class DemandTerms(Protocol):
@@ -192,6 +197,7 @@ class Match:
     cost: CostRange | None = None
     combinations: list[Combination] = field(default_factory=list)
     needs_enhancement: bool = False  # accepts only 担保公司担保/保证保险: no cost without a fee
+    badge: bool = False  # the institution holds 优质服务机构 (placed before the others)
 
 
 @dataclass(frozen=True)
@@ -222,9 +228,29 @@ def neutral_reputation(institution_ids: IntArray) -> FloatArray:
     return np.full(institution_ids.shape, NEUTRAL_REPUTATION, dtype=np.float64)
 
 
-# The evaluation module replaces this (through a marketplace service) with a lookup of the
-# reputation summary table; it takes institution ids and returns 0–1 per id.
-institution_reputation: Callable[[IntArray], FloatArray] = neutral_reputation
+def summary_reputation(institution_ids: IntArray) -> FloatArray:
+    """Return each institution's reputation in 0–1 from the reputation summary table that the
+    evaluations app keeps (``marketplace.services.reputation``); neutral 0.5 when unrated."""
+    from xinrong.marketplace.selectors.reputation import institution_reputation_lookup
+
+    return institution_reputation_lookup(institution_ids)
+
+
+def badges(institution_ids: IntArray) -> BoolArray:
+    """Return True for each institution holding the 优质服务机构 badge (see the summary table)."""
+    from xinrong.marketplace.selectors.reputation import badged_institutions
+
+    held = badged_institutions(int(i) for i in np.unique(institution_ids))
+    if not held:
+        return np.zeros(institution_ids.shape, dtype=bool)
+    return np.isin(institution_ids, np.fromiter(held, dtype=np.int64, count=len(held)))
+
+
+# The reputation component: the summary table the ratings fill (neutral_reputation for none).
+institution_reputation: Callable[[IntArray], FloatArray] = summary_reputation
+# Priority placement: products of badged institutions rank before all others (after the demand
+# holder's own); replaceable in tests like the reputation hook.
+institution_badges: Callable[[IntArray], BoolArray] = badges
 
 
 # ---------------------------------------------------------------- loading the catalogue
@@ -389,6 +415,7 @@ def rank_products(
     reputation: Callable[[IntArray], FloatArray] | None = None,
     first_institution: int | None = None,
     vetoed: str = "",
+    badge_of: Callable[[IntArray], BoolArray] | None = None,
 ) -> MatchResult:
     """Return the products fitting the demand, best first, with scores and explanations.
 
@@ -461,9 +488,13 @@ def rank_products(
         score += weight * components[name]
     score *= 100.0
 
-    # The holder's products first, then best score; ties by lower rate, then by product id.
+    # The holder's products first, then those of badged institutions (优质服务机构: priority
+    # placement), then best score; ties by lower rate, then by product id.
     others = cat.institution_id[idx] != (-1 if first_institution is None else first_institution)
-    order = np.lexsort((cat.product_id[idx], cat.rate_min[idx], -np.round(score, 6), others))
+    badged = (badge_of or institution_badges)(cat.institution_id[idx])
+    order = np.lexsort(
+        (cat.product_id[idx], cat.rate_min[idx], -np.round(score, 6), ~badged, others)
+    )
     order = order[:limit]
     matches: list[Match] = []
     for j in order:
@@ -483,8 +514,11 @@ def rank_products(
                     int(cat.modes_mask[i]), wanted, rate_min, rate_max, enhancements
                 ),
                 needs_enhancement=_needs_enhancement(int(cat.modes_mask[i])),
+                badge=bool(badged[j]),
             )
         )
+        if badged[j]:
+            matches[-1].explanations.append(_("优质服务机构：企业评价优良，优先推荐"))
     excluded: list[Exclusion] = []
     if with_excluded:
         checks = (eligible, fits_amount, fits_term, fits_rate, fits_modes)

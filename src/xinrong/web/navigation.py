@@ -262,6 +262,27 @@ HEATMAP = MenuItem(
 )
 
 
+# 融资评价 (issue 16, part A): rating the other side of a loan, ratings, league table, appeals
+PENDING_RATINGS = MenuItem(
+    _("待评价"),
+    "evaluations:pending",
+    "star-half",
+    "evaluations.pending_view",
+    owns=("/evaluations/loans/",),
+)
+RATINGS = MenuItem(
+    _("融资评价"),
+    "evaluations:ratings",
+    "star",
+    "evaluations.rating_view",
+    owns=("/evaluations/ratings/",),
+)
+LEAGUE = MenuItem(_("机构评价排行"), "evaluations:league", "trophy", "evaluations.league_view")
+RATING_APPEALS = MenuItem(
+    _("评价申诉"), "evaluations:appeals", "megaphone", "evaluations.appeal_queue"
+)
+
+
 def _policy_group(*items: MenuItem) -> MenuGroup:
     return _group("policies", _("政策支持"), "journal-bookmark", *items)
 
@@ -292,6 +313,9 @@ MENUS: dict[str, Menu] = {
                 FIRST_LOAN,
                 RENEWAL,
                 CAPITAL_MARKET,
+                PENDING_RATINGS,
+                RATINGS,
+                LEAGUE,
             ),
             _group("disputes", _("异议与修复"), "flag", MY_DISPUTES, MY_REPAIRS),
             _group(
@@ -321,6 +345,9 @@ MENUS: dict[str, Menu] = {
                 RENEWAL,
                 REGISTRY,
                 QUERY_LOG,
+                PENDING_RATINGS,
+                RATINGS,
+                LEAGUE,
             ),
             _group(
                 "products",
@@ -398,6 +425,7 @@ MENUS: dict[str, Menu] = {
                 DEMANDS_ESCALATED,
                 ALERTS,
                 QUERY_LOG,
+                LEAGUE,
             ),
             _group("system", _("账号与接口"), "key", API_KEYS, SECURITY_LOG, API_DOCS),
         ),
@@ -431,6 +459,8 @@ MENUS: dict[str, Menu] = {
                 CAPITAL_MARKET,
                 CULTIVATION,
                 ALERTS,
+                RATINGS,
+                LEAGUE,
             ),
             _group(
                 "review",
@@ -443,6 +473,7 @@ MENUS: dict[str, Menu] = {
                 PAYOUTS,
                 CREDIT_LISTS,
                 FRAUD_QUEUE,
+                RATING_APPEALS,
             ),
             _group(
                 "data",

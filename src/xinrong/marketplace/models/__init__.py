@@ -11,6 +11,7 @@ from xinrong.marketplace.models.demands import Demand, DemandEvent
 from xinrong.marketplace.models.guarantees import GuaranteeRequest, GuaranteeRequestEvent
 from xinrong.marketplace.models.loans import Loan, LoanInstalment, LoanSubsidy, Repayment
 from xinrong.marketplace.models.products import Product, ProductEvent, ProductVersion
+from xinrong.marketplace.models.reputation import PartyKind, Reputation
 
 __all__ = [
     "ApplicationEvent",
@@ -24,10 +25,12 @@ __all__ = [
     "LoanApplication",
     "LoanInstalment",
     "LoanSubsidy",
+    "PartyKind",
     "Product",
     "ProductEvent",
     "ProductVersion",
     "Repayment",
+    "Reputation",
     "ReserveCandidate",
     "ReserveEvent",
 ]

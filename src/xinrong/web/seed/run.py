@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from xinrong.credit.demo.lists import seed_lists
 from xinrong.datahub import demo as datahub_demo
+from xinrong.evaluations.demo import seed_ratings
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.policies.demo import seed_policies
 from xinrong.riskfund.demo import seed_riskfund
@@ -108,6 +109,9 @@ def seed(
     from xinrong.insight.demo.campaigns import seed_campaigns
 
     seed_campaigns(seed_value)
+    t_ratings = time.perf_counter()  # 融资评价 (issue 16, part A)
+    seed_ratings(seed_value)
+    report.timings["ratings"] = time.perf_counter() - t_ratings
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox

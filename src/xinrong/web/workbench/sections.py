@@ -21,6 +21,7 @@ from xinrong.credit.selectors.lists import lists_card
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
+from xinrong.evaluations.selectors.workbench import ratings_card
 from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
 from xinrong.marketplace.rules import guarantee_provider, lender
 from xinrong.marketplace.selectors import capital_market as reserve_selectors
@@ -170,6 +171,7 @@ def enterprise(user: User) -> dict[str, Any]:
             "can_file_demand": can(user, "marketplace.demand_file"),
             "policy_card": policy_cards.enterprise_card(user=user),
             "lists_card": lists_card(user),  # white/black lists (issue 16)
+            **ratings_card(user),  # 融资评价 (issue 16): loans to rate, own reputation
         }
     )
     return context
@@ -200,6 +202,7 @@ def institution(user: User) -> dict[str, Any]:
     context["lists_card"] = lists_card(user)  # white/black lists (issue 16)
     # risk compensation (issue 15): claims, the breaker standing, a guarantor's 代偿 to record
     context |= riskfund_cards(user)
+    context |= ratings_card(user)  # 融资评价 (issue 16)
     if context["show_guarantees"]:
         context["guarantees"] = _guarantee_queue(user)
     if context["show_reserve"]:
@@ -321,4 +324,5 @@ def operator(user: User) -> dict[str, Any]:
         # risk compensation (issue 15): the funds run, the claim steps and recoveries waiting
         **riskfund_cards(user),
         "lists_card": lists_card(user),  # white/black lists (issue 16)
+        **ratings_card(user),  # 融资评价 (issue 16): appeals waiting
     }

@@ -1,0 +1,1 @@
+"""Selectors (reads) of 融资评价."""

@@ -1,0 +1,1 @@
+"""Services (writes) of 融资评价."""
