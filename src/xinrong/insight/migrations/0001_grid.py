@@ -6,69 +6,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0009_field_officer_role'),
-        ('enterprises', '0003_guarantees_address_phone_keys'),
+        ("accounts", "0009_field_officer_role"),
+        ("enterprises", "0003_guarantees_address_phone_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridVisit',
+            name="GridVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('visited_on', models.DateField(db_index=True, verbose_name='走访日期')),
-                ('merchant_name', models.CharField(max_length=200, verbose_name='商户名称')),
-                ('uscc', models.CharField(blank=True, default='', max_length=18, verbose_name='统一社会信用代码')),
-                ('division_code', models.CharField(db_index=True, max_length=12, verbose_name='社区/村')),
-                ('address', models.CharField(blank=True, default='', max_length=255, verbose_name='详细地址')),
-                ('result', models.CharField(choices=[('intent', '已建档意向'), ('refused', '拒绝'), ('not_met', '未遇到')], max_length=12, verbose_name='走访结果')),
-                ('consent', models.BooleanField(default=False, verbose_name='同意建立信用档案')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='同意时间')),
-                ('refusal_reason', models.CharField(blank=True, choices=[('owner_absent', '店主不在'), ('wrong_details', '信息有误'), ('unwilling', '不愿意'), ('other', '其他')], default='', max_length=16, verbose_name='未建档原因')),
-                ('refusal_note', models.CharField(blank=True, default='', max_length=200, verbose_name='原因说明')),
-                ('officer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grid_visits', to=settings.AUTH_USER_MODEL, verbose_name='网格员')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grid_visits', to='accounts.organisation', verbose_name='所属单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("visited_on", models.DateField(db_index=True, verbose_name="走访日期")),
+                ("merchant_name", models.CharField(max_length=200, verbose_name="商户名称")),
+                (
+                    "uscc",
+                    models.CharField(
+                        blank=True, default="", max_length=18, verbose_name="统一社会信用代码"
+                    ),
+                ),
+                (
+                    "division_code",
+                    models.CharField(db_index=True, max_length=12, verbose_name="社区/村"),
+                ),
+                (
+                    "address",
+                    models.CharField(
+                        blank=True, default="", max_length=255, verbose_name="详细地址"
+                    ),
+                ),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("intent", "已建档意向"),
+                            ("refused", "拒绝"),
+                            ("not_met", "未遇到"),
+                        ],
+                        max_length=12,
+                        verbose_name="走访结果",
+                    ),
+                ),
+                ("consent", models.BooleanField(default=False, verbose_name="同意建立信用档案")),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="同意时间"),
+                ),
+                (
+                    "refusal_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("owner_absent", "店主不在"),
+                            ("wrong_details", "信息有误"),
+                            ("unwilling", "不愿意"),
+                            ("other", "其他"),
+                        ],
+                        default="",
+                        max_length=16,
+                        verbose_name="未建档原因",
+                    ),
+                ),
+                (
+                    "refusal_note",
+                    models.CharField(
+                        blank=True, default="", max_length=200, verbose_name="原因说明"
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grid_visits",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="网格员",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grid_visits",
+                        to="accounts.organisation",
+                        verbose_name="所属单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网格走访',
-                'verbose_name_plural': '网格走访',
-                'ordering': ['-visited_on', '-id'],
+                "verbose_name": "网格走访",
+                "verbose_name_plural": "网格走访",
+                "ordering": ["-visited_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MerchantFile',
+            name="MerchantFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('built_at', models.DateTimeField(verbose_name='建档时间')),
-                ('entity_created', models.BooleanField(default=False, verbose_name='新登记主体')),
-                ('built_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='建档人')),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grid_files', to='enterprises.marketentity', verbose_name='市场主体')),
-                ('visit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='file', to='insight.gridvisit', verbose_name='走访记录')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("built_at", models.DateTimeField(verbose_name="建档时间")),
+                ("entity_created", models.BooleanField(default=False, verbose_name="新登记主体")),
+                (
+                    "built_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="建档人",
+                    ),
+                ),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grid_files",
+                        to="enterprises.marketentity",
+                        verbose_name="市场主体",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="file",
+                        to="insight.gridvisit",
+                        verbose_name="走访记录",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '商户信用档案',
-                'verbose_name_plural': '商户信用档案',
-                'ordering': ['-built_at', '-id'],
+                "verbose_name": "商户信用档案",
+                "verbose_name_plural": "商户信用档案",
+                "ordering": ["-built_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='gridvisit',
-            index=models.Index(fields=['organisation', 'visited_on'], name='insight_gv_org_day'),
+            model_name="gridvisit",
+            index=models.Index(fields=["organisation", "visited_on"], name="insight_gv_org_day"),
         ),
         migrations.AddConstraint(
-            model_name='gridvisit',
-            constraint=models.CheckConstraint(condition=models.Q(('consent', False), ('consent_at__isnull', False), _connector='OR'), name='insight_gridvisit_consent_has_time'),
+            model_name="gridvisit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("consent", False), ("consent_at__isnull", False), _connector="OR"
+                ),
+                name="insight_gridvisit_consent_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gridvisit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('result', 'intent'), _negated=True), ('refusal_reason', ''), _connector='OR'), name='insight_gridvisit_intent_no_reason'),
+            model_name="gridvisit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("result", "intent"), _negated=True),
+                    ("refusal_reason", ""),
+                    _connector="OR",
+                ),
+                name="insight_gridvisit_intent_no_reason",
+            ),
         ),
     ]

@@ -79,7 +79,7 @@ class GridVisit(TimeStampedModel):
 
 
 class MerchantFile(TimeStampedModel):
-    """The merchant credit file built from a consenting visit: the visit plus the registry entity."""
+    """The merchant credit file built from a consenting visit: the visit and the entity."""
 
     visit = models.OneToOneField(
         GridVisit, verbose_name=_("走访记录"), on_delete=models.PROTECT, related_name="file"
@@ -104,4 +104,4 @@ class MerchantFile(TimeStampedModel):
         ordering = ["-built_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.entity_id} · {self.visit_id}"
+        return f"{self.entity} · {self.visit}"
