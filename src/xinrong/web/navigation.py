@@ -239,6 +239,20 @@ SIMULATOR = MenuItem(
 RISKFUND_ITEMS = (RISKFUND_HOME, CLAIM_QUEUE, CLAIMS, CLAIM_STATS, BREAKERS, SIMULATOR)
 
 
+# 甘霖工程 (issue 16, grid): the field officer's visits, the gap report, the programme's loans
+GRID_VISIT_NEW = MenuItem(
+    _("登记走访"), "insight:grid_visit_new", "door-open", "insight.grid_visit_record"
+)
+GRID_VISITS = MenuItem(
+    _("走访记录"), "insight:grid_visits", "house-door", "insight.grid_visits_view"
+)
+GRID_REPORT = MenuItem(
+    _("走访建档缺口"), "insight:grid_report", "bar-chart-steps", "insight.grid_report_view"
+)
+GRID_LOANS = MenuItem(_("甘霖工程贷款"), "insight:grid_loans", "droplet", "insight.grid_loans_view")
+GRID_ITEMS = (GRID_VISIT_NEW, GRID_VISITS, GRID_REPORT, GRID_LOANS)
+
+
 def _policy_group(*items: MenuItem) -> MenuGroup:
     return _group("policies", _("政策支持"), "journal-bookmark", *items)
 
@@ -290,6 +304,7 @@ MENUS: dict[str, Menu] = {
                 RENEWAL,
                 REGISTRY,
                 QUERY_LOG,
+                *GRID_ITEMS,
             ),
             _group(
                 "products",
@@ -364,6 +379,7 @@ MENUS: dict[str, Menu] = {
                 DEMANDS_ESCALATED,
                 ALERTS,
                 QUERY_LOG,
+                *GRID_ITEMS,
             ),
             _group("system", _("账号与接口"), "key", API_KEYS, SECURITY_LOG, API_DOCS),
         ),
@@ -396,6 +412,7 @@ MENUS: dict[str, Menu] = {
                 CAPITAL_MARKET,
                 CULTIVATION,
                 ALERTS,
+                *GRID_ITEMS,
             ),
             _group(
                 "review",

@@ -217,3 +217,17 @@ def officer_home(*, user: User) -> dict[str, Any]:
     waiting = list(mine.filter(consent=True, file__isnull=True).order_by("-visited_on", "-id")[:5])
     recent = list(mine.select_related("file").order_by("-visited_on", "-id")[:5])
     return {"figures": figures, "waiting": waiting, "recent": recent, "today": today}
+
+
+def grid_card(*, user: User) -> dict[str, Any] | None:
+    """The 甘霖工程 card of a department's or the operator's home: visits, files, the gap and the
+    programme's loans in the user's region (None when the user may not see the report)."""
+    from xinrong.accounts.permissions import can
+
+    if not can(user, "insight.grid_report_view"):
+        return None
+    _rows, total = gap_report(user=user, by=BY_ORGANISATION)
+    card: dict[str, Any] = {"total": total, "loans": None}
+    if can(user, "insight.grid_loans_view"):
+        card["loans"] = programme_loan_totals(user=user)
+    return card

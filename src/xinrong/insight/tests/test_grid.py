@@ -62,7 +62,7 @@ def test_a_consenting_visit_is_recorded_with_the_time_of_consent(bank_grid: Any)
         bank_grid, address="  东关大街 12 号  ", uscc=valid_uscc(seed=7, individual=True)
     )
     assert visit.consent is True and visit.consent_at is not None
-    assert visit.organisation_id == bank_grid.organisation_id
+    assert visit.organisation == bank_grid.organisation
     assert visit.address == "东关大街 12 号"
     assert visit.refusal_reason == ""
 
@@ -159,8 +159,8 @@ def test_no_file_without_consent_nor_by_another_officer(
 
 
 def _world(bank_grid: Any, community_grid: Any) -> dict[str, Any]:
-    """Bank officer: 3 visits in week 1 (2 consent, 1 built; 1 refused 不愿意) and 1 in week 2 (未遇到
-    店主不在) at 慈幼; community officer: 2 visits in week 2 (1 consent built, 1 信息有误)."""
+    """Bank officer: 3 visits in week 1 (2 consent, 1 built; 1 refused 不愿意) and 1 in week 2
+    (未遇到, 店主不在) at 慈幼; community officer: 2 in week 2 (1 consent built, 1 信息有误)."""
     monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday() + 14)
     w1, w2 = monday, monday + dt.timedelta(days=7)
     a1 = _visit(bank_grid, visited_on=w1)
@@ -363,7 +363,7 @@ def test_officer_records_a_visit_and_builds_the_file_on_the_pages(
     assert export.status_code == 200
     client.logout()
     _login(client, operator)
-    rows, total = selectors.gap_report(user=operator, by="officer")
+    _rows, total = selectors.gap_report(user=operator, by="officer")
     assert (total.visits, total.files) == (1, 1)
     assert client.get(reverse("insight:grid_report") + "?by=week").status_code == 200
     assert client.get(reverse("insight:grid_report_export") + "?by=community").status_code == 200
@@ -376,3 +376,24 @@ def test_a_loan_officer_cannot_open_the_grid_pages(client: Any, bank_officer: An
     assert client.get(reverse("insight:grid_visit_new")).status_code == 403
     assert client.get(reverse("insight:grid_visits")).status_code == 403
     assert client.get(reverse("insight:grid_report")).status_code == 403
+
+
+def test_the_field_officer_has_its_own_home_and_menu(
+    client: Any, bank_grid: Any, community_grid: Any, gov_reviewer: Any
+) -> None:
+    from xinrong.web.navigation import menu_for
+
+    for officer in (bank_grid, community_grid):
+        menu = {s.label: [link.label for link in s.links] for s in menu_for(officer, "/")}
+        grid_links = [label for links in menu.values() for label in links if "走访" in label]
+        assert grid_links == ["登记走访", "走访记录", "走访建档缺口"]
+    _visit(community_grid, visited_on=timezone.localdate())
+    _login(client, community_grid)
+    home = client.get("/")
+    body = home.content.decode()
+    assert home.status_code == 200 and "网格员工作台" in body
+    assert 'data-stat="today">1<' in body and 'data-stat="waiting">1<' in body
+    client.logout()
+    _login(client, gov_reviewer)
+    body = client.get("/").content.decode()
+    assert 'id="wb-grid"' in body and 'data-stat="grid-visits">1<' in body

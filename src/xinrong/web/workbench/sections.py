@@ -20,6 +20,7 @@ from xinrong.credit.selectors import workbench as credit_wb
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
+from xinrong.insight.selectors.grid import grid_card
 from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
 from xinrong.marketplace.rules import guarantee_provider, lender
 from xinrong.marketplace.selectors import capital_market as reserve_selectors
@@ -219,6 +220,7 @@ def institution(user: User) -> dict[str, Any]:
         context["monthly"] = monthly
         context["monthly_chart"] = monthly_chart(monthly)
     context["registry"] = registry_figures(user)
+    context["grid"] = grid_card(user=user)  # 甘霖工程 (issue 16, grid)
     return context
 
 
@@ -278,6 +280,7 @@ def government(user: User) -> dict[str, Any]:
     # risk compensation (issue 15): finance's funds and the claim steps it holds
     context |= riskfund_cards(user)
     context["registry"] = registry_figures(user)
+    context["grid"] = grid_card(user=user)  # 甘霖工程 (issue 16, grid)
     return context
 
 
@@ -317,4 +320,5 @@ def operator(user: User) -> dict[str, Any]:
         "today": timezone.localdate(),
         # risk compensation (issue 15): the funds run, the claim steps and recoveries waiting
         **riskfund_cards(user),
+        "grid": grid_card(user=user),  # 甘霖工程 (issue 16, grid)
     }
