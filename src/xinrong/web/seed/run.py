@@ -11,10 +11,11 @@ from django.db import transaction
 from django.urls import reverse
 
 from xinrong.datahub import demo as datahub_demo
+from xinrong.insight.demo.grid import seed_grid
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.policies.demo import seed_policies
 from xinrong.riskfund.demo import seed_riskfund
-from xinrong.web.seed.base import SCALES, SeedReport
+from xinrong.web.seed.base import DEMO_PASSWORD, SCALES, SeedReport
 from xinrong.web.seed.casework import seed_department_work
 from xinrong.web.seed.guarantees import seed_guarantees
 from xinrong.web.seed.institutions import seed_guarantee_requests, seed_reserve
@@ -99,6 +100,10 @@ def seed(
     report.applications += report.riskfund.get("bad_loans", 0)
     report.loans += report.riskfund.get("bad_loans", 0)
     report.timings["risk fund"] = time.perf_counter() - t_riskfund
+    # 甘霖工程 (issue 16, grid): field officers grid_bank and grid_community, visits, files
+    t_grid = time.perf_counter()
+    seed_grid(seed_value, password=DEMO_PASSWORD)
+    report.timings["grid"] = time.perf_counter() - t_grid
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox
