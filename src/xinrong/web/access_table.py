@@ -32,14 +32,15 @@ PERSONAS = [
     Persona("机构管理员", OrgKind.BANK, Role.INSTITUTION_ADMIN),
     Persona("客户经理", OrgKind.BANK, Role.LOAN_OFFICER),
     Persona("审批人员", OrgKind.BANK, Role.REVIEWER),
-    Persona("银行网格员", OrgKind.BANK, Role.FIELD_OFFICER),
     Persona("投资机构", OrgKind.INVESTOR, Role.INSTITUTION_ADMIN),
     Persona("数据报送员", OrgKind.GOVERNMENT, Role.DATA_PROVIDER),
     Persona("政策发布员", OrgKind.GOVERNMENT, Role.POLICY_PUBLISHER),
     Persona("资金审批人", OrgKind.GOVERNMENT, Role.FUND_APPROVER),
-    Persona("社区网格员", OrgKind.GOVERNMENT, Role.FIELD_OFFICER, "630102"),
     Persona("企业主", OrgKind.ENTERPRISE, Role.ENTERPRISE_OWNER),
     Persona("企业经办人", OrgKind.ENTERPRISE, Role.ENTERPRISE_AGENT),
+    # 甘霖工程's field officers (issue 16, grid): a bank's and a community's
+    Persona("银行网格员", OrgKind.BANK, Role.FIELD_OFFICER),
+    Persona("社区网格员", OrgKind.GOVERNMENT, Role.FIELD_OFFICER, "630102"),
 ]
 
 
