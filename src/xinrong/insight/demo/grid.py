@@ -82,8 +82,8 @@ def _officers(password: str) -> tuple[User, User] | None:
     password_hash = make_password(password)
     made = []
     for username, org, name in (
-        (BANK_LOGIN, bank_user.organisation, "网格员（青海银行）"),
-        (COMMUNITY_LOGIN, community, "网格员（东关大街街道）"),
+        (BANK_LOGIN, bank_user.organisation, "李国强"),
+        (COMMUNITY_LOGIN, community, "韩晓梅"),
     ):
         user = User.objects.filter(username=username).first() or user_create(
             username=username,

@@ -99,13 +99,14 @@ class VisitForm(forms.Form):
         initial=NO,
     )
     refusal_reason = forms.ChoiceField(
-        label=_("未建档原因（拒绝或未遇到时必选）"),
+        label=_("未建档原因"),
+        help_text=_("拒绝或未遇到时必选"),
         choices=RefusalReason.choices,
         widget=forms.RadioSelect,
         required=False,
     )
     refusal_note = forms.CharField(
-        label=_("原因说明（选“其他”时必填）"), max_length=200, required=False
+        label=_("原因说明"), help_text=_("选“其他”时必填"), max_length=200, required=False
     )
 
     def __init__(self, *args: Any, area: str, **kwargs: Any) -> None:
