@@ -2,8 +2,9 @@
 
 A field officer (网格员, bank staff or a community worker) records its own visits and builds the
 credit file of a merchant who consented. The officer's institution administrator sees its own
-officers' visits and gap report; government departments and the operator see their region's
-visits, the gap report and the loans issued under the programme (a sub-station: its region only).
+officers' visits and gap report; the operator sees its region's visits (a sub-station: its region
+only); government departments see the gap report and the loans issued under the programme in
+their region, not the single visit records.
 """
 
 from __future__ import annotations
@@ -64,13 +65,15 @@ declare(
     label=_("登记网格走访"),
     objects=_("网格员：本人走访的商户"),
 )
+# A visit record (the merchant's name, address, what the owner said) is the officer's working
+# record: its institution and the operator read it; departments read the figures (the report).
 declare(
     "insight.grid_visits_view",
     (is_field_officer & own_visit)
     | (is_institution_admin & own_organisation_visit)
-    | (overseer & visit_in_region),
+    | (is_operator_staff & visit_in_region),
     label=_("查看网格走访"),
-    objects=_("网格员：本人的走访；机构管理员：本机构网格员的走访；政府部门、运营方：本区划的走访"),
+    objects=_("网格员：本人的走访；机构管理员：本机构网格员的走访；运营方：本区划的走访"),
 )
 declare(
     "insight.grid_file_build",

@@ -265,6 +265,21 @@ def test_each_sees_only_its_own_visits(
     assert can(substation_operator, "insight.grid_loans_view")
 
 
+def test_departments_read_the_figures_not_the_visit_records(
+    client: Any, gov_reviewer: Any, bank_grid: Any, community_grid: Any
+) -> None:
+    _world(bank_grid, community_grid)
+    visit = GridVisit.objects.first()
+    assert not can(gov_reviewer, "insight.grid_visits_view")
+    assert not can(gov_reviewer, "insight.grid_visits_view", visit)
+    _rows, total = selectors.gap_report(user=gov_reviewer, by="community")
+    assert (total.visits, total.files) == (6, 2)
+    _login(client, gov_reviewer)
+    assert client.get(reverse("insight:grid_visit_detail", args=[visit.pk])).status_code == 403
+    assert client.get(reverse("insight:grid_visits")).status_code == 403
+    assert client.get(reverse("insight:grid_report")).status_code == 200
+
+
 # ---------------------------------------------------------------- programme loans
 
 
