@@ -1,7 +1,8 @@
 """Addresses of 统计与洞察: statistics, heat maps and the 甘霖 grid programme."""
 
-from django.urls import URLPattern, URLResolver, path  # noqa: F401
+from django.urls import URLPattern, URLResolver
 
+from xinrong.insight.views import grid as grid_views
 from xinrong.insight.views import heatmap
 
 app_name = "insight"
@@ -10,3 +11,5 @@ urlpatterns: list[URLPattern | URLResolver] = []
 
 # heat maps
 urlpatterns += heatmap.urlpatterns
+# grid
+urlpatterns += grid_views.urlpatterns

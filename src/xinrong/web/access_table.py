@@ -38,6 +38,9 @@ PERSONAS = [
     Persona("资金审批人", OrgKind.GOVERNMENT, Role.FUND_APPROVER),
     Persona("企业主", OrgKind.ENTERPRISE, Role.ENTERPRISE_OWNER),
     Persona("企业经办人", OrgKind.ENTERPRISE, Role.ENTERPRISE_AGENT),
+    # 甘霖工程's field officers (issue 16, grid): a bank's and a community's
+    Persona("银行网格员", OrgKind.BANK, Role.FIELD_OFFICER),
+    Persona("社区网格员", OrgKind.GOVERNMENT, Role.FIELD_OFFICER, "630102"),
 ]
 
 

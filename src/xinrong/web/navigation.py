@@ -283,6 +283,20 @@ RATING_APPEALS = MenuItem(
 )
 
 
+# 甘霖工程 (issue 16, grid): the field officer's visits, the gap report, the programme's loans
+GRID_VISIT_NEW = MenuItem(
+    _("登记走访"), "insight:grid_visit_new", "door-open", "insight.grid_visit_record"
+)
+GRID_VISITS = MenuItem(
+    _("走访记录"), "insight:grid_visits", "house-door", "insight.grid_visits_view"
+)
+GRID_REPORT = MenuItem(
+    _("走访建档缺口"), "insight:grid_report", "bar-chart-steps", "insight.grid_report_view"
+)
+GRID_LOANS = MenuItem(_("甘霖工程贷款"), "insight:grid_loans", "droplet", "insight.grid_loans_view")
+GRID_ITEMS = (GRID_VISIT_NEW, GRID_VISITS, GRID_REPORT, GRID_LOANS)
+
+
 def _policy_group(*items: MenuItem) -> MenuGroup:
     return _group("policies", _("政策支持"), "journal-bookmark", *items)
 
@@ -348,6 +362,7 @@ MENUS: dict[str, Menu] = {
                 PENDING_RATINGS,
                 RATINGS,
                 LEAGUE,
+                *GRID_ITEMS,
             ),
             _group(
                 "products",
@@ -426,6 +441,7 @@ MENUS: dict[str, Menu] = {
                 ALERTS,
                 QUERY_LOG,
                 LEAGUE,
+                *GRID_ITEMS,
             ),
             _group("system", _("账号与接口"), "key", API_KEYS, SECURITY_LOG, API_DOCS),
         ),
@@ -461,6 +477,7 @@ MENUS: dict[str, Menu] = {
                 ALERTS,
                 RATINGS,
                 LEAGUE,
+                *GRID_ITEMS,
             ),
             _group(
                 "review",

@@ -1,3 +1,3 @@
 """Permissions of the insight app (each subject declares its own in a module here)."""
 
-from xinrong.insight.rules import heatmap  # noqa: F401  (heat maps)
+from xinrong.insight.rules import grid, heatmap  # noqa: F401  (heat maps, the grid programme)

@@ -13,10 +13,11 @@ from django.urls import reverse
 from xinrong.credit.demo.lists import seed_lists
 from xinrong.datahub import demo as datahub_demo
 from xinrong.evaluations.demo import seed_ratings
+from xinrong.insight.demo.grid import seed_grid
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.policies.demo import seed_policies
 from xinrong.riskfund.demo import seed_riskfund
-from xinrong.web.seed.base import SCALES, SeedReport
+from xinrong.web.seed.base import DEMO_PASSWORD, SCALES, SeedReport
 from xinrong.web.seed.casework import seed_department_work
 from xinrong.web.seed.guarantees import seed_guarantees
 from xinrong.web.seed.institutions import seed_guarantee_requests, seed_reserve
@@ -112,6 +113,10 @@ def seed(
     t_ratings = time.perf_counter()  # 融资评价 (issue 16, part A)
     seed_ratings(seed_value)
     report.timings["ratings"] = time.perf_counter() - t_ratings
+    # 甘霖工程 (issue 16, grid): field officers grid_bank and grid_community, visits, files
+    t_grid = time.perf_counter()
+    seed_grid(seed_value, password=DEMO_PASSWORD)
+    report.timings["grid"] = time.perf_counter() - t_grid
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox

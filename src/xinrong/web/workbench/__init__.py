@@ -12,12 +12,14 @@ from typing import Any
 
 from xinrong.accounts.choices import OrgGroup
 from xinrong.accounts.models import User
-from xinrong.web.workbench import sections
+from xinrong.web.workbench import field_officer, sections
 
 
 def workbench_for(user: User) -> tuple[str, dict[str, Any]]:
     """Return (template, context) of the user's workbench."""
     group = user.group
+    if field_officer.is_field_officer_only(user):  # 甘霖工程's 网格员 (issue 16, grid)
+        return "web/home_field_officer.html", field_officer.field_officer(user)
     if group == OrgGroup.ENTERPRISE:
         return "web/home_enterprise.html", sections.enterprise(user)
     if group == OrgGroup.INSTITUTION:

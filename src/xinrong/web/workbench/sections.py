@@ -22,6 +22,7 @@ from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
 from xinrong.evaluations.selectors.workbench import ratings_card
+from xinrong.insight.selectors.grid import grid_card
 from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
 from xinrong.marketplace.rules import guarantee_provider, lender
 from xinrong.marketplace.selectors import capital_market as reserve_selectors
@@ -225,6 +226,7 @@ def institution(user: User) -> dict[str, Any]:
         context["monthly"] = monthly
         context["monthly_chart"] = monthly_chart(monthly)
     context["registry"] = registry_figures(user)
+    context["grid"] = grid_card(user=user)  # 甘霖工程 (issue 16, grid)
     return context
 
 
@@ -284,6 +286,7 @@ def government(user: User) -> dict[str, Any]:
     # risk compensation (issue 15): finance's funds and the claim steps it holds
     context |= riskfund_cards(user)
     context["registry"] = registry_figures(user)
+    context["grid"] = grid_card(user=user)  # 甘霖工程 (issue 16, grid)
     return context
 
 
@@ -325,4 +328,5 @@ def operator(user: User) -> dict[str, Any]:
         **riskfund_cards(user),
         "lists_card": lists_card(user),  # white/black lists (issue 16)
         **ratings_card(user),  # 融资评价 (issue 16): appeals waiting
+        "grid": grid_card(user=user),  # 甘霖工程 (issue 16, grid)
     }
