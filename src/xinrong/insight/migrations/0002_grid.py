@@ -6,9 +6,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    initial = True
+    initial = False
 
     dependencies = [
+        ("insight", "0001_campaigns"),
         ("accounts", "0009_field_officer_role"),
         ("enterprises", "0003_guarantees_address_phone_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
