@@ -252,7 +252,10 @@ def _grouped(
     key = _key(source, dimension, prefix)
     if key is None:
         return []
-    return qs.annotate(k=key).values("k").annotate(**aggregates).order_by()
+    grouped: Iterable[dict[str, Any]] = (
+        qs.annotate(k=key).values("k").annotate(**aggregates).order_by()
+    )
+    return grouped
 
 
 def _row(rows: dict[Any, Row], key: Any) -> Row:
@@ -264,7 +267,11 @@ def _row(rows: dict[Any, Row], key: Any) -> Row:
 
 def _key_text(key: Any) -> str:
     if isinstance(key, dt.datetime):
-        return timezone.localtime(key).strftime("%Y-%m") if timezone.is_aware(key) else key.strftime("%Y-%m")
+        return (
+            timezone.localtime(key).strftime("%Y-%m")
+            if timezone.is_aware(key)
+            else key.strftime("%Y-%m")
+        )
     if isinstance(key, dt.date):
         return key.strftime("%Y-%m")
     return "" if key is None else str(key)
@@ -347,7 +354,9 @@ def demand_figures(rows: dict[str, Row], f: Filters, prefix: str, dimension: str
         .annotate(t=Min("created_at"))
         .values("t")
     )
-    qs = _scoped(Demand.objects.all(), _DEMANDS, f, prefix).annotate(answered_at=Subquery(first_answer))
+    qs = _scoped(Demand.objects.all(), _DEMANDS, f, prefix).annotate(
+        answered_at=Subquery(first_answer)
+    )
     wait = ExpressionWrapper(F("answered_at") - F("created_at"), output_field=DurationField())
     answered = Q(answered_at__isnull=False)
     for g in _grouped(
@@ -417,11 +426,14 @@ def _label(dimension: str, rows: dict[str, Row], prefix: str) -> None:
         for r in rows.values():
             r.label = names.get(r.key, _("行业不详"))
     elif dimension == "institution":
-        names = dict(Organisation.objects.filter(pk__in=_ints(rows)).values_list("pk", "name"))
+        orgs = Organisation.objects.filter(pk__in=_ints(rows)).values_list("pk", "name")
+        org_names: dict[int, str] = dict(orgs)
         for r in rows.values():
-            r.label = names.get(int(r.key), "") if r.key.isdigit() else _("机构不详")
+            r.label = org_names.get(int(r.key), "") if r.key.isdigit() else _("机构不详")
     elif dimension == "product":
-        pnames = dict(Product.objects.filter(pk__in=_ints(rows)).values_list("pk", "name"))
+        pnames: dict[int, str] = dict(
+            Product.objects.filter(pk__in=_ints(rows)).values_list("pk", "name")
+        )
         for r in rows.values():
             r.label = pnames.get(int(r.key), "") if r.key.isdigit() else _("未经平台产品")
     else:

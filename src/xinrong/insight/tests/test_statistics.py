@@ -50,13 +50,48 @@ def book(make_user, operator, bank_officer):
     # (entity, product, status, submitted, decided after days, loan: (principal, rate, status,
     #  overdue days, outstanding, first, renewal) or None)
     plan: list[tuple[int, Any, str, dt.date, float | None, Any]] = [
-        (0, p1, "repaying", dt.date(2026, 1, 5), 2.0, ("100000.00", "4.35", "current", 0, "80000.00", True, False)),
-        (1, p1, "overdue", dt.date(2026, 1, 20), 3.0, ("50000.00", "5.00", "overdue", 30, "45000.50", False, True)),
-        (2, p2, "defaulted", dt.date(2026, 2, 3), 1.5, ("200000.00", "6.00", "defaulted", 120, "150000.25", True, False)),
-        (3, p2, "repaying", dt.date(2026, 3, 20), 0.5, ("30000.00", "3.85", "current", 95, "30000.00", False, False)),
+        (
+            0,
+            p1,
+            "repaying",
+            dt.date(2026, 1, 5),
+            2.0,
+            ("100000.00", "4.35", "current", 0, "80000.00", True, False),
+        ),
+        (
+            1,
+            p1,
+            "overdue",
+            dt.date(2026, 1, 20),
+            3.0,
+            ("50000.00", "5.00", "overdue", 30, "45000.50", False, True),
+        ),
+        (
+            2,
+            p2,
+            "defaulted",
+            dt.date(2026, 2, 3),
+            1.5,
+            ("200000.00", "6.00", "defaulted", 120, "150000.25", True, False),
+        ),
+        (
+            3,
+            p2,
+            "repaying",
+            dt.date(2026, 3, 20),
+            0.5,
+            ("30000.00", "3.85", "current", 95, "30000.00", False, False),
+        ),
         (0, p2, "rejected", dt.date(2026, 2, 10), 4.0, None),
         (1, p1, "submitted", dt.date(2026, 3, 1), None, None),
-        (2, p1, "repaying", dt.date(2025, 12, 20), 1.0, ("70000.00", "4.00", "current", 0, "70000.00", True, False)),
+        (
+            2,
+            p1,
+            "repaying",
+            dt.date(2025, 12, 20),
+            1.0,
+            ("70000.00", "4.00", "current", 0, "70000.00", True, False),
+        ),
     ]
     for k, (e, prod, status, day, wait, loan) in enumerate(plan):
         submitted = _at(day)
@@ -94,7 +129,11 @@ def book(make_user, operator, bank_officer):
                 max_overdue_days=od,
                 status=lstatus,
             )
-    d_plan = [(0, dt.date(2026, 1, 2), 2.5), (1, dt.date(2026, 2, 2), None), (2, dt.date(2026, 3, 3), 4.0)]
+    d_plan = [
+        (0, dt.date(2026, 1, 2), 2.5),
+        (1, dt.date(2026, 2, 2), None),
+        (2, dt.date(2026, 3, 3), 4.0),
+    ]
     for e, day, answer in d_plan:
         d = Demand.objects.create(
             entity=ents[e],
@@ -106,8 +145,12 @@ def book(make_user, operator, bank_officer):
         )
         Demand.objects.filter(pk=d.pk).update(created_at=_at(day))
         if answer is not None:
-            ev = DemandEvent.objects.create(demand=d, kind="taken", created_at=_at(day) + dt.timedelta(days=answer))
-            DemandEvent.objects.create(demand=d, kind="invited", created_at=ev.created_at + dt.timedelta(days=1))
+            ev = DemandEvent.objects.create(
+                demand=d, kind="taken", created_at=_at(day) + dt.timedelta(days=answer)
+            )
+            DemandEvent.objects.create(
+                demand=d, kind="invited", created_at=ev.created_at + dt.timedelta(days=1)
+            )
     return {"ents": ents, "p1": p1, "p2": p2}
 
 
@@ -140,7 +183,9 @@ def test_region_drill_and_substation(book, operator, substation_operator):
     golmud = st.table(substation_operator, F, "region")
     assert [(r.key, r.loans, r.amount) for r in golmud.rows] == [("632801", 1, Decimal("50000.00"))]
     # a sub-station asking for another region still sees only its own
-    other = st.table(substation_operator, st.Filters(F.date_from, F.date_to, region="630100"), "region")
+    other = st.table(
+        substation_operator, st.Filters(F.date_from, F.date_to, region="630100"), "region"
+    )
     assert [r.key for r in other.rows] == ["632801"]
     assert st.totals(substation_operator, F).applications == 2
 
@@ -164,7 +209,11 @@ def _month_sql(column: str, is_date: bool) -> str:
     if connection.vendor == "postgresql":
         col = column if is_date else f"({column} AT TIME ZONE 'Asia/Shanghai')"
         return f"to_char({col}, 'YYYY-MM')"
-    return f"strftime('%Y-%m', {column})" if is_date else f"strftime('%Y-%m', datetime({column}, '+8 hours'))"
+    return (
+        f"strftime('%Y-%m', {column})"
+        if is_date
+        else f"strftime('%Y-%m', datetime({column}, '+8 hours'))"
+    )
 
 
 LOAN_SQL = """
@@ -194,8 +243,15 @@ GROUP BY {key}
 def test_loans_equal_sql(book, operator, dimension, key):
     key = key or _month_sql("l.disbursed_on", True)
     want = {
-        str(r[0]): (r[1], Decimal(str(r[2])).quantize(Decimal("0.01")), r[3], r[4], r[5], r[6],
-                    Decimal(str(r[7])).quantize(Decimal("0.01")))
+        str(r[0]): (
+            r[1],
+            Decimal(str(r[2])).quantize(Decimal("0.01")),
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            Decimal(str(r[7])).quantize(Decimal("0.01")),
+        )
         for r in _sql(LOAN_SQL.format(key=key), [F.date_from, F.date_to])
     }
     got = {
@@ -219,13 +275,21 @@ GROUP BY {key}
 
 @pytest.mark.parametrize(
     ("dimension", "key"),
-    [("region", "substr(e.division_code, 1, 4)"), ("institution", "a.institution_id"), ("month", None)],
+    [
+        ("region", "substr(e.division_code, 1, 4)"),
+        ("institution", "a.institution_id"),
+        ("month", None),
+    ],
 )
 def test_applications_equal_sql(book, operator, dimension, key):
     key = key or _month_sql("a.submitted_at", False)
     start, end = _at(F.date_from, 0), _at(F.date_to + dt.timedelta(days=1), 0)
     want = {str(r[0]): (r[1], r[2]) for r in _sql(APP_SQL.format(key=key), [start, end])}
-    got = {r.key: (r.applications, r.approvals) for r in st.table(operator, F, dimension).rows if r.applications}
+    got = {
+        r.key: (r.applications, r.approvals)
+        for r in st.table(operator, F, dimension).rows
+        if r.applications
+    }
     assert got == want and len(want) >= 2
 
 
@@ -243,7 +307,11 @@ GROUP BY substr(d.division_code, 1, 4)
 def test_demands_and_registrations_equal_sql(book, operator):
     start, end = _at(F.date_from, 0), _at(F.date_to + dt.timedelta(days=1), 0)
     want = {r[0]: (r[1], r[2]) for r in _sql(DEMAND_SQL, [start, end])}
-    got = {r.key: (r.demands, r.demands_answered) for r in st.table(operator, F, "region").rows if r.demands}
+    got = {
+        r.key: (r.demands, r.demands_answered)
+        for r in st.table(operator, F, "region").rows
+        if r.demands
+    }
     assert got == want == {"6301": (1, 1), "6328": (1, 0), "6323": (1, 1)}
     today = timezone.localdate()
     f = st.Filters(today - dt.timedelta(days=1), today)
@@ -253,5 +321,7 @@ def test_demands_and_registrations_equal_sql(book, operator):
         "WHERE o.created_at >= %s AND o.created_at < %s GROUP BY substr(e.division_code, 1, 4)",
         [_at(f.date_from, 0), _at(f.date_to + dt.timedelta(days=1), 0)],
     )
-    got_reg = {r.key: r.registrations for r in st.table(operator, f, "region").rows if r.registrations}
+    got_reg = {
+        r.key: r.registrations for r in st.table(operator, f, "region").rows if r.registrations
+    }
     assert got_reg == dict(reg) == {"6301": 1, "6328": 1, "6323": 1}
