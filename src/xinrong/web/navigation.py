@@ -236,6 +236,14 @@ SIMULATOR = MenuItem(
     "riskfund.simulation_view",
     owns=("/riskfund/simulator/",),
 )
+# statistics for government and regulators (issue 16, part D)
+STATISTICS = MenuItem(
+    _("统计分析"),
+    "insight:statistics",
+    "bar-chart-line",
+    "insight.statistics_view",
+    owns=("/insight/statistics/",),
+)
 RISKFUND_ITEMS = (RISKFUND_HOME, CLAIM_QUEUE, CLAIMS, CLAIM_STATS, BREAKERS, SIMULATOR)
 
 
@@ -353,6 +361,7 @@ MENUS: dict[str, Menu] = {
                 "financing",
                 _("信用培植与融资"),
                 "flower1",
+                STATISTICS,
                 CULTIVATION,
                 REGISTRY,
                 FIRST_LOAN,
@@ -386,6 +395,7 @@ MENUS: dict[str, Menu] = {
                 "operations",
                 _("运营"),
                 "activity",
+                STATISTICS,
                 REGISTRY,
                 MARKETPLACE,
                 DEMAND_HALL,

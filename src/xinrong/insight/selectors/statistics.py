@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
@@ -33,10 +34,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import Substr, TruncMonth
@@ -53,7 +52,7 @@ from xinrong.marketplace.choices import (
     LoanStatus,
     ProductStatus,
 )
-from xinrong.marketplace.models import Demand, DemandEvent, Loan, LoanApplication, Product
+from xinrong.marketplace.models import Demand, Loan, LoanApplication, Product
 from xinrong.reference import divisions, industries
 
 DIMENSIONS = ("region", "institution", "product", "industry", "month")
@@ -344,34 +343,45 @@ def application_figures(rows: dict[str, Row], f: Filters, prefix: str, dimension
 
 
 def demand_figures(rows: dict[str, Row], f: Filters, prefix: str, dimension: str) -> None:
-    """Demands, the share answered and the days to the first answer, grouped."""
+    """Demands, the share answered and the days to the first answer, grouped.
+
+    Two grouped queries: the demands; and the answered ones, each with its first answer
+    (``MIN`` per demand, inner) summed per key (outer, wrapped around the ORM's own SQL).
+    """
     if f.institution_id is not None:
         return  # a demand belongs to no institution until answered
-    first_answer = (
-        DemandEvent.objects.filter(demand=OuterRef("pk"), kind__in=ANSWER_KINDS)
+    scoped = _scoped(Demand.objects.all(), _DEMANDS, f, prefix)
+    for g in _grouped(scoped, _DEMANDS, dimension, prefix, n=Count("id")):
+        _row(rows, g["k"]).demands += g["n"]
+    key = _key(_DEMANDS, dimension, prefix)
+    if key is None:
+        return
+    first = (
+        scoped.filter(events__kind__in=ANSWER_KINDS)
+        .annotate(k=key)
+        .values("pk", "k", "created_at")
+        .annotate(answered_at=Min("events__created_at"))
         .order_by()
-        .values("demand")
-        .annotate(t=Min("created_at"))
-        .values("t")
     )
-    qs = _scoped(Demand.objects.all(), _DEMANDS, f, prefix).annotate(
-        answered_at=Subquery(first_answer)
-    )
-    wait = ExpressionWrapper(F("answered_at") - F("created_at"), output_field=DurationField())
-    answered = Q(answered_at__isnull=False)
-    for g in _grouped(
-        qs,
-        _DEMANDS,
-        dimension,
-        prefix,
-        n=Count("id"),
-        ok=Count("id", filter=answered),
-        wait=Sum(wait, filter=answered),
-    ):
-        r = _row(rows, g["k"])
-        r.demands += g["n"]
-        r.demands_answered += g["ok"]
-        r.answer_seconds += _seconds(g["wait"])
+    inner, params = first.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        wait = "EXTRACT(EPOCH FROM (sub.answered_at - sub.created_at))"
+    else:
+        wait = "(julianday(sub.answered_at) - julianday(sub.created_at)) * 86400.0"
+    sql = f"SELECT sub.k, COUNT(*), SUM({wait}) FROM ({inner}) sub GROUP BY sub.k"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for k, n, seconds in cur.fetchall():
+            r = _row(rows, _raw_key(k))
+            r.demands_answered += n
+            r.answer_seconds += float(seconds or 0)
+
+
+def _raw_key(key: Any) -> Any:
+    """A month key read without the ORM's converters (SQLite: "2026-01-01 00:00:00")."""
+    if isinstance(key, str) and len(key) >= 10 and key[4] == "-" and key[7] == "-":
+        return dt.date.fromisoformat(key[:10])
+    return key
 
 
 def registration_figures(rows: dict[str, Row], f: Filters, prefix: str, dimension: str) -> None:

@@ -325,3 +325,14 @@ def test_demands_and_registrations_equal_sql(book, operator):
         r.key: r.registrations for r in st.table(operator, f, "region").rows if r.registrations
     }
     assert got_reg == dict(reg) == {"6301": 1, "6328": 1, "6323": 1}
+
+
+def test_demands_by_month_one_row_per_month(book, operator):
+    rows = st.table(operator, F, "month").rows
+    got = [(r.key, r.demands, r.demands_answered, r.days_to_answer) for r in rows]
+    assert got == [
+        ("2026-01", 1, 1, Decimal("2.5")),
+        ("2026-02", 1, 0, None),
+        ("2026-03", 1, 1, Decimal("4.0")),
+    ]
+    assert [r.label for r in rows] == ["2026年01月", "2026年02月", "2026年03月"]

@@ -39,7 +39,9 @@ def test_who_may_see(client, make_user, operator, gov_reviewer, bank_officer, en
     assert _get(client, regulator, "insight:statistics_institution", None, bank).status_code == 200
     # an enterprise is not an institution: no page
     ent_org = enterprise_user.organisation_id
-    assert _get(client, operator, "insight:statistics_institution", None, ent_org).status_code == 404
+    assert (
+        _get(client, operator, "insight:statistics_institution", None, ent_org).status_code == 404
+    )
 
 
 def test_page_figures_and_drill(client, book, operator):  # noqa: F811
