@@ -72,3 +72,15 @@ def test_export_matches_the_page(client, book, operator):  # noqa: F811
     total = rows[-1]
     assert total[0] == "合计" and total[10] == 4 and Decimal(str(total[11])) == Decimal("380000")
     assert [r[0] for r in rows[1:-1]] == ["2026年01月", "2026年02月", "2026年03月"]
+
+
+def test_home_cards(client, book, operator, gov_reviewer, bank_officer):  # noqa: F811
+    from xinrong.insight.selectors.statistics import statistics_card
+
+    assert statistics_card(bank_officer) is None
+    card = statistics_card(operator)
+    assert card is not None and card["year"] == __import__("datetime").date.today().year
+    for user in (operator, gov_reviewer):
+        html = _get(client, user, "web:home").content.decode()
+        assert 'id="wb-statistics"' in html and reverse("insight:statistics") in html
+    assert 'id="wb-statistics"' not in _get(client, bank_officer, "web:home").content.decode()

@@ -20,6 +20,7 @@ from xinrong.credit.selectors import workbench as credit_wb
 from xinrong.datahub import deliveries as datahub_wb
 from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
+from xinrong.insight.selectors.statistics import statistics_card
 from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
 from xinrong.marketplace.rules import guarantee_provider, lender
 from xinrong.marketplace.selectors import capital_market as reserve_selectors
@@ -278,6 +279,7 @@ def government(user: User) -> dict[str, Any]:
     # risk compensation (issue 15): finance's funds and the claim steps it holds
     context |= riskfund_cards(user)
     context["registry"] = registry_figures(user)
+    context["stats_card"] = statistics_card(user)  # statistics (issue 16)
     return context
 
 
@@ -317,4 +319,5 @@ def operator(user: User) -> dict[str, Any]:
         "today": timezone.localdate(),
         # risk compensation (issue 15): the funds run, the claim steps and recoveries waiting
         **riskfund_cards(user),
+        "stats_card": statistics_card(user),  # statistics (issue 16)
     }
