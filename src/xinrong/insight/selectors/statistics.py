@@ -504,7 +504,7 @@ def statistics_card(user: Any) -> dict[str, Any] | None:
     today = timezone.localdate()
     f = Filters(date_from=dt.date(today.year, 1, 1), date_to=today)
     key = f"insight:stats-card:{region_prefix_for(user) or '-'}:{today.isoformat()}"
-    card = cache.get(key)
+    card: dict[str, Any] | None = cache.get(key)
     if card is None:
         t = totals(user, f)
         card = {
