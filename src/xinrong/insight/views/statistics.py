@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.choices import INSTITUTION_KINDS
@@ -40,9 +41,20 @@ FIRST_COLUMN = {
 }
 
 
+def _own_region(user: Any) -> str:
+    """The reader's own region code ("" without a region limit)."""
+    if region_prefix_for(user) is None:
+        return ""
+    return str(user.organisation.region_code)
+
+
 def _region_choices(user: Any) -> list[tuple[str, str]]:
     prefix = region_prefix_for(user) or ""
-    return [(c, n) for c, n in divisions.region_choices() if c.startswith(prefix) or not prefix]
+    out = [(c, n) for c, n in divisions.region_choices() if c.startswith(prefix) or not prefix]
+    own = _own_region(user)
+    if own and own not in dict(out):
+        out.insert(0, (own, divisions.full_name(own) or own))
+    return out
 
 
 class StatsFilterForm(forms.Form):
@@ -80,7 +92,7 @@ def _filters(request: HttpRequest, user: Any) -> tuple[StatsFilterForm, st.Filte
     today = timezone.localdate()
     default_from = dt.date(today.year, 1, 1)
     form = StatsFilterForm(request.GET or None, user=user)
-    region = (region_prefix_for(user) and _region_choices(user)[0][0]) or divisions.PLATFORM_ROOT
+    region = _own_region(user) or divisions.PLATFORM_ROOT
     f = st.Filters(date_from=default_from, date_to=today, region=region)
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
@@ -117,6 +129,7 @@ def _chart(table: st.Table) -> dict[str, Any]:
     }
 
 
+@require_GET
 @login_required
 def statistics_home(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
@@ -144,6 +157,7 @@ def statistics_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 @login_required
 def institution_statistics(request: HttpRequest, pk: int) -> HttpResponse:
     """The regulator's view of one institution: its figures by month, product and region."""
@@ -227,6 +241,7 @@ def row_cells(r: st.Row) -> list[Any]:
     ]
 
 
+@require_GET
 @login_required
 def statistics_export(request: HttpRequest) -> HttpResponseBase:
     """Every dimension's table, one sheet each, for the same filters as the page."""
