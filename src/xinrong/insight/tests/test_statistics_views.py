@@ -84,3 +84,17 @@ def test_home_cards(client, book, operator, gov_reviewer, bank_officer):  # noqa
         html = _get(client, user, "web:home").content.decode()
         assert 'id="wb-statistics"' in html and reverse("insight:statistics") in html
     assert 'id="wb-statistics"' not in _get(client, bank_officer, "web:home").content.decode()
+
+
+def test_substation_institution_view_only_lenders_in_its_region(
+    client,
+    book,
+    make_user,
+    substation_operator,
+):
+    lender = book["p1"].institution_id  # lends in 格尔木 (632801)
+    other = book["p2"].institution_id  # lends in 西宁 and 同仁 only
+    page = _get(client, substation_operator, "insight:statistics_institution", Q1, lender)
+    assert page.status_code == 200 and "50,000.00" in page.content.decode()
+    page = _get(client, substation_operator, "insight:statistics_institution", Q1, other)
+    assert page.status_code == 404

@@ -23,6 +23,7 @@ from xinrong.accounts.permissions import can, region_prefix_for, require
 from xinrong.common.exports import Sheet, xlsx_response
 from xinrong.common.forms import DateInput
 from xinrong.insight.selectors import statistics as st
+from xinrong.marketplace.models import LoanApplication
 from xinrong.reference import divisions
 
 DIMENSION_LABELS = {
@@ -166,6 +167,13 @@ def institution_statistics(request: HttpRequest, pk: int) -> HttpResponse:
     org = Organisation.objects.filter(pk=pk, kind__in=INSTITUTION_KINDS).first()
     if org is None:
         raise Http404
+    prefix = region_prefix_for(user)
+    if prefix is not None and not (
+        LoanApplication.objects.filter(
+            institution=org, entity__division_code__startswith=prefix
+        ).exists()
+    ):
+        raise Http404  # a regional reader sees only institutions lending in its region
     form, f = _filters(request, user)
     f = st.Filters(f.date_from, f.date_to, f.region, institution_id=org.pk)
     tables = [
