@@ -88,8 +88,7 @@ def test_home_cards(client, book, operator, gov_reviewer, bank_officer):  # noqa
 
 def test_substation_institution_view_only_lenders_in_its_region(
     client,
-    book,
-    make_user,
+    book,  # noqa: F811
     substation_operator,
 ):
     lender = book["p1"].institution_id  # lends in 格尔木 (632801)
