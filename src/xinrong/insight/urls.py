@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver
 
 from xinrong.insight.views import grid as grid_views
 from xinrong.insight.views import heatmap
+from xinrong.insight.views import statistics as statistics_views
 
 app_name = "insight"
 
@@ -13,3 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += heatmap.urlpatterns
 # grid
 urlpatterns += grid_views.urlpatterns
+# statistics
+urlpatterns += statistics_views.urlpatterns

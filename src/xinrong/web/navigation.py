@@ -236,6 +236,14 @@ SIMULATOR = MenuItem(
     "riskfund.simulation_view",
     owns=("/riskfund/simulator/",),
 )
+# statistics for government and regulators (issue 16, part D)
+STATISTICS = MenuItem(
+    _("统计分析"),
+    "insight:statistics",
+    "bar-chart-line",
+    "insight.statistics_view",
+    owns=("/insight/statistics/",),
+)
 RISKFUND_ITEMS = (RISKFUND_HOME, CLAIM_QUEUE, CLAIMS, CLAIM_STATS, BREAKERS, SIMULATOR)
 
 # white and black lists (issue 16, credit.rules_lists)
@@ -428,6 +436,7 @@ MENUS: dict[str, Menu] = {
                 "financing",
                 _("信用培植与融资"),
                 "flower1",
+                STATISTICS,
                 CULTIVATION,
                 REGISTRY,
                 HEATMAP,
@@ -464,6 +473,7 @@ MENUS: dict[str, Menu] = {
                 "operations",
                 _("运营"),
                 "activity",
+                STATISTICS,
                 REGISTRY,
                 HEATMAP,
                 MARKETPLACE,

@@ -1,3 +1,3 @@
 """Permissions of the insight app (each subject declares its own in a module here)."""
 
-from xinrong.insight.rules import grid, heatmap  # noqa: F401  (heat maps, the grid programme)
+from xinrong.insight.rules import grid, heatmap, statistics  # noqa: F401  (declare on import)

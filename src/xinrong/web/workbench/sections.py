@@ -23,6 +23,7 @@ from xinrong.enterprises import presenters
 from xinrong.enterprises.models import MarketEntity
 from xinrong.evaluations.selectors.workbench import ratings_card
 from xinrong.insight.selectors.grid import grid_card
+from xinrong.insight.selectors.statistics import statistics_card
 from xinrong.marketplace.choices import GuaranteeRequestStatus, InterestStatus, ProductStatus
 from xinrong.marketplace.rules import guarantee_provider, lender
 from xinrong.marketplace.selectors import capital_market as reserve_selectors
@@ -287,6 +288,7 @@ def government(user: User) -> dict[str, Any]:
     context |= riskfund_cards(user)
     context["registry"] = registry_figures(user)
     context["grid"] = grid_card(user=user)  # 甘霖工程 (issue 16, grid)
+    context["stats_card"] = statistics_card(user)  # statistics (issue 16)
     return context
 
 
@@ -329,4 +331,5 @@ def operator(user: User) -> dict[str, Any]:
         "lists_card": lists_card(user),  # white/black lists (issue 16)
         **ratings_card(user),  # 融资评价 (issue 16): appeals waiting
         "grid": grid_card(user=user),  # 甘霖工程 (issue 16, grid)
+        "stats_card": statistics_card(user),  # statistics (issue 16)
     }
