@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from xinrong.common.errors import PermissionDeniedError, ValidationError
+from xinrong.common.errors import PermissionDeniedError
 from xinrong.credit.models import (
     BlacklistEntry,
     BlacklistSource,

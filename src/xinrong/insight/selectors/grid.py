@@ -124,7 +124,9 @@ def gap_report(
         "files": Count("file"),
         **_reason_counts(),
     }
-    grouped = list(qs.annotate(**key_expr).values("k").annotate(**measures).order_by("k"))
+    grouped = list(
+        qs.annotate(**key_expr).values("k").annotate(**measures).order_by("k")  # type: ignore[misc]
+    )
     labels = _labels(by, [g["k"] for g in grouped])
     rows = [_gap_row(g["k"], labels.get(g["k"], str(g["k"])), g) for g in grouped]
     if by != BY_WEEK:

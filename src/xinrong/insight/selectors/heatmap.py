@@ -162,7 +162,7 @@ def metric_figures(
         return _group(entities, "division_code", length, count=Count("id"))
     if metric == "campaigns":
         records = CampaignRecord.objects.filter(division_code__startswith=prefix).filter(
-            division_code__startswith=region, year=year if year else campaign_year()
+            division_code__startswith=region, year=year or campaign_year() or 0
         )
         return _group(
             records,

@@ -84,6 +84,7 @@ def grid_visit_record(*, officer: User, visit_in: VisitIn) -> GridVisit:
     if errors:
         raise ValidationError(errors)
     consent = visit_in.result == VisitResult.INTENT and visit_in.consent
+    assert officer.organisation_id is not None  # a field officer belongs to a bank or community
     visit = GridVisit(
         officer=officer,
         organisation_id=officer.organisation_id,

@@ -270,6 +270,7 @@ def test_departments_read_the_figures_not_the_visit_records(
 ) -> None:
     _world(bank_grid, community_grid)
     visit = GridVisit.objects.first()
+    assert visit is not None
     assert not can(gov_reviewer, "insight.grid_visits_view")
     assert not can(gov_reviewer, "insight.grid_visits_view", visit)
     _rows, total = selectors.gap_report(user=gov_reviewer, by="community")

@@ -95,6 +95,7 @@ def test_a_government_user_drills_the_map_and_switches_metric(browser: Any, demo
         gov.page.locator("#heatmap-chart[data-ready='1']").wait_for()
         gov.look("04-haixi-campaigns")
         year = campaign_year()
+        assert year is not None
         table = _table(gov)
         data = _map_data(gov)
         golmud = CampaignRecord.objects.filter(division_code__startswith="632801", year=year)

@@ -15,6 +15,7 @@ from xinrong.accounts.services.organisations import organisation_create
 from xinrong.accounts.services.users import user_create
 from xinrong.enterprises.choices import EntityType
 from xinrong.enterprises.models import MarketEntity
+from xinrong.insight.demo.grid import BANK_LOGIN, COMMUNITY_LOGIN
 from xinrong.web.seed.base import DEMO_PASSWORD, SeedReport, load_data
 
 _ORGS = load_data("organisations")
@@ -60,7 +61,11 @@ def demo_logins() -> list[tuple[str, str]]:
             "username", flat=True
         )
     )
-    return [(d.role, d.username) for d in DEMO_USERS if d.username in existing]
+    logins = [(d.role, d.username) for d in DEMO_USERS if d.username in existing]
+    # the 甘霖 programme's field officers are made by its own seeder (with their community)
+    field = {BANK_LOGIN: "网格员（青海银行）", COMMUNITY_LOGIN: "网格员（社区）"}
+    found = User.objects.filter(username__in=list(field)).values_list("username", flat=True)
+    return logins + [(field[name], name) for name in sorted(found)]
 
 
 def seed_organisations(report: SeedReport) -> dict[str, Organisation]:
