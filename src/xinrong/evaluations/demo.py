@@ -106,14 +106,15 @@ def seed_ratings(seed_value: int) -> dict[str, int]:
     from xinrong.marketplace.models import Loan
 
     if Rating.objects.exists():
-        return {"ratings": 0, "appeals": 0}
+        return {"ratings": 0, "appeals": 0, "loans": 0}
     rng = random.Random(f"ratings:{seed_value}")  # noqa: S311 (demo data, not secrets)
     users = {u.username: u for u in User.objects.filter(username__in=["ent_owner", "loan_officer"])}
     keep_entity_org = getattr(users.get("ent_owner"), "organisation_id", None)
     keep_bank = getattr(users.get("loan_officer"), "organisation_id", None)
+    made = 0  # loans of the demo enterprise to rate (its home shows them waiting)
     if "ent_owner" in users and "loan_officer" in users:
         with transaction.atomic():
-            _loans_for_demo_firm(users["ent_owner"], users["loan_officer"], rng)
+            made = _loans_for_demo_firm(users["ent_owner"], users["loan_officer"], rng)
     loans = list(
         Loan.objects.order_by("id").values_list(
             "pk", "entity_id", "institution_id", "status", "entity__organisation_id"
@@ -199,4 +200,4 @@ def seed_ratings(seed_value: int) -> dict[str, int]:
             continue
         appeal_submit(actor=bank, rating=rating, reason=reasons[appeals % len(reasons)])
         appeals += 1
-    return {"ratings": len(ratings), "appeals": appeals}
+    return {"ratings": len(ratings), "appeals": appeals, "loans": made}

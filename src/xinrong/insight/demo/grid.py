@@ -20,6 +20,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from xinrong.accounts.choices import OrgKind, Role
@@ -27,11 +28,11 @@ from xinrong.accounts.models import Organisation, User
 from xinrong.accounts.services.organisations import organisation_create
 from xinrong.accounts.services.users import user_create
 from xinrong.enterprises.choices import EntityType
+from xinrong.enterprises.models import MarketEntity
 from xinrong.insight.models import GridVisit, MerchantFile, RefusalReason, VisitResult
 from xinrong.insight.services.grid import VisitIn, grid_visit_record, merchant_file_build
 from xinrong.marketplace.models import Loan
 from xinrong.reference import divisions
-from xinrong.reference import uscc as uscc_codec
 
 BANK_LOGIN, COMMUNITY_LOGIN = "grid_bank", "grid_community"
 COMMUNITY_ORG = "西宁市城东区东关大街街道办事处"
@@ -108,31 +109,52 @@ def _back_date(visit: GridVisit, rng: random.Random, *, file: MerchantFile | Non
         MerchantFile.objects.filter(pk=file.pk).update(built_at=built)
 
 
+# the bank officer's beat: Xining's 城东, 城西 and 城北 districts
+BANK_COUNTIES = ("630102", "630104", "630105")
+
+
+def _merchants(counties: tuple[str, ...]) -> list[MarketEntity]:
+    """Registered individual businesses of ``counties`` without a credit file yet."""
+    area = Q()
+    for county in counties:
+        area |= Q(division_code__startswith=county)
+    return list(
+        MarketEntity.objects.filter(
+            area, entity_type=EntityType.INDIVIDUAL_BUSINESS, grid_files__isnull=True
+        ).order_by("-pk")
+    )
+
+
 def _random_visit(
-    officer: User, day: dt.date, villages: list[str], rng: random.Random
-) -> tuple[VisitIn, bool]:
-    """A visit as it goes on the street; True when the officer then builds the file."""
+    officer: User,
+    day: dt.date,
+    villages: list[str],
+    merchants: list[MarketEntity],
+    rng: random.Random,
+) -> tuple[VisitIn, str]:
+    """A visit as it goes on the street; the merchant's USCC when the officer then builds the
+    file ("" when not). Willing merchants are registered individual businesses of the area
+    (``merchants``, used up as they are filed), so a file links the registry's entry and its
+    operator; the officer knows the USCC half the time and looks it up when filing."""
     name = f"{rng.choice(SURNAMES)}记{rng.choice(SHOPS)}"
     village = rng.choice(villages)
     address = f"{rng.choice(STREETS)}{rng.randint(1, 180)}号"
     roll = rng.random()
-    if roll < 0.55:
+    if roll < 0.55 and merchants:
+        merchant = merchants.pop()
         consent = rng.random() < 0.8
-        code = ""
-        if rng.random() < 0.5:
-            code = uscc_codec.generate(rng, division_code=village[:6], entity_type="2")
         build = consent and rng.random() < 0.7  # the lag the programme reports
         return (
             VisitIn(
                 visited_on=day,
-                merchant_name=name,
-                uscc=code,
+                merchant_name=merchant.name,
+                uscc=merchant.uscc if rng.random() < 0.5 else "",
                 division_code=village,
-                address=address,
+                address=merchant.address or address,
                 result=VisitResult.INTENT,
                 consent=consent,
             ),
-            build,
+            merchant.uscc if build else "",
         )
     if roll < 0.8:
         reason = rng.choices(
@@ -149,7 +171,7 @@ def _random_visit(
                 refusal_reason=reason,
                 refusal_note=rng.choice(OTHER_NOTES) if reason == RefusalReason.OTHER else "",
             ),
-            False,
+            "",
         )
     reason = RefusalReason.OWNER_ABSENT if rng.random() < 0.85 else RefusalReason.WRONG_DETAILS
     return (
@@ -161,7 +183,7 @@ def _random_visit(
             result=VisitResult.NOT_MET,
             refusal_reason=reason,
         ),
-        False,
+        "",
     )
 
 
@@ -222,8 +244,14 @@ def seed_grid(seed_value: int, *, password: str) -> dict[str, Any]:
     report = {"visits": 0, "files": 0}
     report["programme_files"] = _programme_visits(bank, rng, today)
     areas = {
-        bank.pk: _villages("630102") + _villages("630104") + _villages("630105"),
+        bank.pk: [v for county in BANK_COUNTIES for v in _villages(county)],
         community.pk: _villages(COMMUNITY_REGION),
+    }
+    # willing merchants: registered individual businesses; the community has its district's,
+    # the bank the other two districts' (so no merchant is filed twice)
+    merchants = {
+        bank.pk: _merchants(BANK_COUNTIES[1:]),
+        community.pk: _merchants((COMMUNITY_REGION,)),
     }
     for week in range(WEEKS, -1, -1):
         monday = today - dt.timedelta(days=today.weekday() + 7 * week)
@@ -232,14 +260,13 @@ def seed_grid(seed_value: int, *, password: str) -> dict[str, Any]:
                 day = monday + dt.timedelta(days=rng.randrange(6))
                 if day > today:
                     continue
-                visit_in, build = _random_visit(officer, day, areas[officer.pk], rng)
+                visit_in, build = _random_visit(
+                    officer, day, areas[officer.pk], merchants[officer.pk], rng
+                )
                 visit = grid_visit_record(officer=officer, visit_in=visit_in)
                 file = None
                 if build:
-                    code = visit.uscc or uscc_codec.generate(
-                        rng, division_code=visit.division_code[:6], entity_type="2"
-                    )
-                    file = merchant_file_build(officer=officer, visit=visit, uscc=code)
+                    file = merchant_file_build(officer=officer, visit=visit, uscc=build)
                     report["files"] += 1
                 _back_date(visit, rng, file=file)
                 report["visits"] += 1
