@@ -5,6 +5,7 @@ from xinrong.insight.models.campaigns import CampaignRecord
 from xinrong.insight.models.grid import GridVisit, MerchantFile, RefusalReason, VisitResult
 from xinrong.insight.models.statistics import (
     StatisticsCell,
+    StatisticsGrain,
     StatisticsSource,
     StatisticsSummaryState,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "MerchantFile",
     "RefusalReason",
     "StatisticsCell",
+    "StatisticsGrain",
     "StatisticsSource",
     "StatisticsSummaryState",
     "VisitResult",

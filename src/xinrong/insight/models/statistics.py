@@ -1,7 +1,8 @@
 """The statistics dashboard's summary (统计汇总): set-wise aggregates of past complete months.
 
-One cell per (source, month, county division, industry section, institution, product) holding
-the additive figures of ``insight.selectors.statistics.Row``. Written only by
+Cells per source and month and county division at three grains (``StatisticsGrain``): with the
+industry section; with the institution and product; with the institution and industry section.
+Each holds the additive figures of ``insight.selectors.statistics.Row``. Written only by
 ``insight.services.statistics.summary_refresh`` (delete + one ``INSERT … SELECT … GROUP BY`` per
 source, in one transaction); read by the dashboard for the complete months before
 ``StatisticsSummaryState.through``, the rest of a period being computed live.
@@ -20,9 +21,18 @@ class StatisticsSource(models.TextChoices):
     LOANS = "L", _("放款")
 
 
-class StatisticsCell(models.Model):
-    """One source's figures for one month, county, industry section, institution and product."""
+class StatisticsGrain(models.TextChoices):
+    """Which keys a cell keeps (a table groups by one dimension, so no cell needs all five)."""
 
+    COUNTY_INDUSTRY = "N", _("月 × 区县 × 行业")  # every source; no institution filter
+    LENDER_PRODUCT = "P", _("月 × 区县 × 机构 × 产品")  # applications and loans
+    LENDER_INDUSTRY = "I", _("月 × 区县 × 机构 × 行业")  # applications and loans
+
+
+class StatisticsCell(models.Model):
+    """One source's figures for one month and county and the keys of its grain."""
+
+    grain = models.CharField(_("粒度"), max_length=1, choices=StatisticsGrain.choices)
     source = models.CharField(_("来源"), max_length=1, choices=StatisticsSource.choices)
     month = models.DateField(_("月份"))  # first day of the Beijing month
     division_code = models.CharField(_("行政区划"), max_length=12, null=True, blank=True)  # noqa: DJ001  (as the source)
@@ -51,11 +61,14 @@ class StatisticsCell(models.Model):
         verbose_name = _("统计汇总")
         verbose_name_plural = _("统计汇总")
         indexes = [
-            models.Index(fields=["month", "division_code"], name="insight_statcell_month_idx"),
+            models.Index(fields=["grain", "month", "division_code"], name="insight_statcell_idx"),
+            models.Index(
+                fields=["grain", "institution_id", "month"], name="insight_statcell_inst_idx"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.month:%Y-%m} {self.division_code or '-'}"
+        return f"{self.grain}{self.source} {self.month:%Y-%m} {self.division_code or '-'}"
 
 
 class StatisticsSummaryState(models.Model):

@@ -461,14 +461,21 @@ def summary_figures(
     rows: dict[str, Row], f: Filters, prefix: str, dimension: str, months: tuple[dt.date, dt.date]
 ) -> None:
     """Every figure of the months ``[start, end)`` from the summary's cells, one grouped query."""
-    from xinrong.insight.models import StatisticsCell, StatisticsSource
+    from xinrong.insight.models import StatisticsCell, StatisticsGrain
 
-    qs = StatisticsCell.objects.filter(month__gte=months[0], month__lt=months[1])
+    # The smallest grain that keeps the dimension and the filter: county × industry when no
+    # institution is involved (every source); else institution × product or × industry, which
+    # hold applications and loans only (demands and registrations belong to no institution).
+    grain = StatisticsGrain.COUNTY_INDUSTRY
+    if dimension in ("institution", "product") or f.institution_id is not None:
+        grain = (
+            StatisticsGrain.LENDER_INDUSTRY
+            if dimension == "industry"
+            else StatisticsGrain.LENDER_PRODUCT
+        )
+    qs = StatisticsCell.objects.filter(grain=grain, month__gte=months[0], month__lt=months[1])
     if prefix:
         qs = qs.filter(division_code__startswith=prefix)
-    lender_only = dimension in ("institution", "product") or f.institution_id is not None
-    if lender_only:  # demands and registrations belong to no institution (as live)
-        qs = qs.filter(source__in=(StatisticsSource.APPLICATIONS, StatisticsSource.LOANS))
     if f.institution_id is not None:
         qs = qs.filter(institution_id=f.institution_id)
     key: Any = {

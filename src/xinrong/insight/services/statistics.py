@@ -3,9 +3,10 @@
 ``summary_refresh`` replaces every cell in one transaction: one ``DELETE`` and one
 ``INSERT … SELECT … GROUP BY`` per source (registrations, demands, applications, loans), each the
 ORM's own grouped query (the same columns and Beijing-month truncation the live figures use)
-wrapped in an ``INSERT``. Nothing is read into Python and nothing is written row by row. The
-cells hold every month before the current Beijing month (``through``); the dashboard computes the
-current month, and any month after ``through``, live.
+wrapped in an ``INSERT`` that sums it again into each grain's cells. Nothing is read into
+Python and nothing is written row by row. The cells hold every month before the current Beijing
+month (``through``); the dashboard computes the current month, and any month after ``through``,
+live.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
 from xinrong.enterprises.models import MarketEntity
-from xinrong.insight.models import StatisticsCell, StatisticsSource, StatisticsSummaryState
+from xinrong.insight.models import (
+    StatisticsCell,
+    StatisticsGrain,
+    StatisticsSource,
+    StatisticsSummaryState,
+)
 from xinrong.insight.selectors import statistics as st
 from xinrong.marketplace.choices import LoanStatus
 from xinrong.marketplace.models import Demand, Loan, LoanApplication
@@ -64,28 +70,48 @@ def _epoch_sql(col: str) -> str:
 def _insert(
     source: StatisticsSource, grouped: QuerySet[Any], figures: dict[str, str], *, raw: bool = False
 ) -> None:
-    """``INSERT INTO cells (keys, figures) SELECT … FROM (grouped) sub``; ``figures`` maps a cell
-    column to an SQL expression over the inner query's aliases (``sub.x``)."""
+    """One statement: ``INSERT INTO cells … WITH fine AS (grouped) SELECT … UNION ALL …``.
+
+    ``grouped`` is the source's grouped ORM query (finest keys ``m, div, ind, inst, prod``, or
+    per row with ``raw``); ``figures`` maps a cell column to an SQL expression over its aliases
+    (``sub.x``). The source is scanned once; ``fine`` is summed again into each grain's cells.
+    """
     inner, params = grouped.query.sql_with_params()
+    lender = source in _WITH_LENDER
+    keys = {
+        "m": _month_sql("sub.m"),
+        "div": "sub.div",
+        "ind": "sub.ind",
+        "inst": "sub.inst" if lender else "NULL",
+        "prod": "sub.prod" if lender else "NULL",
+    }
     # every other figure column is zero (Django's defaults live in Python, not in the table)
-    figures = {name: figures.get(name, "0") for name in st.CELL_FIGURES}
-    cols = ["source", *_KEYS, *figures]
-    keys = [
-        _month_sql("sub.m"),
-        "sub.div",
-        "sub.ind",
-        "sub.inst" if source in _WITH_LENDER else "NULL",
-        "sub.prod" if source in _WITH_LENDER else "NULL",
-    ]
-    select = ", ".join(["%s", *keys, *figures.values()])
+    exprs = {name: figures.get(name, "0") for name in st.CELL_FIGURES}
+    fine_cols = [f"{sql} AS {k}" for k, sql in keys.items()]
+    fine_cols += [f"{sql} AS f_{name}" for name, sql in exprs.items()]
     group = ""
     if raw:  # the inner query is per row: group here
-        group = " GROUP BY " + ", ".join(keys[:3] + [k for k in keys[3:] if k != "NULL"])
+        group = " GROUP BY " + ", ".join(k for k in keys.values() if k != "NULL")
+    fine = f"SELECT {', '.join(fine_cols)} FROM ({inner}) sub{group}"  # noqa: S608
+    sums = ", ".join(f"SUM(f_{name})" for name in exprs)
+    grains = [(StatisticsGrain.COUNTY_INDUSTRY, ("m", "div", "ind"))]
+    if lender:
+        grains += [
+            (StatisticsGrain.LENDER_PRODUCT, ("m", "div", "inst", "prod")),
+            (StatisticsGrain.LENDER_INDUSTRY, ("m", "div", "ind", "inst")),
+        ]
+    selects = []
+    for grain, kept in grains:
+        cols = ", ".join(k if k in kept else "NULL" for k in keys)
+        selects.append(
+            f"SELECT '{grain.value}', '{source.value}', {cols}, {sums} "  # noqa: S608
+            f"FROM fine GROUP BY {', '.join(kept)}"
+        )
     table = StatisticsCell._meta.db_table
-    names = ", ".join(f'"{c}"' for c in cols)
-    sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM ({inner}) sub{group}"  # noqa: S608
+    names = ", ".join(f'"{c}"' for c in ["grain", "source", *_KEYS, *exprs])
+    sql = f"INSERT INTO {table} ({names}) WITH fine AS ({fine}) {' UNION ALL '.join(selects)}"
     with connection.cursor() as cur:
-        cur.execute(sql, [source.value, *params])
+        cur.execute(sql, params)
 
 
 _WITH_LENDER = (StatisticsSource.APPLICATIONS, StatisticsSource.LOANS)
