@@ -57,6 +57,8 @@ class StatisticsCell(models.Model):
     npl = models.IntegerField(default=0)
     npl_balance = models.DecimalField(max_digits=22, decimal_places=2, default=0)
 
+    objects: models.Manager[StatisticsCell] = models.Manager()
+
     class Meta:
         verbose_name = _("统计汇总")
         verbose_name_plural = _("统计汇总")
@@ -78,6 +80,8 @@ class StatisticsSummaryState(models.Model):
     refreshed_at = models.DateTimeField(_("刷新时间"))
     seconds = models.FloatField(_("用时(秒)"), default=0)
     cells = models.IntegerField(_("格数"), default=0)
+
+    objects: models.Manager[StatisticsSummaryState] = models.Manager()
 
     class Meta:
         verbose_name = _("统计汇总状态")

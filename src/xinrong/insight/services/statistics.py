@@ -94,7 +94,9 @@ def _insert(
         group = " GROUP BY " + ", ".join(k for k in keys.values() if k != "NULL")
     fine = f"SELECT {', '.join(fine_cols)} FROM ({inner}) sub{group}"  # noqa: S608
     sums = ", ".join(f"SUM(f_{name})" for name in exprs)
-    grains = [(StatisticsGrain.COUNTY_INDUSTRY, ("m", "div", "ind"))]
+    grains: list[tuple[StatisticsGrain, tuple[str, ...]]] = [
+        (StatisticsGrain.COUNTY_INDUSTRY, ("m", "div", "ind"))
+    ]
     if lender:
         grains += [
             (StatisticsGrain.LENDER_PRODUCT, ("m", "div", "inst", "prod")),
