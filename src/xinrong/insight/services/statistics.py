@@ -258,6 +258,11 @@ def summary_refresh(*, today: dt.date | None = None) -> RefreshResult:
     t0 = time.perf_counter()
     through = month_start(today or timezone.localdate())
     with transaction.atomic():
+        if connection.vendor == "postgresql":  # one refresh at a time; readers never wait
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"LOCK TABLE {StatisticsCell._meta.db_table} IN SHARE ROW EXCLUSIVE MODE"
+                )
         state = StatisticsSummaryState.objects.select_for_update().first()
         StatisticsCell.objects.all().delete()
         for fill in (_registrations, _demands, _applications, _loans):
