@@ -19,6 +19,7 @@ from xinrong.accounts import tasks as accounts_tasks
 from xinrong.credit import tasks as credit_tasks
 from xinrong.credit import tasks_lists as credit_lists_tasks
 from xinrong.datahub import tasks as datahub_tasks
+from xinrong.insight import tasks as insight_tasks
 from xinrong.marketplace import tasks as marketplace_tasks
 from xinrong.policies import tasks as policies_tasks
 from xinrong.riskfund import tasks as riskfund_tasks
@@ -65,6 +66,8 @@ def jobs() -> list[Job]:
         # black and white lists: sources that clear with no delivery (retention ends, a repair
         # approved, a fraud listing's five years) leave the lists within a day
         Job("credit_lists", credit_lists_tasks.lists_sweep, max(every, DAY_MINUTES)),
+        # statistics summary of past complete months (status figures of past months lag ≤ this)
+        Job("statistics_refresh", insight_tasks.statistics_refresh_task, every),
     ]
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -396,14 +396,125 @@ def registration_figures(rows: dict[str, Row], f: Filters, prefix: str, dimensio
 FIGURES = (registration_figures, demand_figures, application_figures, loan_figures)
 
 
-def table(user: Any, f: Filters, dimension: str) -> Table:
-    """Every figure grouped by one dimension, within the reader's region and the period."""
+# --- the summary of past complete months ------------------------------------------------------
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def split_period(
+    f: Filters, through: dt.date | None
+) -> tuple[tuple[dt.date, dt.date] | None, list[Filters]]:
+    """The complete months of the period the summary holds (first day, first day after) and the
+    rest of the period, to be computed live (at most a head and a tail)."""
+    if through is None:
+        return None, [f]
+    first = f.date_from if f.date_from.day == 1 else _next_month(f.date_from)
+    after_to = f.date_to + dt.timedelta(days=1)
+    end = min(through, after_to if after_to.day == 1 else after_to.replace(day=1))
+    if first >= end:
+        return None, [f]
+    live = []
+    if f.date_from < first:
+        live.append(replace(f, date_to=first - dt.timedelta(days=1)))
+    if end <= f.date_to:
+        live.append(replace(f, date_from=end))
+    return (first, end), live
+
+
+def summary_through() -> dt.date | None:
+    """The first month the summary does not hold (None: never refreshed)."""
+    from xinrong.insight.models import StatisticsSummaryState
+
+    through: dt.date | None = (
+        StatisticsSummaryState.objects.order_by("-refreshed_at")
+        .values_list("through", flat=True)
+        .first()
+    )
+    return through
+
+
+CELL_FIGURES = (
+    "registrations",
+    "demands",
+    "demands_answered",
+    "answer_seconds",
+    "applications",
+    "approvals",
+    "approvals_timed",
+    "approval_seconds",
+    "loans",
+    "amount",
+    "rate_weight",
+    "first_loans",
+    "renewals",
+    "overdue",
+    "overdue_balance",
+    "npl",
+    "npl_balance",
+)
+_CELL_MONEY = ("amount", "overdue_balance", "npl_balance")
+
+
+def summary_figures(
+    rows: dict[str, Row], f: Filters, prefix: str, dimension: str, months: tuple[dt.date, dt.date]
+) -> None:
+    """Every figure of the months ``[start, end)`` from the summary's cells, one grouped query."""
+    from xinrong.insight.models import StatisticsCell, StatisticsGrain
+
+    # The smallest grain that keeps the dimension and the filter: county × industry when no
+    # institution is involved (every source); else institution × product or × industry, which
+    # hold applications and loans only (demands and registrations belong to no institution).
+    grain = StatisticsGrain.COUNTY_INDUSTRY
+    if dimension in ("institution", "product") or f.institution_id is not None:
+        grain = (
+            StatisticsGrain.LENDER_INDUSTRY
+            if dimension == "industry"
+            else StatisticsGrain.LENDER_PRODUCT
+        )
+    qs = StatisticsCell.objects.filter(grain=grain, month__gte=months[0], month__lt=months[1])
+    if prefix:
+        qs = qs.filter(division_code__startswith=prefix)
+    if f.institution_id is not None:
+        qs = qs.filter(institution_id=f.institution_id)
+    key: Any = {
+        "region": Substr("division_code", 1, region_key_length(prefix)),
+        "industry": F("industry"),
+        "institution": F("institution_id"),
+        "product": F("product_id"),
+        "month": F("month"),
+    }[dimension]
+    sums = {name: Sum(name) for name in CELL_FIGURES}
+    for g in qs.annotate(k=key).values("k").annotate(**sums).order_by():
+        r = _row(rows, g["k"])
+        for name in CELL_FIGURES:
+            value = g[name] or 0
+            if name in _CELL_MONEY:
+                value = _money(value)
+            elif name == "rate_weight":
+                value = Decimal(str(value))
+            elif name.endswith("seconds"):
+                value = float(value)
+            setattr(r, name, getattr(r, name) + value)
+
+
+def table(user: Any, f: Filters, dimension: str, *, live: bool = False) -> Table:
+    """Every figure grouped by one dimension, within the reader's region and the period.
+
+    The complete months the summary holds are read from it; the rest of the period (the current
+    month, a partial first or last month) is computed live. ``live=True`` computes it all live.
+    """
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
     prefix = effective_prefix(user, f.region)
     rows: dict[str, Row] = {}
-    for fn in FIGURES:
-        fn(rows, f, prefix, dimension)
+    months, rest = split_period(f, None if live else summary_through())
+    if months is not None:
+        summary_figures(rows, f, prefix, dimension, months)
+    for part in rest:
+        for fn in FIGURES:
+            fn(rows, part, prefix, dimension)
     out = Table(dimension=dimension)
     _label(dimension, rows, prefix)
     out.rows = sorted(rows.values(), key=lambda r: _order(dimension, r))
@@ -412,9 +523,9 @@ def table(user: Any, f: Filters, dimension: str) -> Table:
     return out
 
 
-def totals(user: Any, f: Filters) -> Row:
+def totals(user: Any, f: Filters, *, live: bool = False) -> Row:
     """The period's totals (the month table's total: every row has a month)."""
-    return table(user, f, "month").total
+    return table(user, f, "month", live=live).total
 
 
 def _order(dimension: str, r: Row) -> Any:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from xinrong.enterprises.models import MarketEntity
 from xinrong.enterprises.tests.factories import valid_uscc
 from xinrong.insight.selectors import statistics as st
+from xinrong.insight.services.statistics import summary_refresh
 from xinrong.marketplace.models import Demand, DemandEvent, Loan, LoanApplication
 from xinrong.marketplace.tests.factories import published_product
 
@@ -25,9 +26,22 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=BJ)
 
 
-@pytest.fixture
-def book(make_user, operator, bank_officer):
-    """Two banks, three regions, two industries; applications, loans, demands in and out of Q1."""
+@pytest.fixture(params=["live", "summary", "split"])
+def book(request, make_user, operator, bank_officer):
+    """Two banks, three regions, two industries; applications, loans, demands in and out of Q1.
+
+    Each test runs three times: all live (no summary), all of Q1 from the summary (refreshed
+    now), and January from the summary with February and March live (refreshed in February).
+    """
+    book = _book(make_user, operator, bank_officer)
+    if request.param == "summary":
+        summary_refresh()
+    elif request.param == "split":
+        summary_refresh(today=dt.date(2026, 2, 15))
+    return book
+
+
+def _book(make_user, operator, bank_officer):
     from xinrong.accounts.services.organisations import organisation_create
 
     other_officer = make_user("bank", ["loan_officer"])

@@ -28,6 +28,7 @@ def test_every_job_runs_at_start_then_only_when_its_interval_passed(settings):
         "deadlines_remind",
         "policy_match",
         "riskfund_breaker",
+        "statistics_refresh",
     }
     daily = run_due(last, now=24 * 3600, enqueue=lambda j: enqueued.append(j.name))
     assert {"disputes_escalate", "api_replay_purge", "profiles_refresh", "credit_lists"} <= set(
