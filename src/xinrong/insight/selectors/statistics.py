@@ -435,6 +435,18 @@ def summary_through() -> dt.date | None:
     return through
 
 
+def summary_refreshed_at() -> dt.datetime | None:
+    """When the summary of finished months was last refreshed (None: never)."""
+    from xinrong.insight.models import StatisticsSummaryState
+
+    at: dt.datetime | None = (
+        StatisticsSummaryState.objects.order_by("-refreshed_at")
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
+    return at
+
+
 CELL_FIGURES = (
     "registrations",
     "demands",

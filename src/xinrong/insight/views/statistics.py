@@ -154,6 +154,7 @@ def statistics_home(request: HttpRequest) -> HttpResponse:
             "base_query": _query_without(request, "dim"),
             "drill_query": _query_without(request, "region"),
             "may_institution": can(user, "insight.statistics_institution_view"),
+            "refreshed_at": st.summary_refreshed_at(),
         },
     )
 
@@ -190,6 +191,7 @@ def institution_statistics(request: HttpRequest, pk: int) -> HttpResponse:
             "tables": tables,
             "overview": st.overview(user, f),
             "total": tables[0][3].total,
+            "refreshed_at": st.summary_refreshed_at(),
             "query": request.GET.urlencode(),
             "drill_query": _query_without(request, "region"),
         },

@@ -15,6 +15,7 @@ from xinrong.datahub import demo as datahub_demo
 from xinrong.evaluations.demo import seed_ratings
 from xinrong.insight.demo.campaigns import seed_campaigns
 from xinrong.insight.demo.grid import seed_grid
+from xinrong.insight.services.statistics import summary_refresh
 from xinrong.marketplace import demo as marketplace_demo
 from xinrong.policies.demo import seed_policies
 from xinrong.riskfund.demo import seed_riskfund
@@ -120,6 +121,9 @@ def seed(
     t_grid = time.perf_counter()
     seed_grid(seed_value, password=DEMO_PASSWORD)
     report.timings["grid"] = time.perf_counter() - t_grid
+    t_stats = time.perf_counter()  # the statistics' summary of finished months
+    summary_refresh()
+    report.timings["statistics summary"] = time.perf_counter() - t_stats
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox
