@@ -166,6 +166,19 @@ def test_badge_and_priority_placement(world, make_user):
     assert rep(b.org).score == Decimal("3.88") and not rep(b.org).badge
     ids = np.array([b.org.pk, a.org.pk], dtype=np.int64)
     assert matching.institution_badges(ids).tolist() == [False, True]
+    # the product supermarket marks 甲's product, not 乙's
+    from django.test import Client
+    from django.urls import reverse
+
+    browser = Client()
+    browser.force_login(e.user)
+    page = browser.get(reverse("marketplace:list")).content.decode()
+    rows = {
+        code: page.split(f'data-code="{code}"', 1)[1].split("</tr>", 1)[0]
+        for code in (a.product.code, b.product.code)
+    }
+    assert "data-badge" in rows[a.product.code] and "优质服务机构" in rows[a.product.code]
+    assert "data-badge" not in rows[b.product.code]
 
 
 def test_appeal_upheld_withdraws_the_rating_and_recomputes(world, make_user):

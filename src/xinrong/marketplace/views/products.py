@@ -44,6 +44,7 @@ from xinrong.marketplace.models import Product
 from xinrong.marketplace.rules import own_institution_user
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import products as product_selectors
+from xinrong.marketplace.selectors.reputation import badged_institutions
 from xinrong.marketplace.services import products as product_services
 from xinrong.marketplace.views.common import _labels, _verdicts
 from xinrong.marketplace.workflows import PRODUCT
@@ -105,8 +106,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, qs if qs is not None else Product.objects.none())
     rows = list(page.object_list)
     verdicts = _verdicts(request, rows)
+    badged = badged_institutions({p.institution_id for p in rows})  # 优质服务机构 (评价)
     for p in rows:
         p.verdict = verdicts.get(p.pk)
+        p.badge = p.institution_id in badged
     region = request.GET.get("region", "")
     searched = [k for k in request.GET if k not in ("page", "sort", "size") and request.GET[k]]
     empty = {
