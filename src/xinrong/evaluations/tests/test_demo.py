@@ -9,7 +9,7 @@ from xinrong.evaluations.demo import seed_ratings
 from xinrong.evaluations.models import Rating, RatingAppeal
 from xinrong.evaluations.selectors.ratings import league_table, pending_ratings
 from xinrong.evaluations.tests.factories import borrower, lender, loan
-from xinrong.marketplace.models import Reputation
+from xinrong.marketplace.models import Loan, Reputation
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,14 @@ def test_seed_ratings(make_user):
     for i, f in enumerate(firms):
         for b in banks:
             loan(b, f, status="settled" if i % 2 else "current")
+    loans_before = Loan.objects.count()
     got = seed_ratings(20221)
     assert got["ratings"] == Rating.objects.count() > 20
+    # loans it makes for the demo firm to rate are counted (the seed report adds them)
+    assert got["loans"] == Loan.objects.count() - loans_before
     assert Reputation.objects.filter(kind="institution").count() == 3
     assert len({r.score for r in league_table()}) > 1
     assert RatingAppeal.objects.filter(status="submitted").count() == got["appeals"] >= 1
     assert pending_ratings(demo_firm.user)
     assert pending_ratings(banks[0].officer)
-    assert seed_ratings(20221) == {"ratings": 0, "appeals": 0}
+    assert seed_ratings(20221) == {"ratings": 0, "appeals": 0, "loans": 0}
