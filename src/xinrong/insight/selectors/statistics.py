@@ -498,7 +498,8 @@ def summary_figures(
         "month": F("month"),
     }[dimension]
     sums = {name: Sum(name) for name in CELL_FIGURES}
-    for g in qs.annotate(k=key).values("k").annotate(**sums).order_by():
+    for grouped in qs.annotate(k=key).values("k").annotate(**sums).order_by():
+        g: dict[str, Any] = dict(grouped)
         r = _row(rows, g["k"])
         for name in CELL_FIGURES:
             value = g[name] or 0
