@@ -15,6 +15,7 @@ grouped query per direction (plus one for the item means) and hands the totals t
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
@@ -216,10 +217,8 @@ def reputation_recompute() -> None:
 
 
 def _next_number() -> str:
-    today = timezone.localdate()
-    prefix = f"PJSS{today:%Y%m%d}"
-    n = RatingAppeal.objects.filter(number__startswith=prefix).count() + 1
-    return f"{prefix}{n:04d}"
+    # random, not counted: two appeals filed at once must not draw the same number
+    return f"PJSS{timezone.localdate():%Y%m%d}{secrets.token_hex(4).upper()}"
 
 
 def appeal_submit(*, actor: Any, rating: Rating, reason: str) -> RatingAppeal:
