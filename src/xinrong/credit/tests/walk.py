@@ -216,7 +216,36 @@ def model_walk() -> Walk:
     return make, users, kwargs
 
 
+def fraud_walk() -> Walk:
+    """Fraud reports by a bank about one enterprise (in 城东区), decided by the operator."""
+    from xinrong.credit.services.lists import fraud_confirm, fraud_dismiss, fraud_report_file
+
+    people = _People()
+    owner = people.enterprise(seed=76)
+    entity = owner.organisation.market_entity
+    users = {"the enterprise's owner": owner, **people.common()}
+    reporter = users["institution"]
+    operator = users["operator admin"]
+
+    def make(status: str) -> Model:
+        report = fraud_report_file(
+            actor=reporter, uscc=entity.uscc, description="走查：伪造流水骗取贷款，涉及一笔贷款"
+        )
+        if status == "confirmed":
+            fraud_confirm(actor=operator, report=report, note="走查")
+        elif status == "dismissed":
+            fraud_dismiss(actor=operator, report=report, note="走查")
+        report.refresh_from_db()
+        return report
+
+    def kwargs(action: Any) -> dict[str, Any]:
+        return {"note": "走查"}
+
+    return make, users, kwargs
+
+
 WALKS: dict[str, Callable[[], Walk]] = {
+    "credit.fraud": fraud_walk,
     "credit.dispute": dispute_walk,
     "credit.cultivation": cultivation_walk,
     "credit.model": model_walk,

@@ -56,7 +56,7 @@ def _work(backend: DummyBackend, capture: Any) -> list[str]:
     return ran
 
 
-def test_300_loan_events_make_one_batch_two_tasks_and_one_rescoring(
+def test_300_loan_events_make_one_batch_three_tasks_and_one_rescoring(
     enterprise_user,
     other_enterprise_user,
     bank,  # noqa: F811
@@ -99,7 +99,9 @@ def test_300_loan_events_make_one_batch_two_tasks_and_one_rescoring(
 
         ran = _work(backend, django_capture_on_commit_callbacks)
 
-        assert ran == ["platform_events_flush_task", "rescore_drain"]
+        # the batch's completion also queues one set-wise sweep of the black and white lists
+        # (the white list counts repaid platform loans)
+        assert ran == ["platform_events_flush_task", "rescore_drain", "lists_sweep"]
         assert IngestBatch.objects.count() - batches_before == 1
     assert not PendingPlatformEvent.objects.exists()
     facts = Fact.objects.filter(category="loan")

@@ -23,7 +23,15 @@ from xinrong.accounts.permissions import can
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
 from xinrong.workflows.kernel import WORKFLOWS, TransitionRefused, transition_apply
 
-WALK_MODULES = ("marketplace", "credit", "datahub", "workflows", "policies", "riskfund")
+WALK_MODULES = (
+    "marketplace",
+    "credit",
+    "datahub",
+    "workflows",
+    "policies",
+    "riskfund",
+    "evaluations",
+)
 
 
 def _walks() -> dict[str, Any]:
