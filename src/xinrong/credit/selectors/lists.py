@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import require
@@ -120,7 +121,9 @@ def consent_current(entity_id: int) -> RecommendConsent | None:
 
 def list_status(*, user: User, entity: MarketEntity) -> ListStatus:
     """The entity's black-list entries (in force and past), white-list entry and consent."""
-    require(user, "credit.list_status_view", entity, message="只有企业本身可以查看本企业的名单状态")
+    require(
+        user, "credit.list_status_view", entity, message=_("只有企业本身可以查看本企业的名单状态")
+    )
     entries = list(BlacklistEntry.objects.filter(entity=entity).order_by("-listed_at", "-id"))
     consent = consent_current(entity.pk)
     white = WhitelistEntry.objects.filter(entity=entity, cleared_at__isnull=True).first()
@@ -143,13 +146,13 @@ def criteria_current() -> WhitelistCriteria | None:
 
 def blacklist_entries(*, user: User) -> QuerySet[BlacklistEntry]:
     """The black-list entries (in force and history) the operator may see (sub-station: region)."""
-    require(user, "credit.lists_view", message="只有平台运营方可以管理红黑名单")
+    require(user, "credit.lists_view", message=_("只有平台运营方可以管理红黑名单"))
     return BlacklistEntry.objects.restrict(user).select_related("entity")
 
 
 def whitelist_entries(*, user: User) -> QuerySet[WhitelistEntry]:
     """The white-list entries (in force and history) the operator may see."""
-    require(user, "credit.lists_view", message="只有平台运营方可以管理红黑名单")
+    require(user, "credit.lists_view", message=_("只有平台运营方可以管理红黑名单"))
     return WhitelistEntry.objects.restrict(user).select_related("entity")
 
 
@@ -158,7 +161,7 @@ def prospects(*, user: User) -> QuerySet[WhitelistEntry]:
 
     Names and grades only (the template shows no more); a sub-station's institution its region.
     """
-    require(user, "credit.prospects_view", message="只有金融机构可以查看白名单推荐客户")
+    require(user, "credit.prospects_view", message=_("只有金融机构可以查看白名单推荐客户"))
     latest = (
         RecommendConsent.objects.filter(entity_id=OuterRef("entity_id"))
         .order_by("-recorded_at", "-id")
@@ -178,7 +181,7 @@ def prospects(*, user: User) -> QuerySet[WhitelistEntry]:
 
 def fraud_reports(*, user: User) -> QuerySet[FraudReport]:
     """Fraud reports: the institution's own, or the operator's queue (sub-station: region)."""
-    require(user, "credit.fraud_view", message="只有金融机构和平台运营方可以查看欺诈举报")
+    require(user, "credit.fraud_view", message=_("只有金融机构和平台运营方可以查看欺诈举报"))
     return FraudReport.objects.restrict(user).select_related("entity", "institution")
 
 

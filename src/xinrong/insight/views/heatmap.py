@@ -67,6 +67,8 @@ def heatmap(request: HttpRequest) -> HttpResponse:
             {"code": r.code, "name": r.name, "value": r.values[primary.key]} for r in result.rows
         ],
         "link": _link("CODE", metric, year),
+        # the chart's own words (the script has no catalogue of its own)
+        "words": {"none": _("暂无"), "high": _("高"), "low": _("低")},
     }
     metrics = [
         {

@@ -27,7 +27,7 @@
       tooltip: {
         trigger: "item",
         formatter: function (p) {
-          var v = p.data && p.data.value !== null && p.data.value !== undefined ? Number(p.data.value).toLocaleString("zh-CN") : "暂无";
+          var v = p.data && p.data.value !== null && p.data.value !== undefined ? Number(p.data.value).toLocaleString("zh-CN") : data.words.none;
           return p.name + "<br>" + data.label + "：" + v;
         }
       },
@@ -35,7 +35,7 @@
         min: 0, max: max || 1, calculable: true, precision: data.decimals,
         orient: narrow ? "horizontal" : "vertical", left: narrow ? "center" : 10, bottom: narrow ? 0 : 10,
         itemHeight: narrow ? 120 : 140,
-        text: ["高", "低"], inRange: { color: ["#fdf0e6", "#f4a582", "#d6604d", "#b2182b"] }
+        text: [data.words.high, data.words.low], inRange: { color: ["#fdf0e6", "#f4a582", "#d6604d", "#b2182b"] }
       },
       series: [{
         type: "map", map: mapName, roam: false, selectedMode: false,
