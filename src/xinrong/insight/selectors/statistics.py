@@ -611,33 +611,25 @@ def institution_choices() -> list[tuple[int, str]]:
 
 # --- the home-page card -----------------------------------------------------------------------
 
-CARD_CACHE_SECONDS = 600
-
 
 def statistics_card(user: Any) -> dict[str, Any] | None:
     """This year's headline figures for the government and operator home pages (None: not theirs).
 
-    Cached ten minutes per region (the figures are the dashboard's month table total).
+    Not cached: they are the dashboard's totals for the same period, read from the summary of
+    finished months plus the current month live (36 ms at province scale, docs/performance.md),
+    so the home page and the statistics page always show the same figures.
     """
-    from django.core.cache import cache
-
     from xinrong.accounts.permissions import can
 
     if not can(user, "insight.statistics_view"):
         return None
     today = timezone.localdate()
-    f = Filters(date_from=dt.date(today.year, 1, 1), date_to=today)
-    key = f"insight:stats-card:{region_prefix_for(user) or '-'}:{today.isoformat()}"
-    card: dict[str, Any] | None = cache.get(key)
-    if card is None:
-        t = totals(user, f)
-        card = {
-            "year": today.year,
-            "loans": t.loans,
-            "amount": t.amount,
-            "first_loans": t.first_loans,
-            "answered_share": t.answered_share,
-            "npl": t.npl,
-        }
-        cache.set(key, card, CARD_CACHE_SECONDS)
-    return card
+    t = totals(user, Filters(date_from=dt.date(today.year, 1, 1), date_to=today))
+    return {
+        "year": today.year,
+        "loans": t.loans,
+        "amount": t.amount,
+        "first_loans": t.first_loans,
+        "answered_share": t.answered_share,
+        "npl": t.npl,
+    }

@@ -80,6 +80,12 @@ def test_home_cards(client, book, operator, gov_reviewer, bank_officer):  # noqa
     assert statistics_card(bank_officer) is None
     card = statistics_card(operator)
     assert card is not None and card["year"] == __import__("datetime").date.today().year
+    from django.utils import timezone
+
+    from xinrong.marketplace.models import Loan
+
+    this_year = Loan.objects.filter(disbursed_on__year=timezone.localdate().year)
+    assert card["loans"] == this_year.count() > 0
     for user in (operator, gov_reviewer):
         html = _get(client, user, "web:home").content.decode()
         assert 'id="wb-statistics"' in html and reverse("insight:statistics") in html
