@@ -336,6 +336,15 @@ class SecurityAction(models.TextChoices):
     LOGOUT = "logout", _("退出登录")
     API_KEY_ISSUE = "api_key_issue", _("签发 API 密钥")
     API_KEY_REVOKE = "api_key_revoke", _("吊销 API 密钥")
+    OTP_ENROL = "otp_enrol", _("开启两步验证")
+    OTP_DISABLE = "otp_disable", _("关闭两步验证")
+    OTP_RESET = "otp_reset", _("重置两步验证")
+    OTP_FAILURE = "otp_failure", _("动态验证码错误")
+    RECOVERY_CODES_ISSUE = "recovery_codes_issue", _("生成恢复码")
+    RECOVERY_CODE_USE = "recovery_code_use", _("使用恢复码登录")
+    SSO_LOGIN = "sso_login", _("统一身份认证登录")
+    SSO_LINK = "sso_link", _("关联统一身份认证账号")
+    SSO_FAILURE = "sso_failure", _("统一身份认证登录失败")
 
 
 register_colours(
@@ -343,6 +352,11 @@ register_colours(
     {
         SecurityAction.LOGIN_FAILURE: "danger",
         SecurityAction.LOGIN_LOCKOUT: "danger",
+        SecurityAction.OTP_FAILURE: "danger",
+        SecurityAction.SSO_FAILURE: "danger",
+        SecurityAction.OTP_DISABLE: "warning",
+        SecurityAction.OTP_RESET: "warning",
+        SecurityAction.RECOVERY_CODE_USE: "warning",
         SecurityAction.ENTERPRISE_LOGIN_ISSUE: "warning",
         SecurityAction.API_KEY_REVOKE: "warning",
         SecurityAction.USER_ROLES_CHANGE: "warning",
