@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "xinrong.common",
     "xinrong.reference",
+    "xinrong.audit",
     "xinrong.accounts",
     "xinrong.notifications",
     "xinrong.enterprises",
@@ -91,6 +92,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response and log line of a request carries its id (X-Request-ID).
+    "xinrong.common.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "xinrong.common.middleware.PermissionsPolicyMiddleware",
