@@ -80,18 +80,19 @@ def _readable(user: User, entity: MarketEntity) -> tuple[list[str], Authorisatio
 def archive_read(*, user: User, entity: MarketEntity, channel: str, log: bool = True) -> Archive:
     """Return the archive the user may see; log the read when it includes non-public data.
 
-    Institutions never see negative information past its retention date (5 years), nor
-    repaired penalty records; the enterprise sees these marked. Facts with an open dispute are
+    Negative information past its retention date (5 years from the end of the behaviour) is
+    removed for every reader, the enterprise included (征信业管理条例 第十六条). Institutions
+    never see repaired penalty records; the enterprise sees these marked. Facts with an open
+    dispute are
     flagged for every reader. A caller passing ``log=False`` writes the query log itself (the
     credit report logs one row naming the report).
     """
     categories, auth, own = _readable(user, entity)
     qs = fact_visible().filter(entity=entity, category__in=categories).select_related("source")
     repaired = repaired_fact_ids(entity_ids=[entity.pk])
-    if not own:
-        qs = qs.exclude(negative=True, retention_until__lt=timezone.localdate())
-        if repaired:
-            qs = qs.exclude(pk__in=repaired)
+    qs = qs.exclude(negative=True, retention_until__lt=timezone.localdate())
+    if not own and repaired:
+        qs = qs.exclude(pk__in=repaired)
     archive = Archive(
         entity=entity,
         categories=categories,

@@ -483,9 +483,11 @@ def profiles_score(
     run.entities = len(ids)
     run.finished_at = timezone.now()
     if entity_ids is None and len(ids):
-        run.psi_score = scorecard.psi(
-            model.score_distribution.get("counts", []), _score_histogram(raw)
-        )
+        expected = model.score_distribution.get("counts", [])
+        actual = _score_histogram(raw)
+        # a card entered or imported without training has no distribution to compare with
+        if len(expected) == len(actual):
+            run.psi_score = scorecard.psi(expected, actual)
         run.psi_features = _feature_psi(scored)
     run.save(update_fields=["entities", "finished_at", "psi_score", "psi_features"])
     return run

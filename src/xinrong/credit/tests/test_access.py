@@ -51,11 +51,12 @@ def test_full_authorisation_shows_everything_and_logs_the_read(
     assert list(archive_selectors.query_log_list(user=enterprise_user, entity=entity)) == [log]
 
 
-def test_enterprise_sees_its_own_archive_including_old_negative_information(
+def test_enterprise_sees_its_own_archive_without_negative_information_past_retention(
     facts, entity, enterprise_user
 ):
     archive = archive_selectors.archive_read(user=enterprise_user, entity=entity, channel="page")
-    assert len(archive.facts["tax"]) == 2
+    # the 2015 arrears ended more than 5 years ago: removed for the enterprise too (Art. 16)
+    assert [f.period for f in archive.facts["tax"]] == ["2024-06"]
     assert not QueryLog.objects.exists()
 
 
