@@ -198,6 +198,10 @@ if XINRONG_TASK_BACKEND == "rq":
         }
     }
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+# `xinrong backup` / `xinrong restore` on PostgreSQL: the client programs (same major version as
+# the server or newer).
+XINRONG_PG_DUMP = os.environ.get("XINRONG_PG_DUMP", "pg_dump")
+XINRONG_PG_RESTORE = os.environ.get("XINRONG_PG_RESTORE", "pg_restore")
 # /healthz: the task queue is unhealthy when its oldest ready task has waited longer (seconds).
 XINRONG_HEALTH_QUEUE_MAX_AGE = int(os.environ.get("XINRONG_HEALTH_QUEUE_MAX_AGE", "600"))
 

@@ -105,7 +105,7 @@ def _dump_database(backend: str, target: Path) -> None:
             dest.close()
         return
     args, env = _pg_env()
-    pg_dump = os.environ.get("XINRONG_PG_DUMP", "pg_dump")
+    pg_dump = settings.XINRONG_PG_DUMP
     _run([pg_dump, "--format=custom", "--no-owner", "--file", str(target), *args], env)
 
 
@@ -179,7 +179,7 @@ def _restore_database(backend: str, dump: Path) -> None:
         return
     args, env = _pg_env()
     connection.close()  # our own session would hold locks the restore needs
-    pg_restore = os.environ.get("XINRONG_PG_RESTORE", "pg_restore")
+    pg_restore = settings.XINRONG_PG_RESTORE
     _run(
         [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(dump)],
         env,
