@@ -90,7 +90,8 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         ) from exc
     if done.returncode != 0:
         raise BackupError(
-            _("%(program)s 执行失败：%(error)s") % {"program": command[0], "error": done.stderr.strip()}
+            _("%(program)s 执行失败：%(error)s")
+            % {"program": command[0], "error": done.stderr.strip()}
         )
 
 
@@ -143,7 +144,9 @@ def backup_create(*, output: Path | None = None, media: bool = True) -> BackupIn
                         media_files += 1
         partial.chmod(0o600)
         partial.replace(path)  # a half-written backup never carries the final name
-    return BackupInfo(path=path, backend=backend, migrations=len(migrations), media_files=media_files)
+    return BackupInfo(
+        path=path, backend=backend, migrations=len(migrations), media_files=media_files
+    )
 
 
 def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
@@ -158,7 +161,10 @@ def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
 
 
 def _check_migrations(manifest: dict[str, Any]) -> None:
-    known = {(app, name) for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
+    known = {
+        (app, name)
+        for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    }
     unknown = [f"{app}.{name}" for app, name in manifest["migrations"] if (app, name) not in known]
     if unknown:
         raise BackupError(
@@ -181,7 +187,15 @@ def _restore_database(backend: str, dump: Path) -> None:
     connection.close()  # our own session would hold locks the restore needs
     pg_restore = settings.XINRONG_PG_RESTORE
     _run(
-        [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(dump)],
+        [
+            pg_restore,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            *args,
+            str(dump),
+        ],
         env,
     )
 
@@ -191,11 +205,9 @@ def backup_restore(*, path: Path, media: bool = True) -> dict[str, Any]:
     backend = _backend()
     if not Path(path).is_file():
         raise BackupError(_("备份文件不存在：%(path)s") % {"path": path})
-    try:
-        archive = tarfile.open(path, "r")
-    except tarfile.TarError as exc:
-        raise BackupError(_("这不是信融备份文件：无法作为归档读取。")) from exc
-    with archive, tempfile.TemporaryDirectory() as scratch:
+    if not tarfile.is_tarfile(path):
+        raise BackupError(_("这不是信融备份文件：无法作为归档读取。"))
+    with tarfile.open(path, "r") as archive, tempfile.TemporaryDirectory() as scratch:
         manifest = read_manifest(archive)
         if manifest["backend"] != backend:
             raise BackupError(
@@ -211,7 +223,9 @@ def backup_restore(*, path: Path, media: bool = True) -> dict[str, Any]:
         restored_files = 0
         if media and manifest.get("media"):
             media_root = Path(settings.MEDIA_ROOT)
-            members = [m for m in archive.getmembers() if m.name.startswith("media/") and m.isfile()]
+            members = [
+                m for m in archive.getmembers() if m.name.startswith("media/") and m.isfile()
+            ]
             staging = Path(scratch) / "files"
             archive.extractall(staging, members=members, filter="data")
             if (staging / "media").is_dir():

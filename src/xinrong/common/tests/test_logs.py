@@ -38,9 +38,7 @@ def test_an_exception_is_inside_the_line():
     try:
         raise ValueError("坏数据")
     except ValueError:
-        record = logging.LogRecord(
-            "x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
-        )
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     data = json.loads(JsonLinesFormatter().format(record))
     assert "ValueError: 坏数据" in data["exception"]
 
@@ -77,7 +75,7 @@ def test_the_switch_picks_the_format(fmt, tmp_path):
         "SECRET_KEY": "log-test",
         "XINRONG_LOG_FORMAT": fmt,
     }
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     lines = done.stderr.strip().splitlines()

@@ -85,7 +85,7 @@ def _fake_archive(path, manifest):
 def test_restore_refuses_the_other_backend_and_foreign_files(tmp_path):
     other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
     _fake_archive(tmp_path / "other.tar", {"format": FORMAT, "backend": other, "migrations": []})
-    with pytest.raises(CommandError, match="数据库，当前使用的是 .* 数据库，不能恢复"):
+    with pytest.raises(CommandError, match=r"数据库，当前使用的是 .* 数据库，不能恢复"):
         call_command("restore", str(tmp_path / "other.tar"))
     (tmp_path / "junk.tar").write_bytes(b"not an archive")
     with pytest.raises(CommandError, match="这不是信融备份文件"):
@@ -96,6 +96,6 @@ def test_restore_refuses_the_other_backend_and_foreign_files(tmp_path):
         "migrations": [["riskfund", "9999_from_the_future"]],
     }
     _fake_archive(tmp_path / "newer.tar", newer)
-    with pytest.raises(CommandError, match="riskfund.9999_from_the_future"):
+    with pytest.raises(CommandError, match=r"riskfund\.9999_from_the_future"):
         call_command("restore", str(tmp_path / "newer.tar"))
     assert table_fingerprints()["django_migrations"][0] > 50  # nothing was touched

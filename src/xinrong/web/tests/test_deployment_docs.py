@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parents[4]
 READ_BY = [ROOT / "src/xinrong/config/settings.py", ROOT / "src/xinrong/cli.py"]
 # Read by Compose and the official PostgreSQL image, not by xinrong (said so in the document).
 NOT_OURS = {"POSTGRES_PASSWORD", "POSTGRES_DB", "POSTGRES_USER"}
-NAME = re.compile(r"\b(XINRONG_[A-Z0-9_]+|[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:URL|KEY|HOSTS|ORIGINS|LEVEL))\b")
+NAME = re.compile(
+    r"\b(XINRONG_[A-Z0-9_]+|[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:URL|KEY|HOSTS|ORIGINS|LEVEL))\b"
+)
 
 
 def test_every_variable_named_exists():

@@ -54,7 +54,7 @@ def test_two_rq_workers_share_one_queue_and_run_each_task_once(tmp_path):
     env = _env(tmp_path)
     cli = [sys.executable, "-m", "xinrong.cli"]
     workers = [
-        subprocess.Popen(  # noqa: S603
+        subprocess.Popen(
             [*cli, "worker", "--no-recover", "--name", f"h17-ops-{i}"],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -74,7 +74,7 @@ def test_two_rq_workers_share_one_queue_and_run_each_task_once(tmp_path):
             "from xinrong.web.tests.rq_tasks import probe_write\n"
             f"for n in range({N}): probe_write.enqueue(n, 0.3)\n"
         )
-        subprocess.run([*cli, "shell", "-c", enqueue], env=env, check=True)  # noqa: S603
+        subprocess.run([*cli, "shell", "-c", enqueue], env=env, check=True)
         deadline = time.monotonic() + 60
         rows: list[tuple[int, int, int]] = []
         while len(rows) < N:
