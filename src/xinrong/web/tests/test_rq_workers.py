@@ -70,11 +70,17 @@ def test_two_rq_workers_share_one_queue_and_run_each_task_once(tmp_path):
             assert time.monotonic() < deadline, "the two workers did not register"
             assert all(w.poll() is None for w in workers), workers[0].stderr.read()
             time.sleep(0.2)
-        enqueue = (
-            "from xinrong.web.tests.rq_tasks import probe_write\n"
-            f"for n in range({N}): probe_write.enqueue(n, 0.3)\n"
-        )
-        subprocess.run([*cli, "shell", "-c", enqueue], env=env, check=True)
+        from django.test import override_settings
+
+        from xinrong.web.tests.rq_tasks import probe_write
+
+        rq_settings = {
+            "TASKS": {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+            "RQ_QUEUES": {"default": {"URL": REDIS}},
+        }
+        with override_settings(**rq_settings):
+            for n in range(N):
+                probe_write.enqueue(n, 0.3)
         deadline = time.monotonic() + 60
         rows: list[tuple[int, int, int]] = []
         while len(rows) < N:
@@ -82,7 +88,7 @@ def test_two_rq_workers_share_one_queue_and_run_each_task_once(tmp_path):
             time.sleep(0.3)
             with sqlite3.connect(db) as conn:
                 rows = conn.execute("SELECT n, pid, ppid FROM ops_probe").fetchall()
-        time.sleep(1)  # a task run twice would show up now
+        time.sleep(0.5)  # a task run twice would show up now
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT n, pid, ppid FROM ops_probe").fetchall()
     finally:
