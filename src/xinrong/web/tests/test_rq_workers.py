@@ -72,6 +72,7 @@ def test_two_rq_workers_share_one_queue_and_run_each_task_once(tmp_path):
             time.sleep(0.2)
         from django.test import override_settings
 
+        from xinrong.web import health
         from xinrong.web.tests.rq_tasks import probe_write
 
         rq_settings = {
@@ -89,6 +90,10 @@ def test_two_rq_workers_share_one_queue_and_run_each_task_once(tmp_path):
             with sqlite3.connect(db) as conn:
                 rows = conn.execute("SELECT n, pid, ppid FROM ops_probe").fetchall()
         time.sleep(0.5)  # a task run twice would show up now
+        with override_settings(**rq_settings):
+            queue = health._queue()  # /healthz's queue check on this backend
+        assert queue["ok"] and queue["backend"] == "rq"
+        assert queue["workers"] == 2 and queue["ready"] == 0
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT n, pid, ppid FROM ops_probe").fetchall()
     finally:
