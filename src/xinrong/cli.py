@@ -81,8 +81,12 @@ def serve(argv: Sequence[str]) -> int:
             str(args.workers),
             "--threads",
             "4",
-            "--access-logfile",
-            "-",
+            # JSON logs carry their own access lines (xinrong.access); plain logs take gunicorn's
+            *(
+                []
+                if os.environ.get("XINRONG_LOG_FORMAT", "").strip().lower() == "json"
+                else ["--access-logfile", "-"]
+            ),
             "--timeout",
             "120",
             # A long search must reach Django, which answers with its Chinese 414 page
