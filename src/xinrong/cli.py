@@ -15,6 +15,9 @@ USAGE = """xinrong <command> [options]
                        run the web server, a background task worker and the scheduler
   worker [db_worker options] [--no-recover]
                        recover interrupted ingestion, then run a background task worker
+                       (with XINRONG_TASK_BACKEND=rq: an RQ worker, rqworker options)
+  backup [--output FILE]   write a backup of the database (and uploaded files)
+  restore FILE         restore a backup (stop the web server and workers first)
   seed [--scale demo|city|province] [--seed N]
                        load deterministic demo data (a second run adds nothing)
   check-code CODE      validate a unified social credit code (GB 32100-2015)
@@ -78,8 +81,12 @@ def serve(argv: Sequence[str]) -> int:
             str(args.workers),
             "--threads",
             "4",
-            "--access-logfile",
-            "-",
+            # JSON logs carry their own access lines (xinrong.access); plain logs take gunicorn's
+            *(
+                []
+                if os.environ.get("XINRONG_LOG_FORMAT", "").strip().lower() == "json"
+                else ["--access-logfile", "-"]
+            ),
             "--timeout",
             "120",
             # A long search must reach Django, which answers with its Chinese 414 page
@@ -124,6 +131,31 @@ def _print_demo_logins(host: str, port: int) -> None:
     print(flush=True)
 
 
+def rq_worker(argv: Sequence[str]) -> int:
+    """Recover interrupted ingestion (unless --no-recover), then run an RQ worker for the
+    django-tasks RQ backend (its job class, the scheduler for deferred tasks on)."""
+    args = list(argv)
+    recover = "--no-recover" not in args
+    args = [arg for arg in args if arg != "--no-recover"]
+    _setup_django()
+    if recover:
+        from xinrong.datahub.services.recovery import ingest_recover
+
+        report = ingest_recover()
+        print(
+            f"recovery: {report.restarted} batch(es) restarted, {report.failed} failed, "
+            f"{report.files_deleted} orphan upload(s) deleted",
+            flush=True,
+        )
+    from django.core.management import execute_from_command_line
+
+    defaults = ["--job-class", "django_tasks_rq.Job"]
+    if "--with-scheduler" not in args:
+        defaults.append("--with-scheduler")
+    execute_from_command_line(["xinrong", "rqworker", *defaults, *args])
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch a `xinrong` subcommand."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -138,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_code(rest[0])
     if command == "serve":
         return serve(rest)
+    if command == "worker" and os.environ.get("XINRONG_TASK_BACKEND", "").strip().lower() == "rq":
+        return rq_worker(rest)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinrong.config.settings")
     from django.core.management import execute_from_command_line
 

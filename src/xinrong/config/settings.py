@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -94,6 +95,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response and log line of a request carries its id (X-Request-ID).
     "xinrong.common.requestid.RequestIdMiddleware",
+    # One access-log line per request on logger xinrong.access (XINRONG_LOG_FORMAT, below).
+    "xinrong.common.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "xinrong.common.middleware.PermissionsPolicyMiddleware",
@@ -178,11 +181,30 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {
+TASKS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Scale-out (docs/deployment.md): XINRONG_TASK_BACKEND=rq keeps tasks in Redis (REDIS_URL, or
+# XINRONG_RQ_URL when the queue should use another Redis database than the cache) and
+# `xinrong worker` runs RQ workers; any number of them, on any machine, share the queue.
+XINRONG_TASK_BACKEND = os.environ.get("XINRONG_TASK_BACKEND", "db").strip().lower()
+if XINRONG_TASK_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {
+        "default": {
+            "URL": os.environ.get("XINRONG_RQ_URL", REDIS_URL) or "redis://127.0.0.1:6379/0",
+            "DEFAULT_TIMEOUT": int(os.environ.get("XINRONG_RQ_TIMEOUT", "3600")),
+        }
+    }
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+# `xinrong backup` / `xinrong restore` on PostgreSQL: the client programs (same major version as
+# the server or newer).
+XINRONG_PG_DUMP = os.environ.get("XINRONG_PG_DUMP", "pg_dump")
+XINRONG_PG_RESTORE = os.environ.get("XINRONG_PG_RESTORE", "pg_restore")
+# /healthz: the task queue is unhealthy when its oldest ready task has waited longer (seconds).
+XINRONG_HEALTH_QUEUE_MAX_AGE = int(os.environ.get("XINRONG_HEALTH_QUEUE_MAX_AGE", "600"))
 
 # Score drop (points) between two snapshots that raises an early-warning alert.
 XINRONG_SCORE_DROP_ALERT = int(os.environ.get("XINRONG_SCORE_DROP_ALERT", "30"))
@@ -340,13 +362,30 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 # reverse proxies the matching X-Forwarded-For entry (accounts.auth.request_source).
 XINRONG_TRUSTED_PROXIES = int(os.environ.get("XINRONG_TRUSTED_PROXIES", "0"))
 
+# Logs go to stderr (the journal, docker logs). XINRONG_LOG_FORMAT=json writes one JSON object per
+# line with the request id, and an access line per request (xinrong.common.logs); "plain" (the
+# default, for the demo) is human-readable and leaves access lines to gunicorn.
+XINRONG_LOG_FORMAT = os.environ.get("XINRONG_LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "xinrong.common.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "xinrong.common.logs.JsonLinesFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if XINRONG_LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "xinrong.access": {"level": "INFO" if XINRONG_LOG_FORMAT == "json" else "WARNING"},
+    },
 }
 
 # Credit reports (docs/credit-report.md).
