@@ -19,10 +19,11 @@ from pydantic import Field, PlainSerializer, WithJsonSchema
 # GB 32100-2015: registration authority (1) + kind (1) + division (6 digits) + organisation code
 # (9) + check character (1); letters I, O, S, V, Z are not used (reference.uscc.CHARSET).
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
-DIVISION_PATTERN = r"^\d{6}$"
+# county level (6 digits); township (9) and village (12) codes extend it
+DIVISION_PATTERN = r"^\d{6}(\d{3}|\d{6})?$"
 # GB/T 4754-2017: a section letter A–T, or a division (2 digits) / group (3) / class (4) with
 # or without its section letter (as the platform stores it: C13, C131).
-INDUSTRY_PATTERN = r"^[A-T](\d{2,4})?$|^\d{2,4}$"
+INDUSTRY_PATTERN = r"^[A-T]$|^[A-T]?\d{2,4}$"
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
 
 Uscc = Annotated[
@@ -32,11 +33,15 @@ Uscc = Annotated[
         min_length=18,
         max_length=18,
         description="统一社会信用代码（GB 32100，18 位）",
-        examples=["91630100MA752X7Y3F"],
+        examples=["91630100MA752X7Y3R"],
     ),
 ]
 DivisionCode = Annotated[
-    str, Field(pattern=DIVISION_PATTERN, description="行政区划代码（GB/T 2260，6 位数字）")
+    str,
+    Field(
+        pattern=DIVISION_PATTERN,
+        description="行政区划代码（GB/T 2260，县级 6 位；乡镇 9 位、村 12 位）",
+    ),
 ]
 IndustryCode = Annotated[
     str, Field(pattern=INDUSTRY_PATTERN, description="国民经济行业分类代码（GB/T 4754-2017）")
