@@ -18,6 +18,7 @@ from ninja.security import django_auth
 from xinrong.accounts.api import router as accounts_router
 from xinrong.accounts.auth import ApiKeyAuth
 from xinrong.common.errors import ApplicationError, error_payload
+from xinrong.common.schema_types import ERROR_DESCRIPTIONS, ErrorOut
 from xinrong.credit.api import router as credit_router
 from xinrong.datahub.api import router as datahub_router
 from xinrong.enterprises.api import router as enterprises_router
@@ -34,7 +35,75 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+def _shape_errors(method: str, operation: dict[str, Any]) -> list[int]:
+    """Return the error statuses an operation can answer with because of its shape alone.
+
+    Any operation that asks for credentials can answer 401; any with parameters or a body 422
+    (the schema's validation, through the handlers below); any with a body 400 (not JSON; and
+    ApplicationError's default) and 413 (larger than DATA_UPLOAD_MAX_MEMORY_SIZE); a write that
+    accepts a session 403 (ninja's CSRF check). Business errors (403, 404, 409, 429) are declared
+    by each route with ``error_responses``.
+    """
+    security = {name for requirement in operation.get("security", []) for name in requirement}
+    has_body = "requestBody" in operation
+    codes = []
+    if security:
+        codes.append(401)
+    if operation.get("parameters") or has_body:
+        codes.append(422)
+    if has_body:
+        codes += [400, 413]
+    if method != "get" and "SessionAuth" in security:
+        codes.append(403)
+    return codes
+
+
+class XinrongAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document lists every status each operation can answer with."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault(
+            "ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        for path in schema["paths"].values():
+            for method, operation in path.items():
+                responses = operation.setdefault("responses", {})
+                for code in _shape_errors(method, operation):
+                    responses.setdefault(
+                        code,
+                        {
+                            "description": ERROR_DESCRIPTIONS[code],
+                            "content": {"application/json": {"schema": error_ref}},
+                        },
+                    )
+                for code, response in responses.items():
+                    if code in ERROR_DESCRIPTIONS and response.get("description") in (
+                        None,
+                        "",
+                        *_REASON_PHRASES,
+                    ):
+                        response["description"] = ERROR_DESCRIPTIONS[code]
+        return schema
+
+
+# ninja describes a declared status by its HTTP reason phrase; the contract says what it means.
+_REASON_PHRASES = (
+    "Bad Request",
+    "Unauthorized",
+    "Forbidden",
+    "Not Found",
+    "Conflict",
+    "Request Entity Too Large",
+    "Content Too Large",
+    "Unprocessable Entity",
+    "Too Many Requests",
+)
+
+
+api = XinrongAPI(
     renderer=Utf8JSONRenderer(),
     title="信融 xinrong API",
     version="1",

@@ -11,6 +11,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
+from xinrong.common.schema_types import error_responses
 from xinrong.credit import presenters
 from xinrong.credit.choices import Channel
 from xinrong.credit.models import Dispute
@@ -35,7 +36,11 @@ from xinrong.enterprises import selectors as entity_selectors
 router = Router(tags=["credit"])
 
 
-@router.get("/archive/{uscc}", response=ArchiveOut, summary="查询信用档案（按授权，记入查询记录）")
+@router.get(
+    "/archive/{uscc}",
+    response={200: ArchiveOut, **error_responses(403, 404)},
+    summary="查询信用档案（按授权，记入查询记录）",
+)
 def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """Return the readable archive; non-public reads are written to the query log."""
     user = cast(User, request.user)
@@ -46,7 +51,9 @@ def archive(request: HttpRequest, uscc: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/graph/{uscc}", response=GraphOut, summary="查询关系图谱与担保圈（按授权，记入查询记录）"
+    "/graph/{uscc}",
+    response={200: GraphOut, **error_responses(403, 404)},
+    summary="查询关系图谱与担保圈（按授权，记入查询记录）",
 )
 def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, Any]:
     """Return the entity's relationship graph within ``hops`` ties, as the caller may see it.
@@ -64,7 +71,7 @@ def graph(request: HttpRequest, uscc: str, params: Query[GraphIn]) -> dict[str, 
 
 @router.get(
     "/reports/{number}/verify",
-    response=ReportVerifyOut,
+    response={200: ReportVerifyOut, **error_responses(404)},
     auth=None,
     summary="核验信用报告（公开接口，无需认证）",
 )
@@ -107,7 +114,9 @@ def _dispute_out(d: Dispute) -> dict[str, Any]:
 
 
 @router.post(
-    "/disputes", response={201: DisputeOut}, summary="企业对本企业信用信息提出异议/更正/补充"
+    "/disputes",
+    response={201: DisputeOut, **error_responses(403, 404, 409)},
+    summary="企业对本企业信用信息提出异议/更正/补充",
 )
 def dispute_create(request: HttpRequest, payload: DisputeCreateIn) -> Status[dict[str, Any]]:
     """File a dispute about a fact of the caller's own archive; the answer is due in 20 days.
@@ -126,7 +135,9 @@ def dispute_create(request: HttpRequest, payload: DisputeCreateIn) -> Status[dic
 
 
 @router.get(
-    "/disputes", response=DisputePageOut, summary="查询异议（企业：本企业；部门：本部门数据）"
+    "/disputes",
+    response={200: DisputePageOut, **error_responses(403)},
+    summary="查询异议（企业：本企业；部门：本部门数据）",
 )
 def dispute_list(request: HttpRequest, params: Query[DisputeListIn]) -> dict[str, Any]:
     """List the disputes the caller may see, open ones first by deadline."""
@@ -143,7 +154,11 @@ def dispute_list(request: HttpRequest, params: Query[DisputeListIn]) -> dict[str
     }
 
 
-@router.get("/disputes/{dispute_id}", response=DisputeDetailOut, summary="异议详情与处理记录")
+@router.get(
+    "/disputes/{dispute_id}",
+    response={200: DisputeDetailOut, **error_responses(403, 404)},
+    summary="异议详情与处理记录",
+)
 def dispute_detail(request: HttpRequest, dispute_id: int) -> dict[str, Any]:
     """Return one visible dispute with its timeline."""
     user = cast(User, request.user)

@@ -9,6 +9,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from xinrong.common.schema_types import Uscc
 
 
 class FactOut(Schema):
@@ -28,7 +29,7 @@ class FactOut(Schema):
 class ArchiveOut(Schema):
     """The part of an enterprise's archive the caller may read."""
 
-    uscc: str
+    uscc: Uscc
     name: str
     authorised: bool
     scope: str
@@ -60,7 +61,7 @@ class GraphNodeOut(Schema):
     kind: str = Field(description="enterprise / individual_business / person")
     kind_label: str
     label: str
-    uscc: str | None
+    uscc: Uscc | None
     hop: int = Field(description="与中心主体相隔的层数")
     center: bool
     status: str | None
@@ -87,7 +88,7 @@ class GraphCircleMemberOut(Schema):
     """An entity of a guarantee circle; it may lie beyond the hop limit (``in_graph`` false)."""
 
     id: str | None
-    uscc: str
+    uscc: Uscc
     name: str
     in_graph: bool
 
@@ -115,7 +116,7 @@ class GraphAccessOut(Schema):
 class GraphOut(Schema):
     """The relationship graph (图谱) of one entity within ``hops`` ties."""
 
-    uscc: str
+    uscc: Uscc
     name: str
     hops: int
     max_nodes: int
@@ -132,7 +133,7 @@ class ReportVerifyOut(Schema):
 
     number: str
     entity_name: str
-    uscc: str
+    uscc: Uscc
     generated_at: dt.datetime
     audience: str
     audience_label: str
@@ -190,7 +191,7 @@ class DisputeOut(Schema):
     """A dispute and where it stands."""
 
     id: int
-    uscc: str
+    uscc: Uscc
     entity_name: str
     fact_id: int
     category: str

@@ -12,6 +12,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
+from xinrong.common.schema_types import error_responses
 from xinrong.datahub import rules, selectors
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel
@@ -67,7 +68,11 @@ def _rows_as_csv(category: str, rows: list[dict[str, Any]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-@router.post("/batches", response={200: BatchOut, 201: BatchOut}, summary="报送一批数据")
+@router.post(
+    "/batches",
+    response={200: BatchOut, 201: BatchOut, **error_responses(403, 404)},
+    summary="报送一批数据",
+)
 def batch_create(request: HttpRequest, payload: BatchCreateIn) -> Status[dict[str, Any]]:
     """Validate and store rows; the same rows again return the existing batch (200)."""
     user = cast(User, request.user)
@@ -88,7 +93,9 @@ def batch_create(request: HttpRequest, payload: BatchCreateIn) -> Status[dict[st
     return Status(200 if existed else 201, _batch_out(batch))
 
 
-@router.get("/batches/{batch_id}", response=BatchOut, summary="查询批次")
+@router.get(
+    "/batches/{batch_id}", response={200: BatchOut, **error_responses(403, 404)}, summary="查询批次"
+)
 def batch_detail(request: HttpRequest, batch_id: int) -> dict[str, Any]:
     """Return a batch of one of the caller's sources."""
     return _batch_out(selectors.batch_get(user=cast(User, request.user), pk=batch_id))
@@ -118,7 +125,11 @@ def _conflict_out(c: Conflict) -> dict[str, Any]:
     }
 
 
-@router.get("/conflicts", response=ConflictPageOut, summary="数据冲突处理队列")
+@router.get(
+    "/conflicts",
+    response={200: ConflictPageOut, **error_responses(403)},
+    summary="数据冲突处理队列",
+)
 def conflict_list(request: HttpRequest, params: Query[ConflictListIn]) -> dict[str, Any]:
     """List the conflicts the caller may handle: its department's sources, or the region's."""
     qs = selectors.conflict_queue(
@@ -138,7 +149,11 @@ def conflict_list(request: HttpRequest, params: Query[ConflictListIn]) -> dict[s
     }
 
 
-@router.post("/conflicts/{conflict_id}/resolve", response=ConflictOut, summary="处理数据冲突")
+@router.post(
+    "/conflicts/{conflict_id}/resolve",
+    response={200: ConflictOut, **error_responses(403, 404, 409)},
+    summary="处理数据冲突",
+)
 def conflict_resolve(
     request: HttpRequest, conflict_id: int, payload: ConflictResolveIn
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from xinrong.common.schema_types import Uscc
 
 MAX_API_ROWS = 50_000
 
@@ -77,7 +78,7 @@ class ConflictOut(Schema):
     """A cross-validation conflict and where its handling stands."""
 
     id: int
-    uscc: str
+    uscc: Uscc
     entity_name: str
     rule: str
     rule_label: str

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from xinrong.common.schema_types import error_responses
 from xinrong.enterprises import presenters, selectors
 from xinrong.enterprises.schemas import EntityDetailOut, EntityPageOut, EntitySearchIn
 
@@ -36,7 +37,11 @@ def entity_search(request: HttpRequest, params: Query[EntitySearchIn]) -> dict[s
     }
 
 
-@router.get("/{uscc}", response=EntityDetailOut, summary="按统一社会信用代码查询")
+@router.get(
+    "/{uscc}",
+    response={200: EntityDetailOut, **error_responses(404)},
+    summary="按统一社会信用代码查询",
+)
 def entity_detail(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """Return one entity's registry entry."""
     user = request.user

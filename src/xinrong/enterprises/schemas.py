@@ -8,6 +8,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from xinrong.common.schema_types import DivisionCode, IndustryCode, Uscc
 
 
 class EntitySearchIn(Schema):
@@ -25,13 +26,13 @@ class EntitySearchIn(Schema):
 class EntityListItemOut(Schema):
     """One row of the registry search."""
 
-    uscc: str
+    uscc: Uscc
     name: str
     entity_type: str
     entity_type_label: str
-    industry_code: str
+    industry_code: IndustryCode
     industry_name: str
-    division_code: str
+    division_code: DivisionCode
     region_name: str
     size_class: str
     legal_representative: str = Field(description="已脱敏")

@@ -11,6 +11,7 @@ from ninja.responses import Status
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import PermissionDeniedError
+from xinrong.common.schema_types import error_responses
 from xinrong.marketplace import presenters
 from xinrong.marketplace.matching import WEIGHTS
 from xinrong.marketplace.schemas import (
@@ -46,7 +47,11 @@ def product_list(request: HttpRequest, params: Query[ProductSearchIn]) -> dict[s
     }
 
 
-@router.get("/products/{code}", response=ProductDetailOut, summary="查询一个已上架产品")
+@router.get(
+    "/products/{code}",
+    response={200: ProductDetailOut, **error_responses(404)},
+    summary="查询一个已上架产品",
+)
 def product_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     """Return one published product's live terms."""
     return presenters.product_detail(
@@ -54,7 +59,9 @@ def product_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     )
 
 
-@router.post("/demands", response={201: DemandOut}, summary="发布融资需求（企业）")
+@router.post(
+    "/demands", response={201: DemandOut, **error_responses(403)}, summary="发布融资需求（企业）"
+)
 def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[str, Any]]:
     """Publish a demand for the caller's own entity; bad values are 422 naming the field."""
     user = request_user(request)
@@ -66,7 +73,9 @@ def demand_create(request: HttpRequest, payload: DemandCreateIn) -> Status[dict[
 
 
 @router.get(
-    "/demands/{demand_id}/matches", response=DemandMatchesOut, summary="查询融资需求的匹配产品"
+    "/demands/{demand_id}/matches",
+    response={200: DemandMatchesOut, **error_responses(403, 404)},
+    summary="查询融资需求的匹配产品",
 )
 def demand_matches(request: HttpRequest, demand_id: int) -> dict[str, Any]:
     """Return the top 20 products for one's own demand, with scores and reasons."""
@@ -104,7 +113,9 @@ def demand_matches(request: HttpRequest, demand_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/demands/{demand_id}/take", response=DemandHoldOut, summary="抢单：承接融资需求（机构）"
+    "/demands/{demand_id}/take",
+    response={200: DemandHoldOut, **error_responses(403, 404, 409)},
+    summary="抢单：承接融资需求（机构）",
 )
 def demand_take(request: HttpRequest, demand_id: int) -> dict[str, Any]:
     """Take an open demand for the caller's lending institution for the hold period.
@@ -122,7 +133,9 @@ def demand_take(request: HttpRequest, demand_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/demands/{demand_id}/release", response=DemandHoldOut, summary="放弃承接融资需求（机构）"
+    "/demands/{demand_id}/release",
+    response={200: DemandHoldOut, **error_responses(403, 404, 409)},
+    summary="放弃承接融资需求（机构）",
 )
 def demand_release(
     request: HttpRequest, demand_id: int, payload: DemandReleaseIn | None = None

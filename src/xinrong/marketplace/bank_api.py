@@ -29,6 +29,7 @@ from xinrong.accounts.schemas import SignedHeadersIn, SignedWriteHeadersIn
 from xinrong.accounts.services.api_requests import idempotent_run
 from xinrong.accounts.signing import HEADER_REPLAYED
 from xinrong.common.errors import ApplicationError
+from xinrong.common.schema_types import error_responses
 from xinrong.credit import presenters as credit_presenters
 from xinrong.credit.choices import Channel
 from xinrong.credit.selectors.archive import archive_read
@@ -201,7 +202,7 @@ def application_feed(
 
 @router.get(
     "/applications/{number}",
-    response=BankApplicationOut,
+    response={200: BankApplicationOut, **error_responses(404)},
     summary="查询一笔贷款申请（含授权信用档案）",
 )
 def application_detail(
@@ -277,7 +278,7 @@ def _app_write(
     return _write(request, response, headers, BankApplicationOut, run, status=status)
 
 
-_APP_RESPONSES = {200: BankApplicationOut}
+_APP_RESPONSES = {200: BankApplicationOut, **error_responses(404, 409)}
 
 
 @router.post(
@@ -417,7 +418,7 @@ def application_contract(
 
 @router.post(
     "/applications/{number}/disburse",
-    response={201: BankApplicationOut},
+    response={201: BankApplicationOut, **error_responses(404, 409)},
     summary="推送放款（生成贷款与还款计划）",
     description=_WRITE_DOC,
 )
@@ -469,7 +470,7 @@ def _loan_after(loan: Loan) -> dict[str, Any]:
 
 @router.post(
     "/loans/{loan_no}/repayments",
-    response={201: BankRepaymentOut},
+    response={201: BankRepaymentOut, **error_responses(404, 409)},
     summary="推送还款",
     description=_WRITE_DOC,
 )
@@ -500,7 +501,7 @@ def loan_repayment(
 
 @router.post(
     "/loans/{loan_no}/overdue",
-    response={200: BankLoanOut},
+    response={200: BankLoanOut, **error_responses(404, 409)},
     summary="推送逾期",
     description=_WRITE_DOC,
 )
@@ -528,7 +529,7 @@ def loan_overdue(
 
 @router.post(
     "/loans/{loan_no}/default",
-    response={200: BankLoanOut},
+    response={200: BankLoanOut, **error_responses(404, 409)},
     summary="推送违约认定",
     description=_WRITE_DOC,
 )

@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from xinrong.common.schema_types import Money, Uscc
 from xinrong.credit.schemas import ArchiveOut
 from xinrong.marketplace.inputs import DemandIn
 
@@ -41,8 +42,8 @@ class ProductListItemOut(Schema):
     version: int
     product_type: str
     product_type_label: str
-    amount_min: Decimal
-    amount_max: Decimal
+    amount_min: Money
+    amount_max: Money
     term_min_months: int
     term_max_months: int
     rate_min: Decimal
@@ -102,9 +103,9 @@ class DemandOut(Schema):
     """A published financing demand."""
 
     id: int
-    entity_uscc: str
+    entity_uscc: Uscc
     entity_name: str
-    amount: Decimal
+    amount: Money
     term_months: int
     purpose_category: str
     purpose: str
@@ -187,7 +188,7 @@ class BankProductOut(Schema):
 class BankEntityOut(Schema):
     """The applying enterprise."""
 
-    uscc: str = Field(description="统一社会信用代码")
+    uscc: Uscc
     name: str
 
 
@@ -210,13 +211,13 @@ class BankLoanOut(Schema):
 
     number: str = Field(description="平台贷款编号（全平台唯一）")
     bank_loan_no: str = Field(description="机构借据号（放款时推送的 loan_no，可为空）")
-    principal: Decimal
+    principal: Money
     annual_rate: Decimal = Field(description="年利率（%）")
     term_months: int
     repayment_method: str
     disbursed_on: dt.date
     maturity_on: dt.date
-    outstanding: Decimal = Field(description="贷款余额（元）")
+    outstanding: Money = Field(description="贷款余额（元）")
     overdue_days: int
     max_overdue_days: int
     status: str = Field(description="current、overdue、defaulted、settled")
@@ -234,7 +235,7 @@ class BankApplicationOut(Schema):
     next_actions: list[str] = Field(description="当前状态下可推送的操作")
     product: BankProductOut
     entity: BankEntityOut
-    amount: Decimal = Field(description="申请金额（元）")
+    amount: Money = Field(description="申请金额（元）")
     term_months: int
     repayment_method: str
     purpose: str
@@ -243,7 +244,7 @@ class BankApplicationOut(Schema):
     accepted_at: dt.datetime | None
     decided_at: dt.datetime | None
     closed_at: dt.datetime | None
-    approved_amount: Decimal | None
+    approved_amount: Money | None
     approved_rate: Decimal | None
     approved_term_months: int | None
     reject_reason: str
@@ -329,9 +330,9 @@ class BankRepaymentOut(Schema):
     """The recorded repayment and the loan after it."""
 
     id: int
-    amount: Decimal
-    principal: Decimal
-    interest: Decimal
+    amount: Money
+    principal: Money
+    interest: Money
     paid_on: dt.date
     loan: BankLoanOut
 

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
+from xinrong.common.schema_types import error_responses
 from xinrong.policies.models import Measure, PolicyDocument
 from xinrong.policies.selectors import catalogue as sel
 
@@ -138,7 +139,11 @@ def _reader(request: HttpRequest) -> None:
     permissions.require(request_user(request), "policies.catalogue_read")
 
 
-@router.get("/documents", response=DocumentPageOut, summary="检索已发布的政策文件")
+@router.get(
+    "/documents",
+    response={200: DocumentPageOut, **error_responses(403)},
+    summary="检索已发布的政策文件",
+)
 def document_list(request: HttpRequest, params: Query[PolicySearchIn]) -> dict[str, Any]:
     """Published documents matching the filters (unknown filter values are ignored)."""
     _reader(request)
@@ -154,7 +159,11 @@ def document_list(request: HttpRequest, params: Query[PolicySearchIn]) -> dict[s
     }
 
 
-@router.get("/documents/{doc_id}", response=DocumentOut, summary="查询一份已发布的政策文件")
+@router.get(
+    "/documents/{doc_id}",
+    response={200: DocumentOut, **error_responses(403, 404)},
+    summary="查询一份已发布的政策文件",
+)
 def document_get(request: HttpRequest, doc_id: int) -> dict[str, Any]:
     """One published document with its published measures."""
     _reader(request)
@@ -162,7 +171,11 @@ def document_get(request: HttpRequest, doc_id: int) -> dict[str, Any]:
     return document_out(doc, list(doc.live))  # type: ignore[attr-defined]
 
 
-@router.get("/measures", response=MeasurePageOut, summary="检索已发布的支持措施")
+@router.get(
+    "/measures",
+    response={200: MeasurePageOut, **error_responses(403)},
+    summary="检索已发布的支持措施",
+)
 def measure_list(request: HttpRequest, params: Query[PolicySearchIn]) -> dict[str, Any]:
     """Published measures of published documents matching the filters."""
     _reader(request)
@@ -189,7 +202,11 @@ def measure_list(request: HttpRequest, params: Query[PolicySearchIn]) -> dict[st
     }
 
 
-@router.get("/measures/{code}", response=MeasureOut, summary="查询一项已发布的支持措施")
+@router.get(
+    "/measures/{code}",
+    response={200: MeasureOut, **error_responses(403, 404)},
+    summary="查询一项已发布的支持措施",
+)
 def measure_get(request: HttpRequest, code: str) -> dict[str, Any]:
     """One published measure with its conditions as data and in words."""
     _reader(request)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from xinrong.common.schema_types import error_responses
 from xinrong.reference import divisions, industries, uscc
 from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
 from xinrong.reference.schemas import DivisionDetailOut, DivisionOut, IndustryOut, UsccOut
@@ -35,7 +36,7 @@ def _industry_out(industry: industries.Industry) -> dict[str, Any]:
     }
 
 
-@router.get("/divisions", response=list[DivisionOut], auth=None)
+@router.get("/divisions", response={200: list[DivisionOut], **error_responses(404)}, auth=None)
 def division_list(request: HttpRequest, parent: str | None = None) -> list[dict[str, Any]]:
     """List the children of a division, or the provinces when no parent is given."""
     if parent is not None and divisions.get(parent) is None:
@@ -47,7 +48,9 @@ def division_list(request: HttpRequest, parent: str | None = None) -> list[dict[
     return [_division_out(d) for d in divisions.children(parent)]
 
 
-@router.get("/divisions/{code}", response=DivisionDetailOut, auth=None)
+@router.get(
+    "/divisions/{code}", response={200: DivisionDetailOut, **error_responses(404)}, auth=None
+)
 def division_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     """Return one division with its full name and ancestors."""
     division = divisions.get(code)
@@ -65,7 +68,7 @@ def division_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     }
 
 
-@router.get("/industries", response=list[IndustryOut], auth=None)
+@router.get("/industries", response={200: list[IndustryOut], **error_responses(404)}, auth=None)
 def industry_list(request: HttpRequest, section: str | None = None) -> list[dict[str, Any]]:
     """List the GB/T 4754-2017 sections, or the divisions of one section."""
     if section is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ninja import Schema
 
+from xinrong.common.schema_types import DivisionCode
+
 
 class DivisionOut(Schema):
     """A division in a list: code, name, level and whether it has children."""
@@ -41,7 +43,7 @@ class UsccOut(Schema):
     authority_name: str
     entity_type_code: str
     entity_type_name: str
-    division_code: str
+    division_code: DivisionCode
     division_name: str
     organisation_code: str
     check_char: str
