@@ -224,7 +224,7 @@ class Cluster:
 
     def _pg(self, *args: str) -> None:
         subprocess.run(
-            ["runuser", "-u", "postgres", "--", *args],
+            ["/usr/sbin/runuser", "-u", "postgres", "--", *args],
             check=True,
             capture_output=True,
             timeout=120,
@@ -366,8 +366,9 @@ def _batches(env: dict[str, str]) -> tuple[list[list[str]], int]:
     return lines[:-1], int(lines[-1][1])
 
 
-def test_web_request_killed_mid_ingestion_fails_batch_and_redelivery_completes(  # noqa: F811
-    isolated_env, tmp_path
+def test_web_request_killed_mid_ingestion_fails_batch_and_redelivery_completes(
+    isolated_env,  # noqa: F811
+    tmp_path,
 ):
     env = {
         **isolated_env,
