@@ -46,6 +46,11 @@ BENCH_SETTINGS = """
 from xinrong.config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench_urls"
+# pages render {% static %} through a manifest (collected below); no compressed copies needed
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
 """
 
 BENCH_URLS = """
@@ -185,6 +190,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep h17_load_bench afterwards (for --reuse)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="use h17_load_bench as a --keep run left it"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("api_load.py needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -197,11 +208,12 @@ def main() -> None:
     url = args.database_url
     if not url:
         created = "h17_load_bench"
-        subprocess.run(
-            ["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {created} WITH (FORCE)"],
-            check=True,
-        )
-        subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {created}"], check=True)
+        if not args.reuse:
+            subprocess.run(
+                ["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {created} WITH (FORCE)"],
+                check=True,
+            )
+            subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {created}"], check=True)
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + created
     env = {
         **os.environ,
@@ -217,8 +229,13 @@ def main() -> None:
     server = None
     try:
         t0 = time.perf_counter()
-        _run([*xr, "migrate", "--noinput", "-v", "0"], env)
-        _run([*xr, "seed", "--scale", args.scale], env)
+        if not args.reuse:
+            _run([*xr, "migrate", "--noinput", "-v", "0"], env)
+            _run([*xr, "seed", "--scale", args.scale], env)
+        _run(
+            [*xr, "collectstatic", "--noinput", "-v", "0"],
+            {**env, "DJANGO_SETTINGS_MODULE": "bench_settings"},
+        )
         info = dict(
             line.split(" ", 1)
             for line in _run([*xr, "shell", "-v", "0", "-c", SETUP], env).splitlines()
@@ -266,9 +283,12 @@ def main() -> None:
         ]
         for name, path in targets[:-1]:  # every page answers 200 before it is measured
             req = urllib.request.Request(base + path, headers=cookie)  # noqa: S310
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
-                if resp.status != 200 or resp.url != base + path:
-                    sys.exit(f"{name}: {resp.status} {resp.url}")
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+                    if resp.status != 200 or resp.url != base + path:
+                        sys.exit(f"{name}: {resp.status} {resp.url}")
+            except OSError as exc:
+                sys.exit(f"{name} ({path}): {exc}\n{(tmp / 'gunicorn.log').read_text()[-4000:]}")
         results: list[tuple[str, dict[str, float]]] = []
         for name, path in targets:
             lua = None
@@ -301,7 +321,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        if created:
+        if created and not args.keep:
             subprocess.run(
                 ["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {created} WITH (FORCE)"],
                 check=False,
