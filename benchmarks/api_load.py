@@ -10,8 +10,8 @@ In one run on one server:
      (``/__bench__/bare``, an ``HttpResponse("ok")`` behind the whole middleware stack), so the
      production urls never carry it;
   3. drives each endpoint with ``wrk`` for --seconds (default 10): the enterprise portrait and the
-     credit archive (operator's session), product search (page and API, same session), the
-     signed bank API (``GET /api/v1/bank/applications``; every request carries its own fresh
+     credit archive (the demo enterprise owner's own), product search (page and API, same
+     session), the signed bank API (``GET /api/v1/bank/applications``; every request carries its own fresh
      nonce: a pool of requests is signed just before that run and a wrk Lua script hands each
      thread its own slice, so no nonce is ever sent twice) — and the bare endpoint with the same
      cookies before them.
@@ -69,20 +69,20 @@ def bare(request):
 urlpatterns = [path("__bench__/bare", bare), *production]
 """
 
-# Runs in `xinrong shell`: an operator's session, a bank API key, the URLs to drive.
+# Runs in `xinrong shell`: the demo enterprise owner's session, a bank API key, the URLs to drive.
 SETUP = """
 from django.test import Client
 from django.urls import reverse
 from xinrong.accounts.models import User
 from xinrong.accounts.services.api_keys import api_key_create
 from xinrong.credit.models import CreditProfile
-operator = User.objects.get(username="operator")
+owner = User.objects.get(username="ent_owner")
 client = Client()
-client.force_login(operator)
+client.force_login(owner)
 admin = User.objects.get(username="bank_admin")
 _key, raw = api_key_create(organisation=admin.organisation, name="压测", actor=admin)
-uscc = (CreditProfile.objects.order_by("entity__uscc")
-        .values_list("entity__uscc", flat=True).first())
+uscc = owner.organisation.uscc
+assert CreditProfile.objects.filter(entity__uscc=uscc).exists()
 print("session", client.cookies["sessionid"].value)
 print("apikey", raw)
 print("portrait", reverse("credit:portrait", args=[uscc]))
