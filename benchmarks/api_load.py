@@ -11,10 +11,10 @@ In one run on one server:
      production urls never carry it;
   3. drives each endpoint with ``wrk`` for --seconds (default 10): the enterprise portrait and the
      credit archive (the demo enterprise owner's own), product search (page and API, same
-     session), the signed bank API (``GET /api/v1/bank/applications``; every request carries its own fresh
-     nonce: a pool of requests is signed just before that run and a wrk Lua script hands each
-     thread its own slice, so no nonce is ever sent twice) — and the bare endpoint with the same
-     cookies before them.
+     session), the signed bank API (``GET /api/v1/bank/applications``; every request carries
+     its own fresh nonce: a pool of requests is signed just before that run and a wrk Lua
+     script hands each thread its own slice, so no nonce is ever sent twice) — and the bare
+     endpoint with the same cookies before them.
 Prints requests/s, p50 and p99 and each endpoint's ratio to the bare endpoint.
 
     apt-get install -y wrk
