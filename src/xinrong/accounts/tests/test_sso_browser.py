@@ -68,7 +68,6 @@ def provider(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "PYTHONPATH": str(SRC),
     }
     django = [sys.executable, "-m", "django"]
-    subprocess.run([*django, "migrate", "-v", "0"], env=env, check=True, timeout=120)
     subprocess.run(
         [
             *django,

@@ -9,12 +9,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from oauth2_provider.models import Application
 
 
 class Command(BaseCommand):
-    help = "Create the RSA key, the OIDC client and the users of the test provider."
+    help = "Create the tables, the RSA key, the OIDC client and the users of the test provider."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--redirect-uri", required=True)
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--client-secret", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", run_syncdb=True, verbosity=0)
         if not settings.KEY_FILE.exists():
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             settings.KEY_FILE.write_bytes(
