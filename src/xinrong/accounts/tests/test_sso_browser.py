@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +27,9 @@ from conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLIENT_ID = "xinrong-test"
-CLIENT_SECRET = "provider-test-secret-0123456789"  # noqa: S105 (test provider only)
-PROVIDER_PASSWORD = "provider-pass-1"  # noqa: S105
-SHOTS = Path(os.environ.get("XINRONG_SHOTS", "/tmp/shots-oidc"))
+CLIENT_SECRET = "provider-test-secret-0123456789"  # test provider only
+PROVIDER_PASSWORD = "provider-pass-1"
+SHOTS = Path(os.environ.get("XINRONG_SHOTS") or Path(tempfile.gettempdir()) / "shots-oidc")
 SRC = Path(__file__).resolve().parents[3]
 
 ENT_USCC_SEED, PERSON_SEED, DISABLED_SEED, UNKNOWN_SEED = 1, 2, 3, 99

@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(os.environ.get("OIDC_PROVIDER_DIR", "/tmp/xinrong-oidc-provider"))
+DATA = Path(os.environ["OIDC_PROVIDER_DIR"])  # a fresh temporary directory per start
 PORT = int(os.environ.get("OIDC_PROVIDER_PORT", "8765"))
 KEY_FILE = DATA / "rsa.pem"
 USERS_FILE = DATA / "users.json"
 ISSUER = f"http://127.0.0.1:{PORT}/o"
 
-SECRET_KEY = "test-provider-only-" + str(PORT)  # noqa: S105 (a throwaway test server)
+SECRET_KEY = "test-provider-only-" + str(PORT)  # a throwaway test server
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = [
