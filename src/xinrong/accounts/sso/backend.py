@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import requests
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest
@@ -63,6 +64,10 @@ class SsoBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     @staticmethod
     def get_settings(attr: str, *args: Any) -> Any:
         return oidc_setting(attr, *args)
+
+    def get_user(self, user_id: Any) -> User | None:
+        """Return the session's user only while active (ModelBackend's rule, not mozilla's)."""
+        return ModelBackend.get_user(self, user_id)
 
     # ------------------------------------------------------------------ the sign-on
 

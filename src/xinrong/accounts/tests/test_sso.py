@@ -71,3 +71,14 @@ def test_password_login_is_untouched_by_the_sso_backend(client, configured, ente
     )
     assert response.status_code == 302
     assert client.session["_auth_user_backend"] != "xinrong.accounts.sso.backend.SsoBackend"
+
+
+def test_a_signed_on_session_ends_when_the_login_is_disabled(client, enterprise_user):
+    from xinrong.accounts.sso.backend import SsoBackend
+
+    client.force_login(enterprise_user, backend="xinrong.accounts.sso.backend.SsoBackend")
+    assert SsoBackend().get_user(enterprise_user.pk) == enterprise_user
+    enterprise_user.is_active = False
+    enterprise_user.save(update_fields=["is_active"])
+    assert SsoBackend().get_user(enterprise_user.pk) is None
+    assert client.get("/").status_code == 302

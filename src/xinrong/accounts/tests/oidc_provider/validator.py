@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from xinrong.accounts.tests.oidc_provider import settings
 
 
 class ClaimsValidator(OAuth2Validator):

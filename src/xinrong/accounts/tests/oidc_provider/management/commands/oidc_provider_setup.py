@@ -7,11 +7,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from oauth2_provider.models import Application
+
+from xinrong.accounts.tests.oidc_provider import settings
 
 
 class Command(BaseCommand):
