@@ -461,3 +461,31 @@ class SecurityEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Refuse: a recorded event is never removed."""
         raise PermissionError("security events are append-only")
+
+
+class SsoIdentity(models.Model):
+    """A login's link to an identity at the unified sign-on provider (issuer + subject).
+
+    Made at the first sign-on, by the USCC or ID number the provider vouches for; later sign-ons
+    find the login by this link alone (docs/sign-on.md).
+    """
+
+    issuer = models.CharField(_("认证平台"), max_length=255)
+    subject = models.CharField(_("认证平台账号标识"), max_length=255)
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="sso_identities"
+    )
+    linked_at = models.DateTimeField(_("关联时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("统一身份认证关联")
+        verbose_name_plural = _("统一身份认证关联")
+        ordering = ["-linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="accounts_ssoidentity_unique_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} · {self.subject} → {self.user_id}"

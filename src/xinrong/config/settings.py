@@ -256,7 +256,24 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Unified sign-on (OIDC) with the provincial identity platform: inert unless
+    # XINRONG_OIDC_ISSUER is set (docs/sign-on.md).
+    "xinrong.accounts.sso.backend.SsoBackend",
 ]
+# Unified sign-on (OIDC relying party; docs/sign-on.md). Off while XINRONG_OIDC_ISSUER is empty.
+# Endpoints left empty are read from the issuer's /.well-known/openid-configuration.
+XINRONG_OIDC_ISSUER = os.environ.get("XINRONG_OIDC_ISSUER", "").rstrip("/")
+XINRONG_OIDC_CLIENT_ID = os.environ.get("XINRONG_OIDC_CLIENT_ID", "")
+XINRONG_OIDC_CLIENT_SECRET = os.environ.get("XINRONG_OIDC_CLIENT_SECRET", "")
+XINRONG_OIDC_AUTHORIZATION_ENDPOINT = os.environ.get("XINRONG_OIDC_AUTHORIZATION_ENDPOINT", "")
+XINRONG_OIDC_TOKEN_ENDPOINT = os.environ.get("XINRONG_OIDC_TOKEN_ENDPOINT", "")
+XINRONG_OIDC_USERINFO_ENDPOINT = os.environ.get("XINRONG_OIDC_USERINFO_ENDPOINT", "")
+XINRONG_OIDC_JWKS_ENDPOINT = os.environ.get("XINRONG_OIDC_JWKS_ENDPOINT", "")
+XINRONG_OIDC_SCOPES = os.environ.get("XINRONG_OIDC_SCOPES", "openid profile")
+XINRONG_OIDC_SIGN_ALGO = os.environ.get("XINRONG_OIDC_SIGN_ALGO", "RS256")
+XINRONG_OIDC_USCC_CLAIM = os.environ.get("XINRONG_OIDC_USCC_CLAIM", "uscc")
+XINRONG_OIDC_ID_NUMBER_CLAIM = os.environ.get("XINRONG_OIDC_ID_NUMBER_CLAIM", "id_number")
+XINRONG_OIDC_TIMEOUT = float(os.environ.get("XINRONG_OIDC_TIMEOUT", "10"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

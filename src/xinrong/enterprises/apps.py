@@ -8,4 +8,9 @@ class EnterprisesConfig(AppConfig):
     verbose_name = _("市场主体库")
 
     def ready(self) -> None:
-        from xinrong.enterprises import rules  # noqa: F401  (declares the registry permissions)
+        from xinrong.enterprises import (
+            rules,  # noqa: F401  (declares the registry permissions)
+            sso_links,
+        )
+
+        sso_links.register()  # unified sign-on finds logins by USCC / ID number here
