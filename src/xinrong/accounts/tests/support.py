@@ -33,17 +33,43 @@ def totp_code_for(username: str) -> str:
         device.refresh_from_db()
 
 
+def second_factor_ready(username: str) -> None:
+    """Give a user who must use two-factor login an authenticator, if it has none yet.
+
+    A test shortcut like the seed's pre-enrolment: enrolment itself is tested in
+    accounts/tests/test_twofactor*.py; other tests log in with a code.
+    """
+    from xinrong.accounts import permissions
+    from xinrong.accounts.models import User
+    from xinrong.accounts.services import twofactor
+
+    user = User.objects.filter(username=username).select_related("organisation").first()
+    if (
+        user is not None
+        and twofactor.totp_device_confirmed(user) is None
+        and permissions.needs_second_factor(user)
+    ):
+        twofactor.totp_device_demo_enrol(user=user)
+
+
+def browser_second_step(page: Any, username: str) -> None:
+    """On the second step of a login, type the user's current code and wait for the next page."""
+    if "/accounts/two-factor/verify/" in page.url:
+        page.fill("#id_code", totp_code_for(username))
+        with page.expect_navigation():
+            page.click("#second-factor-button")
+
+
 def browser_login(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
     """Log ``page`` in as ``username`` through the login form and wait for the next page.
 
-    When the second step of two-factor login appears, type the user's current code.
+    A user who must use two-factor login gets an authenticator first if it has none (see
+    ``second_factor_ready``); when the second step appears, its current code is typed.
     """
+    second_factor_ready(username)
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("#login-button")
-    if "/accounts/two-factor/verify/" in page.url:
-        page.fill("#id_code", totp_code_for(username))
-        with page.expect_navigation():
-            page.click("#second-factor-button")
+    browser_second_step(page, username)
