@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import django_otp
 from django.conf import settings
 from django.contrib import messages
@@ -143,11 +145,10 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
             session_verified(request)
             request.session[CODES_KEY] = codes
             messages.success(request, _("两步验证已开启"))
-            return redirect(
-                reverse("accounts:recovery_codes") + "?next=" + _next(request)
-                if request.POST.get("next")
-                else reverse("accounts:recovery_codes")
-            )
+            target = reverse("accounts:recovery_codes")
+            if request.POST.get("next"):
+                target += "?" + urlencode({"next": _next(request)})
+            return redirect(target)
     return render(
         request,
         "accounts/twofactor/enrol.html",
