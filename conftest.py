@@ -48,6 +48,41 @@ def _one_request_at_a_time_on_a_shared_connection() -> None:
 _one_request_at_a_time_on_a_shared_connection()
 
 
+def _test_logins_give_the_second_factor() -> None:
+    """``Client.force_login``/``Client.login`` count as a full login, second factor included.
+
+    They are authentication shortcuts for tests about something else; the two-factor flow itself
+    is tested through its forms (accounts/tests/test_twofactor.py) and in the browser through
+    ``browser_login``.
+    """
+    from django.test.client import Client, ClientMixin
+
+    force_login, login = ClientMixin.force_login, ClientMixin.login
+
+    def verified(client: Any) -> None:
+        from xinrong.accounts.middleware import SESSION_KEY, VERIFIED
+
+        session = client.session
+        session[SESSION_KEY] = VERIFIED
+        session.save()
+
+    def force_login_verified(self: Any, user: Any, backend: Any = None) -> None:
+        force_login(self, user, backend)
+        verified(self)
+
+    def login_verified(self: Any, **credentials: Any) -> bool:
+        ok = login(self, **credentials)
+        if ok:
+            verified(self)
+        return bool(ok)
+
+    Client.force_login = force_login_verified  # type: ignore[method-assign]
+    Client.login = login_verified  # type: ignore[method-assign]
+
+
+_test_logins_give_the_second_factor()
+
+
 @pytest.fixture
 def make_user(db: Any):
     """Return a factory creating a user of an organisation kind with roles."""

@@ -276,3 +276,28 @@ class UserListFilterForm(forms.Form):
         required=False,
         choices=[("", _("全部")), ("1", _("正常")), ("0", _("已停用"))],
     )
+
+
+class SecondFactorForm(forms.Form):
+    """The second step of a login: the authenticator's 6-digit code or a recovery code."""
+
+    code = forms.CharField(
+        label=_("动态验证码或恢复码"),
+        max_length=32,
+        help_text=_("输入验证器应用当前显示的6位数字；手机不在身边时，可输入一个恢复码"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        error_messages={"required": _("请输入动态验证码或恢复码")},
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    """Confirm a new authenticator with the code it shows."""
+
+    code = forms.CharField(
+        label=_("验证器显示的6位数字"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": _("请输入验证器应用显示的6位数字")},
+    )

@@ -173,6 +173,14 @@ is_field_officer = (in_group(OrgGroup.INSTITUTION) | in_group(OrgGroup.GOVERNMEN
     Role.FIELD_OFFICER
 )
 
+# Two-factor login (docs/security.md, "两步验证"): required for the platform's operator and its
+# sub-stations, government departments and institution admins; optional for everyone else.
+needs_second_factor = (
+    is_superuser
+    | org_kind_in(OrgKind.OPERATOR, OrgKind.SUBSTATION, OrgKind.GOVERNMENT)
+    | (in_group(OrgGroup.INSTITUTION) & has_role(Role.INSTITUTION_ADMIN))
+)
+
 
 def object_rule(fn: Callable[[Any, Any], bool]) -> Predicate:
     """Wrap an object check ``fn(user, obj)``; asked without an object it answers True.

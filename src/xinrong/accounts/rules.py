@@ -205,3 +205,16 @@ declare(
     label=_("停用或启用账号（须填写理由）"),
     objects=_("运营管理员：本区划机构的账号；机构管理员：本机构的账号；不能停用自己"),
 )
+
+declare(
+    "accounts.second_factor_manage",
+    is_active_user,
+    label=_("开启、查看和重置自己的两步验证"),
+    objects=_("每个账号：自己的验证器和恢复码"),
+)
+declare(
+    "accounts.user_otp_reset",
+    is_operator_admin & org_in_region & not_self,
+    label=_("重置他人的两步验证（丢失手机时）"),
+    objects=_("运营管理员：本区划机构的账号；须由本人重新开启"),
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xinrong.accounts import views
+from xinrong.accounts import views, views_twofactor
 from xinrong.accounts.sso import views as sso_views
 
 app_name = "accounts"
@@ -20,6 +20,26 @@ urlpatterns = [
     path("users/<int:pk>/edit/", views.user_edit, name="user_edit"),
     path("users/<int:pk>/status/", views.user_status, name="user_status"),
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path(
+        "users/<int:pk>/two-factor/reset/",
+        views_twofactor.user_second_factor_reset,
+        name="user_second_factor_reset",
+    ),
+    path("two-factor/", views_twofactor.account_security, name="account_security"),
+    path("two-factor/verify/", views_twofactor.second_factor_verify, name="second_factor_verify"),
+    path("two-factor/enrol/", views_twofactor.second_factor_enrol, name="second_factor_enrol"),
+    path("two-factor/reset/", views_twofactor.second_factor_reset_own, name="second_factor_reset"),
+    path("two-factor/recovery-codes/", views_twofactor.recovery_codes, name="recovery_codes"),
+    path(
+        "two-factor/recovery-codes/download/",
+        views_twofactor.recovery_codes_download,
+        name="recovery_codes_download",
+    ),
+    path(
+        "two-factor/recovery-codes/new/",
+        views_twofactor.recovery_codes_new,
+        name="recovery_codes_new",
+    ),
     path("security-log/", views.security_log, name="security_log"),
     path(
         "organisations/<int:pk>/api-keys/",

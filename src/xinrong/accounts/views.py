@@ -31,7 +31,7 @@ from xinrong.accounts.forms import (
     UserListFilterForm,
 )
 from xinrong.accounts.models import ApiKey, Organisation, User
-from xinrong.accounts.services import api_keys, login, organisations, users
+from xinrong.accounts.services import api_keys, login, organisations, twofactor, users
 from xinrong.common.errors import SERVICE_ERRORS, PermissionDeniedError
 from xinrong.common.forms import add_service_error
 from xinrong.common.pagination import paginate
@@ -283,6 +283,8 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "target": target,
             "can_disable": permissions.can(actor, "accounts.user_disable", target),
+            "can_reset_second_factor": permissions.can(actor, "accounts.user_otp_reset", target),
+            "target_has_device": twofactor.totp_device_confirmed(target) is not None,
         },
     )
 

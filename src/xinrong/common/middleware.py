@@ -64,7 +64,13 @@ class PasswordChangeRequiredMiddleware:
     there, and the JSON API answers 403 ``password_change_required``.
     """
 
-    ALLOWED = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/")
+    ALLOWED = (
+        "/accounts/password/",
+        "/accounts/logout/",
+        "/accounts/two-factor/",  # the second factor comes first
+        "/static/",
+        "/i18n/",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "xinrong.common",
     "xinrong.reference",
     "xinrong.audit",
@@ -112,6 +115,10 @@ MIDDLEWARE = [
     # Every page needs a login unless its view says otherwise (@login_not_required): a view that
     # forgets is closed, not open. The JSON API answers 401 itself.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Two-factor login: django-otp's device of the session, then the second step or enrolment
+    # before any other page (before the one-time password change, which comes after it).
+    "django_otp.middleware.OTPMiddleware",
+    "xinrong.accounts.middleware.SecondFactorRequiredMiddleware",
     "xinrong.common.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -475,3 +482,12 @@ XINRONG_SMS_FILE_PATH = os.environ.get("XINRONG_SMS_FILE_PATH", str(VAR_DIR / "s
 XINRONG_SMS_KINDS = env_list("XINRONG_SMS_KINDS")
 # A longer message is shortened to this many 70-character segments.
 XINRONG_SMS_MAX_SEGMENTS = int(os.environ.get("XINRONG_SMS_MAX_SEGMENTS", "3"))
+
+
+# Two-factor login (docs/security.md, "两步验证"). Wrong codes count towards the login lockout
+# (LOGIN_FAILURE_LIMIT), so django-otp's own per-device delays are off.
+OTP_TOTP_ISSUER = os.environ.get("XINRONG_OTP_ISSUER", "信融平台")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Demo installations: the second step shows the demo accounts' current code (labelled 演示环境).
+XINRONG_DEMO_LOGINS = env_bool("XINRONG_DEMO_LOGINS")

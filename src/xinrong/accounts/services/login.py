@@ -41,8 +41,17 @@ def _lock_seconds(lockouts: int) -> int:
     return int(min(base * (2 ** min(lockouts, 20)), max(cap, base)))
 
 
-def login_failure_record(*, username: str, source_ip: str, user_agent: str = "") -> LoginThrottle:
-    """Count a failed login of ``username`` from ``source_ip``; lock the pair at the limit."""
+def login_failure_record(
+    *,
+    username: str,
+    source_ip: str,
+    user_agent: str = "",
+    action: str = SecurityAction.LOGIN_FAILURE,
+) -> LoginThrottle:
+    """Count a failed login of ``username`` from ``source_ip``; lock the pair at the limit.
+
+    A wrong second-factor code counts the same way, recorded as ``action`` (OTP_FAILURE).
+    """
     name, ip = _login_name(username), _login_ip(source_ip)
     now = timezone.now()
     window = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
@@ -57,7 +66,7 @@ def login_failure_record(*, username: str, source_ip: str, user_agent: str = "")
         throttle.last_failure_at = now
         user = User.objects.filter(username__iexact=name).select_related("organisation").first()
         security_event_record(
-            action=SecurityAction.LOGIN_FAILURE,
+            action=action,
             target_user=user,
             username=name,
             details={"failures": throttle.failures},

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login, browser_second_step, second_factor_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,14 +42,6 @@ def _violations(page) -> list[str]:
     return page.evaluate("window.__csp || []")
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
-
-
 def test_operator_pages_charts_docs_and_admin_work_under_the_policy(
     page, live_server, make_user, db
 ):
@@ -64,7 +57,7 @@ def test_operator_pages_charts_docs_and_admin_work_under_the_policy(
     problems = _watch(page)
     base = live_server.url
 
-    _login(page, base, "op")
+    browser_login(page, base, "op")
     assert page.locator("h1").first.inner_text().startswith("运营驾驶舱")
     page.wait_for_selector("[id^=chart] canvas, .xr-chart canvas", timeout=10000)
     # htmx is loaded and injected no <style> (its indicator CSS is served as a file)
@@ -88,12 +81,14 @@ def test_operator_pages_charts_docs_and_admin_work_under_the_policy(
 
     # the superuser reaches the admin through the one login page
     page.context.clear_cookies()
+    second_factor_ready("root")
     page.goto(f"{base}/admin/")
     assert "/accounts/login/" in page.url
     page.fill("#id_username", "root")
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.click("#login-button")
+    browser_second_step(page, "root")
     assert page.url.rstrip("/").endswith("/admin")
     page.goto(f"{base}/admin/accounts/securityevent/")
     assert page.locator("#result_list").is_visible()
@@ -111,7 +106,7 @@ def test_enterprise_graph_and_portrait_draw_under_the_policy(page, live_server, 
         entity=partner, kind="guarantor", holder_entity=entity, guaranteed_amount=Decimal("1000")
     )
     problems = _watch(page)
-    _login(page, base, enterprise_user.username)
+    browser_login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/graph/{entity.uscc}/")
     page.wait_for_selector("#graph-chart canvas", timeout=10000)
     page.goto(f"{base}/credit/portrait/")
@@ -128,7 +123,7 @@ def test_revoking_a_key_still_asks_first(page, live_server, make_user):
     admin = make_user("bank", ["institution_admin"], username="bank_admin")
     api_key_create(organisation=admin.organisation, name="信贷系统", actor=admin)
     problems = _watch(page)
-    _login(page, live_server.url, "bank_admin")
+    browser_login(page, live_server.url, "bank_admin")
     page.goto(f"{live_server.url}/accounts/api-keys/")
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("form[data-confirm] button")

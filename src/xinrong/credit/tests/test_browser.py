@@ -6,18 +6,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.datahub.services.sources import source_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
 
 
 def _logout(page):
@@ -41,7 +33,7 @@ def test_tax_data_reaches_the_archive_only_under_authorisation(
     officer = make_user("bank", ["loan_officer"], username="officer")
 
     # 1. the tax clerk downloads the template, fills it with one good and one bad row
-    _login(page, base, "tax_clerk")
+    browser_login(page, base, "tax_clerk")
     page.goto(f"{base}/datahub/")
     with page.expect_download() as dl:
         page.click('[data-template="tax"]')
@@ -70,20 +62,20 @@ def test_tax_data_reaches_the_archive_only_under_authorisation(
     _logout(page)
 
     # 2. the enterprise sees the new fact in its own archive
-    _login(page, base, enterprise_user.username)
+    browser_login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     assert "8,800.00" in page.locator('[data-category="tax"]').inner_text()
     _logout(page)
 
     # 3. a bank officer without authorisation sees no tax data
-    _login(page, base, "officer")
+    browser_login(page, base, "officer")
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     assert page.locator("#no-auth-banner").is_visible()
     assert page.locator('[data-category="tax"]').count() == 0
     _logout(page)
 
     # 4. the enterprise authorises the bank
-    _login(page, base, enterprise_user.username)
+    browser_login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/authorisations/")
     page.select_option("#id_institution", label=officer.organisation.name)
     page.select_option("#id_scope", "full")
@@ -95,12 +87,12 @@ def test_tax_data_reaches_the_archive_only_under_authorisation(
     _logout(page)
 
     # 5. now the officer sees it, and the read lands in the enterprise's query log
-    _login(page, base, "officer")
+    browser_login(page, base, "officer")
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     assert page.locator("#auth-banner").is_visible()
     assert "8,800.00" in page.locator('[data-category="tax"]').inner_text()
     _logout(page)
-    _login(page, base, enterprise_user.username)
+    browser_login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/query-log/")
     log = page.locator("#query-log").inner_text()
     assert "贷款审批" in log and "纳税" in log
@@ -128,7 +120,7 @@ def test_enterprise_sees_its_relationship_graph_with_its_guarantee_circle(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    _login(page, base, enterprise_user.username)
+    browser_login(page, base, enterprise_user.username)
     page.goto(f"{base}/")
     with page.expect_navigation():
         page.click("#home-graph-link")

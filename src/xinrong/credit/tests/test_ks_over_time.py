@@ -14,6 +14,7 @@ from django.core.management import call_command
 from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.common.errors import ApplicationError
 from xinrong.credit.features import feature_matrix
 from xinrong.credit.models import ScoreModel
@@ -158,18 +159,13 @@ def test_model_report_without_outcomes_says_so() -> None:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_ks_chart_draws_with_counts_in_its_tooltip(page, live_server, make_user) -> None:
-    from conftest import PASSWORD
 
     _loans(150, 4)
     model = scoring_services.model_train(actor=None, as_of=AS_OF, outcomes="platform")
     make_user("operator", ["operator_admin"], username="ops")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ops")
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, live_server.url, "ops")
     page.goto(f"{live_server.url}/credit/models/{model.version}/")
     chart = page.locator("#chart-ks")
     chart.locator("canvas").first.wait_for()

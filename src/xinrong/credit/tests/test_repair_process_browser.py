@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.credit.models import RepairApplication
 from xinrong.credit.services import repair as repair_services
 from xinrong.credit.tests.conftest import pdf
@@ -23,14 +23,6 @@ from xinrong.workflows.tests.test_bpmn_browser import ADD_LANE_JS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("XINRONG_SHOTS", "var/screens/bpmn"))
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
 
 
 def _logout(page: Any) -> None:
@@ -79,7 +71,7 @@ def test_a_new_repair_follows_the_new_version_a_running_one_the_old(
     )
 
     # 1. the operator adds a review lane in the modeler; unmapped, the version is refused
-    _login(page, base, "op_admin")
+    browser_login(page, base, "op_admin")
     page.goto(f"{base}/workflows/processes/")
     with page.expect_navigation():
         page.click("#edit-credit\\.repair_approval")
@@ -112,7 +104,7 @@ def test_a_new_repair_follows_the_new_version_a_running_one_the_old(
         statement="已整改",
         evidence=[pdf()],
     )
-    _login(page, base, "tax_clerk")
+    browser_login(page, base, "tax_clerk")
     _agree(page, base, new, "整改到位")
     assert _steps(page) == [added["task"]]
     _shot(page, "11-repair-new-version")
@@ -120,7 +112,7 @@ def test_a_new_repair_follows_the_new_version_a_running_one_the_old(
     assert _steps(page) == ["operator_confirm"]
     _logout(page)
 
-    _login(page, base, "leader")
+    browser_login(page, base, "leader")
     page.goto(f"{base}/credit/repairs/{new.pk}/")
     assert "分管领导复核" in page.locator("#repair-steps").inner_text()
     _shot(page, "12-repair-leader")
@@ -128,7 +120,7 @@ def test_a_new_repair_follows_the_new_version_a_running_one_the_old(
     assert _steps(page) == ["operator_confirm"]
     _logout(page)
 
-    _login(page, base, "op_admin")
+    browser_login(page, base, "op_admin")
     for application in (new, running):
         _agree(page, base, application, "确认")
         assert page.locator("#repair-status").get_attribute("data-status") == "approved"

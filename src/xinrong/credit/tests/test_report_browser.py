@@ -4,19 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.credit.models import CreditReport
 from xinrong.credit.tests.reporting import deliver_facts, give_score
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
 
 
 def test_enterprise_downloads_its_report_and_verifies_it(
@@ -29,7 +21,7 @@ def test_enterprise_downloads_its_report_and_verifies_it(
     give_score(entity)
 
     # 1. the enterprise downloads its report from the archive page
-    _login(page, base, enterprise_user.username)
+    browser_login(page, base, enterprise_user.username)
     page.goto(f"{base}/credit/archive/{entity.uscc}/")
     with page.expect_download() as dl:
         page.click("#report-download")

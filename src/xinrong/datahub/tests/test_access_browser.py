@@ -6,19 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.datahub.services.sources import source_create
 from xinrong.enterprises.tests.factories import MarketEntityFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
 
 
 def _menu_labels(page) -> list[str]:
@@ -57,7 +49,7 @@ def test_substation_and_auditor_see_the_hub_without_actions_they_may_not_take(
     page = context.new_page()
     try:
         # the sub-station: the hub explains who uploads, no form, no other region's batch
-        _login(page, live_server.url, "golmud")
+        browser_login(page, live_server.url, "golmud")
         page.goto(f"{live_server.url}/datahub/")
         assert page.locator("#upload-form").count() == 0
         assert "数据由各部门的数据报送员上传" in page.locator("#no-upload").inner_text()
@@ -65,7 +57,7 @@ def test_substation_and_auditor_see_the_hub_without_actions_they_may_not_take(
         page.screenshot(path=f"var/screens/issue10-golmud-hub-{width}.png", full_page=True)
         # the auditor: reads the queue, is offered no 关联/舍弃
         context.clear_cookies()
-        _login(page, live_server.url, "auditor")
+        browser_login(page, live_server.url, "auditor")
         page.goto(f"{live_server.url}/datahub/resolution/")
         assert "简称公司" in page.locator("#resolution-table").inner_text()
         assert page.locator("button[value=resolve]").count() == 0

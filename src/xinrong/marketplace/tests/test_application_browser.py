@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.marketplace.models import Loan, LoanApplication
 from xinrong.marketplace.tests.factories import published_product
 
@@ -15,11 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _login(page, base, user):
     page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, user.username)
 
 
 def _act(page, action, fields=None):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.marketplace.tests.factories import published_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,11 +33,7 @@ def test_enterprise_filters_opens_a_product_and_compares_two(
         entity_types=["individual_business"],
     )
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", enterprise_user.username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, enterprise_user.username)
 
     page.goto(f"{base}/marketplace/")
     assert page.locator("#products tbody tr[data-code]").count() == 3
@@ -75,11 +71,7 @@ def test_enterprise_publishes_a_demand_and_sees_ranked_matches(
         bank_officer, operator, code="PD-3", name="抵押大额贷", collateral_modes=["mortgage"]
     )
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", enterprise_user.username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, enterprise_user.username)
 
     with page.expect_navigation():
         page.click("text=我的需求")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.marketplace.models import GuaranteeRequest, InvestorInterest
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import capital_market as capital_market_services
@@ -19,11 +19,7 @@ SIZES = ((1366, 900), (390, 844))
 
 def _login(page, base, user):
     page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, user.username)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])

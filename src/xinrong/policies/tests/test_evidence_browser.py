@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.common.tests.plain_words import problems
 from xinrong.policies.tests.test_evidence import world  # noqa: F401 (fixture)
 
@@ -29,11 +29,7 @@ def _open(browser: Any, base: str, username: str, width: int) -> tuple[Any, Any,
             else None
         ),
     )
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, username)
     page.goto(f"{base}/policies/evidence/")
     page.wait_for_load_state("networkidle")
     return context, page, errors

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.policies.choices import Delivery, FundApplicationStatus
 from xinrong.policies.models import FundApplication
-from xinrong.policies.tests.funds_support import PASSWORD, PDF, eligible, enterprise, world
+from xinrong.policies.tests.funds_support import PDF, eligible, enterprise, world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("XINRONG_SHOTS", "var/screens/policies"))
@@ -20,11 +21,7 @@ SHOTS = Path(os.environ.get("XINRONG_SHOTS", "var/screens/policies"))
 
 def _login(page: Any, base: str, username: str) -> None:
     page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, username)
 
 
 def _shot(page: Any, name: str) -> None:

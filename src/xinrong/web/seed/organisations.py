@@ -68,6 +68,31 @@ def demo_logins() -> list[tuple[str, str]]:
     return logins + [(field[name], name) for name in sorted(found)]
 
 
+def seed_second_factor() -> int:
+    """Pre-enrol the demo logins that must use two-factor login; return how many were enrolled.
+
+    Their devices are named as demo devices: where demo logins are shown
+    (``XINRONG_DEMO_LOGINS``), the second step shows their current code, labelled 演示环境.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from xinrong.accounts import permissions
+    from xinrong.accounts.services.twofactor import totp_device_demo_enrol
+
+    usernames = [username for _role, username in demo_logins()]
+    enrolled = set(
+        TOTPDevice.objects.filter(user__username__in=usernames, confirmed=True).values_list(
+            "user__username", flat=True
+        )
+    )
+    made = 0
+    for user in User.objects.filter(username__in=usernames).select_related("organisation"):
+        if user.username not in enrolled and permissions.needs_second_factor(user):
+            totp_device_demo_enrol(user=user)
+            made += 1
+    return made
+
+
 def seed_organisations(report: SeedReport) -> dict[str, Organisation]:
     """Create the operator, substation, institutions and departments; return them by name."""
     orgs: dict[str, Organisation] = {

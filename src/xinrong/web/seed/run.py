@@ -23,7 +23,7 @@ from xinrong.web.seed.base import DEMO_PASSWORD, SCALES, SeedReport
 from xinrong.web.seed.casework import seed_department_work
 from xinrong.web.seed.guarantees import seed_guarantees
 from xinrong.web.seed.institutions import seed_guarantee_requests, seed_reserve
-from xinrong.web.seed.organisations import seed_organisations, seed_users
+from xinrong.web.seed.organisations import seed_organisations, seed_second_factor, seed_users
 from xinrong.web.seed.products import seed_products, seed_products_in_review
 from xinrong.web.seed.registry import CITY_PREFECTURE, PREFECTURE_WEIGHTS, seed_registry, seed_tags
 from xinrong.web.seed.scoring import retrain_on_platform_outcomes, seed_scores
@@ -78,6 +78,7 @@ def seed(
         report.policies = seed_policies(seed_value, activity=False)
         report.timings["policies"] = time.perf_counter() - t_policies
         report.riskfund = seed_riskfund(seed_value, activity=False)
+        seed_second_factor()
         return report
     t_financing = time.perf_counter()
     financing = marketplace_demo.seed_financing(seed_value=seed_value, progress=progress)
@@ -127,6 +128,7 @@ def seed(
     t_inbox = time.perf_counter()
     seed_inbox()
     report.timings["inbox"] = time.perf_counter() - t_inbox
+    seed_second_factor()
     return report
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.common.tests.plain_words import problems
 from xinrong.web.seed import DEMO_PASSWORD
 
@@ -98,11 +99,7 @@ class Visit:
                 else None
             ),
         )
-        self.page.goto(f"{self.base}/accounts/login/")
-        self.page.fill("#id_username", self.username)
-        self.page.fill("#id_password", DEMO_PASSWORD)
-        with self.page.expect_navigation():
-            self.page.click("#login-button")
+        browser_login(self.page, self.base, self.username, DEMO_PASSWORD)
 
     @property
     def phone(self) -> bool:
@@ -192,10 +189,7 @@ class Person:
                 else None
             ),
         )
-        self.page.goto(f"{base}/accounts/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", DEMO_PASSWORD)
-        self.click("#login-button")
+        browser_login(self.page, base, username, DEMO_PASSWORD)
 
     def click(self, selector: str) -> None:
         """Follow a link or press a button that loads the next page."""

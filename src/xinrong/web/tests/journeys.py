@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.common.tests.plain_words import problems
 from xinrong.web.seed import DEMO_PASSWORD
 
@@ -103,9 +104,5 @@ def login(browser: Any, base: str, role: str, width: int) -> Journey:
             else None
         ),
     )
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", role)
-    page.fill("#id_password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, role, DEMO_PASSWORD)
     return journey

@@ -3,6 +3,7 @@
 import pytest
 
 from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.enterprises.tests.factories import MarketEntityFactory, valid_id_number, valid_uscc
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,14 +21,6 @@ ROLES = [
     ("gov_policy", "government", ["policy_publisher"], "政府工作台"),
     ("gov_fund", "government", ["fund_approver"], "政府工作台"),
 ]
-
-
-def _login(page, base_url, username, password=PASSWORD):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.click("#login-button")
 
 
 def _submit_registration(page, uscc, name, *, seed):
@@ -54,7 +47,7 @@ def test_each_role_logs_in_and_sees_its_chinese_dashboard(
     MarketEntityFactory(division_code="630102", entity_type="individual_business")
     region = "632801" if kind == "substation" else ""
     make_user(kind, roles, username=username, region_code=region)
-    _login(page, live_server.url, username)
+    browser_login(page, live_server.url, username)
     assert page.locator("h1").first.inner_text().startswith(heading)
     assert page.evaluate("document.documentElement.lang") == "zh-hans"
     if kind != "enterprise":
@@ -90,7 +83,7 @@ def test_registry_search_with_region_picker_and_language_switch(page, live_serve
     MarketEntityFactory(name="格尔木枸杞有限公司", division_code="632801")
     MarketEntityFactory(name="城东拉面有限公司", division_code="630102")
     make_user("operator", ["operator_admin"], username="op2")
-    _login(page, live_server.url, "op2")
+    browser_login(page, live_server.url, "op2")
     page.goto(f"{live_server.url}/enterprises/")
     picker = page.locator("[data-region-picker] select")
     picker.nth(0).select_option("630000")
@@ -122,7 +115,7 @@ def test_enterprise_roles_log_in_and_see_their_own_archive(
             organisation=enterprise_user.organisation,
             roles=[role],
         )
-    _login(page, live_server.url, username)
+    browser_login(page, live_server.url, username)
     assert page.locator("h1").first.inner_text() == "企业中心"
     with page.expect_navigation():
         page.click("text=查看登记档案")
@@ -142,7 +135,7 @@ def test_dashboard_fits_a_phone_screen(browser, live_server, make_user):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     try:
-        _login(page, live_server.url, "mobile_officer")
+        browser_login(page, live_server.url, "mobile_officer")
         assert page.locator(".navbar-toggler").is_visible()
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"

@@ -30,6 +30,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.web.tests.journeys import Journey
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,11 +55,7 @@ def _login(browser: Any, base: str, username: str, width: int) -> Journey:
             else None
         ),
     )
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, username)
     return journey
 
 

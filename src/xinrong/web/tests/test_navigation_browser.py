@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,14 +27,6 @@ LABELS_JS = """() => Array.from(document.querySelectorAll('#mainnav .xr-nav-labe
   return {text: el.textContent.trim(), height: box.height, line: line,
           cut: el.scrollWidth > el.clientWidth + 1, visible: box.width > 0};
 })"""
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
 
 
 def _pages(kind: str) -> list[str]:
@@ -72,7 +64,7 @@ def test_sidebar_and_layout_fit_every_width(
             )
             page = context.new_page()
             try:
-                _login(page, base, username)
+                browser_login(page, base, username)
                 context.add_cookies([{"name": "django_language", "value": lang, "url": base}])
                 for url in _pages(kind):
                     page.goto(base + url)
@@ -122,7 +114,7 @@ def test_tables_become_cards_on_a_phone(browser, live_server, bank_officer):
     context = browser.new_context(viewport={"width": 390, "height": 900}, is_mobile=True)
     page = context.new_page()
     try:
-        _login(page, live_server.url, bank_officer.username)
+        browser_login(page, live_server.url, bank_officer.username)
         page.goto(live_server.url + reverse("enterprises:list"))
         table = page.locator(".table-responsive > table.table").first
         cell = table.locator("tbody tr").first.locator("td").first

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.web.seed import DEMO_PASSWORD
 from xinrong.web.tests.seeded import demo_world
 
@@ -31,11 +32,7 @@ def _open(browser: Any, base: str, username: str) -> Any:
     """A fresh browser context logged in as a demo user, on its home page."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, username, DEMO_PASSWORD)
     return page
 
 

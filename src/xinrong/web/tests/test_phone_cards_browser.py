@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.marketplace import matching
 from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.services import demands as demand_services
@@ -60,14 +59,6 @@ def bank(bank_officer, make_user):
     }
 
 
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
-
-
 def test_lists_and_the_loan_page_are_cards_at_390_px(
     browser, live_server, enterprise_user, bank, operator
 ):
@@ -90,7 +81,7 @@ def test_lists_and_the_loan_page_are_cards_at_390_px(
         context = browser.new_context(viewport={"width": 390, "height": 900}, is_mobile=True)
         page = context.new_page()
         try:
-            _login(page, base, enterprise_user.username)
+            browser_login(page, base, enterprise_user.username)
             context.add_cookies([{"name": "django_language", "value": lang, "url": base}])
             for name, url in pages.items():
                 page.goto(base + url)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from xinrong.accounts.tests.support import browser_login
 from xinrong.common.tests.plain_words import problems
 from xinrong.web.seed import DEMO_PASSWORD
 from xinrong.web.tests.seeded import demo_world
@@ -78,11 +79,7 @@ def _login(browser: Any, base: str, username: str, width: int) -> tuple[Any, Any
             else None
         ),
     )
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
+    browser_login(page, base, username, DEMO_PASSWORD)
     return context, page, errors
 
 

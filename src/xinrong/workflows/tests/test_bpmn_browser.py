@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PASSWORD
+from xinrong.accounts.tests.support import browser_login
 from xinrong.workflows.services import ensure_default_processes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,14 +33,6 @@ ADD_LANE_JS = """
 """
 
 
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-button")
-
-
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in ((1366, 900), (390, 844)):
@@ -60,7 +52,7 @@ def test_operator_edits_the_repair_process(page: Any, live_server: Any, make_use
         lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None,
     )
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, base, "op_admin")
+    browser_login(page, base, "op_admin")
     page.goto(f"{base}/workflows/processes/")
     assert page.inner_text("h1") == "流程管理"  # as in the menu
     _shot(page, "01-list")
