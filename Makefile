@@ -48,13 +48,13 @@ demo: install
 	$(XINRONG) migrate --noinput
 	$(XINRONG) collectstatic --noinput --verbosity 0
 	$(XINRONG) seed --scale $(SCALE) --seed $(SEED)
-	XINRONG_INSECURE_COOKIES=1 $(XINRONG) serve --host $(HOST) --port $(PORT)
+	XINRONG_INSECURE_COOKIES=1 XINRONG_DEMO_LOGINS=1 $(XINRONG) serve --host $(HOST) --port $(PORT)
 
 seed: migrate
 	$(XINRONG) seed --scale $(SCALE) --seed $(SEED)
 
 serve: install
-	XINRONG_INSECURE_COOKIES=1 $(XINRONG) serve --host $(HOST) --port $(PORT)
+	XINRONG_INSECURE_COOKIES=1 XINRONG_DEMO_LOGINS=1 $(XINRONG) serve --host $(HOST) --port $(PORT)
 
 ## test: install test dependencies and run the whole suite (browser tests included)
 test: install-dev
