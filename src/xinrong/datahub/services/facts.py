@@ -13,6 +13,7 @@ from xinrong.common import bulk
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CategorySpec
 from xinrong.datahub.models import Fact, IngestBatch
+from xinrong.enterprises.models import MarketEntity
 
 
 def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:
@@ -77,10 +78,37 @@ def facts_store(
         "data": columnar.json_objects(
             values, [k for k in values if k != "uscc" and not spec.by_key[k].column]
         ),
+        "province": provinces_of(entity_ids),
     }
     return _facts_write(bulk.table_of(table, n))
 
 
+def provinces_of(entity_ids: np.ndarray) -> pa.Array:
+    """Return, per row, the province (first two digits of the entity's division code).
+
+    It is the fact table's partition key on PostgreSQL (docs/scaling.md). One read of the
+    distinct entities of a chunk (an entity id → division code lookup by primary key).
+    """
+    distinct = np.unique(entity_ids)
+    known: dict[int, str] = {}
+    table = MarketEntity._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(distinct), _LOOKUP):
+            part = [int(x) for x in distinct[start : start + _LOOKUP]]
+            if connection.vendor == "postgresql":
+                where, params = "id = ANY(%s)", [part]
+            else:
+                where, params = f"id IN ({', '.join(['%s'] * len(part))})", part
+            cursor.execute(
+                f"SELECT id, substr(division_code, 1, 2) FROM {table} WHERE {where}",  # noqa: S608
+                params,
+            )
+            known.update(cursor.fetchall())
+    codes = np.array([known.get(i, "") for i in distinct.tolist()], dtype=object)
+    return pa.array(codes[np.searchsorted(distinct, entity_ids)], pa.string())
+
+
+_LOOKUP = 5000  # entity ids per lookup (SQLite's bound-parameter limit is far above)
 _STAGE = "xinrong_fact_stage"  # per-connection temporary table the COPY lands in
 
 
@@ -91,7 +119,7 @@ def _facts_write(table: pa.Table) -> int:
     there, because COPY itself cannot skip conflicts.
     """
     target = Fact._meta.db_table
-    skip = " ON CONFLICT (entity_id, source_id, row_hash) DO NOTHING"
+    skip = " ON CONFLICT (entity_id, source_id, row_hash, province) DO NOTHING"
     if connection.vendor != "postgresql":
         return bulk.insert_rows(target, table, suffix=skip)
     names = ", ".join(table.column_names)
