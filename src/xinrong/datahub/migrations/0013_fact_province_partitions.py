@@ -25,10 +25,11 @@ from django.db import migrations, models
 TABLE = "datahub_fact"
 # Province-level divisions of GB/T 2260 (31 provinces, autonomous regions and municipalities,
 # Taiwan, Hong Kong and Macao). Frozen here: a migration must not read the live reference data.
-PROVINCES = (
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
-    "61 62 63 64 65 71 81 82"
-).split()
+PROVINCES = [
+    *("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36"),
+    *("37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62"),
+    *("63", "64", "65", "71", "81", "82"),
+]
 COLUMNS = (
     "id, batch_id, source_id, category, entity_id, row_hash, period, occurred_on, "
     "behaviour_end, amount, arrears, quantity, grade, status, flag, reference_no, negative, "
@@ -99,14 +100,14 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-"""
+"""  # noqa: S608 (constant table names)
 
 
 def partition(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     run = schema_editor.execute
-    for table, column in REFERRERS:
+    for table, _column in REFERRERS:
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT conname FROM pg_constraint WHERE contype = 'f' "

@@ -108,6 +108,30 @@ def provinces_of(entity_ids: np.ndarray) -> pa.Array:
     return pa.array(codes[np.searchsorted(distinct, entity_ids)], pa.string())
 
 
+def fact_province_sync(*, entity_ids: list[int]) -> int:
+    """Restamp the facts of entities whose province changed (a move; PostgreSQL moves the rows
+    to the new partition); return how many. Reads by the unique key's leading entity id."""
+    if not entity_ids:
+        return 0
+    fact, entity = Fact._meta.db_table, MarketEntity._meta.db_table
+    new = (
+        f"COALESCE((SELECT substr(e.division_code, 1, 2) FROM {entity} e "  # noqa: S608
+        f"WHERE e.id = {fact}.entity_id), '')"
+    )
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(entity_ids), _LOOKUP):
+            part = entity_ids[start : start + _LOOKUP]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(
+                f"UPDATE {fact} SET province = {new} "  # noqa: S608
+                f"WHERE entity_id IN ({marks}) AND province <> {new}",
+                part,
+            )
+            total += int(cursor.rowcount or 0)
+    return total
+
+
 _LOOKUP = 5000  # entity ids per lookup (SQLite's bound-parameter limit is far above)
 _STAGE = "xinrong_fact_stage"  # per-connection temporary table the COPY lands in
 
