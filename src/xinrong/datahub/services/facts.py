@@ -95,6 +95,7 @@ def provinces_of(entity_ids: np.ndarray) -> pa.Array:
     with connection.cursor() as cursor:
         for start in range(0, len(distinct), _LOOKUP):
             part = [int(x) for x in distinct[start : start + _LOOKUP]]
+            params: list[Any]
             if connection.vendor == "postgresql":
                 where, params = "id = ANY(%s)", [part]
             else:
