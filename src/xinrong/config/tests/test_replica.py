@@ -37,7 +37,7 @@ def _pg(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def clusters(django_db_setup: None, django_db_blocker) -> Iterator[dict[str, str]]:
+def clusters(db: None) -> Iterator[dict[str, str]]:
     base = Path(tempfile.mkdtemp(prefix="xr-replica-"))
     shutil.chown(base, "postgres")
     primary, standby = base / "primary", base / "standby"
@@ -54,10 +54,9 @@ def clusters(django_db_setup: None, django_db_blocker) -> Iterator[dict[str, str
             hba.write("host replication postgres 127.0.0.1/32 trust\n")
         _pg(str(BIN / "pg_ctl"), "-D", str(primary), "-l", str(base / "primary.log"), "-w", "start")
         started.append(primary)
-        with django_db_blocker.unblock():
-            name = connection.settings_dict["NAME"]
-            source = connection.settings_dict
-        dump = subprocess.run(
+        source = connection.settings_dict  # the migrated test database
+        name = str(source["NAME"])
+        dumped = subprocess.run(
             [
                 str(BIN / "pg_dump"),
                 "--schema-only",
@@ -70,17 +69,19 @@ def clusters(django_db_setup: None, django_db_blocker) -> Iterator[dict[str, str
                 str(source["USER"] or "postgres"),
                 name,
             ],
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,
             env={**os.environ, "PGPASSWORD": str(source.get("PASSWORD") or "")},
-        ).stdout
+        )
+        assert dumped.returncode == 0, dumped.stderr
+        dump = dumped.stdout
         _pg(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(PRIMARY), "xr")
         _pg(str(BIN / "psql"), "-q", "-h", "127.0.0.1", "-p", str(PRIMARY), "-d", "xr",
             "-v", "ON_ERROR_STOP=1", input=dump)  # fmt: skip
         _pg(str(BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(PRIMARY), "-U", "postgres",
-            "-D", str(standby), "-R", "-X", "stream", "--no-sync")  # fmt: skip
+            "-D", str(standby), "-R", "-X", "stream", "-c", "fast", "--no-sync")  # fmt: skip
         with open(standby / "postgresql.conf", "a") as conf:
             conf.write(f"port = {STANDBY}\n")
         _pg(str(BIN / "pg_ctl"), "-D", str(standby), "-l", str(base / "standby.log"), "-w", "start")
