@@ -25,14 +25,14 @@ pytestmark = [
 ]
 
 
-def _pg(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+def _pg(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [RUNUSER, "-u", "postgres", "--", *args],
         check=True,
         capture_output=True,
         text=True,
         timeout=60,
-        **kw,  # type: ignore[arg-type]
+        input=input,
     )
 
 
