@@ -156,7 +156,7 @@ class Fact(models.Model):
         verbose_name=_("市场主体"),
         on_delete=models.CASCADE,
         related_name="facts",
-        db_index=False,  # the unique (entity, source, row_hash) index leads with it
+        db_index=False,  # the unique (entity, source, row_hash, province) key leads with it
         db_constraint=False,
     )
     row_hash = models.BigIntegerField(
