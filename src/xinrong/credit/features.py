@@ -451,14 +451,19 @@ def feature_matrix(
     entity_ids: Iterable[int] | None = None,
     as_of: dt.date | None = None,
     exclude_fact_ids: Iterable[int] = (),
+    province: str | None = None,
 ) -> pd.DataFrame:
     """Return the feature matrix (index: entity id, one float column per feature, and the
     ``entity_type`` column (``SEGMENT_COLUMN``), which segments the model and is no feature).
 
-    ``exclude_fact_ids`` are facts that must not count (repaired penalties).
+    ``exclude_fact_ids`` are facts that must not count (repaired penalties). ``province`` (two
+    digits) confines it to one province's entities, reading that partition of the facts only
+    (a per-province scoring task, docs/scaling.md).
     """
     day = as_of or timezone.localdate()
     entities = MarketEntity.objects.order_by("pk")
+    if province is not None:
+        entities = entities.filter(division_code__startswith=province)
     wanted: list[int] | None = None
     if entity_ids is not None:
         wanted = sorted(set(entity_ids))
@@ -479,6 +484,8 @@ def feature_matrix(
     cols.put("employees", ((r[0], r[3]) for r in registry), default=np.nan)
 
     facts = all_facts = scorable_facts(as_of=day, exclude_ids=exclude_fact_ids)
+    if province is not None:
+        facts = facts.filter(province=province)  # related entities may live elsewhere
     if wanted is not None:
         facts = facts.filter(entity_id__in=wanted)
     win = _Windows.at(day)

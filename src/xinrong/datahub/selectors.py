@@ -35,6 +35,28 @@ def fact_visible() -> QuerySet[Fact]:
     return Fact.objects.filter(batch__status=BatchStatus.COMPLETED)
 
 
+def province_of(division_code: str | None) -> str:
+    """Return the province (the fact table's partition key) of a division code."""
+    return (division_code or "")[:2]
+
+
+def fact_region_q(user: User) -> Q:
+    """Return the filter keeping the facts of the user's region (docs/scaling.md).
+
+    It names the province column as well as the entity's division code, so PostgreSQL reads
+    only that province's partition; without a region limit it is empty.
+    """
+    prefix = permissions.region_prefix_for(user)
+    if prefix is None:
+        return Q()
+    return Q(province=province_of(prefix), entity__division_code__startswith=prefix)
+
+
+def fact_of_entity(entity: MarketEntity) -> QuerySet[Fact]:
+    """Return an entity's visible facts, read from its province's partition only."""
+    return fact_visible().filter(entity=entity, province=province_of(entity.division_code))
+
+
 def source_list(*, user: User) -> QuerySet[Source]:
     """Return the sources a user may oversee.
 
@@ -127,7 +149,7 @@ def source_quality(*, user: User) -> list[SourceQuality]:
     covered = dict(
         fact_visible()
         .filter(source_id__in=ids)
-        .filter(region_q(user, "entity__division_code"))
+        .filter(fact_region_q(user))
         .values("source_id")
         .annotate(n=Count("entity_id", distinct=True))
         .values_list("source_id", "n")
@@ -196,7 +218,7 @@ def field_missing(*, user: User) -> list[FieldMissing]:
     counts = (
         fact_visible()
         .filter(source_id__in=list(sources))
-        .filter(region_q(user, "entity__division_code"))
+        .filter(fact_region_q(user))
         .order_by()
         .values("source_id", "category")
         .annotate(n_rows=Count("id"), **{f"empty_{c}": q for c, q in empty.items()})

@@ -23,7 +23,7 @@ from xinrong.credit.selectors.repair import pending_repair_fact_ids, repaired_fa
 from xinrong.credit.services import archive as archive_services
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.models import Fact
-from xinrong.datahub.selectors import fact_visible
+from xinrong.datahub.selectors import fact_of_entity, fact_visible
 from xinrong.enterprises.models import MarketEntity
 
 
@@ -88,7 +88,7 @@ def archive_read(*, user: User, entity: MarketEntity, channel: str, log: bool = 
     credit report logs one row naming the report).
     """
     categories, auth, own = _readable(user, entity)
-    qs = fact_visible().filter(entity=entity, category__in=categories).select_related("source")
+    qs = fact_of_entity(entity).filter(category__in=categories).select_related("source")
     repaired = repaired_fact_ids(entity_ids=[entity.pk])
     qs = qs.exclude(negative=True, retention_until__lt=timezone.localdate())
     if not own and repaired:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
+from xinrong.common.replica import reads_from_replica
 from xinrong.credit import tasks
 from xinrong.credit.choices import Channel
 from xinrong.credit.selectors import scoring as scoring_selectors
@@ -28,6 +29,7 @@ def portrait_own(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def portrait(request: HttpRequest, uscc: str) -> HttpResponse:
     """Show a credit portrait (画像); an institution's view is logged as a query."""
     user = request_user(request)

@@ -13,6 +13,7 @@ from xinrong.common import bulk
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CategorySpec
 from xinrong.datahub.models import Fact, IngestBatch
+from xinrong.enterprises.models import MarketEntity
 
 
 def first_seen(hashes: np.ndarray, seen: set[int]) -> np.ndarray:
@@ -77,10 +78,62 @@ def facts_store(
         "data": columnar.json_objects(
             values, [k for k in values if k != "uscc" and not spec.by_key[k].column]
         ),
+        "province": provinces_of(entity_ids),
     }
     return _facts_write(bulk.table_of(table, n))
 
 
+def provinces_of(entity_ids: np.ndarray) -> pa.Array:
+    """Return, per row, the province (first two digits of the entity's division code).
+
+    It is the fact table's partition key on PostgreSQL (docs/scaling.md). One read of the
+    distinct entities of a chunk (an entity id → division code lookup by primary key).
+    """
+    distinct = np.unique(entity_ids)
+    known: dict[int, str] = {}
+    table = MarketEntity._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(distinct), _LOOKUP):
+            part = [int(x) for x in distinct[start : start + _LOOKUP]]
+            params: list[Any]
+            if connection.vendor == "postgresql":
+                where, params = "id = ANY(%s)", [part]
+            else:
+                where, params = f"id IN ({', '.join(['%s'] * len(part))})", part
+            cursor.execute(
+                f"SELECT id, substr(division_code, 1, 2) FROM {table} WHERE {where}",  # noqa: S608
+                params,
+            )
+            known.update(cursor.fetchall())
+    codes = np.array([known.get(i, "") for i in distinct.tolist()], dtype=object)
+    return pa.array(codes[np.searchsorted(distinct, entity_ids)], pa.string())
+
+
+def fact_province_sync(*, entity_ids: list[int]) -> int:
+    """Restamp the facts of entities whose province changed (a move; PostgreSQL moves the rows
+    to the new partition); return how many. Reads by the unique key's leading entity id."""
+    if not entity_ids:
+        return 0
+    fact, entity = Fact._meta.db_table, MarketEntity._meta.db_table
+    new = (
+        f"COALESCE((SELECT substr(e.division_code, 1, 2) FROM {entity} e "  # noqa: S608
+        f"WHERE e.id = {fact}.entity_id), '')"
+    )
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(entity_ids), _LOOKUP):
+            part = entity_ids[start : start + _LOOKUP]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(
+                f"UPDATE {fact} SET province = {new} "  # noqa: S608
+                f"WHERE entity_id IN ({marks}) AND province <> {new}",
+                part,
+            )
+            total += int(cursor.rowcount or 0)
+    return total
+
+
+_LOOKUP = 5000  # entity ids per lookup (SQLite's bound-parameter limit is far above)
 _STAGE = "xinrong_fact_stage"  # per-connection temporary table the COPY lands in
 
 
@@ -91,7 +144,7 @@ def _facts_write(table: pa.Table) -> int:
     there, because COPY itself cannot skip conflicts.
     """
     target = Fact._meta.db_table
-    skip = " ON CONFLICT (entity_id, source_id, row_hash) DO NOTHING"
+    skip = " ON CONFLICT (entity_id, source_id, row_hash, province) DO NOTHING"
     if connection.vendor != "postgresql":
         return bulk.insert_rows(target, table, suffix=skip)
     names = ", ".join(table.column_names)

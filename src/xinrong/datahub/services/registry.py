@@ -47,7 +47,7 @@ from xinrong.common.masking import mask_id_number, mask_name
 from xinrong.datahub import columnar
 from xinrong.datahub.categories import CategorySpec
 from xinrong.datahub.models import Fact, IngestBatch
-from xinrong.datahub.services.facts import facts_store
+from xinrong.datahub.services.facts import fact_province_sync, facts_store
 from xinrong.enterprises.choices import RegistrationStatus, RelationKind
 from xinrong.enterprises.models import MarketEntity, Person, Relationship
 from xinrong.enterprises.names import address_key, name_key
@@ -711,10 +711,12 @@ def _facts_write(
         [mask_id_number(id_numbers[i]) if i in id_numbers else None for i in applied],
         pa.string(),
     )
+    entity_ids = np.array([eids[i] for i in applied], dtype=np.int64)
+    fact_province_sync(entity_ids=sorted({int(e) for e in entity_ids}))  # a moved entity's facts
     facts_store(
         batch=batch,
         spec=spec,
         values=values,
-        entity_ids=np.array([eids[i] for i in applied], dtype=np.int64),
+        entity_ids=entity_ids,
         hashes=np.array([int(hashes[i]) for i in applied], dtype=np.int64),
     )

@@ -22,6 +22,7 @@ from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import can, region_prefix_for, require
 from xinrong.common.exports import Sheet, xlsx_response
 from xinrong.common.forms import DateInput
+from xinrong.common.replica import reads_from_replica
 from xinrong.insight.selectors import statistics as st
 from xinrong.marketplace.models import LoanApplication
 from xinrong.reference import divisions
@@ -132,6 +133,7 @@ def _chart(table: st.Table) -> dict[str, Any]:
 
 @require_GET
 @login_required
+@reads_from_replica
 def statistics_home(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     require(user, "insight.statistics_view")
@@ -161,6 +163,7 @@ def statistics_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@reads_from_replica
 def institution_statistics(request: HttpRequest, pk: int) -> HttpResponse:
     """The regulator's view of one institution: its figures by month, product and region."""
     user = request_user(request)

@@ -120,8 +120,11 @@ def _pg_restore(copy: dict[str, Any]) -> None:
 
 
 def _pg_tables(cursor: Any) -> list[str]:
-    """The schema's own tables (not a session's temporary ones, which die with it)."""
+    """The schema's own tables (not a session's temporary ones, which die with it); of a
+    partitioned table (datahub_fact) its partitions, which hold the rows COPY can move."""
     cursor.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND NOT EXISTS "
+        "(SELECT 1 FROM pg_partitioned_table p WHERE p.partrelid = "
+        "(quote_ident(schemaname) || '.' || quote_ident(tablename))::regclass) ORDER BY tablename"
     )
     return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,61 @@
+"""Marking reads for the read replica (the router is ``xinrong.config.routers``).
+
+Only code run inside :func:`replica_reads` (or a view decorated with :func:`reads_from_replica`:
+the statistics pages and the credit portrait) reads from the replica, and only when
+``DATABASE_REPLICA_URL`` configured one. Everything else, and every write, uses ``default``.
+Read-your-writes: once the marked block writes (a query-log row, an audit entry), or while a
+transaction is open on ``default``, its later reads go to ``default`` too, so a request never
+misses what it wrote itself. Rows written by *other* requests may show on the replica a moment
+later (the streaming lag, normally well under a second): acceptable for dashboards and
+portraits, which is why nothing else is marked. See docs/scaling.md ("Read replica").
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from django.db import connections
+
+REPLICA = "replica"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class Marked:
+    wrote: bool = False
+
+
+marked: ContextVar[Marked | None] = ContextVar("xinrong_replica_reads", default=None)
+
+
+def replica_configured() -> bool:
+    """Return True if a replica alias exists (``DATABASE_REPLICA_URL`` was set)."""
+    return REPLICA in connections.settings
+
+
+@contextmanager
+def replica_reads() -> Iterator[None]:
+    """Send the reads of the block to the replica (until the block writes)."""
+    token = marked.set(Marked())
+    try:
+        yield
+    finally:
+        marked.reset(token)
+
+
+def reads_from_replica(view: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a read-only view so its queries read from the replica."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with replica_reads():
+            return view(*args, **kwargs)
+
+    return wrapper
