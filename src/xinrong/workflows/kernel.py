@@ -45,6 +45,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xinrong.audit.services import audit_record
 from xinrong.accounts.permissions import PERMISSIONS, can, declare, predicate
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.notifications.services import notify_on_commit
@@ -398,6 +399,15 @@ def transition_apply(
             note=note,
             data=dict(data or {}),
             **dict(event_fields or {}),
+        )
+        audit_record(
+            category="approval",
+            action=f"{workflow.name}.{action.name}",
+            actor=actor,
+            target_type=workflow.model._meta.label_lower,
+            target_id=locked.pk,
+            target_label=str(locked),
+            details={"from": current, "to": event.to_status},
         )
         _send_notices(
             workflow, action, locked, actor, note, workflow.status_of(locked), dict(data or {})
