@@ -407,7 +407,7 @@ def transition_apply(
             target_type=workflow.model._meta.label_lower,
             target_id=locked.pk,
             target_label=str(locked),
-            details={"from": current, "to": event.to_status},
+            details={"from": current, "to": event.to_status, "label": str(action.label)},
         )
         _send_notices(
             workflow, action, locked, actor, note, workflow.status_of(locked), dict(data or {})
