@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from xinrong.accounts.auth import request_user
 from xinrong.accounts.models import SecurityAction
@@ -59,7 +59,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     )
     entries = list(lst.page.object_list)
     for entry in entries:
-        entry.action_display = _label(entry)  # type: ignore[attr-defined]
+        entry.action_display = _label(entry)
     return render(
         request,
         "audit/log.html",

@@ -80,6 +80,8 @@ class AuditChainHead(models.Model):
     last_seq = models.PositiveBigIntegerField(_("最后序号"), default=0)
     last_hash = models.CharField(_("最后摘要"), max_length=64, default=GENESIS_HASH)
 
+    objects: models.Manager[AuditChainHead] = models.Manager()
+
     class Meta:
         ordering = ["pk"]
         verbose_name = _("审计链头")

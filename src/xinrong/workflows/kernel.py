@@ -45,8 +45,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts.permissions import PERMISSIONS, can, declare, predicate
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.timeline import TimelineEvent

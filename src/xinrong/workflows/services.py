@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts.choices import Role
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.workflows import bpmn
 from xinrong.workflows.choices import VersionStatus

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts.models import ApiKey, Organisation, SecurityEvent, User
+from xinrong.audit.services import audit_record
 
 
 def security_event_record(

@@ -17,52 +17,109 @@ def _triggers_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_seq', models.PositiveBigIntegerField(default=0, verbose_name='最后序号')),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64, verbose_name='最后摘要')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0, verbose_name="最后序号")),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                        verbose_name="最后摘要",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计链头',
-                'verbose_name_plural': '审计链头',
-                'ordering': ['pk'],
+                "verbose_name": "审计链头",
+                "verbose_name_plural": "审计链头",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True, verbose_name='序号')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('category', models.CharField(choices=[('security', '账号与安全'), ('data_read', '信用信息查询'), ('export', '数据导出'), ('approval', '审批'), ('config', '配置变更')], max_length=20, verbose_name='类别')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='操作')),
-                ('actor_user_id', models.BigIntegerField(blank=True, null=True, verbose_name='操作人编号')),
-                ('actor_username', models.CharField(blank=True, db_index=True, max_length=150, verbose_name='操作人')),
-                ('actor_organisation_id', models.BigIntegerField(blank=True, null=True, verbose_name='操作人机构编号')),
-                ('target_type', models.CharField(blank=True, max_length=64, verbose_name='对象类型')),
-                ('target_id', models.CharField(blank=True, max_length=64, verbose_name='对象编号')),
-                ('target_label', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('enterprise_uscc', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='统一社会信用代码')),
-                ('region_code', models.CharField(blank=True, db_index=True, max_length=12, verbose_name='所在地区')),
-                ('source_ip', models.CharField(blank=True, max_length=45, verbose_name='来源地址')),
-                ('request_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='请求编号')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='详情')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='前一条摘要')),
-                ('hash', models.CharField(max_length=64, verbose_name='摘要')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True, verbose_name="序号")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("security", "账号与安全"),
+                            ("data_read", "信用信息查询"),
+                            ("export", "数据导出"),
+                            ("approval", "审批"),
+                            ("config", "配置变更"),
+                        ],
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="操作")),
+                (
+                    "actor_user_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="操作人编号"),
+                ),
+                (
+                    "actor_username",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=150, verbose_name="操作人"
+                    ),
+                ),
+                (
+                    "actor_organisation_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="操作人机构编号"),
+                ),
+                (
+                    "target_type",
+                    models.CharField(blank=True, max_length=64, verbose_name="对象类型"),
+                ),
+                ("target_id", models.CharField(blank=True, max_length=64, verbose_name="对象编号")),
+                ("target_label", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                (
+                    "enterprise_uscc",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=18, verbose_name="统一社会信用代码"
+                    ),
+                ),
+                (
+                    "region_code",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=12, verbose_name="所在地区"
+                    ),
+                ),
+                ("source_ip", models.CharField(blank=True, max_length=45, verbose_name="来源地址")),
+                (
+                    "request_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="请求编号"
+                    ),
+                ),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="详情")),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="前一条摘要")),
+                ("hash", models.CharField(max_length=64, verbose_name="摘要")),
             ],
             options={
-                'verbose_name': '审计日志条目',
-                'verbose_name_plural': '审计日志',
-                'ordering': ['-seq'],
+                "verbose_name": "审计日志条目",
+                "verbose_name_plural": "审计日志",
+                "ordering": ["-seq"],
             },
         ),
         migrations.RunPython(_triggers_create, _triggers_drop),

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import INSTITUTION_KINDS
 from xinrong.accounts.models import Organisation, User
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import recipients
 from xinrong.credit.choices import (

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts import permissions
 from xinrong.accounts.models import Organisation, User
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.credit import early_warning, recipients
 from xinrong.credit.choices import AlertStatus

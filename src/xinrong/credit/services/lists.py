@@ -30,9 +30,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import require
+from xinrong.audit.services import audit_record
 from xinrong.credit.features import exclude_repaired, scorable_facts
 from xinrong.credit.models import (
     BlacklistEntry,

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
+from xinrong.audit.services import audit_record
 from xinrong.common import bulk
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import scorecard, segments, synthetic

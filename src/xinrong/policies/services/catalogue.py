@@ -20,10 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import OrgKind
 from xinrong.accounts.models import Organisation
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.enterprises.models import Tag
 from xinrong.policies import conditions as cond

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinrong.audit.services import audit_record
 from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import require
+from xinrong.audit.services import audit_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.reference.choices import SizeClass
 from xinrong.riskfund.breaker import Breaker, npl_ratios

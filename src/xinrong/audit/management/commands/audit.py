@@ -26,7 +26,6 @@ class Command(BaseCommand):
             )
             return
         self.stderr.write(
-            _("审计日志已被篡改：第 %(s)s 条，%(r)s")
-            % {"s": result.bad_seq, "r": result.reason}
+            _("审计日志已被篡改：第 %(s)s 条，%(r)s") % {"s": result.bad_seq, "r": result.reason}
         )
         raise SystemExit(1)
