@@ -84,3 +84,24 @@ def test_a_failed_login_through_the_form_is_audited(operator):
     entry = AuditEntry.objects.order_by("-seq").first()
     assert entry is not None and entry.category == "security"
     assert entry.actor_username == operator.username
+
+
+def test_an_institutions_read_of_non_public_data_is_audited_with_the_uscc(
+    enterprise_user, bank_officer
+):
+    from xinrong.credit.models import QueryLog
+    from xinrong.credit.services.archive import query_log_record
+    from xinrong.credit.tests.reporting import grant
+    from xinrong.enterprises.models import MarketEntity
+
+    entity = MarketEntity.objects.get(uscc=enterprise_user.organisation.uscc)
+    auth = grant(entity, enterprise_user, bank_officer.organisation)
+    log = query_log_record(
+        entity=entity, user=bank_officer, authorisation=auth, channel="page", categories=["tax"]
+    )
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert entry.category == "data_read" and entry.action == "credit.query.page"
+    assert entry.enterprise_uscc == entity.uscc and entry.region_code == entity.division_code
+    assert entry.actor_user_id == bank_officer.pk
+    assert entry.actor_organisation_id == bank_officer.organisation_id
+    assert entry.details["query_log"] == log.pk and QueryLog.objects.filter(pk=log.pk).exists()
