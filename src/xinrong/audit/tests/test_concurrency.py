@@ -28,7 +28,7 @@ def test_two_concurrent_transactions_append_one_after_the_other():
                 audit_record(category="security", action="slow")
                 first_locked.set()
                 release.wait(10)  # hold the head lock while the other one tries
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -37,7 +37,7 @@ def test_two_concurrent_transactions_append_one_after_the_other():
         try:
             first_locked.wait(10)
             audit_record(category="security", action="fast")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
