@@ -16,11 +16,6 @@ ticket_tables = kernel_tests.ticket_tables
 flow = kernel_tests.flow
 owner = kernel_tests.owner
 _ticket = kernel_tests._ticket
-    _ticket,
-    flow,
-    owner,
-    ticket_tables,
-)
 
 pytestmark = pytest.mark.django_db
 
