@@ -8,4 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户与机构")
 
     def ready(self) -> None:
-        from xinrong.accounts import rules  # noqa: F401  (declares the accounts permissions)
+        from xinrong.accounts import (  # noqa: F401  (declare the accounts permissions)
+            rules,
+            rules_audit,
+        )

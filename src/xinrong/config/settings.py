@@ -121,6 +121,8 @@ MIDDLEWARE = [
     "xinrong.accounts.middleware.SecondFactorRequiredMiddleware",
     "xinrong.common.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Every download (Content-Disposition: attachment) goes into the audit trail (docs/audit.md).
+    "xinrong.audit.middleware.ExportAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees a view's exception first: a service error a page lets through becomes the
     # error page with the Chinese message and its 4xx status (the API has its own handlers).

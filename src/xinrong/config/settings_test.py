@@ -18,3 +18,4 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 # Messages stay in memory: django.core.mail.outbox (pytest-django) and notifications.sms.outbox.
 XINRONG_SMS_BACKEND = "xinrong.notifications.sms.LocmemBackend"
+XINRONG_AUDIT_PURGE_ALLOWED = True  # test databases are flushed between tests (audit.db)

@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
+from xinrong.accounts import views_audit as audit_views
 from xinrong.config.api import api
 from xinrong.credit.views import reports as reports_views
 
@@ -41,6 +42,9 @@ urlpatterns = [
     path("evaluations/", include("xinrong.evaluations.urls")),
     path("insight/", include("xinrong.insight.urls")),
     path("workflows/", include("xinrong.workflows.urls")),
+    # The audit trail (xinrong.audit); its page is declared with the accounts permissions.
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export", audit_views.audit_log_export, name="audit_log_export"),
     # public verification of credit reports (no login): the address printed in every report
     path("verify/", reports_views.report_verify_lookup, name="report_verify_lookup"),
     path("verify/<str:number>", reports_views.report_verify, name="report_verify"),

@@ -157,6 +157,7 @@ DEMANDS_ESCALATED = MenuItem(
 SECURITY_LOG = MenuItem(
     _("账号操作记录"), "accounts:security_log", "clock-history", "accounts.security_log_view"
 )
+AUDIT_LOG = MenuItem(_("审计日志"), "audit_log", "shield-check", "audit.view_log")
 API_DOCS = MenuItem(_("接口文档"), "api:openapi-view", "braces", "accounts.api_docs_view")
 ADMIN_SITE = MenuItem(_("管理后台"), "admin:index", "gear", None, staff=True)
 
@@ -522,6 +523,7 @@ MENUS: dict[str, Menu] = {
                 USERS,
                 API_KEYS,
                 SECURITY_LOG,
+                AUDIT_LOG,
                 PROCESSES,
                 API_DOCS,
                 ADMIN_SITE,

@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import (
     ApplicationError,
     ConflictError,
@@ -343,6 +344,15 @@ def task_complete(
     ]
     _finish(locked, workflow, task.data)
     locked.save()
+    audit_record(
+        category="approval",
+        action="bpmn.task_complete",
+        actor=user,
+        target_type="workflows.processinstance",
+        target_id=locked.pk,
+        target_label=f"{locked.version.definition.key}: {view.name}",
+        details={"task": view.element_id, "lane": view.lane_id},
+    )
     instance.refresh_from_db()
     return locked
 

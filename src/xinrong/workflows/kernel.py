@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinrong.accounts.permissions import PERMISSIONS, can, declare, predicate
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from xinrong.notifications.services import notify_on_commit
 from xinrong.workflows.timeline import TimelineEvent
@@ -398,6 +399,15 @@ def transition_apply(
             note=note,
             data=dict(data or {}),
             **dict(event_fields or {}),
+        )
+        audit_record(
+            category="approval",
+            action=f"{workflow.name}.{action.name}",
+            actor=actor,
+            target_type=workflow.model._meta.label_lower,
+            target_id=locked.pk,
+            target_label=str(locked),
+            details={"from": current, "to": event.to_status, "label": str(action.label)},
         )
         _send_notices(
             workflow, action, locked, actor, note, workflow.status_of(locked), dict(data or {})

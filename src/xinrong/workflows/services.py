@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinrong.accounts.choices import Role
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError, ConflictError
 from xinrong.workflows import bpmn
 from xinrong.workflows.choices import VersionStatus
@@ -234,6 +235,14 @@ def version_activate(*, version: ProcessVersion, user: Any) -> ProcessVersion:
     version.status = VersionStatus.ACTIVE
     version.activated_at = now
     version.save()
+    audit_record(
+        category="config",
+        action="bpmn.version_activate",
+        actor=user,
+        target_type="workflows.processversion",
+        target_id=version.pk,
+        target_label=f"{definition.key} v{version.number}",
+    )
     return version
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xinrong.accounts.models import ApiKey, Organisation, SecurityEvent, User
+from xinrong.audit.services import audit_record
 
 
 def security_event_record(
@@ -30,7 +31,7 @@ def security_event_record(
     actor_org = None
     if actor is not None and actor.organisation_id is not None:
         actor_org = actor.organisation
-    return SecurityEvent.objects.create(
+    event = SecurityEvent.objects.create(
         action=action,
         actor=actor,
         actor_organisation=actor_org,
@@ -42,3 +43,16 @@ def security_event_record(
         ip_address=source_ip or None,
         user_agent=user_agent[:300],
     )
+    audit_record(
+        category="security",
+        action=action,
+        actor=actor,
+        actor_username="" if actor is not None else event.username,
+        target_type="user" if target_user else "api_key" if target_api_key else "organisation",
+        target_id=(target_user or target_api_key or target_organisation or event).pk,
+        target_label=event.username or (target_organisation.name if target_organisation else ""),
+        region_code=target_organisation.region_code if target_organisation else "",
+        source_ip=source_ip,
+        details={**(details or {}), "security_event": event.pk},
+    )
+    return event

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import INSTITUTION_KINDS
 from xinrong.accounts.models import Organisation, User
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import recipients
 from xinrong.credit.choices import (
@@ -135,6 +136,17 @@ def query_log_record(
         channel=channel,
         categories=sorted(categories),
         purpose=authorisation.purpose,
+    )
+    audit_record(
+        category="export" if channel == Channel.EXPORT else "data_read",
+        action=f"credit.query.{channel}",
+        actor=user,
+        target_type="enterprise",
+        target_id=entity.pk,
+        target_label=entity.name,
+        enterprise_uscc=entity.uscc,
+        region_code=entity.division_code,
+        details={"categories": log.categories, "purpose": log.purpose, "query_log": log.pk},
     )
     _queried_notify(log)
     return log

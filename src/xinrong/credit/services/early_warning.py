@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import Organisation, User
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import ApplicationError, NotFoundError
 from xinrong.credit import early_warning, recipients
 from xinrong.credit.choices import AlertStatus
@@ -200,6 +201,14 @@ def warning_rule_update(
     setting.save()
     WarningRuleChange.objects.create(
         rule=rule_id, actor=actor, before=before, after=after, note=note
+    )
+    audit_record(
+        category="config",
+        action="credit.warning_rule_update",
+        actor=actor,
+        target_type="credit.warningrule",
+        target_id=rule_id,
+        details={"before": before, "after": after},
     )
     return setting
 

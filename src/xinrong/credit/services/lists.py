@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import require
+from xinrong.audit.services import audit_record
 from xinrong.credit.features import exclude_repaired, scorable_facts
 from xinrong.credit.models import (
     BlacklistEntry,
@@ -262,6 +263,14 @@ def whitelist_criteria_set(
         min_loans_repaid=int(min_loans_repaid or 0),
         changed_by=actor,
         changed_at=timezone.now(),
+    )
+    audit_record(
+        category="config",
+        action="credit.whitelist_criteria_set",
+        actor=actor,
+        target_type="credit.whitelistcriteria",
+        target_id=criteria.pk,
+        details={"min_grade": min_grade, "min_loans_repaid": criteria.min_loans_repaid},
     )
     whitelist_sync()
     return criteria

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts import permissions
 from xinrong.accounts.models import User
+from xinrong.audit.services import audit_record
 from xinrong.common import bulk
 from xinrong.common.errors import ApplicationError
 from xinrong.credit import scorecard, segments, synthetic
@@ -291,6 +292,14 @@ def model_activate(*, model: ScoreModel, actor: User | None, note: str = "") -> 
         actor=actor,
         note=note,
         update=model_activated(actor=actor, note=note),
+    )
+    audit_record(
+        category="config",
+        action="credit.model_activate",
+        actor=actor,
+        target_type="credit.scoremodel",
+        target_id=model.pk,
+        target_label=f"v{model.version}",
     )
     return cast(ScoreModel, result.obj)
 

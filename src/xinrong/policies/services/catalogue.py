@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from xinrong.accounts import permissions
 from xinrong.accounts.choices import OrgKind
 from xinrong.accounts.models import Organisation
+from xinrong.audit.services import audit_record
 from xinrong.common.errors import PermissionDeniedError
 from xinrong.enterprises.models import Tag
 from xinrong.policies import conditions as cond
@@ -461,6 +462,15 @@ def measure_update(
         locked.version += 1
         locked.save()
         _version_write(locked, actor, note, timezone.now())
+        audit_record(
+            category="config",
+            action="policies.measure_update",
+            actor=actor,
+            target_type="policies.measure",
+            target_id=locked.pk,
+            target_label=str(locked),
+            details={"fields": changed, "version": locked.version},
+        )
         event_record(
             MEASURE,
             locked,

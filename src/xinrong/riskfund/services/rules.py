@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.accounts.models import Organisation
 from xinrong.accounts.permissions import require
+from xinrong.audit.services import audit_record
 from xinrong.enterprises.choices import EntityType
 from xinrong.reference.choices import SizeClass
 from xinrong.riskfund.breaker import Breaker, npl_ratios
@@ -234,6 +235,15 @@ def rule_set_create(
             )
     rules.save()
     InstitutionLimit.objects.bulk_create(new_limits)
+    audit_record(
+        category="config",
+        action="riskfund.rule_set_create",
+        actor=actor,
+        target_type="riskfund.ruleset",
+        target_id=rules.pk,
+        target_label=f"{fund} v{rules.version}",
+        region_code=getattr(fund, "region_code", "") or "",
+    )
     return rules
 
 

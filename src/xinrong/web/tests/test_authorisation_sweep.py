@@ -169,6 +169,9 @@ VOLATILE_TABLES = {
     "accounts.loginattempt",
     # each use of the policy calculator is counted (answers, no identity), as a page view
     "policies.calculatorquery",
+    # the audit trail records the refused attempts too (security events, downloads: docs/audit.md)
+    "audit.auditentry",
+    "audit.auditchainhead",
 }
 
 

@@ -170,6 +170,7 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
                 "机构与账号",
                 "账号管理",
                 "账号操作记录",
+                "审计日志",
                 "流程管理",
                 "接口文档",
             ],
