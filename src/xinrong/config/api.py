@@ -18,7 +18,6 @@ from ninja.security import django_auth
 from xinrong.accounts.api import router as accounts_router
 from xinrong.accounts.auth import ApiKeyAuth
 from xinrong.common.errors import ApplicationError, error_payload
-from xinrong.common.schema_types import ERROR_DESCRIPTIONS, ErrorOut
 from xinrong.credit.api import router as credit_router
 from xinrong.datahub.api import router as datahub_router
 from xinrong.enterprises.api import router as enterprises_router
@@ -27,6 +26,7 @@ from xinrong.marketplace.bank_api import router as bank_router
 from xinrong.policies.api import router as policies_router
 from xinrong.policies.api_calculator import router as policy_calculator_router
 from xinrong.reference.api import router as reference_router
+from xinrong.reference.schema_types import ERROR_DESCRIPTIONS, ErrorOut
 
 
 class Utf8JSONRenderer(JSONRenderer):

@@ -11,7 +11,6 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.common.schema_types import error_responses
 from xinrong.credit import presenters
 from xinrong.credit.choices import Channel
 from xinrong.credit.models import Dispute
@@ -32,6 +31,7 @@ from xinrong.credit.selectors import reports as reports_selectors
 from xinrong.credit.services import disputes as disputes_services
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.enterprises import selectors as entity_selectors
+from xinrong.reference.schema_types import error_responses
 
 router = Router(tags=["credit"])
 

@@ -12,7 +12,6 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from xinrong.accounts.models import User
-from xinrong.common.schema_types import error_responses
 from xinrong.datahub import rules, selectors
 from xinrong.datahub.categories import CATEGORIES
 from xinrong.datahub.choices import BatchChannel
@@ -27,6 +26,7 @@ from xinrong.datahub.schemas import (
     ConflictResolveIn,
 )
 from xinrong.datahub.services import conflicts, ingest, sources
+from xinrong.reference.schema_types import error_responses
 
 router = Router(tags=["datahub"])
 

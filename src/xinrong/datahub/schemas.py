@@ -8,7 +8,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from xinrong.common.schema_types import Uscc
+from xinrong.reference.schema_types import Uscc
 
 MAX_API_ROWS = 50_000
 

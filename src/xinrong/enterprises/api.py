@@ -7,9 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from xinrong.common.schema_types import error_responses
 from xinrong.enterprises import presenters, selectors
 from xinrong.enterprises.schemas import EntityDetailOut, EntityPageOut, EntitySearchIn
+from xinrong.reference.schema_types import error_responses
 
 router = Router(tags=["enterprises"])
 

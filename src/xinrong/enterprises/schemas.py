@@ -8,7 +8,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from xinrong.common.schema_types import DivisionCode, IndustryCode, Uscc
+from xinrong.reference.schema_types import DivisionCode, IndustryCode, Uscc
 
 
 class EntitySearchIn(Schema):

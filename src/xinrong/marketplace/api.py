@@ -11,7 +11,6 @@ from ninja.responses import Status
 
 from xinrong.accounts.auth import request_user
 from xinrong.common.errors import PermissionDeniedError
-from xinrong.common.schema_types import error_responses
 from xinrong.marketplace import presenters
 from xinrong.marketplace.matching import WEIGHTS
 from xinrong.marketplace.schemas import (
@@ -28,6 +27,7 @@ from xinrong.marketplace.selectors import common as common_selectors
 from xinrong.marketplace.selectors import demands as demand_selectors
 from xinrong.marketplace.selectors import products as product_selectors
 from xinrong.marketplace.services import demands as demand_services
+from xinrong.reference.schema_types import error_responses
 
 router = Router(tags=["marketplace"])
 

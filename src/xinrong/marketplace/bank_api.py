@@ -29,7 +29,6 @@ from xinrong.accounts.schemas import SignedHeadersIn, SignedWriteHeadersIn
 from xinrong.accounts.services.api_requests import idempotent_run
 from xinrong.accounts.signing import HEADER_REPLAYED
 from xinrong.common.errors import ApplicationError
-from xinrong.common.schema_types import error_responses
 from xinrong.credit import presenters as credit_presenters
 from xinrong.credit.choices import Channel
 from xinrong.credit.selectors.archive import archive_read
@@ -59,6 +58,7 @@ from xinrong.marketplace.selectors import loans as loan_selectors
 from xinrong.marketplace.services import applications as application_services
 from xinrong.marketplace.services import loan_history
 from xinrong.marketplace.services import loans as loan_services
+from xinrong.reference.schema_types import error_responses
 
 router = Router(tags=["bank"], auth=SignedRequestAuth())
 

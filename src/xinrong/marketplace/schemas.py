@@ -9,9 +9,9 @@ from typing import Any
 from ninja import Field, Schema
 
 from xinrong.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from xinrong.common.schema_types import Money, Uscc
 from xinrong.credit.schemas import ArchiveOut
 from xinrong.marketplace.inputs import DemandIn
+from xinrong.reference.schema_types import Money, Uscc
 
 
 class ProductSearchIn(Schema):

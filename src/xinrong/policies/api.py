@@ -9,9 +9,9 @@ from ninja import Field, Query, Router, Schema
 
 from xinrong.accounts import permissions
 from xinrong.accounts.auth import request_user
-from xinrong.common.schema_types import error_responses
 from xinrong.policies.models import Measure, PolicyDocument
 from xinrong.policies.selectors import catalogue as sel
+from xinrong.reference.schema_types import error_responses
 
 router = Router(tags=["policies"])
 

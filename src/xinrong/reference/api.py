@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from xinrong.common.schema_types import error_responses
 from xinrong.reference import divisions, industries, uscc
 from xinrong.reference.errors import ReferenceNotFoundError as NotFoundError
+from xinrong.reference.schema_types import error_responses
 from xinrong.reference.schemas import DivisionDetailOut, DivisionOut, IndustryOut, UsccOut
 
 router = Router(tags=["reference"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Schema
 
-from xinrong.common.schema_types import DivisionCode
+from xinrong.reference.schema_types import DivisionCode
 
 
 class DivisionOut(Schema):

@@ -4,15 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_field_officer_role'),
+        ("accounts", "0009_field_officer_role"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='securityevent',
-            name='action',
-            field=models.CharField(choices=[('organisation_create', '创建机构'), ('user_create', '创建账号'), ('enterprise_login_issue', '代开企业账号'), ('user_roles_change', '变更角色'), ('user_update', '修改账号信息'), ('user_disable', '停用账号'), ('user_enable', '启用账号'), ('organisation_update', '修改机构信息'), ('organisation_disable', '停用机构'), ('organisation_enable', '启用机构'), ('source_register', '登记数据来源'), ('source_update', '修改数据来源'), ('password_change', '修改密码'), ('login_success', '登录成功'), ('login_failure', '登录失败'), ('login_lockout', '登录锁定'), ('user_unlock', '解除锁定'), ('logout', '退出登录'), ('api_key_issue', '签发 API 密钥'), ('api_key_revoke', '吊销 API 密钥'), ('otp_enrol', '开启两步验证'), ('otp_disable', '关闭两步验证'), ('otp_reset', '重置两步验证'), ('otp_failure', '动态验证码错误'), ('recovery_codes_issue', '生成恢复码'), ('recovery_code_use', '使用恢复码登录'), ('sso_login', '统一身份认证登录'), ('sso_link', '关联统一身份认证账号'), ('sso_failure', '统一身份认证登录失败')], db_index=True, max_length=32, verbose_name='操作'),
+            model_name="securityevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("organisation_create", "创建机构"),
+                    ("user_create", "创建账号"),
+                    ("enterprise_login_issue", "代开企业账号"),
+                    ("user_roles_change", "变更角色"),
+                    ("user_update", "修改账号信息"),
+                    ("user_disable", "停用账号"),
+                    ("user_enable", "启用账号"),
+                    ("organisation_update", "修改机构信息"),
+                    ("organisation_disable", "停用机构"),
+                    ("organisation_enable", "启用机构"),
+                    ("source_register", "登记数据来源"),
+                    ("source_update", "修改数据来源"),
+                    ("password_change", "修改密码"),
+                    ("login_success", "登录成功"),
+                    ("login_failure", "登录失败"),
+                    ("login_lockout", "登录锁定"),
+                    ("user_unlock", "解除锁定"),
+                    ("logout", "退出登录"),
+                    ("api_key_issue", "签发 API 密钥"),
+                    ("api_key_revoke", "吊销 API 密钥"),
+                    ("otp_enrol", "开启两步验证"),
+                    ("otp_disable", "关闭两步验证"),
+                    ("otp_reset", "重置两步验证"),
+                    ("otp_failure", "动态验证码错误"),
+                    ("recovery_codes_issue", "生成恢复码"),
+                    ("recovery_code_use", "使用恢复码登录"),
+                    ("sso_login", "统一身份认证登录"),
+                    ("sso_link", "关联统一身份认证账号"),
+                    ("sso_failure", "统一身份认证登录失败"),
+                ],
+                db_index=True,
+                max_length=32,
+                verbose_name="操作",
+            ),
         ),
     ]

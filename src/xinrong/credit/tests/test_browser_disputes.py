@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from xinrong.accounts.tests.support import browser_login as _login
 from xinrong.credit.models import ScoreModel
 from xinrong.credit.services.scoring import model_activate, profiles_score
 from xinrong.credit.tests.conftest import PDF_BYTES
-from xinrong.credit.tests.test_browser import _login, _logout
+from xinrong.credit.tests.test_browser import _logout
 from xinrong.credit.tests.test_scoring import _card
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,6 +5,9 @@ amount of money uses the types below, so the OpenAPI document states each format
 and format), and clients can validate before they call. ``error_responses`` declares the business
 errors an operation can answer with; the API assembly (xinrong.config.api) adds the ones every
 operation of a given shape can answer with (401, 400, 413, 422).
+
+It lives in reference (layer 0) because the code formats are national standards and the
+reference API itself declares them; every app above may import it.
 """
 
 from __future__ import annotations
