@@ -21,6 +21,11 @@ def session_verified(request: HttpRequest) -> None:
     request.session[SESSION_KEY] = VERIFIED
 
 
+def second_factor_owed(request: HttpRequest) -> bool:
+    """True while this login still owes its second factor (the menu stays hidden meanwhile)."""
+    return request.session.get(SESSION_KEY) in ("verify", "enrol")
+
+
 class SecondFactorRequiredMiddleware:
     """Lead a logged-in user who owes a code to the second step, or to enrolment.
 

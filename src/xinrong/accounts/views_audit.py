@@ -33,7 +33,12 @@ def _filters() -> list[listing.Filter]:
             "uscc", _("统一社会信用代码"), ["enterprise_uscc__iexact"], placeholder=_("18 位代码")
         ),
         listing.SearchFilter("request", _("请求编号"), ["request_id__iexact"]),
-        listing.SearchFilter("action", _("操作代码"), ["action__icontains"]),
+        listing.SearchFilter(
+            "action",
+            _("操作"),
+            ["details__label__icontains", "action__icontains"],
+            placeholder=_("如：登录失败、审核同意"),
+        ),
     ]
 
 

@@ -109,16 +109,19 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
                     % {"n": twofactor.recovery_codes_left(user)},
                 )
             return redirect(_next(request))
-    demo_code = ""
-    if (
+    demo = (
         getattr(settings, "XINRONG_DEMO_LOGINS", False)
         and device.name == twofactor.DEMO_DEVICE_NAME
-    ):
-        demo_code = twofactor.totp_current_code(device)
+    )
     return render(
         request,
         "accounts/twofactor/verify.html",
-        {"form": form, "next": _next(request), "demo_code": demo_code},
+        {
+            "form": form,
+            "next": _next(request),
+            "demo": demo,
+            "demo_code": twofactor.totp_unused_code(device) if demo else "",
+        },
     )
 
 

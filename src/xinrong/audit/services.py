@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from xinrong.audit.choices import AuditCategory
 from xinrong.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from xinrong.audit.presenters import ACTION_LABELS
 from xinrong.common.crypto import sm3_hex
 from xinrong.common.requestid import current_request_id
 
@@ -51,6 +52,14 @@ def _head_locked() -> AuditChainHead:
         },
     )
     return AuditChainHead.objects.select_for_update().get(pk=head.pk)
+
+
+def _labelled(action: str, details: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Keep the action's name in words beside its code (the auditor searches by it)."""
+    if details and details.get("label"):
+        return details
+    label = ACTION_LABELS.get(action)
+    return {**(details or {}), "label": str(label)} if label is not None else details
 
 
 @transaction.atomic
@@ -97,7 +106,7 @@ def audit_record(
         region_code=(region_code or "")[:12],
         source_ip=(source_ip or "")[:45],
         request_id=current_request_id()[:64],
-        details=_clean_details(details),
+        details=_clean_details(_labelled(action, details)),
         prev_hash=head.last_hash,
     )
     entry.hash = entry_hash(prev_hash=entry.prev_hash, canonical=entry.canonical())

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from xinrong.accounts.middleware import second_factor_owed
 from xinrong.notifications.selectors import notification_unread_count
 from xinrong.web.navigation import menu_for
 
@@ -19,7 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Return the user's menu (``nav_menu``), its links flat (``nav_items``) and unread count."""
     languages = [(code, LANGUAGE_LABELS.get(code, code)) for code, _name in settings.LANGUAGES]
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # no menu before the login is complete (a second factor still owed): its links lead nowhere
+    if user is None or not user.is_authenticated or second_factor_owed(request):
         return {
             "nav_menu": [],
             "nav_items": [],

@@ -350,7 +350,7 @@ def task_complete(
         actor=user,
         target_type="workflows.processinstance",
         target_id=locked.pk,
-        target_label=f"{locked.version.definition.key}: {view.name}",
+        target_label=f"{locked.version.definition.name} · {view.name}",
         details={"task": view.element_id, "lane": view.lane_id},
     )
     instance.refresh_from_db()

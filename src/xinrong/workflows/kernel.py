@@ -407,7 +407,11 @@ def transition_apply(
             target_type=workflow.model._meta.label_lower,
             target_id=locked.pk,
             target_label=str(locked),
-            details={"from": current, "to": event.to_status, "label": str(action.label)},
+            details={
+                "from": current,
+                "to": event.to_status,
+                "label": f"{action.label}（{workflow.label or workflow.name}）",
+            },
         )
         _send_notices(
             workflow, action, locked, actor, note, workflow.status_of(locked), dict(data or {})

@@ -241,7 +241,7 @@ def version_activate(*, version: ProcessVersion, user: Any) -> ProcessVersion:
         actor=user,
         target_type="workflows.processversion",
         target_id=version.pk,
-        target_label=f"{definition.key} v{version.number}",
+        target_label=_("%(name)s 第 %(n)d 版") % {"name": definition.name, "n": version.number},
     )
     return version
 

@@ -53,6 +53,10 @@ def security_event_record(
         target_label=event.username or (target_organisation.name if target_organisation else ""),
         region_code=target_organisation.region_code if target_organisation else "",
         source_ip=source_ip,
-        details={**(details or {}), "security_event": event.pk},
+        details={
+            **(details or {}),
+            "security_event": event.pk,
+            "label": str(event.get_action_display()),
+        },
     )
     return event

@@ -14,7 +14,7 @@ from typing import Literal
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.models import Device
-from django_otp.oath import totp
+from django_otp.oath import TOTP, totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -89,6 +89,22 @@ def totp_current_code(device: TOTPDevice) -> str:
     """The code the device shows now (demo page and tests only)."""
     code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{code:0{device.digits}d}"
+
+
+def totp_unused_code(device: TOTPDevice) -> str:
+    """A code the server accepts now: the current one, or, if that was used (django-otp refuses a
+    replay), the next step's, which the device's tolerance admits; "" when both are used.
+
+    Only for demo accounts (the second step shows it) and tests: a second login within the same
+    30 seconds would otherwise be shown a code the server then refuses.
+    """
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = clock.t()
+    for step in range(device.tolerance + 1):
+        if now + step > device.last_t:
+            clock.drift = device.drift + step
+            return f"{clock.token():0{device.digits}d}"
+    return ""
 
 
 def _recovery_codes_replace(user: User) -> list[str]:

@@ -18,19 +18,15 @@ def totp_code_for(username: str) -> str:
     django-otp refuses a code used before (replay); a second login within the same 30 seconds
     takes the next step's code (accepted within the device's tolerance), or waits for it.
     """
-    from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from xinrong.accounts.services.twofactor import totp_unused_code
+
     device = TOTPDevice.objects.get(user__username=username, confirmed=True)
-    while True:
-        clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        now = clock.t()
-        for step in range(device.tolerance + 1):
-            if now + step > device.last_t:
-                clock.drift = device.drift + step
-                return f"{clock.token():0{device.digits}d}"
+    while not (code := totp_unused_code(device)):
         time.sleep(1)
         device.refresh_from_db()
+    return code
 
 
 def second_factor_ready(username: str) -> None:

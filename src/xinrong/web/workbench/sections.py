@@ -14,6 +14,7 @@ from xinrong.accounts import selectors as account_selectors
 from xinrong.accounts.choices import INSTITUTION_KINDS, OrgKind, Role
 from xinrong.accounts.models import User
 from xinrong.accounts.permissions import can
+from xinrong.audit import selectors as audit_selectors
 from xinrong.credit.models import Authorisation
 from xinrong.credit.scorecard import BANKABLE_GRADE, DEFAULT_BANDS
 from xinrong.credit.selectors import workbench as credit_wb
@@ -332,4 +333,14 @@ def operator(user: User) -> dict[str, Any]:
         **ratings_card(user),  # 融资评价 (issue 16): appeals waiting
         "grid": grid_card(user=user),  # 甘霖工程 (issue 16, grid)
         "stats_card": statistics_card(user),  # statistics (issue 16)
+        "audit_card": audit_card(user),  # the audit trail (issue 17), for its readers
     }
+
+
+def audit_card(user: User) -> dict[str, Any] | None:
+    """Today's (Beijing) audit entries by kind, for those who may read the audit trail."""
+    if not can(user, "audit.view_log"):
+        return None
+    today = timezone.localdate()
+    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    return {"today": today, "counts": audit_selectors.audit_day_counts(user=user, since=start)}
