@@ -14,12 +14,16 @@ and checks the database:
   completes with every fact (the task-worker kill is ``datahub/tests/test_kill_worker.py``);
 - an ingestion run by the task worker with PostgreSQL killed mid-batch: after PostgreSQL and the
   worker restart, the batch completes with every fact, each exactly once;
-- a scoring drain (``rescore_drain_run``) killed midway: the next drain finishes the rest; every
-  entity has exactly one score.
+- a full scoring run (the worker's ``rescore_all`` task, ``profiles_score``) killed while its
+  transaction replaces the snapshots: every entity keeps exactly one latest snapshot (the old
+  one), the killed run wrote none and is not taken for finished; the next worker fails the dead
+  task and a new run scores every entity once.
 
 PostgreSQL kills use a private cluster the test starts (``initdb`` as user postgres into a
-temporary folder, a loopback port in 55432–55439, trust authentication) and run only when the
-suite runs on PostgreSQL. The point where a kill lands is made certain, not timed: on PostgreSQL
+temporary folder, a loopback port in 55432–55439 or ``XINRONG_FAULTS_PG_PORTS``, trust
+authentication), one per module, and run only when the suite runs on PostgreSQL. Nothing here
+runs ``migrate`` per test: each test gets a copy of a database migrated once (``migrated.py``;
+on the private cluster a ``CREATE DATABASE … TEMPLATE`` of its migrated one). The point where a kill lands is made certain, not timed: on PostgreSQL
 the test holds a table lock the process must wait for, and kills it while ``pg_stat_activity``
 shows it waiting.
 """
