@@ -87,21 +87,40 @@ def pg_drop(url: str, name: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+_templates: dict[str, tuple[str, str]] = {}  # per test process: one template, however many
+_users: list[int] = [0]  # modules import the fixture (each import is a fixture of its own)
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """("sqlite", folder holding the migrated file) or ("postgres", template database name)."""
-    var = tmp_path_factory.mktemp("migrated-template")
+    """("sqlite", folder holding the migrated file) or ("postgres", template database name).
+
+    Made once per test process (each pytest-xdist worker), whichever test module asks first;
+    the PostgreSQL template is dropped when the session ends.
+    """
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        name = f"xinrong_tpl_{uuid.uuid4().hex[:8]}"
-        try:
-            pg_template_create(url, name, var)
-            yield ("postgres", name)
-        finally:
-            pg_drop(url, name)
-    else:
-        migrate(subprocess_env(var))
-        yield ("sqlite", str(var))
+    if "template" not in _templates:
+        var = tmp_path_factory.mktemp("migrated-template")
+        if url.startswith("postgres"):
+            name = f"xinrong_tpl_{uuid.uuid4().hex[:8]}"
+            try:
+                pg_template_create(url, name, var)
+            except BaseException:
+                pg_drop(url, name)
+                raise
+            _templates["template"] = ("postgres", name)
+        else:
+            migrate(subprocess_env(var))
+            _templates["template"] = ("sqlite", str(var))
+    _users[0] += 1
+    try:
+        yield _templates["template"]
+    finally:
+        _users[0] -= 1
+        if not _users[0]:
+            kind, name = _templates.pop("template")
+            if kind == "postgres":
+                pg_drop(url, name)
 
 
 @pytest.fixture

@@ -23,9 +23,10 @@ PostgreSQL kills use a private cluster the test starts (``initdb`` as user postg
 temporary folder, a loopback port in 55432–55439 or ``XINRONG_FAULTS_PG_PORTS``, trust
 authentication), one per module, and run only when the suite runs on PostgreSQL. Nothing here
 runs ``migrate`` per test: each test gets a copy of a database migrated once (``migrated.py``;
-on the private cluster a ``CREATE DATABASE … TEMPLATE`` of its migrated one). The point where a kill lands is made certain, not timed: on PostgreSQL
-the test holds a table lock the process must wait for, and kills it while ``pg_stat_activity``
-shows it waiting.
+on the private cluster a ``CREATE DATABASE … TEMPLATE`` of its migrated one).
+
+The point where a kill lands is made certain, not timed: on PostgreSQL the test holds a table (or
+row) lock the process must wait for, and kills it while ``pg_stat_activity`` shows it waiting.
 """
 
 from __future__ import annotations
@@ -497,7 +498,7 @@ from xinrong.credit.tests.test_scoring import _card
 from xinrong.enterprises.models import MarketEntity
 from xinrong.reference import uscc
 rng = random.Random(7)
-codes = sorted({uscc.generate(rng, division_code="630102") for _ in range(N)})
+codes = sorted({uscc.generate(rng, division_code="630102") for _ in range(ENTITY_COUNT)})
 MarketEntity.objects.bulk_create([
     MarketEntity(uscc=c, name=f"企业{i}", entity_type="enterprise", industry_code="F51",
                  division_code="630102") for i, c in enumerate(codes)])
@@ -528,7 +529,7 @@ print("latest_versions", ",".join(str(v) for v in sorted(set(latest.values_list(
       "model__version", flat=True)))))
 for r in ScoringRun.objects.order_by("pk"):
     print("run", r.pk, r.model.version, r.full, r.entities, r.finished_at is not None,
-          CreditProfile.objects.filter(run=r).count(), r.psi_score is not None)
+          CreditProfile.objects.filter(run=r).count(), bool(r.psi_features))
 print("tasks", ",".join(sorted(DBTaskResult.objects.filter(task_path__endswith=".rescore_all")
                                 .values_list("status", flat=True))) or "-")
 """
@@ -545,7 +546,7 @@ def test_worker_killed_mid_full_scoring_leaves_old_profiles_and_next_run_complet
 ):
     env = {**migrated_env, "TASKS_BACKEND": "django_tasks_db.DatabaseBackend"}
     n = ENTITIES
-    assert _shell(env, SCORE_SETUP, N=n).splitlines()[-1] == str(n)
+    assert _shell(env, SCORE_SETUP, ENTITY_COUNT=n).splitlines()[-1] == str(n)
     _shell(env, ENQUEUE_RESCORE)
     url = env.get("DATABASE_URL", "")
     worker = subprocess.Popen(
@@ -596,7 +597,7 @@ def test_worker_killed_mid_full_scoring_leaves_old_profiles_and_next_run_complet
     assert tasks == "RUNNING"
     (v1_run, killed) = runs
     assert v1_run == [v1_run[0], "1", "True", str(n), "True", str(n), "True"]
-    # the killed run wrote no snapshot and is not taken for finished (no count, no time, no PSI)
+    # the killed run wrote no snapshot and is not taken for finished (no count, no end, no PSI)
     assert killed == [killed[0], "2", "True", "0", "False", "0", "False"]
 
     # the next worker fails the dead worker's task; a new run (the next day's, or asked again)
