@@ -332,7 +332,7 @@ def _cluster(tmp_path_factory):
         c.init()
         import psycopg
 
-        with psycopg.connect(c.url, autocommit=True) as conn:
+        with psycopg.connect(c.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
             conn.execute(f"ALTER DATABASE xinrong RENAME TO {TEMPLATE}")
         c.url = c.url.rsplit("/", 1)[0] + f"/{TEMPLATE}"
         migrate(subprocess_env(tmp_path_factory.mktemp("cluster-template"), c.url))
