@@ -351,7 +351,7 @@ def cluster(_cluster, tmp_path):
     import psycopg
 
     try:
-        psycopg.connect(c.url, connect_timeout=5).close()
+        psycopg.connect(c.url.rsplit("/", 1)[0] + "/postgres", connect_timeout=5).close()
     except psycopg.OperationalError:  # an earlier test failed while the server was down
         c.restart()
     name = f"xinrong_{uuid.uuid4().hex[:8]}"
