@@ -567,7 +567,7 @@ def test_worker_killed_mid_full_scoring_leaves_old_profiles_and_next_run_complet
                     "SELECT id FROM credit_creditprofile WHERE is_latest "
                     "AND entity_id = (SELECT max(id) FROM enterprises_marketentity) FOR UPDATE"
                 ).fetchone()
-                _wait_for_lock_wait(url, worker)  # type: ignore[arg-type]
+                _wait_for_lock_wait(url, worker)
                 worker.send_signal(signal.SIGKILL)
                 worker.wait(timeout=30)
                 holder.rollback()
