@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from xinrong.datahub.tests.test_kill_midway import SETUP, _xinrong, isolated_env  # noqa: F401
+from xinrong.datahub.tests.migrated import migrated_env, migrated_template  # noqa: F401
+from xinrong.datahub.tests.test_kill_midway import SETUP, _xinrong
 
 ROWS = 40_000  # twenty chunks of 2,000 (XINRONG_INGEST_CHUNK_ROWS below)
 
@@ -48,14 +49,13 @@ def _query(env: dict[str, str], sql: str) -> tuple | None:
         return conn.execute(sql).fetchone()
 
 
-def test_killed_worker_batch_is_restarted_by_the_next_worker(isolated_env, tmp_path):  # noqa: F811
+def test_killed_worker_batch_is_restarted_by_the_next_worker(migrated_env, tmp_path):  # noqa: F811
     env = {
-        **isolated_env,
+        **migrated_env,
         "XINRONG_INGEST_CHUNK_ROWS": "2000",
         "XINRONG_INGEST_INLINE_BYTES": "0",  # every delivery goes to the worker
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     }
-    _xinrong(env, "migrate", "--noinput", "-v", "0")
     codes = _xinrong(env, "shell", "-v", "0", "-c", SETUP).stdout.split()
     csv_path = Path(tmp_path) / "tax.csv"
     with csv_path.open("w", encoding="utf-8") as fh:

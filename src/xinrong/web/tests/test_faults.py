@@ -14,14 +14,19 @@ and checks the database:
   completes with every fact (the task-worker kill is ``datahub/tests/test_kill_worker.py``);
 - an ingestion run by the task worker with PostgreSQL killed mid-batch: after PostgreSQL and the
   worker restart, the batch completes with every fact, each exactly once;
-- a scoring drain (``rescore_drain_run``) killed midway: the next drain finishes the rest; every
-  entity has exactly one score.
+- a full scoring run (the worker's ``rescore_all`` task, ``profiles_score``) killed while its
+  transaction replaces the snapshots: every entity keeps exactly one latest snapshot (the old
+  one), the killed run wrote none and is not taken for finished; the next worker fails the dead
+  task and a new run scores every entity once.
 
 PostgreSQL kills use a private cluster the test starts (``initdb`` as user postgres into a
-temporary folder, a loopback port in 55432–55439, trust authentication) and run only when the
-suite runs on PostgreSQL. The point where a kill lands is made certain, not timed: on PostgreSQL
-the test holds a table lock the process must wait for, and kills it while ``pg_stat_activity``
-shows it waiting.
+temporary folder, a loopback port in 55432–55439 or ``XINRONG_FAULTS_PG_PORTS``, trust
+authentication), one per module, and run only when the suite runs on PostgreSQL. Nothing here
+runs ``migrate`` per test: each test gets a copy of a database migrated once (``migrated.py``;
+on the private cluster a ``CREATE DATABASE … TEMPLATE`` of its migrated one).
+
+The point where a kill lands is made certain, not timed: on PostgreSQL the test holds a table (or
+row) lock the process must wait for, and kills it while ``pg_stat_activity`` shows it waiting.
 """
 
 from __future__ import annotations
@@ -35,19 +40,29 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-import xinrong
+from xinrong.datahub.tests.migrated import (  # noqa: F401
+    migrate,
+    migrated_env,
+    migrated_template,
+    pg_copy_create,
+    pg_drop,
+    subprocess_env,
+)
 from xinrong.datahub.tests.test_kill_midway import SETUP as INGEST_SETUP
-from xinrong.datahub.tests.test_kill_midway import _xinrong, isolated_env  # noqa: F401
+from xinrong.datahub.tests.test_kill_midway import _xinrong
 from xinrong.datahub.tests.test_kill_worker import DELIVER, _query
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PG_PORTS = range(55432, 55440)
+# another range where several suites run on one machine: XINRONG_FAULTS_PG_PORTS=55450-55459
+_ports = os.environ.get("XINRONG_FAULTS_PG_PORTS", "55432-55439").split("-")
+PG_PORTS = range(int(_ports[0]), int(_ports[-1]) + 1)
 ON_POSTGRES = connection.vendor == "postgresql"
 postgres_only = pytest.mark.skipif(
     not ON_POSTGRES, reason="kills a private PostgreSQL cluster: the PostgreSQL leg only"
@@ -143,7 +158,6 @@ def _wait_for_lock_wait(url: str, pid_of: subprocess.Popen[str], seconds: float 
 
 
 def _claim_prepare(env: dict[str, str]) -> tuple[int, str, str]:
-    _xinrong(env, "migrate", "--noinput", "-v", "0")
     claim_id, finance = _shell(env, CLAIM_SETUP).split()[-2:]
     return int(claim_id), finance, "1000000.00"
 
@@ -182,8 +196,8 @@ def _claim_pays_once_after(env: dict[str, str], claim_id: int, finance: str, bef
     assert float(before) - float(balance) == 30000.0  # 30% of the 100,000 loss
 
 
-def test_claim_payment_killed_midway_pays_exactly_once_after(isolated_env):  # noqa: F811
-    env = isolated_env
+def test_claim_payment_killed_midway_pays_exactly_once_after(migrated_env):  # noqa: F811
+    env = migrated_env
     claim_id, finance, before = _claim_prepare(env)
     url = env.get("DATABASE_URL", "")
     if url.startswith("postgres"):
@@ -303,25 +317,48 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.fixture
-def cluster(tmp_path):
+TEMPLATE = "migrated_template"
+
+
+@pytest.fixture(scope="module")
+def _cluster(tmp_path_factory):
+    """One private cluster for this module, with one migrated template database."""
     if not (PG_BIN / "initdb").exists() or os.geteuid() != 0:
         pytest.skip("needs PostgreSQL 15's initdb and root (to run it as user postgres)")
     root = Path(tempfile.mkdtemp(prefix="xinrong-faults-pg-"))
     shutil.chown(root, "postgres", "postgres")
     c = Cluster(root)
-    c.init()
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(
-        XINRONG_VAR=str(tmp_path),
-        SECRET_KEY="fault-test-" + "f" * 40,
-        DJANGO_SETTINGS_MODULE="xinrong.config.settings",
-        DATABASE_URL=c.url,
-        PYTHONPATH=str(Path(xinrong.__file__).resolve().parent.parent),
-    )
-    yield c, env
-    c.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        c.init()
+        import psycopg
+
+        with psycopg.connect(c.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute(f"ALTER DATABASE xinrong RENAME TO {TEMPLATE}")
+        c.url = c.url.rsplit("/", 1)[0] + f"/{TEMPLATE}"
+        migrate(subprocess_env(tmp_path_factory.mktemp("cluster-template"), c.url))
+        yield c
+    finally:
+        with contextlib.suppress(Exception):
+            pg_drop(c.url, TEMPLATE)
+        c.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(_cluster, tmp_path):
+    """The module's cluster, up, and a migrated database of this test's own on it (``c.url``)."""
+    c = _cluster
+    import psycopg
+
+    try:
+        psycopg.connect(c.url.rsplit("/", 1)[0] + "/postgres", connect_timeout=5).close()
+    except psycopg.OperationalError:  # an earlier test failed while the server was down
+        c.restart()
+    name = f"xinrong_{uuid.uuid4().hex[:8]}"
+    c.url = pg_copy_create(c.url, TEMPLATE, name)
+    yield c, subprocess_env(tmp_path, c.url)
+    with contextlib.suppress(Exception):
+        pg_drop(c.url, name)
 
 
 @postgres_only
@@ -352,7 +389,6 @@ print("visible", fact_visible().count())
 
 
 def _ingest_prepare(env: dict[str, str], tmp_path: Path) -> Path:
-    _xinrong(env, "migrate", "--noinput", "-v", "0")
     codes = _xinrong(env, "shell", "-v", "0", "-c", INGEST_SETUP).stdout.split()
     csv_path = tmp_path / "tax.csv"
     with csv_path.open("w", encoding="utf-8") as fh:
@@ -380,11 +416,11 @@ def _batches(env: dict[str, str]) -> tuple[list[list[str]], int]:
 
 
 def test_web_request_killed_mid_ingestion_fails_batch_and_redelivery_completes(
-    isolated_env,  # noqa: F811
+    migrated_env,  # noqa: F811
     tmp_path,
 ):
     env = {
-        **isolated_env,
+        **migrated_env,
         "XINRONG_INGEST_CHUNK_ROWS": "2000",
         "XINRONG_INGEST_INLINE_BYTES": str(100 * 1024 * 1024),  # processed in the request
         "XINRONG_INGEST_STALE_SECONDS": "1",
@@ -448,3 +484,131 @@ def test_postgresql_killed_mid_ingestion_batch_completes_after_restart(cluster, 
         (batch,), visible = _batches(env)
     assert batch[1:] == ["completed", str(ROWS), str(ROWS)], out[-3000:]
     assert visible == ROWS
+
+
+# --- a full scoring run -------------------------------------------------------------------------
+
+ENTITIES = 3000
+
+SCORE_SETUP = """
+import random
+from xinrong.credit.models import ScoreModel
+from xinrong.credit.services.scoring import model_activate, profiles_score
+from xinrong.credit.tests.test_scoring import _card
+from xinrong.enterprises.models import MarketEntity
+from xinrong.reference import uscc
+rng = random.Random(7)
+codes = sorted({uscc.generate(rng, division_code="630102") for _ in range(ENTITY_COUNT)})
+MarketEntity.objects.bulk_create([
+    MarketEntity(uscc=c, name=f"企业{i}", entity_type="enterprise", industry_code="F51",
+                 division_code="630102") for i, c in enumerate(codes)])
+v1 = model_activate(model=ScoreModel.objects.create(version=1, name="v1",
+                                                    card=_card().to_json()), actor=None)
+profiles_score()
+# a new version: the next full run writes a new latest snapshot of every entity
+model_activate(model=ScoreModel.objects.create(version=2, name="v2", card=_card().to_json()),
+               actor=None)
+print(MarketEntity.objects.count())
+"""
+
+ENQUEUE_RESCORE = """
+from xinrong.credit.tasks import rescore_all
+rescore_all.enqueue()
+"""
+
+SCORE_STATE = """
+from django.db.models import Count
+from django_tasks_db.models import DBTaskResult
+from xinrong.credit.models import CreditProfile, ScoringRun
+from xinrong.enterprises.models import MarketEntity
+latest = CreditProfile.objects.filter(is_latest=True)
+per_entity = latest.values("entity_id").annotate(n=Count("id"))
+print("entities", MarketEntity.objects.count(), latest.values("entity_id").distinct().count(),
+      sum(1 for r in per_entity if r["n"] != 1))
+print("latest_versions", ",".join(str(v) for v in sorted(set(latest.values_list(
+      "model__version", flat=True)))))
+for r in ScoringRun.objects.order_by("pk"):
+    print("run", r.pk, r.model.version, r.full, r.entities, r.finished_at is not None,
+          CreditProfile.objects.filter(run=r).count(), bool(r.psi_features))
+print("tasks", ",".join(sorted(DBTaskResult.objects.filter(task_path__endswith=".rescore_all")
+                                .values_list("status", flat=True))) or "-")
+"""
+
+
+def _score_state(env: dict[str, str]) -> tuple[list[str], list[str], list[list[str]], str]:
+    lines = [line.split() for line in _shell(env, SCORE_STATE).splitlines()]
+    runs = [line[1:] for line in lines if line[0] == "run"]
+    return lines[0][1:], lines[1][1:], runs, lines[-1][1]
+
+
+def test_worker_killed_mid_full_scoring_leaves_old_profiles_and_next_run_completes(
+    migrated_env,  # noqa: F811
+):
+    env = {**migrated_env, "TASKS_BACKEND": "django_tasks_db.DatabaseBackend"}
+    n = ENTITIES
+    assert _shell(env, SCORE_SETUP, ENTITY_COUNT=n).splitlines()[-1] == str(n)
+    _shell(env, ENQUEUE_RESCORE)
+    url = env.get("DATABASE_URL", "")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "xinrong.cli", "worker", "--no-startup-delay", "--no-reload"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        if url.startswith("postgres"):
+            # one entity's latest snapshot is held: the run's transaction has started replacing
+            # the snapshots (is_latest of others already cleared) and waits for this one
+            import psycopg
+
+            with psycopg.connect(url) as holder:
+                holder.execute(
+                    "SELECT id FROM credit_creditprofile WHERE is_latest "
+                    "AND entity_id = (SELECT max(id) FROM enterprises_marketentity) FOR UPDATE"
+                ).fetchone()
+                _wait_for_lock_wait(url, worker)
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(timeout=30)
+                holder.rollback()
+        else:
+            # SQLite: the run's row is committed first, then the long scoring transaction runs
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                row = _query(
+                    env, "SELECT count(*) FROM credit_scoringrun WHERE finished_at IS NULL"
+                )
+                if row and row[0]:
+                    break
+                assert worker.poll() is None, worker.communicate()[0][-3000:]
+                time.sleep(0.01)
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+
+    entities, versions, runs, tasks = _score_state(env)
+    # every entity still has exactly one latest snapshot: the old version's, nothing of the kill
+    assert entities == [str(n), str(n), "0"]
+    assert versions == ["1"]
+    assert tasks == "RUNNING"
+    (v1_run, killed) = runs
+    assert v1_run == [v1_run[0], "1", "True", str(n), "True", str(n), "True"]
+    # the killed run wrote no snapshot and is not taken for finished (no count, no end, no PSI)
+    assert killed == [killed[0], "2", "True", "0", "False", "0", "False"]
+
+    # the next worker fails the dead worker's task; a new run (the next day's, or asked again)
+    started = _xinrong(env, "worker", "--batch", "--no-startup-delay", "--no-reload", "-v", "0")
+    assert "1 task(s) of dead workers failed" in started.stdout, started.stdout
+    _shell(env, ENQUEUE_RESCORE)
+    _xinrong(env, "worker", "--batch", "--no-startup-delay", "--no-reload", "-v", "0")
+    entities, versions, runs, tasks = _score_state(env)
+    assert entities == [str(n), str(n), "0"]
+    assert versions == ["2"]
+    assert tasks == "FAILED,SUCCESSFUL"
+    assert runs[:2] == [v1_run, killed]
+    (new,) = runs[2:]
+    assert new == [new[0], "2", "True", str(n), "True", str(n), "True"]
