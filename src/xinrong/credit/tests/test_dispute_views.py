@@ -204,7 +204,8 @@ def test_unknown_action_is_not_found(client, enterprise_user, tax_fact):
 def test_repair_journey_hides_the_record_from_banks(
     client, entity, enterprise_user, make_penalty, tax_clerk, bank_officer, operator
 ):
-    old = make_penalty("general", "2020-01-10")
+    # decided two years ago: past its minimum publicity, within the 5 years it is kept
+    old = make_penalty("general", (dt.date.today() - dt.timedelta(days=730)).isoformat())
     recent = make_penalty("serious", dt.date.today().isoformat())
     archive = reverse("credit:archive", args=[entity.uscc])
     client.force_login(enterprise_user)
