@@ -26,7 +26,7 @@ def test_a_kernel_transition_is_an_approval_entry(flow, owner):
     entry = AuditEntry.objects.order_by("-seq").first()
     assert entry.category == "approval" and entry.action == "test.ticket.submit"
     assert entry.actor_user_id == owner.pk and entry.target_id == str(ticket.pk)
-    assert entry.details == {"from": "draft", "to": "open", "label": "提交"}
+    assert entry.details == {"from": "draft", "to": "open", "label": "提交（工单）"}
 
 
 def test_a_refused_transition_leaves_no_entry(flow, owner, make_user):
