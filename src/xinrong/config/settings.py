@@ -220,6 +220,7 @@ if XINRONG_TASK_BACKEND == "rq":
 # the server or newer).
 XINRONG_PG_DUMP = os.environ.get("XINRONG_PG_DUMP", "pg_dump")
 XINRONG_PG_RESTORE = os.environ.get("XINRONG_PG_RESTORE", "pg_restore")
+XINRONG_PSQL = os.environ.get("XINRONG_PSQL", "psql")
 # /healthz: the task queue is unhealthy when its oldest ready task has waited longer (seconds).
 XINRONG_HEALTH_QUEUE_MAX_AGE = int(os.environ.get("XINRONG_HEALTH_QUEUE_MAX_AGE", "600"))
 

@@ -185,19 +185,56 @@ def _restore_database(backend: str, dump: Path) -> None:
         return
     args, env = _pg_env()
     connection.close()  # our own session would hold locks the restore needs
-    pg_restore = settings.XINRONG_PG_RESTORE
-    _run(
-        [
-            pg_restore,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            *args,
-            str(dump),
-        ],
-        env,
+    # Not `pg_restore --clean`: it drops each partition's inherited constraints one by one, which
+    # PostgreSQL refuses (the fact table is partitioned). Instead the schema is emptied and the
+    # dump's script replayed by psql, all in ONE transaction: a failure leaves the database as it
+    # was.
+    missing = [p for p in (settings.XINRONG_PG_RESTORE, settings.XINRONG_PSQL) if not _found(p)]
+    if missing:
+        raise BackupError(
+            _("找不到程序 %(program)s：请安装 PostgreSQL 客户端（版本不低于服务器）。")
+            % {"program": missing[0]}
+        )
+    script = subprocess.Popen(  # noqa: S603
+        [settings.XINRONG_PG_RESTORE, "--no-owner", "--file", "-", str(dump)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
+    assert script.stdout is not None
+    psql = [settings.XINRONG_PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+    prologue = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n"
+    with subprocess.Popen(  # noqa: S603
+        [*psql, *args],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as replay:
+        assert replay.stdin is not None
+        try:
+            replay.stdin.write(prologue)
+            shutil.copyfileobj(script.stdout, replay.stdin, 1 << 20)
+        except BrokenPipeError:
+            pass  # psql stopped on an error: reported below
+        finally:
+            replay.stdin.close()
+        replay_err = replay.stderr.read().decode() if replay.stderr else ""
+    script_err = script.stderr.read().decode() if script.stderr else ""
+    if script.wait() != 0:
+        raise BackupError(
+            _("%(program)s 执行失败：%(error)s")
+            % {"program": settings.XINRONG_PG_RESTORE, "error": script_err.strip()}
+        )
+    if replay.returncode != 0:
+        raise BackupError(
+            _("%(program)s 执行失败：%(error)s")
+            % {"program": settings.XINRONG_PSQL, "error": replay_err.strip()}
+        )
+
+
+def _found(program: str) -> bool:
+    return bool(shutil.which(program))
 
 
 def backup_restore(*, path: Path, media: bool = True) -> dict[str, Any]:
