@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader
@@ -16,6 +14,7 @@ from xinrong.accounts.models import ApiKey, User
 from xinrong.accounts.services.api_keys import api_key_authenticate
 from xinrong.accounts.services.api_requests import api_request_verify
 from xinrong.common.errors import ApplicationError, PermissionDeniedError
+from xinrong.common.http import client_address
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -97,21 +96,5 @@ def request_user(request: HttpRequest) -> User:
 
 
 def request_source(request: HttpRequest) -> tuple[str, str]:
-    """Return the client's address and user agent, for the security record.
-
-    Behind ``XINRONG_TRUSTED_PROXIES`` reverse proxies the address is taken from
-    X-Forwarded-For, counting that many hops from the right (the proxies' own entries);
-    otherwise REMOTE_ADDR, which a client cannot forge.
-    """
-    address = request.META.get("REMOTE_ADDR", "") or ""
-    hops = int(getattr(settings, "XINRONG_TRUSTED_PROXIES", 0))
-    if hops > 0:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [p for p in forwarded if p]
-        if len(forwarded) >= hops:
-            address = forwarded[-hops]
-    try:
-        address = str(ipaddress.ip_address(address))
-    except ValueError:
-        address = ""
-    return address, request.META.get("HTTP_USER_AGENT", "")[:300]
+    """Return the client's address (``common.http.client_address``) and user agent."""
+    return client_address(request), request.META.get("HTTP_USER_AGENT", "")[:300]

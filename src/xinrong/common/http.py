@@ -1,5 +1,8 @@
 """HTTP helpers shared by views."""
 
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 # Downloads built from stored data go through xinrong.common.exports (formula escaping, streaming).
@@ -44,3 +47,23 @@ def attachment_response(
     response["Content-Length"] = str(len(content))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address ("" if malformed), for the security record and the audit trail.
+
+    Behind ``XINRONG_TRUSTED_PROXIES`` reverse proxies the address is taken from
+    X-Forwarded-For, counting that many hops from the right (the proxies' own entries);
+    otherwise REMOTE_ADDR, which a client cannot forge.
+    """
+    address = request.META.get("REMOTE_ADDR", "") or ""
+    hops = int(getattr(settings, "XINRONG_TRUSTED_PROXIES", 0))
+    if hops > 0:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""
