@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xinrong.audit.choices import AuditCategory
@@ -35,8 +36,10 @@ def entry_hash(*, prev_hash: str, canonical: Mapping[str, Any]) -> str:
 
 def _clean_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
     out = {k: v for k, v in (details or {}).items() if k.lower() not in SECRET_KEYS}
-    # Round-trip through JSON now, so the hashed value is what the database gives back.
-    return dict(json.loads(json.dumps(out, ensure_ascii=False, default=str)))
+    # Round-trip through JSON now, so the hashed value is what the database gives back. Lazy
+    # words (an action's name) are stored in the platform's language, whatever the user's.
+    with translation.override(settings.LANGUAGE_CODE):
+        return dict(json.loads(json.dumps(out, ensure_ascii=False, default=str)))
 
 
 def _head_locked() -> AuditChainHead:
@@ -59,7 +62,7 @@ def _labelled(action: str, details: Mapping[str, Any] | None) -> Mapping[str, An
     if details and details.get("label"):
         return details
     label = ACTION_LABELS.get(action)
-    return {**(details or {}), "label": str(label)} if label is not None else details
+    return {**(details or {}), "label": label} if label is not None else details
 
 
 @transaction.atomic

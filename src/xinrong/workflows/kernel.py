@@ -42,6 +42,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -410,7 +411,7 @@ def transition_apply(
             details={
                 "from": current,
                 "to": event.to_status,
-                "label": f"{action.label}（{workflow.label or workflow.name}）",
+                "label": format_lazy("{}（{}）", action.label, workflow.label or workflow.name),
             },
         )
         _send_notices(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinrong.accounts.models import ApiKey, Organisation, SecurityEvent, User
+from xinrong.accounts.models import ApiKey, Organisation, SecurityAction, SecurityEvent, User
 from xinrong.audit.services import audit_record
 
 
@@ -56,7 +56,7 @@ def security_event_record(
         details={
             **(details or {}),
             "security_event": event.pk,
-            "label": str(event.get_action_display()),
+            "label": dict(SecurityAction.choices).get(action, action),
         },
     )
     return event
