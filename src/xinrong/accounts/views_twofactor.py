@@ -26,6 +26,7 @@ from xinrong.accounts.services import twofactor
 from xinrong.accounts.services.login import login_throttle_locked
 from xinrong.common.errors import SERVICE_ERRORS
 from xinrong.common.forms import add_service_error
+from xinrong.common.http import attachment_response
 
 CODES_KEY = "xinrong_recovery_codes"
 
@@ -131,6 +132,10 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     permissions.require(user, "accounts.second_factor_manage")
     state = _state(request, user)
+    if state != VERIFIED and twofactor.totp_device_confirmed(user) is not None:
+        # enrolled meanwhile (in another session): this one owes a code, not an enrolment
+        request.session[SESSION_KEY] = "verify"
+        return redirect("accounts:second_factor_verify")
     if state == "verify":
         return redirect("accounts:second_factor_verify")
     device = twofactor.totp_device_pending(user=user)
@@ -144,6 +149,7 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
         except SERVICE_ERRORS as exc:
             add_service_error(form, exc)
         else:
+            request.session.cycle_key()
             django_otp.login(request, confirmed)
             session_verified(request)
             request.session[CODES_KEY] = codes
@@ -202,9 +208,12 @@ def recovery_codes_download(request: HttpRequest) -> HttpResponse:
         *codes,
         "",
     ]
-    response = HttpResponse("\r\n".join(lines), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="xinrong-recovery-codes.txt"'
-    return response
+    return attachment_response(
+        "\r\n".join(lines).encode(),
+        filename="信融平台恢复码.txt",
+        fallback="xinrong-recovery-codes.txt",
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 @login_required

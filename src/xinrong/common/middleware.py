@@ -67,7 +67,10 @@ class PasswordChangeRequiredMiddleware:
     ALLOWED = (
         "/accounts/password/",
         "/accounts/logout/",
-        "/accounts/two-factor/",  # the second factor comes first
+        # the second factor comes first: its steps, not the rest of the security page
+        "/accounts/two-factor/verify/",
+        "/accounts/two-factor/enrol/",
+        "/accounts/two-factor/recovery-codes/",
         "/static/",
         "/i18n/",
     )

@@ -496,9 +496,11 @@ XINRONG_SMS_MAX_SEGMENTS = int(os.environ.get("XINRONG_SMS_MAX_SEGMENTS", "3"))
 
 
 # Two-factor login (docs/security.md, "两步验证"). Wrong codes count towards the login lockout
-# (LOGIN_FAILURE_LIMIT), so django-otp's own per-device delays are off.
+# (LOGIN_FAILURE_LIMIT), which a correct password clears; django-otp's own per-device delay
+# (1, 2, 4, … seconds after each wrong code, cleared only by a right one) stays on, so a code
+# cannot be guessed by logging in again and again.
 OTP_TOTP_ISSUER = os.environ.get("XINRONG_OTP_ISSUER", "信融平台")
-OTP_TOTP_THROTTLE_FACTOR = 0
-OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 # Demo installations: the second step shows the demo accounts' current code (labelled 演示环境).
 XINRONG_DEMO_LOGINS = env_bool("XINRONG_DEMO_LOGINS")

@@ -162,11 +162,16 @@ def second_factor_check(
     """
     code = _clean(token)
     if code:
-        device = totp_device_confirmed(user)
-        if device is not None and code.isdigit() and device.verify_token(code):
-            return device
+        with transaction.atomic():  # two requests with one code: the second waits, then fails
+            device = (
+                TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+            )
+            if device is not None and code.isdigit() and device.verify_token(code):
+                return device
         with transaction.atomic():
-            static = StaticDevice.objects.filter(user=user, confirmed=True).first()
+            static = (
+                StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+            )
             if static is not None and not code.isdigit() and static.verify_token(code):
                 security_event_record(
                     action=SecurityAction.RECOVERY_CODE_USE,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import jwt
 import requests
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
@@ -93,7 +94,13 @@ class SsoBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         except SsoRefusedError as exc:
             self._refuse_record(request, exc.code, exc.message, exc.user)
             return None
-        except (requests.RequestException, SuspiciousOperation, ValueError, KeyError) as exc:
+        except (
+            requests.RequestException,
+            SuspiciousOperation,
+            ValueError,
+            KeyError,
+            jwt.PyJWTError,
+        ) as exc:
             self._refuse_record(request, "token_invalid", generic_refusal(), None, str(exc))
             return None
         if user is None:
