@@ -34,8 +34,20 @@ def entry_hash(*, prev_hash: str, canonical: Mapping[str, Any]) -> str:
     return sm3_hex((prev_hash + body).encode("utf-8"))
 
 
+def _plain(value: Any) -> Any:
+    """Floats as text: PostgreSQL's jsonb may give a float back in another form (1e16, -0.0)
+    than the one hashed, and the chain would then look altered."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _clean_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = {k: v for k, v in (details or {}).items() if k.lower() not in SECRET_KEYS}
+    out = {k: _plain(v) for k, v in (details or {}).items() if k.lower() not in SECRET_KEYS}
     # Round-trip through JSON now, so the hashed value is what the database gives back. Lazy
     # words (an action's name) are stored in the platform's language, whatever the user's.
     with translation.override(settings.LANGUAGE_CODE):

@@ -31,6 +31,9 @@ class MarketEntityAdmin(admin.ModelAdmin[MarketEntity]):
     raw_id_fields = ("legal_representative", "organisation")
     inlines = (RelationshipInline,)
     show_full_result_count = False  # the province registry has 520,000 rows
+    # an entity moves region only by a registry delivery, which also moves its facts' province
+    # (datahub.fact_province_sync); an edit here would leave them in the old partition
+    readonly_fields = ("division_code",)
 
     def save_model(self, request: HttpRequest, obj: MarketEntity, form: Any, change: bool) -> None:
         # the matching keys follow an edited name or address (association, shared addresses)

@@ -195,41 +195,30 @@ def _restore_database(backend: str, dump: Path) -> None:
             _("找不到程序 %(program)s：请安装 PostgreSQL 客户端（版本不低于服务器）。")
             % {"program": missing[0]}
         )
-    script = subprocess.Popen(  # noqa: S603
-        [settings.XINRONG_PG_RESTORE, "--no-owner", "--file", "-", str(dump)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert script.stdout is not None
-    psql = [settings.XINRONG_PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
-    prologue = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n"
-    with subprocess.Popen(  # noqa: S603
-        [*psql, *args],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    ) as replay:
-        assert replay.stdin is not None
-        try:
-            replay.stdin.write(prologue)
-            shutil.copyfileobj(script.stdout, replay.stdin, 1 << 20)
-        except BrokenPipeError:
-            pass  # psql stopped on an error: reported below
-        finally:
-            replay.stdin.close()
-        replay_err = replay.stderr.read().decode() if replay.stderr else ""
-    script_err = script.stderr.read().decode() if script.stderr else ""
-    if script.wait() != 0:
-        raise BackupError(
-            _("%(program)s 执行失败：%(error)s")
-            % {"program": settings.XINRONG_PG_RESTORE, "error": script_err.strip()}
+    with tempfile.TemporaryDirectory(prefix="xinrong-restore-") as folder:
+        # the dump as one SQL script first: a damaged file fails here, before anything changes
+        script = Path(folder) / "restore.sql"
+        _run(
+            [settings.XINRONG_PG_RESTORE, "--no-owner", "--file", str(script), str(dump)],
+            env,
         )
-    if replay.returncode != 0:
-        raise BackupError(
-            _("%(program)s 执行失败：%(error)s")
-            % {"program": settings.XINRONG_PSQL, "error": replay_err.strip()}
+        prologue = Path(folder) / "prologue.sql"
+        prologue.write_text("DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
+        _run(
+            [
+                settings.XINRONG_PSQL,
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                "--file",
+                str(prologue),
+                "--file",
+                str(script),
+                *args,
+            ],
+            env,
         )
 
 

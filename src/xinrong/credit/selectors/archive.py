@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,10 +45,14 @@ class Archive:
 
 
 def authorisation_live(*, entity: MarketEntity, organisation_id: int) -> Authorisation | None:
-    """Return the widest live authorisation of an institution for an entity."""
+    """Return the widest live authorisation of an institution for an entity.
+
+    Always read from the primary database, also inside a view that reads from the replica: a
+    consent revoked a moment ago must stop the very next read (a replica may lag).
+    """
     now = timezone.now()
     live = list(
-        Authorisation.objects.filter(
+        Authorisation.objects.using(DEFAULT_DB_ALIAS).filter(
             entity=entity,
             institution_id=organisation_id,
             revoked_at__isnull=True,

@@ -264,6 +264,8 @@ def whitelist_criteria_set(
         changed_by=actor,
         changed_at=timezone.now(),
     )
+    whitelist_sync()
+    # last: the audit trail's head row stays locked until the transaction commits
     audit_record(
         category="config",
         action="credit.whitelist_criteria_set",
@@ -272,7 +274,6 @@ def whitelist_criteria_set(
         target_id=criteria.pk,
         details={"min_grade": min_grade, "min_loans_repaid": criteria.min_loans_repaid},
     )
-    whitelist_sync()
     return criteria
 
 
