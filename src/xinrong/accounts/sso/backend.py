@@ -15,7 +15,7 @@ import jwt
 import requests
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -93,6 +93,13 @@ class SsoBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
             user = cast("User | None", super().authenticate(request, **kwargs))
         except SsoRefusedError as exc:
             self._refuse_record(request, exc.code, exc.message, exc.user)
+            return None
+        except IntegrityError:
+            # two first sign-ons of one identity at once: the other made the link; retrying
+            # signs on through it
+            self._refuse_record(
+                request, "concurrent", _("登录请求重复，请重新点击“统一身份认证登录”。"), None
+            )
             return None
         except (
             requests.RequestException,
