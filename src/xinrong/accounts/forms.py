@@ -61,8 +61,13 @@ class LockoutAuthenticationForm(AuthenticationForm):
     }
 
     def _locked(self, until: Any) -> forms.ValidationError:
+        return self.locked_error(until)
+
+    @classmethod
+    def locked_error(cls, until: Any) -> forms.ValidationError:
+        """The refusal of a locked username, naming the (Beijing) time the lock ends."""
         return forms.ValidationError(
-            self.error_messages["locked"],
+            cls.error_messages["locked"],
             code="locked",
             params={"until": timezone.localtime(until).strftime("%H:%M")},
         )

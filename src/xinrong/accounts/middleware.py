@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +22,17 @@ VERIFIED = "verified"
 def session_verified(request: HttpRequest) -> None:
     """Mark this login as having given its second factor."""
     request.session[SESSION_KEY] = VERIFIED
+
+
+def session_state(request: HttpRequest, user: Any) -> str:
+    """This login's second-factor state, worked out once per login and kept in the session."""
+    state = request.session.get(SESSION_KEY)
+    if state is None:
+        from xinrong.accounts.services.twofactor import second_factor_state
+
+        state = second_factor_state(user)
+        request.session[SESSION_KEY] = state
+    return str(state)
 
 
 def second_factor_owed(request: HttpRequest) -> bool:
@@ -51,16 +63,9 @@ class SecondFactorRequiredMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or request.path.startswith(self.ALLOWED):
             return self.get_response(request)
-        state = request.session.get(SESSION_KEY)
+        state = session_state(request, user)
         if state in (VERIFIED, "none"):
             return self.get_response(request)
-        if state is None:
-            from xinrong.accounts.services.twofactor import second_factor_state
-
-            state = second_factor_state(user)
-            request.session[SESSION_KEY] = state
-            if state == "none":
-                return self.get_response(request)
         if request.path.startswith("/api/") and (
             "X-API-Key" in request.headers or signing.HEADER_SIGNATURE in request.headers
         ):

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from xinrong.accounts import permissions, selectors
 from xinrong.accounts.auth import request_source, request_user
-from xinrong.accounts.forms import SecondFactorForm, TotpConfirmForm
-from xinrong.accounts.middleware import SESSION_KEY, VERIFIED, session_verified
+from xinrong.accounts.forms import LockoutAuthenticationForm, SecondFactorForm, TotpConfirmForm
+from xinrong.accounts.middleware import SESSION_KEY, VERIFIED, session_state, session_verified
 from xinrong.accounts.models import User
 from xinrong.accounts.services import twofactor
 from xinrong.accounts.services.login import login_throttle_locked
@@ -40,25 +40,11 @@ def _next(request: HttpRequest) -> str:
     return reverse("web:home")
 
 
-def _state(request: HttpRequest, user: User) -> str:
-    state = request.session.get(SESSION_KEY)
-    if state is None:
-        state = twofactor.second_factor_state(user)
-        request.session[SESSION_KEY] = state
-    return str(state)
-
-
 def _locked_out(request: HttpRequest, until: object) -> HttpResponse:
     logout(request)
-    when = timezone.localtime(until).strftime("%H:%M")  # type: ignore[arg-type]
-    messages.error(
-        request,
-        _(
-            "该用户名从您所在地址的登录因多次失败已被锁定，"
-            "请在 %(until)s 之后重试，或联系平台运营方解锁。"
-        )
-        % {"until": when},
-    )
+    # the login form's own words for a lock, so both say the same
+    error = LockoutAuthenticationForm.locked_error(until)
+    messages.error(request, str(error.message) % (error.params or {}))
     return redirect("accounts:login")
 
 
@@ -67,7 +53,7 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of a login: a code from the authenticator app, or a recovery code."""
     user = request_user(request)
     permissions.require(user, "accounts.second_factor_manage")
-    state = _state(request, user)
+    state = session_state(request, user)
     if state in (VERIFIED, "none"):
         return redirect(_next(request))
     device = twofactor.totp_device_confirmed(user)
@@ -131,7 +117,7 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
     """Turn on two-factor login: scan the QR code (or type the secret), confirm with a code."""
     user = request_user(request)
     permissions.require(user, "accounts.second_factor_manage")
-    state = _state(request, user)
+    state = session_state(request, user)
     if state != VERIFIED and twofactor.totp_device_confirmed(user) is not None:
         # enrolled meanwhile (in another session): this one owes a code, not an enrolment
         request.session[SESSION_KEY] = "verify"
