@@ -196,7 +196,7 @@ def recovery_codes_download(request: HttpRequest) -> HttpResponse:
     ]
     return attachment_response(
         "\r\n".join(lines).encode(),
-        filename="信融平台恢复码.txt",
+        filename=_("信融平台恢复码") + ".txt",
         fallback="xinrong-recovery-codes.txt",
         content_type="text/plain; charset=utf-8",
     )
