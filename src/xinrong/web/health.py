@@ -15,19 +15,28 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Min
 from django.utils import timezone
+
+from xinrong.common.replica import REPLICA, replica_configured
 
 Check = dict[str, Any]
 
 
-def _database() -> Check:
+def _database(alias: str = DEFAULT_DB_ALIAS) -> Check:
     started = time.monotonic()
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return {"ok": True, "vendor": connection.vendor, "ms": _ms(started)}
+    return {"ok": True, "vendor": connections[alias].vendor, "ms": _ms(started)}
+
+
+def _replica() -> Check:
+    """The read replica (``DATABASE_REPLICA_URL``) answers, when there is one."""
+    if not replica_configured():
+        return {"ok": True, "configured": False}
+    return _database(REPLICA)
 
 
 def _queue_db(max_age: int) -> Check:
@@ -103,6 +112,7 @@ def _ms(started: float) -> float:
 
 CHECKS: dict[str, Callable[[], Check]] = {
     "database": _database,
+    "replica": _replica,
     "queue": _queue,
     "cache": _cache,
 }

@@ -76,3 +76,20 @@ def test_a_broken_database_is_named(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failed"] == ["database"]
+
+
+def test_the_replica_is_checked_only_when_configured(client, monkeypatch):
+    from xinrong.web import health
+
+    body = client.get("/healthz").json()
+    assert body["checks"]["replica"] == {"ok": True, "configured": False}
+    # configured, but the alias cannot be reached: named as failed, without its address
+    monkeypatch.setattr(health, "replica_configured", lambda: True)
+    monkeypatch.setattr(health, "REPLICA", "no_such_replica")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["replica"]
+    assert response.json()["checks"]["replica"] == {
+        "ok": False,
+        "error": "ConnectionDoesNotExist",
+    }

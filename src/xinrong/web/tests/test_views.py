@@ -71,7 +71,7 @@ def test_security_headers(client):
 def test_healthz(client):
     body = client.get(reverse("web:healthz")).json()
     assert body["status"] == "ok"  # what load balancers read, as before
-    assert set(body["checks"]) == {"database", "queue", "cache"}
+    assert set(body["checks"]) == {"database", "replica", "queue", "cache"}
 
 
 def test_operator_admin_lists_registry_with_masked_people(client, db):
