@@ -13,13 +13,16 @@ portraits, which is why nothing else is marked. See docs/scaling.md ("Read repli
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from django.db import connections
+from django.db import OperationalError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 
@@ -41,21 +44,33 @@ def replica_configured() -> bool:
 
 
 @contextmanager
-def replica_reads() -> Iterator[None]:
+def replica_reads() -> Iterator[Marked]:
     """Send the reads of the block to the replica (until the block writes)."""
-    token = marked.set(Marked())
+    state = Marked()
+    token = marked.set(state)
     try:
-        yield
+        yield state
     finally:
         marked.reset(token)
 
 
 def reads_from_replica(view: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a read-only view so its queries read from the replica."""
+    """Decorate a read-only view so its queries read from the replica.
+
+    A replica that cannot be reached does not fail the page: the view runs again on the primary.
+    That is safe because only reads before the view's first write go to the replica, so nothing
+    was written when the replica failed.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with replica_reads():
+        try:
+            with replica_reads() as state:
+                return view(*args, **kwargs)
+        except OperationalError:
+            if state.wrote or not replica_configured():
+                raise  # the primary failed, or after a write: not ours to retry
+            logger.warning("read replica unreachable; reading from the primary", exc_info=True)
             return view(*args, **kwargs)
 
     return wrapper
